@@ -1,0 +1,56 @@
+# gridmap — the two commands: `make run` and `make test`. Both install whatever is missing first.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Debian's interpreter: its sqlite3 can load mod_spatialite (a pyenv/python.org build often cannot).
+SYSTEM_PYTHON ?= /usr/bin/python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test system system-test lint bench-import clean-db demo-data help
+
+help:
+	@echo "make run    install what is missing, load the demo city into SpatiaLite, serve http://$(HOST):$(PORT)/"
+	@echo "make test   install what is missing (incl. PostGIS and Chromium), run lint and the whole test suite"
+
+run: install
+	@$(PY) -m gridmap.cli demo --if-empty
+	$(PY) -m gridmap.cli serve --host $(HOST) --port $(PORT)
+
+test: install-test
+	@$(VENV)/bin/ruff check gridmap tests scripts
+	@$(VENV)/bin/ruff format --check -q gridmap tests scripts || { echo "run: $(VENV)/bin/ruff format gridmap tests scripts"; exit 1; }
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: system $(VENV)/.installed
+
+install-test: system-test $(VENV)/.installed-test
+
+system:
+	@bash scripts/install-system.sh
+
+system-test:
+	@bash scripts/install-system.sh --test
+
+$(VENV)/bin/python:
+	@$(SYSTEM_PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml requirements.lock
+	@echo "installing Python packages into $(VENV)"
+	@$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml requirements.lock
+	@$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'
+	@touch $@
+
+bench-import: install-test
+	$(PY) scripts/bench_import.py
+
+demo-data: install
+	$(PY) scripts/make_demo_city.py --out data/boundaries
+
+clean-db:
+	rm -f instance/gridmap.sqlite instance/gridmap.sqlite-wal instance/gridmap.sqlite-shm

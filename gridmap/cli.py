@@ -1,0 +1,241 @@
+"""The ``gridmap`` command. It parses arguments, calls one use-case, and prints the result."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+import gridmap
+from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.db import (
+    DatabaseError,
+    current_revision,
+    make_engine,
+    make_session_factory,
+    session_scope,
+    upgrade,
+)
+from gridmap.errors import GridmapError
+
+
+class Context:
+    def __init__(self, database_url: str | None) -> None:
+        overrides = {"database_url": database_url} if database_url else {}
+        self.settings = Settings.from_env(**overrides)
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            self._engine = make_engine(self.settings)
+        return self._engine
+
+    def migrated_session_factory(self):
+        if current_revision(self.engine) is None:
+            raise click.ClickException("the database is not initialised: run `gridmap init` first")
+        return make_session_factory(self.engine)
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    envvar="GRIDMAP_DATABASE_URL",
+    default=None,
+    help="sqlite:///path/to/file.sqlite (SpatiaLite, default: instance/gridmap.sqlite) or "
+    "postgresql+psycopg://user@host/db (PostGIS).",
+)
+@click.version_option(gridmap.__version__, prog_name="gridmap")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """gridmap — grid management for 创城 / 数字城管 command centres.
+
+    \b
+    First steps:
+      gridmap init              create the database schema (SpatiaLite file by default)
+      gridmap demo              load the demo city (离石区, synthetic geometry)
+      gridmap serve             open http://127.0.0.1:5000
+    \b
+    Your own data:
+      gridmap import streets 街道.geojson --map code=XZQDM --map name=XZQMC
+      gridmap import-osm city.osm.pbf
+    """
+    ctx.obj = Context(database_url)
+
+
+@main.command()
+@click.pass_obj
+def init(obj: Context) -> None:
+    """Create or upgrade the database schema (runs the migrations)."""
+    try:
+        upgrade(obj.engine)
+    except DatabaseError as exc:
+        _fail(exc)
+    click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(obj: Context, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    upgrade(obj.engine, revision)
+    click.echo(f"at revision {current_revision(obj.engine)}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(obj: Context) -> None:
+    """Print the schema revision."""
+    click.echo(current_revision(obj.engine) or "not initialised")
+
+
+@main.command("import")
+@click.argument("layer", type=click.Choice(["districts", "streets", "communities", "grids", "segments", "compounds"]))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Which column of the file holds a gridmap field, e.g. --map name=ROAD_NAME (repeatable).",
+)
+@click.option(
+    "--crs",
+    "src_crs",
+    default=None,
+    metavar="CRS",
+    help="The file's CRS when it declares none or declares it wrongly (e.g. EPSG:4490, EPSG:4527).",
+)
+@click.option("--from-gcj02", is_flag=True, help="Coordinates come from Amap/Tencent (GCJ-02): convert to WGS-84.")
+@click.option("--layer-name", default=None, help="Layer inside a multi-layer file (GeoPackage).")
+@click.pass_obj
+def import_cmd(
+    obj: Context,
+    layer: str,
+    path: Path,
+    mappings: tuple[str, ...],
+    src_crs: str | None,
+    from_gcj02: bool,
+    layer_name: str | None,
+) -> None:
+    """Import LAYER features from PATH (GeoJSON, GeoPackage, Shapefile, or CSV with a WKT column).
+
+    All-or-nothing: if any feature is rejected, nothing is written and every problem is listed.
+    """
+    from gridmap.importing import import_file, parse_mapping
+
+    try:
+        mapping = parse_mapping(mappings)
+        factory = obj.migrated_session_factory()
+        started = time.perf_counter()
+        with session_scope(factory) as session, _progress(f"importing {layer}") as progress:
+            summary = import_file(
+                session,
+                path,
+                layer,
+                mapping=mapping,
+                src_crs=src_crs,
+                from_gcj02=from_gcj02,
+                layer_name=layer_name,
+                progress=progress,
+            )
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(summary.describe(time.perf_counter() - started))
+
+
+@main.command("import-osm")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-compounds", is_flag=True, help="Import road segments only.")
+@click.pass_obj
+def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
+    """Build road segments (split at intersections) and compounds from an OpenStreetMap .osm.pbf extract."""
+    from gridmap.osm_import import import_osm
+
+    try:
+        factory = obj.migrated_session_factory()
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            summary = import_osm(session, path, compounds=not no_compounds)
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(summary.describe(time.perf_counter() - started))
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEMO_DATA_DIR, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds features.")
+@click.pass_obj
+def demo(obj: Context, data_dir: Path, if_empty: bool) -> None:
+    """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry)."""
+    from gridmap.demo import database_is_empty, load_demo
+
+    try:
+        upgrade(obj.engine)
+        factory = make_session_factory(obj.engine)
+        if if_empty:
+            with factory() as session:
+                if not database_is_empty(session):
+                    click.echo("demo city already loaded; nothing to do")
+                    return
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            counts = load_demo(session, data_dir)
+    except (GridmapError, DatabaseError) as exc:
+        _fail(exc)
+    took = time.perf_counter() - started
+    click.echo(f"demo city loaded in {took:.1f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True)
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, debug: bool) -> None:
+    """Serve the web app (map pages and the JSON API)."""
+    from gridmap.web import create_app
+
+    app = create_app(obj.settings)
+    click.echo(f"gridmap serving {obj.settings.database_url} on http://{host}:{port}/")
+    app.run(host=host, port=port, debug=debug, threaded=True)
+
+
+class _progress:
+    """A tqdm bar on stderr for long runs; silent when stderr is not a terminal."""
+
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self.bar = None
+
+    def __enter__(self):
+        from tqdm import tqdm
+
+        self.bar = tqdm(desc=self.desc, unit="feature", disable=not sys.stderr.isatty(), leave=False)
+
+        def update(n: int, total: int | None = None) -> None:
+            if total is not None and self.bar.total != total:
+                self.bar.total = total
+                self.bar.refresh()
+            self.bar.update(n)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

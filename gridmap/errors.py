@@ -1,0 +1,54 @@
+"""Typed errors raised by use-cases. Interfaces turn them into messages and status codes, never tracebacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GridmapError(Exception):
+    """Base of every error a user is meant to read."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input: where (file, feature/row number, field) and what."""
+
+    message: str
+    source: str | None = None
+    feature: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = [
+            p
+            for p in (
+                self.source,
+                f"feature {self.feature}" if self.feature else None,
+                f"field {self.field!r}" if self.field else None,
+            )
+            if p
+        ]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class InvalidInput(GridmapError):
+    """Input that cannot be accepted; carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem] | Problem | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = problems
+        shown = "\n  ".join(str(p) for p in problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        head = "rejected: " if len(problems) == 1 else f"rejected, {len(problems)} problems (nothing was written):\n  "
+        super().__init__(head + shown + more)
+
+
+class NotFound(GridmapError):
+    """A referenced object does not exist."""
+
+
+class Conflict(GridmapError):
+    """The action collides with the current state (someone else acted first, an overlapping period...)."""

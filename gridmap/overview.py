@@ -1,0 +1,55 @@
+"""What the store holds: counts and totals per layer, and how much of it has a responsible unit today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit
+
+
+def _responsible_now(kind: str, target_id, on: dt.date):
+    return exists().where(
+        and_(
+            Assignment.target_kind == kind,
+            Assignment.target_id == target_id,
+            Assignment.role == Role.RESPONSIBLE,
+            Assignment.valid_from <= on,
+            or_(Assignment.valid_to.is_(None), Assignment.valid_to > on),
+        )
+    )
+
+
+def store_summary(session: Session, on: dt.date | None = None) -> dict[str, object]:
+    """Counts of every layer and the share with a responsible unit on ``on`` (default today)."""
+    on = on or dt.date.today()
+    current_grid = and_(Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
+    seg_total, seg_km = session.execute(select(func.count(Segment.id), func.sum(Segment.length_m))).one()
+    seg_covered, seg_covered_m = session.execute(
+        select(func.count(Segment.id), func.sum(Segment.length_m)).where(_responsible_now("segment", Segment.id, on))
+    ).one()
+    comp_total = session.scalar(select(func.count(Compound.id))) or 0
+    comp_covered = session.scalar(select(func.count(Compound.id)).where(_responsible_now("compound", Compound.id, on)))
+    grid_total = session.scalar(select(func.count(Grid.id)).where(current_grid)) or 0
+    grid_covered = session.scalar(
+        select(func.count(Grid.id)).where(current_grid, _responsible_now("grid", Grid.id, on))
+    )
+    levels = dict(session.execute(select(Area.level, func.count(Area.id)).group_by(Area.level)).all())
+    return {
+        "as_of": on.isoformat(),
+        "districts": levels.get("district", 0),
+        "streets": levels.get("street", 0),
+        "communities": levels.get("community", 0),
+        "segments": seg_total,
+        "segments_km": round((seg_km or 0) / 1000, 3),
+        "segments_assigned": seg_covered,
+        "segments_unassigned_km": round(((seg_km or 0) - (seg_covered_m or 0)) / 1000, 3),
+        "compounds": comp_total,
+        "compounds_assigned": comp_covered or 0,
+        "grids": grid_total,
+        "grids_assigned": grid_covered or 0,
+        "units": session.scalar(select(func.count(Unit.id))) or 0,
+        "people": session.scalar(select(func.count(Person.id))) or 0,
+    }

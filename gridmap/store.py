@@ -1,0 +1,222 @@
+"""Bulk writes of spatial features into the store, the same way for SpatiaLite and PostGIS.
+
+Importers (files, OpenStreetMap, the demo city) hand over validated GeoDataFrames in EPSG:4326; this module
+resolves references (parent codes, community codes), computes metric lengths/areas, and inserts or updates rows
+in one executemany per layer. It never commits: the caller's unit of work decides (all-or-nothing imports).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2.elements import WKBElement
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from gridmap.errors import InvalidInput, Problem
+from gridmap.geo.crs import areas_m2, lengths_m
+from gridmap.geo.shapes import to_multipolygons
+from gridmap.models import Area, AreaLevel, Compound, Grid, Segment
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What an importable layer holds: its table, key, attribute fields and geometry family."""
+
+    name: str
+    label_zh: str
+    model: type
+    key: str | None
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    geometry: str  # "polygon" | "line"
+    area_level: str | None = None
+    parent_field: str | None = None  # the field naming the parent area's code
+
+
+LAYERS: dict[str, LayerSpec] = {
+    spec.name: spec
+    for spec in (
+        LayerSpec("districts", "区县", Area, "code", ("code", "name"), ("code", "name"), "polygon",
+                  AreaLevel.DISTRICT),
+        LayerSpec("streets", "街道", Area, "code", ("code", "name", "district_code"), ("code", "name"), "polygon",
+                  AreaLevel.STREET, "district_code"),
+        LayerSpec("communities", "社区", Area, "code", ("code", "name", "street_code"), ("code", "name"),
+                  "polygon", AreaLevel.COMMUNITY, "street_code"),
+        LayerSpec("grids", "单元网格", Grid, "code", ("code", "community_code", "valid_from"),
+                  ("code", "community_code"), "polygon", None, "community_code"),
+        LayerSpec("segments", "路段", Segment, "ext_id",
+                  ("ext_id", "name", "level", "from_desc", "to_desc", "description"), ("name", "level"), "line"),
+        LayerSpec("compounds", "小区", Compound, "ext_id", ("ext_id", "name", "community_code", "households"),
+                  ("name",), "polygon", None, "community_code"),
+    )
+}  # fmt: skip
+
+
+@dataclass
+class WriteResult:
+    created: int = 0
+    updated: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+def _wkb(geoms: np.ndarray) -> list[WKBElement]:
+    return [WKBElement(b, srid=4326, extended=False) for b in shapely.to_wkb(geoms, output_dimension=2)]
+
+
+def _clean(value: object) -> object:
+    """pandas missing values → None, numpy scalars → Python scalars (DBAPI drivers want plain types)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def area_ids_by_code(session: Session, codes: set[str], level: str | None = None) -> dict[str, int]:
+    stmt = select(Area.code, Area.id).where(Area.code.in_(sorted(codes)))
+    if level:
+        stmt = stmt.where(Area.level == level)
+    return dict(session.execute(stmt).all())
+
+
+def _parent_level(spec: LayerSpec) -> str | None:
+    return {
+        "streets": AreaLevel.DISTRICT,
+        "communities": AreaLevel.STREET,
+        "grids": AreaLevel.COMMUNITY,
+        "compounds": AreaLevel.COMMUNITY,
+    }.get(spec.name)
+
+
+def resolve_parents(session: Session, spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[int | None]:
+    """Parent/community ids for each row; raises naming every row whose code does not exist."""
+    if not spec.parent_field or spec.parent_field not in gdf.columns:
+        return [None] * len(gdf)
+    raw = gdf[spec.parent_field]
+    codes = {str(c) for c in raw.dropna()}
+    found = area_ids_by_code(session, codes, _parent_level(spec))
+    out: list[int | None] = []
+    problems: list[Problem] = []
+    for row_no, code in enumerate(raw, start=1):
+        code = _clean(code)
+        if code is not None and str(code) not in found:
+            problems.append(
+                Problem(f"{code!r} names no existing {_parent_level(spec)}", feature=row_no, field=spec.parent_field)
+            )
+        out.append(None if code is None else found.get(str(code)))
+    if problems:
+        raise InvalidInput(problems)
+    return out
+
+
+def write_features(
+    session: Session,
+    layer: str,
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str | None = None,
+    valid_from: dt.date | None = None,
+) -> WriteResult:
+    """Insert (or update, matching on the layer's key) validated EPSG:4326 features. Does not commit."""
+    spec = LAYERS[layer]
+    if len(gdf) == 0:
+        return WriteResult()
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if spec.geometry == "polygon":
+        geoms = to_multipolygons(geoms)
+        measure = {"area_m2": areas_m2(geoms)}
+    else:
+        measure = {"length_m": lengths_m(geoms)}
+    parents = resolve_parents(session, spec, gdf)
+    rows: list[dict[str, object]] = []
+    for i, wkb in enumerate(_wkb(geoms)):
+        row: dict[str, object] = {"geom": wkb}
+        for f in spec.fields:
+            if f in gdf.columns and f != spec.parent_field and f != "valid_from":
+                row[f] = _clean(gdf[f].iat[i])
+        for k, values in measure.items():
+            row[k] = float(values[i])
+        if spec.area_level:
+            row["level"] = str(spec.area_level)
+            row["parent_id"] = parents[i]
+        elif spec.parent_field:
+            row["community_id"] = parents[i]
+        if spec.model in (Segment, Compound):
+            row["source"] = source
+        if spec.model is Grid:
+            vf = _clean(gdf["valid_from"].iat[i]) if "valid_from" in gdf.columns else None
+            row["valid_from"] = _as_date(vf) or valid_from or dt.date.today()
+            row["version"] = 1
+        rows.append(row)
+    return _upsert(session, spec, rows)
+
+
+def _as_date(value: object) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _existing_ids(session: Session, spec: LayerSpec, keys: list[object]) -> dict[object, int]:
+    model = spec.model
+    key_col = getattr(model, spec.key)
+    stmt = select(key_col, model.id).where(key_col.in_([k for k in keys if k is not None]))
+    if model is Grid:
+        stmt = stmt.where(Grid.valid_to.is_(None))
+    return dict(session.execute(stmt).all())
+
+
+def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) -> WriteResult:
+    table = spec.model.__table__
+    existing: dict[object, int] = {}
+    if spec.key:
+        keys = [r.get(spec.key) for r in rows]
+        existing = _existing_ids(session, spec, keys) if any(k is not None for k in keys) else {}
+    new_rows = [r for r in rows if r.get(spec.key) not in existing] if spec.key else rows
+    old_rows = [r for r in rows if spec.key and r.get(spec.key) in existing]
+    result = WriteResult(created=len(new_rows), updated=len(old_rows))
+    if old_rows:
+        if spec.model is Grid:
+            # A re-drawn grid is a new version: the old one keeps its history (valid_to), never overwritten.
+            _new_grid_versions(session, old_rows, existing)
+            result.ids.extend(r["id"] for r in old_rows)  # type: ignore[misc]
+        else:
+            cols = [c for c in old_rows[0] if c != spec.key]
+            stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
+            payload = [{**r, "_id": existing[r[spec.key]]} for r in old_rows]
+            session.connection().execute(stmt, payload)
+            result.ids.extend(existing[r[spec.key]] for r in old_rows)
+    if new_rows:
+        ids = session.connection().execute(insert(table).returning(table.c.id), new_rows).scalars().all()
+        result.ids.extend(ids)
+    return result
+
+
+def _new_grid_versions(session: Session, rows: list[dict[str, object]], existing: dict[object, int]) -> None:
+    old_ids = [existing[r["code"]] for r in rows]
+    versions = dict(session.execute(select(Grid.id, Grid.version).where(Grid.id.in_(old_ids))).all())
+    conn = session.connection()
+    closes = [{"_id": existing[r["code"]], "_to": r["valid_from"]} for r in rows]
+    conn.execute(
+        update(Grid.__table__).where(Grid.__table__.c.id == bindparam("_id")).values(valid_to=bindparam("_to")),
+        closes,
+    )
+    for r in rows:
+        r["version"] = versions[existing[r["code"]]] + 1
+    ids = conn.execute(insert(Grid.__table__).returning(Grid.__table__.c.id), rows).scalars().all()
+    for r, new_id in zip(rows, ids, strict=True):
+        r["id"] = new_id

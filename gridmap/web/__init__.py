@@ -1,0 +1,92 @@
+"""Flask app factory. Handlers parse, call one use-case, and serialise; rules live in the use-case modules."""
+
+from __future__ import annotations
+
+from flask import Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
+from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.db import make_engine, make_session_factory
+from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.web.i18n import LANGUAGES, pick_language, translate
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    engine = make_engine(settings)
+    app.extensions["gridmap"] = {
+        "settings": settings,
+        "engine": engine,
+        "sessions": make_session_factory(engine),
+        "attribution": _read_attribution(),
+    }
+
+    @app.before_request
+    def _choose_language() -> None:
+        g.lang = pick_language(request, settings.default_locale)
+
+    @app.context_processor
+    def _i18n() -> dict[str, object]:
+        return {"_": lambda key, **kw: translate(key, g.get("lang", "zh_CN"), **kw), "languages": LANGUAGES}
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    from gridmap.web.api import bp as api_bp
+    from gridmap.web.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    _register_error_handlers(app)
+    return app
+
+
+def _read_attribution() -> str:
+    path = DEMO_DATA_DIR / "ATTRIBUTION.txt"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith(("/api/", "/ogc/", "/open311/")) or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def _error(status: int, message: str, details: list[str] | None = None):
+        if _wants_json():
+            body: dict[str, object] = {"error": message, "status": status}
+            if details:
+                body["details"] = details
+            return jsonify(body), status
+        from flask import render_template
+
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(InvalidInput)
+    def _invalid(exc: InvalidInput):
+        return _error(400, str(exc), [str(p) for p in exc.problems])
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound):
+        return _error(404, str(exc))
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict):
+        return _error(409, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return _error(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("unhandled error on %s", request.path)
+        return _error(500, "internal error: the request was not carried out; the log has the details")

@@ -1,0 +1,29 @@
+"""JSON API (version 1)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+import gridmap
+from gridmap.db import current_revision
+from gridmap.overview import store_summary
+from gridmap.web.db import db_session
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/health")
+def health():
+    """Liveness plus what the store holds: a commander's (or a monitor's) first check."""
+    ext = current_app.extensions["gridmap"]
+    engine = ext["engine"]
+    revision = current_revision(engine)
+    body: dict[str, object] = {
+        "status": "ok" if revision else "uninitialised",
+        "version": gridmap.__version__,
+        "database": engine.dialect.name,
+        "schema_revision": revision,
+    }
+    if revision:
+        body["store"] = store_summary(db_session())
+    return jsonify(body), (200 if revision else 503)

@@ -1,0 +1,21 @@
+"""HTML pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, make_response, render_template, request
+
+from gridmap.db import current_revision
+from gridmap.overview import store_summary
+from gridmap.web.db import db_session
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    ext = current_app.extensions["gridmap"]
+    summary = store_summary(db_session()) if current_revision(ext["engine"]) else None
+    resp = make_response(render_template("index.html", summary=summary, attribution=ext["attribution"], lang=g.lang))
+    if request.args.get("lang"):
+        resp.set_cookie("lang", g.lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return resp

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install the Debian packages gridmap needs, only those missing; quiet when nothing is.
+#   scripts/install-system.sh          what `make run` needs (SpatiaLite, a Python that can load it)
+#   scripts/install-system.sh --test   plus PostGIS for the running PostgreSQL and Chromium for browser tests
+set -euo pipefail
+
+want=(python3 python3-venv python3-dev libsqlite3-mod-spatialite nodejs npm)
+if [[ "${1:-}" == "--test" ]]; then
+  want+=(chromium fonts-noto-cjk)
+  # PostGIS must match the PostgreSQL server that runs here (postgresql-15 on Debian 12).
+  if [[ -d /etc/postgresql ]]; then
+    for v in $(ls /etc/postgresql); do want+=("postgresql-${v}-postgis-3"); done
+  else
+    want+=(postgresql postgis)
+  fi
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node/npm may come from elsewhere than Debian (e.g. a preinstalled Node.js): accept any working binary.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<< "${missing[*]}"
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "installing system packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

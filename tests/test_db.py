@@ -1,0 +1,84 @@
+"""The store: migrations on both databases, spatial indexes, metric measures, the one-responsible rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pytest
+import shapely
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gridmap.db import current_revision, downgrade, upgrade
+from gridmap.models import Assignment, Unit
+from gridmap.store import write_features
+
+
+def test_migrated_to_head_with_spatial_indexes(engine: Engine) -> None:
+    assert current_revision(engine) == "0001"
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        assert {"areas", "grids", "segments", "compounds", "units", "people", "assignments"} <= tables
+        if engine.dialect.name == "sqlite":
+            rtrees = {
+                r[0]
+                for r in conn.execute(text("SELECT f_table_name FROM geometry_columns WHERE spatial_index_enabled = 1"))
+            }
+            assert rtrees == {"areas", "grids", "segments", "compounds"}
+        else:
+            gist = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%gist%'"))}
+            assert {"areas", "grids", "segments", "compounds"} <= gist
+
+
+def test_upgrade_is_idempotent_and_reversible(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine, "base")
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == "0001"
+
+
+def test_lengths_and_areas_are_metric(session: Session) -> None:
+    # 0.01° of longitude at 37.5°N is ~883 m; a 0.01° × 0.01° box is ~0.98 km².
+    line = shapely.LineString([(111.14, 37.52), (111.15, 37.52)])
+    segs = gpd.GeoDataFrame({"name": ["和平街"], "level": ["main"]}, geometry=[line], crs=4326)
+    write_features(session, "segments", segs)
+    box = shapely.box(111.14, 37.52, 111.15, 37.53)
+    dist = gpd.GeoDataFrame({"code": ["141102"], "name": ["离石区"]}, geometry=[box], crs=4326)
+    write_features(session, "districts", dist)
+    length = session.execute(text("SELECT length_m FROM segments")).scalar()
+    area = session.execute(text("SELECT area_m2 FROM areas")).scalar()
+    assert length == pytest.approx(883.5, abs=2)
+    assert area == pytest.approx(0.98e6, rel=0.01)
+
+
+def test_two_open_responsible_assignments_are_refused_by_the_database(session: Session) -> None:
+    unit_a, unit_b = Unit(name="甲单位", kind="city_office"), Unit(name="乙单位", kind="enterprise")
+    session.add_all([unit_a, unit_b])
+    session.flush()
+    now = dt.datetime.now(dt.UTC)
+    session.add(
+        Assignment(
+            target_kind="segment",
+            target_id=1,
+            unit_id=unit_a.id,
+            role="responsible",
+            valid_from=dt.date(2026, 1, 1),
+            assigned_at=now,
+        )
+    )
+    session.flush()
+    session.add(
+        Assignment(
+            target_kind="segment",
+            target_id=1,
+            unit_id=unit_b.id,
+            role="responsible",
+            valid_from=dt.date(2026, 2, 1),
+            assigned_at=now,
+        )
+    )
+    with pytest.raises(IntegrityError):
+        session.flush()
