@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, make_response, render_template, request
+from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
 
 from gridmap.db import current_revision
 from gridmap.overview import store_summary
@@ -19,3 +19,8 @@ def index():
     if request.args.get("lang"):
         resp.set_cookie("lang", g.lang, max_age=365 * 24 * 3600, samesite="Lax")
     return resp
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

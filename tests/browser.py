@@ -1,0 +1,47 @@
+"""Shared helpers for browser tests: a live server on an ephemeral port and a page that records failures."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+class PageWatch:
+    """Collects JavaScript errors, console errors and failed or 5xx requests of a page."""
+
+    def __init__(self, page) -> None:
+        self.problems: list[str] = []
+        page.on("pageerror", lambda exc: self.problems.append(f"JS error: {exc}"))
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
+        page.on("requestfailed", lambda req: self.problems.append(f"failed request: {req.url} {req.failure}"))
+        page.on("response", lambda r: r.status >= 500 and self.problems.append(f"HTTP {r.status}: {r.url}"))

@@ -1,0 +1,41 @@
+"""Pages in a real browser (Debian's Chromium through Playwright); screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from gridmap.config import Settings
+from gridmap.web import create_app
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_start_page_in_the_browser(browser, spatialite_settings: Settings, tmp_path) -> None:
+    from gridmap.db import make_engine, upgrade
+
+    upgrade(make_engine(spatialite_settings))
+    app = create_app(spatialite_settings)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        watch = PageWatch(page)
+        page.goto(base + "/")
+        assert page.locator("h1").inner_text() == "数据概览"
+        assert page.locator("#summary").is_visible()
+        page.click("text=English")
+        assert page.locator("h1").inner_text() == "Overview"
+        page.screenshot(path=str(ARTIFACTS / "start-page-en.png"), full_page=True)
+        page.goto(base + "/api/v1/health")
+        assert '"status"' in page.content()
+        assert watch.problems == []
+        page.close()

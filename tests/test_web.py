@@ -1,0 +1,62 @@
+"""The web app on both databases: health, the start page, and errors that never leak a traceback."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from gridmap.config import Settings
+from gridmap.store import write_features
+from gridmap.web import create_app
+
+
+def test_health_reports_the_store(settings: Settings, engine: Engine, session: Session) -> None:
+    segs = gpd.GeoDataFrame(
+        {"name": ["和平街", "新华街"], "level": ["main", "back"]},
+        geometry=[
+            shapely.LineString([(111.14, 37.52), (111.15, 37.52)]),
+            shapely.LineString([(111.14, 37.52), (111.14, 37.53)]),
+        ],
+        crs=4326,
+    )
+    write_features(session, "segments", segs)
+    session.commit()
+    client = create_app(settings).test_client()
+    resp = client.get("/api/v1/health")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["status"] == "ok"
+    assert body["database"] == engine.dialect.name
+    assert body["schema_revision"] == "0001"
+    assert body["store"]["segments"] == 2
+    assert body["store"]["segments_assigned"] == 0
+    # 883.5 m east-west + 1111.9 m north-south at 37.52°N
+    assert abs(body["store"]["segments_km"] - 1.995) < 0.005
+
+
+def test_health_on_an_uninitialised_database_says_so(tmp_path) -> None:
+    client = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite'}")).test_client()
+    resp = client.get("/api/v1/health")
+    assert resp.status_code == 503
+    assert resp.get_json()["status"] == "uninitialised"
+
+
+def test_start_page_is_chinese_by_default_and_english_on_request(settings: Settings, engine: Engine) -> None:
+    client = create_app(settings).test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="zh-CN"' in page and "数据概览" in page and "gridmap demo" in page
+    resp = client.get("/?lang=en")
+    assert "Overview" in resp.get_data(as_text=True)
+    assert "lang=en" in resp.headers["Set-Cookie"]
+    assert "Overview" in client.get("/").get_data(as_text=True)  # remembered
+
+
+def test_unknown_urls_get_a_clear_error_not_a_traceback(settings: Settings, engine: Engine) -> None:
+    client = create_app(settings).test_client()
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.get_json()["status"] == 404
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Traceback" not in page.get_data(as_text=True)
+    assert client.post("/api/v1/health").status_code == 405
