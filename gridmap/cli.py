@@ -33,6 +33,10 @@ class Context:
             self._engine = make_engine(self.settings)
         return self._engine
 
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
     def migrated_session_factory(self):
         if current_revision(self.engine) is None:
             raise click.ClickException("the database is not initialised: run `gridmap init` first")
@@ -67,6 +71,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
       gridmap import-osm city.osm.pbf
     """
     ctx.obj = Context(database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.elements import WKBElement
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
@@ -138,26 +138,28 @@ def write_features(
     else:
         measure = {"length_m": lengths_m(geoms)}
     parents = resolve_parents(session, spec, gdf)
-    rows: list[dict[str, object]] = []
-    for i, wkb in enumerate(_wkb(geoms)):
-        row: dict[str, object] = {"geom": wkb}
-        for f in spec.fields:
-            if f in gdf.columns and f != spec.parent_field and f != "valid_from":
-                row[f] = _clean(gdf[f].iat[i])
-        for k, values in measure.items():
-            row[k] = float(values[i])
-        if spec.area_level:
-            row["level"] = str(spec.area_level)
-            row["parent_id"] = parents[i]
-        elif spec.parent_field:
-            row["community_id"] = parents[i]
-        if spec.model in (Segment, Compound):
-            row["source"] = source
-        if spec.model is Grid:
-            vf = _clean(gdf["valid_from"].iat[i]) if "valid_from" in gdf.columns else None
-            row["valid_from"] = _as_date(vf) or valid_from or dt.date.today()
-            row["version"] = 1
-        rows.append(row)
+    n = len(gdf)
+    # Build the rows column by column (one conversion per column, not one DataFrame lookup per cell).
+    columns: dict[str, list[object]] = {"geom": _wkb(geoms)}
+    for f in spec.fields:
+        if f in gdf.columns and f not in (spec.parent_field, "valid_from"):
+            columns[f] = [_clean(v) for v in gdf[f].tolist()]
+    for k, values in measure.items():
+        columns[k] = values.astype(float).tolist()
+    if spec.area_level:
+        columns["level"] = [str(spec.area_level)] * n
+        columns["parent_id"] = parents
+    elif spec.parent_field:
+        columns["community_id"] = parents
+    if spec.model in (Segment, Compound):
+        columns["source"] = [source] * n
+    if spec.model is Grid:
+        given = [_clean(v) for v in gdf["valid_from"].tolist()] if "valid_from" in gdf.columns else [None] * n
+        default_from = valid_from or dt.date.today()
+        columns["valid_from"] = [_as_date(v) or default_from for v in given]
+        columns["version"] = [1] * n
+    names = list(columns)
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return _upsert(session, spec, rows)
 
 
@@ -192,12 +194,17 @@ def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) ->
     if old_rows:
         if spec.model is Grid:
             # A re-drawn grid is a new version: the old one keeps its history (valid_to), never overwritten.
-            _new_grid_versions(session, old_rows, existing)
-            result.ids.extend(r["id"] for r in old_rows)  # type: ignore[misc]
-        else:
-            cols = [c for c in old_rows[0] if c != spec.key]
+            # A grid whose geometry did not change keeps its version.
+            redrawn = _changed_geometry(session, old_rows, existing)
+            old_rows = [r for r in old_rows if r["code"] not in redrawn]
+            new_versions = [r for r in rows if r.get("code") in redrawn]
+            _new_grid_versions(session, new_versions, existing)
+            result.ids.extend(r["id"] for r in new_versions)  # type: ignore[misc]
+        if old_rows:
+            cols = [c for c in old_rows[0] if c not in (spec.key, "version", "valid_from")]
             stmt = update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in cols})
-            payload = [{**r, "_id": existing[r[spec.key]]} for r in old_rows]
+            # Only the SET columns: Core would also SET any other key that names a column.
+            payload = [{**{c: r[c] for c in cols}, "_id": existing[r[spec.key]]} for r in old_rows]
             session.connection().execute(stmt, payload)
             result.ids.extend(existing[r[spec.key]] for r in old_rows)
     if new_rows:
@@ -206,7 +213,19 @@ def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) ->
     return result
 
 
+def _changed_geometry(session: Session, rows: list[dict[str, object]], existing: dict[object, int]) -> set[str]:
+    """Codes of grids whose new geometry differs from the stored current version (compared as normalised WKB)."""
+    ids = [existing[r["code"]] for r in rows]
+    stored = dict(session.execute(select(Grid.id, func.ST_AsBinary(Grid.geom)).where(Grid.id.in_(ids))).all())
+    old = shapely.normalize(shapely.from_wkb([bytes(stored[i]) for i in ids]))
+    new = shapely.normalize(shapely.from_wkb([bytes(r["geom"].data) for r in rows]))
+    same = shapely.equals_exact(old, new, tolerance=1e-9)
+    return {str(r["code"]) for r, keep in zip(rows, same, strict=True) if not keep}
+
+
 def _new_grid_versions(session: Session, rows: list[dict[str, object]], existing: dict[object, int]) -> None:
+    if not rows:
+        return
     old_ids = [existing[r["code"]] for r in rows]
     versions = dict(session.execute(select(Grid.id, Grid.version).where(Grid.id.in_(old_ids))).all())
     conn = session.connection()

@@ -82,3 +82,42 @@ def test_two_open_responsible_assignments_are_refused_by_the_database(session: S
     )
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+def test_redrawn_grid_gets_a_new_version_and_an_unchanged_one_does_not(session: Session) -> None:
+    box = shapely.box(111.14, 37.52, 111.15, 37.53)
+    write_features(
+        session, "districts", gpd.GeoDataFrame({"code": ["141102"], "name": ["离石区"]}, geometry=[box], crs=4326)
+    )
+    streets = gpd.GeoDataFrame(
+        {"code": ["141102001"], "name": ["滨河街道"], "district_code": ["141102"]}, geometry=[box], crs=4326
+    )
+    write_features(session, "streets", streets)
+    comm = gpd.GeoDataFrame(
+        {"code": ["141102001001"], "name": ["东关社区"], "street_code": ["141102001"]}, geometry=[box], crs=4326
+    )
+    write_features(session, "communities", comm)
+    left, right = shapely.box(111.14, 37.52, 111.145, 37.53), shapely.box(111.145, 37.52, 111.15, 37.53)
+
+    def grids(geoms, day):
+        return gpd.GeoDataFrame(
+            {
+                "code": ["14110200100101", "14110200100102"],
+                "community_code": ["141102001001"] * 2,
+                "valid_from": [day] * 2,
+            },
+            geometry=geoms,
+            crs=4326,
+        )
+
+    write_features(session, "grids", grids([left, right], "2026-01-01"))
+    moved = shapely.box(111.145, 37.52, 111.151, 37.53)
+    result = write_features(session, "grids", grids([left, moved], "2026-06-01"))
+    assert (result.created, result.updated) == (0, 2)
+    rows = session.execute(text("SELECT code, version, valid_from, valid_to FROM grids ORDER BY code, version")).all()
+    as_text = [(c, v, str(f), None if t is None else str(t)) for c, v, f, t in rows]
+    assert as_text == [
+        ("14110200100101", 1, "2026-01-01", None),
+        ("14110200100102", 1, "2026-01-01", "2026-06-01"),
+        ("14110200100102", 2, "2026-06-01", None),
+    ]
