@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.models import Assignment, Compound, Grid, Person, PersonRole, Role, Segment, TargetKind, Unit, UnitKind
+from gridmap.store import area_ids_by_code
 
 
 def _text(value: object) -> str | None:
@@ -36,8 +37,11 @@ def _date(value: object, row: int, field: str, source: str, problems: list[Probl
 
 
 def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> dict[str, int]:
-    """Insert units; returns code → id. Columns: code, name, kind, contact_name, contact_phone."""
+    """Insert units; returns code → id. Columns: code, name, kind, contact_name, contact_phone, and area_code
+    for a 街道/社区 office (the default responsible party 属地兜底 of its area)."""
     problems: list[Problem] = []
+    area_codes = {str(c) for c in table.get("area_code", pd.Series(dtype=str)).dropna() if str(c).strip()}
+    areas = area_ids_by_code(session, area_codes) if area_codes else {}
     kinds = {k.value for k in UnitKind}
     rows = []
     seen: dict[str, int] = {}
@@ -50,6 +54,9 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
         if name in seen:
             problems.append(Problem(f"{name!r} already given in row {seen[name]}", source, i, "name"))
         seen.setdefault(name or "", i)
+        area_code = _text(rec.get("area_code"))
+        if area_code and area_code not in areas:
+            problems.append(Problem(f"no 街道/社区 with code {area_code!r}", source, i, "area_code"))
         rows.append(
             {
                 "code": code,
@@ -57,6 +64,7 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
                 "kind": kind,
                 "contact_name": _text(rec.get("contact_name")),
                 "contact_phone": _text(rec.get("contact_phone")),
+                "area_id": areas.get(area_code) if area_code else None,
             }
         )
     if problems:
@@ -181,8 +189,8 @@ def _overlaps(rows: list[dict[str, object]], source: str) -> list[Problem]:
     if not rows:
         return []
     df = pd.DataFrame(rows)[["_row", "target_kind", "target_id", "role", "valid_from", "valid_to"]]
-    df["start"] = pd.to_datetime(df["valid_from"])
-    df["end"] = pd.to_datetime(df["valid_to"]).fillna(pd.Timestamp.max)
+    df["start"] = [d.toordinal() for d in df["valid_from"]]
+    df["end"] = [d.toordinal() if d is not None else dt.date.max.toordinal() for d in df["valid_to"]]
     df = df.sort_values(["target_kind", "target_id", "role", "start"])
     same = (
         (df["target_kind"] == df["target_kind"].shift())
