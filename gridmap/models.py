@@ -12,6 +12,8 @@ import enum
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -158,7 +160,7 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(32))
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
-    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
 
     people: Mapped[list[Person]] = relationship(back_populates="unit")
 
@@ -234,3 +236,204 @@ TARGET_MODELS: dict[str, type[Base]] = {
     TargetKind.COMPOUND: Compound,
     TargetKind.GRID: Grid,
 }
+
+
+# -- categories, the working calendar, cases and their events (the closed loop 闭环) ---------------------------
+
+
+class CategoryFamily(enum.StrEnum):
+    EVENT = "event"  # 事件
+    COMPONENT = "component"  # 部件
+    INSPECTION = "inspection"  # 创城 inspection item 测评/督查项目
+
+
+class DeadlineUnit(enum.StrEnum):
+    URGENT_HOURS = "urgent_hours"  # continuous hours 紧急小时
+    WORK_HOURS = "work_hours"  # 工作时
+    WORK_DAYS = "work_days"  # 工作日
+
+
+class Urgency(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class CaseSource(enum.StrEnum):
+    PATROL = "patrol"  # 网格员巡查
+    INSPECTION = "inspection"  # 督查 (明查暗访)
+    PUBLIC = "public"  # 市民随手拍
+    OPEN311 = "open311"
+    IMPORT = "import"
+
+
+class CaseStatus(enum.StrEnum):
+    PENDING = "pending"  # 待核实: a public report waiting for on-site verification
+    OPEN = "open"  # 已立案, waiting for dispatch
+    DISPATCHED = "dispatched"  # 已派遣, waiting for the unit to accept
+    IN_PROGRESS = "in_progress"  # 处置中
+    REPORTED_BACK = "reported_back"  # 已反馈, waiting for the re-check 核查
+    CLOSED = "closed"  # 已结案 / 销号
+    VOID = "void"  # 已作废
+    PARKED = "parked"  # 挂账: unsolvable for now, the clock is stopped
+
+
+class Category(Base):
+    """A problem category: a class (``parent_code`` NULL) or a sub-class with its deadline and default urgency.
+
+    Codes: events are the 4 digits of DOMAIN.md (class 2 + sub-class 2, e.g. ``0102`` 暴露垃圾); components carry the
+    prefix ``BJ`` (部件, e.g. ``BJ0101`` 井盖) and 创城 inspection items the prefix ``CC``, so the three trees never
+    collide.
+    """
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        _enum_check("family", CategoryFamily),
+        CheckConstraint(
+            "deadline_unit IS NULL OR deadline_unit IN ('urgent_hours', 'work_hours', 'work_days')",
+            name="ck_deadline_unit_allowed",
+        ),
+        CheckConstraint(
+            "urgent_unit IS NULL OR urgent_unit IN ('urgent_hours', 'work_hours', 'work_days')",
+            name="ck_urgent_unit_allowed",
+        ),
+        _enum_check("default_urgency", Urgency),
+    )
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("categories.code"), index=True)
+    family: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    deadline_amount: Mapped[float | None] = mapped_column(Float)
+    deadline_unit: Mapped[str | None] = mapped_column(String(16))
+    urgent_amount: Mapped[float | None] = mapped_column(Float)
+    urgent_unit: Mapped[str | None] = mapped_column(String(16))
+    default_urgency: Mapped[str] = mapped_column(String(16), default=Urgency.NORMAL)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Holiday(Base):
+    """A day that breaks the Monday–Friday rule: a public holiday (``is_workday`` false) or a make-up working day."""
+
+    __tablename__ = "holidays"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(50))
+
+
+class Case(Base):
+    """A case 案件: a routed report living through the closed loop.
+
+    State changes never go through the ORM: :mod:`gridmap.cases` applies them with a conditional UPDATE on
+    ``version`` and ``status`` and appends a :class:`CaseEvent` with ``seq`` = the new version.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        _enum_check("source", CaseSource),
+        _enum_check("status", CaseStatus),
+        _enum_check("urgency", Urgency),
+        CheckConstraint(
+            "deadline_unit IS NULL OR deadline_unit IN ('urgent_hours', 'work_hours', 'work_days')",
+            name="ck_case_deadline_unit_allowed",
+        ),
+        Index("ix_cases_status_deadline", "status", "deadline_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    reporter: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(300))
+    urgency: Mapped[str] = mapped_column(String(16))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    observed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    matched_kind: Mapped[str | None] = mapped_column(String(16))
+    matched_id: Mapped[int | None] = mapped_column(Integer)
+    matched_name: Mapped[str | None] = mapped_column(String(200))
+    rule: Mapped[str | None] = mapped_column(String(32))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    ambiguous: Mapped[bool] = mapped_column(Boolean, default=False)
+    routing: Mapped[dict | None] = mapped_column(JSON)  # the routing answer (candidates, explanation) as given
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    deadline_unit: Mapped[str | None] = mapped_column(String(16))
+    limit_seconds: Mapped[float | None] = mapped_column(Float)
+    deadline_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    parked_from: Mapped[str | None] = mapped_column(String(16))
+    extension_requested_seconds: Mapped[float | None] = mapped_column(Float)
+    extension_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    supervision_level: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseEvent(Base):
+    """One step of a case (append-only): who did what, when, with which opinion and photos."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list | None] = mapped_column(JSON)
+    data: Mapped[dict | None] = mapped_column(JSON)
+
+
+# -- unit grid generation runs and lineage (issue 5) ------------------------------------------------------------
+
+
+class GridGeneration(Base):
+    """One run of ``gridmap grids generate`` that wrote a new version of the grids of some communities."""
+
+    __tablename__ = "grid_generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(100))  # "all", "street:141102001", "community:141102001001"
+    target_m2: Mapped[float] = mapped_column(Float)
+    seq_width: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    report: Mapped[dict | None] = mapped_column(JSON)  # the quality report, as printed
+
+
+class GridLineage(Base):
+    """An old grid (closed by a generation) overlapping a new one: how much of each lies in the other.
+
+    ``share_of_old``: the part of the old grid that went to the new one; ``share_of_new``: the part of the new
+    grid that was the old one. Cases and assignments of old grids are read through these rows.
+    """
+
+    __tablename__ = "grid_lineage"
+    __table_args__ = (UniqueConstraint("old_grid_id", "new_grid_id", name="uq_grid_lineage_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation_id: Mapped[int] = mapped_column(ForeignKey("grid_generations.id"), index=True)
+    old_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    new_grid_id: Mapped[int] = mapped_column(ForeignKey("grids.id"), index=True)
+    overlap_m2: Mapped[float] = mapped_column(Float)
+    share_of_old: Mapped[float] = mapped_column(Float)
+    share_of_new: Mapped[float] = mapped_column(Float)

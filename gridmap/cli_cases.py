@@ -1,0 +1,137 @@
+"""``gridmap categories …`` and ``gridmap cases …``: parse, call one use-case, print."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from gridmap.db import session_scope
+from gridmap.errors import GridmapError
+
+
+@click.group("categories")
+def categories_group() -> None:
+    """Problem categories (events, components, 创城 inspection items) and the holiday calendar."""
+
+
+@categories_group.command("seed")
+@click.pass_obj
+def categories_seed(obj) -> None:
+    """Add the seeded category tree and the 2026 holidays where missing (never overwrites edits)."""
+    from gridmap.categories import seed
+
+    try:
+        with session_scope(obj.migrated_session_factory()) as session:
+            added = seed(session)
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"seeded: {added['categories']} categories, {added['holidays']} holidays added")
+
+
+@categories_group.command("list")
+@click.option("--family", type=click.Choice(["event", "component", "inspection"]), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def categories_list(obj, family: str | None, as_json: bool) -> None:
+    """List the categories with their deadlines."""
+    from gridmap.categories import list_categories
+
+    with obj.migrated_session_factory()() as session:
+        rows = list_categories(session, family=family)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for c in rows:
+        deadline = f"{c['deadline']['amount']:g} {c['deadline']['unit']}" if c["deadline"] else ""
+        indent = "  " if c["parent_code"] else ""
+        flag = "" if c["active"] else "  (inactive)"
+        click.echo(f"{indent}{c['code']:<8} {c['name_zh']:<14} {deadline:<18} {c['default_urgency']}{flag}")
+
+
+@categories_group.command("set")
+@click.argument("code")
+@click.option("--name-zh", default=None)
+@click.option("--name-en", default=None)
+@click.option("--family", type=click.Choice(["event", "component", "inspection"]), default=None)
+@click.option("--deadline", type=float, default=None, help="Amount of the limit.")
+@click.option("--unit", type=click.Choice(["urgent_hours", "work_hours", "work_days"]), default=None)
+@click.option("--urgency", type=click.Choice(["normal", "urgent"]), default=None, help="Default urgency.")
+@click.option("--active/--inactive", default=None)
+@click.pass_obj
+def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urgency, active) -> None:
+    """Create or change category CODE (e.g. `gridmap categories set 0102 --deadline 2 --unit work_hours`)."""
+    from gridmap.categories import upsert_category
+
+    data: dict[str, object] = {"code": code}
+    for key, value in (("name_zh", name_zh), ("name_en", name_en), ("family", family),
+                       ("default_urgency", urgency), ("active", active)):  # fmt: skip
+        if value is not None:
+            data[key] = value
+    if deadline is not None or unit is not None:
+        data["deadline"] = {"amount": deadline, "unit": unit}
+    try:
+        with session_scope(obj.migrated_session_factory()) as session:
+            cat, created = upsert_category(session, data)
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(("created " if created else "changed ") + json.dumps(cat, ensure_ascii=False))
+
+
+@categories_group.command("holiday")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--workday/--off", default=False, help="--workday: a make-up working day (调休); --off: a day off.")
+@click.option("--name", default=None)
+@click.pass_obj
+def categories_holiday(obj, day, workday: bool, name: str | None) -> None:
+    """Mark DAY as a day off or as a make-up working day."""
+    from gridmap.categories import set_holiday
+
+    with session_scope(obj.migrated_session_factory()) as session:
+        set_holiday(session, day.date(), workday, name)
+    click.echo(f"{day.date()}: {'working day' if workday else 'day off'}")
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Cases: bulk import."""
+
+
+@cases_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Bad and skipped rows (row, field, message); default: <file>.errors.csv when there are any.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["import", "inspection", "patrol", "public"]),
+    default="import",
+    show_default=True,
+    help="Source of rows without a source column (public: they wait for on-site verification).",
+)
+@click.option("--actor", default=None, help="Who imports (recorded on each case's first event).")
+@click.pass_obj
+def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: str | None) -> None:
+    """Import the reports of the CSV file PATH as cases (routed by `gridmap snap`, or routed here).
+
+    Good rows are imported in one transaction; bad rows are listed with their row number in the error file and
+    never stop the good ones. A client_id already imported is skipped.
+    """
+    from gridmap.case_import import import_cases_csv
+    from gridmap.cli import _progress
+
+    started = time.perf_counter()
+    try:
+        with session_scope(obj.migrated_session_factory()) as session, _progress("importing cases") as progress:
+            summary = import_cases_csv(
+                session, path, obj.settings, errors_path=errors_path, source=source, actor=actor, progress=progress
+            )
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary.describe() + f"\n  committed in {time.perf_counter() - started:.1f} s")

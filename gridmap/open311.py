@@ -1,0 +1,249 @@
+"""Open311 GeoReport v2 over the case workflow: services are the active category sub-classes, service requests are
+cases. Plain data in, plain data out (lists of dicts in the spec's field names); the web layer renders JSON or XML.
+
+Mapping: ``status`` is ``closed`` for closed (结案) and void (作废) cases, ``open`` otherwise; ``status_notes`` is
+the note of the latest step; ``agency_responsible`` the responsible unit; ``expected_datetime`` the deadline.
+Requests posted through Open311 come from the public, so they wait for on-site verification (``pending``) like
+a 随手拍 report. GeoReport v2: http://wiki.open311.org/GeoReport_v2
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from gridmap.cases import STATUS_ZH, open_report, parse_time
+from gridmap.categories import load_calendar
+from gridmap.config import Settings
+from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
+from gridmap.models import Case, CaseEvent, CaseStatus, Category, Unit
+from gridmap.workcalendar import UNIT_LABELS_ZH
+
+MAX_REQUESTS = 1000
+MAX_SPAN = dt.timedelta(days=90)
+CLOSED = (CaseStatus.CLOSED.value, CaseStatus.VOID.value)
+
+
+class Forbidden(GridmapError):
+    """A missing or wrong Open311 api_key."""
+
+
+def check_api_key(settings: Settings, given: str | None) -> None:
+    expected = settings.cases.open311_api_key
+    if expected and given != expected:
+        raise Forbidden("missing or invalid api_key: this server needs one to create service requests")
+
+
+def services(session: Session) -> list[dict[str, object]]:
+    """GET services: every active sub-class, grouped by its class."""
+    parent = {c.code: c for c in session.scalars(select(Category).where(Category.parent_code.is_(None)))}
+    rows = session.scalars(
+        select(Category).where(Category.parent_code.isnot(None), Category.active).order_by(Category.code)
+    )
+    return [_service(c, parent.get(c.parent_code or "")) for c in rows]
+
+
+def _service(c: Category, parent: Category | None) -> dict[str, object]:
+    limit = f"{c.deadline_amount:g} {UNIT_LABELS_ZH.get(c.deadline_unit or '', '')}".strip()
+    return {
+        "service_code": c.code,
+        "service_name": c.name_zh,
+        "description": f"{c.name_zh}（{c.name_en}）；处置时限 {limit}"
+        if c.name_en
+        else f"{c.name_zh}；处置时限 {limit}",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ", ".join(k for k in (c.name_en, c.family) if k),
+        "group": parent.name_zh if parent else c.family,
+    }
+
+
+def service_definition(session: Session, code: str) -> dict[str, object]:
+    cat = session.get(Category, code)
+    if cat is None or cat.parent_code is None or not cat.active:
+        raise NotFound(f"service_code {code!r} not found")
+    return {"service_code": code, "attributes": []}
+
+
+def _request(row: Any, note: str | None, media: str | None, tz: dt.tzinfo) -> dict[str, object]:
+    def w3(t: dt.datetime | None) -> str | None:
+        if t is None:
+            return None
+        t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
+        return t.astimezone(tz).isoformat(timespec="seconds")
+
+    status = "closed" if row.status in CLOSED else "open"
+    notice = STATUS_ZH[CaseStatus(row.status)]
+    if row.unit_name and row.status not in CLOSED:
+        notice += f"；责任单位：{row.unit_name}"
+    if row.deadline_at and row.status not in CLOSED:
+        notice += f"；处置时限：{w3(row.deadline_at)}"
+    return {
+        "service_request_id": str(row.id),
+        "status": status,
+        "status_notes": note or STATUS_ZH[CaseStatus(row.status)],
+        "service_name": row.name_zh,
+        "service_code": row.category,
+        "description": row.description,
+        "agency_responsible": row.unit_name,
+        "service_notice": notice,
+        "requested_datetime": w3(row.created_at),
+        "updated_datetime": w3(row.updated_at),
+        "expected_datetime": w3(row.deadline_at),
+        "address": row.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": row.lat,
+        "long": row.lon,
+        "media_url": media,
+    }
+
+
+def _select():
+    return (
+        select(Case.__table__, Unit.name.label("unit_name"), Category.name_zh)
+        .select_from(Case.__table__)
+        .join(Unit, Unit.id == Case.unit_id, isouter=True)
+        .join(Category, Category.code == Case.category, isouter=True)
+    )
+
+
+def _render(session: Session, rows: list[Any], settings: Settings, base_url: str) -> list[dict[str, object]]:
+    tz = load_calendar(session, settings.cases).tz
+    ids = [r.id for r in rows]
+    notes: dict[int, str | None] = {}
+    media: dict[int, str | None] = {}
+    if ids:
+        events = session.execute(
+            select(CaseEvent.case_id, CaseEvent.note, CaseEvent.photos, CaseEvent.data)
+            .where(CaseEvent.case_id.in_(ids))
+            .order_by(CaseEvent.case_id, CaseEvent.seq)
+        ).all()
+        for e in events:
+            if e.note:
+                notes[e.case_id] = e.note  # the latest note wins
+            for p in e.photos or []:
+                if isinstance(p, dict) and p.get("file"):
+                    media[e.case_id] = f"{base_url}/api/v1/photos/{p['file']}"
+            if e.case_id not in media and isinstance(e.data, dict) and e.data.get("media_url"):
+                media[e.case_id] = str(e.data["media_url"])
+    return [_request(r, notes.get(r.id), media.get(r.id), tz) for r in rows]
+
+
+def find_requests(
+    session: Session, args: dict[str, Any], settings: Settings, base_url: str, now: dt.datetime | None = None
+) -> list[dict[str, object]]:
+    """GET requests: by ``service_request_id`` (comma list, overrides the rest) or by ``service_code``,
+    ``start_date``/``end_date`` (at most 90 days; default the last 90 days) and ``status`` (open/closed)."""
+    now = now or dt.datetime.now(dt.UTC)
+    tz = load_calendar(session, settings.cases).tz
+    problems: list[Problem] = []
+    stmt = _select()
+
+    def _list(key: str) -> list[str]:
+        return [s.strip() for s in str(args.get(key) or "").split(",") if s.strip()]
+
+    wanted = _list("service_request_id")
+    if wanted:
+        ids = []
+        for w in wanted:
+            if not w.isdigit():
+                problems.append(Problem(f"{w!r} is not a service_request_id", field="service_request_id"))
+            else:
+                ids.append(int(w))
+        if problems:
+            raise InvalidInput(problems)
+        rows = session.execute(stmt.where(Case.id.in_(ids)).order_by(Case.id)).all()
+        return _render(session, list(rows), settings, base_url)
+    conds = []
+    codes = _list("service_code")
+    if codes:
+        conds.append(Case.category.in_(codes))
+    start = parse_time(args.get("start_date"), "start_date", tz, problems)
+    end = parse_time(args.get("end_date"), "end_date", tz, problems)
+    if start and end and end - start > MAX_SPAN:
+        problems.append(Problem("start_date and end_date may not span more than 90 days", field="end_date"))
+    if start and end is None:
+        end = start + MAX_SPAN
+    if end and start is None:
+        start = end - MAX_SPAN
+    if start is None:
+        start, end = now - MAX_SPAN, None
+    statuses = _list("status")
+    for s in statuses:
+        if s not in ("open", "closed"):
+            problems.append(Problem(f"{s!r} is not open or closed", field="status"))
+    if problems:
+        raise InvalidInput(problems)
+    conds.append(Case.created_at >= start)
+    if end:
+        conds.append(Case.created_at <= end)
+    if statuses == ["open"]:
+        conds.append(Case.status.notin_(CLOSED))
+    elif statuses == ["closed"]:
+        conds.append(Case.status.in_(CLOSED))
+    rows = session.execute(
+        stmt.where(and_(*conds)).order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_REQUESTS)
+    )
+    return _render(session, list(rows.all()), settings, base_url)
+
+
+def get_request(session: Session, request_id: str, settings: Settings, base_url: str) -> list[dict[str, object]]:
+    if not str(request_id).isdigit():
+        raise NotFound(f"service_request_id {request_id!r} not found")
+    rows = session.execute(_select().where(Case.id == int(request_id))).all()
+    if not rows:
+        raise NotFound(f"service_request_id {request_id!r} not found")
+    return _render(session, list(rows), settings, base_url)
+
+
+def create_request(
+    session: Session,
+    form: dict[str, Any],
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    router: Callable[..., Any] | None = None,
+) -> list[dict[str, object]]:
+    """POST requests (form fields of the spec) → a pending case; returns ``[{service_request_id, …}]``."""
+    check_api_key(settings, form.get("api_key"))
+    code = str(form.get("service_code") or "").strip()
+    if not code:
+        raise InvalidInput(Problem("service_code is required (GET services lists them)", field="service_code"))
+    service_definition(session, code)  # 404 for an unknown service, as the spec asks
+    if form.get("lat") in (None, "") and form.get("long") in (None, ""):
+        raise InvalidInput(
+            Problem("lat and long are required: this server routes a request by its location; an address_string "
+                    "or address_id alone cannot be placed", field="lat")
+        )  # fmt: skip
+    names = " ".join(str(form[k]).strip() for k in ("last_name", "first_name") if form.get(k))
+    contact = "; ".join(str(form[k]).strip() for k in ("email", "phone") if form.get(k))
+    reporter = " ".join(p for p in (names, f"<{contact}>" if contact else "") if p) or form.get("device_id") or None
+    report = {
+        "lat": form.get("lat"),
+        "lon": form.get("long"),
+        "category": code,
+        "description": form.get("description"),
+        "address": form.get("address_string"),
+        "reporter": reporter,
+        "source": "open311",
+    }
+    extra = {
+        k: form[k]
+        for k in ("media_url", "device_id", "account_id", "email", "address_id", "jurisdiction_id")
+        if form.get(k)
+    }
+    attributes = {
+        k[len("attribute[") : -1]: v for k, v in form.items() if k.startswith("attribute[") and k.endswith("]")
+    }
+    if attributes:
+        extra["attributes"] = attributes
+    answer = open_report(session, report, settings, now=now, router=router, event_data=extra)
+    notice = f"{answer['status_zh']}：市民上报将先经现场核实再立案"
+    if answer.get("duplicate_of"):
+        notice += f"；与案件 {answer['duplicate_of']} 可能重复"
+    return [{"service_request_id": str(answer["id"]), "service_notice": notice, "account_id": form.get("account_id")}]

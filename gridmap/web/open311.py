@@ -1,0 +1,169 @@
+"""Open311 GeoReport v2 endpoints under ``/open311/v2/``: JSON or XML by the URL's extension, errors in the spec's
+``errors``/``error`` shape (404 unknown, 403 api_key, 400 anything else)."""
+
+from __future__ import annotations
+
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gridmap import open311
+from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound
+from gridmap.web.db import db_session
+
+bp = Blueprint("open311", __name__)
+
+FORMATS = ("json", "xml")
+
+
+def _settings():
+    return current_app.extensions["gridmap"]["settings"]
+
+
+def _base_url() -> str:
+    return request.host_url.rstrip("/")
+
+
+def _xml_value(parent: ET.Element, tag: str, value: Any, item_tags: dict[str, str]) -> None:
+    el = ET.SubElement(parent, tag)
+    if isinstance(value, list):
+        for v in value:
+            _xml_value(el, item_tags.get(tag, "item"), v, item_tags)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _xml_value(el, k, v, item_tags)
+    elif isinstance(value, bool):
+        el.text = "true" if value else "false"
+    elif value is not None:
+        el.text = str(value)
+
+
+def to_xml(root: str, item: str | None, payload: Any) -> bytes:
+    """The spec's XML: a root element holding one element per item, field names as child elements."""
+    item_tags = {"attributes": "attribute", "values": "value"}
+    top = ET.Element(root)
+    if item is None:
+        for k, v in payload.items():
+            _xml_value(top, k, v, item_tags)
+    else:
+        for entry in payload:
+            el = ET.SubElement(top, item)
+            for k, v in entry.items():
+                _xml_value(el, k, v, item_tags)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode").encode("utf-8")
+
+
+def _respond(fmt: str, root: str, item: str | None, payload: Any, status: int = 200) -> Response:
+    if fmt == "xml":
+        return Response(to_xml(root, item, payload), status=status, content_type="text/xml; charset=utf-8")
+    resp = jsonify(payload)
+    resp.status_code = status
+    resp.headers["Content-Type"] = "application/json; charset=utf-8"
+    return resp
+
+
+def _fmt(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise NotFound(f"format {fmt!r} is not served: use .json or .xml")
+    return fmt
+
+
+def _errors(status: int, description: str) -> Response:
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return _respond(fmt, "errors", "error", [{"code": status, "description": description}], status)
+
+
+@bp.errorhandler(GridmapError)
+def _gridmap_error(exc: GridmapError):
+    if isinstance(exc, open311.Forbidden):
+        return _errors(403, str(exc))
+    if isinstance(exc, NotFound):
+        return _errors(404, str(exc))
+    if isinstance(exc, InvalidInput):
+        return _errors(400, "; ".join(str(p) for p in exc.problems))
+    if isinstance(exc, Conflict):
+        return _errors(409, str(exc))
+    return _errors(400, str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return _errors(exc.code or 400, exc.description or exc.name)
+
+
+@bp.get("/services.<fmt>")
+def services(fmt: str):
+    return _respond(_fmt(fmt), "services", "service", open311.services(db_session()))
+
+
+@bp.get("/services/<code>.<fmt>")
+def service_definition(code: str, fmt: str):
+    return _respond(_fmt(fmt), "service_definition", None, open311.service_definition(db_session(), code))
+
+
+@bp.get("/requests.<fmt>")
+def get_requests(fmt: str):
+    fmt = _fmt(fmt)
+    body = open311.find_requests(db_session(), request.args.to_dict(), _settings(), _base_url())
+    return _respond(fmt, "service_requests", "request", body)
+
+
+@bp.post("/requests.<fmt>")
+def post_request(fmt: str):
+    fmt = _fmt(fmt)
+    session = db_session()
+    body = open311.create_request(session, request.form.to_dict(), _settings())
+    session.commit()
+    return _respond(fmt, "service_requests", "request", body, 201)
+
+
+@bp.get("/requests/<request_id>.<fmt>")
+def get_request(request_id: str, fmt: str):
+    fmt = _fmt(fmt)
+    body = open311.get_request(db_session(), request_id, _settings(), _base_url())
+    return _respond(fmt, "service_requests", "request", body)
+
+
+@bp.get("/discovery.<fmt>")
+def discovery(fmt: str):
+    """Service discovery: where this GeoReport v2 endpoint lives and which formats it speaks."""
+    fmt = _fmt(fmt)
+    body = {
+        "changeset": "2026-11-26T00:00:00Z",
+        "contact": "gridmap command centre",
+        "key_service": "ask the command centre for an api_key" if _settings().cases.open311_api_key else "",
+        "endpoints": [
+            {
+                "specification": "http://wiki.open311.org/GeoReport_v2",
+                "url": f"{_base_url()}/open311/v2",
+                "changeset": "2026-11-26T00:00:00Z",
+                "type": "production",
+                "formats": ["application/json", "text/xml"],
+            }
+        ],
+    }
+    if fmt == "xml":
+        xml_body = dict(body)
+        xml_body["endpoints"] = [
+            {**e, "formats": [{"format": f} for f in e["formats"]]}
+            for e in body["endpoints"]  # type: ignore[union-attr]
+        ]
+        return Response(_discovery_xml(xml_body), content_type="text/xml; charset=utf-8")
+    return _respond(fmt, "discovery", None, body)
+
+
+def _discovery_xml(body: dict[str, Any]) -> bytes:
+    top = ET.Element("discovery")
+    for k in ("changeset", "contact", "key_service"):
+        ET.SubElement(top, k).text = str(body[k])
+    eps = ET.SubElement(top, "endpoints")
+    for e in body["endpoints"]:
+        ep = ET.SubElement(eps, "endpoint")
+        for k in ("specification", "url", "changeset", "type"):
+            ET.SubElement(ep, k).text = str(e[k])
+        formats = ET.SubElement(ep, "formats")
+        for f in e["formats"]:
+            ET.SubElement(formats, "format").text = f["format"]
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="unicode").encode("utf-8")

@@ -1,0 +1,194 @@
+"""Bulk import of reports as cases on both databases: routed rows (the output of `gridmap snap`) and unrouted
+rows, bad rows set aside by row number without losing the good ones, client ids imported once, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from gridmap.case_import import import_cases_csv
+from gridmap.cases import find_duplicate, get_case
+from gridmap.cli import main
+from gridmap.config import Settings
+from gridmap.models import Case
+from tests.case_helpers import COMPOUND_POINT, LAT, build_city, case_settings, counts
+
+
+@pytest.fixture
+def city(settings: Settings, session: Session, tmp_path):
+    ids = build_city(session)
+    session.commit()
+    return {"ids": ids, "settings": case_settings(settings, tmp_path), "session": session, "dir": tmp_path}
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def read_errors(path: Path) -> list[tuple[int, str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [(int(r["row"]), r["field"], r["message"]) for r in csv.DictReader(fh)]
+
+
+def test_unrouted_rows_are_routed_and_bad_rows_set_aside(city) -> None:
+    s = city["session"]
+    lon_c, lat_c = COMPOUND_POINT
+    header = ["lon", "lat", "category", "observed_at", "description", "client_id", "urgency", "source", "crs"]
+    rows = [
+        [111.14, LAT + 0.0001, "0102", "2026-11-20T09:00:00+08:00", "暴露垃圾", "c-1", "", "", ""],  # row 2
+        [lon_c, lat_c, "0507", "2026-11-20 10:00", "乱堆物", "c-2", "urgent", "", ""],  # row 3: naive local time
+        ["east", LAT, "0102", "", "", "c-3", "", "", ""],  # row 4: not a number
+        [111.14, LAT, "9999", "", "", "c-4", "", "", ""],  # row 5: unknown category
+        [111.14, LAT, "0102", "tomorrow", "", "c-5", "", "", ""],  # row 6: bad time
+        [111.14, LAT, "0102", "", "", "c-1", "", "", ""],  # row 7: repeats c-1
+        [111.14, 95, "0102", "", "", "c-7", "", "", ""],  # row 8: out of range
+        [112.9, 38.9, "0102", "", "", "c-8", "", "", ""],  # row 9: far outside the city
+        [111.14 + 0.0063, LAT + 0.0007, "0104", "", "", "c-9", "", "public", "gcj02"],  # row 10: GCJ-02, public
+        [111.14, LAT, "01", "", "", "c-10", "", "", ""],  # row 11: a class, not a sub-class
+        [111.14, LAT, "0102", "", "", "c-11", "soon", "", ""],  # row 12: bad urgency
+    ]
+    path = write_csv(city["dir"] / "reports.csv", header, rows)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("111.14,37.52,0102\n")  # row 13: too few fields
+    summary = import_cases_csv(s, path, city["settings"])
+    s.commit()
+    assert summary.imported == 3 and summary.routed_here == 3 and summary.skipped == 0, summary
+    errors = read_errors(summary.errors)
+    assert [(r, f) for r, f, _ in errors] == [
+        (4, "lon"), (5, "category"), (6, "observed_at"), (7, "client_id"), (8, "lat"), (9, "lon/lat"),
+        (11, "category"), (12, "urgency"), (13, "row"),
+    ]  # fmt: skip
+    assert "row 2" in errors[3][2] and "9999" in errors[1][2]
+    assert summary.bad == 9 and summary.rows == 12
+    cases = {c.client_id: c for c in s.scalars(select(Case))}
+    assert set(cases) == {"c-1", "c-2", "c-9"}
+    assert cases["c-1"].unit_id == city["ids"]["a"] and cases["c-1"].rule == "segment"
+    assert cases["c-1"].matched_name == "和平街" and cases["c-1"].status == "open"
+    assert cases["c-2"].unit_id == city["ids"]["b"] and cases["c-2"].urgency == "urgent"
+    assert cases["c-2"].community_id == city["ids"]["community"]
+    assert cases["c-9"].status == "pending" and cases["c-9"].deadline_at is None
+    assert abs(cases["c-9"].lon - 111.14) < 0.001  # converted from GCJ-02
+    detail = get_case(s, cases["c-2"].id, city["settings"])
+    assert detail["observed_at"] == "2026-11-20T10:00:00+08:00"
+    assert detail["deadline"] is not None and detail["events"][0]["action"] == "import"
+    assert detail["events"][0]["data"] == {"row": 3}
+    # imported points are in the spatial index (duplicates of them are found), and the index stays maintained
+    dup = find_duplicate(s, "0102", 111.14, LAT + 0.0001, cases["c-1"].observed_at.replace(tzinfo=dt.UTC), 50, 7)
+    assert dup is not None and dup["id"] == cases["c-1"].id
+    if s.get_bind().dialect.name == "sqlite":
+        triggers = set(s.scalars(text("SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='cases'")))
+        assert {"ggi_cases_geom", "tmi_cases_geom", "gii_cases_geom"} <= triggers
+        assert s.scalar(text("SELECT count(*) FROM idx_cases_geom")) == 3
+        indexes = set(s.scalars(text("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='cases'")))
+        assert {"ix_cases_status_deadline", "ix_cases_unit_id", "ix_cases_created_at"} <= indexes  # rebuilt
+    # the same file again: the client ids are there already — skipped, nothing doubled
+    again = import_cases_csv(s, path, city["settings"])
+    s.commit()
+    assert again.imported == 0 and again.skipped == 3
+    assert counts(s) == (3, 3)
+
+
+def test_routed_file_from_snap_is_imported_as_routed(city) -> None:
+    from gridmap.routing_csv import snap_csv
+
+    s = city["session"]
+    lon_c, lat_c = COMPOUND_POINT
+    src = write_csv(
+        city["dir"] / "in.csv",
+        ["lon", "lat", "category", "client_id"],
+        [[111.14, LAT + 0.0001, "0102", "s-1"], [lon_c, lat_c, "0507", "s-2"], ["x", "y", "0102", "s-3"]],
+    )
+    routed = city["dir"] / "routed.csv"
+    snap_csv(s, src, routed, category_col="category")
+    summary = import_cases_csv(s, routed, city["settings"], router=_no_router)
+    s.commit()
+    assert summary.imported == 2 and summary.routed_here == 0
+    by_client = {c.client_id: c for c in s.scalars(select(Case))}
+    assert by_client["s-1"].unit_id == city["ids"]["a"] and by_client["s-1"].matched_kind == "segment"
+    assert by_client["s-2"].unit_id == city["ids"]["b"] and by_client["s-2"].rule == "compound"
+
+
+def _no_router(*_a, **_k):  # pragma: no cover - must not be called for routed rows
+    raise AssertionError("routed rows must not be routed again")
+
+
+def test_bad_routing_columns_are_reported(city) -> None:
+    s = city["session"]
+    path = write_csv(
+        city["dir"] / "routed.csv",
+        ["lon", "lat", "category", "unit_id", "rule", "matched_kind", "matched_id", "distance_m", "ambiguous"],
+        [
+            [111.14, LAT, "0102", city["ids"]["a"], "segment", "segment", city["ids"]["segment"], "3.5", "0"],
+            [111.14, LAT, "0102", 424242, "segment", "segment", 1, "3.5", "0"],  # no such unit
+            [111.14, LAT, "0102", "abc", "segment", "segment", 1, "3.5", "0"],
+            [111.14, LAT, "0102", city["ids"]["a"], "segment", "river", 1, "3.5", "0"],
+            [111.14, LAT, "0102", city["ids"]["a"], "segment", "segment", 1, "far", "maybe"],
+        ],
+    )
+    summary = import_cases_csv(s, path, city["settings"], router=_no_router)
+    assert summary.imported == 1
+    assert [(r, f) for r, f, _ in read_errors(summary.errors)] == [
+        (3, "unit_id"), (4, "unit_id"), (5, "matched_kind"), (6, "distance_m"),
+    ]  # fmt: skip
+
+
+def test_missing_columns_and_empty_files_are_refused(city) -> None:
+    from gridmap.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="no 'category' column"):
+        import_cases_csv(city["session"], write_csv(city["dir"] / "a.csv", ["lon", "lat"], []), city["settings"])
+    empty = city["dir"] / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InvalidInput, match="empty"):
+        import_cases_csv(city["session"], empty, city["settings"])
+
+
+def test_cli_import(settings: Settings, city, monkeypatch) -> None:
+    monkeypatch.setenv("GRIDMAP_INSTANCE", str(city["dir"]))
+    path = write_csv(
+        city["dir"] / "cli.csv",
+        ["lon", "lat", "category", "client_id"],
+        [[111.14, LAT + 0.0001, "0102", "k-1"], [111.14, "north", "0102", "k-2"]],
+    )
+    errors = city["dir"] / "bad.csv"
+    runner = CliRunner()
+    out = runner.invoke(
+        main, ["--database-url", settings.database_url, "cases", "import", str(path), "--errors", str(errors)]
+    )
+    assert out.exit_code == 0, out.output
+    assert "1 cases imported" in out.output and "1 bad" in out.output
+    assert read_errors(errors) == [(3, "lat", "is not a number")]
+    city["session"].rollback()
+    assert counts(city["session"]) == (1, 1)
+    listed = runner.invoke(
+        main, ["--database-url", settings.database_url, "categories", "list", "--family", "component"]
+    )
+    assert listed.exit_code == 0 and "BJ0101" in listed.output and "井盖" in listed.output
+    changed = runner.invoke(
+        main, ["--database-url", settings.database_url, "categories", "set", "BJ0101", "--deadline", "1"]
+    )
+    assert changed.exit_code == 0 and '"amount": 1.0' in changed.output
+
+
+def test_rtree_boxes_hold_their_points_and_hilbert_is_a_permutation() -> None:
+    import numpy as np
+
+    from gridmap.case_import import _float32_box, hilbert_order
+
+    rng = np.random.default_rng(3)
+    v = 111.1 + rng.random(10_000) * 0.1
+    lo, hi = _float32_box(v)
+    assert np.all(lo <= v) and np.all(v <= hi)
+    assert np.all(lo.astype(np.float32).astype(np.float64) == lo)  # exactly representable in the R*Tree
+    order = hilbert_order(v, v[::-1].copy())
+    assert sorted(order.tolist()) == list(range(len(v)))
