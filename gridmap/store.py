@@ -175,6 +175,15 @@ def write_features(
     return _upsert(session, spec, rows)
 
 
+def insert_grid_rows(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert grid rows as given (``code``, ``community_id``, ``version``, ``valid_from``, ``area_m2``, ``geom_wkb``).
+
+    For callers that decide versions themselves (grid generation); importers use :func:`write_features`.
+    """
+    if rows:
+        session.connection().execute(_insert(Grid.__table__), rows)
+
+
 def _as_date(value: object) -> dt.date | None:
     if value is None:
         return None

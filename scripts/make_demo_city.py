@@ -21,10 +21,12 @@ bytes (about 5 s). Pipeline:
 4. 街道 = blocks grouped around designed seeds (area-balanced, contiguous, borders smoothed); 社区 = the
    blocks of each 街道 clustered into as many contiguous, area-balanced groups as it has 社区;
 5. compounds = block interiors set back from every road around them (some blocks only);
-6. unit grids = :func:`gridmap.geo.gridding.tile_community` per 社区, then one global
-   :func:`~gridmap.geo.gridding.snap_coverage`; 社区, 街道 and district are then re-derived as unions of the
-   grids, so that all four layers are one exact coverage on the 6-decimal grid;
-7. names (roads, compounds), segments (:func:`gridmap.geo.roads.segment_roads`), units, people, assignments.
+6. road names, then segments (:func:`gridmap.geo.roads.segment_roads`);
+7. unit grids = :func:`gridmap.geo.tiling.tile_communities` (what ``gridmap grids generate`` runs) on the 社区,
+   the segments and the compounds, then one global :func:`~gridmap.geo.gridding.snap_coverage`; 社区, 街道 and
+   district are then re-derived as unions of the grids, so that all four layers are one exact coverage on the
+   6-decimal grid;
+8. compound names, units, people, assignments.
 """
 
 from __future__ import annotations
@@ -50,8 +52,9 @@ from shapely.ops import substring
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gridmap.geo.gridding import grid_codes, snap_coverage, tile_community  # noqa: E402
+from gridmap.geo.gridding import snap_coverage  # noqa: E402
 from gridmap.geo.roads import segment_roads  # noqa: E402
+from gridmap.geo.tiling import tile_communities  # noqa: E402
 
 SEED = 141102
 EPSG = 32649  # WGS 84 / UTM zone 49N
@@ -62,6 +65,9 @@ TARGET_M2 = 10_000.0
 MAX_GRIDS = 99  # 2-digit sequence → 14-digit codes
 
 HALF_WIDTH = {"main": 16.0, "secondary": 11.0, "back": 5.0}  # kerb-to-centre + pavement, metres
+
+
+GRIDS_VALID_FROM = "2024-01-01"
 
 
 def rng_for(stage: str) -> np.random.Generator:
@@ -1431,7 +1437,7 @@ def build(out: Path, source: Path | None = None, log: Any = print) -> dict[str, 
 
     district_ll = local_to_ll([district_m])[0]
     roads_ll = local_to_ll([r.line for r in roads])
-    blocks, edges = block_faces(district_ll, roads_ll)
+    blocks, _edges = block_faces(district_ll, roads_ll)
     blocks_m = ll_to_local(blocks)
     street, community = assign_areas(blocks_m, streets, communities)
     community = order_communities(community, street, blocks_m, streets, communities, main)
@@ -1441,39 +1447,9 @@ def build(out: Path, source: Path | None = None, log: Any = print) -> dict[str, 
     comp_ll = shapely.set_precision(local_to_ll(comp_m), GRID)
     comp_comm = community[np.asarray(comp_block)]
 
-    # unit grids per 社区, then one exact coverage for the whole district
+    # names, then segments (gridmap.geo.roads.segment_roads), from the 社区 as drawn
     comm_ll = [shapely.coverage_union_all(blocks[community == i]) for i in range(len(communities))]
-    edge_tree = STRtree(edges)
-    grids_raw: list[Any] = []
-    grid_comm: list[int] = []
-    for i, poly in enumerate(comm_ll):
-        area = float(shapely.area(ll_to_local([poly])[0]))
-        target = max(TARGET_M2, area / (MAX_GRIDS - 9))
-        while True:
-            tiles = tile_community(
-                poly, edges[edge_tree.query(poly)], comp_ll[comp_comm == i], target_m2=target, metric_epsg=EPSG
-            )
-            if len(tiles) <= MAX_GRIDS:
-                break
-            target *= 1.15
-        grids_raw.extend(tiles)
-        grid_comm.extend([i] * len(tiles))
-    grid_comm_arr = np.asarray(grid_comm)
-    grids = snap_coverage(np.asarray(grids_raw, dtype=object), GRID)
-    if not all(g.geom_type == "Polygon" for g in grids):
-        raise RuntimeError("a grid is not a single polygon")
-    comm_final = [shapely.coverage_union_all(grids[grid_comm_arr == i]) for i in range(len(communities))]
-    comm_street = np.array(
-        [streets.index(next(s for s in streets if s["code"] == c["street_code"])) for c in communities]
-    )
-    street_final = [
-        shapely.coverage_union_all(np.asarray(comm_final, dtype=object)[comm_street == k]) for k in range(len(streets))
-    ]
-    district_final = shapely.coverage_union_all(np.asarray(street_final, dtype=object))
-    log(f"{len(grids)} grids ({time.perf_counter() - t0:.1f}s)")
-
-    # names
-    comm_m = ll_to_local(comm_final)
+    comm_m = ll_to_local(comm_ll)
     name_secondary(secondary, comm_m, communities)
     name_lanes(lanes, comm_m, communities)
     ordered = sorted(roads, key=lambda r: ({"main": 0, "secondary": 1, "back": 2}[r.level], r.name))
@@ -1501,6 +1477,49 @@ def build(out: Path, source: Path | None = None, log: Any = print) -> dict[str, 
                 "description": row.description,
             }
         )
+
+    # unit grids: the generator of `gridmap grids generate` (tile_communities) on the 社区, the segments and the
+    # compounds, then one exact coverage for the whole district on the 6-decimal grid; 社区, 街道 and district
+    # are re-derived as unions of the grids
+    comm_areas = shapely.area(ll_to_local(comm_ll))
+    targets = np.maximum(TARGET_M2, comm_areas / (MAX_GRIDS - 9))
+    comm_codes = [c["code"] for c in communities]
+    while True:
+        plan = tile_communities(
+            np.asarray(comm_ll, dtype=object),
+            comm_codes,
+            seg_geoms,
+            comp_ll,
+            target_m2=targets,
+            seq_width=2,
+            metric_epsg=EPSG,
+        )
+        counts = {p["community_code"]: p["grids"] for p in plan.per_community}
+        over = np.array([counts[c] > MAX_GRIDS for c in comm_codes])
+        if not over.any():
+            break
+        targets = np.where(over, targets * 1.15, targets)
+    grid_codes_all = plan.grids["code"].tolist()
+    grid_comm_arr = np.array([comm_codes.index(c) for c in plan.grids["community_code"]])
+    grids = snap_coverage(np.asarray(plan.grids.geometry.array, dtype=object), GRID)
+    if not all(g.geom_type == "Polygon" for g in grids):
+        raise RuntimeError("a grid is not a single polygon")
+    comm_final = [shapely.coverage_union_all(grids[grid_comm_arr == i]) for i in range(len(communities))]
+    comm_street = np.array(
+        [streets.index(next(s for s in streets if s["code"] == c["street_code"])) for c in communities]
+    )
+    street_final = [
+        shapely.coverage_union_all(np.asarray(comm_final, dtype=object)[comm_street == k]) for k in range(len(streets))
+    ]
+    district_final = shapely.coverage_union_all(np.asarray(street_final, dtype=object))
+    q = plan.report
+    log(
+        f"{len(grids)} grids ({time.perf_counter() - t0:.1f}s): area m² min {q['area_m2']['min']:,.0f} "
+        f"p10 {q['area_m2']['p10']:,.0f} median {q['area_m2']['median']:,.0f} p90 {q['area_m2']['p90']:,.0f} "
+        f"max {q['area_m2']['max']:,.0f}; slivers merged {q['slivers_merged']}, compounds forcing an oversized grid "
+        f"{len(q['forced_compounds'])}, gaps {q['gaps_m2']} m², overlaps {q['overlaps_m2']} m², compounds split "
+        f"{q['compounds_split']}"
+    )
     log(f"{len(segments)} segments ({time.perf_counter() - t0:.1f}s)")
 
     # compounds: ext_id by 社区, then reading order
@@ -1518,15 +1537,13 @@ def build(out: Path, source: Path | None = None, log: Any = print) -> dict[str, 
         for k in range(len(comp_ll))
     ]
 
-    # grid codes
-    grid_rows: list[dict[str, str]] = []
-    grid_geoms: list[Any] = []
-    for i, c in enumerate(communities):
-        idx = np.flatnonzero(grid_comm_arr == i)
-        codes = grid_codes(c["code"], grids[idx])
-        for j in np.argsort(codes):
-            grid_rows.append({"code": codes[j], "community_code": c["code"]})
-            grid_geoms.append(grids[idx[j]])
+    # grid codes (given by tile_communities: west→east, then north→south in each 社区)
+    # valid_from: the grids were drawn before any assignment in the history, so the map of a past day shows them.
+    grid_rows = [
+        {"code": code, "community_code": communities[i]["code"], "valid_from": GRIDS_VALID_FROM}
+        for code, i in zip(grid_codes_all, grid_comm_arr, strict=True)
+    ]
+    grid_geoms = list(grids)
 
     # units, people, assignments
     units = make_units(streets, communities)

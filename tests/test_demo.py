@@ -86,3 +86,10 @@ def test_cli_demo_loads_once(settings: Settings, engine: Engine) -> None:
     assert "demo city loaded" in first.output
     second = runner.invoke(main, [*url, "demo", "--if-empty"])
     assert second.exit_code == 0 and "already loaded" in second.output
+
+
+def test_demo_grids_exist_on_past_days_of_the_assignment_history(session: Session) -> None:
+    load_demo(session, DEMO_DATA_DIR)
+    session.flush()
+    first_assignment = session.scalar(select(func.min(Assignment.valid_from)))
+    assert session.scalar(select(func.count(Grid.id)).where(Grid.valid_from > first_assignment)) == 0

@@ -1,12 +1,14 @@
 """Unit grids (单元网格): tile a community into ~10,000 m² cells, and number them.
 
 A unit grid is the smallest management cell of digital urban management (CJ/T 213, the "万米单元网格").
-Its rules, as implemented here (first version, pure geometry):
+Its rules, as implemented here (pure geometry; :mod:`gridmap.geo.tiling` runs it over many communities and
+:mod:`gridmap.gridgen` stores the result as a new version):
 
 * grids tile their community exactly: the union is the community, overlaps have zero area, nothing lies
   outside it. All faces come from ONE polygonize of the noded community boundary, roads and cut lines, so
   neighbouring grids share their edges vertex for vertex (``shapely.coverage_is_valid`` holds);
-* boundaries follow roads: the community is first cut into road blocks by its boundary and the roads;
+* boundaries follow roads: the community is first cut into road blocks by its boundary and the roads (and any
+  ``barriers``: rivers, walls), so blocks split along their internal roads before any straight cut;
 * blocks much larger than the target are cut by recursive straight bisection across their long axis, at the
   position that splits the area in proportion to the number of grids wanted on each side;
 * a grid never splits a residential compound: a cut that would cross one moves to a free position nearby,
@@ -20,24 +22,27 @@ lengths and cut geometry are computed in the metric CRS ``metric_epsg``. Writing
 decimals breaks exactness unless the grids are snap-rounded together first (:func:`snap_coverage`).
 
 Grid codes (:func:`grid_codes`) are the 12-digit community code plus a sequence number running west→east,
-then north→south.
+then north→south. :func:`tile_community_report` returns the grids with the figures of the quality report
+(:class:`Tiling`: areas, blocks, cuts, slivers merged, merges over compounds, compounds behind oversized grids).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 from pyproj import Transformer
 from shapely import STRtree
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
 from gridmap.geo.crs import STORAGE_SRID
 
-__all__ = ["grid_codes", "snap_coverage", "tile_community"]
+__all__ = ["Tiling", "grid_codes", "snap_coverage", "tile_community", "tile_community_report"]
 
 _PROFILE_SAMPLES = 33  # positions at which a piece's cumulative area is sampled to place a cut
 _CUT_WINDOW = 0.15  # a cut may move this far (as a share of the piece's area) to avoid a compound
@@ -69,6 +74,41 @@ def _polygon_parts(geoms: np.ndarray) -> np.ndarray:
         return parts
     keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
     return parts[keep]
+
+
+def _polygon_parts_indexed(geoms: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_polygon_parts`, with the position in ``geoms`` each part comes from."""
+    if geoms is None:
+        return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
+    if isinstance(geoms, shapely.Geometry):
+        geoms = [geoms]
+    arr = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms, dtype=object).ravel()
+    if arr.size == 0:
+        return arr, np.empty(0, dtype=np.int64)
+    ok = ~shapely.is_missing(arr)
+    ok[ok] = ~shapely.is_empty(arr[ok])
+    parts, of = shapely.get_parts(arr[ok], return_index=True)
+    if parts.size == 0:
+        return parts, np.empty(0, dtype=np.int64)
+    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) > 0)
+    return parts[keep], np.flatnonzero(ok)[of[keep]]
+
+
+def robust_intersection(a: Any, b: Any, grid_size: float = 1e-3) -> Any:
+    """``shapely.intersection``, retried on repaired inputs (then snap-rounded to ``grid_size``) when GEOS fails.
+
+    Polygons valid in EPSG:4326 can come out of a projection with float-level self-intersections (collinear
+    vertices along a long straight edge): the overlay then stops on a topology conflict. The repair moves
+    nothing by more than that noise.
+    """
+    try:
+        return shapely.intersection(a, b)
+    except shapely.errors.GEOSException:
+        a, b = shapely.make_valid(a), shapely.make_valid(b)
+        try:
+            return shapely.intersection(a, b)
+        except shapely.errors.GEOSException:  # pragma: no cover - make_valid output that still conflicts
+            return shapely.intersection(a, b, grid_size=grid_size)
 
 
 def _line_parts(geoms: np.ndarray) -> np.ndarray:
@@ -322,7 +362,7 @@ class _Frame:
         """Cumulative area A(u) of the part of the piece with coordinate below u, sampled."""
         us = np.linspace(self.umin, self.umax, _PROFILE_SAMPLES)
         left = shapely.polygons(self.rects(np.full_like(us, self.umin - self.pad), us))
-        return us, np.maximum.accumulate(shapely.area(shapely.intersection(piece_m, left)))
+        return us, np.maximum.accumulate(shapely.area(robust_intersection(piece_m, left)))
 
     def halves(self, u_cut: float) -> np.ndarray:
         """The two half-planes of a cut at ``u_cut``; they share the two cut corners exactly."""
@@ -364,6 +404,39 @@ def _free_positions(u_cut: float, cmin: np.ndarray, cmax: np.ndarray) -> np.ndar
 # ------------------------------------------------------------------------------------------- tiling
 
 
+@dataclass
+class Tiling:
+    """The grids of one community and what it took to make them (for the quality report).
+
+    Attributes
+    ----------
+    grids
+        The grid polygons (see :func:`tile_community`).
+    area_m2
+        Area of each grid in square metres.
+    blocks
+        Road blocks the community was cut into by its boundary, the roads and the barriers.
+    cuts
+        Straight cut lines added inside blocks larger than the target.
+    slivers_merged
+        Pieces smaller than ``sliver_frac × target`` merged into a neighbour.
+    compound_joins
+        Merges of two pieces that a compound straddled (a road or cut through it).
+    forced_compounds
+        Indices (into the ``compounds`` given) of compounds whose grid is oversized (more than
+        ``oversize_frac × target``) because the compound had to stay whole: it straddled a road or a cut, or
+        is itself larger than the target.
+    """
+
+    grids: np.ndarray
+    area_m2: np.ndarray
+    blocks: int = 0
+    cuts: int = 0
+    slivers_merged: int = 0
+    compound_joins: int = 0
+    forced_compounds: list[int] = field(default_factory=list)
+
+
 def tile_community(
     community: Polygon | MultiPolygon,
     roads: Iterable[Any] | np.ndarray,
@@ -373,8 +446,11 @@ def tile_community(
     metric_epsg: int,
     sliver_frac: float = 0.25,
     grid_size: float | None = None,
+    barriers: Iterable[Any] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Tile a community polygon into unit grids of about ``target_m2``.
+
+    The grids only; :func:`tile_community_report` gives the same grids with the figures of the quality report.
 
     Parameters
     ----------
@@ -420,6 +496,36 @@ def tile_community(
     >>> shapely.union_all(grids).symmetric_difference(block).area < 1e-12
     True
     """
+    return tile_community_report(
+        community,
+        roads,
+        compounds,
+        target_m2=target_m2,
+        metric_epsg=metric_epsg,
+        sliver_frac=sliver_frac,
+        grid_size=grid_size,
+        barriers=barriers,
+    ).grids
+
+
+def tile_community_report(
+    community: Polygon | MultiPolygon,
+    roads: Iterable[Any] | np.ndarray,
+    compounds: Iterable[Any] | np.ndarray,
+    *,
+    target_m2: float = 10_000.0,
+    metric_epsg: int,
+    sliver_frac: float = 0.25,
+    grid_size: float | None = None,
+    barriers: Iterable[Any] | np.ndarray | None = None,
+    oversize_frac: float = 1.5,
+) -> Tiling:
+    """:func:`tile_community`, returning a :class:`Tiling` (grids, their areas and how they were made).
+
+    ``barriers``: other lines grid edges must follow, like roads (rivers, walls); polygons (a river's water
+    area) contribute their outline. ``oversize_frac``: a grid larger than this many targets counts as
+    oversized when a compound explains it (:attr:`Tiling.forced_compounds`).
+    """
     if not isinstance(community, (Polygon, MultiPolygon)):
         raise TypeError(f"community must be a Polygon or MultiPolygon, got {type(community).__name__}")
     if community.is_empty:
@@ -430,7 +536,13 @@ def tile_community(
         raise ValueError(f"target_m2 must be positive, got {target_m2}")
     proj = _Projector(metric_epsg)
     roads = _line_parts(roads)
-    compounds = _polygon_parts(compounds)
+    if barriers is not None:
+        extra = _as_geoms(barriers)
+        if extra.size:
+            is_poly = np.isin(shapely.get_type_id(extra), (3, 6))
+            extra = np.concatenate([_line_parts(extra[~is_poly]), _line_parts(shapely.boundary(extra[is_poly]))])
+            roads = np.concatenate([roads, extra])
+    compounds, compound_index = _polygon_parts_indexed(compounds)
     shapely.prepare(community)
 
     # 1. road blocks: the community boundary noded with the roads, faces inside kept. Roads are not clipped
@@ -447,7 +559,8 @@ def tile_community(
 
     # 2. straight cuts through blocks much larger than the target
     if compounds.size:
-        compounds = compounds[shapely.intersects(community, compounds)]
+        inside = shapely.intersects(community, compounds)
+        compounds, compound_index = compounds[inside], compound_index[inside]
     compounds_m = proj.to_metric(compounds) if compounds.size else compounds
     cutter = _Cutter(proj, compounds, compounds_m)
     block_area = shapely.area(proj.to_metric(blocks))
@@ -470,16 +583,42 @@ def tile_community(
 
     # 4. merge faces over compounds, then slivers into neighbours
     faces_m = proj.to_metric(faces)
+    counts: dict[str, Any] = {}
     groups = _merge_groups(
-        faces, faces_m, compounds, compounds_m, target_m2 * sliver_frac, np.arange(len(faces)), block_of
+        faces, faces_m, compounds, compounds_m, target_m2 * sliver_frac, np.arange(len(faces)), block_of, counts
     )
 
     out = []
-    for label in np.unique(groups):
+    labels, group_of = np.unique(groups, return_inverse=True)
+    for label in labels:
         members = faces[groups == label]
         out.append(members[0] if len(members) == 1 else shapely.coverage_union_all(members))
     grids = np.array(out, dtype=object)
-    return snap_coverage(grids, grid_size) if grid_size else grids
+    if grid_size:
+        grids = snap_coverage(grids, grid_size)
+    grid_area = np.bincount(group_of.ravel(), weights=shapely.area(faces_m), minlength=len(labels))
+
+    # compounds behind oversized grids: joined across a road or cut, or larger than the target on their own
+    forced: list[int] = []
+    if compounds.size:
+        oversized = grid_area > oversize_frac * target_m2
+        suspects = set(counts.get("joined_compounds", [])) | set(
+            np.flatnonzero(shapely.area(compounds_m) > target_m2).tolist()
+        )
+        if suspects and oversized.any():
+            cand = np.array(sorted(suspects))
+            ci, gj = STRtree(grids).query(shapely.point_on_surface(compounds[cand]), predicate="intersects")
+            hit = oversized[gj]
+            forced = sorted({int(compound_index[cand[i]]) for i in ci[hit]})
+    return Tiling(
+        grids=grids,
+        area_m2=grid_area,
+        blocks=int(blocks.size),
+        cuts=len(cutter.chords),
+        slivers_merged=int(counts.get("slivers_merged", 0)),
+        compound_joins=int(counts.get("compound_joins", 0)),
+        forced_compounds=forced,
+    )
 
 
 def _merge_groups(
@@ -490,8 +629,12 @@ def _merge_groups(
     sliver_m2: float,
     initial: np.ndarray,
     block: np.ndarray,
+    counts: dict[str, int] | None = None,
 ) -> np.ndarray:
     """Group labels per face: initial pieces, joined over compounds, then slivers into neighbours.
+
+    ``counts`` (if given) receives ``compound_joins`` (merges of two groups over a compound) and
+    ``slivers_merged`` (groups smaller than ``sliver_m2`` merged into a neighbour).
 
     A sliver goes to the neighbour sharing the longest edge inside its own road block if there is one (a
     strip left beside a compound joins the grid next to it, not the block across the road), else to the
@@ -499,6 +642,14 @@ def _merge_groups(
     """
     n = len(faces)
     uf = _UnionFind(n)
+    joins = slivers = 0
+
+    def done(labels: np.ndarray) -> np.ndarray:
+        if counts is not None:
+            counts["compound_joins"] = counts.get("compound_joins", 0) + joins
+            counts["slivers_merged"] = counts.get("slivers_merged", 0) + slivers
+        return labels
+
     # faces that came from one piece stay together
     first: dict[int, int] = {}
     for i, piece in enumerate(initial.tolist()):
@@ -512,13 +663,19 @@ def _merge_groups(
     if compounds.size:
         ci, fj = tree.query(compounds, predicate="intersects")
         if ci.size:
-            inter = shapely.area(shapely.intersection(compounds_m[ci], faces_m[fj]))
+            inter = shapely.area(robust_intersection(compounds_m[ci], faces_m[fj]))
             real = inter > 1e-6 * shapely.area(compounds_m[ci]) + 1e-6
             ci, fj = ci[real], fj[real]
             for c in np.unique(ci):
                 members = fj[ci == c]
+                joined = False
                 for m in members[1:]:
+                    if uf.find(int(members[0])) != uf.find(int(m)):
+                        joins += 1
+                        joined = True
                     uf.union(int(members[0]), int(m))
+                if joined and counts is not None:
+                    counts.setdefault("joined_compounds", []).append(int(c))
 
     # shared edge lengths between touching faces (metres); faces of one polygonize share edges exactly, so
     # the intersection of two boundaries is their common edge (a point where they only touch at a corner)
@@ -527,8 +684,8 @@ def _merge_groups(
     a, b = a[keep], b[keep]
     if a.size:
         rings = shapely.boundary(faces_m)
-        shared = shapely.length(shapely.intersection(rings[a], rings[b]))
-        touch = shared > 1e-6
+        shared = shapely.length(robust_intersection(rings[a], rings[b]))
+        touch = shared > 0  # float crumbs of the polygonize share edges of ~1e-12 m: they merge too
         a, b, shared = a[touch], b[touch], shared[touch]
     else:
         shared = np.zeros(0)
@@ -539,19 +696,19 @@ def _merge_groups(
         labels = uf.labels()
         gl, inverse = np.unique(labels, return_inverse=True)
         if len(gl) <= 1:
-            return labels
+            return done(labels)
         garea = np.bincount(inverse, weights=area, minlength=len(gl))
         ga, gb = inverse[a], inverse[b]
         cross = ga != gb
         if not cross.any():
-            return labels
+            return done(labels)
         small = np.flatnonzero(garea < sliver_m2)
         has_nb = np.zeros(len(gl), bool)
         has_nb[ga[cross]] = True
         has_nb[gb[cross]] = True
         small = small[has_nb[small]]
         if small.size == 0:
-            return labels
+            return done(labels)
         g = small[np.lexsort((gl[small], garea[small]))[0]]
         # total shared length from group g to each neighbouring group
         sel = cross & ((ga == g) | (gb == g))
@@ -562,6 +719,7 @@ def _merge_groups(
             lengths = np.bincount(other, weights=shared[sel], minlength=len(gl))
         best = int(np.argmax(lengths))
         uf.union(int(gl[g]), int(gl[best]))
+        slivers += 1
 
 
 # -------------------------------------------------------------------------------------------- codes

@@ -98,7 +98,7 @@ def test_properties_exactly_as_named(city):
         "communities": ["code", "name", "street_code"],
         "segments": ["ext_id", "name", "level", "from_desc", "to_desc", "description"],
         "compounds": ["ext_id", "name", "community_code", "households"],
-        "grids": ["code", "community_code"],
+        "grids": ["code", "community_code", "valid_from"],
     }
     for layer, cols in expected.items():
         assert [c for c in city[layer].columns if c != "geometry"] == cols, layer

@@ -1,0 +1,186 @@
+"""``gridmap grids generate`` and ``gridmap roads segment``: parse, call the use-case, print (and save) the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from gridmap.cli import Context, _fail
+from gridmap.db import session_scope
+from gridmap.errors import GridmapError
+
+
+def _write_report(path: Path | None, report: dict) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+@click.group("grids")
+def grids_group() -> None:
+    """Unit grids 单元网格: generate them by the rules of the standard."""
+
+
+@grids_group.command("generate")
+@click.option("--community", metavar="CODE", help="One 社区 (12-digit code).")
+@click.option("--street", metavar="CODE", help="Every 社区 of a 街道 (9-digit code).")
+@click.option("--all", "all_", is_flag=True, help="Every 社区 in the database.")
+@click.option("--target-m2", type=float, default=10_000.0, show_default=True, help="Wanted grid area (万米单元网格).")
+@click.option(
+    "--seq-width",
+    type=click.Choice(["2", "3"]),
+    default="2",
+    show_default=True,
+    help="Digits of the sequence number: 2 (CJ/T 213, 14-digit codes) or 3 (Beijing, 15 digits).",
+)
+@click.option(
+    "--valid-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="First day of the new version (default: today); the old grids end on this day.",
+)
+@click.option(
+    "--barriers",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Rivers, walls...: lines (or polygons) grid edges must follow, like roads.",
+)
+@click.option("--barriers-crs", default=None, metavar="CRS", help="CRS of the barriers file if it declares none.")
+@click.option("--dry-run", is_flag=True, help="Report only: write nothing.")
+@click.option(
+    "--renumber",
+    is_flag=True,
+    help="Number every grid by the rule again (default: unchanged grids keep their codes, new ones follow).",
+)
+@click.option(
+    "--carry-assignments",
+    is_flag=True,
+    help="A new grid lying at least 50%% in an old grid takes over that grid's responsible unit.",
+)
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
+)
+@click.option("--by", "created_by", default=None, help="Who runs the generation (recorded).")
+@click.pass_obj
+def generate_cmd(
+    obj: Context,
+    community: str | None,
+    street: str | None,
+    all_: bool,
+    target_m2: float,
+    seq_width: str,
+    valid_from: dt.datetime | None,
+    barriers: Path | None,
+    barriers_crs: str | None,
+    dry_run: bool,
+    renumber: bool,
+    carry_assignments: bool,
+    report_path: Path | None,
+    created_by: str | None,
+) -> None:
+    """Generate unit grids from the stored 社区, road segments and compounds, as a new version.
+
+    Grids tile each 社区 exactly, follow the roads, never split a compound, and are numbered west→east, then
+    north→south. Old grids are closed (history kept); the report says which old grid became which new ones.
+    """
+    from gridmap.gridgen import generate_grids, read_barriers
+
+    try:
+        lines = read_barriers(barriers, barriers_crs) if barriers else None
+        factory = obj.migrated_session_factory()
+        with session_scope(factory) as session:
+            result = generate_grids(
+                session,
+                community=community,
+                street=street,
+                all_=all_,
+                target_m2=target_m2,
+                seq_width=int(seq_width),
+                valid_from=valid_from.date() if valid_from else None,
+                dry_run=dry_run,
+                carry_assignments=carry_assignments,
+                renumber=renumber,
+                barriers=lines,
+                created_by=created_by,
+            )
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(result.describe())
+    _write_report(report_path, result.report)
+    if report_path:
+        click.echo(f"report written to {report_path}")
+
+
+@click.group("roads")
+def roads_group() -> None:
+    """Road segments 路段: cut centre-lines at intersections and describe them by their cross streets."""
+
+
+@roads_group.command("segment")
+@click.option(
+    "--source",
+    required=True,
+    metavar="db|FILE",
+    help="`db`: re-segment the stored segments (a check; they are not replaced); or a file of raw centre-lines.",
+)
+@click.option("--name-field", default="name", show_default=True, help="Column of the road name (file input).")
+@click.option("--level-field", default="level", show_default=True, help="Column of the level (file input).")
+@click.option("--default-level", default="back", show_default=True, help="Level of lines without one.")
+@click.option("--crs", "src_crs", default=None, metavar="CRS", help="The file's CRS when it declares none or wrongly.")
+@click.option(
+    "--snap-m", type=float, default=None, help="Join endpoints closer than this (default: 0.5 for a file, 0 for db)."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the segments (GeoJSON, GPKG).")
+@click.option("--import", "import_", is_flag=True, help="Import the segments into the database (file input).")
+@click.option(
+    "--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
+)
+@click.pass_obj
+def segment_cmd(
+    obj: Context,
+    source: str,
+    name_field: str,
+    level_field: str,
+    default_level: str,
+    src_crs: str | None,
+    snap_m: float | None,
+    out: Path | None,
+    import_: bool,
+    report_path: Path | None,
+) -> None:
+    """Node road centre-lines, split them at every intersection, merge same-name pass-throughs, name cross streets.
+
+    Total length is preserved (duplicates and overlaps counted once). All or nothing.
+    """
+    from gridmap.roadseg import segment_file, segment_stored
+
+    try:
+        if snap_m is not None and snap_m < 0:
+            raise click.BadParameter("must be >= 0", param_hint="--snap-m")
+        if source.lower() == "db":
+            if import_:
+                raise click.BadParameter("--import takes a file source", param_hint="--import")
+            factory = obj.migrated_session_factory()
+            with factory() as session:
+                _, report = segment_stored(session, snap_m=snap_m or 0.0, out=out)
+        else:
+            options = {
+                "name_field": name_field,
+                "level_field": level_field,
+                "src_crs": src_crs,
+                "default_level": default_level or None,
+                "snap_m": 0.5 if snap_m is None else snap_m,
+                "out": out,
+            }
+            if import_:
+                factory = obj.migrated_session_factory()
+                with session_scope(factory) as session:
+                    _, report = segment_file(session, Path(source), import_=True, **options)
+            else:
+                _, report = segment_file(None, Path(source), **options)
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(report.describe())
+    _write_report(report_path, report.as_dict())
