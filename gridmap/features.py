@@ -1,0 +1,313 @@
+"""What the map shows about one feature or one unit: responsible unit, people in their roles, open cases, history;
+and the search box (unit, road, compound, grid code → where to zoom).
+
+Plain data in, plain data out; no Flask. Geometry bounds come from WKB through vectorised shapely.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.layers import ACTIVE_CASE_STATUSES, COLLECTIONS, KIND_COLLECTION, get_item, responsibility_state
+from gridmap.models import Assignment, Case, Category, Compound, Grid, Person, Role, Segment, TargetKind, Unit
+
+ROLE_ZH = {
+    Role.RESPONSIBLE: "包联单位",
+    Role.ROAD_CHIEF: "路长",
+    Role.GRID_WORKER: "网格员",
+    Role.INSPECTOR: "督查员",
+    Role.UNIT_LEADER: "包联单位责任人",
+    Role.COMPOUND_LEAD: "包联小区负责人",
+    Role.COMMUNITY_LIAISON: "社区联络人",
+    Role.CIV_SUPERVISOR: "创文督导人",
+}
+# The roles a popup lists for each kind of feature (DOMAIN.md: a compound names four people).
+KIND_ROLES = {
+    "compound": (Role.UNIT_LEADER, Role.COMPOUND_LEAD, Role.COMMUNITY_LIAISON, Role.CIV_SUPERVISOR),
+    "segment": (Role.ROAD_CHIEF,),
+    "grid": (Role.GRID_WORKER,),
+}
+_MODELS = {"segment": Segment, "compound": Compound, "grid": Grid}
+
+
+def check_kind(kind: str) -> str:
+    if kind not in _MODELS:
+        raise NotFound(f"no feature kind {kind!r}: use segment, compound or grid")
+    return kind
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+
+
+def _assignment_rows(session: Session, kind: str, target_id: int):
+    return session.execute(
+        select(
+            Assignment.id,
+            Assignment.role,
+            Assignment.valid_from,
+            Assignment.valid_to,
+            Assignment.unit_id,
+            Unit.name.label("unit_name"),
+            Assignment.person_id,
+            Person.name.label("person_name"),
+            Person.phone,
+            Assignment.assigned_by,
+            Assignment.note,
+        )
+        .join(Unit, Unit.id == Assignment.unit_id, isouter=True)
+        .join(Person, Person.id == Assignment.person_id, isouter=True)
+        .where(Assignment.target_kind == kind, Assignment.target_id == target_id)
+        .order_by(Assignment.valid_from, Assignment.id)
+    ).all()
+
+
+def _assignment_dict(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "role": r.role,
+        "role_zh": ROLE_ZH.get(Role(r.role), r.role),
+        "unit": {"id": r.unit_id, "name": r.unit_name} if r.unit_id else None,
+        "person": {"id": r.person_id, "name": r.person_name, "phone": r.phone} if r.person_id else None,
+        "valid_from": _iso(r.valid_from),
+        "valid_to": _iso(r.valid_to),
+        "assigned_by": r.assigned_by,
+        "note": r.note,
+    }
+
+
+def open_cases_of(session: Session, kind: str, target_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Case.id, Case.status, Case.category, Category.name_zh, Case.deadline_at, Case.description)
+        .join(Category, Category.code == Case.category, isouter=True)
+        .where(Case.matched_kind == kind, Case.matched_id == target_id, Case.status.in_(ACTIVE_CASE_STATUSES))
+        .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "status": r.status,
+            "category": r.category,
+            "category_name": r.name_zh,
+            "deadline": _iso(r.deadline_at),
+            "description": r.description,
+        }
+        for r in rows
+    ]
+
+
+def feature_details(session: Session, kind: str, target_id: int, on: dt.date | None = None) -> dict[str, Any]:
+    """A feature as a popup shows it on day ``on``: its attributes, responsible unit, the people in the roles of its
+    kind, its open cases and where its history is."""
+    check_kind(kind)
+    on = on or dt.date.today()
+    feature = get_item(session, KIND_COLLECTION[kind], target_id)
+    rows = _assignment_rows(session, kind, target_id)
+    current = [r for r in rows if r.valid_from <= on and (r.valid_to is None or r.valid_to > on)]
+    responsible = next((r for r in reversed(current) if r.role == Role.RESPONSIBLE.value and r.unit_id), None)
+    entry = {"valid_to": responsible.valid_to} if responsible else None
+    people = []
+    for role in KIND_ROLES[kind]:
+        holders = [r for r in current if r.role == role.value]
+        people.append(
+            {
+                "role": role.value,
+                "role_zh": ROLE_ZH[role],
+                "people": [
+                    {"name": r.person_name, "phone": r.phone, "unit_name": r.unit_name} for r in holders if r.person_id
+                ],
+            }
+        )
+    props = feature["properties"]
+    return {
+        "kind": kind,
+        "id": target_id,
+        "name": props.get("name") or props.get("code"),
+        "properties": props,
+        "as_of": on.isoformat(),
+        "responsible": _assignment_dict(responsible) if responsible else None,
+        "responsibility": responsibility_state(entry, on),
+        "roles": people,
+        "open_cases": open_cases_of(session, kind, target_id),
+        "history_url": f"/api/v1/features/{kind}/{target_id}/history",
+        "history_page": f"/features/{kind}/{target_id}/history",
+    }
+
+
+def feature_history(session: Session, kind: str, target_id: int) -> dict[str, Any]:
+    """Every assignment the feature ever had (all roles), oldest first: who was responsible on any past day."""
+    check_kind(kind)
+    feature = get_item(session, KIND_COLLECTION[kind], target_id)
+    props = feature["properties"]
+    return {
+        "kind": kind,
+        "id": target_id,
+        "name": props.get("name") or props.get("code"),
+        "assignments": [_assignment_dict(r) for r in _assignment_rows(session, kind, target_id)],
+    }
+
+
+# -- search --------------------------------------------------------------------------------------------------------
+
+
+def _bounds(session: Session, model: type, ids: list[int]) -> dict[int, list[float]]:
+    if not ids:
+        return {}
+    rows = session.execute(select(model.id, func.ST_AsBinary(model.geom)).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
+    b = shapely.bounds(shapely.from_wkb([bytes(r[1]) for r in rows]))
+    return {r[0]: [round(float(v), 6) for v in box] for r, box in zip(rows, b, strict=True)}
+
+
+def unit_bounds(session: Session, unit_id: int, on: dt.date) -> list[float] | None:
+    """The box around everything a unit is responsible for on ``on``."""
+    boxes = []
+    for kind, model in _MODELS.items():
+        ids = list(
+            session.scalars(
+                select(Assignment.target_id).where(
+                    Assignment.unit_id == unit_id,
+                    Assignment.role == Role.RESPONSIBLE.value,
+                    Assignment.target_kind == kind,
+                    Assignment.valid_from <= on,
+                    or_(Assignment.valid_to.is_(None), Assignment.valid_to > on),
+                )
+            )
+        )
+        boxes += list(_bounds(session, model, ids).values())
+    return _union(boxes)
+
+
+def _union(boxes: list[list[float]]) -> list[float] | None:
+    if not boxes:
+        return None
+    a = np.asarray(boxes)
+    return [float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max())]
+
+
+def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = None) -> dict[str, Any]:
+    """Find units (name/code), roads (segment name), compounds (name) and grids (code) — each hit with its box."""
+    q = (q or "").strip()
+    if not q:
+        raise InvalidInput(Problem("type part of a unit, road or compound name, or a grid code", field="q"))
+    if len(q) > 100:
+        raise InvalidInput(Problem("at most 100 characters", field="q"))
+    on = on or dt.date.today()
+    like = f"%{q.replace('%', '').replace('_', '')}%"
+    hits: list[dict[str, Any]] = []
+    for uid, name, code in session.execute(
+        select(Unit.id, Unit.name, Unit.code)
+        .where(or_(Unit.name.like(like), Unit.code == q))
+        .order_by(Unit.id)
+        .limit(limit)
+    ):
+        hits.append({"kind": "unit", "id": uid, "label": name, "code": code, "bbox": unit_bounds(session, uid, on),
+                     "url": f"/units/{uid}"})  # fmt: skip
+    # Roads: a road name covers many segments: one hit per name, zooming to all of them.
+    names = session.execute(
+        select(Segment.name, func.count(Segment.id)).where(Segment.name.like(like)).group_by(Segment.name)
+        .order_by(Segment.name).limit(limit)
+    ).all()  # fmt: skip
+    for name, n in names:
+        ids = list(session.scalars(select(Segment.id).where(Segment.name == name)))
+        hits.append({"kind": "road", "id": ids[0], "label": name, "segments": n,
+                     "bbox": _union(list(_bounds(session, Segment, ids).values()))})  # fmt: skip
+    comps = session.execute(
+        select(Compound.id, Compound.name).where(Compound.name.like(like)).order_by(Compound.id).limit(limit)
+    ).all()
+    cb = _bounds(session, Compound, [c.id for c in comps])
+    hits += [{"kind": "compound", "id": c.id, "label": c.name, "bbox": cb.get(c.id)} for c in comps]
+    grids = session.execute(
+        select(Grid.id, Grid.code)
+        .where(Grid.code.like(f"{q}%"), Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
+        .order_by(Grid.code)
+        .limit(limit)
+    ).all()
+    gb = _bounds(session, Grid, [g.id for g in grids])
+    hits += [{"kind": "grid", "id": g.id, "label": g.code, "bbox": gb.get(g.id)} for g in grids]
+    return {"q": q, "results": hits}
+
+
+# -- a unit's page -------------------------------------------------------------------------------------------------
+
+
+def unit_overview(session: Session, unit_id: int, on: dt.date | None = None) -> dict[str, Any]:
+    """A unit, what it is responsible for on ``on`` (counts, road km, areas), its people and its open cases."""
+    on = on or dt.date.today()
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"no unit {unit_id}")
+    totals: dict[str, Any] = {}
+    for kind, model in _MODELS.items():
+        measure = Segment.length_m if model is Segment else model.area_m2  # type: ignore[attr-defined]
+        stmt = select(func.count(model.id), func.coalesce(func.sum(measure), 0.0)).where(  # type: ignore[attr-defined]
+            model.id.in_(  # type: ignore[attr-defined]
+                select(Assignment.target_id).where(
+                    Assignment.unit_id == unit_id,
+                    Assignment.role == Role.RESPONSIBLE.value,
+                    Assignment.target_kind == kind,
+                    Assignment.valid_from <= on,
+                    or_(Assignment.valid_to.is_(None), Assignment.valid_to > on),
+                )
+            )
+        )
+        n, total = session.execute(stmt).one()
+        totals[KIND_COLLECTION[kind]] = int(n)
+        totals[f"{KIND_COLLECTION[kind]}_{'km' if model is Segment else 'ha'}"] = round(
+            float(total) / (1000 if model is Segment else 10_000), 2
+        )
+    cases = session.execute(
+        select(Case.id, Case.status, Case.category, Category.name_zh, Case.deadline_at, Case.address, Case.description)
+        .join(Category, Category.code == Case.category, isouter=True)
+        .where(Case.unit_id == unit_id, Case.status.in_(ACTIVE_CASE_STATUSES))
+        .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
+        .limit(500)
+    ).all()
+    now = dt.datetime.now(dt.UTC)
+    open_cases = []
+    for c in cases:
+        deadline = c.deadline_at
+        if deadline is not None and deadline.tzinfo is None:
+            deadline = deadline.replace(tzinfo=dt.UTC)
+        open_cases.append(
+            {
+                "id": c.id,
+                "status": c.status,
+                "category": c.category,
+                "category_name": c.name_zh,
+                "deadline": _iso(c.deadline_at),
+                "overdue": bool(deadline is not None and deadline < now and c.status != "parked"),
+                "where": c.address or c.description,
+            }
+        )
+    people = session.execute(select(Person.id, Person.name, Person.phone).where(Person.unit_id == unit_id)).all()
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "name": unit.name,
+        "kind": unit.kind,
+        "contact_name": unit.contact_name,
+        "contact_phone": unit.contact_phone,
+        "as_of": on.isoformat(),
+        "totals": {**totals, "open_cases": len(open_cases)},
+        "bbox": unit_bounds(session, unit_id, on),
+        "people": [{"id": p.id, "name": p.name, "phone": p.phone} for p in people],
+        "open_cases": open_cases,
+    }
+
+
+def units_index(session: Session) -> list[dict[str, Any]]:
+    return [
+        {"id": i, "name": n, "code": c}
+        for i, n, c in session.execute(select(Unit.id, Unit.name, Unit.code).order_by(Unit.id))
+    ]
+
+
+assert set(KIND_COLLECTION) == {k.value for k in TargetKind} and set(KIND_COLLECTION.values()) <= set(COLLECTIONS)

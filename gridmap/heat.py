@@ -1,0 +1,293 @@
+"""The problem heatmap: case points with the commander's filters, or counts per unit grid / per road km.
+
+Filters (all optional, the same names and meaning as ``GET /api/v1/cases`` so the page can click through to the
+list): ``category`` (codes, comma-separated; a class includes its sub-classes), ``from``/``to`` (the opening time,
+ISO dates or times, local time zone), ``status`` (``open`` = every active status, the default; ``all``; or
+statuses), ``overdue`` (true/false), ``unit`` (id or code), ``street``/``community`` (area codes).
+
+Modes:
+
+* ``points`` — ``[lat, lon, weight]`` triples for Leaflet.heat;
+* ``grids`` — a GeoJSON FeatureCollection of the unit grids in force with at least one case: ``count`` and
+  ``per_km2`` (a choropleth for large numbers);
+* ``segments`` — road segments with the cases lying within ``snap_m`` (30 m) of them, nearest wins: ``count``
+  and ``per_km`` (normalised by length, so long roads do not look worse than they are).
+
+Point-in-grid and nearest-segment are done for all cases at once with shapely STRtrees in the local metric CRS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from gridmap.assignments import as_id
+from gridmap.cases import ACTIVE, S, parse_time
+from gridmap.config import CaseSettings
+from gridmap.errors import InvalidInput, Problem
+from gridmap.geo.crs import metric_epsg_for, transform
+from gridmap.models import Area, Case, CaseStatus, Category, Grid, Segment, Unit
+from gridmap.spatial_sql import bbox_filter, wkb
+
+MODES = ("points", "grids", "segments")
+SNAP_M = 30.0
+MAX_POINTS = 200_000
+
+
+def _list(filters: dict[str, Any], key: str) -> list[str]:
+    raw = filters.get(key)
+    if raw in (None, ""):
+        return []
+    return [s.strip() for s in str(raw).split(",") if s.strip()]
+
+
+def case_conditions(
+    session: Session, filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+) -> tuple[list[Any], dict[str, str]]:
+    """SQL conditions for the filters, and the same filters as query parameters of ``/api/v1/cases``."""
+    conds: list[Any] = []
+    echo: dict[str, str] = {}
+    statuses = _list(filters, "status") or ["open"]
+    known = {s.value for s in CaseStatus}
+    if statuses == ["all"]:
+        pass
+    else:
+        wanted: set[str] = set()
+        for s in statuses:
+            if s == "open":
+                wanted |= {a.value for a in ACTIVE}
+            elif s in known:
+                wanted.add(s)
+            else:
+                problems.append(Problem(f"{s!r} is not open, all or one of {', '.join(sorted(known))}", field="status"))
+        if wanted:
+            conds.append(Case.status.in_(sorted(wanted)))
+            echo["status"] = ",".join(sorted(wanted))
+    codes = _list(filters, "category")
+    if codes:
+        found = set(session.scalars(select(Category.code).where(Category.code.in_(codes))).all())
+        for c in codes:
+            if c not in found:
+                problems.append(Problem(f"unknown category {c!r}", field="category"))
+        subs = set(session.scalars(select(Category.code).where(Category.parent_code.in_(codes))).all())
+        conds.append(Case.category.in_(sorted(set(codes) | subs)))
+        echo["category"] = ",".join(codes)
+    units = _list(filters, "unit")
+    if units:
+        ids: list[int] = []
+        for u in units:
+            uid = session.scalar(select(Unit.id).where(or_(Unit.code == u[:64], Unit.id == (as_id(u) or -1))))
+            if uid is None:
+                problems.append(Problem(f"no unit {u!r} (give its id or code)", field="unit"))
+            else:
+                ids.append(uid)
+        conds.append(Case.unit_id.in_(ids))
+        echo["unit"] = ",".join(str(i) for i in ids)
+    for key, column in (("street", Case.street_id), ("community", Case.community_id)):
+        wanted_codes = _list(filters, key)
+        if wanted_codes:
+            found_ids = dict(
+                session.execute(select(Area.code, Area.id).where(Area.code.in_(wanted_codes), Area.level == key)).all()
+            )
+            for code in wanted_codes:
+                if code not in found_ids:
+                    problems.append(Problem(f"no {key} with code {code!r}", field=key))
+            conds.append(column.in_(list(found_ids.values())))
+            echo[key] = ",".join(wanted_codes)
+    start = parse_time(filters.get("from"), "from", tz, problems)
+    end = parse_time(filters.get("to"), "to", tz, problems)
+    if start and end and end <= start:
+        problems.append(Problem(f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})",
+                                field="to"))  # fmt: skip
+    if start:
+        conds.append(Case.created_at >= start)
+        echo["from"] = str(filters.get("from"))
+    if end:
+        conds.append(Case.created_at < end)
+        echo["to"] = str(filters.get("to"))
+    overdue = filters.get("overdue")
+    if overdue not in (None, ""):
+        flag = str(overdue).strip().lower()
+        if flag not in ("1", "true", "yes", "0", "false", "no"):
+            problems.append(Problem(f"{overdue!r} is not true or false", field="overdue"))
+        else:
+            # The same rule as the case list: past the deadline while live, when parked, or when closed late.
+            live = [s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING)]
+            is_overdue = or_(
+                and_(Case.status.in_(live), Case.deadline_at < now),
+                and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at),
+                and_(Case.status == S.CLOSED, Case.deadline_at < Case.closed_at),
+            )
+            yes = flag in ("1", "true", "yes")
+            conds.append(is_overdue if yes else (~is_overdue | Case.deadline_at.is_(None)))
+            echo["overdue"] = "true" if yes else "false"
+    return conds, echo
+
+
+def _bbox(raw: object, problems: list[Problem]) -> tuple[float, float, float, float] | None:
+    if raw in (None, ""):
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in str(raw).split(","))
+    except ValueError:
+        problems.append(Problem(f"{raw!r} is not minlon,minlat,maxlon,maxlat", field="bbox"))
+        return None
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        problems.append(Problem("inverted or out of range (minlon,minlat,maxlon,maxlat)", field="bbox"))
+        return None
+    return x0, y0, x1, y1
+
+
+def heat(
+    session: Session,
+    filters: dict[str, Any],
+    *,
+    settings: CaseSettings | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, object]:
+    """Case points or aggregates for the heatmap page (see the module docstring for filters and modes)."""
+    settings = settings or CaseSettings()
+    tz = ZoneInfo(settings.timezone)
+    now = now or dt.datetime.now(dt.UTC)
+    problems: list[Problem] = []
+    mode = str(filters.get("mode") or "points")
+    if mode not in MODES:
+        problems.append(Problem(f"{mode!r} is not one of {', '.join(MODES)}", field="mode"))
+    conds, echo = case_conditions(session, filters, now, tz, problems)
+    box = _bbox(filters.get("bbox"), problems)
+    snap = SNAP_M
+    if filters.get("snap_m") not in (None, ""):
+        try:
+            snap = float(filters["snap_m"])
+            if not 1 <= snap <= 200:
+                raise ValueError
+        except ValueError:
+            problems.append(Problem("must be a number of metres between 1 and 200", field="snap_m"))
+    if problems:
+        raise InvalidInput(problems)
+    stmt = select(Case.id, Case.lon, Case.lat).where(*conds).order_by(Case.id).limit(MAX_POINTS + 1)
+    if box:
+        stmt = stmt.where(bbox_filter(session, Case, box))
+    rows = session.execute(stmt).all()
+    truncated = len(rows) > MAX_POINTS
+    rows = rows[:MAX_POINTS]
+    lon = np.fromiter((r[1] for r in rows), float, len(rows))
+    lat = np.fromiter((r[2] for r in rows), float, len(rows))
+    body: dict[str, object] = {
+        "mode": mode,
+        "count": len(rows),
+        "truncated": truncated,
+        "filters": echo,
+        "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
+    }
+    if mode == "points":
+        body["points"] = [[round(float(y), 6), round(float(x), 6), 1] for x, y in zip(lon, lat, strict=True)]
+        return body
+    today = now.astimezone(tz).date()
+    if mode == "grids":
+        body.update(_per_grid(session, lon, lat, today, box))
+    else:
+        body.update(_per_segment(session, lon, lat, snap, box))
+    return body
+
+
+def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box) -> dict[str, object]:
+    stmt = select(Grid.id, Grid.code, Grid.area_m2, wkb(Grid.geom)).where(
+        Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on)
+    )
+    if box:
+        stmt = stmt.where(bbox_filter(session, Grid, box))
+    grids = session.execute(stmt.order_by(Grid.code)).all()
+    counts = np.zeros(len(grids), np.int64)
+    if grids and len(lon):
+        geoms = shapely.from_wkb([bytes(g[3]) for g in grids])
+        pts = shapely.points(lon, lat)
+        pi, gi = shapely.STRtree(geoms).query(pts, predicate="intersects")
+        if len(pi):
+            order = np.lexsort((gi, pi))  # a point on a shared edge counts once, for the lowest code
+            pi, gi = pi[order], gi[order]
+            first = np.r_[True, pi[1:] != pi[:-1]]
+            counts = np.bincount(gi[first], minlength=len(grids))
+    else:
+        geoms = np.zeros(0, object)
+    hit = np.flatnonzero(counts > 0)
+    features = [
+        {
+            "type": "Feature",
+            "id": int(grids[i][0]),
+            "geometry": mapping(geoms[i]),
+            "properties": {
+                "id": int(grids[i][0]),
+                "code": grids[i][1],
+                "count": int(counts[i]),
+                "per_km2": round(float(counts[i]) / max(float(grids[i][2] or 0) / 1e6, 1e-9), 1),
+            },
+        }
+        for i in hit
+    ]
+    return {
+        "counted": int(counts.sum()),
+        "max": int(counts.max()) if len(counts) else 0,
+        "features": {"type": "FeatureCollection", "features": features},
+    }
+
+
+def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float, box) -> dict[str, object]:
+    stmt = select(Segment.id, Segment.name, Segment.length_m, wkb(Segment.geom))
+    if box:
+        pad = snap / 90_000
+        stmt = stmt.where(bbox_filter(session, Segment, (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)))
+    segs = session.execute(stmt.order_by(Segment.id)).all()
+    counts = np.zeros(len(segs), np.int64)
+    geoms = shapely.from_wkb([bytes(s[3]) for s in segs]) if segs else np.zeros(0, object)
+    if segs and len(lon):
+        epsg = metric_epsg_for(geoms)
+        seg_m = transform(geoms, 4326, epsg)
+        pts_m = transform(shapely.points(lon, lat), 4326, epsg)
+        pi, si = shapely.STRtree(seg_m).query_nearest(pts_m, max_distance=snap, all_matches=False)
+        if len(pi):
+            counts = np.bincount(si, minlength=len(segs))
+    hit = np.flatnonzero(counts > 0)
+    per_km = counts / np.maximum(np.array([float(s[2] or 0) for s in segs]) / 1000.0, 1e-3) if segs else counts
+    features = [
+        {
+            "type": "Feature",
+            "id": int(segs[i][0]),
+            "geometry": mapping(geoms[i]),
+            "properties": {
+                "id": int(segs[i][0]),
+                "name": segs[i][1],
+                "length_m": round(float(segs[i][2] or 0), 1),
+                "count": int(counts[i]),
+                "per_km": round(float(per_km[i]), 2),
+            },
+        }
+        for i in hit
+    ]
+    return {
+        "counted": int(counts.sum()),
+        "max_per_km": round(float(per_km[hit].max()), 2) if len(hit) else 0,
+        "features": {"type": "FeatureCollection", "features": features},
+    }
+
+
+def area_options(session: Session) -> list[dict[str, object]]:
+    """街道 with their 社区 (code, name) for the page's filters."""
+    rows = session.execute(
+        select(Area.id, Area.code, Area.name, Area.level, Area.parent_id)
+        .where(Area.level.in_(("street", "community")))
+        .order_by(Area.code)
+    ).all()
+    streets = {r.id: {"code": r.code, "name": r.name, "communities": []} for r in rows if r.level == "street"}
+    for r in rows:
+        if r.level == "community" and r.parent_id in streets:
+            streets[r.parent_id]["communities"].append({"code": r.code, "name": r.name})  # type: ignore[attr-defined]
+    return list(streets.values())

@@ -1,0 +1,476 @@
+"""Map layers: features by bounding box and zoom, with their responsible unit as of a day (the read side of the map).
+
+The web layer speaks OGC API – Features on top of this module (:mod:`gridmap.web.ogc`); the map pages fetch the
+same collections. Everything here takes a session and plain values and returns plain data.
+
+* :data:`COLLECTIONS` — what can be served: ``segments``, ``compounds``, ``grids`` (the assignable layers, which
+  carry ``unit_id``/``unit_name``/``responsibility``), ``communities``, ``streets`` and ``cases``.
+* :func:`parse_items_query` — validates ``bbox``/``limit``/``offset``/``at``/``zoom``/``unit_id``/``status``,
+  collecting every problem into one :class:`~gridmap.errors.InvalidInput`.
+* :func:`query_items` / :func:`get_item` — one page of features as GeoJSON-ready dicts (geometry simplified for the
+  zoom with vectorised shapely, coordinates rounded to what the zoom can show).
+
+The only SQL that differs between SpatiaLite and PostGIS here is the bounding-box filter, which lives with the
+project's other dialect differences in :mod:`gridmap.spatial_sql` (SpatiaLite's R*Tree named directly, PostGIS GiST)
+— and the extent, read from the R*Tree on SpatiaLite (:func:`extent`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from gridmap.db import dialect_name
+from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit
+from gridmap.responsibility import area_units
+from gridmap.spatial_sql import bbox_intersects
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10_000
+ENDING_SOON_DAYS = 30
+ACTIVE_CASE_STATUSES = ("pending", "open", "dispatched", "in_progress", "reported_back", "parked")
+_M_PER_DEG = 111_320.0
+_WEB_MERCATOR_M_PER_PX_Z0 = 156_543.03  # metres per pixel at zoom 0 on the equator (256-px tiles)
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A layer served to maps and to OGC API – Features clients."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    model: type
+    target_kind: str | None  # the assignment target kind of an assignable layer
+    geometry: str  # "polygon" | "line" | "point"
+    area_level: str | None = None
+    properties: tuple[str, ...] = field(default=())
+
+    @property
+    def table(self) -> str:
+        return self.model.__tablename__  # type: ignore[attr-defined]
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        Collection("segments", "路段", "Road segments", Segment, "segment", "line",
+                   properties=("name", "level", "length_m", "from_desc", "to_desc")),
+        Collection("compounds", "小区", "Residential compounds", Compound, "compound", "polygon",
+                   properties=("name", "households", "area_m2", "community_id")),
+        Collection("grids", "单元网格", "Unit grids", Grid, "grid", "polygon",
+                   properties=("code", "version", "valid_from", "valid_to", "community_id", "area_m2")),
+        Collection("communities", "社区", "Communities (社区)", Area, None, "polygon", "community",
+                   properties=("code", "name", "parent_id", "area_m2")),
+        Collection("streets", "街道", "Sub-districts (街道)", Area, None, "polygon", "street",
+                   properties=("code", "name", "parent_id", "area_m2")),
+        Collection("cases", "案件", "Cases", Case, None, "point",
+                   properties=("status", "category", "urgency", "description", "address", "deadline_at",
+                               "created_at", "matched_kind", "matched_id", "street_id", "community_id")),
+    )
+}  # fmt: skip
+
+KIND_COLLECTION = {"segment": "segments", "compound": "compounds", "grid": "grids"}
+
+
+def collection(collection_id: str) -> Collection:
+    try:
+        return COLLECTIONS[collection_id]
+    except KeyError:
+        raise NotFound(f"no collection {collection_id!r}: the collections are {', '.join(COLLECTIONS)}") from None
+
+
+# -- query parameters --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    bbox: tuple[float, float, float, float] | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    at: dt.date | None = None
+    zoom: float | None = None
+    unit_id: int | None = None
+    status: tuple[str, ...] = ()
+    properties: tuple[str, ...] | None = None  # None: all attribute properties of the collection
+
+    def on(self) -> dt.date:
+        return self.at or dt.date.today()
+
+
+def parse_date(raw: object, field_name: str, problems: list[Problem]) -> dt.date | None:
+    if raw in (None, ""):
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw).strip()[:10] if "T" in str(raw) else str(raw).strip())
+    except ValueError:
+        problems.append(Problem(f"{raw!r} is not a date (YYYY-MM-DD)", field=field_name))
+        return None
+
+
+def _parse_bbox(raw: str, problems: list[Problem]) -> tuple[float, float, float, float] | None:
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) != 4:
+        problems.append(Problem(f"{raw!r}: give four numbers minLon,minLat,maxLon,maxLat", field="bbox"))
+        return None
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError:
+        problems.append(Problem(f"{raw!r}: every value must be a number", field="bbox"))
+        return None
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        problems.append(Problem(f"{raw!r}: values must be finite numbers", field="bbox"))
+        return None
+    ok = True
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
+        problems.append(Problem(f"{raw!r}: longitudes must lie within -180..180", field="bbox"))
+        ok = False
+    if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
+        problems.append(Problem(f"{raw!r}: latitudes must lie within -90..90", field="bbox"))
+        ok = False
+    if ok and (minx > maxx or miny > maxy):
+        problems.append(Problem(f"{raw!r} is inverted: the minimum must not exceed the maximum", field="bbox"))
+        ok = False
+    return (minx, miny, maxx, maxy) if ok else None
+
+
+def _parse_int(raw: object, field_name: str, lo: int, problems: list[Problem]) -> int | None:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        problems.append(Problem(f"{raw!r} is not a whole number", field=field_name))
+        return None
+    if value < lo:
+        problems.append(Problem(f"{value} is too small: the least allowed is {lo}", field=field_name))
+        return None
+    return value
+
+
+def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[str] | None = None) -> ItemsQuery:
+    """Validate the query parameters of an items request; every problem is reported at once.
+
+    ``properties`` (a comma list) chooses which attribute properties to return (``collection_properties`` are the
+    allowed names); the responsibility properties of assignable layers always come.
+    """
+    problems: list[Problem] = []
+    bbox = _parse_bbox(str(args["bbox"]), problems) if args.get("bbox") not in (None, "") else None
+    limit = DEFAULT_LIMIT
+    if args.get("limit") not in (None, ""):
+        limit = _parse_int(args["limit"], "limit", 1, problems) or DEFAULT_LIMIT
+        limit = min(limit, MAX_LIMIT)  # a larger page is capped, as OGC API – Features allows
+    offset = 0
+    if args.get("offset") not in (None, ""):
+        offset = _parse_int(args["offset"], "offset", 0, problems) or 0
+    at = parse_date(args.get("at") or args.get("datetime"), "at", problems)
+    zoom = None
+    if args.get("zoom") not in (None, ""):
+        try:
+            zoom = float(str(args["zoom"]))
+            if not 0 <= zoom <= 24:
+                problems.append(Problem(f"{args['zoom']!r} must lie within 0..24", field="zoom"))
+                zoom = None
+        except ValueError:
+            problems.append(Problem(f"{args['zoom']!r} is not a number", field="zoom"))
+    unit_id = None
+    if args.get("unit_id") not in (None, ""):
+        unit_id = _parse_int(args["unit_id"], "unit_id", 1, problems)
+    status: tuple[str, ...] = ()
+    if args.get("status") not in (None, ""):
+        wanted = []
+        for s in (s.strip() for s in str(args["status"]).split(",")):
+            wanted += list(ACTIVE_CASE_STATUSES) if s == "active" else [s] if s else []
+        allowed = {*ACTIVE_CASE_STATUSES, "closed", "void"}
+        for s in wanted:
+            if s not in allowed:
+                problems.append(Problem(f"{s!r} is not one of active, {', '.join(sorted(allowed))}", field="status"))
+        status = tuple(wanted)
+    properties: tuple[str, ...] | None = None
+    if args.get("properties") is not None:
+        properties = tuple(p.strip() for p in str(args["properties"]).split(",") if p.strip())
+        known = set(collection_properties) if collection_properties is not None else None
+        for p in properties:
+            if known is not None and p not in known:
+                problems.append(Problem(f"{p!r} is not one of {', '.join(sorted(known))}", field="properties"))
+    if problems:
+        raise InvalidInput(problems)
+    return ItemsQuery(
+        bbox=bbox, limit=limit, offset=offset, at=at, zoom=zoom, unit_id=unit_id, status=status, properties=properties
+    )
+
+
+# -- conditions --------------------------------------------------------------------------------------------------
+
+
+def _period_covers(valid_from, valid_to, on: dt.date):
+    return and_(valid_from <= on, or_(valid_to.is_(None), valid_to > on))
+
+
+def _responsible_filter(kind: str, on: dt.date, unit_id: int):
+    held = select(Assignment.target_id).where(
+        Assignment.target_kind == kind,
+        Assignment.role == Role.RESPONSIBLE.value,
+        Assignment.unit_id == unit_id,
+        _period_covers(Assignment.valid_from, Assignment.valid_to, on),
+    )
+    return held
+
+
+def _conditions(session: Session, coll: Collection, q: ItemsQuery) -> list[Any]:
+    model = coll.model
+    conds: list[Any] = []
+    if coll.area_level:
+        conds.append(Area.level == coll.area_level)
+    if model is Grid:
+        conds.append(_period_covers(Grid.valid_from, Grid.valid_to, q.on()))
+    if q.bbox is not None:
+        conds.append(bbox_intersects(session, coll.model, q.bbox))
+    if q.unit_id is not None:
+        if coll.target_kind:
+            conds.append(model.id.in_(_responsible_filter(coll.target_kind, q.on(), q.unit_id)))  # type: ignore[attr-defined]
+        elif model is Case:
+            conds.append(Case.unit_id == q.unit_id)
+        else:
+            conds.append(Area.id.in_(select(Unit.area_id).where(Unit.id == q.unit_id)))
+    if q.status and model is Case:
+        conds.append(Case.status.in_(q.status))
+    return conds
+
+
+# -- geometry ----------------------------------------------------------------------------------------------------
+
+
+def tolerance_deg(zoom: float, lat: float) -> float:
+    """Half a screen pixel at ``zoom`` (Web Mercator) near latitude ``lat``, in degrees.
+
+    >>> round(tolerance_deg(12, 37.5) * _M_PER_DEG, 1)
+    15.2
+    """
+    metres = _WEB_MERCATOR_M_PER_PX_Z0 * math.cos(math.radians(lat)) / 2**zoom / 2
+    return metres / _M_PER_DEG
+
+
+def shape_for_zoom(geoms: np.ndarray, zoom: float | None, lat: float) -> np.ndarray:
+    """Simplify (vectorised) for ``zoom`` and round coordinates to what it can show; no zoom: 1e-7° (~1 cm)."""
+    if zoom is None:
+        return shapely.set_precision(geoms, 1e-7, mode="pointwise")
+    tol = tolerance_deg(zoom, lat)
+    if zoom < 18:
+        # Douglas-Peucker without topology repair (4× faster); a shape it would erase keeps its full outline.
+        simple = shapely.simplify(geoms, tol, preserve_topology=False)
+        lost = shapely.is_empty(simple) & ~shapely.is_empty(geoms)
+        simple[lost] = geoms[lost]
+        geoms = simple
+    grid = 10 ** math.floor(math.log10(tol / 2))  # a power of ten below the tolerance
+    return shapely.set_precision(geoms, max(grid, 1e-7), mode="pointwise")
+
+
+# -- reading features --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Features:
+    """Features as parallel lists: ids, GeoJSON geometry strings (from shapely, never re-parsed) and properties."""
+
+    ids: list[int]
+    geometries: list[str]
+    properties: list[dict[str, Any]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [
+            {"type": "Feature", "id": i, "geometry": json.loads(g), "properties": p}
+            for i, g, p in zip(self.ids, self.geometries, self.properties, strict=True)
+        ]
+
+    def json_parts(self) -> Iterable[str]:
+        """Each feature as a JSON text (for streaming a FeatureCollection without building it twice)."""
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        for i, g, p in zip(self.ids, self.geometries, self.properties, strict=True):
+            yield f'{{"type":"Feature","id":{i},"geometry":{g},"properties":{dumps(p)}}}'
+
+
+@dataclass
+class FeaturePage:
+    collection: str
+    items: Features
+    number_matched: int
+    limit: int
+    offset: int
+    at: dt.date
+
+    @property
+    def number_returned(self) -> int:
+        return len(self.items)
+
+    @property
+    def features(self) -> list[dict[str, Any]]:
+        return self.items.as_dicts()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+# properties whose values need converting for JSON (dates, floats to round)
+_CONVERTED = frozenset({"length_m", "area_m2", "valid_from", "valid_to", "deadline_at", "created_at"})
+
+
+def _columns(coll: Collection) -> list[Any]:
+    model = coll.model
+    cols = [model.id, func.ST_AsBinary(model.geom).label("wkb")]  # type: ignore[attr-defined]
+    cols += [getattr(model, p) for p in coll.properties]
+    return cols
+
+
+def _select(coll: Collection, on: dt.date):
+    stmt = select(*_columns(coll))
+    if coll.target_kind:
+        # The responsible unit as of ``on`` in the same statement (one LEFT JOIN on ix_assignments_target) rather
+        # than a second query with thousands of ids. Assignment periods never overlap (registry/assignments check).
+        a, u, t = Assignment.__table__.alias("resp"), Unit.__table__.alias("resp_unit"), coll.model.__table__  # type: ignore[attr-defined]
+        held = and_(
+            a.c.target_kind == coll.target_kind,
+            a.c.target_id == t.c.id,
+            a.c.role == Role.RESPONSIBLE.value,
+            a.c.unit_id.is_not(None),
+            _period_covers(a.c.valid_from, a.c.valid_to, on),
+        )
+        stmt = stmt.add_columns(
+            a.c.unit_id.label("resp_unit_id"), u.c.name.label("resp_unit_name"), a.c.valid_to.label("resp_valid_to")
+        ).select_from(t.outerjoin(a, held).outerjoin(u, u.c.id == a.c.unit_id))
+    if coll.model is Case:
+        stmt = stmt.add_columns(Unit.name.label("unit_name"), Case.unit_id, Category.name_zh.label("category_name"))
+        stmt = stmt.join(Unit, Unit.id == Case.unit_id, isouter=True).join(
+            Category, Category.code == Case.category, isouter=True
+        )
+    return stmt
+
+
+def responsibility_state(entry: dict[str, Any] | None, on: dt.date) -> str:
+    """``unassigned``, ``ending`` (its period ends within :data:`ENDING_SOON_DAYS`) or ``assigned``."""
+    if entry is None:
+        return "unassigned"
+    end = entry.get("valid_to")
+    if end is not None and end <= on + dt.timedelta(days=ENDING_SOON_DAYS):
+        return "ending"
+    return "assigned"
+
+
+def _features(session: Session, coll: Collection, rows: list[Any], q: ItemsQuery) -> Features:
+    if not rows:
+        return Features([], [], [])
+    on = q.on()
+    wkb = [bytes(r.wkb) for r in rows]
+    geoms = shapely.from_wkb(wkb)
+    lat = float(np.nanmean(shapely.bounds(geoms)[:, [1, 3]])) if len(geoms) else 0.0
+    geoms = shape_for_zoom(geoms, q.zoom, lat)
+    geojson = shapely.to_geojson(geoms)
+    ids = [r.id for r in rows]
+    area_unit = area_units(session, ids) if coll.area_level else {}
+    wanted = coll.properties if q.properties is None else tuple(p for p in coll.properties if p in q.properties)
+    convert = [p for p in wanted if p in _CONVERTED]
+    out = []
+    for r in rows:
+        m = r._mapping
+        props = {p: m[p] for p in wanted}
+        for p in convert:
+            props[p] = _jsonable(props[p])
+        if coll.target_kind:
+            entry = {"valid_to": m["resp_valid_to"]} if m["resp_unit_id"] is not None else None
+            props["unit_id"] = m["resp_unit_id"]
+            props["unit_name"] = m["resp_unit_name"]
+            props["assigned_until"] = _jsonable(m["resp_valid_to"])
+            props["responsibility"] = responsibility_state(entry, on)
+        elif coll.area_level:
+            unit = area_unit.get(r.id)
+            props["unit_id"], props["unit_name"] = unit if unit else (None, None)
+        elif coll.model is Case:
+            props["unit_id"] = r.unit_id
+            props["unit_name"] = r.unit_name
+            props["category_name"] = r.category_name
+            props["deadline"] = _jsonable(m["deadline_at"])
+            props.pop("deadline_at", None)
+        out.append(props)
+    return Features(ids, list(geojson), out)
+
+
+def query_items(session: Session, collection_id: str, q: ItemsQuery) -> FeaturePage:
+    """One page of a collection's features (ordered by id) within ``q.bbox``, as of ``q.at``."""
+    coll = collection(collection_id)
+    conds = _conditions(session, coll, q)
+    model = coll.model
+    stmt = _select(coll, q.on())
+    if conds:
+        stmt = stmt.where(*conds)
+    stmt = stmt.order_by(model.id).limit(q.limit).offset(q.offset)  # type: ignore[attr-defined]
+    rows = session.connection().execute(stmt).all()  # Core rows: no ORM processing
+    if 0 < len(rows) < q.limit or (not rows and q.offset == 0):
+        matched = q.offset + len(rows)  # the last page: no second pass over the table to count
+    else:
+        count_stmt = select(func.count()).select_from(model)  # type: ignore[arg-type]
+        if conds:
+            count_stmt = count_stmt.where(*conds)
+        matched = session.scalar(count_stmt) or 0
+    return FeaturePage(collection_id, _features(session, coll, rows, q), matched, q.limit, q.offset, q.on())
+
+
+def get_item(session: Session, collection_id: str, fid: str | int, q: ItemsQuery | None = None) -> dict[str, Any]:
+    """One feature by its database id (the id routing answers with)."""
+    coll = collection(collection_id)
+    q = q or ItemsQuery()
+    try:
+        fid_int = int(str(fid))
+    except ValueError:
+        raise InvalidInput(Problem(f"{fid!r} is not a feature id (a whole number)", field="featureId")) from None
+    stmt = _select(coll, q.on()).where(coll.model.id == fid_int)  # type: ignore[attr-defined]
+    if coll.area_level:
+        stmt = stmt.where(Area.level == coll.area_level)
+    rows = session.execute(stmt).all()
+    if not rows:
+        raise NotFound(f"no feature {fid_int} in {collection_id}")
+    return _features(session, coll, rows, q).as_dicts()[0]
+
+
+def extent(session: Session, collection_id: str) -> list[float] | None:
+    """The bounding box of a collection (from the R*Tree / table), or None when it is empty."""
+    coll = collection(collection_id)
+    model = coll.model
+    if dialect_name(session) == "sqlite":
+        sql = f"SELECT min(r.xmin), min(r.ymin), max(r.xmax), max(r.ymax) FROM idx_{coll.table}_geom r"
+        if coll.area_level:
+            sql += " JOIN areas a ON a.id = r.pkid WHERE a.level = :level"
+        row = session.execute(text(sql), {"level": coll.area_level} if coll.area_level else {}).first()
+    else:
+        stmt = select(
+            func.min(func.ST_XMin(model.geom)),  # type: ignore[attr-defined]
+            func.min(func.ST_YMin(model.geom)),  # type: ignore[attr-defined]
+            func.max(func.ST_XMax(model.geom)),  # type: ignore[attr-defined]
+            func.max(func.ST_YMax(model.geom)),  # type: ignore[attr-defined]
+        )
+        if coll.area_level:
+            stmt = stmt.where(Area.level == coll.area_level)
+        row = session.execute(stmt).first()
+    if row is None or row[0] is None:
+        return None
+    return [round(float(v), 6) for v in row]
+
+
+def city_extent(session: Session) -> list[float] | None:
+    """The box to open the map on: the 街道 (else the segments) of the store."""
+    return extent(session, "streets") or extent(session, "segments")

@@ -1,0 +1,126 @@
+"""The commander's working pages: assign by drawing (/assign), the gaps (/gaps), the problem heatmap (/heatmap).
+
+They stand on the map base of :mod:`gridmap.web.maps` (folium with local assets; layers fetched by the page script
+``static/js/gridmap-map.js``); their own behaviour is in ``static/js/gridmap-command.js``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, g, render_template, request
+
+from gridmap import gaps, heat
+from gridmap.assignments import KINDS, parse_date, parse_kinds
+from gridmap.errors import InvalidInput, Problem
+from gridmap.models import Role
+from gridmap.web.db import db_session
+from gridmap.web.i18n import translate
+from gridmap.web.maps import render_map_page
+
+bp = Blueprint("command", __name__)
+
+PAGE_STRINGS = (
+    "caught", "caught_free", "caught_owned", "held_by_others", "choose_unit", "assigned_ok", "nothing_to_assign",
+    "conflict_reload", "end_assignment", "ended_ok", "current_holder", "nobody", "segment", "compound", "grid",
+    "history", "valid_from", "valid_to", "unassigned_segments", "unassigned_compounds", "unassigned_grid_km2",
+    "unassigned_km", "coverage_road", "coverage_compound", "coverage_grid", "nearest_units", "default_party",
+    "gap_count", "case_count", "case_list", "per_km", "per_km2", "loading", "responsible_unit", "role", "name",
+)  # fmt: skip
+ROLE_LABELS = {
+    Role.RESPONSIBLE: ("包联单位（责任单位）", "Responsible unit"),
+    Role.ROAD_CHIEF: ("路长", "Road chief"),
+    Role.GRID_WORKER: ("网格员", "Grid worker"),
+    Role.INSPECTOR: ("督查员", "Inspector"),
+    Role.UNIT_LEADER: ("包联单位责任人", "Unit's responsible leader"),
+    Role.COMPOUND_LEAD: ("包联小区负责人", "Compound lead"),
+    Role.COMMUNITY_LIAISON: ("社区联络人", "Community liaison"),
+    Role.CIV_SUPERVISOR: ("创文督导人", "Civilisation supervisor"),
+}
+
+
+def _strings() -> dict[str, str]:
+    lang = g.get("lang", "zh_CN")
+    return {k: translate(k, lang) for k in PAGE_STRINGS}
+
+
+def _at() -> dt.date | None:
+    problems: list[Problem] = []
+    at = parse_date(request.args.get("at"), "at", problems)
+    if problems:
+        raise InvalidInput(problems)
+    return at
+
+
+@bp.get("/assign")
+def assign_page():
+    lang = g.get("lang", "zh_CN")
+    today = dt.date.today()
+    roles = [{"value": r.value, "label": ROLE_LABELS[r][0 if lang == "zh_CN" else 1]} for r in Role]
+    return render_map_page(
+        "assign.html",
+        zoom=15,
+        config={"page": "assign", "pageStrings": _strings(), "today": today.isoformat(), "kinds": list(KINDS)},
+        roles=roles,
+        today=today,
+        totals=gaps.summary(db_session())["district"],
+    )
+
+
+@bp.get("/gaps")
+def gaps_page():
+    at = _at()
+    problems: list[Problem] = []
+    kinds = parse_kinds(",".join(request.args.getlist("kind")), problems, field="kind")
+    if problems:
+        raise InvalidInput(problems)
+    summary = gaps.summary(db_session(), at=at)
+    street = request.args.get("street") or ""
+    if street and street not in {s["code"] for s in summary["streets"]}:  # type: ignore[union-attr]
+        raise InvalidInput(Problem(f"no 街道 {street!r}", field="street"))
+    query = {"at": summary["as_of"], "kind": ",".join(kinds)}
+    if street:
+        query["street"] = street
+    return render_map_page(
+        "gaps.html",
+        zoom=13,
+        config={"page": "gaps", "pageStrings": _strings(), "query": query},
+        summary=summary,
+        kinds=kinds,
+        all_kinds=KINDS,
+        street=street,
+        query=query,
+        today=dt.date.today(),
+    )
+
+
+@bp.get("/heatmap")
+def heatmap_page():
+    session = db_session()
+    return render_map_page(
+        "heatmap.html",
+        zoom=13,
+        config={"page": "heatmap", "pageStrings": _strings(), "initial": request.args.to_dict()},
+        streets=heat.area_options(session),
+        args=request.args,
+    )
+
+
+@bp.get("/heatmap/cases")
+def heatmap_cases():
+    """The cases behind the heatmap, as a plain list with the same filters (the heatmap's click-through)."""
+    from gridmap import cases
+
+    ext = current_app.extensions["gridmap"]
+    filters = request.args.to_dict()
+    filters.pop("lang", None)
+    listed = cases.list_cases(db_session(), {**filters, "sort": filters.get("sort") or "deadline"}, ext["settings"])
+    pages = max(1, -(-int(listed["total"]) // int(listed["per_page"])))
+    return render_template(
+        "heat_cases.html",
+        listed=listed,
+        pages=pages,
+        filters=filters,
+        attribution=ext["attribution"],
+        lang=g.get("lang", "zh_CN"),
+    )

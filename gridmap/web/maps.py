@@ -1,0 +1,114 @@
+"""Map pages (the coverage map, a unit's page, a feature's history) and the small JSON API behind their popups
+and search box. Pages are built with folium (:mod:`gridmap.web.foliummap`); layers are never inlined — the page's
+own script (``static/js/gridmap-map.js``) fetches them from ``/ogc`` by bounding box and zoom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+
+from gridmap.errors import InvalidInput, Problem
+from gridmap.features import feature_details, feature_history, search, unit_overview
+from gridmap.layers import ENDING_SOON_DAYS, city_extent, parse_date
+from gridmap.web.db import db_session
+from gridmap.web.foliummap import make_map, render_parts
+from gridmap.web.i18n import translate
+
+bp = Blueprint("maps", __name__)
+api = Blueprint("maps_api", __name__)
+
+# Strings the map script needs, in the page language.
+JS_STRINGS = (
+    "streets", "communities", "grids", "segments", "compounds", "cases", "assigned_state", "unassigned_state",
+    "ending_state", "responsible_unit", "none_responsible", "open_cases", "no_open_cases", "history", "deadline",
+    "color_by_state", "color_by_unit", "other_units", "search_none", "loading", "unit_page", "road", "unit", "grid",
+    "compound", "segment", "valid_until", "legend", "nobody",
+)  # fmt: skip
+
+
+def _at_arg() -> dt.date | None:
+    problems: list[Problem] = []
+    at = parse_date(request.args.get("at"), "at", problems)
+    if problems:
+        raise InvalidInput(problems)
+    return at
+
+
+def _map_config(extra: dict[str, object] | None = None) -> dict[str, object]:
+    lang = g.get("lang", "zh_CN")
+    return {
+        "lang": lang,
+        "ogc": "/ogc",
+        "api": "/api/v1",
+        "endingDays": ENDING_SOON_DAYS,
+        "strings": {k: translate(k, lang) for k in JS_STRINGS},
+        **(extra or {}),
+    }
+
+
+def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] | None = None, **context: object):
+    ext = current_app.extensions["gridmap"]
+    parts = render_parts(make_map(ext["settings"], zoom_start=zoom))
+    cfg = _map_config({"mapName": parts.name, **(config or {})})
+    return render_template(
+        template, map=parts, map_config=cfg, attribution=ext["attribution"], lang=g.get("lang", "zh_CN"), **context
+    )
+
+
+@bp.get("/map")
+def coverage_map():
+    at = _at_arg()
+    return render_map_page(
+        "map_coverage.html",
+        zoom=13,
+        config={"at": at.isoformat() if at else None, "page": "coverage", "fitBounds": city_extent(db_session())},
+        at=at,
+        today=dt.date.today(),
+    )
+
+
+@bp.get("/units/<int:unit_id>")
+def unit_page(unit_id: int):
+    at = _at_arg()
+    unit = unit_overview(db_session(), unit_id, at)
+    return render_map_page(
+        "map_unit.html",
+        config={"at": unit["as_of"], "unitId": unit_id, "fitBounds": unit["bbox"], "page": "unit"},
+        unit=unit,
+    )
+
+
+@bp.get("/features/<kind>/<int:target_id>/history")
+def history_page(kind: str, target_id: int):
+    body = feature_history(db_session(), kind, target_id)
+    return render_template(
+        "feature_history.html",
+        feature=body,
+        attribution=current_app.extensions["gridmap"]["attribution"],
+        lang=g.get("lang", "zh_CN"),
+    )
+
+
+# -- JSON behind the pages ---------------------------------------------------------------------------------------
+
+
+@api.get("/search")
+def search_api():
+    return jsonify(search(db_session(), request.args.get("q", ""), on=_at_arg()))
+
+
+@api.get("/features/<kind>/<int:target_id>")
+def feature_api(kind: str, target_id: int):
+    return jsonify(feature_details(db_session(), kind, target_id, _at_arg()))
+
+
+@api.get("/features/<kind>/<int:target_id>/history")
+def feature_history_api(kind: str, target_id: int):
+    return jsonify(feature_history(db_session(), kind, target_id))
+
+
+@api.get("/units/<int:unit_id>")
+def unit_api(unit_id: int):
+    return jsonify(unit_overview(db_session(), unit_id, _at_arg()))

@@ -1,0 +1,263 @@
+"""The commander's pages in a real browser: assign by drawing, gaps, heatmap (screenshots in test-artifacts/)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+
+from gridmap import assignments
+from gridmap.categories import seed
+from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.db import make_engine, make_session_factory, upgrade
+from gridmap.demo import load_demo
+from gridmap.models import Case, Unit
+from gridmap.web import create_app
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+
+pytestmark = pytest.mark.browser
+TODAY = dt.date.today()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    """The demo city in SpatiaLite, with 60 cases, served on an ephemeral port."""
+    path = tmp_path_factory.mktemp("command") / "gridmap.sqlite"
+    settings = Settings(database_url=f"sqlite:///{path}", instance_dir=path.parent)
+    engine = make_engine(settings)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    with factory() as s:
+        load_demo(s, DEMO_DATA_DIR)
+        seed(s)
+        now = dt.datetime.now(dt.UTC)
+        for k in range(60):
+            lon, lat = 111.135 + 0.0004 * (k % 12), 37.525 + 0.0005 * (k // 12)
+            s.add(
+                Case(source="patrol", category="0102" if k % 3 else "0501", urgency="normal", lon=lon, lat=lat,
+                     geom=f"SRID=4326;POINT({lon} {lat})", observed_at=now, created_at=now - dt.timedelta(days=k),
+                     updated_at=now, status="dispatched", deadline_at=now + dt.timedelta(hours=k - 10))
+            )  # fmt: skip
+        s.commit()
+    app = create_app(settings)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        yield {"base": base, "factory": factory}
+    engine.dispose()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    watch = PageWatch(page)
+    page.goto(url)
+    return page, watch
+
+
+def _idle(page, flag: str) -> None:
+    page.wait_for_function(f"window.{flag} === true && window.gridmapReady === true", timeout=30_000)
+    page.wait_for_function("window.gridmapBusy === 0 && window.commandBusy === 0", timeout=30_000)
+
+
+def _gap_grid_centre(page, base: str) -> tuple[float, float, int]:
+    fc = page.request.get(base + "/api/v1/gaps?kind=grid&format=geojson").json()
+    f = fc["features"][0]
+    ring = f["geometry"]["coordinates"][0]
+    if f["geometry"]["type"] == "MultiPolygon":
+        ring = ring[0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, f["properties"]["id"]
+
+
+def _draw_polygon(page, lon: float, lat: float, d: float) -> None:
+    page.evaluate(f"void window.gridmap.map.setView([{lat}, {lon}], 17, {{animate: false}})")
+    page.wait_for_timeout(300)
+    page.wait_for_function("window.gridmapBusy === 0", timeout=30_000)
+    pts = page.evaluate(
+        """([lon, lat, d]) => {
+            const m = window.gridmap.map, box = m.getContainer().getBoundingClientRect();
+            return [[lat - d, lon - d], [lat - d, lon + d], [lat + d, lon + d], [lat + d, lon - d]].map(([y, x]) => {
+              const p = m.latLngToContainerPoint([y, x]);
+              return [box.left + p.x, box.top + p.y];
+            });
+        }""",
+        [lon, lat, d],
+    )
+    page.click(".leaflet-draw-draw-polygon")
+    for x, y in pts:
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(120)
+    page.mouse.move(*pts[0])
+    page.mouse.click(*pts[0])  # clicking the first vertex closes the polygon
+
+
+def _totals(page) -> dict[str, str]:
+    return page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#gap-totals [data-key]')]"
+        ".map(td => [td.dataset.key, td.textContent.trim()]))"
+    )
+
+
+def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
+    base = city["base"]
+    page, watch = _open(browser, base + "/assign")
+    _idle(page, "commandReady")
+    assert page.locator("h1").inner_text() == "划片包联"
+    lon, lat, grid_id = _gap_grid_centre(page, base)
+    before = _totals(page)
+    _draw_polygon(page, lon, lat, 0.0012)
+    page.wait_for_selector("#selection:not([hidden])", timeout=15_000)
+    page.wait_for_function("window.commandBusy === 0")
+    caught = page.evaluate("window.commandPage.selection.features")
+    assert any(f["kind"] == "grid" and f["id"] == grid_id and f["current"] is None for f in caught)
+    assert page.evaluate(f"!!window.gridmap.highlighted.grids[{grid_id}]")
+    page.screenshot(path=str(ARTIFACTS / "assign-preview.png"))
+
+    unit = page.evaluate("document.querySelector('#unit').options[3].value")
+    page.select_option("#unit", unit)
+    page.fill("#valid-from", (TODAY - dt.timedelta(days=1)).isoformat())
+    page.wait_for_function("window.commandBusy === 0")
+    # A second commander assigns one of the caught features behind our back → our confirm is refused (409).
+    first = caught[0]
+    with city["factory"]() as s:
+        holder = (first["current"] or {}).get("unit_id") or -1
+        other = s.scalar(select(Unit.id).where(Unit.kind == "district_office", Unit.id != holder).order_by(Unit.id))
+        assignments.assign(s, [{"kind": first["kind"], "id": first["id"]}], other,
+                           valid_from=TODAY - dt.timedelta(days=2), by="another commander")  # fmt: skip
+        s.commit()
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.error, #assign-msg.ok", timeout=15_000)
+    assert "conflict" in page.get_attribute("#assign-msg", "class"), page.inner_text("#assign-msg")
+    assert "其他指挥员" in page.inner_text("#assign-msg")
+    page.wait_for_function("window.commandBusy === 0")
+
+    # The refreshed preview is current: confirming now succeeds, colours and totals change.
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.ok", timeout=15_000)
+    page.wait_for_function("window.commandBusy === 0 && window.gridmapBusy === 0")
+    after = _totals(page)
+    assert float(after["grids_unassigned_km2"]) < float(before["grids_unassigned_km2"])
+    state = page.evaluate(
+        f"""(() => {{ let s = null; window.gridmap.layers.grids.eachLayer(l => {{
+              if (l.feature.id === {grid_id}) s = l.feature.properties.responsibility; }}); return s; }})()"""
+    )
+    assert state == "assigned"
+    page.screenshot(path=str(ARTIFACTS / "assign-done.png"))
+
+    # End the grid's assignment today: the gap comes back (history kept).
+    row = page.locator(f"#sel-table tr[data-kind=grid][data-id='{grid_id}'] .end-btn")
+    row.click()
+    page.wait_for_selector("#assign-msg.ok", timeout=15_000)
+    page.wait_for_function("window.commandBusy === 0 && window.gridmapBusy === 0")
+    assert "历史保留" in page.inner_text("#assign-msg")
+    assert float(_totals(page)["grids_unassigned_km2"]) == pytest.approx(float(before["grids_unassigned_km2"]))
+    hist = page.request.get(f"{base}/api/v1/features/grid/{grid_id}/history").json()
+    assert [a["valid_to"] for a in hist["assignments"] if a["role"] == "responsible"][-1] == TODAY.isoformat()
+
+    # Bad input shows a message in the page: a start date before the current holder's start.
+    page.select_option("#unit", page.evaluate("document.querySelector('#unit').options[5].value"))
+    page.fill("#valid-from", "2000-01-01")
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.error", timeout=15_000)
+    assert "valid_from" in page.inner_text("#assign-msg") or "2000-01-01" in page.inner_text("#assign-msg")
+    page.wait_for_function("window.commandBusy === 0")
+
+    # Clicking a single feature selects it, with its history.
+    page.evaluate(
+        f"""(() => {{ window.gridmap.layers.grids.eachLayer(l => {{
+              if (l.feature.id === {grid_id}) l.fire('click', {{latlng: l.getBounds().getCenter()}}); }}); }})()"""
+    )
+    page.wait_for_function("window.commandBusy === 0")
+    assert page.evaluate("window.commandPage.selection.features.length") == 1
+    assert page.locator("#sel-table tr.hist").count() >= 1
+    # The 409 and the 400 above are logged by the browser as failed loads; nothing else may go wrong.
+    assert [p for p in watch.problems if "status of 409" not in p and "status of 400" not in p] == [], watch.problems
+    page.close()
+
+
+def test_gaps_page(browser, city) -> None:
+    base = city["base"]
+    page, watch = _open(browser, base + "/gaps")
+    _idle(page, "gapsReady")
+    api = page.request.get(base + "/api/v1/gaps").json()
+    assert page.locator("#gap-table tbody tr").count() == api["count"] > 0
+    assert page.locator("#gap-summary tr.street").count() == 7
+    page.screenshot(path=str(ARTIFACTS / "gaps.png"))
+    page.locator("#gap-table tbody tr a").first.click()
+    page.wait_for_selector(".leaflet-popup-content .gm-popup")
+    csv = page.request.get(base + page.get_attribute("#dl-csv", "href"))
+    assert csv.ok and csv.text().count("\n") == api["count"] + 1
+    geo = page.request.get(base + page.get_attribute("#dl-geojson", "href"))
+    assert geo.ok and len(geo.json()["features"]) == api["count"]
+    # One 街道, segments only, in English.
+    street = page.evaluate("document.querySelector('select[name=street]').options[1].value")
+    page.goto(f"{base}/gaps?street={street}&kind=segment&lang=en")
+    _idle(page, "gapsReady")
+    assert page.locator("h1").inner_text() == "Gaps"
+    n = page.request.get(f"{base}/api/v1/gaps?street={street}&kind=segment").json()["count"]
+    assert page.locator("#gap-table tbody tr").count() == n
+    assert page.locator("#gap-summary tr.community").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "gaps-street-en.png"))
+    assert watch.problems == [], watch.problems
+    page.close()
+
+
+def test_heatmap_filters_and_modes(browser, city) -> None:
+    base = city["base"]
+    page, watch = _open(browser, base + "/heatmap")
+    _idle(page, "heatReady")
+    assert page.inner_text("#heat-count") == "案件 60 件"
+    assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "heatmap-points.png"))
+    page.wait_for_function("document.querySelectorAll('#cat-class option').length > 1")
+    page.evaluate("window.heatReady = false")
+    page.select_option("#cat-class", "05")
+    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    assert page.inner_text("#heat-count") == "案件 20 件"
+    page.evaluate("window.heatReady = false")
+    page.check("input[name=overdue]")
+    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    overdue = int("".join(ch for ch in page.inner_text("#heat-count") if ch.isdigit()))
+    assert 0 < overdue < 20
+    assert "overdue=true" in page.get_attribute("#case-list-json", "href")
+    listed = page.request.get(base + page.get_attribute("#case-list-json", "href")).json()
+    assert listed["total"] == overdue
+    # Click through to the case list page: the same cases.
+    page.click("#case-list")
+    page.wait_for_selector("#case-table")
+    assert page.locator("#case-table tbody tr").count() == overdue
+    page.screenshot(path=str(ARTIFACTS / "heatmap-case-list.png"))
+    page.go_back()
+    _idle(page, "heatReady")
+    page.wait_for_function("document.querySelectorAll('#cat-class option').length > 1")
+    page.evaluate("window.heatReady = false")
+    page.uncheck("input[name=overdue]")
+    page.select_option("#cat-class", "")
+    page.check("input[name=mode][value=grids]")
+    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    assert page.locator("#heat-legend .ramp").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "heatmap-grids.png"))
+    page.evaluate("window.heatReady = false")
+    page.check("input[name=mode][value=segments]")
+    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    assert "件/公里" in page.inner_text("#heat-legend")
+    # An inverted period: a message in the page, no failure.
+    page.evaluate("window.heatReady = false")
+    page.fill("input[name=from]", "2026-11-20")
+    page.fill("input[name=to]", "2026-11-01")
+    page.dispatch_event("input[name=to]", "change")
+    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    assert "before it starts" in page.inner_text("#heat-msg")
+    page.screenshot(path=str(ARTIFACTS / "heatmap-segments.png"))
+    assert [p for p in watch.problems if "status of 400" not in p] == [], watch.problems
+    page.close()

@@ -1,0 +1,182 @@
+"""The coverage map and a unit's page in a real browser (Debian's Chromium through Playwright), on the demo city.
+
+Fails on any JavaScript error, failed or 5xx request, or any request to a host other than the test server (no CDN,
+no basemap by default). Screenshots go to test-artifacts/; the coverage map's also to docs/coverage-map.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from geoalchemy2.elements import WKTElement
+from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+
+from gridmap.categories import seed
+from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.demo import load_demo
+from gridmap.models import Assignment, Case, Compound
+from gridmap.web import create_app
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+IDLE = "() => window.gridmapReady === true && window.gridmapBusy === 0"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _city(session) -> dict[str, object]:
+    load_demo(session, DEMO_DATA_DIR)
+    seed(session)
+    comp = session.execute(
+        select(Compound.id, Compound.name, Assignment.unit_id)
+        .join(Assignment, Assignment.target_id == Compound.id)
+        .where(Assignment.target_kind == "compound", Assignment.role == "responsible", Assignment.valid_to.is_(None))
+        .order_by(Compound.id)
+    ).first()
+    now = dt.datetime.now(dt.UTC)
+    case = Case(
+        source="patrol", category="0102", urgency="normal", lon=111.14, lat=37.52,
+        geom=WKTElement("POINT(111.14 37.52)", srid=4326), observed_at=now, created_at=now, updated_at=now,
+        status="dispatched", unit_id=comp.unit_id, matched_kind="compound", matched_id=comp.id,
+        deadline_at=now + dt.timedelta(hours=4), description="暴露垃圾",
+    )  # fmt: skip
+    session.add(case)
+    session.commit()
+    return {"compound_id": comp.id, "compound_name": comp.name, "unit_id": comp.unit_id, "case_id": case.id}
+
+
+def _watch(page, base: str) -> PageWatch:
+    watch = PageWatch(page)
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(base) or r.url.startswith("data:")
+            else watch.problems.append(f"request to another host: {r.url}")
+        ),
+    )
+    return watch
+
+
+def _legend_count(page, key: str) -> int:
+    return int(page.locator(f"#legend li[data-key='{key}'] .n").inner_text())
+
+
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> None:
+    city = _city(session)
+    app = create_app(settings)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        watch = _watch(page, base)
+        page.goto(base + "/map")
+        page.wait_for_function(IDLE, timeout=30_000)
+        assert page.locator("h1").inner_text() == "包联责任地图"
+        assert page.locator(".attribution").inner_text().startswith("示意数据")
+        counts = page.evaluate(
+            "() => Object.fromEntries(Object.entries(gridmap.layers).map(([k, l]) => [k, l.getLayers().length]))"
+        )
+        assert counts["segments"] > 1000 and counts["grids"] > 1000 and counts["compounds"] > 100, counts
+        assert counts["streets"] == 7 and counts["cases"] == 1
+        assigned, unassigned = _legend_count(page, "assigned"), _legend_count(page, "unassigned")
+        assert assigned > 0 and unassigned > 0
+        page.screenshot(path=str(ARTIFACTS / "coverage-map.png"))
+        DOCS.mkdir(exist_ok=True)
+        shutil.copyfile(ARTIFACTS / "coverage-map.png", DOCS / "coverage-map.png")
+
+        # layer control: hide and show the unit grids
+        grids_box = page.locator(".leaflet-control-layers-overlays label", has_text="单元网格").locator("input")
+        grids_box.uncheck()
+        assert page.evaluate("() => gridmap.map.hasLayer(gridmap.layers.grids)") is False
+        grids_box.check()
+        page.wait_for_timeout(50)
+        page.wait_for_function(IDLE)
+        assert page.evaluate("() => gridmap.map.hasLayer(gridmap.layers.grids)") is True
+
+        # colouring by unit: the legend lists units
+        page.check("input[name=color-mode][value=unit]")
+        assert page.locator("#legend ul[data-mode=unit] li[data-key^='unit-']").count() >= 5
+        page.screenshot(path=str(ARTIFACTS / "coverage-map-by-unit.png"))
+        page.check("input[name=color-mode][value=state]")
+
+        # search a compound → zoom to it → its popup: unit, the four roles, its open case, history link
+        page.fill("#search-box", city["compound_name"])
+        page.press("#search-box", "Enter")
+        hit = page.locator(".search-hit[data-kind=compound]", has_text=city["compound_name"]).first
+        hit.click()
+        popup = page.locator(f".gm-popup[data-kind=compound][data-id='{city['compound_id']}']")
+        popup.wait_for(timeout=15_000)
+        text = popup.inner_text()
+        for role in ("包联单位责任人", "包联小区负责人", "社区联络人", "创文督导人"):
+            assert role in text
+        assert f"#{city['case_id']}" in text
+        page.screenshot(path=str(ARTIFACTS / "coverage-map-popup.png"))
+        history_href = popup.locator("a.history-link").get_attribute("href")
+        unit_href = popup.locator("a.unit-link").get_attribute("href")
+        assert unit_href == f"/units/{city['unit_id']}"
+
+        # a click on the map itself opens a popup too
+        page.keyboard.press("Escape")
+        page.evaluate("() => { gridmap.map.closePopup(); }")
+        point = page.evaluate(
+            """(id) => { let hit; gridmap.layers.compounds.eachLayer(l => { if (l.feature.id === id) hit = l; });
+                const p = gridmap.map.latLngToContainerPoint(hit.getBounds().getCenter());
+                const r = gridmap.map.getContainer().getBoundingClientRect();
+                return [r.left + p.x, r.top + p.y]; }""",
+            city["compound_id"],
+        )
+        page.mouse.click(point[0], point[1])
+        page.locator(".leaflet-popup .gm-popup").wait_for(timeout=10_000)
+
+        # the map as of a past day: before the demo's assignments began, more is unassigned
+        page.evaluate("() => { gridmap.map.closePopup(); }")
+        before = _legend_count(page, "unassigned")
+        page.fill("#map-date", "2024-01-15")
+        page.wait_for_function("() => gridmap.at === '2024-01-15'")
+        page.wait_for_function(IDLE)
+        page.wait_for_function(
+            f"() => +document.querySelector('#legend li[data-key=unassigned] .n').textContent > {before}"
+        )
+        assert "at=2024-01-15" in page.url
+        page.screenshot(path=str(ARTIFACTS / "coverage-map-2024-01-15.png"))
+
+        # the feature's history page
+        page.goto(base + history_href)
+        assert page.locator("#history tbody tr").count() >= 1
+
+        # the unit's page: totals, its open case, its features on the map
+        page.goto(base + unit_href)
+        page.wait_for_function(IDLE, timeout=30_000)
+        assert page.locator("#unit-totals td[data-key=open_cases]").inner_text() == "1"
+        assert page.locator("#unit-cases tbody tr").count() == 1
+        drawn = page.evaluate(
+            "() => ['segments','compounds','grids'].reduce((n, k) => n + gridmap.layers[k].getLayers().length, 0)"
+        )
+        total = sum(
+            int(page.locator(f"#unit-totals td[data-key={k}]").inner_text()) for k in ("segments", "compounds", "grids")
+        )
+        assert drawn == total
+        page.screenshot(path=str(ARTIFACTS / "unit-page.png"))
+
+        # English
+        page.goto(base + "/map?lang=en")
+        page.wait_for_function(IDLE, timeout=30_000)
+        assert page.locator("h1").inner_text() == "Coverage map"
+        assert "Unassigned" in page.locator("#legend").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "coverage-map-en.png"))
+        page.goto(base + "/map?lang=zh_CN")
+        assert watch.problems == []
+        page.close()
+    app.extensions["gridmap"]["engine"].dispose()
