@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test system system-test lint bench-import clean-db demo-data help
+.PHONY: run test install install-test system system-test lint bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
 
 help:
 	@echo "make run    install what is missing, load the demo city into SpatiaLite, serve http://$(HOST):$(PORT)/"
@@ -23,9 +23,9 @@ test: install-test
 	@$(VENV)/bin/ruff format --check -q gridmap tests scripts || { echo "run: $(VENV)/bin/ruff format gridmap tests scripts"; exit 1; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-install: system $(VENV)/.installed
+install: system $(VENV)/.installed node_modules/.installed
 
-install-test: system-test $(VENV)/.installed-test
+install-test: system-test $(VENV)/.installed-test node_modules/.installed
 
 system:
 	@bash scripts/install-system.sh
@@ -42,12 +42,30 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml requirements.lock
 	@$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e .
 	@touch $@
 
+# Front-end assets (Leaflet and plugins) from the npm registry, pinned by package-lock.json; served by the app.
+node_modules/.installed: package.json package-lock.json
+	@echo "installing front-end assets into node_modules (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml requirements.lock
 	@$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'
 	@touch $@
 
 bench-import: install-test
 	$(PY) scripts/bench_import.py
+
+bench-map: install-test
+	$(PY) scripts/bench_map.py
+
+bench-grids: install-test
+	taskset -c 0 $(PY) scripts/bench_gridding.py
+
+bench-routing: install-test
+	$(PY) scripts/bench_routing.py
+
+bench-cases: install-test
+	$(PY) scripts/bench_cases.py
 
 demo-data: install
 	$(PY) scripts/make_demo_city.py --out data/boundaries

@@ -77,9 +77,13 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @main.command()
 @click.pass_obj
 def init(obj: Context) -> None:
-    """Create or upgrade the database schema (runs the migrations)."""
+    """Create or upgrade the database schema (runs the migrations) and seed the categories and holidays."""
+    from gridmap.categories import seed
+
     try:
         upgrade(obj.engine)
+        with session_scope(make_session_factory(obj.engine)) as session:
+            seed(session)
     except DatabaseError as exc:
         _fail(exc)
     click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")
@@ -190,6 +194,10 @@ def demo(obj: Context, data_dir: Path, if_empty: bool) -> None:
     try:
         upgrade(obj.engine)
         factory = make_session_factory(obj.engine)
+        from gridmap.categories import seed
+
+        with session_scope(factory) as session:
+            seed(session)  # categories and holidays, where missing (also on a database loaded before)
         if if_empty:
             with factory() as session:
                 if not database_is_empty(session):
@@ -202,6 +210,65 @@ def demo(obj: Context, data_dir: Path, if_empty: bool) -> None:
         _fail(exc)
     took = time.perf_counter() - started
     click.echo(f"demo city loaded in {took:.1f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Routed CSV.")
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Bad rows (row, field, message); default: <output>.errors.csv when there are any.",
+)
+@click.option("--lon-col", default="lon", show_default=True)
+@click.option("--lat-col", default="lat", show_default=True)
+@click.option(
+    "--crs",
+    type=click.Choice(["wgs84", "gcj02"]),
+    default="wgs84",
+    show_default=True,
+    help="gcj02: coordinates from Amap/Tencent, converted to WGS-84.",
+)
+@click.option("--category-col", default=None, help="Column with the category code (per-category rule order).")
+@click.option("--time-col", default=None, help="Column with the observed time (ISO-8601); default: today.")
+@click.pass_obj
+def snap(
+    obj: Context,
+    path: Path,
+    output: Path,
+    errors_path: Path | None,
+    lon_col: str,
+    lat_col: str,
+    crs: str,
+    category_col: str | None,
+    time_col: str | None,
+) -> None:
+    """Route every report of the CSV file PATH to its responsible unit (bulk, vectorised); nothing is stored.
+
+    Good rows go to OUTPUT with the routing columns appended; bad rows go to the error file with their row
+    number — they never stop the good ones.
+    """
+    from gridmap.routing_csv import snap_csv
+
+    try:
+        factory = obj.migrated_session_factory()
+        with factory() as session:
+            summary = snap_csv(
+                session,
+                path,
+                output,
+                errors_path=errors_path,
+                lon_col=lon_col,
+                lat_col=lat_col,
+                crs=crs,
+                category_col=category_col,
+                time_col=time_col,
+            )
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(summary.describe())
 
 
 @main.command()
@@ -241,6 +308,16 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         self.bar.close()
 
+
+from gridmap.cli_cases import cases_group, categories_group  # noqa: E402  (they use Context and _progress)
+
+main.add_command(categories_group)
+main.add_command(cases_group)
+
+from gridmap.cli_grids import grids_group, roads_group  # noqa: E402  (they use Context and _fail)
+
+main.add_command(grids_group)
+main.add_command(roads_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
