@@ -664,16 +664,19 @@ def _flag(value: object, field: str, problems: list[Problem]) -> bool | None:
     return None
 
 
-def list_cases(
-    session: Session, filters: dict[str, Any], settings: Settings, *, now: dt.datetime | None = None
-) -> dict[str, object]:
-    """Cases filtered by status, category (a class includes its sub-classes), unit (id or code), street/community
-    (area code), period (``from``/``to`` on the opening time), ``overdue``, ``source`` and ``duplicate``; paged."""
-    now = _now(now)
-    cal = load_calendar(session, settings.cases)
-    problems: list[Problem] = []
-    stmt = _case_select()
-    conds = []
+CASE_FILTERS = ("status", "category", "source", "unit", "street", "community", "from", "to", "overdue", "duplicate")
+
+
+def case_conditions(
+    session: Session, filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+) -> list[Any]:
+    """SQL conditions for the case filters shared by the case list and the heatmap (one rule for both).
+
+    ``status``: statuses, or ``active`` (every status still in the loop) or ``all``; ``category``: codes (a class
+    includes its sub-classes); ``unit``: ids or codes; ``street``/``community``: area codes; ``from``/``to``:
+    opening time; ``overdue``/``duplicate``: true/false. Problems are appended, not raised,
+    so every one can be reported.
+    """
 
     def _list(key: str) -> list[str]:
         raw = filters.get(key)
@@ -681,15 +684,24 @@ def list_cases(
             return []
         return [s.strip() for s in str(raw).split(",") if s.strip()]
 
+    conds: list[Any] = []
+    known_status = {x.value for x in CaseStatus}
+    wanted: set[str] = set()
     statuses = _list("status")
     for s in statuses:
-        if s not in {x.value for x in CaseStatus}:
-            problems.append(Problem(f"{s!r} is not one of {', '.join(x.value for x in CaseStatus)}", field="status"))
-    if statuses:
-        conds.append(Case.status.in_(statuses))
+        if s == "active":
+            wanted |= {a.value for a in ACTIVE}
+        elif s in known_status:
+            wanted.add(s)
+        elif s != "all":
+            problems.append(
+                Problem(f"{s!r} is not open, all or one of {', '.join(sorted(known_status))}", field="status")
+            )
+    if wanted and "all" not in statuses:
+        conds.append(Case.status.in_(sorted(wanted)))
     codes = _list("category")
     if codes:
-        known = dict(session.execute(select(Category.code, Category.parent_code).where(Category.code.in_(codes))).all())
+        known = set(session.scalars(select(Category.code).where(Category.code.in_(codes))).all())
         for c in codes:
             if c not in known:
                 problems.append(Problem(f"unknown category {c!r}", field="category"))
@@ -702,30 +714,34 @@ def list_cases(
     if units:
         ids: list[int] = []
         for u in units:
-            uid = int(u) if u.isdigit() else session.scalar(select(Unit.id).where(Unit.code == u))
+            uid = int(u) if u.isdigit() and len(u) < 10 else session.scalar(select(Unit.id).where(Unit.code == u[:64]))
             if uid is None or session.get(Unit, uid) is None:
                 problems.append(Problem(f"no unit {u!r} (give its id or code)", field="unit"))
             else:
                 ids.append(uid)
         conds.append(Case.unit_id.in_(ids))
     for key, column in (("street", Case.street_id), ("community", Case.community_id)):
-        wanted = _list(key)
-        if wanted:
+        wanted_codes = _list(key)
+        if wanted_codes:
             found = dict(
-                session.execute(select(Area.code, Area.id).where(Area.code.in_(wanted), Area.level == key)).all()
+                session.execute(select(Area.code, Area.id).where(Area.code.in_(wanted_codes), Area.level == key)).all()
             )
-            for code in wanted:
+            for code in wanted_codes:
                 if code not in found:
                     problems.append(Problem(f"no {key} with code {code!r}", field=key))
             conds.append(column.in_(list(found.values())))
-    start = parse_time(filters.get("from"), "from", cal.tz, problems)
-    end = parse_time(filters.get("to"), "to", cal.tz, problems)
+    start = parse_time(filters.get("from"), "from", tz, problems)
+    end = parse_time(filters.get("to"), "to", tz, problems)
+    if start and end and end <= start:
+        problems.append(
+            Problem(f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})", field="to")
+        )
     if start:
         conds.append(Case.created_at >= start)
     if end:
         conds.append(Case.created_at < end)
     overdue = _flag(filters.get("overdue"), "overdue", problems)
-    live = [s.value for s in ACTIVE if s != S.PARKED and s != S.PENDING]
+    live = [s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING)]
     is_overdue = or_(
         and_(Case.status.in_(live), Case.deadline_at < now),
         and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at),
@@ -738,6 +754,19 @@ def list_cases(
     duplicate = _flag(filters.get("duplicate"), "duplicate", problems)
     if duplicate is not None:
         conds.append(Case.duplicate_of.isnot(None) if duplicate else Case.duplicate_of.is_(None))
+    return conds
+
+
+def list_cases(
+    session: Session, filters: dict[str, Any], settings: Settings, *, now: dt.datetime | None = None
+) -> dict[str, object]:
+    """Cases filtered by :func:`case_conditions` (status, category, unit, street/community, period, overdue,
+    source, duplicate); paged and sorted."""
+    now = _now(now)
+    cal = load_calendar(session, settings.cases)
+    problems: list[Problem] = []
+    stmt = _case_select()
+    conds = case_conditions(session, filters, now, cal.tz, problems)
     page = _int_param(filters.get("page"), "page", 1, 1, 1_000_000, problems)
     per_page = _int_param(filters.get("per_page"), "per_page", 50, 1, 500, problems)
     sort = filters.get("sort") or "newest"

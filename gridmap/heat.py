@@ -2,7 +2,7 @@
 
 Filters (all optional, the same names and meaning as ``GET /api/v1/cases`` so the page can click through to the
 list): ``category`` (codes, comma-separated; a class includes its sub-classes), ``from``/``to`` (the opening time,
-ISO dates or times, local time zone), ``status`` (``open`` = every active status, the default; ``all``; or
+ISO dates or times, local time zone), ``status`` (``active`` = every status still in the loop, the default; ``all``; or
 statuses), ``overdue`` (true/false), ``unit`` (id or code), ``street``/``community`` (area codes).
 
 Modes:
@@ -26,15 +26,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gridmap.assignments import as_id
-from gridmap.cases import ACTIVE, S, parse_time
+from gridmap.cases import CASE_FILTERS, case_conditions
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.models import Area, Case, CaseStatus, Category, Grid, Segment, Unit
+from gridmap.models import Area, Case, Grid, Segment
 from gridmap.spatial_sql import bbox_filter, wkb
 
 MODES = ("points", "grids", "segments")
@@ -42,93 +41,13 @@ SNAP_M = 30.0
 MAX_POINTS = 200_000
 
 
-def _list(filters: dict[str, Any], key: str) -> list[str]:
-    raw = filters.get(key)
-    if raw in (None, ""):
-        return []
-    return [s.strip() for s in str(raw).split(",") if s.strip()]
-
-
-def case_conditions(
+def filter_conditions(
     session: Session, filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
 ) -> tuple[list[Any], dict[str, str]]:
-    """SQL conditions for the filters, and the same filters as query parameters of ``/api/v1/cases``."""
-    conds: list[Any] = []
-    echo: dict[str, str] = {}
-    statuses = _list(filters, "status") or ["open"]
-    known = {s.value for s in CaseStatus}
-    if statuses == ["all"]:
-        pass
-    else:
-        wanted: set[str] = set()
-        for s in statuses:
-            if s == "open":
-                wanted |= {a.value for a in ACTIVE}
-            elif s in known:
-                wanted.add(s)
-            else:
-                problems.append(Problem(f"{s!r} is not open, all or one of {', '.join(sorted(known))}", field="status"))
-        if wanted:
-            conds.append(Case.status.in_(sorted(wanted)))
-            echo["status"] = ",".join(sorted(wanted))
-    codes = _list(filters, "category")
-    if codes:
-        found = set(session.scalars(select(Category.code).where(Category.code.in_(codes))).all())
-        for c in codes:
-            if c not in found:
-                problems.append(Problem(f"unknown category {c!r}", field="category"))
-        subs = set(session.scalars(select(Category.code).where(Category.parent_code.in_(codes))).all())
-        conds.append(Case.category.in_(sorted(set(codes) | subs)))
-        echo["category"] = ",".join(codes)
-    units = _list(filters, "unit")
-    if units:
-        ids: list[int] = []
-        for u in units:
-            uid = session.scalar(select(Unit.id).where(or_(Unit.code == u[:64], Unit.id == (as_id(u) or -1))))
-            if uid is None:
-                problems.append(Problem(f"no unit {u!r} (give its id or code)", field="unit"))
-            else:
-                ids.append(uid)
-        conds.append(Case.unit_id.in_(ids))
-        echo["unit"] = ",".join(str(i) for i in ids)
-    for key, column in (("street", Case.street_id), ("community", Case.community_id)):
-        wanted_codes = _list(filters, key)
-        if wanted_codes:
-            found_ids = dict(
-                session.execute(select(Area.code, Area.id).where(Area.code.in_(wanted_codes), Area.level == key)).all()
-            )
-            for code in wanted_codes:
-                if code not in found_ids:
-                    problems.append(Problem(f"no {key} with code {code!r}", field=key))
-            conds.append(column.in_(list(found_ids.values())))
-            echo[key] = ",".join(wanted_codes)
-    start = parse_time(filters.get("from"), "from", tz, problems)
-    end = parse_time(filters.get("to"), "to", tz, problems)
-    if start and end and end <= start:
-        problems.append(Problem(f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})",
-                                field="to"))  # fmt: skip
-    if start:
-        conds.append(Case.created_at >= start)
-        echo["from"] = str(filters.get("from"))
-    if end:
-        conds.append(Case.created_at < end)
-        echo["to"] = str(filters.get("to"))
-    overdue = filters.get("overdue")
-    if overdue not in (None, ""):
-        flag = str(overdue).strip().lower()
-        if flag not in ("1", "true", "yes", "0", "false", "no"):
-            problems.append(Problem(f"{overdue!r} is not true or false", field="overdue"))
-        else:
-            # The same rule as the case list: past the deadline while live, when parked, or when closed late.
-            live = [s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING)]
-            is_overdue = or_(
-                and_(Case.status.in_(live), Case.deadline_at < now),
-                and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at),
-                and_(Case.status == S.CLOSED, Case.deadline_at < Case.closed_at),
-            )
-            yes = flag in ("1", "true", "yes")
-            conds.append(is_overdue if yes else (~is_overdue | Case.deadline_at.is_(None)))
-            echo["overdue"] = "true" if yes else "false"
+    """The case list's own conditions (open cases by default), and the filters as ``/api/v1/cases`` parameters."""
+    filters = {**filters, "status": filters.get("status") or "active"}
+    conds = case_conditions(session, filters, now, tz, problems)
+    echo = {k: str(filters[k]) for k in CASE_FILTERS if filters.get(k) not in (None, "")}
     return conds, echo
 
 
@@ -161,7 +80,7 @@ def heat(
     mode = str(filters.get("mode") or "points")
     if mode not in MODES:
         problems.append(Problem(f"{mode!r} is not one of {', '.join(MODES)}", field="mode"))
-    conds, echo = case_conditions(session, filters, now, tz, problems)
+    conds, echo = filter_conditions(session, filters, now, tz, problems)
     box = _bbox(filters.get("bbox"), problems)
     snap = SNAP_M
     if filters.get("snap_m") not in (None, ""):

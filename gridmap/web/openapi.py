@@ -371,7 +371,10 @@ PATHS: dict[str, Any] = {
             "summary": "Cases, filtered and paged",
             "tags": ["cases"],
             "parameters": [
-                _q("status", "comma list of " + ", ".join(STATUSES)),
+                _q(
+                    "status",
+                    "comma list of " + ", ".join(STATUSES) + "; or active (every status still in the loop) or all",
+                ),
                 _q("category", "comma list of codes; a class includes its sub-classes"),
                 _q("unit", "comma list of unit ids or codes"),
                 _q("street", "街道 code(s)"),
