@@ -13,6 +13,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridmap.case_import import import_cases_csv
+from gridmap.categories import seed
+from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.models import Area, Compound, Segment
 from gridmap.registry import load_assignments, load_people, load_units
@@ -28,6 +31,7 @@ DEMO_LAYERS = (
     ("grids", "grids.geojson"),
 )
 DEMO_TABLES = ("units.csv", "people.csv", "assignments.csv")
+DEMO_REPORTS = "reports.csv"  # three months of patrol, inspection and public reports, opened as cases
 DEMO_SOURCE = "demo:离石区"
 
 
@@ -44,8 +48,9 @@ def _read_layer(path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
-def load_demo(session: Session, data_dir: Path) -> dict[str, int]:
-    """Load every demo layer and table; returns counts per layer. The caller commits (or rolls back)."""
+def load_demo(session: Session, data_dir: Path, settings: Settings | None = None) -> dict[str, int]:
+    """Load every demo layer and table, and open the demo reports as cases (routed to their units like any
+    report); returns counts per layer. The caller commits (or rolls back)."""
     counts: dict[str, int] = {}
     for layer, filename in DEMO_LAYERS:
         gdf = _read_layer(data_dir / filename)
@@ -56,4 +61,11 @@ def load_demo(session: Session, data_dir: Path) -> dict[str, int]:
     counts["units"] = len(load_units(session, tables["units.csv"], "units.csv"))
     counts["people"] = len(load_people(session, tables["people.csv"], "people.csv"))
     counts["assignments"] = load_assignments(session, tables["assignments.csv"], "assignments.csv", "demo")
+    reports = data_dir / DEMO_REPORTS
+    if reports.exists():
+        seed(session)  # the categories and holidays the cases' deadlines need
+        summary = import_cases_csv(session, reports, settings or Settings.from_env(), actor="demo")
+        if summary.bad:
+            raise InvalidInput(Problem(f"{summary.bad} demo reports could not be opened as cases", str(reports)))
+        counts["cases"] = summary.imported
     return counts

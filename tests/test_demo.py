@@ -15,7 +15,7 @@ from gridmap.cli import main
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.errors import InvalidInput
-from gridmap.models import Area, Assignment, Compound, Grid, Segment, Unit
+from gridmap.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.overview import store_summary
 
 
@@ -44,6 +44,12 @@ def test_demo_city_loads_with_gaps(session: Session) -> None:
         select(func.count(Assignment.id)).where(Assignment.role == "responsible", Assignment.valid_to.is_not(None))
     )
     assert closed > 0
+    # Three months of reports opened as cases, each routed to a responsible unit; class shares as in DOMAIN.md.
+    assert counts["cases"] == session.scalar(select(func.count(Case.id))) == 3000
+    assert session.scalar(select(func.count(Case.id)).where(Case.unit_id.is_(None))) == 0
+    city_appearance = session.scalar(select(func.count(Case.id)).where(Case.category.like("01%"))) / 3000
+    street_order = session.scalar(select(func.count(Case.id)).where(Case.category.like("05%"))) / 3000
+    assert 0.55 < city_appearance < 0.75 and 0.15 < street_order < 0.33
 
 
 def test_demo_geometry_is_consistent_in_the_database(session: Session) -> None:
