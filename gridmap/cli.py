@@ -186,8 +186,9 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
 @main.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEMO_DATA_DIR, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds features.")
+@click.option("--no-reports", is_flag=True, help="Leave out the three months of demo reports (opened as cases).")
 @click.pass_obj
-def demo(obj: Context, data_dir: Path, if_empty: bool) -> None:
+def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None:
     """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry)."""
     from gridmap.demo import database_is_empty, load_demo
 
@@ -205,7 +206,7 @@ def demo(obj: Context, data_dir: Path, if_empty: bool) -> None:
                     return
         started = time.perf_counter()
         with session_scope(factory) as session:
-            counts = load_demo(session, data_dir)
+            counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports)
     except (GridmapError, DatabaseError) as exc:
         _fail(exc)
     took = time.perf_counter() - started

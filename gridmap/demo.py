@@ -48,9 +48,11 @@ def _read_layer(path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
-def load_demo(session: Session, data_dir: Path, settings: Settings | None = None) -> dict[str, int]:
-    """Load every demo layer and table, and open the demo reports as cases (routed to their units like any
-    report); returns counts per layer. The caller commits (or rolls back)."""
+def load_demo(
+    session: Session, data_dir: Path, settings: Settings | None = None, *, with_reports: bool = False
+) -> dict[str, int]:
+    """Load every demo layer and table and, with ``with_reports`` (as ``gridmap demo`` does), open the demo
+    reports as cases, routed to their units like any report; returns counts per layer. The caller commits."""
     counts: dict[str, int] = {}
     for layer, filename in DEMO_LAYERS:
         gdf = _read_layer(data_dir / filename)
@@ -62,7 +64,7 @@ def load_demo(session: Session, data_dir: Path, settings: Settings | None = None
     counts["people"] = len(load_people(session, tables["people.csv"], "people.csv"))
     counts["assignments"] = load_assignments(session, tables["assignments.csv"], "assignments.csv", "demo")
     reports = data_dir / DEMO_REPORTS
-    if reports.exists():
+    if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
         summary = import_cases_csv(session, reports, settings or Settings.from_env(), actor="demo")
         if summary.bad:

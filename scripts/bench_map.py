@@ -122,7 +122,7 @@ def main() -> int:
     with session_scope(make_session_factory(engine)) as s:
         if database_is_empty(s):
             print("loading the demo city…", file=sys.stderr)
-            load_demo(s, DEMO_DATA_DIR)
+            load_demo(s, DEMO_DATA_DIR, with_reports=True)
     app = create_app(settings)
     html = baseline_html(settings)
     app.add_url_rule("/bench/baseline", "bench_baseline", lambda: html)

@@ -20,7 +20,7 @@ from gridmap.overview import store_summary
 
 
 def test_demo_city_loads_with_gaps(session: Session) -> None:
-    counts = load_demo(session, DEMO_DATA_DIR)
+    counts = load_demo(session, DEMO_DATA_DIR, with_reports=True)
     session.flush()
     assert counts["streets"] == 7 and counts["communities"] == 84
     assert counts["segments"] >= 2000 and counts["compounds"] >= 500

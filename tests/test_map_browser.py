@@ -89,12 +89,19 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
             "() => Object.fromEntries(Object.entries(gridmap.layers).map(([k, l]) => [k, l.getLayers().length]))"
         )
         assert counts["segments"] > 1000 and counts["grids"] > 1000 and counts["compounds"] > 100, counts
-        assert counts["streets"] == 7 and counts["cases"] == 1
+        assert counts["streets"] == 7 and counts["cases"] == 0  # the cases layer is off until asked for
         assigned, unassigned = _legend_count(page, "assigned"), _legend_count(page, "unassigned")
         assert assigned > 0 and unassigned > 0
         page.screenshot(path=str(ARTIFACTS / "coverage-map.png"))
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(ARTIFACTS / "coverage-map.png", DOCS / "coverage-map.png")
+
+        cases_box = page.locator(".leaflet-control-layers-overlays label", has_text="案件").locator("input")
+        assert not cases_box.is_checked()
+        cases_box.check()
+        page.wait_for_timeout(50)
+        page.wait_for_function(IDLE)
+        assert page.evaluate("() => gridmap.layers.cases.getLayers().length") == 1
 
         # layer control: hide and show the unit grids
         grids_box = page.locator(".leaflet-control-layers-overlays label", has_text="单元网格").locator("input")

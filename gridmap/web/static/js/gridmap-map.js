@@ -446,8 +446,9 @@
 
   // The coverage map page: date picker, colouring switch, search box.
   function coverage(cfg) {
+    // Cases are a layer to switch on here (the heatmap page is theirs): the first view stays light.
     var gm = create(cfg, {
-      visible: ["streets", "communities", "grids", "compounds", "segments", "cases"],
+      visible: ["streets", "communities", "grids", "compounds", "segments"],
       fitBounds: cfg.fitBounds,
     });
     var S = cfg.strings;
