@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from geoalchemy2.elements import WKTElement
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from gridmap.categories import seed
@@ -125,6 +125,7 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         hit.click()
         popup = page.locator(f".gm-popup[data-kind=compound][data-id='{city['compound_id']}']")
         popup.wait_for(timeout=15_000)
+        expect(popup).to_have_count(1)  # one popup, not one per search action
         text = popup.inner_text()
         for role in ("包联单位责任人", "包联小区负责人", "社区联络人", "创文督导人"):
             assert role in text

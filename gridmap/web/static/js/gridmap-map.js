@@ -472,28 +472,33 @@
     var box = document.getElementById("search-box");
     var out = document.getElementById("search-results");
     var zoomLayer = null;
+    var zoomToken = 0; // only the latest search hit opens its popup
+    var pendingMoveEnd = null;
     function zoomTo(hit) {
       if (!hit.bbox) return;
       var b = hit.bbox;
       var bounds = L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
       if (zoomLayer) gm.map.removeLayer(zoomLayer);
       zoomLayer = L.rectangle(bounds.pad(0.05), { color: "#00b4ff", weight: 2, fill: false, dashArray: "6 4", interactive: false }).addTo(gm.map);
-      gm.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 });
+      if (pendingMoveEnd) gm.map.off("moveend", pendingMoveEnd);
+      pendingMoveEnd = null;
+      var token = ++zoomToken;
       var cid = { compound: "compounds", grid: "grids" }[hit.kind];
       if (cid) {
-        var once = function () {
-          gm.openPopup(cid, hit.id);
-        };
-        gm.map.once("moveend", function () {
+        pendingMoveEnd = function () {
+          pendingMoveEnd = null;
           setTimeout(function () {
             var wait = function () {
+              if (token !== zoomToken) return;
               if (window.gridmapBusy > 0) return setTimeout(wait, 100);
-              once();
+              gm.openPopup(cid, hit.id);
             };
             wait();
           }, 250);
-        });
+        };
+        gm.map.once("moveend", pendingMoveEnd);
       }
+      gm.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 17 });
     }
     if (form) {
       form.addEventListener("submit", async function (ev) {
