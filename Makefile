@@ -15,8 +15,8 @@ help:
 	@echo "make test   install what is missing (incl. PostGIS and Chromium), run lint and the whole test suite"
 
 run: install
-	@$(PY) -m gridmap.cli demo --if-empty
-	$(PY) -m gridmap.cli serve --host $(HOST) --port $(PORT)
+	@$(PY) -m gridmap demo --if-empty
+	$(PY) -m gridmap serve --host $(HOST) --port $(PORT)
 
 test: install-test
 	@$(VENV)/bin/ruff check gridmap tests scripts

@@ -2,49 +2,24 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import click
 
 import gridmap
-from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.cli_cases import cases_group, categories_group
+from gridmap.cli_grids import grids_group, roads_group
+from gridmap.cli_support import Context, _fail, _progress
+from gridmap.config import DEMO_DATA_DIR
 from gridmap.db import (
     DatabaseError,
     current_revision,
-    make_engine,
     make_session_factory,
     session_scope,
     upgrade,
 )
 from gridmap.errors import GridmapError
-
-
-class Context:
-    def __init__(self, database_url: str | None) -> None:
-        overrides = {"database_url": database_url} if database_url else {}
-        self.settings = Settings.from_env(**overrides)
-        self._engine = None
-
-    @property
-    def engine(self):
-        if self._engine is None:
-            self._engine = make_engine(self.settings)
-        return self._engine
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-
-    def migrated_session_factory(self):
-        if current_revision(self.engine) is None:
-            raise click.ClickException("the database is not initialised: run `gridmap init` first")
-        return make_session_factory(self.engine)
-
-
-def _fail(exc: Exception) -> None:
-    raise click.ClickException(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -286,39 +261,7 @@ def serve(obj: Context, host: str, port: int, debug: bool) -> None:
     app.run(host=host, port=port, debug=debug, threaded=True)
 
 
-class _progress:
-    """A tqdm bar on stderr for long runs; silent when stderr is not a terminal."""
-
-    def __init__(self, desc: str) -> None:
-        self.desc = desc
-        self.bar = None
-
-    def __enter__(self):
-        from tqdm import tqdm
-
-        self.bar = tqdm(desc=self.desc, unit="feature", disable=not sys.stderr.isatty(), leave=False)
-
-        def update(n: int, total: int | None = None) -> None:
-            if total is not None and self.bar.total != total:
-                self.bar.total = total
-                self.bar.refresh()
-            self.bar.update(n)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.close()
-
-
-from gridmap.cli_cases import cases_group, categories_group  # noqa: E402  (they use Context and _progress)
-
 main.add_command(categories_group)
 main.add_command(cases_group)
-
-from gridmap.cli_grids import grids_group, roads_group  # noqa: E402  (they use Context and _fail)
-
 main.add_command(grids_group)
 main.add_command(roads_group)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -124,7 +124,7 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: 
     never stop the good ones. A client_id already imported is skipped.
     """
     from gridmap.case_import import import_cases_csv
-    from gridmap.cli import _progress
+    from gridmap.cli_support import _progress
 
     started = time.perf_counter()
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli import Context, _fail
+from gridmap.cli_support import Context, _fail
 from gridmap.db import session_scope
 from gridmap.errors import GridmapError
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -43,3 +45,12 @@ def test_an_unsupported_database_url_is_refused_clearly() -> None:
     result = CliRunner().invoke(main, ["--database-url", "mysql://root@localhost/x", "init"])
     assert result.exit_code != 0
     assert "unsupported database URL" in result.output
+
+
+def test_the_command_runs_as_a_program_the_way_make_run_starts_it(tmp_path: Path) -> None:
+    # `make run` calls `python -m gridmap`; the installed script is `gridmap`. Both must start (no import cycle).
+    bin_dir = Path(sys.executable).parent
+    for argv in ([sys.executable, "-m", "gridmap", "--help"], [str(bin_dir / "gridmap"), "--help"]):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "import-osm" in done.stdout and "grids" in done.stdout
