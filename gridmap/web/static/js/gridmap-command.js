@@ -419,7 +419,9 @@
         current = null;
         var legend = "";
         if (data.mode === "points") {
-          current = L.heatLayer(data.points, { radius: 18, blur: 15, maxZoom: 17, minOpacity: 0.35 }).addTo(gm.map);
+          // Leaflet.heat saturates at `max` (1 by default): scale it with the number of points so hot spots still stand out.
+          var heatMax = Math.max(1, Math.sqrt(data.points.length) / 8);
+          current = L.heatLayer(data.points, { radius: 18, blur: 15, maxZoom: 17, max: heatMax, minOpacity: 0.35 }).addTo(gm.map);
         } else {
           var grid = data.mode === "grids";
           var max = grid ? data.max : data.max_per_km;
