@@ -17,7 +17,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.db import make_session_factory
 from gridmap.demo import load_demo
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.models import Area, Assignment, Unit
+from gridmap.models import Area, Assignment, Compound, Unit
 from gridmap.overview import store_summary
 from gridmap.web import create_app
 
@@ -347,3 +347,25 @@ def test_odd_input_never_gives_a_500(client, demo: Session) -> None:
         r = client.get(url)
         assert 400 <= r.status_code < 500, (url, r.status_code)
     assert _snapshot(demo) == before
+
+
+def test_bulk_routing_sees_an_ended_assignment_as_soon_as_it_is_committed(demo: Session) -> None:
+    from gridmap.routing import route_points
+
+    # A compound with a responsible unit: a report at its centre routes to that unit.
+    row = demo.execute(
+        select(Assignment.id, Assignment.target_id, Assignment.unit_id).where(
+            Assignment.target_kind == "compound", Assignment.role == "responsible", Assignment.valid_to.is_(None)
+        )
+    ).first()
+    wkb_centre = demo.execute(
+        select(func.ST_AsBinary(func.ST_PointOnSurface(Compound.geom))).where(Compound.id == row.target_id)
+    ).scalar()
+    point = shapely.from_wkb(bytes(wkb_centre))
+    before = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
+    assert before["responsible"]["unit_id"] == row.unit_id and before["matched"]["kind"] == "compound"
+
+    assignments.end(demo, row.id, on=dt.date.today(), by="test")
+    demo.commit()
+    after = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
+    assert after["rule"] != "compound" or after["responsible"] is None or after["responsible"]["unit_id"] != row.unit_id
