@@ -1,0 +1,166 @@
+"""Benchmark a routed report through real HTTP: ``POST /api/v1/reports`` against ``gridmap serve`` in its own process.
+
+The city is the demo city tiled to ~20,000 segments / 5,000 compounds / 20,000 grids (as in bench_routing.py).
+Each request routes a point, opens a case (deadline, duplicate check, first event) and answers 201; the client
+sends ≥ 2,000 of them one after another over a keep-alive connection and prints p50/p95/p99 latency, beside the
+baseline of ``GET /api/v1/health`` (the server's floor for a request that touches the database) measured the same
+way in the same run. Run: ``.venv/bin/python scripts/bench_reports_http.py [--requests 2000] [--postgis URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_routing import load_city, random_points, tiled_demo_city
+
+import gridmap  # noqa: F401
+from gridmap.categories import seed
+from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.db import make_engine, make_session_factory, upgrade
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status in (200, 503):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def timed_requests(port: int, make_request, n: int) -> np.ndarray:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    out = np.empty(n)
+    for i in range(n):
+        method, path, body = make_request(i)
+        headers = {"Content-Type": "application/json"} if body else {}
+        t0 = time.perf_counter()
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        out[i] = time.perf_counter() - t0
+        if resp.status >= 400:
+            raise SystemExit(f"{method} {path} → {resp.status}")
+        if resp.getheader("Connection", "").lower() == "close":
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.close()
+    return out * 1000.0
+
+
+def describe(label: str, ms: np.ndarray) -> str:
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    return f"{label:34s} n={len(ms):,}  p50 {p50:6.2f} ms  p95 {p95:6.2f} ms  p99 {p99:6.2f} ms  max {ms.max():6.1f} ms"
+
+
+def run(label: str, url: str, city, n: int) -> None:
+    settings = Settings(database_url=url)
+    engine = make_engine(settings)
+    upgrade(engine)
+    with make_session_factory(engine)() as session:
+        load_city(session, city)
+        seed(session)
+        session.commit()
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    engine.dispose()
+    lon, lat = random_points(city, n, seed=11)
+    categories = np.array(["0102", "0104", "0505", "0201", "0103"])[np.arange(n) % 5]
+    port = free_port()
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gridmap", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(port, proc)
+        warm = timed_requests(port, lambda i: ("GET", "/api/v1/health", None), 50)  # noqa: F841
+        base = timed_requests(port, lambda i: ("GET", "/api/v1/categories/0102", None), n)
+
+        def report(i: int):
+            body = {
+                "lon": float(lon[i]),
+                "lat": float(lat[i]),
+                "category": str(categories[i]),
+                "description": "bench",
+                "client_id": f"bench-{uuid.uuid4().hex}",
+                "reporter": "bench",
+            }
+            return "POST", "/api/v1/reports", json.dumps(body)
+
+        reports = timed_requests(port, report, n)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    load = os.getloadavg()[0]
+    print(f"{label} (load average {load:.1f}):")
+    print("  " + describe("baseline GET /api/v1/categories/<c>", base))
+    print("  " + describe("POST /api/v1/reports (routed case)", reports))
+    p99 = float(np.percentile(reports, 99))
+    verdict = "OK" if p99 < 20 else "MISSED"
+    print(f"  target p99 < 20 ms: {verdict}; p50 ratio report/baseline {np.median(reports) / np.median(base):.1f}×")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--postgis", default=None, help="URL of a PostgreSQL database to create a temporary one from")
+    args = ap.parse_args()
+    city = tiled_demo_city(DEMO_DATA_DIR, {"segments": 20_000, "compounds": 5_000, "grids": 20_000})
+    if city is None:
+        raise SystemExit("the demo city is missing (data/boundaries)")
+    print(
+        f"city: demo tiled to {len(city['segments']):,} segments, {len(city['compounds']):,} compounds, "
+        f"{len(city['grids']):,} grids; {args.requests:,} requests each, one client, keep-alive"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SpatiaLite", f"sqlite:///{tmp}/bench.sqlite", city, args.requests)
+    if args.postgis:
+        name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgis, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            run(
+                "PostGIS",
+                make_url(args.postgis).set(database=name).render_as_string(hide_password=False),
+                city,
+                args.requests,
+            )
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
