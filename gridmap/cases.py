@@ -487,7 +487,8 @@ def open_report(
         if existing is None:
             raise
         return {**report_answer(session, existing, settings, now=now), "created": False}
-    return {**report_answer(session, case_id, settings, now=now, routing=answer, duplicate=duplicate), "created": True}
+    answer_ = report_answer(session, case_id, settings, now=now, routing=answer, duplicate=duplicate, cal=cal)
+    return {**answer_, "created": True}
 
 
 def _wgs84(answer: dict[str, Any], r: Report) -> tuple[float, float]:
@@ -527,10 +528,11 @@ def report_answer(
     now: dt.datetime | None = None,
     routing: dict[str, Any] | None = None,
     duplicate: dict[str, object] | None = None,
+    cal: WorkingCalendar | None = None,
 ) -> dict[str, object]:
     """The answer to ``POST /reports``: the case id, who is responsible and why, the deadline, the duplicate link."""
     now = _now(now)
-    cal = load_calendar(session, settings.cases)
+    cal = cal or load_calendar(session, settings.cases)
     row = _case_row(session, case_id)
     stored = row.routing or {}
     routing = routing or stored
