@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit
+from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
 from gridmap.routing import invalidate_cache
 from gridmap.spatial_sql import bbox_filter, take_write_lock, wkb
 
@@ -229,12 +229,8 @@ def _candidates(session: Session, kind: str, box: tuple[float, float, float, flo
         stmt = select(*cols).where(bbox_filter(session, Compound, box))
     else:
         cols = (Grid.id, Grid.code, Grid.code, Grid.area_m2, wkb(Grid.geom))
-        stmt = select(*cols).where(bbox_filter(session, Grid, box), *_grid_in_force(on))
+        stmt = select(*cols).where(bbox_filter(session, Grid, box), in_force(Grid, on))
     return session.execute(stmt).all()
-
-
-def _grid_in_force(on: dt.date) -> tuple:
-    return (Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
 
 
 def open_rows(session: Session, kind: str, ids: Iterable[int], role: str = Role.RESPONSIBLE) -> dict[int, Any]:

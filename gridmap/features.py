@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.layers import ACTIVE_CASE_STATUSES, COLLECTIONS, KIND_COLLECTION, get_item, responsibility_state
-from gridmap.models import Assignment, Case, Category, Compound, Grid, Person, Role, Segment, TargetKind, Unit
+from gridmap.models import Assignment, Case, Category, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
 
 ROLE_ZH = {
     Role.RESPONSIBLE: "包联单位",
@@ -176,8 +176,7 @@ def unit_bounds(session: Session, unit_id: int, on: dt.date) -> list[float] | No
                     Assignment.unit_id == unit_id,
                     Assignment.role == Role.RESPONSIBLE.value,
                     Assignment.target_kind == kind,
-                    Assignment.valid_from <= on,
-                    or_(Assignment.valid_to.is_(None), Assignment.valid_to > on),
+                    in_force(Assignment, on),
                 )
             )
         )
@@ -225,10 +224,7 @@ def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = Non
     cb = _bounds(session, Compound, [c.id for c in comps])
     hits += [{"kind": "compound", "id": c.id, "label": c.name, "bbox": cb.get(c.id)} for c in comps]
     grids = session.execute(
-        select(Grid.id, Grid.code)
-        .where(Grid.code.like(f"{q}%"), Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
-        .order_by(Grid.code)
-        .limit(limit)
+        select(Grid.id, Grid.code).where(Grid.code.like(f"{q}%"), in_force(Grid, on)).order_by(Grid.code).limit(limit)
     ).all()
     gb = _bounds(session, Grid, [g.id for g in grids])
     hits += [{"kind": "grid", "id": g.id, "label": g.code, "bbox": gb.get(g.id)} for g in grids]
@@ -253,8 +249,7 @@ def unit_overview(session: Session, unit_id: int, on: dt.date | None = None) -> 
                     Assignment.unit_id == unit_id,
                     Assignment.role == Role.RESPONSIBLE.value,
                     Assignment.target_kind == kind,
-                    Assignment.valid_from <= on,
-                    or_(Assignment.valid_to.is_(None), Assignment.valid_to > on),
+                    in_force(Assignment, on),
                 )
             )
         )

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.assignments import KINDS, parse_date, parse_kinds
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.models import Area, Compound, Grid, Segment, Unit
+from gridmap.models import Area, Compound, Grid, Segment, Unit, in_force
 from gridmap.responsibility import area_units, responsible_at
 from gridmap.spatial_sql import wkb
 
@@ -131,7 +131,7 @@ def _load_layer(session: Session, kind: str, on: dt.date, areas: _Areas) -> _Lay
     else:
         rows = session.execute(
             select(Grid.id, Grid.code, Grid.code, Grid.area_m2, wkb(Grid.geom), Grid.community_id)
-            .where(Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
+            .where(in_force(Grid, on))
             .order_by(Grid.id)
         ).all()
         comm_ids = [r[5] for r in rows]

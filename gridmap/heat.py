@@ -26,14 +26,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.cases import CASE_FILTERS, case_conditions
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.models import Area, Case, Grid, Segment
+from gridmap.models import Area, Case, Grid, Segment, in_force
 from gridmap.spatial_sql import bbox_filter, wkb
 
 MODES = ("points", "grids", "segments")
@@ -119,9 +119,7 @@ def heat(
 
 
 def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box) -> dict[str, object]:
-    stmt = select(Grid.id, Grid.code, Grid.area_m2, wkb(Grid.geom)).where(
-        Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on)
-    )
+    stmt = select(Grid.id, Grid.code, Grid.area_m2, wkb(Grid.geom)).where(in_force(Grid, on))
     if box:
         stmt = stmt.where(bbox_filter(session, Grid, box))
     grids = session.execute(stmt.order_by(Grid.code)).all()

@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
 from gridmap.db import dialect_name
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit
+from gridmap.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force
 from gridmap.responsibility import area_units
 from gridmap.spatial_sql import bbox_intersects
 
@@ -211,16 +211,12 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
 # -- conditions --------------------------------------------------------------------------------------------------
 
 
-def _period_covers(valid_from, valid_to, on: dt.date):
-    return and_(valid_from <= on, or_(valid_to.is_(None), valid_to > on))
-
-
 def _responsible_filter(kind: str, on: dt.date, unit_id: int):
     held = select(Assignment.target_id).where(
         Assignment.target_kind == kind,
         Assignment.role == Role.RESPONSIBLE.value,
         Assignment.unit_id == unit_id,
-        _period_covers(Assignment.valid_from, Assignment.valid_to, on),
+        in_force(Assignment, on),
     )
     return held
 
@@ -231,7 +227,7 @@ def _conditions(session: Session, coll: Collection, q: ItemsQuery) -> list[Any]:
     if coll.area_level:
         conds.append(Area.level == coll.area_level)
     if model is Grid:
-        conds.append(_period_covers(Grid.valid_from, Grid.valid_to, q.on()))
+        conds.append(in_force(Grid, q.on()))
     if q.bbox is not None:
         conds.append(bbox_intersects(session, coll.model, q.bbox))
     if q.unit_id is not None:
@@ -349,7 +345,7 @@ def _select(coll: Collection, on: dt.date):
             a.c.target_id == t.c.id,
             a.c.role == Role.RESPONSIBLE.value,
             a.c.unit_id.is_not(None),
-            _period_covers(a.c.valid_from, a.c.valid_to, on),
+            in_force(a, on),
         )
         stmt = stmt.add_columns(
             a.c.unit_id.label("resp_unit_id"), u.c.name.label("resp_unit_name"), a.c.valid_to.label("resp_valid_to")

@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -229,6 +231,14 @@ class Assignment(Base):
 
     unit: Mapped[Unit | None] = relationship()
     person: Mapped[Person | None] = relationship()
+
+
+def in_force(source: object, on: dt.date):
+    """The period ``[valid_from, valid_to)`` of ``source`` (a model such as Assignment or Grid, or a table/alias
+    with ``.c``) covers day ``on``: the one definition of "in force" every query shares."""
+    cols = getattr(source, "c", source)
+    valid_from, valid_to = cols.valid_from, cols.valid_to  # type: ignore[attr-defined]
+    return and_(valid_from <= on, or_(valid_to.is_(None), valid_to > on))
 
 
 TARGET_MODELS: dict[str, type[Base]] = {

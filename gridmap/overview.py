@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit
+from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit, in_force
 
 
 def _responsible_now(kind: str, target_id, on: dt.date):
@@ -16,8 +16,7 @@ def _responsible_now(kind: str, target_id, on: dt.date):
             Assignment.target_kind == kind,
             Assignment.target_id == target_id,
             Assignment.role == Role.RESPONSIBLE,
-            Assignment.valid_from <= on,
-            or_(Assignment.valid_to.is_(None), Assignment.valid_to > on),
+            in_force(Assignment, on),
         )
     )
 
@@ -25,7 +24,7 @@ def _responsible_now(kind: str, target_id, on: dt.date):
 def store_summary(session: Session, on: dt.date | None = None) -> dict[str, object]:
     """Counts of every layer and the share with a responsible unit on ``on`` (default today)."""
     on = on or dt.date.today()
-    current_grid = and_(Grid.valid_from <= on, or_(Grid.valid_to.is_(None), Grid.valid_to > on))
+    current_grid = in_force(Grid, on)
     seg_total, seg_km = session.execute(select(func.count(Segment.id), func.sum(Segment.length_m))).one()
     seg_covered, seg_covered_m = session.execute(
         select(func.count(Segment.id), func.sum(Segment.length_m)).where(_responsible_now("segment", Segment.id, on))

@@ -72,6 +72,7 @@ from gridmap.responsibility import (
     prefer_area_units,
     raw_rows,
 )
+from gridmap.spatial_sql import box_params, box_sql
 
 __all__ = [
     "RULES",
@@ -1410,22 +1411,6 @@ def _dialect(session: Session) -> tuple[bool, str, str]:
     return sqlite, ("?" if sqlite else "%s"), ("AsBinary" if sqlite else "ST_AsBinary")
 
 
-def _box_sql(sqlite: bool, ph: str, alias: str, table: str) -> str:
-    """``alias`` meets a lon/lat box, through the spatial index: SpatiaLite only uses its R*Tree when the query
-    names it, so the index table is queried directly; PostGIS uses its GiST index for ``&&``."""
-    if sqlite:
-        return (
-            f"{alias}.id IN (SELECT pkid FROM idx_{table}_geom"
-            f" WHERE xmin <= {ph} AND xmax >= {ph} AND ymin <= {ph} AND ymax >= {ph})"
-        )
-    return f"{alias}.geom && ST_MakeEnvelope({ph}, {ph}, {ph}, {ph}, 4326)"
-
-
-def _box_params(sqlite: bool, box: tuple[float, float, float, float]) -> tuple[float, ...]:
-    x0, y0, x1, y1 = (float(v) for v in box)
-    return (x1, x0, y1, y0) if sqlite else (x0, y0, x1, y1)
-
-
 def _features_around(
     session: Session, lon: float, lat: float, day: dt.date, config: RoutingConfig
 ) -> tuple[dict[str, _Table], dict[str, np.ndarray], dict[int, str]]:
@@ -1443,7 +1428,7 @@ def _features_around(
         branches = [
             f"SELECT '{kind}', f.id, {cols}, {wkb}(f.geom), a.unit_id, u.name, a.valid_from, a.id FROM {table} f"
             f" LEFT JOIN assignments a ON a.target_kind = '{kind}' AND a.target_id = f.id AND {cond}"
-            f" LEFT JOIN units u ON u.id = a.unit_id WHERE {_box_sql(sqlite, ph, 'f', table)}"
+            f" LEFT JOIN units u ON u.id = a.unit_id WHERE {box_sql(sqlite, ph, 'f', table)}"
             for kind, (table, cols) in _FEATURE_COLUMNS.items()
         ]
         sql = _SQL_CACHE[key] = " UNION ALL ".join(branches) + " ORDER BY 1, 2, 14, 15"
@@ -1451,7 +1436,7 @@ def _features_around(
     amb_box = _degree_box(lon, lat, config.ambiguous_m)
     params: list[object] = []
     for box in (seg_box, amb_box, amb_box):
-        params += [*cond_params, *_box_params(sqlite, box)]
+        params += [*cond_params, *box_params(sqlite, box)]
     rows: dict[str, dict[int, tuple]] = {k: {} for k in _FEATURE_KINDS}
     unit: dict[str, dict[int, int]] = {k: {} for k in _FEATURE_KINDS}
     names: dict[int, str] = {}
@@ -1494,7 +1479,7 @@ def _areas_around(
             comms = f"p.id {in_ids}" if ids else ""
         else:
             geom = f"{wkb}(r.geom)"
-            box_p = _box_sql(sqlite, ph, "p", "areas")
+            box_p = box_sql(sqlite, ph, "p", "areas")
             picks = [f"SELECT p.id FROM areas p WHERE {box_p}"] + (
                 [f"SELECT p.id FROM areas p WHERE p.id {in_ids}"] if ids else []
             )
@@ -1511,7 +1496,7 @@ def _areas_around(
     if mode == "linked":
         params: tuple = (*ids, *ids)
     else:
-        box = _box_params(sqlite, _degree_box(lon, lat, config.far_m if mode == "wide" else 0.0))
+        box = box_params(sqlite, _degree_box(lon, lat, config.far_m if mode == "wide" else 0.0))
         params = (*box, *ids, *box, *ids)
     found = raw_rows(session, sql, params) if (ids or mode != "linked") else []
     rows: dict[int, tuple] = {}

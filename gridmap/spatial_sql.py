@@ -2,6 +2,8 @@
 
 * :func:`bbox_filter` — "the feature's bounding box meets this lon/lat box", through the spatial index: SpatiaLite
   only uses its R*Tree when the query names ``idx_<table>_geom``; PostGIS uses its GiST index for ``&&``.
+* :func:`box_sql` / :func:`box_params` — the same test as raw SQL text and its parameters, for hand-written
+  statements run on the DBAPI connection where compiling SQLAlchemy would cost more than the lookup (routing).
 * :func:`bbox_intersects` — the same, then the exact ``ST_Intersects`` with the box (OGC API ``bbox=``).
 * :func:`wkb` — a geometry column as WKB bytes, for shapely (``shapely.from_wkb``) to do the maths in Python.
 * :func:`take_write_lock` — on SQLite, take the write lock before reading so concurrent writers queue instead of
@@ -35,6 +37,23 @@ def bbox_filter(session: Session, model: type, box: tuple[float, float, float, f
             .columns(pkid=Integer)
         )
     return model.geom.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, 4326))  # type: ignore[attr-defined]
+
+
+def box_sql(sqlite: bool, ph: str, alias: str, table: str) -> str:
+    """Raw-SQL form of :func:`bbox_filter` for hand-written statements on the DBAPI connection (routing's
+    one-off path): ``alias`` meets a lon/lat box through the spatial index (SpatiaLite's R*Tree named directly;
+    PostGIS ``&&`` on GiST). Bind :func:`box_params` in the placeholders' order."""
+    if sqlite:
+        return (
+            f"{alias}.id IN (SELECT pkid FROM idx_{table}_geom"
+            f" WHERE xmin <= {ph} AND xmax >= {ph} AND ymin <= {ph} AND ymax >= {ph})"
+        )
+    return f"{alias}.geom && ST_MakeEnvelope({ph}, {ph}, {ph}, {ph}, 4326)"
+
+
+def box_params(sqlite: bool, box: tuple[float, float, float, float]) -> tuple[float, ...]:
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return (x1, x0, y1, y0) if sqlite else (x0, y0, x1, y1)
 
 
 def bbox_intersects(session: Session, model: type, box: tuple[float, float, float, float]):
