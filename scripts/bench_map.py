@@ -31,18 +31,8 @@ from gridmap.demo import database_is_empty, load_demo
 from gridmap.layers import ItemsQuery, city_extent, query_items
 from gridmap.web import create_app
 from gridmap.web.foliummap import make_map
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # the same browser set-up as the browser tests
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TARGET_S = 1.5
 TARGET_MB = 1.5
 STATE_COLORS = {"assigned": "#2e7d32", "ending": "#f59f00", "unassigned": "#d7263d"}
