@@ -7,8 +7,6 @@ no basemap by default). Screenshots go to test-artifacts/; the coverage map's al
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 from geoalchemy2.elements import WKTElement
@@ -23,7 +21,6 @@ from gridmap.web import create_app
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
 
 pytestmark = pytest.mark.browser
-DOCS = Path(__file__).resolve().parent.parent / "docs"
 IDLE = "() => window.gridmapReady === true && window.gridmapBusy === 0"
 
 
@@ -93,8 +90,6 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         assigned, unassigned = _legend_count(page, "assigned"), _legend_count(page, "unassigned")
         assert assigned > 0 and unassigned > 0
         page.screenshot(path=str(ARTIFACTS / "coverage-map.png"))
-        DOCS.mkdir(exist_ok=True)
-        shutil.copyfile(ARTIFACTS / "coverage-map.png", DOCS / "coverage-map.png")
 
         cases_box = page.locator(".leaflet-control-layers-overlays label", has_text="案件").locator("input")
         assert not cases_box.is_checked()
