@@ -273,7 +273,7 @@ def test_demo_city_regenerates_from_the_database(session: Session) -> None:
     from gridmap.roadseg import segment_stored
 
     segs, rep = segment_stored(session)
-    assert rep.length_preserved and len(segs) == rep.input_lines == 3928
+    assert rep.length_preserved and len(segs) == rep.input_lines == 3836
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
