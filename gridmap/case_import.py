@@ -20,6 +20,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import json
 import os
 import re
 import tempfile
@@ -38,7 +39,9 @@ from sqlalchemy.orm import Session
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
+from gridmap.geo.rtree_pack import hilbert_order
 from gridmap.models import Area, Case, CaseSource, Category, Unit
+from gridmap.sqlite_rtree import point_boxes, rebuild_with
 from gridmap.workcalendar import to_us
 
 CHUNK = 20_000
@@ -91,9 +94,14 @@ class _Columns:
     """The good rows of the file, column by column (transposed once), stripped on first use."""
 
     def __init__(
-        self, header: list[str], rows: list[list[str]] | None, by_name: dict[str, np.ndarray] | None = None
+        self,
+        header: list[str],
+        rows: list[list[str]] | None,
+        by_name: dict[str, np.ndarray] | None = None,
+        padded: bool = True,
     ) -> None:
         self.header = header
+        self.padded = padded  # False: no value has surrounding white space, nothing to strip
         if by_name is not None:
             self._raw: list = [by_name[h] for h in header]
             self.n = len(self._raw[0]) if self._raw else 0
@@ -108,8 +116,12 @@ class _Columns:
             if name in self.header:
                 k = self.header.index(name)
                 if k not in self._done:
-                    col = pd.Series(self._raw[k], dtype=object)
-                    self._done[k] = col.str.strip().to_numpy(dtype=object) if self.n else np.zeros(0, dtype=object)
+                    if not self.n:
+                        self._done[k] = np.zeros(0, dtype=object)
+                    elif self.padded:
+                        self._done[k] = pd.Series(self._raw[k], dtype=object).str.strip().to_numpy(dtype=object)
+                    else:
+                        self._done[k] = np.asarray(self._raw[k], dtype=object)
                 return self._done[k]
         return None
 
@@ -127,7 +139,7 @@ def _read(path: Path) -> tuple[list[str], _Columns, list[int], _Errors]:
         except UnicodeDecodeError:
             continue
     errors = _Errors()
-    fast = _read_fast(content, errors)
+    fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or _has_white_space(raw))
     if fast is not None:
         return fast
     reader = csv.reader(io.StringIO(content, newline=""))
@@ -147,27 +159,63 @@ def _read(path: Path) -> tuple[list[str], _Columns, list[int], _Errors]:
     return header, _Columns(header, rows), lines, errors
 
 
-def _read_fast(content: str, errors: _Errors) -> tuple[list[str], _Columns, list[int], _Errors] | None:
-    """pandas' C parser for the common plain file (no quotes, every line with the header's field count);
-    None otherwise, and the csv module reads it row by row, finding the malformed rows."""
-    if '"' in content:
+_WS_BYTE = np.zeros(256, dtype=bool)
+_WS_BYTE[[c for c in range(128) if chr(c).isspace() and chr(c) not in "\r\n"]] = True
+_WS_UTF8 = [chr(c).encode() for c in range(128, 0x3001) if chr(c).isspace()]  # U+0085 … U+3000: lead C2…E3
+_WS_LEAD = np.zeros(256, dtype=bool)
+_WS_LEAD[[w[0] for w in _WS_UTF8]] = True
+_WS_CODES = np.asarray([int.from_bytes(w.ljust(3, b"\0")) for w in _WS_UTF8], dtype=np.int64)
+
+
+def _has_white_space(raw: bytes) -> bool:
+    """Whether UTF-8 text holds any character ``str.strip`` removes, line ends aside; when it does not, no value
+    needs stripping (saves a Python call per value). Vectorised over the bytes: ASCII by table look-up, the
+    multi-byte spaces (U+00A0, U+3000 …) confirmed at their lead bytes."""
+    b = np.frombuffer(raw, dtype=np.uint8)
+    low = np.flatnonzero(b <= 32)  # line ends, mostly: plain comparisons are the fastest pass numpy makes
+    if _WS_BYTE[b[low]].any():
+        return True
+    lead = np.flatnonzero((b >= 0xC2) & (b <= 0xE3))
+    lead = lead[_WS_LEAD[b[lead]]]
+    if not len(lead):
+        return False
+
+    def at(k: int) -> np.ndarray:
+        i = lead + k
+        return np.where(i < len(b), b[np.minimum(i, len(b) - 1)], 0).astype(np.int64)
+
+    three = (at(0) << 16) | (at(1) << 8) | at(2)
+    two = three & ~0xFF
+    return bool(np.isin(three, _WS_CODES).any() or np.isin(two, _WS_CODES).any())
+
+
+def _read_fast(
+    raw: bytes, encoding: str, errors: _Errors, padded: bool = True
+) -> tuple[list[str], _Columns, list[int], _Errors] | None:
+    """pandas' C parser, fed the bytes, for the common plain file (no quotes, every line with the header's field
+    count — counted over the bytes, vectorised); None otherwise, and the csv module reads it row by row, finding
+    the malformed rows. Commas, quotes and line feeds are single bytes in UTF-8 and GB 18030 alike."""
+    if b'"' in raw:
         return None
-    body = content.split("\n")
-    if body and body[-1].strip() == "":
-        body.pop()
-    if not body:
+    b = np.frombuffer(raw, dtype=np.uint8)
+    end = len(raw.rstrip())
+    if end == 0:
         return None
-    width = body[0].count(",")
-    if any(line.count(",") != width for line in body):
+    line_ends = np.flatnonzero(b[:end] == 10)
+    line_ends = np.append(line_ends, end)  # the last line ends where the text does
+    commas = np.flatnonzero(b[:end] == 44)
+    per_line = np.diff(np.searchsorted(commas, line_ends), prepend=0)
+    if (per_line != per_line[0]).any():
         return None
     try:
-        df = pd.read_csv(io.StringIO(content), dtype=str, keep_default_na=False, engine="c")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="c", encoding=encoding)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError):
         return None
     header = [str(h).strip() for h in df.columns]
-    if len(df) != len(body) - 1 or len(set(header)) != len(header):
+    if len(df) != len(line_ends) - 1 or len(set(header)) != len(header):
         return None
-    cols = _Columns(header, None, {h: df.iloc[:, k].to_numpy(dtype=object) for k, h in enumerate(header)})
+    by_name = {h: df.iloc[:, k].to_numpy(dtype=object) for k, h in enumerate(header)}
+    cols = _Columns(header, None, by_name, padded=padded)
     return header, cols, list(range(2, len(df) + 2)), errors
 
 
@@ -570,46 +618,11 @@ def _reserve_ids(session: Session, k: int) -> np.ndarray:
     return np.arange(top + 1, top + 1 + k, dtype=np.int64)
 
 
-def _float32_box(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The narrowest float32 interval holding each float64 value (what SQLite's R*Tree stores)."""
-    f = v.astype(np.float32)
-    lo = np.where(f.astype(np.float64) > v, np.nextafter(f, np.float32(-np.inf)), f)
-    hi = np.where(f.astype(np.float64) < v, np.nextafter(f, np.float32(np.inf)), f)
-    return lo.astype(np.float64), hi.astype(np.float64)
-
-
-def hilbert_order(x: np.ndarray, y: np.ndarray, bits: int = 16) -> np.ndarray:
-    """Indices that sort points along a Hilbert curve over their bounding box (vectorised).
-
-    >>> hilbert_order(np.array([1.0, 0.0, 0.0, 1.0]), np.array([0.0, 0.0, 1.0, 1.0])).tolist()
-    [1, 2, 3, 0]
-    """
-    if len(x) == 0:
-        return np.zeros(0, dtype=np.int64)
-    side = (1 << bits) - 1
-    span_x = float(np.ptp(x)) or 1.0
-    span_y = float(np.ptp(y)) or 1.0
-    xi = np.rint((x - x.min()) / span_x * side).astype(np.int64)
-    yi = np.rint((y - y.min()) / span_y * side).astype(np.int64)
-    d = np.zeros(len(x), dtype=np.int64)
-    s = 1 << (bits - 1)
-    while s > 0:
-        rx = (xi & s) > 0
-        ry = (yi & s) > 0
-        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
-        flip = ~ry & rx
-        xi = np.where(flip, s - 1 - xi, xi)
-        yi = np.where(flip, s - 1 - yi, yi)
-        xi, yi = np.where(~ry, yi, xi), np.where(~ry, xi, yi)
-        s >>= 1
-    return np.argsort(d, kind="stable")
-
-
 def _rtree_rows(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> list[tuple[int, float, float, float, float]]:
+    """R*Tree rows of points along a Hilbert curve (about twice as fast to insert as in file order)."""
     order = hilbert_order(lon, lat)
-    x0, x1 = _float32_box(lon[order])
-    y0, y1 = _float32_box(lat[order])
-    return list(zip(ids[order].tolist(), x0.tolist(), x1.tolist(), y0.tolist(), y1.tolist(), strict=True))
+    boxes = point_boxes(lon[order], lat[order])
+    return list(zip(ids[order].tolist(), *(boxes[:, j].tolist() for j in range(4)), strict=True))
 
 
 def _isin(values: np.ndarray, allowed: Iterable[object]) -> np.ndarray:
@@ -672,6 +685,7 @@ def _insert_rows(
     if progress:
         progress(0, k)
     saved: list[tuple[str, str]] = []
+    bulk = False
     if dialect == "sqlite":
         # SpatiaLite keeps three per-row INSERT triggers on a geometry column: a type/SRID check, a metadata
         # time stamp (an UPDATE per row) and the R*Tree entry. Inside this transaction they are set aside and their
@@ -686,7 +700,8 @@ def _insert_rows(
         for name, _sql in saved:
             conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         existing = conn.exec_driver_sql("SELECT count(*) FROM cases").scalar() or 0
-        if k >= existing:
+        bulk = k >= existing
+        if bulk:
             # Loading more rows than the table holds: secondary indexes are dropped and built again after the load
             # (a sorted build) — several times faster than updating them row by row. Same transaction, so a
             # failure restores them.
@@ -705,6 +720,18 @@ def _insert_rows(
         e = min(s + CHUNK, k)
         case_rows = list(zip(*(c[s:e] for c in ordered), columns["lon"][s:e], columns["lat"][s:e], strict=True))
         conn.exec_driver_sql(case_sql, case_rows)
+        if dialect == "sqlite" and columns["id"][e - 1] - columns["id"][s] == e - s - 1:
+            # The ids of a chunk are consecutive (reserved under the write lock): the events are written by one
+            # statement from the rows just stored, their file row numbers passed as one JSON array.
+            conn.exec_driver_sql(
+                f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) "
+                "SELECT c.id, 1, 'import', NULL, c.status, coalesce(?, c.reporter), ?, json_object('row', j.value) "
+                "FROM json_each(?) AS j JOIN cases AS c ON c.id = ? + j.key",
+                (actor, now_s, json.dumps(lines[s:e].tolist()), columns["id"][s]),
+            )
+            if progress:
+                progress(e - s, None)
+            continue
         event_rows = [
             (cid, 1, "import", None, st, actor or rep, now_s, f'{{"row": {line}}}')
             for cid, st, rep, line in zip(
@@ -716,13 +743,15 @@ def _insert_rows(
             progress(e - s, None)
     rows_done = time.perf_counter()
     if saved:
-        # The points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction. The R*Tree
-        # gets the same float32 boxes RTreeAlign would give, inserted along a Hilbert curve (about twice as fast
-        # as in file order: neighbouring inserts touch the same nodes).
-        conn.exec_driver_sql(
-            "INSERT INTO idx_cases_geom (pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)",
-            _rtree_rows(np.asarray(columns["id"]), np.asarray(columns["lon"]), np.asarray(columns["lat"])),
-        )
+        # The points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction. A load
+        # larger than the table rebuilds the R*Tree packed (gridmap.sqlite_rtree); a smaller one inserts its
+        # boxes through the module along a Hilbert curve (neighbouring inserts touch the same nodes).
+        ids_a, lon_a, lat_a = np.asarray(columns["id"]), np.asarray(columns["lon"]), np.asarray(columns["lat"])
+        if not (bulk and rebuild_with(conn, "idx_cases_geom", ids_a, point_boxes(lon_a, lat_a))):
+            conn.exec_driver_sql(
+                "INSERT INTO idx_cases_geom (pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)",
+                _rtree_rows(ids_a, lon_a, lat_a),
+            )
         rtree_done = time.perf_counter()
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "

@@ -180,15 +180,79 @@ def test_cli_import(settings: Settings, city, monkeypatch) -> None:
     assert changed.exit_code == 0 and '"amount": 1.0' in changed.output
 
 
-def test_rtree_boxes_hold_their_points_and_hilbert_is_a_permutation() -> None:
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)  # the R*Tree is SQLite's own
+def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
+    """3,000 rows (a three-level tree) into a table that holds one case: the R*Tree is rebuilt packed, holding
+    the old entry and the new ones; SQLite's rtreecheck() and SpatiaLite's CheckSpatialIndex() accept it, window
+    queries through it agree with a scan, and later inserts and deletes through the module keep it valid."""
     import numpy as np
 
-    from gridmap.case_import import _float32_box, hilbert_order
+    s = city["session"]
+    first = write_csv(city["dir"] / "one.csv", ["lon", "lat", "category"], [[111.14, LAT, "0102"]])
+    import_cases_csv(s, first, city["settings"])
+    s.commit()
+    rng = np.random.default_rng(5)
+    lon = 111.12 + rng.random(3000) * 0.04
+    lat = LAT - 0.01 + rng.random(3000) * 0.02
+    unit = city["ids"]["a"]
+    rows = [
+        [f"{x:.6f}", f"{y:.6f}", "0102", "segment", unit, "segment", "", "1.0", "0"]
+        for x, y in zip(lon, lat, strict=True)
+    ]
+    header = ["lon", "lat", "category", "rule", "unit_id", "matched_kind", "matched_id", "distance_m", "ambiguous"]
+    path = write_csv(city["dir"] / "many.csv", header, rows)
+    assert import_cases_csv(s, path, city["settings"]).imported == 3000
+    s.commit()
 
-    rng = np.random.default_rng(3)
-    v = 111.1 + rng.random(10_000) * 0.1
-    lo, hi = _float32_box(v)
-    assert np.all(lo <= v) and np.all(v <= hi)
-    assert np.all(lo.astype(np.float32).astype(np.float64) == lo)  # exactly representable in the R*Tree
-    order = hilbert_order(v, v[::-1].copy())
-    assert sorted(order.tolist()) == list(range(len(v)))
+    def valid() -> None:
+        assert s.scalar(text("SELECT rtreecheck('idx_cases_geom')")) == "ok"
+        assert s.scalar(text("SELECT CheckSpatialIndex('cases', 'geom')")) == 1
+        window = {"x0": 111.13, "x1": 111.145, "y0": LAT - 0.004, "y1": LAT + 0.003}
+        by_index = s.scalars(
+            text("SELECT pkid FROM idx_cases_geom WHERE xmin <= :x1 AND xmax >= :x0 AND ymin <= :y1 AND ymax >= :y0"),
+            window,
+        ).all()
+        by_scan = s.scalars(
+            text("SELECT id FROM cases WHERE lon BETWEEN :x0 AND :x1 AND lat BETWEEN :y0 AND :y1"), window
+        ).all()
+        assert sorted(by_index) == sorted(by_scan) and len(by_scan) > 50
+
+    valid()
+    assert s.scalar(text("SELECT count(*) FROM idx_cases_geom")) == 3001
+    assert s.scalar(text("SELECT rtreedepth(data) FROM idx_cases_geom_node WHERE nodeno = 1")) == 2  # packed
+    s.execute(text("DELETE FROM case_events WHERE case_id % 3 = 0"))
+    s.execute(text("DELETE FROM cases WHERE id % 3 = 0"))  # through SpatiaLite's delete trigger
+    small = write_csv(city["dir"] / "small.csv", ["lon", "lat", "category"], [[111.141, LAT, "0102"]] * 5)
+    assert import_cases_csv(s, small, city["settings"]).imported == 5  # fewer than the table holds: via the module
+    s.commit()
+    valid()
+    assert s.scalar(text("SELECT count(*) FROM idx_cases_geom")) == s.scalar(text("SELECT count(*) FROM cases"))
+
+
+@pytest.mark.parametrize(
+    ("text", "padded"),
+    [
+        ("lon,lat\n1,2\n", False),
+        ("lon,lat\r\n1,2\r\n", False),
+        ("lon,lat\n巡查。发现—“x”°\n", False),
+        ("lon,lat\n1, 2\n", True),
+        ("lon,lat\n1\t,2\n", True),
+        ("lon,lat\n巡查\u3000,2\n", True),
+        ("lon,lat\n\xa0x,1\n", True),
+        ("lon,lat\nx\u2029,1\n", True),
+    ],
+)
+def test_white_space_is_found_wherever_strip_would_remove_it(text: str, padded: bool) -> None:
+    from gridmap.case_import import _has_white_space
+
+    assert _has_white_space(text.encode()) is padded
+
+
+def test_padded_values_are_stripped(city) -> None:
+    s = city["session"]
+    path = city["dir"] / "padded.csv"
+    path.write_text(f"lon,lat,category,client_id\n 111.14 ,{LAT}\u3000, 0102,\tp-1 \n", encoding="utf-8")
+    summary = import_cases_csv(s, path, city["settings"])
+    assert summary.imported == 1, read_errors(summary.errors) if summary.errors else summary
+    case = s.scalars(select(Case)).one()
+    assert (case.client_id, case.category, case.lon) == ("p-1", "0102", 111.14)

@@ -40,6 +40,42 @@ def test_upgrade_is_idempotent_and_reversible(engine: Engine) -> None:
     assert current_revision(engine) == head_revision()
 
 
+def test_allowed_value_checks_survive_their_rewrite_both_ways(engine: Engine) -> None:
+    """Migration 0005 rewrites the allowed-value CHECKs as comparisons (and back): stored rows stay, a bad value
+    is still refused, a good one still accepted, and SQLite's integrity check passes."""
+
+    def check_sql() -> str:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+                return conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'cases'").scalar()
+            return " ".join(
+                conn.exec_driver_sql(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'cases'::regclass "
+                    "AND conname = 'ck_status_allowed'"
+                ).scalars()
+            )
+
+    def refuses(kind: str) -> bool:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO units (name, kind) VALUES (:n, :k)"), {"n": f"单位-{kind}", "k": kind})
+        except IntegrityError:
+            return True
+        return False
+
+    assert "'parked'" in check_sql() and " IN (" not in check_sql() and "ANY" not in check_sql()
+    assert not refuses("enterprise")
+    downgrade(engine, "0004")
+    assert " IN (" in check_sql() or "ANY" in check_sql()
+    assert refuses("shop") and not refuses("community")
+    upgrade(engine)
+    assert " IN (" not in check_sql() and "ANY" not in check_sql()
+    assert refuses("shop") and not refuses("city_office")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM units")).scalar() == 3
+
+
 def test_lengths_and_areas_are_metric(session: Session) -> None:
     # 0.01° of longitude at 37.5°N is ~883 m; a 0.01° × 0.01° box is ~0.98 km².
     line = shapely.LineString([(111.14, 37.52), (111.15, 37.52)])
