@@ -402,7 +402,7 @@ class CaseEvent(Base):
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))  # uq_case_events_seq indexes it
     seq: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))
