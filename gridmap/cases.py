@@ -30,6 +30,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from geoalchemy2.elements import WKTElement
@@ -400,10 +401,6 @@ def open_report(
     cal = load_calendar(session, rules)
     r = parse_report(session, report, cal, now)
     checked = check_photos(photos or [], rules.photo_max_bytes)
-    if r.client_id:
-        existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))
-        if existing is not None:
-            return {**report_answer(session, existing, settings, now=now), "created": False}
     answer = router(session, r.lon, r.lat, category=r.category.code, observed_at=r.observed_at, crs=r.crs).to_dict()
     lon, lat = _wgs84(answer, r)
     duplicate = find_duplicate(
@@ -419,7 +416,6 @@ def open_report(
     deadline = {} if public else _deadline(cal, r.category, r.urgency, now)
     responsible = answer.get("responsible") or {}
     matched = answer.get("matched") or {}
-    refs = store_photos(settings.instance_dir, checked) if checked else None
     row = {
         "client_id": r.client_id,
         "source": r.source,
@@ -454,41 +450,50 @@ def open_report(
         "verified": not public,
         **deadline,
     }
-    try:
-        with session.begin_nested():
-            case_id = session.execute(insert(Case.__table__).returning(Case.__table__.c.id), [row]).scalar_one()
-            session.execute(
-                insert(CaseEvent.__table__),
-                [
-                    {
-                        "case_id": case_id,
-                        "seq": 1,
-                        "action": "report",
-                        "from_status": None,
-                        "to_status": str(status),
-                        "actor": r.reporter,
-                        "at": now,
-                        "note": r.description,
-                        "photos": refs,
-                        "data": _jsonable(
-                            {
-                                **(event_data or {}),
-                                "source": r.source,
-                                "rule": answer.get("rule"),
-                                "duplicate_of": row["duplicate_of"],
-                            }
-                        ),
-                    }
-                ],
-            )
-    except IntegrityError:
-        # Another request with the same client_id won the race: answer with its case, as for a replay.
-        existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id)) if r.client_id else None
-        if existing is None:
-            raise
+    # A client id sent before is not an error but a replay: the insert does nothing and the first case answers
+    # (no read-then-write: two requests racing with one id cannot both insert).
+    stmt = _insert_ignoring_replay(session, Case.__table__).values(row).returning(Case.__table__.c.id)
+    case_id = session.execute(stmt).scalar()
+    if case_id is None:
+        existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))
         return {**report_answer(session, existing, settings, now=now), "created": False}
-    answer_ = report_answer(session, case_id, settings, now=now, routing=answer, duplicate=duplicate, cal=cal)
-    return {**answer_, "created": True}
+    refs = store_photos(settings.instance_dir, checked) if checked else None
+    session.execute(
+        insert(CaseEvent.__table__),
+        [
+            {
+                "case_id": case_id,
+                "seq": 1,
+                "action": "report",
+                "from_status": None,
+                "to_status": str(status),
+                "actor": r.reporter,
+                "at": now,
+                "note": r.description,
+                "photos": refs,
+                "data": _jsonable(
+                    {
+                        **(event_data or {}),
+                        "source": r.source,
+                        "rule": answer.get("rule"),
+                        "duplicate_of": row["duplicate_of"],
+                    }
+                ),
+            }
+        ],
+    )
+    stored = {"deadline_at": None, "deadline_unit": None, "limit_seconds": None, **row, "id": case_id,
+              "unit_name": responsible.get("unit_name"), "paused_at": None, "closed_at": None}  # fmt: skip
+    return {**_answer(SimpleNamespace(**stored), answer, duplicate, cal, now), "created": True}
+
+
+def _insert_ignoring_replay(session: Session, table: Any) -> Any:
+    """INSERT … ON CONFLICT (client_id) DO NOTHING, in the dialect at hand."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=["client_id"])
 
 
 def _wgs84(answer: dict[str, Any], r: Report) -> tuple[float, float]:
@@ -534,8 +539,13 @@ def report_answer(
     now = _now(now)
     cal = cal or load_calendar(session, settings.cases)
     row = _case_row(session, case_id)
-    stored = row.routing or {}
-    routing = routing or stored
+    return _answer(row, routing or row.routing or {}, duplicate, cal, now)
+
+
+def _answer(
+    row: Any, routing: dict[str, Any], duplicate: dict[str, object] | None, cal: WorkingCalendar, now: dt.datetime
+) -> dict[str, object]:
+    """The answer from a case row — as read back, or as just inserted (no second read)."""
     return {
         "id": row.id,
         "client_id": row.client_id,

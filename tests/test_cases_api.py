@@ -45,6 +45,9 @@ def test_a_report_is_routed_and_opened(city) -> None:
     again = _post(client, {**ON_ROAD, "client_id": "phone-42", "description": "again"})
     assert again.status_code == 200 and again.get_json()["id"] == body["id"]
     assert again.get_json()["matched"] == body["matched"]
+    # the answer built from the inserted values is the answer read back from the store
+    same = set(body) - {"created", "duplicate", "progress"}
+    assert {k: body[k] for k in same} == {k: again.get_json()[k] for k in same}
     assert counts(city["session"]) == (1, 1)
     # a second report nearby is linked as a duplicate
     dup = _post(client, {**ON_ROAD, "lon": 111.1402})
