@@ -59,6 +59,7 @@ from sqlalchemy import Engine, LargeBinary, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
+from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import gcj02_to_wgs84
 from gridmap.geo.snapping import Pairs, SnapIndex, best_per_point, containing, flag_rivals, utm_epsg
 from gridmap.models import Area, Compound, Grid, Segment, Unit
@@ -1265,10 +1266,23 @@ def route_points(
     strings; naive times are local, ``config.timezone``).
     """
     config = config or RoutingConfig.from_env()
+    layers = layers or routing_layers(session)
+    with paused_gc():
+        return _route_points(lons, lats, crs, categories, observed_at, config, layers)
+
+
+def _route_points(
+    lons: object,
+    lats: object,
+    crs: str | Sequence[str | None] | None,
+    categories: str | Sequence[str | None] | None,
+    observed_at: object,
+    config: RoutingConfig,
+    layers: _Layers,
+) -> RoutingBatch:
     lon, lat, crs_arr, wlon, wlat, days, cats, bad, errors = _prepare_points(
         lons, lats, crs, categories, observed_at, config
     )
-    layers = layers or routing_layers(session)
     n = len(lon)
     order_code, order_table = _order_table(config, cats, n)
     block = _Block.allocate(n)
