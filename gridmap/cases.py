@@ -526,20 +526,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def report_answer(
-    session: Session,
-    case_id: int,
-    settings: Settings,
-    *,
-    now: dt.datetime | None = None,
-    routing: dict[str, Any] | None = None,
-    duplicate: dict[str, object] | None = None,
-    cal: WorkingCalendar | None = None,
+    session: Session, case_id: int, settings: Settings, *, now: dt.datetime | None = None
 ) -> dict[str, object]:
-    """The answer to ``POST /reports``: the case id, who is responsible and why, the deadline, the duplicate link."""
-    now = _now(now)
-    cal = cal or load_calendar(session, settings.cases)
+    """The answer to ``POST /reports`` for a stored case (a replayed client id): as first given, read back."""
     row = _case_row(session, case_id)
-    return _answer(row, routing or row.routing or {}, duplicate, cal, now)
+    return _answer(row, row.routing or {}, None, load_calendar(session, settings.cases), _now(now))
 
 
 def _answer(
