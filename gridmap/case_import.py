@@ -39,9 +39,8 @@ from sqlalchemy.orm import Session
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.geo.rtree_pack import hilbert_order
 from gridmap.models import Area, Case, CaseSource, Category, Unit
-from gridmap.sqlite_rtree import point_boxes, rebuild_with
+from gridmap.sqlite_rtree import add_points
 from gridmap.workcalendar import to_us
 
 CHUNK = 20_000
@@ -661,13 +660,6 @@ def _reserve_ids(session: Session, k: int) -> np.ndarray:
     return np.arange(top + 1, top + 1 + k, dtype=np.int64)
 
 
-def _rtree_rows(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> list[tuple[int, float, float, float, float]]:
-    """R*Tree rows of points along a Hilbert curve (about twice as fast to insert as in file order)."""
-    order = hilbert_order(lon, lat)
-    boxes = point_boxes(lon[order], lat[order])
-    return list(zip(ids[order].tolist(), *(boxes[:, j].tolist() for j in range(4)), strict=True))
-
-
 def _isin(values: np.ndarray, allowed: Iterable[object]) -> np.ndarray:
     """``np.isin`` for object arrays, by hashing (numpy sorts object arrays: slow on a million strings)."""
     return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy()
@@ -787,14 +779,8 @@ def _insert_rows(
     rows_done = time.perf_counter()
     if saved:
         # The points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction. A load
-        # larger than the table rebuilds the R*Tree packed (gridmap.sqlite_rtree); a smaller one inserts its
-        # boxes through the module along a Hilbert curve (neighbouring inserts touch the same nodes).
-        ids_a, lon_a, lat_a = np.asarray(columns["id"]), np.asarray(columns["lon"]), np.asarray(columns["lat"])
-        if not (bulk and rebuild_with(conn, "idx_cases_geom", ids_a, point_boxes(lon_a, lat_a))):
-            conn.exec_driver_sql(
-                "INSERT INTO idx_cases_geom (pkid, xmin, xmax, ymin, ymax) VALUES (?, ?, ?, ?, ?)",
-                _rtree_rows(ids_a, lon_a, lat_a),
-            )
+        # larger than the table rebuilds the R*Tree packed.
+        add_points(conn, "idx_cases_geom", columns["id"], columns["lon"], columns["lat"], rebuild=bulk)
         rtree_done = time.perf_counter()
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "

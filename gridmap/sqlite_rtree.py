@@ -1,4 +1,4 @@
-"""Bulk loading of a SQLite R*Tree (SpatiaLite's spatial index ``idx_<table>_<column>``) in one pass.
+"""Adding many points to a SQLite R*Tree (SpatiaLite's spatial index ``idx_<table>_<column>``) at once.
 
 SQLite's R*Tree has no bulk-load API: each row inserted through the virtual table walks the tree and may split
 or re-insert nodes (~20 µs a row, 20 s for a million). For a large load the tree is instead rebuilt from all its
@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
-from gridmap.geo.rtree_pack import float32_box, pack
+from gridmap.geo.rtree_pack import float32_box, hilbert_order, pack
 
 
 def point_boxes(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -22,6 +22,21 @@ def point_boxes(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     x0, x1 = float32_box(lon)
     y0, y1 = float32_box(lat)
     return np.column_stack([x0, x1, y0, y1])
+
+
+def add_points(conn: Connection, rtree: str, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, rebuild: bool) -> None:
+    """Index points (``ids`` with ``lon``/``lat``): ``rebuild`` (a load larger than what the tree holds) packs
+    the whole tree again; otherwise, or if the shadow tables refuse writes, the boxes go in through the module
+    along a Hilbert curve (about twice as fast as in file order: neighbouring inserts touch the same nodes)."""
+    ids, lon, lat = np.asarray(ids), np.asarray(lon), np.asarray(lat)
+    if rebuild and rebuild_with(conn, rtree, ids, point_boxes(lon, lat)):
+        return
+    order = hilbert_order(lon, lat)
+    boxes = point_boxes(lon[order], lat[order])
+    conn.exec_driver_sql(
+        f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
+        list(zip(ids[order].tolist(), *(boxes[:, j].tolist() for j in range(4)), strict=True)),
+    )
 
 
 def rebuild_with(conn: Connection, rtree: str, ids: np.ndarray, boxes: np.ndarray) -> bool:
