@@ -43,6 +43,7 @@ from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.models import Area, Case, CaseEvent, CaseSource, CaseStatus, Category, Unit, Urgency
 from gridmap.photos import check_photos, store_photos
+from gridmap.spatial_sql import insert_ignoring_conflict
 from gridmap.workcalendar import URGENT_HOURS, WorkingCalendar
 
 S = CaseStatus
@@ -452,7 +453,7 @@ def open_report(
     }
     # A client id sent before is not an error but a replay: the insert does nothing and the first case answers
     # (no read-then-write: two requests racing with one id cannot both insert).
-    stmt = _insert_ignoring_replay(session, Case.__table__).values(row).returning(Case.__table__.c.id)
+    stmt = insert_ignoring_conflict(session, Case.__table__, "client_id").values(row).returning(Case.__table__.c.id)
     case_id = session.execute(stmt).scalar()
     if case_id is None:
         existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))
@@ -485,15 +486,6 @@ def open_report(
     stored = {"deadline_at": None, "deadline_unit": None, "limit_seconds": None, **row, "id": case_id,
               "unit_name": responsible.get("unit_name"), "paused_at": None, "closed_at": None}  # fmt: skip
     return {**_answer(SimpleNamespace(**stored), answer, duplicate, cal, now), "created": True}
-
-
-def _insert_ignoring_replay(session: Session, table: Any) -> Any:
-    """INSERT … ON CONFLICT (client_id) DO NOTHING, in the dialect at hand."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing(index_elements=["client_id"])
 
 
 def _wgs84(answer: dict[str, Any], r: Report) -> tuple[float, float]:

@@ -6,11 +6,15 @@
   statements run on the DBAPI connection where compiling SQLAlchemy would cost more than the lookup (routing).
 * :func:`bbox_intersects` — the same, then the exact ``ST_Intersects`` with the box (OGC API ``bbox=``).
 * :func:`wkb` — a geometry column as WKB bytes, for shapely (``shapely.from_wkb``) to do the maths in Python.
+* :func:`insert_ignoring_conflict` — ``INSERT … ON CONFLICT (…) DO NOTHING`` (both databases have it; SQLAlchemy
+  builds it per dialect).
 * :func:`take_write_lock` — on SQLite, take the write lock before reading so concurrent writers queue instead of
   failing on a stale snapshot; PostgreSQL needs nothing (row locks + conditional UPDATEs).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import Integer, LargeBinary, and_, func, text
 from sqlalchemy.exc import OperationalError
@@ -79,3 +83,13 @@ def take_write_lock(session: Session, table: str, what: str) -> None:
         session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))
     except OperationalError as exc:
         raise Conflict(f"{what} is being changed by someone else right now: reload and try again") from exc
+
+
+def insert_ignoring_conflict(session: Session, table: Any, *columns: str) -> Any:
+    """``INSERT INTO table … ON CONFLICT (columns) DO NOTHING``: a row whose key exists already is not inserted
+    (``RETURNING`` then gives no row), without a read before or a savepoint around it."""
+    if is_sqlite(session):
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(columns))
