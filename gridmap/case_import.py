@@ -40,6 +40,7 @@ from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.models import Area, Case, CaseSource, Category, Unit
+from gridmap.spatial_sql import take_write_lock
 from gridmap.sqlite_rtree import add_points
 from gridmap.workcalendar import to_us
 
@@ -655,7 +656,7 @@ def _reserve_ids(session: Session, k: int) -> np.ndarray:
             text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :k)"), {"k": k}
         ).scalars()
         return np.fromiter(ids, dtype=np.int64, count=k)
-    session.execute(text("UPDATE cases SET id = id WHERE 0"))  # take the write lock before reading max(id)
+    take_write_lock(session, "cases", "the cases")  # before reading max(id)
     top = session.scalar(text("SELECT coalesce(max(id), 0) FROM cases")) or 0
     return np.arange(top + 1, top + 1 + k, dtype=np.int64)
 

@@ -43,7 +43,7 @@ from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.models import Area, Case, CaseEvent, CaseSource, CaseStatus, Category, Unit, Urgency
 from gridmap.photos import check_photos, store_photos
-from gridmap.spatial_sql import insert_ignoring_conflict
+from gridmap.spatial_sql import insert_ignoring_conflict, take_write_lock
 from gridmap.workcalendar import URGENT_HOURS, WorkingCalendar
 
 S = CaseStatus
@@ -190,17 +190,6 @@ def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) ->
         problems.append(Problem(f"longitude {lon} is outside −180…180", field="lon"))
         bad = True
     return None if bad else (lon, lat)
-
-
-def claim_writer(session: Session, what: str = "the case") -> None:
-    """On SQLite, take the write lock now, before reading, so concurrent writers queue (busy timeout) instead of
-    failing on a stale read snapshot; PostgreSQL needs nothing (row locks and the conditional UPDATE)."""
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    try:
-        session.execute(text("UPDATE cases SET id = id WHERE 0"))
-    except OperationalError as exc:
-        raise Conflict(f"{what} is being changed by someone else right now: reload and try again") from exc
 
 
 # -- deadlines -------------------------------------------------------------------------------------------------------
@@ -397,7 +386,7 @@ def open_report(
 
     now = _now(now)
     settings = settings or Settings.from_env()
-    claim_writer(session, "the store")
+    take_write_lock(session, "cases", "the store")
     rules = settings.cases
     cal = load_calendar(session, rules)
     r = parse_report(session, report, cal, now)
@@ -847,7 +836,7 @@ def transition(
         raise InvalidInput(problems)
     assert spec is not None
     checked = check_photos(photos or [], settings.cases.photo_max_bytes)
-    claim_writer(session, f"case {case_id}")
+    take_write_lock(session, "cases", f"case {case_id}")
     row = _case_row(session, case_id)
     pending_ext = row.extension_requested_seconds is not None
     if row.version != v:
