@@ -25,7 +25,6 @@ class WalCheckpointer:
             raise ValueError("WAL checkpoints are a SQLite matter")
         self.engine = engine
         self.interval = interval
-        self.checkpoints = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gridmap-wal-checkpoint", daemon=True)
         event.listen(engine, "connect", _raise_autocheckpoint)
@@ -43,7 +42,6 @@ class WalCheckpointer:
         """One PASSIVE checkpoint: (busy, pages in the log, pages copied into the database)."""
         with self.engine.connect() as conn:
             busy, log, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
-        self.checkpoints += 1
         return int(busy), int(log), int(done)
 
     def _run(self) -> None:

@@ -256,3 +256,23 @@ def test_padded_values_are_stripped(city) -> None:
     assert summary.imported == 1, read_errors(summary.errors) if summary.errors else summary
     case = s.scalars(select(Case)).one()
     assert (case.client_id, case.category, case.lon) == ("p-1", "0102", 111.14)
+
+
+@pytest.mark.parametrize(
+    ("text", "aware"),
+    [
+        ("2026-11-20T09:00:00+08:00", True),
+        ("2026-11-20T01:00:00Z", True),
+        ("2026-11-20T01:00:00-0530", True),
+        ("2026-11-20 10:00", False),  # local time
+        ("2026-11-20", False),  # a date ends in "-11-20", which is no offset
+        ("2026-11-20T01:00:00+08", False),
+        ("", False),
+    ],
+)
+def test_utc_offsets_are_recognised_without_a_regular_expression_per_row(text: str, aware: bool) -> None:
+    import numpy as np
+
+    from gridmap.case_import import _has_offset
+
+    assert _has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
