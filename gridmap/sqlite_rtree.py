@@ -52,13 +52,13 @@ def rebuild_with(conn: Connection, rtree: str, ids: np.ndarray, boxes: np.ndarra
     if not node_size:
         raise ValueError(f"{rtree} has no root node")
     current = np.asarray(conn.exec_driver_sql(f'SELECT * FROM "{rtree}"').all(), dtype=np.float64).reshape(-1, 5)
-    all_ids = np.concatenate([current[:, 0].astype(np.int64), np.asarray(ids, dtype=np.int64)])
-    all_boxes = np.concatenate([current[:, 1:], np.asarray(boxes, dtype=np.float64).reshape(-1, 4)])
-    tree = pack(all_ids, all_boxes, int(node_size))
-    try:
+    try:  # first, before packing anything: the shadow tables may be closed to writes
         conn.exec_driver_sql(f'DELETE FROM "{rtree}_parent"')
     except OperationalError:  # "table … may not be modified": SQLITE_DBCONFIG_DEFENSIVE is on
         return False
+    all_ids = np.concatenate([current[:, 0].astype(np.int64), np.asarray(ids, dtype=np.int64)])
+    all_boxes = np.concatenate([current[:, 1:], np.asarray(boxes, dtype=np.float64).reshape(-1, 4)])
+    tree = pack(all_ids, all_boxes, int(node_size))
     conn.exec_driver_sql(f'DELETE FROM "{rtree}_rowid"')
     conn.exec_driver_sql(f'DELETE FROM "{rtree}_node"')
     conn.exec_driver_sql(
