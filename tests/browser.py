@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,8 +34,12 @@ def live_server(app: Flask) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        # Closed from inside the server's own loop (a thunk run by its trigger): closing the sockets from this
+        # thread raced the loop's select() on them (EBADF in the server thread).
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "the live server did not stop"
 
 
 class PageWatch:
