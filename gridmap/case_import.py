@@ -11,7 +11,9 @@ in the store is skipped (listed in the error file as such), so running the same 
 Fast by construction: validation, GCJ-02 conversion, the street/community look-up (shapely STRtree) and the
 deadlines (:meth:`WorkingCalendar.deadlines_us`) are vectorised; rows go in with the DBAPI's ``executemany`` in
 chunks, the point built in SQL (``MakePoint`` / ``ST_MakePoint``), no ORM objects, all inside the caller's one
-transaction (so the import is all-or-nothing for the good rows). Duplicate detection is not run on imports.
+transaction (so the import is all-or-nothing for the good rows). Duplicates are linked as opening the rows one by
+one in file order would link them (:func:`gridmap.duplicate_links.link_in_bulk`): to stored active cases and to
+earlier rows of the file.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
+from gridmap.duplicate_links import link_in_bulk
 from gridmap.errors import InvalidInput, Problem
 from gridmap.models import Area, Case, CaseSource, Category, Unit
 from gridmap.spatial_sql import take_write_lock
@@ -51,7 +54,7 @@ _CASE_COLUMNS = (
     "id", "client_id", "source", "reporter", "category", "description", "address", "urgency", "lon", "lat",
     "observed_at", "created_at", "updated_at", "status", "unit_id", "matched_kind", "matched_id", "matched_name",
     "rule", "distance_m", "ambiguous", "street_id", "community_id", "deadline_unit", "limit_seconds", "deadline_at",
-    "paused_seconds", "extension_count", "rework_count", "supervision_level", "version", "verified",
+    "paused_seconds", "extension_count", "rework_count", "supervision_level", "version", "verified", "duplicate_of",
 )  # fmt: skip
 _EVENT_COLUMNS = ("case_id", "seq", "action", "from_status", "to_status", "actor", "at", "data")
 
@@ -66,12 +69,14 @@ class ImportSummary:
     seconds: float
     errors: Path | None
     phases: dict[str, float] | None = None  # seconds per phase (read, validate, route, prepare, insert)
+    duplicates: int = 0  # imported cases linked as duplicates
 
     def describe(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else float("inf")
         text = (
-            f"{self.rows} rows: {self.imported} cases imported ({self.routed_here} routed here), "
-            f"{self.skipped} already imported, {self.bad} bad — {self.seconds:.1f} s ({rate:,.0f} rows/s)"
+            f"{self.rows} rows: {self.imported} cases imported ({self.routed_here} routed here, "
+            f"{self.duplicates} linked as duplicates), {self.skipped} already imported, {self.bad} bad — "
+            f"{self.seconds:.1f} s ({rate:,.0f} rows/s)"
         )
         if self.errors is not None:
             text += f"\n  bad/skipped rows → {self.errors}"
@@ -473,6 +478,12 @@ def import_cases_csv(
     now_s = stamp(np.asarray([now_us]))[0]
     deadline_s = stamp(deadline_us)
     ids = _reserve_ids(session, k)
+    phase("prepare")
+    duplicate_of = link_in_bulk(
+        session, category[keep], lon[keep], lat[keep], observed_us[keep], ids,
+        rules.duplicate_radius_m, rules.duplicate_days,
+    )  # fmt: skip
+    phase("duplicates")
 
     def nz(a: np.ndarray) -> list[object]:
         return np.where(a < 0, None, a.astype(object)).tolist()  # Python ints (what the driver binds) or None
@@ -513,8 +524,9 @@ def import_cases_csv(
         "supervision_level": [0] * k,
         "version": [1] * k,
         "verified": (~public).tolist(),
+        "duplicate_of": nz(duplicate_of),
     }
-    phase("prepare")
+    phase("columns")
     _insert(session, dialect, columns, lines[keep], actor, now_s, progress, phases)
     phase("insert")
     bad_rows = sorted(errors.rows)
@@ -526,6 +538,7 @@ def import_cases_csv(
         rows=n + sum(1 for r in errors.rows if r[1] == "row"),
         imported=k,
         routed_here=routed_here,
+        duplicates=int((duplicate_of >= 0).sum()),
         skipped=skipped,
         bad=len({r[0] for r in bad_rows}) - skipped,
         seconds=time.perf_counter() - started,
@@ -759,18 +772,19 @@ def _insert_rows(
             # statement from the rows just stored, their file row numbers passed as one JSON array.
             conn.exec_driver_sql(
                 f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) "
-                "SELECT c.id, 1, 'import', NULL, c.status, coalesce(?, c.reporter), ?, json_object('row', j.value) "
+                "SELECT c.id, 1, 'import', NULL, c.status, coalesce(?, c.reporter), ?, "
+                "CASE WHEN c.duplicate_of IS NULL THEN json_object('row', j.value) "
+                "ELSE json_object('row', j.value, 'duplicate_of', c.duplicate_of) END "
                 "FROM json_each(?) AS j JOIN cases AS c ON c.id = ? + j.key",
                 (actor, now_s, json.dumps(lines[s:e].tolist()), columns["id"][s]),
             )
             if progress:
                 progress(e - s, None)
             continue
+        chunk = (columns[c][s:e] for c in ("id", "status", "reporter", "duplicate_of"))
         event_rows = [
-            (cid, 1, "import", None, st, actor or rep, now_s, f'{{"row": {line}}}')
-            for cid, st, rep, line in zip(
-                columns["id"][s:e], columns["status"][s:e], columns["reporter"][s:e], lines[s:e].tolist(), strict=True
-            )
+            (cid, 1, "import", None, st, actor or rep, now_s, _event_data(line, dup))
+            for (cid, st, rep, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
         ]
         conn.exec_driver_sql(event_sql, event_rows)
         if progress:
@@ -791,6 +805,11 @@ def _insert_rows(
             phases["rows"] = round(rows_done - rows_started, 2)
             phases["R*Tree"] = round(rtree_done - rows_done, 2)
             phases["indexes"] = round(time.perf_counter() - rtree_done, 2)
+
+
+def _event_data(line: int, duplicate_of: int | None) -> str:
+    """The import event's data: the file row, and the case it duplicates (as the SQLite path writes it)."""
+    return f'{{"row": {line}}}' if duplicate_of is None else f'{{"row": {line}, "duplicate_of": {duplicate_of}}}'
 
 
 def _write_errors(path: Path, rows: list[tuple[int, str, str]]) -> None:

@@ -121,7 +121,9 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: 
     """Import the reports of the CSV file PATH as cases (routed by `gridmap snap`, or routed here).
 
     Good rows are imported in one transaction; bad rows are listed with their row number in the error file and
-    never stop the good ones. A client_id already imported is skipped.
+    never stop the good ones. A client_id already imported is skipped. A report of the same category near an
+    active case (GRIDMAP_CASE_DUPLICATE_RADIUS_M / _DAYS), stored or earlier in the file, is linked to it as a
+    duplicate, as when the rows are reported one by one.
     """
     from gridmap.case_import import import_cases_csv
     from gridmap.cli_support import _progress

@@ -61,7 +61,7 @@ def baseline(path: Path, n: int, rng: np.random.Generator) -> tuple[float, float
     rows = [
         (i, f"bench-{i}", "import", None, "0102", "巡查发现", None, "normal", 111.1 + (i % 1000) * 1e-4, 37.5,
          now, now, now, "open", 1, "segment", i, "和平街", "segment", 3.3, False, 1, 2, "work_hours", 14400.0,
-         now, 0.0, 0, 0, 0, 1, True)
+         now, 0.0, 0, 0, 0, 1, True, None)
         for i in range(n)
     ]  # fmt: skip
     sql = f"INSERT INTO plain VALUES ({', '.join('?' * len(_CASE_COLUMNS))})"

@@ -220,6 +220,7 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
     valid()
     assert s.scalar(text("SELECT count(*) FROM idx_cases_geom")) == 3001
     assert s.scalar(text("SELECT rtreedepth(data) FROM idx_cases_geom_node WHERE nodeno = 1")) == 2  # packed
+    s.execute(text("UPDATE cases SET duplicate_of = NULL"))  # the dense points link to each other
     s.execute(text("DELETE FROM case_events WHERE case_id % 3 = 0"))
     s.execute(text("DELETE FROM cases WHERE id % 3 = 0"))  # through SpatiaLite's delete trigger
     small = write_csv(city["dir"] / "small.csv", ["lon", "lat", "category"], [[111.141, LAT, "0102"]] * 5)
@@ -276,3 +277,78 @@ def test_utc_offsets_are_recognised_without_a_regular_expression_per_row(text: s
     from gridmap.case_import import _has_offset
 
     assert _has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
+
+
+def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
+    """Clustered reports imported in bulk are linked exactly as opening them one by one (``open_report``, file
+    order) links them: to stored active cases (never to closed or void ones), to earlier rows of the file, and
+    through a duplicate to its original."""
+    import numpy as np
+
+    from gridmap.cases import open_report
+    from tests.case_helpers import FakeRouter
+
+    s, settings = city["session"], city["settings"]
+    router = FakeRouter(city["ids"]["a"])
+    now = dt.datetime(2026, 3, 30, 12, 0, tzinfo=dt.UTC)
+    centres = [(111.1400, LAT), (111.1425, LAT + 0.0012), (111.1380, LAT - 0.0015)]
+    stored = [("st-1", 0, "0102", "2026-03-10T08:00:00+08:00"), ("st-2", 0, "0102", "2026-03-11T08:00:00+08:00"),
+              ("st-3", 1, "0104", "2026-03-12T08:00:00+08:00"), ("st-closed", 2, "0102", "2026-03-15T08:00:00+08:00"),
+              ("st-void", 2, "0104", "2026-03-15T09:00:00+08:00")]  # fmt: skip
+    for cid, c, cat, t in stored:
+        body = {"lon": centres[c][0], "lat": centres[c][1], "category": cat, "observed_at": t, "client_id": cid}
+        open_report(s, body, settings, router=router, now=now)
+    s.execute(text("UPDATE cases SET status = 'closed' WHERE client_id = 'st-closed'"))
+    s.execute(text("UPDATE cases SET status = 'void' WHERE client_id = 'st-void'"))
+    s.commit()
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(160):
+        c = rng.integers(0, 3)
+        if i > 5 and rng.random() < 0.15:
+            lon, lat = rows[rng.integers(0, len(rows))][:2]  # exactly on an earlier report
+        else:
+            lon = f"{centres[c][0] + (rng.random() - 0.5) * 0.0012:.7f}"  # about ±50 m around the centre
+            lat = f"{centres[c][1] + (rng.random() - 0.5) * 0.0009:.7f}"
+        day = 1 + int(rng.integers(0, 24))
+        observed = f"2026-03-{day:02d}T{int(rng.integers(0, 24)):02d}:00:00+08:00"
+        source = "public" if rng.random() < 0.2 else "inspection"
+        rows.append([lon, lat, rng.choice(["0102", "0104"]), observed, f"r-{i}", source])
+    header = ["lon", "lat", "category", "observed_at", "client_id", "source"]
+
+    def links() -> dict[str, str | None]:
+        by_id = dict(s.execute(select(Case.id, Case.client_id)).all())
+        return {c.client_id: by_id.get(c.duplicate_of) for c in s.scalars(select(Case)) if c.client_id.startswith("r-")}
+
+    for row in rows:
+        open_report(s, dict(zip(header, row, strict=True)), settings, router=router, now=now)
+    s.commit()
+    one_by_one = links()
+    s.execute(text("UPDATE cases SET duplicate_of = NULL WHERE client_id LIKE 'r-%'"))
+    s.execute(text("DELETE FROM case_events WHERE case_id IN (SELECT id FROM cases WHERE client_id LIKE 'r-%')"))
+    s.execute(text("DELETE FROM cases WHERE client_id LIKE 'r-%'"))
+    s.commit()
+
+    routed = [[*r, "segment", city["ids"]["a"], "segment", "", "4.2", "0"] for r in rows]
+    path = write_csv(city["dir"] / "cluster.csv", [*header, "rule", "unit_id", "matched_kind", "matched_id",
+                                                   "distance_m", "ambiguous"], routed)  # fmt: skip
+    summary = import_cases_csv(s, path, settings, router=_no_router, now=now)
+    s.commit()
+    in_bulk = links()
+    assert summary.imported == 160
+    assert in_bulk == one_by_one
+    targets = [v for v in in_bulk.values() if v]
+    assert summary.duplicates == len(targets) and 60 < len(targets) < 160
+    st2 = s.scalars(select(Case).where(Case.client_id == "st-2")).one()
+    assert by_client_id(s, st2.duplicate_of) == "st-1"  # stored duplicate: rows near it link to its original
+    assert {"st-1", "st-3"} <= set(targets) and not {"st-closed", "st-void", "st-2"} & set(targets)
+    assert any(v.startswith("r-") for v in targets)  # earlier rows of the file are candidates too
+    linked = next(k for k, v in in_bulk.items() if v)
+    case = s.scalars(select(Case).where(Case.client_id == linked)).one()
+    data = get_case(s, case.id, settings)["events"][0]["data"]
+    assert data == {"row": int(linked[2:]) + 2, "duplicate_of": case.duplicate_of}
+
+
+def by_client_id(s: Session, case_id: int | None) -> str | None:
+    return s.scalar(select(Case.client_id).where(Case.id == case_id))

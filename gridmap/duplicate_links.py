@@ -1,0 +1,113 @@
+"""Duplicate links for many new cases at once: what opening them one by one, in id order, would have linked.
+
+The rule is :func:`gridmap.cases.find_duplicate`'s: a new case is a duplicate of the nearest *active* case of the
+same category within ``duplicate_radius_m`` whose observation lies within ``duplicate_days`` of its own (a tie in
+distance goes to the lower id), and it links to that case's own original when that case is a duplicate itself.
+One by one, the cases opened earlier in the same batch are candidates too; here they are, through
+:func:`gridmap.geo.nearby.nearest_earlier` with the case id as the order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gridmap.cases import ACTIVE
+from gridmap.geo.nearby import nearest_earlier
+
+_DAY_US = 86_400_000_000
+
+
+def link_in_bulk(
+    session: Session,
+    category: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    observed_us: np.ndarray,
+    ids: np.ndarray,
+    radius_m: float,
+    days: float,
+) -> np.ndarray:
+    """``duplicate_of`` for each new case (-1: none). ``ids`` are the new cases' ids, all above the stored ones;
+    ``observed_us`` µs since the epoch (UTC)."""
+    k = len(ids)
+    if k == 0 or radius_m <= 0:
+        return np.full(k, -1, dtype=np.int64)
+    window = round(days * _DAY_US)
+    stored = _active_near(session, category, lon, lat, observed_us, radius_m, window)
+    e = len(stored["id"])
+    codes, _ = pd.factorize(np.concatenate([stored["category"], category.astype(object)]))
+    pool_ids = np.concatenate([stored["id"], ids])
+    nearest, _dist = nearest_earlier(
+        np.concatenate([stored["lon"], lon]),
+        np.concatenate([stored["lat"], lat]),
+        codes,
+        np.concatenate([stored["t"], observed_us]),
+        pool_ids,
+        np.arange(e, e + k),
+        radius_m,
+        window,
+    )
+    # what a later case links to through each case: a stored case's original (or itself), a new one's id
+    # unless it is a duplicate itself, then what its nearest links to — followed by pointer jumping
+    base = np.concatenate([np.where(stored["duplicate_of"] >= 0, stored["duplicate_of"], stored["id"]), ids])
+    ptr = np.arange(e + k)
+    has = nearest >= 0
+    ptr[e + np.flatnonzero(has)] = nearest[has]
+    while True:
+        nxt = ptr[ptr]
+        if (nxt == ptr).all():
+            break
+        ptr = nxt
+    return np.where(has, base[ptr[np.maximum(nearest, 0)]], -1)
+
+
+def _active_near(
+    session: Session,
+    category: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    observed_us: np.ndarray,
+    radius_m: float,
+    window: int,
+) -> dict[str, np.ndarray]:
+    """The stored active cases that could be a candidate: same categories, within the batch's time span and
+    bounding box widened by the window and the radius."""
+    dlat = radius_m / 110_000 * 1.2
+    dlon = dlat / max(float(np.cos(np.radians(np.abs(lat).max()))), 0.01)
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    lo_t = np.datetime64(int(observed_us.min()) - window, "us")
+    hi_t = np.datetime64(int(observed_us.max()) + window, "us")
+    params = {
+        "minx": float(lon.min()) - dlon,
+        "maxx": float(lon.max()) + dlon,
+        "miny": float(lat.min()) - dlat,
+        "maxy": float(lat.max()) + dlat,
+        "lo": str(lo_t).replace("T", " ") if sqlite else f"{lo_t}+00:00",
+        "hi": str(hi_t).replace("T", " ") if sqlite else f"{hi_t}+00:00",
+    }
+    cats = sorted(set(category.tolist()))
+    params.update({f"c{i}": c for i, c in enumerate(cats)})
+    statuses = ", ".join(f"'{s}'" for s in sorted(ACTIVE))
+    t_sql = "observed_at" if sqlite else "(EXTRACT(EPOCH FROM observed_at) * 1000000)::bigint"
+    rows = session.execute(
+        text(
+            f"SELECT id, coalesce(duplicate_of, -1), category, lon, lat, {t_sql} FROM cases "
+            f"WHERE status IN ({statuses}) AND category IN ({', '.join(f':c{i}' for i in range(len(cats)))}) "
+            "AND observed_at >= :lo AND observed_at <= :hi "
+            "AND lon BETWEEN :minx AND :maxx AND lat BETWEEN :miny AND :maxy"
+        ),
+        params,
+    ).all()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 6
+    t = np.asarray(cols[5], dtype="datetime64[us]").astype(np.int64) if sqlite else np.asarray(cols[5], np.int64)
+    return {
+        "id": np.asarray(cols[0], dtype=np.int64),
+        "duplicate_of": np.asarray(cols[1], dtype=np.int64),
+        "category": np.asarray(cols[2], dtype=object),
+        "lon": np.asarray(cols[3], dtype=float),
+        "lat": np.asarray(cols[4], dtype=float),
+        "t": t if len(rows) else np.zeros(0, dtype=np.int64),
+    }
