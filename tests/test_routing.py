@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,7 +18,6 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from gridmap import routing
 from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
@@ -25,6 +25,7 @@ from gridmap.geo.crs import wgs84_to_gcj02
 from gridmap.models import Assignment, Compound
 from gridmap.responsibility import area_units, default_responsible, load_history, responsible_at
 from gridmap.routing import RoutingConfig, invalidate_cache, route_point, route_points, routing_layers
+from gridmap.routing import cache as routing_cache
 from gridmap.store import write_features
 from gridmap.web import create_app
 from tests.routing_city import SmallCity, build_lattice_city, build_small_city, to_lonlat
@@ -301,7 +302,7 @@ def test_bulk_cache_follows_the_store(session: Session, city: SmallCity, monkeyp
     r = route_points(session, [lon], [lat]).result(0)
     assert (r.rule, r.matched.name) == ("compound", "新建小区")
     # Ending that assignment is an UPDATE (no new row): seen by the counts, read at most every FULL_CHECK_SECONDS.
-    monkeypatch.setattr(routing, "FULL_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(routing_cache, "FULL_CHECK_SECONDS", 0.0)
     session.execute(
         update(Assignment)
         .where(Assignment.target_kind == "compound", Assignment.target_id == k3)
@@ -332,6 +333,13 @@ def test_config_from_toml_json_and_the_environment(tmp_path: Path, monkeypatch: 
     js.write_text(json.dumps({"far_m": 2000}), encoding="utf-8")
     monkeypatch.setenv("GRIDMAP_ROUTING_CONFIG", str(js))
     assert RoutingConfig.from_env().far_m == 2000
+    # the city's time zone comes from GRIDMAP_TIMEZONE unless the file names one
+    monkeypatch.setenv("GRIDMAP_TIMEZONE", "Asia/Urumqi")
+    assert (RoutingConfig.from_env().timezone, RoutingConfig.from_env().far_m) == ("Asia/Urumqi", 2000)
+    js.write_text(json.dumps({"far_m": 2000, "timezone": "Asia/Harbin"}), encoding="utf-8")
+    os.utime(js, ns=(1, 1))  # a new modification time: the file is read again
+    assert RoutingConfig.from_env().timezone == "Asia/Harbin"
+    monkeypatch.delenv("GRIDMAP_TIMEZONE")
     bad = tmp_path / "bad.toml"
     bad.write_text('order = ["compound", "teleport"]\nspeed = 3\n', encoding="utf-8")
     with pytest.raises(InvalidInput, match="unknown settings"):

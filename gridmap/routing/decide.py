@@ -1,0 +1,266 @@
+"""The routing decision, :func:`_route_block`: the single function both the one-off and the bulk path answer
+with, so they cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from gridmap.geo.snapping import Pairs, SnapIndex, best_per_point, containing, flag_rivals
+from gridmap.routing.config import _MATCH_KINDS, RULES, RoutingConfig, _tolerances
+from gridmap.routing.tables import _Layers, _Table
+
+
+@dataclass
+class _Block:
+    """Answers for a block of points, as arrays (rows index the layer tables of the block's _Layers)."""
+
+    far: np.ndarray
+    grid: np.ndarray  # row of the grid covering the point (-1: none)
+    rule: np.ndarray  # int8 index into RULES, -1 none
+    kind: np.ndarray  # int8 index into _MATCH_KINDS, -1 none
+    row: np.ndarray
+    unit: np.ndarray
+    distance: np.ndarray
+    ambiguous: np.ndarray
+    tolerance: np.ndarray
+    community: np.ndarray
+    street: np.ndarray
+    cand_point: np.ndarray
+    cand_kind: np.ndarray
+    cand_row: np.ndarray
+    cand_unit: np.ndarray
+    cand_distance: np.ndarray
+
+    @staticmethod
+    def allocate(n: int) -> _Block:
+        i64 = lambda v: np.full(n, v, dtype=np.int64)  # noqa: E731
+        return _Block(
+            far=np.zeros(n, bool),
+            grid=i64(-1),
+            rule=np.full(n, -1, np.int8),
+            kind=np.full(n, -1, np.int8),
+            row=i64(-1),
+            unit=i64(-1),
+            distance=np.full(n, np.nan),
+            ambiguous=np.zeros(n, bool),
+            tolerance=np.full(n, np.nan),
+            community=i64(-1),
+            street=i64(-1),
+            cand_point=np.zeros(0, np.int64),
+            cand_kind=np.zeros(0, np.int8),
+            cand_row=np.zeros(0, np.int64),
+            cand_unit=np.zeros(0, np.int64),
+            cand_distance=np.zeros(0),
+        )
+
+
+def _order_table(config: RoutingConfig, categories: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, the index of its rule order; and the table of orders (rule codes, -1 padded)."""
+    orders = [config.order]
+    code = np.zeros(n, dtype=np.int64)
+    if categories is not None and config.category_order:
+        inv, uniq = pd.factorize(pd.Series(categories, dtype=object).fillna(""))
+        which = []
+        for c in uniq:  # one entry per distinct category, not per point
+            o = config.order_for(c or None)
+            if o not in orders:
+                orders.append(o)
+            which.append(orders.index(o))
+        code = np.asarray(which, dtype=np.int64)[inv]
+    table = np.full((len(orders), len(RULES)), -1, dtype=np.int8)
+    for i, o in enumerate(orders):
+        table[i, : len(o)] = [RULES.index(r) for r in o]
+    return code, table
+
+
+def _route_block(
+    layers: _Layers,
+    epsg: int,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    days: np.ndarray,
+    order_code: np.ndarray,
+    order_table: np.ndarray,
+    config: RoutingConfig,
+) -> _Block:
+    """Decide a block of points of one UTM zone: the single decision function of both paths."""
+    n = len(lon)
+    out = _Block.allocate(n)
+    t = layers.tables
+    idx = layers.index(epsg, config)
+    x, y = idx.project(lon, lat)
+    pts = shapely.points(x, y)
+
+    # The unit grid in force on the day covering the point (the lowest code on a shared edge).
+    covering_grids = _in_force(idx.covering("grid", x, y, pts), t["grid"], days)
+    grid_cover = containing(covering_grids, n, t["grid"].rank)
+    single_cover = np.bincount(covering_grids.point, minlength=n) == 1
+
+    # Community: the grid's, else the covering community polygon; street: the community's parent, else covering.
+    comm = np.full(n, -1, np.int64)
+    has = grid_cover >= 0
+    if has.any():
+        comm[has] = t["community"].rows_for(t["grid"].community_id[grid_cover[has]])
+    _fill_covering(idx, "community", t["community"], comm, x, y, pts)
+    street = np.full(n, -1, np.int64)
+    has = comm >= 0
+    if has.any():
+        street[has] = t["street"].rows_for(t["community"].parent_id[comm[has]])
+    _fill_covering(idx, "street", t["street"], street, x, y, pts)
+    out.grid, out.community, out.street = grid_cover, comm, street
+
+    # Far outside the managed area: covered by nothing and no area within far_m.
+    inside = (grid_cover >= 0) | (comm >= 0) | (street >= 0)
+    if layers.has_areas and not inside.all():
+        rest = np.flatnonzero(~inside)
+        district = np.full(len(rest), -1, np.int64)
+        _fill_covering(idx, "district", t["district"], district, x[rest], y[rest], pts[rest])
+        rest = rest[district < 0]
+        near = np.zeros(len(rest), bool)
+        for name in ("district", "street", "community"):
+            todo = rest[~near]
+            if len(todo):
+                near[~near] = idx.any_within(name, x[todo], y[todo], config.far_m, pts[todo])
+        out.far[rest[~near]] = True
+
+    decided = out.far.copy()
+    cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
+    tol_by_level = _tolerances(config)
+    for rank in range(order_table.shape[1]):
+        rule_at = order_table[order_code, rank]
+        for rule_code in np.unique(rule_at[~decided]):
+            if rule_code < 0:
+                continue
+            sel = np.flatnonzero(~decided & (rule_at == rule_code))
+            rule = RULES[rule_code]
+            if rule == "default":
+                _apply_default(layers, out, sel, decided)
+                continue
+            if rule == "grid":
+                pairs = _grids_near(idx, t["grid"], sel, x, y, pts, days, grid_cover, single_cover, config)
+            else:
+                pairs = idx.near(rule, x[sel], y[sel], pts[sel])  # (segments: within their level's tolerance)
+                pairs = Pairs(sel[pairs.point], pairs.feature, pairs.distance)
+            if not len(pairs):
+                continue
+            unit = layers.units_of(rule, pairs.feature, days[pairs.point])
+            kind_code = _MATCH_KINDS.index(rule)
+            cands.append((pairs.point, kind_code, pairs.feature, unit, pairs.distance))
+            pool = unit >= 0
+            if not pool.any():
+                continue
+            p = pairs.take(pool)
+            u = unit[pool]
+            table = t[rule]
+            if rule == "segment":
+                not_ok = np.zeros(len(p), np.int8)
+                tie = np.zeros(len(p))
+            else:  # polygons: only a covering one can match; neighbours within the margin are rivals only
+                not_ok = (p.distance > 0).astype(np.int8)
+                tie = table.area[p.feature] if rule == "compound" else table.rank[p.feature].astype(float)
+            best = best_per_point(n, p.point, not_ok, p.distance, tie, table.ids[p.feature])
+            has = best >= 0
+            has[has] = not_ok[best[has]] == 0
+            best = np.where(has, best, -1)
+            amb = flag_rivals(n, p.point, p.distance, u, best, config.ambiguous_m)
+            won = np.flatnonzero(has)
+            b = best[won]
+            out.rule[won] = rule_code
+            out.kind[won] = kind_code
+            out.row[won] = p.feature[b]
+            out.unit[won] = u[b]
+            out.distance[won] = p.distance[b]
+            out.ambiguous[won] = amb[won]
+            if rule == "segment":
+                out.tolerance[won] = tol_by_level[table.level[p.feature[b]]]
+            decided[won] = True
+
+    if cands:
+        cp = np.concatenate([c[0] for c in cands])
+        ck = np.concatenate([np.full(len(c[0]), c[1], np.int8) for c in cands])
+        cr = np.concatenate([c[2] for c in cands])
+        cu = np.concatenate([c[3] for c in cands])
+        cd = np.concatenate([c[4] for c in cands])
+        keep = ~((ck == out.kind[cp]) & (cr == out.row[cp])) & ~out.far[cp]
+        cp, ck, cr, cu, cd = cp[keep], ck[keep], cr[keep], cu[keep], cd[keep]
+        ids = np.zeros(len(cr), np.int64)
+        for k in np.unique(ck):
+            m = ck == k
+            ids[m] = t[_MATCH_KINDS[k]].ids[cr[m]]
+        o = np.lexsort((ids, cd, ck, cp))
+        out.cand_point, out.cand_kind, out.cand_row = cp[o], ck[o], cr[o]
+        out.cand_unit, out.cand_distance = cu[o], cd[o]
+    return out
+
+
+def _grids_near(
+    idx: SnapIndex,
+    grids: _Table,
+    sel: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    pts: np.ndarray,
+    days: np.ndarray,
+    cover: np.ndarray,
+    single: np.ndarray,
+    config: RoutingConfig,
+) -> Pairs:
+    """Grids in force within ``ambiguous_m`` of the points ``sel``. A point inside exactly one grid and farther
+    than the margin from its edge has no other grid that near (grids tile without overlapping), so only the
+    points near an edge or outside every grid are looked up again."""
+    c = cover[sel]
+    deep = np.zeros(len(sel), bool)
+    inside = np.flatnonzero((c >= 0) & single[sel])
+    if len(inside):
+        s = sel[inside]
+        deep[inside] = idx.boundary_distance("grid", c[inside], x[s], y[s]) > config.ambiguous_m
+    rest = sel[~deep]
+    near = idx.near("grid", x[rest], y[rest], pts[rest])
+    near = _in_force(Pairs(rest[near.point], near.feature, near.distance), grids, days)
+    d = sel[deep]
+    return Pairs(
+        np.concatenate([d, near.point]),
+        np.concatenate([c[deep], near.feature]),
+        np.concatenate([np.zeros(len(d)), near.distance]),
+    )
+
+
+def _in_force(pairs: Pairs, grids: _Table, days: np.ndarray) -> Pairs:
+    """Only the grid versions in force on each point's day."""
+    if not len(pairs):
+        return pairs
+    d = days[pairs.point]
+    return pairs.take((grids.valid_from[pairs.feature] <= d) & (d < grids.valid_to[pairs.feature]))
+
+
+def _fill_covering(
+    idx: SnapIndex, name: str, table: _Table, target: np.ndarray, x: np.ndarray, y: np.ndarray, pts: np.ndarray
+) -> None:
+    """Fill the -1 entries of ``target`` with the covering polygon of ``name`` (lowest code on a shared edge)."""
+    need = np.flatnonzero(target < 0)
+    if not len(need) or not len(table):
+        return
+    pairs = idx.covering(name, x[need], y[need], pts[need])
+    target[need] = containing(pairs, len(need), table.rank)
+
+
+def _apply_default(layers: _Layers, out: _Block, sel: np.ndarray, decided: np.ndarray) -> None:
+    comm, street = out.community[sel], out.street[sel]
+    cu = np.where(comm >= 0, layers.community_unit[np.maximum(comm, 0)], -1) if len(layers.community_unit) else -1
+    su = np.where(street >= 0, layers.street_unit[np.maximum(street, 0)], -1) if len(layers.street_unit) else -1
+    cu = np.broadcast_to(cu, sel.shape)
+    su = np.broadcast_to(su, sel.shape)
+    use_c = cu >= 0
+    use_s = ~use_c & (su >= 0)
+    for mask, kind, rows, units in ((use_c, "community", comm, cu), (use_s, "street", street, su)):
+        w = sel[mask]
+        out.rule[w] = RULES.index("default")
+        out.kind[w] = _MATCH_KINDS.index(kind)
+        out.row[w] = rows[mask]
+        out.unit[w] = units[mask]
+        out.distance[w] = 0.0
+        decided[w] = True

@@ -1,0 +1,178 @@
+"""Checking what callers pass (coordinates, crs, observation times, categories): values are normalised to arrays
+and each bad entry becomes a :class:`PointError` naming the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from gridmap.responsibility import as_day
+from gridmap.routing.config import CRS_NAMES
+from gridmap.routing.results import PointError
+
+
+def _coerce(values: object, n: int | None, name: str, errors: list[PointError]) -> np.ndarray:
+    """Numbers from anything array-like; a PointError for each missing or non-numeric entry."""
+    arr = values if isinstance(values, np.ndarray) else np.asarray(values)
+    if arr.ndim == 0:
+        arr = np.full(n or 1, arr.item(), dtype=object)
+    if arr.dtype.kind not in "fiu":
+        arr = arr.astype(object)
+        if len(arr) <= 16:  # a handful of values: plain Python beats building a pandas Series
+            arr = np.array([_number(v) for v in arr], dtype=object)
+            if all(isinstance(v, float) for v in arr):
+                arr = arr.astype(float)
+    if arr.dtype.kind in "fiu":
+        out = arr.astype(float)
+        for i in np.flatnonzero(~np.isfinite(out)):
+            msg = f"{name} is missing" if np.isnan(out[i]) else f"{out[i]} is not a finite number"
+            errors.append(PointError(int(i), name, msg))
+        return out
+    s = pd.Series(arr, dtype=object)
+    num = pd.to_numeric(s.where(~s.map(lambda v: isinstance(v, bool))), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(num)
+    for i in np.flatnonzero(bad):
+        v = arr[i]
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            errors.append(PointError(int(i), name, f"{name} is missing"))
+        elif isinstance(v, float | int) and not isinstance(v, bool):
+            errors.append(PointError(int(i), name, f"{v} is not a finite number"))
+        else:
+            errors.append(PointError(int(i), name, f"{v!r} is not a number"))
+    return num
+
+
+def _number(v: object) -> object:
+    """A float when ``v`` reads as one, else ``v`` unchanged (to be reported)."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int | float | np.number):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            return float(v.strip())
+        except ValueError:
+            return v
+    return v
+
+
+def _check_ranges(lon: np.ndarray, lat: np.ndarray, ok: np.ndarray, errors: list[PointError]) -> None:
+    bad_lat = ok & (np.abs(lat) > 90)
+    bad_lon = ok & (np.abs(lon) > 180)
+    for i in np.flatnonzero(bad_lat | bad_lon):
+        if bad_lat[i] and abs(lon[i]) <= 90 and abs(lat[i]) <= 180:
+            errors.append(
+                PointError(
+                    int(i),
+                    "lat",
+                    f"latitude {lat[i]:g} is outside -90..90: longitude and latitude look swapped "
+                    f"(did you mean lon={lat[i]:g}, lat={lon[i]:g}?)",
+                )
+            )
+        elif bad_lat[i]:
+            errors.append(PointError(int(i), "lat", f"latitude {lat[i]:g} is outside -90..90"))
+        else:
+            errors.append(PointError(int(i), "lon", f"longitude {lon[i]:g} is outside -180..180"))
+
+
+def _crs_array(crs: object, n: int, errors: list[PointError]) -> np.ndarray:
+    def norm(c: object) -> str:
+        if c is None or (isinstance(c, float) and np.isnan(c)) or (isinstance(c, str) and not c.strip()):
+            return "wgs84"
+        return {"wgs-84": "wgs84", "gcj-02": "gcj02"}.get(str(c).strip().lower(), str(c).strip().lower())
+
+    if crs is None or isinstance(crs, str):
+        arr = np.full(n, norm(crs), dtype=object)
+    else:
+        arr = np.array([norm(c) for c in crs], dtype=object)
+        if len(arr) != n:
+            raise ValueError("crs has not one entry per point")
+    for i in np.flatnonzero(~np.isin(arr, CRS_NAMES)):
+        errors.append(PointError(int(i), "crs", f"{arr[i]!r} is not one of {', '.join(CRS_NAMES)}"))
+    return arr
+
+
+def _days(observed_at: object, n: int, tz: ZoneInfo, errors: list[PointError]) -> np.ndarray:
+    """The local date of each observation, as days since 1970 (today when not given). Equal values are parsed
+    once (a bulk file holds far fewer distinct times than rows); numpy datetimes (naive: local) need no parsing."""
+    today = as_day(dt.datetime.now(tz).date())
+    if observed_at is None:
+        return np.full(n, today, np.int64)
+    if isinstance(observed_at, dt.date | str | pd.Timestamp | np.datetime64):
+        day = _one_day(observed_at, tz)
+        if day is None:
+            errors.extend(PointError(j, "observed_at", _bad_time(observed_at)) for j in range(n))
+        return np.full(n, today if day is None else day, np.int64)
+    arr = observed_at if isinstance(observed_at, np.ndarray) else np.asarray(list(observed_at), dtype=object)
+    if len(arr) != n:
+        raise ValueError("observed_at has not one entry per point")
+    if arr.dtype.kind == "M":
+        d = arr.astype("datetime64[D]")
+        return np.where(np.isnat(d), today, d.astype(np.int64))
+    out = np.full(n, today, np.int64)
+    for i, v in _unique_values(arr.astype(object)):
+        day = _one_day(v, tz)
+        if day is None:
+            errors.extend(PointError(int(j), "observed_at", _bad_time(v)) for j in i)
+        else:
+            out[i] = day
+    return out
+
+
+def _bad_time(v: object) -> str:
+    return f"{v!r} is not an ISO-8601 date or date-time"
+
+
+def _unique_values(vals: np.ndarray) -> Iterable[tuple[np.ndarray, object]]:
+    """Group equal values: ``(indices, value)`` per distinct value."""
+    if len(vals) <= 16:
+        for i, v in enumerate(vals):
+            yield np.array([i]), v
+        return
+    try:
+        codes, _ = pd.factorize(pd.Series(vals, dtype=object), use_na_sentinel=False)
+    except TypeError:  # unhashable values (lists from JSON): group by their text
+        codes, _ = pd.factorize(pd.Series([repr(v) for v in vals], dtype=object), use_na_sentinel=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for group in np.split(order, bounds):
+        if len(group):
+            yield group, vals[group[0]]
+
+
+def _one_day(v: object, tz: ZoneInfo) -> int | None:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+        return as_day(dt.datetime.now(tz).date())
+    if isinstance(v, pd.Timestamp | np.datetime64) or v is pd.NaT:  # (pandas' types pass for datetimes)
+        ts = pd.Timestamp(v)
+        return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else _one_day(ts.to_pydatetime(), tz)
+    if isinstance(v, dt.datetime):
+        return as_day(v.astimezone(tz).date() if v.tzinfo else v.date())
+    if isinstance(v, dt.date):
+        return as_day(v)
+    if isinstance(v, str):
+        s = v.strip()
+        try:
+            parsed = dt.datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
+        except ValueError:
+            return None
+        return _one_day(parsed, tz)
+    return None
+
+
+def _categories(categories: object, n: int) -> np.ndarray | None:
+    if categories is None:
+        return None
+    if isinstance(categories, str):
+        return np.full(n, categories.strip(), dtype=object)
+    arr = np.asarray(
+        ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip() for c in categories],
+        dtype=object,
+    )
+    if len(arr) != n:
+        raise ValueError("categories has not one entry per point")
+    return arr

@@ -1,0 +1,215 @@
+"""Routing one report, :func:`route_point`: the features around the point are fetched through the database's
+spatial index (a few milliseconds), then decided like the bulk path."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from gridmap.errors import InvalidInput, Problem
+from gridmap.geo.snapping import utm_epsg
+from gridmap.responsibility import in_force_sql, prefer_area_units, raw_rows
+from gridmap.routing.bulk import _EPOCH, RoutingBatch, _far_errors, _managed, _prepare_points
+from gridmap.routing.config import _FEATURE_KINDS, RoutingConfig
+from gridmap.routing.decide import _Block, _order_table, _route_block
+from gridmap.routing.results import RoutingResult
+from gridmap.routing.tables import _areas_table, _compounds_table, _grids_table, _Layers, _segments_table, _Table
+from gridmap.spatial_sql import box_params, box_sql
+
+_DEG_MARGIN = 1.2  # degree boxes around a point are this much wider than the metric radius needs
+
+
+def _degree_box(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
+    """A lon/lat box certainly holding every point within ``metres`` (UTM metres) of (lon, lat)."""
+    r = metres * _DEG_MARGIN / 0.9996 + 0.5
+    dlat = r / 110_000.0
+    coslat = max(np.cos(np.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    dlon = r / (111_000.0 * coslat)
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+_SQL_CACHE: dict[tuple, str] = {}
+_FEATURE_COLUMNS = {  # name, ext_id, level, area_m2, code, community_id, valid_from, valid_to
+    "segment": ("segments", "f.name, f.ext_id, f.level, CAST(NULL AS FLOAT), CAST(NULL AS VARCHAR(20)),"
+                " CAST(NULL AS INTEGER), CAST(NULL AS DATE), CAST(NULL AS DATE)"),
+    "compound": ("compounds", "f.name, f.ext_id, CAST(NULL AS VARCHAR(16)), f.area_m2, CAST(NULL AS VARCHAR(20)),"
+                 " CAST(NULL AS INTEGER), CAST(NULL AS DATE), CAST(NULL AS DATE)"),
+    "grid": ("grids", "f.code, CAST(NULL AS VARCHAR(64)), CAST(NULL AS VARCHAR(16)), CAST(NULL AS FLOAT), f.code,"
+             " f.community_id, f.valid_from, f.valid_to"),
+}  # fmt: skip
+
+
+def _dialect(session: Session) -> tuple[bool, str, str]:
+    """(is SQLite, DBAPI placeholder, the function giving WKB)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return sqlite, ("?" if sqlite else "%s"), ("AsBinary" if sqlite else "ST_AsBinary")
+
+
+def _features_around(
+    session: Session, lon: float, lat: float, day: dt.date, config: RoutingConfig
+) -> tuple[dict[str, _Table], dict[str, np.ndarray], dict[int, str]]:
+    """Segments, compounds and grids near one point, with the unit responsible for each on ``day``: one query.
+
+    Hand-written SQL on the raw connection (:func:`~gridmap.responsibility.raw_rows`): compiling SQLAlchemy
+    statements and a round trip per layer would cost more than the indexed lookups themselves.
+    """
+    sqlite, ph, wkb = _dialect(session)
+    ph_day = dt.date.isoformat(day) if sqlite else day
+    cond, cond_params = in_force_sql("a", ph, ph_day)
+    key = ("features", sqlite)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        branches = [
+            f"SELECT '{kind}', f.id, {cols}, {wkb}(f.geom), a.unit_id, u.name, a.valid_from, a.id FROM {table} f"
+            f" LEFT JOIN assignments a ON a.target_kind = '{kind}' AND a.target_id = f.id AND {cond}"
+            f" LEFT JOIN units u ON u.id = a.unit_id WHERE {box_sql(sqlite, ph, 'f', table)}"
+            for kind, (table, cols) in _FEATURE_COLUMNS.items()
+        ]
+        sql = _SQL_CACHE[key] = " UNION ALL ".join(branches) + " ORDER BY 1, 2, 14, 15"
+    seg_box = _degree_box(lon, lat, config.max_tolerance)
+    amb_box = _degree_box(lon, lat, config.ambiguous_m)
+    params: list[object] = []
+    for box in (seg_box, amb_box, amb_box):
+        params += [*cond_params, *box_params(sqlite, box)]
+    rows: dict[str, dict[int, tuple]] = {k: {} for k in _FEATURE_KINDS}
+    unit: dict[str, dict[int, int]] = {k: {} for k in _FEATURE_KINDS}
+    names: dict[int, str] = {}
+    for r in raw_rows(session, sql, tuple(params)):
+        rows[r[0]].setdefault(r[1], r)
+        if r[11] is not None:  # ordered by the period's start: the latest start wins (as responsible_at)
+            unit[r[0]][r[1]] = r[11]
+            names[r[11]] = r[12]
+    tables = {
+        "segment": _segments_table([(r[1], r[2], r[3], r[4], r[10]) for r in rows["segment"].values()]),
+        "compound": _compounds_table([(r[1], r[2], r[3], r[5], r[10]) for r in rows["compound"].values()]),
+        "grid": _grids_table([(r[1], r[6], r[7], r[8], r[9], r[10]) for r in rows["grid"].values()]),
+    }
+    units_on_day = {
+        k: np.fromiter((unit[k].get(int(i), -1) for i in tables[k].ids), np.int64, len(tables[k]))
+        for k in _FEATURE_KINDS
+    }
+    return tables, units_on_day, names
+
+
+def _areas_around(
+    session: Session, lon: float, lat: float, config: RoutingConfig, grids: _Table, mode: str
+) -> tuple[dict[str, _Table], bool, dict[int, int], dict[int, str]]:
+    """The areas one decision may read, with the unit standing for each: one query.
+
+    ``linked``: the communities of the grids found and their streets, without geometry (enough when a grid
+    covers the point); ``covering``: also every area whose box holds the point (with the street of each such
+    community); ``wide``: every area within ``far_m`` (to tell "far outside the city" exactly).
+    """
+    sqlite, ph, wkb = _dialect(session)
+    ids = sorted(set(grids.community_id.tolist()))
+    key = ("areas", sqlite, mode, len(ids))
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        in_ids = f"IN ({', '.join([ph] * len(ids))})"
+        # The wanted ids as one semi-join (an OR of conditions would make PostgreSQL scan the table).
+        if mode == "linked":
+            geom = "NULL"
+            picks = [f"SELECT p.id FROM areas p WHERE p.id {in_ids}"] if ids else []
+            comms = f"p.id {in_ids}" if ids else ""
+        else:
+            geom = f"{wkb}(r.geom)"
+            box_p = box_sql(sqlite, ph, "p", "areas")
+            picks = [f"SELECT p.id FROM areas p WHERE {box_p}"] + (
+                [f"SELECT p.id FROM areas p WHERE p.id {in_ids}"] if ids else []
+            )
+            comms = f"({box_p}" + (f" OR p.id {in_ids})" if ids else ")")
+        if comms:
+            picks.append(f"SELECT p.parent_id FROM areas p WHERE p.level = 'community' AND {comms}")
+        cond = f"r.id IN ({' UNION '.join(picks)})" if picks else "1 = 0"
+        sql = (
+            f"SELECT r.id, r.code, r.name, r.parent_id, {geom}, r.level, un.id, un.name, un.kind"
+            f" FROM areas r LEFT JOIN units un ON un.area_id = r.id WHERE {cond}"
+        )
+        if len(_SQL_CACHE) < 512:
+            _SQL_CACHE[key] = sql
+    if mode == "linked":
+        params: tuple = (*ids, *ids)
+    else:
+        box = box_params(sqlite, _degree_box(lon, lat, config.far_m if mode == "wide" else 0.0))
+        params = (*box, *ids, *box, *ids)
+    found = raw_rows(session, sql, params) if (ids or mode != "linked") else []
+    rows: dict[int, tuple] = {}
+    for r in found:
+        rows.setdefault(r[0], r)
+    tables = {
+        level: _areas_table(sorted((r for r in rows.values() if r[5] == level), key=lambda r: r[0]))
+        for level in ("community", "street", "district")
+    }
+    standing = prefer_area_units((r[0], r[6], r[7], r[8]) for r in found if r[6] is not None)
+    has_areas = bool(rows) or bool(raw_rows(session, "SELECT id FROM areas LIMIT 1"))
+    return tables, has_areas, {a: u for a, (u, _n) in standing.items()}, dict(standing.values())
+
+
+def _one_off_layers(
+    features: tuple[dict[str, _Table], dict[str, np.ndarray], dict[int, str]],
+    areas: tuple[dict[str, _Table], bool, dict[int, int], dict[int, str]],
+) -> _Layers:
+    tables, units_on_day, names = features
+    area_tables, has_areas, area_unit, area_names = areas
+    return _Layers(
+        {**tables, **area_tables},
+        has_areas=has_areas,
+        unit_names={**names, **area_names},
+        area_unit=area_unit,
+        units_on_day=units_on_day,
+    )
+
+
+def route_point(
+    session: Session,
+    lon: object,
+    lat: object,
+    *,
+    category: str | None = None,
+    observed_at: object = None,
+    crs: str = "wgs84",
+    config: RoutingConfig | None = None,
+) -> RoutingResult:
+    """Route one report (the one-off path, through the database's spatial index). Raises InvalidInput naming the
+    field for bad coordinates, an unknown crs, an unreadable time, or a point far outside the managed area."""
+    config = config or RoutingConfig.from_env()
+    lon_a, lat_a, crs_a, wlon, wlat, days, cats, _bad, errors = _prepare_points(
+        [lon], [lat], crs, None if category is None else [category], [observed_at], config
+    )
+    if errors:
+        raise InvalidInput([Problem(e.message, field=e.field) for e in errors])
+    day = _EPOCH + dt.timedelta(days=int(days[0]))
+    order_code, order_table = _order_table(config, cats, 1)
+    zone = int(utm_epsg(wlon, wlat)[0])
+    x, y = float(wlon[0]), float(wlat[0])
+    features = _features_around(session, x, y, day, config)
+    grids = features[0]["grid"]
+
+    def decide(mode: str) -> tuple[_Layers, _Block]:
+        layers = _one_off_layers(features, _areas_around(session, x, y, config, grids, mode))
+        return layers, _route_block(layers, zone, wlon, wlat, days, order_code, order_table, config)
+
+    # Usually a grid covers the point and names its community and street: no area polygon is needed. Otherwise
+    # the areas covering the point are fetched, and when none does, every area within far_m.
+    layers, block = decide("linked")
+    if block.grid[0] < 0 or block.community[0] < 0 or block.street[0] < 0:
+        layers, block = decide("covering")
+        if block.far[0]:
+            layers, block = decide("wide")
+    if block.far[0]:
+
+        def swapped_inside(lo: np.ndarray, la: np.ndarray) -> np.ndarray:
+            f = _features_around(session, float(lo[0]), float(la[0]), day, config)
+            near = _one_off_layers(f, _areas_around(session, float(lo[0]), float(la[0]), config, f[0]["grid"], "wide"))
+            return _managed(near, lo, la, config)
+
+        errs = _far_errors(swapped_inside, lon_a, lat_a, np.array([0]), config)
+        raise InvalidInput([Problem(e.message, field=e.field) for e in errs])
+    batch = RoutingBatch(
+        layers, config, lon_a, lat_a, crs_a, wlon, wlat, days, cats, order_code, order_table, block, []
+    )
+    result = batch.result(0)
+    assert result is not None
+    return result

@@ -1,0 +1,212 @@
+"""Features as columns: a :class:`_Table` per layer, its builders from database rows, and :class:`_Layers`,
+everything one routing decision reads (tables, who is responsible, metric indexes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+from sqlalchemy import LargeBinary, func
+
+from gridmap.geo.snapping import SnapIndex
+from gridmap.models import Area, Compound, Grid, Segment
+from gridmap.responsibility import OPEN_END, History, as_day
+from gridmap.routing.config import _LOCK, SEGMENT_LEVELS, RoutingConfig, _tolerances
+
+
+@dataclass
+class _Table:
+    """Columnar features of one layer (rows are positions; ``ids`` are the database ids)."""
+
+    ids: np.ndarray
+    names: np.ndarray
+    geoms: np.ndarray
+    level: np.ndarray | None = None  # segments: 0 main, 1 secondary, 2 back
+    area: np.ndarray | None = None  # compounds: m²
+    code: np.ndarray | None = None  # grids, areas
+    valid_from: np.ndarray | None = None  # grids: days
+    valid_to: np.ndarray | None = None
+    community_id: np.ndarray | None = None  # grids
+    parent_id: np.ndarray | None = None  # areas
+    _rank: np.ndarray | None = None
+    _sorted: tuple[np.ndarray, np.ndarray] | None = None
+    _lists: tuple[list, list, list | None] | None = None
+
+    def lists(self) -> tuple[list, list, list | None]:
+        """``(ids, names, codes)`` as Python lists (built once; answers are assembled from them)."""
+        if self._lists is None:
+            codes = self.code.tolist() if self.code is not None else None
+            self._lists = (self.ids.tolist(), self.names.tolist(), codes)
+        return self._lists
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def rank(self) -> np.ndarray:
+        """Order of the codes (lowest code → 0): the shared-edge tie-break of grids and areas."""
+        if self._rank is None:
+            codes = self.code if self.code is not None else self.ids.astype(str)
+            _, inv = np.unique(np.asarray(codes, dtype=str), return_inverse=True)
+            self._rank = inv.astype(np.int64)
+        return self._rank
+
+    def rows_for(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of the given database ids (-1 where absent)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self._sorted is None:
+            order = np.argsort(self.ids, kind="stable")
+            self._sorted = (self.ids[order], order)
+        sid, order = self._sorted
+        pos = np.searchsorted(sid, ids)
+        pos_c = np.minimum(pos, max(len(sid) - 1, 0))
+        ok = (pos < len(sid)) & (len(sid) > 0)
+        if len(sid):
+            ok &= sid[pos_c] == ids
+        return np.where(ok, order[pos_c] if len(sid) else -1, -1)
+
+    @staticmethod
+    def empty(**extra: np.ndarray) -> _Table:
+        z = np.zeros(0, np.int64)
+        return _Table(z, np.zeros(0, object), np.zeros(0, object), **extra)
+
+
+def _day_value(v: object) -> int:
+    """Days since 1970 of a date (or an ISO string, as SQLite returns dates to raw SQL); OPEN_END for None."""
+    if v is None:
+        return OPEN_END
+    if isinstance(v, str):
+        return int(np.datetime64(v[:10], "D").astype(np.int64))
+    return as_day(v)  # type: ignore[arg-type,return-value]
+
+
+def _days_or_open(values: Iterable[object]) -> np.ndarray:
+    return np.fromiter((_day_value(v) for v in values), dtype=np.int64)
+
+
+def _geoms(blobs: list[bytes | None]) -> np.ndarray:
+    if not blobs:
+        return np.zeros(0, object)
+    return shapely.from_wkb(np.asarray([None if b is None else bytes(b) for b in blobs], dtype=object))
+
+
+def _wkb(col):
+    return func.ST_AsBinary(col, type_=LargeBinary)
+
+
+def _segments_table(rows: list[Any]) -> _Table:
+    level = {lv: i for i, lv in enumerate(SEGMENT_LEVELS)}
+    return _Table(
+        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
+        names=np.array([r[1] or (f"路段 {r[2]}" if r[2] else f"路段 #{r[0]}") for r in rows], dtype=object),
+        geoms=_geoms([r[4] for r in rows]),
+        level=np.fromiter((level.get(r[3], 2) for r in rows), np.int8, len(rows)),
+    )
+
+
+def _compounds_table(rows: list[Any]) -> _Table:
+    return _Table(
+        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
+        names=np.array([r[1] or (f"小区 {r[2]}" if r[2] else f"小区 #{r[0]}") for r in rows], dtype=object),
+        geoms=_geoms([r[4] for r in rows]),
+        area=np.fromiter((r[3] or 0.0 for r in rows), float, len(rows)),
+    )
+
+
+def _grids_table(rows: list[Any]) -> _Table:
+    return _Table(
+        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
+        names=np.array([r[1] for r in rows], dtype=object),
+        code=np.array([r[1] for r in rows], dtype=object),
+        geoms=_geoms([r[5] for r in rows]),
+        community_id=np.fromiter((r[2] for r in rows), np.int64, len(rows)),
+        valid_from=_days_or_open(r[3] for r in rows) if rows else np.zeros(0, np.int64),
+        valid_to=_days_or_open(r[4] for r in rows) if rows else np.zeros(0, np.int64),
+    )
+
+
+def _areas_table(rows: list[Any]) -> _Table:
+    return _Table(
+        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
+        names=np.array([r[2] for r in rows], dtype=object),
+        code=np.array([r[1] for r in rows], dtype=object),
+        geoms=_geoms([r[4] for r in rows]),
+        parent_id=np.fromiter((-1 if r[3] is None else r[3] for r in rows), np.int64, len(rows)),
+    )
+
+
+_SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, _wkb(Segment.geom))
+_COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, _wkb(Compound.geom))
+_GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, _wkb(Grid.geom))
+_AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, _wkb(Area.geom))
+
+
+class _Layers:
+    """Everything one routing decision reads: feature tables, who is responsible, and metric indexes."""
+
+    def __init__(
+        self,
+        tables: dict[str, _Table],
+        *,
+        has_areas: bool,
+        unit_names: dict[int, str],
+        area_unit: dict[int, int],
+        histories: dict[str, History] | None = None,
+        units_on_day: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        self.tables = tables
+        self.has_areas = has_areas
+        self.unit_names = unit_names
+        self.histories = histories
+        self.units_on_day = units_on_day
+        # The default party's unit per community / street row (-1: the area names no unit).
+        self.community_unit = np.fromiter(
+            (area_unit.get(int(i), -1) for i in tables["community"].ids), np.int64, len(tables["community"])
+        )
+        self.street_unit = np.fromiter(
+            (area_unit.get(int(i), -1) for i in tables["street"].ids), np.int64, len(tables["street"])
+        )
+        self._indexes: dict[tuple[int, tuple[float, ...], float], SnapIndex] = {}
+        self._day_cache: dict[tuple[str, int], np.ndarray] = {}
+
+    def index(self, epsg: int, config: RoutingConfig) -> SnapIndex:
+        key = (int(epsg), tuple(config.tolerance_m.values()), config.ambiguous_m)
+        with _LOCK:
+            idx = self._indexes.get(key)
+        if idx is None:
+            t = self.tables
+            idx = SnapIndex(
+                {
+                    "compound": (t["compound"].geoms, config.ambiguous_m),
+                    "segment": (t["segment"].geoms, _tolerances(config)[t["segment"].level]),
+                    "grid": (t["grid"].geoms, config.ambiguous_m),
+                    "community": (t["community"].geoms, 0.0),
+                    "street": (t["street"].geoms, 0.0),
+                    "district": (t["district"].geoms, 0.0),
+                },
+                epsg=int(epsg),
+            )
+            with _LOCK:
+                self._indexes[key] = idx
+        return idx
+
+    def units_of(self, kind: str, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Responsible unit id of each feature row on each day (-1: nobody)."""
+        if self.units_on_day is not None:  # one-off: one day, already resolved
+            return self.units_on_day[kind][rows] if len(rows) else np.zeros(0, np.int64)
+        assert self.histories is not None
+        history = self.histories[kind]
+        if len(days) and (days == days[0]).all():
+            day = int(days[0])
+            key = (kind, day)
+            per_row = self._day_cache.get(key)
+            if per_row is None:
+                per_row = history.unit_at(np.arange(len(self.tables[kind])), day)
+                if len(self._day_cache) > 32:
+                    self._day_cache.clear()
+                self._day_cache[key] = per_row
+            return per_row[rows]
+        return history.unit_at(rows, days)
