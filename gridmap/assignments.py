@@ -24,14 +24,13 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import shape as geojson_shape
-from sqlalchemy import Date, bindparam, event, func, insert, or_, select, update
+from sqlalchemy import Date, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
-from gridmap.routing import invalidate_cache
 from gridmap.spatial_sql import bbox_filter, take_write_lock, wkb
 
 KINDS = tuple(k.value for k in TargetKind)
@@ -639,7 +638,6 @@ def assign(
             "another commander assigned some of these features at the same moment — nothing was saved; reload and "
             "try again"
         ) from exc
-    refresh_routing_after_commit(session)
     return {
         "unit": {"id": unit.id, "name": unit.name},
         "role": role_s,
@@ -649,13 +647,6 @@ def assign(
         "unchanged": unchanged,
         "counts": {"assigned": len(done), "unchanged": len(unchanged), "closed": len(to_close)},
     }
-
-
-def refresh_routing_after_commit(session: Session) -> None:
-    """Bulk routing caches the layers and their responsibility; an ended or replaced assignment changes no row
-    count, so tell it once this unit of work is committed (not before: a reload could still see the old rows)."""
-    engine = session.get_bind()
-    event.listen(session, "after_commit", lambda _s: invalidate_cache(engine), once=True)
 
 
 def _lookup_unit(session: Session, unit_id: object, problems: list[Problem]) -> Unit | None:
@@ -730,7 +721,6 @@ def end(
     if res.rowcount != 1:
         raise Conflict(f"assignment {aid} was changed by someone else just now: reload and try again")
     session.flush()
-    refresh_routing_after_commit(session)
     return {
         "assignment_id": aid,
         "kind": row.target_kind,

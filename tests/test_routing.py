@@ -22,7 +22,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.geo.crs import wgs84_to_gcj02
-from gridmap.models import Assignment, Compound
+from gridmap.models import Assignment, Compound, Segment, Unit
 from gridmap.responsibility import area_units, default_responsible, load_history, responsible_at
 from gridmap.routing import RoutingConfig, invalidate_cache, route_point, route_points, routing_layers
 from gridmap.routing import cache as routing_cache
@@ -313,6 +313,23 @@ def test_bulk_cache_follows_the_store(session: Session, city: SmallCity, monkeyp
     # A different configuration builds its own index over the same layers.
     wide = RoutingConfig(tolerance_m={"secondary": 60})
     assert route_points(session, [lon], [lat], config=wide).result(0).rule == "segment"
+
+
+def test_bulk_cache_sees_committed_edits_that_add_no_row(session: Session, city: SmallCity) -> None:
+    """A segment's new level (its tolerance) and a renamed unit change neither the ids nor the counts and sums of
+    the fingerprint: the commit that writes them drops the cached layers, within the 10 s of the full check."""
+    session.commit()
+    invalidate_cache()
+    lon, lat = city.point(70, -60)  # back street 20 m away: beyond a back street's 15 m, within a secondary 30 m
+    assert route_points(session, [lon], [lat], observed_at=[DAY]).result(0).rule == "grid"
+    session.execute(update(Segment).where(Segment.id == city.ids["B"]).values(level="secondary"))
+    session.execute(update(Unit).where(Unit.id == city.ids["alley"]).values(name="新物业公司"))
+    session.commit()
+    r = route_points(session, [lon], [lat], observed_at=[DAY]).result(0)
+    assert (r.rule, r.matched.name, r.responsible) == ("segment", "小巷", (city.ids["alley"], "新物业公司"))
+    session.execute(update(Unit).where(Unit.id == city.ids["alley"]).values(name="又一家公司"))
+    session.rollback()  # nothing committed: the layers stay, and still answer with the committed name
+    assert route_points(session, [lon], [lat], observed_at=[DAY]).result(0).responsible[1] == "新物业公司"
 
 
 # ------------------------------------------------------------------------------------------------ config
