@@ -1,0 +1,262 @@
+"""Reading cases: one case with its actions and history (:func:`get_case`), the filters shared with the heatmap
+(:func:`case_conditions`), the paged list (:func:`list_cases`) and the row-to-answer summary they share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from gridmap.cases.deadlines import progress_of
+from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
+from gridmap.cases.values import _iso, _now, parse_time
+from gridmap.categories import load_calendar
+from gridmap.config import Settings
+from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
+from gridmap.workcalendar import WorkingCalendar
+
+
+def _case_select():
+    return (
+        select(Case.__table__, Unit.name.label("unit_name"), Category.name_zh.label("category_name"))
+        .select_from(Case.__table__)
+        .join(Unit, Unit.id == Case.unit_id, isouter=True)
+        .join(Category, Category.code == Case.category, isouter=True)
+    )
+
+
+def _case_row(session: Session, case_id: int):
+    row = session.execute(_case_select().where(Case.id == case_id)).first()
+    if row is None:
+        raise NotFound(f"no case {case_id}")
+    return row
+
+
+def _summary(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "client_id": row.client_id,
+        "status": row.status,
+        "status_zh": STATUS_ZH[S(row.status)],
+        "source": row.source,
+        "category": row.category,
+        "category_name": row.category_name,
+        "urgency": row.urgency,
+        "description": row.description,
+        "address": row.address,
+        "lon": row.lon,
+        "lat": row.lat,
+        "reporter": row.reporter,
+        "observed_at": _iso(row.observed_at, cal),
+        "created_at": _iso(row.created_at, cal),
+        "updated_at": _iso(row.updated_at, cal),
+        "unit": {"id": row.unit_id, "name": row.unit_name} if row.unit_id else None,
+        "matched": {"kind": row.matched_kind, "id": row.matched_id, "name": row.matched_name}
+        if row.matched_kind
+        else None,
+        "rule": row.rule,
+        "distance_m": row.distance_m,
+        "ambiguous": row.ambiguous,
+        "street_id": row.street_id,
+        "community_id": row.community_id,
+        "deadline": _iso(row.deadline_at, cal),
+        "deadline_unit": row.deadline_unit,
+        "duplicate_of": row.duplicate_of,
+        "verified": row.verified,
+        "closed_at": _iso(row.closed_at, cal),
+        "rework_count": row.rework_count,
+        "extension_count": row.extension_count,
+        "extension_requested_seconds": row.extension_requested_seconds,
+        "supervision_level": row.supervision_level,
+        "paused_seconds": row.paused_seconds,
+        "version": row.version,
+        "progress": progress_of(row, cal, now),
+    }
+
+
+def get_case(
+    session: Session, case_id: int, settings: Settings, *, now: dt.datetime | None = None
+) -> dict[str, object]:
+    """A case with its traffic light, the actions allowed now, its duplicates and its full event history."""
+    now = _now(now)
+    cal = load_calendar(session, settings.cases)
+    row = _case_row(session, case_id)
+    body = _summary(row, cal, now)
+    body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None)
+    body["routing"] = row.routing
+    body["duplicates"] = list(
+        session.scalars(select(Case.id).where(Case.duplicate_of == case_id).order_by(Case.id)).all()
+    )
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)).all()
+    body["events"] = [
+        {
+            "seq": e.seq,
+            "action": e.action,
+            "action_zh": ACTIONS[e.action].label_zh if e.action in ACTIONS else "上报",
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "actor": e.actor,
+            "at": _iso(e.at, cal),
+            "note": e.note,
+            "photos": [{**p, "url": f"/api/v1/photos/{p['file']}"} for p in (e.photos or []) if isinstance(p, dict)],
+            "data": e.data,
+        }
+        for e in events
+    ]
+    return body
+
+
+def _flag(value: object, field: str, problems: list[Problem]) -> bool | None:
+    if value in (None, ""):
+        return None
+    s = str(value).strip().lower()
+    if s in ("1", "true", "yes"):
+        return True
+    if s in ("0", "false", "no"):
+        return False
+    problems.append(Problem(f"{value!r} is not true or false", field=field))
+    return None
+
+
+CASE_FILTERS = ("status", "category", "source", "unit", "street", "community", "from", "to", "overdue", "duplicate")
+
+
+def case_conditions(
+    session: Session, filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+) -> list[Any]:
+    """SQL conditions for the case filters shared by the case list and the heatmap (one rule for both).
+
+    ``status``: statuses, or ``active`` (every status still in the loop) or ``all``; ``category``: codes (a class
+    includes its sub-classes); ``unit``: ids or codes; ``street``/``community``: area codes; ``from``/``to``:
+    opening time; ``overdue``/``duplicate``: true/false. Problems are appended, not raised,
+    so every one can be reported.
+    """
+
+    def _list(key: str) -> list[str]:
+        raw = filters.get(key)
+        if raw in (None, ""):
+            return []
+        return [s.strip() for s in str(raw).split(",") if s.strip()]
+
+    conds: list[Any] = []
+    known_status = {x.value for x in CaseStatus}
+    wanted: set[str] = set()
+    statuses = _list("status")
+    for s in statuses:
+        if s == "active":
+            wanted |= {a.value for a in ACTIVE}
+        elif s in known_status:
+            wanted.add(s)
+        elif s != "all":
+            problems.append(
+                Problem(f"{s!r} is not open, all or one of {', '.join(sorted(known_status))}", field="status")
+            )
+    if wanted and "all" not in statuses:
+        conds.append(Case.status.in_(sorted(wanted)))
+    codes = _list("category")
+    if codes:
+        known = set(session.scalars(select(Category.code).where(Category.code.in_(codes))).all())
+        for c in codes:
+            if c not in known:
+                problems.append(Problem(f"unknown category {c!r}", field="category"))
+        subs = set(session.scalars(select(Category.code).where(Category.parent_code.in_(codes))).all())
+        conds.append(Case.category.in_(sorted(set(codes) | subs)))
+    sources = _list("source")
+    if sources:
+        conds.append(Case.source.in_(sources))
+    units = _list("unit")
+    if units:
+        ids: list[int] = []
+        for u in units:
+            uid = int(u) if u.isdigit() and len(u) < 10 else session.scalar(select(Unit.id).where(Unit.code == u[:64]))
+            if uid is None or session.get(Unit, uid) is None:
+                problems.append(Problem(f"no unit {u!r} (give its id or code)", field="unit"))
+            else:
+                ids.append(uid)
+        conds.append(Case.unit_id.in_(ids))
+    for key, column in (("street", Case.street_id), ("community", Case.community_id)):
+        wanted_codes = _list(key)
+        if wanted_codes:
+            found = dict(
+                session.execute(select(Area.code, Area.id).where(Area.code.in_(wanted_codes), Area.level == key)).all()
+            )
+            for code in wanted_codes:
+                if code not in found:
+                    problems.append(Problem(f"no {key} with code {code!r}", field=key))
+            conds.append(column.in_(list(found.values())))
+    start = parse_time(filters.get("from"), "from", tz, problems)
+    end = parse_time(filters.get("to"), "to", tz, problems)
+    if start and end and end <= start:
+        problems.append(
+            Problem(f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})", field="to")
+        )
+    if start:
+        conds.append(Case.created_at >= start)
+    if end:
+        conds.append(Case.created_at < end)
+    overdue = _flag(filters.get("overdue"), "overdue", problems)
+    live = [s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING)]
+    is_overdue = or_(
+        and_(Case.status.in_(live), Case.deadline_at < now),
+        and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at),
+        and_(Case.status == S.CLOSED, Case.deadline_at < Case.closed_at),
+    )
+    if overdue is True:
+        conds.append(is_overdue)
+    elif overdue is False:
+        conds.append(~is_overdue | Case.deadline_at.is_(None))
+    duplicate = _flag(filters.get("duplicate"), "duplicate", problems)
+    if duplicate is not None:
+        conds.append(Case.duplicate_of.isnot(None) if duplicate else Case.duplicate_of.is_(None))
+    return conds
+
+
+def list_cases(
+    session: Session, filters: dict[str, Any], settings: Settings, *, now: dt.datetime | None = None
+) -> dict[str, object]:
+    """Cases filtered by :func:`case_conditions` (status, category, unit, street/community, period, overdue,
+    source, duplicate); paged and sorted."""
+    now = _now(now)
+    cal = load_calendar(session, settings.cases)
+    problems: list[Problem] = []
+    stmt = _case_select()
+    conds = case_conditions(session, filters, now, cal.tz, problems)
+    page = _int_param(filters.get("page"), "page", 1, 1, 1_000_000, problems)
+    per_page = _int_param(filters.get("per_page"), "per_page", 50, 1, 500, problems)
+    sort = filters.get("sort") or "newest"
+    if sort not in ("newest", "oldest", "deadline"):
+        problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort"))
+    if problems:
+        raise InvalidInput(problems)
+    if conds:
+        stmt = stmt.where(and_(*conds))
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    order = {
+        "newest": [Case.id.desc()],
+        "oldest": [Case.id.asc()],
+        "deadline": [Case.deadline_at.is_(None), Case.deadline_at.asc(), Case.id.asc()],
+    }[sort]
+    rows = session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
+    return {
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "items": [_summary(r, cal, now) for r in rows],
+    }
+
+
+def _int_param(raw: object, field: str, default: int, lo: int, hi: int, problems: list[Problem]) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        problems.append(Problem(f"{raw!r} is not a whole number", field=field))
+        return default
+    if not lo <= value <= hi:
+        problems.append(Problem(f"must be between {lo} and {hi}", field=field))
+        return default
+    return value

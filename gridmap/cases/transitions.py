@@ -1,0 +1,214 @@
+"""One step of the closed loop: :func:`transition` checks the action against the case's state and version and
+applies it as one conditional UPDATE plus its event; :func:`_apply` says what each action changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from gridmap.cases.deadlines import _deadline
+from gridmap.cases.queries import _case_row, get_case
+from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
+from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _number, _text, _utc
+from gridmap.categories import load_calendar
+from gridmap.config import Settings
+from gridmap.errors import Conflict, InvalidInput, Problem
+from gridmap.models import Case, CaseEvent, Category, Unit
+from gridmap.photos import check_photos, store_photos
+from gridmap.spatial_sql import take_write_lock
+from gridmap.workcalendar import URGENT_HOURS, WorkingCalendar
+
+
+def transition(
+    session: Session,
+    case_id: int,
+    action: str,
+    settings: Settings,
+    *,
+    version: object,
+    actor: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    photos: list[tuple[str, bytes]] | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, object]:
+    """Apply one step of the closed loop to a case, as the holder of ``version``; returns the updated case.
+
+    Raises InvalidInput (unknown action, missing note/version, bad data or photos), NotFound (no such case) or
+    Conflict (the action is not allowed in the current state, or the case changed since ``version`` was read).
+    """
+    now = _now(now)
+    problems: list[Problem] = []
+    spec = ACTIONS.get(str(action))
+    if spec is None:
+        problems.append(Problem(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", field="action"))
+    if version is None or version == "":
+        problems.append(Problem("the case version you read is required (optimistic locking)", field="version"))
+        v = 0
+    else:
+        try:
+            v = int(str(version))
+        except ValueError:
+            problems.append(Problem(f"{version!r} is not a whole number", field="version"))
+            v = 0
+    actor = _text(actor, "actor", problems, 200)
+    note = _text(note, "note", problems, MAX_DESCRIPTION)
+    data = data or {}
+    if not isinstance(data, dict):
+        problems.append(Problem("must be an object", field="data"))
+        data = {}
+    if spec and spec.needs_note and not note:
+        problems.append(Problem(f"{spec.name} ({spec.label_zh}) needs a note giving the reason", field="note"))
+    if problems:
+        raise InvalidInput(problems)
+    assert spec is not None
+    checked = check_photos(photos or [], settings.cases.photo_max_bytes)
+    take_write_lock(session, "cases", f"case {case_id}")
+    row = _case_row(session, case_id)
+    pending_ext = row.extension_requested_seconds is not None
+    if row.version != v:
+        raise Conflict(
+            f"case {case_id} has changed since you read it (it is at version {row.version}, you sent {v}): "
+            f"reload it; it is now {row.status} ({STATUS_ZH[S(row.status)]})"
+        )
+    if spec.name not in allowed_actions(row.status, pending_ext):
+        allowed = allowed_actions(row.status, pending_ext)
+        why = ""
+        if spec.extension == "none" and pending_ext:
+            why = " (an extension request is already waiting for a decision)"
+        elif spec.extension == "pending" and not pending_ext:
+            why = " (no extension request is waiting)"
+        raise Conflict(
+            f"cannot {spec.name} ({spec.label_zh}) case {case_id}: it is {row.status} "
+            f"({STATUS_ZH[S(row.status)]}){why}; allowed now: {', '.join(allowed) or 'nothing (it is finished)'}"
+        )
+    cal = load_calendar(session, settings.cases)
+    changes, target, event_data = _apply(session, spec, row, data, cal, now)
+    stmt = (
+        update(Case.__table__)
+        .where(Case.id == case_id, Case.version == v, Case.status == row.status)
+        .values(**changes, status=str(target), version=Case.version + 1, updated_at=now)
+    )
+    try:
+        result = session.execute(stmt)
+    except OperationalError as exc:  # SQLite: another writer holds the lock / our snapshot is stale
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            raise Conflict(f"case {case_id} is being changed by someone else right now: reload it") from exc
+        raise
+    if result.rowcount != 1:
+        raise Conflict(f"case {case_id} was changed by someone else at the same moment: reload it and try again")
+    refs = store_photos(settings.instance_dir, checked) if checked else None
+    try:
+        session.execute(
+            insert(CaseEvent.__table__),
+            [
+                {
+                    "case_id": case_id,
+                    "seq": v + 1,
+                    "action": spec.name,
+                    "from_status": row.status,
+                    "to_status": str(target),
+                    "actor": actor,
+                    "at": now,
+                    "note": note,
+                    "photos": refs,
+                    "data": _jsonable(event_data) or None,
+                }
+            ],
+        )
+    except IntegrityError as exc:
+        raise Conflict(f"case {case_id} was changed by someone else at the same moment: reload it") from exc
+    return get_case(session, case_id, settings, now=now)
+
+
+def _apply(
+    session: Session, spec: Action, row: Any, data: dict[str, Any], cal: WorkingCalendar, now: dt.datetime
+) -> tuple[dict[str, object], str, dict[str, object]]:
+    """The column changes, the new status and the event data of one allowed action."""
+    changes: dict[str, object] = {}
+    info: dict[str, object] = {}
+    target = spec.target or row.status
+    name = spec.name
+    if name == "verify":
+        category = session.get(Category, row.category)
+        assert category is not None
+        changes.update(_deadline(cal, category, row.urgency, now), verified=True)
+        info["deadline"] = _iso(changes["deadline_at"], cal)  # type: ignore[arg-type]
+    elif name == "dispatch":
+        unit_id = data.get("unit_id", row.unit_id)
+        try:
+            unit_id = int(unit_id) if unit_id not in (None, "") else None
+        except (TypeError, ValueError):
+            raise InvalidInput(Problem(f"{unit_id!r} is not a unit id", field="unit_id")) from None
+        if unit_id is None:
+            raise InvalidInput(Problem("routing found no responsible unit: choose one (unit_id)", field="unit_id"))
+        unit = session.get(Unit, unit_id)
+        if unit is None:
+            raise InvalidInput(Problem(f"no unit {unit_id}", field="unit_id"))
+        changes["unit_id"] = unit_id
+        info.update(unit_id=unit_id, unit_name=unit.name)
+        if row.unit_id is not None and row.unit_id != unit_id:
+            info["routed_unit_id"] = row.unit_id
+    elif name == "send_back":
+        info["unit_id"] = row.unit_id
+    elif name in ("recheck_pass", "void"):
+        changes["closed_at"] = now
+        if row.status == S.PARKED and row.paused_at is not None:  # the clock stays stopped where it was
+            changes["paused_seconds"] = row.paused_seconds + (now - _utc(row.paused_at)).total_seconds()
+    elif name == "recheck_fail":
+        changes["rework_count"] = row.rework_count + 1
+    elif name == "request_extension":
+        amount = _number(data.get("amount"), "amount", problems := [])
+        if amount is not None and not 0 < amount <= 1000:
+            problems.append(Problem("must be above 0", field="amount"))
+        if problems:
+            raise InvalidInput(
+                [*problems, Problem(f"give data.amount in the case's unit ({row.deadline_unit})", field="amount")]
+            )
+        seconds = cal.budget_seconds(amount, row.deadline_unit)  # type: ignore[arg-type]
+        changes["extension_requested_seconds"] = seconds
+        info.update(amount=amount, unit=row.deadline_unit)
+    elif name == "approve_extension":
+        seconds = row.extension_requested_seconds
+        if data.get("amount") not in (None, ""):
+            amount = _number(data.get("amount"), "amount", problems := [])
+            if problems or amount is None or amount <= 0:
+                raise InvalidInput(problems or [Problem("must be above 0", field="amount")])
+            seconds = cal.budget_seconds(amount, row.deadline_unit)
+        new_deadline = cal.add(_utc(row.deadline_at), seconds, row.deadline_unit)  # type: ignore[arg-type]
+        changes.update(
+            extension_requested_seconds=None,
+            extension_count=row.extension_count + 1,
+            limit_seconds=row.limit_seconds + seconds,
+            deadline_at=new_deadline.astimezone(dt.UTC),
+        )
+        info.update(seconds=seconds, old_deadline=_iso(row.deadline_at, cal), deadline=_iso(new_deadline, cal))
+    elif name == "reject_extension":
+        changes["extension_requested_seconds"] = None
+    elif name == "park":
+        changes.update(parked_from=row.status, paused_at=now)
+    elif name == "resume":
+        target = row.parked_from or S.OPEN
+        paused_at = _utc(row.paused_at) or now
+        changes.update(
+            parked_from=None, paused_at=None, paused_seconds=row.paused_seconds + (now - paused_at).total_seconds()
+        )
+        if row.deadline_at is not None:
+            remaining = cal.elapsed(paused_at, _utc(row.deadline_at), row.deadline_unit)  # type: ignore[arg-type]
+            if remaining > 0:
+                new_deadline = cal.add(now, remaining, row.deadline_unit)
+            elif row.deadline_unit == URGENT_HOURS:
+                new_deadline = now + dt.timedelta(seconds=remaining)
+            else:  # overdue before it was parked: the deadline stays in the past
+                new_deadline = _utc(row.deadline_at)  # type: ignore[assignment]
+            changes["deadline_at"] = new_deadline.astimezone(dt.UTC)
+            info.update(old_deadline=_iso(row.deadline_at, cal), deadline=_iso(new_deadline, cal))
+        info["paused_seconds"] = round((now - paused_at).total_seconds(), 3)
+    elif name == "supervise":
+        changes["supervision_level"] = row.supervision_level + 1
+        info["level"] = row.supervision_level + 1
+    return changes, str(target), info

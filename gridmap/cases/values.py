@@ -1,0 +1,103 @@
+"""Plain values in and out of the workflow: times (aware UTC in, local ISO-8601 out), numbers, texts and points
+checked with every problem collected, and values made JSON-safe for storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from gridmap.errors import Problem
+from gridmap.workcalendar import WorkingCalendar
+
+MAX_DESCRIPTION = 4000
+
+
+def _utc(t: dt.datetime | None) -> dt.datetime | None:
+    """Aware UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
+    if t is None:
+        return None
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return _utc(now) if now is not None else dt.datetime.now(dt.UTC)  # type: ignore[return-value]
+
+
+def _iso(t: dt.datetime | None, cal: WorkingCalendar) -> str | None:
+    return None if t is None else _utc(t).astimezone(cal.tz).isoformat()  # type: ignore[union-attr]
+
+
+def _number(value: object, field: str, problems: list[Problem]) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(Problem("is required", field=field))
+        return None
+    if isinstance(value, bool):
+        problems.append(Problem(f"{value!r} is not a number", field=field))
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        problems.append(Problem(f"{value!r} is not a number", field=field))
+        return None
+    if not math.isfinite(number):
+        problems.append(Problem(f"{value!r} is not a finite number", field=field))
+        return None
+    return number
+
+
+def _text(value: object, field: str, problems: list[Problem], max_len: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        problems.append(Problem("must be text", field=field))
+        return None
+    s = str(value).strip()
+    if len(s) > max_len:
+        problems.append(Problem(f"is {len(s)} characters long; at most {max_len}", field=field))
+        return None
+    return s or None
+
+
+def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]) -> dt.datetime | None:
+    """ISO-8601 → aware UTC; a time without offset is local time (the city's time zone)."""
+    if value is None or value == "":
+        return None
+    try:
+        t = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        problems.append(Problem(f"{value!r} is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)", field=field))
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=tz)
+    return t.astimezone(dt.UTC)
+
+
+def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) -> tuple[float, float] | None:
+    lon = _number(lon_raw, "lon", problems)
+    lat = _number(lat_raw, "lat", problems)
+    if lon is None or lat is None:
+        return None
+    bad = False
+    if not -90 <= lat <= 90:
+        hint = " — lat and lon look swapped" if -90 <= lon <= 90 and -180 <= lat <= 180 else ""
+        problems.append(Problem(f"latitude {lat} is outside −90…90{hint}", field="lat"))
+        bad = True
+    if not -180 <= lon <= 180:
+        problems.append(Problem(f"longitude {lon} is outside −180…180", field="lon"))
+        bad = True
+    return None if bad else (lon, lat)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
