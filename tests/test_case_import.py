@@ -81,6 +81,7 @@ def test_unrouted_rows_are_routed_and_bad_rows_set_aside(city) -> None:
     detail = get_case(s, cases["c-2"].id, city["settings"])
     assert detail["observed_at"] == "2026-11-20T10:00:00+08:00"
     assert detail["deadline"] is not None and detail["events"][0]["action"] == "import"
+    assert detail["events"][0]["action_zh"] == "批量导入"
     assert detail["events"][0]["data"] == {"row": 3}
     # imported points are in the spatial index (duplicates of them are found), and the index stays maintained
     dup = find_duplicate(s, "0102", 111.14, LAT + 0.0001, cases["c-1"].observed_at.replace(tzinfo=dt.UTC), 50, 7)

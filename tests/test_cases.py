@@ -152,6 +152,8 @@ def test_send_back_and_redispatch_to_another_unit(session: Session, ctx) -> None
 def test_extension_moves_the_deadline(session: Session, ctx) -> None:
     case = _drive(session, ctx, "in_progress")
     assert case["deadline"] == "2026-03-02T15:30:00+08:00"  # 4 working hours from 09:00: 3 h + 1 h after lunch
+    with pytest.raises(InvalidInput, match="must be above 0 and at most 1000"):
+        _act(session, ctx, case, "request_extension", data={"amount": 5000})
     case = _act(session, ctx, case, "request_extension", data={"amount": 2})
     assert case["extension_requested_seconds"] == 7200
     assert "approve_extension" in case["allowed_actions"] and "request_extension" not in case["allowed_actions"]

@@ -167,6 +167,7 @@ def test_list_cases_over_http(city) -> None:
     assert ids("status=closed") == []
     bad = client.get("/api/v1/cases?status=nope&page=0&overdue=maybe")
     assert bad.status_code == 400 and len(bad.get_json()["details"]) == 3
+    assert any("'nope' is not active, all or one of" in d for d in bad.get_json()["details"])  # what it accepts
 
 
 def test_categories_are_listed_and_editable(city) -> None:

@@ -18,6 +18,8 @@ from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
 from gridmap.workcalendar import WorkingCalendar
 
+_OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
+
 
 def _case_select():
     return (
@@ -95,7 +97,7 @@ def get_case(
         {
             "seq": e.seq,
             "action": e.action,
-            "action_zh": ACTIONS[e.action].label_zh if e.action in ACTIONS else "上报",
+            "action_zh": ACTIONS[e.action].label_zh if e.action in ACTIONS else _OPENING_ZH.get(e.action, e.action),
             "from_status": e.from_status,
             "to_status": e.to_status,
             "actor": e.actor,
@@ -152,7 +154,7 @@ def case_conditions(
             wanted.add(s)
         elif s != "all":
             problems.append(
-                Problem(f"{s!r} is not open, all or one of {', '.join(sorted(known_status))}", field="status")
+                Problem(f"{s!r} is not active, all or one of {', '.join(sorted(known_status))}", field="status")
             )
     if wanted and "all" not in statuses:
         conds.append(Case.status.in_(sorted(wanted)))

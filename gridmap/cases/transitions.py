@@ -164,7 +164,7 @@ def _apply(
     elif name == "request_extension":
         amount = _number(data.get("amount"), "amount", problems := [])
         if amount is not None and not 0 < amount <= 1000:
-            problems.append(Problem("must be above 0", field="amount"))
+            problems.append(Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount"))
         if problems:
             raise InvalidInput(
                 [*problems, Problem(f"give data.amount in the case's unit ({row.deadline_unit})", field="amount")]
