@@ -18,15 +18,9 @@ earlier rows of the file.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import datetime as dt
-import io
-import json
-import os
-import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,29 +28,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridmap.case_csv import _column, _Columns, _has_offset, _isin, _numbers, _read, _to_us, _write_errors
+from gridmap.case_rows import _insert, _pg_time, _reserve_ids, _sqlite_time
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.duplicate_links import link_in_bulk
 from gridmap.errors import InvalidInput, Problem
 from gridmap.models import Area, Case, CaseSource, Category, Unit
-from gridmap.spatial_sql import take_write_lock
-from gridmap.sqlite_rtree import add_points
 from gridmap.workcalendar import to_us
 
-CHUNK = 20_000
-CACHE_KIB = 512 * 1024  # SQLite page cache during a bulk import
-ERROR_COLUMNS = ("row", "field", "message")
 MATCH_KINDS = ("compound", "segment", "grid", "community", "street")
-_CASE_COLUMNS = (
-    "id", "client_id", "source", "reporter", "category", "description", "address", "urgency", "lon", "lat",
-    "observed_at", "created_at", "updated_at", "status", "unit_id", "matched_kind", "matched_id", "matched_name",
-    "rule", "distance_m", "ambiguous", "street_id", "community_id", "deadline_unit", "limit_seconds", "deadline_at",
-    "paused_seconds", "extension_count", "rework_count", "supervision_level", "version", "verified", "duplicate_of",
-)  # fmt: skip
-_EVENT_COLUMNS = ("case_id", "seq", "action", "from_status", "to_status", "actor", "at", "data")
 
 
 @dataclass(frozen=True)
@@ -81,164 +65,6 @@ class ImportSummary:
         if self.errors is not None:
             text += f"\n  bad/skipped rows → {self.errors}"
         return text
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, str, str]] = []
-
-    def add(self, line: np.ndarray | Iterable[int], field: str, message: str | Iterable[str]) -> None:
-        lines = list(np.asarray(line).tolist()) if not isinstance(line, int) else [line]
-        msgs = [message] * len(lines) if isinstance(message, str) else list(message)
-        self.rows.extend(zip(lines, [field] * len(lines), msgs, strict=True))
-
-
-class _Columns:
-    """The good rows of the file, column by column (transposed once), stripped on first use."""
-
-    def __init__(
-        self,
-        header: list[str],
-        rows: list[list[str]] | None,
-        by_name: dict[str, np.ndarray] | None = None,
-        padded: bool = True,
-    ) -> None:
-        self.header = header
-        self.padded = padded  # False: no value has surrounding white space, nothing to strip
-        if by_name is not None:
-            self._raw: list = [by_name[h] for h in header]
-            self.n = len(self._raw[0]) if self._raw else 0
-        else:
-            rows = rows or []
-            self.n = len(rows)
-            self._raw = list(zip(*rows, strict=True)) if rows else [() for _ in header]
-        self._done: dict[int, np.ndarray] = {}
-
-    def get(self, *names: str) -> np.ndarray | None:
-        for name in names:
-            if name in self.header:
-                k = self.header.index(name)
-                if k not in self._done:
-                    if not self.n:
-                        self._done[k] = np.zeros(0, dtype=object)
-                    elif self.padded:
-                        self._done[k] = pd.Series(self._raw[k], dtype=object).str.strip().to_numpy(dtype=object)
-                    else:
-                        self._done[k] = np.asarray(self._raw[k], dtype=object)
-                return self._done[k]
-        return None
-
-
-def _read(path: Path) -> tuple[list[str], _Columns, list[int], _Errors]:
-    """The header, the well-formed rows (by column) with their row numbers, and the malformed rows."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path))) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            content = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    errors = _Errors()
-    fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or _has_white_space(raw))
-    if fast is not None:
-        return fast
-    reader = csv.reader(io.StringIO(content, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InvalidInput(Problem("the file is empty: expected a header row", str(path))) from None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    width = len(header)
-    for line, row in enumerate(reader, start=2):
-        if len(row) == width:
-            rows.append(row)
-            lines.append(line)
-        elif row:
-            errors.add(line, "row", f"{len(row)} fields where the header has {width}")
-    return header, _Columns(header, rows), lines, errors
-
-
-_WS_BYTE = np.zeros(256, dtype=bool)
-_WS_BYTE[[c for c in range(128) if chr(c).isspace() and chr(c) not in "\r\n"]] = True
-_WS_UTF8 = [chr(c).encode() for c in range(128, 0x3001) if chr(c).isspace()]  # U+0085 … U+3000: lead C2…E3
-_WS_LEAD = np.zeros(256, dtype=bool)
-_WS_LEAD[[w[0] for w in _WS_UTF8]] = True
-_WS_CODES = np.asarray([int.from_bytes(w.ljust(3, b"\0")) for w in _WS_UTF8], dtype=np.int64)
-
-
-def _has_white_space(raw: bytes) -> bool:
-    """Whether UTF-8 text holds any character ``str.strip`` removes, line ends aside; when it does not, no value
-    needs stripping (saves a Python call per value). Vectorised over the bytes: ASCII by table look-up, the
-    multi-byte spaces (U+00A0, U+3000 …) confirmed at their lead bytes."""
-    b = np.frombuffer(raw, dtype=np.uint8)
-    low = np.flatnonzero(b <= 32)  # line ends, mostly: plain comparisons are the fastest pass numpy makes
-    if _WS_BYTE[b[low]].any():
-        return True
-    lead = np.flatnonzero((b >= 0xC2) & (b <= 0xE3))
-    lead = lead[_WS_LEAD[b[lead]]]
-    if not len(lead):
-        return False
-
-    def at(k: int) -> np.ndarray:
-        i = lead + k
-        return np.where(i < len(b), b[np.minimum(i, len(b) - 1)], 0).astype(np.int64)
-
-    three = (at(0) << 16) | (at(1) << 8) | at(2)
-    two = three & ~0xFF
-    return bool(np.isin(three, _WS_CODES).any() or np.isin(two, _WS_CODES).any())
-
-
-def _read_fast(
-    raw: bytes, encoding: str, errors: _Errors, padded: bool = True
-) -> tuple[list[str], _Columns, list[int], _Errors] | None:
-    """pandas' C parser, fed the bytes, for the common plain file (no quotes, every line with the header's field
-    count — counted over the bytes, vectorised); None otherwise, and the csv module reads it row by row, finding
-    the malformed rows. Commas, quotes and line feeds are single bytes in UTF-8 and GB 18030 alike."""
-    if b'"' in raw:
-        return None
-    b = np.frombuffer(raw, dtype=np.uint8)
-    end = len(raw.rstrip())
-    if end == 0:
-        return None
-    line_ends = np.flatnonzero(b[:end] == 10)
-    line_ends = np.append(line_ends, end)  # the last line ends where the text does
-    commas = np.flatnonzero(b[:end] == 44)
-    per_line = np.diff(np.searchsorted(commas, line_ends), prepend=0)
-    if (per_line != per_line[0]).any():
-        return None
-    try:
-        df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, engine="c", encoding=encoding)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeDecodeError):
-        return None
-    header = [str(h).strip() for h in df.columns]
-    if len(df) != len(line_ends) - 1 or len(set(header)) != len(header):
-        return None
-    by_name = {h: df.iloc[:, k].to_numpy(dtype=object) for k, h in enumerate(header)}
-    cols = _Columns(header, None, by_name, padded=padded)
-    return header, cols, list(range(2, len(df) + 2)), errors
-
-
-def _column(header: list[str], cols: _Columns, *names: str) -> np.ndarray | None:
-    return cols.get(*names)
-
-
-def _sqlite_time(us: np.ndarray) -> np.ndarray:
-    """µs since the epoch → SQLAlchemy's SQLite DATETIME text (UTC), which sorts and compares as time."""
-    if len(us) == 0:
-        return np.zeros(0, dtype=object)
-    s = np.datetime_as_string(us.astype("datetime64[us]"), unit="us")  # 2026-11-26T09:30:00.000000
-    s.view(np.uint32).reshape(len(s), -1)[:, 10] = ord(" ")  # the 'T', in place: one write per row
-    return s
-
-
-def _pg_time(us: np.ndarray) -> np.ndarray:
-    if len(us) == 0:
-        return np.zeros(0, dtype=object)
-    return np.char.add(np.datetime_as_string(us.astype("datetime64[us]"), unit="us").astype(str), "+00:00")
 
 
 def locate_areas_bulk(session: Session, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -547,49 +373,6 @@ def import_cases_csv(
     )
 
 
-def _numbers(raw: np.ndarray) -> np.ndarray:
-    """Text → float, NaN where it is not a number: numpy's C conversion, pandas' per-value one when some fail."""
-    try:
-        return raw.astype(float)
-    except (TypeError, ValueError):
-        return np.array(pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce"), dtype=float)
-
-
-def _has_offset(values: np.ndarray) -> np.ndarray:
-    """Whether each ISO-8601 text ends in a UTC offset (``Z``, ``±hh:mm``, ``±hhmm``), vectorised over the code
-    points of the last six characters (no regular-expression call per row)."""
-    out = np.zeros(len(values), dtype=bool)
-    for s in range(0, len(values), 200_000):  # bounded memory: a fixed-width copy of one slice at a time
-        a = np.asarray(values[s : s + 200_000], dtype=str)
-        width = a.dtype.itemsize // 4
-        if width == 0:
-            continue
-        cp = a.view(np.uint32).reshape(len(a), width)
-        n = (cp != 0).sum(axis=1)  # trailing NULs pad the shorter texts
-        rows = np.arange(len(a))
-
-        def at(k: int, cp=cp, n=n, rows=rows) -> np.ndarray:
-            return np.where(n >= k, cp[rows, np.maximum(n - k, 0)], 0)
-
-        def digit(k: int) -> np.ndarray:
-            c = at(k)
-            return (c >= 48) & (c <= 57)
-
-        def sign(k: int) -> np.ndarray:
-            return (at(k) == ord("+")) | (at(k) == ord("-"))
-
-        zulu = at(1) == ord("Z")
-        colon = sign(6) & digit(5) & digit(4) & (at(3) == ord(":")) & digit(2) & digit(1)
-        plain = sign(5) & digit(4) & digit(3) & digit(2) & digit(1)
-        out[s : s + len(a)] = zulu | colon | plain
-    return out
-
-
-def _to_us(t: pd.Series) -> np.ndarray:
-    out = t.astype("datetime64[us, UTC]").to_numpy(dtype="datetime64[us]").astype(np.int64)
-    return np.where(t.isna().to_numpy(), np.iinfo(np.int64).min, out)
-
-
 def _routing_from_file(
     header: list[str], rows: _Columns, n: int, session: Session, bad: Callable[..., None]
 ) -> dict[str, np.ndarray]:
@@ -656,171 +439,3 @@ def _fill_matched_names(session: Session, routing: dict[str, np.ndarray], idx: n
         for s in range(0, len(wanted), 5000):
             names.update(session.execute(select(model.id, column).where(model.id.in_(wanted[s : s + 5000]))).all())
         routing["matched_name"][sel] = [names.get(int(i)) or "" for i in routing["matched_id"][sel]]
-
-
-def _reserve_ids(session: Session, k: int) -> np.ndarray:
-    """``k`` case ids that nobody else can take: PostgreSQL from the sequence; SQLite under the write lock."""
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    if session.get_bind().dialect.name == "postgresql":
-        ids = session.execute(
-            text("SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, :k)"), {"k": k}
-        ).scalars()
-        return np.fromiter(ids, dtype=np.int64, count=k)
-    take_write_lock(session, "cases", "the cases")  # before reading max(id)
-    top = session.scalar(text("SELECT coalesce(max(id), 0) FROM cases")) or 0
-    return np.arange(top + 1, top + 1 + k, dtype=np.int64)
-
-
-def _isin(values: np.ndarray, allowed: Iterable[object]) -> np.ndarray:
-    """``np.isin`` for object arrays, by hashing (numpy sorts object arrays: slow on a million strings)."""
-    return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy()
-
-
-def _insert(
-    session: Session,
-    dialect: str,
-    columns: dict[str, list[object]],
-    lines: np.ndarray,
-    actor: str | None,
-    now_s: str,
-    progress: Callable[[int, int | None], None] | None,
-    phases: dict[str, float] | None = None,
-) -> None:
-    if dialect != "sqlite" or not columns["id"]:
-        _insert_rows(session, dialect, columns, lines, actor, now_s, progress, phases)
-        return
-    conn = session.connection()
-    # A page cache large enough for the indexes and the R*Tree being written (this connection only, restored
-    # after): with SQLite's default 2 MB, pages spill to the WAL and are read back over and over.
-    cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
-    conn.exec_driver_sql(f"PRAGMA cache_size = {-CACHE_KIB}")
-    try:
-        _insert_rows(session, dialect, columns, lines, actor, now_s, progress, phases)
-    finally:
-        with contextlib.suppress(Exception):
-            conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
-
-
-def _insert_rows(
-    session: Session,
-    dialect: str,
-    columns: dict[str, list[object]],
-    lines: np.ndarray,
-    actor: str | None,
-    now_s: str,
-    progress: Callable[[int, int | None], None] | None,
-    phases: dict[str, float] | None = None,
-) -> None:
-    k = len(columns["id"])
-    if k == 0:
-        return
-    ph = "?" if dialect == "sqlite" else "%s"
-    point = f"MakePoint({ph}, {ph}, 4326)" if dialect == "sqlite" else f"ST_SetSRID(ST_MakePoint({ph}, {ph}), 4326)"
-    # values that are the same on every row are written into the statement once instead of bound per row
-    constant = {"paused_seconds": "0.0", "extension_count": "0", "rework_count": "0", "supervision_level": "0",
-                "version": "1", "created_at": f"'{now_s}'", "updated_at": f"'{now_s}'"}  # fmt: skip
-    bound = [c for c in _CASE_COLUMNS if c not in constant]
-    names = ", ".join([*bound, *constant])
-    values = ", ".join([ph] * len(bound) + list(constant.values()))
-    case_sql = f"INSERT INTO cases ({names}, geom) VALUES ({values}, {point})"
-    event_sql = (
-        f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join([ph] * len(_EVENT_COLUMNS))})"
-    )
-    ordered = [columns[c] for c in bound]
-    conn = session.connection()
-    if progress:
-        progress(0, k)
-    saved: list[tuple[str, str]] = []
-    bulk = False
-    if dialect == "sqlite":
-        # SpatiaLite keeps three per-row INSERT triggers on a geometry column: a type/SRID check, a metadata
-        # time stamp (an UPDATE per row) and the R*Tree entry. Inside this transaction they are set aside and their
-        # work is done once, in bulk, below; DDL is transactional in SQLite, so a failure restores them.
-        saved = [
-            tuple(r)
-            for r in conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases' "
-                "AND name IN ('ggi_cases_geom', 'tmi_cases_geom', 'gii_cases_geom')"
-            ).all()
-        ]
-        for name, _sql in saved:
-            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        existing = conn.exec_driver_sql("SELECT count(*) FROM cases").scalar() or 0
-        bulk = k >= existing
-        if bulk:
-            # Loading more rows than the table holds: secondary indexes are dropped and built again after the load
-            # (a sorted build) — several times faster than updating them row by row. Same transaction, so a
-            # failure restores them.
-            indexes = [
-                tuple(r)
-                for r in conn.exec_driver_sql(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                    "AND tbl_name IN ('cases', 'case_events')"
-                ).all()
-            ]
-            for name, _sql in indexes:
-                conn.exec_driver_sql(f'DROP INDEX "{name}"')
-            saved += indexes
-    rows_started = time.perf_counter()
-    for s in range(0, k, CHUNK):
-        e = min(s + CHUNK, k)
-        case_rows = list(zip(*(c[s:e] for c in ordered), columns["lon"][s:e], columns["lat"][s:e], strict=True))
-        conn.exec_driver_sql(case_sql, case_rows)
-        if dialect == "sqlite" and columns["id"][e - 1] - columns["id"][s] == e - s - 1:
-            # The ids of a chunk are consecutive (reserved under the write lock): the events are written by one
-            # statement from the rows just stored, their file row numbers passed as one JSON array.
-            conn.exec_driver_sql(
-                f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) "
-                "SELECT c.id, 1, 'import', NULL, c.status, coalesce(?, c.reporter), ?, "
-                "CASE WHEN c.duplicate_of IS NULL THEN json_object('row', j.value) "
-                "ELSE json_object('row', j.value, 'duplicate_of', c.duplicate_of) END "
-                "FROM json_each(?) AS j JOIN cases AS c ON c.id = ? + j.key",
-                (actor, now_s, json.dumps(lines[s:e].tolist()), columns["id"][s]),
-            )
-            if progress:
-                progress(e - s, None)
-            continue
-        chunk = (columns[c][s:e] for c in ("id", "status", "reporter", "duplicate_of"))
-        event_rows = [
-            (cid, 1, "import", None, st, actor or rep, now_s, _event_data(line, dup))
-            for (cid, st, rep, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
-        ]
-        conn.exec_driver_sql(event_sql, event_rows)
-        if progress:
-            progress(e - s, None)
-    rows_done = time.perf_counter()
-    if saved:
-        # The points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction. A load
-        # larger than the table rebuilds the R*Tree packed.
-        add_points(conn, "idx_cases_geom", columns["id"], columns["lon"], columns["lat"], rebuild=bulk)
-        rtree_done = time.perf_counter()
-        conn.exec_driver_sql(
-            "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-            "WHERE Lower(f_table_name) = 'cases' AND Lower(f_geometry_column) = 'geom'"
-        )
-        for _name, sql in saved:
-            conn.exec_driver_sql(sql)
-        if phases is not None:
-            phases["rows"] = round(rows_done - rows_started, 2)
-            phases["R*Tree"] = round(rtree_done - rows_done, 2)
-            phases["indexes"] = round(time.perf_counter() - rtree_done, 2)
-
-
-def _event_data(line: int, duplicate_of: int | None) -> str:
-    """The import event's data: the file row, and the case it duplicates (as the SQLite path writes it)."""
-    return f'{{"row": {line}}}' if duplicate_of is None else f'{{"row": {line}, "duplicate_of": {duplicate_of}}}'
-
-
-def _write_errors(path: Path, rows: list[tuple[int, str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(ERROR_COLUMNS)
-            w.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import gridmap  # noqa: F401  (geometry libraries before SpatiaLite)
-from gridmap.case_import import _CASE_COLUMNS, import_cases_csv
+from gridmap.case_import import import_cases_csv
+from gridmap.case_rows import _CASE_COLUMNS
 from gridmap.categories import seed
 from gridmap.config import Settings
 from gridmap.db import make_engine, make_session_factory, session_scope, upgrade

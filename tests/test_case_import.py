@@ -245,7 +245,7 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
     ],
 )
 def test_white_space_is_found_wherever_strip_would_remove_it(text: str, padded: bool) -> None:
-    from gridmap.case_import import _has_white_space
+    from gridmap.case_csv import _has_white_space
 
     assert _has_white_space(text.encode()) is padded
 
@@ -275,7 +275,7 @@ def test_padded_values_are_stripped(city) -> None:
 def test_utc_offsets_are_recognised_without_a_regular_expression_per_row(text: str, aware: bool) -> None:
     import numpy as np
 
-    from gridmap.case_import import _has_offset
+    from gridmap.case_csv import _has_offset
 
     assert _has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
 

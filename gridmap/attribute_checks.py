@@ -1,0 +1,176 @@
+"""The attributes of an imported layer: each value coerced to its stored type and checked (length, required,
+unique key, known parent), every problem collected and numbered by the file's feature."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from gridmap.errors import InvalidInput, Problem
+from gridmap.models import Area, SegmentLevel
+from gridmap.store import LayerSpec, resolve_parents
+
+LEVEL_WORDS: dict[str, str] = {
+    "main": SegmentLevel.MAIN,
+    "主干道": SegmentLevel.MAIN,
+    "主干路": SegmentLevel.MAIN,
+    "secondary": SegmentLevel.SECONDARY,
+    "次干道": SegmentLevel.SECONDARY,
+    "次干路": SegmentLevel.SECONDARY,
+    "支路": SegmentLevel.SECONDARY,
+    "back": SegmentLevel.BACK,
+    "背街小巷": SegmentLevel.BACK,
+    "小巷": SegmentLevel.BACK,
+    "街巷": SegmentLevel.BACK,
+}
+"""Accepted road-level words (English case-insensitively) → the stored value."""
+
+_INT_FIELDS = frozenset({"households"})
+_DATE_FIELDS = frozenset({"valid_from"})
+
+
+def _max_length(spec: LayerSpec, f: str) -> int | None:
+    col = Area.__table__.c.code if f == spec.parent_field else spec.model.__table__.c.get(f)
+    return getattr(col.type, "length", None) if col is not None else None
+
+
+def _missing(v: object) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _text(v: object) -> str | None:
+    if _missing(v):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # codes read from numeric columns: 141102001.0 → "141102001"
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", errors="replace")
+    s = str(v).strip()
+    return s or None
+
+
+def _coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, problems: list[Problem]) -> list[object]:
+    """One field's values as stored types; a problem for each value that does not fit."""
+    out: list[object] = []
+    limit = _max_length(spec, f)
+    label = f if f == col else f"{f} (column {col})"
+
+    def bad(row: int, message: str) -> None:
+        problems.append(Problem(message, source=name, feature=row, field=col))
+
+    for row, v in enumerate(raw, start=1):
+        if _missing(v) or (isinstance(v, str) and not v.strip()):
+            out.append(None)
+        elif f in _INT_FIELDS:
+            try:
+                number = float(str(v).strip()) if not isinstance(v, int | float) else float(v)
+                if not number.is_integer() or number < 0:
+                    raise ValueError
+                out.append(int(number))
+            except ValueError:
+                bad(row, f"{label}: {v!r} is not a whole number")
+                out.append(None)
+        elif f in _DATE_FIELDS:
+            try:
+                out.append(_date(v))
+            except ValueError:
+                bad(row, f"{label}: {v!r} is not a date (write 2024-05-01)")
+                out.append(None)
+        elif f == "level" and spec.name == "segments":
+            word = str(v).strip()
+            level = LEVEL_WORDS.get(word) or LEVEL_WORDS.get(word.lower())
+            if level is None:
+                bad(
+                    row,
+                    f"{label}: {word!r} is not a road level; use main/secondary/back or "
+                    "主干道 (主干路), 次干道 (次干路, 支路), 背街小巷 (小巷, 街巷)",
+                )
+            out.append(None if level is None else str(level))
+        else:
+            s = _text(v)
+            if s is not None and limit is not None and len(s) > limit:
+                bad(row, f"{label}: {s[:30]!r}… is {len(s)} characters long; at most {limit} fit")
+            out.append(s)
+    return out
+
+
+def _date(v: object) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    s = str(v).strip()
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"):
+        try:
+            return dt.datetime.strptime(s[:10] if fmt == "%Y-%m-%d" else s, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(s)
+
+
+def _check_required(
+    spec: LayerSpec, raw: dict[str, np.ndarray], columns: dict[str, str], name: str, problems: list[Problem]
+) -> None:
+    for f in spec.required:
+        if f not in columns:
+            continue  # the missing column is already reported
+        for row, v in enumerate(raw[columns[f]], start=1):
+            if _missing(v) or (isinstance(v, str) and not v.strip()):
+                problems.append(Problem(f"{f} is required but empty", source=name, feature=row, field=columns[f]))
+
+
+def _check_duplicates(
+    spec: LayerSpec, values: dict[str, list[object]], columns: dict[str, str], name: str, problems: list[Problem]
+) -> None:
+    if not spec.key or spec.key not in values:
+        return
+    first: dict[object, int] = {}
+    for row, key in enumerate(values[spec.key], start=1):
+        if key is None:
+            continue
+        if key in first:
+            problems.append(
+                Problem(
+                    f"duplicate {spec.key} {key!r}: features {first[key]} and {row} both have it",
+                    source=name,
+                    feature=row,
+                    field=columns[spec.key],
+                )
+            )
+        else:
+            first[key] = row
+
+
+def _check_parents(
+    session: Session,
+    spec: LayerSpec,
+    gdf: gpd.GeoDataFrame,
+    columns: dict[str, str],
+    name: str,
+    problems: list[Problem],
+) -> None:
+    """Unknown parent codes are reported with the other problems (write_features would stop at them anyway)."""
+    if not spec.parent_field or spec.parent_field not in gdf.columns:
+        return
+    try:
+        resolve_parents(session, spec, gdf)
+    except InvalidInput as exc:
+        rows = np.arange(1, len(gdf) + 1)
+        problems.extend(_renumber(p, rows, name, columns) for p in exc.problems)
+
+
+def _renumber(p: Problem, rows: np.ndarray, name: str, columns: dict[str, str]) -> Problem:
+    """A problem raised about a written chunk, renamed to the file's feature number and column."""
+    feature = int(rows[p.feature - 1]) if p.feature else None
+    return Problem(p.message, source=p.source or name, feature=feature, field=columns.get(p.field or "", p.field))
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.feature is not None, p.feature or 0, p.field or ""))
