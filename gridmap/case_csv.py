@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gridmap.csv_text import decode
 from gridmap.errors import InvalidInput, Problem
 
 ERROR_COLUMNS = ("row", "field", "message")
@@ -70,12 +71,7 @@ def _read(path: Path) -> tuple[list[str], _Columns, list[int], _Errors]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path))) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            content = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
+    encoding, content = decode(raw, str(path))
     errors = _Errors()
     fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or _has_white_space(raw))
     if fast is not None:

@@ -18,6 +18,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from gridmap.csv_text import decode
 from gridmap.errors import InvalidInput, Problem
 
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "wkt_geom", "shape")
@@ -210,14 +211,9 @@ def _read_csv(path: Path, geometry_column: str | None) -> _Read:
         raw = path.read_bytes()
     except OSError as exc:
         raise _unreadable(path, exc) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("gb18030")
-            notes.append("the CSV is not UTF-8: read as GBK")
-        except UnicodeDecodeError:
-            raise InvalidInput(Problem("cannot read the file: text is neither UTF-8 nor GBK", source=name)) from None
+    encoding, text = decode(raw, name)
+    if encoding != "utf-8-sig":
+        notes.append("the CSV is not UTF-8: read as GBK")
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
+from gridmap.csv_text import decode
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing import RoutingConfig, route_points
 
@@ -68,12 +69,7 @@ def _read_text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path))) from None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(Problem("not UTF-8 or GB18030 text", str(path)))  # pragma: no cover - gb18030 decodes all
+    return decode(raw, str(path))[1]
 
 
 def _write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:

@@ -16,6 +16,7 @@ from gridmap.case_import import import_cases_csv
 from gridmap.cases import find_duplicate, get_case
 from gridmap.cli import main
 from gridmap.config import Settings
+from gridmap.errors import InvalidInput
 from gridmap.models import Case
 from tests.case_helpers import COMPOUND_POINT, LAT, build_city, case_settings, counts
 
@@ -179,6 +180,24 @@ def test_cli_import(settings: Settings, city, monkeypatch) -> None:
         main, ["--database-url", settings.database_url, "categories", "set", "BJ0101", "--deadline", "1"]
     )
     assert changed.exit_code == 0 and '"amount": 1.0' in changed.output
+
+
+def test_a_file_that_is_not_text_is_refused_naming_the_line(settings: Settings, city, monkeypatch) -> None:
+    """Bytes that are neither UTF-8 nor GB 18030 (a binary file, a broken export): a clear error with the line and
+    byte, no traceback, nothing stored — for `gridmap cases import` and for `gridmap snap` alike."""
+    from gridmap.routing_csv import snap_csv
+
+    path = city["dir"] / "broken.csv"
+    path.write_bytes(b"lon,lat,category\n111.14,37.52,0102\n111.14,37.52,01\x80\xff\n")
+    with pytest.raises(InvalidInput, match=r"line 3: byte 0x80 is neither UTF-8 nor GB 18030"):
+        import_cases_csv(city["session"], path, city["settings"])
+    with pytest.raises(InvalidInput, match=r"line 3: byte 0x80"):
+        snap_csv(city["session"], path, city["dir"] / "out.csv", category_col="category")
+    monkeypatch.setenv("GRIDMAP_INSTANCE", str(city["dir"]))
+    out = CliRunner().invoke(main, ["--database-url", settings.database_url, "cases", "import", str(path)])
+    assert out.exit_code != 0 and "line 3: byte 0x80" in out.output and "Traceback" not in out.output
+    city["session"].rollback()
+    assert counts(city["session"]) == (0, 0)
 
 
 @pytest.mark.parametrize("settings", ["spatialite"], indirect=True)  # the R*Tree is SQLite's own
