@@ -12,22 +12,10 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Area, SegmentLevel
+from gridmap.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, SegmentLevel
 from gridmap.store import LayerSpec, resolve_parents
 
-LEVEL_WORDS: dict[str, str] = {
-    "main": SegmentLevel.MAIN,
-    "主干道": SegmentLevel.MAIN,
-    "主干路": SegmentLevel.MAIN,
-    "secondary": SegmentLevel.SECONDARY,
-    "次干道": SegmentLevel.SECONDARY,
-    "次干路": SegmentLevel.SECONDARY,
-    "支路": SegmentLevel.SECONDARY,
-    "back": SegmentLevel.BACK,
-    "背街小巷": SegmentLevel.BACK,
-    "小巷": SegmentLevel.BACK,
-    "街巷": SegmentLevel.BACK,
-}
+LEVEL_WORDS: dict[str, str] = {**{lv.value: lv for lv in SegmentLevel}, **SEGMENT_LEVEL_WORDS}
 """Accepted road-level words (English case-insensitively) → the stored value."""
 
 _INT_FIELDS = frozenset({"households"})
@@ -89,8 +77,7 @@ def _coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, probl
             if level is None:
                 bad(
                     row,
-                    f"{label}: {word!r} is not a road level; use main/secondary/back or "
-                    "主干道 (主干路), 次干道 (次干路, 支路), 背街小巷 (小巷, 街巷)",
+                    f"{label}: {word!r} is not a road level; use main/secondary/back or {SEGMENT_LEVEL_HELP}",
                 )
             out.append(None if level is None else str(level))
         else:

@@ -50,6 +50,15 @@ class SegmentLevel(enum.StrEnum):
     BACK = "back"  # 背街小巷
 
 
+SEGMENT_LEVEL_WORDS: dict[str, SegmentLevel] = {
+    "主干道": SegmentLevel.MAIN, "主干路": SegmentLevel.MAIN, "快速路": SegmentLevel.MAIN,
+    "次干道": SegmentLevel.SECONDARY, "次干路": SegmentLevel.SECONDARY, "支路": SegmentLevel.SECONDARY,
+    "背街小巷": SegmentLevel.BACK, "小巷": SegmentLevel.BACK, "街巷": SegmentLevel.BACK,
+}  # fmt: skip
+"""The Chinese road-level words a file may use besides main/secondary/back (one list for every importer)."""
+SEGMENT_LEVEL_HELP = "主干道 (主干路, 快速路), 次干道 (次干路, 支路), 背街小巷 (小巷, 街巷)"
+
+
 class UnitKind(enum.StrEnum):
     CITY_OFFICE = "city_office"  # 市直单位
     DISTRICT_OFFICE = "district_office"  # 区直单位

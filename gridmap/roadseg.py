@@ -31,21 +31,9 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs as gcrs
 from gridmap.geo.roads import LEVELS, segment_roads
 from gridmap.geo.validate import check_lonlat, projection_hint
-from gridmap.models import Area, AreaLevel, Segment
+from gridmap.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, AreaLevel, Segment
 from gridmap.osm_import import geometry_keys
 from gridmap.store import write_features
-
-LEVEL_WORDS = {
-    "主干道": "main",
-    "主干路": "main",
-    "快速路": "main",
-    "次干道": "secondary",
-    "次干路": "secondary",
-    "支路": "back",
-    "背街小巷": "back",
-    "小巷": "back",
-}
-"""Chinese road level words accepted in a file's level column (besides main / secondary / back)."""
 
 LENGTH_TOLERANCE_M = 1.0
 
@@ -102,14 +90,14 @@ def _levels(raw: pd.Series, default: str | None, source: str) -> np.ndarray:
     s = pd.Series(raw, dtype=object)
     missing = s.isna() | (s.astype(str).str.strip() == "")
     text = s.where(missing, s.astype(str).str.strip())
-    mapped = text.map(lambda v: LEVEL_WORDS.get(v, v.lower() if isinstance(v, str) else v))
+    mapped = text.map(lambda v: SEGMENT_LEVEL_WORDS.get(v, v.lower() if isinstance(v, str) else v))
     bad = ~missing & ~mapped.isin(LEVELS)
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
         raise InvalidInput(
             [
                 Problem(
-                    f"unknown road level {text.iloc[i]!r}: use main/secondary/back or 主干道/次干道/背街小巷",
+                    f"unknown road level {text.iloc[i]!r}: use main/secondary/back or {SEGMENT_LEVEL_HELP}",
                     source,
                     int(i) + 1,
                     "level",

@@ -280,6 +280,12 @@ def test_csv_with_wkt(session: Session, tmp_path: Path, encoding: str) -> None:
     assert summary.created == 2
     assert any("no CRS declared" in n for n in summary.notes)
     assert (encoding == "gbk") == any("GBK" in n for n in summary.notes)
+    broken = tmp_path / "broken.csv"
+    text = path.read_bytes()
+    cut = text.index(b"\n", text.index(b"\n") + 1)  # the end of line 2, in either encoding
+    broken.write_bytes(text[:cut] + b"\xff\x80" + text[cut:])
+    with pytest.raises(InvalidInput, match=r"line 2: byte 0xFF is neither UTF-8 nor GB 18030"):
+        import_file(session, broken, "grids", mapping={"code": "网格编码", "community_code": "社区"})
     got = rows(session, "SELECT code, valid_from, version FROM grids ORDER BY code")
     assert [(c, str(v), ver) for c, v, ver in got] == [
         ("14110200100101", "2024-03-01", 1),
@@ -532,11 +538,11 @@ def _missing_mapped_column(d: Path) -> tuple[list[str], list[str]]:
 def _bad_level(d: Path) -> tuple[list[str], list[str]]:
     gdf = roads(4)
     gdf.loc[0, "路名"] = "改了名的路"  # a valid update of a stored row, which must not happen either
-    gdf.loc[2, "等级"] = "快速路"
+    gdf.loc[2, "等级"] = "人行道"
     gdf.to_file(d / "roads.geojson")
     return ["segments", str(d / "roads.geojson"), *ROAD_ARGS], [
         "roads.geojson, feature 3, field '等级'",
-        "'快速路' is not a road level",
+        "'人行道' is not a road level",
     ]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -157,3 +158,15 @@ def test_raw_helsinki_ways_keep_their_length_to_the_metre() -> None:
     assert report.input_lines == len(ways) and report.segments == len(segs) < len(ways)
     assert report.length_preserved and abs(report.length_difference_m) < 1.0
     assert segment_lines(ways, "helsinki", snap_m=0)[1].length_difference_m == pytest.approx(0.0, abs=0.05)
+
+
+def test_both_importers_read_road_level_words_alike() -> None:
+    """`gridmap roads segment` and `gridmap import segments` share one vocabulary (支路 was 'back' in one and
+    'secondary' in the other; 快速路 was refused by one)."""
+    from gridmap.attribute_checks import LEVEL_WORDS
+    from gridmap.roadseg import _levels
+
+    words = ["主干道", "快速路", "次干路", "支路", "街巷", "MAIN", "back"]
+    got = _levels(pd.Series(words), None, "test").tolist()
+    assert got == ["main", "main", "secondary", "secondary", "back", "main", "back"]
+    assert [LEVEL_WORDS.get(w) or LEVEL_WORDS.get(w.lower()) for w in words] == got
