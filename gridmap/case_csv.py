@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,8 +13,6 @@ import pandas as pd
 
 from gridmap.csv_text import decode
 from gridmap.errors import InvalidInput, Problem
-
-ERROR_COLUMNS = ("row", "field", "message")
 
 
 class _Errors:
@@ -203,17 +199,3 @@ def _to_us(t: pd.Series) -> np.ndarray:
 def _isin(values: np.ndarray, allowed: Iterable[object]) -> np.ndarray:
     """``np.isin`` for object arrays, by hashing (numpy sorts object arrays: slow on a million strings)."""
     return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy()
-
-
-def _write_errors(path: Path, rows: list[tuple[int, str, str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(ERROR_COLUMNS)
-            w.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

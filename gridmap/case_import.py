@@ -31,16 +31,16 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap.case_csv import _column, _Columns, _has_offset, _isin, _numbers, _read, _to_us, _write_errors
+from gridmap.case_csv import _column, _Columns, _has_offset, _isin, _numbers, _read, _to_us
 from gridmap.case_rows import _insert, _pg_time, _reserve_ids, _sqlite_time
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
+from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.duplicate_links import link_in_bulk
 from gridmap.errors import InvalidInput, Problem
 from gridmap.models import Area, Case, CaseSource, Category, Unit
+from gridmap.routing.config import MATCH_KINDS
 from gridmap.workcalendar import to_us
-
-MATCH_KINDS = ("compound", "segment", "grid", "community", "street")
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,7 @@ def import_cases_csv(
     written: Path | None = None
     if bad_rows:
         written = errors_path or Path(path).with_name(Path(path).stem + ".errors.csv")
-        _write_errors(written, bad_rows)
+        write_atomically(written, ERROR_COLUMNS, bad_rows)
     return ImportSummary(
         rows=n + sum(1 for r in errors.rows if r[1] == "row"),
         imported=k,

@@ -1,9 +1,18 @@
-"""The text of an uploaded CSV file: UTF-8 (with or without BOM), else GB 18030 (what Excel saves on a Chinese
-Windows); anything else is refused with the line and byte where it stops being text, never a traceback."""
+"""CSV files in and out: the text of an uploaded file — UTF-8 (with or without BOM), else GB 18030 (what Excel
+saves on a Chinese Windows), anything else refused with the line and byte where it stops being text — and files
+written whole or not at all, with a BOM so that Excel opens them as UTF-8."""
 
 from __future__ import annotations
 
+import csv
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
 from gridmap.errors import InvalidInput, Problem
+
+ERROR_COLUMNS = ("row", "field", "message")  # the bad-rows file of every bulk command
 
 
 def decode(raw: bytes, source: str) -> tuple[str, str]:
@@ -18,3 +27,18 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
             line = raw[:at].count(b"\n") + 1
             message = f"line {line}: byte 0x{raw[at]:02X} is neither UTF-8 nor GB 18030 (GBK) text; save it as UTF-8"
             raise InvalidInput(Problem(message, source)) from None
+
+
+def write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    """Write a CSV file next to its final name and rename it into place: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(list(header))
+            w.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy.orm import Session
 
-from gridmap.csv_text import decode
+from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing import RoutingConfig, route_points
 
@@ -41,7 +39,6 @@ ROUTING_COLUMNS = (
     "explanation",
     "row",
 )
-ERROR_COLUMNS = ("row", "field", "message")
 
 
 @dataclass(frozen=True)
@@ -70,20 +67,6 @@ def _read_text(path: Path) -> str:
     except OSError as exc:
         raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path))) from None
     return decode(raw, str(path))[1]
-
-
-def _write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:  # BOM: Excel opens it as UTF-8
-            w = csv.writer(fh)
-            w.writerow(list(header))
-            w.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def snap_csv(
@@ -173,13 +156,13 @@ def snap_csv(
                 good_line[i],
             ]
 
-    _write_atomically(output, out_header, routed_rows())
+    write_atomically(output, out_header, routed_rows())
     written_errors: Path | None = None
     if bad_rows:
         written_errors = errors_path or output.with_name(output.stem + ".errors.csv")
-        _write_atomically(written_errors, ERROR_COLUMNS, bad_rows)
+        write_atomically(written_errors, ERROR_COLUMNS, bad_rows)
     elif errors_path is not None:
-        _write_atomically(errors_path, ERROR_COLUMNS, [])
+        write_atomically(errors_path, ERROR_COLUMNS, [])
         written_errors = errors_path
     return SnapSummary(
         rows=n + sum(1 for b in bad_rows if b[1] == "-"),

@@ -45,12 +45,13 @@ The modules: :mod:`~gridmap.routing.config` (rules, settings, the shared lock), 
 
 from gridmap.routing.bulk import RoutingBatch, route_points
 from gridmap.routing.cache import invalidate_cache, routing_layers
-from gridmap.routing.config import CRS_NAMES, RULES, SEGMENT_LEVELS, RoutingConfig
+from gridmap.routing.config import CRS_NAMES, MATCH_KINDS, RULES, SEGMENT_LEVELS, RoutingConfig
 from gridmap.routing.one_off import route_point
 from gridmap.routing.results import AreaRef, Candidate, Matched, PointError, RoutingResult, explain
 
 __all__ = [
     "CRS_NAMES",
+    "MATCH_KINDS",
     "RULES",
     "SEGMENT_LEVELS",
     "AreaRef",

@@ -15,7 +15,7 @@ from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import gcj02_to_wgs84
 from gridmap.geo.snapping import utm_epsg
 from gridmap.routing.cache import routing_layers
-from gridmap.routing.config import _MATCH_KINDS, RULES, RoutingConfig
+from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig
 from gridmap.routing.decide import _Block, _order_table, _route_block
 from gridmap.routing.inputs import _categories, _check_ranges, _coerce, _crs_array, _days
 from gridmap.routing.results import AreaRef, Candidate, Matched, PointError, RoutingResult
@@ -78,12 +78,12 @@ class RoutingBatch:
 
     @property
     def matched_kind(self) -> np.ndarray:
-        return np.where(self.ok & (self._b.kind >= 0), np.array((*_MATCH_KINDS, ""), dtype=object)[self._b.kind], "")
+        return np.where(self.ok & (self._b.kind >= 0), np.array((*MATCH_KINDS, ""), dtype=object)[self._b.kind], "")
 
     @property
     def matched_id(self) -> np.ndarray:
         out = np.full(len(self), -1, np.int64)
-        for k, kind in enumerate(_MATCH_KINDS):
+        for k, kind in enumerate(MATCH_KINDS):
             m = self.ok & (self._b.kind == k)
             out[m] = self._layers.tables[kind].ids[self._b.row[m]]
         return out
@@ -128,13 +128,13 @@ class RoutingBatch:
         matched = None
         k = c["kind"][i]
         if k >= 0:
-            kind = _MATCH_KINDS[k]
+            kind = MATCH_KINDS[k]
             ids, labels, _codes = tables[kind]
             row = c["row"][i]
             matched = Matched(kind, ids[row], str(labels[row]))
         cands = []
         for j in range(c["cand_start"][i], c["cand_start"][i + 1]):
-            kind = _MATCH_KINDS[c["cand_kind"][j]]
+            kind = MATCH_KINDS[c["cand_kind"][j]]
             ids, labels, _codes = tables[kind]
             r, u = c["cand_row"][j], c["cand_unit"][j]
             cands.append(

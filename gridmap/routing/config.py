@@ -21,7 +21,7 @@ RULES = ("compound", "segment", "grid", "default")
 SEGMENT_LEVELS = ("main", "secondary", "back")
 CRS_NAMES = ("wgs84", "gcj02")
 _FEATURE_KINDS = ("compound", "segment", "grid")
-_MATCH_KINDS = ("compound", "segment", "grid", "community", "street")
+MATCH_KINDS = ("compound", "segment", "grid", "community", "street")
 
 
 def _rule_tuple(value: object, where: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 
 from gridmap.geo.snapping import Pairs, SnapIndex, best_per_point, containing, flag_rivals
-from gridmap.routing.config import _MATCH_KINDS, RULES, RoutingConfig, _tolerances
+from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig, _tolerances
 from gridmap.routing.tables import _Layers, _Table
 
 
@@ -21,7 +21,7 @@ class _Block:
     far: np.ndarray
     grid: np.ndarray  # row of the grid covering the point (-1: none)
     rule: np.ndarray  # int8 index into RULES, -1 none
-    kind: np.ndarray  # int8 index into _MATCH_KINDS, -1 none
+    kind: np.ndarray  # int8 index into MATCH_KINDS, -1 none
     row: np.ndarray
     unit: np.ndarray
     distance: np.ndarray
@@ -148,7 +148,7 @@ def _route_block(
             if not len(pairs):
                 continue
             unit = layers.units_of(rule, pairs.feature, days[pairs.point])
-            kind_code = _MATCH_KINDS.index(rule)
+            kind_code = MATCH_KINDS.index(rule)
             cands.append((pairs.point, kind_code, pairs.feature, unit, pairs.distance))
             pool = unit >= 0
             if not pool.any():
@@ -190,7 +190,7 @@ def _route_block(
         ids = np.zeros(len(cr), np.int64)
         for k in np.unique(ck):
             m = ck == k
-            ids[m] = t[_MATCH_KINDS[k]].ids[cr[m]]
+            ids[m] = t[MATCH_KINDS[k]].ids[cr[m]]
         o = np.lexsort((ids, cd, ck, cp))
         out.cand_point, out.cand_kind, out.cand_row = cp[o], ck[o], cr[o]
         out.cand_unit, out.cand_distance = cu[o], cd[o]
@@ -259,7 +259,7 @@ def _apply_default(layers: _Layers, out: _Block, sel: np.ndarray, decided: np.nd
     for mask, kind, rows, units in ((use_c, "community", comm, cu), (use_s, "street", street, su)):
         w = sel[mask]
         out.rule[w] = RULES.index("default")
-        out.kind[w] = _MATCH_KINDS.index(kind)
+        out.kind[w] = MATCH_KINDS.index(kind)
         out.row[w] = rows[mask]
         out.unit[w] = units[mask]
         out.distance[w] = 0.0
