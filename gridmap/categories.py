@@ -16,10 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gridmap.catalogue import catalogue
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.models import Category, CategoryFamily, Holiday, Urgency
@@ -262,11 +264,15 @@ def get_category(session: Session, code: str) -> dict[str, object]:
     return category_dict(cat)
 
 
-def case_category(session: Session, code: object, field: str = "category") -> Category:
-    """The active sub-class a case may be filed under; a clear error for anything else."""
+def case_category(session: Session, code: object, field: str = "category") -> Any:
+    """The active sub-class a case may be filed under (its columns, read-only); a clear error for anything
+    else."""
     if code is None or str(code).strip() == "":
         raise InvalidInput(Problem("a category code is required (e.g. 0102 暴露垃圾)", field=field))
     code = str(code).strip()
+    known = catalogue(session).categories.get(code)
+    if known is not None and known.parent_code is not None and known.active:
+        return known
     cat = session.get(Category, code)
     if cat is None:
         raise InvalidInput(Problem(f"unknown category {code!r} (GET /api/v1/categories lists them)", field=field))
@@ -403,9 +409,8 @@ def set_holiday(session: Session, day: dt.date, is_workday: bool, name: str | No
 
 def load_calendar(session: Session, settings: CaseSettings) -> WorkingCalendar:
     """The working calendar from the holidays table and the configured working hours."""
-    holidays = tuple(sorted((d, bool(w)) for d, w in session.execute(select(Holiday.day, Holiday.is_workday))))
     try:
-        return _calendar(holidays, settings.working_hours, settings.timezone)
+        return _calendar(catalogue(session).holidays, settings.working_hours, settings.timezone)
     except ValueError as exc:
         raise InvalidInput(f"GRIDMAP_CASE_WORKING_HOURS: {exc}") from exc
 

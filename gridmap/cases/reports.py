@@ -21,7 +21,7 @@ from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _text, 
 from gridmap.categories import case_category, load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Case, CaseEvent, CaseSource, Category, Urgency
+from gridmap.models import Case, CaseEvent, CaseSource, Urgency
 from gridmap.photos import check_photos, store_photos
 from gridmap.spatial_sql import insert_ignoring_conflict, take_write_lock
 from gridmap.workcalendar import WorkingCalendar
@@ -32,7 +32,7 @@ class Report:
     lon: float
     lat: float
     crs: str
-    category: Category
+    category: Any  # the category's columns, read-only (gridmap.catalogue)
     urgency: str
     observed_at: dt.datetime
     description: str | None

@@ -3,16 +3,14 @@ cache and its check interval live here only."""
 
 from __future__ import annotations
 
-import re
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import Pool
 
+from gridmap import table_writes
 from gridmap.models import Area, Compound, Grid, Segment, Unit
 from gridmap.responsibility import area_units, load_history, raw_rows
 from gridmap.routing.config import _FEATURE_KINDS, _LOCK
@@ -50,44 +48,6 @@ _FULL = """
       (SELECT count(*) FROM assignments), (SELECT count(valid_to) FROM assignments),
       (SELECT count(*) FROM units), (SELECT sum(area_id) FROM units)
 """
-
-
-# A write to a table the layers are built from, seen on its way to the database: the transaction's commit drops
-# every cached layer set (before the commit, and again once the connection is back in the pool, so a reload that
-# raced the commit and read the old rows does not stay). This is what sees the edits the fingerprint cannot — a
-# renamed unit, a segment's new level — when they are made in this process; another process's such edits are seen
-# when it calls invalidate_cache or when the process restarts.
-_WRITES = re.compile(
-    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?"
-    r"(?:segments|compounds|grids|areas|units|assignments)\b",
-    re.IGNORECASE,
-)
-_STALE = "gridmap.routing_layers_stale"  # this transaction wrote a layer table
-_RECHECK = "gridmap.routing_layers_recheck"  # a commit of such writes: drop again at check-in
-
-
-@event.listens_for(Engine, "after_cursor_execute")
-def _note_write(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-    if _WRITES.match(statement):
-        conn.info[_STALE] = True
-
-
-@event.listens_for(Engine, "commit")
-def _drop_on_commit(conn: Any) -> None:
-    if conn.info.pop(_STALE, False):
-        invalidate_cache()
-        conn.info[_RECHECK] = True
-
-
-@event.listens_for(Engine, "rollback")
-def _forget_on_rollback(conn: Any) -> None:
-    conn.info.pop(_STALE, None)
-
-
-@event.listens_for(Pool, "checkin")
-def _drop_after_commit(dbapi_connection: Any, record: Any) -> None:
-    if record is not None and record.info.pop(_RECHECK, False):
-        invalidate_cache()
 
 
 def invalidate_cache(engine: Engine | None = None) -> None:
@@ -146,3 +106,9 @@ def _load_layers(session: Session) -> _Layers:
     area_unit = {a: u for a, (u, _name) in area_units(session).items()}
     has_areas = any(len(tables[k]) for k in ("community", "street", "district"))
     return _Layers(tables, has_areas=has_areas, unit_names=unit_names, area_unit=area_unit, histories=histories)
+
+
+# A committed write to a table the layers are built from drops them: this is what sees the edits the fingerprint
+# cannot (a renamed unit, a segment's new level) when they are made in this process; another process's such edits
+# are seen when it calls invalidate_cache or when this process restarts.
+table_writes.watch(_TABLES, invalidate_cache)
