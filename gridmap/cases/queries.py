@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.deadlines import progress_of
@@ -21,7 +22,10 @@ from gridmap.workcalendar import WorkingCalendar
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
 
 
+@functools.cache
 def _case_select():
+    """A case with its unit's and category's names (built once: statements are immutable, and building one
+    costs more than running it)."""
     return (
         select(Case.__table__, Unit.name.label("unit_name"), Category.name_zh.label("category_name"))
         .select_from(Case.__table__)
@@ -30,8 +34,20 @@ def _case_select():
     )
 
 
+@functools.cache
+def _by_id():
+    return _case_select().where(Case.id == bindparam("case_id"))
+
+
+@functools.cache
+def _history():
+    duplicates = select(Case.id).where(Case.duplicate_of == bindparam("case_id")).order_by(Case.id)
+    events = select(CaseEvent).where(CaseEvent.case_id == bindparam("case_id")).order_by(CaseEvent.seq)
+    return duplicates, events
+
+
 def _case_row(session: Session, case_id: int):
-    row = session.execute(_case_select().where(Case.id == case_id)).first()
+    row = session.execute(_by_id(), {"case_id": case_id}).first()
     if row is None:
         raise NotFound(f"no case {case_id}")
     return row
@@ -89,10 +105,9 @@ def get_case(
     body = _summary(row, cal, now)
     body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None)
     body["routing"] = row.routing
-    body["duplicates"] = list(
-        session.scalars(select(Case.id).where(Case.duplicate_of == case_id).order_by(Case.id)).all()
-    )
-    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)).all()
+    duplicates, history = _history()
+    body["duplicates"] = list(session.scalars(duplicates, {"case_id": case_id}).all())
+    events = session.scalars(history, {"case_id": case_id}).all()
     body["events"] = [
         {
             "seq": e.seq,
