@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.case_csv import _column, _Columns, _has_offset, _isin, _numbers, _read, _to_us
 from gridmap.case_rows import _insert, _pg_time, _reserve_ids, _sqlite_time
+from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
@@ -209,6 +210,8 @@ def import_cases_csv(
         unreadable = has & (parsed == np.iinfo(np.int64).min)
         bad(unreadable, "observed_at", "is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)")
         bad(has & ~unreadable & (parsed > to_us(now) + 600_000_000), "observed_at", "is in the future")
+        too_old = has & ~unreadable & (parsed < to_us(EARLIEST_OBSERVED))
+        bad(too_old, "observed_at", "is before 2000: not a time of observation")
         observed_us = np.where(has & ~unreadable, parsed, observed_us)
 
     # -- client ids: twice in the file is an error; already stored is skipped

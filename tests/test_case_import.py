@@ -57,20 +57,22 @@ def test_unrouted_rows_are_routed_and_bad_rows_set_aside(city) -> None:
         [111.14 + 0.0063, LAT + 0.0007, "0104", "", "", "c-9", "", "public", "gcj02"],  # row 10: GCJ-02, public
         [111.14, LAT, "01", "", "", "c-10", "", "", ""],  # row 11: a class, not a sub-class
         [111.14, LAT, "0102", "", "", "c-11", "soon", "", ""],  # row 12: bad urgency
+        [111.14, LAT, "0102", "1999-12-31T23:00:00Z", "", "c-12", "", "", ""],  # row 13: before 2000
     ]
     path = write_csv(city["dir"] / "reports.csv", header, rows)
     with path.open("a", encoding="utf-8") as fh:
-        fh.write("111.14,37.52,0102\n")  # row 13: too few fields
+        fh.write("111.14,37.52,0102\n")  # row 14: too few fields
     summary = import_cases_csv(s, path, city["settings"])
     s.commit()
     assert summary.imported == 3 and summary.routed_here == 3 and summary.skipped == 0, summary
     errors = read_errors(summary.errors)
     assert [(r, f) for r, f, _ in errors] == [
         (4, "lon"), (5, "category"), (6, "observed_at"), (7, "client_id"), (8, "lat"), (9, "lon/lat"),
-        (11, "category"), (12, "urgency"), (13, "row"),
+        (11, "category"), (12, "urgency"), (13, "observed_at"), (14, "row"),
     ]  # fmt: skip
+    assert "ISO-8601" in errors[2][2] and "before 2000" in errors[8][2]
     assert "row 2" in errors[3][2] and "9999" in errors[1][2]
-    assert summary.bad == 9 and summary.rows == 12
+    assert summary.bad == 10 and summary.rows == 13
     cases = {c.client_id: c for c in s.scalars(select(Case))}
     assert set(cases) == {"c-1", "c-2", "c-9"}
     assert cases["c-1"].unit_id == city["ids"]["a"] and cases["c-1"].rule == "segment"

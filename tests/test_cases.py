@@ -145,8 +145,12 @@ def test_send_back_and_redispatch_to_another_unit(session: Session, ctx) -> None
     case = _act(session, ctx, case, "dispatch", data={"unit_id": ctx["units"]["b"]})
     assert case["unit"]["id"] == ctx["units"]["b"]
     assert case["events"][-1]["data"]["routed_unit_id"] == ctx["units"]["a"]
+    back = _act(session, ctx, case, "send_back")
     with pytest.raises(InvalidInput, match="no unit 99999"):
-        _act(session, ctx, _act(session, ctx, case, "send_back"), "dispatch", data={"unit_id": 99999})
+        _act(session, ctx, back, "dispatch", data={"unit_id": 99999})
+    for bad in (1e308, 2**70, 1.5, True, "东区"):  # 1e308 was a 500 (too large for the database's integer)
+        with pytest.raises(InvalidInput, match="unit"):
+            _act(session, ctx, back, "dispatch", data={"unit_id": bad})
 
 
 def test_extension_moves_the_deadline(session: Session, ctx) -> None:
@@ -157,6 +161,9 @@ def test_extension_moves_the_deadline(session: Session, ctx) -> None:
     case = _act(session, ctx, case, "request_extension", data={"amount": 2})
     assert case["extension_requested_seconds"] == 7200
     assert "approve_extension" in case["allowed_actions"] and "request_extension" not in case["allowed_actions"]
+    for amount in (1e12, -1, "soon"):  # the approver may grant another amount: the same limits as the request
+        with pytest.raises(InvalidInput, match="amount"):
+            _act(session, ctx, case, "approve_extension", data={"amount": amount})
     case = _act(session, ctx, case, "approve_extension")
     assert case["deadline"] == "2026-03-02T17:30:00+08:00" and case["extension_count"] == 1
     assert case["progress"]["limit_seconds"] == 6 * 3600
@@ -317,6 +324,7 @@ def test_radius_and_period_are_configurable(session: Session, ctx, tmp_path) -> 
         (report(urgency="asap"), "urgency", "normal or urgent"),
         (report(observed_at="yesterday"), "observed_at", "ISO-8601"),
         (report(observed_at="2026-03-05T09:00:00+08:00"), "observed_at", "future"),
+        (report(observed_at="0001-01-01T00:00:00-12:00"), "observed_at", "before 2000"),  # was a 500 (overflow)
         (report(source="email"), "source", "is not one of"),
         (report(description="长" * 4001), "description", "at most 4000"),
     ],

@@ -26,6 +26,8 @@ from gridmap.photos import check_photos, store_photos
 from gridmap.spatial_sql import insert_ignoring_conflict, take_write_lock
 from gridmap.workcalendar import WorkingCalendar
 
+EARLIEST_OBSERVED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # older is a typo or a device clock never set
+
 
 @dataclass
 class Report:
@@ -62,6 +64,10 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     observed = parse_time(report.get("observed_at"), "observed_at", cal.tz, problems) or now
     if observed > now + dt.timedelta(minutes=10):
         problems.append(Problem(f"{_iso(observed, cal)} is in the future", field="observed_at"))
+    elif observed < EARLIEST_OBSERVED:
+        problems.append(
+            Problem(f"{observed.date().isoformat()} is before 2000: not a time of observation", field="observed_at")
+        )
     source = str(report.get("source") or CaseSource.PATROL)
     if source not in {s.value for s in CaseSource}:
         problems.append(Problem(f"{source!r} is not one of {', '.join(s.value for s in CaseSource)}", field="source"))

@@ -10,6 +10,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from gridmap.assignments import as_id
 from gridmap.cases.deadlines import _deadline
 from gridmap.cases.queries import _case_row, get_case
 from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
@@ -139,13 +140,12 @@ def _apply(
         changes.update(_deadline(cal, category, row.urgency, now), verified=True)
         info["deadline"] = _iso(changes["deadline_at"], cal)  # type: ignore[arg-type]
     elif name == "dispatch":
-        unit_id = data.get("unit_id", row.unit_id)
-        try:
-            unit_id = int(unit_id) if unit_id not in (None, "") else None
-        except (TypeError, ValueError):
-            raise InvalidInput(Problem(f"{unit_id!r} is not a unit id", field="unit_id")) from None
-        if unit_id is None:
+        raw = data.get("unit_id", row.unit_id)
+        if raw in (None, ""):
             raise InvalidInput(Problem("routing found no responsible unit: choose one (unit_id)", field="unit_id"))
+        unit_id = as_id(raw)
+        if unit_id is None:
+            raise InvalidInput(Problem(f"{str(raw)[:40]!r} is not a unit id", field="unit_id"))
         unit = session.get(Unit, unit_id)
         if unit is None:
             raise InvalidInput(Problem(f"no unit {unit_id}", field="unit_id"))
@@ -162,23 +162,14 @@ def _apply(
     elif name == "recheck_fail":
         changes["rework_count"] = row.rework_count + 1
     elif name == "request_extension":
-        amount = _number(data.get("amount"), "amount", problems := [])
-        if amount is not None and not 0 < amount <= 1000:
-            problems.append(Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount"))
-        if problems:
-            raise InvalidInput(
-                [*problems, Problem(f"give data.amount in the case's unit ({row.deadline_unit})", field="amount")]
-            )
+        amount = _extension_amount(data, row.deadline_unit)
         seconds = cal.budget_seconds(amount, row.deadline_unit)  # type: ignore[arg-type]
         changes["extension_requested_seconds"] = seconds
         info.update(amount=amount, unit=row.deadline_unit)
     elif name == "approve_extension":
         seconds = row.extension_requested_seconds
-        if data.get("amount") not in (None, ""):
-            amount = _number(data.get("amount"), "amount", problems := [])
-            if problems or amount is None or amount <= 0:
-                raise InvalidInput(problems or [Problem("must be above 0", field="amount")])
-            seconds = cal.budget_seconds(amount, row.deadline_unit)
+        if data.get("amount") not in (None, ""):  # the approver grants another amount than was asked
+            seconds = cal.budget_seconds(_extension_amount(data, row.deadline_unit), row.deadline_unit)
         new_deadline = cal.add(_utc(row.deadline_at), seconds, row.deadline_unit)  # type: ignore[arg-type]
         changes.update(
             extension_requested_seconds=None,
@@ -212,3 +203,13 @@ def _apply(
         changes["supervision_level"] = row.supervision_level + 1
         info["level"] = row.supervision_level + 1
     return changes, str(target), info
+
+
+def _extension_amount(data: dict[str, Any], unit: str | None) -> float:
+    """``data.amount`` of an extension, in the case's deadline unit: above 0 and at most 1000."""
+    amount = _number(data.get("amount"), "amount", problems := [])
+    if amount is not None and not 0 < amount <= 1000:
+        problems.append(Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount"))
+    if amount is None or problems:
+        raise InvalidInput([*problems, Problem(f"give data.amount in the case's unit ({unit})", field="amount")])
+    return amount
