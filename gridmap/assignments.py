@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
+from gridmap.ids import as_id
 from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
 from gridmap.spatial_sql import bbox_filter, take_write_lock, wkb
 
@@ -65,21 +66,6 @@ class Target:
 
 
 # -- parsing ---------------------------------------------------------------------------------------------------------
-
-MAX_ID = 2**31 - 1
-
-
-def as_id(value: object) -> int | None:
-    """A database id from user input (int or digit string within the INTEGER range), else None."""
-    if isinstance(value, bool):
-        return None
-    try:
-        i = int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
-    if isinstance(value, float) and value != i:
-        return None
-    return i if 0 < i <= MAX_ID else None
 
 
 def parse_date(value: object, field: str, problems: list[Problem], default: dt.date | None = None) -> dt.date | None:

@@ -144,14 +144,17 @@ def _parse_bbox(raw: str, problems: list[Problem]) -> tuple[float, float, float,
     return (minx, miny, maxx, maxy) if ok else None
 
 
-def _parse_int(raw: object, field_name: str, lo: int, problems: list[Problem]) -> int | None:
+def _parse_int(raw: object, field_name: str, lo: int, problems: list[Problem], hi: int = 2**31 - 1) -> int | None:
     try:
         value = int(str(raw).strip())
     except ValueError:
-        problems.append(Problem(f"{raw!r} is not a whole number", field=field_name))
+        problems.append(Problem(f"{str(raw)[:40]!r} is not a whole number", field=field_name))
         return None
     if value < lo:
         problems.append(Problem(f"{value} is too small: the least allowed is {lo}", field=field_name))
+        return None
+    if value > hi:
+        problems.append(Problem(f"{str(raw)[:40]} is too large: the most allowed is {hi}", field=field_name))
         return None
     return value
 

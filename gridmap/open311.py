@@ -20,6 +20,7 @@ from gridmap.cases import STATUS_ZH, open_report, parse_time
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
+from gridmap.ids import MAX_ID
 from gridmap.models import Case, CaseEvent, CaseStatus, Category, Unit
 from gridmap.workcalendar import UNIT_LABELS_ZH
 
@@ -151,7 +152,7 @@ def find_requests(
     if wanted:
         ids = []
         for w in wanted:
-            if not w.isdigit():
+            if not w.isdigit() or int(w) > MAX_ID:
                 problems.append(Problem(f"{w!r} is not a service_request_id", field="service_request_id"))
             else:
                 ids.append(int(w))

@@ -61,3 +61,29 @@ def test_unknown_urls_get_a_clear_error_not_a_traceback(settings: Settings, engi
     page = client.get("/no-such-page")
     assert page.status_code == 404 and "Traceback" not in page.get_data(as_text=True)
     assert client.post("/api/v1/health").status_code == 405
+
+
+def test_out_of_range_values_are_refused_not_internal_errors(settings: Settings, engine: Engine, session) -> None:
+    """Values that parse but overflow further down (a 2**70 id, year 1 in a time zone east of UTC, a list where a
+    number belongs) were 500s; each is a 4xx naming the parameter, or a per-point error in a batch."""
+    from gridmap.categories import seed
+
+    seed(session)
+    session.commit()
+    client = create_app(settings).test_client()
+    huge = str(2**70)
+    for url, field in [
+        (f"/ogc/collections/segments/items?limit={huge}", "limit"),
+        (f"/ogc/collections/cases/items?offset={huge}", "offset"),
+        (f"/open311/v2/requests.json?service_request_id={huge}", "service_request_id"),
+        (f"/api/v1/holidays?year={huge}", "year"),
+        ("/api/v1/cases?from=0001-01-01", "from"),
+        ("/api/v1/heat?to=0001-01-01T00:00:00", "to"),
+    ]:
+        r = client.get(url)
+        assert 400 <= r.status_code < 500, (url, r.status_code)
+        assert field in r.get_data(as_text=True), (url, r.get_data(as_text=True))
+    r = client.post("/api/v1/snap", json={"points": [{"lat": [1e308, 2], "lon": 111.14}, {"lat": 37.5, "lon": {}}]})
+    assert r.status_code in (200, 400), r.status_code
+    text = r.get_data(as_text=True)
+    assert "[1e+308, 2] is not a number" in text and "{} is not a number" in text

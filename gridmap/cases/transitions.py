@@ -10,7 +10,6 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from gridmap.assignments import as_id
 from gridmap.cases.deadlines import _deadline
 from gridmap.cases.queries import _case_row, get_case
 from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
@@ -18,6 +17,7 @@ from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _number
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
+from gridmap.ids import as_id
 from gridmap.models import Case, CaseEvent, Category, Unit
 from gridmap.photos import check_photos, store_photos
 from gridmap.spatial_sql import take_write_lock

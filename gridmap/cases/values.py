@@ -70,7 +70,11 @@ def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]
         return None
     if t.tzinfo is None:
         t = t.replace(tzinfo=tz)
-    return t.astimezone(dt.UTC)
+    try:
+        return t.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        problems.append(Problem(f"{value!r} is out of the range of times", field=field))
+        return None
 
 
 def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) -> tuple[float, float] | None:

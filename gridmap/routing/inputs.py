@@ -17,13 +17,13 @@ from gridmap.routing.results import PointError
 
 def _coerce(values: object, n: int | None, name: str, errors: list[PointError]) -> np.ndarray:
     """Numbers from anything array-like; a PointError for each missing or non-numeric entry."""
-    arr = values if isinstance(values, np.ndarray) else np.asarray(values)
+    arr = values if isinstance(values, np.ndarray) else _array(values)
     if arr.ndim == 0:
         arr = np.full(n or 1, arr.item(), dtype=object)
     if arr.dtype.kind not in "fiu":
         arr = arr.astype(object)
         if len(arr) <= 16:  # a handful of values: plain Python beats building a pandas Series
-            arr = np.array([_number(v) for v in arr], dtype=object)
+            arr = _objects([_number(v) for v in arr])
             if all(isinstance(v, float) for v in arr):
                 arr = arr.astype(float)
     if arr.dtype.kind in "fiu":
@@ -33,7 +33,8 @@ def _coerce(values: object, n: int | None, name: str, errors: list[PointError]) 
             errors.append(PointError(int(i), name, msg))
         return out
     s = pd.Series(arr, dtype=object)
-    num = pd.to_numeric(s.where(~s.map(lambda v: isinstance(v, bool))), errors="coerce").to_numpy(dtype=float)
+    scalar = s.map(lambda v: not isinstance(v, bool | list | tuple | dict | set | np.ndarray))
+    num = pd.to_numeric(s.where(scalar), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(num)
     for i in np.flatnonzero(bad):
         v = arr[i]
@@ -44,6 +45,25 @@ def _coerce(values: object, n: int | None, name: str, errors: list[PointError]) 
         else:
             errors.append(PointError(int(i), name, f"{v!r} is not a number"))
     return num
+
+
+def _array(values: object) -> np.ndarray:
+    """``values`` as an array; entries that are themselves lists (bad input) stay one object each."""
+    try:
+        arr = np.asarray(values)
+    except ValueError:  # ragged nesting
+        arr = None
+    if arr is None or arr.ndim > 1:
+        arr = _objects(list(values))  # type: ignore[call-overload]
+    return arr
+
+
+def _objects(seq: list[object]) -> np.ndarray:
+    """A 1-d object array of exactly these entries (``np.array`` would turn nested lists into more dimensions)."""
+    arr = np.empty(len(seq), dtype=object)
+    for i, v in enumerate(seq):
+        arr[i] = v
+    return arr
 
 
 def _number(v: object) -> object:

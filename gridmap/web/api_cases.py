@@ -135,7 +135,7 @@ def post_category():
 @bp.get("/holidays")
 def list_holidays():
     year = request.args.get("year")
-    if year not in (None, "") and not str(year).isdigit():
+    if year not in (None, "") and not (str(year).isdigit() and 1 <= int(year) <= 9998):
         raise InvalidInput(Problem(f"{year!r} is not a year", field="year"))
     return jsonify(categories.list_holidays(db_session(), int(year) if year else None))
 
