@@ -49,5 +49,12 @@ class PageWatch:
         self.problems: list[str] = []
         page.on("pageerror", lambda exc: self.problems.append(f"JS error: {exc}"))
         page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
-        page.on("requestfailed", lambda req: self.problems.append(f"failed request: {req.url} {req.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("response", lambda r: r.status >= 500 and self.problems.append(f"HTTP {r.status}: {r.url}"))
+
+    def _failed(self, req) -> None:
+        # ERR_ABORTED is the page's own doing: a layer fetch cancelled because the map moved on (its
+        # AbortController) or because the test navigated away while it ran. The server's failures show as 5xx
+        # responses or as refused/reset/empty connections, which are kept.
+        if req.failure != "net::ERR_ABORTED":
+            self.problems.append(f"failed request: {req.url} {req.failure}")
