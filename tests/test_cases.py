@@ -322,6 +322,7 @@ def test_radius_and_period_are_configurable(session: Session, ctx, tmp_path) -> 
         (report(category=None), "category", "required"),
         (report(crs="bd09"), "crs", "wgs84 or gcj02"),
         (report(urgency="asap"), "urgency", "normal or urgent"),
+        (report(urgency=["urgent"]), "urgency", "normal or urgent"),  # was a 500 (unhashable)
         (report(observed_at="yesterday"), "observed_at", "ISO-8601"),
         (report(observed_at="2026-03-05T09:00:00+08:00"), "observed_at", "future"),
         (report(observed_at="0001-01-01T00:00:00-12:00"), "observed_at", "before 2000"),  # was a 500 (overflow)

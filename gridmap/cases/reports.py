@@ -59,8 +59,8 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     except InvalidInput as exc:
         problems.extend(exc.problems)
     urgency = report.get("urgency") or (category.default_urgency if category else Urgency.NORMAL)
-    if urgency not in {u.value for u in Urgency}:
-        problems.append(Problem(f"{urgency!r} is not normal or urgent", field="urgency"))
+    if not isinstance(urgency, str) or urgency not in {u.value for u in Urgency}:
+        problems.append(Problem(f"{str(urgency)[:40]!r} is not normal or urgent", field="urgency"))
     observed = parse_time(report.get("observed_at"), "observed_at", cal.tz, problems) or now
     if observed > now + dt.timedelta(minutes=10):
         problems.append(Problem(f"{_iso(observed, cal)} is in the future", field="observed_at"))
