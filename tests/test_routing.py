@@ -25,7 +25,6 @@ from gridmap.geo.crs import wgs84_to_gcj02
 from gridmap.models import Assignment, Compound, Segment, Unit
 from gridmap.responsibility import area_units, default_responsible, load_history, responsible_at
 from gridmap.routing import RoutingConfig, invalidate_cache, route_point, route_points, routing_layers
-from gridmap.routing import cache as routing_cache
 from gridmap.store import write_features
 from gridmap.web import create_app
 from tests.routing_city import SmallCity, build_lattice_city, build_small_city, to_lonlat
@@ -275,7 +274,7 @@ def test_bulk_gives_exactly_the_one_off_answers(session: Session) -> None:
     assert rules["ambiguous"] > 0
 
 
-def test_bulk_cache_follows_the_store(session: Session, city: SmallCity, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bulk_cache_follows_the_store(session: Session, city: SmallCity) -> None:
     invalidate_cache()
     lon, lat = city.point(10, -200)
     assert route_points(session, [lon], [lat]).result(0).rule == "default"
@@ -301,8 +300,7 @@ def test_bulk_cache_follows_the_store(session: Session, city: SmallCity, monkeyp
     session.flush()
     r = route_points(session, [lon], [lat]).result(0)
     assert (r.rule, r.matched.name) == ("compound", "新建小区")
-    # Ending that assignment is an UPDATE (no new row): seen by the counts, read at most every FULL_CHECK_SECONDS.
-    monkeypatch.setattr(routing_cache, "FULL_CHECK_SECONDS", 0.0)
+    # Ending that assignment is an UPDATE (no new row): the change counter sees it too.
     session.execute(
         update(Assignment)
         .where(Assignment.target_kind == "compound", Assignment.target_id == k3)
@@ -315,9 +313,10 @@ def test_bulk_cache_follows_the_store(session: Session, city: SmallCity, monkeyp
     assert route_points(session, [lon], [lat], config=wide).result(0).rule == "segment"
 
 
-def test_bulk_cache_sees_committed_edits_that_add_no_row(session: Session, city: SmallCity) -> None:
-    """A segment's new level (its tolerance) and a renamed unit change neither the ids nor the counts and sums of
-    the fingerprint: the commit that writes them drops the cached layers, within the 10 s of the full check."""
+def test_bulk_cache_sees_committed_edits_that_add_no_row(session: Session, city: SmallCity, engine: Engine) -> None:
+    """A segment's new level (its tolerance) and a renamed unit add no row and change no count: the layers'
+    change counter still moves, so the next bulk call answers with them — also when another process made the
+    edit (here: a raw DBAPI connection, which no SQLAlchemy event sees)."""
     session.commit()
     invalidate_cache()
     lon, lat = city.point(70, -60)  # back street 20 m away: beyond a back street's 15 m, within a secondary 30 m
@@ -330,6 +329,14 @@ def test_bulk_cache_sees_committed_edits_that_add_no_row(session: Session, city:
     session.execute(update(Unit).where(Unit.id == city.ids["alley"]).values(name="又一家公司"))
     session.rollback()  # nothing committed: the layers stay, and still answer with the committed name
     assert route_points(session, [lon], [lat], observed_at=[DAY]).result(0).responsible[1] == "新物业公司"
+    session.commit()  # end the read transaction (SQLite reads its snapshot until then)
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute(f"UPDATE units SET name = '外部改名' WHERE id = {city.ids['alley']}")
+        raw.commit()
+    finally:
+        raw.close()
+    assert route_points(session, [lon], [lat], observed_at=[DAY]).result(0).responsible[1] == "外部改名"
 
 
 # ------------------------------------------------------------------------------------------------ config

@@ -29,7 +29,7 @@ Two paths, one decision function (:func:`~gridmap.routing.decide._route_block`),
   through the database's spatial index (SpatiaLite: the ``idx_<table>_geom`` R*Tree, named explicitly; PostGIS:
   ``&&`` on the GiST index), builds a tiny :class:`~gridmap.geo.snapping.SnapIndex`, decides. A few milliseconds.
 * :func:`route_points` (:mod:`~gridmap.routing.bulk`) — many reports: every layer loaded once into a metric index
-  (cached per engine by :mod:`~gridmap.routing.cache`, refreshed when the store's fingerprint changes), points
+  (cached per engine by :mod:`~gridmap.routing.cache`, reloaded when the layers' change counter moves), points
   answered in vectorised blocks; responsibility taken from the assignment history as of each point's own day.
 
 Coordinates that are missing, not numbers, out of range, apparently swapped, or far (``far_m``, 5 km) outside
@@ -39,8 +39,8 @@ or reported per point while the good points are still answered (bulk).
 The modules: :mod:`~gridmap.routing.config` (rules, settings, the shared lock), :mod:`~gridmap.routing.results`
 (answers), :mod:`~gridmap.routing.inputs` (input checks), :mod:`~gridmap.routing.tables` (features as columns),
 :mod:`~gridmap.routing.decide`, :mod:`~gridmap.routing.bulk`, :mod:`~gridmap.routing.cache` and
-:mod:`~gridmap.routing.one_off`. Module-level state lives in the module that owns it (e.g.
-``gridmap.routing.cache.FULL_CHECK_SECONDS``).
+:mod:`~gridmap.routing.one_off`. Module-level state lives in the module that owns it (the layer cache in
+:mod:`~gridmap.routing.cache`).
 """
 
 from gridmap.routing.bulk import RoutingBatch, route_points

@@ -1,9 +1,8 @@
-"""The bulk path's layers, loaded once per engine and reused while the store's fingerprint is unchanged; the
-cache and its check interval live here only."""
+"""The bulk path's layers, loaded once per engine and reused while the layers' change counter (migration 0007)
+stands still; the cache lives here only."""
 
 from __future__ import annotations
 
-import time
 import weakref
 from dataclasses import dataclass
 
@@ -29,25 +28,13 @@ from gridmap.routing.tables import (
 
 @dataclass
 class _Cached:
-    quick: tuple  # max ids: checked on every call (index lookups)
-    full: tuple  # counts and sums: checked at most every FULL_CHECK_SECONDS (they scan tables)
-    checked: float
+    version: int  # change_counters.n for 'layers' when the layers were read
     layers: _Layers
 
 
 _CACHE: weakref.WeakKeyDictionary[Engine, _Cached] = weakref.WeakKeyDictionary()
-FULL_CHECK_SECONDS = 10.0
-_TABLES = ("segments", "compounds", "grids", "areas", "assignments", "units")
-_QUICK = "SELECT " + ", ".join(f"(SELECT max(id) FROM {t})" for t in _TABLES)
-_FULL = """
-    SELECT
-      (SELECT count(*) FROM segments), (SELECT sum(length_m) FROM segments),
-      (SELECT count(*) FROM compounds), (SELECT sum(area_m2) FROM compounds),
-      (SELECT count(*) FROM grids), (SELECT count(valid_to) FROM grids),
-      (SELECT count(*) FROM areas), (SELECT sum(area_m2) FROM areas),
-      (SELECT count(*) FROM assignments), (SELECT count(valid_to) FROM assignments),
-      (SELECT count(*) FROM units), (SELECT sum(area_id) FROM units)
-"""
+LAYER_TABLES = ("segments", "compounds", "grids", "areas", "units", "assignments")
+_VERSION = "SELECT n FROM change_counters WHERE name = 'layers'"
 
 
 def invalidate_cache(engine: Engine | None = None) -> None:
@@ -63,29 +50,22 @@ def routing_layers(session: Session, *, refresh: bool = False) -> _Layers:
     """Every layer, the responsibility history and the default parties, loaded once per engine and reused while
     the store is unchanged.
 
-    Change detection: the largest id of each table is read on every call (index lookups: new features, new
-    assignments and re-assignments are seen at once); counts and sums, which also see edits that add no row
-    (an assignment ended by UPDATE, a re-imported geometry, a deleted feature), scan tables and are re-read at
-    most every :data:`FULL_CHECK_SECONDS`. Call :func:`invalidate_cache` after such an edit to see it at once.
-    (The one-off :func:`route_point` reads the database every time and is never stale.)
+    Change detection is exact and costs one single-row read per call: triggers on the layer tables bump
+    ``change_counters`` for ``'layers'`` on every write, committed by this process or any other (migration 0007).
+    Layers read inside a transaction that has written those tables itself are used but not kept: nobody else
+    sees that state, and it may be rolled back. (The one-off :func:`route_point` reads the database every time.)
     """
-    engine = session.get_bind()
-    quick = tuple(raw_rows(session, _QUICK)[0])
+    conn = session.connection()
+    engine = conn.engine
+    version = raw_rows(session, _VERSION)[0][0]
     with _LOCK:
-        hit = _CACHE.get(engine)  # type: ignore[arg-type]
-    now = time.monotonic()
-    if hit is not None and not refresh and hit.quick == quick:
-        if now - hit.checked < FULL_CHECK_SECONDS:
-            return hit.layers
-        full = tuple(raw_rows(session, _FULL)[0])
-        if full == hit.full:
-            hit.checked = now
-            return hit.layers
-    else:
-        full = tuple(raw_rows(session, _FULL)[0])
-    layers = _load_layers(session)
-    with _LOCK:
-        _CACHE[engine] = _Cached(quick, full, now, layers)  # type: ignore[index]
+        hit = _CACHE.get(engine)
+    if hit is not None and not refresh and hit.version == version:
+        return hit.layers
+    layers = _load_layers(session)  # read after the version: a commit in between only causes one more reload
+    if not table_writes.pending(conn) & set(LAYER_TABLES):
+        with _LOCK:
+            _CACHE[engine] = _Cached(version, layers)
     return layers
 
 
@@ -106,9 +86,3 @@ def _load_layers(session: Session) -> _Layers:
     area_unit = {a: u for a, (u, _name) in area_units(session).items()}
     has_areas = any(len(tables[k]) for k in ("community", "street", "district"))
     return _Layers(tables, has_areas=has_areas, unit_names=unit_names, area_unit=area_unit, histories=histories)
-
-
-# A committed write to a table the layers are built from drops them: this is what sees the edits the fingerprint
-# cannot (a renamed unit, a segment's new level) when they are made in this process; another process's such edits
-# are seen when it calls invalidate_cache or when this process restarts.
-table_writes.watch(_TABLES, invalidate_cache)
