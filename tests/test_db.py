@@ -157,3 +157,33 @@ def test_redrawn_grid_gets_a_new_version_and_an_unchanged_one_does_not(session: 
         ("14110200100102", 1, "2026-01-01", "2026-06-01"),
         ("14110200100102", 2, "2026-06-01", None),
     ]
+
+
+def test_layer_change_counter_moves_with_every_committed_write(session: Session) -> None:
+    """Migration 0007's triggers: a committed write to a layer table moves the counter, a rolled-back one does not,
+    and a write whose savepoint was rolled back still leaves the transaction's later write counted."""
+    from gridmap.models import Unit
+
+    def counter() -> int:
+        return session.scalar(text("SELECT n FROM change_counters WHERE name = 'layers'"))
+
+    session.add(Unit(name="计数单位", kind="enterprise"))
+    session.commit()
+    start = counter()
+    session.execute(text("UPDATE units SET name = '改名' WHERE name = '计数单位'"))
+    session.commit()
+    after_rename = counter()
+    assert after_rename > start
+    session.execute(text("UPDATE units SET name = '不作数' WHERE name = '改名'"))
+    session.rollback()
+    assert counter() == after_rename
+    with session.begin_nested() as inner:
+        session.execute(text("UPDATE units SET name = '内层' WHERE name = '改名'"))
+        inner.rollback()
+    session.execute(text("UPDATE units SET kind = 'city_office' WHERE name = '改名'"))
+    session.commit()
+    counted = counter()
+    assert counted > after_rename
+    session.execute(text("INSERT INTO holidays (day, is_workday) VALUES ('2031-01-01', false)"))  # not a layer table
+    session.commit()
+    assert counter() == counted
