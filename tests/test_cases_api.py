@@ -52,6 +52,12 @@ def test_a_report_is_routed_and_opened(city) -> None:
     # a second report nearby is linked as a duplicate
     dup = _post(client, {**ON_ROAD, "lon": 111.1402})
     assert dup.status_code == 201 and dup.get_json()["duplicate_of"] == body["id"]
+    # the commanders' case list marks it, and shows deadlines to the minute in local time
+    page = client.get("/heatmap/cases").get_data(as_text=True)
+    assert f"重复，原案 #{body['id']}" in page
+    local = body["deadline"][:16].replace("T", " ")  # e.g. 2026-12-02 16:18
+    assert f"<td>{local}</td>" in page and body["deadline"] not in page
+    assert f"duplicate of #{body['id']}" in client.get("/heatmap/cases?lang=en").get_data(as_text=True)
 
 
 def test_compound_and_gcj02_and_public_reports(city) -> None:

@@ -46,7 +46,8 @@ def city(tmp_path_factory):
             s.add(
                 Case(source="patrol", category="0102" if k % 3 else "0501", urgency="normal", lon=lon, lat=lat,
                      geom=f"SRID=4326;POINT({lon} {lat})", observed_at=now, created_at=now - dt.timedelta(days=k),
-                     updated_at=now, status="dispatched", deadline_at=now + dt.timedelta(hours=k - 10))
+                     updated_at=now, status="dispatched", deadline_at=now + dt.timedelta(hours=k - 10),
+                     deadline_unit="urgent_hours", limit_seconds=4 * 3600.0)
             )  # fmt: skip
         s.commit()
     app = create_app(settings)
@@ -236,6 +237,10 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     page.click("#case-list")
     page.wait_for_selector("#case-table")
     assert page.locator("#case-table tbody tr").count() == overdue
+    # overdue rows are red on this plain page too (the rule used to live in the map pages' stylesheet only)
+    assert page.locator("#case-table tbody tr.overdue").count() == overdue
+    red = page.evaluate("getComputedStyle(document.querySelector('#case-table tbody tr.overdue td')).color")
+    assert red == "rgb(176, 0, 32)", red
     page.screenshot(path=str(ARTIFACTS / "heatmap-case-list.png"))
     page.go_back()
     _idle(page, "heatReady")

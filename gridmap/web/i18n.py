@@ -146,6 +146,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "only_overdue": {"zh_CN": "仅超时", "en": "Overdue only"},
     "case_count": {"zh_CN": "案件 {n} 件", "en": "{n} cases"},
     "case_list": {"zh_CN": "案件列表", "en": "Case list"},
+    "duplicate_of": {"zh_CN": "重复，原案 #{n}", "en": "duplicate of #{n}"},
     "per_km": {"zh_CN": "件/公里", "en": "per km"},
     "per_km2": {"zh_CN": "件/平方公里", "en": "per km²"},
 }
