@@ -159,13 +159,14 @@ def test_redrawn_grid_gets_a_new_version_and_an_unchanged_one_does_not(session: 
     ]
 
 
-def test_layer_change_counter_moves_with_every_committed_write(session: Session) -> None:
-    """Migration 0007's triggers: a committed write to a layer table moves the counter, a rolled-back one does not,
-    and a write whose savepoint was rolled back still leaves the transaction's later write counted."""
+def test_change_counters_move_with_every_committed_write(session: Session) -> None:
+    """Migration 0007's triggers: a committed write to a layer table moves the ``layers`` counter, a rolled-back one
+    does not, a write whose savepoint was rolled back still leaves the transaction's later write counted, and a
+    holiday moves ``catalogue`` only."""
     from gridmap.models import Unit
 
-    def counter() -> int:
-        return session.scalar(text("SELECT n FROM change_counters WHERE name = 'layers'"))
+    def counter(name: str = "layers") -> int:
+        return session.scalar(text("SELECT n FROM change_counters WHERE name = :n"), {"n": name})
 
     session.add(Unit(name="计数单位", kind="enterprise"))
     session.commit()
@@ -184,6 +185,7 @@ def test_layer_change_counter_moves_with_every_committed_write(session: Session)
     session.commit()
     counted = counter()
     assert counted > after_rename
+    catalogue = counter("catalogue")
     session.execute(text("INSERT INTO holidays (day, is_workday) VALUES ('2031-01-01', false)"))  # not a layer table
     session.commit()
-    assert counter() == counted
+    assert counter() == counted and counter("catalogue") > catalogue

@@ -1,0 +1,105 @@
+"""Per-process copies of tables read on every request but edited rarely, dropped exactly when they change.
+
+Why: bulk routing needs every layer and its responsibility history; every report, case view and transition needs
+the category catalogue and the holidays. Reading them each time costs seconds (layers) or round trips (catalogue).
+Triggers (migration 0007) bump ``change_counters.n`` for a named set of tables on every write, committed by this
+process or any other; a :class:`CountedCopy` keeps what it read with the counter it read it at, and reads again
+when the counter has moved — one single-row read per use. A transaction that has itself written those tables and
+not committed reads them fresh and keeps nothing: nobody else sees that state, it may be rolled back, and on
+PostgreSQL the counter moves once per transaction, so later writes in it would go unseen.
+
+Which tables a transaction has written is read off each statement's text as it goes to the database
+(``INSERT INTO t``, ``UPDATE t``, ``DELETE FROM t``, ``TRUNCATE a, b``) and forgotten at commit or rollback.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+# The tables behind each counter; migration 0007 holds its own frozen copy of this list for its triggers.
+COUNTERS = {
+    "layers": ("segments", "compounds", "grids", "areas", "units", "assignments"),
+    "catalogue": ("categories", "holidays"),
+}
+_READ = text("SELECT n FROM change_counters WHERE name = :name")
+_WRITE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I)
+_TRUNCATE = re.compile(r"\s*TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?([\w\s,\"]+)", re.I)
+_TRUNCATE_OPTIONS = frozenset({"restart", "continue", "identity", "cascade", "restrict"})
+_WRITTEN = "gridmap.tables_written"  # conn.info: the open transaction's target tables
+
+T = TypeVar("T")
+
+
+class CountedCopy(Generic[T]):
+    """``load(session)``'s result per engine, kept while the counter ``name`` stands still."""
+
+    def __init__(self, name: str, load: Callable[[Session], T]) -> None:
+        self.name = name
+        self.tables = frozenset(COUNTERS[name])
+        self._load = load
+        self._copies: weakref.WeakKeyDictionary[Engine, tuple[int | None, T]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, *, refresh: bool = False) -> T:
+        n = session.execute(_READ, {"name": self.name}).scalar()  # flushes the session's pending rows first
+        conn = session.connection()
+        own_edits = bool(written_tables_of(conn) & self.tables)
+        with self._lock:
+            hit = self._copies.get(conn.engine)
+        if hit is not None and hit[0] == n and not (refresh or own_edits):
+            return hit[1]
+        value = self._load(session)  # read after the counter: a commit in between only costs one more read
+        if not own_edits:
+            with self._lock:
+                self._copies[conn.engine] = (n, value)
+        return value
+
+    def clear(self, engine: Engine | None = None) -> None:
+        """Forget the copy (of one engine, or all): the next use reads again."""
+        with self._lock:
+            if engine is None:
+                self._copies.clear()
+            else:
+                self._copies.pop(engine, None)
+
+
+def written_tables(statement: str) -> set[str]:
+    """The tables a statement writes, by its text (lower case); empty for a read."""
+    m = _WRITE.match(statement)
+    if m:
+        return {m.group(1).lower()}
+    m = _TRUNCATE.match(statement)
+    if not m:
+        return set()
+    names: set[str] = set()
+    for word in re.split(r"[\s,\"]+", m.group(1).lower()):
+        if word in _TRUNCATE_OPTIONS:
+            break
+        if word:
+            names.add(word)
+    return names
+
+
+def written_tables_of(conn: Any) -> set[str]:
+    """The tables written by the connection's open transaction, not committed yet."""
+    return set(conn.info.get(_WRITTEN, ()))
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_write(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    names = written_tables(statement)
+    if names:
+        conn.info.setdefault(_WRITTEN, set()).update(names)
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _end_of_transaction(conn: Any) -> None:
+    conn.info.pop(_WRITTEN, None)
