@@ -9,15 +9,20 @@ One by one, the cases opened earlier in the same batch are candidates too; here 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.cases import ACTIVE
 from gridmap.geo.nearby import nearest_earlier
+from gridmap.models import Case
+from gridmap.spatial_sql import bbox_filter
 
 _DAY_US = 86_400_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def link_in_bulk(
@@ -73,41 +78,30 @@ def _active_near(
     radius_m: float,
     window: int,
 ) -> dict[str, np.ndarray]:
-    """The stored active cases that could be a candidate: same categories, within the batch's time span and
-    bounding box widened by the window and the radius."""
+    """The stored active cases that could be a candidate: same categories, within the batch's bounding box
+    widened by the radius (through the spatial index) and its time span widened by the window."""
     dlat = radius_m / 110_000 * 1.2
     dlon = dlat / max(float(np.cos(np.radians(np.abs(lat).max()))), 0.01)
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    lo_t = np.datetime64(int(observed_us.min()) - window, "us")
-    hi_t = np.datetime64(int(observed_us.max()) + window, "us")
-    params = {
-        "minx": float(lon.min()) - dlon,
-        "maxx": float(lon.max()) + dlon,
-        "miny": float(lat.min()) - dlat,
-        "maxy": float(lat.max()) + dlat,
-        "lo": str(lo_t).replace("T", " ") if sqlite else f"{lo_t}+00:00",
-        "hi": str(hi_t).replace("T", " ") if sqlite else f"{hi_t}+00:00",
-    }
-    cats = sorted(set(category.tolist()))
-    params.update({f"c{i}": c for i, c in enumerate(cats)})
-    statuses = ", ".join(f"'{s}'" for s in sorted(ACTIVE))
-    t_sql = "observed_at" if sqlite else "(EXTRACT(EPOCH FROM observed_at) * 1000000)::bigint"
+    box = (float(lon.min()) - dlon, float(lat.min()) - dlat, float(lon.max()) + dlon, float(lat.max()) + dlat)
     rows = session.execute(
-        text(
-            f"SELECT id, coalesce(duplicate_of, -1), category, lon, lat, {t_sql} FROM cases "
-            f"WHERE status IN ({statuses}) AND category IN ({', '.join(f':c{i}' for i in range(len(cats)))}) "
-            "AND observed_at >= :lo AND observed_at <= :hi "
-            "AND lon BETWEEN :minx AND :maxx AND lat BETWEEN :miny AND :maxy"
-        ),
-        params,
+        select(Case.id, Case.duplicate_of, Case.category, Case.lon, Case.lat, Case.observed_at).where(
+            Case.status.in_(sorted(ACTIVE)),
+            Case.category.in_(sorted(set(category.tolist()))),
+            Case.observed_at.between(_utc(int(observed_us.min()) - window), _utc(int(observed_us.max()) + window)),
+            bbox_filter(session, Case, box),
+        )
     ).all()
     cols = list(zip(*rows, strict=True)) if rows else [()] * 6
-    t = np.asarray(cols[5], dtype="datetime64[us]").astype(np.int64) if sqlite else np.asarray(cols[5], np.int64)
+    observed = pd.to_datetime(pd.Series(cols[5], dtype=object), utc=True)  # SQLite hands back naive UTC
     return {
         "id": np.asarray(cols[0], dtype=np.int64),
-        "duplicate_of": np.asarray(cols[1], dtype=np.int64),
+        "duplicate_of": pd.Series(cols[1], dtype="float64").fillna(-1).to_numpy(dtype=np.int64),
         "category": np.asarray(cols[2], dtype=object),
         "lon": np.asarray(cols[3], dtype=float),
         "lat": np.asarray(cols[4], dtype=float),
-        "t": t if len(rows) else np.zeros(0, dtype=np.int64),
+        "t": observed.to_numpy(dtype="datetime64[us]").astype(np.int64) if rows else np.zeros(0, dtype=np.int64),
     }
+
+
+def _utc(us: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=us)
