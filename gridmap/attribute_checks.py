@@ -22,7 +22,7 @@ _INT_FIELDS = frozenset({"households"})
 _DATE_FIELDS = frozenset({"valid_from"})
 
 
-def _max_length(spec: LayerSpec, f: str) -> int | None:
+def max_length(spec: LayerSpec, f: str) -> int | None:
     col = Area.__table__.c.code if f == spec.parent_field else spec.model.__table__.c.get(f)
     return getattr(col.type, "length", None) if col is not None else None
 
@@ -44,10 +44,10 @@ def _text(v: object) -> str | None:
     return s or None
 
 
-def _coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, problems: list[Problem]) -> list[object]:
+def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, problems: list[Problem]) -> list[object]:
     """One field's values as stored types; a problem for each value that does not fit."""
     out: list[object] = []
-    limit = _max_length(spec, f)
+    limit = max_length(spec, f)
     label = f if f == col else f"{f} (column {col})"
 
     def bad(row: int, message: str) -> None:
@@ -102,7 +102,7 @@ def _date(v: object) -> dt.date:
     raise ValueError(s)
 
 
-def _check_required(
+def check_required(
     spec: LayerSpec, raw: dict[str, np.ndarray], columns: dict[str, str], name: str, problems: list[Problem]
 ) -> None:
     for f in spec.required:
@@ -113,7 +113,7 @@ def _check_required(
                 problems.append(Problem(f"{f} is required but empty", source=name, feature=row, field=columns[f]))
 
 
-def _check_duplicates(
+def check_duplicates(
     spec: LayerSpec, values: dict[str, list[object]], columns: dict[str, str], name: str, problems: list[Problem]
 ) -> None:
     if not spec.key or spec.key not in values:
@@ -135,7 +135,7 @@ def _check_duplicates(
             first[key] = row
 
 
-def _check_parents(
+def check_parents(
     session: Session,
     spec: LayerSpec,
     gdf: gpd.GeoDataFrame,
@@ -150,14 +150,14 @@ def _check_parents(
         resolve_parents(session, spec, gdf)
     except InvalidInput as exc:
         rows = np.arange(1, len(gdf) + 1)
-        problems.extend(_renumber(p, rows, name, columns) for p in exc.problems)
+        problems.extend(renumber(p, rows, name, columns) for p in exc.problems)
 
 
-def _renumber(p: Problem, rows: np.ndarray, name: str, columns: dict[str, str]) -> Problem:
+def renumber(p: Problem, rows: np.ndarray, name: str, columns: dict[str, str]) -> Problem:
     """A problem raised about a written chunk, renamed to the file's feature number and column."""
     feature = int(rows[p.feature - 1]) if p.feature else None
     return Problem(p.message, source=p.source or name, feature=feature, field=columns.get(p.field or "", p.field))
 
 
-def _ordered(problems: list[Problem]) -> list[Problem]:
+def ordered(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.feature is not None, p.feature or 0, p.field or ""))

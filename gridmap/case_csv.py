@@ -25,7 +25,7 @@ class _Errors:
         self.rows.extend(zip(lines, [field] * len(lines), msgs, strict=True))
 
 
-class _Columns:
+class Columns:
     """The good rows of the file, column by column (transposed once), stripped on first use."""
 
     def __init__(
@@ -61,7 +61,7 @@ class _Columns:
         return None
 
 
-def _read(path: Path) -> tuple[list[str], _Columns, list[int], _Errors]:
+def read_columns(path: Path) -> tuple[list[str], Columns, list[int], _Errors]:
     """The header, the well-formed rows (by column) with their row numbers, and the malformed rows."""
     try:
         raw = path.read_bytes()
@@ -86,7 +86,7 @@ def _read(path: Path) -> tuple[list[str], _Columns, list[int], _Errors]:
             lines.append(line)
         elif row:
             errors.add(line, "row", f"{len(row)} fields where the header has {width}")
-    return header, _Columns(header, rows), lines, errors
+    return header, Columns(header, rows), lines, errors
 
 
 _WS_BYTE = np.zeros(256, dtype=bool)
@@ -121,7 +121,7 @@ def _has_white_space(raw: bytes) -> bool:
 
 def _read_fast(
     raw: bytes, encoding: str, errors: _Errors, padded: bool = True
-) -> tuple[list[str], _Columns, list[int], _Errors] | None:
+) -> tuple[list[str], Columns, list[int], _Errors] | None:
     """pandas' C parser, fed the bytes, for the common plain file (no quotes, every line with the header's field
     count — counted over the bytes, vectorised); None otherwise, and the csv module reads it row by row, finding
     the malformed rows. Commas, quotes and line feeds are single bytes in UTF-8 and GB 18030 alike."""
@@ -145,15 +145,11 @@ def _read_fast(
     if len(df) != len(line_ends) - 1 or len(set(header)) != len(header):
         return None
     by_name = {h: df.iloc[:, k].to_numpy(dtype=object) for k, h in enumerate(header)}
-    cols = _Columns(header, None, by_name, padded=padded)
+    cols = Columns(header, None, by_name, padded=padded)
     return header, cols, list(range(2, len(df) + 2)), errors
 
 
-def _column(header: list[str], cols: _Columns, *names: str) -> np.ndarray | None:
-    return cols.get(*names)
-
-
-def _numbers(raw: np.ndarray) -> np.ndarray:
+def numbers(raw: np.ndarray) -> np.ndarray:
     """Text → float, NaN where it is not a number: numpy's C conversion, pandas' per-value one when some fail."""
     try:
         return raw.astype(float)
@@ -161,7 +157,7 @@ def _numbers(raw: np.ndarray) -> np.ndarray:
         return np.array(pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce"), dtype=float)
 
 
-def _has_offset(values: np.ndarray) -> np.ndarray:
+def has_offset(values: np.ndarray) -> np.ndarray:
     """Whether each ISO-8601 text ends in a UTC offset (``Z``, ``±hh:mm``, ``±hhmm``), vectorised over the code
     points of the last six characters (no regular-expression call per row)."""
     out = np.zeros(len(values), dtype=bool)
@@ -191,11 +187,11 @@ def _has_offset(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _to_us(t: pd.Series) -> np.ndarray:
+def series_us(t: pd.Series) -> np.ndarray:
     out = t.astype("datetime64[us, UTC]").to_numpy(dtype="datetime64[us]").astype(np.int64)
     return np.where(t.isna().to_numpy(), np.iinfo(np.int64).min, out)
 
 
-def _isin(values: np.ndarray, allowed: Iterable[object]) -> np.ndarray:
+def isin(values: np.ndarray, allowed: Iterable[object]) -> np.ndarray:
     """``np.isin`` for object arrays, by hashing (numpy sorts object arrays: slow on a million strings)."""
     return pd.Series(values, dtype=object).isin(list(allowed)).to_numpy()

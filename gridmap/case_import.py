@@ -31,8 +31,8 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap.case_csv import _column, _Columns, _has_offset, _isin, _numbers, _read, _to_us
-from gridmap.case_rows import _insert, _pg_time, _reserve_ids, _sqlite_time
+from gridmap.case_csv import Columns, has_offset, isin, numbers, read_columns, series_us
+from gridmap.case_rows import insert_cases, pg_time, reserve_ids, sqlite_time
 from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
@@ -118,7 +118,7 @@ def import_cases_csv(
         phases[name] = round(t - mark[0], 2)
         mark[0] = t
 
-    header, rows, line_list, errors = _read(Path(path))
+    header, rows, line_list, errors = read_columns(Path(path))
     phase("read")
     for required in ("lon", "lat", "category"):
         if required not in header:
@@ -141,8 +141,8 @@ def import_cases_csv(
     # -- coordinates
     coords = {}
     for name in ("lon", "lat"):
-        raw = _column(header, rows, name)
-        values = _numbers(raw)
+        raw = rows.get(name)
+        values = numbers(raw)
         empty = raw == ""
         bad(empty, name, "is required")
         bad(~empty & ~np.isfinite(values), name, "is not a number")
@@ -150,11 +150,11 @@ def import_cases_csv(
     lon, lat = coords["lon"], coords["lat"]
     bad(np.abs(lat) > 90, "lat", "is outside −90…90 (lon and lat swapped?)")
     bad(np.abs(lon) > 180, "lon", "is outside −180…180")
-    crs = _column(header, rows, "crs")
+    crs = rows.get("crs")
     if crs is not None:
         crs = np.char.lower(crs.astype(str))
         crs[crs == ""] = "wgs84"
-        bad(~_isin(crs, ["wgs84", "gcj02"]), "crs", "is not wgs84 or gcj02")
+        bad(~isin(crs, ["wgs84", "gcj02"]), "crs", "is not wgs84 or gcj02")
         gcj = ok & (crs == "gcj02")
         if gcj.any():
             from gridmap.geo.crs import gcj02_to_wgs84
@@ -163,28 +163,28 @@ def import_cases_csv(
 
     # -- category, urgency, source
     cats = {c.code: c for c in session.scalars(select(Category))}
-    category = _column(header, rows, "category")
+    category = rows.get("category")
     leaf = {code for code, c in cats.items() if c.parent_code is not None and c.active}
     bad(category == "", "category", "is required")
-    known = _isin(category, cats)
+    known = isin(category, cats)
     bad(~known, "category", lambda i: [f"unknown category {c!r}" for c in category[i]])
-    bad(~_isin(category, leaf), "category", "is a class or no longer in use: give an active sub-class")
-    urgency = _column(header, rows, "urgency")
+    bad(~isin(category, leaf), "category", "is a class or no longer in use: give an active sub-class")
+    urgency = rows.get("urgency")
     by_code = pd.Series(category, dtype=object)
     default_urgency = by_code.map({c: v.default_urgency for c, v in cats.items()}).fillna("normal").to_numpy(object)
     if urgency is None:
         urgency = default_urgency
     else:
         urgency = np.where(urgency == "", default_urgency, urgency)
-        bad(~_isin(urgency, ["normal", "urgent"]), "urgency", "is not normal or urgent")
-    src = _column(header, rows, "source")
+        bad(~isin(urgency, ["normal", "urgent"]), "urgency", "is not normal or urgent")
+    src = rows.get("source")
     src = np.full(n, source, dtype=object) if src is None else np.where(src == "", source, src)
-    bad(~_isin(src, [s.value for s in CaseSource]), "source", "is not a case source")
+    bad(~isin(src, [s.value for s in CaseSource]), "source", "is not a case source")
 
     # -- texts
     texts: dict[str, np.ndarray] = {}
     for name, limit in (("description", 4000), ("address", 300), ("client_id", 100), ("reporter", 200)):
-        col = _column(header, rows, name)
+        col = rows.get(name)
         if col is None:
             texts[name] = np.full(n, None, dtype=object)
             continue
@@ -194,19 +194,19 @@ def import_cases_csv(
 
     # -- observed time
     observed_us = np.full(n, to_us(now), dtype=np.int64)
-    obs = _column(header, rows, "observed_at", "observed_time", "time")
+    obs = rows.get("observed_at", "observed_time", "time")
     if obs is not None:
         has = obs != ""
-        aware = has & _has_offset(obs)
+        aware = has & has_offset(obs)
         parsed = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
         if aware.any():
             t = pd.to_datetime(pd.Series(obs[aware]), format="ISO8601", utc=True, errors="coerce")
-            parsed[aware] = _to_us(t)
+            parsed[aware] = series_us(t)
         naive = has & ~aware
         if naive.any():
             t = pd.to_datetime(pd.Series(obs[naive]), format="ISO8601", errors="coerce")
             t = t.dt.tz_localize(str(cal.tz), ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-            parsed[naive] = _to_us(t)
+            parsed[naive] = series_us(t)
         unreadable = has & (parsed == np.iinfo(np.int64).min)
         bad(unreadable, "observed_at", "is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)")
         bad(has & ~unreadable & (parsed > to_us(now) + 600_000_000), "observed_at", "is in the future")
@@ -223,7 +223,7 @@ def import_cases_csv(
         dup = series.duplicated(keep="first").to_numpy()
         idx = np.flatnonzero(present)
         values = cid[present]
-        repeated = ~dup & _isin(values, set(values[dup]))  # the first rows of the repeated ids
+        repeated = ~dup & isin(values, set(values[dup]))  # the first rows of the repeated ids
         first_line = dict(zip(values[repeated], lines[idx[repeated]], strict=True))
         dmask = np.zeros(n, bool)
         dmask[idx[dup]] = True
@@ -239,13 +239,13 @@ def import_cases_csv(
                 part = wanted[s : s + 5000]
                 stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(part))).all())
         if stored:
-            smask = ok & _isin(cid, stored)
+            smask = ok & isin(cid, stored)
             bad(smask, "client_id", lambda i: [f"already imported as case {stored.get(c)}: skipped" for c in cid[i]])
             skipped = int(smask.sum())
 
     phase("validate")
     # -- routing: taken from the file where present, computed here for the other rows
-    routing = _routing_from_file(header, rows, n, session, bad)
+    routing = _routing_from_file(rows, n, session, bad)
     todo = ok & ~routing["routed"]
     routed_here = 0
     if todo.any():
@@ -282,7 +282,7 @@ def import_cases_csv(
     k = len(keep)
     street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
     now_us = to_us(now)
-    public = _isin(src[keep], rules.public_sources)
+    public = isin(src[keep], rules.public_sources)
     status = np.where(public, "pending", "open")
     codes = pd.Series(category[keep], dtype=object)
     use_urgent = (urgency[keep] == "urgent") & codes.map({c: bool(v.urgent_unit) for c, v in cats.items()}).to_numpy(
@@ -302,11 +302,11 @@ def import_cases_csv(
     deadline_us = cal.deadlines_us(np.full(k, now_us, dtype=np.int64), amounts, units)
 
     dialect = session.get_bind().dialect.name
-    stamp = _sqlite_time if dialect == "sqlite" else _pg_time
+    stamp = sqlite_time if dialect == "sqlite" else pg_time
     observed_s = stamp(observed_us[keep])
     now_s = stamp(np.asarray([now_us]))[0]
     deadline_s = stamp(deadline_us)
-    ids = _reserve_ids(session, k)
+    ids = reserve_ids(session, k)
     phase("prepare")
     duplicate_of = link_in_bulk(
         session, category[keep], lon[keep], lat[keep], observed_us[keep], ids,
@@ -356,7 +356,7 @@ def import_cases_csv(
         "duplicate_of": nz(duplicate_of),
     }
     phase("columns")
-    _insert(session, dialect, columns, lines[keep], actor, now_s, progress, phases)
+    insert_cases(session, dialect, columns, lines[keep], actor, now_s, progress, phases)
     phase("insert")
     bad_rows = sorted(errors.rows)
     written: Path | None = None
@@ -376,11 +376,9 @@ def import_cases_csv(
     )
 
 
-def _routing_from_file(
-    header: list[str], rows: _Columns, n: int, session: Session, bad: Callable[..., None]
-) -> dict[str, np.ndarray]:
+def _routing_from_file(rows: Columns, n: int, session: Session, bad: Callable[..., None]) -> dict[str, np.ndarray]:
     def col(name: str) -> np.ndarray | None:
-        return _column(header, rows, f"{name}_routed", name)
+        return rows.get(f"{name}_routed", name)
 
     out = {
         "routed": np.zeros(n, bool),
@@ -402,7 +400,7 @@ def _routing_from_file(
         raw = col(name)
         if raw is None:
             continue
-        values = _numbers(raw)
+        values = numbers(raw)
         bad(routed & (raw != "") & ~(np.isfinite(values) & (values == np.round(values))), name, "is not a whole number")
         out[name] = np.where(np.isfinite(values), values, -1).astype(np.int64)
     known_units = set(session.scalars(select(Unit.id)))
@@ -410,13 +408,13 @@ def _routing_from_file(
     kind = col("matched_kind")
     if kind is not None:
         out["matched_kind"] = kind
-        bad(routed & (kind != "") & ~_isin(kind, MATCH_KINDS), "matched_kind", f"is not one of {MATCH_KINDS}")
+        bad(routed & (kind != "") & ~isin(kind, MATCH_KINDS), "matched_kind", f"is not one of {MATCH_KINDS}")
     name = col("matched_name")
     if name is not None:
         out["matched_name"] = name
     dist = col("distance_m")
     if dist is not None:
-        values = _numbers(dist)
+        values = numbers(dist)
         bad(routed & (dist != "") & ~np.isfinite(values), "distance_m", "is not a number")
         out["distance_m"] = values
     amb = col("ambiguous")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from gridmap.spatial_sql import take_write_lock
@@ -17,7 +17,7 @@ from gridmap.sqlite_rtree import add_points
 
 CHUNK = 20_000
 CACHE_KIB = 512 * 1024  # SQLite page cache during a bulk import
-_CASE_COLUMNS = (
+CASE_COLUMNS = (
     "id", "client_id", "source", "reporter", "category", "description", "address", "urgency", "lon", "lat",
     "observed_at", "created_at", "updated_at", "status", "unit_id", "matched_kind", "matched_id", "matched_name",
     "rule", "distance_m", "ambiguous", "street_id", "community_id", "deadline_unit", "limit_seconds", "deadline_at",
@@ -26,7 +26,7 @@ _CASE_COLUMNS = (
 _EVENT_COLUMNS = ("case_id", "seq", "action", "from_status", "to_status", "actor", "at", "data")
 
 
-def _sqlite_time(us: np.ndarray) -> np.ndarray:
+def sqlite_time(us: np.ndarray) -> np.ndarray:
     """µs since the epoch → SQLAlchemy's SQLite DATETIME text (UTC), which sorts and compares as time."""
     if len(us) == 0:
         return np.zeros(0, dtype=object)
@@ -35,13 +35,13 @@ def _sqlite_time(us: np.ndarray) -> np.ndarray:
     return s
 
 
-def _pg_time(us: np.ndarray) -> np.ndarray:
+def pg_time(us: np.ndarray) -> np.ndarray:
     if len(us) == 0:
         return np.zeros(0, dtype=object)
     return np.char.add(np.datetime_as_string(us.astype("datetime64[us]"), unit="us").astype(str), "+00:00")
 
 
-def _reserve_ids(session: Session, k: int) -> np.ndarray:
+def reserve_ids(session: Session, k: int) -> np.ndarray:
     """``k`` case ids that nobody else can take: PostgreSQL from the sequence; SQLite under the write lock."""
     if k == 0:
         return np.zeros(0, dtype=np.int64)
@@ -55,7 +55,7 @@ def _reserve_ids(session: Session, k: int) -> np.ndarray:
     return np.arange(top + 1, top + 1 + k, dtype=np.int64)
 
 
-def _insert(
+def insert_cases(
     session: Session,
     dialect: str,
     columns: dict[str, list[object]],
@@ -65,40 +65,90 @@ def _insert(
     progress: Callable[[int, int | None], None] | None,
     phases: dict[str, float] | None = None,
 ) -> None:
-    if dialect != "sqlite" or not columns["id"]:
-        _insert_rows(session, dialect, columns, lines, actor, now_s, progress, phases)
+    """Insert the prepared case rows and one import event each, in chunks (on SQLite as a bulk load)."""
+    if not columns["id"]:
         return
     conn = session.connection()
-    # A page cache large enough for the indexes and the R*Tree being written (this connection only, restored
-    # after): with SQLite's default 2 MB, pages spill to the WAL and are read back over and over.
+    load = _sqlite_bulk_load(conn, columns, phases) if dialect == "sqlite" else contextlib.nullcontext()
+    with load:
+        _write_rows(conn, dialect, columns, lines, actor, now_s, progress)
+
+
+@contextlib.contextmanager
+def _sqlite_bulk_load(
+    conn: Connection, columns: dict[str, list[object]], phases: dict[str, float] | None
+) -> Iterator[None]:
+    """SpatiaLite's per-row work on ``cases`` set aside for the load and done once after it, with a page cache
+    large enough for what is written. All inside the caller's transaction: DDL is transactional in SQLite, so a
+    failure restores the triggers and indexes."""
+    # with SQLite's default 2 MB cache, pages spill to the WAL and are read back over and over (restored after)
     cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
     conn.exec_driver_sql(f"PRAGMA cache_size = {-CACHE_KIB}")
     try:
-        _insert_rows(session, dialect, columns, lines, actor, now_s, progress, phases)
+        # three per-row INSERT triggers on a geometry column: a type/SRID check, a metadata time stamp (an UPDATE
+        # per row) and the R*Tree entry
+        saved = _drop(
+            conn,
+            "trigger",
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases' "
+            "AND name IN ('ggi_cases_geom', 'tmi_cases_geom', 'gii_cases_geom')",
+        )
+        # loading more rows than the table holds: secondary indexes are built again after the load (a sorted
+        # build), several times faster than updating them row by row
+        bulk = len(columns["id"]) >= (conn.exec_driver_sql("SELECT count(*) FROM cases").scalar() or 0)
+        if bulk:
+            saved += _drop(
+                conn,
+                "index",
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "AND tbl_name IN ('cases', 'case_events')",
+            )
+        started = time.perf_counter()
+        yield
+        rows_done = time.perf_counter()
+        # the points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction; a load
+        # larger than the table rebuilds the R*Tree packed
+        add_points(conn, "idx_cases_geom", columns["id"], columns["lon"], columns["lat"], rebuild=bulk)
+        rtree_done = time.perf_counter()
+        conn.exec_driver_sql(
+            "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            "WHERE Lower(f_table_name) = 'cases' AND Lower(f_geometry_column) = 'geom'"
+        )
+        for _name, sql in saved:
+            conn.exec_driver_sql(sql)
+        if phases is not None:
+            phases["rows"] = round(rows_done - started, 2)
+            phases["R*Tree"] = round(rtree_done - rows_done, 2)
+            phases["indexes"] = round(time.perf_counter() - rtree_done, 2)
     finally:
         with contextlib.suppress(Exception):
             conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
 
 
-def _insert_rows(
-    session: Session,
+def _drop(conn: Connection, kind: str, listing: str) -> list[tuple[str, str]]:
+    """Drop the triggers or indexes ``listing`` names; returns (name, CREATE statement) to make them again."""
+    found = [(str(name), str(sql)) for name, sql in conn.exec_driver_sql(listing).all()]
+    for name, _sql in found:
+        conn.exec_driver_sql(f'DROP {kind.upper()} "{name}"')
+    return found
+
+
+def _write_rows(
+    conn: Connection,
     dialect: str,
     columns: dict[str, list[object]],
     lines: np.ndarray,
     actor: str | None,
     now_s: str,
     progress: Callable[[int, int | None], None] | None,
-    phases: dict[str, float] | None = None,
 ) -> None:
     k = len(columns["id"])
-    if k == 0:
-        return
     ph = "?" if dialect == "sqlite" else "%s"
     point = f"MakePoint({ph}, {ph}, 4326)" if dialect == "sqlite" else f"ST_SetSRID(ST_MakePoint({ph}, {ph}), 4326)"
     # values that are the same on every row are written into the statement once instead of bound per row
     constant = {"paused_seconds": "0.0", "extension_count": "0", "rework_count": "0", "supervision_level": "0",
                 "version": "1", "created_at": f"'{now_s}'", "updated_at": f"'{now_s}'"}  # fmt: skip
-    bound = [c for c in _CASE_COLUMNS if c not in constant]
+    bound = [c for c in CASE_COLUMNS if c not in constant]
     names = ", ".join([*bound, *constant])
     values = ", ".join([ph] * len(bound) + list(constant.values()))
     case_sql = f"INSERT INTO cases ({names}, geom) VALUES ({values}, {point})"
@@ -106,41 +156,8 @@ def _insert_rows(
         f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join([ph] * len(_EVENT_COLUMNS))})"
     )
     ordered = [columns[c] for c in bound]
-    conn = session.connection()
     if progress:
         progress(0, k)
-    saved: list[tuple[str, str]] = []
-    bulk = False
-    if dialect == "sqlite":
-        # SpatiaLite keeps three per-row INSERT triggers on a geometry column: a type/SRID check, a metadata
-        # time stamp (an UPDATE per row) and the R*Tree entry. Inside this transaction they are set aside and their
-        # work is done once, in bulk, below; DDL is transactional in SQLite, so a failure restores them.
-        saved = [
-            tuple(r)
-            for r in conn.exec_driver_sql(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases' "
-                "AND name IN ('ggi_cases_geom', 'tmi_cases_geom', 'gii_cases_geom')"
-            ).all()
-        ]
-        for name, _sql in saved:
-            conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        existing = conn.exec_driver_sql("SELECT count(*) FROM cases").scalar() or 0
-        bulk = k >= existing
-        if bulk:
-            # Loading more rows than the table holds: secondary indexes are dropped and built again after the load
-            # (a sorted build) — several times faster than updating them row by row. Same transaction, so a
-            # failure restores them.
-            indexes = [
-                tuple(r)
-                for r in conn.exec_driver_sql(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                    "AND tbl_name IN ('cases', 'case_events')"
-                ).all()
-            ]
-            for name, _sql in indexes:
-                conn.exec_driver_sql(f'DROP INDEX "{name}"')
-            saved += indexes
-    rows_started = time.perf_counter()
     for s in range(0, k, CHUNK):
         e = min(s + CHUNK, k)
         case_rows = list(zip(*(c[s:e] for c in ordered), columns["lon"][s:e], columns["lat"][s:e], strict=True))
@@ -156,33 +173,15 @@ def _insert_rows(
                 "FROM json_each(?) AS j JOIN cases AS c ON c.id = ? + j.key",
                 (actor, now_s, json.dumps(lines[s:e].tolist()), columns["id"][s]),
             )
-            if progress:
-                progress(e - s, None)
-            continue
-        chunk = (columns[c][s:e] for c in ("id", "status", "reporter", "duplicate_of"))
-        event_rows = [
-            (cid, 1, "import", None, st, actor or rep, now_s, _event_data(line, dup))
-            for (cid, st, rep, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
-        ]
-        conn.exec_driver_sql(event_sql, event_rows)
+        else:
+            chunk = (columns[c][s:e] for c in ("id", "status", "reporter", "duplicate_of"))
+            event_rows = [
+                (cid, 1, "import", None, st, actor or rep, now_s, _event_data(line, dup))
+                for (cid, st, rep, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
+            ]
+            conn.exec_driver_sql(event_sql, event_rows)
         if progress:
             progress(e - s, None)
-    rows_done = time.perf_counter()
-    if saved:
-        # The points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction. A load
-        # larger than the table rebuilds the R*Tree packed.
-        add_points(conn, "idx_cases_geom", columns["id"], columns["lon"], columns["lat"], rebuild=bulk)
-        rtree_done = time.perf_counter()
-        conn.exec_driver_sql(
-            "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
-            "WHERE Lower(f_table_name) = 'cases' AND Lower(f_geometry_column) = 'geom'"
-        )
-        for _name, sql in saved:
-            conn.exec_driver_sql(sql)
-        if phases is not None:
-            phases["rows"] = round(rows_done - rows_started, 2)
-            phases["R*Tree"] = round(rtree_done - rows_done, 2)
-            phases["indexes"] = round(time.perf_counter() - rtree_done, 2)
 
 
 def _event_data(line: int, duplicate_of: int | None) -> str:

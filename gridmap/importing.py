@@ -29,12 +29,12 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gridmap.attribute_checks import _check_duplicates, _check_parents, _check_required, _coerce, _ordered, _renumber
+from gridmap.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
 from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
 from gridmap.geo.validate import check_lonlat, projection_hint, repair
-from gridmap.layer_files import _find_column, _first_line, _Read, _read_csv, _read_ogr
-from gridmap.multilines import _explode_lines
+from gridmap.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
+from gridmap.multilines import explode_lines
 from gridmap.store import LAYERS, LayerSpec, write_features
 
 Progress = Callable[..., None]
@@ -151,7 +151,7 @@ def import_file(
 
     if not path.exists():
         raise InvalidInput(Problem("no such file", source=str(path)))
-    read = _read_csv(path, mapping.get("geometry")) if is_csv else _read_ogr(path, layer_name)
+    read = read_csv(path, mapping.get("geometry")) if is_csv else read_ogr(path, layer_name)
     n = len(read.geoms)
     if n == 0:
         raise InvalidInput(Problem("the file holds no features", source=name))
@@ -184,20 +184,20 @@ def import_file(
         summary.notes.append("converted from GCJ-02 (Amap/Tencent) to WGS-84")
 
     # --- attributes ------------------------------------------------------------------------------------------
-    values = {f: _coerce(spec, f, col, read.columns[col], name, problems) for f, col in columns.items()}
-    _check_required(spec, read.columns, columns, name, problems)
-    _check_duplicates(spec, values, columns, name, problems)
+    values = {f: coerce(spec, f, col, read.columns[col], name, problems) for f, col in columns.items()}
+    check_required(spec, read.columns, columns, name, problems)
+    check_duplicates(spec, values, columns, name, problems)
     gdf = gpd.GeoDataFrame(
         {f: pd.Series(v, dtype=object) for f, v in values.items()},
         geometry=gpd.GeoSeries(fixed, crs=STORAGE_SRID),
     )
-    _check_parents(session, spec, gdf, columns, name, problems)
+    check_parents(session, spec, gdf, columns, name, problems)
     if problems:
-        raise InvalidInput(_ordered(problems))
+        raise InvalidInput(ordered(problems))
 
     rows = np.arange(1, n + 1)  # feature number of each row to write
     if spec.geometry == "line":
-        gdf, rows = _explode_lines(gdf, rows, spec, columns, name, summary)
+        gdf, rows = explode_lines(gdf, rows, spec, columns, name, summary)
     if spec.key == "ext_id" and "ext_id" not in columns:
         summary.notes.append(
             "no ext_id column: features cannot be matched on a later import, so re-importing adds them again"
@@ -210,9 +210,9 @@ def import_file(
         try:
             result = write_features(session, layer, chunk, source=name[:200])
         except InvalidInput as exc:
-            raise InvalidInput([_renumber(p, rows[start:], name, columns) for p in exc.problems]) from None
+            raise InvalidInput([renumber(p, rows[start:], name, columns) for p in exc.problems]) from None
         except DBAPIError as exc:
-            raise GridmapError(f"{name}: the database refused the import: {_first_line(exc.orig)}") from None
+            raise GridmapError(f"{name}: the database refused the import: {first_line(exc.orig)}") from None
         summary.created += result.created
         summary.updated += result.updated
         progress(len(chunk))
@@ -252,7 +252,7 @@ def _parse_crs(text: str) -> CRS:
     try:
         return CRS.from_user_input(text)
     except CRSError as exc:
-        raise InvalidInput(f"--crs {text!r} is not a CRS pyproj knows ({_first_line(exc)}); e.g. EPSG:4490") from None
+        raise InvalidInput(f"--crs {text!r} is not a CRS pyproj knows ({first_line(exc)}); e.g. EPSG:4490") from None
 
 
 def _crs_label(crs: CRS) -> str:
@@ -279,7 +279,7 @@ def _resolve_columns(
     listing = ", ".join(columns) if columns else "(none)"
     for f in spec.fields:
         if f in mapping:
-            col = _find_column(columns, mapping[f])
+            col = find_column(columns, mapping[f])
             if col is None:
                 problems.append(
                     Problem(
@@ -290,9 +290,9 @@ def _resolve_columns(
                 )
                 continue
         else:
-            col = _find_column(columns, f)
+            col = find_column(columns, f)
             if col is None and len(f) > 10:  # a Shapefile (DBF) cuts names to 10 characters: community_
-                col = _find_column(columns, f[:10])
+                col = find_column(columns, f[:10])
             if col is None:
                 if f in spec.required:
                     problems.append(
@@ -309,7 +309,7 @@ def _resolve_columns(
 
 
 def _to_storage(
-    read: _Read,
+    read: LayerRead,
     given: CRS | None,
     from_gcj02: bool,
     geom_problems: dict[int, str],

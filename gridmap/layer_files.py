@@ -26,7 +26,7 @@ WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "wkt_geom", "shape")
 
 
 @dataclass
-class _Read:
+class LayerRead:
     """A file as read: columns (object arrays), geometries (None where missing/unreadable), declared CRS."""
 
     columns: dict[str, np.ndarray]
@@ -37,13 +37,13 @@ class _Read:
     geometry_field: str = "geometry"  # how problems name the geometry (a CSV's WKT column)
 
 
-def _first_line(exc: object) -> str:
+def first_line(exc: object) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else exc.__class__.__name__
 
 
 def _reader_reason(exc: Exception, path: Path) -> str:
-    text = _first_line(exc)
+    text = first_line(exc)
     for p in {str(path), str(path.resolve()), path.as_posix()}:
         text = text.replace(f"'{p}'", "the file").replace(p, "the file")
     return text
@@ -53,7 +53,7 @@ def _unreadable(path: Path, exc: Exception) -> InvalidInput:
     return InvalidInput(Problem(f"cannot read the file: {_reader_reason(exc, path)}", source=path.name))
 
 
-def _read_ogr(path: Path, layer_name: str | None) -> _Read:
+def read_ogr(path: Path, layer_name: str | None) -> LayerRead:
     name = path.name
     try:
         with warnings.catch_warnings():
@@ -104,9 +104,9 @@ def _read_ogr(path: Path, layer_name: str | None) -> _Read:
             crs = CRS.from_user_input(meta["crs"])
         except CRSError as exc:
             raise InvalidInput(
-                Problem(f"the file's CRS is not understood ({_first_line(exc)}): give --crs", source=name)
+                Problem(f"the file's CRS is not understood ({first_line(exc)}): give --crs", source=name)
             ) from None
-    return _Read(columns, geoms, crs, geom_problems, notes)
+    return LayerRead(columns, geoms, crs, geom_problems, notes)
 
 
 def _sibling(path: Path, suffix: str) -> Path | None:
@@ -189,7 +189,7 @@ def _geoms_from(raw: np.ndarray, parse: Callable) -> tuple[np.ndarray, dict[int,
             parse(raw[i])
             reason = "unreadable geometry"
         except Exception as exc:  # GEOSException / ParseException: keep GEOS's reason
-            reason = _first_line(exc)
+            reason = first_line(exc)
             for pattern, sentence in _GEOS_READ_ERRORS:
                 if pattern.search(reason):
                     reason = sentence
@@ -204,7 +204,7 @@ _EWKT = re.compile(r"^\s*SRID=(\d+)\s*;\s*", re.I)
 _HEX = re.compile(r"^\s*(?:[0-9A-Fa-f]{2})+\s*$")
 
 
-def _read_csv(path: Path, geometry_column: str | None) -> _Read:
+def read_csv(path: Path, geometry_column: str | None) -> LayerRead:
     name = path.name
     notes: list[str] = []
     try:
@@ -217,10 +217,10 @@ def _read_csv(path: Path, geometry_column: str | None) -> _Read:
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise InvalidInput(Problem(f"cannot read the file: {_first_line(exc)}", source=name)) from None
+        raise InvalidInput(Problem(f"cannot read the file: {first_line(exc)}", source=name)) from None
     headers = [str(c) for c in df.columns]
     if geometry_column is not None:
-        gcol = _find_column(headers, geometry_column)
+        gcol = find_column(headers, geometry_column)
         if gcol is None:
             raise InvalidInput(
                 Problem(
@@ -230,7 +230,7 @@ def _read_csv(path: Path, geometry_column: str | None) -> _Read:
                 )
             )
     else:
-        gcol = next((c for w in WKT_COLUMNS if (c := _find_column(headers, w))), None)
+        gcol = next((c for w in WKT_COLUMNS if (c := find_column(headers, w))), None)
         if gcol is None:
             raise InvalidInput(
                 Problem(
@@ -259,10 +259,10 @@ def _read_csv(path: Path, geometry_column: str | None) -> _Read:
     elif len(srids) > 1:
         raise InvalidInput(Problem(f"rows declare different SRIDs: {sorted(srids)}", source=name, field=gcol))
     columns = {c: np.array([None if pd.isna(v) else v for v in df[c]], dtype=object) for c in headers if c != gcol}
-    return _Read(columns, geoms, crs, problems, notes, geometry_field=gcol)
+    return LayerRead(columns, geoms, crs, problems, notes, geometry_field=gcol)
 
 
-def _find_column(columns: list[str], wanted: str) -> str | None:
+def find_column(columns: list[str], wanted: str) -> str | None:
     if wanted in columns:
         return wanted
     folded = [c for c in columns if c.strip().casefold() == wanted.strip().casefold()]

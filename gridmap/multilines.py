@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from gridmap.attribute_checks import _max_length, _ordered
+from gridmap.attribute_checks import max_length, ordered
 from gridmap.errors import InvalidInput, Problem
 from gridmap.store import LayerSpec
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from gridmap.importing import ImportSummary
 
 
-def _explode_lines(
+def explode_lines(
     gdf: gpd.GeoDataFrame, rows: np.ndarray, spec: LayerSpec, columns: dict[str, str], name: str, summary: ImportSummary
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """One row per LineString: MultiLineStrings are joined where their parts connect, else split in segments.
@@ -63,7 +63,7 @@ def _check_split_keys(
 ) -> None:
     problems = []
     first: dict[object, int] = {}
-    limit = _max_length(spec, "ext_id")
+    limit = max_length(spec, "ext_id")
     for k, key in enumerate(keys):
         if key is None:
             continue
@@ -82,4 +82,4 @@ def _check_split_keys(
             )
         first.setdefault(key, int(rows[k]))
     if problems:
-        raise InvalidInput(_ordered(problems))
+        raise InvalidInput(ordered(problems))

@@ -22,7 +22,7 @@ import numpy as np
 
 import gridmap  # noqa: F401  (geometry libraries before SpatiaLite)
 from gridmap.case_import import import_cases_csv
-from gridmap.case_rows import _CASE_COLUMNS
+from gridmap.case_rows import CASE_COLUMNS
 from gridmap.categories import seed
 from gridmap.config import Settings
 from gridmap.db import make_engine, make_session_factory, session_scope, upgrade
@@ -56,7 +56,7 @@ def baseline(path: Path, n: int, rng: np.random.Generator) -> tuple[float, float
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    cols = ", ".join(f"{c} {'TEXT' if c in ('client_id', 'source', 'category') else ''}" for c in _CASE_COLUMNS)
+    cols = ", ".join(f"{c} {'TEXT' if c in ('client_id', 'source', 'category') else ''}" for c in CASE_COLUMNS)
     con.execute(f"CREATE TABLE plain ({cols})")
     now = "2026-11-26 10:00:00.000000"
     rows = [
@@ -65,7 +65,7 @@ def baseline(path: Path, n: int, rng: np.random.Generator) -> tuple[float, float
          now, 0.0, 0, 0, 0, 1, True, None)
         for i in range(n)
     ]  # fmt: skip
-    sql = f"INSERT INTO plain VALUES ({', '.join('?' * len(_CASE_COLUMNS))})"
+    sql = f"INSERT INTO plain VALUES ({', '.join('?' * len(CASE_COLUMNS))})"
     started, cpu = time.perf_counter(), time.process_time()
     con.execute("BEGIN")
     for s in range(0, n, 20_000):

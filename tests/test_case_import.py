@@ -296,9 +296,9 @@ def test_padded_values_are_stripped(city) -> None:
 def test_utc_offsets_are_recognised_without_a_regular_expression_per_row(text: str, aware: bool) -> None:
     import numpy as np
 
-    from gridmap.case_csv import _has_offset
+    from gridmap.case_csv import has_offset
 
-    assert _has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
+    assert has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
 
 
 def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:

@@ -660,7 +660,7 @@ def test_store_failure_in_a_later_chunk_rolls_back_earlier_chunks(
 
     before = seed(engine, tmp_path)
     monkeypatch.setattr(importing, "CHUNK", 2)
-    monkeypatch.setattr(importing, "_check_parents", lambda *a, **k: None)  # let the store find it
+    monkeypatch.setattr(importing, "check_parents", lambda *a, **k: None)  # let the store find it
     gpd.GeoDataFrame(
         {"code": [f"14110200100{k}" for k in range(1, 6)], "SQ": ["141102001001"] * 4 + ["14110200199"]},
         geometry=[box(k, 0.001) for k in range(5)],
