@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.db import dialect_name
 from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.ids import MAX_ID
 from gridmap.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force
 from gridmap.responsibility import area_units
 from gridmap.spatial_sql import bbox_intersects
@@ -144,7 +145,7 @@ def _parse_bbox(raw: str, problems: list[Problem]) -> tuple[float, float, float,
     return (minx, miny, maxx, maxy) if ok else None
 
 
-def _parse_int(raw: object, field_name: str, lo: int, problems: list[Problem], hi: int = 2**31 - 1) -> int | None:
+def _parse_int(raw: object, field_name: str, lo: int, problems: list[Problem], hi: int = MAX_ID) -> int | None:
     try:
         value = int(str(raw).strip())
     except ValueError:

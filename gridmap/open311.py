@@ -20,7 +20,7 @@ from gridmap.cases import STATUS_ZH, open_report, parse_time
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
-from gridmap.ids import MAX_ID
+from gridmap.ids import as_id
 from gridmap.models import Case, CaseEvent, CaseStatus, Category, Unit
 from gridmap.workcalendar import UNIT_LABELS_ZH
 
@@ -150,12 +150,10 @@ def find_requests(
 
     wanted = _list("service_request_id")
     if wanted:
-        ids = []
-        for w in wanted:
-            if not w.isdigit() or int(w) > MAX_ID:
+        ids = [as_id(w) for w in wanted]
+        for w, i in zip(wanted, ids, strict=True):
+            if i is None:
                 problems.append(Problem(f"{w!r} is not a service_request_id", field="service_request_id"))
-            else:
-                ids.append(int(w))
         if problems:
             raise InvalidInput(problems)
         rows = session.execute(stmt.where(Case.id.in_(ids)).order_by(Case.id)).all()
