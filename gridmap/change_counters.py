@@ -46,19 +46,29 @@ class CountedCopy(Generic[T]):
         self._load = load
         self._copies: weakref.WeakKeyDictionary[Engine, tuple[int | None, T]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._memo = f"gridmap.counted_copy.{name}"  # session.info: (transaction, value) read in it
 
     def get(self, session: Session, *, refresh: bool = False) -> T:
-        n = session.execute(_READ, {"name": self.name}).scalar()  # flushes the session's pending rows first
+        """The copy; the counter is read once per transaction of ``session`` (a report asks for the catalogue
+        twice: its category and its calendar)."""
+        session.flush()  # the session's pending rows are writes too
         conn = session.connection()
         own_edits = bool(written_tables_of(conn) & self.tables)
+        txn, memo = session.get_transaction(), session.info.get(self._memo)
+        if memo is not None and memo[0] is txn and not (refresh or own_edits):
+            return memo[1]
+        n = session.execute(_READ, {"name": self.name}).scalar()
         with self._lock:
             hit = self._copies.get(conn.engine)
         if hit is not None and hit[0] == n and not (refresh or own_edits):
-            return hit[1]
-        value = self._load(session)  # read after the counter: a commit in between only costs one more read
+            value = hit[1]
+        else:
+            value = self._load(session)  # read after the counter: a commit in between only costs one more read
+            if not own_edits:
+                with self._lock:
+                    self._copies[conn.engine] = (n, value)
         if not own_edits:
-            with self._lock:
-                self._copies[conn.engine] = (n, value)
+            session.info[self._memo] = (txn, value)
         return value
 
     def clear(self, engine: Engine | None = None) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.categories import case_category, load_calendar, set_holiday, upsert_category
 from gridmap.change_counters import written_tables
-from gridmap.config import CaseSettings
+from gridmap.config import CaseSettings, Settings
 from tests.case_helpers import seed_city
 
 RULES = CaseSettings()
@@ -77,3 +77,25 @@ def test_another_process_edit_is_seen_at_once(seeded: Session, engine: Engine) -
 )
 def test_written_tables_of_a_statement(statement: str, tables: set[str]) -> None:
     assert written_tables(statement) == tables
+
+
+def test_a_report_reads_the_counter_once(seeded: Session, engine: Engine, tmp_path) -> None:
+    """A report needs its category and the calendar: the counter is read once per transaction, not per use."""
+    from sqlalchemy import event
+
+    from gridmap.cases import open_report
+    from tests.case_helpers import MONDAY_9, FakeRouter, case_settings, report
+
+    settings = case_settings(Settings(database_url=str(engine.url)), tmp_path)
+    reads: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        if "change_counters" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        open_report(seeded, report(), settings, now=MONDAY_9, router=FakeRouter(None))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(reads) == 1, reads
