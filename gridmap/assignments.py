@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.ids import as_id
-from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
-from gridmap.spatial_sql import bbox_filter, take_write_lock, wkb
+from gridmap.store.dialect import bbox_filter, take_write_lock, wkb
+from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
 
 KINDS = tuple(k.value for k in TargetKind)
 MAX_VERTICES = 2000  # a hand-drawn shape; more is a pasted boundary → use an import

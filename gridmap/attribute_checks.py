@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, SegmentLevel
-from gridmap.store import LayerSpec, resolve_parents
+from gridmap.store.bulk_writes import LayerSpec, resolve_parents
+from gridmap.store.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, SegmentLevel
 
 LEVEL_WORDS: dict[str, str] = {**{lv.value: lv for lv in SegmentLevel}, **SEGMENT_LEVEL_WORDS}
 """Accepted road-level words (English case-insensitively) → the stored value."""

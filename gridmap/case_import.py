@@ -39,8 +39,8 @@ from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.duplicate_links import link_in_bulk
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Area, Case, CaseSource, Category, Unit
 from gridmap.routing.config import MATCH_KINDS
+from gridmap.store.models import Area, Case, CaseSource, Category, Unit
 from gridmap.workcalendar import to_us
 
 
@@ -426,7 +426,7 @@ def _routing_from_file(rows: Columns, n: int, session: Session, bad: Callable[..
 
 
 def _fill_matched_names(session: Session, routing: dict[str, np.ndarray], idx: np.ndarray) -> None:
-    from gridmap.models import Compound, Grid, Segment
+    from gridmap.store.models import Compound, Grid, Segment
 
     name_cols = {"segment": Segment.name, "compound": Compound.name, "grid": Grid.code, "community": Area.name,
                  "street": Area.name}  # fmt: skip

@@ -12,8 +12,8 @@ import numpy as np
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from gridmap.spatial_sql import take_write_lock
-from gridmap.sqlite_rtree import add_points
+from gridmap.store.dialect import take_write_lock
+from gridmap.store.sqlite.rtree import add_points
 
 CHUNK = 20_000
 CACHE_KIB = 512 * 1024  # SQLite page cache during a bulk import

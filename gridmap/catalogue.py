@@ -1,6 +1,6 @@
 """The category catalogue and the holidays as this process last read them, per database: every report, case view
 and transition needs both, and they are edited a few times a year. The copy is read again when the ``catalogue``
-change counter moves (an edit from any process; see :mod:`gridmap.change_counters`)."""
+change counter moves (an edit from any process; see :mod:`gridmap.store.change_counters`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmap.change_counters import CountedCopy
-from gridmap.models import Category, Holiday
+from gridmap.store.change_counters import CountedCopy
+from gridmap.store.models import Category, Holiday
 
 _COLUMNS = tuple(c.key for c in Category.__table__.columns)
 

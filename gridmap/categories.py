@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from gridmap.catalogue import catalogue
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.models import Category, CategoryFamily, Holiday, Urgency
+from gridmap.store.models import Category, CategoryFamily, Holiday, Urgency
 from gridmap.workcalendar import UNITS, WorkingCalendar
 
 UH, WH, WD = "urgent_hours", "work_hours", "work_days"

@@ -12,14 +12,14 @@ from gridmap.cli_cases import cases_group, categories_group
 from gridmap.cli_grids import grids_group, roads_group
 from gridmap.cli_support import Context, _fail, _progress
 from gridmap.config import DEMO_DATA_DIR
-from gridmap.db import (
+from gridmap.errors import GridmapError
+from gridmap.store.engine import (
     DatabaseError,
     current_revision,
     make_session_factory,
     session_scope,
     upgrade,
 )
-from gridmap.errors import GridmapError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -264,7 +264,7 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
         return
     import waitress
 
-    from gridmap.sqlite_wal import WalCheckpointer
+    from gridmap.store.sqlite.wal import WalCheckpointer
 
     engine = app.extensions["gridmap"]["engine"]
     checkpointer = WalCheckpointer(engine).start() if engine.dialect.name == "sqlite" else None

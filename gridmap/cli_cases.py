@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from gridmap.db import session_scope
 from gridmap.errors import GridmapError
+from gridmap.store.engine import session_scope
 
 
 @click.group("categories")

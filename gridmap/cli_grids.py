@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from gridmap.cli_support import Context, _fail
-from gridmap.db import session_scope
 from gridmap.errors import GridmapError
+from gridmap.store.engine import session_scope
 
 
 def _write_report(path: Path | None, report: dict) -> None:

@@ -11,7 +11,7 @@ import sys
 import click
 
 from gridmap.config import Settings
-from gridmap.db import current_revision, make_engine, make_session_factory
+from gridmap.store.engine import current_revision, make_engine, make_session_factory
 
 
 class Context:

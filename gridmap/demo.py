@@ -17,9 +17,9 @@ from gridmap.case_import import import_cases_csv
 from gridmap.categories import seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Area, Compound, Segment
 from gridmap.registry import load_assignments, load_people, load_units
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
+from gridmap.store.models import Area, Compound, Segment
 
 # Layer name → file, in the order references require (parents before children).
 DEMO_LAYERS = (

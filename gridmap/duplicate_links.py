@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases import ACTIVE
 from gridmap.geo.nearby import nearest_earlier
-from gridmap.models import Case
-from gridmap.spatial_sql import bbox_filter
+from gridmap.store.dialect import bbox_filter
+from gridmap.store.models import Case
 
 _DAY_US = 86_400_000_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -16,7 +16,19 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.layers import ACTIVE_CASE_STATUSES, COLLECTIONS, KIND_COLLECTION, get_item, responsibility_state
-from gridmap.models import Assignment, Case, Category, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
+from gridmap.store.models import (
+    Assignment,
+    Case,
+    Category,
+    Compound,
+    Grid,
+    Person,
+    Role,
+    Segment,
+    TargetKind,
+    Unit,
+    in_force,
+)
 
 ROLE_ZH = {
     Role.RESPONSIBLE: "包联单位",

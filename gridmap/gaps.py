@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from gridmap.assignments import KINDS, parse_date, parse_kinds
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.models import Area, Compound, Grid, Segment, Unit, in_force
 from gridmap.responsibility import area_units, responsible_at
-from gridmap.spatial_sql import wkb
+from gridmap.store.dialect import wkb
+from gridmap.store.models import Area, Compound, Grid, Segment, Unit, in_force
 
 NEAREST_M = 300.0
 NEAREST_UNITS = 3

@@ -34,7 +34,8 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs
 from gridmap.geo.shapes import to_multipolygons
 from gridmap.geo.tiling import check_communities, lineage, read_wkb, tile_communities
-from gridmap.models import (
+from gridmap.store.bulk_writes import insert_grid_rows
+from gridmap.store.models import (
     Area,
     AreaLevel,
     Assignment,
@@ -46,7 +47,6 @@ from gridmap.models import (
     Segment,
     TargetKind,
 )
-from gridmap.store import insert_grid_rows
 
 CARRY_MIN_SHARE = 0.5
 """A new grid inherits an old grid's responsible unit when at least this share of it lies in the old grid."""

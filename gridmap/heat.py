@@ -33,8 +33,8 @@ from gridmap.cases import CASE_FILTERS, case_conditions
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.models import Area, Case, Grid, Segment, in_force
-from gridmap.spatial_sql import bbox_filter, wkb
+from gridmap.store.dialect import bbox_filter, wkb
+from gridmap.store.models import Area, Case, Grid, Segment, in_force
 
 MODES = ("points", "grids", "segments")
 SNAP_M = 30.0

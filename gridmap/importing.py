@@ -3,9 +3,9 @@
 The use-case behind ``gridmap import``. It reads the file, maps its columns onto the layer's fields, settles the
 CRS (declared, given with ``--crs``, or recognised as longitude/latitude), converts GCJ-02 when asked, checks and
 safely repairs geometries (:mod:`gridmap.geo.validate`), checks every attribute, and only when *nothing* is wrong
-hands the features to :func:`gridmap.store.write_features`. Every problem found is reported at once, each naming
-the file, the feature (1-based row in the file) and the field. It never commits: the caller's unit of work does,
-so a failure anywhere, even in the database, leaves the store as it was.
+hands the features to :func:`gridmap.store.bulk_writes.write_features`. Every problem found is reported at once,
+each naming the file, the feature (1-based row in the file) and the field. It never commits: the caller's unit of work
+does, so a failure anywhere, even in the database, leaves the store as it was.
 
 >>> parse_mapping(("name=ROAD_NAME", "level=等级"))
 {'name': 'ROAD_NAME', 'level': '等级'}
@@ -35,7 +35,7 @@ from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
 from gridmap.geo.validate import check_lonlat, projection_hint, repair
 from gridmap.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
 from gridmap.multilines import explode_lines
-from gridmap.store import LAYERS, LayerSpec, write_features
+from gridmap.store.bulk_writes import LAYERS, LayerSpec, write_features
 
 Progress = Callable[..., None]
 
@@ -117,7 +117,7 @@ def import_file(
         ``.geojson``/``.json``, ``.gpkg``, ``.shp`` or ``.csv`` (with a WKT column); other formats GDAL reads
         are tried as they are.
     layer
-        One of :data:`gridmap.store.LAYERS`.
+        One of :data:`gridmap.store.bulk_writes.LAYERS`.
     mapping
         ``{field: column}``: which file column holds a field; unmapped fields are found by their own name
         (case-insensitively). For CSV, ``geometry`` names the WKT column.

@@ -11,7 +11,7 @@ same collections. Everything here takes a session and plain values and returns p
   zoom with vectorised shapely, coordinates rounded to what the zoom can show).
 
 The only SQL that differs between SpatiaLite and PostGIS here is the bounding-box filter, which lives with the
-project's other dialect differences in :mod:`gridmap.spatial_sql` (SpatiaLite's R*Tree named directly, PostGIS GiST)
+project's other dialect differences in :mod:`gridmap.store.dialect` (SpatiaLite's R*Tree named directly, PostGIS GiST)
 — and the extent, read from the R*Tree on SpatiaLite (:func:`extent`).
 """
 
@@ -29,12 +29,12 @@ import shapely
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
-from gridmap.db import dialect_name
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.ids import MAX_ID
-from gridmap.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force
 from gridmap.responsibility import area_units
-from gridmap.spatial_sql import bbox_intersects
+from gridmap.store.dialect import bbox_intersects
+from gridmap.store.engine import dialect_name
+from gridmap.store.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000

@@ -12,7 +12,7 @@ from shapely import GeometryType
 
 from gridmap.attribute_checks import max_length, ordered
 from gridmap.errors import InvalidInput, Problem
-from gridmap.store import LayerSpec
+from gridmap.store.bulk_writes import LayerSpec
 
 if TYPE_CHECKING:
     from gridmap.importing import ImportSummary

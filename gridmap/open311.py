@@ -21,7 +21,7 @@ from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
 from gridmap.ids import as_id
-from gridmap.models import Case, CaseEvent, CaseStatus, Category, Unit
+from gridmap.store.models import Case, CaseEvent, CaseStatus, Category, Unit
 from gridmap.workcalendar import UNIT_LABELS_ZH
 
 MAX_REQUESTS = 1000

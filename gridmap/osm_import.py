@@ -19,7 +19,7 @@ import shapely
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.osm import OSMReadError, read_osm_residential, read_osm_roads
 from gridmap.geo.roads import segment_roads
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
 
 
 @dataclass

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from gridmap.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit, in_force
+from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit, in_force
 
 
 def _responsible_now(kind: str, target_id, on: dt.date):

@@ -14,8 +14,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Assignment, Compound, Grid, Person, PersonRole, Role, Segment, TargetKind, Unit, UnitKind
-from gridmap.store import area_ids_by_code
+from gridmap.store.bulk_writes import area_ids_by_code
+from gridmap.store.models import (
+    Assignment,
+    Compound,
+    Grid,
+    Person,
+    PersonRole,
+    Role,
+    Segment,
+    TargetKind,
+    Unit,
+    UnitKind,
+)
 
 
 def _text(value: object) -> str | None:

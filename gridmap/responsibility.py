@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmap.models import Area, Assignment, Role, TargetKind, UnitKind
+from gridmap.store.models import Area, Assignment, Role, TargetKind, UnitKind
 
 _ID_CHUNK = 5000  # ids per IN list (SQLite allows 32766 variables in all; a query holds a few lists at most)
 _DAY_BITS = 22  # composite key feature << 22 | (day + 2**21): days from 3770 BC to 7710 AD

@@ -25,8 +25,8 @@ from gridmap.case_import import import_cases_csv
 from gridmap.case_rows import CASE_COLUMNS
 from gridmap.categories import seed
 from gridmap.config import Settings
-from gridmap.db import make_engine, make_session_factory, session_scope, upgrade
-from gridmap.models import Unit
+from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
+from gridmap.store.models import Unit
 
 
 def make_csv(path: Path, n: int, unit_ids: list[int], rng: np.random.Generator) -> None:

@@ -131,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         import geopandas as gpd
 
         from gridmap.config import Settings
-        from gridmap.db import make_engine, make_session_factory, session_scope, upgrade
         from gridmap.gridgen import generate_grids
-        from gridmap.store import write_features
+        from gridmap.store.bulk_writes import write_features
+        from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
 
         engine = make_engine(Settings(database_url=args.db, instance_dir=Path("/tmp")))
         upgrade(engine)

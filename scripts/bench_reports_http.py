@@ -31,7 +31,7 @@ from bench_routing import load_city, random_points, tiled_demo_city
 import gridmap  # noqa: F401
 from gridmap.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.db import make_engine, make_session_factory, upgrade
+from gridmap.store.engine import make_engine, make_session_factory, upgrade
 
 
 def free_port() -> int:

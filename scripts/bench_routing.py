@@ -49,10 +49,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 import gridmap  # noqa: E402,F401  (geometry libraries before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings  # noqa: E402
-from gridmap.db import make_engine, make_session_factory, upgrade  # noqa: E402
-from gridmap.models import Area, Assignment, Compound, Grid, Segment, Unit  # noqa: E402
 from gridmap.routing import RoutingConfig, route_point, route_points, routing_layers  # noqa: E402
-from gridmap.store import write_features  # noqa: E402
+from gridmap.store.bulk_writes import write_features  # noqa: E402
+from gridmap.store.engine import make_engine, make_session_factory, upgrade  # noqa: E402
+from gridmap.store.models import Area, Assignment, Compound, Grid, Segment, Unit  # noqa: E402
 
 EPSG = 32649
 ORIGIN = (111.08, 37.46)  # south-west corner of the synthetic city (离石)

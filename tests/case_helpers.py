@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.categories import seed
 from gridmap.config import CaseSettings, Settings
-from gridmap.models import Case, CaseEvent, Unit
+from gridmap.store.models import Case, CaseEvent, Unit
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 # A Monday morning in an ordinary week (no holiday near): 2026-03-02 09:00 +08:00
@@ -94,8 +94,8 @@ def build_city(session: Session) -> dict[str, int]:
     import geopandas as gpd
     import shapely
 
-    from gridmap.models import Area, Assignment, Compound, Segment
-    from gridmap.store import write_features
+    from gridmap.store.bulk_writes import write_features
+    from gridmap.store.models import Area, Assignment, Compound, Segment
 
     units = seed_city(session)
     box = shapely.box(111.10, 37.49, 111.20, 37.56)

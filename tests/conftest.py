@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import Settings
-from gridmap.db import make_engine, make_session_factory, upgrade
-from gridmap.models import Base
+from gridmap.store.engine import make_engine, make_session_factory, upgrade
+from gridmap.store.models import Base
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GRIDMAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

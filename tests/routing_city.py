@@ -31,8 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.geo import crs
-from gridmap.models import Area, Assignment, Compound, Grid, Segment, Unit
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
+from gridmap.store.models import Area, Assignment, Compound, Grid, Segment, Unit
 
 UTM = 32649
 X0, Y0 = 500_000.0, 4_153_000.0  # ≈ 111.0 E, 37.52 N

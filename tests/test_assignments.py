@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from gridmap import assignments, gaps
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.db import make_session_factory
 from gridmap.demo import load_demo
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.models import Area, Assignment, Compound, Unit
 from gridmap.overview import store_summary
+from gridmap.store.engine import make_session_factory
+from gridmap.store.models import Area, Assignment, Compound, Unit
 from gridmap.web import create_app
 
 TODAY = dt.date.today()

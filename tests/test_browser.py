@@ -21,7 +21,7 @@ def browser():
 
 
 def test_start_page_in_the_browser(browser, spatialite_settings: Settings, tmp_path) -> None:
-    from gridmap.db import make_engine, upgrade
+    from gridmap.store.engine import make_engine, upgrade
 
     upgrade(make_engine(spatialite_settings))
     app = create_app(spatialite_settings)

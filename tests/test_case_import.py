@@ -17,7 +17,7 @@ from gridmap.cases import find_duplicate, get_case
 from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
-from gridmap.models import Case
+from gridmap.store.models import Case
 from tests.case_helpers import COMPOUND_POINT, LAT, build_city, case_settings, counts
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases import ACTIONS, allowed_actions, get_case, list_cases, open_report, transition
 from gridmap.config import Settings
-from gridmap.db import make_session_factory
 from gridmap.errors import Conflict, InvalidInput, NotFound
-from gridmap.models import Case, CaseEvent
+from gridmap.store.engine import make_session_factory
+from gridmap.store.models import Case, CaseEvent
 from tests.case_helpers import GIF, JPEG, LAT, LON, MONDAY_9, FakeRouter, case_settings, counts, report, seed_city
 
 H = dt.timedelta(hours=1)

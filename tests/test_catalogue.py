@@ -1,6 +1,6 @@
 """The category catalogue and holidays as kept by this process (gridmap.catalogue): an edit committed here or by
 another process is seen at once, and a transaction sees its own edits — on both databases. And how
-gridmap.change_counters reads a statement's target tables."""
+gridmap.store.change_counters reads a statement's target tables."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gridmap.categories import case_category, load_calendar, set_holiday, upsert_category
-from gridmap.change_counters import written_tables
 from gridmap.config import CaseSettings, Settings
+from gridmap.store.change_counters import written_tables
 from tests.case_helpers import seed_city
 
 RULES = CaseSettings()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from gridmap import assignments
 from gridmap.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.db import make_engine, make_session_factory, upgrade
 from gridmap.demo import load_demo
-from gridmap.models import Case, Unit
+from gridmap.store.engine import make_engine, make_session_factory, upgrade
+from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridmap.db import current_revision, downgrade, head_revision, upgrade
-from gridmap.models import Assignment, Unit
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
+from gridmap.store.engine import current_revision, downgrade, head_revision, upgrade
+from gridmap.store.models import Assignment, Unit
 
 
 def test_migrated_to_head_with_spatial_indexes(engine: Engine) -> None:
@@ -163,7 +163,7 @@ def test_change_counters_move_with_every_committed_write(session: Session) -> No
     """Migration 0007's triggers: a committed write to a layer table moves the ``layers`` counter, a rolled-back one
     does not, a write whose savepoint was rolled back still leaves the transaction's later write counted, and a
     holiday moves ``catalogue`` only."""
-    from gridmap.models import Unit
+    from gridmap.store.models import Unit
 
     def counter(name: str = "layers") -> int:
         return session.scalar(text("SELECT n FROM change_counters WHERE name = :n"), {"n": name})

@@ -15,8 +15,8 @@ from gridmap.cli import main
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.errors import InvalidInput
-from gridmap.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.overview import store_summary
+from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 
 
 def test_demo_city_loads_with_gaps(session: Session) -> None:

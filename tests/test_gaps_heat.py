@@ -17,8 +17,8 @@ from gridmap.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.errors import InvalidInput
-from gridmap.models import Area, Case, Grid, Segment, Unit
 from gridmap.overview import store_summary
+from gridmap.store.models import Area, Case, Grid, Segment, Unit
 from gridmap.web import create_app
 
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)

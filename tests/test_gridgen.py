@@ -19,8 +19,8 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.gridgen import generate_grids
-from gridmap.models import Assignment, Grid, GridGeneration, GridLineage, Unit
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
+from gridmap.store.models import Assignment, Grid, GridGeneration, GridLineage, Unit
 from tests.geo.test_gridding import assert_compounds_whole, assert_exact_tiling, ll
 
 C1, C2 = "141102001001", "141102001002"
@@ -227,7 +227,7 @@ def test_invalid_community_polygon_is_refused(session: Session) -> None:
 
 
 def test_cli_generate_report_and_errors(settings: Settings, engine: Engine, tmp_path: Path) -> None:
-    from gridmap.db import make_session_factory, session_scope
+    from gridmap.store.engine import make_session_factory, session_scope
 
     with session_scope(make_session_factory(engine)) as s:
         make_city(s)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from gridmap.cli import main
 from gridmap.config import Settings
-from gridmap.db import make_engine, make_session_factory, session_scope
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.geo.crs import wgs84_to_gcj02
 from gridmap.importing import ImportSummary, import_file, parse_mapping
+from gridmap.store.engine import make_engine, make_session_factory, session_scope
 
 LISHI = (111.14, 37.52)  # 离石区
 ROAD_MAP = {"name": "路名", "level": "等级", "ext_id": "编号"}

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from gridmap.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
-from gridmap.models import Assignment, Case, Compound
+from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
 

@@ -14,7 +14,7 @@ from gridmap.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.layers import tolerance_deg
-from gridmap.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
+from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.web import create_app
 
 

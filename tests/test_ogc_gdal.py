@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
-from gridmap.models import Area, Compound, Grid, Segment
+from gridmap.store.models import Area, Compound, Grid, Segment
 from gridmap.web import create_app
 from tests.browser import live_server
 

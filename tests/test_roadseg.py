@@ -19,9 +19,9 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.geo import crs
-from gridmap.models import Segment
 from gridmap.roadseg import segment_file, segment_stored
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
+from gridmap.store.models import Segment
 
 UTM = 32649
 X0, Y0 = 512_400.0, 4_152_900.0

@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from gridmap.config import Settings
-from gridmap.db import head_revision
-from gridmap.store import write_features
+from gridmap.store.bulk_writes import write_features
+from gridmap.store.engine import head_revision
 from gridmap.web import create_app
 
 

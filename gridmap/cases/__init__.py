@@ -14,7 +14,7 @@
 
 Side paths: ``request_extension`` / ``approve_extension`` / ``reject_extension`` (延期), ``send_back`` (回退, the
 commander re-dispatches, possibly to another unit), ``void`` (作废), ``park`` / ``resume`` (挂账), ``supervise``
-(督办, raises the supervision level). Every step appends a :class:`~gridmap.models.CaseEvent` with the actor,
+(督办, raises the supervision level). Every step appends a :class:`~gridmap.store.models.CaseEvent` with the actor,
 time, note and photos.
 
 No check-then-act: a transition is one conditional ``UPDATE cases SET …, version = version + 1 WHERE id = :id AND

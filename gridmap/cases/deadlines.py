@@ -8,7 +8,7 @@ from typing import Any
 
 from gridmap.cases.states import TERMINAL, S
 from gridmap.cases.values import _utc
-from gridmap.models import Category, Urgency
+from gridmap.store.models import Category, Urgency
 from gridmap.workcalendar import WorkingCalendar
 
 

@@ -16,7 +16,7 @@ from gridmap.cases.values import _iso, _now, parse_time
 from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
+from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
 from gridmap.workcalendar import WorkingCalendar
 
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop

@@ -21,9 +21,9 @@ from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _text, 
 from gridmap.categories import case_category, load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Case, CaseEvent, CaseSource, Urgency
 from gridmap.photos import check_photos, store_photos
-from gridmap.spatial_sql import insert_ignoring_conflict, take_write_lock
+from gridmap.store.dialect import insert_ignoring_conflict, take_write_lock
+from gridmap.store.models import Case, CaseEvent, CaseSource, Urgency
 from gridmap.workcalendar import WorkingCalendar
 
 EARLIEST_OBSERVED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # older is a typo or a device clock never set

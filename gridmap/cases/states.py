@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridmap.models import CaseStatus
+from gridmap.store.models import CaseStatus
 
 S = CaseStatus
 ACTIVE = frozenset({S.PENDING, S.OPEN, S.DISPATCHED, S.IN_PROGRESS, S.REPORTED_BACK, S.PARKED})

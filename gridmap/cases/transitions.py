@@ -18,9 +18,9 @@ from gridmap.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
 from gridmap.ids import as_id
-from gridmap.models import Case, CaseEvent, Category, Unit
 from gridmap.photos import check_photos, store_photos
-from gridmap.spatial_sql import take_write_lock
+from gridmap.store.dialect import take_write_lock
+from gridmap.store.models import Case, CaseEvent, Category, Unit
 from gridmap.workcalendar import URGENT_HOURS, WorkingCalendar
 
 

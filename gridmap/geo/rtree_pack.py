@@ -3,7 +3,7 @@
 Inserting a million boxes into SQLite's R*Tree one by one costs ~20 µs each (choose-leaf, splits, forced
 re-inserts). A static set of boxes can instead be sorted along a Hilbert curve and packed bottom-up into full
 nodes (the classic Hilbert-packed R-tree of Kamel & Faloutsos): every level is one vectorised pass. This module
-only computes the tree and the node images; :mod:`gridmap.sqlite_rtree` writes them into a database.
+only computes the tree and the node images; :mod:`gridmap.store.sqlite.rtree` writes them into a database.
 
 SQLite's node format (``ext/rtree/rtree.c``, "Database Format of R-Tree Tables"): every node is ``node_size``
 bytes; bytes 0–1 hold the tree depth in the root (node 1) and are unused elsewhere; bytes 2–3 the number of cells;

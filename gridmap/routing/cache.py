@@ -5,8 +5,6 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gridmap.change_counters import CountedCopy
-from gridmap.models import Area, Compound, Grid, Segment, Unit
 from gridmap.responsibility import area_units, load_history
 from gridmap.routing.config import _FEATURE_KINDS
 from gridmap.routing.tables import (
@@ -20,11 +18,13 @@ from gridmap.routing.tables import (
     _Layers,
     _segments_table,
 )
+from gridmap.store.change_counters import CountedCopy
+from gridmap.store.models import Area, Compound, Grid, Segment, Unit
 
 
 def routing_layers(session: Session, *, refresh: bool = False) -> _Layers:
     """Every layer, the responsibility history and the default parties, loaded once per engine and reused until
-    the ``layers`` change counter moves (a write from any process; see :mod:`gridmap.change_counters`). The
+    the ``layers`` change counter moves (a write from any process; see :mod:`gridmap.store.change_counters`). The
     one-off :func:`route_point` reads the database every time."""
     return _LAYERS.get(session, refresh=refresh)
 

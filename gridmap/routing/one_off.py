@@ -16,7 +16,7 @@ from gridmap.routing.config import _FEATURE_KINDS, RoutingConfig
 from gridmap.routing.decide import _Block, _order_table, _route_block
 from gridmap.routing.results import RoutingResult
 from gridmap.routing.tables import _areas_table, _compounds_table, _grids_table, _Layers, _segments_table, _Table
-from gridmap.spatial_sql import box_params, box_sql
+from gridmap.store.dialect import box_params, box_sql
 
 _DEG_MARGIN = 1.2  # degree boxes around a point are this much wider than the metric radius needs
 

@@ -7,8 +7,8 @@ from werkzeug.exceptions import HTTPException
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.db import make_engine, make_session_factory
 from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web.i18n import LANGUAGES, pick_language, translate
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 import gridmap
-from gridmap.db import current_revision
 from gridmap.overview import store_summary
+from gridmap.store.engine import current_revision
 from gridmap.web.db import db_session
 
 bp = Blueprint("api", __name__)

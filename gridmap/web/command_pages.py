@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, render_template, request
 from gridmap import gaps, heat
 from gridmap.assignments import KINDS, parse_date, parse_kinds
 from gridmap.errors import InvalidInput, Problem
-from gridmap.models import Role
+from gridmap.store.models import Role
 from gridmap.web.db import db_session
 from gridmap.web.i18n import translate
 from gridmap.web.maps import render_map_page

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
 
-from gridmap.db import current_revision
 from gridmap.overview import store_summary
+from gridmap.store.engine import current_revision
 from gridmap.web.db import db_session
 
 bp = Blueprint("pages", __name__)

@@ -1,11 +1,11 @@
-"""Alembic environment: runs against the engine handed over by :func:`gridmap.db.upgrade`."""
+"""Alembic environment: runs against the engine handed over by :func:`gridmap.store.engine.upgrade`."""
 
 from __future__ import annotations
 
 import geoalchemy2  # noqa: F401
 from alembic import context
 
-from gridmap.models import Base
+from gridmap.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -15,7 +15,7 @@ def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
         from gridmap.config import Settings
-        from gridmap.db import make_engine
+        from gridmap.store.engine import make_engine
 
         engine = make_engine(Settings.from_env())
     with engine.connect() as connection:

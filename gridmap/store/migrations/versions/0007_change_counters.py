@@ -1,6 +1,6 @@
 """Change counters: every committed write to a set of tables — from any process — bumps ``change_counters.n`` for
 that set's name, so a per-process copy of those tables can tell exactly whether it is current with one single-row
-read (see ``gridmap/change_counters.py``). ``layers``: the routing layers and their responsibility; ``catalogue``:
+read (see ``gridmap/store/change_counters.py``). ``layers``: the routing layers and their responsibility; ``catalogue``:
 the problem categories and the holidays.
 
 SQLite has row-level triggers only (a few µs per written row); on PostgreSQL a statement-level trigger bumps once

@@ -21,7 +21,7 @@ from sqlalchemy.sql.functions import Function
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import areas_m2, lengths_m
 from gridmap.geo.shapes import to_multipolygons
-from gridmap.models import SRID, Area, AreaLevel, Compound, Grid, Segment
+from gridmap.store.models import SRID, Area, AreaLevel, Compound, Grid, Segment
 
 
 @dataclass(frozen=True)

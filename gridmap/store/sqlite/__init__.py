@@ -1,0 +1,2 @@
+"""What only the SQLite store needs: its R*Tree filled in bulk (:mod:`.rtree`), its WAL checkpointed in the
+background (:mod:`.wal`)."""
