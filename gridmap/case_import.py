@@ -34,14 +34,14 @@ from sqlalchemy.orm import Session
 from gridmap.case_csv import Columns, has_offset, isin, numbers, read_columns, series_us
 from gridmap.case_rows import insert_cases, pg_time, reserve_ids, sqlite_time
 from gridmap.cases.reports import EARLIEST_OBSERVED
-from gridmap.categories import load_calendar
+from gridmap.catalogue.categories import load_calendar
+from gridmap.catalogue.working_calendar import to_us
 from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.duplicate_links import link_in_bulk
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
 from gridmap.store.models import Area, Case, CaseSource, Category, Unit
-from gridmap.workcalendar import to_us
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @click.pass_obj
 def init(obj: Context) -> None:
     """Create or upgrade the database schema (runs the migrations) and seed the categories and holidays."""
-    from gridmap.categories import seed
+    from gridmap.catalogue.categories import seed
 
     try:
         upgrade(obj.engine)
@@ -170,7 +170,7 @@ def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None
     try:
         upgrade(obj.engine)
         factory = make_session_factory(obj.engine)
-        from gridmap.categories import seed
+        from gridmap.catalogue.categories import seed
 
         with session_scope(factory) as session:
             seed(session)  # categories and holidays, where missing (also on a database loaded before)

@@ -21,7 +21,7 @@ def categories_group() -> None:
 @click.pass_obj
 def categories_seed(obj) -> None:
     """Add the seeded category tree and the 2026 holidays where missing (never overwrites edits)."""
-    from gridmap.categories import seed
+    from gridmap.catalogue.categories import seed
 
     try:
         with session_scope(obj.migrated_session_factory()) as session:
@@ -37,7 +37,7 @@ def categories_seed(obj) -> None:
 @click.pass_obj
 def categories_list(obj, family: str | None, as_json: bool) -> None:
     """List the categories with their deadlines."""
-    from gridmap.categories import list_categories
+    from gridmap.catalogue.categories import list_categories
 
     with obj.migrated_session_factory()() as session:
         rows = list_categories(session, family=family)
@@ -63,7 +63,7 @@ def categories_list(obj, family: str | None, as_json: bool) -> None:
 @click.pass_obj
 def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urgency, active) -> None:
     """Create or change category CODE (e.g. `gridmap categories set 0102 --deadline 2 --unit work_hours`)."""
-    from gridmap.categories import upsert_category
+    from gridmap.catalogue.categories import upsert_category
 
     data: dict[str, object] = {"code": code}
     for key, value in (("name_zh", name_zh), ("name_en", name_en), ("family", family),
@@ -87,7 +87,7 @@ def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urg
 @click.pass_obj
 def categories_holiday(obj, day, workday: bool, name: str | None) -> None:
     """Mark DAY as a day off or as a make-up working day."""
-    from gridmap.categories import set_holiday
+    from gridmap.catalogue.categories import set_holiday
 
     with session_scope(obj.migrated_session_factory()) as session:
         set_holiday(session, day.date(), workday, name)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmap.case_import import import_cases_csv
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.registry import load_assignments, load_people, load_units

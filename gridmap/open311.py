@@ -17,12 +17,12 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases import STATUS_ZH, open_report, parse_time
-from gridmap.categories import load_calendar
+from gridmap.catalogue.categories import load_calendar
+from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
 from gridmap.config import Settings
 from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
 from gridmap.ids import as_id
 from gridmap.store.models import Case, CaseEvent, CaseStatus, Category, Unit
-from gridmap.workcalendar import UNIT_LABELS_ZH
 
 MAX_REQUESTS = 1000
 MAX_SPAN = dt.timedelta(days=90)

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap import assignments, gaps, heat
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import database_is_empty, load_demo
 from gridmap.geo.crs import metric_epsg_for, transform

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_routing import load_city, random_points, tiled_demo_city
 
 import gridmap  # noqa: F401
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import CaseSettings, Settings
 from gridmap.store.models import Case, CaseEvent, Unit
 

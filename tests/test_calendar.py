@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gridmap.categories import HOLIDAYS_2026
-from gridmap.workcalendar import (
+from gridmap.catalogue.categories import HOLIDAYS_2026
+from gridmap.catalogue.working_calendar import (
     URGENT_HOURS,
     WORK_DAYS,
     WORK_HOURS,

@@ -1,4 +1,4 @@
-"""The category catalogue and holidays as kept by this process (gridmap.catalogue): an edit committed here or by
+"""The category catalogue and holidays as kept by this process (gridmap.catalogue.cache): an edit committed here or by
 another process is seen at once, and a transaction sees its own edits — on both databases. And how
 gridmap.store.change_counters reads a statement's target tables."""
 
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from gridmap.categories import case_category, load_calendar, set_holiday, upsert_category
+from gridmap.catalogue.categories import case_category, load_calendar, set_holiday, upsert_category
 from gridmap.config import CaseSettings, Settings
 from gridmap.store.change_counters import written_tables
 from tests.case_helpers import seed_city

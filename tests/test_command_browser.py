@@ -9,7 +9,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from gridmap import assignments
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.store.engine import make_engine, make_session_factory, upgrade

@@ -13,7 +13,7 @@ from geoalchemy2.elements import WKTElement
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.store.models import Assignment, Case, Compound

@@ -10,7 +10,7 @@ import pytest
 from geoalchemy2.elements import WKTElement
 from sqlalchemy import func, select
 
-from gridmap.categories import seed
+from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.demo import load_demo
 from gridmap.layers import tolerance_deg

@@ -66,7 +66,7 @@ def test_unknown_urls_get_a_clear_error_not_a_traceback(settings: Settings, engi
 def test_out_of_range_values_are_refused_not_internal_errors(settings: Settings, engine: Engine, session) -> None:
     """Values that parse but overflow further down (a 2**70 id, year 1 in a time zone east of UTC, a list where a
     number belongs) were 500s; each is a 4xx naming the parameter, or a per-point error in a batch."""
-    from gridmap.categories import seed
+    from gridmap.catalogue.categories import seed
 
     seed(session)
     session.commit()

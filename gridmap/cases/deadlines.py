@@ -8,8 +8,8 @@ from typing import Any
 
 from gridmap.cases.states import TERMINAL, S
 from gridmap.cases.values import _utc
+from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.store.models import Category, Urgency
-from gridmap.workcalendar import WorkingCalendar
 
 
 def limit_for(category: Category, urgency: str) -> tuple[float, str]:

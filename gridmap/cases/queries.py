@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
 from gridmap.cases.values import _iso, _now, parse_time
-from gridmap.categories import load_calendar
+from gridmap.catalogue.categories import load_calendar
+from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
-from gridmap.workcalendar import WorkingCalendar
 
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
 

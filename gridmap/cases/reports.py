@@ -18,13 +18,13 @@ from gridmap.cases.queries import _case_row
 from gridmap.cases.spatial import find_duplicate, locate_areas
 from gridmap.cases.states import STATUS_ZH, S
 from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _text, parse_time, validate_point
-from gridmap.categories import case_category, load_calendar
+from gridmap.catalogue.categories import case_category, load_calendar
+from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.photos import check_photos, store_photos
 from gridmap.store.dialect import insert_ignoring_conflict, take_write_lock
 from gridmap.store.models import Case, CaseEvent, CaseSource, Urgency
-from gridmap.workcalendar import WorkingCalendar
 
 EARLIEST_OBSERVED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # older is a typo or a device clock never set
 
@@ -34,7 +34,7 @@ class Report:
     lon: float
     lat: float
     crs: str
-    category: Any  # the category's columns, read-only (gridmap.catalogue)
+    category: Any  # the category's columns, read-only (gridmap.catalogue.cache)
     urgency: str
     observed_at: dt.datetime
     description: str | None

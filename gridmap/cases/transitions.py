@@ -14,14 +14,14 @@ from gridmap.cases.deadlines import _deadline
 from gridmap.cases.queries import _case_row, get_case
 from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
 from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _number, _text, _utc
-from gridmap.categories import load_calendar
+from gridmap.catalogue.categories import load_calendar
+from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
 from gridmap.ids import as_id
 from gridmap.photos import check_photos, store_photos
 from gridmap.store.dialect import take_write_lock
 from gridmap.store.models import Case, CaseEvent, Category, Unit
-from gridmap.workcalendar import URGENT_HOURS, WorkingCalendar
 
 
 def transition(

@@ -7,8 +7,8 @@ import datetime as dt
 import math
 from typing import Any
 
+from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.errors import Problem
-from gridmap.workcalendar import WorkingCalendar
 
 MAX_DESCRIPTION = 4000
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 
-from gridmap import cases, categories
+from gridmap import cases
+from gridmap.catalogue import categories
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.photos import MAX_PHOTOS, photo_path

@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gridmap.catalogue import catalogue
+from gridmap.catalogue.cache import catalogue
+from gridmap.catalogue.working_calendar import UNITS, WorkingCalendar
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.store.models import Category, CategoryFamily, Holiday, Urgency
-from gridmap.workcalendar import UNITS, WorkingCalendar
 
 UH, WH, WD = "urgent_hours", "work_hours", "work_days"
 
