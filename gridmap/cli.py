@@ -118,7 +118,7 @@ def import_cmd(
 
     All-or-nothing: if any feature is rejected, nothing is written and every problem is listed.
     """
-    from gridmap.importing import import_file, parse_mapping
+    from gridmap.imports.layer_import import import_file, parse_mapping
 
     try:
         mapping = parse_mapping(mappings)
@@ -146,7 +146,7 @@ def import_cmd(
 @click.pass_obj
 def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
     """Build road segments (split at intersections) and compounds from an OpenStreetMap .osm.pbf extract."""
-    from gridmap.osm_import import import_osm
+    from gridmap.imports.osm import import_osm
 
     try:
         factory = obj.migrated_session_factory()
@@ -165,7 +165,7 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
 @click.pass_obj
 def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None:
     """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry)."""
-    from gridmap.demo import database_is_empty, load_demo
+    from gridmap.imports.demo import database_is_empty, load_demo
 
     try:
         upgrade(obj.engine)

@@ -31,7 +31,7 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs as gcrs
 from gridmap.geo.roads import LEVELS, segment_roads
 from gridmap.geo.validate import check_lonlat, projection_hint
-from gridmap.osm_import import geometry_keys
+from gridmap.imports.osm import geometry_keys
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, AreaLevel, Segment
 

@@ -21,9 +21,9 @@ from sqlalchemy import text
 
 import gridmap  # noqa: F401
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.demo import load_demo
-from gridmap.importing import import_file
-from gridmap.osm_import import import_osm
+from gridmap.imports.demo import load_demo
+from gridmap.imports.layer_import import import_file
+from gridmap.imports.osm import import_osm
 from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from gridmap import assignments, gaps
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.demo import load_demo
 from gridmap.errors import Conflict, InvalidInput
+from gridmap.imports.demo import load_demo
 from gridmap.overview import store_summary
 from gridmap.store.engine import make_session_factory
 from gridmap.store.models import Area, Assignment, Compound, Unit

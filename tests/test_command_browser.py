@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gridmap import assignments
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.demo import load_demo
+from gridmap.imports.demo import load_demo
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Case, Unit
 from gridmap.web import create_app

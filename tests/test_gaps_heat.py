@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from gridmap import gaps, heat
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.demo import load_demo
 from gridmap.errors import InvalidInput
+from gridmap.imports.demo import load_demo
 from gridmap.overview import store_summary
 from gridmap.store.models import Area, Case, Grid, Segment, Unit
 from gridmap.web import create_app

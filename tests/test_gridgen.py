@@ -256,7 +256,7 @@ def test_cli_generate_report_and_errors(settings: Settings, engine: Engine, tmp_
 
 def test_demo_city_regenerates_from_the_database(session: Session) -> None:
     """The committed demo grids come from this generator: re-run on the loaded demo city, most are unchanged."""
-    from gridmap.demo import load_demo
+    from gridmap.imports.demo import load_demo
 
     load_demo(session, Path(__file__).resolve().parent.parent / "data" / "boundaries")
     n = count(session, Grid)

@@ -25,7 +25,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.geo.crs import wgs84_to_gcj02
-from gridmap.importing import ImportSummary, import_file, parse_mapping
+from gridmap.imports.layer_import import ImportSummary, import_file, parse_mapping
 from gridmap.store.engine import make_engine, make_session_factory, session_scope
 
 LISHI = (111.14, 37.52)  # 离石区
@@ -656,7 +656,7 @@ def test_store_failure_in_a_later_chunk_rolls_back_earlier_chunks(
 ) -> None:
     """Chunks 1 and 2 are flushed when the store refuses a row of chunk 3: the problem names the file's feature
     number and column, and the unit of work leaves nothing behind."""
-    import gridmap.importing as importing
+    import gridmap.imports.layer_import as importing
 
     before = seed(engine, tmp_path)
     monkeypatch.setattr(importing, "CHUNK", 2)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.demo import load_demo
+from gridmap.imports.demo import load_demo
 from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server

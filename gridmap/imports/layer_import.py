@@ -29,12 +29,12 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from gridmap.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
 from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
 from gridmap.geo.validate import check_lonlat, projection_hint, repair
-from gridmap.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
-from gridmap.multilines import explode_lines
+from gridmap.imports.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
+from gridmap.imports.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
+from gridmap.imports.multilines import explode_lines
 from gridmap.store.bulk_writes import LAYERS, LayerSpec, write_features
 
 Progress = Callable[..., None]

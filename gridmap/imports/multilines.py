@@ -10,12 +10,12 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from gridmap.attribute_checks import max_length, ordered
 from gridmap.errors import InvalidInput, Problem
+from gridmap.imports.attribute_checks import max_length, ordered
 from gridmap.store.bulk_writes import LayerSpec
 
 if TYPE_CHECKING:
-    from gridmap.importing import ImportSummary
+    from gridmap.imports.layer_import import ImportSummary
 
 
 def explode_lines(

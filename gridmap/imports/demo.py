@@ -17,7 +17,7 @@ from gridmap.case_import import import_cases_csv
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.registry import load_assignments, load_people, load_units
+from gridmap.imports.registry import load_assignments, load_people, load_units
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Area, Compound, Segment
 
