@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.ids import MAX_ID
-from gridmap.responsibility import area_units
+from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import bbox_intersects
 from gridmap.store.engine import dialect_name
 from gridmap.store.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force

@@ -12,11 +12,11 @@ import shapely
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from gridmap import assignments, gaps
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.imports.demo import load_demo
-from gridmap.overview import store_summary
+from gridmap.responsibility import assign, gaps
+from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import make_session_factory
 from gridmap.store.models import Area, Assignment, Compound, Unit
 from gridmap.web import create_app
@@ -80,7 +80,7 @@ def _independent_catch(shape: shapely.Geometry) -> dict[str, set[str]]:
 def test_preview_matches_an_independent_shapely_computation(demo: Session) -> None:
     cx, cy = _centre(demo)
     shape = box(cx, cy, 0.004)
-    answer = assignments.preview(demo, shape)
+    answer = assign.preview(demo, shape)
     expected = _independent_catch(shapely.geometry.shape(shape))
     for kind in ("segment", "compound", "grid"):
         got = {f["code"] for f in answer["features"] if f["kind"] == kind}
@@ -93,7 +93,7 @@ def test_preview_matches_an_independent_shapely_computation(demo: Session) -> No
     assert sum(o["count"] for o in answer["owners"]) == len(owned)
     # A line catches the segments along it (15 m buffer by default), and only segments when asked.
     line = {"type": "LineString", "coordinates": [[cx - 0.004, cy], [cx + 0.004, cy]]}
-    along = assignments.preview(demo, line, kinds="segment", buffer_m=20)
+    along = assign.preview(demo, line, kinds="segment", buffer_m=20)
     assert set(along["totals"]) == {"segment"} and along["shape"]["buffer_m"] == 20
     seg = gpd.read_file(DEMO_DATA_DIR / "segments.geojson").to_crs(UTM)
     buf = gpd.GeoSeries([shapely.geometry.shape(line)], crs=4326).to_crs(UTM).iloc[0].buffer(20)
@@ -103,7 +103,7 @@ def test_preview_matches_an_independent_shapely_computation(demo: Session) -> No
 
 def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -> None:
     cx, cy = _centre(demo)
-    answer = assignments.preview(demo, box(cx, cy, 0.004))
+    answer = assign.preview(demo, box(cx, cy, 0.004))
     free = [f for f in answer["features"] if f["current"] is None]
     owned = [f for f in answer["features"] if f["current"] is not None]
     assert free and owned
@@ -111,7 +111,7 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     before, gaps_before = store_summary(demo), gaps.summary(demo)["district"]
     targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
                for f in answer["features"]]  # fmt: skip
-    result = assignments.assign(demo, targets, unit.id, "responsible", TODAY, by="指挥长甲")
+    result = assign.assign(demo, targets, unit.id, "responsible", TODAY, by="指挥长甲")
     demo.commit()
     assert result["counts"]["assigned"] == len(targets) - len(result["unchanged"])
     assert result["counts"]["closed"] == len([f for f in owned if f["current"]["unit_id"] != unit.id])
@@ -122,16 +122,16 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     assert gaps_after["grids_unassigned"] == gaps_before["grids_unassigned"] - n_free["grid"]
     assert gaps_after["segments_unassigned_km"] < gaps_before["segments_unassigned_km"]
     # The preview now shows the new unit everywhere.
-    again = assignments.preview(demo, box(cx, cy, 0.004))
+    again = assign.preview(demo, box(cx, cy, 0.004))
     assert {f["current"]["unit_id"] for f in again["features"]} == {unit.id}
     # Re-assigning to the same unit changes nothing.
-    same = assignments.assign(demo, [{"kind": free[0]["kind"], "id": free[0]["id"]}], unit.id, valid_from=TODAY)
+    same = assign.assign(demo, [{"kind": free[0]["kind"], "id": free[0]["id"]}], unit.id, valid_from=TODAY)
     assert same["counts"] == {"assigned": 0, "unchanged": 1, "closed": 0}
     # End one: the gap comes back, and the history keeps both periods.
     f0 = owned[0]
     new_id = next(a["assignment_id"] for a in result["assigned"] if a["kind"] == f0["kind"] and a["id"] == f0["id"])
     end_day = TODAY + dt.timedelta(days=1)
-    ended = assignments.end(demo, new_id, on=end_day, by="指挥长乙")
+    ended = assign.end(demo, new_id, on=end_day, by="指挥长乙")
     demo.commit()
     assert ended["valid_to"] == end_day.isoformat()
     rows = demo.execute(
@@ -148,12 +148,12 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     }
     # Ending it twice is a conflict; a new assignment may start when the old one ended.
     with pytest.raises(Conflict):
-        assignments.end(demo, new_id, on=end_day)
+        assign.end(demo, new_id, on=end_day)
     demo.rollback()
     with pytest.raises(InvalidInput, match="inside an earlier assignment"):
-        assignments.assign(demo, [{"kind": f0["kind"], "id": f0["id"]}], unit.id, valid_from=TODAY)
+        assign.assign(demo, [{"kind": f0["kind"], "id": f0["id"]}], unit.id, valid_from=TODAY)
     demo.rollback()
-    ok = assignments.assign(demo, [{"kind": f0["kind"], "id": f0["id"], "expected": None}], unit.id,
+    ok = assign.assign(demo, [{"kind": f0["kind"], "id": f0["id"], "expected": None}], unit.id,
                             valid_from=end_day + dt.timedelta(days=3))  # fmt: skip
     assert ok["counts"]["assigned"] == 1
     demo.rollback()
@@ -192,13 +192,13 @@ def _refused(demo: Session, change: dict, needle: str) -> None:
     before = _snapshot(demo)
     with pytest.raises(InvalidInput, match=needle):
         if "shape" in change:
-            assignments.preview(demo, change["shape"])
+            assign.preview(demo, change["shape"])
         else:
-            preview = assignments.preview(demo, shape)
+            preview = assign.preview(demo, shape)
             owned = [f for f in preview["features"] if f["current"]]
             targets = change.get("targets") or [{"kind": f["kind"], "id": f["id"]} for f in owned]
             unit = change.get("unit_id", demo.scalar(select(Unit.id).where(Unit.kind == "enterprise")))
-            assignments.assign(
+            assign.assign(
                 demo,
                 targets,
                 unit,
@@ -220,7 +220,7 @@ def _race(engine: Engine, targets: list[dict], units: list[int]) -> list[object]
         with factory() as s:
             try:
                 barrier.wait()
-                results[k] = assignments.assign(s, targets, units[k], valid_from=TODAY, by=f"commander {k}")
+                results[k] = assign.assign(s, targets, units[k], valid_from=TODAY, by=f"commander {k}")
                 s.commit()
             except Exception as exc:  # the loser's error is the result under test
                 s.rollback()
@@ -237,7 +237,7 @@ def _race(engine: Engine, targets: list[dict], units: list[int]) -> list[object]
 @pytest.mark.parametrize("held", [True, False], ids=["replacing-a-holder", "filling-a-gap"])
 def test_two_commanders_at_once_one_wins(demo: Session, engine: Engine, held: bool) -> None:
     cx, cy = _centre(demo)
-    preview = assignments.preview(demo, box(cx, cy, 0.004))
+    preview = assign.preview(demo, box(cx, cy, 0.004))
     features = [f for f in preview["features"] if (f["current"] is not None) == held][:5]
     assert features
     targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
@@ -365,7 +365,7 @@ def test_bulk_routing_sees_an_ended_assignment_as_soon_as_it_is_committed(demo: 
     before = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
     assert before["responsible"]["unit_id"] == row.unit_id and before["matched"]["kind"] == "compound"
 
-    assignments.end(demo, row.id, on=dt.date.today(), by="test")
+    assign.end(demo, row.id, on=dt.date.today(), by="test")
     demo.commit()
     after = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
     assert after["rule"] != "compound" or after["responsible"] is None or after["responsible"]["unit_id"] != row.unit_id

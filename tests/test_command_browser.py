@@ -8,10 +8,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
-from gridmap import assignments
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.imports.demo import load_demo
+from gridmap.responsibility import assign
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
@@ -133,7 +133,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     with city["factory"]() as s:
         holder = (first["current"] or {}).get("unit_id") or -1
         other = s.scalar(select(Unit.id).where(Unit.kind == "district_office", Unit.id != holder).order_by(Unit.id))
-        assignments.assign(s, [{"kind": first["kind"], "id": first["id"]}], other,
+        assign.assign(s, [{"kind": first["kind"], "id": first["id"]}], other,
                            valid_from=TODAY - dt.timedelta(days=2), by="another commander")  # fmt: skip
         s.commit()
     page.click("#confirm-assign")

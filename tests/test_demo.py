@@ -15,7 +15,7 @@ from gridmap.cli import main
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import InvalidInput
 from gridmap.imports.demo import load_demo
-from gridmap.overview import store_summary
+from gridmap.responsibility.overview import store_summary
 from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 
 

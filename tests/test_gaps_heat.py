@@ -12,12 +12,13 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap import gaps, heat
+from gridmap import heat
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import InvalidInput
 from gridmap.imports.demo import load_demo
-from gridmap.overview import store_summary
+from gridmap.responsibility import gaps
+from gridmap.responsibility.overview import store_summary
 from gridmap.store.models import Area, Case, Grid, Segment, Unit
 from gridmap.web import create_app
 
@@ -76,7 +77,7 @@ def test_nearest_suggestion_is_the_nearest_unit(demo: Session) -> None:
     grids = demo.execute(select(Grid.id, func.ST_AsBinary(Grid.geom))).all()
     geoms = {i: shapely.from_wkb(bytes(b)) for i, b in grids}
     from gridmap.geo.crs import transform
-    from gridmap.responsibility import responsible_at
+    from gridmap.responsibility.history import responsible_at
 
     owners = responsible_at(demo, "grid", None, dt.date.today())
     best: dict[int, float] = {}

@@ -22,7 +22,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.geo.crs import wgs84_to_gcj02
-from gridmap.responsibility import area_units, default_responsible, load_history, responsible_at
+from gridmap.responsibility.history import area_units, default_responsible, load_history, responsible_at
 from gridmap.routing import RoutingConfig, invalidate_cache, route_point, route_points, routing_layers
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Assignment, Compound, Segment, Unit

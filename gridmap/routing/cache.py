@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from gridmap.responsibility import area_units, load_history
+from gridmap.responsibility.history import area_units, load_history
 from gridmap.routing.config import _FEATURE_KINDS
 from gridmap.routing.tables import (
     _AREA_COLS,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from gridmap.responsibility import as_day
+from gridmap.responsibility.history import as_day
 from gridmap.routing.config import CRS_NAMES
 from gridmap.routing.results import PointError
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.snapping import utm_epsg
-from gridmap.responsibility import in_force_sql, prefer_area_units, raw_rows
+from gridmap.responsibility.history import in_force_sql, prefer_area_units, raw_rows
 from gridmap.routing.bulk import _EPOCH, RoutingBatch, _far_errors, _managed, _prepare_points
 from gridmap.routing.config import _FEATURE_KINDS, RoutingConfig
 from gridmap.routing.decide import _Block, _order_table, _route_block
@@ -52,7 +52,7 @@ def _features_around(
 ) -> tuple[dict[str, _Table], dict[str, np.ndarray], dict[int, str]]:
     """Segments, compounds and grids near one point, with the unit responsible for each on ``day``: one query.
 
-    Hand-written SQL on the raw connection (:func:`~gridmap.responsibility.raw_rows`): compiling SQLAlchemy
+    Hand-written SQL on the raw connection (:func:`~gridmap.responsibility.history.raw_rows`): compiling SQLAlchemy
     statements and a round trip per layer would cost more than the indexed lookups themselves.
     """
     sqlite, ph, wkb = _dialect(session)

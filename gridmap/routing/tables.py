@@ -12,7 +12,7 @@ import shapely
 from sqlalchemy import LargeBinary, func
 
 from gridmap.geo.snapping import SnapIndex
-from gridmap.responsibility import OPEN_END, History, as_day
+from gridmap.responsibility.history import OPEN_END, History, as_day
 from gridmap.routing.config import _LOCK, SEGMENT_LEVELS, RoutingConfig, _tolerances
 from gridmap.store.models import Area, Compound, Grid, Segment
 

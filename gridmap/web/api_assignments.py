@@ -11,8 +11,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from gridmap import assignments, gaps, heat
+from gridmap import heat
 from gridmap.errors import InvalidInput, Problem
+from gridmap.responsibility import assign, gaps
 from gridmap.web.db import db_session
 
 bp = Blueprint("assign_api", __name__)
@@ -44,7 +45,7 @@ def preview():
     """{shape: GeoJSON LineString|Polygon, kinds?: [..], buffer_m?: 15, at?: date, role?} → what the shape catches."""
     body = _json_body()
     return jsonify(
-        assignments.preview(
+        assign.preview(
             db_session(),
             body.get("shape"),
             kinds=body.get("kinds"),
@@ -61,7 +62,7 @@ def post_assignment():
     body = _json_body()
 
     def run(session):
-        return assignments.assign(
+        return assign.assign(
             session,
             body.get("targets"),
             body.get("unit_id"),
@@ -83,15 +84,13 @@ def end_assignment(assignment_id: int):
     if not isinstance(body, dict):
         raise InvalidInput("send a JSON object")
     return jsonify(
-        _commit_or_rollback(lambda s: assignments.end(s, assignment_id, on=body.get("on"), by=_text(body.get("by"))))
+        _commit_or_rollback(lambda s: assign.end(s, assignment_id, on=body.get("on"), by=_text(body.get("by"))))
     )
 
 
 @bp.get("/units")
 def units():
-    return jsonify(
-        {"items": assignments.list_units(db_session(), q=request.args.get("q"), kind=request.args.get("kind"))}
-    )
+    return jsonify({"items": assign.list_units(db_session(), q=request.args.get("q"), kind=request.args.get("kind"))})
 
 
 def _text(value: object) -> str | None:

@@ -10,9 +10,10 @@ import datetime as dt
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from gridmap import gaps, heat
-from gridmap.assignments import KINDS, parse_date, parse_kinds
+from gridmap import heat
 from gridmap.errors import InvalidInput, Problem
+from gridmap.responsibility import gaps
+from gridmap.responsibility.assign import KINDS, parse_date, parse_kinds
 from gridmap.store.models import Role
 from gridmap.web.db import db_session
 from gridmap.web.i18n import translate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
 
-from gridmap.overview import store_summary
+from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import current_revision
 from gridmap.web.db import db_session
 

@@ -3,7 +3,7 @@ reads: which features a drawn shape catches and the unit picker (a feature's his
 
 Periods are half-open ``[valid_from, valid_to)``; ``valid_to`` NULL means "still in force". A re-assignment closes
 the open row (``valid_to`` = the new ``valid_from``) and opens a new one; nothing is ever overwritten, so who was
-responsible on any past day stays answerable (:mod:`gridmap.responsibility`).
+responsible on any past day stays answerable (:mod:`gridmap.responsibility.history`).
 
 Concurrency (two commanders assigning the same feature at once): never read-then-write. The open row is closed by a
 conditional ``UPDATE … WHERE id = :seen AND valid_to IS NULL`` (only the row the client saw, only while still open),

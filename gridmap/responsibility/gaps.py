@@ -26,10 +26,10 @@ from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmap.assignments import KINDS, parse_date, parse_kinds
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.responsibility import area_units, responsible_at
+from gridmap.responsibility.assign import KINDS, parse_date, parse_kinds
+from gridmap.responsibility.history import area_units, responsible_at
 from gridmap.store.dialect import wkb
 from gridmap.store.models import Area, Compound, Grid, Segment, Unit, in_force
 
