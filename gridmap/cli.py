@@ -226,7 +226,7 @@ def snap(
     Good rows go to OUTPUT with the routing columns appended; bad rows go to the error file with their row
     number — they never stop the good ones.
     """
-    from gridmap.routing_csv import snap_csv
+    from gridmap.routing.csv_file import snap_csv
 
     try:
         factory = obj.migrated_session_factory()

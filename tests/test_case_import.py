@@ -103,7 +103,7 @@ def test_unrouted_rows_are_routed_and_bad_rows_set_aside(city) -> None:
 
 
 def test_routed_file_from_snap_is_imported_as_routed(city) -> None:
-    from gridmap.routing_csv import snap_csv
+    from gridmap.routing.csv_file import snap_csv
 
     s = city["session"]
     lon_c, lat_c = COMPOUND_POINT
@@ -187,7 +187,7 @@ def test_cli_import(settings: Settings, city, monkeypatch) -> None:
 def test_a_file_that_is_not_text_is_refused_naming_the_line(settings: Settings, city, monkeypatch) -> None:
     """Bytes that are neither UTF-8 nor GB 18030 (a binary file, a broken export): a clear error with the line and
     byte, no traceback, nothing stored — for `gridmap cases import` and for `gridmap snap` alike."""
-    from gridmap.routing_csv import snap_csv
+    from gridmap.routing.csv_file import snap_csv
 
     path = city["dir"] / "broken.csv"
     path.write_bytes(b"lon,lat,category\n111.14,37.52,0102\n111.14,37.52,01\x80\xff\n")

@@ -38,8 +38,9 @@ or reported per point while the good points are still answered (bulk).
 
 The modules: :mod:`~gridmap.routing.config` (rules, settings, the shared lock), :mod:`~gridmap.routing.results`
 (answers), :mod:`~gridmap.routing.inputs` (input checks), :mod:`~gridmap.routing.tables` (features as columns),
-:mod:`~gridmap.routing.decide`, :mod:`~gridmap.routing.bulk`, :mod:`~gridmap.routing.cache` and
-:mod:`~gridmap.routing.one_off`. Module-level state lives in the module that owns it (the layer cache in
+:mod:`~gridmap.routing.decide`, :mod:`~gridmap.routing.bulk`, :mod:`~gridmap.routing.cache`,
+:mod:`~gridmap.routing.one_off` and :mod:`~gridmap.routing.csv_file` (``gridmap snap``: a CSV file routed in bulk,
+bad rows set aside). Module-level state lives in the module that owns it (the layer cache in
 :mod:`~gridmap.routing.cache`).
 """
 
