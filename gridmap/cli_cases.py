@@ -125,7 +125,7 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: 
     active case (GRIDMAP_CASE_DUPLICATE_RADIUS_M / _DAYS), stored or earlier in the file, is linked to it as a
     duplicate, as when the rows are reported one by one.
     """
-    from gridmap.case_import import import_cases_csv
+    from gridmap.cases.bulk_import.importer import import_cases_csv
     from gridmap.cli_support import _progress
 
     started = time.perf_counter()

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 import gridmap  # noqa: F401  (geometry libraries before SpatiaLite)
-from gridmap.case_import import import_cases_csv
-from gridmap.case_rows import CASE_COLUMNS
+from gridmap.cases.bulk_import.importer import import_cases_csv
+from gridmap.cases.bulk_import.rows import CASE_COLUMNS
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade

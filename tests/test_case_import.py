@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from gridmap.case_import import import_cases_csv
 from gridmap.cases import find_duplicate, get_case
+from gridmap.cases.bulk_import.importer import import_cases_csv
 from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
@@ -266,7 +266,7 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
     ],
 )
 def test_white_space_is_found_wherever_strip_would_remove_it(text: str, padded: bool) -> None:
-    from gridmap.case_csv import _has_white_space
+    from gridmap.cases.bulk_import.csv_columns import _has_white_space
 
     assert _has_white_space(text.encode()) is padded
 
@@ -296,7 +296,7 @@ def test_padded_values_are_stripped(city) -> None:
 def test_utc_offsets_are_recognised_without_a_regular_expression_per_row(text: str, aware: bool) -> None:
     import numpy as np
 
-    from gridmap.case_csv import has_offset
+    from gridmap.cases.bulk_import.csv_columns import has_offset
 
     assert has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
 

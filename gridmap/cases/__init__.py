@@ -23,12 +23,14 @@ version = :v AND status = :from``; zero rows means someone else acted first and 
 writers can never both append step *n*. Functions here take a session and plain data, return plain data, and never
 commit: the caller's unit of work does.
 
-The modules, each using only those listed before it: :mod:`~gridmap.cases.states` (statuses, ``ACTIVE`` /
+The modules, each using only those listed before it: :mod:`~gridmap.cases.photos` (photos checked by their bytes
+and stored), :mod:`~gridmap.cases.states` (statuses, ``ACTIVE`` /
 ``TERMINAL``, the action table, Chinese labels), :mod:`~gridmap.cases.values` (times, numbers, texts, points,
 JSON-safe values), :mod:`~gridmap.cases.deadlines` (limits, deadlines, the traffic light),
 :mod:`~gridmap.cases.spatial` (the areas of a point, the duplicate of a new case), :mod:`~gridmap.cases.queries`
 (one case, the filters shared with the heatmap, the list), :mod:`~gridmap.cases.reports` (opening a case from a
-report) and :mod:`~gridmap.cases.transitions` (one step of the loop).
+report), :mod:`~gridmap.cases.transitions` (one step of the loop), :mod:`~gridmap.cases.open311` (Open311
+GeoReport v2 over cases) and the sub-package :mod:`~gridmap.cases.bulk_import` (``gridmap cases import``).
 """
 
 from gridmap.cases.deadlines import limit_for, progress_of

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.deadlines import _deadline, progress_of
+from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import _case_row
 from gridmap.cases.spatial import find_duplicate, locate_areas
 from gridmap.cases.states import STATUS_ZH, S
@@ -22,7 +23,6 @@ from gridmap.catalogue.categories import case_category, load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.photos import check_photos, store_photos
 from gridmap.store.dialect import insert_ignoring_conflict, take_write_lock
 from gridmap.store.models import Case, CaseEvent, CaseSource, Urgency
 

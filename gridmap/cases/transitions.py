@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gridmap.cases.deadlines import _deadline
+from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import _case_row, get_case
 from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
 from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _number, _text, _utc
@@ -19,7 +20,6 @@ from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
 from gridmap.ids import as_id
-from gridmap.photos import check_photos, store_photos
 from gridmap.store.dialect import take_write_lock
 from gridmap.store.models import Case, CaseEvent, Category, Unit
 

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap.case_import import import_cases_csv
+from gridmap.cases.bulk_import.importer import import_cases_csv
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem

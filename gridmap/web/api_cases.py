@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request, send_file, url_for
 
 from gridmap import cases
+from gridmap.cases.photos import MAX_PHOTOS, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.photos import MAX_PHOTOS, photo_path
 from gridmap.web.db import db_session
 
 bp = Blueprint("cases_api", __name__)

@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from gridmap import open311
+from gridmap.cases import open311
 from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound
 from gridmap.web.db import db_session
 

@@ -12,8 +12,8 @@ Fast by construction: validation, GCJ-02 conversion, the street/community look-u
 deadlines (:meth:`WorkingCalendar.deadlines_us`) are vectorised; rows go in with the DBAPI's ``executemany`` in
 chunks, the point built in SQL (``MakePoint`` / ``ST_MakePoint``), no ORM objects, all inside the caller's one
 transaction (so the import is all-or-nothing for the good rows). Duplicates are linked as opening the rows one by
-one in file order would link them (:func:`gridmap.duplicate_links.link_in_bulk`): to stored active cases and to
-earlier rows of the file.
+one in file order would link them (:func:`gridmap.cases.bulk_import.duplicate_links.link_in_bulk`): to stored active
+cases and to earlier rows of the file.
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap.case_csv import Columns, has_offset, isin, numbers, read_columns, series_us
-from gridmap.case_rows import insert_cases, pg_time, reserve_ids, sqlite_time
+from gridmap.cases.bulk_import.csv_columns import Columns, has_offset, isin, numbers, read_columns, series_us
+from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
+from gridmap.cases.bulk_import.rows import insert_cases, pg_time, reserve_ids, sqlite_time
 from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import to_us
 from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
-from gridmap.duplicate_links import link_in_bulk
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
 from gridmap.store.models import Area, Case, CaseSource, Category, Unit
