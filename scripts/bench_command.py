@@ -20,11 +20,11 @@ import shapely
 from sqlalchemy import func, insert, select
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
-from gridmap import heat
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.imports.demo import database_is_empty, load_demo
+from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Case

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gridmap  # noqa: F401  (geometry libraries before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.imports.demo import database_is_empty, load_demo
-from gridmap.layers import ItemsQuery, city_extent, query_items
+from gridmap.maps.layers import ItemsQuery, city_extent, query_items
 from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
 from gridmap.web import create_app
 from gridmap.web.foliummap import make_map

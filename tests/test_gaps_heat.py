@@ -12,11 +12,11 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap import heat
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import InvalidInput
 from gridmap.imports.demo import load_demo
+from gridmap.maps import heat
 from gridmap.responsibility import gaps
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.models import Area, Case, Grid, Segment, Unit

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.imports.demo import load_demo
-from gridmap.layers import tolerance_deg
+from gridmap.maps.layers import tolerance_deg
 from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.web import create_app
 

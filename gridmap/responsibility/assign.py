@@ -1,5 +1,5 @@
 """Assigning responsibility — the write side of the assignment history (包联 / 路长制), plus what the assign page
-reads: which features a drawn shape catches and the unit picker (a feature's history: :mod:`gridmap.features`).
+reads: which features a drawn shape catches and the unit picker (a feature's history: :mod:`gridmap.maps.features`).
 
 Periods are half-open ``[valid_from, valid_to)``; ``valid_to`` NULL means "still in force". A re-assignment closes
 the open row (``valid_to`` = the new ``valid_from``) and opens a new one; nothing is ever overwritten, so who was

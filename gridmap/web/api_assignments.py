@@ -11,8 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from gridmap import heat
 from gridmap.errors import InvalidInput, Problem
+from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps
 from gridmap.web.db import db_session
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 from flask import Blueprint, current_app, g, render_template, request
 
-from gridmap import heat
 from gridmap.errors import InvalidInput, Problem
+from gridmap.maps import heat
 from gridmap.responsibility import gaps
 from gridmap.responsibility.assign import KINDS, parse_date, parse_kinds
 from gridmap.store.models import Role

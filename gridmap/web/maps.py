@@ -10,8 +10,8 @@ import datetime as dt
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from gridmap.errors import InvalidInput, Problem
-from gridmap.features import feature_details, feature_history, search, unit_overview
-from gridmap.layers import ENDING_SOON_DAYS, city_extent, parse_date
+from gridmap.maps.features import feature_details, feature_history, search, unit_overview
+from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent, parse_date
 from gridmap.web.db import db_session
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, request, url_for
 
-from gridmap.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
+from gridmap.maps.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
 from gridmap.web.db import db_session
 
 bp = Blueprint("ogc", __name__)
@@ -101,7 +101,7 @@ def collections():
 
 @bp.get("/collections/<collection_id>")
 def collection_doc(collection_id: str):
-    from gridmap.layers import collection
+    from gridmap.maps.layers import collection
 
     collection(collection_id)  # NotFound → 404
     return _json(_collection_doc(collection_id))
@@ -116,7 +116,7 @@ def _page_link(collection_id: str, rel: str, offset: int, limit: int) -> dict[st
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    from gridmap.layers import collection
+    from gridmap.maps.layers import collection
 
     coll = collection(collection_id)
     q = parse_items_query(request.args, coll.properties)

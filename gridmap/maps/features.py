@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.layers import ACTIVE_CASE_STATUSES, COLLECTIONS, KIND_COLLECTION, get_item, responsibility_state
+from gridmap.maps.layers import ACTIVE_CASE_STATUSES, COLLECTIONS, KIND_COLLECTION, get_item, responsibility_state
 from gridmap.store.models import (
     Assignment,
     Case,
