@@ -39,30 +39,30 @@ def create_app(settings: Settings | None = None) -> Flask:
         if session is not None:
             session.close()
 
-    from gridmap.web.api import bp as api_bp
-    from gridmap.web.pages import bp as pages_bp
+    from gridmap.web.api.health import bp as api_bp
+    from gridmap.web.pages.home import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    from gridmap.web.api_routing import bp as routing_bp
+    from gridmap.web.api.routing import bp as routing_bp
 
     app.register_blueprint(routing_bp, url_prefix="/api/v1")
-    from gridmap.web.api_cases import bp as cases_bp
+    from gridmap.web.api.cases import bp as cases_bp
     from gridmap.web.open311 import bp as open311_bp
 
     app.register_blueprint(cases_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+    from gridmap.web.api.maps import api as maps_api_bp
     from gridmap.web.assets import bp as assets_bp
-    from gridmap.web.maps import api as maps_api_bp
-    from gridmap.web.maps import bp as maps_bp
     from gridmap.web.ogc import bp as ogc_bp
+    from gridmap.web.pages.maps import bp as maps_bp
 
     app.register_blueprint(assets_bp)
     app.register_blueprint(ogc_bp, url_prefix="/ogc")
     app.register_blueprint(maps_bp)
     app.register_blueprint(maps_api_bp, url_prefix="/api/v1")
-    from gridmap.web.api_assignments import bp as assign_api_bp
-    from gridmap.web.command_pages import bp as command_pages_bp
+    from gridmap.web.api.assignments import bp as assign_api_bp
+    from gridmap.web.pages.command import bp as command_pages_bp
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
     app.register_blueprint(command_pages_bp)

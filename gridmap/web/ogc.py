@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, g, request, url_for
 
 from gridmap.maps.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("ogc", __name__)
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from gridmap.cases import open311
 from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("open311", __name__)
 

@@ -1,23 +1,22 @@
-"""Map pages (the coverage map, a unit's page, a feature's history) and the small JSON API behind their popups
-and search box. Pages are built with folium (:mod:`gridmap.web.foliummap`); layers are never inlined — the page's
-own script (``static/js/gridmap-map.js``) fetches them from ``/ogc`` by bounding box and zoom.
+"""Map pages: the coverage map, a unit's page, a feature's history. Pages are built with folium
+(:mod:`gridmap.web.foliummap`); layers are never inlined — the page's own script (``static/js/gridmap-map.js``)
+fetches them from ``/ogc`` by bounding box and zoom (the JSON behind popups and search: :mod:`gridmap.web.api.maps`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, current_app, g, render_template
 
-from gridmap.errors import InvalidInput, Problem
-from gridmap.maps.features import feature_details, feature_history, search, unit_overview
-from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent, parse_date
-from gridmap.web.db import db_session
+from gridmap.maps.features import feature_history, unit_overview
+from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
+from gridmap.web.query_args import at_arg
+from gridmap.web.session import db_session
 
 bp = Blueprint("maps", __name__)
-api = Blueprint("maps_api", __name__)
 
 # Strings the map script needs, in the page language.
 JS_STRINGS = (
@@ -26,14 +25,6 @@ JS_STRINGS = (
     "color_by_state", "color_by_unit", "other_units", "search_none", "loading", "unit_page", "road", "unit", "grid",
     "compound", "segment", "valid_until", "legend", "nobody",
 )  # fmt: skip
-
-
-def _at_arg() -> dt.date | None:
-    problems: list[Problem] = []
-    at = parse_date(request.args.get("at"), "at", problems)
-    if problems:
-        raise InvalidInput(problems)
-    return at
 
 
 def _map_config(extra: dict[str, object] | None = None) -> dict[str, object]:
@@ -59,7 +50,7 @@ def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] 
 
 @bp.get("/map")
 def coverage_map():
-    at = _at_arg()
+    at = at_arg()
     return render_map_page(
         "map_coverage.html",
         zoom=13,
@@ -71,7 +62,7 @@ def coverage_map():
 
 @bp.get("/units/<int:unit_id>")
 def unit_page(unit_id: int):
-    at = _at_arg()
+    at = at_arg()
     unit = unit_overview(db_session(), unit_id, at)
     return render_map_page(
         "map_unit.html",
@@ -89,26 +80,3 @@ def history_page(kind: str, target_id: int):
         attribution=current_app.extensions["gridmap"]["attribution"],
         lang=g.get("lang", "zh_CN"),
     )
-
-
-# -- JSON behind the pages ---------------------------------------------------------------------------------------
-
-
-@api.get("/search")
-def search_api():
-    return jsonify(search(db_session(), request.args.get("q", ""), on=_at_arg()))
-
-
-@api.get("/features/<kind>/<int:target_id>")
-def feature_api(kind: str, target_id: int):
-    return jsonify(feature_details(db_session(), kind, target_id, _at_arg()))
-
-
-@api.get("/features/<kind>/<int:target_id>/history")
-def feature_history_api(kind: str, target_id: int):
-    return jsonify(feature_history(db_session(), kind, target_id))
-
-
-@api.get("/units/<int:unit_id>")
-def unit_api(unit_id: int):
-    return jsonify(unit_overview(db_session(), unit_id, _at_arg()))

@@ -1,6 +1,6 @@
 """The commander's working pages: assign by drawing (/assign), the gaps (/gaps), the problem heatmap (/heatmap).
 
-They stand on the map base of :mod:`gridmap.web.maps` (folium with local assets; layers fetched by the page script
+They stand on the map base of :mod:`gridmap.web.pages.maps` (folium with local assets; layers fetched by the page script
 ``static/js/gridmap-map.js``); their own behaviour is in ``static/js/gridmap-command.js``.
 """
 
@@ -15,9 +15,9 @@ from gridmap.maps import heat
 from gridmap.responsibility import gaps
 from gridmap.responsibility.assign import KINDS, parse_date, parse_kinds
 from gridmap.store.models import Role
-from gridmap.web.db import db_session
 from gridmap.web.i18n import translate
-from gridmap.web.maps import render_map_page
+from gridmap.web.pages.maps import render_map_page
+from gridmap.web.session import db_session
 
 bp = Blueprint("command", __name__)
 

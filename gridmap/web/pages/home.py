@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, make_response, redirect, render_tem
 
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import current_revision
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("pages", __name__)
 

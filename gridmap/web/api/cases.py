@@ -13,7 +13,7 @@ from gridmap.cases.photos import MAX_PHOTOS, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("cases_api", __name__)
 
@@ -163,6 +163,6 @@ def post_holiday():
 
 @bp.get("/openapi.json")
 def openapi():
-    from gridmap.web.openapi import document
+    from gridmap.web.api.openapi import document
 
     return jsonify(document(request.host_url.rstrip("/")))

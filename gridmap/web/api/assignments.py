@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("assign_api", __name__)
 

@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing import RoutingConfig, route_point, route_points
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("routing_api", __name__)
 

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify
 import gridmap
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import current_revision
-from gridmap.web.db import db_session
+from gridmap.web.session import db_session
 
 bp = Blueprint("api", __name__)
 

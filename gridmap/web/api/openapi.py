@@ -499,7 +499,7 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _json(_ref("Holiday")), "400": ERRORS["400"]},
         },
     },
-    # -- the map, responsibility and gap endpoints (see their modules: gridmap/web/maps.py, api_assignments.py)
+    # -- the map, responsibility and gap endpoints (see their modules: gridmap/web/api/maps.py, api/assignments.py)
     "/api/v1/search": {
         "get": {
             "summary": "Find streets, communities, roads, compounds, grids and units by name or code",
