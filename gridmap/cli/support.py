@@ -1,8 +1,4 @@
-"""What every `gridmap` sub-command shares: the settings/engine context, error reporting and a progress bar.
-
-Kept apart from :mod:`gridmap.cli` so command modules (``cli_cases``, ``cli_grids``) never import the module that
-registers them (``python -m gridmap`` would otherwise import it twice and fail on the cycle).
-"""
+"""What every `gridmap` sub-command shares: the settings/engine context, error reporting and a progress bar."""
 
 from __future__ import annotations
 

@@ -1,0 +1,19 @@
+"""The ``gridmap`` command: one module per command group. Each parses its arguments, calls one use-case, and prints
+the result; :mod:`~.support` holds what they share (settings and engine, errors, a progress bar)."""
+
+from gridmap.cli.cases import cases_group
+from gridmap.cli.categories import categories_group
+from gridmap.cli.database import db, init
+from gridmap.cli.grids import grids_group
+from gridmap.cli.imports import demo, import_cmd, import_osm_cmd
+from gridmap.cli.main import main
+from gridmap.cli.roads import roads_group
+from gridmap.cli.routing import snap
+from gridmap.cli.serve import serve
+
+for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve):
+    main.add_command(command)
+for group in (categories_group, cases_group, grids_group, roads_group):
+    main.add_command(group)
+
+__all__ = ["main"]

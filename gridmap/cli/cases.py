@@ -1,0 +1,56 @@
+"""``gridmap cases import``: a file of reports opened as cases in bulk."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from gridmap.errors import GridmapError
+from gridmap.store.engine import session_scope
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Cases: bulk import."""
+
+
+@cases_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Bad and skipped rows (row, field, message); default: <file>.errors.csv when there are any.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["import", "inspection", "patrol", "public"]),
+    default="import",
+    show_default=True,
+    help="Source of rows without a source column (public: they wait for on-site verification).",
+)
+@click.option("--actor", default=None, help="Who imports (recorded on each case's first event).")
+@click.pass_obj
+def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: str | None) -> None:
+    """Import the reports of the CSV file PATH as cases (routed by `gridmap snap`, or routed here).
+
+    Good rows are imported in one transaction; bad rows are listed with their row number in the error file and
+    never stop the good ones. A client_id already imported is skipped. A report of the same category near an
+    active case (GRIDMAP_CASE_DUPLICATE_RADIUS_M / _DAYS), stored or earlier in the file, is linked to it as a
+    duplicate, as when the rows are reported one by one.
+    """
+    from gridmap.cases.bulk_import.importer import import_cases_csv
+    from gridmap.cli.support import _progress
+
+    started = time.perf_counter()
+    try:
+        with session_scope(obj.migrated_session_factory()) as session, _progress("importing cases") as progress:
+            summary = import_cases_csv(
+                session, path, obj.settings, errors_path=errors_path, source=source, actor=actor, progress=progress
+            )
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary.describe() + f"\n  committed in {time.perf_counter() - started:.1f} s")

@@ -1,0 +1,50 @@
+"""``gridmap init`` and ``gridmap db upgrade|current``: the schema (Alembic migrations) and the seeded catalogue."""
+
+from __future__ import annotations
+
+import click
+
+from gridmap.cli.support import Context, _fail
+from gridmap.store.engine import (
+    DatabaseError,
+    current_revision,
+    make_session_factory,
+    session_scope,
+    upgrade,
+)
+
+
+@click.command()
+@click.pass_obj
+def init(obj: Context) -> None:
+    """Create or upgrade the database schema (runs the migrations) and seed the categories and holidays."""
+    from gridmap.catalogue.categories import seed
+
+    try:
+        upgrade(obj.engine)
+        with session_scope(make_session_factory(obj.engine)) as session:
+            seed(session)
+    except DatabaseError as exc:
+        _fail(exc)
+    click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")
+
+
+@click.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(obj: Context, revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    upgrade(obj.engine, revision)
+    click.echo(f"at revision {current_revision(obj.engine)}")
+
+
+@db.command("current")
+@click.pass_obj
+def db_current(obj: Context) -> None:
+    """Print the schema revision."""
+    click.echo(current_revision(obj.engine) or "not initialised")

@@ -1,0 +1,122 @@
+"""``gridmap import LAYER FILE``, ``gridmap import-osm`` and ``gridmap demo``: a city's data brought in,
+all-or-nothing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from gridmap.cli.support import Context, _fail, _progress
+from gridmap.config import DEMO_DATA_DIR
+from gridmap.errors import GridmapError
+from gridmap.store.engine import (
+    DatabaseError,
+    make_session_factory,
+    session_scope,
+    upgrade,
+)
+
+
+@click.command("import")
+@click.argument("layer", type=click.Choice(["districts", "streets", "communities", "grids", "segments", "compounds"]))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Which column of the file holds a gridmap field, e.g. --map name=ROAD_NAME (repeatable).",
+)
+@click.option(
+    "--crs",
+    "src_crs",
+    default=None,
+    metavar="CRS",
+    help="The file's CRS when it declares none or declares it wrongly (e.g. EPSG:4490, EPSG:4527).",
+)
+@click.option("--from-gcj02", is_flag=True, help="Coordinates come from Amap/Tencent (GCJ-02): convert to WGS-84.")
+@click.option("--layer-name", default=None, help="Layer inside a multi-layer file (GeoPackage).")
+@click.pass_obj
+def import_cmd(
+    obj: Context,
+    layer: str,
+    path: Path,
+    mappings: tuple[str, ...],
+    src_crs: str | None,
+    from_gcj02: bool,
+    layer_name: str | None,
+) -> None:
+    """Import LAYER features from PATH (GeoJSON, GeoPackage, Shapefile, or CSV with a WKT column).
+
+    All-or-nothing: if any feature is rejected, nothing is written and every problem is listed.
+    """
+    from gridmap.imports.layer_import import import_file, parse_mapping
+
+    try:
+        mapping = parse_mapping(mappings)
+        factory = obj.migrated_session_factory()
+        started = time.perf_counter()
+        with session_scope(factory) as session, _progress(f"importing {layer}") as progress:
+            summary = import_file(
+                session,
+                path,
+                layer,
+                mapping=mapping,
+                src_crs=src_crs,
+                from_gcj02=from_gcj02,
+                layer_name=layer_name,
+                progress=progress,
+            )
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(summary.describe(time.perf_counter() - started))
+
+
+@click.command("import-osm")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--no-compounds", is_flag=True, help="Import road segments only.")
+@click.pass_obj
+def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
+    """Build road segments (split at intersections) and compounds from an OpenStreetMap .osm.pbf extract."""
+    from gridmap.imports.osm import import_osm
+
+    try:
+        factory = obj.migrated_session_factory()
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            summary = import_osm(session, path, compounds=not no_compounds)
+    except GridmapError as exc:
+        _fail(exc)
+    click.echo(summary.describe(time.perf_counter() - started))
+
+
+@click.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEMO_DATA_DIR, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds features.")
+@click.option("--no-reports", is_flag=True, help="Leave out the three months of demo reports (opened as cases).")
+@click.pass_obj
+def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None:
+    """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry)."""
+    from gridmap.imports.demo import database_is_empty, load_demo
+
+    try:
+        upgrade(obj.engine)
+        factory = make_session_factory(obj.engine)
+        from gridmap.catalogue.categories import seed
+
+        with session_scope(factory) as session:
+            seed(session)  # categories and holidays, where missing (also on a database loaded before)
+        if if_empty:
+            with factory() as session:
+                if not database_is_empty(session):
+                    click.echo("demo city already loaded; nothing to do")
+                    return
+        started = time.perf_counter()
+        with session_scope(factory) as session:
+            counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports)
+    except (GridmapError, DatabaseError) as exc:
+        _fail(exc)
+    took = time.perf_counter() - started
+    click.echo(f"demo city loaded in {took:.1f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,0 +1,35 @@
+"""``gridmap serve``: the web app on waitress (SQLite's WAL checkpointed in the background)."""
+
+from __future__ import annotations
+
+import click
+
+from gridmap.cli.support import Context
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="request threads")
+@click.option("--debug", is_flag=True, help="Flask's development server with the debugger and reloader")
+@click.pass_obj
+def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None:
+    """Serve the web app (map pages and the JSON API) with waitress, a production WSGI server."""
+    from gridmap.web import create_app
+
+    app = create_app(obj.settings)
+    click.echo(f"gridmap serving {obj.settings.database_url} on http://{host}:{port}/")
+    if debug:
+        app.run(host=host, port=port, debug=True, threaded=True)
+        return
+    import waitress
+
+    from gridmap.store.sqlite.wal import WalCheckpointer
+
+    engine = app.extensions["gridmap"]["engine"]
+    checkpointer = WalCheckpointer(engine).start() if engine.dialect.name == "sqlite" else None
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="gridmap", _quiet=True)
+    finally:
+        if checkpointer is not None:
+            checkpointer.stop()
