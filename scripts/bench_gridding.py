@@ -8,7 +8,7 @@ The district is a 10 km × 10 km square near 离石 (UTM 49N): main roads every 
 (bigger blocks that need straight cuts, and dead ends), and compounds set back inside a third of the blocks.
 The raw lines are segmented with ``segment_roads`` first (not timed in the gridding figure).
 
-Printed: the time of :func:`gridmap.geo.tiling.tile_communities` (tiling, codes, the checks of the quality
+Printed: the time of :func:`gridmap.geo.gridding.communities.tile_communities` (tiling, codes, the checks of the quality
 report) and, as a baseline measured in the same process, the time of one plain ``shapely.polygonize`` of the
 same network and community boundaries — the least any road-following tiling must do. With ``--db`` the whole
 use-case (``generate_grids``: read, tile, write a version) is also timed against a fresh database, then a
@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import gridmap  # noqa: E402,F401  (geometry libraries before SpatiaLite)
 from gridmap.geo import crs  # noqa: E402
+from gridmap.geo.gridding.communities import tile_communities  # noqa: E402
 from gridmap.geo.roads import segment_roads  # noqa: E402
-from gridmap.geo.tiling import tile_communities  # noqa: E402
 
 UTM = 32649
 X0, Y0 = 505_000.0, 4_145_000.0

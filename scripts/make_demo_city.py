@@ -22,7 +22,8 @@ bytes (about 5 s). Pipeline:
    blocks of each 街道 clustered into as many contiguous, area-balanced groups as it has 社区;
 5. compounds = block interiors set back from every road around them (some blocks only);
 6. road names, then segments (:func:`gridmap.geo.roads.segment_roads`);
-7. unit grids = :func:`gridmap.geo.tiling.tile_communities` (what ``gridmap grids generate`` runs) on the 社区,
+7. unit grids = :func:`gridmap.geo.gridding.communities.tile_communities` (what ``gridmap grids generate`` runs) on the
+社区,
    the segments and the compounds, then one global :func:`~gridmap.geo.gridding.snap_coverage`; 社区, 街道 and
    district are then re-derived as unions of the grids, so that all four layers are one exact coverage on the
    6-decimal grid;
@@ -53,8 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gridmap.geo.gridding import snap_coverage  # noqa: E402
+from gridmap.geo.gridding.communities import tile_communities  # noqa: E402
 from gridmap.geo.roads import segment_roads  # noqa: E402
-from gridmap.geo.tiling import tile_communities  # noqa: E402
 
 SEED = 141102
 EPSG = 32649  # WGS 84 / UTM zone 49N

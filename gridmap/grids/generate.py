@@ -2,7 +2,8 @@
 
 The use-case behind ``gridmap grids generate``. It reads the communities of a scope (one 社区, the 社区 of a
 街道, or all), the road segments and compounds around them, tiles every community with
-:func:`gridmap.geo.tiling.tile_communities`, and — unless it is a dry run — writes the result as a new version:
+:func:`gridmap.geo.gridding.communities.tile_communities`, and — unless it is a dry run — writes the result as a new
+version:
 
 * a grid whose code and outline are unchanged (within :data:`SAME_GRID_DEG`) keeps its row (and version);
 * every other current grid of the scope is closed (``valid_to`` = the new ``valid_from``), never deleted;
@@ -32,8 +33,8 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs
+from gridmap.geo.gridding.communities import check_communities, lineage, read_wkb, tile_communities
 from gridmap.geo.shapes import to_multipolygons
-from gridmap.geo.tiling import check_communities, lineage, read_wkb, tile_communities
 from gridmap.store.bulk_writes import insert_grid_rows
 from gridmap.store.models import (
     Area,

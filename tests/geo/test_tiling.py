@@ -14,7 +14,7 @@ from shapely.geometry import LineString, Polygon, box
 
 from gridmap.geo import crs
 from gridmap.geo.gridding import grid_codes
-from gridmap.geo.tiling import area_summary, check_communities, lineage, read_wkb, tile_communities
+from gridmap.geo.gridding.communities import area_summary, check_communities, lineage, read_wkb, tile_communities
 from tests.geo.test_gridding import UTM, assert_compounds_whole, assert_exact_tiling, ll
 
 CODES = ["141102001001", "141102001002", "141102001003"]

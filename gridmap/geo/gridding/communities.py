@@ -28,7 +28,9 @@ import shapely.errors
 from shapely import STRtree
 
 from gridmap.geo import crs
-from gridmap.geo.gridding import grid_codes, robust_intersection, tile_community_report
+from gridmap.geo.gridding.codes import grid_codes
+from gridmap.geo.gridding.parts import robust_intersection
+from gridmap.geo.gridding.tile import tile_community_report
 
 __all__ = ["GridPlan", "area_summary", "check_communities", "lineage", "read_wkb", "tile_communities"]
 
