@@ -39,7 +39,7 @@ X0, Y0 = 500_000.0, 4_153_000.0  # ≈ 111.0 E, 37.52 N
 
 
 def to_lonlat(x: float | np.ndarray, y: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = crs._transformer(UTM, 4326).transform(np.asarray(x) + X0, np.asarray(y) + Y0)
+    lon, lat = crs.transformer(UTM, 4326).transform(np.asarray(x) + X0, np.asarray(y) + Y0)
     return np.asarray(lon), np.asarray(lat)
 
 

@@ -266,9 +266,9 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
     ],
 )
 def test_white_space_is_found_wherever_strip_would_remove_it(text: str, padded: bool) -> None:
-    from gridmap.cases.bulk_import.csv_columns import _has_white_space
+    from gridmap.cases.bulk_import.csv_columns import has_white_space
 
-    assert _has_white_space(text.encode()) is padded
+    assert has_white_space(text.encode()) is padded
 
 
 def test_padded_values_are_stripped(city) -> None:

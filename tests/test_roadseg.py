@@ -163,10 +163,10 @@ def test_raw_helsinki_ways_keep_their_length_to_the_metre() -> None:
 def test_both_importers_read_road_level_words_alike() -> None:
     """`gridmap roads segment` and `gridmap import segments` share one vocabulary (支路 was 'back' in one and
     'secondary' in the other; 快速路 was refused by one)."""
-    from gridmap.grids.road_segments import _levels
+    from gridmap.grids.road_segments import parse_levels
     from gridmap.imports.attribute_checks import LEVEL_WORDS
 
     words = ["主干道", "快速路", "次干路", "支路", "街巷", "MAIN", "back"]
-    got = _levels(pd.Series(words), None, "test").tolist()
+    got = parse_levels(pd.Series(words), None, "test").tolist()
     assert got == ["main", "main", "secondary", "secondary", "back", "main", "back"]
     assert [LEVEL_WORDS.get(w) or LEVEL_WORDS.get(w.lower()) for w in words] == got

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from gridmap.cases.states import TERMINAL, S
-from gridmap.cases.values import _utc
+from gridmap.cases.values import as_utc
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.store.models import Category, Urgency
 
@@ -19,7 +19,7 @@ def limit_for(category: Category, urgency: str) -> tuple[float, str]:
     return float(category.deadline_amount or 0), str(category.deadline_unit)
 
 
-def _deadline(cal: WorkingCalendar, category: Category, urgency: str, start: dt.datetime) -> dict[str, object]:
+def deadline_fields(cal: WorkingCalendar, category: Category, urgency: str, start: dt.datetime) -> dict[str, object]:
     amount, unit = limit_for(category, urgency)
     limit = cal.budget_seconds(amount, unit)
     return {
@@ -35,9 +35,9 @@ def progress_of(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, o
         return None
     at = now
     if row.status == S.PARKED and row.paused_at is not None:
-        at = _utc(row.paused_at)
+        at = as_utc(row.paused_at)
     elif row.status in TERMINAL and row.closed_at is not None:
-        at = _utc(row.closed_at)
-    p = cal.progress(_utc(row.deadline_at), row.limit_seconds, row.deadline_unit, at).to_dict()  # type: ignore[arg-type]
+        at = as_utc(row.closed_at)
+    p = cal.progress(as_utc(row.deadline_at), row.limit_seconds, row.deadline_unit, at).to_dict()  # type: ignore[arg-type]
     p["frozen"] = row.status in TERMINAL or row.status == S.PARKED
     return p

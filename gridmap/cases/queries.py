@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
-from gridmap.cases.values import _iso, _now, parse_time
+from gridmap.cases.values import local_iso, now_or, parse_time
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
@@ -46,7 +46,7 @@ def _history():
     return duplicates, events
 
 
-def _case_row(session: Session, case_id: int):
+def case_row(session: Session, case_id: int):
     row = session.execute(_by_id(), {"case_id": case_id}).first()
     if row is None:
         raise NotFound(f"no case {case_id}")
@@ -68,9 +68,9 @@ def _summary(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, obje
         "lon": row.lon,
         "lat": row.lat,
         "reporter": row.reporter,
-        "observed_at": _iso(row.observed_at, cal),
-        "created_at": _iso(row.created_at, cal),
-        "updated_at": _iso(row.updated_at, cal),
+        "observed_at": local_iso(row.observed_at, cal),
+        "created_at": local_iso(row.created_at, cal),
+        "updated_at": local_iso(row.updated_at, cal),
         "unit": {"id": row.unit_id, "name": row.unit_name} if row.unit_id else None,
         "matched": {"kind": row.matched_kind, "id": row.matched_id, "name": row.matched_name}
         if row.matched_kind
@@ -80,11 +80,11 @@ def _summary(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, obje
         "ambiguous": row.ambiguous,
         "street_id": row.street_id,
         "community_id": row.community_id,
-        "deadline": _iso(row.deadline_at, cal),
+        "deadline": local_iso(row.deadline_at, cal),
         "deadline_unit": row.deadline_unit,
         "duplicate_of": row.duplicate_of,
         "verified": row.verified,
-        "closed_at": _iso(row.closed_at, cal),
+        "closed_at": local_iso(row.closed_at, cal),
         "rework_count": row.rework_count,
         "extension_count": row.extension_count,
         "extension_requested_seconds": row.extension_requested_seconds,
@@ -99,9 +99,9 @@ def get_case(
     session: Session, case_id: int, settings: Settings, *, now: dt.datetime | None = None
 ) -> dict[str, object]:
     """A case with its traffic light, the actions allowed now, its duplicates and its full event history."""
-    now = _now(now)
+    now = now_or(now)
     cal = load_calendar(session, settings.cases)
-    row = _case_row(session, case_id)
+    row = case_row(session, case_id)
     body = _summary(row, cal, now)
     body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None)
     body["routing"] = row.routing
@@ -116,7 +116,7 @@ def get_case(
             "from_status": e.from_status,
             "to_status": e.to_status,
             "actor": e.actor,
-            "at": _iso(e.at, cal),
+            "at": local_iso(e.at, cal),
             "note": e.note,
             "photos": [{**p, "url": f"/api/v1/photos/{p['file']}"} for p in (e.photos or []) if isinstance(p, dict)],
             "data": e.data,
@@ -236,7 +236,7 @@ def list_cases(
 ) -> dict[str, object]:
     """Cases filtered by :func:`case_conditions` (status, category, unit, street/community, period, overdue,
     source, duplicate); paged and sorted."""
-    now = _now(now)
+    now = now_or(now)
     cal = load_calendar(session, settings.cases)
     problems: list[Problem] = []
     stmt = _case_select()

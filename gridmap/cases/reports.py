@@ -13,12 +13,12 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from gridmap.cases.deadlines import _deadline, progress_of
+from gridmap.cases.deadlines import deadline_fields, progress_of
 from gridmap.cases.photos import check_photos, store_photos
-from gridmap.cases.queries import _case_row
+from gridmap.cases.queries import case_row
 from gridmap.cases.spatial import find_duplicate, locate_areas
 from gridmap.cases.states import STATUS_ZH, S
-from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _text, parse_time, validate_point
+from gridmap.cases.values import MAX_DESCRIPTION, jsonable, local_iso, now_or, parse_time, text_field, validate_point
 from gridmap.catalogue.categories import case_category, load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
@@ -63,7 +63,7 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
         problems.append(Problem(f"{str(urgency)[:40]!r} is not normal or urgent", field="urgency"))
     observed = parse_time(report.get("observed_at"), "observed_at", cal.tz, problems) or now
     if observed > now + dt.timedelta(minutes=10):
-        problems.append(Problem(f"{_iso(observed, cal)} is in the future", field="observed_at"))
+        problems.append(Problem(f"{local_iso(observed, cal)} is in the future", field="observed_at"))
     elif observed < EARLIEST_OBSERVED:
         problems.append(
             Problem(f"{observed.date().isoformat()} is before 2000: not a time of observation", field="observed_at")
@@ -71,10 +71,10 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     source = str(report.get("source") or CaseSource.PATROL)
     if source not in {s.value for s in CaseSource}:
         problems.append(Problem(f"{source!r} is not one of {', '.join(s.value for s in CaseSource)}", field="source"))
-    description = _text(report.get("description"), "description", problems, MAX_DESCRIPTION)
-    address = _text(report.get("address"), "address", problems, 300)
-    client_id = _text(report.get("client_id"), "client_id", problems, 100)
-    reporter = _text(report.get("reporter"), "reporter", problems, 200)
+    description = text_field(report.get("description"), "description", problems, MAX_DESCRIPTION)
+    address = text_field(report.get("address"), "address", problems, 300)
+    client_id = text_field(report.get("client_id"), "client_id", problems, 100)
+    reporter = text_field(report.get("reporter"), "reporter", problems, 200)
     if problems:
         raise InvalidInput(problems)
     assert point is not None and category is not None
@@ -104,7 +104,7 @@ def open_report(
     if router is None:
         from gridmap.routing import route_point as router  # a sibling use-case, loaded when first needed
 
-    now = _now(now)
+    now = now_or(now)
     settings = settings or Settings.from_env()
     take_write_lock(session, "cases", "the store")
     rules = settings.cases
@@ -123,7 +123,7 @@ def open_report(
         street_id, community_id = locate_areas(session, lon, lat)
     public = r.source in rules.public_sources
     status = S.PENDING if public else S.OPEN
-    deadline = {} if public else _deadline(cal, r.category, r.urgency, now)
+    deadline = {} if public else deadline_fields(cal, r.category, r.urgency, now)
     responsible = answer.get("responsible") or {}
     matched = answer.get("matched") or {}
     row = {
@@ -148,7 +148,7 @@ def open_report(
         "rule": answer.get("rule"),
         "distance_m": answer.get("distance_m"),
         "ambiguous": bool(answer.get("ambiguous")),
-        "routing": _jsonable(answer),
+        "routing": jsonable(answer),
         "street_id": street_id,
         "community_id": community_id,
         "paused_seconds": 0.0,
@@ -181,7 +181,7 @@ def open_report(
                 "at": now,
                 "note": r.description,
                 "photos": refs,
-                "data": _jsonable(
+                "data": jsonable(
                     {
                         **(event_data or {}),
                         "source": r.source,
@@ -216,8 +216,8 @@ def report_answer(
     session: Session, case_id: int, settings: Settings, *, now: dt.datetime | None = None
 ) -> dict[str, object]:
     """The answer to ``POST /reports`` for a stored case (a replayed client id): as first given, read back."""
-    row = _case_row(session, case_id)
-    return _answer(row, row.routing or {}, None, load_calendar(session, settings.cases), _now(now))
+    row = case_row(session, case_id)
+    return _answer(row, row.routing or {}, None, load_calendar(session, settings.cases), now_or(now))
 
 
 def _answer(
@@ -240,7 +240,7 @@ def _answer(
         "candidates": routing.get("candidates", []),
         "ambiguous": row.ambiguous,
         "explanation": routing.get("explanation"),
-        "deadline": _iso(row.deadline_at, cal),
+        "deadline": local_iso(row.deadline_at, cal),
         "deadline_unit": row.deadline_unit,
         "duplicate_of": row.duplicate_of,
         "duplicate": duplicate,

@@ -10,11 +10,11 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from gridmap.cases.deadlines import _deadline
+from gridmap.cases.deadlines import deadline_fields
 from gridmap.cases.photos import check_photos, store_photos
-from gridmap.cases.queries import _case_row, get_case
+from gridmap.cases.queries import case_row, get_case
 from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
-from gridmap.cases.values import MAX_DESCRIPTION, _iso, _jsonable, _now, _number, _text, _utc
+from gridmap.cases.values import MAX_DESCRIPTION, as_utc, jsonable, local_iso, now_or, number_field, text_field
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
@@ -42,7 +42,7 @@ def transition(
     Raises InvalidInput (unknown action, missing note/version, bad data or photos), NotFound (no such case) or
     Conflict (the action is not allowed in the current state, or the case changed since ``version`` was read).
     """
-    now = _now(now)
+    now = now_or(now)
     problems: list[Problem] = []
     spec = ACTIONS.get(str(action))
     if spec is None:
@@ -56,8 +56,8 @@ def transition(
         except ValueError:
             problems.append(Problem(f"{version!r} is not a whole number", field="version"))
             v = 0
-    actor = _text(actor, "actor", problems, 200)
-    note = _text(note, "note", problems, MAX_DESCRIPTION)
+    actor = text_field(actor, "actor", problems, 200)
+    note = text_field(note, "note", problems, MAX_DESCRIPTION)
     data = data or {}
     if not isinstance(data, dict):
         problems.append(Problem("must be an object", field="data"))
@@ -69,7 +69,7 @@ def transition(
     assert spec is not None
     checked = check_photos(photos or [], settings.cases.photo_max_bytes)
     take_write_lock(session, "cases", f"case {case_id}")
-    row = _case_row(session, case_id)
+    row = case_row(session, case_id)
     pending_ext = row.extension_requested_seconds is not None
     if row.version != v:
         raise Conflict(
@@ -117,7 +117,7 @@ def transition(
                     "at": now,
                     "note": note,
                     "photos": refs,
-                    "data": _jsonable(event_data) or None,
+                    "data": jsonable(event_data) or None,
                 }
             ],
         )
@@ -137,8 +137,8 @@ def _apply(
     if name == "verify":
         category = session.get(Category, row.category)
         assert category is not None
-        changes.update(_deadline(cal, category, row.urgency, now), verified=True)
-        info["deadline"] = _iso(changes["deadline_at"], cal)  # type: ignore[arg-type]
+        changes.update(deadline_fields(cal, category, row.urgency, now), verified=True)
+        info["deadline"] = local_iso(changes["deadline_at"], cal)  # type: ignore[arg-type]
     elif name == "dispatch":
         raw = data.get("unit_id", row.unit_id)
         if raw in (None, ""):
@@ -158,7 +158,7 @@ def _apply(
     elif name in ("recheck_pass", "void"):
         changes["closed_at"] = now
         if row.status == S.PARKED and row.paused_at is not None:  # the clock stays stopped where it was
-            changes["paused_seconds"] = row.paused_seconds + (now - _utc(row.paused_at)).total_seconds()
+            changes["paused_seconds"] = row.paused_seconds + (now - as_utc(row.paused_at)).total_seconds()
     elif name == "recheck_fail":
         changes["rework_count"] = row.rework_count + 1
     elif name == "request_extension":
@@ -170,34 +170,36 @@ def _apply(
         seconds = row.extension_requested_seconds
         if data.get("amount") not in (None, ""):  # the approver grants another amount than was asked
             seconds = cal.budget_seconds(_extension_amount(data, row.deadline_unit), row.deadline_unit)
-        new_deadline = cal.add(_utc(row.deadline_at), seconds, row.deadline_unit)  # type: ignore[arg-type]
+        new_deadline = cal.add(as_utc(row.deadline_at), seconds, row.deadline_unit)  # type: ignore[arg-type]
         changes.update(
             extension_requested_seconds=None,
             extension_count=row.extension_count + 1,
             limit_seconds=row.limit_seconds + seconds,
             deadline_at=new_deadline.astimezone(dt.UTC),
         )
-        info.update(seconds=seconds, old_deadline=_iso(row.deadline_at, cal), deadline=_iso(new_deadline, cal))
+        info.update(
+            seconds=seconds, old_deadline=local_iso(row.deadline_at, cal), deadline=local_iso(new_deadline, cal)
+        )
     elif name == "reject_extension":
         changes["extension_requested_seconds"] = None
     elif name == "park":
         changes.update(parked_from=row.status, paused_at=now)
     elif name == "resume":
         target = row.parked_from or S.OPEN
-        paused_at = _utc(row.paused_at) or now
+        paused_at = as_utc(row.paused_at) or now
         changes.update(
             parked_from=None, paused_at=None, paused_seconds=row.paused_seconds + (now - paused_at).total_seconds()
         )
         if row.deadline_at is not None:
-            remaining = cal.elapsed(paused_at, _utc(row.deadline_at), row.deadline_unit)  # type: ignore[arg-type]
+            remaining = cal.elapsed(paused_at, as_utc(row.deadline_at), row.deadline_unit)  # type: ignore[arg-type]
             if remaining > 0:
                 new_deadline = cal.add(now, remaining, row.deadline_unit)
             elif row.deadline_unit == URGENT_HOURS:
                 new_deadline = now + dt.timedelta(seconds=remaining)
             else:  # overdue before it was parked: the deadline stays in the past
-                new_deadline = _utc(row.deadline_at)  # type: ignore[assignment]
+                new_deadline = as_utc(row.deadline_at)  # type: ignore[assignment]
             changes["deadline_at"] = new_deadline.astimezone(dt.UTC)
-            info.update(old_deadline=_iso(row.deadline_at, cal), deadline=_iso(new_deadline, cal))
+            info.update(old_deadline=local_iso(row.deadline_at, cal), deadline=local_iso(new_deadline, cal))
         info["paused_seconds"] = round((now - paused_at).total_seconds(), 3)
     elif name == "supervise":
         changes["supervision_level"] = row.supervision_level + 1
@@ -207,7 +209,7 @@ def _apply(
 
 def _extension_amount(data: dict[str, Any], unit: str | None) -> float:
     """``data.amount`` of an extension, in the case's deadline unit: above 0 and at most 1000."""
-    amount = _number(data.get("amount"), "amount", problems := [])
+    amount = number_field(data.get("amount"), "amount", problems := [])
     if amount is not None and not 0 < amount <= 1000:
         problems.append(Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount"))
     if amount is None or problems:

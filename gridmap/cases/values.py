@@ -13,22 +13,22 @@ from gridmap.errors import Problem
 MAX_DESCRIPTION = 4000
 
 
-def _utc(t: dt.datetime | None) -> dt.datetime | None:
+def as_utc(t: dt.datetime | None) -> dt.datetime | None:
     """Aware UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
     if t is None:
         return None
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return _utc(now) if now is not None else dt.datetime.now(dt.UTC)  # type: ignore[return-value]
+def now_or(now: dt.datetime | None) -> dt.datetime:
+    return as_utc(now) if now is not None else dt.datetime.now(dt.UTC)  # type: ignore[return-value]
 
 
-def _iso(t: dt.datetime | None, cal: WorkingCalendar) -> str | None:
-    return None if t is None else _utc(t).astimezone(cal.tz).isoformat()  # type: ignore[union-attr]
+def local_iso(t: dt.datetime | None, cal: WorkingCalendar) -> str | None:
+    return None if t is None else as_utc(t).astimezone(cal.tz).isoformat()  # type: ignore[union-attr]
 
 
-def _number(value: object, field: str, problems: list[Problem]) -> float | None:
+def number_field(value: object, field: str, problems: list[Problem]) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         problems.append(Problem("is required", field=field))
         return None
@@ -46,7 +46,7 @@ def _number(value: object, field: str, problems: list[Problem]) -> float | None:
     return number
 
 
-def _text(value: object, field: str, problems: list[Problem], max_len: int) -> str | None:
+def text_field(value: object, field: str, problems: list[Problem], max_len: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -78,8 +78,8 @@ def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]
 
 
 def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) -> tuple[float, float] | None:
-    lon = _number(lon_raw, "lon", problems)
-    lat = _number(lat_raw, "lat", problems)
+    lon = number_field(lon_raw, "lon", problems)
+    lat = number_field(lat_raw, "lat", problems)
     if lon is None or lat is None:
         return None
     bad = False
@@ -93,11 +93,11 @@ def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) ->
     return None if bad else (lon, lat)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if hasattr(value, "item"):  # numpy scalars

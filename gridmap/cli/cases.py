@@ -43,11 +43,11 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: 
     duplicate, as when the rows are reported one by one.
     """
     from gridmap.cases.bulk_import.importer import import_cases_csv
-    from gridmap.cli.support import _progress
+    from gridmap.cli.support import ProgressBar
 
     started = time.perf_counter()
     try:
-        with session_scope(obj.migrated_session_factory()) as session, _progress("importing cases") as progress:
+        with session_scope(obj.migrated_session_factory()) as session, ProgressBar("importing cases") as progress:
             summary = import_cases_csv(
                 session, path, obj.settings, errors_path=errors_path, source=source, actor=actor, progress=progress
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gridmap.cli.support import Context, _fail
+from gridmap.cli.support import Context, fail
 from gridmap.store.engine import (
     DatabaseError,
     current_revision,
@@ -25,7 +25,7 @@ def init(obj: Context) -> None:
         with session_scope(make_session_factory(obj.engine)) as session:
             seed(session)
     except DatabaseError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli.support import Context, _fail
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
 
 
-def _write_report(path: Path | None, report: dict) -> None:
+def write_report(path: Path | None, report: dict) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
@@ -106,8 +106,8 @@ def generate_cmd(
                 created_by=created_by,
             )
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(result.describe())
-    _write_report(report_path, result.report)
+    write_report(report_path, result.report)
     if report_path:
         click.echo(f"report written to {report_path}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli.support import Context, _fail, _progress
+from gridmap.cli.support import Context, ProgressBar, fail
 from gridmap.config import DEMO_DATA_DIR
 from gridmap.errors import GridmapError
 from gridmap.store.engine import (
@@ -58,7 +58,7 @@ def import_cmd(
         mapping = parse_mapping(mappings)
         factory = obj.migrated_session_factory()
         started = time.perf_counter()
-        with session_scope(factory) as session, _progress(f"importing {layer}") as progress:
+        with session_scope(factory) as session, ProgressBar(f"importing {layer}") as progress:
             summary = import_file(
                 session,
                 path,
@@ -70,7 +70,7 @@ def import_cmd(
                 progress=progress,
             )
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(summary.describe(time.perf_counter() - started))
 
 
@@ -88,7 +88,7 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
         with session_scope(factory) as session:
             summary = import_osm(session, path, compounds=not no_compounds)
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(summary.describe(time.perf_counter() - started))
 
 
@@ -117,6 +117,6 @@ def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None
         with session_scope(factory) as session:
             counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports)
     except (GridmapError, DatabaseError) as exc:
-        _fail(exc)
+        fail(exc)
     took = time.perf_counter() - started
     click.echo(f"demo city loaded in {took:.1f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli.grids import _write_report
-from gridmap.cli.support import Context, _fail
+from gridmap.cli.grids import write_report
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
 
@@ -80,6 +80,6 @@ def segment_cmd(
             else:
                 _, report = segment_file(None, Path(source), **options)
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(report.describe())
-    _write_report(report_path, report.as_dict())
+    write_report(report_path, report.as_dict())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gridmap.cli.support import Context, _fail
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
 
 
@@ -65,5 +65,5 @@ def snap(
                 time_col=time_col,
             )
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(summary.describe())

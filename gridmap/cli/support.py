@@ -32,11 +32,11 @@ class Context:
         return make_session_factory(self.engine)
 
 
-def _fail(exc: Exception) -> None:
+def fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
 
 
-class _progress:
+class ProgressBar:
     """A tqdm bar on stderr for long runs; silent when stderr is not a terminal."""
 
     def __init__(self, desc: str) -> None:

@@ -39,13 +39,13 @@ def metric_epsg_for(geoms: np.ndarray | shapely.Geometry) -> int:
     return utm_epsg_for((xmin + xmax) / 2.0, (ymin + ymax) / 2.0)
 
 
-def _transformer(src: int | str | CRS, dst: int | str | CRS) -> Transformer:
+def transformer(src: int | str | CRS, dst: int | str | CRS) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
 def transform(geoms: np.ndarray, src: int | str | CRS, dst: int | str | CRS) -> np.ndarray:
     """Reproject an array of shapely geometries (vectorised over all coordinates)."""
-    t = _transformer(src, dst)
+    t = transformer(src, dst)
     return shapely.transform(
         np.asarray(geoms, dtype=object), lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
     )

@@ -86,7 +86,7 @@ class SegmentReport:
         return "\n".join(lines)
 
 
-def _levels(raw: pd.Series, default: str | None, source: str) -> np.ndarray:
+def parse_levels(raw: pd.Series, default: str | None, source: str) -> np.ndarray:
     s = pd.Series(raw, dtype=object)
     missing = s.isna() | (s.astype(str).str.strip() == "")
     text = s.where(missing, s.astype(str).str.strip())
@@ -178,7 +178,7 @@ def read_centrelines(
         notes.append(f"converted from {label} to EPSG:4326")
     names = gdf[lower[name_field.lower()]] if name_field.lower() in lower else pd.Series([None] * len(gdf))
     raw_levels = gdf[lower[level_field.lower()]] if level_field.lower() in lower else pd.Series([None] * len(gdf))
-    levels = _levels(raw_levels.reset_index(drop=True), default_level, src)
+    levels = parse_levels(raw_levels.reset_index(drop=True), default_level, src)
     out = gpd.GeoDataFrame(
         {"name": pd.Series(names.to_numpy(), dtype=object), "level": pd.Series(levels, dtype=object)},
         geometry=gpd.GeoSeries(geoms, crs=gcrs.STORAGE_SRID),

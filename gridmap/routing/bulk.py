@@ -16,12 +16,12 @@ from gridmap.geo.crs import gcj02_to_wgs84
 from gridmap.geo.snapping import utm_epsg
 from gridmap.routing.cache import routing_layers
 from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig
-from gridmap.routing.decide import _Block, _order_table, _route_block
-from gridmap.routing.inputs import _categories, _check_ranges, _coerce, _crs_array, _days
+from gridmap.routing.decide import Block, route_block, rule_order
+from gridmap.routing.inputs import category_array, check_ranges, coerce_numbers, crs_array, observed_days
 from gridmap.routing.results import AreaRef, Candidate, Matched, PointError, RoutingResult
-from gridmap.routing.tables import _Layers
+from gridmap.routing.tables import Layers
 
-_EPOCH = dt.date(1970, 1, 1)
+EPOCH = dt.date(1970, 1, 1)
 _BLOCK = 100_000  # points per vectorised block (bounds memory; a block is answered without Python loops)
 
 
@@ -30,7 +30,7 @@ class RoutingBatch:
 
     def __init__(
         self,
-        layers: _Layers,
+        layers: Layers,
         config: RoutingConfig,
         lon: np.ndarray,
         lat: np.ndarray,
@@ -41,7 +41,7 @@ class RoutingBatch:
         categories: np.ndarray | None,
         order_code: np.ndarray,
         order_table: np.ndarray,
-        block: _Block,
+        block: Block,
         errors: list[PointError],
     ) -> None:
         self._layers = layers
@@ -156,7 +156,7 @@ class RoutingBatch:
             crs=str(self.crs[i]),
             wgs84_lon=float(self.wgs84_lon[i]),
             wgs84_lat=float(self.wgs84_lat[i]),
-            observed_on=_EPOCH + dt.timedelta(days=c["days"][i]),
+            observed_on=EPOCH + dt.timedelta(days=c["days"][i]),
             category=(str(self.categories[i]) or None) if self.categories is not None else None,
             responsible=(unit, names.get(unit, f"#{unit}")) if unit >= 0 else None,
             matched=matched,
@@ -190,7 +190,7 @@ class RoutingBatch:
         return self._errors_by_index.get(i, [])
 
 
-def _prepare_points(
+def prepare_points(
     lons: object,
     lats: object,
     crs: object,
@@ -199,16 +199,16 @@ def _prepare_points(
     config: RoutingConfig,
 ) -> tuple[np.ndarray, ...]:
     errors: list[PointError] = []
-    lon_in = _coerce(lons, None, "lon", errors)
-    lat_in = _coerce(lats, len(lon_in), "lat", errors)
+    lon_in = coerce_numbers(lons, None, "lon", errors)
+    lat_in = coerce_numbers(lats, len(lon_in), "lat", errors)
     n = len(lon_in)
     if len(lat_in) != n:
         raise ValueError(f"{n} longitudes but {len(lat_in)} latitudes")
-    crs_arr = _crs_array(crs, n, errors)
-    days = _days(observed_at, n, ZoneInfo(config.timezone), errors)
-    cats = _categories(categories, n)
+    crs_arr = crs_array(crs, n, errors)
+    days = observed_days(observed_at, n, ZoneInfo(config.timezone), errors)
+    cats = category_array(categories, n)
     ok = np.isfinite(lon_in) & np.isfinite(lat_in)
-    _check_ranges(lon_in, lat_in, ok, errors)
+    check_ranges(lon_in, lat_in, ok, errors)
     bad = np.zeros(n, bool)
     bad[[e.index for e in errors]] = True
     wlon, wlat = lon_in.copy(), lat_in.copy()
@@ -218,7 +218,7 @@ def _prepare_points(
     return lon_in, lat_in, crs_arr, wlon, wlat, days, cats, bad, errors  # type: ignore[return-value]
 
 
-def _far_errors(
+def far_errors(
     layers_for: Any, lon: np.ndarray, lat: np.ndarray, far_idx: np.ndarray, config: RoutingConfig
 ) -> list[PointError]:
     """Messages for points far outside the managed area; says so when swapping lon/lat would put them inside."""
@@ -239,7 +239,7 @@ def _far_errors(
     return errors
 
 
-def _managed(layers: _Layers, lon: np.ndarray, lat: np.ndarray, config: RoutingConfig) -> np.ndarray:
+def near_managed_area(layers: Layers, lon: np.ndarray, lat: np.ndarray, config: RoutingConfig) -> np.ndarray:
     """True where a point is inside or within far_m of the managed area (used for the swapped-coordinates hint)."""
     out = np.zeros(len(lon), bool)
     zones = utm_epsg(lon, lat)
@@ -265,7 +265,7 @@ def route_points(
     categories: str | Sequence[str | None] | None = None,
     observed_at: object = None,
     config: RoutingConfig | None = None,
-    layers: _Layers | None = None,
+    layers: Layers | None = None,
 ) -> RoutingBatch:
     """Route many points at once (vectorised). Bad points are reported in ``.errors``; the others are answered.
 
@@ -286,14 +286,14 @@ def _route_points(
     categories: str | Sequence[str | None] | None,
     observed_at: object,
     config: RoutingConfig,
-    layers: _Layers,
+    layers: Layers,
 ) -> RoutingBatch:
-    lon, lat, crs_arr, wlon, wlat, days, cats, bad, errors = _prepare_points(
+    lon, lat, crs_arr, wlon, wlat, days, cats, bad, errors = prepare_points(
         lons, lats, crs, categories, observed_at, config
     )
     n = len(lon)
-    order_code, order_table = _order_table(config, cats, n)
-    block = _Block.allocate(n)
+    order_code, order_table = rule_order(config, cats, n)
+    block = Block.allocate(n)
     good = np.flatnonzero(~bad)
     cand_parts: list[tuple[np.ndarray, ...]] = []
     zones = utm_epsg(wlon[good], wlat[good])
@@ -301,7 +301,7 @@ def _route_points(
         members = good[zones == z]
         for s in range(0, len(members), _BLOCK):
             m = members[s : s + _BLOCK]
-            b = _route_block(layers, int(z), wlon[m], wlat[m], days[m], order_code[m], order_table, config)
+            b = route_block(layers, int(z), wlon[m], wlat[m], days[m], order_code[m], order_table, config)
             for name in ("far", "grid", "rule", "kind", "row", "unit", "distance", "ambiguous", "tolerance"):
                 getattr(block, name)[m] = getattr(b, name)
             block.community[m], block.street[m] = b.community, b.street
@@ -314,7 +314,7 @@ def _route_points(
             np.concatenate([c[k] for c in cand_parts])[o] for k in range(1, 5)
         )
     far_idx = np.flatnonzero(block.far)
-    errors.extend(_far_errors(lambda lo, la: _managed(layers, lo, la, config), lon, lat, far_idx, config))
+    errors.extend(far_errors(lambda lo, la: near_managed_area(layers, lo, la, config), lon, lat, far_idx, config))
     return RoutingBatch(
         layers, config, lon, lat, crs_arr, wlon, wlat, days, cats, order_code, order_table, block, errors
     )

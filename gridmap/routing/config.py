@@ -20,7 +20,7 @@ from gridmap.errors import InvalidInput, Problem
 RULES = ("compound", "segment", "grid", "default")
 SEGMENT_LEVELS = ("main", "secondary", "back")
 CRS_NAMES = ("wgs84", "gcj02")
-_FEATURE_KINDS = ("compound", "segment", "grid")
+FEATURE_KINDS = ("compound", "segment", "grid")
 MATCH_KINDS = ("compound", "segment", "grid", "community", "street")
 
 
@@ -140,11 +140,11 @@ class RoutingConfig:
         if not path:
             return cls(timezone=tz) if tz else _DEFAULT_CONFIG
         stamp = (path, Path(path).stat().st_mtime_ns if Path(path).exists() else None, tz)
-        with _LOCK:
+        with LOCK:
             hit = _CONFIG_CACHE.get(stamp)
         if hit is None:
             hit = cls.from_file(path, {"timezone": tz} if tz else None)
-            with _LOCK:
+            with LOCK:
                 _CONFIG_CACHE.clear()
                 _CONFIG_CACHE[stamp] = hit
         return hit
@@ -152,9 +152,9 @@ class RoutingConfig:
 
 _DEFAULT_CONFIG = RoutingConfig()
 _CONFIG_CACHE: dict[tuple[str, int | None, str], RoutingConfig] = {}
-_LOCK = threading.RLock()
+LOCK = threading.RLock()
 
 
-def _tolerances(config: RoutingConfig) -> np.ndarray:
+def tolerances(config: RoutingConfig) -> np.ndarray:
     """Segment tolerance by level code (0 main, 1 secondary, 2 back)."""
     return np.array([config.tolerance_m[lv] for lv in SEGMENT_LEVELS])

@@ -1,4 +1,4 @@
-"""The routing decision, :func:`_route_block`: the single function both the one-off and the bulk path answer
+"""The routing decision, :func:`route_block`: the single function both the one-off and the bulk path answer
 with, so they cannot disagree."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import pandas as pd
 import shapely
 
 from gridmap.geo.snapping import Pairs, SnapIndex, best_per_point, containing, flag_rivals
-from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig, _tolerances
-from gridmap.routing.tables import _Layers, _Table
+from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig, tolerances
+from gridmap.routing.tables import Layers, Table
 
 
 @dataclass
-class _Block:
-    """Answers for a block of points, as arrays (rows index the layer tables of the block's _Layers)."""
+class Block:
+    """Answers for a block of points, as arrays (rows index the layer tables of the block's Layers)."""
 
     far: np.ndarray
     grid: np.ndarray  # row of the grid covering the point (-1: none)
@@ -36,9 +36,9 @@ class _Block:
     cand_distance: np.ndarray
 
     @staticmethod
-    def allocate(n: int) -> _Block:
+    def allocate(n: int) -> Block:
         i64 = lambda v: np.full(n, v, dtype=np.int64)  # noqa: E731
-        return _Block(
+        return Block(
             far=np.zeros(n, bool),
             grid=i64(-1),
             rule=np.full(n, -1, np.int8),
@@ -58,7 +58,7 @@ class _Block:
         )
 
 
-def _order_table(config: RoutingConfig, categories: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+def rule_order(config: RoutingConfig, categories: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per point, the index of its rule order; and the table of orders (rule codes, -1 padded)."""
     orders = [config.order]
     code = np.zeros(n, dtype=np.int64)
@@ -77,8 +77,8 @@ def _order_table(config: RoutingConfig, categories: np.ndarray | None, n: int) -
     return code, table
 
 
-def _route_block(
-    layers: _Layers,
+def route_block(
+    layers: Layers,
     epsg: int,
     lon: np.ndarray,
     lat: np.ndarray,
@@ -86,10 +86,10 @@ def _route_block(
     order_code: np.ndarray,
     order_table: np.ndarray,
     config: RoutingConfig,
-) -> _Block:
+) -> Block:
     """Decide a block of points of one UTM zone: the single decision function of both paths."""
     n = len(lon)
-    out = _Block.allocate(n)
+    out = Block.allocate(n)
     t = layers.tables
     idx = layers.index(epsg, config)
     x, y = idx.project(lon, lat)
@@ -129,7 +129,7 @@ def _route_block(
 
     decided = out.far.copy()
     cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
-    tol_by_level = _tolerances(config)
+    tol_by_level = tolerances(config)
     for rank in range(order_table.shape[1]):
         rule_at = order_table[order_code, rank]
         for rule_code in np.unique(rule_at[~decided]):
@@ -199,7 +199,7 @@ def _route_block(
 
 def _grids_near(
     idx: SnapIndex,
-    grids: _Table,
+    grids: Table,
     sel: np.ndarray,
     x: np.ndarray,
     y: np.ndarray,
@@ -229,7 +229,7 @@ def _grids_near(
     )
 
 
-def _in_force(pairs: Pairs, grids: _Table, days: np.ndarray) -> Pairs:
+def _in_force(pairs: Pairs, grids: Table, days: np.ndarray) -> Pairs:
     """Only the grid versions in force on each point's day."""
     if not len(pairs):
         return pairs
@@ -238,7 +238,7 @@ def _in_force(pairs: Pairs, grids: _Table, days: np.ndarray) -> Pairs:
 
 
 def _fill_covering(
-    idx: SnapIndex, name: str, table: _Table, target: np.ndarray, x: np.ndarray, y: np.ndarray, pts: np.ndarray
+    idx: SnapIndex, name: str, table: Table, target: np.ndarray, x: np.ndarray, y: np.ndarray, pts: np.ndarray
 ) -> None:
     """Fill the -1 entries of ``target`` with the covering polygon of ``name`` (lowest code on a shared edge)."""
     need = np.flatnonzero(target < 0)
@@ -248,7 +248,7 @@ def _fill_covering(
     target[need] = containing(pairs, len(need), table.rank)
 
 
-def _apply_default(layers: _Layers, out: _Block, sel: np.ndarray, decided: np.ndarray) -> None:
+def _apply_default(layers: Layers, out: Block, sel: np.ndarray, decided: np.ndarray) -> None:
     comm, street = out.community[sel], out.street[sel]
     cu = np.where(comm >= 0, layers.community_unit[np.maximum(comm, 0)], -1) if len(layers.community_unit) else -1
     su = np.where(street >= 0, layers.street_unit[np.maximum(street, 0)], -1) if len(layers.street_unit) else -1

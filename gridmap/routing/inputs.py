@@ -15,7 +15,7 @@ from gridmap.routing.config import CRS_NAMES
 from gridmap.routing.results import PointError
 
 
-def _coerce(values: object, n: int | None, name: str, errors: list[PointError]) -> np.ndarray:
+def coerce_numbers(values: object, n: int | None, name: str, errors: list[PointError]) -> np.ndarray:
     """Numbers from anything array-like; a PointError for each missing or non-numeric entry."""
     arr = values if isinstance(values, np.ndarray) else _array(values)
     if arr.ndim == 0:
@@ -80,7 +80,7 @@ def _number(v: object) -> object:
     return v
 
 
-def _check_ranges(lon: np.ndarray, lat: np.ndarray, ok: np.ndarray, errors: list[PointError]) -> None:
+def check_ranges(lon: np.ndarray, lat: np.ndarray, ok: np.ndarray, errors: list[PointError]) -> None:
     bad_lat = ok & (np.abs(lat) > 90)
     bad_lon = ok & (np.abs(lon) > 180)
     for i in np.flatnonzero(bad_lat | bad_lon):
@@ -99,7 +99,7 @@ def _check_ranges(lon: np.ndarray, lat: np.ndarray, ok: np.ndarray, errors: list
             errors.append(PointError(int(i), "lon", f"longitude {lon[i]:g} is outside -180..180"))
 
 
-def _crs_array(crs: object, n: int, errors: list[PointError]) -> np.ndarray:
+def crs_array(crs: object, n: int, errors: list[PointError]) -> np.ndarray:
     def norm(c: object) -> str:
         if c is None or (isinstance(c, float) and np.isnan(c)) or (isinstance(c, str) and not c.strip()):
             return "wgs84"
@@ -116,7 +116,7 @@ def _crs_array(crs: object, n: int, errors: list[PointError]) -> np.ndarray:
     return arr
 
 
-def _days(observed_at: object, n: int, tz: ZoneInfo, errors: list[PointError]) -> np.ndarray:
+def observed_days(observed_at: object, n: int, tz: ZoneInfo, errors: list[PointError]) -> np.ndarray:
     """The local date of each observation, as days since 1970 (today when not given). Equal values are parsed
     once (a bulk file holds far fewer distinct times than rows); numpy datetimes (naive: local) need no parsing."""
     today = as_day(dt.datetime.now(tz).date())
@@ -184,7 +184,7 @@ def _one_day(v: object, tz: ZoneInfo) -> int | None:
     return None
 
 
-def _categories(categories: object, n: int) -> np.ndarray | None:
+def category_array(categories: object, n: int) -> np.ndarray | None:
     if categories is None:
         return None
     if isinstance(categories, str):

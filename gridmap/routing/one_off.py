@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.snapping import utm_epsg
 from gridmap.responsibility.history import in_force_sql, prefer_area_units, raw_rows
-from gridmap.routing.bulk import _EPOCH, RoutingBatch, _far_errors, _managed, _prepare_points
-from gridmap.routing.config import _FEATURE_KINDS, RoutingConfig
-from gridmap.routing.decide import _Block, _order_table, _route_block
+from gridmap.routing.bulk import EPOCH, RoutingBatch, far_errors, near_managed_area, prepare_points
+from gridmap.routing.config import FEATURE_KINDS, RoutingConfig
+from gridmap.routing.decide import Block, route_block, rule_order
 from gridmap.routing.results import RoutingResult
-from gridmap.routing.tables import _areas_table, _compounds_table, _grids_table, _Layers, _segments_table, _Table
+from gridmap.routing.tables import Layers, Table, areas_table, compounds_table, grids_table, segments_table
 from gridmap.store.dialect import box_params, box_sql
 
 _DEG_MARGIN = 1.2  # degree boxes around a point are this much wider than the metric radius needs
@@ -49,7 +49,7 @@ def _dialect(session: Session) -> tuple[bool, str, str]:
 
 def _features_around(
     session: Session, lon: float, lat: float, day: dt.date, config: RoutingConfig
-) -> tuple[dict[str, _Table], dict[str, np.ndarray], dict[int, str]]:
+) -> tuple[dict[str, Table], dict[str, np.ndarray], dict[int, str]]:
     """Segments, compounds and grids near one point, with the unit responsible for each on ``day``: one query.
 
     Hand-written SQL on the raw connection (:func:`~gridmap.responsibility.history.raw_rows`): compiling SQLAlchemy
@@ -73,8 +73,8 @@ def _features_around(
     params: list[object] = []
     for box in (seg_box, amb_box, amb_box):
         params += [*cond_params, *box_params(sqlite, box)]
-    rows: dict[str, dict[int, tuple]] = {k: {} for k in _FEATURE_KINDS}
-    unit: dict[str, dict[int, int]] = {k: {} for k in _FEATURE_KINDS}
+    rows: dict[str, dict[int, tuple]] = {k: {} for k in FEATURE_KINDS}
+    unit: dict[str, dict[int, int]] = {k: {} for k in FEATURE_KINDS}
     names: dict[int, str] = {}
     for r in raw_rows(session, sql, tuple(params)):
         rows[r[0]].setdefault(r[1], r)
@@ -82,20 +82,20 @@ def _features_around(
             unit[r[0]][r[1]] = r[11]
             names[r[11]] = r[12]
     tables = {
-        "segment": _segments_table([(r[1], r[2], r[3], r[4], r[10]) for r in rows["segment"].values()]),
-        "compound": _compounds_table([(r[1], r[2], r[3], r[5], r[10]) for r in rows["compound"].values()]),
-        "grid": _grids_table([(r[1], r[6], r[7], r[8], r[9], r[10]) for r in rows["grid"].values()]),
+        "segment": segments_table([(r[1], r[2], r[3], r[4], r[10]) for r in rows["segment"].values()]),
+        "compound": compounds_table([(r[1], r[2], r[3], r[5], r[10]) for r in rows["compound"].values()]),
+        "grid": grids_table([(r[1], r[6], r[7], r[8], r[9], r[10]) for r in rows["grid"].values()]),
     }
     units_on_day = {
         k: np.fromiter((unit[k].get(int(i), -1) for i in tables[k].ids), np.int64, len(tables[k]))
-        for k in _FEATURE_KINDS
+        for k in FEATURE_KINDS
     }
     return tables, units_on_day, names
 
 
 def _areas_around(
-    session: Session, lon: float, lat: float, config: RoutingConfig, grids: _Table, mode: str
-) -> tuple[dict[str, _Table], bool, dict[int, int], dict[int, str]]:
+    session: Session, lon: float, lat: float, config: RoutingConfig, grids: Table, mode: str
+) -> tuple[dict[str, Table], bool, dict[int, int], dict[int, str]]:
     """The areas one decision may read, with the unit standing for each: one query.
 
     ``linked``: the communities of the grids found and their streets, without geometry (enough when a grid
@@ -139,7 +139,7 @@ def _areas_around(
     for r in found:
         rows.setdefault(r[0], r)
     tables = {
-        level: _areas_table(sorted((r for r in rows.values() if r[5] == level), key=lambda r: r[0]))
+        level: areas_table(sorted((r for r in rows.values() if r[5] == level), key=lambda r: r[0]))
         for level in ("community", "street", "district")
     }
     standing = prefer_area_units((r[0], r[6], r[7], r[8]) for r in found if r[6] is not None)
@@ -148,12 +148,12 @@ def _areas_around(
 
 
 def _one_off_layers(
-    features: tuple[dict[str, _Table], dict[str, np.ndarray], dict[int, str]],
-    areas: tuple[dict[str, _Table], bool, dict[int, int], dict[int, str]],
-) -> _Layers:
+    features: tuple[dict[str, Table], dict[str, np.ndarray], dict[int, str]],
+    areas: tuple[dict[str, Table], bool, dict[int, int], dict[int, str]],
+) -> Layers:
     tables, units_on_day, names = features
     area_tables, has_areas, area_unit, area_names = areas
-    return _Layers(
+    return Layers(
         {**tables, **area_tables},
         has_areas=has_areas,
         unit_names={**names, **area_names},
@@ -175,21 +175,21 @@ def route_point(
     """Route one report (the one-off path, through the database's spatial index). Raises InvalidInput naming the
     field for bad coordinates, an unknown crs, an unreadable time, or a point far outside the managed area."""
     config = config or RoutingConfig.from_env()
-    lon_a, lat_a, crs_a, wlon, wlat, days, cats, _bad, errors = _prepare_points(
+    lon_a, lat_a, crs_a, wlon, wlat, days, cats, _bad, errors = prepare_points(
         [lon], [lat], crs, None if category is None else [category], [observed_at], config
     )
     if errors:
         raise InvalidInput([Problem(e.message, field=e.field) for e in errors])
-    day = _EPOCH + dt.timedelta(days=int(days[0]))
-    order_code, order_table = _order_table(config, cats, 1)
+    day = EPOCH + dt.timedelta(days=int(days[0]))
+    order_code, order_table = rule_order(config, cats, 1)
     zone = int(utm_epsg(wlon, wlat)[0])
     x, y = float(wlon[0]), float(wlat[0])
     features = _features_around(session, x, y, day, config)
     grids = features[0]["grid"]
 
-    def decide(mode: str) -> tuple[_Layers, _Block]:
+    def decide(mode: str) -> tuple[Layers, Block]:
         layers = _one_off_layers(features, _areas_around(session, x, y, config, grids, mode))
-        return layers, _route_block(layers, zone, wlon, wlat, days, order_code, order_table, config)
+        return layers, route_block(layers, zone, wlon, wlat, days, order_code, order_table, config)
 
     # Usually a grid covers the point and names its community and street: no area polygon is needed. Otherwise
     # the areas covering the point are fetched, and when none does, every area within far_m.
@@ -203,9 +203,9 @@ def route_point(
         def swapped_inside(lo: np.ndarray, la: np.ndarray) -> np.ndarray:
             f = _features_around(session, float(lo[0]), float(la[0]), day, config)
             near = _one_off_layers(f, _areas_around(session, float(lo[0]), float(la[0]), config, f[0]["grid"], "wide"))
-            return _managed(near, lo, la, config)
+            return near_managed_area(near, lo, la, config)
 
-        errs = _far_errors(swapped_inside, lon_a, lat_a, np.array([0]), config)
+        errs = far_errors(swapped_inside, lon_a, lat_a, np.array([0]), config)
         raise InvalidInput([Problem(e.message, field=e.field) for e in errs])
     batch = RoutingBatch(
         layers, config, lon_a, lat_a, crs_a, wlon, wlat, days, cats, order_code, order_table, block, []

@@ -1,4 +1,4 @@
-"""Features as columns: a :class:`_Table` per layer, its builders from database rows, and :class:`_Layers`,
+"""Features as columns: a :class:`Table` per layer, its builders from database rows, and :class:`Layers`,
 everything one routing decision reads (tables, who is responsible, metric indexes)."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from sqlalchemy import LargeBinary, func
 
 from gridmap.geo.snapping import SnapIndex
 from gridmap.responsibility.history import OPEN_END, History, as_day
-from gridmap.routing.config import _LOCK, SEGMENT_LEVELS, RoutingConfig, _tolerances
+from gridmap.routing.config import LOCK, SEGMENT_LEVELS, RoutingConfig, tolerances
 from gridmap.store.models import Area, Compound, Grid, Segment
 
 
 @dataclass
-class _Table:
+class Table:
     """Columnar features of one layer (rows are positions; ``ids`` are the database ids)."""
 
     ids: np.ndarray
@@ -69,9 +69,9 @@ class _Table:
         return np.where(ok, order[pos_c] if len(sid) else -1, -1)
 
     @staticmethod
-    def empty(**extra: np.ndarray) -> _Table:
+    def empty(**extra: np.ndarray) -> Table:
         z = np.zeros(0, np.int64)
-        return _Table(z, np.zeros(0, object), np.zeros(0, object), **extra)
+        return Table(z, np.zeros(0, object), np.zeros(0, object), **extra)
 
 
 def _day_value(v: object) -> int:
@@ -97,9 +97,9 @@ def _wkb(col):
     return func.ST_AsBinary(col, type_=LargeBinary)
 
 
-def _segments_table(rows: list[Any]) -> _Table:
+def segments_table(rows: list[Any]) -> Table:
     level = {lv: i for i, lv in enumerate(SEGMENT_LEVELS)}
-    return _Table(
+    return Table(
         ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
         names=np.array([r[1] or (f"路段 {r[2]}" if r[2] else f"路段 #{r[0]}") for r in rows], dtype=object),
         geoms=_geoms([r[4] for r in rows]),
@@ -107,8 +107,8 @@ def _segments_table(rows: list[Any]) -> _Table:
     )
 
 
-def _compounds_table(rows: list[Any]) -> _Table:
-    return _Table(
+def compounds_table(rows: list[Any]) -> Table:
+    return Table(
         ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
         names=np.array([r[1] or (f"小区 {r[2]}" if r[2] else f"小区 #{r[0]}") for r in rows], dtype=object),
         geoms=_geoms([r[4] for r in rows]),
@@ -116,8 +116,8 @@ def _compounds_table(rows: list[Any]) -> _Table:
     )
 
 
-def _grids_table(rows: list[Any]) -> _Table:
-    return _Table(
+def grids_table(rows: list[Any]) -> Table:
+    return Table(
         ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
         names=np.array([r[1] for r in rows], dtype=object),
         code=np.array([r[1] for r in rows], dtype=object),
@@ -128,8 +128,8 @@ def _grids_table(rows: list[Any]) -> _Table:
     )
 
 
-def _areas_table(rows: list[Any]) -> _Table:
-    return _Table(
+def areas_table(rows: list[Any]) -> Table:
+    return Table(
         ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
         names=np.array([r[2] for r in rows], dtype=object),
         code=np.array([r[1] for r in rows], dtype=object),
@@ -138,18 +138,18 @@ def _areas_table(rows: list[Any]) -> _Table:
     )
 
 
-_SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, _wkb(Segment.geom))
-_COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, _wkb(Compound.geom))
-_GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, _wkb(Grid.geom))
-_AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, _wkb(Area.geom))
+SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, _wkb(Segment.geom))
+COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, _wkb(Compound.geom))
+GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, _wkb(Grid.geom))
+AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, _wkb(Area.geom))
 
 
-class _Layers:
+class Layers:
     """Everything one routing decision reads: feature tables, who is responsible, and metric indexes."""
 
     def __init__(
         self,
-        tables: dict[str, _Table],
+        tables: dict[str, Table],
         *,
         has_areas: bool,
         unit_names: dict[int, str],
@@ -174,14 +174,14 @@ class _Layers:
 
     def index(self, epsg: int, config: RoutingConfig) -> SnapIndex:
         key = (int(epsg), tuple(config.tolerance_m.values()), config.ambiguous_m)
-        with _LOCK:
+        with LOCK:
             idx = self._indexes.get(key)
         if idx is None:
             t = self.tables
             idx = SnapIndex(
                 {
                     "compound": (t["compound"].geoms, config.ambiguous_m),
-                    "segment": (t["segment"].geoms, _tolerances(config)[t["segment"].level]),
+                    "segment": (t["segment"].geoms, tolerances(config)[t["segment"].level]),
                     "grid": (t["grid"].geoms, config.ambiguous_m),
                     "community": (t["community"].geoms, 0.0),
                     "street": (t["street"].geoms, 0.0),
@@ -189,7 +189,7 @@ class _Layers:
                 },
                 epsg=int(epsg),
             )
-            with _LOCK:
+            with LOCK:
                 self._indexes[key] = idx
         return idx
 

@@ -69,7 +69,7 @@ def read_columns(path: Path) -> tuple[list[str], Columns, list[int], _Errors]:
         raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path))) from None
     encoding, content = decode(raw, str(path))
     errors = _Errors()
-    fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or _has_white_space(raw))
+    fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or has_white_space(raw))
     if fast is not None:
         return fast
     reader = csv.reader(io.StringIO(content, newline=""))
@@ -97,7 +97,7 @@ _WS_LEAD[[w[0] for w in _WS_UTF8]] = True
 _WS_CODES = np.asarray([int.from_bytes(w.ljust(3, b"\0")) for w in _WS_UTF8], dtype=np.int64)
 
 
-def _has_white_space(raw: bytes) -> bool:
+def has_white_space(raw: bytes) -> bool:
     """Whether UTF-8 text holds any character ``str.strip`` removes, line ends aside; when it does not, no value
     needs stripping (saves a Python call per value). Vectorised over the bytes: ASCII by table look-up, the
     multi-byte spaces (U+00A0, U+3000 …) confirmed at their lead bytes."""
