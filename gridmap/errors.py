@@ -52,3 +52,7 @@ class NotFound(GridmapError):
 
 class Conflict(GridmapError):
     """The action collides with the current state (someone else acted first, an overlapping period...)."""
+
+
+class DatabaseError(RuntimeError):
+    """The store cannot be reached or prepared (missing extension, wrong URL...)."""

@@ -691,7 +691,7 @@ def test_too_long_values_are_caught_before_the_database(session: Session, tmp_pa
 @pytest.fixture
 def fresh_url(settings: Settings, tmp_path: Path):
     """A URL of an empty database of the same kind (not migrated)."""
-    if settings.is_sqlite:
+    if settings.database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
         return
     name = f"gridmap_fresh_{uuid.uuid4().hex[:10]}"

@@ -23,7 +23,7 @@ from gridmap.catalogue.categories import case_category, load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.store.dialect import insert_ignoring_conflict, take_write_lock
+from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case, CaseEvent, CaseSource, Urgency
 
 EARLIEST_OBSERVED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # older is a typo or a device clock never set
@@ -106,7 +106,7 @@ def open_report(
 
     now = now_or(now)
     settings = settings or Settings.from_env()
-    take_write_lock(session, "cases", "the store")
+    dialect_of(session).take_write_lock(session, "cases", "the store")
     rules = settings.cases
     cal = load_calendar(session, rules)
     r = parse_report(session, report, cal, now)
@@ -162,7 +162,8 @@ def open_report(
     }
     # A client id sent before is not an error but a replay: the insert does nothing and the first case answers
     # (no read-then-write: two requests racing with one id cannot both insert).
-    stmt = insert_ignoring_conflict(session, Case.__table__, "client_id").values(row).returning(Case.__table__.c.id)
+    new_case = dialect_of(session).insert_ignoring_conflict(Case.__table__, "client_id")
+    stmt = new_case.values(row).returning(Case.__table__.c.id)
     case_id = session.execute(stmt).scalar()
     if case_id is None:
         existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))

@@ -10,26 +10,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gridmap.cases.states import ACTIVE
-
-
-def _point_sql(dialect: str) -> str:
-    return "MakePoint(:lon, :lat, 4326)" if dialect == "sqlite" else "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
+from gridmap.store.dialect import dialect_of
 
 
 def locate_areas(session: Session, lon: float, lat: float) -> tuple[int | None, int | None]:
     """(street_id, community_id) of the areas containing the point, if any."""
-    dialect = session.get_bind().dialect.name
-    pt = _point_sql(dialect)
-    if dialect == "sqlite":
-        index = (
-            "id IN (SELECT pkid FROM idx_areas_geom WHERE xmin <= :lon AND xmax >= :lon "
-            "AND ymin <= :lat AND ymax >= :lat) AND "
-        )
-    else:
-        index = ""
+    d = dialect_of(session)
+    index = d.box_sql("areas", "areas", (":lon", ":lat", ":lon", ":lat"))
     rows = session.execute(
-        text(f"SELECT id, level, parent_id FROM areas WHERE {index}level IN ('street', 'community') "
-             f"AND ST_Contains(geom, {pt}) ORDER BY id"),
+        text(f"SELECT id, level, parent_id FROM areas WHERE {index} AND level IN ('street', 'community') "
+             f"AND ST_Contains(geom, {d.point_sql(':lon', ':lat')}) ORDER BY id"),
         {"lon": lon, "lat": lat},
     ).all()  # fmt: skip
     community = next((r for r in rows if r.level == "community"), None)
@@ -51,16 +41,15 @@ def find_duplicate(
     """The nearest active case of the same category within ``radius_m`` observed at most ``days`` before."""
     if radius_m <= 0:
         return None
-    dialect = session.get_bind().dialect.name
-    pt = _point_sql(dialect)
+    d = dialect_of(session)
     dlat = radius_m / 111_000 * 1.2
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
     params = {
         "lon": lon,
         "lat": lat,
         "cat": category,
-        "since": observed_at - dt.timedelta(days=days),
-        "until": observed_at + dt.timedelta(days=days),
+        "since": d.time_param(observed_at - dt.timedelta(days=days)),
+        "until": d.time_param(observed_at + dt.timedelta(days=days)),
         "r": radius_m,
         "minx": lon - dlon,
         "maxx": lon + dlon,
@@ -69,17 +58,8 @@ def find_duplicate(
         "exclude": exclude_id or -1,
     }
     statuses = ", ".join(f"'{s}'" for s in sorted(ACTIVE))
-    if dialect == "sqlite":
-        params["since"] = params["since"].strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[union-attr]
-        params["until"] = params["until"].strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[union-attr]
-        dist = f"ST_Distance(geom, {pt}, 1)"
-        where = (
-            "id IN (SELECT pkid FROM idx_cases_geom WHERE xmin <= :maxx AND xmax >= :minx "
-            "AND ymin <= :maxy AND ymax >= :miny)"
-        )
-    else:
-        dist = f"ST_Distance(geom::geography, {pt}::geography)"
-        where = "geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, 4326)"
+    dist = d.distance_m_sql("cases.geom", d.point_sql(":lon", ":lat"))
+    where = d.box_sql("cases", "cases", (":minx", ":miny", ":maxx", ":maxy"))
     row = session.execute(
         text(
             f"SELECT id, duplicate_of, {dist} AS d FROM cases WHERE {where} AND category = :cat "

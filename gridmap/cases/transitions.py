@@ -20,7 +20,7 @@ from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
 from gridmap.ids import as_id
-from gridmap.store.dialect import take_write_lock
+from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case, CaseEvent, Category, Unit
 
 
@@ -68,7 +68,7 @@ def transition(
         raise InvalidInput(problems)
     assert spec is not None
     checked = check_photos(photos or [], settings.cases.photo_max_bytes)
-    take_write_lock(session, "cases", f"case {case_id}")
+    dialect_of(session).take_write_lock(session, "cases", f"case {case_id}")
     row = case_row(session, case_id)
     pending_ext = row.extension_requested_seconds is not None
     if row.version != v:

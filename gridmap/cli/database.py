@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from gridmap.cli.support import Context, fail
+from gridmap.errors import DatabaseError
 from gridmap.store.engine import (
-    DatabaseError,
     current_revision,
     make_session_factory,
     session_scope,

@@ -10,9 +10,8 @@ import click
 
 from gridmap.cli.support import Context, ProgressBar, fail
 from gridmap.config import DEMO_DATA_DIR
-from gridmap.errors import GridmapError
+from gridmap.errors import DatabaseError, GridmapError
 from gridmap.store.engine import (
-    DatabaseError,
     make_session_factory,
     session_scope,
     upgrade,

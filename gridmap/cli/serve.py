@@ -24,12 +24,12 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
         return
     import waitress
 
-    from gridmap.store.sqlite.wal import WalCheckpointer
+    from gridmap.store.dialect import dialect_of
 
     engine = app.extensions["gridmap"]["engine"]
-    checkpointer = WalCheckpointer(engine).start() if engine.dialect.name == "sqlite" else None
+    maintenance = dialect_of(engine).background_maintenance(engine)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="gridmap", _quiet=True)
     finally:
-        if checkpointer is not None:
-            checkpointer.stop()
+        if maintenance is not None:
+            maintenance.stop()

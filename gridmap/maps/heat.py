@@ -33,7 +33,7 @@ from gridmap.cases import CASE_FILTERS, case_conditions
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.store.dialect import bbox_filter, wkb
+from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, Grid, Segment, in_force
 
 MODES = ("points", "grids", "segments")
@@ -94,7 +94,7 @@ def heat(
         raise InvalidInput(problems)
     stmt = select(Case.id, Case.lon, Case.lat).where(*conds).order_by(Case.id).limit(MAX_POINTS + 1)
     if box:
-        stmt = stmt.where(bbox_filter(session, Case, box))
+        stmt = stmt.where(dialect_of(session).bbox_filter(Case, box))
     rows = session.execute(stmt).all()
     truncated = len(rows) > MAX_POINTS
     rows = rows[:MAX_POINTS]
@@ -121,7 +121,7 @@ def heat(
 def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box) -> dict[str, object]:
     stmt = select(Grid.id, Grid.code, Grid.area_m2, wkb(Grid.geom)).where(in_force(Grid, on))
     if box:
-        stmt = stmt.where(bbox_filter(session, Grid, box))
+        stmt = stmt.where(dialect_of(session).bbox_filter(Grid, box))
     grids = session.execute(stmt.order_by(Grid.code)).all()
     counts = np.zeros(len(grids), np.int64)
     if grids and len(lon):
@@ -161,7 +161,9 @@ def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float
     stmt = select(Segment.id, Segment.name, Segment.length_m, wkb(Segment.geom))
     if box:
         pad = snap / 90_000
-        stmt = stmt.where(bbox_filter(session, Segment, (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)))
+        stmt = stmt.where(
+            dialect_of(session).bbox_filter(Segment, (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad))
+        )
     segs = session.execute(stmt.order_by(Segment.id)).all()
     counts = np.zeros(len(segs), np.int64)
     geoms = shapely.from_wkb([bytes(s[3]) for s in segs]) if segs else np.zeros(0, object)

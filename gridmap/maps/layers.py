@@ -26,14 +26,13 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.ids import MAX_ID
 from gridmap.responsibility.history import area_units
-from gridmap.store.dialect import bbox_intersects
-from gridmap.store.engine import dialect_name
+from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force
 
 DEFAULT_LIMIT = 1000
@@ -233,7 +232,7 @@ def _conditions(session: Session, coll: Collection, q: ItemsQuery) -> list[Any]:
     if model is Grid:
         conds.append(in_force(Grid, q.on()))
     if q.bbox is not None:
-        conds.append(bbox_intersects(session, coll.model, q.bbox))
+        conds.append(dialect_of(session).bbox_intersects(coll.model, q.bbox))
     if q.unit_id is not None:
         if coll.target_kind:
             conds.append(model.id.in_(_responsible_filter(coll.target_kind, q.on(), q.unit_id)))  # type: ignore[attr-defined]
@@ -450,22 +449,7 @@ def get_item(session: Session, collection_id: str, fid: str | int, q: ItemsQuery
 def extent(session: Session, collection_id: str) -> list[float] | None:
     """The bounding box of a collection (from the R*Tree / table), or None when it is empty."""
     coll = collection(collection_id)
-    model = coll.model
-    if dialect_name(session) == "sqlite":
-        sql = f"SELECT min(r.xmin), min(r.ymin), max(r.xmax), max(r.ymax) FROM idx_{coll.table}_geom r"
-        if coll.area_level:
-            sql += " JOIN areas a ON a.id = r.pkid WHERE a.level = :level"
-        row = session.execute(text(sql), {"level": coll.area_level} if coll.area_level else {}).first()
-    else:
-        stmt = select(
-            func.min(func.ST_XMin(model.geom)),  # type: ignore[attr-defined]
-            func.min(func.ST_YMin(model.geom)),  # type: ignore[attr-defined]
-            func.max(func.ST_XMax(model.geom)),  # type: ignore[attr-defined]
-            func.max(func.ST_YMax(model.geom)),  # type: ignore[attr-defined]
-        )
-        if coll.area_level:
-            stmt = stmt.where(Area.level == coll.area_level)
-        row = session.execute(stmt).first()
+    row = dialect_of(session).extent(session, coll.table, coll.area_level)
     if row is None or row[0] is None:
         return None
     return [round(float(v), 6) for v in row]

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.ids import as_id
-from gridmap.store.dialect import bbox_filter, take_write_lock, wkb
+from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
 
 KINDS = tuple(k.value for k in TargetKind)
@@ -208,13 +208,13 @@ def city_area_m2(session: Session) -> float:
 def _candidates(session: Session, kind: str, box: tuple[float, float, float, float], on: dt.date) -> list[Any]:
     if kind == "segment":
         cols = (Segment.id, Segment.name, Segment.ext_id, Segment.length_m, wkb(Segment.geom))
-        stmt = select(*cols).where(bbox_filter(session, Segment, box))
+        stmt = select(*cols).where(dialect_of(session).bbox_filter(Segment, box))
     elif kind == "compound":
         cols = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, wkb(Compound.geom))
-        stmt = select(*cols).where(bbox_filter(session, Compound, box))
+        stmt = select(*cols).where(dialect_of(session).bbox_filter(Compound, box))
     else:
         cols = (Grid.id, Grid.code, Grid.code, Grid.area_m2, wkb(Grid.geom))
-        stmt = select(*cols).where(bbox_filter(session, Grid, box), in_force(Grid, on))
+        stmt = select(*cols).where(dialect_of(session).bbox_filter(Grid, box), in_force(Grid, on))
     return session.execute(stmt).all()
 
 
@@ -518,7 +518,7 @@ def assign(
         raise InvalidInput(problems)
     assert start is not None and unit is not None
     targets = list(targets)  # type: ignore[arg-type]
-    take_write_lock(session, "assignments", "these features' assignments")
+    dialect_of(session).take_write_lock(session, "assignments", "these features' assignments")
     names = _existing_targets(session, targets, start)
     missing = [t for t in targets if (t.kind, t.id) not in names]
     if missing:

@@ -17,13 +17,14 @@ street office's unit, else nobody (:func:`area_units`, :func:`default_responsibl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Area, Assignment, Role, TargetKind, UnitKind
 
 _ID_CHUNK = 5000  # ids per IN list (SQLite allows 32766 variables in all; a query holds a few lists at most)
@@ -51,13 +52,6 @@ def _check_kind(kind: str) -> str:
     if kind not in allowed:
         raise ValueError(f"{kind!r} is not one of {sorted(allowed)}")
     return kind
-
-
-def sql_params(session: Session) -> tuple[str, Callable[[dt.date], object]]:
-    """The DBAPI placeholder of the session's database and how it wants dates (SQLite stores ISO strings)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return "?", dt.date.isoformat
-    return "%s", lambda d: d
 
 
 def in_force_sql(alias: str, ph: str, day: object) -> tuple[str, tuple[object, ...]]:
@@ -121,8 +115,9 @@ def responsible_at_many(
 def _responsible(
     session: Session, parts: list[tuple[str, list[int] | None]], on: dt.date
 ) -> dict[str, dict[int, tuple[int, str]]]:
-    ph, day = sql_params(session)
-    cond, cond_params = in_force_sql("a", ph, day(on))
+    d = dialect_of(session)
+    ph = d.placeholder
+    cond, cond_params = in_force_sql("a", ph, d.day_param(on))
     base = (
         "SELECT a.target_kind, a.target_id, a.unit_id, u.name FROM assignments a JOIN units u ON u.id = a.unit_id"
         f" WHERE {cond}"
@@ -204,7 +199,7 @@ def area_units(session: Session, area_ids: Iterable[int] | None = None) -> dict[
     When several units name the same area, a unit of kind ``community`` (a 街道办/社区居委会) is preferred, then the
     lowest id.
     """
-    ph, _ = sql_params(session)
+    ph = dialect_of(session).placeholder
     base = "SELECT area_id, id, name, kind FROM units WHERE area_id IS NOT NULL"
     order = " ORDER BY area_id, id"
     out: dict[int, tuple[int, str]] = {}

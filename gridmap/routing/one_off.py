@@ -16,7 +16,7 @@ from gridmap.routing.config import FEATURE_KINDS, RoutingConfig
 from gridmap.routing.decide import Block, route_block, rule_order
 from gridmap.routing.results import RoutingResult
 from gridmap.routing.tables import Layers, Table, areas_table, compounds_table, grids_table, segments_table
-from gridmap.store.dialect import box_params, box_sql
+from gridmap.store.dialect import dialect_of
 
 _DEG_MARGIN = 1.2  # degree boxes around a point are this much wider than the metric radius needs
 
@@ -41,12 +41,6 @@ _FEATURE_COLUMNS = {  # name, ext_id, level, area_m2, code, community_id, valid_
 }  # fmt: skip
 
 
-def _dialect(session: Session) -> tuple[bool, str, str]:
-    """(is SQLite, DBAPI placeholder, the function giving WKB)."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    return sqlite, ("?" if sqlite else "%s"), ("AsBinary" if sqlite else "ST_AsBinary")
-
-
 def _features_around(
     session: Session, lon: float, lat: float, day: dt.date, config: RoutingConfig
 ) -> tuple[dict[str, Table], dict[str, np.ndarray], dict[int, str]]:
@@ -55,16 +49,16 @@ def _features_around(
     Hand-written SQL on the raw connection (:func:`~gridmap.responsibility.history.raw_rows`): compiling SQLAlchemy
     statements and a round trip per layer would cost more than the indexed lookups themselves.
     """
-    sqlite, ph, wkb = _dialect(session)
-    ph_day = dt.date.isoformat(day) if sqlite else day
-    cond, cond_params = in_force_sql("a", ph, ph_day)
-    key = ("features", sqlite)
+    d = dialect_of(session)
+    ph, wkb = d.placeholder, d.wkb_function
+    cond, cond_params = in_force_sql("a", ph, d.day_param(day))
+    key = ("features", d.name)
     sql = _SQL_CACHE.get(key)
     if sql is None:
         branches = [
             f"SELECT '{kind}', f.id, {cols}, {wkb}(f.geom), a.unit_id, u.name, a.valid_from, a.id FROM {table} f"
             f" LEFT JOIN assignments a ON a.target_kind = '{kind}' AND a.target_id = f.id AND {cond}"
-            f" LEFT JOIN units u ON u.id = a.unit_id WHERE {box_sql(sqlite, ph, 'f', table)}"
+            f" LEFT JOIN units u ON u.id = a.unit_id WHERE {d.box_sql('f', table)}"
             for kind, (table, cols) in _FEATURE_COLUMNS.items()
         ]
         sql = _SQL_CACHE[key] = " UNION ALL ".join(branches) + " ORDER BY 1, 2, 14, 15"
@@ -72,7 +66,7 @@ def _features_around(
     amb_box = _degree_box(lon, lat, config.ambiguous_m)
     params: list[object] = []
     for box in (seg_box, amb_box, amb_box):
-        params += [*cond_params, *box_params(sqlite, box)]
+        params += [*cond_params, *d.box_params(box)]
     rows: dict[str, dict[int, tuple]] = {k: {} for k in FEATURE_KINDS}
     unit: dict[str, dict[int, int]] = {k: {} for k in FEATURE_KINDS}
     names: dict[int, str] = {}
@@ -102,9 +96,10 @@ def _areas_around(
     covers the point); ``covering``: also every area whose box holds the point (with the street of each such
     community); ``wide``: every area within ``far_m`` (to tell "far outside the city" exactly).
     """
-    sqlite, ph, wkb = _dialect(session)
+    d = dialect_of(session)
+    ph, wkb = d.placeholder, d.wkb_function
     ids = sorted(set(grids.community_id.tolist()))
-    key = ("areas", sqlite, mode, len(ids))
+    key = ("areas", d.name, mode, len(ids))
     sql = _SQL_CACHE.get(key)
     if sql is None:
         in_ids = f"IN ({', '.join([ph] * len(ids))})"
@@ -115,7 +110,7 @@ def _areas_around(
             comms = f"p.id {in_ids}" if ids else ""
         else:
             geom = f"{wkb}(r.geom)"
-            box_p = box_sql(sqlite, ph, "p", "areas")
+            box_p = d.box_sql("p", "areas")
             picks = [f"SELECT p.id FROM areas p WHERE {box_p}"] + (
                 [f"SELECT p.id FROM areas p WHERE p.id {in_ids}"] if ids else []
             )
@@ -132,7 +127,7 @@ def _areas_around(
     if mode == "linked":
         params: tuple = (*ids, *ids)
     else:
-        box = box_params(sqlite, _degree_box(lon, lat, config.far_m if mode == "wide" else 0.0))
+        box = d.box_params(_degree_box(lon, lat, config.far_m if mode == "wide" else 0.0))
         params = (*box, *ids, *box, *ids)
     found = raw_rows(session, sql, params) if (ids or mode != "linked") else []
     rows: dict[int, tuple] = {}

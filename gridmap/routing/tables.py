@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import LargeBinary, func
 
 from gridmap.geo.snapping import SnapIndex
 from gridmap.responsibility.history import OPEN_END, History, as_day
 from gridmap.routing.config import LOCK, SEGMENT_LEVELS, RoutingConfig, tolerances
+from gridmap.store.dialect import wkb
 from gridmap.store.models import Area, Compound, Grid, Segment
 
 
@@ -93,10 +93,6 @@ def _geoms(blobs: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.asarray([None if b is None else bytes(b) for b in blobs], dtype=object))
 
 
-def _wkb(col):
-    return func.ST_AsBinary(col, type_=LargeBinary)
-
-
 def segments_table(rows: list[Any]) -> Table:
     level = {lv: i for i, lv in enumerate(SEGMENT_LEVELS)}
     return Table(
@@ -138,10 +134,10 @@ def areas_table(rows: list[Any]) -> Table:
     )
 
 
-SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, _wkb(Segment.geom))
-COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, _wkb(Compound.geom))
-GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, _wkb(Grid.geom))
-AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, _wkb(Area.geom))
+SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, wkb(Segment.geom))
+COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, wkb(Compound.geom))
+GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, wkb(Grid.geom))
+AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom))
 
 
 class Layers:

@@ -1,95 +1,358 @@
-"""The few SQL expressions that differ between SpatiaLite and PostGIS, in one place.
+"""Everything that differs between SpatiaLite and PostGIS, in one place, and the one way to ask which one a
+connection is on: :func:`dialect_of`.
 
-* :func:`bbox_filter` — "the feature's bounding box meets this lon/lat box", through the spatial index: SpatiaLite
-  only uses its R*Tree when the query names ``idx_<table>_geom``; PostGIS uses its GiST index for ``&&``.
-* :func:`box_sql` / :func:`box_params` — the same test as raw SQL text and its parameters, for hand-written
-  statements run on the DBAPI connection where compiling SQLAlchemy would cost more than the lookup (routing).
-* :func:`bbox_intersects` — the same, then the exact ``ST_Intersects`` with the box (OGC API ``bbox=``).
-* :func:`wkb` — a geometry column as WKB bytes, for shapely (``shapely.from_wkb``) to do the maths in Python.
-* :func:`insert_ignoring_conflict` — ``INSERT … ON CONFLICT (…) DO NOTHING`` (both databases have it; SQLAlchemy
-  builds it per dialect).
-* :func:`take_write_lock` — on SQLite, take the write lock before reading so concurrent writers queue instead of
-  failing on a stale snapshot; PostgreSQL needs nothing (row locks + conditional UPDATEs).
+Keeping the two databases equal is gridmap's riskiest promise, so no other module reads the dialect (a test
+checks): they ask :func:`dialect_of` for a :class:`Dialect` and call what it offers. Each difference is one method
+or attribute, written twice, side by side:
+
+===========================  =========================================  ===========================================
+difference                   SpatiaLite                                 PostGIS
+===========================  =========================================  ===========================================
+engine set-up                load ``mod_spatialite``, WAL, own BEGIN    ``pool_pre_ping``
+placeholder, WKB function    ``?``, ``AsBinary``                        ``%s``, ``ST_AsBinary``
+a point in SQL               ``MakePoint(x, y, 4326)``                  ``ST_SetSRID(ST_MakePoint(x, y), 4326)``
+metres between geometries    ``ST_Distance(a, b, 1)`` (ellipsoid)       ``ST_Distance(a::geography, b::geography)``
+spatial index use            ``idx_<table>_geom`` named in the query    ``&&`` on the GiST index
+dates and times bound        ISO text (as SQLAlchemy stores them)       ``date`` / ``timestamptz`` values
+write lock                   taken before reading (no-op UPDATE)        none: row locks, conditional UPDATEs
+ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
+bulk load                    triggers, indexes set aside; R*Tree packed plain inserts
+long-running server          WAL checkpoints in a background thread     nothing
+===========================  =========================================  ===========================================
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, LargeBinary, and_, func, text
+import numpy as np
+from sqlalchemy import Connection, Engine, Integer, LargeBinary, and_, create_engine, event, func, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from gridmap.errors import Conflict
+from gridmap.errors import Conflict, DatabaseError
+
+if TYPE_CHECKING:
+    from gridmap.config import Settings
+    from gridmap.store.sqlite.wal import WalCheckpointer
+
+Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in EPSG:4326
+Bind = Engine | Connection | Session
 
 
-def is_sqlite(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+class Dialect:
+    """What gridmap needs to do differently on one database. Use :func:`dialect_of` to get one."""
+
+    name: str  # SQLAlchemy's dialect name ("sqlite", "postgresql"): shown by /api/v1/health
+    placeholder: str  # the DBAPI's positional parameter marker in hand-written SQL
+    wkb_function: str  # the SQL function giving WKB (hand-written SQL)
+
+    # -- hand-written SQL (one-off lookups where compiling SQLAlchemy would cost more than the query) ---------
+
+    def point_sql(self, x: str, y: str) -> str:
+        """SQL for the EPSG:4326 point at ``x``, ``y`` (placeholders or column names)."""
+        raise NotImplementedError
+
+    def distance_m_sql(self, geom: str, other: str) -> str:
+        """SQL for the distance in metres (on the ellipsoid) between two EPSG:4326 geometries."""
+        raise NotImplementedError
+
+    def box_sql(self, alias: str, table: str, marks: tuple[str, str, str, str] | None = None) -> str:
+        """SQL: ``alias``'s geometry box meets a lon/lat box, through the spatial index. ``marks`` are the
+        parameter markers for (xmin, ymin, xmax, ymax) — named ones such as ``(":minx", …)`` — or, when omitted,
+        positional placeholders bound by :meth:`box_params`."""
+        raise NotImplementedError
+
+    def box_params(self, box: Box) -> tuple[float, ...]:
+        """The values of :meth:`box_sql`'s positional placeholders, in their order."""
+        raise NotImplementedError
+
+    def day_param(self, day: dt.date) -> object:
+        """A date as bound in hand-written SQL."""
+        raise NotImplementedError
+
+    def time_param(self, t: dt.datetime) -> object:
+        """A UTC time as bound in hand-written SQL, comparable with stored ``DateTime(timezone=True)`` values."""
+        raise NotImplementedError
+
+    def times_text(self, us: np.ndarray) -> np.ndarray:
+        """µs since the epoch (UTC) → the text the database reads as that time (bulk inserts, vectorised)."""
+        raise NotImplementedError
+
+    # -- SQLAlchemy expressions ----------------------------------------------------------------------------
+
+    def bbox_filter(self, model: Any, box: Box) -> Any:
+        """WHERE clause: ``model``'s geometry box meets ``box``, through the spatial index."""
+        raise NotImplementedError
+
+    def bbox_intersects(self, model: Any, box: Box) -> Any:
+        """WHERE clause: ``model``'s geometry really intersects ``box`` (index first, then the exact test)."""
+        raise NotImplementedError
+
+    def insert_ignoring_conflict(self, table: Any, *columns: str) -> Any:
+        """``INSERT INTO table … ON CONFLICT (columns) DO NOTHING``: a row whose key exists is not inserted
+        (``RETURNING`` then gives no row), without a read before or a savepoint around it."""
+        raise NotImplementedError
+
+    # -- session-level operations --------------------------------------------------------------------------
+
+    def take_write_lock(self, session: Session, table: str, what: str) -> None:
+        """Start writing now, so that what is read next is what the write will see (SQLite only needs it)."""
+
+    def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
+        """``k`` new ids of ``table`` that nobody else can take."""
+        raise NotImplementedError
+
+    def extent(self, session: Session, table: str, area_level: str | None = None) -> Any:
+        """(xmin, ymin, xmax, ymax) of a table's geometries (of one area level), or a row of NULLs."""
+        raise NotImplementedError
+
+    def bulk_load(
+        self, conn: Connection, tables: tuple[str, ...], points: tuple[list[int], list[float], list[float]],
+        phases: dict[str, float] | None,
+    ) -> contextlib.AbstractContextManager[None]:  # fmt: skip
+        """A context for inserting many rows into ``tables``, the first one holding the points ``(ids, lon,
+        lat)``: what the database does per row is set aside for the load and done once at its end."""
+        return contextlib.nullcontext()
+
+    events_from_rows_sql: str | None = None
+    """SQL inserting the import events of a chunk of consecutive case ids in one statement (bind: actor, time,
+    JSON array of file rows, first id), where the database does that faster than row by row; else None."""
+
+    # -- engines -------------------------------------------------------------------------------------------
+
+    def create_engine(self, url: URL, settings: Settings) -> Engine:
+        raise NotImplementedError
+
+    def background_maintenance(self, engine: Engine) -> WalCheckpointer | None:
+        """What a long-running server runs beside its requests (started; ``stop()`` it at the end), or None."""
+        return None
 
 
-def bbox_filter(session: Session, model: type, box: tuple[float, float, float, float]):
-    """A WHERE clause: ``model``'s geometry box meets ``box`` = (xmin, ymin, xmax, ymax) in EPSG:4326."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    table = model.__tablename__  # type: ignore[attr-defined]
-    if is_sqlite(session):
-        return model.id.in_(  # type: ignore[attr-defined]
+class SpatiaLite(Dialect):
+    name = "sqlite"
+    placeholder = "?"
+    wkb_function = "AsBinary"
+
+    def point_sql(self, x: str, y: str) -> str:
+        return f"MakePoint({x}, {y}, 4326)"
+
+    def distance_m_sql(self, geom: str, other: str) -> str:
+        return f"ST_Distance({geom}, {other}, 1)"
+
+    def box_sql(self, alias: str, table: str, marks: tuple[str, str, str, str] | None = None) -> str:
+        # SpatiaLite only uses its R*Tree when the query names it
+        x0, y0, x1, y1 = marks or ("?",) * 4
+        return (
+            f"{alias}.id IN (SELECT pkid FROM idx_{table}_geom"
+            f" WHERE xmin <= {x1} AND xmax >= {x0} AND ymin <= {y1} AND ymax >= {y0})"
+        )
+
+    def box_params(self, box: Box) -> tuple[float, ...]:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return (x1, x0, y1, y0)
+
+    def day_param(self, day: dt.date) -> object:
+        return day.isoformat()
+
+    def time_param(self, t: dt.datetime) -> object:
+        return t.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def times_text(self, us: np.ndarray) -> np.ndarray:
+        # SQLAlchemy's SQLite DATETIME text (UTC), which sorts and compares as time
+        if len(us) == 0:
+            return np.zeros(0, dtype=object)
+        s = np.datetime_as_string(us.astype("datetime64[us]"), unit="us")  # 2026-11-26T09:30:00.000000
+        s.view(np.uint32).reshape(len(s), -1)[:, 10] = ord(" ")  # the 'T', in place: one write per row
+        return s
+
+    def bbox_filter(self, model: Any, box: Box) -> Any:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return model.id.in_(
             text(
-                f"SELECT pkid FROM idx_{table}_geom"
+                f"SELECT pkid FROM idx_{model.__tablename__}_geom"
                 " WHERE xmin <= :bx1 AND xmax >= :bx0 AND ymin <= :by1 AND ymax >= :by0"
             )
             .bindparams(bx0=x0, by0=y0, bx1=x1, by1=y1)
             .columns(pkid=Integer)
         )
-    return model.geom.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, 4326))  # type: ignore[attr-defined]
+
+    def bbox_intersects(self, model: Any, box: Box) -> Any:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        exact = func.ST_Intersects(model.geom, func.BuildMbr(x0, y0, x1, y1, 4326)) == 1
+        return and_(self.bbox_filter(model, box), exact)
+
+    def insert_ignoring_conflict(self, table: Any, *columns: str) -> Any:
+        from sqlalchemy.dialects.sqlite import insert
+
+        return insert(table).on_conflict_do_nothing(index_elements=list(columns))
+
+    def take_write_lock(self, session: Session, table: str, what: str) -> None:
+        # a no-op UPDATE: concurrent writers queue here instead of failing later on a stale snapshot
+        try:
+            session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))
+        except OperationalError as exc:
+            raise Conflict(f"{what} is being changed by someone else right now: reload and try again") from exc
+
+    def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        self.take_write_lock(session, table, f"the {table}")  # before reading max(id)
+        top = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}")) or 0
+        return np.arange(top + 1, top + 1 + k, dtype=np.int64)
+
+    def extent(self, session: Session, table: str, area_level: str | None = None) -> Any:
+        # from the R*Tree: no geometry is read
+        sql = f"SELECT min(r.xmin), min(r.ymin), max(r.xmax), max(r.ymax) FROM idx_{table}_geom r"
+        if area_level:
+            sql += " JOIN areas a ON a.id = r.pkid WHERE a.level = :level"
+        return session.execute(text(sql), {"level": area_level} if area_level else {}).first()
+
+    def bulk_load(
+        self, conn: Connection, tables: tuple[str, ...], points: tuple[list[int], list[float], list[float]],
+        phases: dict[str, float] | None,
+    ) -> contextlib.AbstractContextManager[None]:  # fmt: skip
+        from gridmap.store.sqlite.bulk_load import bulk_load
+
+        return bulk_load(conn, tables, points, phases)
+
+    events_from_rows_sql = (
+        "INSERT INTO case_events (case_id, seq, action, from_status, to_status, actor, at, data) "
+        "SELECT c.id, 1, 'import', NULL, c.status, coalesce(?, c.reporter), ?, "
+        "CASE WHEN c.duplicate_of IS NULL THEN json_object('row', j.value) "
+        "ELSE json_object('row', j.value, 'duplicate_of', c.duplicate_of) END "
+        "FROM json_each(?) AS j JOIN cases AS c ON c.id = ? + j.key"
+    )
+
+    def create_engine(self, url: URL, settings: Settings) -> Engine:
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _load_spatialite(settings.spatialite_library))
+        # pysqlite's own BEGIN handling defers transactions; take control so a transaction really is one.
+        event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        return engine
+
+    def background_maintenance(self, engine: Engine) -> WalCheckpointer | None:
+        from gridmap.store.sqlite.wal import WalCheckpointer
+
+        return WalCheckpointer(engine).start()
 
 
-def box_sql(sqlite: bool, ph: str, alias: str, table: str) -> str:
-    """Raw-SQL form of :func:`bbox_filter` for hand-written statements on the DBAPI connection (routing's
-    one-off path): ``alias`` meets a lon/lat box through the spatial index (SpatiaLite's R*Tree named directly;
-    PostGIS ``&&`` on GiST). Bind :func:`box_params` in the placeholders' order."""
-    if sqlite:
-        return (
-            f"{alias}.id IN (SELECT pkid FROM idx_{table}_geom"
-            f" WHERE xmin <= {ph} AND xmax >= {ph} AND ymin <= {ph} AND ymax >= {ph})"
+class PostGIS(Dialect):
+    name = "postgresql"
+    placeholder = "%s"
+    wkb_function = "ST_AsBinary"
+
+    def point_sql(self, x: str, y: str) -> str:
+        return f"ST_SetSRID(ST_MakePoint({x}, {y}), 4326)"
+
+    def distance_m_sql(self, geom: str, other: str) -> str:
+        return f"ST_Distance({geom}::geography, {other}::geography)"
+
+    def box_sql(self, alias: str, table: str, marks: tuple[str, str, str, str] | None = None) -> str:
+        x0, y0, x1, y1 = marks or ("%s",) * 4
+        return f"{alias}.geom && ST_MakeEnvelope({x0}, {y0}, {x1}, {y1}, 4326)"
+
+    def box_params(self, box: Box) -> tuple[float, ...]:
+        return tuple(float(v) for v in box)
+
+    def day_param(self, day: dt.date) -> object:
+        return day
+
+    def time_param(self, t: dt.datetime) -> object:
+        return t
+
+    def times_text(self, us: np.ndarray) -> np.ndarray:
+        if len(us) == 0:
+            return np.zeros(0, dtype=object)
+        return np.char.add(np.datetime_as_string(us.astype("datetime64[us]"), unit="us").astype(str), "+00:00")
+
+    def bbox_filter(self, model: Any, box: Box) -> Any:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return model.geom.op("&&")(func.ST_MakeEnvelope(x0, y0, x1, y1, 4326))
+
+    def bbox_intersects(self, model: Any, box: Box) -> Any:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        return func.ST_Intersects(model.geom, func.ST_MakeEnvelope(x0, y0, x1, y1, 4326))
+
+    def insert_ignoring_conflict(self, table: Any, *columns: str) -> Any:
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert(table).on_conflict_do_nothing(index_elements=list(columns))
+
+    def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
+        if k == 0:
+            return np.zeros(0, dtype=np.int64)
+        ids = session.execute(
+            text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :k)"), {"k": k}
+        ).scalars()
+        return np.fromiter(ids, dtype=np.int64, count=k)
+
+    def extent(self, session: Session, table: str, area_level: str | None = None) -> Any:
+        sql = f"SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) FROM {table}" + (
+            " WHERE level = :level" if area_level else ""
         )
-    return f"{alias}.geom && ST_MakeEnvelope({ph}, {ph}, {ph}, {ph}, 4326)"
+        return session.execute(text(sql), {"level": area_level} if area_level else {}).first()
+
+    def create_engine(self, url: URL, settings: Settings) -> Engine:
+        return create_engine(url, pool_pre_ping=True)
 
 
-def box_params(sqlite: bool, box: tuple[float, float, float, float]) -> tuple[float, ...]:
-    x0, y0, x1, y1 = (float(v) for v in box)
-    return (x1, x0, y1, y0) if sqlite else (x0, y0, x1, y1)
+_DIALECTS: dict[str, Dialect] = {"sqlite": SpatiaLite(), "postgresql": PostGIS()}
 
 
-def bbox_intersects(session: Session, model: type, box: tuple[float, float, float, float]):
-    """A WHERE clause: ``model``'s geometry really intersects ``box`` (index first, then the exact test) — what
-    OGC API – Features asks of ``bbox=``."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    if is_sqlite(session):
-        exact = func.ST_Intersects(model.geom, func.BuildMbr(x0, y0, x1, y1, 4326)) == 1  # type: ignore[attr-defined]
-        return and_(bbox_filter(session, model, box), exact)
-    return func.ST_Intersects(model.geom, func.ST_MakeEnvelope(x0, y0, x1, y1, 4326))  # type: ignore[attr-defined]
+def dialect_of(bind: Bind) -> Dialect:
+    """The :class:`Dialect` of an engine, connection or session: the one way gridmap asks which database it is on."""
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return _DIALECTS[engine.dialect.name]
 
 
-def wkb(column):
-    """``ST_AsBinary(column)`` typed as bytes."""
+def engine_for(settings: Settings) -> Engine:
+    """A new engine for ``settings.database_url`` (``sqlite:///…`` SpatiaLite or ``postgresql://…`` PostGIS)."""
+    url = make_url(settings.database_url)
+    dialect = _DIALECTS.get(url.get_backend_name())
+    if dialect is None:
+        raise DatabaseError(f"unsupported database URL {settings.database_url!r}: use sqlite:/// or postgresql://")
+    return dialect.create_engine(url, settings)
+
+
+def wkb(column: Any) -> Any:
+    """``ST_AsBinary(column)`` typed as bytes (the same SQL on both databases), for shapely to read."""
     return func.ST_AsBinary(column, type_=LargeBinary)
 
 
-def take_write_lock(session: Session, table: str, what: str) -> None:
-    """SQLite: start writing now (a no-op UPDATE) so that what is read next is what the write will see."""
-    if not is_sqlite(session):
-        return
-    try:
-        session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))
-    except OperationalError as exc:
-        raise Conflict(f"{what} is being changed by someone else right now: reload and try again") from exc
+def _load_spatialite(spatialite_library: str) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        try:
+            dbapi_conn.enable_load_extension(True)
+        except AttributeError as exc:  # pragma: no cover - depends on the interpreter build
+            raise DatabaseError(
+                "this Python's sqlite3 cannot load extensions; use the project's virtualenv "
+                "(built from Debian's /usr/bin/python3 by `make install`)"
+            ) from exc
+        try:
+            dbapi_conn.load_extension(spatialite_library)
+        except Exception as exc:
+            raise DatabaseError(
+                f"cannot load SpatiaLite ({spatialite_library!r}): install Debian's libsqlite3-mod-spatialite "
+                "or set GRIDMAP_SPATIALITE_LIBRARY"
+            ) from exc
+        dbapi_conn.enable_load_extension(False)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    return on_connect
 
 
-def insert_ignoring_conflict(session: Session, table: Any, *columns: str) -> Any:
-    """``INSERT INTO table … ON CONFLICT (columns) DO NOTHING``: a row whose key exists already is not inserted
-    (``RETURNING`` then gives no row), without a read before or a savepoint around it."""
-    if is_sqlite(session):
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    return insert(table).on_conflict_do_nothing(index_elements=list(columns))
+__all__ = ["Dialect", "PostGIS", "SpatiaLite", "dialect_of", "engine_for", "wkb"]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases import ACTIVE
 from gridmap.geo.nearby import nearest_earlier
-from gridmap.store.dialect import bbox_filter
+from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case
 
 _DAY_US = 86_400_000_000
@@ -88,7 +88,7 @@ def _active_near(
             Case.status.in_(sorted(ACTIVE)),
             Case.category.in_(sorted(set(category.tolist()))),
             Case.observed_at.between(_utc(int(observed_us.min()) - window), _utc(int(observed_us.max()) + window)),
-            bbox_filter(session, Case, box),
+            dialect_of(session).bbox_filter(Case, box),
         )
     ).all()
     cols = list(zip(*rows, strict=True)) if rows else [()] * 6

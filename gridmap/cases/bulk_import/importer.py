@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases.bulk_import.csv_columns import Columns, has_offset, isin, numbers, read_columns, series_us
 from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
-from gridmap.cases.bulk_import.rows import insert_cases, pg_time, reserve_ids, sqlite_time
+from gridmap.cases.bulk_import.rows import insert_cases, reserve_ids
 from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import to_us
@@ -41,6 +41,7 @@ from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
+from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Area, Case, CaseSource, Category, Unit
 
 
@@ -301,8 +302,7 @@ def import_cases_csv(
     limit = np.where(units == "work_days", amounts * cal.day_seconds, amounts * 3600.0)
     deadline_us = cal.deadlines_us(np.full(k, now_us, dtype=np.int64), amounts, units)
 
-    dialect = session.get_bind().dialect.name
-    stamp = sqlite_time if dialect == "sqlite" else pg_time
+    stamp = dialect_of(session).times_text
     observed_s = stamp(observed_us[keep])
     now_s = stamp(np.asarray([now_us]))[0]
     deadline_s = stamp(deadline_us)
@@ -356,7 +356,7 @@ def import_cases_csv(
         "duplicate_of": nz(duplicate_of),
     }
     phase("columns")
-    insert_cases(session, dialect, columns, lines[keep], actor, now_s, progress, phases)
+    insert_cases(session, columns, lines[keep], actor, now_s, progress, phases)
     phase("insert")
     bad_rows = sorted(errors.rows)
     written: Path | None = None

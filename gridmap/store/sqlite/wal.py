@@ -21,8 +21,6 @@ class WalCheckpointer:
     """A daemon thread checkpointing one SQLite database's WAL; ``stop()`` ends it."""
 
     def __init__(self, engine: Engine, interval: float = 1.0) -> None:
-        if engine.dialect.name != "sqlite":
-            raise ValueError("WAL checkpoints are a SQLite matter")
         self.engine = engine
         self.interval = interval
         self._stop = threading.Event()

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 
 import gridmap
 from gridmap.responsibility.overview import store_summary
+from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import current_revision
 from gridmap.web.session import db_session
 
@@ -21,7 +22,7 @@ def health():
     body: dict[str, object] = {
         "status": "ok" if revision else "uninitialised",
         "version": gridmap.__version__,
-        "database": engine.dialect.name,
+        "database": dialect_of(engine).name,
         "schema_revision": revision,
     }
     if revision:
