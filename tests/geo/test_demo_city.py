@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import re
+import sys
 from collections import defaultdict
 from datetime import date, timedelta
 from itertools import pairwise
@@ -23,7 +24,8 @@ from gridmap.geo.crs import areas_m2, lengths_m
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "boundaries"
-SCRIPT = ROOT / "scripts" / "make_demo_city.py"
+SCRIPTS = ROOT / "scripts"
+SCRIPT = SCRIPTS / "make_demo_city.py"  # the command line of the package scripts/demo_city/
 UTM = 32649
 TODAY = date(2026, 11, 26)
 GENERATED = [
@@ -54,7 +56,15 @@ def city():
     return {n.split(".")[0]: read(n) for n in GENERATED if n.endswith(".geojson")}
 
 
-def generator():
+def generator(module: str):
+    """A module of the generator, the package scripts/demo_city/ (imported with scripts/ on the path)."""
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))
+    return importlib.import_module(f"demo_city.{module}")
+
+
+def script():
+    """scripts/make_demo_city.py loaded as a module (not run): the entry point of ``make demo-data``."""
     spec = importlib.util.spec_from_file_location("make_demo_city", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -120,7 +130,7 @@ def test_district(city):
 def test_streets_tile_district(city):
     s, d = city["streets"], city["district"].geometry[0]
     assert list(s.code) == [f"1411020{k:02d}" for k in range(1, 8)]
-    official = dict(generator().DIVISIONS)
+    official = dict(generator("divisions").DIVISIONS)
     assert all(official[c] == n for c, n in zip(s.code, s.name, strict=True))
     assert_tiles(s.geometry.values, d, "streets")
 
@@ -128,7 +138,7 @@ def test_streets_tile_district(city):
 def test_communities_tile_their_street(city):
     c, s = city["communities"], city["streets"]
     assert len(c) == 84 and c.code.is_unique
-    official = dict(generator().DIVISIONS)
+    official = dict(generator("divisions").DIVISIONS)
     assert all(official[k].startswith(n) for k, n in zip(c.code, c.name, strict=True))
     assert c.code.str.fullmatch(r"141102\d{6}").all()
     assert (c.code.str[:9] == c.street_code).all()
@@ -309,11 +319,13 @@ def test_built_in_division_table_matches_the_source():
     source = Path("/work/shared/data/lishi")
     if not (source / "communities.csv").is_file():
         pytest.skip("source CSVs of the division codes not available here")
-    module = generator()
-    assert module.read_divisions(source) == module.read_divisions(None)
+    divisions = generator("divisions")
+    assert divisions.read_divisions(source) == divisions.read_divisions(None)
 
 
 def test_generator_reproduces_the_committed_bytes(tmp_path):
-    generator().main(["--out", str(tmp_path), "--quiet"])
-    for name in GENERATED:
+    main = script().main
+    assert main is generator("build").main
+    main(["--out", str(tmp_path), "--quiet"])
+    for name in [*GENERATED, "reports.csv"]:
         assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), f"{name} differs from a fresh run"
