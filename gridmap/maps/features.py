@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.maps.layers import ACTIVE_CASE_STATUSES, COLLECTIONS, KIND_COLLECTION, get_item, responsibility_state
+from gridmap.maps.layers import ACTIVE_CASE_STATUSES, get_item, responsibility_state
 from gridmap.store.models import (
     Assignment,
     Case,
@@ -25,34 +25,16 @@ from gridmap.store.models import (
     Person,
     Role,
     Segment,
-    TargetKind,
     Unit,
     in_force,
 )
-
-ROLE_ZH = {
-    Role.RESPONSIBLE: "包联单位",
-    Role.ROAD_CHIEF: "路长",
-    Role.GRID_WORKER: "网格员",
-    Role.INSPECTOR: "督查员",
-    Role.UNIT_LEADER: "包联单位责任人",
-    Role.COMPOUND_LEAD: "包联小区负责人",
-    Role.COMMUNITY_LIAISON: "社区联络人",
-    Role.CIV_SUPERVISOR: "创文督导人",
-}
-# The roles a popup lists for each kind of feature (DOMAIN.md: a compound names four people).
-KIND_ROLES = {
-    "compound": (Role.UNIT_LEADER, Role.COMPOUND_LEAD, Role.COMMUNITY_LIAISON, Role.CIV_SUPERVISOR),
-    "segment": (Role.ROAD_CHIEF,),
-    "grid": (Role.GRID_WORKER,),
-}
-_MODELS = {"segment": Segment, "compound": Compound, "grid": Grid}
+from gridmap.store.targets import KINDS, ROLE_LABELS, TARGETS, TargetType
 
 
-def check_kind(kind: str) -> str:
-    if kind not in _MODELS:
-        raise NotFound(f"no feature kind {kind!r}: use segment, compound or grid")
-    return kind
+def check_kind(kind: str) -> TargetType:
+    if kind not in TARGETS:
+        raise NotFound(f"no feature kind {kind!r}: use {', '.join(KINDS[:-1])} or {KINDS[-1]}")
+    return TARGETS[kind]
 
 
 def _iso(value: Any) -> Any:
@@ -85,7 +67,7 @@ def _assignment_dict(r: Any) -> dict[str, Any]:
     return {
         "id": r.id,
         "role": r.role,
-        "role_zh": ROLE_ZH.get(Role(r.role), r.role),
+        "role_zh": ROLE_LABELS[r.role][0] if r.role in ROLE_LABELS else r.role,
         "unit": {"id": r.unit_id, "name": r.unit_name} if r.unit_id else None,
         "person": {"id": r.person_id, "name": r.person_name, "phone": r.phone} if r.person_id else None,
         "valid_from": _iso(r.valid_from),
@@ -119,20 +101,20 @@ def open_cases_of(session: Session, kind: str, target_id: int, limit: int = 20) 
 def feature_details(session: Session, kind: str, target_id: int, on: dt.date | None = None) -> dict[str, Any]:
     """A feature as a popup shows it on day ``on``: its attributes, responsible unit, the people in the roles of its
     kind, its open cases and where its history is."""
-    check_kind(kind)
+    target = check_kind(kind)
     on = on or dt.date.today()
-    feature = get_item(session, KIND_COLLECTION[kind], target_id)
+    feature = get_item(session, target.collection, target_id)
     rows = _assignment_rows(session, kind, target_id)
     current = [r for r in rows if r.valid_from <= on and (r.valid_to is None or r.valid_to > on)]
     responsible = next((r for r in reversed(current) if r.role == Role.RESPONSIBLE.value and r.unit_id), None)
     entry = {"valid_to": responsible.valid_to} if responsible else None
     people = []
-    for role in KIND_ROLES[kind]:
+    for role in target.roles:
         holders = [r for r in current if r.role == role.value]
         people.append(
             {
                 "role": role.value,
-                "role_zh": ROLE_ZH[role],
+                "role_zh": ROLE_LABELS[role][0],
                 "people": [
                     {"name": r.person_name, "phone": r.phone, "unit_name": r.unit_name} for r in holders if r.person_id
                 ],
@@ -156,8 +138,7 @@ def feature_details(session: Session, kind: str, target_id: int, on: dt.date | N
 
 def feature_history(session: Session, kind: str, target_id: int) -> dict[str, Any]:
     """Every assignment the feature ever had (all roles), oldest first: who was responsible on any past day."""
-    check_kind(kind)
-    feature = get_item(session, KIND_COLLECTION[kind], target_id)
+    feature = get_item(session, check_kind(kind).collection, target_id)
     props = feature["properties"]
     return {
         "kind": kind,
@@ -181,7 +162,7 @@ def _bounds(session: Session, model: type, ids: list[int]) -> dict[int, list[flo
 def unit_bounds(session: Session, unit_id: int, on: dt.date) -> list[float] | None:
     """The box around everything a unit is responsible for on ``on``."""
     boxes = []
-    for kind, model in _MODELS.items():
+    for kind, target in TARGETS.items():
         ids = list(
             session.scalars(
                 select(Assignment.target_id).where(
@@ -192,7 +173,7 @@ def unit_bounds(session: Session, unit_id: int, on: dt.date) -> list[float] | No
                 )
             )
         )
-        boxes += list(_bounds(session, model, ids).values())
+        boxes += list(_bounds(session, target.model, ids).values())
     return _union(boxes)
 
 
@@ -253,10 +234,11 @@ def unit_overview(session: Session, unit_id: int, on: dt.date | None = None) -> 
     if unit is None:
         raise NotFound(f"no unit {unit_id}")
     totals: dict[str, Any] = {}
-    for kind, model in _MODELS.items():
-        measure = Segment.length_m if model is Segment else model.area_m2  # type: ignore[attr-defined]
-        stmt = select(func.count(model.id), func.coalesce(func.sum(measure), 0.0)).where(  # type: ignore[attr-defined]
-            model.id.in_(  # type: ignore[attr-defined]
+    for kind, target in TARGETS.items():
+        stmt = select(
+            func.count(target.column("id")), func.coalesce(func.sum(target.column(target.measure)), 0.0)
+        ).where(
+            target.column("id").in_(
                 select(Assignment.target_id).where(
                     Assignment.unit_id == unit_id,
                     Assignment.role == Role.RESPONSIBLE.value,
@@ -266,10 +248,9 @@ def unit_overview(session: Session, unit_id: int, on: dt.date | None = None) -> 
             )
         )
         n, total = session.execute(stmt).one()
-        totals[KIND_COLLECTION[kind]] = int(n)
-        totals[f"{KIND_COLLECTION[kind]}_{'km' if model is Segment else 'ha'}"] = round(
-            float(total) / (1000 if model is Segment else 10_000), 2
-        )
+        totals[target.collection] = int(n)
+        per_unit = {"km": 1000, "ha": 10_000}[target.total_unit]  # from metres / square metres
+        totals[f"{target.collection}_{target.total_unit}"] = round(float(total) / per_unit, 2)
     cases = session.execute(
         select(Case.id, Case.status, Case.category, Category.name_zh, Case.deadline_at, Case.address, Case.description)
         .join(Category, Category.code == Case.category, isouter=True)
@@ -315,6 +296,3 @@ def units_index(session: Session) -> list[dict[str, Any]]:
         {"id": i, "name": n, "code": c}
         for i, n, c in session.execute(select(Unit.id, Unit.name, Unit.code).order_by(Unit.id))
     ]
-
-
-assert set(KIND_COLLECTION) == {k.value for k in TargetKind} and set(KIND_COLLECTION.values()) <= set(COLLECTIONS)

@@ -29,16 +29,18 @@ import shapely
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from gridmap.cases.states import ACTIVE
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.ids import MAX_ID
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of
-from gridmap.store.models import Area, Assignment, Case, Category, Compound, Grid, Role, Segment, Unit, in_force
+from gridmap.store.models import Area, Assignment, Case, CaseStatus, Category, Grid, Role, Unit, in_force
+from gridmap.store.targets import TARGETS
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 ENDING_SOON_DAYS = 30
-ACTIVE_CASE_STATUSES = ("pending", "open", "dispatched", "in_progress", "reported_back", "parked")
+ACTIVE_CASE_STATUSES = tuple(sorted(ACTIVE))  # a case still in the loop (shown on the map)
 _M_PER_DEG = 111_320.0
 _WEB_MERCATOR_M_PER_PX_Z0 = 156_543.03  # metres per pixel at zoom 0 on the equator (256-px tiles)
 
@@ -61,15 +63,20 @@ class Collection:
         return self.model.__tablename__  # type: ignore[attr-defined]
 
 
+TARGET_PROPERTIES = {
+    "segment": ("name", "level", "length_m", "from_desc", "to_desc"),
+    "compound": ("name", "households", "area_m2", "community_id"),
+    "grid": ("code", "version", "valid_from", "valid_to", "community_id", "area_m2"),
+}  # what each assignable layer shows of its features
+
 COLLECTIONS: dict[str, Collection] = {
     c.id: c
     for c in (
-        Collection("segments", "路段", "Road segments", Segment, "segment", "line",
-                   properties=("name", "level", "length_m", "from_desc", "to_desc")),
-        Collection("compounds", "小区", "Residential compounds", Compound, "compound", "polygon",
-                   properties=("name", "households", "area_m2", "community_id")),
-        Collection("grids", "单元网格", "Unit grids", Grid, "grid", "polygon",
-                   properties=("code", "version", "valid_from", "valid_to", "community_id", "area_m2")),
+        *(
+            Collection(t.collection, t.title_zh, t.title_en, t.model, t.kind, t.geometry,
+                       properties=TARGET_PROPERTIES[t.kind])
+            for t in TARGETS.values()
+        ),
         Collection("communities", "社区", "Communities (社区)", Area, None, "polygon", "community",
                    properties=("code", "name", "parent_id", "area_m2")),
         Collection("streets", "街道", "Sub-districts (街道)", Area, None, "polygon", "street",
@@ -79,8 +86,6 @@ COLLECTIONS: dict[str, Collection] = {
                                "created_at", "matched_kind", "matched_id", "street_id", "community_id")),
     )
 }  # fmt: skip
-
-KIND_COLLECTION = {"segment": "segments", "compound": "compounds", "grid": "grids"}
 
 
 def collection(collection_id: str) -> Collection:
@@ -192,7 +197,7 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
         wanted = []
         for s in (s.strip() for s in str(args["status"]).split(",")):
             wanted += list(ACTIVE_CASE_STATUSES) if s == "active" else [s] if s else []
-        allowed = {*ACTIVE_CASE_STATUSES, "closed", "void"}
+        allowed = {s.value for s in CaseStatus}
         for s in wanted:
             if s not in allowed:
                 problems.append(Problem(f"{s!r} is not one of active, {', '.join(sorted(allowed))}", field="status"))

@@ -23,19 +23,19 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import select
+from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.responsibility.assign import KINDS, parse_date, parse_kinds
+from gridmap.responsibility.assign import parse_date
 from gridmap.responsibility.history import area_units, responsible_at
 from gridmap.store.dialect import wkb
-from gridmap.store.models import Area, Compound, Grid, Segment, Unit, in_force
+from gridmap.store.models import Area, Unit
+from gridmap.store.targets import KINDS, TARGETS, parse_kinds
 
 NEAREST_M = 300.0
 NEAREST_UNITS = 3
-MEASURE = {"segment": "length_m", "compound": "area_m2", "grid": "area_m2"}
 CSV_COLUMNS = (
     "kind",
     "id",
@@ -83,7 +83,7 @@ def _load_areas(session: Session) -> _Areas:
         select(Area.id, Area.code, Area.name).where(Area.level == "street").order_by(Area.code)
     ).all()
     comms = session.execute(
-        select(Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom))
+        select(Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom).label("wkb"))
         .where(Area.level == "community")
         .order_by(Area.code)
     ).all()
@@ -93,7 +93,7 @@ def _load_areas(session: Session) -> _Areas:
         codes=np.array([r.code for r in comms], dtype=object),
         names=np.array([r.name for r in comms], dtype=object),
         parent=np.array([street_row.get(r.parent_id, -1) for r in comms], dtype=np.int64),
-        geoms=shapely.from_wkb([bytes(r[4]) for r in comms]) if comms else np.zeros(0, object),
+        geoms=shapely.from_wkb([bytes(r.wkb) for r in comms]) if comms else np.zeros(0, object),
         street_ids=np.array([r.id for r in streets], dtype=np.int64),
         street_codes=np.array([r.code for r in streets], dtype=object),
         street_names=np.array([r.name for r in streets], dtype=object),
@@ -117,43 +117,32 @@ def _spatial_community(areas: _Areas, points: np.ndarray) -> np.ndarray:
 
 def _load_layer(session: Session, kind: str, on: dt.date, areas: _Areas) -> _Layer:
     row_of_area = {int(a): i for i, a in enumerate(areas.ids)}
-    if kind == "segment":
-        rows = session.execute(
-            select(Segment.id, Segment.name, Segment.ext_id, Segment.length_m, wkb(Segment.geom)).order_by(Segment.id)
-        ).all()
-        comm_ids: list[Any] = [None] * len(rows)
-    elif kind == "compound":
-        rows = session.execute(
-            select(Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, wkb(Compound.geom),
-                   Compound.community_id).order_by(Compound.id)
-        ).all()  # fmt: skip
-        comm_ids = [r[5] for r in rows]
-    else:
-        rows = session.execute(
-            select(Grid.id, Grid.code, Grid.code, Grid.area_m2, wkb(Grid.geom), Grid.community_id)
-            .where(in_force(Grid, on))
-            .order_by(Grid.id)
-        ).all()
-        comm_ids = [r[5] for r in rows]
-    geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.zeros(0, object)
+    target = TARGETS[kind]
+    community_col = target.column(target.community_column) if target.community_column else null()
+    rows = session.execute(
+        select(*target.columns(), community_col.label("community_id"))
+        .where(target.current_on(on))
+        .order_by(target.column("id"))
+    ).all()
+    comm_ids = [r.community_id for r in rows]
+    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.zeros(0, object)
     community = np.array([row_of_area.get(c, -1) if c is not None else -1 for c in comm_ids], dtype=np.int64)
     missing = np.flatnonzero(community < 0)
     if len(missing):
-        if kind == "segment":
+        if target.geometry == "line":
             pts = shapely.line_interpolate_point(geoms[missing], 0.5, normalized=True)
         else:
             pts = shapely.point_on_surface(geoms[missing])
         community[missing] = _spatial_community(areas, pts)
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    ids = np.array([r.id for r in rows], dtype=np.int64)
     resp = responsible_at(session, kind, None, on)
     unit = np.fromiter((resp.get(int(i), (-1, ""))[0] for i in ids), np.int64, len(ids))
-    fallback = "路段" if kind == "segment" else "小区" if kind == "compound" else "网格"
     return _Layer(
         kind=kind,
         ids=ids,
-        names=np.array([r[1] or f"{fallback} {r[2] or r[0]}" for r in rows], dtype=object),
-        codes=np.array([r[2] for r in rows], dtype=object),
-        measure=np.array([float(r[3] or 0.0) for r in rows], dtype=float),
+        names=np.array([r.name or f"{target.label_zh} {r.code or r.id}" for r in rows], dtype=object),
+        codes=np.array([r.code for r in rows], dtype=object),
+        measure=np.array([float(r.measure or 0.0) for r in rows], dtype=float),
         geoms=geoms,
         community=community,
         unit=unit,
@@ -241,7 +230,7 @@ def find_gaps(
             gap &= np.isin(layer.community, allowed)
         rows = np.flatnonzero(gap)
         nearest = _nearest_units(layer, rows, radius)
-        measure = MEASURE[kind]
+        measure = TARGETS[kind].measure
         totals[kind] = {"count": len(rows), measure: round(float(layer.measure[rows].sum()), 1)}
         for r in rows:
             c = int(layer.community[r])

@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from gridmap.errors import InvalidInput, Problem
+from gridmap.store.targets import KINDS
 
 RULES = ("compound", "segment", "grid", "default")
 SEGMENT_LEVELS = ("main", "secondary", "back")
 CRS_NAMES = ("wgs84", "gcj02")
-FEATURE_KINDS = ("compound", "segment", "grid")
-MATCH_KINDS = ("compound", "segment", "grid", "community", "street")
+FEATURE_KINDS = KINDS  # the assignable features a report can match
+MATCH_KINDS = (*FEATURE_KINDS, "community", "street")  # … or, for the default party, an area
 
 
 def _rule_tuple(value: object, where: str) -> tuple[str, ...]:

@@ -261,13 +261,6 @@ def in_force(source: object, on: dt.date):
     return and_(valid_from <= on, or_(valid_to.is_(None), valid_to > on))
 
 
-TARGET_MODELS: dict[str, type[Base]] = {
-    TargetKind.SEGMENT: Segment,
-    TargetKind.COMPOUND: Compound,
-    TargetKind.GRID: Grid,
-}
-
-
 # -- categories, the working calendar, cases and their events (the closed loop 闭环) ---------------------------
 
 

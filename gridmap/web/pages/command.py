@@ -13,8 +13,9 @@ from flask import Blueprint, current_app, g, render_template, request
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
 from gridmap.responsibility import gaps
-from gridmap.responsibility.assign import KINDS, parse_date, parse_kinds
+from gridmap.responsibility.assign import parse_date
 from gridmap.store.models import Role
+from gridmap.store.targets import KINDS, ROLE_LABELS, parse_kinds
 from gridmap.web.i18n import translate
 from gridmap.web.pages.maps import render_map_page
 from gridmap.web.session import db_session
@@ -28,16 +29,6 @@ PAGE_STRINGS = (
     "unassigned_km", "coverage_road", "coverage_compound", "coverage_grid", "nearest_units", "default_party",
     "gap_count", "case_count", "case_list", "per_km", "per_km2", "loading", "responsible_unit", "role", "name",
 )  # fmt: skip
-ROLE_LABELS = {
-    Role.RESPONSIBLE: ("包联单位（责任单位）", "Responsible unit"),
-    Role.ROAD_CHIEF: ("路长", "Road chief"),
-    Role.GRID_WORKER: ("网格员", "Grid worker"),
-    Role.INSPECTOR: ("督查员", "Inspector"),
-    Role.UNIT_LEADER: ("包联单位责任人", "Unit's responsible leader"),
-    Role.COMPOUND_LEAD: ("包联小区负责人", "Compound lead"),
-    Role.COMMUNITY_LIAISON: ("社区联络人", "Community liaison"),
-    Role.CIV_SUPERVISOR: ("创文督导人", "Civilisation supervisor"),
-}
 
 
 def _strings() -> dict[str, str]:
@@ -61,7 +52,7 @@ def assign_page():
     return render_map_page(
         "assign.html",
         zoom=15,
-        config={"page": "assign", "pageStrings": _strings(), "today": today.isoformat(), "kinds": list(KINDS)},
+        config={"page": "assign", "pageStrings": _strings(), "today": today.isoformat()},
         roles=roles,
         today=today,
         totals=gaps.summary(db_session())["district"],

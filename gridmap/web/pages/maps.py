@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, g, render_template
 
 from gridmap.maps.features import feature_history, unit_overview
 from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
+from gridmap.store.targets import kinds_config
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
 from gridmap.web.query_args import at_arg
@@ -35,6 +36,7 @@ def _map_config(extra: dict[str, object] | None = None) -> dict[str, object]:
         "api": "/api/v1",
         "endingDays": ENDING_SOON_DAYS,
         "strings": {k: translate(k, lang) for k in JS_STRINGS},
+        "kinds": kinds_config(lang),
         **(extra or {}),
     }
 
