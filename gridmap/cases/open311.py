@@ -21,7 +21,7 @@ from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
 from gridmap.config import Settings
 from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
-from gridmap.ids import as_id
+from gridmap.inputs import as_id
 from gridmap.store.models import Case, CaseEvent, CaseStatus, Category, Unit
 
 MAX_REQUESTS = 1000

@@ -19,7 +19,7 @@ from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
-from gridmap.ids import as_id
+from gridmap.inputs import as_id
 from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case, CaseEvent, Category, Unit
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases.states import ACTIVE
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.ids import MAX_ID
+from gridmap.inputs import MAX_ID
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Area, Assignment, Case, CaseStatus, Category, Grid, Role, Unit, in_force

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.ids import as_id
+from gridmap.inputs import as_id
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
 
