@@ -17,6 +17,7 @@ from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.inputs import parse_flag, parse_int
 from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
 
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
@@ -126,18 +127,6 @@ def get_case(
     return body
 
 
-def _flag(value: object, field: str, problems: list[Problem]) -> bool | None:
-    if value in (None, ""):
-        return None
-    s = str(value).strip().lower()
-    if s in ("1", "true", "yes"):
-        return True
-    if s in ("0", "false", "no"):
-        return False
-    problems.append(Problem(f"{value!r} is not true or false", field=field))
-    return None
-
-
 CASE_FILTERS = ("status", "category", "source", "unit", "street", "community", "from", "to", "overdue", "duplicate")
 
 
@@ -214,7 +203,7 @@ def case_conditions(
         conds.append(Case.created_at >= start)
     if end:
         conds.append(Case.created_at < end)
-    overdue = _flag(filters.get("overdue"), "overdue", problems)
+    overdue = parse_flag(filters.get("overdue"), "overdue", problems)
     live = [s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING)]
     is_overdue = or_(
         and_(Case.status.in_(live), Case.deadline_at < now),
@@ -225,7 +214,7 @@ def case_conditions(
         conds.append(is_overdue)
     elif overdue is False:
         conds.append(~is_overdue | Case.deadline_at.is_(None))
-    duplicate = _flag(filters.get("duplicate"), "duplicate", problems)
+    duplicate = parse_flag(filters.get("duplicate"), "duplicate", problems)
     if duplicate is not None:
         conds.append(Case.duplicate_of.isnot(None) if duplicate else Case.duplicate_of.is_(None))
     return conds
@@ -241,8 +230,8 @@ def list_cases(
     problems: list[Problem] = []
     stmt = _case_select()
     conds = case_conditions(session, filters, now, cal.tz, problems)
-    page = _int_param(filters.get("page"), "page", 1, 1, 1_000_000, problems)
-    per_page = _int_param(filters.get("per_page"), "per_page", 50, 1, 500, problems)
+    page = parse_int(filters.get("page"), "page", problems, lo=1, hi=1_000_000, default=1) or 1
+    per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=500, default=50) or 50
     sort = filters.get("sort") or "newest"
     if sort not in ("newest", "oldest", "deadline"):
         problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort"))
@@ -263,17 +252,3 @@ def list_cases(
         "per_page": per_page,
         "items": [_summary(r, cal, now) for r in rows],
     }
-
-
-def _int_param(raw: object, field: str, default: int, lo: int, hi: int, problems: list[Problem]) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(str(raw))
-    except ValueError:
-        problems.append(Problem(f"{raw!r} is not a whole number", field=field))
-        return default
-    if not lo <= value <= hi:
-        problems.append(Problem(f"must be between {lo} and {hi}", field=field))
-        return default
-    return value

@@ -18,11 +18,12 @@ from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row
 from gridmap.cases.spatial import find_duplicate, locate_areas
 from gridmap.cases.states import STATUS_ZH, S
-from gridmap.cases.values import MAX_DESCRIPTION, jsonable, local_iso, now_or, parse_time, text_field, validate_point
+from gridmap.cases.values import MAX_DESCRIPTION, jsonable, local_iso, now_or, parse_time, validate_point
 from gridmap.catalogue.categories import case_category, load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
+from gridmap.inputs import parse_text
 from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case, CaseEvent, CaseSource, Urgency
 
@@ -71,10 +72,10 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     source = str(report.get("source") or CaseSource.PATROL)
     if source not in {s.value for s in CaseSource}:
         problems.append(Problem(f"{source!r} is not one of {', '.join(s.value for s in CaseSource)}", field="source"))
-    description = text_field(report.get("description"), "description", problems, MAX_DESCRIPTION)
-    address = text_field(report.get("address"), "address", problems, 300)
-    client_id = text_field(report.get("client_id"), "client_id", problems, 100)
-    reporter = text_field(report.get("reporter"), "reporter", problems, 200)
+    description = parse_text(report.get("description"), "description", problems, MAX_DESCRIPTION)
+    address = parse_text(report.get("address"), "address", problems, 300)
+    client_id = parse_text(report.get("client_id"), "client_id", problems, 100)
+    reporter = parse_text(report.get("reporter"), "reporter", problems, 200)
     if problems:
         raise InvalidInput(problems)
     assert point is not None and category is not None

@@ -14,12 +14,12 @@ from gridmap.cases.deadlines import deadline_fields
 from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row, get_case
 from gridmap.cases.states import ACTIONS, STATUS_ZH, Action, S, allowed_actions
-from gridmap.cases.values import MAX_DESCRIPTION, as_utc, jsonable, local_iso, now_or, number_field, text_field
+from gridmap.cases.values import MAX_DESCRIPTION, as_utc, jsonable, local_iso, now_or
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
-from gridmap.inputs import as_id
+from gridmap.inputs import as_id, parse_number, parse_text
 from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case, CaseEvent, Category, Unit
 
@@ -56,8 +56,8 @@ def transition(
         except ValueError:
             problems.append(Problem(f"{version!r} is not a whole number", field="version"))
             v = 0
-    actor = text_field(actor, "actor", problems, 200)
-    note = text_field(note, "note", problems, MAX_DESCRIPTION)
+    actor = parse_text(actor, "actor", problems, 200)
+    note = parse_text(note, "note", problems, MAX_DESCRIPTION)
     data = data or {}
     if not isinstance(data, dict):
         problems.append(Problem("must be an object", field="data"))
@@ -209,7 +209,7 @@ def _apply(
 
 def _extension_amount(data: dict[str, Any], unit: str | None) -> float:
     """``data.amount`` of an extension, in the case's deadline unit: above 0 and at most 1000."""
-    amount = number_field(data.get("amount"), "amount", problems := [])
+    amount = parse_number(data.get("amount"), "amount", problems := [])
     if amount is not None and not 0 < amount <= 1000:
         problems.append(Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount"))
     if amount is None or problems:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.errors import Problem
+from gridmap.inputs import parse_number
 
 MAX_DESCRIPTION = 4000
 
@@ -26,37 +27,6 @@ def now_or(now: dt.datetime | None) -> dt.datetime:
 
 def local_iso(t: dt.datetime | None, cal: WorkingCalendar) -> str | None:
     return None if t is None else as_utc(t).astimezone(cal.tz).isoformat()  # type: ignore[union-attr]
-
-
-def number_field(value: object, field: str, problems: list[Problem]) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        problems.append(Problem("is required", field=field))
-        return None
-    if isinstance(value, bool):
-        problems.append(Problem(f"{value!r} is not a number", field=field))
-        return None
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        problems.append(Problem(f"{value!r} is not a number", field=field))
-        return None
-    if not math.isfinite(number):
-        problems.append(Problem(f"{value!r} is not a finite number", field=field))
-        return None
-    return number
-
-
-def text_field(value: object, field: str, problems: list[Problem], max_len: int) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        problems.append(Problem("must be text", field=field))
-        return None
-    s = str(value).strip()
-    if len(s) > max_len:
-        problems.append(Problem(f"is {len(s)} characters long; at most {max_len}", field=field))
-        return None
-    return s or None
 
 
 def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]) -> dt.datetime | None:
@@ -78,8 +48,8 @@ def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]
 
 
 def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) -> tuple[float, float] | None:
-    lon = number_field(lon_raw, "lon", problems)
-    lat = number_field(lat_raw, "lat", problems)
+    lon = parse_number(lon_raw, "lon", problems)
+    lat = parse_number(lat_raw, "lat", problems)
     if lon is None or lat is None:
         return None
     bad = False

@@ -33,7 +33,8 @@ def _missing(v: object) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def _text(v: object) -> str | None:
+def cell_text(v: object) -> str | None:
+    """A file cell as text: None when empty or missing (NaN); a code read as a float loses its ``.0``."""
     if _missing(v):
         return None
     if isinstance(v, float) and v.is_integer():
@@ -67,7 +68,7 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
                 out.append(None)
         elif f in _DATE_FIELDS:
             try:
-                out.append(_date(v))
+                out.append(cell_date(v))
             except ValueError:
                 bad(row, f"{label}: {v!r} is not a date (write 2024-05-01)")
                 out.append(None)
@@ -81,14 +82,15 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
                 )
             out.append(None if level is None else str(level))
         else:
-            s = _text(v)
+            s = cell_text(v)
             if s is not None and limit is not None and len(s) > limit:
                 bad(row, f"{label}: {s[:30]!r}… is {len(s)} characters long; at most {limit} fit")
             out.append(s)
     return out
 
 
-def _date(v: object) -> dt.date:
+def cell_date(v: object) -> dt.date:
+    """A file cell as a date: ISO, 2024/05/01, 20240501, 2024.05.01 or 2024年05月01日; ValueError otherwise."""
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):

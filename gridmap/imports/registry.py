@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
+from gridmap.imports.attribute_checks import cell_date, cell_text
 from gridmap.store.bulk_writes import area_ids_by_code
 from gridmap.store.models import (
     Assignment,
@@ -29,19 +30,12 @@ from gridmap.store.models import (
 )
 
 
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    s = str(value).strip()
-    return s or None
-
-
 def _date(value: object, row: int, field: str, source: str, problems: list[Problem]) -> dt.date | None:
-    s = _text(value)
+    s = cell_text(value)
     if s is None:
         return None
     try:
-        return dt.date.fromisoformat(s)
+        return cell_date(s)
     except ValueError:
         problems.append(Problem(f"{s!r} is not a date (YYYY-MM-DD)", source, row, field))
         return None
@@ -57,7 +51,7 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
     rows = []
     seen: dict[str, int] = {}
     for i, rec in enumerate(table.to_dict("records"), start=1):
-        name, kind, code = _text(rec.get("name")), _text(rec.get("kind")), _text(rec.get("code"))
+        name, kind, code = cell_text(rec.get("name")), cell_text(rec.get("kind")), cell_text(rec.get("code"))
         if not name:
             problems.append(Problem("a unit needs a name", source, i, "name"))
         if kind not in kinds:
@@ -65,7 +59,7 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
         if name in seen:
             problems.append(Problem(f"{name!r} already given in row {seen[name]}", source, i, "name"))
         seen.setdefault(name or "", i)
-        area_code = _text(rec.get("area_code"))
+        area_code = cell_text(rec.get("area_code"))
         if area_code and area_code not in areas:
             problems.append(Problem(f"no 街道/社区 with code {area_code!r}", source, i, "area_code"))
         rows.append(
@@ -73,8 +67,8 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
                 "code": code,
                 "name": name,
                 "kind": kind,
-                "contact_name": _text(rec.get("contact_name")),
-                "contact_phone": _text(rec.get("contact_phone")),
+                "contact_name": cell_text(rec.get("contact_name")),
+                "contact_phone": cell_text(rec.get("contact_phone")),
                 "area_id": areas.get(area_code) if area_code else None,
             }
         )
@@ -96,20 +90,20 @@ def load_people(session: Session, table: pd.DataFrame, source: str = "people") -
     problems: list[Problem] = []
     rows, role_rows = [], []
     for i, rec in enumerate(table.to_dict("records"), start=1):
-        unit_code = _text(rec.get("unit_code"))
+        unit_code = cell_text(rec.get("unit_code"))
         if unit_code and unit_code not in units:
             problems.append(Problem(f"no unit with code {unit_code!r}", source, i, "unit_code"))
-        if not _text(rec.get("name")):
+        if not cell_text(rec.get("name")):
             problems.append(Problem("a person needs a name", source, i, "name"))
-        roles = [r.strip() for r in (_text(rec.get("roles")) or "").split(";") if r.strip()]
+        roles = [r.strip() for r in (cell_text(rec.get("roles")) or "").split(";") if r.strip()]
         for r in roles:
             if r not in roles_allowed:
                 problems.append(Problem(f"{r!r} is not one of {sorted(roles_allowed)}", source, i, "roles"))
         rows.append(
             {
-                "code": _text(rec.get("code")),
-                "name": _text(rec.get("name")),
-                "phone": _text(rec.get("phone")),
+                "code": cell_text(rec.get("code")),
+                "name": cell_text(rec.get("name")),
+                "phone": cell_text(rec.get("phone")),
                 "unit_id": units.get(unit_code) if unit_code else None,
             }
         )
@@ -150,8 +144,12 @@ def load_assignments(
     rows: list[dict[str, object]] = []
     now = dt.datetime.now(dt.UTC)
     for i, rec in enumerate(table.to_dict("records"), start=1):
-        kind, ref, role = _text(rec.get("target_kind")), _text(rec.get("target_ref")), _text(rec.get("role"))
-        unit_code, person_code = _text(rec.get("unit_code")), _text(rec.get("person_code"))
+        kind, ref, role = (
+            cell_text(rec.get("target_kind")),
+            cell_text(rec.get("target_ref")),
+            cell_text(rec.get("role")),
+        )
+        unit_code, person_code = cell_text(rec.get("unit_code")), cell_text(rec.get("person_code"))
         if kind not in targets:
             problems.append(Problem(f"{kind!r} is not one of segment/compound/grid", source, i, "target_kind"))
         elif ref not in targets[kind]:
@@ -166,7 +164,7 @@ def load_assignments(
             problems.append(Problem("an assignment needs a unit or a person", source, i, "unit_code"))
         valid_from = _date(rec.get("valid_from"), i, "valid_from", source, problems)
         valid_to = _date(rec.get("valid_to"), i, "valid_to", source, problems)
-        if valid_from is None and _text(rec.get("valid_from")) is None:
+        if valid_from is None and cell_text(rec.get("valid_from")) is None:
             problems.append(Problem("a start date is required", source, i, "valid_from"))
         if valid_from and valid_to and valid_to <= valid_from:
             problems.append(Problem(f"ends ({valid_to}) before it starts ({valid_from})", source, i, "valid_to"))

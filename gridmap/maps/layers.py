@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases.states import ACTIVE
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.inputs import MAX_ID
+from gridmap.inputs import parse_day, parse_int
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Area, Assignment, Case, CaseStatus, Category, Grid, Role, Unit, in_force
@@ -113,16 +113,6 @@ class ItemsQuery:
         return self.at or dt.date.today()
 
 
-def parse_date(raw: object, field_name: str, problems: list[Problem]) -> dt.date | None:
-    if raw in (None, ""):
-        return None
-    try:
-        return dt.date.fromisoformat(str(raw).strip()[:10] if "T" in str(raw) else str(raw).strip())
-    except ValueError:
-        problems.append(Problem(f"{raw!r} is not a date (YYYY-MM-DD)", field=field_name))
-        return None
-
-
 def _parse_bbox(raw: str, problems: list[Problem]) -> tuple[float, float, float, float] | None:
     parts = [p.strip() for p in raw.split(",")]
     if len(parts) != 4:
@@ -149,21 +139,6 @@ def _parse_bbox(raw: str, problems: list[Problem]) -> tuple[float, float, float,
     return (minx, miny, maxx, maxy) if ok else None
 
 
-def _parse_int(raw: object, field_name: str, lo: int, problems: list[Problem], hi: int = MAX_ID) -> int | None:
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        problems.append(Problem(f"{str(raw)[:40]!r} is not a whole number", field=field_name))
-        return None
-    if value < lo:
-        problems.append(Problem(f"{value} is too small: the least allowed is {lo}", field=field_name))
-        return None
-    if value > hi:
-        problems.append(Problem(f"{str(raw)[:40]} is too large: the most allowed is {hi}", field=field_name))
-        return None
-    return value
-
-
 def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[str] | None = None) -> ItemsQuery:
     """Validate the query parameters of an items request; every problem is reported at once.
 
@@ -174,12 +149,12 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
     bbox = _parse_bbox(str(args["bbox"]), problems) if args.get("bbox") not in (None, "") else None
     limit = DEFAULT_LIMIT
     if args.get("limit") not in (None, ""):
-        limit = _parse_int(args["limit"], "limit", 1, problems) or DEFAULT_LIMIT
+        limit = parse_int(args["limit"], "limit", problems, lo=1) or DEFAULT_LIMIT
         limit = min(limit, MAX_LIMIT)  # a larger page is capped, as OGC API – Features allows
     offset = 0
     if args.get("offset") not in (None, ""):
-        offset = _parse_int(args["offset"], "offset", 0, problems) or 0
-    at = parse_date(args.get("at") or args.get("datetime"), "at", problems)
+        offset = parse_int(args["offset"], "offset", problems, lo=0) or 0
+    at = parse_day(args.get("at") or args.get("datetime"), "at", problems)
     zoom = None
     if args.get("zoom") not in (None, ""):
         try:
@@ -191,7 +166,7 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
             problems.append(Problem(f"{args['zoom']!r} is not a number", field="zoom"))
     unit_id = None
     if args.get("unit_id") not in (None, ""):
-        unit_id = _parse_int(args["unit_id"], "unit_id", 1, problems)
+        unit_id = parse_int(args["unit_id"], "unit_id", problems, lo=1)
     status: tuple[str, ...] = ()
     if args.get("status") not in (None, ""):
         wanted = []

@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.inputs import as_id
+from gridmap.inputs import as_id, parse_day
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, TargetKind, Unit, in_force
+from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit, in_force
+from gridmap.store.targets import KINDS, parse_kinds
 
-KINDS = tuple(k.value for k in TargetKind)
 MAX_VERTICES = 2000  # a hand-drawn shape; more is a pasted boundary → use an import
 MAX_CITY_SHARE = 0.5  # a shape covering more than this share of the district(s) is a mistake, not an assignment
 DEFAULT_BUFFER_M = 15.0
@@ -66,40 +66,6 @@ class Target:
 
 
 # -- parsing ---------------------------------------------------------------------------------------------------------
-
-
-def parse_date(value: object, field: str, problems: list[Problem], default: dt.date | None = None) -> dt.date | None:
-    if value in (None, ""):
-        return default
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        problems.append(Problem(f"{value!r} is not a date (YYYY-MM-DD)", field=field))
-        return None
-
-
-def parse_kinds(value: object, problems: list[Problem], field: str = "kinds") -> tuple[str, ...]:
-    """``"segment,grid"`` / ``["segment"]`` / None (all kinds) → a tuple of kinds."""
-    if value in (None, ""):
-        return KINDS
-    if value == []:
-        problems.append(Problem(f"choose at least one of {', '.join(KINDS)}", field=field))
-        return ()
-    items = value if isinstance(value, list | tuple) else str(value).split(",")
-    kinds = []
-    for k in items:
-        k = str(k).strip()
-        if k.endswith("s") and k[:-1] in KINDS:  # "segments" is fine too
-            k = k[:-1]
-        if k not in KINDS:
-            problems.append(Problem(f"{k!r} is not one of {', '.join(KINDS)}", field=field))
-        elif k not in kinds:
-            kinds.append(k)
-    return tuple(kinds)
 
 
 def _vertex_count(geom: shapely.Geometry) -> int:
@@ -280,7 +246,7 @@ def preview(
     """
     problems: list[Problem] = []
     kinds_t = parse_kinds(kinds, problems)
-    on = parse_date(at, "at", problems, default=dt.date.today())
+    on = parse_day(at, "at", problems, default=dt.date.today())
     role_s = _parse_role(role, problems)
     buf = DEFAULT_BUFFER_M
     if buffer_m not in (None, ""):
@@ -503,8 +469,8 @@ def assign(
     if not (isinstance(targets, Sequence) and targets and all(isinstance(t, Target) for t in targets)):
         targets = parse_targets(targets, problems)
     role_s = _parse_role(role, problems)
-    start = parse_date(valid_from, "valid_from", problems, default=dt.date.today())
-    end = parse_date(valid_to, "valid_to", problems)
+    start = parse_day(valid_from, "valid_from", problems, default=dt.date.today())
+    end = parse_day(valid_to, "valid_to", problems)
     if start and end and end <= start:
         problems.append(Problem(f"ends ({end}) on or before it starts ({start})", field="valid_to"))
     unit = _lookup_unit(session, unit_id, problems)
@@ -663,7 +629,7 @@ def end(
     open is closed (a conditional UPDATE): ending what someone else already ended or replaced is a Conflict.
     """
     problems: list[Problem] = []
-    day = parse_date(on, "on", problems, default=dt.date.today())
+    day = parse_day(on, "on", problems, default=dt.date.today())
     role_s = _parse_role(role, problems)
     if problems:
         raise InvalidInput(problems)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.responsibility.assign import parse_date
+from gridmap.inputs import parse_day
 from gridmap.responsibility.history import area_units, responsible_at
 from gridmap.store.dialect import wkb
 from gridmap.store.models import Area, Unit
@@ -203,7 +203,7 @@ def find_gaps(
     """The gaps on day ``at`` (default today), filtered by kind and 街道/社区, each with where it is, its default
     party and the nearest units. ``items[*]["geometry"]`` is a shapely geometry when ``with_geometry``."""
     problems: list[Problem] = []
-    on = parse_date(at, "at", problems, default=dt.date.today())
+    on = parse_day(at, "at", problems, default=dt.date.today())
     kinds_t = parse_kinds(kinds, problems, field="kind")
     radius = NEAREST_M
     if nearest_m not in (None, ""):
@@ -348,7 +348,7 @@ def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[s
 def summary(session: Session, at: object = None) -> dict[str, object]:
     """Totals for the whole district(s), per 街道 and per 社区, on day ``at`` (default today)."""
     problems: list[Problem] = []
-    on = parse_date(at, "at", problems, default=dt.date.today())
+    on = parse_day(at, "at", problems, default=dt.date.today())
     if problems:
         raise InvalidInput(problems)
     assert on is not None

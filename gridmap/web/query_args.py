@@ -7,12 +7,12 @@ import datetime as dt
 from flask import request
 
 from gridmap.errors import InvalidInput, Problem
-from gridmap.maps.layers import parse_date
+from gridmap.inputs import parse_day
 
 
 def at_arg() -> dt.date | None:
     problems: list[Problem] = []
-    at = parse_date(request.args.get("at"), "at", problems)
+    at = parse_day(request.args.get("at"), "at", problems)
     if problems:
         raise InvalidInput(problems)
     return at

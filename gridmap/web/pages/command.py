@@ -13,11 +13,11 @@ from flask import Blueprint, current_app, g, render_template, request
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
 from gridmap.responsibility import gaps
-from gridmap.responsibility.assign import parse_date
 from gridmap.store.models import Role
 from gridmap.store.targets import KINDS, ROLE_LABELS, parse_kinds
 from gridmap.web.i18n import translate
 from gridmap.web.pages.maps import render_map_page
+from gridmap.web.query_args import at_arg
 from gridmap.web.session import db_session
 
 bp = Blueprint("command", __name__)
@@ -34,14 +34,6 @@ PAGE_STRINGS = (
 def _strings() -> dict[str, str]:
     lang = g.get("lang", "zh_CN")
     return {k: translate(k, lang) for k in PAGE_STRINGS}
-
-
-def _at() -> dt.date | None:
-    problems: list[Problem] = []
-    at = parse_date(request.args.get("at"), "at", problems)
-    if problems:
-        raise InvalidInput(problems)
-    return at
 
 
 @bp.get("/assign")
@@ -61,7 +53,7 @@ def assign_page():
 
 @bp.get("/gaps")
 def gaps_page():
-    at = _at()
+    at = at_arg()
     problems: list[Problem] = []
     kinds = parse_kinds(",".join(request.args.getlist("kind")), problems, field="kind")
     if problems:
