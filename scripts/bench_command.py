@@ -25,7 +25,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.imports.demo import database_is_empty, load_demo
 from gridmap.maps import heat
-from gridmap.responsibility import assign, gaps
+from gridmap.responsibility import gaps, preview
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Case
 
@@ -84,8 +84,8 @@ def main() -> None:
         cx, cy = 111.1546, 37.5336
         shape = {"type": "Polygon", "coordinates": [[[cx - d, cy - d], [cx + d, cy - d], [cx + d, cy + d],
                                                      [cx - d, cy + d], [cx - d, cy - d]]]}  # fmt: skip
-        n = len(assign.preview(s, shape)["features"])
-        print(f"preview (800 m box, {n} features caught): {1000 * timed(lambda: assign.preview(s, shape)):.1f} ms")
+        n = len(preview.preview(s, shape)["features"])
+        print(f"preview (800 m box, {n} features caught): {1000 * timed(lambda: preview.preview(s, shape)):.1f} ms")
         print(f"gaps (all kinds, with nearest units): {1000 * timed(lambda: gaps.find_gaps(s), 3):.0f} ms")
         print(f"gap totals per 街道/社区: {1000 * timed(lambda: gaps.summary(s), 3):.0f} ms")
         for mode in heat.MODES:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.imports.demo import load_demo
-from gridmap.responsibility import assign, gaps
+from gridmap.responsibility import assign, gaps, preview
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import make_session_factory
 from gridmap.store.models import Area, Assignment, Compound, Unit
@@ -80,7 +80,7 @@ def _independent_catch(shape: shapely.Geometry) -> dict[str, set[str]]:
 def test_preview_matches_an_independent_shapely_computation(demo: Session) -> None:
     cx, cy = _centre(demo)
     shape = box(cx, cy, 0.004)
-    answer = assign.preview(demo, shape)
+    answer = preview.preview(demo, shape)
     expected = _independent_catch(shapely.geometry.shape(shape))
     for kind in ("segment", "compound", "grid"):
         got = {f["code"] for f in answer["features"] if f["kind"] == kind}
@@ -93,7 +93,7 @@ def test_preview_matches_an_independent_shapely_computation(demo: Session) -> No
     assert sum(o["count"] for o in answer["owners"]) == len(owned)
     # A line catches the segments along it (15 m buffer by default), and only segments when asked.
     line = {"type": "LineString", "coordinates": [[cx - 0.004, cy], [cx + 0.004, cy]]}
-    along = assign.preview(demo, line, kinds="segment", buffer_m=20)
+    along = preview.preview(demo, line, kinds="segment", buffer_m=20)
     assert set(along["totals"]) == {"segment"} and along["shape"]["buffer_m"] == 20
     seg = gpd.read_file(DEMO_DATA_DIR / "segments.geojson").to_crs(UTM)
     buf = gpd.GeoSeries([shapely.geometry.shape(line)], crs=4326).to_crs(UTM).iloc[0].buffer(20)
@@ -103,7 +103,7 @@ def test_preview_matches_an_independent_shapely_computation(demo: Session) -> No
 
 def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -> None:
     cx, cy = _centre(demo)
-    answer = assign.preview(demo, box(cx, cy, 0.004))
+    answer = preview.preview(demo, box(cx, cy, 0.004))
     free = [f for f in answer["features"] if f["current"] is None]
     owned = [f for f in answer["features"] if f["current"] is not None]
     assert free and owned
@@ -122,7 +122,7 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     assert gaps_after["grids_unassigned"] == gaps_before["grids_unassigned"] - n_free["grid"]
     assert gaps_after["segments_unassigned_km"] < gaps_before["segments_unassigned_km"]
     # The preview now shows the new unit everywhere.
-    again = assign.preview(demo, box(cx, cy, 0.004))
+    again = preview.preview(demo, box(cx, cy, 0.004))
     assert {f["current"]["unit_id"] for f in again["features"]} == {unit.id}
     # Re-assigning to the same unit changes nothing.
     same = assign.assign(demo, [{"kind": free[0]["kind"], "id": free[0]["id"]}], unit.id, valid_from=TODAY)
@@ -192,10 +192,10 @@ def _refused(demo: Session, change: dict, needle: str) -> None:
     before = _snapshot(demo)
     with pytest.raises(InvalidInput, match=needle):
         if "shape" in change:
-            assign.preview(demo, change["shape"])
+            preview.preview(demo, change["shape"])
         else:
-            preview = assign.preview(demo, shape)
-            owned = [f for f in preview["features"] if f["current"]]
+            seen = preview.preview(demo, shape)
+            owned = [f for f in seen["features"] if f["current"]]
             targets = change.get("targets") or [{"kind": f["kind"], "id": f["id"]} for f in owned]
             unit = change.get("unit_id", demo.scalar(select(Unit.id).where(Unit.kind == "enterprise")))
             assign.assign(
@@ -237,8 +237,8 @@ def _race(engine: Engine, targets: list[dict], units: list[int]) -> list[object]
 @pytest.mark.parametrize("held", [True, False], ids=["replacing-a-holder", "filling-a-gap"])
 def test_two_commanders_at_once_one_wins(demo: Session, engine: Engine, held: bool) -> None:
     cx, cy = _centre(demo)
-    preview = assign.preview(demo, box(cx, cy, 0.004))
-    features = [f for f in preview["features"] if (f["current"] is not None) == held][:5]
+    seen = preview.preview(demo, box(cx, cy, 0.004))
+    features = [f for f in seen["features"] if (f["current"] is not None) == held][:5]
     assert features
     targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
                for f in features]  # fmt: skip

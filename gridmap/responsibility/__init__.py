@@ -3,8 +3,12 @@ the gaps nobody holds, and the totals the start page shows.
 
 Modules, in the order they depend on each other:
 
-* :mod:`~gridmap.responsibility.history` — the read side: who held a target on a day, the default party.
-* :mod:`~gridmap.responsibility.assign` — the write side: what a drawn shape catches, assigning, ending, the units.
+* :mod:`~gridmap.responsibility.history` — the read side: who held a target on a day, the open rows, the default
+  party.
+* :mod:`~gridmap.responsibility.drawing` — a shape drawn on the assign page, checked.
+* :mod:`~gridmap.responsibility.preview` — what a drawn shape catches and who holds each feature now.
+* :mod:`~gridmap.responsibility.assign` — the write side: assigning (parse → check → plan → write) and ending.
+* :mod:`~gridmap.responsibility.units` — the unit picker.
 * :mod:`~gridmap.responsibility.gaps` — the segments, compounds and grids nobody is responsible for.
 * :mod:`~gridmap.responsibility.overview` — counts and coverage of the whole store.
 """

@@ -19,15 +19,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.store.dialect import dialect_of
-from gridmap.store.models import Area, Assignment, Role, TargetKind, UnitKind
+from gridmap.store.models import Area, Assignment, Person, Role, TargetKind, Unit, UnitKind
 
-_ID_CHUNK = 5000  # ids per IN list (SQLite allows 32766 variables in all; a query holds a few lists at most)
+ID_CHUNK = 5000  # ids per IN list (SQLite allows 32766 variables in all; a query holds a few lists at most)
 _DAY_BITS = 22  # composite key feature << 22 | (day + 2**21): days from 3770 BC to 7710 AD
 _DAY_OFFSET = 1 << (_DAY_BITS - 1)
 OPEN_END = np.iinfo(np.int64).max // 4  # the "day" of a NULL valid_to
@@ -42,9 +43,9 @@ def as_day(value: dt.date | np.ndarray | Iterable[dt.date]) -> np.ndarray | int:
     )
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
-    for i in range(0, len(ids), _ID_CHUNK):
-        yield ids[i : i + _ID_CHUNK]
+def id_chunks(ids: list[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), ID_CHUNK):
+        yield ids[i : i + ID_CHUNK]
 
 
 def _check_kind(kind: str) -> str:
@@ -99,8 +100,8 @@ def responsible_at_many(
     batch: list[tuple[str, list[int] | None]] = []
     size = 0
     for kind, ids in wanted.items():
-        for chunk in _chunks(ids):  # one statement holds at most about _ID_CHUNK ids
-            if batch and size + len(chunk) > _ID_CHUNK:
+        for chunk in id_chunks(ids):  # one statement holds at most about ID_CHUNK ids
+            if batch and size + len(chunk) > ID_CHUNK:
                 for k, found in _responsible(session, batch, on).items():
                     out[k].update(found)
                 batch, size = [], 0
@@ -135,6 +136,50 @@ def _responsible(
     for kind, target_id, unit_id, name in raw_rows(session, sql, tuple(params)):
         out.setdefault(kind, {})[target_id] = (unit_id, name)  # ordered by valid_from: the latest start wins
     return out
+
+
+def open_rows(session: Session, kind: str, ids: Iterable[int], role: str = Role.RESPONSIBLE) -> dict[int, Any]:
+    """The open row (``valid_to`` NULL) per target: ``{target_id: row}`` with unit and person names."""
+    wanted = sorted({int(i) for i in ids})
+    out: dict[int, Any] = {}
+    for chunk in id_chunks(wanted):
+        stmt = (
+            select(
+                Assignment.id,
+                Assignment.target_id,
+                Assignment.unit_id,
+                Unit.name.label("unit_name"),
+                Assignment.person_id,
+                Person.name.label("person_name"),
+                Assignment.valid_from,
+                Assignment.assigned_by,
+            )
+            .join(Unit, Unit.id == Assignment.unit_id, isouter=True)
+            .join(Person, Person.id == Assignment.person_id, isouter=True)
+            .where(
+                Assignment.target_kind == kind,
+                Assignment.role == str(role),
+                Assignment.valid_to.is_(None),
+                Assignment.target_id.in_(chunk),
+            )
+        )
+        for r in session.execute(stmt):
+            out[r.target_id] = r
+    return out
+
+
+def holder_dict(r: Any | None) -> dict[str, object] | None:
+    """An :func:`open_rows` row as an answer shows who holds a feature (None: nobody)."""
+    if r is None:
+        return None
+    return {
+        "assignment_id": r.id,
+        "unit_id": r.unit_id,
+        "unit_name": r.unit_name,
+        "person_id": r.person_id,
+        "person_name": r.person_name,
+        "valid_from": r.valid_from.isoformat(),
+    }
 
 
 @dataclass(frozen=True)
@@ -209,7 +254,7 @@ def area_units(session: Session, area_ids: Iterable[int] | None = None) -> dict[
         wanted = sorted({int(i) for i in area_ids})
         if not wanted:
             return out
-        batches = ((f"{base} AND area_id IN ({', '.join([ph] * len(c))}){order}", tuple(c)) for c in _chunks(wanted))
+        batches = ((f"{base} AND area_id IN ({', '.join([ph] * len(c))}){order}", tuple(c)) for c in id_chunks(wanted))
     rows = [r for sql, p in batches for r in raw_rows(session, sql, p)]
     return prefer_area_units(rows)
 

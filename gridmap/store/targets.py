@@ -112,6 +112,17 @@ def parse_kinds(value: object, problems: list[Problem], field: str = "kinds") ->
     return tuple(kinds)
 
 
+def parse_role(role: object, problems: list[Problem]) -> str:
+    """A role name (``road_chief``…); empty → ``responsible``, the unit's 包联 responsibility."""
+    if role in (None, ""):
+        return Role.RESPONSIBLE.value
+    allowed = {r.value for r in Role}
+    if str(role) not in allowed:
+        problems.append(Problem(f"{role!r} is not one of {', '.join(sorted(allowed))}", field="role"))
+        return Role.RESPONSIBLE.value
+    return str(role)
+
+
 def kinds_config(lang: str) -> list[dict[str, str]]:
     """The kinds as the page scripts need them: kind, collection (map layer) and label in the page's language."""
     return [{"kind": t.kind, "collection": t.collection, "label": t.label(lang)} for t in TARGETS.values()]

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
-from gridmap.responsibility import assign, gaps
+from gridmap.responsibility import assign, gaps, preview, units
 from gridmap.web.session import db_session
 
 bp = Blueprint("assign_api", __name__)
@@ -41,11 +41,11 @@ def _commit_or_rollback(fn):
 
 
 @bp.post("/assignments/preview")
-def preview():
+def post_preview():
     """{shape: GeoJSON LineString|Polygon, kinds?: [..], buffer_m?: 15, at?: date, role?} → what the shape catches."""
     body = _json_body()
     return jsonify(
-        assign.preview(
+        preview.preview(
             db_session(),
             body.get("shape"),
             kinds=body.get("kinds"),
@@ -89,8 +89,8 @@ def end_assignment(assignment_id: int):
 
 
 @bp.get("/units")
-def units():
-    return jsonify({"items": assign.list_units(db_session(), q=request.args.get("q"), kind=request.args.get("kind"))})
+def get_units():
+    return jsonify({"items": units.list_units(db_session(), q=request.args.get("q"), kind=request.args.get("kind"))})
 
 
 def _text(value: object) -> str | None:
