@@ -216,3 +216,14 @@ def test_holidays_api(city) -> None:
     r = client.post("/api/v1/holidays", json={"day": "2026-12-31", "is_workday": False, "name": "本地假日"})
     assert r.status_code == 200
     assert client.post("/api/v1/holidays", json={"day": "31/12", "is_workday": "yes"}).status_code == 400
+
+
+def test_a_body_larger_than_every_allowed_photo_is_refused_before_it_is_read(city) -> None:
+    """photo_max_bytes 1000 × 3 photos + 1 MiB of form: a 2 MiB upload is a 413 and stores nothing (Flask's
+    MAX_CONTENT_LENGTH is None by default, so a setdefault never set the limit)."""
+    before = counts(city["session"])
+    big = io.BytesIO(b"\xff\xd8\xff" + b"\0" * (2 * 2**20))
+    fields = {k: str(v) for k, v in ON_ROAD.items()}
+    resp = city["client"].post("/api/v1/reports", data={**fields, "photos": (big, "big.jpg")})
+    assert resp.status_code == 413 and resp.get_json()["status"] == 413
+    assert counts(city["session"]) == before

@@ -115,3 +115,15 @@ def test_gridmap_has_few_loose_modules() -> None:
     """Code lives in the capability packages; a handful of modules everyone uses sit at the top."""
     loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
     assert len(loose) <= 8, loose
+
+
+def test_only_the_two_units_of_work_commit() -> None:
+    """Use-cases never commit: a request writes inside web.session.writing, a command inside store.engine's
+    session_scope — so a failure anywhere leaves the store as it was."""
+    allowed = {PACKAGE / "web" / "session.py", PACKAGE / "store" / "engine.py"}
+    found = [
+        f"{path.relative_to(ROOT)}"
+        for path in _modules()
+        if path not in allowed and re.search(r"\.(commit|rollback)\(\)", _code(path.read_text(encoding="utf-8"))[0])
+    ]
+    assert not found, found

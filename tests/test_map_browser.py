@@ -18,6 +18,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.imports.demo import load_demo
 from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
+from gridmap.web.state import app_state
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
 
 pytestmark = pytest.mark.browser
@@ -182,4 +183,4 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         page.goto(base + "/map?lang=zh_CN")
         assert watch.problems == []
         page.close()
-    app.extensions["gridmap"]["engine"].dispose()
+    app_state(app).engine.dispose()

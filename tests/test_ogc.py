@@ -16,6 +16,7 @@ from gridmap.imports.demo import load_demo
 from gridmap.maps.layers import tolerance_deg
 from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.web import create_app
+from gridmap.web.state import app_state
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def demo(settings: Settings, session):
     session.commit()
     app = create_app(settings)
     yield app.test_client(), session
-    app.extensions["gridmap"]["engine"].dispose()
+    app_state(app).engine.dispose()
 
 
 def _add_case(session, *, unit_id, kind, target_id, lon, lat, status="dispatched", deadline=None) -> int:

@@ -17,6 +17,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.imports.demo import load_demo
 from gridmap.store.models import Area, Compound, Grid, Segment
 from gridmap.web import create_app
+from gridmap.web.state import app_state
 from tests.browser import live_server
 
 CLIENT = r"""
@@ -50,7 +51,7 @@ def test_gdal_oapif_reads_every_layer(settings: Settings, session) -> None:
             cid: client.get(f"/ogc/collections/{cid}/items?bbox={bbox}&limit=1").get_json()["numberMatched"]
             for cid in got
         }
-    app.extensions["gridmap"]["engine"].dispose()
+    app_state(app).engine.dispose()
     expected = {
         "segments": session.scalars(select(Segment.id)).all(),
         "compounds": session.scalars(select(Compound.id)).all(),

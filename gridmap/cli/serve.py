@@ -25,8 +25,9 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
     import waitress
 
     from gridmap.store.dialect import dialect_of
+    from gridmap.web.state import app_state
 
-    engine = app.extensions["gridmap"]["engine"]
+    engine = app_state(app).engine
     maintenance = dialect_of(engine).background_maintenance(engine)
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="gridmap", _quiet=True)

@@ -10,6 +10,8 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web.i18n import LANGUAGES, pick_language, translate
+from gridmap.web.session import close_session
+from gridmap.web.state import AppState, install
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -18,12 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
     engine = make_engine(settings)
-    app.extensions["gridmap"] = {
-        "settings": settings,
-        "engine": engine,
-        "sessions": make_session_factory(engine),
-        "attribution": _read_attribution(),
-    }
+    install(app, AppState(settings, engine, make_session_factory(engine), _read_attribution()))
 
     @app.before_request
     def _choose_language() -> None:
@@ -35,9 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
+        close_session()
 
     from gridmap.web.api.health import bp as api_bp
     from gridmap.web.pages.home import bp as pages_bp

@@ -6,20 +6,22 @@ from __future__ import annotations
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from gridmap.cases import open311
+from gridmap.config import Settings
 from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound
-from gridmap.web.session import db_session
+from gridmap.web.session import db_session, writing
+from gridmap.web.state import app_state
 
 bp = Blueprint("open311", __name__)
 
 FORMATS = ("json", "xml")
 
 
-def _settings():
-    return current_app.extensions["gridmap"]["settings"]
+def _settings() -> Settings:
+    return app_state().settings
 
 
 def _base_url() -> str:
@@ -113,9 +115,8 @@ def get_requests(fmt: str):
 @bp.post("/requests.<fmt>")
 def post_request(fmt: str):
     fmt = _fmt(fmt)
-    session = db_session()
-    body = open311.create_request(session, request.form.to_dict(), _settings())
-    session.commit()
+    with writing() as session:
+        body = open311.create_request(session, request.form.to_dict(), _settings())
     return _respond(fmt, "service_requests", "request", body, 201)
 
 

@@ -1,12 +1,39 @@
-"""The request's database session (one per request, closed at teardown)."""
+"""The request's database session, and the one way a request writes: inside :func:`writing`, which commits when the
+block ends normally and rolls everything back when it raises (a use-case never commits). The session is closed at
+the end of the request; anything a handler left uncommitted is rolled back then."""
 
 from __future__ import annotations
 
-from flask import current_app, g
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import g
 from sqlalchemy.orm import Session
+
+from gridmap.web.state import app_state
 
 
 def db_session() -> Session:
     if "db_session" not in g:
-        g.db_session = current_app.extensions["gridmap"]["sessions"]()
+        g.db_session = app_state().sessions()
     return g.db_session
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """``with writing() as session: use_case(session, …)`` — all of it committed, or none of it."""
+    session = db_session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def close_session() -> None:
+    """End of request: roll back what was not committed, give the connection back."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

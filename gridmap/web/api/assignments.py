@@ -1,6 +1,6 @@
 """JSON API for assigning responsibility, the gaps nobody owns, and the problem heatmap.
 
-Handlers parse, call one use-case, and serialise; writes commit only when the use-case returned normally.
+Handlers parse, call one use-case, and serialise; a write runs inside :func:`~gridmap.web.session.writing`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps, preview, units
-from gridmap.web.session import db_session
+from gridmap.web.session import db_session, writing
 
 bp = Blueprint("assign_api", __name__)
 
@@ -24,17 +24,6 @@ def _json_body() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidInput("send a JSON object (Content-Type: application/json)")
     return body
-
-
-def _commit_or_rollback(fn):
-    session = db_session()
-    try:
-        out = fn(session)
-        session.commit()
-        return out
-    except BaseException:
-        session.rollback()
-        raise
 
 
 # -- assignments -----------------------------------------------------------------------------------------------------
@@ -60,9 +49,8 @@ def post_preview():
 def post_assignment():
     """{targets: [{kind, id, expected?}], unit_id, role?, valid_from?, valid_to?, by?, note?} → 201 (all or nothing)."""
     body = _json_body()
-
-    def run(session):
-        return assign.assign(
+    with writing() as session:
+        answer = assign.assign(
             session,
             body.get("targets"),
             body.get("unit_id"),
@@ -73,8 +61,7 @@ def post_assignment():
             person_id=body.get("person_id"),
             note=_text(body.get("note")),
         )
-
-    return jsonify(_commit_or_rollback(run)), 201
+    return jsonify(answer), 201
 
 
 @bp.post("/assignments/<int:assignment_id>/end")
@@ -83,9 +70,9 @@ def end_assignment(assignment_id: int):
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise InvalidInput("send a JSON object")
-    return jsonify(
-        _commit_or_rollback(lambda s: assign.end(s, assignment_id, on=body.get("on"), by=_text(body.get("by"))))
-    )
+    with writing() as session:
+        answer = assign.end(session, assignment_id, on=body.get("on"), by=_text(body.get("by")))
+    return jsonify(answer)
 
 
 @bp.get("/units")

@@ -6,14 +6,15 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, send_file, url_for
+from flask import Blueprint, jsonify, request, send_file, url_for
 
 from gridmap import cases
 from gridmap.cases.photos import MAX_PHOTOS, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.web.session import db_session
+from gridmap.web.session import db_session, writing
+from gridmap.web.state import app_state
 
 bp = Blueprint("cases_api", __name__)
 
@@ -21,12 +22,14 @@ bp = Blueprint("cases_api", __name__)
 @bp.record_once
 def _limit_uploads(state) -> None:
     # A body larger than every allowed photo together is refused by Werkzeug (413) before it is read.
-    settings: Settings = state.app.extensions["gridmap"]["settings"]
-    state.app.config.setdefault("MAX_CONTENT_LENGTH", settings.cases.photo_max_bytes * MAX_PHOTOS + 2**20)
+    # (Flask defines MAX_CONTENT_LENGTH as None, so setdefault would never set it.)
+    settings = app_state(state.app).settings
+    if state.app.config.get("MAX_CONTENT_LENGTH") is None:
+        state.app.config["MAX_CONTENT_LENGTH"] = settings.cases.photo_max_bytes * MAX_PHOTOS + 2**20
 
 
 def _settings() -> Settings:
-    return current_app.extensions["gridmap"]["settings"]
+    return app_state().settings
 
 
 def _body() -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
@@ -49,9 +52,8 @@ def _body() -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
 def post_report():
     """Route a report and open its case: 201 with the case, or 200 with the first case for a repeated client_id."""
     fields, photos = _body()
-    session = db_session()
-    answer = cases.open_report(session, fields, _settings(), photos=photos)
-    session.commit()
+    with writing() as session:
+        answer = cases.open_report(session, fields, _settings(), photos=photos)
     status = 201 if answer["created"] else 200
     resp = jsonify(answer)
     resp.headers["Location"] = url_for("cases_api.get_case", case_id=answer["id"])
@@ -83,19 +85,18 @@ def post_event(case_id: int):
     for key in ("unit_id", "amount"):  # convenient in a plain form
         if key in fields and key not in data:
             data[key] = fields[key]
-    session = db_session()
-    body = cases.transition(
-        session,
-        case_id,
-        str(fields.get("action") or ""),
-        _settings(),
-        version=fields.get("version"),
-        actor=fields.get("actor"),
-        note=fields.get("note"),
-        data=data,
-        photos=photos,
-    )
-    session.commit()
+    with writing() as session:
+        body = cases.transition(
+            session,
+            case_id,
+            str(fields.get("action") or ""),
+            _settings(),
+            version=fields.get("version"),
+            actor=fields.get("actor"),
+            note=fields.get("note"),
+            data=data,
+            photos=photos,
+        )
     return jsonify(body), 201
 
 
@@ -127,9 +128,8 @@ def get_category(code: str):
 def post_category():
     """Create a category or change one (deadline, names, default urgency, active)."""
     body, _ = _body()
-    session = db_session()
-    answer, created = categories.upsert_category(session, body)
-    session.commit()
+    with writing() as session:
+        answer, created = categories.upsert_category(session, body)
     return jsonify(answer), 201 if created else 200
 
 
@@ -155,9 +155,8 @@ def post_holiday():
         problems.append(Problem("must be true (a working day) or false (a day off)", field="is_workday"))
     if problems:
         raise InvalidInput(problems)
-    session = db_session()
-    categories.set_holiday(session, day, workday, body.get("name"))
-    session.commit()
+    with writing() as session:
+        categories.set_holiday(session, day, workday, body.get("name"))
     return jsonify({"day": day.isoformat(), "is_workday": workday, "name": body.get("name")}), 200
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 
 import gridmap
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import current_revision
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 bp = Blueprint("api", __name__)
 
@@ -16,8 +17,7 @@ bp = Blueprint("api", __name__)
 @bp.get("/health")
 def health():
     """Liveness plus what the store holds: a commander's (or a monitor's) first check."""
-    ext = current_app.extensions["gridmap"]
-    engine = ext["engine"]
+    engine = app_state().engine
     revision = current_revision(engine)
     body: dict[str, object] = {
         "status": "ok" if revision else "uninitialised",

@@ -12,11 +12,12 @@ its ``index`` and the client's ``id``. A bad point never hides the good ones.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing import RoutingConfig, route_point, route_points
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 bp = Blueprint("routing_api", __name__)
 
@@ -24,7 +25,7 @@ MAX_POINTS = 10_000
 
 
 def _config() -> RoutingConfig:
-    return current_app.extensions["gridmap"].get("routing_config") or RoutingConfig.from_env()
+    return app_state().settings.routing()
 
 
 @bp.get("/snap")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
@@ -19,6 +19,7 @@ from gridmap.web.i18n import translate
 from gridmap.web.pages.maps import render_map_page
 from gridmap.web.query_args import at_arg
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 bp = Blueprint("command", __name__)
 
@@ -95,16 +96,16 @@ def heatmap_cases():
     """The cases behind the heatmap, as a plain list with the same filters (the heatmap's click-through)."""
     from gridmap import cases
 
-    ext = current_app.extensions["gridmap"]
+    state = app_state()
     filters = request.args.to_dict()
     filters.pop("lang", None)
-    listed = cases.list_cases(db_session(), {**filters, "sort": filters.get("sort") or "deadline"}, ext["settings"])
+    listed = cases.list_cases(db_session(), {**filters, "sort": filters.get("sort") or "deadline"}, state.settings)
     pages = max(1, -(-int(listed["total"]) // int(listed["per_page"])))
     return render_template(
         "heat_cases.html",
         listed=listed,
         pages=pages,
         filters=filters,
-        attribution=ext["attribution"],
+        attribution=state.attribution,
         lang=g.get("lang", "zh_CN"),
     )

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import current_revision
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
 def index():
-    ext = current_app.extensions["gridmap"]
-    summary = store_summary(db_session()) if current_revision(ext["engine"]) else None
-    resp = make_response(render_template("index.html", summary=summary, attribution=ext["attribution"], lang=g.lang))
+    state = app_state()
+    summary = store_summary(db_session()) if current_revision(state.engine) else None
+    resp = make_response(render_template("index.html", summary=summary, attribution=state.attribution, lang=g.lang))
     if request.args.get("lang"):
         resp.set_cookie("lang", g.lang, max_age=365 * 24 * 3600, samesite="Lax")
     return resp

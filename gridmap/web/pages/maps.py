@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, g, render_template
 
 from gridmap.maps.features import feature_history, unit_overview
 from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
@@ -16,6 +16,7 @@ from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
 from gridmap.web.query_args import at_arg
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 bp = Blueprint("maps", __name__)
 
@@ -42,11 +43,11 @@ def _map_config(extra: dict[str, object] | None = None) -> dict[str, object]:
 
 
 def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] | None = None, **context: object):
-    ext = current_app.extensions["gridmap"]
-    parts = render_parts(make_map(ext["settings"], zoom_start=zoom))
+    state = app_state()
+    parts = render_parts(make_map(state.settings, zoom_start=zoom))
     cfg = _map_config({"mapName": parts.name, **(config or {})})
     return render_template(
-        template, map=parts, map_config=cfg, attribution=ext["attribution"], lang=g.get("lang", "zh_CN"), **context
+        template, map=parts, map_config=cfg, attribution=state.attribution, lang=g.get("lang", "zh_CN"), **context
     )
 
 
@@ -79,6 +80,6 @@ def history_page(kind: str, target_id: int):
     return render_template(
         "feature_history.html",
         feature=body,
-        attribution=current_app.extensions["gridmap"]["attribution"],
+        attribution=app_state().attribution,
         lang=g.get("lang", "zh_CN"),
     )
