@@ -36,6 +36,7 @@ from gridmap.geo import crs
 from gridmap.geo.gridding.communities import check_communities, lineage, read_wkb, tile_communities
 from gridmap.geo.shapes import to_multipolygons
 from gridmap.store.bulk_writes import insert_grid_rows
+from gridmap.store.dialect import wkb
 from gridmap.store.models import (
     Area,
     AreaLevel,
@@ -135,10 +136,41 @@ def _scope(community: str | None, street: str | None, all_: bool) -> str:
     return given[0]
 
 
-def _load_geoms(session: Session, stmt) -> tuple[list[tuple], np.ndarray]:
+def _load_geoms(session: Session, stmt: Any) -> tuple[list[Any], np.ndarray]:
+    """Rows of ``stmt`` (whose last column is a WKB geometry labelled ``wkb``) and their geometries."""
     rows = session.execute(stmt).all()
-    geoms = shapely.from_wkb([bytes(r[-1]) for r in rows]) if rows else np.empty(0, dtype=object)
-    return [tuple(r[:-1]) for r in rows], np.asarray(geoms, dtype=object)
+    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.empty(0, dtype=object)
+    return list(rows), np.asarray(geoms, dtype=object)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The communities to tile: their geometries, codes and ids, and the metric CRS to measure them in."""
+
+    name: str  # "all", "street:141102001", "community:141102001001"
+    geoms: np.ndarray
+    codes: list[str]
+    ids: dict[str, int]  # code → area id
+    epsg: int
+
+
+@dataclass(frozen=True)
+class _Versions:
+    """How the new grids relate to the current ones: final codes, unchanged ones, retired ones, lineage."""
+
+    codes: list[str]  # final code of each new grid
+    same: np.ndarray  # new grid j is a current grid, unchanged (keeps its row)
+    retire: np.ndarray  # indices of the current grids that are closed
+    insert: np.ndarray  # indices of the new grids that are written
+    max_version: dict[str, int]  # code → highest version stored so far (history included)
+    lineage: Any  # DataFrame: old_k, new_j, overlap_m2, share_of_old, share_of_new (retired → inserted)
+    mapping: list[dict[str, Any]]  # per retired grid, the new grids it went into (for the report)
+
+
+@dataclass(frozen=True)
+class _AssignmentChanges:
+    closable: list[Assignment]  # open on a retired grid, started before the new version: end them
+    carry: list[tuple[int, Assignment, float]]  # (new grid j, old responsible assignment, share of j inside)
 
 
 def generate_grids(
@@ -160,6 +192,10 @@ def generate_grids(
 ) -> GenerateResult:
     """Generate the grids of a scope as a new version; see the module docstring. Does not commit.
 
+    The steps: check the parameters, read and check the scope's communities, read the roads and compounds
+    around them, tile, relate the result to the current version, decide what happens to assignments, and —
+    unless it is a dry run or nothing changed — write it all.
+
     Raises
     ------
     InvalidInput
@@ -167,6 +203,85 @@ def generate_grids(
         overlapping community polygons, more grids than the sequence width can number, or a ``valid_from``
         not after the current grids'. Nothing has been written.
     """
+    scope_name = _check_parameters(community, street, all_, target_m2, seq_width, sliver_frac)
+    valid_from = valid_from or dt.date.today()
+    scope = _read_scope(session, scope_name, community, street)
+    road_geoms, comp_rows, comp_geoms, notes = _roads_and_compounds(session, scope)
+    try:
+        plan = tile_communities(
+            scope.geoms,
+            scope.codes,
+            road_geoms,
+            comp_geoms,
+            target_m2=float(target_m2),
+            seq_width=seq_width,
+            metric_epsg=scope.epsg,
+            sliver_frac=sliver_frac,
+            barriers=barriers,
+        )
+    except ValueError as exc:
+        if "do not fit" in str(exc):
+            raise InvalidInput(f"{exc}: use --seq-width 3, a larger --target-m2, or split the 社区") from None
+        raise InvalidInput(str(exc)) from None
+    report: dict[str, Any] = {"scope": scope.name, "valid_from": valid_from.isoformat(), **plan.report}
+    report["forced_compounds"] = [
+        {**{k: v for k, v in f.items() if k != "compound_index"},
+         "compound_ext_id": comp_rows[f["compound_index"]].ext_id, "compound_name": comp_rows[f["compound_index"]].name}
+        for f in plan.report["forced_compounds"]
+    ]  # fmt: skip
+    new = plan.grids
+    new_geoms = np.asarray(new.geometry.array, dtype=object)
+    new_comm = new["community_code"].tolist()
+    old_rows, old_geoms = _load_geoms(
+        session,
+        select(Grid.id, Grid.code, Grid.version, Grid.valid_from, Grid.community_id, wkb(Grid.geom).label("wkb"))
+        .where(Grid.community_id.in_(list(scope.ids.values())), Grid.valid_to.is_(None))
+        .order_by(Grid.code),
+    )
+    versions = _relate_versions(
+        session, new["code"].tolist(), new_comm, new_geoms, old_rows, old_geoms, scope, valid_from, renumber, seq_width
+    )
+    changes = _assignment_changes(session, old_rows, versions, valid_from, notes)
+    report.update(
+        {
+            "unchanged": int(versions.same.sum()),
+            "retired": len(versions.retire),
+            "inserted": len(versions.insert),
+            "new_versions": sum(1 for j in versions.insert if versions.codes[j] in versions.max_version),
+            "assignments_closed": len(changes.closable),
+            "carry_candidates": len(changes.carry),
+            "assignments_carried": len(changes.carry) if carry_assignments else 0,
+            "mapping": versions.mapping,
+            "notes": notes,
+        }
+    )
+    if dry_run or (len(versions.retire) == 0 and len(versions.insert) == 0):
+        if not dry_run:
+            report["notes"].append("nothing changed: the stored grids are the generated ones")
+        return GenerateResult(report=report, dry_run=dry_run, notes=notes)
+    generation_id = _write(
+        session,
+        scope,
+        new_comm,
+        new_geoms,
+        new["area_m2"].to_numpy(dtype=float),
+        old_rows,
+        versions,
+        changes if carry_assignments else _AssignmentChanges(changes.closable, []),
+        report,
+        valid_from=valid_from,
+        target_m2=float(target_m2),
+        seq_width=seq_width,
+        created_by=created_by,
+        now=now or dt.datetime.now(dt.UTC),
+    )
+    return GenerateResult(report=report, dry_run=False, generation_id=generation_id, notes=notes)
+
+
+def _check_parameters(
+    community: str | None, street: str | None, all_: bool, target_m2: float, seq_width: int, sliver_frac: float
+) -> str:
+    """The scope's name; every bad parameter at once as InvalidInput."""
     scope = _scope(community, street, all_)
     problems: list[Problem] = []
     if not (isinstance(target_m2, int | float) and math.isfinite(target_m2) and target_m2 > 0):
@@ -179,13 +294,15 @@ def generate_grids(
         problems.append(Problem(f"sliver_frac must be in [0, 1), got {sliver_frac!r}"))
     if problems:
         raise InvalidInput(problems)
-    valid_from = valid_from or dt.date.today()
+    return scope
 
-    # --- communities: the scope, checked together with every community that could overlap it ---------------
-    stmt = select(Area.id, Area.code, Area.name, func.ST_AsBinary(Area.geom)).where(Area.level == AreaLevel.COMMUNITY)
-    all_rows = [tuple(r) for r in session.execute(stmt.order_by(Area.code)).all()]
-    all_geoms, unreadable = read_wkb([r[3] for r in all_rows])
-    codes = [r[1] for r in all_rows]
+
+def _read_scope(session: Session, name: str, community: str | None, street: str | None) -> _Scope:
+    """The scope's communities, checked together with every community that could overlap them."""
+    stmt = select(Area.id, Area.code, Area.name, wkb(Area.geom).label("wkb")).where(Area.level == AreaLevel.COMMUNITY)
+    all_rows = session.execute(stmt.order_by(Area.code)).all()
+    all_geoms, unreadable = read_wkb([r.wkb for r in all_rows])
+    codes = [r.code for r in all_rows]
     if community:
         selected = np.array([c == community for c in codes], dtype=bool)
     elif street:
@@ -199,25 +316,27 @@ def generate_grids(
     bad = sorted([(i, msg) for i, msg in bad if i not in unreadable] + list(unreadable.items()))
     sel_codes = {c for c, s in zip(codes, selected, strict=True) if s}
     found = [
-        Problem(f"社区 {codes[i]} ({all_rows[i][2]}): {msg}", source="communities")
+        Problem(f"社区 {codes[i]} ({all_rows[i].name}): {msg}", source="communities")
         for i, msg in bad
         if selected[i] or any(code in msg for code in sel_codes)
     ]
     if found:
         raise InvalidInput(found)
-    comm_idx = np.flatnonzero(selected)
-    comm_geoms = all_geoms[comm_idx]
-    comm_codes = [codes[i] for i in comm_idx]
-    comm_ids = {codes[i]: all_rows[i][0] for i in comm_idx}
-    epsg = crs.metric_epsg_for(comm_geoms)
+    idx = np.flatnonzero(selected)
+    geoms = all_geoms[idx]
+    return _Scope(
+        name, geoms, [codes[i] for i in idx], {codes[i]: all_rows[i].id for i in idx}, crs.metric_epsg_for(geoms)
+    )
 
-    # --- roads and compounds around them -----------------------------------------------------------------
-    _, road_geoms = _load_geoms(session, select(Segment.id, func.ST_AsBinary(Segment.geom)))
+
+def _roads_and_compounds(session: Session, scope: _Scope) -> tuple[np.ndarray, list[Any], np.ndarray, list[str]]:
+    """The road segments and compounds whose box meets the scope's, and notes for the report."""
+    _, road_geoms = _load_geoms(session, select(Segment.id, wkb(Segment.geom).label("wkb")))
     comp_rows, comp_geoms = _load_geoms(
-        session, select(Compound.id, Compound.ext_id, Compound.name, func.ST_AsBinary(Compound.geom))
+        session, select(Compound.id, Compound.ext_id, Compound.name, wkb(Compound.geom).label("wkb"))
     )
     notes: list[str] = []
-    scope_box = shapely.box(*shapely.total_bounds(comm_geoms))
+    scope_box = shapely.box(*shapely.total_bounds(scope.geoms))
     if road_geoms.size:
         road_geoms = road_geoms[shapely.intersects(road_geoms, scope_box)]
     if comp_geoms.size:
@@ -225,49 +344,30 @@ def generate_grids(
         comp_geoms, comp_rows = comp_geoms[near], [r for r, k in zip(comp_rows, near, strict=True) if k]
     if road_geoms.size == 0:
         notes.append("no road segment lies in the scope: grid edges are straight cuts only")
+    return road_geoms, comp_rows, comp_geoms, notes
 
-    try:
-        plan = tile_communities(
-            comm_geoms,
-            comm_codes,
-            road_geoms,
-            comp_geoms,
-            target_m2=float(target_m2),
-            seq_width=seq_width,
-            metric_epsg=epsg,
-            sliver_frac=sliver_frac,
-            barriers=barriers,
-        )
-    except ValueError as exc:
-        if "do not fit" in str(exc):
-            raise InvalidInput(f"{exc}: use --seq-width 3, a larger --target-m2, or split the 社区") from None
-        raise InvalidInput(str(exc)) from None
-    report: dict[str, Any] = {"scope": scope, "valid_from": valid_from.isoformat(), **plan.report}
-    report["forced_compounds"] = [
-        {**f, "compound_ext_id": comp_rows[f["compound_index"]][1], "compound_name": comp_rows[f["compound_index"]][2]}
-        for f in plan.report["forced_compounds"]
-    ]
-    for f in report["forced_compounds"]:
-        del f["compound_index"]
 
-    # --- the current version of these communities ----------------------------------------------------------
-    old_rows, old_geoms = _load_geoms(
-        session,
-        select(Grid.id, Grid.code, Grid.version, Grid.valid_from, Grid.community_id, func.ST_AsBinary(Grid.geom))
-        .where(Grid.community_id.in_(list(comm_ids.values())), Grid.valid_to.is_(None))
-        .order_by(Grid.code),
-    )
-    new = plan.grids
-    new_geoms = np.asarray(new.geometry.array, dtype=object)
-    new_comm = new["community_code"].tolist()
-    lin_all = lineage(old_geoms, new_geoms, metric_epsg=epsg)
-    new_codes, same, kept_old = _match_codes(
-        new["code"].tolist(), new_comm, new_geoms, old_rows, old_geoms, comm_ids, lin_all, renumber, seq_width
+def _relate_versions(
+    session: Session,
+    plan_codes: list[str],
+    new_comm: list[str],
+    new_geoms: np.ndarray,
+    old_rows: list[Any],
+    old_geoms: np.ndarray,
+    scope: _Scope,
+    valid_from: dt.date,
+    renumber: bool,
+    seq_width: int,
+) -> _Versions:
+    """Codes, unchanged grids, retired and inserted ones, version numbers and lineage (old → new by overlap)."""
+    lin_all = lineage(old_geoms, new_geoms, metric_epsg=scope.epsg)
+    codes, same, kept_old = _match_codes(
+        plan_codes, new_comm, new_geoms, old_rows, old_geoms, scope.ids, lin_all, renumber, seq_width
     )
     retire = np.flatnonzero(~kept_old)
     insert_idx = np.flatnonzero(~same)
     if len(retire):
-        latest = max(old_rows[k][3] for k in retire)
+        latest = max(old_rows[k].valid_from for k in retire)
         if valid_from <= latest:
             raise InvalidInput(
                 Problem(
@@ -276,40 +376,39 @@ def generate_grids(
                     field="valid_from",
                 )
             )
-
-    # versions: a code used before (current or history) continues its numbering
-    ins_codes = [new_codes[j] for j in insert_idx]
-    max_version = (
-        dict(
-            session.execute(
-                select(Grid.code, func.max(Grid.version)).where(Grid.code.in_(ins_codes)).group_by(Grid.code)
-            ).all()
-        )
+    # a code used before (current or history) continues its numbering
+    ins_codes = [codes[j] for j in insert_idx]
+    max_version: dict[str, int] = (
+        {c: int(v) for c, v in session.execute(
+            select(Grid.code, func.max(Grid.version)).where(Grid.code.in_(ins_codes)).group_by(Grid.code)
+        ).all()}
         if ins_codes
         else {}
-    )
-
-    # --- lineage: old (retired) → new (inserted), by overlap -----------------------------------------------
+    )  # fmt: skip
     lin = lin_all[np.isin(lin_all["old"], retire) & np.isin(lin_all["new"], insert_idx)].copy()
     lin["old_k"], lin["new_j"] = lin["old"], lin["new"]
     successors: dict[int, list[dict[str, Any]]] = {int(k): [] for k in retire}
     ordered = lin.sort_values(["old_k", "share_of_old"], ascending=[True, False], kind="stable")
-    for ok_, nj_, so, sn in zip(
-        ordered["old_k"].tolist(),
-        ordered["new_j"].tolist(),
-        ordered["share_of_old"].tolist(),
-        ordered["share_of_new"].tolist(),
-        strict=True,
-    ):
-        successors[int(ok_)].append(
-            {"code": new_codes[int(nj_)], "share_of_old": round(so, 4), "share_of_new": round(sn, 4)}
+    for r in ordered.itertuples():
+        successors[int(r.old_k)].append(
+            {
+                "code": codes[int(r.new_j)],
+                "share_of_old": round(float(r.share_of_old), 4),
+                "share_of_new": round(float(r.share_of_new), 4),
+            }
         )
     mapping = [
-        {"old_code": old_rows[k][1], "old_version": int(old_rows[k][2]), "new": successors[int(k)]} for k in retire
+        {"old_code": old_rows[k].code, "old_version": int(old_rows[k].version), "new": successors[int(k)]}
+        for k in retire
     ]
+    return _Versions(codes, same, retire, insert_idx, max_version, lin, mapping)
 
-    # --- assignments: open ones on retired grids end; responsible units may carry over ------------------
-    retired_ids = [old_rows[k][0] for k in retire]
+
+def _assignment_changes(
+    session: Session, old_rows: list[Any], versions: _Versions, valid_from: dt.date, notes: list[str]
+) -> _AssignmentChanges:
+    """Open assignments on retired grids end; a responsible unit may carry over to a new grid mostly inside."""
+    retired_ids = [old_rows[k].id for k in versions.retire]
     open_asg = (
         session.execute(
             select(Assignment).where(
@@ -331,40 +430,41 @@ def generate_grids(
             "re-assign them to the new grids"
         )
     responsible_of = {a.target_id: a for a in closable if a.role in CARRIED_ROLES}
-    carry: list[tuple[int, Assignment, float]] = []  # (new index j, old assignment, share)
+    carry: list[tuple[int, Assignment, float]] = []
+    lin = versions.lineage
     if len(lin):
         best = lin.sort_values(["new_j", "share_of_new"], ascending=[True, False]).drop_duplicates("new_j")
         for row in best.itertuples():
             if row.share_of_new >= CARRY_MIN_SHARE:
-                a = responsible_of.get(old_rows[int(row.old_k)][0])
+                a = responsible_of.get(old_rows[int(row.old_k)].id)
                 if a is not None:
                     carry.append((int(row.new_j), a, float(row.share_of_new)))
+    return _AssignmentChanges(closable, carry)
 
-    report.update(
-        {
-            "unchanged": int(same.sum()),
-            "retired": len(retire),
-            "inserted": len(insert_idx),
-            "new_versions": sum(1 for c in ins_codes if c in max_version),
-            "assignments_closed": len(closable),
-            "carry_candidates": len(carry),
-            "assignments_carried": len(carry) if carry_assignments else 0,
-            "mapping": mapping,
-            "notes": notes,
-        }
-    )
-    if dry_run or (len(retire) == 0 and len(insert_idx) == 0):
-        if not dry_run:
-            report["notes"].append("nothing changed: the stored grids are the generated ones")
-        return GenerateResult(report=report, dry_run=dry_run, notes=notes)
 
-    # --- write (one unit of work) ---------------------------------------------------------------------------
-    now = now or dt.datetime.now(dt.UTC)
+def _write(
+    session: Session,
+    scope: _Scope,
+    new_comm: list[str],
+    new_geoms: np.ndarray,
+    area: np.ndarray,
+    old_rows: list[Any],
+    versions: _Versions,
+    changes: _AssignmentChanges,
+    report: dict[str, Any],
+    *,
+    valid_from: dt.date,
+    target_m2: float,
+    seq_width: int,
+    created_by: str | None,
+    now: dt.datetime,
+) -> int:
+    """The generation, in the caller's unit of work: retired grids closed, new rows, lineage, assignments."""
     gen = GridGeneration(
         created_at=now,
         valid_from=valid_from,
-        scope=scope,
-        target_m2=float(target_m2),
+        scope=scope.name,
+        target_m2=target_m2,
         seq_width=seq_width,
         created_by=created_by,
         report=None,
@@ -372,38 +472,43 @@ def generate_grids(
     session.add(gen)
     session.flush()
     conn = session.connection()
+    retired_ids = [old_rows[k].id for k in versions.retire]
     if retired_ids:
         conn.execute(update(Grid).where(Grid.id.in_(retired_ids)).values(valid_to=valid_from))
-    community_of = new_comm
-    area = new["area_m2"].to_numpy(dtype=float)
-    wkb = shapely.to_wkb(_multi(new_geoms[insert_idx]), output_dimension=2)
-    rows = [
-        {
-            "code": new_codes[j],
-            "community_id": comm_ids[community_of[j]],
-            "version": int(max_version.get(new_codes[j], 0)) + 1,
-            "valid_from": valid_from,
-            "area_m2": float(area[j]),
-            "geom_wkb": bytes(w),
-        }
-        for j, w in zip(insert_idx, wkb, strict=True)
-    ]
-    insert_grid_rows(session, rows)
+    codes = versions.codes
+    blobs = shapely.to_wkb(_multi(new_geoms[versions.insert]), output_dimension=2)
+    insert_grid_rows(
+        session,
+        [
+            {
+                "code": codes[j],
+                "community_id": scope.ids[new_comm[j]],
+                "version": versions.max_version.get(codes[j], 0) + 1,
+                "valid_from": valid_from,
+                "area_m2": float(area[j]),
+                "geom_wkb": bytes(blob),
+            }
+            for j, blob in zip(versions.insert, blobs, strict=True)
+        ],
+    )
     id_of = dict(
         session.execute(
             select(Grid.code, Grid.id).where(
-                Grid.code.in_(ins_codes), Grid.valid_to.is_(None), Grid.valid_from == valid_from
+                Grid.code.in_([codes[j] for j in versions.insert]),
+                Grid.valid_to.is_(None),
+                Grid.valid_from == valid_from,
             )
         ).all()
     )
+    lin = versions.lineage
     if len(lin):
         conn.execute(
             insert(GridLineage),
             [
                 {
                     "generation_id": gen.id,
-                    "old_grid_id": old_rows[int(r.old_k)][0],
-                    "new_grid_id": id_of[new_codes[int(r.new_j)]],
+                    "old_grid_id": old_rows[int(r.old_k)].id,
+                    "new_grid_id": id_of[codes[int(r.new_j)]],
                     "overlap_m2": float(r.overlap_m2),
                     "share_of_old": float(r.share_of_old),
                     "share_of_new": float(r.share_of_new),
@@ -411,16 +516,17 @@ def generate_grids(
                 for r in lin.itertuples()
             ],
         )
-    if closable:
-        conn.execute(update(Assignment).where(Assignment.id.in_([a.id for a in closable])).values(valid_to=valid_from))
-    if carry_assignments and carry:
-        by_id = {r[0]: r for r in old_rows}
+    if changes.closable:
+        ended = [a.id for a in changes.closable]
+        conn.execute(update(Assignment).where(Assignment.id.in_(ended)).values(valid_to=valid_from))
+    if changes.carry:
+        by_id = {r.id: r for r in old_rows}
         conn.execute(
             insert(Assignment),
             [
                 {
                     "target_kind": TargetKind.GRID.value,
-                    "target_id": id_of[new_codes[j]],
+                    "target_id": id_of[codes[j]],
                     "unit_id": a.unit_id,
                     "person_id": a.person_id,
                     "role": a.role,
@@ -428,24 +534,25 @@ def generate_grids(
                     "valid_to": None,
                     "assigned_by": created_by or "gridmap grids generate",
                     "assigned_at": now,
-                    "note": f"carried over from grid {by_id[a.target_id][1]} v{by_id[a.target_id][2]} "
+                    "note": f"carried over from grid {by_id[a.target_id].code} v{by_id[a.target_id].version} "
                     f"({share:.0%} of the new grid lies in it)",
                 }
-                for j, a, share in carry
+                for j, a, share in changes.carry
             ],
         )
     session.expire_all()
-    gen = session.get(GridGeneration, gen.id)
-    gen.report = {k: v for k, v in report.items() if k != "mapping"} | {"mapping_pairs": len(lin)}
+    stored = session.get(GridGeneration, gen.id)
+    assert stored is not None
+    stored.report = {k: v for k, v in report.items() if k != "mapping"} | {"mapping_pairs": len(lin)}
     session.flush()
-    return GenerateResult(report=report, dry_run=False, generation_id=gen.id, notes=notes)
+    return stored.id
 
 
 def _match_codes(
     plan_codes: list[str],
     new_comm: list[str],
     new_geoms: np.ndarray,
-    old_rows: list[tuple],
+    old_rows: list[Any],
     old_geoms: np.ndarray,
     comm_ids: dict[str, int],
     lin: Any,
@@ -468,7 +575,7 @@ def _match_codes(
     match = np.full(n, -1, dtype=np.int64)
     identical = np.zeros(n, dtype=bool)
     if len(lin):
-        old_comm = np.array([r[4] for r in old_rows])
+        old_comm = np.array([r.community_id for r in old_rows])
         new_cid = np.array([comm_ids[c] for c in new_comm])
         o, j = lin["old"].to_numpy(), lin["new"].to_numpy()
         ok = (
@@ -482,7 +589,7 @@ def _match_codes(
     codes = list(plan_codes)
     if renumber:
         for jj in np.flatnonzero(identical):
-            if old_rows[match[jj]][1] == codes[jj]:
+            if old_rows[match[jj]].code == codes[jj]:
                 same[jj] = True
                 kept_old[match[jj]] = True
         return codes, same, kept_old
@@ -491,7 +598,7 @@ def _match_codes(
         matched = members[match[members] >= 0]
         if matched.size == 0:
             continue
-        kept = [old_rows[match[i]][1] for i in matched]
+        kept = [old_rows[match[i]].code for i in matched]
         for i, code in zip(matched, kept, strict=True):
             codes[i] = code
         unchanged = matched[identical[matched]]
