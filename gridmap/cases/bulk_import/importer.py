@@ -35,14 +35,15 @@ from gridmap.cases.bulk_import.csv_columns import Columns, has_offset, isin, num
 from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
 from gridmap.cases.bulk_import.rows import insert_cases, reserve_ids
 from gridmap.cases.reports import EARLIEST_OBSERVED
+from gridmap.cases.values import MAX_DESCRIPTION
 from gridmap.catalogue.categories import load_calendar
-from gridmap.catalogue.working_calendar import to_us
+from gridmap.catalogue.working_calendar import WorkingCalendar, to_us
 from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
 from gridmap.store.dialect import dialect_of
-from gridmap.store.models import Area, Case, CaseSource, Category, Unit
+from gridmap.store.models import Area, Case, CaseSource, Category, Unit, Urgency
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,27 @@ def locate_areas_bulk(session: Session, lon: np.ndarray, lat: np.ndarray) -> tup
     return out[0], out[1]
 
 
+class _Rows:
+    """The rows of the file while they are checked: their columns, file line numbers, which are still good, and
+    the error rows of those set aside."""
+
+    def __init__(self, rows: Columns, lines: np.ndarray, errors: Any) -> None:
+        self.columns = rows
+        self.n = rows.n
+        self.lines = lines
+        self.ok = np.ones(rows.n, dtype=bool)
+        self.errors = errors
+
+    def bad(self, mask: np.ndarray, field: str, message: str | Callable[[np.ndarray], list[str]]) -> None:
+        """Set the rows of ``mask`` (still good) aside; ``message`` may be built per row from their indices."""
+        mask = mask & self.ok
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        self.errors.add(self.lines[idx], field, message if isinstance(message, str) else message(idx))
+        self.ok[mask] = False
+
+
 def import_cases_csv(
     session: Session,
     path: Path,
@@ -105,7 +127,9 @@ def import_cases_csv(
 
     Columns: ``lon``, ``lat``, ``category`` (required); ``crs`` (wgs84/gcj02), ``observed_at``, ``description``,
     ``address``, ``urgency``, ``client_id``, ``reporter``, ``source``; and, when routed already, the routing
-    columns of ``gridmap snap``.
+    columns of ``gridmap snap``. The steps (each timed in ``phases``): read, check every column (bad rows set
+    aside with their line, field and message), route the rows not routed yet, prepare deadlines and areas, link
+    duplicates, insert.
     """
     started = time.perf_counter()
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
@@ -119,193 +143,31 @@ def import_cases_csv(
         phases[name] = round(t - mark[0], 2)
         mark[0] = t
 
-    header, rows, line_list, errors = read_columns(Path(path))
+    header, columns_read, line_list, errors = read_columns(Path(path))
     phase("read")
     for required in ("lon", "lat", "category"):
         if required not in header:
             raise InvalidInput(Problem(f"no {required!r} column (columns: {', '.join(header)})", str(path)))
-    n = rows.n
-    lines = np.asarray(line_list, dtype=np.int64)
-    ok = np.ones(n, dtype=bool)
+    rows = _Rows(columns_read, np.asarray(line_list, dtype=np.int64), errors)
     rules = settings.cases
     cal = load_calendar(session, rules)
-
-    def bad(mask: np.ndarray, field: str, message: str | Callable[[np.ndarray], list[str]]) -> None:
-        """Set the rows of ``mask`` (still good) aside; ``message`` may be built per row from their indices."""
-        mask = mask & ok
-        if not mask.any():
-            return
-        idx = np.flatnonzero(mask)
-        errors.add(lines[idx], field, message if isinstance(message, str) else message(idx))
-        ok[mask] = False
-
-    # -- coordinates
-    coords = {}
-    for name in ("lon", "lat"):
-        raw = rows.get(name)
-        values = numbers(raw)
-        empty = raw == ""
-        bad(empty, name, "is required")
-        bad(~empty & ~np.isfinite(values), name, "is not a number")
-        coords[name] = values
-    lon, lat = coords["lon"], coords["lat"]
-    bad(np.abs(lat) > 90, "lat", "is outside −90…90 (lon and lat swapped?)")
-    bad(np.abs(lon) > 180, "lon", "is outside −180…180")
-    crs = rows.get("crs")
-    if crs is not None:
-        crs = np.char.lower(crs.astype(str))
-        crs[crs == ""] = "wgs84"
-        bad(~isin(crs, ["wgs84", "gcj02"]), "crs", "is not wgs84 or gcj02")
-        gcj = ok & (crs == "gcj02")
-        if gcj.any():
-            from gridmap.geo.crs import gcj02_to_wgs84
-
-            lon[gcj], lat[gcj] = gcj02_to_wgs84(lon[gcj], lat[gcj])
-
-    # -- category, urgency, source
+    lon, lat = _check_coordinates(rows)
     cats = {c.code: c for c in session.scalars(select(Category))}
-    category = rows.get("category")
-    leaf = {code for code, c in cats.items() if c.parent_code is not None and c.active}
-    bad(category == "", "category", "is required")
-    known = isin(category, cats)
-    bad(~known, "category", lambda i: [f"unknown category {c!r}" for c in category[i]])
-    bad(~isin(category, leaf), "category", "is a class or no longer in use: give an active sub-class")
-    urgency = rows.get("urgency")
-    by_code = pd.Series(category, dtype=object)
-    default_urgency = by_code.map({c: v.default_urgency for c, v in cats.items()}).fillna("normal").to_numpy(object)
-    if urgency is None:
-        urgency = default_urgency
-    else:
-        urgency = np.where(urgency == "", default_urgency, urgency)
-        bad(~isin(urgency, ["normal", "urgent"]), "urgency", "is not normal or urgent")
-    src = rows.get("source")
-    src = np.full(n, source, dtype=object) if src is None else np.where(src == "", source, src)
-    bad(~isin(src, [s.value for s in CaseSource]), "source", "is not a case source")
-
-    # -- texts
-    texts: dict[str, np.ndarray] = {}
-    for name, limit in (("description", 4000), ("address", 300), ("client_id", 100), ("reporter", 200)):
-        col = rows.get(name)
-        if col is None:
-            texts[name] = np.full(n, None, dtype=object)
-            continue
-        lengths = np.frompyfunc(len, 1, 1)(col).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
-        bad(lengths > limit, name, f"is longer than {limit} characters")
-        texts[name] = np.where(col == "", None, col)
-
-    # -- observed time
-    observed_us = np.full(n, to_us(now), dtype=np.int64)
-    obs = rows.get("observed_at", "observed_time", "time")
-    if obs is not None:
-        has = obs != ""
-        aware = has & has_offset(obs)
-        parsed = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-        if aware.any():
-            t = pd.to_datetime(pd.Series(obs[aware]), format="ISO8601", utc=True, errors="coerce")
-            parsed[aware] = series_us(t)
-        naive = has & ~aware
-        if naive.any():
-            t = pd.to_datetime(pd.Series(obs[naive]), format="ISO8601", errors="coerce")
-            t = t.dt.tz_localize(str(cal.tz), ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-            parsed[naive] = series_us(t)
-        unreadable = has & (parsed == np.iinfo(np.int64).min)
-        bad(unreadable, "observed_at", "is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)")
-        bad(has & ~unreadable & (parsed > to_us(now) + 600_000_000), "observed_at", "is in the future")
-        too_old = has & ~unreadable & (parsed < to_us(EARLIEST_OBSERVED))
-        bad(too_old, "observed_at", "is before 2000: not a time of observation")
-        observed_us = np.where(has & ~unreadable, parsed, observed_us)
-
-    # -- client ids: twice in the file is an error; already stored is skipped
-    skipped = 0
-    cid = texts["client_id"]
-    present = ok & (cid != None)  # noqa: E711 (element-wise)
-    if present.any():
-        series = pd.Series(cid[present])
-        dup = series.duplicated(keep="first").to_numpy()
-        idx = np.flatnonzero(present)
-        values = cid[present]
-        repeated = ~dup & isin(values, set(values[dup]))  # the first rows of the repeated ids
-        first_line = dict(zip(values[repeated], lines[idx[repeated]], strict=True))
-        dmask = np.zeros(n, bool)
-        dmask[idx[dup]] = True
-        bad(dmask, "client_id", lambda i: [f"repeats the client_id of row {first_line.get(c, '?')}" for c in cid[i]])
-        stored: dict[str, int] = {}
-        asked = ok & present
-        held = session.scalar(select(func.count()).select_from(Case).where(Case.client_id.isnot(None))) or 0
-        if held <= int(asked.sum()):  # fewer stored ids than asked about: read them all once
-            stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.isnot(None))).all())
-        else:
-            wanted = sorted(set(cid[asked]))
-            for s in range(0, len(wanted), 5000):
-                part = wanted[s : s + 5000]
-                stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(part))).all())
-        if stored:
-            smask = ok & isin(cid, stored)
-            bad(smask, "client_id", lambda i: [f"already imported as case {stored.get(c)}: skipped" for c in cid[i]])
-            skipped = int(smask.sum())
-
+    category, urgency, src = _check_categories(rows, cats, source)
+    texts = _check_texts(rows)
+    observed_us = _check_observed(rows, cal.tz, now)
+    skipped = _skip_stored_client_ids(rows, session, texts["client_id"])
     phase("validate")
-    # -- routing: taken from the file where present, computed here for the other rows
-    routing = _routing_from_file(rows, n, session, bad)
-    todo = ok & ~routing["routed"]
-    routed_here = 0
-    if todo.any():
-        if router is None:
-            from gridmap.routing import route_points as router
-        t_idx = np.flatnonzero(todo)
-        obs_iso = [dt.datetime.fromtimestamp(u / 1e6, dt.UTC).isoformat() for u in observed_us[t_idx]]
-        batch = router(session, lon[t_idx], lat[t_idx], categories=list(category[t_idx]), observed_at=obs_iso)
-        if batch.errors:
-            where = t_idx[np.asarray([e.index for e in batch.errors], dtype=np.int64)]
-            errors.rows.extend(
-                (int(lines[w]), e.field, e.message) for w, e in zip(where, batch.errors, strict=True) if ok[w]
-            )
-            ok[where] = False
-        good = np.asarray(batch.ok)
-        gi = t_idx[good]
-        unit = np.asarray(batch.unit_id)[good]
-        routing["unit_id"][gi] = np.where(unit >= 0, unit, -1)
-        rule_idx = np.asarray(batch.rule)[good]
-        from gridmap.routing import RULES
-
-        rule_names = np.asarray([*RULES, ""], dtype=object)
-        routing["rule"][gi] = rule_names[np.where(rule_idx >= 0, rule_idx, len(RULES))]
-        routing["matched_kind"][gi] = np.asarray(batch.matched_kind, dtype=object)[good]
-        routing["matched_id"][gi] = np.asarray(batch.matched_id)[good]
-        routing["distance_m"][gi] = np.asarray(batch.distance_m, dtype=float)[good]
-        routing["ambiguous"][gi] = np.asarray(batch.ambiguous, dtype=bool)[good]
-        _fill_matched_names(session, routing, gi)
-        routed_here = len(gi)
-
+    routing, routed_here = _route(rows, session, router, lon, lat, category, observed_us)
     phase("route")
-    # -- what is left is good
-    keep = np.flatnonzero(ok)
+    keep = np.flatnonzero(rows.ok)
     k = len(keep)
     street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
     now_us = to_us(now)
     public = isin(src[keep], rules.public_sources)
-    status = np.where(public, "pending", "open")
-    codes = pd.Series(category[keep], dtype=object)
-    use_urgent = (urgency[keep] == "urgent") & codes.map({c: bool(v.urgent_unit) for c, v in cats.items()}).to_numpy(
-        bool
-    )
-    amounts = np.where(
-        use_urgent,
-        codes.map({c: v.urgent_amount or 0.0 for c, v in cats.items()}).to_numpy(float),
-        codes.map({c: v.deadline_amount or 0.0 for c, v in cats.items()}).to_numpy(float),
-    )
-    units = np.where(
-        use_urgent,
-        codes.map({c: v.urgent_unit for c, v in cats.items()}).to_numpy(object),
-        codes.map({c: v.deadline_unit for c, v in cats.items()}).to_numpy(object),
-    )
-    limit = np.where(units == "work_days", amounts * cal.day_seconds, amounts * 3600.0)
-    deadline_us = cal.deadlines_us(np.full(k, now_us, dtype=np.int64), amounts, units)
-
+    units, limit, deadline_us = _deadlines(cats, category[keep], urgency[keep], cal, now_us)
     stamp = dialect_of(session).times_text
-    observed_s = stamp(observed_us[keep])
     now_s = stamp(np.asarray([now_us]))[0]
-    deadline_s = stamp(deadline_us)
     ids = reserve_ids(session, k)
     phase("prepare")
     duplicate_of = link_in_bulk(
@@ -331,10 +193,10 @@ def import_cases_csv(
         "urgency": urgency[keep].tolist(),
         "lon": lon[keep].tolist(),
         "lat": lat[keep].tolist(),
-        "observed_at": observed_s.tolist(),
+        "observed_at": stamp(observed_us[keep]).tolist(),
         "created_at": [now_s] * k,
         "updated_at": [now_s] * k,
-        "status": status.tolist(),
+        "status": np.where(public, "pending", "open").tolist(),
         "unit_id": nz(routing["unit_id"][keep]),
         "matched_kind": opt(routing["matched_kind"][keep]),
         "matched_id": nz(routing["matched_id"][keep]),
@@ -346,7 +208,7 @@ def import_cases_csv(
         "community_id": nz(community_id),
         "deadline_unit": np.where(public, None, units).tolist(),
         "limit_seconds": np.where(public, None, limit).tolist(),
-        "deadline_at": np.where(public, None, deadline_s).tolist(),
+        "deadline_at": np.where(public, None, stamp(deadline_us)).tolist(),
         "paused_seconds": [0.0] * k,
         "extension_count": [0] * k,
         "rework_count": [0] * k,
@@ -356,7 +218,7 @@ def import_cases_csv(
         "duplicate_of": nz(duplicate_of),
     }
     phase("columns")
-    insert_cases(session, columns, lines[keep], actor, now_s, progress, phases)
+    insert_cases(session, columns, rows.lines[keep], actor, now_s, progress, phases)
     phase("insert")
     bad_rows = sorted(errors.rows)
     written: Path | None = None
@@ -364,7 +226,7 @@ def import_cases_csv(
         written = errors_path or Path(path).with_name(Path(path).stem + ".errors.csv")
         write_atomically(written, ERROR_COLUMNS, bad_rows)
     return ImportSummary(
-        rows=n + sum(1 for r in errors.rows if r[1] == "row"),
+        rows=rows.n + sum(1 for r in errors.rows if r[1] == "row"),
         imported=k,
         routed_here=routed_here,
         duplicates=int((duplicate_of >= 0).sum()),
@@ -374,6 +236,195 @@ def import_cases_csv(
         phases=phases,
         errors=written,
     )
+
+
+def _check_coordinates(rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
+    """lon and lat as numbers in range, GCJ-02 rows (``crs`` column) converted to WGS-84."""
+    coords = {}
+    for name in ("lon", "lat"):
+        raw = rows.columns.get(name)
+        values = numbers(raw)
+        empty = raw == ""
+        rows.bad(empty, name, "is required")
+        rows.bad(~empty & ~np.isfinite(values), name, "is not a number")
+        coords[name] = values
+    lon, lat = coords["lon"], coords["lat"]
+    rows.bad(np.abs(lat) > 90, "lat", "is outside −90…90 (lon and lat swapped?)")
+    rows.bad(np.abs(lon) > 180, "lon", "is outside −180…180")
+    crs = rows.columns.get("crs")
+    if crs is not None:
+        crs = np.char.lower(crs.astype(str))
+        crs[crs == ""] = "wgs84"
+        rows.bad(~isin(crs, ["wgs84", "gcj02"]), "crs", "is not wgs84 or gcj02")
+        gcj = rows.ok & (crs == "gcj02")
+        if gcj.any():
+            from gridmap.geo.crs import gcj02_to_wgs84
+
+            lon[gcj], lat[gcj] = gcj02_to_wgs84(lon[gcj], lat[gcj])
+    return lon, lat
+
+
+def _check_categories(rows: _Rows, cats: dict[str, Category], source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """category (an active sub-class), urgency (else the category's default) and source of every row."""
+    n = rows.n
+    category = rows.columns.get("category")
+    leaf = {code for code, c in cats.items() if c.parent_code is not None and c.active}
+    rows.bad(category == "", "category", "is required")
+    known = isin(category, cats)
+    rows.bad(~known, "category", lambda i: [f"unknown category {c!r}" for c in category[i]])
+    rows.bad(~isin(category, leaf), "category", "is a class or no longer in use: give an active sub-class")
+    urgency = rows.columns.get("urgency")
+    by_code = pd.Series(category, dtype=object)
+    default_urgency = by_code.map({c: v.default_urgency for c, v in cats.items()}).fillna("normal").to_numpy(object)
+    if urgency is None:
+        urgency = default_urgency
+    else:
+        urgency = np.where(urgency == "", default_urgency, urgency)
+        rows.bad(~isin(urgency, [u.value for u in Urgency]), "urgency", "is not normal or urgent")
+    src = rows.columns.get("source")
+    src = np.full(n, source, dtype=object) if src is None else np.where(src == "", source, src)
+    rows.bad(~isin(src, [s.value for s in CaseSource]), "source", "is not a case source")
+    return category, urgency, src
+
+
+TEXT_LIMITS = (("description", MAX_DESCRIPTION), ("address", 300), ("client_id", 100), ("reporter", 200))
+
+
+def _check_texts(rows: _Rows) -> dict[str, np.ndarray]:
+    """The free-text columns within their lengths (empty → None)."""
+    texts: dict[str, np.ndarray] = {}
+    for name, limit in TEXT_LIMITS:
+        col = rows.columns.get(name)
+        if col is None:
+            texts[name] = np.full(rows.n, None, dtype=object)
+            continue
+        lengths = np.frompyfunc(len, 1, 1)(col).astype(np.int64) if rows.n else np.zeros(0, dtype=np.int64)
+        rows.bad(lengths > limit, name, f"is longer than {limit} characters")
+        texts[name] = np.where(col == "", None, col)
+    return texts
+
+
+def _check_observed(rows: _Rows, tz: dt.tzinfo, now: dt.datetime) -> np.ndarray:
+    """The time each report was observed, µs since the epoch (UTC): ISO-8601 with an offset, or local time
+    without one; none given → now; in the future or before 2000 → a bad row."""
+    n = rows.n
+    observed_us = np.full(n, to_us(now), dtype=np.int64)
+    obs = rows.columns.get("observed_at", "observed_time", "time")
+    if obs is None:
+        return observed_us
+    has = obs != ""
+    aware = has & has_offset(obs)
+    parsed = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    if aware.any():
+        t = pd.to_datetime(pd.Series(obs[aware]), format="ISO8601", utc=True, errors="coerce")
+        parsed[aware] = series_us(t)
+    naive = has & ~aware
+    if naive.any():
+        t = pd.to_datetime(pd.Series(obs[naive]), format="ISO8601", errors="coerce")
+        t = t.dt.tz_localize(str(tz), ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        parsed[naive] = series_us(t)
+    unreadable = has & (parsed == np.iinfo(np.int64).min)
+    rows.bad(unreadable, "observed_at", "is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)")
+    rows.bad(has & ~unreadable & (parsed > to_us(now) + 600_000_000), "observed_at", "is in the future")
+    too_old = has & ~unreadable & (parsed < to_us(EARLIEST_OBSERVED))
+    rows.bad(too_old, "observed_at", "is before 2000: not a time of observation")
+    return np.where(has & ~unreadable, parsed, observed_us)
+
+
+def _skip_stored_client_ids(rows: _Rows, session: Session, cid: np.ndarray) -> int:
+    """A client id twice in the file is an error; one already stored is skipped (so a file imports once).
+    Returns how many rows were skipped."""
+    present = rows.ok & (cid != None)  # noqa: E711 (element-wise)
+    if not present.any():
+        return 0
+    series = pd.Series(cid[present])
+    dup = series.duplicated(keep="first").to_numpy()
+    idx = np.flatnonzero(present)
+    values = cid[present]
+    repeated = ~dup & isin(values, set(values[dup]))  # the first rows of the repeated ids
+    first_line = dict(zip(values[repeated], rows.lines[idx[repeated]], strict=True))
+    dmask = np.zeros(rows.n, bool)
+    dmask[idx[dup]] = True
+    rows.bad(dmask, "client_id", lambda i: [f"repeats the client_id of row {first_line.get(c, '?')}" for c in cid[i]])
+    stored: dict[str, int] = {}
+    asked = rows.ok & present
+    held = session.scalar(select(func.count()).select_from(Case).where(Case.client_id.isnot(None))) or 0
+    if held <= int(asked.sum()):  # fewer stored ids than asked about: read them all once
+        stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.isnot(None))).all())
+    else:
+        wanted = sorted(set(cid[asked]))
+        for s in range(0, len(wanted), 5000):
+            part = wanted[s : s + 5000]
+            stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(part))).all())
+    if not stored:
+        return 0
+    smask = rows.ok & isin(cid, stored)
+    rows.bad(smask, "client_id", lambda i: [f"already imported as case {stored.get(c)}: skipped" for c in cid[i]])
+    return int(smask.sum())
+
+
+def _route(
+    rows: _Rows,
+    session: Session,
+    router: Callable[..., Any] | None,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    category: np.ndarray,
+    observed_us: np.ndarray,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Routing columns: taken from the file where present, computed here (one bulk call) for the other rows."""
+    routing = _routing_from_file(rows.columns, rows.n, session, rows.bad)
+    todo = rows.ok & ~routing["routed"]
+    if not todo.any():
+        return routing, 0
+    if router is None:
+        from gridmap.routing import route_points as router
+    t_idx = np.flatnonzero(todo)
+    obs_iso = [dt.datetime.fromtimestamp(u / 1e6, dt.UTC).isoformat() for u in observed_us[t_idx]]
+    batch = router(session, lon[t_idx], lat[t_idx], categories=list(category[t_idx]), observed_at=obs_iso)
+    if batch.errors:
+        where = t_idx[np.asarray([e.index for e in batch.errors], dtype=np.int64)]
+        rows.errors.rows.extend(
+            (int(rows.lines[w]), e.field, e.message) for w, e in zip(where, batch.errors, strict=True) if rows.ok[w]
+        )
+        rows.ok[where] = False
+    good = np.asarray(batch.ok)
+    gi = t_idx[good]
+    unit = np.asarray(batch.unit_id)[good]
+    routing["unit_id"][gi] = np.where(unit >= 0, unit, -1)
+    rule_idx = np.asarray(batch.rule)[good]
+    from gridmap.routing import RULES
+
+    rule_names = np.asarray([*RULES, ""], dtype=object)
+    routing["rule"][gi] = rule_names[np.where(rule_idx >= 0, rule_idx, len(RULES))]
+    routing["matched_kind"][gi] = np.asarray(batch.matched_kind, dtype=object)[good]
+    routing["matched_id"][gi] = np.asarray(batch.matched_id)[good]
+    routing["distance_m"][gi] = np.asarray(batch.distance_m, dtype=float)[good]
+    routing["ambiguous"][gi] = np.asarray(batch.ambiguous, dtype=bool)[good]
+    _fill_matched_names(session, routing, gi)
+    return routing, len(gi)
+
+
+def _deadlines(
+    cats: dict[str, Category], category: np.ndarray, urgency: np.ndarray, cal: WorkingCalendar, now_us: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the deadline's unit, the limit in seconds and the deadline (µs) from now — by category and urgency
+    (an urgent case uses the category's urgent limit where it has one), against the working calendar."""
+    codes = pd.Series(category, dtype=object)
+    use_urgent = (urgency == "urgent") & codes.map({c: bool(v.urgent_unit) for c, v in cats.items()}).to_numpy(bool)
+    amounts = np.where(
+        use_urgent,
+        codes.map({c: v.urgent_amount or 0.0 for c, v in cats.items()}).to_numpy(float),
+        codes.map({c: v.deadline_amount or 0.0 for c, v in cats.items()}).to_numpy(float),
+    )
+    units = np.where(
+        use_urgent,
+        codes.map({c: v.urgent_unit for c, v in cats.items()}).to_numpy(object),
+        codes.map({c: v.deadline_unit for c, v in cats.items()}).to_numpy(object),
+    )
+    limit = np.where(units == "work_days", amounts * cal.day_seconds, amounts * 3600.0)
+    deadline_us = cal.deadlines_us(np.full(len(category), now_us, dtype=np.int64), amounts, units)
+    return units, limit, deadline_us
 
 
 def _routing_from_file(rows: Columns, n: int, session: Session, bad: Callable[..., None]) -> dict[str, np.ndarray]:
