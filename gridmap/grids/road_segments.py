@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
@@ -33,6 +33,7 @@ from gridmap.geo.roads import LEVELS, segment_roads
 from gridmap.geo.validate import check_lonlat, projection_hint
 from gridmap.imports.osm import geometry_keys
 from gridmap.store.bulk_writes import write_features
+from gridmap.store.dialect import wkb
 from gridmap.store.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, AreaLevel, Segment
 
 LENGTH_TOLERANCE_M = 1.0
@@ -188,12 +189,12 @@ def read_centrelines(
 
 def _check_near_communities(session: Session, lines: gpd.GeoDataFrame, src: str) -> None:
     """Refuse lines that lie nowhere near the stored communities (a wrong CRS that still lands on the globe)."""
-    rows = session.execute(
-        select(func.ST_AsBinary(Area.geom)).where(Area.level.in_([AreaLevel.COMMUNITY, AreaLevel.DISTRICT]))
+    blobs = session.scalars(
+        select(wkb(Area.geom)).where(Area.level.in_([AreaLevel.COMMUNITY, AreaLevel.DISTRICT]))
     ).all()
-    if not rows:
+    if not blobs:
         return
-    areas = shapely.from_wkb([bytes(r[0]) for r in rows])
+    areas = shapely.from_wkb([bytes(b) for b in blobs])
     x0, y0, x1, y1 = shapely.total_bounds(areas)
     margin = 0.05  # degrees, ~5 km
     region = shapely.box(x0 - margin, y0 - margin, x1 + margin, y1 + margin)
@@ -285,13 +286,13 @@ def segment_stored(
     would join distinct junctions that happen to lie closer than ``snap_m`` (and shorten what lies between).
     """
     rows = session.execute(
-        select(Segment.ext_id, Segment.name, Segment.level, func.ST_AsBinary(Segment.geom)).order_by(Segment.id)
+        select(Segment.ext_id, Segment.name, Segment.level, wkb(Segment.geom).label("wkb")).order_by(Segment.id)
     ).all()
     if not rows:
         raise InvalidInput("no road segments are stored: import some first (gridmap import segments / import-osm)")
     lines = gpd.GeoDataFrame(
-        {"name": [r[1] for r in rows], "level": [r[2] for r in rows]},
-        geometry=gpd.GeoSeries(shapely.from_wkb([bytes(r[3]) for r in rows]), crs=gcrs.STORAGE_SRID),
+        {"name": [r.name for r in rows], "level": [r.level for r in rows]},
+        geometry=gpd.GeoSeries(shapely.from_wkb([bytes(r.wkb) for r in rows]), crs=gcrs.STORAGE_SRID),
     )
     segs, report = segment_lines(lines, "stored segments", snap_m=snap_m)
     same = geometry_keys("S:", lines.geometry.values)

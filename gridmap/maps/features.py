@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.maps.layers import ACTIVE_CASE_STATUSES, get_item, responsibility_state
+from gridmap.store.dialect import wkb
 from gridmap.store.models import (
     Assignment,
     Case,
@@ -154,9 +155,9 @@ def feature_history(session: Session, kind: str, target_id: int) -> dict[str, An
 def _bounds(session: Session, model: type, ids: list[int]) -> dict[int, list[float]]:
     if not ids:
         return {}
-    rows = session.execute(select(model.id, func.ST_AsBinary(model.geom)).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
-    b = shapely.bounds(shapely.from_wkb([bytes(r[1]) for r in rows]))
-    return {r[0]: [round(float(v), 6) for v in box] for r, box in zip(rows, b, strict=True)}
+    rows = session.execute(select(model.id, wkb(model.geom).label("wkb")).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
+    b = shapely.bounds(shapely.from_wkb([bytes(r.wkb) for r in rows]))
+    return {r.id: [round(float(v), 6) for v in box] for r, box in zip(rows, b, strict=True)}
 
 
 def unit_bounds(session: Session, unit_id: int, on: dt.date) -> list[float] | None:

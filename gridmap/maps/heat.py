@@ -98,8 +98,8 @@ def heat(
     rows = session.execute(stmt).all()
     truncated = len(rows) > MAX_POINTS
     rows = rows[:MAX_POINTS]
-    lon = np.fromiter((r[1] for r in rows), float, len(rows))
-    lat = np.fromiter((r[2] for r in rows), float, len(rows))
+    lon = np.fromiter((r.lon for r in rows), float, len(rows))
+    lat = np.fromiter((r.lat for r in rows), float, len(rows))
     body: dict[str, object] = {
         "mode": mode,
         "count": len(rows),

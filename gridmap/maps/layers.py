@@ -33,7 +33,7 @@ from gridmap.cases.states import ACTIVE
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day, parse_int
 from gridmap.responsibility.history import area_units
-from gridmap.store.dialect import dialect_of
+from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Assignment, Case, CaseStatus, Category, Grid, Role, Unit, in_force
 from gridmap.store.targets import TARGETS
 
@@ -312,7 +312,7 @@ _CONVERTED = frozenset({"length_m", "area_m2", "valid_from", "valid_to", "deadli
 
 def _columns(coll: Collection) -> list[Any]:
     model = coll.model
-    cols = [model.id, func.ST_AsBinary(model.geom).label("wkb")]  # type: ignore[attr-defined]
+    cols = [model.id, wkb(model.geom).label("wkb")]  # type: ignore[attr-defined]
     cols += [getattr(model, p) for p in coll.properties]
     return cols
 

@@ -228,13 +228,15 @@ def load_history(session: Session, kind: str, row_of_id: dict[int, int] | None =
     )
     recs = session.execute(stmt).all()
     if row_of_id is not None:
-        recs = [r for r in recs if r[0] in row_of_id]
-        rows = np.fromiter((row_of_id[r[0]] for r in recs), dtype=np.int64, count=len(recs))
+        recs = [r for r in recs if r.target_id in row_of_id]
+        rows = np.fromiter((row_of_id[r.target_id] for r in recs), dtype=np.int64, count=len(recs))
     else:
-        rows = np.fromiter((r[0] for r in recs), dtype=np.int64, count=len(recs))
-    start = as_day([r[1] for r in recs]) if recs else np.zeros(0, np.int64)
-    end = np.fromiter((OPEN_END if r[2] is None else as_day(r[2]) for r in recs), dtype=np.int64, count=len(recs))
-    units = np.fromiter((r[3] for r in recs), dtype=np.int64, count=len(recs))
+        rows = np.fromiter((r.target_id for r in recs), dtype=np.int64, count=len(recs))
+    start = as_day([r.valid_from for r in recs]) if recs else np.zeros(0, np.int64)
+    end = np.fromiter(
+        (OPEN_END if r.valid_to is None else as_day(r.valid_to) for r in recs), dtype=np.int64, count=len(recs)
+    )
+    units = np.fromiter((r.unit_id for r in recs), dtype=np.int64, count=len(recs))
     return History.build(rows, start, end, units)
 
 

@@ -4,6 +4,7 @@ spatial index (a few milliseconds), then decided like the bulk path."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -15,7 +16,18 @@ from gridmap.routing.bulk import EPOCH, RoutingBatch, far_errors, near_managed_a
 from gridmap.routing.config import FEATURE_KINDS, RoutingConfig
 from gridmap.routing.decide import Block, route_block, rule_order
 from gridmap.routing.results import RoutingResult
-from gridmap.routing.tables import Layers, Table, areas_table, compounds_table, grids_table, segments_table
+from gridmap.routing.tables import (
+    AreaRow,
+    CompoundRow,
+    GridRow,
+    Layers,
+    SegmentRow,
+    Table,
+    areas_table,
+    compounds_table,
+    grids_table,
+    segments_table,
+)
 from gridmap.store.dialect import dialect_of
 
 _DEG_MARGIN = 1.2  # degree boxes around a point are this much wider than the metric radius needs
@@ -31,6 +43,43 @@ def _degree_box(lon: float, lat: float, metres: float) -> tuple[float, float, fl
 
 
 _SQL_CACHE: dict[tuple, str] = {}
+
+
+class _Nearby(NamedTuple):
+    """One row of the features-around query: a segment, compound or grid (the others' columns NULL) and the unit
+    responsible for it on the day, if any."""
+
+    kind: str
+    id: int
+    name: str | None
+    ext_id: str | None
+    level: str | None
+    area_m2: float | None
+    code: str | None
+    community_id: int | None
+    valid_from: object
+    valid_to: object
+    wkb: bytes | None
+    unit_id: int | None
+    unit_name: str | None
+    period_start: object
+    assignment_id: int | None
+
+
+class _AreaNearby(NamedTuple):
+    """One row of the areas-around query, with a unit naming the area as its own (if any)."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    wkb: bytes | None
+    level: str
+    unit_id: int | None
+    unit_name: str | None
+    unit_kind: str | None
+
+
 _FEATURE_COLUMNS = {  # name, ext_id, level, area_m2, code, community_id, valid_from, valid_to
     "segment": ("segments", "f.name, f.ext_id, f.level, CAST(NULL AS FLOAT), CAST(NULL AS VARCHAR(20)),"
                 " CAST(NULL AS INTEGER), CAST(NULL AS DATE), CAST(NULL AS DATE)"),
@@ -67,19 +116,27 @@ def _features_around(
     params: list[object] = []
     for box in (seg_box, amb_box, amb_box):
         params += [*cond_params, *d.box_params(box)]
-    rows: dict[str, dict[int, tuple]] = {k: {} for k in FEATURE_KINDS}
+    rows: dict[str, dict[int, _Nearby]] = {k: {} for k in FEATURE_KINDS}
     unit: dict[str, dict[int, int]] = {k: {} for k in FEATURE_KINDS}
     names: dict[int, str] = {}
-    for r in raw_rows(session, sql, tuple(params)):
-        rows[r[0]].setdefault(r[1], r)
-        if r[11] is not None:  # ordered by the period's start: the latest start wins (as responsible_at)
-            unit[r[0]][r[1]] = r[11]
-            names[r[11]] = r[12]
+    for raw in raw_rows(session, sql, tuple(params)):
+        r = _Nearby._make(raw)
+        rows[r.kind].setdefault(r.id, r)
+        if r.unit_id is not None:  # ordered by the period's start: the latest start wins (as responsible_at)
+            unit[r.kind][r.id] = r.unit_id
+            names[r.unit_id] = r.unit_name or ""
     tables = {
-        "segment": segments_table([(r[1], r[2], r[3], r[4], r[10]) for r in rows["segment"].values()]),
-        "compound": compounds_table([(r[1], r[2], r[3], r[5], r[10]) for r in rows["compound"].values()]),
-        "grid": grids_table([(r[1], r[6], r[7], r[8], r[9], r[10]) for r in rows["grid"].values()]),
-    }
+        "segment": segments_table(
+            [SegmentRow(r.id, r.name, r.ext_id, r.level or "", r.wkb) for r in rows["segment"].values()]
+        ),
+        "compound": compounds_table(
+            [CompoundRow(r.id, r.name, r.ext_id, r.area_m2, r.wkb) for r in rows["compound"].values()]
+        ),
+        "grid": grids_table(
+            [GridRow(r.id, r.code or "", r.community_id or -1, r.valid_from, r.valid_to, r.wkb)
+             for r in rows["grid"].values()]
+        ),
+    }  # fmt: skip
     units_on_day = {
         k: np.fromiter((unit[k].get(int(i), -1) for i in tables[k].ids), np.int64, len(tables[k]))
         for k in FEATURE_KINDS
@@ -129,15 +186,20 @@ def _areas_around(
     else:
         box = d.box_params(_degree_box(lon, lat, config.far_m if mode == "wide" else 0.0))
         params = (*box, *ids, *box, *ids)
-    found = raw_rows(session, sql, params) if (ids or mode != "linked") else []
-    rows: dict[int, tuple] = {}
+    found = [_AreaNearby._make(r) for r in raw_rows(session, sql, params)] if (ids or mode != "linked") else []
+    rows: dict[int, _AreaNearby] = {}
     for r in found:
-        rows.setdefault(r[0], r)
+        rows.setdefault(r.id, r)
     tables = {
-        level: areas_table(sorted((r for r in rows.values() if r[5] == level), key=lambda r: r[0]))
+        level: areas_table(
+            [AreaRow(r.id, r.code, r.name, r.parent_id, r.wkb) for r in sorted(rows.values(), key=lambda r: r.id)
+             if r.level == level]
+        )
         for level in ("community", "street", "district")
-    }
-    standing = prefer_area_units((r[0], r[6], r[7], r[8]) for r in found if r[6] is not None)
+    }  # fmt: skip
+    standing = prefer_area_units(
+        (r.id, r.unit_id, r.unit_name or "", r.unit_kind or "") for r in found if r.unit_id is not None
+    )
     has_areas = bool(rows) or bool(raw_rows(session, "SELECT id FROM areas LIMIT 1"))
     return tables, has_areas, {a: u for a, (u, _n) in standing.items()}, dict(standing.values())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 import shapely
@@ -15,6 +15,7 @@ from gridmap.responsibility.history import OPEN_END, History, as_day
 from gridmap.routing.config import LOCK, SEGMENT_LEVELS, RoutingConfig, tolerances
 from gridmap.store.dialect import wkb
 from gridmap.store.models import Area, Compound, Grid, Segment
+from gridmap.store.targets import TARGETS
 
 
 @dataclass
@@ -93,51 +94,96 @@ def _geoms(blobs: list[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.asarray([None if b is None else bytes(b) for b in blobs], dtype=object))
 
 
-def segments_table(rows: list[Any]) -> Table:
+class SegmentRow(NamedTuple):
+    id: int
+    name: str | None
+    ext_id: str | None
+    level: str
+    wkb: bytes | None
+
+
+class CompoundRow(NamedTuple):
+    id: int
+    name: str | None
+    ext_id: str | None
+    area_m2: float | None
+    wkb: bytes | None
+
+
+class GridRow(NamedTuple):
+    id: int
+    code: str
+    community_id: int
+    valid_from: object  # a date (or ISO text from SQLite's raw SQL)
+    valid_to: object
+    wkb: bytes | None
+
+
+class AreaRow(NamedTuple):
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    wkb: bytes | None
+
+
+def _fallback_name(label: str, ext_id: str | None, fid: int) -> str:
+    """What a nameless feature is called in answers: its kind and source id, else its row id."""
+    return f"{label} {ext_id}" if ext_id else f"{label} #{fid}"
+
+
+def segments_table(rows: list[SegmentRow]) -> Table:
     level = {lv: i for i, lv in enumerate(SEGMENT_LEVELS)}
+    label = TARGETS["segment"].label_zh
     return Table(
-        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
-        names=np.array([r[1] or (f"路段 {r[2]}" if r[2] else f"路段 #{r[0]}") for r in rows], dtype=object),
-        geoms=_geoms([r[4] for r in rows]),
-        level=np.fromiter((level.get(r[3], 2) for r in rows), np.int8, len(rows)),
+        ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
+        names=np.array(
+            [r.name or (f"{label} {r.ext_id}" if r.ext_id else f"{label} #{r.id}") for r in rows], dtype=object
+        ),
+        geoms=_geoms([r.wkb for r in rows]),
+        level=np.fromiter((level.get(r.level, 2) for r in rows), np.int8, len(rows)),
     )
 
 
-def compounds_table(rows: list[Any]) -> Table:
+def compounds_table(rows: list[CompoundRow]) -> Table:
+    label = TARGETS["compound"].label_zh
     return Table(
-        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
-        names=np.array([r[1] or (f"小区 {r[2]}" if r[2] else f"小区 #{r[0]}") for r in rows], dtype=object),
-        geoms=_geoms([r[4] for r in rows]),
-        area=np.fromiter((r[3] or 0.0 for r in rows), float, len(rows)),
+        ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
+        names=np.array(
+            [r.name or (f"{label} {r.ext_id}" if r.ext_id else f"{label} #{r.id}") for r in rows], dtype=object
+        ),
+        geoms=_geoms([r.wkb for r in rows]),
+        area=np.fromiter((r.area_m2 or 0.0 for r in rows), float, len(rows)),
     )
 
 
-def grids_table(rows: list[Any]) -> Table:
+def grids_table(rows: list[GridRow]) -> Table:
     return Table(
-        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
-        names=np.array([r[1] for r in rows], dtype=object),
-        code=np.array([r[1] for r in rows], dtype=object),
-        geoms=_geoms([r[5] for r in rows]),
-        community_id=np.fromiter((r[2] for r in rows), np.int64, len(rows)),
-        valid_from=_days_or_open(r[3] for r in rows) if rows else np.zeros(0, np.int64),
-        valid_to=_days_or_open(r[4] for r in rows) if rows else np.zeros(0, np.int64),
+        ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
+        names=np.array([r.code for r in rows], dtype=object),
+        code=np.array([r.code for r in rows], dtype=object),
+        geoms=_geoms([r.wkb for r in rows]),
+        community_id=np.fromiter((r.community_id for r in rows), np.int64, len(rows)),
+        valid_from=_days_or_open(r.valid_from for r in rows) if rows else np.zeros(0, np.int64),
+        valid_to=_days_or_open(r.valid_to for r in rows) if rows else np.zeros(0, np.int64),
     )
 
 
-def areas_table(rows: list[Any]) -> Table:
+def areas_table(rows: list[AreaRow]) -> Table:
     return Table(
-        ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
-        names=np.array([r[2] for r in rows], dtype=object),
-        code=np.array([r[1] for r in rows], dtype=object),
-        geoms=_geoms([r[4] for r in rows]),
-        parent_id=np.fromiter((-1 if r[3] is None else r[3] for r in rows), np.int64, len(rows)),
+        ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
+        names=np.array([r.name for r in rows], dtype=object),
+        code=np.array([r.code for r in rows], dtype=object),
+        geoms=_geoms([r.wkb for r in rows]),
+        parent_id=np.fromiter((-1 if r.parent_id is None else r.parent_id for r in rows), np.int64, len(rows)),
     )
 
 
-SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, wkb(Segment.geom))
-COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, wkb(Compound.geom))
-GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, wkb(Grid.geom))
-AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom))
+# The same columns read through SQLAlchemy (the bulk cache): its rows have these names too.
+SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, wkb(Segment.geom).label("wkb"))
+COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, wkb(Compound.geom).label("wkb"))
+GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, wkb(Grid.geom).label("wkb"))
+AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom).label("wkb"))
 
 
 class Layers:

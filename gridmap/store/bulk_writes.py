@@ -14,13 +14,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, bindparam, func, insert, literal, select, update
+from sqlalchemy import LargeBinary, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import areas_m2, lengths_m
 from gridmap.geo.shapes import to_multipolygons
+from gridmap.store.dialect import wkb
 from gridmap.store.models import SRID, Area, AreaLevel, Compound, Grid, Segment
 
 
@@ -235,7 +236,7 @@ def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) ->
 def _changed_geometry(session: Session, rows: list[dict[str, object]], existing: dict[object, int]) -> set[str]:
     """Codes of grids whose new geometry differs from the stored current version (compared as normalised WKB)."""
     ids = [existing[r["code"]] for r in rows]
-    stored = dict(session.execute(select(Grid.id, func.ST_AsBinary(Grid.geom)).where(Grid.id.in_(ids))).all())
+    stored = dict(session.execute(select(Grid.id, wkb(Grid.geom)).where(Grid.id.in_(ids))).all())
     old = shapely.normalize(shapely.from_wkb([bytes(stored[i]) for i in ids]))
     new = shapely.normalize(shapely.from_wkb([r["geom_wkb"] for r in rows]))
     same = shapely.equals_exact(old, new, tolerance=1e-9)

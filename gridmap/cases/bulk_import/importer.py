@@ -42,7 +42,7 @@ from gridmap.config import Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
-from gridmap.store.dialect import dialect_of
+from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, CaseSource, Category, Unit, Urgency
 
 
@@ -75,17 +75,17 @@ def locate_areas_bulk(session: Session, lon: np.ndarray, lat: np.ndarray) -> tup
     out = []
     for level in ("street", "community"):
         rows = session.execute(
-            select(Area.id, func.ST_AsBinary(Area.geom)).where(Area.level == level).order_by(Area.id)
+            select(Area.id, wkb(Area.geom).label("wkb")).where(Area.level == level).order_by(Area.id)
         ).all()
         ids = np.full(len(lon), -1, dtype=np.int64)
         if rows and len(lon):
-            geoms = shapely.from_wkb([bytes(g) for _, g in rows])
+            geoms = shapely.from_wkb([bytes(r.wkb) for r in rows])
             tree = shapely.STRtree(geoms)
             pts = shapely.points(lon, lat)
             p_idx, g_idx = tree.query(pts, predicate="intersects")
             # the lowest area id wins on a shared edge: reverse so the first (lowest) write is the last
             order = np.lexsort((-g_idx, p_idx))
-            ids[p_idx[order]] = np.asarray([r[0] for r in rows])[g_idx[order]]
+            ids[p_idx[order]] = np.asarray([r.id for r in rows])[g_idx[order]]
         out.append(ids)
     return out[0], out[1]
 
