@@ -1,5 +1,6 @@
-// ESLint for the page scripts (gridmap/web/static/js): the recommended rules, browser globals and Leaflet's `L`
-// (loaded by folium as a classic script before the modules run). `make lint-js` runs it with the type check.
+// ESLint for the page scripts (gridmap/web/static/js, ES modules loaded by the browser without a bundler): the
+// recommended rules, browser globals and Leaflet's `L` (loaded by folium as a classic script before the modules run).
+// `make lint-js` runs it, then the type check (tsconfig.json).
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -9,8 +10,13 @@ export default [
     files: ["gridmap/web/static/js/**/*.js"],
     languageOptions: {
       ecmaVersion: 2022,
-      sourceType: "script",
+      sourceType: "module",
       globals: { ...globals.browser, L: "readonly" },
+    },
+    rules: {
+      "no-var": "error",
+      "prefer-const": "error",
+      eqeqeq: ["error", "always", { null: "ignore" }],
     },
   },
   {

@@ -1,0 +1,64 @@
+// @ts-check
+// What the browser tests (tests/test_*browser.py) and the map benchmark (scripts/bench_map.py) watch. For now it
+// keeps the globals they read before the scripts became modules (gridmapReady, gridmapBusy, commandBusy, gridmap,
+// commandReady/gapsReady/heatReady, commandPage); the pages themselves never read it.
+
+/**
+ * @typedef {object} LayerTiming  a layer's last fetch: when it arrived (performance.now()), fetch and draw times
+ * @property {number} fetched
+ * @property {number} fetch_ms
+ * @property {number} draw_ms
+ * @property {number} n           features drawn
+ */
+
+/**
+ * @typedef {object} TestHook
+ * @property {boolean} ready      the map's first layers are drawn
+ * @property {boolean} pageReady  the page's own first load is done (assign: units listed; gaps: gaps drawn;
+ *                                heatmap: the heat drawn — false again while a changed filter loads)
+ * @property {number} busy        requests in flight: layers, popups, search, the commander's API calls
+ * @property {L.Map | null} map
+ * @property {Record<string, L.GeoJSON>} layers  the map's data layers by OGC collection id
+ * @property {Record<string, Record<string, boolean>>} highlighted  the outlined feature ids, by collection
+ * @property {string | null} at   the day the map shows (null: today)
+ * @property {Record<string, LayerTiming>} timings  by collection
+ * @property {object | null} page the page's own state (assign: {selection, preview}; gaps: {layer}; heatmap: {reload})
+ */
+
+const w = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (window));
+
+/** @type {TestHook} */
+export const hook = {
+  get ready() {
+    return w.gridmapReady === true;
+  },
+  set ready(v) {
+    w.gridmapReady = v;
+  },
+  get pageReady() {
+    return w.commandReady === true || w.gapsReady === true || w.heatReady === true;
+  },
+  set pageReady(v) {
+    w.commandReady = w.gapsReady = w.heatReady = v;
+  },
+  get busy() {
+    return Number(w.gridmapBusy ?? 0);
+  },
+  set busy(v) {
+    w.gridmapBusy = w.commandBusy = v;
+  },
+  map: null,
+  layers: {},
+  highlighted: {},
+  at: null,
+  timings: {},
+  get page() {
+    return /** @type {object | null} */ (w.commandPage ?? null);
+  },
+  set page(v) {
+    w.commandPage = v;
+  },
+};
+hook.ready = false;
+hook.busy = 0;
+w.gridmap = hook;
