@@ -8,8 +8,8 @@ import { readConfig } from "./config.js";
 import { addOption, byId, message } from "./dom.js";
 import { addDrawing } from "./draw.js";
 import { hook } from "./hook.js";
-import { targetLayers } from "./look.js";
-import { AREA_LAYERS, GridMap } from "./map.js";
+import { AREA_LAYERS, targetLayers } from "./look.js";
+import { GridMap } from "./map.js";
 import { showSelection } from "./selection.js";
 import { fmt } from "./strings.js";
 

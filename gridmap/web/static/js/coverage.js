@@ -2,8 +2,8 @@
 // Page entry point of the coverage map (/map, map_coverage.html): every layer (cases switched off at start), the day
 // shown (?at= in the address), colouring by responsibility state or by unit, the search box.
 import { readConfig } from "./config.js";
-import { AREA_LAYERS, GridMap } from "./map.js";
-import { targetLayers } from "./look.js";
+import { GridMap } from "./map.js";
+import { AREA_LAYERS, targetLayers } from "./look.js";
 import { byId } from "./dom.js";
 import { setupSearch } from "./search.js";
 

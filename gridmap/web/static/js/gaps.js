@@ -6,7 +6,8 @@ import { errorText, getJSON } from "./api.js";
 import { readConfig } from "./config.js";
 import { byId, query } from "./dom.js";
 import { hook } from "./hook.js";
-import { AREA_LAYERS, GridMap } from "./map.js";
+import { AREA_LAYERS } from "./look.js";
+import { GridMap } from "./map.js";
 import { esc, fmt } from "./strings.js";
 
 /**

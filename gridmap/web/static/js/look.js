@@ -3,6 +3,12 @@
 // colour of an assignable feature by its responsibility state or by its unit.
 import { stateColor, unitColor } from "./colors.js";
 
+/** The 街道 and 社区 outlines: OGC collections drawn on every map page (not assignable, not filtered by unit). */
+export const AREA_LAYERS = ["streets", "communities"];
+export const COMMUNITIES = "communities";
+/** The open cases: an OGC collection (not assignable). */
+export const CASE_LAYER = "cases";
+
 /** The panes, bottom to top. */
 export const PANES = ["gm-areas", "gm-grids", "gm-compounds", "gm-segments", "gm-cases"];
 
@@ -17,9 +23,9 @@ export const PANES = ["gm-areas", "gm-grids", "gm-compounds", "gm-segments", "gm
  */
 
 /**
- * The collections the map can draw, by OGC collection id. Their look is presentation and is kept here; which of them
- * are assignable, their kinds and labels come from the page config (cfg.kinds). An assignable collection missing
- * here is drawn with DEFAULT_LOOK.
+ * The collections the map can draw, by OGC collection id (the API's names, GET /ogc/collections). Their look is
+ * presentation and is kept here; which of them are assignable, with their kinds and labels, the page config says
+ * (cfg.kinds), and an assignable collection missing here is drawn with DEFAULT_LOOK.
  * @type {Record<string, LayerLook>}
  */
 const LOOK = {

@@ -4,7 +4,7 @@
 // create one and add their own behaviour.
 import { Kinds } from "./config.js";
 import { DataLayers } from "./layers.js";
-import { targetLayers } from "./look.js";
+import { AREA_LAYERS, CASE_LAYER, targetLayers } from "./look.js";
 import { renderLegend } from "./legend.js";
 import { popupHtml } from "./popups.js";
 import { hook } from "./hook.js";
@@ -32,11 +32,6 @@ import { esc } from "./strings.js";
  * @property {(info: FeatureClick) => boolean} [onFeatureClick]  true: handled, no popup
  * @property {(cid: string, f: Feature, base: L.PathOptions) => L.PathOptions | undefined} [style]
  */
-
-/** The 街道 and 社区 outlines: OGC collections the map draws on every page (not assignable). */
-export const AREA_LAYERS = ["streets", "communities"];
-/** The open cases: an OGC collection (not assignable). */
-export const CASE_LAYER = "cases";
 
 /**
  * folium's page script leaves the L.Map in a global variable (named in the config); the map is its, not ours.

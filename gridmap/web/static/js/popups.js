@@ -4,6 +4,7 @@
 // or 社区: what its layer already holds.
 import { getJSON, errorText } from "./api.js";
 import { stateColor } from "./colors.js";
+import { CASE_LAYER } from "./look.js";
 import { esc, withLang } from "./strings.js";
 
 /**
@@ -41,7 +42,7 @@ export async function popupHtml(ctx, cid, f) {
   const S = ctx.strings;
   const p = f.properties ?? {};
   if (!ctx.kind) {
-    if (cid === "cases") {
+    if (cid === CASE_LAYER) {
       return (
         `<div class="gm-popup"><h3>${esc(S.cases)} #${esc(f.id)}</h3>` +
         `<p>${esc(p.category_name || p.category)} · ${esc(p.status)}</p>` +
