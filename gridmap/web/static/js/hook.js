@@ -1,7 +1,6 @@
 // @ts-check
-// What the browser tests (tests/test_*browser.py) and the map benchmark (scripts/bench_map.py) watch. For now it
-// keeps the globals they read before the scripts became modules (gridmapReady, gridmapBusy, commandBusy, gridmap,
-// commandReady/gapsReady/heatReady, commandPage); the pages themselves never read it.
+// The one global the page scripts set: window.gridmapTest, what the browser tests (tests/test_*browser.py) and the
+// map benchmark (scripts/bench_map.py) watch. The pages themselves never read it.
 
 /**
  * @typedef {object} LayerTiming  a layer's last fetch: when it arrived (performance.now()), fetch and draw times
@@ -25,40 +24,17 @@
  * @property {object | null} page the page's own state (assign: {selection, preview}; gaps: {layer}; heatmap: {reload})
  */
 
-const w = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (window));
-
 /** @type {TestHook} */
 export const hook = {
-  get ready() {
-    return w.gridmapReady === true;
-  },
-  set ready(v) {
-    w.gridmapReady = v;
-  },
-  get pageReady() {
-    return w.commandReady === true || w.gapsReady === true || w.heatReady === true;
-  },
-  set pageReady(v) {
-    w.commandReady = w.gapsReady = w.heatReady = v;
-  },
-  get busy() {
-    return Number(w.gridmapBusy ?? 0);
-  },
-  set busy(v) {
-    w.gridmapBusy = w.commandBusy = v;
-  },
+  ready: false,
+  pageReady: false,
+  busy: 0,
   map: null,
   layers: {},
   highlighted: {},
   at: null,
   timings: {},
-  get page() {
-    return /** @type {object | null} */ (w.commandPage ?? null);
-  },
-  set page(v) {
-    w.commandPage = v;
-  },
+  page: null,
 };
-hook.ready = false;
-hook.busy = 0;
-w.gridmap = hook;
+
+/** @type {{gridmapTest?: TestHook}} */ (/** @type {unknown} */ (window)).gridmapTest = hook;
