@@ -183,6 +183,26 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     page.wait_for_function("window.gridmapTest.busy === 0")
     assert page.evaluate("window.gridmapTest.page.selection.features.length") == 1
     assert page.locator("#sel-table tr.hist").count() >= 1
+
+    # Another role: the selection shows that role's holder, so assigning in it is no conflict.
+    held = page.evaluate(
+        """(() => { let id = null; window.gridmapTest.layers.grids.eachLayer(l => {
+              if (id === null && l.feature.properties.responsibility === 'assigned') {
+                id = l.feature.id; l.fire('click', {latlng: l.getBounds().getCenter()}); } }); return id; })()"""
+    )
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.select_option("#role", "grid_worker")
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    hist = page.request.get(f"{base}/api/v1/features/grid/{held}/history").json()
+    workers = [a["id"] for a in hist["assignments"] if a["role"] == "grid_worker" and a["valid_to"] is None]
+    current = page.evaluate("window.gridmapTest.page.selection.features[0].current")
+    assert (current or {}).get("assignment_id") == (workers[-1] if workers else None)
+    page.fill("#valid-from", TODAY.isoformat())
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.ok, #assign-msg.error", timeout=15_000)
+    assert "ok" in page.get_attribute("#assign-msg", "class"), page.inner_text("#assign-msg")
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.screenshot(path=str(ARTIFACTS / "assign-role.png"))
     # The 409 and the 400 above are logged by the browser as failed loads; nothing else may go wrong.
     assert [p for p in watch.problems if "status of 409" not in p and "status of 400" not in p] == [], watch.problems
     page.close()

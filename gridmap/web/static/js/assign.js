@@ -1,8 +1,8 @@
 // @ts-check
 // Page entry point of assigning by drawing (/assign, assign.html): draw a line or an area, or click one feature →
-// POST /api/v1/assignments/preview says what it catches and who holds each → choose unit, role, dates → POST
-// /api/v1/assignments with the assignment ids seen (a stale view is refused with 409 and shown again); an assignment
-// can be ended from the table. The district's gap totals follow each change.
+// POST /api/v1/assignments/preview says what it catches and who holds each in the chosen role → choose unit, role,
+// dates → POST /api/v1/assignments with the assignment ids seen (a stale view is refused with 409 and shown again);
+// an assignment can be ended from the table. The district's gap totals follow each change.
 import { errorText, getJSON, postJSON, ApiError } from "./api.js";
 import { readConfig } from "./config.js";
 import { addOption, byId, message } from "./dom.js";
@@ -85,6 +85,7 @@ export function assign(cfg = readConfig()) {
         shape: sel.shape,
         kinds: kinds(),
         buffer_m: byId("buffer-m", HTMLInputElement).value,
+        role: roleSelect.value, // who holds each in this role: its assignment is the one `expected` names
       });
       show(data.features, data.totals, data.owners);
       message(msg, "");
@@ -95,7 +96,7 @@ export function assign(cfg = readConfig()) {
   }
 
   /**
-   * Selects one clicked feature, with who holds it and its history.
+   * Selects one clicked feature, with who holds it in the chosen role and its history in that role.
    * @param {string} kind
    * @param {import("./layers.js").FeatureRef} f
    */
@@ -107,8 +108,9 @@ export function assign(cfg = readConfig()) {
     try {
       /** @type {{name: string | null, assignments: HistoryEntry[]}} */
       const h = await getJSON(`${cfg.api}/features/${kind}/${f.id}/history`);
-      const history = h.assignments.filter((a) => a.role === "responsible");
-      const open = history.find((a) => !a.valid_to) ?? null;
+      const role = roleSelect.value;
+      const history = h.assignments.filter((a) => a.role === role);
+      const open = history.find((a) => !a.valid_to) ?? null; // the server's open row: valid_to empty
       const p = f.properties ?? {};
       /** @type {Selected} */
       const feature = {
@@ -120,6 +122,7 @@ export function assign(cfg = readConfig()) {
               assignment_id: open.id,
               unit_id: open.unit?.id ?? null,
               unit_name: open.unit?.name ?? null,
+              person_name: open.person?.name ?? null,
               valid_from: open.valid_from,
             }
           : null,
@@ -215,6 +218,7 @@ export function assign(cfg = readConfig()) {
   unitSelect.addEventListener("change", () => {
     if (sel.shape) preview();
   });
+  roleSelect.addEventListener("change", refreshSelection);
   getJSON(`${cfg.api}/units`)
     .then((/** @type {{items: {id: number, name: string}[]}} */ d) => {
       for (const u of d.items) addOption(unitSelect, u.id, u.name);
