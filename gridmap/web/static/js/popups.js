@@ -46,7 +46,7 @@ export async function popupHtml(ctx, cid, f) {
       return (
         `<div class="gm-popup"><h3>${esc(S.cases)} #${esc(f.id)}</h3>` +
         `<p>${esc(p.category_name || p.category)} · ${esc(p.status)}</p>` +
-        `<p>${esc(S.deadline)}: ${esc(p.deadline || "–")}</p>` +
+        `<p>${esc(S.deadline)}: ${esc(shortTime(p.deadline))}</p>` +
         `<p>${esc(S.responsible_unit)}: ${unitLink(ctx, p.unit_id, p.unit_name)}</p></div>`
       );
     }
@@ -87,8 +87,7 @@ export async function popupHtml(ctx, cid, f) {
   if (d.open_cases.length) {
     h.push('<ul class="cases">');
     for (const c of d.open_cases) {
-      const when = c.deadline ? String(c.deadline).slice(0, 16).replace("T", " ") : "–";
-      h.push(`<li>#${c.id} ${esc(c.category_name || c.category)} · ${esc(S.deadline)} ${esc(when)}</li>`);
+      h.push(`<li>#${c.id} ${esc(c.category_name || c.category)} · ${esc(S.deadline)} ${esc(shortTime(c.deadline))}</li>`);
     }
     h.push("</ul>");
   }
@@ -96,6 +95,14 @@ export async function popupHtml(ctx, cid, f) {
   h.push(`<p><a class="history-link" href="${history}" target="_blank">${esc(S.history)}</a></p>`);
   h.push("</div>");
   return h.join("");
+}
+
+/**
+ * An ISO time as the popups show it, to the minute: "2026-12-04 19:43" (none: "–").
+ * @param {string | null | undefined} iso
+ */
+function shortTime(iso) {
+  return iso ? String(iso).slice(0, 16).replace("T", " ") : "–";
 }
 
 /**
