@@ -3,14 +3,6 @@
 // map benchmark (scripts/bench_map.py) watch. The pages themselves never read it.
 
 /**
- * @typedef {object} LayerTiming  a layer's last fetch: when it arrived (performance.now()), fetch and draw times
- * @property {number} fetched
- * @property {number} fetch_ms
- * @property {number} draw_ms
- * @property {number} n           features drawn
- */
-
-/**
  * @typedef {object} TestHook
  * @property {boolean} ready      the map's first layers are drawn
  * @property {boolean} pageReady  the page's own first load is done (assign: units listed; gaps: gaps drawn;
@@ -20,7 +12,6 @@
  * @property {Record<string, L.GeoJSON>} layers  the map's data layers by OGC collection id
  * @property {Record<string, Record<string, boolean>>} highlighted  the outlined feature ids, by collection
  * @property {string | null} at   the day the map shows (null: today)
- * @property {Record<string, LayerTiming>} timings  by collection
  * @property {object | null} page the page's own state (assign: {selection, preview}; gaps: {layer}; heatmap: {reload})
  */
 
@@ -33,7 +24,6 @@ export const hook = {
   layers: {},
   highlighted: {},
   at: null,
-  timings: {},
   page: null,
 };
 

@@ -4,7 +4,6 @@
 // Leaflet's canvas renderer in its look (look.js), coloured by responsibility state or by unit.
 import { getJSON, isAbort } from "./api.js";
 import { HIGHLIGHT_COLOR } from "./colors.js";
-import { hook } from "./hook.js";
 import { PANES, baseStyle, lookOf } from "./look.js";
 
 /**
@@ -46,7 +45,6 @@ const PAGE_LIMIT = 5000; // features per request (the API pages beyond it)
  * @property {Record<string, string | number>} [filter]  query parameters of the non-area layers (a unit's page:
  *                                                       unit_id)
  * @property {string | null} [at]
- * @property {(cid: string, f: Feature, base: L.PathOptions) => L.PathOptions | undefined} [style]  a page's own styling
  * @property {(cid: string, f: Feature, e: L.LeafletMouseEvent) => void} onClick
  * @property {(message: string) => void} onError
  */
@@ -105,16 +103,15 @@ export class DataLayers {
   }
 
   /**
-   * The style of a feature: its collection's look, coloured by state or unit, a page's own changes, the highlight.
+   * The style of a feature: its collection's look, coloured by state or unit, and the highlight.
    * @param {string} cid
    * @param {Feature} f
    * @returns {L.PathOptions}
    */
   styleFor(cid, f) {
-    let st = baseStyle(lookOf(cid), this.colorMode, f.properties ?? {});
-    if (this.opts.style) st = this.opts.style(cid, f, st) ?? st;
+    const st = baseStyle(lookOf(cid), this.colorMode, f.properties ?? {});
     if (f.id != null && this.highlighted[cid]?.[f.id]) {
-      st = { ...st, color: HIGHLIGHT_COLOR, weight: (st.weight ?? 1) + 3, opacity: 1 };
+      return { ...st, color: HIGHLIGHT_COLOR, weight: (st.weight ?? 1) + 3, opacity: 1 };
     }
     return st;
   }
@@ -208,17 +205,9 @@ export class DataLayers {
       ...view,
       promise: (async () => {
         try {
-          const t0 = performance.now();
           const feats = await this.fetchAll(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
-          const t1 = performance.now();
           layer.clearLayers();
           layer.addData(/** @type {FeatureCollection} */ ({ type: "FeatureCollection", features: feats }));
-          hook.timings[cid] = {
-            fetched: Math.round(t1),
-            fetch_ms: Math.round(t1 - t0),
-            draw_ms: Math.round(performance.now() - t1),
-            n: feats.length,
-          };
           st.loaded = view;
         } catch (e) {
           if (!isAbort(e)) this.opts.onError(e instanceof Error ? e.message : String(e));

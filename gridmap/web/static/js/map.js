@@ -30,7 +30,6 @@ import { esc } from "./strings.js";
  * @property {Record<string, string | number>} [filter]  for the non-area layers (a unit's page: {unit_id})
  * @property {number[] | null} [fitBounds]  [west, south, east, north] to show first
  * @property {(info: FeatureClick) => boolean} [onFeatureClick]  true: handled, no popup
- * @property {(cid: string, f: Feature, base: L.PathOptions) => L.PathOptions | undefined} [style]
  */
 
 /**
@@ -60,7 +59,6 @@ export class GridMap {
       visible: opts.visible,
       filter: opts.filter,
       at: cfg.at ?? null,
-      style: opts.style,
       onClick: (cid, f, e) => this.featureClicked(cid, f, e),
       onError: (msg) => this.status(msg, true),
     });
