@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test system system-test lint bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
+.PHONY: run test install install-test system system-test lint lint-js bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
 
 help:
 	@echo "make run    install what is missing, load the demo city into SpatiaLite, serve http://$(HOST):$(PORT)/"
@@ -18,7 +18,7 @@ run: install
 	@$(PY) -m gridmap demo --if-empty
 	$(PY) -m gridmap serve --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test lint-js
 	@$(VENV)/bin/ruff check gridmap tests scripts
 	@$(VENV)/bin/ruff format --check -q gridmap tests scripts || { echo "run: $(VENV)/bin/ruff format gridmap tests scripts"; exit 1; }
 	@out=$$($(VENV)/bin/lint-imports --no-cache --no-logo 2>&1) || { echo "$$out"; exit 1; }
@@ -26,7 +26,7 @@ test: install-test
 
 install: system $(VENV)/.installed node_modules/.installed
 
-install-test: system-test $(VENV)/.installed-test node_modules/.installed
+install-test: system-test $(VENV)/.installed-test node_modules/.installed-test
 
 system:
 	@bash scripts/install-system.sh
@@ -43,11 +43,28 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml requirements.lock
 	@$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e .
 	@touch $@
 
-# Front-end assets (Leaflet and plugins) from the npm registry, pinned by package-lock.json; served by the app.
+# Front-end packages from the npm registry, pinned by package-lock.json (never a CDN). `make run` needs only the
+# runtime ones, Leaflet and its plugins (served by the app); `make test` also the JS linter and type checker (the
+# devDependencies). A full install serves both, so going from test to run installs nothing.
 node_modules/.installed: package.json package-lock.json
-	@echo "installing front-end assets into node_modules (npm ci)"
+	@if [ node_modules/.installed-test -nt package.json ] && [ node_modules/.installed-test -nt package-lock.json ]; then \
+	  touch $@; \
+	else \
+	  echo "installing front-end assets into node_modules (npm ci --omit=dev)"; \
+	  npm ci --omit=dev --no-audit --no-fund --loglevel=error && touch $@; \
+	fi
+
+node_modules/.installed-test: package.json package-lock.json
+	@echo "installing front-end assets and the JS lint tools into node_modules (npm ci)"
 	@npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
+	@touch node_modules/.installed $@
+
+# The page scripts (gridmap/web/static/js): ESLint (eslint.config.mjs) and TypeScript's check of their JSDoc types
+# (tsconfig.json). ESLint 10 needs Node.js 20.19 or newer (Debian 12's own nodejs is 18).
+lint-js: node_modules/.installed-test
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("the JS lint needs Node.js >= 20.19, this is " + process.version); process.exit(1); }'
+	@npx --no-install eslint --max-warnings 0 gridmap/web/static/js eslint.config.mjs
+	@npx --no-install tsc -p tsconfig.json
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml requirements.lock
 	@$(PY) -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[test]'

@@ -5,8 +5,8 @@ the same map built the folium-default way (every layer inlined with ``folium.Geo
 too, so the baseline is not penalised by CDNs). Each page is loaded ``--runs`` times in a fresh browser context
 (empty cache); the median is printed with the ratio baseline / ours.
 
-Time to interactive: ours = ``performance.now()`` when the map script sets ``window.gridmapReady`` (first layers
-drawn); baseline = after the ``load`` event and two animation frames (inline layers are drawn by then).
+Time to interactive: ours = ``performance.now()`` when the map script sets ``window.gridmapTest.ready`` (first
+layers drawn); baseline = after the ``load`` event and two animation frames (inline layers are drawn by then).
 Bytes: the sum of ``encodedDataLength`` of every response (what went over the wire, gzip included).
 
     .venv/bin/python scripts/bench_map.py [--runs 5] [--database-url sqlite:////tmp/demo.sqlite]
@@ -83,7 +83,7 @@ def measure(browser, url: str, ready_js: str) -> tuple[float, int, list[str]]:
 
 
 OURS_READY = """() => new Promise(resolve => {
-  const check = () => window.gridmapReady ? resolve(performance.now()) : setTimeout(check, 5);
+  const check = () => window.gridmapTest?.ready ? resolve(performance.now()) : setTimeout(check, 5);
   check();
 })"""
 BASELINE_READY = """() => new Promise(resolve => {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# What the third-party scripts put on window: Leaflet (L, leaflet, _leaflet_events), folium's page script
+# (L_NO_TOUCH, L_DISABLE_3D and the map's variable map_<hex>) and Leaflet.heat (simpleheat).
+THIRD_PARTY_GLOBALS = re.compile(r"L|leaflet|_leaflet_events|L_NO_TOUCH|L_DISABLE_3D|map_[0-9a-f]+|simpleheat")
 
 
 @contextmanager
@@ -40,6 +44,20 @@ def live_server(app: Flask) -> Iterator[str]:
         thread.join(timeout=5)
         server.task_dispatcher.shutdown()
         assert not thread.is_alive(), "the live server did not stop"
+
+
+def own_globals(page) -> list[str]:
+    """The names the page's own scripts put on window (the map modules: only the test hook ``gridmapTest``)."""
+    names = page.evaluate(
+        """() => {
+            const frame = document.createElement('iframe');
+            document.body.appendChild(frame);
+            const blank = new Set(Object.getOwnPropertyNames(frame.contentWindow));
+            frame.remove();
+            return Object.getOwnPropertyNames(window).filter(k => !blank.has(k));
+        }"""
+    )
+    return sorted(n for n in names if not THIRD_PARTY_GLOBALS.fullmatch(n))
 
 
 class PageWatch:

@@ -15,7 +15,7 @@ from gridmap.responsibility import assign
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date.today()
@@ -64,9 +64,11 @@ def _open(browser, url: str):
     return page, watch
 
 
-def _idle(page, flag: str) -> None:
-    page.wait_for_function(f"window.{flag} === true && window.gridmapReady === true", timeout=30_000)
-    page.wait_for_function("window.gridmapBusy === 0 && window.commandBusy === 0", timeout=30_000)
+def _idle(page) -> None:
+    """Waits until the page's own first load and the map's are done and no request is in flight."""
+    page.wait_for_function("window.gridmapTest?.pageReady === true && gridmapTest.ready === true", timeout=30_000)
+    page.wait_for_function("window.gridmapTest.busy === 0", timeout=30_000)
+    assert own_globals(page) == ["gridmapTest"]  # the map modules' one global: the test hook
 
 
 def _gap_grid_centre(page, base: str) -> tuple[float, float, int]:
@@ -80,12 +82,12 @@ def _gap_grid_centre(page, base: str) -> tuple[float, float, int]:
 
 
 def _draw_polygon(page, lon: float, lat: float, d: float) -> None:
-    page.evaluate(f"void window.gridmap.map.setView([{lat}, {lon}], 17, {{animate: false}})")
+    page.evaluate(f"void window.gridmapTest.map.setView([{lat}, {lon}], 17, {{animate: false}})")
     page.wait_for_timeout(300)
-    page.wait_for_function("window.gridmapBusy === 0", timeout=30_000)
+    page.wait_for_function("window.gridmapTest.busy === 0", timeout=30_000)
     pts = page.evaluate(
         """([lon, lat, d]) => {
-            const m = window.gridmap.map, box = m.getContainer().getBoundingClientRect();
+            const m = window.gridmapTest.map, box = m.getContainer().getBoundingClientRect();
             return [[lat - d, lon - d], [lat - d, lon + d], [lat + d, lon + d], [lat + d, lon - d]].map(([y, x]) => {
               const p = m.latLngToContainerPoint([y, x]);
               return [box.left + p.x, box.top + p.y];
@@ -112,22 +114,22 @@ def _totals(page) -> dict[str, str]:
 def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     base = city["base"]
     page, watch = _open(browser, base + "/assign")
-    _idle(page, "commandReady")
+    _idle(page)
     assert page.locator("h1").inner_text() == "划片包联"
     lon, lat, grid_id = _gap_grid_centre(page, base)
     before = _totals(page)
     _draw_polygon(page, lon, lat, 0.0012)
     page.wait_for_selector("#selection:not([hidden])", timeout=15_000)
-    page.wait_for_function("window.commandBusy === 0")
-    caught = page.evaluate("window.commandPage.selection.features")
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    caught = page.evaluate("window.gridmapTest.page.selection.features")
     assert any(f["kind"] == "grid" and f["id"] == grid_id and f["current"] is None for f in caught)
-    assert page.evaluate(f"!!window.gridmap.highlighted.grids[{grid_id}]")
+    assert page.evaluate(f"!!window.gridmapTest.highlighted.grids[{grid_id}]")
     page.screenshot(path=str(ARTIFACTS / "assign-preview.png"))
 
     unit = page.evaluate("document.querySelector('#unit').options[3].value")
     page.select_option("#unit", unit)
     page.fill("#valid-from", (TODAY - dt.timedelta(days=1)).isoformat())
-    page.wait_for_function("window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.busy === 0")
     # A second commander assigns one of the caught features behind our back → our confirm is refused (409).
     first = caught[0]
     with city["factory"]() as s:
@@ -140,16 +142,16 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     page.wait_for_selector("#assign-msg.error, #assign-msg.ok", timeout=15_000)
     assert "conflict" in page.get_attribute("#assign-msg", "class"), page.inner_text("#assign-msg")
     assert "其他指挥员" in page.inner_text("#assign-msg")
-    page.wait_for_function("window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.busy === 0")
 
     # The refreshed preview is current: confirming now succeeds, colours and totals change.
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.ok", timeout=15_000)
-    page.wait_for_function("window.commandBusy === 0 && window.gridmapBusy === 0")
+    page.wait_for_function("window.gridmapTest.busy === 0")
     after = _totals(page)
     assert float(after["grids_unassigned_km2"]) < float(before["grids_unassigned_km2"])
     state = page.evaluate(
-        f"""(() => {{ let s = null; window.gridmap.layers.grids.eachLayer(l => {{
+        f"""(() => {{ let s = null; window.gridmapTest.layers.grids.eachLayer(l => {{
               if (l.feature.id === {grid_id}) s = l.feature.properties.responsibility; }}); return s; }})()"""
     )
     assert state == "assigned"
@@ -159,7 +161,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     row = page.locator(f"#sel-table tr[data-kind=grid][data-id='{grid_id}'] .end-btn")
     row.click()
     page.wait_for_selector("#assign-msg.ok", timeout=15_000)
-    page.wait_for_function("window.commandBusy === 0 && window.gridmapBusy === 0")
+    page.wait_for_function("window.gridmapTest.busy === 0")
     assert "历史保留" in page.inner_text("#assign-msg")
     assert float(_totals(page)["grids_unassigned_km2"]) == pytest.approx(float(before["grids_unassigned_km2"]))
     hist = page.request.get(f"{base}/api/v1/features/grid/{grid_id}/history").json()
@@ -171,16 +173,36 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.error", timeout=15_000)
     assert "valid_from" in page.inner_text("#assign-msg") or "2000-01-01" in page.inner_text("#assign-msg")
-    page.wait_for_function("window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.busy === 0")
 
     # Clicking a single feature selects it, with its history.
     page.evaluate(
-        f"""(() => {{ window.gridmap.layers.grids.eachLayer(l => {{
+        f"""(() => {{ window.gridmapTest.layers.grids.eachLayer(l => {{
               if (l.feature.id === {grid_id}) l.fire('click', {{latlng: l.getBounds().getCenter()}}); }}); }})()"""
     )
-    page.wait_for_function("window.commandBusy === 0")
-    assert page.evaluate("window.commandPage.selection.features.length") == 1
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    assert page.evaluate("window.gridmapTest.page.selection.features.length") == 1
     assert page.locator("#sel-table tr.hist").count() >= 1
+
+    # Another role: the selection shows that role's holder, so assigning in it is no conflict.
+    held = page.evaluate(
+        """(() => { let id = null; window.gridmapTest.layers.grids.eachLayer(l => {
+              if (id === null && l.feature.properties.responsibility === 'assigned') {
+                id = l.feature.id; l.fire('click', {latlng: l.getBounds().getCenter()}); } }); return id; })()"""
+    )
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.select_option("#role", "grid_worker")
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    hist = page.request.get(f"{base}/api/v1/features/grid/{held}/history").json()
+    workers = [a["id"] for a in hist["assignments"] if a["role"] == "grid_worker" and a["valid_to"] is None]
+    current = page.evaluate("window.gridmapTest.page.selection.features[0].current")
+    assert (current or {}).get("assignment_id") == (workers[-1] if workers else None)
+    page.fill("#valid-from", TODAY.isoformat())
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.ok, #assign-msg.error", timeout=15_000)
+    assert "ok" in page.get_attribute("#assign-msg", "class"), page.inner_text("#assign-msg")
+    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.screenshot(path=str(ARTIFACTS / "assign-role.png"))
     # The 409 and the 400 above are logged by the browser as failed loads; nothing else may go wrong.
     assert [p for p in watch.problems if "status of 409" not in p and "status of 400" not in p] == [], watch.problems
     page.close()
@@ -189,7 +211,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
 def test_gaps_page(browser, city) -> None:
     base = city["base"]
     page, watch = _open(browser, base + "/gaps")
-    _idle(page, "gapsReady")
+    _idle(page)
     api = page.request.get(base + "/api/v1/gaps").json()
     assert page.locator("#gap-table tbody tr").count() == api["count"] > 0
     assert page.locator("#gap-summary tr.street").count() == 7
@@ -203,7 +225,7 @@ def test_gaps_page(browser, city) -> None:
     # One 街道, segments only, in English.
     street = page.evaluate("document.querySelector('select[name=street]').options[1].value")
     page.goto(f"{base}/gaps?street={street}&kind=segment&lang=en")
-    _idle(page, "gapsReady")
+    _idle(page)
     assert page.locator("h1").inner_text() == "Gaps"
     n = page.request.get(f"{base}/api/v1/gaps?street={street}&kind=segment").json()["count"]
     assert page.locator("#gap-table tbody tr").count() == n
@@ -216,18 +238,18 @@ def test_gaps_page(browser, city) -> None:
 def test_heatmap_filters_and_modes(browser, city) -> None:
     base = city["base"]
     page, watch = _open(browser, base + "/heatmap")
-    _idle(page, "heatReady")
+    _idle(page)
     assert page.inner_text("#heat-count") == "案件 60 件"
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
     page.screenshot(path=str(ARTIFACTS / "heatmap-points.png"))
     page.wait_for_function("document.querySelectorAll('#cat-class option').length > 1")
-    page.evaluate("window.heatReady = false")
+    page.evaluate("window.gridmapTest.pageReady = false")
     page.select_option("#cat-class", "05")
-    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert page.inner_text("#heat-count") == "案件 20 件"
-    page.evaluate("window.heatReady = false")
+    page.evaluate("window.gridmapTest.pageReady = false")
     page.check("input[name=overdue]")
-    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     overdue = int("".join(ch for ch in page.inner_text("#heat-count") if ch.isdigit()))
     assert 0 < overdue < 20
     assert "overdue=true" in page.get_attribute("#case-list-json", "href")
@@ -243,25 +265,25 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     assert red == "rgb(176, 0, 32)", red
     page.screenshot(path=str(ARTIFACTS / "heatmap-case-list.png"))
     page.go_back()
-    _idle(page, "heatReady")
+    _idle(page)
     page.wait_for_function("document.querySelectorAll('#cat-class option').length > 1")
-    page.evaluate("window.heatReady = false")
+    page.evaluate("window.gridmapTest.pageReady = false")
     page.uncheck("input[name=overdue]")
     page.select_option("#cat-class", "")
     page.check("input[name=mode][value=grids]")
-    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert page.locator("#heat-legend .ramp").count() == 1
     page.screenshot(path=str(ARTIFACTS / "heatmap-grids.png"))
-    page.evaluate("window.heatReady = false")
+    page.evaluate("window.gridmapTest.pageReady = false")
     page.check("input[name=mode][value=segments]")
-    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert "件/公里" in page.inner_text("#heat-legend")
     # An inverted period: a message in the page, no failure.
-    page.evaluate("window.heatReady = false")
+    page.evaluate("window.gridmapTest.pageReady = false")
     page.fill("input[name=from]", "2026-11-20")
     page.fill("input[name=to]", "2026-11-01")
     page.dispatch_event("input[name=to]", "change")
-    page.wait_for_function("window.heatReady === true && window.commandBusy === 0")
+    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert "before it starts" in page.inner_text("#heat-msg")
     page.screenshot(path=str(ARTIFACTS / "heatmap-segments.png"))
     assert [p for p in watch.problems if "status of 400" not in p] == [], watch.problems

@@ -19,10 +19,10 @@ from gridmap.imports.demo import load_demo
 from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals
 
 pytestmark = pytest.mark.browser
-IDLE = "() => window.gridmapReady === true && window.gridmapBusy === 0"
+IDLE = "() => window.gridmapTest?.ready === true && window.gridmapTest.busy === 0"
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,9 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         page.wait_for_function(IDLE, timeout=30_000)
         assert page.locator("h1").inner_text() == "包联责任地图"
         assert page.locator(".attribution").inner_text().startswith("示意数据")
+        assert own_globals(page) == ["gridmapTest"]  # the map modules' one global: the test hook
         counts = page.evaluate(
-            "() => Object.fromEntries(Object.entries(gridmap.layers).map(([k, l]) => [k, l.getLayers().length]))"
+            "() => Object.fromEntries(Object.entries(gridmapTest.layers).map(([k, l]) => [k, l.getLayers().length]))"
         )
         assert counts["segments"] > 1000 and counts["grids"] > 1000 and counts["compounds"] > 100, counts
         assert counts["streets"] == 7 and counts["cases"] == 0  # the cases layer is off until asked for
@@ -97,16 +98,16 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         cases_box.check()
         page.wait_for_timeout(50)
         page.wait_for_function(IDLE)
-        assert page.evaluate("() => gridmap.layers.cases.getLayers().length") == 1
+        assert page.evaluate("() => gridmapTest.layers.cases.getLayers().length") == 1
 
         # layer control: hide and show the unit grids
         grids_box = page.locator(".leaflet-control-layers-overlays label", has_text="单元网格").locator("input")
         grids_box.uncheck()
-        assert page.evaluate("() => gridmap.map.hasLayer(gridmap.layers.grids)") is False
+        assert page.evaluate("() => gridmapTest.map.hasLayer(gridmapTest.layers.grids)") is False
         grids_box.check()
         page.wait_for_timeout(50)
         page.wait_for_function(IDLE)
-        assert page.evaluate("() => gridmap.map.hasLayer(gridmap.layers.grids)") is True
+        assert page.evaluate("() => gridmapTest.map.hasLayer(gridmapTest.layers.grids)") is True
 
         # colouring by unit: the legend lists units
         page.check("input[name=color-mode][value=unit]")
@@ -133,11 +134,11 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
 
         # a click on the map itself opens a popup too
         page.keyboard.press("Escape")
-        page.evaluate("() => { gridmap.map.closePopup(); }")
+        page.evaluate("() => { gridmapTest.map.closePopup(); }")
         point = page.evaluate(
-            """(id) => { let hit; gridmap.layers.compounds.eachLayer(l => { if (l.feature.id === id) hit = l; });
-                const p = gridmap.map.latLngToContainerPoint(hit.getBounds().getCenter());
-                const r = gridmap.map.getContainer().getBoundingClientRect();
+            """(id) => { let hit; gridmapTest.layers.compounds.eachLayer(l => { if (l.feature.id === id) hit = l; });
+                const p = gridmapTest.map.latLngToContainerPoint(hit.getBounds().getCenter());
+                const r = gridmapTest.map.getContainer().getBoundingClientRect();
                 return [r.left + p.x, r.top + p.y]; }""",
             city["compound_id"],
         )
@@ -145,10 +146,10 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         page.locator(".leaflet-popup .gm-popup").wait_for(timeout=10_000)
 
         # the map as of a past day: before the demo's assignments began, more is unassigned
-        page.evaluate("() => { gridmap.map.closePopup(); }")
+        page.evaluate("() => { gridmapTest.map.closePopup(); }")
         before = _legend_count(page, "unassigned")
         page.fill("#map-date", "2024-01-15")
-        page.wait_for_function("() => gridmap.at === '2024-01-15'")
+        page.wait_for_function("() => gridmapTest.at === '2024-01-15'")
         page.wait_for_function(IDLE)
         page.wait_for_function(
             f"() => +document.querySelector('#legend li[data-key=unassigned] .n').textContent > {before}"
@@ -164,9 +165,10 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         page.goto(base + unit_href)
         page.wait_for_function(IDLE, timeout=30_000)
         assert page.locator("#unit-totals td[data-key=open_cases]").inner_text() == "1"
+        assert own_globals(page) == ["gridmapTest"]
         assert page.locator("#unit-cases tbody tr").count() == 1
         drawn = page.evaluate(
-            "() => ['segments','compounds','grids'].reduce((n, k) => n + gridmap.layers[k].getLayers().length, 0)"
+            "() => ['segments','compounds','grids'].reduce((n, k) => n + gridmapTest.layers[k].getLayers().length, 0)"
         )
         total = sum(
             int(page.locator(f"#unit-totals td[data-key={k}]").inner_text()) for k in ("segments", "compounds", "grids")

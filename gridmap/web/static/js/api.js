@@ -1,0 +1,93 @@
+// @ts-check
+// The JSON client of the pages: GET and POST with JSON, the server's message of a refused request as an ApiError
+// ({error, details} bodies), cancellation by AbortSignal, and the count of requests in flight.
+import { hook } from "./hook.js";
+
+let inFlight = 0;
+
+/** A request the server refused (4xx) or failed (5xx), with its message and details. */
+export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} status
+   * @param {string[]} details
+   */
+  constructor(message, status, details) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/**
+ * A JSON request; resolves to the parsed body, rejects with an ApiError (or the fetch's AbortError).
+ * @param {string} url
+ * @param {{method?: string, body?: unknown, signal?: AbortSignal, accept?: string}} [opts]
+ * @returns {Promise<any>}
+ */
+export async function request(url, opts = {}) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: opts.accept ?? "application/json" };
+  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+  inFlight++;
+  hook.busy = inFlight;
+  try {
+    const r = await fetch(url, {
+      method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: opts.signal,
+    });
+    if (r.ok) return await r.json();
+    const err = await r.json().catch(() => ({}));
+    throw new ApiError(err.error || `HTTP ${r.status}`, r.status, Array.isArray(err.details) ? err.details : []);
+  } finally {
+    inFlight--;
+    hook.busy = inFlight;
+  }
+}
+
+/**
+ * GET a JSON document.
+ * @param {string} url
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<any>}
+ */
+export function getJSON(url, signal) {
+  return request(url, { signal });
+}
+
+/**
+ * POST a JSON body, get the JSON answer.
+ * @param {string} url
+ * @param {unknown} body
+ * @returns {Promise<any>}
+ */
+export function postJSON(url, body) {
+  return request(url, { method: "POST", body });
+}
+
+/** @returns {number} the requests in flight */
+export function busy() {
+  return inFlight;
+}
+
+/**
+ * Was this the rejection of a request cancelled on purpose (AbortController)?
+ * @param {unknown} err
+ */
+export function isAbort(err) {
+  return err instanceof DOMException && err.name === "AbortError";
+}
+
+/**
+ * The text to show for a failure: the server's message and those of its details not already in it.
+ * @param {unknown} err
+ * @returns {string}
+ */
+export function errorText(err) {
+  if (!(err instanceof Error)) return String(err);
+  const details = err instanceof ApiError ? err.details.filter((d) => d && !err.message.includes(d)) : [];
+  return err.message + (details.length ? "\n" + details.join("\n") : "");
+}

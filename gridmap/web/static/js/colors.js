@@ -1,0 +1,31 @@
+// @ts-check
+// The map's colours: one per responsibility state, one per unit, the highlight.
+
+/**
+ * A colour for each responsibility state the server gives a feature (gridmap.maps.layers.responsibility_state).
+ * Colours are presentation, so they are here; the states' names in the page language come from the server's strings
+ * (`<state>_state`), and a state not listed here is drawn in UNKNOWN_COLOR. The legend lists the states in this order.
+ * @type {Readonly<Record<string, string>>}
+ */
+export const STATE_COLORS = Object.freeze({ assigned: "#2e7d32", ending: "#f59f00", unassigned: "#d7263d" });
+export const UNKNOWN_COLOR = "#555";
+export const HIGHLIGHT_COLOR = "#00b4ff";
+
+/**
+ * @param {string | null | undefined} state
+ * @returns {string}
+ */
+export function stateColor(state) {
+  return (state && STATE_COLORS[state]) || UNKNOWN_COLOR;
+}
+
+/**
+ * A stable colour per unit (golden-angle hues); no unit: the unassigned colour.
+ * @param {number | null | undefined} id
+ * @returns {string}
+ */
+export function unitColor(id) {
+  if (id == null) return stateColor("unassigned");
+  const h = (id * 137.508) % 360;
+  return `hsl(${h.toFixed(0)},70%,${id % 2 ? 38 : 48}%)`;
+}

@@ -1,0 +1,167 @@
+// @ts-check
+// Page entry point of the problem heatmap (/heatmap, heatmap.html): the cases matching the form's filters from
+// GET /api/v1/heat, as a heat layer of points (Leaflet.heat, loaded by the page as a classic script) or as counts
+// per unit grid / per road km coloured yellow → red; the count and the link to the matching case list follow.
+import { errorText, getJSON } from "./api.js";
+import { readConfig } from "./config.js";
+import { addOption, byId, message } from "./dom.js";
+import { hook } from "./hook.js";
+import { AREA_LAYERS } from "./look.js";
+import { GridMap } from "./map.js";
+import { esc, fmt, withLang } from "./strings.js";
+
+/**
+ * GET /api/v1/heat (gridmap.maps.heat.heat). `mode` is the form's (the radio values come from the server's template);
+ * the page draws each differently, so it names them.
+ * @typedef {object} HeatAnswer
+ * @property {"points" | "grids" | "segments"} mode
+ * @property {number} count
+ * @property {string} cases_url          the matching cases in the JSON API
+ * @property {[number, number, number][]} [points]   points: [lat, lon, weight]
+ * @property {import("geojson").FeatureCollection<import("geojson").Geometry, HeatProps>} [features]
+ * @property {number} [max]              grids: the highest count
+ * @property {number} [max_per_km]       segments: the highest count per km
+ */
+/**
+ * @typedef {object} HeatProps
+ * @property {string} [code]
+ * @property {string} [name]
+ * @property {number} count
+ * @property {number} [per_km2]
+ * @property {number} [per_km]
+ */
+/**
+ * An event category (GET /api/v1/categories?family=event).
+ * @typedef {{code: string, parent_code: string | null, name_zh: string, name_en: string | null}} Category
+ */
+
+/** The form's fields that are not passed on as they are. */
+const DERIVED = new Set(["class", "sub", "to"]);
+
+/**
+ * A yellow → red ramp.
+ * @param {number} t  0 … 1
+ */
+function ramp(t) {
+  const x = Math.max(0, Math.min(1, t));
+  return `hsl(${(50 - 50 * x).toFixed(0)},90%,${(55 - 15 * x).toFixed(0)}%)`;
+}
+
+/**
+ * @param {import("./config.js").MapConfig} [cfg]
+ * @returns {GridMap}
+ */
+export function heatmap(cfg = readConfig()) {
+  const S = cfg.pageStrings ?? {};
+  const gm = new GridMap(cfg, { layers: AREA_LAYERS });
+  const msg = byId("heat-msg");
+  const form = byId("heat-form", HTMLFormElement);
+  const classSelect = byId("cat-class", HTMLSelectElement);
+  const subSelect = byId("cat-sub", HTMLSelectElement);
+  /** @type {L.Layer | null} */
+  let current = null;
+  let seq = 0;
+  /** @type {Category[]} */
+  let cats = [];
+
+  /** @returns {Record<string, string>} the query of the form's filters */
+  function params() {
+    /** @type {Record<string, string>} */
+    const p = {};
+    const fd = new FormData(form);
+    for (const [k, v] of fd) if (typeof v === "string" && v && !DERIVED.has(k)) p[k] = v;
+    const category = String(fd.get("sub") || fd.get("class") || "");
+    if (category) p.category = category;
+    const to = String(fd.get("to") || "");
+    if (to) {
+      // "to" is inclusive in the form; the API's end is exclusive
+      const d = new Date(to + "T00:00:00");
+      d.setDate(d.getDate() + 1);
+      p.to = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+    }
+    return p;
+  }
+
+  async function load() {
+    const my = ++seq;
+    message(msg, S.loading);
+    try {
+      /** @type {HeatAnswer} */
+      const data = await getJSON(`${cfg.api}/heat?${new URLSearchParams(params())}`);
+      if (my !== seq) return;
+      if (current) gm.map.removeLayer(current);
+      current = null;
+      let legend = "";
+      if (data.mode === "points") {
+        const points = data.points ?? [];
+        // Leaflet.heat saturates at `max` (1 by default): scale it with the number of points so hot spots stand out.
+        const max = Math.max(1, Math.sqrt(points.length) / 8);
+        current = L.heatLayer(points, { radius: 18, blur: 15, maxZoom: 17, max, minOpacity: 0.35 }).addTo(gm.map);
+      } else {
+        const grid = data.mode === "grids";
+        const max = (grid ? data.max : data.max_per_km) ?? 0;
+        /** @type {L.GeoJSON<HeatProps>} */
+        const layer = L.geoJSON(data.features, {
+          style: (f) => {
+            const pr = f?.properties;
+            const c = ramp(max && pr ? (grid ? pr.count : (pr.per_km ?? 0)) / max : 0);
+            if (grid) return { color: c, weight: 1, fillColor: c, fillOpacity: 0.6 };
+            return { color: c, weight: 5, opacity: 0.9 };
+          },
+          onEachFeature: (f, lyr) => {
+            const pr = f.properties;
+            lyr.bindPopup(
+              `<b>${esc(pr.code || pr.name)}</b><br>${esc(fmt(S.case_count, { n: pr.count }))}` +
+                (grid ? ` · ${pr.per_km2} ${esc(S.per_km2)}` : ` · ${pr.per_km} ${esc(S.per_km)}`),
+            );
+          },
+        });
+        current = layer.addTo(gm.map);
+        const top = grid ? esc(fmt(S.case_count, { n: max })) : `${max} ${esc(S.per_km)}`;
+        legend = `<span class="ramp"></span> 0 – ${top}`;
+      }
+      byId("heat-legend").innerHTML = legend;
+      byId("heat-count").textContent = fmt(S.case_count, { n: data.count });
+      const casesQuery = data.cases_url.replace(/^[^?]*/, "");
+      byId("case-list", HTMLAnchorElement).href = withLang("/heatmap/cases" + casesQuery, cfg.lang);
+      byId("case-list-json", HTMLAnchorElement).href = data.cases_url;
+      message(msg, "");
+    } catch (err) {
+      if (my === seq) message(msg, errorText(err), "error");
+    } finally {
+      if (my === seq) hook.pageReady = true;
+    }
+  }
+
+  /**
+   * @param {HTMLSelectElement} select
+   * @param {Category[]} list
+   */
+  function fillCategories(select, list) {
+    for (const c of list) {
+      addOption(select, c.code, `${c.code} ${cfg.lang === "en" && c.name_en ? c.name_en : c.name_zh}`);
+    }
+  }
+
+  form.addEventListener("change", (ev) => {
+    if (ev.target === classSelect) {
+      subSelect.length = 1;
+      const cls = classSelect.value;
+      fillCategories(subSelect, cls ? cats.filter((c) => c.parent_code === cls) : []);
+    }
+    hook.pageReady = false;
+    load();
+  });
+  form.addEventListener("submit", (ev) => ev.preventDefault());
+  Promise.all([getJSON(`${cfg.api}/categories?family=event&active=true`), getJSON(`${cfg.api}/units`)])
+    .then(([c, /** @type {{items: {id: number, name: string}[]}} */ units]) => {
+      cats = Array.isArray(c) ? c : (c.items ?? []);
+      fillCategories(classSelect, cats.filter((x) => !x.parent_code));
+      const unitSelect = byId("heat-unit", HTMLSelectElement);
+      for (const u of units.items) addOption(unitSelect, u.id, u.name);
+    })
+    .catch((err) => message(msg, errorText(err), "error"));
+  load();
+  hook.page = { reload: load };
+  return gm;
+}

@@ -1,0 +1,30 @@
+// @ts-check
+// The one global the page scripts set: window.gridmapTest, what the browser tests (tests/test_*browser.py) and the
+// map benchmark (scripts/bench_map.py) watch. The pages themselves never read it.
+
+/**
+ * @typedef {object} TestHook
+ * @property {boolean} ready      the map's first layers are drawn
+ * @property {boolean} pageReady  the page's own first load is done (assign: units listed; gaps: gaps drawn;
+ *                                heatmap: the heat drawn — false again while a changed filter loads)
+ * @property {number} busy        requests in flight: layers, popups, search, the commander's API calls
+ * @property {L.Map | null} map
+ * @property {Record<string, L.GeoJSON>} layers  the map's data layers by OGC collection id
+ * @property {Record<string, Record<string, boolean>>} highlighted  the outlined feature ids, by collection
+ * @property {string | null} at   the day the map shows (null: today)
+ * @property {object | null} page the page's own state (assign: {selection, preview}; gaps: {layer}; heatmap: {reload})
+ */
+
+/** @type {TestHook} */
+export const hook = {
+  ready: false,
+  pageReady: false,
+  busy: 0,
+  map: null,
+  layers: {},
+  highlighted: {},
+  at: null,
+  page: null,
+};
+
+/** @type {{gridmapTest?: TestHook}} */ (/** @type {unknown} */ (window)).gridmapTest = hook;

@@ -1,0 +1,248 @@
+// @ts-check
+// The map's data layers: each is one OGC collection (/ogc/collections/<id>/items) fetched for the view's bounding
+// box and zoom — paged, a superseded request aborted, a view already held not fetched again — and drawn with
+// Leaflet's canvas renderer in its look (look.js), coloured by responsibility state or by unit.
+import { getJSON, isAbort } from "./api.js";
+import { HIGHLIGHT_COLOR } from "./colors.js";
+import { PANES, baseStyle, lookOf } from "./look.js";
+
+/**
+ * What the layers and popups read of a feature's properties (each collection has more).
+ * @typedef {object} FeatureProps
+ * @property {string} [responsibility]   assignable layers: the state of its responsibility on the day shown
+ * @property {number | null} [unit_id]   the responsible unit (a case: the unit handling it)
+ * @property {string | null} [unit_name]
+ * @property {string} [name]
+ * @property {string} [code]
+ * @property {string} [status]           cases
+ * @property {string} [category]
+ * @property {string | null} [category_name]
+ * @property {string | null} [deadline]
+ */
+/** @typedef {import("geojson").Feature<import("geojson").Geometry, FeatureProps>} Feature */
+/** @typedef {import("geojson").FeatureCollection<import("geojson").Geometry, FeatureProps>} FeatureCollection */
+/** @typedef {Pick<Feature, "id" | "properties">} FeatureRef  a feature as far as popups and clicks need it */
+
+const PAGE_LIMIT = 5000; // features per request (the API pages beyond it)
+
+/**
+ * A box (or zoom) a layer holds or is fetching, with the day and filter it was asked with (key).
+ * @typedef {object} View
+ * @property {number[]} bbox   [west, south, east, north]
+ * @property {number} zoom
+ * @property {string} key
+ */
+/**
+ * @typedef {object} LayerState
+ * @property {View | null} loaded
+ * @property {(View & {promise: Promise<void>}) | null} pending
+ * @property {AbortController | null} ctrl
+ */
+
+/**
+ * @typedef {object} DataLayerOptions
+ * @property {string[]} [visible]   the layers on at start (default: all)
+ * @property {Record<string, string | number>} [filter]  query parameters of the non-area layers (a unit's page:
+ *                                                       unit_id)
+ * @property {string | null} [at]
+ * @property {(cid: string, f: Feature, e: L.LeafletMouseEvent) => void} onClick
+ * @property {(message: string) => void} onError
+ */
+
+/** The data layers of one map. */
+export class DataLayers {
+  /**
+   * @param {L.Map} map
+   * @param {string} ogc    the OGC API root
+   * @param {string[]} ids  the collections to have, bottom to top of the layer control
+   * @param {DataLayerOptions} opts
+   */
+  constructor(map, ogc, ids, opts) {
+    this.map = map;
+    this.ogc = ogc;
+    this.ids = ids;
+    this.opts = opts;
+    this.at = opts.at ?? null;
+    this.filter = opts.filter ?? {};
+    /** @type {"state" | "unit"} */
+    this.colorMode = "state";
+    /** @type {Record<string, L.GeoJSON<FeatureProps>>} */
+    this.layers = {};
+    /** @type {Record<string, Record<string, boolean>>} */
+    this.highlighted = {};
+    /** @type {Map<L.Layer, string>} */
+    this.idOf = new Map();
+    /** @type {Record<string, LayerState>} */
+    this.state = {};
+    const renderer = L.canvas({ padding: 0.1, tolerance: 5 });
+    PANES.forEach((p, i) => {
+      if (!map.getPane(p)) map.createPane(p).style.zIndex = String(400 + i * 10);
+    });
+    const visible = opts.visible ?? ids;
+    for (const cid of ids) {
+      const look = lookOf(cid);
+      /** @type {L.GeoJSON<FeatureProps>} */
+      const layer = L.geoJSON(undefined, {
+        // @ts-expect-error  Leaflet passes the renderer on to the vector layers; its GeoJSONOptions type omits it
+        renderer,
+        pane: look.pane,
+        style: (f) => (f ? this.styleFor(cid, /** @type {Feature} */ (f)) : {}),
+        pointToLayer: (_f, latlng) => L.circleMarker(latlng, { renderer, pane: look.pane, ...look.path }),
+        onEachFeature: (f, lyr) => {
+          lyr.on("click", (e) => {
+            L.DomEvent.stopPropagation(e);
+            opts.onClick(cid, /** @type {Feature} */ (f), /** @type {L.LeafletMouseEvent} */ (e));
+          });
+        },
+      });
+      this.layers[cid] = layer;
+      this.idOf.set(layer, cid);
+      this.state[cid] = { loaded: null, pending: null, ctrl: null };
+      if (visible.includes(cid)) layer.addTo(map);
+    }
+  }
+
+  /**
+   * The style of a feature: its collection's look, coloured by state or unit, and the highlight.
+   * @param {string} cid
+   * @param {Feature} f
+   * @returns {L.PathOptions}
+   */
+  styleFor(cid, f) {
+    const st = baseStyle(lookOf(cid), this.colorMode, f.properties ?? {});
+    if (f.id != null && this.highlighted[cid]?.[f.id]) {
+      return { ...st, color: HIGHLIGHT_COLOR, weight: (st.weight ?? 1) + 3, opacity: 1 };
+    }
+    return st;
+  }
+
+  /** Styles every feature again (after a change of colouring or highlight). */
+  restyle() {
+    for (const cid of this.ids) {
+      this.layers[cid].setStyle((f) => (f ? this.styleFor(cid, /** @type {Feature} */ (f)) : {}));
+    }
+  }
+
+  /**
+   * Outlines these features of a collection (replacing its earlier highlight; [] clears it).
+   * @param {string} cid
+   * @param {Array<number | string>} ids
+   */
+  highlight(cid, ids) {
+    /** @type {Record<string, boolean>} */
+    const set = {};
+    for (const id of ids) set[id] = true;
+    this.highlighted[cid] = set;
+  }
+
+  /** @returns {number[]} the view's box, 20 % larger, clamped to the world, rounded to 6 decimals */
+  viewBox() {
+    const b = this.map.getBounds().pad(0.2);
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v, i) => {
+      const lim = i % 2 ? 90 : 180;
+      return +Math.max(-lim, Math.min(lim, v)).toFixed(6);
+    });
+  }
+
+  /**
+   * @param {string} cid
+   * @param {number[]} bbox
+   * @param {number} zoom
+   */
+  itemsUrl(cid, bbox, zoom) {
+    const look = lookOf(cid);
+    const params = new URLSearchParams({ bbox: bbox.join(","), zoom: String(zoom), limit: String(PAGE_LIMIT) });
+    if (this.at) params.set("at", this.at);
+    const extra = { ...look.query, ...(look.shape === "area" ? {} : this.filter) };
+    for (const [k, v] of Object.entries(extra)) if (v != null) params.set(k, String(v));
+    return `${this.ogc}/collections/${cid}/items?${params}`;
+  }
+
+  /**
+   * Every page of a collection's items (following the "next" links).
+   * @param {string} url
+   * @param {AbortSignal} signal
+   * @returns {Promise<Feature[]>}
+   */
+  async fetchAll(url, signal) {
+    /** @type {Feature[]} */
+    let feats = [];
+    /** @type {string | null} */
+    let next = url;
+    while (next) {
+      /** @type {FeatureCollection & {links?: {rel: string, href: string}[]}} */
+      const fc = await getJSON(next, signal);
+      feats = feats.concat(fc.features);
+      next = (fc.links ?? []).find((l) => l.rel === "next")?.href ?? null;
+    }
+    return feats;
+  }
+
+  /**
+   * Fetches and draws a layer for the current view, unless it holds the view already (force: fetch anyway).
+   * @param {string} cid
+   * @param {boolean} force
+   * @returns {Promise<void>}
+   */
+  async load(cid, force) {
+    const layer = this.layers[cid];
+    const st = this.state[cid];
+    const look = lookOf(cid);
+    if (!this.map.hasLayer(layer)) return;
+    const zoom = this.map.getZoom();
+    if (look.minZoom && zoom < look.minZoom) {
+      layer.clearLayers();
+      st.loaded = null;
+      return;
+    }
+    const view = { bbox: this.viewBox(), zoom, key: `${this.at}|${JSON.stringify(this.filter)}` };
+    // held already: the same day and filter, a box around the view, detailed enough and not too detailed
+    if (!force && covers(st.loaded, view)) return;
+    if (!force && st.pending && covers(st.pending, view)) return st.pending.promise; // under way already
+    st.ctrl?.abort();
+    const ctrl = (st.ctrl = new AbortController());
+    const pending = {
+      ...view,
+      promise: (async () => {
+        try {
+          const feats = await this.fetchAll(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
+          layer.clearLayers();
+          layer.addData(/** @type {FeatureCollection} */ ({ type: "FeatureCollection", features: feats }));
+          st.loaded = view;
+        } catch (e) {
+          if (!isAbort(e)) this.opts.onError(e instanceof Error ? e.message : String(e));
+        } finally {
+          if (st.ctrl === ctrl) st.pending = null; // not superseded meanwhile
+        }
+      })(),
+    };
+    st.pending = pending;
+    return pending.promise;
+  }
+
+  /**
+   * Loads every layer for the current view and waits until each has what it last asked for (a newer view may
+   * supersede requests meanwhile).
+   * @param {boolean} force
+   */
+  async loadAll(force) {
+    await Promise.all(this.ids.map((cid) => this.load(cid, force)));
+    for (let round = 0; round < 10; round++) {
+      const pending = this.ids.map((cid) => this.state[cid].pending).filter((p) => p !== null);
+      if (!pending.length) break;
+      await Promise.all(pending.map((p) => p.promise));
+    }
+  }
+}
+
+/**
+ * Does what a layer holds (or is fetching) serve this view? The same key, a box around it, a zoom at least as
+ * detailed and less than two levels more detailed.
+ * @param {View | null} held
+ * @param {View} view
+ */
+function covers(held, view) {
+  if (!held || held.key !== view.key || held.zoom < view.zoom || held.zoom - view.zoom >= 2) return false;
+  const [o, i] = [held.bbox, view.bbox];
+  return o[0] <= i[0] && o[1] <= i[1] && o[2] >= i[2] && o[3] >= i[3];
+}
