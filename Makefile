@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test system system-test lint lint-js bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
+.PHONY: run test install install-test system system-test lint-js bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
 
 help:
 	@echo "make run    install what is missing, load the demo city into SpatiaLite, serve http://$(HOST):$(PORT)/"

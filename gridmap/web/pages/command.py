@@ -1,7 +1,7 @@
 """The commander's working pages: assign by drawing (/assign), the gaps (/gaps), the problem heatmap (/heatmap).
 
 They stand on the map base of :mod:`gridmap.web.pages.maps` (folium with local assets; layers fetched by the page script
-``static/js/gridmap-map.js``); their own behaviour is in ``static/js/gridmap-command.js``.
+``static/js/layers.js``); their own behaviour is in ``static/js/assign.js``, ``gaps.js`` and ``heatmap.js``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ bp = Blueprint("command", __name__)
 
 PAGE_STRINGS = (
     "caught", "caught_free", "caught_owned", "held_by_others", "choose_unit", "assigned_ok", "nothing_to_assign",
-    "conflict_reload", "end_assignment", "ended_ok", "current_holder", "nobody", "segment", "compound", "grid",
+    "conflict_reload", "end_assignment", "ended_ok", "current_holder", "nobody",
     "history", "valid_from", "valid_to", "unassigned_segments", "unassigned_compounds", "unassigned_grid_km2",
     "unassigned_km", "coverage_road", "coverage_compound", "coverage_grid", "nearest_units", "default_party",
     "gap_count", "case_count", "case_list", "per_km", "per_km2", "loading", "responsible_unit", "role", "name",

@@ -1,6 +1,6 @@
 """Map pages: the coverage map, a unit's page, a feature's history. Pages are built with folium
-(:mod:`gridmap.web.foliummap`); layers are never inlined — the page's own script (``static/js/gridmap-map.js``)
-fetches them from ``/ogc`` by bounding box and zoom (the JSON behind popups and search: :mod:`gridmap.web.api.maps`).
+(:mod:`gridmap.web.foliummap`); layers are never inlined — the page's ES modules (``static/js/``; ``layers.js``)
+fetch them from ``/ogc`` by bounding box and zoom (the JSON behind popups and search: :mod:`gridmap.web.api.maps`).
 """
 
 from __future__ import annotations
@@ -22,11 +22,33 @@ bp = Blueprint("maps", __name__)
 
 # Strings the map script needs, in the page language.
 JS_STRINGS = (
-    "streets", "communities", "grids", "segments", "compounds", "cases", "assigned_state", "unassigned_state",
-    "ending_state", "responsible_unit", "none_responsible", "open_cases", "no_open_cases", "history", "deadline",
-    "color_by_state", "color_by_unit", "other_units", "search_none", "loading", "unit_page", "road", "unit", "grid",
-    "compound", "segment", "valid_until", "legend", "nobody",
-)  # fmt: skip
+    "streets",
+    "communities",
+    "grids",
+    "segments",
+    "compounds",
+    "cases",
+    "assigned_state",
+    "unassigned_state",
+    "ending_state",
+    "responsible_unit",
+    "none_responsible",
+    "open_cases",
+    "no_open_cases",
+    "history",
+    "deadline",
+    "color_by_state",
+    "color_by_unit",
+    "other_units",
+    "search_none",
+    "loading",
+    "unit_page",
+    "road",
+    "unit",
+    "valid_until",
+    "legend",
+    "nobody",
+)  # fmt: skip  (the kinds' labels come with the kinds: targets.kinds_config)
 
 
 def _map_config(extra: dict[str, object] | None = None) -> dict[str, object]:
