@@ -7,106 +7,135 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
-from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps, preview, units
+from gridmap.web.api.openapi import body_of, operation, query_of
+from gridmap.web.api.schemas import (
+    GAPS_CSV,
+    AssignAnswer,
+    AssignIn,
+    AtQuery,
+    EndAnswer,
+    EndIn,
+    Gaps,
+    GapsFormat,
+    GapsGeoJSON,
+    GapsQuery,
+    GapsSummary,
+    HeatAnswer,
+    HeatQuery,
+    PreviewAnswer,
+    PreviewIn,
+    UnitList,
+    UnitsQuery,
+)
 from gridmap.web.session import db_session, writing
+from gridmap.web.state import app_state
 
 bp = Blueprint("assign_api", __name__)
-
-
-def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("send a JSON object (Content-Type: application/json)")
-    return body
 
 
 # -- assignments -----------------------------------------------------------------------------------------------------
 
 
 @bp.post("/assignments/preview")
+@operation("previewAssignment", tags=("responsibility",), json=PreviewIn, ok={200: PreviewAnswer}, errors=(400, 413))
 def post_preview():
-    """{shape: GeoJSON LineString|Polygon, kinds?: [..], buffer_m?: 15, at?: date, role?} → what the shape catches."""
-    body = _json_body()
+    """What a drawn line or polygon catches, and who holds each feature now"""
+    body = body_of(PreviewIn)
     return jsonify(
-        preview.preview(
-            db_session(),
-            body.get("shape"),
-            kinds=body.get("kinds"),
-            buffer_m=body.get("buffer_m"),
-            at=body.get("at"),
-            role=body.get("role"),
-        )
+        preview.preview(db_session(), body.shape, kinds=body.kinds, buffer_m=body.buffer_m, at=body.at, role=body.role)
     )
 
 
 @bp.post("/assignments")
+@operation(
+    "assign",
+    tags=("responsibility",),
+    json=AssignIn,
+    ok={201: (AssignAnswer, "assigned")},
+    errors=(400, 409, 413),
+)
 def post_assignment():
-    """{targets: [{kind, id, expected?}], unit_id, role?, valid_from?, valid_to?, by?, note?} → 201 (all or nothing)."""
-    body = _json_body()
+    """Assign features to a unit (all or nothing; a re-assignment closes the old period)
+
+    Send back each feature's ``assignment_id`` from the preview as ``expected``: a feature someone else assigned
+    meanwhile is a 409 and nothing is saved.
+    """
+    body = body_of(AssignIn)
     with writing() as session:
         answer = assign.assign(
             session,
-            body.get("targets"),
-            body.get("unit_id"),
-            role=body.get("role"),
-            valid_from=body.get("valid_from"),
-            by=_text(body.get("by")),
-            valid_to=body.get("valid_to"),
-            person_id=body.get("person_id"),
-            note=_text(body.get("note")),
+            body.targets,
+            body.unit_id,
+            role=body.role,
+            valid_from=body.valid_from,
+            by=body.by,
+            valid_to=body.valid_to,
+            person_id=body.person_id,
+            note=body.note,
         )
     return jsonify(answer), 201
 
 
 @bp.post("/assignments/<int:assignment_id>/end")
+@operation(
+    "endAssignment",
+    tags=("responsibility",),
+    json=EndIn,
+    body_optional=True,
+    ok={200: (EndAnswer, "the period as ended (its history is kept)")},
+    errors=(400, 404, 409, 413),
+)
 def end_assignment(assignment_id: int):
-    """{on?: date, by?} → the ended period (history is kept)."""
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise InvalidInput("send a JSON object")
+    """End an assignment period (history is kept)"""
+    body = body_of(EndIn)
     with writing() as session:
-        answer = assign.end(session, assignment_id, on=body.get("on"), by=_text(body.get("by")))
+        answer = assign.end(session, assignment_id, on=body.on, by=body.by)
     return jsonify(answer)
 
 
 @bp.get("/units")
+@operation("listUnits", tags=("responsibility",), query=UnitsQuery, ok={200: UnitList}, errors=(400,))
 def get_units():
-    return jsonify({"items": units.list_units(db_session(), q=request.args.get("q"), kind=request.args.get("kind"))})
-
-
-def _text(value: object) -> str | None:
-    if value in (None, ""):
-        return None
-    return str(value)[:200]
+    """Responsible units (包联单位), with how many features each holds now"""
+    q = query_of(UnitsQuery)
+    return jsonify({"items": units.list_units(db_session(), q=q.q, kind=q.kind)})
 
 
 # -- gaps ------------------------------------------------------------------------------------------------------------
 
 
 @bp.get("/gaps")
+@operation(
+    "listGaps",
+    tags=("responsibility",),
+    query=GapsQuery,
+    ok={200: (Gaps, "format json (default), csv (a file to save) or geojson")},
+    errors=(400,),
+    media={200: {"text/csv": GAPS_CSV, "application/geo+json": GapsGeoJSON}},
+)
 def get_gaps():
-    """Every segment/compound/grid with no responsible unit (now or ``at``): json | csv | geojson."""
-    args = request.args
-    fmt = (args.get("format") or "json").lower()
-    if fmt not in ("json", "csv", "geojson"):
-        raise InvalidInput(Problem(f"{fmt!r} is not json, csv or geojson", field="format"))
+    """Segments, compounds and grids nobody is responsible for (now or on a day)
+
+    Each gap with its 街道 and 社区, its default party (属地兜底) and the units holding the nearest features of its
+    kind: JSON, a CSV file for Excel, or GeoJSON for a GIS.
+    """
+    q = query_of(GapsQuery)
     result = gaps.find_gaps(
         db_session(),
-        at=args.get("at"),
-        kinds=args.get("kind") or args.get("kinds"),
-        street=args.get("street"),
-        community=args.get("community"),
-        nearest_m=args.get("nearest_m"),
-        with_geometry=fmt != "csv",
+        at=q.at,
+        kinds=q.kind or q.kinds,
+        street=q.street,
+        community=q.community,
+        nearest_m=q.nearest_m,
+        with_geometry=q.format != GapsFormat.CSV,
     )
     stamp = result["as_of"]
-    if fmt == "csv":
+    if q.format == GapsFormat.CSV:
         buf = io.StringIO()
         buf.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
         writer = csv.writer(buf)
@@ -117,26 +146,31 @@ def get_gaps():
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="gaps-{stamp}.csv"'},
         )
-    if fmt == "geojson":
+    if q.format == GapsFormat.GEOJSON:
         resp = current_app.response_class(
             current_app.json.dumps(gaps.as_geojson(result)), mimetype="application/geo+json"
         )
-        if args.get("download"):
+        if q.download:
             resp.headers["Content-Disposition"] = f'attachment; filename="gaps-{stamp}.geojson"'
         return resp
     return jsonify(gaps.without_geometry(result))
 
 
 @bp.get("/gaps/summary")
+@operation("gapsSummary", tags=("responsibility",), query=AtQuery, ok={200: GapsSummary}, errors=(400,))
 def gaps_summary():
-    """Totals per 街道 and 社区: unassigned road km, compounds, grid area km², coverage rates."""
-    return jsonify(gaps.summary(db_session(), at=request.args.get("at")))
+    """Gap totals and coverage rates per 街道 and 社区"""
+    return jsonify(gaps.summary(db_session(), at=query_of(AtQuery).at))
 
 
 # -- heat ------------------------------------------------------------------------------------------------------------
 
 
 @bp.get("/heat")
+@operation("heat", tags=("map",), query=HeatQuery, ok={200: HeatAnswer}, errors=(400,))
 def get_heat():
-    """Case points (mode=points) or counts per unit grid (mode=grids) / per road km (mode=segments)."""
-    return jsonify(heat.heat(db_session(), request.args.to_dict()))
+    """Case points, or counts per unit grid / per road km, for the heatmap
+
+    The filters are those of ``GET /api/v1/cases`` (open cases by default).
+    """
+    return jsonify(heat.heat(db_session(), query_of(HeatQuery).filters(), settings=app_state().settings.cases))

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from typing import Any
-
 from flask import Blueprint, jsonify, request, send_file, url_for
 
 from gridmap import cases
-from gridmap.cases.photos import MAX_PHOTOS, photo_path
+from gridmap.cases.photos import MAX_PHOTOS, MIME, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
-from gridmap.errors import InvalidInput, Problem
+from gridmap.web.api.openapi import body_of, operation, query_of
+from gridmap.web.api.schemas import (
+    Case,
+    CaseList,
+    CaseQuery,
+    Category,
+    CategoryIn,
+    CategoryQuery,
+    Holiday,
+    HolidayIn,
+    HolidayQuery,
+    ReportAnswer,
+    ReportForm,
+    ReportIn,
+    StepForm,
+    StepIn,
+)
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -32,28 +44,37 @@ def _settings() -> Settings:
     return app_state().settings
 
 
-def _body() -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-    """The request's fields and photos: a JSON object, or a multipart form with ``photos`` files."""
-    if request.mimetype == "multipart/form-data" or request.mimetype == "application/x-www-form-urlencoded":
-        fields: dict[str, Any] = {k: v for k, v in request.form.items()}
-        limit = _settings().cases.photo_max_bytes
-        photos = []
-        for key in ("photos", "photo"):
-            for f in request.files.getlist(key):
-                photos.append((f.filename or "", f.stream.read(limit + 1)))
-        return fields, photos
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("send a JSON object (Content-Type: application/json) or a multipart form")
-    return body, []
+def _photos() -> list[tuple[str, bytes]]:
+    """The photos of a multipart form (``photos``, or ``photo``), each read up to one byte over the limit."""
+    limit = _settings().cases.photo_max_bytes
+    return [
+        (f.filename or "", f.stream.read(limit + 1)) for key in ("photos", "photo") for f in request.files.getlist(key)
+    ]
 
 
 @bp.post("/reports")
+@operation(
+    "openReport",
+    tags=("cases",),
+    json=ReportIn,
+    form=ReportForm,
+    ok={
+        201: (ReportAnswer, "routed and opened (Location: the case)"),
+        200: (ReportAnswer, "this client_id was seen before: the first case, nothing stored"),
+    },
+    errors=(400, 413),
+)
 def post_report():
-    """Route a report and open its case: 201 with the case, or 200 with the first case for a repeated client_id."""
-    fields, photos = _body()
+    """Route a report and open its case (上报立案)
+
+    201 with the case, or 200 with the first case for a repeated ``client_id``. A report of the same category near an
+    active case is stored and linked to it (``duplicate_of``). Public reports wait in ``pending`` for on-site
+    verification.
+    """
+    report = body_of(ReportIn, ReportForm)
+    fields = report.sent(exclude={"photos"})
     with writing() as session:
-        answer = cases.open_report(session, fields, _settings(), photos=photos)
+        answer = cases.open_report(session, fields, _settings(), photos=_photos())
     status = 201 if answer["created"] else 200
     resp = jsonify(answer)
     resp.headers["Location"] = url_for("cases_api.get_case", case_id=answer["id"])
@@ -61,47 +82,69 @@ def post_report():
 
 
 @bp.get("/cases")
+@operation("listCases", tags=("cases",), query=CaseQuery, ok={200: CaseList}, errors=(400,))
 def list_cases():
-    return jsonify(cases.list_cases(db_session(), request.args.to_dict(), _settings()))
+    """Cases, filtered and paged"""
+    return jsonify(cases.list_cases(db_session(), query_of(CaseQuery).filters(), _settings()))
 
 
 @bp.get("/cases/<int:case_id>")
+@operation("getCase", tags=("cases",), ok={200: Case}, errors=(404,))
 def get_case(case_id: int):
+    """A case with its traffic light, allowed actions and event history"""
     return jsonify(cases.get_case(db_session(), case_id, _settings()))
 
 
 @bp.post("/cases/<int:case_id>/events")
+@operation(
+    "stepCase",
+    tags=("cases",),
+    json=StepIn,
+    form=StepForm,
+    ok={201: (Case, "the step was recorded: the case as it is now")},
+    errors=(400, 404, 409, 413),
+)
 def post_event(case_id: int):
-    """One step of the closed loop: {action, version, actor, note, data} as JSON or as a form with photos."""
-    fields, photos = _body()
-    data = fields.get("data") or {}
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise InvalidInput(Problem("is not a JSON object", field="data")) from None
-    if not isinstance(data, dict):
-        raise InvalidInput(Problem("must be an object", field="data"))
-    for key in ("unit_id", "amount"):  # convenient in a plain form
-        if key in fields and key not in data:
-            data[key] = fields[key]
+    """One step of the closed loop (派遣, 签收, 反馈, 核查, 延期, 回退, 挂账, 督办, 作废…)
+
+    Send the ``version`` you read: a case that moved on since is a 409, and so is a step its status does not allow
+    (the message lists what is allowed now).
+    """
+    step = body_of(StepIn, StepForm)
+    data = step.data.sent() if step.data is not None else {}
+    if isinstance(step, StepForm):  # convenient in a plain form
+        for key in ("unit_id", "amount"):
+            if key in step.model_fields_set and key not in data:
+                data[key] = getattr(step, key)
     with writing() as session:
         body = cases.transition(
             session,
             case_id,
-            str(fields.get("action") or ""),
+            str(step.action or ""),
             _settings(),
-            version=fields.get("version"),
-            actor=fields.get("actor"),
-            note=fields.get("note"),
+            version=step.version,
+            actor=step.actor,
+            note=step.note,
             data=data,
-            photos=photos,
+            photos=_photos(),
         )
     return jsonify(body), 201
 
 
 @bp.get("/photos/<file>")
+@operation(
+    "getPhoto",
+    tags=("cases",),
+    ok={200: (None, "the photo")},
+    errors=(404,),
+    media={
+        200: {
+            mime: {"contentMediaType": mime, "description": "the photo's bytes"} for mime in sorted(set(MIME.values()))
+        }
+    },
+)
 def get_photo(file: str):
+    """A stored photo (JPEG, PNG or WebP)"""
     path = photo_path(_settings().instance_dir, file)
     resp = send_file(path, mimetype=None, max_age=86400 * 365)
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -109,59 +152,48 @@ def get_photo(file: str):
 
 
 @bp.get("/categories")
+@operation("listCategories", tags=("categories",), query=CategoryQuery, ok={200: list[Category]}, errors=(400,))
 def list_categories():
-    active = request.args.get("active")
-    flag = None if active in (None, "") else active.lower() in ("1", "true", "yes")
-    return jsonify(
-        categories.list_categories(
-            db_session(), family=request.args.get("family"), active=flag, parent=request.args.get("parent")
-        )
-    )
+    """The category tree (events, components, inspection items) with deadlines"""
+    q = query_of(CategoryQuery)
+    return jsonify(categories.list_categories(db_session(), family=q.family, active=q.active, parent=q.parent))
 
 
 @bp.get("/categories/<code>")
+@operation("getCategory", tags=("categories",), ok={200: Category}, errors=(404,))
 def get_category(code: str):
+    """One category"""
     return jsonify(categories.get_category(db_session(), code))
 
 
 @bp.post("/categories")
+@operation(
+    "saveCategory",
+    tags=("categories",),
+    json=CategoryIn,
+    ok={201: (Category, "created"), 200: (Category, "changed")},
+    errors=(400, 413),
+)
 def post_category():
-    """Create a category or change one (deadline, names, default urgency, active)."""
-    body, _ = _body()
+    """Create a category or change one (deadline, names, default urgency, active)"""
+    changes = body_of(CategoryIn).changes()
     with writing() as session:
-        answer, created = categories.upsert_category(session, body)
+        answer, created = categories.upsert_category(session, changes)
     return jsonify(answer), 201 if created else 200
 
 
 @bp.get("/holidays")
+@operation("listHolidays", tags=("categories",), query=HolidayQuery, ok={200: list[Holiday]}, errors=(400,))
 def list_holidays():
-    year = request.args.get("year")
-    if year not in (None, "") and not (str(year).isdigit() and 1 <= int(year) <= 9998):
-        raise InvalidInput(Problem(f"{year!r} is not a year", field="year"))
-    return jsonify(categories.list_holidays(db_session(), int(year) if year else None))
+    """Public holidays and make-up working days (调休)"""
+    return jsonify(categories.list_holidays(db_session(), query_of(HolidayQuery).year))
 
 
 @bp.post("/holidays")
+@operation("saveHoliday", tags=("categories",), json=HolidayIn, ok={200: Holiday}, errors=(400, 413))
 def post_holiday():
-    """Mark a day off or a make-up working day: {"day": "2026-10-10", "is_workday": true, "name": "调休"}."""
-    body, _ = _body()
-    problems: list[Problem] = []
-    try:
-        day = dt.date.fromisoformat(str(body.get("day")))
-    except ValueError:
-        problems.append(Problem(f"{body.get('day')!r} is not a date (YYYY-MM-DD)", field="day"))
-    workday = body.get("is_workday")
-    if not isinstance(workday, bool):
-        problems.append(Problem("must be true (a working day) or false (a day off)", field="is_workday"))
-    if problems:
-        raise InvalidInput(problems)
+    """Mark a day off or a make-up working day"""
+    holiday = body_of(HolidayIn)
     with writing() as session:
-        categories.set_holiday(session, day, workday, body.get("name"))
-    return jsonify({"day": day.isoformat(), "is_workday": workday, "name": body.get("name")}), 200
-
-
-@bp.get("/openapi.json")
-def openapi():
-    from gridmap.web.api.openapi import document
-
-    return jsonify(document(request.host_url.rstrip("/")))
+        categories.set_holiday(session, holiday.day, holiday.is_workday, holiday.name)
+    return jsonify({"day": holiday.day.isoformat(), "is_workday": holiday.is_workday, "name": holiday.name}), 200

@@ -1,13 +1,15 @@
-"""JSON API (version 1)."""
+"""JSON API (version 1): the health check, and the OpenAPI document describing every ``/api/v1`` operation."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 import gridmap
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import current_revision
+from gridmap.web.api.openapi import document, operation
+from gridmap.web.api.schemas import Health, HealthStatus, OpenAPIDocument
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -15,12 +17,17 @@ bp = Blueprint("api", __name__)
 
 
 @bp.get("/health")
+@operation("health", tags=("store",), ok={200: Health, 503: (Health, "the database has no schema yet")})
 def health():
-    """Liveness plus what the store holds: a commander's (or a monitor's) first check."""
+    """Liveness, and what the store holds
+
+    A commander's (or a monitor's) first check: the version, the database, the schema revision and the counts of
+    every layer with how much of it has a responsible unit today.
+    """
     engine = app_state().engine
     revision = current_revision(engine)
     body: dict[str, object] = {
-        "status": "ok" if revision else "uninitialised",
+        "status": HealthStatus.OK if revision else HealthStatus.UNINITIALISED,
         "version": gridmap.__version__,
         "database": dialect_of(engine).name,
         "schema_revision": revision,
@@ -28,3 +35,10 @@ def health():
     if revision:
         body["store"] = store_summary(db_session())
     return jsonify(body), (200 if revision else 503)
+
+
+@bp.get("/openapi.json")
+@operation("openapi", tags=("store",), ok={200: OpenAPIDocument})
+def openapi():
+    """This document (OpenAPI 3.1)"""
+    return jsonify(document(request.host_url.rstrip("/")))

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from gridmap.maps.features import feature_details, feature_history, search, unit_overview
-from gridmap.web.query_args import at_arg
+from gridmap.store.targets import KINDS
+from gridmap.web.api.openapi import operation, query_of
+from gridmap.web.api.schemas import DayQuery, FeatureDetails, FeatureHistory, SearchAnswer, SearchQuery, UnitOverview
 from gridmap.web.session import db_session
 
 api = Blueprint("maps_api", __name__)
 
+_KIND = {"kind": f"{', '.join(KINDS)} (another kind: 404)"}
+
 
 @api.get("/search")
+@operation("search", tags=("map",), query=SearchQuery, ok={200: SearchAnswer}, errors=(400,))
 def search_api():
-    return jsonify(search(db_session(), request.args.get("q", ""), on=at_arg()))
+    """Find units, roads, compounds and grids by name or code, each with the box to zoom to"""
+    q = query_of(SearchQuery)
+    return jsonify(search(db_session(), q.q or "", on=q.at))
 
 
 @api.get("/features/<kind>/<int:target_id>")
+@operation("getFeature", tags=("map",), query=DayQuery, path=_KIND, ok={200: FeatureDetails}, errors=(400, 404))
 def feature_api(kind: str, target_id: int):
-    return jsonify(feature_details(db_session(), kind, target_id, at_arg()))
+    """A segment, compound or grid: who is responsible, the people in its roles, its open cases"""
+    return jsonify(feature_details(db_session(), kind, target_id, query_of(DayQuery).at))
 
 
 @api.get("/features/<kind>/<int:target_id>/history")
+@operation("getFeatureHistory", tags=("map",), path=_KIND, ok={200: FeatureHistory}, errors=(404,))
 def feature_history_api(kind: str, target_id: int):
+    """Who was responsible for a feature, period by period"""
     return jsonify(feature_history(db_session(), kind, target_id))
 
 
 @api.get("/units/<int:unit_id>")
+@operation("getUnit", tags=("responsibility",), query=DayQuery, ok={200: UnitOverview}, errors=(400, 404))
 def unit_api(unit_id: int):
-    return jsonify(unit_overview(db_session(), unit_id, at_arg()))
+    """A unit: what it is responsible for, its people and its open cases"""
+    return jsonify(unit_overview(db_session(), unit_id, query_of(DayQuery).at))

@@ -4,24 +4,23 @@
 spatial index); bad input → 400 naming the field.
 
 ``POST /api/v1/snap`` with ``{"points": [{"lon", "lat", "crs"?, "category"?, "observed_at"?, "id"?}, ...]}`` (up to
-:data:`MAX_POINTS`; top-level ``crs``/``category``/``observed_at`` are defaults for every point) — the bulk path.
-Answers ``{"count", "routed", "bad", "results": [...]}`` with one result per input point, in order: the routing
-answer (see :meth:`gridmap.routing.RoutingResult.to_dict`) or ``{"errors": [{"field", "message"}]}``; each carries
-its ``index`` and the client's ``id``. A bad point never hides the good ones.
+:data:`~gridmap.web.api.schemas.MAX_SNAP_POINTS`; top-level ``crs``/``category``/``observed_at`` are defaults for
+every point) — the bulk path. Answers ``{"count", "routed", "bad", "results": [...]}`` with one result per input
+point, in order: the routing answer (see :meth:`gridmap.routing.RoutingResult.to_dict`) or ``{"errors": [{"field",
+"message"}]}``; each carries its ``index`` and the client's ``id``. A bad point never hides the good ones.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from gridmap.errors import InvalidInput, Problem
 from gridmap.routing import RoutingConfig, route_point, route_points
+from gridmap.web.api.openapi import body_of, operation, query_of
+from gridmap.web.api.schemas import RoutingAnswer, SnapQuery, SnapRequest, SnapResults
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
 bp = Blueprint("routing_api", __name__)
-
-MAX_POINTS = 10_000
 
 
 def _config() -> RoutingConfig:
@@ -29,35 +28,35 @@ def _config() -> RoutingConfig:
 
 
 @bp.get("/snap")
+@operation("snapPoint", tags=("routing",), query=SnapQuery, ok={200: RoutingAnswer}, errors=(400,))
 def snap_one():
-    args = request.args
+    """The routing answer for one point, nothing stored"""
+    q = query_of(SnapQuery)
     result = route_point(
         db_session(),
-        args.get("lon"),
-        args.get("lat"),
-        crs=args.get("crs") or "wgs84",
-        category=args.get("category") or None,
-        observed_at=args.get("observed_at") or None,
+        q.lon,
+        q.lat,
+        crs=q.crs or "wgs84",
+        category=q.category or None,
+        observed_at=q.observed_at or None,
         config=_config(),
     )
     return jsonify(result.to_dict())
 
 
 @bp.post("/snap")
+@operation("snapPoints", tags=("routing",), json=SnapRequest, ok={200: SnapResults}, errors=(400, 413))
 def snap_many():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("points"), list):
-        expected = 'expected a JSON object {"points": [{"lon": …, "lat": …}, …]}'
-        raise InvalidInput(Problem(expected, source="request body", field="points"))
-    points = body["points"]
-    if len(points) > MAX_POINTS:
-        raise InvalidInput(
-            Problem(f"{len(points)} points: at most {MAX_POINTS} per request", source="request body", field="points")
-        )
+    """Routing answers for many points, nothing stored
+
+    A bad point is answered with its errors, in its place; it never hides the good ones.
+    """
+    body = body_of(SnapRequest)
+    points = body.points
     rows = [p if isinstance(p, dict) else {} for p in points]
 
     def column(name: str) -> list[object]:
-        default = body.get(name)
+        default = getattr(body, name)
         return [r.get(name, default) for r in rows]
 
     batch = route_points(
