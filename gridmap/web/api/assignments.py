@@ -13,25 +13,23 @@ from flask import Blueprint, Response, current_app, jsonify
 from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps, preview, units
 from gridmap.web.api.openapi import body_of, operation, query_of
-from gridmap.web.api.schemas import (
+from gridmap.web.api.schemas.assignments import (
     GAPS_CSV,
     AssignAnswer,
     AssignIn,
-    AtQuery,
     EndAnswer,
     EndIn,
     Gaps,
-    GapsFormat,
     GapsGeoJSON,
     GapsQuery,
     GapsSummary,
-    HeatAnswer,
-    HeatQuery,
     PreviewAnswer,
     PreviewIn,
     UnitList,
     UnitsQuery,
 )
+from gridmap.web.api.schemas.common import AtQuery, GapsFormat
+from gridmap.web.api.schemas.maps import HeatAnswer, HeatQuery
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 

@@ -9,22 +9,17 @@ from gridmap.cases.photos import MAX_PHOTOS, MIME, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
 from gridmap.web.api.openapi import body_of, operation, query_of
-from gridmap.web.api.schemas import (
+from gridmap.web.api.schemas.cases import (
     Case,
     CaseList,
     CaseQuery,
-    Category,
-    CategoryIn,
-    CategoryQuery,
-    Holiday,
-    HolidayIn,
-    HolidayQuery,
     ReportAnswer,
     ReportForm,
     ReportIn,
     StepForm,
     StepIn,
 )
+from gridmap.web.api.schemas.catalogue import Category, CategoryIn, CategoryQuery, Holiday, HolidayIn, HolidayQuery
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 

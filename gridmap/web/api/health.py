@@ -9,7 +9,8 @@ from gridmap.responsibility.overview import store_summary
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import current_revision
 from gridmap.web.api.openapi import document, operation
-from gridmap.web.api.schemas import Health, HealthStatus, OpenAPIDocument
+from gridmap.web.api.schemas.common import HealthStatus
+from gridmap.web.api.schemas.health import Health, OpenAPIDocument
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 

@@ -7,7 +7,8 @@ from flask import Blueprint, jsonify
 from gridmap.maps.features import feature_details, feature_history, search, unit_overview
 from gridmap.store.targets import KINDS
 from gridmap.web.api.openapi import operation, query_of
-from gridmap.web.api.schemas import DayQuery, FeatureDetails, FeatureHistory, SearchAnswer, SearchQuery, UnitOverview
+from gridmap.web.api.schemas.common import DayQuery
+from gridmap.web.api.schemas.maps import FeatureDetails, FeatureHistory, SearchAnswer, SearchQuery, UnitOverview
 from gridmap.web.session import db_session
 
 api = Blueprint("maps_api", __name__)

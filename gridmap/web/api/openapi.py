@@ -24,7 +24,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 
 import gridmap
 from gridmap.errors import InvalidInput, Problem
-from gridmap.web.api.schemas import Error
+from gridmap.web.api.schemas.common import Error
 
 REF = "#/components/schemas/{model}"
 

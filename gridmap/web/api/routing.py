@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify
 
 from gridmap.routing import RoutingConfig, route_point, route_points
 from gridmap.web.api.openapi import body_of, operation, query_of
-from gridmap.web.api.schemas import RoutingAnswer, SnapQuery, SnapRequest, SnapResults
+from gridmap.web.api.schemas.routing import RoutingAnswer, SnapQuery, SnapRequest, SnapResults
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
