@@ -87,7 +87,7 @@ def responsible_at(session: Session, kind: str, ids: Iterable[int] | None, on: d
     """
     if ids is None:
         _check_kind(kind)
-        return _responsible(session, [(kind, None)], on)[kind]
+        return _responsible(session, [(kind, None)], on).get(kind, {})  # nobody holds any: none listed
     return responsible_at_many(session, {kind: ids}, on)[kind]
 
 
