@@ -246,13 +246,24 @@ def engine(request: pytest.FixtureRequest, settings: Settings, _engines: dict[st
     _truncate(eng)
 
 
+# The sequences of the tables' serial and identity columns, back to their start (as TRUNCATE … RESTART IDENTITY).
+RESTART_SEQUENCES = text(
+    "SELECT setval(s.oid, q.seqstart, false) FROM pg_class s"
+    " JOIN pg_sequence q ON q.seqrelid = s.oid"
+    " JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+    " JOIN pg_class t ON t.oid = d.refobjid"
+    " WHERE t.relname = ANY(:tables)"
+)
+
+
 def _truncate(eng: Engine) -> None:
+    """Empty every table and restart the ids. DELETE, not TRUNCATE, on PostgreSQL too: TRUNCATE gives every table
+    and index new files (about 0.45 s per test here); deleting the few rows a test leaves takes milliseconds."""
     with eng.begin() as conn:
+        for table in TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
         if eng.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(RESTART_SEQUENCES, {"tables": list(TABLES)})
 
 
 @pytest.fixture
