@@ -12,34 +12,33 @@ Two kinds of database:
   emptied after each test.
 * the same three fixtures in a test marked ``@pytest.mark.demo_city``: the test's own copy of the demo city
   (``load_demo(…, with_reports=False)``), which it may change at will. The demo city is loaded once per kind per
-  session into a template (:class:`DemoCity`); each test gets a copy of it — ``CREATE DATABASE … TEMPLATE`` on
-  PostgreSQL, a file copy on SQLite — dropped when the test ends.
+  session into a template (``spatialite_demo``, ``postgis_demo``); each test gets a copy of it — ``CREATE DATABASE
+  … TEMPLATE`` on PostgreSQL, a file copy on SQLite (``tests/databases.py``) — dropped when the test ends.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import stat
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
-from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.imports.demo import load_demo
+from gridmap.config import Settings
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Base
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "GRIDMAP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from tests.databases import (
+    POSTGRES_ADMIN_URL,
+    Postgres,
+    postgis_copy,
+    postgis_template,
+    spatialite_copy,
+    spatialite_template,
 )
+
 REQUIRE_POSTGIS = os.environ.get("GRIDMAP_REQUIRE_POSTGIS") == "1"
 BACKENDS = ("spatialite", "postgis")
 
@@ -47,46 +46,7 @@ BACKENDS = ("spatialite", "postgis")
 TABLES = tuple(t.name for t in reversed(Base.metadata.sorted_tables))
 
 
-# -- PostgreSQL: the session's throw-away databases --------------------------------------------------------------
-
-
-class Postgres:
-    """Creates this session's databases on the server and drops them: each one when asked, and whatever is left
-    at the end of the session (:meth:`drop_all`)."""
-
-    def __init__(self) -> None:
-        self.prefix = f"gridmap_test_{uuid.uuid4().hex[:10]}"
-        self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        self.made: set[str] = set()
-        self._count = 0
-
-    def create(self, suffix: str = "", template: str | None = None) -> Settings:
-        """A new database (a copy of ``template`` if given); settings for it with an instance dir of its own."""
-        name = f"{self.prefix}{suffix}"
-        self.made.add(name)  # before it exists: a half-made database is dropped at the end too
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-        url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        return Settings(database_url=url)
-
-    def copy(self, template: str) -> Settings:
-        self._count += 1
-        return self.create(f"_{self._count}", template=template)
-
-    def drop(self, name: str) -> None:
-        # FORCE: an app a test created and did not dispose of may still hold a connection
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.made.discard(name)
-
-    def drop_all(self) -> None:
-        for name in sorted(self.made):
-            self.drop(name)
-        self.admin.dispose()
-
-
-def _database_name(settings: Settings) -> str:
-    return make_url(settings.database_url).database or ""
+# -- PostgreSQL ---------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -134,82 +94,28 @@ def _engines() -> Iterator[dict[str, Engine]]:
 # -- the demo city -----------------------------------------------------------------------------------------------
 
 
-class DemoCity:
-    """The demo city loaded once per kind of database (lazily, at its first use) into a template that nothing
-    writes to again, and copies of it, each a database of its own."""
-
-    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
-        self._tmp = tmp_path_factory
-        self._spatialite: Path | None = None
-        self._postgis: str | None = None
-
-    @staticmethod
-    def _load(settings: Settings) -> None:
-        engine = make_engine(settings)
-        try:
-            upgrade(engine)
-            with make_session_factory(engine)() as session:
-                load_demo(session, DEMO_DATA_DIR, settings, with_reports=False)
-                session.commit()
-        finally:
-            engine.dispose()  # a template must have no open connection (PostgreSQL) and no WAL left (SQLite)
-
-    def _spatialite_template(self) -> Path:
-        if self._spatialite is None:
-            path = self._tmp.mktemp("demo-template") / "gridmap.sqlite"
-            self._load(Settings(database_url=f"sqlite:///{path}", instance_dir=path.parent))
-            wal = path.with_name(path.name + "-wal")  # the last connection closed checkpoints it into the file
-            assert not wal.exists() or wal.stat().st_size == 0, f"{wal} left over: the copies would miss it"
-            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # nothing may change the template
-            self._spatialite = path
-        return self._spatialite
-
-    def _postgis_template(self, postgres: Postgres) -> str:
-        if self._postgis is None:
-            settings = postgres.create("_demo")
-            self._load(settings)
-            self._postgis = _database_name(settings)
-        return self._postgis
-
-    @contextmanager
-    def copy(self, backend: str, instance_dir: Path, postgres: Postgres | None = None) -> Iterator[Settings]:
-        """Settings for a new copy of the demo city on ``backend`` ("spatialite" or "postgis", on the server of
-        ``postgres``), dropped on exit; on SQLite the database file is ``instance_dir/gridmap.sqlite``."""
-        instance_dir.mkdir(parents=True, exist_ok=True)
-        if backend == "spatialite":
-            path = instance_dir / "gridmap.sqlite"
-            shutil.copyfile(self._spatialite_template(), path)
-            try:
-                yield Settings(database_url=f"sqlite:///{path}", instance_dir=instance_dir)
-            finally:
-                for extra in ("", "-wal", "-shm"):
-                    path.with_name(path.name + extra).unlink(missing_ok=True)
-        elif backend == "postgis" and postgres is not None:
-            template = self._postgis_template(postgres)
-            made = postgres.copy(template)
-            try:
-                yield Settings(database_url=made.database_url, instance_dir=instance_dir)
-            finally:
-                postgres.drop(_database_name(made))
-        else:
-            raise ValueError(f"no copy of the demo city on {backend!r}")
+@pytest.fixture(scope="session")
+def spatialite_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo city in a read-only SQLite file, built at its first use: copy it with ``spatialite_copy``."""
+    return spatialite_template(tmp_path_factory.mktemp("demo-template"))
 
 
 @pytest.fixture(scope="session")
-def demo_city(tmp_path_factory: pytest.TempPathFactory) -> DemoCity:
-    """The demo city's templates; ``with demo_city.copy(backend, directory) as settings:`` gives a copy."""
-    return DemoCity(tmp_path_factory)
+def postgis_demo(postgres: Postgres) -> str:
+    """The demo city's PostgreSQL template database (its name), built at its first use; dropped with the session's
+    other databases."""
+    return postgis_template(postgres)
 
 
 @pytest.fixture
-def _demo_copy_spatialite(demo_city: DemoCity, tmp_path: Path) -> Iterator[Settings]:
-    with demo_city.copy("spatialite", tmp_path / "instance") as settings:
+def _demo_copy_spatialite(spatialite_demo: Path, tmp_path: Path) -> Iterator[Settings]:
+    with spatialite_copy(spatialite_demo, tmp_path / "instance") as settings:
         yield settings
 
 
 @pytest.fixture
-def _demo_copy_postgis(demo_city: DemoCity, postgres: Postgres, tmp_path: Path) -> Iterator[Settings]:
-    with demo_city.copy("postgis", tmp_path / "instance", postgres) as settings:
+def _demo_copy_postgis(postgres: Postgres, postgis_demo: str, tmp_path: Path) -> Iterator[Settings]:
+    with postgis_copy(postgres, postgis_demo, tmp_path / "instance") as settings:
         yield settings
 
 

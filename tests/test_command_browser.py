@@ -15,6 +15,7 @@ from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+from tests.databases import spatialite_copy
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date.today()
@@ -29,9 +30,9 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def city(demo_city, tmp_path_factory):
+def city(spatialite_demo, tmp_path_factory):
     """A copy of the demo city in SpatiaLite, with 60 cases, served on an ephemeral port."""
-    with demo_city.copy("spatialite", tmp_path_factory.mktemp("command")) as settings:
+    with spatialite_copy(spatialite_demo, tmp_path_factory.mktemp("command")) as settings:
         engine = make_engine(settings)
         factory = make_session_factory(engine)
         with factory() as s:
