@@ -31,7 +31,7 @@ class Postgres:
         self.prefix = f"gridmap_test_{uuid.uuid4().hex[:10]}"
         self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         self.made: set[str] = set()
-        self._copies = 0
+        self._numbered = 0
 
     def create(self, suffix: str = "", template: str | None = None) -> Settings:
         """A new database (a copy of ``template`` if given), and settings for it."""
@@ -42,10 +42,10 @@ class Postgres:
         url = make_url(POSTGRES_ADMIN_URL).set(database=name)
         return Settings(database_url=url.render_as_string(hide_password=False))
 
-    def copy(self, template: str) -> Settings:
-        """A new database copied from ``template``, which nobody may be connected to."""
-        self._copies += 1
-        return self.create(f"_{self._copies}", template=template)
+    def new(self, template: str | None = None) -> Settings:
+        """A new numbered database: empty, or a copy of ``template`` (which nobody may be connected to)."""
+        self._numbered += 1
+        return self.create(f"_{self._numbered}", template=template)
 
     def drop(self, name: str) -> None:
         # FORCE: an app a test made and did not dispose of may still hold a connection
@@ -113,7 +113,7 @@ def spatialite_copy(template: Path, instance_dir: Path) -> Iterator[Settings]:
 def postgis_copy(postgres: Postgres, template: str, instance_dir: Path) -> Iterator[Settings]:
     """Settings for a new database copied from ``template``, dropped on exit."""
     instance_dir.mkdir(parents=True, exist_ok=True)
-    made = postgres.copy(template)
+    made = postgres.new(template)
     try:
         yield Settings(database_url=made.database_url, instance_dir=instance_dir)
     finally:
