@@ -34,6 +34,7 @@ def box(cx: float, cy: float, d: float) -> dict:
 
 @pytest.fixture
 def demo(session: Session) -> Session:
+    """A session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     return session
 
 

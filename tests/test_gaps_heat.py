@@ -27,6 +27,7 @@ pytestmark = pytest.mark.demo_city
 
 @pytest.fixture
 def demo(session: Session) -> Session:
+    """A session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     return session
 
 

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.demo_city
 
 @pytest.fixture
 def demo(settings: Settings, session):
+    """A test client and a session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     app = create_app(settings)
     yield app.test_client(), session
     app_state(app).engine.dispose()
