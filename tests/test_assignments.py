@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, InvalidInput
-from gridmap.imports.demo import load_demo
 from gridmap.responsibility import assign, gaps, preview
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import make_session_factory
@@ -23,6 +22,7 @@ from gridmap.web import create_app
 
 TODAY = dt.date.today()
 UTM = 32649  # 离石区
+pytestmark = pytest.mark.demo_city
 
 
 def box(cx: float, cy: float, d: float) -> dict:
@@ -34,8 +34,7 @@ def box(cx: float, cy: float, d: float) -> dict:
 
 @pytest.fixture
 def demo(session: Session) -> Session:
-    load_demo(session, DEMO_DATA_DIR)
-    session.commit()
+    """A session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     return session
 
 

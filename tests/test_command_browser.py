@@ -9,13 +9,13 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
-from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.imports.demo import load_demo
 from gridmap.responsibility import assign
-from gridmap.store.engine import make_engine, make_session_factory, upgrade
+from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
+from gridmap.web.state import app_state
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals
+from tests.databases import spatialite_copy
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date.today()
@@ -30,31 +30,29 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    """The demo city in SpatiaLite, with 60 cases, served on an ephemeral port."""
-    path = tmp_path_factory.mktemp("command") / "gridmap.sqlite"
-    settings = Settings(database_url=f"sqlite:///{path}", instance_dir=path.parent)
-    engine = make_engine(settings)
-    upgrade(engine)
-    factory = make_session_factory(engine)
-    with factory() as s:
-        load_demo(s, DEMO_DATA_DIR)
-        seed(s)
-        now = dt.datetime.now(dt.UTC)
-        for k in range(60):
-            lon, lat = 111.135 + 0.0004 * (k % 12), 37.525 + 0.0005 * (k // 12)
-            s.add(
-                Case(source="patrol", category="0102" if k % 3 else "0501", urgency="normal", lon=lon, lat=lat,
-                     geom=f"SRID=4326;POINT({lon} {lat})", observed_at=now, created_at=now - dt.timedelta(days=k),
-                     updated_at=now, status="dispatched", deadline_at=now + dt.timedelta(hours=k - 10),
-                     deadline_unit="urgent_hours", limit_seconds=4 * 3600.0)
-            )  # fmt: skip
-        s.commit()
-    app = create_app(settings)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with live_server(app) as base:
-        yield {"base": base, "factory": factory}
-    engine.dispose()
+def city(spatialite_demo, tmp_path_factory):
+    """A copy of the demo city in SpatiaLite, with 60 cases, served on an ephemeral port."""
+    with spatialite_copy(spatialite_demo, tmp_path_factory.mktemp("command")) as settings:
+        engine = make_engine(settings)
+        factory = make_session_factory(engine)
+        with factory() as s:
+            seed(s)
+            now = dt.datetime.now(dt.UTC)
+            for k in range(60):
+                lon, lat = 111.135 + 0.0004 * (k % 12), 37.525 + 0.0005 * (k // 12)
+                s.add(
+                    Case(source="patrol", category="0102" if k % 3 else "0501", urgency="normal", lon=lon, lat=lat,
+                         geom=f"SRID=4326;POINT({lon} {lat})", observed_at=now, created_at=now - dt.timedelta(days=k),
+                         updated_at=now, status="dispatched", deadline_at=now + dt.timedelta(hours=k - 10),
+                         deadline_unit="urgent_hours", limit_seconds=4 * 3600.0)
+                )  # fmt: skip
+            s.commit()
+        app = create_app(settings)
+        ARTIFACTS.mkdir(exist_ok=True)
+        with live_server(app) as base:
+            yield {"base": base, "factory": factory}
+        app_state(app).engine.dispose()
+        engine.dispose()
 
 
 def _open(browser, url: str):

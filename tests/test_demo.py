@@ -1,4 +1,8 @@
-"""The demo city loads completely on both databases, with the gaps it is meant to have."""
+"""The demo city loads completely on both databases, with the gaps it is meant to have.
+
+The loader itself runs here (with the reports, as ``gridmap demo`` does, and through the command line); the tests
+that only look at what it loaded read the session's demo city (the ``demo_city`` mark), which the same loader
+built on the same database."""
 
 from __future__ import annotations
 
@@ -52,9 +56,8 @@ def test_demo_city_loads_with_gaps(session: Session) -> None:
     assert 0.55 < city_appearance < 0.75 and 0.15 < street_order < 0.33
 
 
+@pytest.mark.demo_city
 def test_demo_geometry_is_consistent_in_the_database(session: Session) -> None:
-    load_demo(session, DEMO_DATA_DIR)
-    session.flush()
     # Every grid lies within its community (small tolerance for the 6-decimal rounding of the files).
     outside = session.execute(
         text(
@@ -94,8 +97,7 @@ def test_cli_demo_loads_once(settings: Settings, engine: Engine) -> None:
     assert second.exit_code == 0 and "already loaded" in second.output
 
 
+@pytest.mark.demo_city
 def test_demo_grids_exist_on_past_days_of_the_assignment_history(session: Session) -> None:
-    load_demo(session, DEMO_DATA_DIR)
-    session.flush()
     first_assignment = session.scalar(select(func.min(Assignment.valid_from)))
     assert session.scalar(select(func.count(Grid.id)).where(Grid.valid_from > first_assignment)) == 0

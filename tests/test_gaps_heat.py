@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmap.catalogue.categories import seed
-from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.config import Settings
 from gridmap.errors import InvalidInput
-from gridmap.imports.demo import load_demo
 from gridmap.maps import heat
 from gridmap.responsibility import gaps
 from gridmap.responsibility.overview import store_summary
@@ -23,12 +22,12 @@ from gridmap.store.models import Area, Case, Grid, Segment, Unit
 from gridmap.web import create_app
 
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+pytestmark = pytest.mark.demo_city
 
 
 @pytest.fixture
 def demo(session: Session) -> Session:
-    load_demo(session, DEMO_DATA_DIR)
-    session.commit()
+    """A session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     return session
 
 

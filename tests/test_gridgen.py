@@ -254,11 +254,9 @@ def test_cli_generate_report_and_errors(settings: Settings, engine: Engine, tmp_
     assert none.exit_code != 0 and "exactly one scope" in none.output
 
 
+@pytest.mark.demo_city
 def test_demo_city_regenerates_from_the_database(session: Session) -> None:
     """The committed demo grids come from this generator: re-run on the loaded demo city, most are unchanged."""
-    from gridmap.imports.demo import load_demo
-
-    load_demo(session, Path(__file__).resolve().parent.parent / "data" / "boundaries")
     n = count(session, Grid)
     res = generate_grids(session, all_=True, valid_from=dt.date(2099, 1, 1), dry_run=True)
     r = res.report

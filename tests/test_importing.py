@@ -7,7 +7,6 @@ message naming the file, the feature and the field, a non-zero exit status, and 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,8 +16,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 from pyproj import Transformer
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gridmap.cli import main
@@ -27,6 +25,7 @@ from gridmap.errors import GridmapError, InvalidInput
 from gridmap.geo.crs import wgs84_to_gcj02
 from gridmap.imports.layer_import import ImportSummary, import_file, parse_mapping
 from gridmap.store.engine import make_engine, make_session_factory, session_scope
+from tests.databases import database_name
 
 LISHI = (111.14, 37.52)  # 离石区
 ROAD_MAP = {"name": "路名", "level": "等级", "ext_id": "编号"}
@@ -689,20 +688,15 @@ def test_too_long_values_are_caught_before_the_database(session: Session, tmp_pa
 
 
 @pytest.fixture
-def fresh_url(settings: Settings, tmp_path: Path):
+def fresh_url(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path):
     """A URL of an empty database of the same kind (not migrated)."""
     if settings.database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'fresh.sqlite'}"
         return
-    name = f"gridmap_fresh_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(settings.database_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    postgres = request.getfixturevalue("postgres")  # the session's databases: dropped at its end at the latest
+    fresh = postgres.new()
+    yield fresh.database_url
+    postgres.drop(database_name(fresh))
 
 
 def test_importing_into_an_uninitialised_database(fresh_url: str, tmp_path: Path) -> None:

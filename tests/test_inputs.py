@@ -9,17 +9,14 @@ import pytest
 
 import gridmap.inputs
 import gridmap.store.targets
-from gridmap.config import DEMO_DATA_DIR, Settings
+from gridmap.config import Settings
 from gridmap.errors import Problem
-from gridmap.imports.demo import load_demo
 from gridmap.inputs import parse_day, parse_flag, parse_int, parse_number, parse_text
 from gridmap.web import create_app
 
 
 @pytest.fixture
-def app_client(settings: Settings, session):
-    load_demo(session, DEMO_DATA_DIR, with_reports=False)
-    session.commit()
+def app_client(settings: Settings):
     return create_app(settings).test_client()
 
 
@@ -42,6 +39,7 @@ def test_a_day_is_a_date_or_the_day_of_a_time_in_every_field() -> None:
     assert "is not a date (YYYY-MM-DD)" in problems[0].message
 
 
+@pytest.mark.demo_city
 def test_the_map_and_the_gaps_take_the_same_days(app_client) -> None:
     """``?at=`` with a time was accepted by /map and refused by the gaps (two parse_date); now both take it."""
     for url in ("/map?at=2026-01-01T00:00", "/api/v1/gaps/summary?at=2026-01-01T00:00", "/api/v1/heat?at=2026-01-01"):

@@ -14,8 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
-from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.imports.demo import load_demo
+from gridmap.config import Settings
 from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
 from gridmap.web.state import app_state
@@ -34,7 +33,6 @@ def browser():
 
 
 def _city(session) -> dict[str, object]:
-    load_demo(session, DEMO_DATA_DIR)
     seed(session)
     comp = session.execute(
         select(Compound.id, Compound.name, Assignment.unit_id)
@@ -71,6 +69,7 @@ def _legend_count(page, key: str) -> int:
     return int(page.locator(f"#legend li[data-key='{key}'] .n").inner_text())
 
 
+@pytest.mark.demo_city
 @pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
 def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> None:
     city = _city(session)

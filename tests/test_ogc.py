@@ -11,18 +11,18 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy import func, select
 
 from gridmap.catalogue.categories import seed
-from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.imports.demo import load_demo
+from gridmap.config import Settings
 from gridmap.maps.layers import tolerance_deg
 from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 
+pytestmark = pytest.mark.demo_city
+
 
 @pytest.fixture
 def demo(settings: Settings, session):
-    load_demo(session, DEMO_DATA_DIR)
-    session.commit()
+    """A test client and a session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     app = create_app(settings)
     yield app.test_client(), session
     app_state(app).engine.dispose()

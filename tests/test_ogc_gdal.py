@@ -11,10 +11,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
-from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.imports.demo import load_demo
+from gridmap.config import Settings
 from gridmap.store.models import Area, Compound, Grid, Segment
 from gridmap.web import create_app
 from gridmap.web.state import app_state
@@ -35,9 +35,8 @@ print(json.dumps(out, ensure_ascii=False, default=str))
 """
 
 
+@pytest.mark.demo_city
 def test_gdal_oapif_reads_every_layer(settings: Settings, session) -> None:
-    load_demo(session, DEMO_DATA_DIR)
-    session.commit()
     app = create_app(settings)
     bbox = "111.13,37.52,111.15,37.535"
     with live_server(app) as base:
