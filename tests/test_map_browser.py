@@ -1,7 +1,7 @@
 """The coverage map and a unit's page in a real browser (Debian's Chromium through Playwright), on the demo city.
 
 Fails on any JavaScript error, failed or 5xx request, or any request to a host other than the test server (no CDN,
-no basemap by default). Screenshots go to test-artifacts/; the coverage map's also to docs/coverage-map.png.
+no basemap by default). Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations

@@ -112,4 +112,6 @@ def _note_write(conn: Any, cursor: Any, statement: str, parameters: Any, context
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _end_of_transaction(conn: Any) -> None:
+    if conn.invalidated:  # the connection is gone (an interrupted call): reading its info would hide the real error
+        return
     conn.info.pop(_WRITTEN, None)

