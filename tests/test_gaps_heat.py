@@ -191,18 +191,3 @@ def test_heat_api(settings: Settings, demo: Session) -> None:
     listed = client.get(r.json["cases_url"]).json
     assert listed["total"] == 36  # the click-through lists the same cases
     assert client.get("/api/v1/heat?mode=nope").status_code == 400
-
-
-def test_gaps_of_a_city_with_no_assignment_of_some_kind(settings: Settings, session: Session) -> None:
-    """A city just imported (the tiny routing city: its one grid has no unit) or a day before the first assignment
-    has gaps of every kind: the answer lists them instead of a 500 (responsible_at found no row for the kind)."""
-    from tests.case_helpers import build_city
-
-    build_city(session)
-    session.commit()
-    client = create_app(settings).test_client()
-    for url in ("/api/v1/gaps/summary", "/api/v1/gaps?kinds=grid", "/api/v1/gaps/summary?at=2000-01-01"):
-        r = client.get(url)
-        assert r.status_code == 200, (url, r.get_json())
-    grids = client.get("/api/v1/gaps?kinds=grid").get_json()
-    assert grids["count"] == session.scalar(select(func.count()).select_from(Grid)) > 0

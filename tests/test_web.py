@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.config import Settings
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.engine import head_revision
+from gridmap.store.models import Grid
 from gridmap.web import create_app
+from tests.case_helpers import build_city
 
 
 def test_health_reports_the_store(settings: Settings, engine: Engine, session: Session) -> None:
@@ -87,3 +89,16 @@ def test_out_of_range_values_are_refused_not_internal_errors(settings: Settings,
     assert r.status_code in (200, 400), r.status_code
     text = r.get_data(as_text=True)
     assert "[1e+308, 2] is not a number" in text and "{} is not a number" in text
+
+
+def test_gaps_of_a_city_with_no_assignment_of_some_kind(settings: Settings, session: Session) -> None:
+    """A city just imported (the tiny routing city: its one grid has no unit) or a day before the first assignment
+    has gaps of every kind: the answer lists them instead of a 500 (responsible_at found no row for the kind)."""
+    build_city(session)
+    session.commit()
+    client = create_app(settings).test_client()
+    for url in ("/api/v1/gaps/summary", "/api/v1/gaps?kinds=grid", "/api/v1/gaps/summary?at=2000-01-01"):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.get_json())
+    grids = client.get("/api/v1/gaps?kinds=grid").get_json()
+    assert grids["count"] == session.scalar(select(func.count()).select_from(Grid)) > 0
