@@ -312,7 +312,7 @@ def upsert_category(session: Session, data: dict[str, object]) -> tuple[dict[str
     created = cat is None
     is_sub = m.group("sub") is not None
     parent_code = code[:-2] if is_sub else None
-    if created:
+    if cat is None:
         cat = Category(code=code, parent_code=parent_code, active=True, default_urgency=str(Urgency.NORMAL))
         if is_sub:
             parent = session.get(Category, parent_code)
@@ -367,14 +367,15 @@ def upsert_category(session: Session, data: dict[str, object]) -> tuple[dict[str
 def _deadline_fields(
     data: dict[str, object], label: str, prefix: str, problems: list[Problem], current_unit: str | None = None
 ) -> tuple[float | None, str | None]:
-    if isinstance(data.get(label), dict):
-        raw_amount, unit = data[label].get("amount"), data[label].get("unit")  # type: ignore[union-attr]
+    given = data.get(label)
+    if isinstance(given, dict):
+        raw_amount, unit = given.get("amount"), given.get("unit")
     elif f"{prefix}_amount" in data or f"{prefix}_unit" in data:
         raw_amount, unit = data.get(f"{prefix}_amount"), data.get(f"{prefix}_unit")
     else:
         return None, None
     try:
-        amount = float(raw_amount)  # type: ignore[arg-type]
+        amount = float(raw_amount)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
     except (TypeError, ValueError):
         problems.append(Problem(f"amount {raw_amount!r} is not a number", field=label))
         return None, None
