@@ -71,11 +71,6 @@ class Table:
             ok &= sid[pos_c] == ids
         return np.where(ok, order[pos_c] if len(sid) else -1, -1)
 
-    @staticmethod
-    def empty(**extra: np.ndarray) -> Table:
-        z = np.zeros(0, np.int64)
-        return Table(z, np.zeros(0, object), np.zeros(0, object), **extra)
-
 
 def _day_value(v: dt.date | str | None) -> int:
     """Days since 1970 of a date (or an ISO string, as SQLite returns dates to raw SQL); OPEN_END for None."""
