@@ -356,14 +356,12 @@ def _skip_stored_client_ids(rows: _Rows, session: Session, cid: np.ndarray) -> i
     asked = rows.ok & present
     held = session.scalar(select(func.count()).select_from(Case).where(Case.client_id.isnot(None))) or 0
     if held <= int(asked.sum()):  # fewer stored ids than asked about: read them all once
-        stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.isnot(None))).tuples().all())
+        stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.isnot(None))).all())
     else:
         wanted = sorted(set(cid[asked]))
         for s in range(0, len(wanted), 5000):
             part = wanted[s : s + 5000]
-            stored.update(
-                session.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(part))).tuples().all()
-            )
+            stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(part))).all())
     if not stored:
         return 0
     smask = rows.ok & isin(cid, stored)
