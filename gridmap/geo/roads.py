@@ -25,6 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geopandas.array import GeometryArray
 from shapely import STRtree
 
 from gridmap.geo import crs
@@ -43,7 +44,7 @@ _COLUMNS = ["name", "level", "from_desc", "to_desc", "description", "length_m", 
 
 
 def segment_roads(
-    lines: Sequence[Any] | np.ndarray | gpd.GeoSeries,
+    lines: Sequence[Any] | np.ndarray | GeometryArray | gpd.GeoSeries,
     names: Sequence[Any] | np.ndarray | pd.Series,
     levels: Sequence[Any] | np.ndarray | pd.Series,
     *,
