@@ -222,7 +222,7 @@ def case_conditions(
 
 def list_cases(
     session: Session, filters: dict[str, Any], settings: Settings, *, now: dt.datetime | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Cases filtered by :func:`case_conditions` (status, category, unit, street/community, period, overdue,
     source, duplicate); paged and sorted."""
     now = now_or(now)

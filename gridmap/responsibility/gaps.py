@@ -345,7 +345,7 @@ def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[s
     }
 
 
-def summary(session: Session, at: object = None) -> dict[str, object]:
+def summary(session: Session, at: object = None) -> dict[str, Any]:
     """Totals for the whole district(s), per 街道 and per 社区, on day ``at`` (default today)."""
     problems: list[Problem] = []
     on = parse_day(at, "at", problems, default=dt.date.today())
