@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -226,7 +226,28 @@ def seed(session: Session) -> dict[str, int]:
 # -- reading ------------------------------------------------------------------------------------------------------
 
 
-def category_dict(c: Category) -> dict[str, object]:
+class Deadline(TypedDict):
+    amount: float | None
+    unit: str
+
+
+class CategoryDict(TypedDict):
+    """A category as the API, the CLI and the pages show it."""
+
+    code: str
+    parent_code: str | None
+    family: str
+    level: str  # "class" | "subclass"
+    name_zh: str
+    name_en: str | None
+    description: str | None
+    deadline: Deadline | None
+    urgent_deadline: Deadline | None
+    default_urgency: str
+    active: bool
+
+
+def category_dict(c: Category) -> CategoryDict:
     return {
         "code": c.code,
         "parent_code": c.parent_code,
@@ -244,7 +265,7 @@ def category_dict(c: Category) -> dict[str, object]:
 
 def list_categories(
     session: Session, *, family: str | None = None, active: bool | None = None, parent: str | None = None
-) -> list[dict[str, object]]:
+) -> list[CategoryDict]:
     stmt = select(Category).order_by(Category.family, Category.code)
     if family:
         if family not in {f.value for f in CategoryFamily}:
@@ -257,7 +278,7 @@ def list_categories(
     return [category_dict(c) for c in session.scalars(stmt)]
 
 
-def get_category(session: Session, code: str) -> dict[str, object]:
+def get_category(session: Session, code: str) -> CategoryDict:
     cat = session.get(Category, code)
     if cat is None:
         raise NotFound(f"no category {code!r}")
@@ -291,7 +312,7 @@ def case_category(session: Session, code: object, field: str = "category") -> An
 # -- editing ------------------------------------------------------------------------------------------------------
 
 
-def upsert_category(session: Session, data: dict[str, object]) -> tuple[dict[str, object], bool]:
+def upsert_category(session: Session, data: dict[str, object]) -> tuple[CategoryDict, bool]:
     """Create a category or change an existing one; returns (category, created). Does not commit.
 
     Fields: ``code`` (required), ``name_zh`` (required when creating), ``name_en``, ``description``, ``family``
