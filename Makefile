@@ -22,6 +22,7 @@ test: install-test lint-js
 	@$(VENV)/bin/ruff check gridmap tests scripts
 	@$(VENV)/bin/ruff format --check -q gridmap tests scripts || { echo "run: $(VENV)/bin/ruff format gridmap tests scripts"; exit 1; }
 	@out=$$($(VENV)/bin/lint-imports --no-cache --no-logo 2>&1) || { echo "$$out"; exit 1; }
+	@out=$$($(VENV)/bin/mypy 2>&1) || { echo "$$out"; exit 1; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: system $(VENV)/.installed node_modules/.installed

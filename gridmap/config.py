@@ -212,10 +212,10 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{self.instance_dir / 'gridmap.sqlite'}")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, **overrides: Any) -> Settings:
         """Build settings from ``GRIDMAP_*`` environment variables; keyword overrides win."""
         env = os.environ
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "instance_dir": _default_instance(),
             "database_url": env.get("GRIDMAP_DATABASE_URL", ""),
             "spatialite_library": env.get("GRIDMAP_SPATIALITE_LIBRARY", "mod_spatialite"),
@@ -226,7 +226,7 @@ class Settings:
             "routing_config_file": env.get("GRIDMAP_ROUTING_CONFIG", ""),
         }
         values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
     def routing(self) -> RoutingConfig:
         """The routing rules: those of ``routing_config_file`` (read again when the file changes), else the defaults;

@@ -27,7 +27,7 @@ def as_id(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     try:
-        i = int(value)  # type: ignore[call-overload]
+        i = int(value)  # type: ignore[call-overload]  # any input: what int() refuses raises, caught below
     except (TypeError, ValueError, OverflowError):
         return None
     if isinstance(value, float) and value != i:
@@ -99,7 +99,7 @@ def parse_number(value: object, field: str, problems: list[Problem], *, required
         problems.append(Problem(f"{value!r} is not a number", field=field))
         return None
     try:
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
     except (TypeError, ValueError):
         problems.append(Problem(f"{str(value)[:40]!r} is not a number", field=field))
         return None

@@ -4,7 +4,7 @@ and a case's progress against it (live, frozen while parked, final once closed).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 from gridmap.cases.states import TERMINAL, S
 from gridmap.cases.values import as_utc
@@ -19,7 +19,13 @@ def limit_for(category: Category, urgency: str) -> tuple[float, str]:
     return float(category.deadline_amount or 0), str(category.deadline_unit)
 
 
-def deadline_fields(cal: WorkingCalendar, category: Category, urgency: str, start: dt.datetime) -> dict[str, object]:
+class DeadlineFields(TypedDict):
+    deadline_unit: str
+    limit_seconds: float
+    deadline_at: dt.datetime
+
+
+def deadline_fields(cal: WorkingCalendar, category: Category, urgency: str, start: dt.datetime) -> DeadlineFields:
     amount, unit = limit_for(category, urgency)
     limit = cal.budget_seconds(amount, unit)
     return {
@@ -38,6 +44,6 @@ def progress_of(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, o
         at = as_utc(row.paused_at)
     elif row.status in TERMINAL and row.closed_at is not None:
         at = as_utc(row.closed_at)
-    p = cal.progress(as_utc(row.deadline_at), row.limit_seconds, row.deadline_unit, at).to_dict()  # type: ignore[arg-type]
+    p = cal.progress(as_utc(row.deadline_at), row.limit_seconds, row.deadline_unit, at).to_dict()
     p["frozen"] = row.status in TERMINAL or row.status == S.PARKED
     return p

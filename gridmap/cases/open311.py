@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases import STATUS_ZH, open_report, parse_time
@@ -158,7 +158,7 @@ def find_requests(
             raise InvalidInput(problems)
         rows = session.execute(stmt.where(Case.id.in_(ids)).order_by(Case.id)).all()
         return _render(session, list(rows), settings, base_url)
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     codes = _list("service_code")
     if codes:
         conds.append(Case.category.in_(codes))
@@ -185,10 +185,10 @@ def find_requests(
         conds.append(Case.status.notin_(CLOSED))
     elif statuses == ["closed"]:
         conds.append(Case.status.in_(CLOSED))
-    rows = session.execute(
+    found = session.execute(
         stmt.where(and_(*conds)).order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_REQUESTS)
     )
-    return _render(session, list(rows.all()), settings, base_url)
+    return _render(session, list(found.all()), settings, base_url)
 
 
 def get_request(session: Session, request_id: str, settings: Settings, base_url: str) -> list[dict[str, object]]:

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.deadlines import progress_of
@@ -222,7 +222,7 @@ def case_conditions(
 
 def list_cases(
     session: Session, filters: dict[str, Any], settings: Settings, *, now: dt.datetime | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Cases filtered by :func:`case_conditions` (status, category, unit, street/community, period, overdue,
     source, duplicate); paged and sorted."""
     now = now_or(now)
@@ -240,11 +240,12 @@ def list_cases(
     if conds:
         stmt = stmt.where(and_(*conds))
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    order = {
+    orders: dict[str, list[ColumnElement[Any]]] = {
         "newest": [Case.id.desc()],
         "oldest": [Case.id.asc()],
         "deadline": [Case.deadline_at.is_(None), Case.deadline_at.asc(), Case.id.asc()],
-    }[sort]
+    }
+    order = orders[sort]
     rows = session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     return {
         "total": total,

@@ -4,7 +4,7 @@ duplicate, inserts the case and its first event, and answers (:func:`report_answ
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -103,7 +103,9 @@ def open_report(
     on the opening event (e.g. an Open311 client's media_url and device id).
     """
     if router is None:
-        from gridmap.routing import route_point as router  # a sibling use-case, loaded when first needed
+        from gridmap.routing import route_point  # a sibling use-case, loaded when first needed
+
+        router = route_point
 
     now = now_or(now)
     settings = settings or Settings.from_env()
@@ -112,7 +114,9 @@ def open_report(
     cal = load_calendar(session, rules)
     r = parse_report(session, report, cal, now)
     checked = check_photos(photos or [], rules.photo_max_bytes)
-    answer = router(session, r.lon, r.lat, category=r.category.code, observed_at=r.observed_at, crs=r.crs).to_dict()
+    answer: dict[str, Any] = router(
+        session, r.lon, r.lat, category=r.category.code, observed_at=r.observed_at, crs=r.crs
+    ).to_dict()
     lon, lat = _wgs84(answer, r)
     duplicate = find_duplicate(
         session, r.category.code, lon, lat, r.observed_at, rules.duplicate_radius_m, rules.duplicate_days
@@ -124,7 +128,7 @@ def open_report(
         street_id, community_id = locate_areas(session, lon, lat)
     public = r.source in rules.public_sources
     status = S.PENDING if public else S.OPEN
-    deadline = {} if public else deadline_fields(cal, r.category, r.urgency, now)
+    deadline: Mapping[str, object] = {} if public else deadline_fields(cal, r.category, r.urgency, now)
     responsible = answer.get("responsible") or {}
     matched = answer.get("matched") or {}
     row = {
@@ -168,6 +172,7 @@ def open_report(
     case_id = session.execute(stmt).scalar()
     if case_id is None:
         existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))
+        assert existing is not None  # the insert did nothing: a case holds this client id
         return {**report_answer(session, existing, settings, now=now), "created": False}
     refs = store_photos(settings.instance_dir, checked) if checked else None
     session.execute(

@@ -21,6 +21,7 @@ from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, Problem
 from gridmap.inputs import as_id, parse_number, parse_text
 from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import rows_matched
 from gridmap.store.models import Case, CaseEvent, Category, Unit
 
 
@@ -100,7 +101,7 @@ def transition(
         if "locked" in str(exc).lower() or "busy" in str(exc).lower():
             raise Conflict(f"case {case_id} is being changed by someone else right now: reload it") from exc
         raise
-    if result.rowcount != 1:
+    if rows_matched(result) != 1:
         raise Conflict(f"case {case_id} was changed by someone else at the same moment: reload it and try again")
     refs = store_photos(settings.instance_dir, checked) if checked else None
     try:
@@ -137,8 +138,9 @@ def _apply(
     if name == "verify":
         category = session.get(Category, row.category)
         assert category is not None
-        changes.update(deadline_fields(cal, category, row.urgency, now), verified=True)
-        info["deadline"] = local_iso(changes["deadline_at"], cal)  # type: ignore[arg-type]
+        deadline = deadline_fields(cal, category, row.urgency, now)
+        changes.update(deadline, verified=True)
+        info["deadline"] = local_iso(deadline["deadline_at"], cal)
     elif name == "dispatch":
         raw = data.get("unit_id", row.unit_id)
         if raw in (None, ""):
@@ -163,14 +165,14 @@ def _apply(
         changes["rework_count"] = row.rework_count + 1
     elif name == "request_extension":
         amount = _extension_amount(data, row.deadline_unit)
-        seconds = cal.budget_seconds(amount, row.deadline_unit)  # type: ignore[arg-type]
+        seconds = cal.budget_seconds(amount, row.deadline_unit)
         changes["extension_requested_seconds"] = seconds
         info.update(amount=amount, unit=row.deadline_unit)
     elif name == "approve_extension":
         seconds = row.extension_requested_seconds
         if data.get("amount") not in (None, ""):  # the approver grants another amount than was asked
             seconds = cal.budget_seconds(_extension_amount(data, row.deadline_unit), row.deadline_unit)
-        new_deadline = cal.add(as_utc(row.deadline_at), seconds, row.deadline_unit)  # type: ignore[arg-type]
+        new_deadline = cal.add(as_utc(row.deadline_at), seconds, row.deadline_unit)
         changes.update(
             extension_requested_seconds=None,
             extension_count=row.extension_count + 1,
@@ -191,13 +193,13 @@ def _apply(
             parked_from=None, paused_at=None, paused_seconds=row.paused_seconds + (now - paused_at).total_seconds()
         )
         if row.deadline_at is not None:
-            remaining = cal.elapsed(paused_at, as_utc(row.deadline_at), row.deadline_unit)  # type: ignore[arg-type]
+            remaining = cal.elapsed(paused_at, as_utc(row.deadline_at), row.deadline_unit)
             if remaining > 0:
                 new_deadline = cal.add(now, remaining, row.deadline_unit)
             elif row.deadline_unit == URGENT_HOURS:
                 new_deadline = now + dt.timedelta(seconds=remaining)
             else:  # overdue before it was parked: the deadline stays in the past
-                new_deadline = as_utc(row.deadline_at)  # type: ignore[assignment]
+                new_deadline = as_utc(row.deadline_at)
             changes["deadline_at"] = new_deadline.astimezone(dt.UTC)
             info.update(old_deadline=local_iso(row.deadline_at, cal), deadline=local_iso(new_deadline, cal))
         info["paused_seconds"] = round((now - paused_at).total_seconds(), 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, overload
 
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.errors import Problem
@@ -14,6 +14,10 @@ from gridmap.inputs import parse_number
 MAX_DESCRIPTION = 4000
 
 
+@overload
+def as_utc(t: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(t: dt.datetime | None) -> dt.datetime | None: ...
 def as_utc(t: dt.datetime | None) -> dt.datetime | None:
     """Aware UTC (SQLite hands back naive datetimes; everything is stored in UTC)."""
     if t is None:
@@ -22,11 +26,11 @@ def as_utc(t: dt.datetime | None) -> dt.datetime | None:
 
 
 def now_or(now: dt.datetime | None) -> dt.datetime:
-    return as_utc(now) if now is not None else dt.datetime.now(dt.UTC)  # type: ignore[return-value]
+    return as_utc(now) if now is not None else dt.datetime.now(dt.UTC)
 
 
 def local_iso(t: dt.datetime | None, cal: WorkingCalendar) -> str | None:
-    return None if t is None else as_utc(t).astimezone(cal.tz).isoformat()  # type: ignore[union-attr]
+    return None if t is None else as_utc(t).astimezone(cal.tz).isoformat()
 
 
 def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]) -> dt.datetime | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -226,7 +226,28 @@ def seed(session: Session) -> dict[str, int]:
 # -- reading ------------------------------------------------------------------------------------------------------
 
 
-def category_dict(c: Category) -> dict[str, object]:
+class Deadline(TypedDict):
+    amount: float | None
+    unit: str
+
+
+class CategoryDict(TypedDict):
+    """A category as the API, the CLI and the pages show it."""
+
+    code: str
+    parent_code: str | None
+    family: str
+    level: str  # "class" | "subclass"
+    name_zh: str
+    name_en: str | None
+    description: str | None
+    deadline: Deadline | None
+    urgent_deadline: Deadline | None
+    default_urgency: str
+    active: bool
+
+
+def category_dict(c: Category) -> CategoryDict:
     return {
         "code": c.code,
         "parent_code": c.parent_code,
@@ -244,7 +265,7 @@ def category_dict(c: Category) -> dict[str, object]:
 
 def list_categories(
     session: Session, *, family: str | None = None, active: bool | None = None, parent: str | None = None
-) -> list[dict[str, object]]:
+) -> list[CategoryDict]:
     stmt = select(Category).order_by(Category.family, Category.code)
     if family:
         if family not in {f.value for f in CategoryFamily}:
@@ -257,7 +278,7 @@ def list_categories(
     return [category_dict(c) for c in session.scalars(stmt)]
 
 
-def get_category(session: Session, code: str) -> dict[str, object]:
+def get_category(session: Session, code: str) -> CategoryDict:
     cat = session.get(Category, code)
     if cat is None:
         raise NotFound(f"no category {code!r}")
@@ -291,7 +312,7 @@ def case_category(session: Session, code: object, field: str = "category") -> An
 # -- editing ------------------------------------------------------------------------------------------------------
 
 
-def upsert_category(session: Session, data: dict[str, object]) -> tuple[dict[str, object], bool]:
+def upsert_category(session: Session, data: dict[str, object]) -> tuple[CategoryDict, bool]:
     """Create a category or change an existing one; returns (category, created). Does not commit.
 
     Fields: ``code`` (required), ``name_zh`` (required when creating), ``name_en``, ``description``, ``family``
@@ -312,7 +333,7 @@ def upsert_category(session: Session, data: dict[str, object]) -> tuple[dict[str
     created = cat is None
     is_sub = m.group("sub") is not None
     parent_code = code[:-2] if is_sub else None
-    if created:
+    if cat is None:
         cat = Category(code=code, parent_code=parent_code, active=True, default_urgency=str(Urgency.NORMAL))
         if is_sub:
             parent = session.get(Category, parent_code)
@@ -367,14 +388,15 @@ def upsert_category(session: Session, data: dict[str, object]) -> tuple[dict[str
 def _deadline_fields(
     data: dict[str, object], label: str, prefix: str, problems: list[Problem], current_unit: str | None = None
 ) -> tuple[float | None, str | None]:
-    if isinstance(data.get(label), dict):
-        raw_amount, unit = data[label].get("amount"), data[label].get("unit")  # type: ignore[union-attr]
+    given = data.get(label)
+    if isinstance(given, dict):
+        raw_amount, unit = given.get("amount"), given.get("unit")
     elif f"{prefix}_amount" in data or f"{prefix}_unit" in data:
         raw_amount, unit = data.get(f"{prefix}_amount"), data.get(f"{prefix}_unit")
     else:
         return None, None
     try:
-        amount = float(raw_amount)  # type: ignore[arg-type]
+        amount = float(raw_amount)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
     except (TypeError, ValueError):
         problems.append(Problem(f"amount {raw_amount!r} is not a number", field=label))
         return None, None

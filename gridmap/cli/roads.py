@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -65,7 +66,7 @@ def segment_cmd(
             with factory() as session:
                 _, report = segment_stored(session, snap_m=snap_m or 0.0, out=out)
         else:
-            options = {
+            options: dict[str, Any] = {
                 "name_field": name_field,
                 "level_field": level_field,
                 "src_crs": src_crs,

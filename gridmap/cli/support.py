@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
 
 import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
 from gridmap.store.engine import current_revision, make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class Context:
     def __init__(self, database_url: str | None) -> None:
         overrides = {"database_url": database_url} if database_url else {}
         self.settings = Settings.from_env(**overrides)
-        self._engine = None
+        self._engine: Engine | None = None
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         if self._engine is None:
             self._engine = make_engine(self.settings)
         return self._engine
@@ -26,7 +33,7 @@ class Context:
         if self._engine is not None:
             self._engine.dispose()
 
-    def migrated_session_factory(self):
+    def migrated_session_factory(self) -> sessionmaker[Session]:
         if current_revision(self.engine) is None:
             raise click.ClickException("the database is not initialised: run `gridmap init` first")
         return make_session_factory(self.engine)
@@ -41,20 +48,21 @@ class ProgressBar:
 
     def __init__(self, desc: str) -> None:
         self.desc = desc
-        self.bar = None
+        self.bar: tqdm[NoReturn] | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> Callable[[int, int | None], None]:
         from tqdm import tqdm
 
-        self.bar = tqdm(desc=self.desc, unit="feature", disable=not sys.stderr.isatty(), leave=False)
+        bar = self.bar = tqdm(desc=self.desc, unit="feature", disable=not sys.stderr.isatty(), leave=False)
 
         def update(n: int, total: int | None = None) -> None:
-            if total is not None and self.bar.total != total:
-                self.bar.total = total
-                self.bar.refresh()
-            self.bar.update(n)
+            if total is not None and bar.total != total:
+                bar.total = total
+                bar.refresh()
+            bar.update(n)
 
         return update
 
     def __exit__(self, *exc: object) -> None:
+        assert self.bar is not None  # made on entering
         self.bar.close()

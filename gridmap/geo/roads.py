@@ -25,9 +25,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from geopandas.array import GeometryArray
 from shapely import STRtree
 
 from gridmap.geo import crs
+from gridmap.geo.shapes import linestring_array, point_array
 
 LEVELS: tuple[str, ...] = ("main", "secondary", "back")
 """Road levels, most important first: 主干道, 次干道, 背街小巷."""
@@ -42,7 +44,7 @@ _COLUMNS = ["name", "level", "from_desc", "to_desc", "description", "length_m", 
 
 
 def segment_roads(
-    lines: Sequence[Any] | np.ndarray | gpd.GeoSeries,
+    lines: Sequence[Any] | np.ndarray | GeometryArray | gpd.GeoSeries,
     names: Sequence[Any] | np.ndarray | pd.Series,
     levels: Sequence[Any] | np.ndarray | pd.Series,
     *,
@@ -302,7 +304,7 @@ def _snap_endpoints(lines: np.ndarray, snap_m: float) -> np.ndarray:
     last = first + counts - 1
     # 1. endpoint ↔ endpoint: work on distinct coordinates only
     nodes_xy, inv = _unique_xy(coords[np.concatenate([first, last])])
-    node_pts = shapely.points(nodes_xy)
+    node_pts = point_array(nodes_xy)
     a, b = STRtree(node_pts).query(node_pts, predicate="dwithin", distance=snap_m)
     lower = a < b
     rep = _components(len(nodes_xy), a[lower], b[lower])
@@ -312,7 +314,7 @@ def _snap_endpoints(lines: np.ndarray, snap_m: float) -> np.ndarray:
     ids, inv2 = np.unique(rep, return_inverse=True)
     node_of_end = inv2.ravel()[inv]  # per endpoint: index into cluster table
     cluster_xy = nodes_xy[ids]
-    cluster_pts = shapely.points(cluster_xy)
+    cluster_pts = point_array(cluster_xy)
     start_c, end_c = node_of_end[:n], node_of_end[n:]
     c, ln = STRtree(lines).query(cluster_pts, predicate="dwithin", distance=snap_m)
     if len(c):
@@ -335,7 +337,7 @@ def _snap_endpoints(lines: np.ndarray, snap_m: float) -> np.ndarray:
     coords = coords.copy()
     coords[first] = cluster_xy[start_c]
     coords[last] = cluster_xy[end_c]
-    return shapely.linestrings(coords, indices=idx)
+    return linestring_array(coords, idx)
 
 
 def _node(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -115,7 +115,10 @@ def pack(ids: np.ndarray, boxes: np.ndarray, node_size: int) -> PackedTree:
         # the cells at height h are the nodes at height h-1
         levels[h] = (np.arange(first[h - 1], first[h - 1] + counts[h - 1], dtype=np.int64), levels[h][1])
 
-    node_ids_parts, blob_parts, parent_nodes_parts, parent_of_parts = [], [], [], []
+    node_ids_parts: list[np.ndarray] = []
+    blob_parts: list[bytes] = []
+    parent_nodes_parts: list[np.ndarray] = []
+    parent_of_parts: list[np.ndarray] = []
     for h in range(depth, -1, -1):
         cell_ids, cell_boxes = levels[h]
         nodes = counts[h]

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import shapely
 from shapely import GeometryType
+
+
+# shapely's constructors return an array for array input and one geometry for scalar input; its stubs cannot
+# tell an array of x from one (x, y) pair, so they give "Point | array". These say what array input returns.
+def point_array(x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+    """``shapely.points`` of coordinate arrays (``x`` and ``y``, or ``x`` an (n, 2) array): an object array."""
+    return cast(np.ndarray, shapely.points(x) if y is None else shapely.points(x, y))
+
+
+def linestring_array(coords: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``shapely.linestrings`` of an (n, 2) coordinate array grouped by ``indices``: an object array."""
+    return cast(np.ndarray, shapely.linestrings(coords, indices=indices))
 
 
 def to_multipolygons(geoms: np.ndarray) -> np.ndarray:

@@ -325,7 +325,11 @@ def _read_scope(session: Session, name: str, community: str | None, street: str 
     idx = np.flatnonzero(selected)
     geoms = all_geoms[idx]
     return _Scope(
-        name, geoms, [codes[i] for i in idx], {codes[i]: all_rows[i].id for i in idx}, crs.metric_epsg_for(geoms)
+        name,
+        geoms,
+        [codes[i] for i in idx],
+        {codes[i]: all_rows[i].id for i in idx.tolist()},
+        crs.metric_epsg_for(geoms),
     )
 
 
@@ -389,6 +393,7 @@ def _relate_versions(
     lin["old_k"], lin["new_j"] = lin["old"], lin["new"]
     successors: dict[int, list[dict[str, Any]]] = {int(k): [] for k in retire}
     ordered = lin.sort_values(["old_k", "share_of_old"], ascending=[True, False], kind="stable")
+    r: Any  # a row of the frame, named by its columns (pandas-stubs types each field as any scalar)
     for r in ordered.itertuples():
         successors[int(r.old_k)].append(
             {

@@ -157,11 +157,11 @@ def read_centrelines(
             raise InvalidInput(Problem(f"no CRS declared: {projection_hint(geoms)}", src))
         crs = CRS.from_epsg(gcrs.STORAGE_SRID)
         notes.append("no CRS declared; coordinates look like longitude/latitude: read as EPSG:4326")
-    elif crs.is_geographic and len(out := check_lonlat(geoms)):
+    elif crs.is_geographic and len(outside := check_lonlat(geoms)):
         raise InvalidInput(
             Problem(
-                f"{len(out):,} lines have coordinates outside longitude/latitude range, yet the CRS is "
-                f"{crs.to_string()}: {projection_hint(geoms[out])}",
+                f"{len(outside):,} lines have coordinates outside longitude/latitude range, yet the CRS is "
+                f"{crs.to_string()}: {projection_hint(geoms[outside])}",
                 src,
             )
         )

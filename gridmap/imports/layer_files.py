@@ -97,6 +97,7 @@ def read_ogr(path: Path, layer_name: str | None) -> LayerRead:
         columns, note = _decode_legacy_text(columns)
         if note:
             notes.append(note)
+    assert wkb is not None  # a layer with a geometry type reads its geometries
     geoms, geom_problems = _geoms_from(wkb, shapely.from_wkb)
     crs = None
     if meta.get("crs"):
@@ -155,7 +156,7 @@ def _decode_legacy_text(columns: dict[str, np.ndarray]) -> tuple[dict[str, np.nd
         def fix(s: object, codec: str = codec) -> object:
             return s.encode("latin-1").decode(codec, errors="replace") if isinstance(s, str) else s
 
-        out = {fix(k): np.array([fix(v) for v in a], dtype=object) for k, a in columns.items()}
+        out = {str(fix(k)): np.array([fix(v) for v in a], dtype=object) for k, a in columns.items()}
         note = f"no .cpg file: attribute text read as {label} (detected)" if label else None
         return out, note
     return columns, "no .cpg file and the text is neither UTF-8 nor GBK: read as ISO-8859-1; add a .cpg file"
@@ -249,8 +250,8 @@ def read_csv(path: Path, geometry_column: str | None) -> LayerRead:
     wkt = np.array([None if h else c for c, h in zip(cells, hexes, strict=True)], dtype=object)
     geoms, problems = _geoms_from(wkt, shapely.from_wkt)
     if hexes.any():
-        hgeoms, hproblems = _geoms_from(np.array([c.strip() if h else None for c, h in zip(cells, hexes, strict=True)],
-                                                 dtype=object), shapely.from_wkb)  # fmt: skip
+        hex_cells = [c.strip() if h and c is not None else None for c, h in zip(cells, hexes, strict=True)]
+        hgeoms, hproblems = _geoms_from(np.array(hex_cells, dtype=object), shapely.from_wkb)
         geoms[hexes] = hgeoms[hexes]
         problems.update(hproblems)
     crs = None

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from geopandas.array import GeometryArray
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.osm import OSMReadError, read_osm_residential, read_osm_roads
@@ -41,7 +42,7 @@ class OSMImportSummary:
         )
 
 
-def geometry_keys(prefix: str, geoms: np.ndarray) -> list[str]:
+def geometry_keys(prefix: str, geoms: np.ndarray | GeometryArray) -> list[str]:
     """Stable keys from geometry (coordinates rounded to ~1 cm), so a re-import matches the same features."""
     rounded = shapely.set_precision(np.asarray(geoms, dtype=object), 1e-7)
     wkbs = shapely.to_wkb(shapely.normalize(rounded))

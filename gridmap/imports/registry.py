@@ -79,7 +79,7 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
     return _codes(session, Unit)
 
 
-def _codes(session: Session, model: type) -> dict[str, int]:
+def _codes(session: Session, model: type[Unit] | type[Person]) -> dict[str, int]:
     return {c: i for c, i in session.execute(select(model.code, model.id)).all() if c}
 
 
@@ -209,8 +209,6 @@ def _overlaps(rows: list[dict[str, object]], source: str) -> list[Problem]:
     clash = same & (df["start"] < df["end"].shift())
     prev_row = df["_row"].shift()
     return [
-        Problem(
-            f"period overlaps row {int(prev_row.loc[idx])} for the same target and role", source, int(r), "valid_from"
-        )
-        for idx, r in df.loc[clash, "_row"].items()
+        Problem(f"period overlaps row {int(prev)} for the same target and role", source, int(r), "valid_from")
+        for prev, r in zip(prev_row.loc[clash], df.loc[clash, "_row"], strict=True)
     ]

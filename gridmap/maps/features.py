@@ -22,6 +22,7 @@ from gridmap.store.models import (
     Case,
     Category,
     Compound,
+    FeatureModel,
     Grid,
     Person,
     Role,
@@ -152,10 +153,10 @@ def feature_history(session: Session, kind: str, target_id: int) -> dict[str, An
 # -- search --------------------------------------------------------------------------------------------------------
 
 
-def _bounds(session: Session, model: type, ids: list[int]) -> dict[int, list[float]]:
+def _bounds(session: Session, model: FeatureModel, ids: list[int]) -> dict[int, list[float]]:
     if not ids:
         return {}
-    rows = session.execute(select(model.id, wkb(model.geom).label("wkb")).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
+    rows = session.execute(select(model.id, wkb(model.geom).label("wkb")).where(model.id.in_(ids))).all()
     b = shapely.bounds(shapely.from_wkb([bytes(r.wkb) for r in rows]))
     return {r.id: [round(float(v), 6) for v in box] for r, box in zip(rows, b, strict=True)}
 
@@ -208,9 +209,9 @@ def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = Non
         select(Segment.name, func.count(Segment.id)).where(Segment.name.like(like)).group_by(Segment.name)
         .order_by(Segment.name).limit(limit)
     ).all()  # fmt: skip
-    for name, n in names:
-        ids = list(session.scalars(select(Segment.id).where(Segment.name == name)))
-        hits.append({"kind": "road", "id": ids[0], "label": name, "segments": n,
+    for road, n in names:
+        ids = list(session.scalars(select(Segment.id).where(Segment.name == road)))
+        hits.append({"kind": "road", "id": ids[0], "label": road, "segments": n,
                      "bbox": _union(list(_bounds(session, Segment, ids).values()))})  # fmt: skip
     comps = session.execute(
         select(Compound.id, Compound.name).where(Compound.name.like(like)).order_by(Compound.id).limit(limit)

@@ -33,6 +33,7 @@ from gridmap.cases import CASE_FILTERS, case_conditions
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
+from gridmap.geo.shapes import point_array
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, Grid, Segment, in_force
 
@@ -148,7 +149,7 @@ def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, b
                 "per_km2": round(float(counts[i]) / max(float(grids[i][2] or 0) / 1e6, 1e-9), 1),
             },
         }
-        for i in hit
+        for i in hit.tolist()
     ]
     return {
         "counted": int(counts.sum()),
@@ -170,7 +171,7 @@ def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float
     if segs and len(lon):
         epsg = metric_epsg_for(geoms)
         seg_m = transform(geoms, 4326, epsg)
-        pts_m = transform(shapely.points(lon, lat), 4326, epsg)
+        pts_m = transform(point_array(lon, lat), 4326, epsg)
         pi, si = shapely.STRtree(seg_m).query_nearest(pts_m, max_distance=snap, all_matches=False)
         if len(pi):
             counts = np.bincount(si, minlength=len(segs))
@@ -189,7 +190,7 @@ def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float
                 "per_km": round(float(per_km[i]), 2),
             },
         }
-        for i in hit
+        for i in hit.tolist()
     ]
     return {
         "counted": int(counts.sum()),
@@ -208,5 +209,5 @@ def area_options(session: Session) -> list[dict[str, object]]:
     streets = {r.id: {"code": r.code, "name": r.name, "communities": []} for r in rows if r.level == "street"}
     for r in rows:
         if r.level == "community" and r.parent_id in streets:
-            streets[r.parent_id]["communities"].append({"code": r.code, "name": r.name})  # type: ignore[attr-defined]
+            streets[r.parent_id]["communities"].append({"code": r.code, "name": r.name})
     return list(streets.values())

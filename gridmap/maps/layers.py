@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,18 @@ from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day, parse_int
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.models import Area, Assignment, Case, CaseStatus, Category, Grid, Role, Unit, in_force
+from gridmap.store.models import (
+    Area,
+    Assignment,
+    Case,
+    CaseStatus,
+    Category,
+    FeatureModel,
+    Grid,
+    Role,
+    Unit,
+    in_force,
+)
 from gridmap.store.targets import TARGETS
 
 DEFAULT_LIMIT = 1000
@@ -52,7 +63,7 @@ class Collection:
     id: str
     title_zh: str
     title_en: str
-    model: type
+    model: FeatureModel | type[Case]
     target_kind: str | None  # the assignment target kind of an assignable layer
     geometry: str  # "polygon" | "line" | "point"
     area_level: str | None = None
@@ -60,7 +71,7 @@ class Collection:
 
     @property
     def table(self) -> str:
-        return self.model.__tablename__  # type: ignore[attr-defined]
+        return self.model.__tablename__
 
 
 TARGET_PROPERTIES = {
@@ -169,7 +180,7 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
         unit_id = parse_int(args["unit_id"], "unit_id", problems, lo=1)
     status: tuple[str, ...] = ()
     if args.get("status") not in (None, ""):
-        wanted = []
+        wanted: list[str] = []
         for s in (s.strip() for s in str(args["status"]).split(",")):
             wanted += list(ACTIVE_CASE_STATUSES) if s == "active" else [s] if s else []
         allowed = {s.value for s in CaseStatus}
@@ -215,7 +226,7 @@ def _conditions(session: Session, coll: Collection, q: ItemsQuery) -> list[Any]:
         conds.append(dialect_of(session).bbox_intersects(coll.model, q.bbox))
     if q.unit_id is not None:
         if coll.target_kind:
-            conds.append(model.id.in_(_responsible_filter(coll.target_kind, q.on(), q.unit_id)))  # type: ignore[attr-defined]
+            conds.append(model.id.in_(_responsible_filter(coll.target_kind, q.on(), q.unit_id)))
         elif model is Case:
             conds.append(Case.unit_id == q.unit_id)
         else:
@@ -312,7 +323,7 @@ _CONVERTED = frozenset({"length_m", "area_m2", "valid_from", "valid_to", "deadli
 
 def _columns(coll: Collection) -> list[Any]:
     model = coll.model
-    cols = [model.id, wkb(model.geom).label("wkb")]  # type: ignore[attr-defined]
+    cols = [model.id, wkb(model.geom).label("wkb")]
     cols += [getattr(model, p) for p in coll.properties]
     return cols
 
@@ -322,7 +333,7 @@ def _select(coll: Collection, on: dt.date):
     if coll.target_kind:
         # The responsible unit as of ``on`` in the same statement (one LEFT JOIN on ix_assignments_target) rather
         # than a second query with thousands of ids. Assignment periods never overlap (registry/assignments check).
-        a, u, t = Assignment.__table__.alias("resp"), Unit.__table__.alias("resp_unit"), coll.model.__table__  # type: ignore[attr-defined]
+        a, u, t = Assignment.__table__.alias("resp"), Unit.__table__.alias("resp_unit"), coll.model.__table__
         held = and_(
             a.c.target_kind == coll.target_kind,
             a.c.target_id == t.c.id,
@@ -351,7 +362,7 @@ def responsibility_state(entry: dict[str, Any] | None, on: dt.date) -> str:
     return "assigned"
 
 
-def _features(session: Session, coll: Collection, rows: list[Any], q: ItemsQuery) -> Features:
+def _features(session: Session, coll: Collection, rows: Sequence[Any], q: ItemsQuery) -> Features:
     if not rows:
         return Features([], [], [])
     on = q.on()
@@ -397,12 +408,12 @@ def query_items(session: Session, collection_id: str, q: ItemsQuery) -> FeatureP
     stmt = _select(coll, q.on())
     if conds:
         stmt = stmt.where(*conds)
-    stmt = stmt.order_by(model.id).limit(q.limit).offset(q.offset)  # type: ignore[attr-defined]
+    stmt = stmt.order_by(model.id).limit(q.limit).offset(q.offset)
     rows = session.connection().execute(stmt).all()  # Core rows: no ORM processing
     if 0 < len(rows) < q.limit or (not rows and q.offset == 0):
         matched = q.offset + len(rows)  # the last page: no second pass over the table to count
     else:
-        count_stmt = select(func.count()).select_from(model)  # type: ignore[arg-type]
+        count_stmt = select(func.count()).select_from(model)
         if conds:
             count_stmt = count_stmt.where(*conds)
         matched = session.scalar(count_stmt) or 0
@@ -417,7 +428,7 @@ def get_item(session: Session, collection_id: str, fid: str | int, q: ItemsQuery
         fid_int = int(str(fid))
     except ValueError:
         raise InvalidInput(Problem(f"{fid!r} is not a feature id (a whole number)", field="featureId")) from None
-    stmt = _select(coll, q.on()).where(coll.model.id == fid_int)  # type: ignore[attr-defined]
+    stmt = _select(coll, q.on()).where(coll.model.id == fid_int)
     if coll.area_level:
         stmt = stmt.where(Area.level == coll.area_level)
     rows = session.execute(stmt).all()

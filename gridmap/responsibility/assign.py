@@ -26,6 +26,7 @@ from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.inputs import as_id, parse_day
 from gridmap.responsibility.history import holder_dict, id_chunks, open_rows
 from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import rows_matched
 from gridmap.store.models import Assignment, Person, Unit
 from gridmap.store.targets import KINDS, TARGETS, parse_role
 
@@ -96,11 +97,11 @@ def _existing_targets(session: Session, targets: Sequence[Target], on: dt.date) 
     found: dict[tuple[str, int], str] = {}
     for kind, target in TARGETS.items():
         ids = sorted({t.id for t in targets if t.kind == kind})
-        model = target.model
         for chunk in id_chunks(ids):
             stmt = select(target.column("id"), target.column(target.name_column)).where(target.column("id").in_(chunk))
             if target.versioned:
-                stmt = stmt.where(or_(model.valid_to.is_(None), model.valid_to > on))  # type: ignore[attr-defined]
+                valid_to = target.column("valid_to")
+                stmt = stmt.where(or_(valid_to.is_(None), valid_to > on))
             for i, name in session.execute(stmt):
                 found[(kind, i)] = name or f"#{i}"
     return found
@@ -227,7 +228,7 @@ def _parse_request(
     if problems:
         raise InvalidInput(problems)
     assert start is not None and unit is not None
-    return _Request(list(targets), unit, person, role_s, start, end, (by or "")[:100] or None, note)  # type: ignore[arg-type]
+    return _Request(list(targets), unit, person, role_s, start, end, (by or "")[:100] or None, note)
 
 
 def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str]) -> _Plan:
@@ -301,7 +302,7 @@ def _write(session: Session, plan: _Plan, start: dt.date) -> None:
             res = session.execute(
                 update(table).where(table.c.id.in_(chunk), table.c.valid_to.is_(None)).values(valid_to=start)
             )
-            if res.rowcount != len(chunk):
+            if rows_matched(res) != len(chunk):
                 raise Conflict(
                     "another commander changed some of these assignments at the same moment — nothing was saved; "
                     "reload and try again"
@@ -387,7 +388,7 @@ def end(
         .execution_options(synchronize_session=False),
         {"day": day},
     )
-    if res.rowcount != 1:
+    if rows_matched(res) != 1:
         raise Conflict(f"assignment {aid} was changed by someone else just now: reload and try again")
     session.flush()
     return {

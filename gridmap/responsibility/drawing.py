@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import shapely
 from shapely.geometry import shape as geojson_shape
+from shapely.geometry.base import BaseGeometry
 
 from gridmap.errors import InvalidInput, Problem
 
@@ -19,7 +20,7 @@ def vertex_count(geom: shapely.Geometry) -> int:
     return int(shapely.get_num_coordinates(geom))
 
 
-def parse_shape(raw: object) -> shapely.Geometry:
+def parse_shape(raw: object) -> BaseGeometry:
     """A drawn shape (GeoJSON geometry or Feature: LineString or Polygon, EPSG:4326) → shapely, or InvalidInput.
 
     Refused: other types, out-of-range or non-finite coordinates, more than MAX_VERTICES vertices, a line or polygon
@@ -48,7 +49,7 @@ def parse_shape(raw: object) -> shapely.Geometry:
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
             raise InvalidInput(Problem(f"coordinate ({lon}, {lat}) is out of range", field="shape"))
     try:
-        geom = geojson_shape(raw)
+        geom = geojson_shape(dict(raw))  # (shape() reads any mapping; typed for a dict)
     except Exception as exc:  # shapely's own message says what is wrong
         raise InvalidInput(Problem(f"not a valid {gtype}: {exc}", field="shape")) from None
     if geom.is_empty:

@@ -208,7 +208,7 @@ def find_gaps(
     radius = NEAREST_M
     if nearest_m not in (None, ""):
         try:
-            radius = float(nearest_m)  # type: ignore[arg-type]
+            radius = float(nearest_m)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
         except (TypeError, ValueError):
             problems.append(Problem(f"{nearest_m!r} is not a number of metres", field="nearest_m"))
         else:
@@ -268,15 +268,15 @@ def find_gaps(
     }
 
 
-def without_geometry(result: dict[str, object]) -> dict[str, object]:
-    items = [{k: v for k, v in it.items() if k != "geometry"} for it in result["items"]]  # type: ignore[attr-defined]
+def without_geometry(result: dict[str, Any]) -> dict[str, object]:
+    items = [{k: v for k, v in it.items() if k != "geometry"} for it in result["items"]]
     return {**result, "items": items}
 
 
-def as_geojson(result: dict[str, object]) -> dict[str, object]:
+def as_geojson(result: dict[str, Any]) -> dict[str, object]:
     """A FeatureCollection (EPSG:4326) of the gaps; properties flattened for GIS tools."""
     features = []
-    for it in result["items"]:  # type: ignore[attr-defined]
+    for it in result["items"]:
         props = {k: v for k, v in it.items() if k not in ("geometry", "street", "community", "nearest", "default_unit")}
         props.update(_flat(it))
         props["nearest"] = it["nearest"]
@@ -313,9 +313,9 @@ def _flat(it: dict[str, Any]) -> dict[str, object]:
     }
 
 
-def csv_rows(result: dict[str, object]) -> list[list[object]]:
+def csv_rows(result: dict[str, Any]) -> list[list[object]]:
     rows = []
-    for it in result["items"]:  # type: ignore[attr-defined]
+    for it in result["items"]:
         flat = {**it, **_flat(it)}
         rows.append(["" if flat.get(c) is None else flat.get(c) for c in CSV_COLUMNS])
     return rows
@@ -324,7 +324,7 @@ def csv_rows(result: dict[str, object]) -> list[list[object]]:
 # -- totals per 街道 / 社区 -------------------------------------------------------------------------------------------
 
 
-def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[str, float]:
+def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[str, float | None]:
     seg_m, seg_gap_m = float(seg["m"].sum()), float(seg.loc[seg["gap"], "m"].sum())
     grid_m2, grid_gap_m2 = float(grid["m"].sum()), float(grid.loc[grid["gap"], "m"].sum())
     n_comp, n_comp_gap = len(comp), int(comp["gap"].sum())
@@ -345,7 +345,7 @@ def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[s
     }
 
 
-def summary(session: Session, at: object = None) -> dict[str, object]:
+def summary(session: Session, at: object = None) -> dict[str, Any]:
     """Totals for the whole district(s), per 街道 and per 社区, on day ``at`` (default today)."""
     problems: list[Problem] = []
     on = parse_day(at, "at", problems, default=dt.date.today())

@@ -17,9 +17,9 @@ street office's unit, else nobody (:func:`area_units`, :func:`default_responsibl
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from sqlalchemy import select
@@ -34,6 +34,10 @@ _DAY_OFFSET = 1 << (_DAY_BITS - 1)
 OPEN_END = np.iinfo(np.int64).max // 4  # the "day" of a NULL valid_to
 
 
+@overload
+def as_day(value: dt.date) -> int: ...
+@overload
+def as_day(value: np.ndarray | Iterable[dt.date]) -> np.ndarray: ...
 def as_day(value: dt.date | np.ndarray | Iterable[dt.date]) -> np.ndarray | int:
     """Dates → integer days since 1970-01-01 (scalar or array)."""
     if isinstance(value, dt.date):
@@ -66,7 +70,7 @@ def in_force_sql(alias: str, ph: str, day: object) -> tuple[str, tuple[object, .
     )
 
 
-def raw_rows(session: Session, sql: str, params: tuple = ()) -> list[tuple]:
+def raw_rows(session: Session, sql: str, params: tuple = ()) -> Sequence[Any]:
     """Run hand-written SQL on the session's connection (inside its transaction) and return plain tuples.
 
     The read paths of a one-off lookup use this: building, compiling and wrapping SQLAlchemy statements and

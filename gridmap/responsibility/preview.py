@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -42,7 +44,13 @@ def city_area_m2(session: Session) -> float:
     return 0.0
 
 
-def _candidates(session: Session, kind: str, box: tuple[float, float, float, float], on: dt.date) -> list[Any]:
+class _Owner(TypedDict):
+    unit_id: int | None
+    unit_name: str | None
+    count: int
+
+
+def _candidates(session: Session, kind: str, box: tuple[float, float, float, float], on: dt.date) -> Sequence[Any]:
     """Features of ``kind`` whose box meets ``box`` (existing on ``on``), as rows (id, name, code, measure, wkb)."""
     target = TARGETS[kind]
     stmt = select(*target.columns()).where(dialect_of(session).bbox_filter(target.model, box), target.current_on(on))
@@ -72,7 +80,7 @@ def preview(
     buf = DEFAULT_BUFFER_M
     if buffer_m not in (None, ""):
         try:
-            buf = float(buffer_m)  # type: ignore[arg-type]
+            buf = float(buffer_m)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
         except (TypeError, ValueError):
             problems.append(Problem(f"{buffer_m!r} is not a number of metres", field="buffer_m"))
         else:
@@ -100,8 +108,8 @@ def preview(
     x0, y0, x1, y1 = geom.bounds
     box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
     features: list[dict[str, object]] = []
-    totals: dict[str, dict[str, object]] = {}
-    owners: dict[int | None, dict[str, object]] = {}
+    totals: dict[str, dict[str, float]] = {}
+    owners: dict[int | None, _Owner] = {}
     for kind in kinds_t:
         rows = _candidates(session, kind, box, on)
         caught_rows, shares = _caught(
@@ -124,13 +132,13 @@ def preview(
                     "current": holder_dict(cur),
                 }
             )
-            tot["count"] += 1  # type: ignore[operator]
-            tot["owned" if cur is not None else "free"] += 1  # type: ignore[operator]
-            tot[measure] += float(r.measure or 0.0)  # type: ignore[operator]
+            tot["count"] += 1
+            tot["owned" if cur is not None else "free"] += 1
+            tot[measure] += float(r.measure or 0.0)
             if cur is not None:
                 o = owners.setdefault(cur.unit_id, {"unit_id": cur.unit_id, "unit_name": cur.unit_name, "count": 0})
-                o["count"] += 1  # type: ignore[operator]
-        tot[measure] = round(float(tot[measure]), 1)  # type: ignore[arg-type]
+                o["count"] += 1
+        tot[measure] = round(float(tot[measure]), 1)
         totals[kind] = tot
     return {
         "as_of": on.isoformat(),
@@ -143,12 +151,12 @@ def preview(
         },
         "features": features,
         "totals": totals,
-        "owners": sorted(owners.values(), key=lambda o: (-int(o["count"]), str(o["unit_name"]))),  # type: ignore[call-overload]
+        "owners": sorted(owners.values(), key=lambda o: (-int(o["count"]), str(o["unit_name"]))),
     }
 
 
 def _caught(
-    kind: str, rows: list[Any], epsg: int, area_m: shapely.Geometry, is_line: bool
+    kind: str, rows: Sequence[Any], epsg: int, area_m: BaseGeometry, is_line: bool
 ) -> tuple[list[Any], np.ndarray]:
     """Which candidate rows the drawn area catches (vectorised), and the share of each caught feature inside."""
     if not rows:
@@ -178,4 +186,4 @@ def _caught(
         of_drawn = inter / max(area_m.area, 1e-9)
         keep = (share >= CATCH_SHARE - 1e-9) | (of_drawn >= CATCH_SHARE)
     idx = np.flatnonzero(keep)
-    return [rows[i] for i in idx], share[idx]
+    return [rows[i] for i in idx.tolist()], share[idx]

@@ -19,6 +19,7 @@ def list_units(session: Session, q: str | None = None, kind: str | None = None) 
         .group_by(Assignment.unit_id, Assignment.target_kind)
     )  # fmt: skip
     for uid, k, n in session.execute(stmt):
+        assert uid is not None  # the query leaves out rows without a unit
         counts.setdefault(uid, {})[k] = n
     units = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.area_id).order_by(Unit.kind, Unit.name)
     if q:

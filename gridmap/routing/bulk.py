@@ -4,7 +4,6 @@ also the input preparation and the far-outside messages the one-off path shares.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,15 @@ from gridmap.geo.snapping import utm_epsg
 from gridmap.routing.cache import routing_layers
 from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig
 from gridmap.routing.decide import Block, route_block, rule_order
-from gridmap.routing.inputs import category_array, check_ranges, coerce_numbers, crs_array, observed_days
+from gridmap.routing.inputs import (
+    Observed,
+    PerPoint,
+    category_array,
+    check_ranges,
+    coerce_numbers,
+    crs_array,
+    observed_days,
+)
 from gridmap.routing.results import AreaRef, Candidate, Matched, PointError, RoutingResult
 from gridmap.routing.tables import Layers
 
@@ -193,11 +200,22 @@ class RoutingBatch:
 def prepare_points(
     lons: object,
     lats: object,
-    crs: object,
-    categories: object,
-    observed_at: object,
+    crs: PerPoint,
+    categories: PerPoint,
+    observed_at: Observed,
     config: RoutingConfig,
-) -> tuple[np.ndarray, ...]:
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray | None,
+    np.ndarray,
+    list[PointError],
+]:
+    """The points checked: ``(lon, lat, crs, WGS-84 lon, WGS-84 lat, days, categories, bad, errors)``."""
     errors: list[PointError] = []
     lon_in = coerce_numbers(lons, None, "lon", errors)
     lat_in = coerce_numbers(lats, len(lon_in), "lat", errors)
@@ -215,7 +233,7 @@ def prepare_points(
     gcj = ~bad & (crs_arr == "gcj02")
     if gcj.any():
         wlon[gcj], wlat[gcj] = gcj02_to_wgs84(lon_in[gcj], lat_in[gcj])
-    return lon_in, lat_in, crs_arr, wlon, wlat, days, cats, bad, errors  # type: ignore[return-value]
+    return lon_in, lat_in, crs_arr, wlon, wlat, days, cats, bad, errors
 
 
 def far_errors(
@@ -261,9 +279,9 @@ def route_points(
     lons: object,
     lats: object,
     *,
-    crs: str | Sequence[str | None] | None = "wgs84",
-    categories: str | Sequence[str | None] | None = None,
-    observed_at: object = None,
+    crs: PerPoint = "wgs84",
+    categories: PerPoint = None,
+    observed_at: Observed = None,
     config: RoutingConfig | None = None,
     layers: Layers | None = None,
 ) -> RoutingBatch:
@@ -282,9 +300,9 @@ def route_points(
 def _route_points(
     lons: object,
     lats: object,
-    crs: str | Sequence[str | None] | None,
-    categories: str | Sequence[str | None] | None,
-    observed_at: object,
+    crs: PerPoint,
+    categories: PerPoint,
+    observed_at: Observed,
     config: RoutingConfig,
     layers: Layers,
 ) -> RoutingBatch:

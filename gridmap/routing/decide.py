@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import shapely
 
+from gridmap.geo.shapes import point_array
 from gridmap.geo.snapping import Pairs, SnapIndex, best_per_point, containing, flag_rivals
 from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig, tolerances
 from gridmap.routing.tables import Layers, Table
@@ -93,7 +93,7 @@ def route_block(
     t = layers.tables
     idx = layers.index(epsg, config)
     x, y = idx.project(lon, lat)
-    pts = shapely.points(x, y)
+    pts = point_array(x, y)
 
     # The unit grid in force on the day covering the point (the lowest code on a shared edge).
     covering_grids = _in_force(idx.covering("grid", x, y, pts), t["grid"], days)
@@ -103,13 +103,17 @@ def route_block(
     # Community: the grid's, else the covering community polygon; street: the community's parent, else covering.
     comm = np.full(n, -1, np.int64)
     has = grid_cover >= 0
+    grid_community = t["grid"].community_id
+    assert grid_community is not None  # (the grid table's column)
     if has.any():
-        comm[has] = t["community"].rows_for(t["grid"].community_id[grid_cover[has]])
+        comm[has] = t["community"].rows_for(grid_community[grid_cover[has]])
     _fill_covering(idx, "community", t["community"], comm, x, y, pts)
     street = np.full(n, -1, np.int64)
     has = comm >= 0
+    community_street = t["community"].parent_id
+    assert community_street is not None  # (the area tables' column)
     if has.any():
-        street[has] = t["street"].rows_for(t["community"].parent_id[comm[has]])
+        street[has] = t["street"].rows_for(community_street[comm[has]])
     _fill_covering(idx, "street", t["street"], street, x, y, pts)
     out.grid, out.community, out.street = grid_cover, comm, street
 
@@ -161,7 +165,11 @@ def route_block(
                 tie = np.zeros(len(p))
             else:  # polygons: only a covering one can match; neighbours within the margin are rivals only
                 not_ok = (p.distance > 0).astype(np.int8)
-                tie = table.area[p.feature] if rule == "compound" else table.rank[p.feature].astype(float)
+                if rule == "compound":
+                    assert table.area is not None  # (the compound table's column)
+                    tie = table.area[p.feature]
+                else:
+                    tie = table.rank[p.feature].astype(float)
             best = best_per_point(n, p.point, not_ok, p.distance, tie, table.ids[p.feature])
             has = best >= 0
             has[has] = not_ok[best[has]] == 0
@@ -176,6 +184,7 @@ def route_block(
             out.distance[won] = p.distance[b]
             out.ambiguous[won] = amb[won]
             if rule == "segment":
+                assert table.level is not None  # (the segment table's column)
                 out.tolerance[won] = tol_by_level[table.level[p.feature[b]]]
             decided[won] = True
 
@@ -234,7 +243,9 @@ def _in_force(pairs: Pairs, grids: Table, days: np.ndarray) -> Pairs:
     if not len(pairs):
         return pairs
     d = days[pairs.point]
-    return pairs.take((grids.valid_from[pairs.feature] <= d) & (d < grids.valid_to[pairs.feature]))
+    valid_from, valid_to = grids.valid_from, grids.valid_to
+    assert valid_from is not None and valid_to is not None  # (the grid table's columns)
+    return pairs.take((valid_from[pairs.feature] <= d) & (d < valid_to[pairs.feature]))
 
 
 def _fill_covering(

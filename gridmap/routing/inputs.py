@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -13,6 +14,11 @@ import pandas as pd
 from gridmap.responsibility.history import as_day
 from gridmap.routing.config import CRS_NAMES
 from gridmap.routing.results import PointError
+
+Observed: TypeAlias = dt.date | str | pd.Timestamp | np.datetime64 | Iterable[object] | None
+"""Observation times: one for every point, or one per point (anything in them that is no time is reported)."""
+PerPoint: TypeAlias = str | Iterable[object] | None
+"""A text value (a crs, a category) for every point, or one per point."""
 
 
 def coerce_numbers(values: object, n: int | None, name: str, errors: list[PointError]) -> np.ndarray:
@@ -54,7 +60,7 @@ def _array(values: object) -> np.ndarray:
     except ValueError:  # ragged nesting
         arr = None
     if arr is None or arr.ndim > 1:
-        arr = _objects(list(values))  # type: ignore[call-overload]
+        arr = _objects(list(values))  # type: ignore[call-overload]  # nested input (ragged, or 2+ dims) iterates
     return arr
 
 
@@ -99,7 +105,7 @@ def check_ranges(lon: np.ndarray, lat: np.ndarray, ok: np.ndarray, errors: list[
             errors.append(PointError(int(i), "lon", f"longitude {lon[i]:g} is outside -180..180"))
 
 
-def crs_array(crs: object, n: int, errors: list[PointError]) -> np.ndarray:
+def crs_array(crs: PerPoint, n: int, errors: list[PointError]) -> np.ndarray:
     def norm(c: object) -> str:
         if c is None or (isinstance(c, float) and np.isnan(c)) or (isinstance(c, str) and not c.strip()):
             return "wgs84"
@@ -116,7 +122,7 @@ def crs_array(crs: object, n: int, errors: list[PointError]) -> np.ndarray:
     return arr
 
 
-def observed_days(observed_at: object, n: int, tz: ZoneInfo, errors: list[PointError]) -> np.ndarray:
+def observed_days(observed_at: Observed, n: int, tz: ZoneInfo, errors: list[PointError]) -> np.ndarray:
     """The local date of each observation, as days since 1970 (today when not given). Equal values are parsed
     once (a bulk file holds far fewer distinct times than rows); numpy datetimes (naive: local) need no parsing."""
     today = as_day(dt.datetime.now(tz).date())
@@ -167,7 +173,9 @@ def _unique_values(vals: np.ndarray) -> Iterable[tuple[np.ndarray, object]]:
 def _one_day(v: object, tz: ZoneInfo) -> int | None:
     if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
         return as_day(dt.datetime.now(tz).date())
-    if isinstance(v, pd.Timestamp | np.datetime64) or v is pd.NaT:  # (pandas' types pass for datetimes)
+    if v is pd.NaT:
+        return as_day(dt.datetime.now(tz).date())
+    if isinstance(v, pd.Timestamp | np.datetime64):  # (pandas' types pass for datetimes)
         ts = pd.Timestamp(v)
         return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else _one_day(ts.to_pydatetime(), tz)
     if isinstance(v, dt.datetime):
@@ -184,7 +192,7 @@ def _one_day(v: object, tz: ZoneInfo) -> int | None:
     return None
 
 
-def category_array(categories: object, n: int) -> np.ndarray | None:
+def category_array(categories: PerPoint, n: int) -> np.ndarray | None:
     if categories is None:
         return None
     if isinstance(categories, str):

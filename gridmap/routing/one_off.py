@@ -4,7 +4,7 @@ spatial index (a few milliseconds), then decided like the bulk path."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -57,8 +57,8 @@ class _Nearby(NamedTuple):
     area_m2: float | None
     code: str | None
     community_id: int | None
-    valid_from: object
-    valid_to: object
+    valid_from: Any  # a grid's: a date (ISO text from SQLite's raw SQL); NULL for the others
+    valid_to: Any
     wkb: bytes | None
     unit_id: int | None
     unit_name: str | None
@@ -155,6 +155,7 @@ def _areas_around(
     """
     d = dialect_of(session)
     ph, wkb = d.placeholder, d.wkb_function
+    assert grids.community_id is not None  # (the grid table's column)
     ids = sorted(set(grids.community_id.tolist()))
     key = ("areas", d.name, mode, len(ids))
     sql = _SQL_CACHE.get(key)

@@ -3,12 +3,14 @@ everything one routing decision reads (tables, who is responsible, metric indexe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import shapely
+from sqlalchemy import Row
 
 from gridmap.geo.snapping import SnapIndex
 from gridmap.responsibility.history import OPEN_END, History, as_day
@@ -69,22 +71,17 @@ class Table:
             ok &= sid[pos_c] == ids
         return np.where(ok, order[pos_c] if len(sid) else -1, -1)
 
-    @staticmethod
-    def empty(**extra: np.ndarray) -> Table:
-        z = np.zeros(0, np.int64)
-        return Table(z, np.zeros(0, object), np.zeros(0, object), **extra)
 
-
-def _day_value(v: object) -> int:
+def _day_value(v: dt.date | str | None) -> int:
     """Days since 1970 of a date (or an ISO string, as SQLite returns dates to raw SQL); OPEN_END for None."""
     if v is None:
         return OPEN_END
     if isinstance(v, str):
         return int(np.datetime64(v[:10], "D").astype(np.int64))
-    return as_day(v)  # type: ignore[arg-type,return-value]
+    return as_day(v)
 
 
-def _days_or_open(values: Iterable[object]) -> np.ndarray:
+def _days_or_open(values: Iterable[dt.date | str | None]) -> np.ndarray:
     return np.fromiter((_day_value(v) for v in values), dtype=np.int64)
 
 
@@ -92,6 +89,11 @@ def _geoms(blobs: list[bytes | None]) -> np.ndarray:
     if not blobs:
         return np.zeros(0, object)
     return shapely.from_wkb(np.asarray([None if b is None else bytes(b) for b in blobs], dtype=object))
+
+
+LabelledRow: TypeAlias = Row[*tuple[Any, ...]]
+"""A database row whose columns are labelled like one of the named rows below: the bulk path builds its tables
+from those (the one-off path from the named rows)."""
 
 
 class SegmentRow(NamedTuple):
@@ -114,8 +116,8 @@ class GridRow(NamedTuple):
     id: int
     code: str
     community_id: int
-    valid_from: object  # a date (or ISO text from SQLite's raw SQL)
-    valid_to: object
+    valid_from: dt.date | str  # a date (or ISO text from SQLite's raw SQL)
+    valid_to: dt.date | str | None
     wkb: bytes | None
 
 
@@ -132,7 +134,7 @@ def _fallback_name(label: str, ext_id: str | None, fid: int) -> str:
     return f"{label} {ext_id}" if ext_id else f"{label} #{fid}"
 
 
-def segments_table(rows: list[SegmentRow]) -> Table:
+def segments_table(rows: Sequence[SegmentRow] | Sequence[LabelledRow]) -> Table:
     level = {lv: i for i, lv in enumerate(SEGMENT_LEVELS)}
     label = TARGETS["segment"].label_zh
     return Table(
@@ -145,7 +147,7 @@ def segments_table(rows: list[SegmentRow]) -> Table:
     )
 
 
-def compounds_table(rows: list[CompoundRow]) -> Table:
+def compounds_table(rows: Sequence[CompoundRow] | Sequence[LabelledRow]) -> Table:
     label = TARGETS["compound"].label_zh
     return Table(
         ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
@@ -157,7 +159,7 @@ def compounds_table(rows: list[CompoundRow]) -> Table:
     )
 
 
-def grids_table(rows: list[GridRow]) -> Table:
+def grids_table(rows: Sequence[GridRow] | Sequence[LabelledRow]) -> Table:
     return Table(
         ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
         names=np.array([r.code for r in rows], dtype=object),
@@ -169,7 +171,7 @@ def grids_table(rows: list[GridRow]) -> Table:
     )
 
 
-def areas_table(rows: list[AreaRow]) -> Table:
+def areas_table(rows: Sequence[AreaRow] | Sequence[LabelledRow]) -> Table:
     return Table(
         ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
         names=np.array([r.name for r in rows], dtype=object),

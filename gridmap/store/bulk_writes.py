@@ -8,13 +8,15 @@ in one executemany per layer. It never commits: the caller's unit of work decide
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import LargeBinary, bindparam, insert, literal, select, update
+from sqlalchemy import Insert, LargeBinary, Table, bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
 
@@ -22,7 +24,7 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import areas_m2, lengths_m
 from gridmap.geo.shapes import to_multipolygons
 from gridmap.store.dialect import wkb
-from gridmap.store.models import SRID, Area, AreaLevel, Compound, Grid, Segment
+from gridmap.store.models import SRID, Area, AreaLevel, Compound, FeatureModel, Grid, Segment
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class LayerSpec:
 
     name: str
     label_zh: str
-    model: type
+    model: FeatureModel
     key: str | None
     fields: tuple[str, ...]
     required: tuple[str, ...]
@@ -73,10 +75,10 @@ def _wkb(geoms: np.ndarray) -> list[bytes]:
 # (WKB → shapely → WKT on SpatiaLite) cost more than everything else in an import.
 # (a plain Function: GeoAlchemy2's registered ST_GeomFromWKB renames itself for SpatiaLite once compiled there,
 # and the renamed object then fails on PostGIS in the same process.)
-_GEOM_FROM_WKB = Function("ST_GeomFromWKB", bindparam("geom_wkb", type_=LargeBinary), literal(SRID))
+_GEOM_FROM_WKB: Function[Any] = Function("ST_GeomFromWKB", bindparam("geom_wkb", type_=LargeBinary), literal(SRID))
 
 
-def _insert(table):
+def _insert(table: Table) -> Insert:
     # No RETURNING: psycopg then sends one pipelined executemany instead of building huge multi-VALUES strings
     # (2× faster on PostGIS); callers that need ids look them up by key.
     return insert(table).values(geom=_GEOM_FROM_WKB)
@@ -153,7 +155,7 @@ def write_features(
     parents = resolve_parents(session, spec, gdf)
     n = len(gdf)
     # Build the rows column by column (one conversion per column, not one DataFrame lookup per cell).
-    columns: dict[str, list[object]] = {"geom_wkb": _wkb(geoms)}
+    columns: dict[str, Sequence[object]] = {"geom_wkb": _wkb(geoms)}
     for f in spec.fields:
         if f in gdf.columns and f not in (spec.parent_field, "valid_from"):
             columns[f] = [_clean(v) for v in gdf[f].tolist()]
@@ -195,9 +197,9 @@ def _as_date(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-def _existing_ids(session: Session, spec: LayerSpec, keys: list[object]) -> dict[object, int]:
+def _existing_ids(session: Session, spec: LayerSpec, key: str, keys: list[object]) -> dict[object, int]:
     model = spec.model
-    key_col = getattr(model, spec.key)
+    key_col = getattr(model, key)
     stmt = select(key_col, model.id).where(key_col.in_([k for k in keys if k is not None]))
     if model is Grid:
         stmt = stmt.where(Grid.valid_to.is_(None))
@@ -206,14 +208,15 @@ def _existing_ids(session: Session, spec: LayerSpec, keys: list[object]) -> dict
 
 def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) -> WriteResult:
     table = spec.model.__table__
+    key = spec.key
     existing: dict[object, int] = {}
-    if spec.key:
-        keys = [r.get(spec.key) for r in rows]
-        existing = _existing_ids(session, spec, keys) if any(k is not None for k in keys) else {}
-    new_rows = [r for r in rows if r.get(spec.key) not in existing] if spec.key else rows
-    old_rows = [r for r in rows if spec.key and r.get(spec.key) in existing]
+    if key:
+        keys = [r.get(key) for r in rows]
+        existing = _existing_ids(session, spec, key, keys) if any(k is not None for k in keys) else {}
+    new_rows = [r for r in rows if r.get(key) not in existing] if key else rows
+    old_rows = [r for r in rows if key and r.get(key) in existing]
     result = WriteResult(created=len(new_rows), updated=len(old_rows))
-    if old_rows:
+    if key and old_rows:  # (only a layer with a key has old rows)
         if spec.model is Grid:
             # A re-drawn grid is a new version: the old one keeps its history (valid_to), never overwritten.
             # A grid whose geometry did not change keeps its version.
@@ -222,21 +225,21 @@ def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) ->
             new_versions = [r for r in rows if r.get("code") in redrawn]
             _new_grid_versions(session, new_versions, existing)
         if old_rows:
-            cols = [c for c in old_rows[0] if c not in (spec.key, "version", "valid_from")]
-            sets = {c: bindparam(c) for c in cols if c != "geom_wkb"}
+            cols = [c for c in old_rows[0] if c not in (key, "version", "valid_from")]
+            sets: dict[str, Any] = {c: bindparam(c) for c in cols if c != "geom_wkb"}
             stmt = update(table).where(table.c.id == bindparam("_id")).values({**sets, "geom": _GEOM_FROM_WKB})
             # Only the SET columns: Core would also SET any other key that names a column.
-            payload = [{**{c: r[c] for c in cols}, "_id": existing[r[spec.key]]} for r in old_rows]
+            payload = [{**{c: r[c] for c in cols}, "_id": existing[r[key]]} for r in old_rows]
             session.connection().execute(stmt, payload)
     if new_rows:
         session.connection().execute(_insert(table), new_rows)
     return result
 
 
-def _changed_geometry(session: Session, rows: list[dict[str, object]], existing: dict[object, int]) -> set[str]:
+def _changed_geometry(session: Session, rows: list[dict[str, Any]], existing: dict[object, int]) -> set[str]:
     """Codes of grids whose new geometry differs from the stored current version (compared as normalised WKB)."""
     ids = [existing[r["code"]] for r in rows]
-    stored = dict(session.execute(select(Grid.id, wkb(Grid.geom)).where(Grid.id.in_(ids))).all())
+    stored: dict[int, bytes] = dict(session.execute(select(Grid.id, wkb(Grid.geom)).where(Grid.id.in_(ids))).all())
     old = shapely.normalize(shapely.from_wkb([bytes(stored[i]) for i in ids]))
     new = shapely.normalize(shapely.from_wkb([r["geom_wkb"] for r in rows]))
     same = shapely.equals_exact(old, new, tolerance=1e-9)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import geoalchemy2  # noqa: F401  (registers the spatial types and DDL events)
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import CursorResult, Engine, Result, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
@@ -68,7 +69,9 @@ def head_revision() -> str:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None, f"no migrations in {MIGRATIONS_DIR}"  # the package ships them
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -78,6 +81,13 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def rows_matched(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE run through ``Session.execute`` matched (its result is a CursorResult, typed
+    as a plain Result)."""
+    assert isinstance(result, CursorResult), f"not the result of an UPDATE or DELETE: {type(result).__name__}"
+    return result.rowcount
+
+
 __all__ = [
     "alembic_config",
     "current_revision",
@@ -85,6 +95,7 @@ __all__ = [
     "head_revision",
     "make_engine",
     "make_session_factory",
+    "rows_matched",
     "session_scope",
     "upgrade",
 ]

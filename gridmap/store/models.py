@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Float,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
@@ -35,7 +38,10 @@ SRID = 4326
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # Every model names its ``__tablename__``, so its ``__table__`` is a Table (DeclarativeBase types it as
+        # any FromClause, which insert() and update() refuse).
+        __table__: ClassVar[Table]
 
 
 class AreaLevel(enum.StrEnum):
@@ -170,6 +176,10 @@ class Compound(Base):
     community: Mapped[Area | None] = relationship()
 
 
+FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound]
+"""A table of spatial features (an ``id``, a ``geom``): what the layers, the importers and the targets name."""
+
+
 class Unit(Base):
     """A responsible unit 包联单位: government office, enterprise, school, street office or community."""
 
@@ -253,11 +263,11 @@ class Assignment(Base):
     person: Mapped[Person | None] = relationship()
 
 
-def in_force(source: object, on: dt.date):
+def in_force(source: Any, on: dt.date) -> ColumnElement[bool]:
     """The period ``[valid_from, valid_to)`` of ``source`` (a model such as Assignment or Grid, or a table/alias
     with ``.c``) covers day ``on``: the one definition of "in force" every query shares."""
     cols = getattr(source, "c", source)
-    valid_from, valid_to = cols.valid_from, cols.valid_to  # type: ignore[attr-defined]
+    valid_from, valid_to = cols.valid_from, cols.valid_to
     return and_(valid_from <= on, or_(valid_to.is_(None), valid_to > on))
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import true
 
 from gridmap.errors import Problem
 from gridmap.store.dialect import wkb
-from gridmap.store.models import Base, Compound, Grid, Role, Segment, TargetKind, in_force
+from gridmap.store.models import Compound, Grid, Role, Segment, TargetKind, in_force
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class TargetType:
     """One kind of assignable feature."""
 
     kind: str  # the value stored in assignments.target_kind
-    model: type[Base]
+    model: type[Segment] | type[Compound] | type[Grid]
     name_column: str  # what a person calls it: a road's name, a compound's name, a grid's code
     code_column: str  # the identifier from the source data (ext_id; a grid's code)
     measure: str  # the size column: length_m for lines, area_m2 for polygons

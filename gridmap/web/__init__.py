@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own provider: the app sets no other
     app.json.ensure_ascii = False
     engine = make_engine(settings)
     install(app, AppState(settings, engine, make_session_factory(engine), _read_attribution()))

@@ -9,8 +9,10 @@ Leaflet served under ``/vendor`` (see :mod:`gridmap.web.assets`), uses ``tiles=N
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import folium
+from branca.element import Figure
 
 from gridmap.config import Settings
 from gridmap.web.assets import vendor_url
@@ -28,7 +30,7 @@ def make_map(
     zoom_start: int = 13,
     basemap: bool = True,
     prefer_canvas: bool = True,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> folium.Map:
     """A folium Map using only local assets; the configured basemap (if any) as its only tile layer."""
     m = folium.Map(
@@ -66,5 +68,6 @@ class MapParts:
 
 def render_parts(m: folium.Map) -> MapParts:
     fig = m.get_root()
+    assert isinstance(fig, Figure)  # a folium Map places itself in a Figure
     fig.render()
     return MapParts(m.get_name(), fig.header.render(), fig.html.render(), fig.script.render())

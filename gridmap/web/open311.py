@@ -131,7 +131,7 @@ def get_request(request_id: str, fmt: str):
 def discovery(fmt: str):
     """Service discovery: where this GeoReport v2 endpoint lives and which formats it speaks."""
     fmt = _fmt(fmt)
-    body = {
+    body: dict[str, Any] = {
         "changeset": "2026-11-26T00:00:00Z",
         "contact": "gridmap command centre",
         "key_service": "ask the command centre for an api_key" if _settings().cases.open311_api_key else "",
@@ -147,10 +147,7 @@ def discovery(fmt: str):
     }
     if fmt == "xml":
         xml_body = dict(body)
-        xml_body["endpoints"] = [
-            {**e, "formats": [{"format": f} for f in e["formats"]]}
-            for e in body["endpoints"]  # type: ignore[union-attr]
-        ]
+        xml_body["endpoints"] = [{**e, "formats": [{"format": f} for f in e["formats"]]} for e in body["endpoints"]]
         return Response(_discovery_xml(xml_body), content_type="text/xml; charset=utf-8")
     return _respond(fmt, "discovery", None, body)
 

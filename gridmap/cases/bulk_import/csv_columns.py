@@ -19,7 +19,7 @@ class _Errors:
     def __init__(self) -> None:
         self.rows: list[tuple[int, str, str]] = []
 
-    def add(self, line: np.ndarray | Iterable[int], field: str, message: str | Iterable[str]) -> None:
+    def add(self, line: int | np.ndarray | Iterable[int], field: str, message: str | Iterable[str]) -> None:
         lines = list(np.asarray(line).tolist()) if not isinstance(line, int) else [line]
         msgs = [message] * len(lines) if isinstance(message, str) else list(message)
         self.rows.extend(zip(lines, [field] * len(lines), msgs, strict=True))

@@ -45,6 +45,10 @@ from gridmap.routing.config import MATCH_KINDS
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, CaseSource, Category, Unit, Urgency
 
+# None as a 0-d object array: what np.where and np.equal take for "None here" (numpy's stubs refuse a bare None;
+# the results are the same object arrays)
+_NONE = np.array(None, dtype=object)
+
 
 @dataclass(frozen=True)
 class ImportSummary:
@@ -177,10 +181,10 @@ def import_cases_csv(
     phase("duplicates")
 
     def nz(a: np.ndarray) -> list[object]:
-        return np.where(a < 0, None, a.astype(object)).tolist()  # Python ints (what the driver binds) or None
+        return np.where(a < 0, _NONE, a.astype(object)).tolist()  # Python ints (what the driver binds) or None
 
     def opt(a: np.ndarray) -> list[object]:
-        return np.where(np.equal(a, None) | np.equal(a, ""), None, a).tolist()
+        return np.where(np.equal(a, _NONE) | np.equal(a, ""), _NONE, a).tolist()
 
     columns = {
         "id": ids.tolist(),
@@ -202,13 +206,13 @@ def import_cases_csv(
         "matched_id": nz(routing["matched_id"][keep]),
         "matched_name": opt(routing["matched_name"][keep]),
         "rule": opt(routing["rule"][keep]),
-        "distance_m": np.where(np.isfinite(dist := routing["distance_m"][keep]), dist.astype(object), None).tolist(),
+        "distance_m": np.where(np.isfinite(dist := routing["distance_m"][keep]), dist.astype(object), _NONE).tolist(),
         "ambiguous": routing["ambiguous"][keep].tolist(),
         "street_id": nz(street_id),
         "community_id": nz(community_id),
-        "deadline_unit": np.where(public, None, units).tolist(),
-        "limit_seconds": np.where(public, None, limit).tolist(),
-        "deadline_at": np.where(public, None, stamp(deadline_us)).tolist(),
+        "deadline_unit": np.where(public, _NONE, units).tolist(),
+        "limit_seconds": np.where(public, _NONE, limit).tolist(),
+        "deadline_at": np.where(public, _NONE, stamp(deadline_us)).tolist(),
         "paused_seconds": [0.0] * k,
         "extension_count": [0] * k,
         "rework_count": [0] * k,
@@ -243,6 +247,7 @@ def _check_coordinates(rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
     coords = {}
     for name in ("lon", "lat"):
         raw = rows.columns.get(name)
+        assert raw is not None  # a required column (the header was checked)
         values = numbers(raw)
         empty = raw == ""
         rows.bad(empty, name, "is required")
@@ -268,6 +273,7 @@ def _check_categories(rows: _Rows, cats: dict[str, Category], source: str) -> tu
     """category (an active sub-class), urgency (else the category's default) and source of every row."""
     n = rows.n
     category = rows.columns.get("category")
+    assert category is not None  # a required column (the header was checked)
     leaf = {code for code, c in cats.items() if c.parent_code is not None and c.active}
     rows.bad(category == "", "category", "is required")
     known = isin(category, cats)
@@ -300,7 +306,7 @@ def _check_texts(rows: _Rows) -> dict[str, np.ndarray]:
             continue
         lengths = np.frompyfunc(len, 1, 1)(col).astype(np.int64) if rows.n else np.zeros(0, dtype=np.int64)
         rows.bad(lengths > limit, name, f"is longer than {limit} characters")
-        texts[name] = np.where(col == "", None, col)
+        texts[name] = np.where(col == "", _NONE, col)
     return texts
 
 
@@ -346,7 +352,7 @@ def _skip_stored_client_ids(rows: _Rows, session: Session, cid: np.ndarray) -> i
     dmask = np.zeros(rows.n, bool)
     dmask[idx[dup]] = True
     rows.bad(dmask, "client_id", lambda i: [f"repeats the client_id of row {first_line.get(c, '?')}" for c in cid[i]])
-    stored: dict[str, int] = {}
+    stored: dict[str | None, int] = {}  # (the query leaves out NULL)
     asked = rows.ok & present
     held = session.scalar(select(func.count()).select_from(Case).where(Case.client_id.isnot(None))) or 0
     if held <= int(asked.sum()):  # fewer stored ids than asked about: read them all once
@@ -378,7 +384,9 @@ def _route(
     if not todo.any():
         return routing, 0
     if router is None:
-        from gridmap.routing import route_points as router
+        from gridmap.routing import route_points
+
+        router = route_points
     t_idx = np.flatnonzero(todo)
     obs_iso = [dt.datetime.fromtimestamp(u / 1e6, dt.UTC).isoformat() for u in observed_us[t_idx]]
     batch = router(session, lon[t_idx], lat[t_idx], categories=list(category[t_idx]), observed_at=obs_iso)
@@ -460,9 +468,9 @@ def _routing_from_file(rows: Columns, n: int, session: Session, bad: Callable[..
     if kind is not None:
         out["matched_kind"] = kind
         bad(routed & (kind != "") & ~isin(kind, MATCH_KINDS), "matched_kind", f"is not one of {MATCH_KINDS}")
-    name = col("matched_name")
-    if name is not None:
-        out["matched_name"] = name
+    names = col("matched_name")
+    if names is not None:
+        out["matched_name"] = names
     dist = col("distance_m")
     if dist is not None:
         values = numbers(dist)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection
@@ -29,7 +30,7 @@ def reserve_ids(session: Session, k: int) -> np.ndarray:
 
 def insert_cases(
     session: Session,
-    columns: dict[str, list[object]],
+    columns: dict[str, list[Any]],
     lines: np.ndarray,
     actor: str | None,
     now_s: str,
@@ -42,14 +43,14 @@ def insert_cases(
     conn = session.connection()
     dialect = dialect_of(conn)
     points = (columns["id"], columns["lon"], columns["lat"])
-    with dialect.bulk_load(conn, ("cases", "case_events"), points, phases):  # type: ignore[arg-type]
+    with dialect.bulk_load(conn, ("cases", "case_events"), points, phases):
         _write_rows(conn, dialect, columns, lines, actor, now_s, progress)
 
 
 def _write_rows(
     conn: Connection,
     dialect: Dialect,
-    columns: dict[str, list[object]],
+    columns: dict[str, list[Any]],
     lines: np.ndarray,
     actor: str | None,
     now_s: str,

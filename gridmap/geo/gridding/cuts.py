@@ -56,7 +56,8 @@ class Cutter:
         axes = [e0, e1] if np.hypot(*e0) >= np.hypot(*e1) else [e1, e0]
         origin = ring[:4].mean(axis=0)
         share = (n // 2) / n
-        fallback = None
+        fallback: tuple[_Frame, float, int] | None = None
+        plan: tuple[_Frame, float, int] | None
         for axis in axes:
             norm = float(np.hypot(*axis))
             if norm == 0:
@@ -156,7 +157,7 @@ def _free_positions(u_cut: float, cmin: np.ndarray, cmax: np.ndarray) -> np.ndar
     """``[u_cut]`` if no interval contains it; else the interval ends no interval contains (may be empty)."""
 
     def blocked(x: np.ndarray) -> np.ndarray:
-        return ((cmin[None, :] < x[:, None]) & (x[:, None] < cmax[None, :])).any(axis=1)
+        return np.any((cmin[None, :] < x[:, None]) & (x[:, None] < cmax[None, :]), axis=1)
 
     if cmin.size == 0 or not blocked(np.array([u_cut]))[0]:
         return np.array([u_cut])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import shapely
 import shapely.errors
@@ -18,12 +20,13 @@ def merge_groups(
     sliver_m2: float,
     initial: np.ndarray,
     block: np.ndarray,
-    counts: dict[str, int] | None = None,
+    counts: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Group labels per face: initial pieces, joined over compounds, then slivers into neighbours.
 
-    ``counts`` (if given) receives ``compound_joins`` (merges of two groups over a compound) and
-    ``slivers_merged`` (groups smaller than ``sliver_m2`` merged into a neighbour).
+    ``counts`` (if given) receives ``compound_joins`` (merges of two groups over a compound),
+    ``slivers_merged`` (groups smaller than ``sliver_m2`` merged into a neighbour) and ``joined_compounds`` (the
+    indices of the compounds that joined groups).
 
     A sliver goes to the neighbour sharing the longest edge inside its own road block if there is one (a
     strip left beside a compound joins the grid next to it, not the block across the road), else to the

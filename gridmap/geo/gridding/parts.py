@@ -3,7 +3,8 @@ noise, the EPSG:4326 ⇄ metric projector and a union-find: what every step of t
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeAlias
 
 import numpy as np
 import shapely
@@ -12,8 +13,11 @@ from pyproj import Transformer
 
 from gridmap.geo.crs import STORAGE_SRID
 
+# What the part helpers take: one geometry, any iterable of them (a list, an object array), or None.
+GeometryLike: TypeAlias = shapely.Geometry | Iterable[Any] | None
 
-def as_geoms(geoms: Any) -> np.ndarray:
+
+def as_geoms(geoms: GeometryLike) -> np.ndarray:
     """1-D object array of the non-missing, non-empty geometries in ``geoms`` (None → empty array)."""
     if geoms is None:
         return np.empty(0, dtype=object)
@@ -27,7 +31,7 @@ def as_geoms(geoms: Any) -> np.ndarray:
     return arr[keep]
 
 
-def polygon_parts(geoms: np.ndarray) -> np.ndarray:
+def polygon_parts(geoms: GeometryLike) -> np.ndarray:
     """The non-empty Polygon parts of (Multi)Polygons / collections."""
     parts = shapely.get_parts(as_geoms(geoms))
     if parts.size == 0:
@@ -36,7 +40,7 @@ def polygon_parts(geoms: np.ndarray) -> np.ndarray:
     return parts[keep]
 
 
-def polygon_parts_indexed(geoms: Any) -> tuple[np.ndarray, np.ndarray]:
+def polygon_parts_indexed(geoms: GeometryLike) -> tuple[np.ndarray, np.ndarray]:
     """:func:`polygon_parts`, with the position in ``geoms`` each part comes from."""
     if geoms is None:
         return np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
@@ -71,7 +75,7 @@ def robust_intersection(a: Any, b: Any, grid_size: float = 1e-3) -> Any:
             return shapely.intersection(a, b, grid_size=grid_size)
 
 
-def line_parts(geoms: np.ndarray) -> np.ndarray:
+def line_parts(geoms: GeometryLike) -> np.ndarray:
     parts = shapely.get_parts(as_geoms(geoms))
     if parts.size == 0:
         return parts

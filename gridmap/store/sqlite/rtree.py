@@ -11,6 +11,7 @@ verify the result in the tests; later single-row inserts and deletes go through 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -24,7 +25,9 @@ def point_boxes(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([x0, x1, y0, y1])
 
 
-def add_points(conn: Connection, rtree: str, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, rebuild: bool) -> None:
+def add_points(
+    conn: Connection, rtree: str, ids: npt.ArrayLike, lon: npt.ArrayLike, lat: npt.ArrayLike, rebuild: bool
+) -> None:
     """Index points (``ids`` with ``lon``/``lat``): ``rebuild`` (a load larger than what the tree holds) packs
     the whole tree again; otherwise, or if the shadow tables refuse writes, the boxes go in through the module
     along a Hilbert curve (about twice as fast as in file order: neighbouring inserts touch the same nodes)."""

@@ -61,7 +61,7 @@ def gaps_page():
         raise InvalidInput(problems)
     summary = gaps.summary(db_session(), at=at)
     street = request.args.get("street") or ""
-    if street and street not in {s["code"] for s in summary["streets"]}:  # type: ignore[union-attr]
+    if street and street not in {s["code"] for s in summary["streets"]}:
         raise InvalidInput(Problem(f"no 街道 {street!r}", field="street"))
     query = {"at": summary["as_of"], "kind": ",".join(kinds)}
     if street:

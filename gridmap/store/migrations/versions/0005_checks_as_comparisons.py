@@ -66,7 +66,7 @@ def _rewrite(old_form, new_form) -> None:
             op.create_check_constraint(name, table, new_form(column, values, nullable))
         return
     tables = {table for table, *_ in CHECKS}
-    sql = dict(
+    sql: dict[str, str] = dict(
         bind.exec_driver_sql(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ({', '.join('?' * len(tables))})",
             tuple(sorted(tables)),
@@ -77,7 +77,7 @@ def _rewrite(old_form, new_form) -> None:
         if old not in sql[table]:
             raise RuntimeError(f"{table}: constraint {name} is not as expected: {sql[table]}")
         sql[table] = sql[table].replace(old, f"CONSTRAINT {name} CHECK ({new_form(column, values, nullable)})")
-    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
     bind.exec_driver_sql("PRAGMA writable_schema = ON")
     try:
         for table in sorted(tables):
