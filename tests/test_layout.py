@@ -127,3 +127,32 @@ def test_only_the_two_units_of_work_commit() -> None:
         if path not in allowed and re.search(r"\.(commit|rollback)\(\)", _code(path.read_text(encoding="utf-8"))[0])
     ]
     assert not found, found
+
+
+_IGNORE = re.compile(r"#\s*type:\s*ignore\b")
+_IGNORE_WITH_REASON = re.compile(r"#\s*type:\s*ignore\[[a-z0-9-]+(,\s*[a-z0-9-]+)*\]\s+#\s*\S")
+
+
+def _ignores_without_reason(text: str) -> list[int]:
+    return [
+        tok.start[0]
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.COMMENT and _IGNORE.search(tok.string) and not _IGNORE_WITH_REASON.search(tok.string)
+    ]
+
+
+def test_every_type_ignore_says_why() -> None:
+    """``# type: ignore[code]  # why``: the error code mypy reports, then what it cannot see."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line in _ignores_without_reason(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "write `# type: ignore[code]  # why`:\n" + "\n".join(found)
+
+
+def test_the_ignore_check_catches_bare_ignores() -> None:
+    for src in ("x = f()  # type: ignore\n", "x = f()  # type: ignore[arg-type]\n", "x = f()  #type:ignore[misc]  #\n"):
+        assert _ignores_without_reason(src), src
+    assert not _ignores_without_reason("x = f()  # type: ignore[arg-type]  # numpy's stubs refuse None\n")
+    assert not _ignores_without_reason('s = "# type: ignore"\n')

@@ -147,7 +147,7 @@ def get_photo(file: str):
 
 
 @bp.get("/categories")
-@operation("listCategories", tags=("categories",), query=CategoryQuery, ok={200: list[Category]}, errors=(400,))
+@operation("listCategories", tags=("categories",), query=CategoryQuery, ok={200: list[Category]}, errors=(400,))  # type: ignore[dict-item]  # spectree documents a list of models; its type says a model
 def list_categories():
     """The category tree (events, components, inspection items) with deadlines"""
     q = query_of(CategoryQuery)
@@ -178,7 +178,7 @@ def post_category():
 
 
 @bp.get("/holidays")
-@operation("listHolidays", tags=("categories",), query=HolidayQuery, ok={200: list[Holiday]}, errors=(400,))
+@operation("listHolidays", tags=("categories",), query=HolidayQuery, ok={200: list[Holiday]}, errors=(400,))  # type: ignore[dict-item]  # as listCategories: a list of models, which spectree documents
 def list_holidays():
     """Public holidays and make-up working days (调休)"""
     return jsonify(categories.list_holidays(db_session(), query_of(HolidayQuery).year))

@@ -62,7 +62,7 @@ class _Plugin(FlaskPlugin):
     API's 400, naming each field); a body that is not a JSON object (or a form, where one is taken) says so; responses
     are not validated at run time."""
 
-    def request_validation(self, req: Request, query, json, form, headers, cookies) -> None:  # type: ignore[override]
+    def request_validation(self, req: Request, query, json, form, headers, cookies) -> None:
         if json is not None and req.method not in ("GET", "HEAD", "DELETE"):
             _require_object(req, form is not None)
         try:
@@ -70,7 +70,7 @@ class _Plugin(FlaskPlugin):
         except ValidationError as exc:
             raise InvalidInput(problems_of(exc)) from None
 
-    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):  # type: ignore[override]
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
         return make_response(resp), None
 
 
@@ -141,7 +141,7 @@ def operation(
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         view = validate(func)
-        view.operation = meta  # type: ignore[attr-defined]
+        view.operation = meta  # the route table of the document reads it back
         return view
 
     return decorate
@@ -152,14 +152,14 @@ M = TypeVar("M", bound=BaseModel)
 
 def query_of(model: type[M]) -> M:
     """The request's query, validated by :func:`operation`."""
-    parsed = request.context.query  # type: ignore[attr-defined]
+    parsed = request.context.query  # type: ignore[attr-defined]  # spectree sets it on the request
     assert isinstance(parsed, model)
     return parsed
 
 
 def body_of(*models: type[M]) -> M:
     """The request's JSON body or form, validated by :func:`operation` (an optional body absent: its defaults)."""
-    context = request.context  # type: ignore[attr-defined]
+    context = request.context  # type: ignore[attr-defined]  # spectree sets it on the request
     parsed = context.json if context.json is not None else context.form
     if parsed is None:
         parsed = models[0]()

@@ -53,7 +53,7 @@ def snap_many():
     """
     body = body_of(SnapRequest)
     points = body.points
-    rows = [p if isinstance(p, dict) else {} for p in points]
+    rows: list[dict[str, object]] = [p if isinstance(p, dict) else {} for p in points]
 
     def column(name: str) -> list[object]:
         default = getattr(body, name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -41,12 +41,15 @@ class UnitsQuery(Model):
     kind: UnitKind | None = None
 
 
-Holds = create_model(
-    "Holds",
-    __base__=Model,
-    __doc__="How many features of each kind the unit is responsible for now.",
-    **{k: (int, ...) for k in KINDS},
-)
+if TYPE_CHECKING:  # a model whose fields are built from gridmap's vocabulary at run time
+    Holds = Model
+else:
+    Holds = create_model(
+        "Holds",
+        __base__=Model,
+        __doc__="How many features of each kind the unit is responsible for now.",
+        **{k: (int, ...) for k in KINDS},
+    )
 
 
 class UnitItem(Model):
@@ -55,7 +58,7 @@ class UnitItem(Model):
     name: str
     kind: UnitKind
     area_id: int | None = Field(description="the 街道/社区 a community unit serves")
-    holds: Holds  # type: ignore[valid-type]
+    holds: Holds
 
 
 class UnitList(Model):
@@ -105,9 +108,15 @@ class PreviewTotal(Model):
     area_m2: float | None = Field(None, description="compounds, grids")
 
 
-PreviewTotals = create_model(
-    "PreviewTotals", __base__=Model, __doc__="Per kind asked for.", **{k: (PreviewTotal | None, None) for k in KINDS}
-)
+if TYPE_CHECKING:  # a model whose fields are built from gridmap's vocabulary at run time
+    PreviewTotals = Model
+else:
+    PreviewTotals = create_model(
+        "PreviewTotals",
+        __base__=Model,
+        __doc__="Per kind asked for.",
+        **{k: (PreviewTotal | None, None) for k in KINDS},
+    )
 
 
 class DrawnShapeSummary(Model):
@@ -128,7 +137,7 @@ class PreviewAnswer(Model):
     role: Role
     shape: DrawnShapeSummary
     features: list[CaughtFeature]
-    totals: PreviewTotals  # type: ignore[valid-type]
+    totals: PreviewTotals
     owners: list[Owner] = Field(description="who holds the caught features now, most first")
 
 
@@ -226,9 +235,12 @@ class GapTotal(Model):
     area_m2: float | None = Field(None, description="compounds, grids")
 
 
-GapTotals = create_model(
-    "GapTotals", __base__=Model, __doc__="Per kind asked for.", **{k: (GapTotal | None, None) for k in KINDS}
-)
+if TYPE_CHECKING:  # a model whose fields are built from gridmap's vocabulary at run time
+    GapTotals = Model
+else:
+    GapTotals = create_model(
+        "GapTotals", __base__=Model, __doc__="Per kind asked for.", **{k: (GapTotal | None, None) for k in KINDS}
+    )
 
 
 class Gap(Model):
@@ -256,7 +268,7 @@ class Gaps(Model):
 
     as_of: dt.date
     filters: GapFilters
-    totals: GapTotals  # type: ignore[valid-type]
+    totals: GapTotals
     count: int
     items: list[Gap]
 
@@ -293,7 +305,7 @@ class GapsGeoJSON(Model):
 
     type: Literal["FeatureCollection"]
     as_of: dt.date
-    totals: GapTotals  # type: ignore[valid-type]
+    totals: GapTotals
     numberMatched: int
     numberReturned: int
     features: list[GapFeature]

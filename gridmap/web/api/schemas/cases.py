@@ -43,7 +43,7 @@ class ReportIn(Model):
 
     lon: Judged[float] = Field(None, ge=-180, le=180)
     lat: Judged[float] = Field(None, ge=-90, le=90)
-    crs: Judged[Crs] = Field(None, description="default wgs84")  # type: ignore[valid-type]
+    crs: Judged[Crs] = Field(None, description="default wgs84")
     category: Judged[str] = Field(None, description="a sub-class code, e.g. 0102 暴露垃圾, BJ0101 井盖")
     observed_at: Judged[IsoTime] = Field(None, description="ISO-8601 (local time without an offset); default now")
     description: Judged[str] = Field(None, max_length=MAX_DESCRIPTION)
@@ -66,8 +66,9 @@ NumberText = Judged[str]
 class ReportForm(ReportIn):
     """A report as a multipart form, with photos (JPEG, PNG or WebP, judged by their bytes)."""
 
-    lon: NumberText = Field(None, description="longitude: a number, as text")
-    lat: NumberText = Field(None, description="latitude: a number, as text")
+    # a form field is text: the JSON body's numbers arrive as their text (the use-case reads both)
+    lon: NumberText = Field(None, description="longitude: a number, as text")  # type: ignore[assignment]  # as above
+    lat: NumberText = Field(None, description="latitude: a number, as text")  # type: ignore[assignment]  # as above
     photos: Photos = Field(None, max_length=MAX_PHOTOS)
 
 
@@ -101,7 +102,7 @@ class ReportAnswer(Model):
     lat: float
     responsible: Responsible | None
     matched: Matched | None
-    rule: Rule | None  # type: ignore[valid-type]
+    rule: Rule | None
     distance_m: float | None
     candidates: list[Candidate]
     ambiguous: bool
@@ -155,7 +156,7 @@ class CaseSummary(Model):
     updated_at: dt.datetime | None
     unit: UnitRef | None
     matched: Matched | None
-    rule: Rule | None  # type: ignore[valid-type]
+    rule: Rule | None
     distance_m: float | None
     ambiguous: bool
     street_id: int | None
@@ -195,7 +196,7 @@ class EventData(Model):
     model_config = ConfigDict(extra="allow")
 
     source: CaseSource | None = None
-    rule: Rule | None = None  # type: ignore[valid-type]
+    rule: Rule | None = None
     duplicate_of: int | None = None
     unit_id: int | None = None
     unit_name: str | None = None
@@ -230,7 +231,7 @@ class StoredRouting(Model):
 
     responsible: Responsible | None = None
     matched: Matched | None = None
-    rule: Rule | None = None  # type: ignore[valid-type]
+    rule: Rule | None = None
     distance_m: float | None = None
     candidates: list[Candidate] = Field(default_factory=list)
     ambiguous: bool | None = None
@@ -238,7 +239,7 @@ class StoredRouting(Model):
 
 
 class Case(CaseSummary):
-    allowed_actions: list[ActionName]  # type: ignore[valid-type]
+    allowed_actions: list[ActionName]
     routing: StoredRouting | None
     duplicates: list[int] = Field(description="the reports linked to this case as duplicates")
     events: list[Event]
@@ -259,7 +260,7 @@ class StepIn(Model):
 
     required_in_document = ("action", "version")
 
-    action: Judged[ActionName] = None  # type: ignore[valid-type]
+    action: Judged[ActionName] = None
     version: Judged[int] = Field(None, description="the version you read; 409 when the case moved on")
     actor: Judged[str] = None
     note: Judged[str] = Field(None, description="required by recheck_fail, send_back, park, supervise and void")
@@ -274,7 +275,7 @@ class StepForm(StepIn):
         BeforeValidator(json_object_text),
         WithJsonSchema({"type": "string", "description": 'a JSON object, e.g. {"unit_id": 3}'}),
     ] = None
-    version: NumberText = Field(None, description="the version you read (a whole number, as text)")
+    version: NumberText = Field(None, description="the version you read (a whole number, as text)")  # type: ignore[assignment]  # a form field is text
     unit_id: NumberText = Field(None, description="as data.unit_id (a whole number, as text)")
     amount: NumberText = Field(None, description="as data.amount (a number, as text)")
     photos: Photos = Field(None, max_length=MAX_PHOTOS)

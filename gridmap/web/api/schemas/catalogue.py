@@ -87,4 +87,6 @@ class HolidayIn(Model):
 
 
 class HolidayQuery(Model):
-    year: Annotated[int, checked(year_number, int)] = Field(None, json_schema_extra={"minimum": 1, "maximum": 9998})
+    year: Annotated[int | None, checked(year_number, int)] = Field(
+        None, json_schema_extra={"minimum": 1, "maximum": 9998}
+    )

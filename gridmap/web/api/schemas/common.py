@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -27,38 +27,39 @@ from gridmap.routing import CRS_NAMES, MATCH_KINDS, RULES
 T = TypeVar("T")
 
 
-Judged = Annotated[T, SkipValidation]
-
-
-"""A value its use-case checks (with its own message naming the field): documented as ``T``, passed on as sent."""
-
-
-IsoTime = Annotated[str, Field(examples=["2026-03-02T09:30:00+08:00"])]
-
-
-"""An ISO-8601 time (without an offset: the city's local time) or day, read by the use-case."""
+if TYPE_CHECKING:
+    # What the handlers hold: an optional field left out is None. The document shows the type of a value that is
+    # given, so at run time the aliases below leave None out (every such field defaults to None).
+    Judged = Annotated[T | None, SkipValidation]
+    IsoTime = Annotated[str | None, "an ISO-8601 time"]
+else:
+    Judged = Annotated[T, SkipValidation]
+    """A value its use-case checks (with its own message naming the field): documented as ``T``, passed on as sent."""
+    IsoTime = Annotated[str, Field(examples=["2026-03-02T09:30:00+08:00"])]
+    """An ISO-8601 time (without an offset: the city's local time) or day, read by the use-case."""
 
 
 def vocabulary(name: str, values: Iterable[str], doc: str) -> type[enum.StrEnum]:
     """An enum (one schema in the document) of words gridmap defines as a tuple elsewhere."""
-    words = enum.StrEnum(name, {v.upper(): v for v in values})  # type: ignore[misc]
+    words = enum.StrEnum(name, {v.upper(): v for v in values})  # type: ignore[misc]  # a functional enum of any words
     words.__doc__ = doc
     return words
 
 
-Crs = vocabulary("Crs", CRS_NAMES, "The coordinate system of a point: WGS-84 (GPS) or GCJ-02 (Amap, Tencent maps).")
-
-
-Rule = vocabulary("Rule", RULES, "The routing rule that found the responsible unit (the default party: 属地兜底).")
-
-
-MatchKind = vocabulary("MatchKind", MATCH_KINDS, "What a report matched: a feature, or for the default party an area.")
-
-
-ActionName = vocabulary("ActionName", ACTIONS, "A step of the closed loop (闭环).")
-
-
-HeatMode = vocabulary("HeatMode", HEAT_MODES, "Case points, or counts per unit grid, or per road km.")
+if TYPE_CHECKING:  # enums made at run time from gridmap's own tuples; to the type checker their values are text
+    Crs = str
+    Rule = str
+    MatchKind = str
+    ActionName = str
+    HeatMode = str
+else:
+    Crs = vocabulary("Crs", CRS_NAMES, "The coordinate system of a point: WGS-84 (GPS) or GCJ-02 (Amap, Tencent maps).")
+    Rule = vocabulary("Rule", RULES, "The routing rule that found the responsible unit (the default party: 属地兜底).")
+    MatchKind = vocabulary(
+        "MatchKind", MATCH_KINDS, "What a report matched: a feature, or for the default party an area."
+    )
+    ActionName = vocabulary("ActionName", ACTIONS, "A step of the closed loop (闭环).")
+    HeatMode = vocabulary("HeatMode", HEAT_MODES, "Case points, or counts per unit grid, or per road km.")
 
 
 class GapsFormat(enum.StrEnum):
@@ -134,10 +135,11 @@ def json_object_text(value: object) -> object:
     return value
 
 
-Flag = Annotated[bool, checked(parse_flag, bool)]
-
-
-"""true/false, 1/0, yes/no (any case), as every flag of gridmap's query strings."""
+if TYPE_CHECKING:  # left out: None (see Judged)
+    Flag = Annotated[bool | None, checked(parse_flag, bool)]
+else:
+    Flag = Annotated[bool, checked(parse_flag, bool)]
+    """true/false, 1/0, yes/no (any case), as every flag of gridmap's query strings."""
 
 
 Day = Annotated[dt.date, checked(parse_day, dt.date, required=True)]
@@ -183,7 +185,7 @@ class Responsible(Model):
 
 
 class Matched(Model):
-    kind: MatchKind  # type: ignore[valid-type]
+    kind: MatchKind
     id: int = Field(description="the id the map layers give the feature")
     name: str | None
 
@@ -191,7 +193,7 @@ class Matched(Model):
 class Candidate(Model):
     """A feature a routing rule found within its tolerance (``unit_id`` null: nobody is responsible for it)."""
 
-    kind: MatchKind  # type: ignore[valid-type]
+    kind: MatchKind
     id: int
     name: str | None
     unit_id: int | None
@@ -220,7 +222,10 @@ class AtQuery(Model):
     at: Judged[dt.date] = Field(None, description="as of this day (YYYY-MM-DD; default today)")
 
 
-OnDay = Annotated[dt.date, checked(parse_day, dt.date)]
+if TYPE_CHECKING:  # left out: None (see Judged)
+    OnDay = Annotated[dt.date | None, checked(parse_day, dt.date)]
+else:
+    OnDay = Annotated[dt.date, checked(parse_day, dt.date)]
 
 
 """A day (YYYY-MM-DD, or the day of an ISO time) that the handler hands on as a date; empty: none."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import (
     ConfigDict,
@@ -128,17 +128,20 @@ class FeatureHistory(Model):
     assignments: list[AssignmentPeriod] = Field(description="every period, every role, oldest first")
 
 
-UnitTotals = create_model(
-    "UnitTotals",
-    __base__=Model,
-    __doc__="What the unit is responsible for on the day: features of each kind and their length or area.",
-    open_cases=(int, ...),
-    **{t.collection: (int, ...) for t in TARGETS.values()},
-    **{
-        f"{t.collection}_{t.total_unit}": (float, Field(description=f"{t.measure} in {t.total_unit}"))
-        for t in TARGETS.values()
-    },
-)
+if TYPE_CHECKING:  # a model whose fields are built from gridmap's vocabulary at run time
+    UnitTotals = Model
+else:
+    UnitTotals = create_model(
+        "UnitTotals",
+        __base__=Model,
+        __doc__="What the unit is responsible for on the day: features of each kind and their length or area.",
+        open_cases=(int, ...),
+        **{t.collection: (int, ...) for t in TARGETS.values()},
+        **{
+            f"{t.collection}_{t.total_unit}": (float, Field(description=f"{t.measure} in {t.total_unit}"))
+            for t in TARGETS.values()
+        },
+    )
 
 
 class UnitOpenCase(Model):
@@ -159,22 +162,25 @@ class UnitOverview(Model):
     contact_name: str | None
     contact_phone: str | None
     as_of: dt.date
-    totals: UnitTotals  # type: ignore[valid-type]
+    totals: UnitTotals
     bbox: list[float] | None = Field(min_length=4, max_length=4, description="around everything it is responsible for")
     people: list[PersonRef]
     open_cases: list[UnitOpenCase]
 
 
-HeatFilters = create_model(
-    "HeatFilters",
-    __base__=Model,
-    __doc__="The filters applied, as /api/v1/cases parameters.",
-    **{(f"{k}_" if k == "from" else k): (str, Field(None, alias=k)) for k in CASE_FILTERS},
-)
+if TYPE_CHECKING:  # a model whose fields are built from gridmap's vocabulary at run time
+    HeatFilters = Model
+else:
+    HeatFilters = create_model(
+        "HeatFilters",
+        __base__=Model,
+        __doc__="The filters applied, as /api/v1/cases parameters.",
+        **{(f"{k}_" if k == "from" else k): (str, Field(None, alias=k)) for k in CASE_FILTERS},
+    )
 
 
 class HeatQuery(Model):
-    mode: Judged[HeatMode] = Field(None, description="default points")  # type: ignore[valid-type]
+    mode: Judged[HeatMode] = Field(None, description="default points")
     status: Judged[str] = Field(None, description="as in /api/v1/cases; default active")
     category: Judged[str] = Field(None, description="as in /api/v1/cases")
     source: Judged[str] = Field(None, description="as in /api/v1/cases")
@@ -217,10 +223,10 @@ class HeatFeatures(Model):
 class HeatAnswer(Model):
     """Case points (mode points), or counts per unit grid (grids) or per road km (segments)."""
 
-    mode: HeatMode  # type: ignore[valid-type]
+    mode: HeatMode
     count: int = Field(description="cases found (at most 200 000)")
     truncated: bool
-    filters: HeatFilters  # type: ignore[valid-type]
+    filters: HeatFilters
     cases_url: str = Field(description="the same cases as a list")
     points: list[tuple[float, float, float]] | None = Field(None, description="points: [lat, lon, weight] triples")
     counted: int | None = Field(None, description="grids, segments: cases that fell in a grid / near a road")

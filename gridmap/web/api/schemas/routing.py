@@ -16,7 +16,7 @@ class SnapQuery(Model):
 
     lon: Judged[float] = Field(None, ge=-180, le=180, description="longitude")
     lat: Judged[float] = Field(None, ge=-90, le=90, description="latitude")
-    crs: Judged[Crs] = Field(None, description="default wgs84")  # type: ignore[valid-type]
+    crs: Judged[Crs] = Field(None, description="default wgs84")
     category: Judged[str] = Field(None, description="a category code (some categories route in their own order)")
     observed_at: Judged[IsoTime] = Field(
         None, description="responsibility as of this time (ISO-8601, local time without an offset; default now)"
@@ -28,7 +28,7 @@ class SnapPoint(Model):
 
     lon: Judged[float] = Field(None, ge=-180, le=180)
     lat: Judged[float] = Field(None, ge=-90, le=90)
-    crs: Judged[Crs] = Field(None, description="default: the request's crs")  # type: ignore[valid-type]
+    crs: Judged[Crs] = Field(None, description="default: the request's crs")
     category: Judged[str] = Field(None, description="default: the request's category")
     observed_at: Judged[IsoTime] = Field(None, description="default: the request's observed_at, else now")
     id: Judged[str | int] = Field(None, description="the client's own id, given back with the result")
@@ -41,7 +41,7 @@ class SnapRequest(Model):
     """Points to route without storing anything; a bad point is answered with its errors, never hides the others."""
 
     points: list[Judged[SnapPoint]] = Field(max_length=MAX_SNAP_POINTS)
-    crs: Judged[Crs] = Field(None, description="default of every point (wgs84)")  # type: ignore[valid-type]
+    crs: Judged[Crs] = Field(None, description="default of every point (wgs84)")
     category: Judged[str] = Field(None, description="default of every point")
     observed_at: Judged[IsoTime] = Field(None, description="default of every point (now)")
 
@@ -54,7 +54,7 @@ class LonLat(Model):
 class RoutedPoint(Model):
     lon: float
     lat: float
-    crs: Crs  # type: ignore[valid-type]
+    crs: Crs
     wgs84: LonLat
 
 
@@ -66,7 +66,7 @@ class RoutingAnswer(Model):
     category: str | None
     responsible: Responsible | None
     matched: Matched | None
-    rule: Rule | None  # type: ignore[valid-type]
+    rule: Rule | None
     distance_m: float | None
     candidates: list[Candidate]
     ambiguous: bool = Field(description="another unit's feature is almost as near: a commander should confirm")
