@@ -129,9 +129,41 @@ def open_report(
     public = r.source in rules.public_sources
     status = S.PENDING if public else S.OPEN
     deadline: Mapping[str, object] = {} if public else deadline_fields(cal, r.category, r.urgency, now)
+    row = _case_row(r, answer, (lon, lat), (street_id, community_id), duplicate, status, deadline, now)
+    # A client id sent before is not an error but a replay: the insert does nothing and the first case answers
+    # (no read-then-write: two requests racing with one id cannot both insert).
+    new_case = dialect_of(session).insert_ignoring_conflict(Case.__table__, "client_id")
+    stmt = new_case.values(row).returning(Case.__table__.c.id)
+    case_id = session.execute(stmt).scalar()
+    if case_id is None:
+        existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))
+        assert existing is not None  # the insert did nothing: a case holds this client id
+        return {**report_answer(session, existing, settings, now=now), "created": False}
+    refs = store_photos(settings.instance_dir, checked) if checked else None
+    session.execute(
+        insert(CaseEvent.__table__), [_opening_event(case_id, r, answer, row, status, now, refs, event_data)]
+    )
+    stored = {"deadline_at": None, "deadline_unit": None, "limit_seconds": None, **row, "id": case_id,
+              "unit_name": (answer.get("responsible") or {}).get("unit_name"), "paused_at": None,
+              "closed_at": None}  # fmt: skip
+    return {**_answer(SimpleNamespace(**stored), answer, duplicate, cal, now), "created": True}
+
+
+def _case_row(
+    r: Report,
+    answer: dict[str, Any],
+    point: tuple[float, float],
+    areas: tuple[int | None, int | None],
+    duplicate: dict[str, object] | None,
+    status: str,
+    deadline: Mapping[str, object],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The new case's row: the report, where it is, its routing answer, its deadline and its first version."""
+    lon, lat = point
     responsible = answer.get("responsible") or {}
     matched = answer.get("matched") or {}
-    row = {
+    return {
         "client_id": r.client_id,
         "source": r.source,
         "reporter": r.reporter,
@@ -154,54 +186,44 @@ def open_report(
         "distance_m": answer.get("distance_m"),
         "ambiguous": bool(answer.get("ambiguous")),
         "routing": jsonable(answer),
-        "street_id": street_id,
-        "community_id": community_id,
+        "street_id": areas[0],
+        "community_id": areas[1],
         "paused_seconds": 0.0,
         "extension_count": 0,
         "rework_count": 0,
         "supervision_level": 0,
         "version": 1,
         "duplicate_of": duplicate["id"] if duplicate else None,
-        "verified": not public,
+        "verified": status != S.PENDING,  # a public report waits for on-site verification
         **deadline,
     }
-    # A client id sent before is not an error but a replay: the insert does nothing and the first case answers
-    # (no read-then-write: two requests racing with one id cannot both insert).
-    new_case = dialect_of(session).insert_ignoring_conflict(Case.__table__, "client_id")
-    stmt = new_case.values(row).returning(Case.__table__.c.id)
-    case_id = session.execute(stmt).scalar()
-    if case_id is None:
-        existing = session.scalar(select(Case.id).where(Case.client_id == r.client_id))
-        assert existing is not None  # the insert did nothing: a case holds this client id
-        return {**report_answer(session, existing, settings, now=now), "created": False}
-    refs = store_photos(settings.instance_dir, checked) if checked else None
-    session.execute(
-        insert(CaseEvent.__table__),
-        [
-            {
-                "case_id": case_id,
-                "seq": 1,
-                "action": "report",
-                "from_status": None,
-                "to_status": str(status),
-                "actor": r.reporter,
-                "at": now,
-                "note": r.description,
-                "photos": refs,
-                "data": jsonable(
-                    {
-                        **(event_data or {}),
-                        "source": r.source,
-                        "rule": answer.get("rule"),
-                        "duplicate_of": row["duplicate_of"],
-                    }
-                ),
-            }
-        ],
-    )
-    stored = {"deadline_at": None, "deadline_unit": None, "limit_seconds": None, **row, "id": case_id,
-              "unit_name": responsible.get("unit_name"), "paused_at": None, "closed_at": None}  # fmt: skip
-    return {**_answer(SimpleNamespace(**stored), answer, duplicate, cal, now), "created": True}
+
+
+def _opening_event(
+    case_id: int,
+    r: Report,
+    answer: dict[str, Any],
+    row: dict[str, Any],
+    status: str,
+    now: dt.datetime,
+    photos: list[Any] | None,
+    event_data: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The case's first event (``report``, seq 1): the reporter, the description, the photos, how it was routed."""
+    return {
+        "case_id": case_id,
+        "seq": 1,
+        "action": "report",
+        "from_status": None,
+        "to_status": str(status),
+        "actor": r.reporter,
+        "at": now,
+        "note": r.description,
+        "photos": photos,
+        "data": jsonable(
+            {**(event_data or {}), "source": r.source, "rule": answer.get("rule"), "duplicate_of": row["duplicate_of"]}
+        ),
+    }
 
 
 def _wgs84(answer: dict[str, Any], r: Report) -> tuple[float, float]:

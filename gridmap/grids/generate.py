@@ -505,52 +505,76 @@ def _write(
             )
         ).all()
     )
+    _write_lineage(conn, gen.id, old_rows, versions, id_of)
+    _write_assignment_changes(conn, old_rows, versions, changes, id_of, valid_from, created_by, now)
     lin = versions.lineage
-    if len(lin):
-        conn.execute(
-            insert(GridLineage),
-            [
-                {
-                    "generation_id": gen.id,
-                    "old_grid_id": old_rows[int(r.old_k)].id,
-                    "new_grid_id": id_of[codes[int(r.new_j)]],
-                    "overlap_m2": float(r.overlap_m2),
-                    "share_of_old": float(r.share_of_old),
-                    "share_of_new": float(r.share_of_new),
-                }
-                for r in lin.itertuples()
-            ],
-        )
-    if changes.closable:
-        ended = [a.id for a in changes.closable]
-        conn.execute(update(Assignment).where(Assignment.id.in_(ended)).values(valid_to=valid_from))
-    if changes.carry:
-        by_id = {r.id: r for r in old_rows}
-        conn.execute(
-            insert(Assignment),
-            [
-                {
-                    "target_kind": TargetKind.GRID.value,
-                    "target_id": id_of[codes[j]],
-                    "unit_id": a.unit_id,
-                    "person_id": a.person_id,
-                    "role": a.role,
-                    "valid_from": valid_from,
-                    "valid_to": None,
-                    "assigned_by": created_by or "gridmap grids generate",
-                    "assigned_at": now,
-                    "note": f"carried over from grid {by_id[a.target_id].code} v{by_id[a.target_id].version} "
-                    f"({share:.0%} of the new grid lies in it)",
-                }
-                for j, a, share in changes.carry
-            ],
-        )
     session.expire_all()
     stored = session.get(GridGeneration, gen.id)
     assert stored is not None
     stored.report = {k: v for k, v in report.items() if k != "mapping"} | {"mapping_pairs": len(lin)}
     session.flush()
     return stored.id
+
+
+def _write_lineage(
+    conn: Any, generation_id: int, old_rows: list[Any], versions: _Versions, id_of: dict[str, int]
+) -> None:
+    """One ``grid_lineage`` row per retired → inserted pair that overlap: the area and the share of each."""
+    lin = versions.lineage
+    if not len(lin):
+        return
+    conn.execute(
+        insert(GridLineage),
+        [
+            {
+                "generation_id": generation_id,
+                "old_grid_id": old_rows[int(r.old_k)].id,
+                "new_grid_id": id_of[versions.codes[int(r.new_j)]],
+                "overlap_m2": float(r.overlap_m2),
+                "share_of_old": float(r.share_of_old),
+                "share_of_new": float(r.share_of_new),
+            }
+            for r in lin.itertuples()
+        ],
+    )
+
+
+def _write_assignment_changes(
+    conn: Any,
+    old_rows: list[Any],
+    versions: _Versions,
+    changes: _AssignmentChanges,
+    id_of: dict[str, int],
+    valid_from: dt.date,
+    created_by: str | None,
+    now: dt.datetime,
+) -> None:
+    """Assignments open on retired grids end on ``valid_from``; the carried responsible units start on the new ones."""
+    if changes.closable:
+        ended = [a.id for a in changes.closable]
+        conn.execute(update(Assignment).where(Assignment.id.in_(ended)).values(valid_to=valid_from))
+    if not changes.carry:
+        return
+    by_id = {r.id: r for r in old_rows}
+    conn.execute(
+        insert(Assignment),
+        [
+            {
+                "target_kind": TargetKind.GRID.value,
+                "target_id": id_of[versions.codes[j]],
+                "unit_id": a.unit_id,
+                "person_id": a.person_id,
+                "role": a.role,
+                "valid_from": valid_from,
+                "valid_to": None,
+                "assigned_by": created_by or "gridmap grids generate",
+                "assigned_at": now,
+                "note": f"carried over from grid {by_id[a.target_id].code} v{by_id[a.target_id].version} "
+                f"({share:.0%} of the new grid lies in it)",
+            }
+            for j, a, share in changes.carry
+        ],
+    )
 
 
 def _match_codes(

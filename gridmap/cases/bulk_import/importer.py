@@ -180,47 +180,24 @@ def import_cases_csv(
     )  # fmt: skip
     phase("duplicates")
 
-    def nz(a: np.ndarray) -> list[object]:
-        return np.where(a < 0, _NONE, a.astype(object)).tolist()  # Python ints (what the driver binds) or None
-
-    def opt(a: np.ndarray) -> list[object]:
-        return np.where(np.equal(a, _NONE) | np.equal(a, ""), _NONE, a).tolist()
-
-    columns = {
-        "id": ids.tolist(),
-        "client_id": texts["client_id"][keep].tolist(),
-        "source": src[keep].tolist(),
-        "reporter": texts["reporter"][keep].tolist(),
-        "category": category[keep].tolist(),
-        "description": texts["description"][keep].tolist(),
-        "address": texts["address"][keep].tolist(),
-        "urgency": urgency[keep].tolist(),
-        "lon": lon[keep].tolist(),
-        "lat": lat[keep].tolist(),
-        "observed_at": stamp(observed_us[keep]).tolist(),
-        "created_at": [now_s] * k,
-        "updated_at": [now_s] * k,
-        "status": np.where(public, "pending", "open").tolist(),
-        "unit_id": nz(routing["unit_id"][keep]),
-        "matched_kind": opt(routing["matched_kind"][keep]),
-        "matched_id": nz(routing["matched_id"][keep]),
-        "matched_name": opt(routing["matched_name"][keep]),
-        "rule": opt(routing["rule"][keep]),
-        "distance_m": np.where(np.isfinite(dist := routing["distance_m"][keep]), dist.astype(object), _NONE).tolist(),
-        "ambiguous": routing["ambiguous"][keep].tolist(),
-        "street_id": nz(street_id),
-        "community_id": nz(community_id),
-        "deadline_unit": np.where(public, _NONE, units).tolist(),
-        "limit_seconds": np.where(public, _NONE, limit).tolist(),
-        "deadline_at": np.where(public, _NONE, stamp(deadline_us)).tolist(),
-        "paused_seconds": [0.0] * k,
-        "extension_count": [0] * k,
-        "rework_count": [0] * k,
-        "supervision_level": [0] * k,
-        "version": [1] * k,
-        "verified": (~public).tolist(),
-        "duplicate_of": nz(duplicate_of),
-    }
+    columns = _Prepared(
+        ids=ids,
+        texts={name: col[keep] for name, col in texts.items()},
+        source=src[keep],
+        category=category[keep],
+        urgency=urgency[keep],
+        lon=lon[keep],
+        lat=lat[keep],
+        observed=stamp(observed_us[keep]),
+        public=public,
+        routing={name: col[keep] for name, col in routing.items()},
+        street_id=street_id,
+        community_id=community_id,
+        deadline_unit=units,
+        limit_seconds=limit,
+        deadline=stamp(deadline_us),
+        duplicate_of=duplicate_of,
+    ).columns(now_s)
     phase("columns")
     insert_cases(session, columns, rows.lines[keep], actor, now_s, progress, phases)
     phase("insert")
@@ -240,6 +217,75 @@ def import_cases_csv(
         phases=phases,
         errors=written,
     )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The good rows, ready: one array per field, in the order the ids were reserved."""
+
+    ids: np.ndarray
+    texts: dict[str, np.ndarray]
+    source: np.ndarray
+    category: np.ndarray
+    urgency: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    observed: np.ndarray  # times as the database reads them (dialect.times_text)
+    public: np.ndarray  # waits in pending for on-site verification: no deadline yet
+    routing: dict[str, np.ndarray]
+    street_id: np.ndarray  # -1: none
+    community_id: np.ndarray
+    deadline_unit: np.ndarray
+    limit_seconds: np.ndarray
+    deadline: np.ndarray
+    duplicate_of: np.ndarray  # -1: not a duplicate
+
+    def columns(self, now_s: str) -> dict[str, list[object]]:
+        """The ``cases`` columns as lists of what the DBAPI binds (Python ints and floats, None for none)."""
+
+        def nz(a: np.ndarray) -> list[object]:
+            return np.where(a < 0, _NONE, a.astype(object)).tolist()  # Python ints (what the driver binds) or None
+
+        def opt(a: np.ndarray) -> list[object]:
+            return np.where(np.equal(a, _NONE) | np.equal(a, ""), _NONE, a).tolist()
+
+        k, public, routing = len(self.ids), self.public, self.routing
+        dist = routing["distance_m"]
+        return {
+            "id": self.ids.tolist(),
+            "client_id": self.texts["client_id"].tolist(),
+            "source": self.source.tolist(),
+            "reporter": self.texts["reporter"].tolist(),
+            "category": self.category.tolist(),
+            "description": self.texts["description"].tolist(),
+            "address": self.texts["address"].tolist(),
+            "urgency": self.urgency.tolist(),
+            "lon": self.lon.tolist(),
+            "lat": self.lat.tolist(),
+            "observed_at": self.observed.tolist(),
+            "created_at": [now_s] * k,
+            "updated_at": [now_s] * k,
+            "status": np.where(public, "pending", "open").tolist(),
+            "unit_id": nz(routing["unit_id"]),
+            "matched_kind": opt(routing["matched_kind"]),
+            "matched_id": nz(routing["matched_id"]),
+            "matched_name": opt(routing["matched_name"]),
+            "rule": opt(routing["rule"]),
+            "distance_m": np.where(np.isfinite(dist), dist.astype(object), _NONE).tolist(),
+            "ambiguous": routing["ambiguous"].tolist(),
+            "street_id": nz(self.street_id),
+            "community_id": nz(self.community_id),
+            "deadline_unit": np.where(public, _NONE, self.deadline_unit).tolist(),
+            "limit_seconds": np.where(public, _NONE, self.limit_seconds).tolist(),
+            "deadline_at": np.where(public, _NONE, self.deadline).tolist(),
+            "paused_seconds": [0.0] * k,
+            "extension_count": [0] * k,
+            "rework_count": [0] * k,
+            "supervision_level": [0] * k,
+            "version": [1] * k,
+            "verified": (~public).tolist(),
+            "duplicate_of": nz(self.duplicate_of),
+        }
 
 
 def _check_coordinates(rows: _Rows) -> tuple[np.ndarray, np.ndarray]:
