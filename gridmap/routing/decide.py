@@ -87,20 +87,49 @@ def route_block(
     order_table: np.ndarray,
     config: RoutingConfig,
 ) -> Block:
-    """Decide a block of points of one UTM zone: the single decision function of both paths."""
+    """Decide a block of points of one UTM zone: the single decision function of both paths.
+
+    The steps: where each point is (its grid, community and street), whether it is far outside the managed area,
+    then the rules in each point's order until one finds a feature with a responsible unit, then the candidates.
+    """
     n = len(lon)
     out = Block.allocate(n)
-    t = layers.tables
     idx = layers.index(epsg, config)
     x, y = idx.project(lon, lat)
     pts = point_array(x, y)
+    single_cover = _locate(layers, idx, out, x, y, pts, days)
+    if layers.has_areas:
+        _mark_far(layers, idx, out, x, y, pts, config)
+    decided = out.far.copy()
+    cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
+    for rank in range(order_table.shape[1]):
+        rule_at = order_table[order_code, rank]
+        for rule_code in np.unique(rule_at[~decided]):
+            if rule_code < 0:
+                continue
+            sel = np.flatnonzero(~decided & (rule_at == rule_code))
+            if RULES[rule_code] == "default":
+                _apply_default(layers, out, sel, decided)
+            else:
+                _apply_rule(
+                    layers, idx, out, int(rule_code), sel, x, y, pts, days, single_cover, config, decided, cands
+                )
+    if cands:
+        _keep_candidates(layers, out, cands)
+    return out
 
-    # The unit grid in force on the day covering the point (the lowest code on a shared edge).
+
+def _locate(
+    layers: Layers, idx: SnapIndex, out: Block, x: np.ndarray, y: np.ndarray, pts: np.ndarray, days: np.ndarray
+) -> np.ndarray:
+    """Each point's grid in force on its day (lowest code on a shared edge), community (the grid's, else the covering
+    polygon) and street (the community's parent, else the covering polygon), into ``out``. Returns where exactly one
+    grid covers the point."""
+    n = len(x)
+    t = layers.tables
     covering_grids = _in_force(idx.covering("grid", x, y, pts), t["grid"], days)
     grid_cover = containing(covering_grids, n, t["grid"].rank)
     single_cover = np.bincount(covering_grids.point, minlength=n) == 1
-
-    # Community: the grid's, else the covering community polygon; street: the community's parent, else covering.
     comm = np.full(n, -1, np.int64)
     has = grid_cover >= 0
     grid_community = t["grid"].community_id
@@ -116,94 +145,113 @@ def route_block(
         street[has] = t["street"].rows_for(community_street[comm[has]])
     _fill_covering(idx, "street", t["street"], street, x, y, pts)
     out.grid, out.community, out.street = grid_cover, comm, street
+    return single_cover
 
-    # Far outside the managed area: covered by nothing and no area within far_m.
-    inside = (grid_cover >= 0) | (comm >= 0) | (street >= 0)
-    if layers.has_areas and not inside.all():
-        rest = np.flatnonzero(~inside)
-        district = np.full(len(rest), -1, np.int64)
-        _fill_covering(idx, "district", t["district"], district, x[rest], y[rest], pts[rest])
-        rest = rest[district < 0]
-        near = np.zeros(len(rest), bool)
-        for name in ("district", "street", "community"):
-            todo = rest[~near]
-            if len(todo):
-                near[~near] = idx.any_within(name, x[todo], y[todo], config.far_m, pts[todo])
-        out.far[rest[~near]] = True
 
-    decided = out.far.copy()
-    cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
-    tol_by_level = tolerances(config)
-    for rank in range(order_table.shape[1]):
-        rule_at = order_table[order_code, rank]
-        for rule_code in np.unique(rule_at[~decided]):
-            if rule_code < 0:
-                continue
-            sel = np.flatnonzero(~decided & (rule_at == rule_code))
-            rule = RULES[rule_code]
-            if rule == "default":
-                _apply_default(layers, out, sel, decided)
-                continue
-            if rule == "grid":
-                pairs = _grids_near(idx, t["grid"], sel, x, y, pts, days, grid_cover, single_cover, config)
-            else:
-                pairs = idx.near(rule, x[sel], y[sel], pts[sel])  # (segments: within their level's tolerance)
-                pairs = Pairs(sel[pairs.point], pairs.feature, pairs.distance)
-            if not len(pairs):
-                continue
-            unit = layers.units_of(rule, pairs.feature, days[pairs.point])
-            kind_code = MATCH_KINDS.index(rule)
-            cands.append((pairs.point, kind_code, pairs.feature, unit, pairs.distance))
-            pool = unit >= 0
-            if not pool.any():
-                continue
-            p = pairs.take(pool)
-            u = unit[pool]
-            table = t[rule]
-            if rule == "segment":
-                not_ok = np.zeros(len(p), np.int8)
-                tie = np.zeros(len(p))
-            else:  # polygons: only a covering one can match; neighbours within the margin are rivals only
-                not_ok = (p.distance > 0).astype(np.int8)
-                if rule == "compound":
-                    assert table.area is not None  # (the compound table's column)
-                    tie = table.area[p.feature]
-                else:
-                    tie = table.rank[p.feature].astype(float)
-            best = best_per_point(n, p.point, not_ok, p.distance, tie, table.ids[p.feature])
-            has = best >= 0
-            has[has] = not_ok[best[has]] == 0
-            best = np.where(has, best, -1)
-            amb = flag_rivals(n, p.point, p.distance, u, best, config.ambiguous_m)
-            won = np.flatnonzero(has)
-            b = best[won]
-            out.rule[won] = rule_code
-            out.kind[won] = kind_code
-            out.row[won] = p.feature[b]
-            out.unit[won] = u[b]
-            out.distance[won] = p.distance[b]
-            out.ambiguous[won] = amb[won]
-            if rule == "segment":
-                assert table.level is not None  # (the segment table's column)
-                out.tolerance[won] = tol_by_level[table.level[p.feature[b]]]
-            decided[won] = True
+def _mark_far(
+    layers: Layers, idx: SnapIndex, out: Block, x: np.ndarray, y: np.ndarray, pts: np.ndarray, config: RoutingConfig
+) -> None:
+    """Far outside the managed area: covered by nothing and no area within ``far_m`` (``out.far``)."""
+    inside = (out.grid >= 0) | (out.community >= 0) | (out.street >= 0)
+    if inside.all():
+        return
+    t = layers.tables
+    rest = np.flatnonzero(~inside)
+    district = np.full(len(rest), -1, np.int64)
+    _fill_covering(idx, "district", t["district"], district, x[rest], y[rest], pts[rest])
+    rest = rest[district < 0]
+    near = np.zeros(len(rest), bool)
+    for name in ("district", "street", "community"):
+        todo = rest[~near]
+        if len(todo):
+            near[~near] = idx.any_within(name, x[todo], y[todo], config.far_m, pts[todo])
+    out.far[rest[~near]] = True
 
-    if cands:
-        cp = np.concatenate([c[0] for c in cands])
-        ck = np.concatenate([np.full(len(c[0]), c[1], np.int8) for c in cands])
-        cr = np.concatenate([c[2] for c in cands])
-        cu = np.concatenate([c[3] for c in cands])
-        cd = np.concatenate([c[4] for c in cands])
-        keep = ~((ck == out.kind[cp]) & (cr == out.row[cp])) & ~out.far[cp]
-        cp, ck, cr, cu, cd = cp[keep], ck[keep], cr[keep], cu[keep], cd[keep]
-        ids = np.zeros(len(cr), np.int64)
-        for k in np.unique(ck):
-            m = ck == k
-            ids[m] = t[MATCH_KINDS[k]].ids[cr[m]]
-        o = np.lexsort((ids, cd, ck, cp))
-        out.cand_point, out.cand_kind, out.cand_row = cp[o], ck[o], cr[o]
-        out.cand_unit, out.cand_distance = cu[o], cd[o]
-    return out
+
+def _apply_rule(
+    layers: Layers,
+    idx: SnapIndex,
+    out: Block,
+    rule_code: int,
+    sel: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    pts: np.ndarray,
+    days: np.ndarray,
+    single_cover: np.ndarray,
+    config: RoutingConfig,
+    decided: np.ndarray,
+    cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]],
+) -> None:
+    """One feature rule for the points ``sel``: every feature it finds is a candidate; the best one with a
+    responsible unit that day decides the point (nearest; a covering polygon only; ties by area or code)."""
+    n = len(x)
+    t = layers.tables
+    rule = RULES[rule_code]
+    if rule == "grid":
+        pairs = _grids_near(idx, t["grid"], sel, x, y, pts, days, out.grid, single_cover, config)
+    else:
+        pairs = idx.near(rule, x[sel], y[sel], pts[sel])  # (segments: within their level's tolerance)
+        pairs = Pairs(sel[pairs.point], pairs.feature, pairs.distance)
+    if not len(pairs):
+        return
+    unit = layers.units_of(rule, pairs.feature, days[pairs.point])
+    kind_code = MATCH_KINDS.index(rule)
+    cands.append((pairs.point, kind_code, pairs.feature, unit, pairs.distance))
+    pool = unit >= 0
+    if not pool.any():
+        return
+    p = pairs.take(pool)
+    u = unit[pool]
+    table = t[rule]
+    if rule == "segment":
+        not_ok = np.zeros(len(p), np.int8)
+        tie = np.zeros(len(p))
+    else:  # polygons: only a covering one can match; neighbours within the margin are rivals only
+        not_ok = (p.distance > 0).astype(np.int8)
+        if rule == "compound":
+            assert table.area is not None  # (the compound table's column)
+            tie = table.area[p.feature]
+        else:
+            tie = table.rank[p.feature].astype(float)
+    best = best_per_point(n, p.point, not_ok, p.distance, tie, table.ids[p.feature])
+    has = best >= 0
+    has[has] = not_ok[best[has]] == 0
+    best = np.where(has, best, -1)
+    amb = flag_rivals(n, p.point, p.distance, u, best, config.ambiguous_m)
+    won = np.flatnonzero(has)
+    b = best[won]
+    out.rule[won] = rule_code
+    out.kind[won] = kind_code
+    out.row[won] = p.feature[b]
+    out.unit[won] = u[b]
+    out.distance[won] = p.distance[b]
+    out.ambiguous[won] = amb[won]
+    if rule == "segment":
+        assert table.level is not None  # (the segment table's column)
+        out.tolerance[won] = tolerances(config)[table.level[p.feature[b]]]
+    decided[won] = True
+
+
+def _keep_candidates(
+    layers: Layers, out: Block, cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]]
+) -> None:
+    """The features every tried rule found, but the match and the far points: by point, kind, distance, id."""
+    t = layers.tables
+    cp = np.concatenate([c[0] for c in cands])
+    ck = np.concatenate([np.full(len(c[0]), c[1], np.int8) for c in cands])
+    cr = np.concatenate([c[2] for c in cands])
+    cu = np.concatenate([c[3] for c in cands])
+    cd = np.concatenate([c[4] for c in cands])
+    keep = ~((ck == out.kind[cp]) & (cr == out.row[cp])) & ~out.far[cp]
+    cp, ck, cr, cu, cd = cp[keep], ck[keep], cr[keep], cu[keep], cd[keep]
+    ids = np.zeros(len(cr), np.int64)
+    for k in np.unique(ck):
+        m = ck == k
+        ids[m] = t[MATCH_KINDS[k]].ids[cr[m]]
+    o = np.lexsort((ids, cd, ck, cp))
+    out.cand_point, out.cand_kind, out.cand_row = cp[o], ck[o], cr[o]
+    out.cand_unit, out.cand_distance = cu[o], cd[o]
 
 
 def _grids_near(
