@@ -156,3 +156,17 @@ def test_the_ignore_check_catches_bare_ignores() -> None:
         assert _ignores_without_reason(src), src
     assert not _ignores_without_reason("x = f()  # type: ignore[arg-type]  # numpy's stubs refuse None\n")
     assert not _ignores_without_reason('s = "# type: ignore"\n')
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """What a module shares is public; an underscore name is that module's own business."""
+    import ast
+
+    found = []
+    for path in sorted([*PACKAGE.rglob("*.py"), *(ROOT / "tests").rglob("*.py"), *(ROOT / "scripts").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private and node.module.split(".")[0] in ("gridmap", "tests", "demo_city"):
+                    found.append(f"{path.relative_to(ROOT)}: from {node.module} import {', '.join(private)}")
+    assert not found, found
