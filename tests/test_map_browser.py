@@ -7,6 +7,7 @@ no basemap by default). Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from geoalchemy2.elements import WKTElement
@@ -49,7 +50,10 @@ def _city(session) -> dict[str, object]:
     )  # fmt: skip
     session.add(case)
     session.commit()
-    return {"compound_id": comp.id, "compound_name": comp.name, "unit_id": comp.unit_id, "case_id": case.id}
+    # the deadline as a person in the city reads it: Beijing time, whatever the server's or browser's zone
+    due = case.deadline_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return {"compound_id": comp.id, "compound_name": comp.name, "unit_id": comp.unit_id, "case_id": case.id,
+            "due_local": due}  # fmt: skip
 
 
 def _watch(page, base: str) -> PageWatch:
@@ -98,6 +102,12 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         page.wait_for_timeout(50)
         page.wait_for_function(IDLE)
         assert page.evaluate("() => gridmapTest.layers.cases.getLayers().length") == 1
+        # the case's popup: its status in Chinese, its deadline in Beijing time
+        page.evaluate("() => gridmapTest.layers.cases.eachLayer(l => l.fire('click', {latlng: l.getLatLng()}))")
+        case_popup = page.locator(".leaflet-popup .gm-popup", has_text=f"#{city['case_id']}")
+        case_popup.wait_for(timeout=10_000)
+        assert "已派遣" in case_popup.inner_text() and city["due_local"] in case_popup.inner_text()
+        page.evaluate("() => { gridmapTest.map.closePopup(); }")
 
         # layer control: hide and show the unit grids
         grids_box = page.locator(".leaflet-control-layers-overlays label", has_text="单元网格").locator("input")
@@ -125,7 +135,7 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         text = popup.inner_text()
         for role in ("包联单位责任人", "包联小区负责人", "社区联络人", "创文督导人"):
             assert role in text
-        assert f"#{city['case_id']}" in text
+        assert f"#{city['case_id']}" in text and city["due_local"] in text  # local time, not UTC
         page.screenshot(path=str(ARTIFACTS / "coverage-map-popup.png"))
         history_href = popup.locator("a.history-link").get_attribute("href")
         unit_href = popup.locator("a.unit-link").get_attribute("href")
@@ -166,6 +176,8 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         assert page.locator("#unit-totals td[data-key=open_cases]").inner_text() == "1"
         assert own_globals(page) == ["gridmapTest"]
         assert page.locator("#unit-cases tbody tr").count() == 1
+        row = page.locator("#unit-cases tbody tr").inner_text()
+        assert "已派遣" in row and "dispatched" not in row and city["due_local"] in row  # zh-CN, local time
         drawn = page.evaluate(
             "() => ['segments','compounds','grids'].reduce((n, k) => n + gridmapTest.layers[k].getLayers().length, 0)"
         )

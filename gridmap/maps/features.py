@@ -14,6 +14,8 @@ import shapely
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from gridmap.cases.states import STATUS_ZH
+from gridmap.cases.values import as_utc
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.maps.layers import ACTIVE_CASE_STATUSES, get_item, responsibility_state
 from gridmap.store.dialect import wkb
@@ -79,7 +81,13 @@ def _assignment_dict(r: Any) -> dict[str, Any]:
     }
 
 
-def open_cases_of(session: Session, kind: str, target_id: int, limit: int = 20) -> list[dict[str, Any]]:
+def _local(t: dt.datetime | None, tz: dt.tzinfo) -> str | None:
+    """A stored time (UTC; naive from SQLite) as local time with its offset, to the minute."""
+    return None if t is None else as_utc(t).astimezone(tz).isoformat(timespec="minutes")
+
+
+def open_cases_of(session: Session, kind: str, target_id: int, tz: dt.tzinfo, limit: int = 20) -> list[dict[str, Any]]:
+    """The active cases routed to a feature, the nearest deadline first (deadlines in local time)."""
     rows = session.execute(
         select(Case.id, Case.status, Case.category, Category.name_zh, Case.deadline_at, Case.description)
         .join(Category, Category.code == Case.category, isouter=True)
@@ -91,16 +99,19 @@ def open_cases_of(session: Session, kind: str, target_id: int, limit: int = 20) 
         {
             "id": r.id,
             "status": r.status,
+            "status_zh": STATUS_ZH.get(r.status, r.status),
             "category": r.category,
             "category_name": r.name_zh,
-            "deadline": _iso(r.deadline_at),
+            "deadline": _local(r.deadline_at, tz),
             "description": r.description,
         }
         for r in rows
     ]
 
 
-def feature_details(session: Session, kind: str, target_id: int, on: dt.date | None = None) -> dict[str, Any]:
+def feature_details(
+    session: Session, kind: str, target_id: int, tz: dt.tzinfo, on: dt.date | None = None
+) -> dict[str, Any]:
     """A feature as a popup shows it on day ``on``: its attributes, responsible unit, the people in the roles of its
     kind, its open cases and where its history is."""
     target = check_kind(kind)
@@ -132,7 +143,7 @@ def feature_details(session: Session, kind: str, target_id: int, on: dt.date | N
         "responsible": _assignment_dict(responsible) if responsible else None,
         "responsibility": responsibility_state(entry, on),
         "roles": people,
-        "open_cases": open_cases_of(session, kind, target_id),
+        "open_cases": open_cases_of(session, kind, target_id, tz),
         "history_url": f"/api/v1/features/{kind}/{target_id}/history",
         "history_page": f"/features/{kind}/{target_id}/history",
     }
@@ -229,7 +240,7 @@ def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = Non
 # -- a unit's page -------------------------------------------------------------------------------------------------
 
 
-def unit_overview(session: Session, unit_id: int, on: dt.date | None = None) -> dict[str, Any]:
+def unit_overview(session: Session, unit_id: int, tz: dt.tzinfo, on: dt.date | None = None) -> dict[str, Any]:
     """A unit, what it is responsible for on ``on`` (counts, road km, areas), its people and its open cases."""
     on = on or dt.date.today()
     unit = session.get(Unit, unit_id)
@@ -263,16 +274,15 @@ def unit_overview(session: Session, unit_id: int, on: dt.date | None = None) -> 
     now = dt.datetime.now(dt.UTC)
     open_cases = []
     for c in cases:
-        deadline = c.deadline_at
-        if deadline is not None and deadline.tzinfo is None:
-            deadline = deadline.replace(tzinfo=dt.UTC)
+        deadline = as_utc(c.deadline_at)
         open_cases.append(
             {
                 "id": c.id,
                 "status": c.status,
+                "status_zh": STATUS_ZH.get(c.status, c.status),
                 "category": c.category,
                 "category_name": c.name_zh,
-                "deadline": _iso(c.deadline_at),
+                "deadline": _local(c.deadline_at, tz),
                 "overdue": bool(deadline is not None and deadline < now and c.status != "parked"),
                 "where": c.address or c.description,
             }

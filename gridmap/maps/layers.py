@@ -310,7 +310,9 @@ class FeaturePage:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):  # stored in UTC (naive from SQLite): always with its offset
+        return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)).isoformat()
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
         return round(value, 2)

@@ -40,7 +40,7 @@ def make_map(
         max_zoom=MAX_ZOOM,
         crs="EPSG3857",
         prefer_canvas=prefer_canvas,
-        control_scale=True,
+        control_scale=False,  # the page script adds a metric-only scale
         **kwargs,
     )
     m.default_js = list(LOCAL_JS)

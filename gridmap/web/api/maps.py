@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, jsonify
 
 from gridmap.maps.features import feature_details, feature_history, search, unit_overview
@@ -10,6 +12,7 @@ from gridmap.web.api.openapi import operation, query_of
 from gridmap.web.api.schemas.common import DayQuery
 from gridmap.web.api.schemas.maps import FeatureDetails, FeatureHistory, SearchAnswer, SearchQuery, UnitOverview
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 api = Blueprint("maps_api", __name__)
 
@@ -28,7 +31,7 @@ def search_api():
 @operation("getFeature", tags=("map",), query=DayQuery, path=_KIND, ok={200: FeatureDetails}, errors=(400, 404))
 def feature_api(kind: str, target_id: int):
     """A segment, compound or grid: who is responsible, the people in its roles, its open cases"""
-    return jsonify(feature_details(db_session(), kind, target_id, query_of(DayQuery).at))
+    return jsonify(feature_details(db_session(), kind, target_id, _tz(), query_of(DayQuery).at))
 
 
 @api.get("/features/<kind>/<int:target_id>/history")
@@ -42,4 +45,9 @@ def feature_history_api(kind: str, target_id: int):
 @operation("getUnit", tags=("responsibility",), query=DayQuery, ok={200: UnitOverview}, errors=(400, 404))
 def unit_api(unit_id: int):
     """A unit: what it is responsible for, its people and its open cases"""
-    return jsonify(unit_overview(db_session(), unit_id, query_of(DayQuery).at))
+    return jsonify(unit_overview(db_session(), unit_id, _tz(), query_of(DayQuery).at))
+
+
+def _tz() -> ZoneInfo:
+    """The city's time zone: times in answers are local."""
+    return ZoneInfo(app_state().settings.cases.timezone)

@@ -6,11 +6,14 @@ fetch them from ``/ogc`` by bounding box and zoom (the JSON behind popups and se
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template
 
+from gridmap.cases.states import STATUS_ZH
 from gridmap.maps.features import feature_history, unit_overview
 from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
+from gridmap.store.models import CaseStatus
 from gridmap.store.targets import kinds_config
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
@@ -60,6 +63,8 @@ def _map_config(extra: dict[str, object] | None = None) -> dict[str, object]:
         "endingDays": ENDING_SOON_DAYS,
         "strings": {k: translate(k, lang) for k in JS_STRINGS},
         "kinds": kinds_config(lang),
+        "timeZone": app_state().settings.cases.timezone,  # times are shown in the city's local time
+        "statuses": {st.value: (STATUS_ZH[st] if lang == "zh_CN" else st.value.replace("_", " ")) for st in CaseStatus},
         **(extra or {}),
     }
 
@@ -88,7 +93,7 @@ def coverage_map():
 @bp.get("/units/<int:unit_id>")
 def unit_page(unit_id: int):
     at = at_arg()
-    unit = unit_overview(db_session(), unit_id, at)
+    unit = unit_overview(db_session(), unit_id, ZoneInfo(app_state().settings.cases.timezone), at)
     return render_map_page(
         "map_unit.html",
         config={"at": unit["as_of"], "unitId": unit_id, "fitBounds": unit["bbox"], "page": "unit"},

@@ -20,6 +20,8 @@
  * @property {Record<string, string>} strings  the map's strings in the page's language
  * @property {KindConfig[]} kinds   the assignable kinds, in the server's order
  * @property {number} endingDays    a responsibility ending within this many days shows as "ending"
+ * @property {string} timeZone      the city's time zone (IANA): times are shown in it
+ * @property {Record<string, string>} statuses  each case status's name in the page's language
  * @property {string | null} [at]   the day the map shows (YYYY-MM-DD); null or absent: today
  * @property {number[] | null} [fitBounds]  [west, south, east, north] to show first
  * @property {string} [page]        which page ("coverage", "unit", "assign", "gaps", "heatmap")

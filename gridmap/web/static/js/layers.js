@@ -17,7 +17,7 @@ import { PANES, baseStyle, lookOf } from "./look.js";
  * @property {string} [status]           cases
  * @property {string} [category]
  * @property {string | null} [category_name]
- * @property {string | null} [deadline]
+ * @property {string | null} [deadline]   cases: when it is due (ISO with its offset)
  */
 /** @typedef {import("geojson").Feature<import("geojson").Geometry, FeatureProps>} Feature */
 /** @typedef {import("geojson").FeatureCollection<import("geojson").Geometry, FeatureProps>} FeatureCollection */

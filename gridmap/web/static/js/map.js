@@ -70,6 +70,8 @@ export class GridMap {
     const overlays = {};
     for (const cid of ids) overlays[this.layerTitle(cid)] = this.layers[cid];
     L.control.layers(undefined, overlays, { collapsed: false, position: "topright" }).addTo(this.map);
+    // metres only: a Chinese command centre has no use for feet (folium's own scale control shows both)
+    L.control.scale({ imperial: false }).addTo(this.map);
     this.map.on("overlayadd", (e) => {
       const cid = this.data.idOf.get(e.layer);
       if (cid) this.data.load(cid, false).then(() => this.updateLegend());
@@ -203,6 +205,8 @@ export class GridMap {
       at: this.at,
       kind,
       kindLabel: kind ? this.kinds.label(kind) : undefined,
+      timeZone: this.cfg.timeZone,
+      statuses: this.cfg.statuses,
     };
     popupHtml(ctx, cid, f).then((html) => popup.setContent(html));
   }

@@ -29,6 +29,8 @@ import { esc, withLang } from "./strings.js";
  * @property {string | null} at       the day shown
  * @property {string | null} kind     the feature's assignable kind (null: a case or an area)
  * @property {string | undefined} kindLabel
+ * @property {string} timeZone  the city's (times are shown in it, whatever the browser's own zone)
+ * @property {Record<string, string>} statuses  a case status's name in the page's language
  */
 
 /**
@@ -45,8 +47,8 @@ export async function popupHtml(ctx, cid, f) {
     if (cid === CASE_LAYER) {
       return (
         `<div class="gm-popup"><h3>${esc(S.cases)} #${esc(f.id)}</h3>` +
-        `<p>${esc(p.category_name || p.category)} · ${esc(p.status)}</p>` +
-        `<p>${esc(S.deadline)}: ${esc(shortTime(p.deadline))}</p>` +
+        `<p>${esc(p.category_name || p.category)} · ${esc(p.status ? (ctx.statuses[p.status] ?? p.status) : "")}</p>` +
+        `<p>${esc(S.deadline)}: ${esc(localTime(p.deadline, ctx.timeZone))}</p>` +
         `<p>${esc(S.responsible_unit)}: ${unitLink(ctx, p.unit_id, p.unit_name)}</p></div>`
       );
     }
@@ -87,7 +89,7 @@ export async function popupHtml(ctx, cid, f) {
   if (d.open_cases.length) {
     h.push('<ul class="cases">');
     for (const c of d.open_cases) {
-      h.push(`<li>#${c.id} ${esc(c.category_name || c.category)} · ${esc(S.deadline)} ${esc(shortTime(c.deadline))}</li>`);
+      h.push(`<li>#${c.id} ${esc(c.category_name || c.category)} · ${esc(S.deadline)} ${esc(localTime(c.deadline, ctx.timeZone))}</li>`);
     }
     h.push("</ul>");
   }
@@ -98,11 +100,22 @@ export async function popupHtml(ctx, cid, f) {
 }
 
 /**
- * An ISO time as the popups show it, to the minute: "2026-12-04 19:43" (none: "–").
+ * An ISO time with its offset as the popups show it: in the city's time zone, to the minute ("2026-12-04 19:43";
+ * none: "–").
  * @param {string | null | undefined} iso
+ * @param {string} timeZone
  */
-function shortTime(iso) {
-  return iso ? String(iso).slice(0, 16).replace("T", " ") : "–";
+function localTime(iso, timeZone) {
+  if (!iso) return "–";
+  const t = new Date(String(iso));
+  if (Number.isNaN(t.getTime())) return String(iso);
+  /** @type {Record<string, string>} */
+  const part = {};
+  const fmt = new Intl.DateTimeFormat("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  for (const { type, value } of fmt.formatToParts(t)) part[type] = value;
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
 }
 
 /**
