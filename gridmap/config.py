@@ -187,6 +187,10 @@ class CaseSettings:
         )
 
 
+DEV_SECRET_KEY = "dev-only-change-me"
+DEV_PASSWORD_SALT = "dev-only-salt"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -198,7 +202,13 @@ class Settings:
     instance_dir: Path = field(default_factory=_default_instance)
     database_url: str = ""
     spatialite_library: str = "mod_spatialite"
-    secret_key: str = "dev-only-change-me"
+    secret_key: str = DEV_SECRET_KEY
+    # Mixed into every password hash (Flask-Security's HMAC before argon2): changing it makes every password wrong.
+    password_salt: str = DEV_PASSWORD_SALT
+    # production: HTTPS-only cookies, HSTS, and the app refuses to start with the development key or salt.
+    production: bool = False
+    # Addresses (or CIDR networks) of the reverse proxies whose X-Forwarded-For/-Proto/-Host are believed.
+    trusted_proxies: tuple[str, ...] = ()
     default_locale: str = "zh_CN"
     # Optional basemap: an XYZ tile URL template ({z}/{x}/{y}) and its attribution; empty = no basemap (offline).
     basemap_url: str = ""
@@ -219,7 +229,10 @@ class Settings:
             "instance_dir": _default_instance(),
             "database_url": env.get("GRIDMAP_DATABASE_URL", ""),
             "spatialite_library": env.get("GRIDMAP_SPATIALITE_LIBRARY", "mod_spatialite"),
-            "secret_key": env.get("GRIDMAP_SECRET_KEY", "dev-only-change-me"),
+            "secret_key": env.get("GRIDMAP_SECRET_KEY", DEV_SECRET_KEY),
+            "password_salt": env.get("GRIDMAP_PASSWORD_SALT", DEV_PASSWORD_SALT),
+            "production": env.get("GRIDMAP_ENV", "").strip().lower() == "production",
+            "trusted_proxies": tuple(p.strip() for p in env.get("GRIDMAP_TRUSTED_PROXIES", "").split(",") if p.strip()),
             "default_locale": env.get("GRIDMAP_LOCALE", "zh_CN"),
             "basemap_url": env.get("GRIDMAP_BASEMAP_URL", ""),
             "basemap_attribution": env.get("GRIDMAP_BASEMAP_ATTRIBUTION", ""),
@@ -234,3 +247,12 @@ class Settings:
         if not self.routing_config_file:
             return RoutingConfig(timezone=self.cases.timezone)
         return RoutingConfig.cached_file(self.routing_config_file, self.cases.timezone)
+
+    def production_problems(self) -> list[str]:
+        """Why these settings must not serve production (empty: they may)."""
+        problems = []
+        if self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 16:
+            problems.append("GRIDMAP_SECRET_KEY is the development key or shorter than 16 characters")
+        if self.password_salt == DEV_PASSWORD_SALT or len(self.password_salt) < 16:
+            problems.append("GRIDMAP_PASSWORD_SALT is the development salt or shorter than 16 characters")
+        return problems

@@ -50,6 +50,10 @@ class NotFound(GridmapError):
     """A referenced object does not exist."""
 
 
+class Forbidden(GridmapError):
+    """The actor may not do this (their role, their scope, or four eyes: approving their own request)."""
+
+
 class Conflict(GridmapError):
     """The action collides with the current state (someone else acted first, an overlapping period...)."""
 

@@ -12,6 +12,7 @@ import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
+from flask_security import UserMixin
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
@@ -461,3 +462,86 @@ class GridLineage(Base):
     overlap_m2: Mapped[float] = mapped_column(Float)
     share_of_old: Mapped[float] = mapped_column(Float)
     share_of_new: Mapped[float] = mapped_column(Float)
+
+
+# -- accounts, API tokens and the audit trail (issue 11) ----------------------------------------------------------
+
+
+class AccountRole(enum.StrEnum):
+    """What a signed-in person may do (one role per account); the public needs no account."""
+
+    ADMIN = "admin"  # accounts, categories, the working calendar
+    COMMANDER = "commander"  # 指挥长: everything in their scope — assign, dispatch, void, approve extensions
+    DISPATCHER = "dispatcher"  # 派遣员: verify, open, dispatch, re-check, close
+    UNIT_CLERK = "unit_clerk"  # 包联单位联络员: the cases of their own unit
+    GRID_WORKER = "grid_worker"  # 网格员: reports, re-checks in their grids
+    INSPECTOR = "inspector"  # 督查员: reports and inspections, re-checks
+    VIEWER = "viewer"  # read-only
+
+
+class Account(Base, UserMixin):
+    """A person who signs in (Flask-Security's user: its UserMixin is the interface the sign-in needs): one role, an
+    optional scope (an area or, for a unit clerk, a unit) and optionally the person of the registry it is."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (_enum_check("role", AccountRole),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password: Mapped[str] = mapped_column(String(255))  # argon2 hash (never the password)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    fs_uniquifier: Mapped[str] = mapped_column(String(64), unique=True)  # changing it ends every session
+    role: Mapped[str] = mapped_column(String(32))
+    scope_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    scope_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Flask-Security's login tracking
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # type: ignore[assignment]  # None until the first sign-in: the mixin types it as set
+    current_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # type: ignore[assignment]  # as above
+    last_login_ip: Mapped[str | None] = mapped_column(String(64))
+    current_login_ip: Mapped[str | None] = mapped_column(String(64))
+    login_count: Mapped[int | None] = mapped_column(Integer)  # type: ignore[assignment]  # as above
+
+    def has_role(self, role: object) -> bool:  # one role per account, in ``role`` (not Flask-Security's role table)
+        return self.role == getattr(role, "name", role)
+
+
+class ApiToken(Base):
+    """A bearer token for API clients: only its SHA-256 is stored; it is shown once, when made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a token in a list
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """One change or sign-in, append-only: who (the account, as it was named then), when, from which address, by
+    which means (session, token, cli), what, and the object before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_object", "object_kind", "object_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    object_kind: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,48 @@
+"""The roles of DOMAIN.md and issue 11, their names, and what each may read beyond the map.
+
+What each role may *do* is declared where it is done: a route's rule (:mod:`gridmap.web.auth`), a case action's
+roles (:data:`gridmap.cases.states.ACTIONS`).
+"""
+
+from __future__ import annotations
+
+from gridmap.accounts.actor import Actor
+from gridmap.store.models import AccountRole as R
+
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    R.ADMIN: ("系统管理员", "Administrator"),
+    R.COMMANDER: ("指挥长", "Commander"),
+    R.DISPATCHER: ("派遣员", "Dispatcher"),
+    R.UNIT_CLERK: ("包联单位联络员", "Unit clerk"),
+    R.GRID_WORKER: ("网格员", "Grid worker"),
+    R.INSPECTOR: ("督查员", "Inspector"),
+    R.VIEWER: ("只读用户", "Viewer"),
+}
+"""Each role's name in Chinese and English."""
+
+assert set(ROLE_NAMES) == set(R)
+
+SEES_CONTACTS = (R.ADMIN, R.COMMANDER, R.DISPATCHER)
+"""Who sees people's phone numbers and reporters' names (a unit clerk: those of their own unit's people)."""
+
+SEES_PHOTOS = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)
+"""Who may see a case's photos (within their scope; a unit clerk: their unit's cases)."""
+
+MANAGES_ACCOUNTS = (R.ADMIN,)
+EDITS_CATALOGUE = (R.ADMIN,)  # categories and the working calendar
+ASSIGNS = (R.COMMANDER,)  # responsibility: assign, end
+READS_AUDIT = (R.ADMIN, R.COMMANDER)
+REPORTS = (R.COMMANDER, R.DISPATCHER, R.GRID_WORKER, R.INSPECTOR, R.UNIT_CLERK)  # opens reports with an account
+WORKS_CASES = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)  # some step of the loop
+
+
+def sees_contacts(actor: Actor, unit_id: int | None = None) -> bool:
+    """May ``actor`` see phone numbers and reporters (of a person of ``unit_id``, when given)?"""
+    if actor.has(*SEES_CONTACTS):
+        return True
+    return actor.role == R.UNIT_CLERK and unit_id is not None and unit_id == actor.scope_unit_id
+
+
+def role_name(role: str, lang: str) -> str:
+    zh, en = ROLE_NAMES.get(role, (role, role))
+    return en if lang == "en" else zh
