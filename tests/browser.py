@@ -46,6 +46,25 @@ def live_server(app: Flask) -> Iterator[str]:
         assert not thread.is_alive(), "the live server did not stop"
 
 
+def sign_in(page, base: str, username: str, password: str) -> None:
+    """Sign in through the sign-in page as a person does; the page's context keeps the session cookie."""
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#login-form button[type=submit]")
+    assert "/login" not in page.url, page.locator(".error-message").all_inner_texts()
+
+
+def signed_in_context(browser, base: str, username: str, password: str, **options):
+    """A browser context (its own cookies) signed in as ``username``; pages made from it share the session."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    sign_in(page, base, username, password)
+    page.close()
+    return context
+
+
 def own_globals(page) -> list[str]:
     """The names the page's own scripts put on window (the map modules: only the test hook ``gridmapTest``)."""
     names = page.evaluate(

@@ -68,12 +68,16 @@ def database_name(settings: Settings) -> str:
 
 def load_demo_city(settings: Settings) -> None:
     """Migrate the (empty) database of ``settings`` and load the demo city into it (without its reports), the way
-    ``gridmap demo --no-reports`` does; no connection to it is left open."""
+    ``gridmap demo --no-reports`` does, with the demo's accounts (password ``DEMO_PASSWORD``); no connection to it is
+    left open."""
+    from gridmap.web.auth import password_hasher
+
     engine = make_engine(settings)
     try:
         upgrade(engine)
+        hasher = password_hasher(settings)
         with make_session_factory(engine)() as session:
-            load_demo(session, DEMO_DATA_DIR, settings, with_reports=False)
+            load_demo(session, DEMO_DATA_DIR, settings, with_reports=False, hash_password=hasher)
             session.commit()
     finally:
         engine.dispose()  # a template must have no open connection (PostgreSQL) and no WAL left (SQLite)

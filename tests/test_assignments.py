@@ -19,6 +19,7 @@ from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import make_session_factory
 from gridmap.store.models import Area, Assignment, Compound, Unit
 from gridmap.web import create_app
+from tests.accounts import client_as
 
 TODAY = dt.date.today()
 UTM = 32649  # 离石区
@@ -263,7 +264,7 @@ def test_two_commanders_at_once_one_wins(demo: Session, engine: Engine, held: bo
 
 @pytest.fixture
 def client(settings: Settings, demo: Session):
-    return create_app(settings).test_client()
+    return client_as(create_app(settings))
 
 
 def test_assign_api_round_trip(client, demo: Session) -> None:

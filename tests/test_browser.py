@@ -7,6 +7,7 @@ from playwright.sync_api import sync_playwright
 
 from gridmap.config import Settings
 from gridmap.web import create_app
+from tests.accounts import make_account
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
 
 pytestmark = pytest.mark.browser
@@ -25,11 +26,22 @@ def test_start_page_in_the_browser(browser, spatialite_settings: Settings, tmp_p
 
     upgrade(make_engine(spatialite_settings))
     app = create_app(spatialite_settings)
+    make_account(app, "viewer", username="lisi", password="lisi-password")
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as base:
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         watch = PageWatch(page)
-        page.goto(base + "/")
+        page.goto(base + "/")  # a stranger is sent to the sign-in page, and back after it
+        assert "/login" in page.url and page.locator("h1").inner_text() == "登录"
+        assert page.locator("#demo-hint").count() == 0  # not the demo: no demo accounts to offer
+        page.fill("#username", "lisi")
+        page.fill("#password", "wrong-password")
+        page.click("#login-form button[type=submit]")
+        assert "/login" in page.url and page.locator(".error-message").count() >= 1
+        page.fill("#username", "lisi")
+        page.fill("#password", "lisi-password")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(base + "/")
         assert page.locator("h1").inner_text() == "数据概览"
         assert page.locator("#summary").is_visible()
         first, second = (page.locator("nav.pages a").nth(k).bounding_box() for k in (0, 1))

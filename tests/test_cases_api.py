@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.config import Settings
 from gridmap.web import create_app
+from tests.accounts import client_as
 from tests.case_helpers import COMPOUND_POINT, FAR_POINT, GIF, JPEG, LAT, PNG, build_city, case_settings, counts
 
 ON_ROAD = {"lon": 111.14, "lat": LAT + 0.0001, "category": "0102", "description": "暴露垃圾", "reporter": "张三"}
@@ -22,7 +23,7 @@ def city(settings: Settings, session: Session, tmp_path):
     ids = build_city(session)
     session.commit()
     app = create_app(case_settings(settings, tmp_path, photo_max_bytes=1000))
-    return {"ids": ids, "client": app.test_client(), "app": app, "session": session, "dir": tmp_path}
+    return {"ids": ids, "client": client_as(app), "app": app, "session": session, "dir": tmp_path}
 
 
 def _post(client: FlaskClient, body: dict, **kw):
@@ -177,7 +178,7 @@ def test_list_cases_over_http(city) -> None:
 
 
 def test_categories_are_listed_and_editable(city) -> None:
-    client = city["client"]
+    client = client_as(city["app"], "admin")
     events = client.get("/api/v1/categories?family=event").get_json()
     codes = {c["code"] for c in events}
     assert {"01", "0102", "0511", "04", "0401"} <= codes
@@ -193,7 +194,12 @@ def test_categories_are_listed_and_editable(city) -> None:
         json={"code": "0512", "name_zh": "占道洗车", "deadline": {"amount": 4, "unit": "work_hours"}},
     )
     assert r.status_code == 201 and r.get_json()["family"] == "event" and r.get_json()["parent_code"] == "05"
-    assert _post(client, {**ON_ROAD, "category": "0512"}).status_code == 201
+    assert _post(city["client"], {**ON_ROAD, "category": "0512"}).status_code == 201  # a commander reports
+    # categories are the administrator's: a commander may read them, not change them
+    refused = city["client"].post(
+        "/api/v1/categories", json={"code": "0102", "deadline": {"amount": 999, "unit": "work_days"}}
+    )
+    assert refused.status_code == 403 and client.get("/api/v1/categories/0102").get_json()["deadline"]["amount"] == 2
     for bad in (
         {"code": "1"},
         {"code": "0812", "name_zh": "x", "deadline": {"amount": 1, "unit": "work_hours"}},  # no class 08
@@ -203,13 +209,13 @@ def test_categories_are_listed_and_editable(city) -> None:
         resp = client.post("/api/v1/categories", json=bad)
         assert resp.status_code == 400, (bad, resp.get_json())
     assert client.post("/api/v1/categories", json={"code": "0511", "active": False}).status_code == 200
-    resp = _post(client, {**ON_ROAD, "category": "0511"})
+    resp = _post(city["client"], {**ON_ROAD, "category": "0511"})
     assert resp.status_code == 400 and "no longer in use" in resp.get_json()["error"]
     assert client.get("/api/v1/categories/0999").status_code == 404
 
 
 def test_holidays_api(city) -> None:
-    client = city["client"]
+    client = client_as(city["app"], "admin")
     days = client.get("/api/v1/holidays?year=2026").get_json()
     assert {"day": "2026-10-10", "is_workday": True, "name": "国庆节调休上班"} in days
     assert sum(1 for d in days if not d["is_workday"]) == 33

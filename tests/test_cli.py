@@ -67,6 +67,11 @@ def test_serve_answers_over_http_and_checkpoints_the_log_in_the_background(tmp_p
 
     url = f"sqlite:///{tmp_path / 'served.sqlite'}"
     assert CliRunner().invoke(main, ["--database-url", url, "init"]).exit_code == 0
+    made = CliRunner().invoke(main, ["--database-url", url, "users", "add", "ops", "--role", "admin"],
+                              input="a-long-password\n")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    token = CliRunner().invoke(main, ["--database-url", url, "tokens", "create", "ops"]).stdout.strip()
+    auth = {"Authorization": f"Bearer {token}"}
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -88,7 +93,7 @@ def test_serve_answers_over_http_and_checkpoints_the_log_in_the_background(tmp_p
                 time.sleep(0.2)
         assert resp.status == 200 and resp.getheader("Server") == "gridmap"
         resp.read()
-        conn.request("GET", "/api/v1/categories/0102")  # same connection: HTTP/1.1 keep-alive
+        conn.request("GET", "/api/v1/categories/0102", headers=auth)  # same connection: HTTP/1.1 keep-alive
         first = conn.getresponse()
         assert first.status == 200 and json.loads(first.read())["code"] == "0102"
 
@@ -99,7 +104,7 @@ def test_serve_answers_over_http_and_checkpoints_the_log_in_the_background(tmp_p
             return struct.unpack_from("=I", shm, 16)[0], struct.unpack_from("=I", shm, 96)[0]
 
         body = json.dumps({"day": "2026-12-31", "is_workday": False, "name": "测试假日"})
-        conn.request("POST", "/api/v1/holidays", body=body, headers={"Content-Type": "application/json"})
+        conn.request("POST", "/api/v1/holidays", body=body, headers={"Content-Type": "application/json", **auth})
         reply = conn.getresponse()
         assert reply.status in (200, 201), reply.read()
         reply.read()

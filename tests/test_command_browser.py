@@ -9,12 +9,13 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
+from gridmap.imports.demo import DEMO_PASSWORD
 from gridmap.responsibility import assign
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals, signed_in_context
 from tests.databases import spatialite_copy
 
 pytestmark = pytest.mark.browser
@@ -55,8 +56,11 @@ def city(spatialite_demo, tmp_path_factory):
         engine.dispose()
 
 
-def _open(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+def _open(browser, url: str, username: str = "demo-commander"):
+    """A page of ``url``, signed in as ``username`` (a demo account)."""
+    base = url[: url.index("/", len("http://"))]
+    context = signed_in_context(browser, base, username, DEMO_PASSWORD, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
     watch = PageWatch(page)
     page.goto(url)
     return page, watch

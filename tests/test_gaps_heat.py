@@ -20,6 +20,7 @@ from gridmap.responsibility import gaps
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.models import Area, Case, Grid, Segment, Unit
 from gridmap.web import create_app
+from tests.accounts import client_as
 
 NOW = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
 pytestmark = pytest.mark.demo_city
@@ -92,7 +93,7 @@ def test_nearest_suggestion_is_the_nearest_unit(demo: Session) -> None:
 
 
 def test_gap_exports_parse(settings: Settings, demo: Session) -> None:
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     r = client.get("/api/v1/gaps?format=csv")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
@@ -183,7 +184,7 @@ def test_heat_points_grids_and_segments(demo: Session) -> None:
 
 def test_heat_api(settings: Settings, demo: Session) -> None:
     _add_cases(demo)
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     r = client.get("/api/v1/heat?mode=grids&status=all")
     assert r.status_code == 200 and r.json["features"]["type"] == "FeatureCollection"
     r = client.get("/api/v1/heat?category=01")

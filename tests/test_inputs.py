@@ -13,11 +13,12 @@ from gridmap.config import Settings
 from gridmap.errors import Problem
 from gridmap.inputs import parse_day, parse_flag, parse_int, parse_number, parse_text
 from gridmap.web import create_app
+from tests.accounts import client_as
 
 
 @pytest.fixture
 def app_client(settings: Settings):
-    return create_app(settings).test_client()
+    return client_as(create_app(settings))
 
 
 @pytest.mark.parametrize("module", [gridmap.inputs, gridmap.store.targets])

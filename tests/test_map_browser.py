@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
+from gridmap.imports.demo import DEMO_PASSWORD
 from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals, signed_in_context
 
 pytestmark = pytest.mark.browser
 IDLE = "() => window.gridmapTest?.ready === true && window.gridmapTest.busy === 0"
@@ -80,7 +81,10 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
     app = create_app(settings)
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as base:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        context = signed_in_context(
+            browser, base, "demo-commander", DEMO_PASSWORD, viewport={"width": 1400, "height": 900}
+        )
+        page = context.new_page()
         watch = _watch(page, base)
         page.goto(base + "/map")
         page.wait_for_function(IDLE, timeout=30_000)

@@ -16,6 +16,7 @@ from gridmap.maps.layers import tolerance_deg
 from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
+from tests.accounts import client_as
 
 pytestmark = pytest.mark.demo_city
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.demo_city
 def demo(settings: Settings, session):
     """A test client and a session on the test's own copy of the demo city (the module's ``demo_city`` mark)."""
     app = create_app(settings)
-    yield app.test_client(), session
+    yield client_as(app, "viewer"), session
     app_state(app).engine.dispose()
 
 

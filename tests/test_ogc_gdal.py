@@ -8,6 +8,7 @@ in-process test server.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ from gridmap.config import Settings
 from gridmap.store.models import Area, Compound, Grid, Segment
 from gridmap.web import create_app
 from gridmap.web.state import app_state
+from tests.accounts import make_account
 from tests.browser import live_server
 
 CLIENT = r"""
@@ -39,13 +41,21 @@ print(json.dumps(out, ensure_ascii=False, default=str))
 def test_gdal_oapif_reads_every_layer(settings: Settings, session) -> None:
     app = create_app(settings)
     bbox = "111.13,37.52,111.15,37.535"
+    _, token = make_account(app, "viewer")
+    # GDAL sends the token with every request (GDAL_HTTP_HEADERS would be replaced by the OAPIF driver's own headers)
+    env = {**os.environ, "GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": token}
     with live_server(app) as base:
         run = subprocess.run(
-            [sys.executable, "-c", CLIENT, f"OAPIF:{base}/ogc", bbox], capture_output=True, text=True, timeout=300
+            [sys.executable, "-c", CLIENT, f"OAPIF:{base}/ogc", bbox],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
         )
         assert run.returncode == 0, run.stderr[-3000:]
         got = json.loads(run.stdout)
         client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         bbox_counts = {
             cid: client.get(f"/ogc/collections/{cid}/items?bbox={bbox}&limit=1").get_json()["numberMatched"]
             for cid in got

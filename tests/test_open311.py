@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.config import Settings
 from gridmap.web import create_app
+from tests.accounts import client_as
 from tests.case_helpers import COMPOUND_POINT, LAT, build_city, case_settings, counts
 
 SCHEMAS = Path(__file__).parent / "schemas" / "open311"
@@ -39,7 +40,8 @@ def o311(settings: Settings, session: Session, tmp_path):
     session.commit()
     app = create_app(case_settings(settings, tmp_path))
     keyed = create_app(case_settings(settings, tmp_path, open311_api_key="s3cret"))
-    return {"client": app.test_client(), "keyed": keyed.test_client(), "ids": ids, "session": session}
+    return {"client": app.test_client(), "keyed": keyed.test_client(), "staff": client_as(app), "ids": ids,
+            "session": session}  # fmt: skip
 
 
 FORM = {
@@ -102,7 +104,7 @@ def test_post_and_get_requests(o311) -> None:
     for key in ("requested_datetime", "updated_datetime", "expected_datetime"):
         w3(req[key])
     # an Open311 report comes from the public: verified on site before it is opened
-    case = client.get(f"/api/v1/cases/{rid}").get_json()
+    case = o311["staff"].get(f"/api/v1/cases/{rid}").get_json()
     assert case["status"] == "pending" and case["source"] == "open311" and case["reporter"].startswith("张 三")
     # XML of the same request
     root = ET.fromstring(client.get(f"/open311/v2/requests/{rid}.xml").data)
@@ -120,9 +122,9 @@ def test_get_requests_filters(o311) -> None:
     b = client.post(
         "/open311/v2/requests.json", data={"service_code": "0507", "lat": str(lat), "long": str(lon)}
     ).get_json()[0]["service_request_id"]
-    case = client.get(f"/api/v1/cases/{b}").get_json()
+    case = o311["staff"].get(f"/api/v1/cases/{b}").get_json()
     step = {"action": "void", "version": case["version"], "note": "核实不属实"}
-    assert client.post(f"/api/v1/cases/{b}/events", json=step).status_code == 201
+    assert o311["staff"].post(f"/api/v1/cases/{b}/events", json=step).status_code == 201
     body = client.get("/open311/v2/requests.json").get_json()
     validate("requests.json", body)
     assert [r["service_request_id"] for r in body] == [b, a]

@@ -27,10 +27,11 @@ from gridmap.config import Settings
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Grid, Person
 from gridmap.web import create_app
+from tests.accounts import client_as, make_account
 from tests.case_helpers import COMPOUND_POINT, LAT, PNG, build_city, case_settings, counts
 
 ON_ROAD = {"lon": 111.14, "lat": LAT + 0.0001, "category": "0102", "description": "暴露垃圾", "reporter": "张三"}
-ERROR_STATUSES = {"400", "404", "409", "413"}
+ERROR_STATUSES = {"400", "401", "403", "404", "409", "413"}
 
 
 def _document(app: Flask) -> dict[str, Any]:
@@ -106,9 +107,18 @@ def test_the_document_is_valid_and_describes_every_api_route(tmp_path) -> None:
         assert set(paths[path]["post"]["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
     assert paths["/api/v1/assignments/{assignment_id}/end"]["post"]["requestBody"]["required"] is False
     statuses = {(p, m): set(op["responses"]) for p, m, op in _operations(doc)}
-    assert statuses[("/api/v1/cases/{case_id}/events", "post")] == {"201", "400", "404", "409", "413"}
+    assert statuses[("/api/v1/cases/{case_id}/events", "post")] == {"201", "400", "401", "403", "404", "409", "413"}
     assert statuses[("/api/v1/health", "get")] == {"200", "503"}
-    assert statuses[("/api/v1/categories/{code}", "get")] == {"200", "404"}
+    assert statuses[("/api/v1/categories/{code}", "get")] == {"200", "401", "403", "404"}
+    # who may call what: the health check and the document need no account; every other operation says its roles
+    assert set(doc["components"]["securitySchemes"]) == {"token", "session"}
+    for path, method, op in _operations(doc):
+        if path in ("/api/v1/health", "/api/v1/openapi.json"):
+            assert op["security"] == [] and "x-roles" not in op
+        else:
+            assert op["security"] == [{"token": []}, {"session": []}] and op["x-roles"], (method, path)
+    assert paths["/api/v1/holidays"]["post"]["x-roles"] == ["admin"]
+    assert paths["/api/v1/assignments"]["post"]["x-roles"] == ["commander"]
 
 
 # -- the contract: real answers against the document ----------------------------------------------------------------
@@ -120,6 +130,7 @@ class Contract:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.client: FlaskClient = app.test_client()
+        self.tokens = {role: make_account(app, role)[1] for role in ("commander", "admin")}
         config = Config(
             extra_media_type_deserializers={
                 "application/geo+json": json.loads,
@@ -130,12 +141,18 @@ class Contract:
         self.operations = {op["operationId"] for _, _, op in _operations(_document(app))}
         self.answered: set[str] = set()  # operations with a 2xx answer checked against the document
 
-    def __call__(self, method: str, url: str, status: int, *, fits: bool = True, **kw: Any) -> Any:
-        """Call, check the status, validate the request (when it ``fits`` the document) and the answer."""
-        resp = self.client.open(url, method=method, **_fresh(kw))
+    def __call__(
+        self, method: str, url: str, status: int, *, fits: bool = True, role: str | None = "commander", **kw: Any
+    ) -> Any:
+        """Call as an account of ``role`` (None: no account), check the status, validate the request (when it
+        ``fits`` the document) and the answer."""
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        resp = self.client.open(url, method=method, headers=headers, **_fresh(kw))
         body = resp.get_data()
         assert resp.status_code == status, (method, url, resp.status_code, body[:600])
-        request = EnvironBuilder(url, method=method, base_url="http://localhost", **_fresh(kw)).get_request()
+        request = EnvironBuilder(
+            url, method=method, base_url="http://localhost", headers=headers, **_fresh(kw)
+        ).get_request()
         openapi_request = WerkzeugOpenAPIRequest(request)
         if fits:
             self.openapi.validate_request(openapi_request)
@@ -173,8 +190,10 @@ def contract(settings: Settings, session: Session, tmp_path) -> Iterator[tuple[C
 def test_every_operation_answers_as_its_document_says(contract) -> None:
     call, ids = contract
     today = dt.date.today()
-    call("GET", "/api/v1/health", 200)
-    call("GET", "/api/v1/openapi.json", 200)
+    call("GET", "/api/v1/health", 200, role=None)
+    call("GET", "/api/v1/openapi.json", 200, role=None)
+    call("GET", "/api/v1/cases", 401, fits=False, role=None)
+    call("POST", "/api/v1/holidays", 403, json={"day": "2026-12-31", "is_workday": False})  # a commander
 
     # routing, nothing stored
     call("GET", f"/api/v1/snap?lon={ON_ROAD['lon']}&lat={ON_ROAD['lat']}&category=0102", 200)
@@ -219,12 +238,13 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("GET", "/api/v1/categories/BJ0101", 200)
     call("GET", "/api/v1/categories/0999", 404)
     new = {"code": "0512", "name_zh": "占道洗车", "deadline": {"amount": 4, "unit": "work_hours"}}
-    call("POST", "/api/v1/categories", 201, json=new)
-    call("POST", "/api/v1/categories", 200, json={"code": "0102", "deadline": {"amount": 2}})
-    call("POST", "/api/v1/categories", 400, json={"code": "0513", "name_zh": "x"})
+    call("POST", "/api/v1/categories", 201, role="admin", json=new)
+    call("POST", "/api/v1/categories", 200, role="admin", json={"code": "0102", "deadline": {"amount": 2}})
+    call("POST", "/api/v1/categories", 400, role="admin", json={"code": "0513", "name_zh": "x"})
     call("GET", "/api/v1/holidays?year=2026", 200)
-    call("POST", "/api/v1/holidays", 200, json={"day": "2026-12-31", "is_workday": False, "name": "本地假日"})
-    call("POST", "/api/v1/holidays", 400, fits=False, json={"day": "31/12", "is_workday": "yes"})
+    holiday = {"day": "2026-12-31", "is_workday": False, "name": "本地假日"}
+    call("POST", "/api/v1/holidays", 200, role="admin", json=holiday)
+    call("POST", "/api/v1/holidays", 400, fits=False, role="admin", json={"day": "31/12", "is_workday": "yes"})
 
     # the map: search, features, units, the heatmap
     for q in ("和平", "城管", "幸福", "1411"):
@@ -269,6 +289,11 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("POST", f"/api/v1/assignments/{period}/end", 409, json={})
     call("POST", "/api/v1/assignments/99999999/end", 404, json={"by": "test"})
 
+    # the audit trail (its own test: tests/test_audit.py)
+    call("GET", "/api/v1/audit?object_kind=token", 200)
+    call("GET", "/api/v1/audit?format=csv", 200)
+    call("GET", "/api/v1/audit?from=someday", 400, fits=False)
+
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
 
 
@@ -299,7 +324,8 @@ def test_input_that_does_not_fit_the_models_is_a_400_naming_the_field(
     build_city(session)
     session.commit()
     before = counts(session)
-    client = create_app(case_settings(settings, tmp_path)).test_client()
+    role = "admin" if url.startswith(("/api/v1/holidays", "/api/v1/categories")) and method == "POST" else "commander"
+    client = client_as(create_app(case_settings(settings, tmp_path)), role)
     resp = client.open(url, method=method, **kw)
     body = resp.get_json()
     assert resp.status_code == 400 and set(body) <= {"error", "status", "details"} and body["status"] == 400, body

@@ -27,6 +27,7 @@ from gridmap.routing import RoutingConfig, invalidate_cache, route_point, route_
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Assignment, Compound, Segment, Unit
 from gridmap.web import create_app
+from tests.accounts import client_as
 from tests.routing_city import SmallCity, build_lattice_city, build_small_city, to_lonlat
 
 DAY = "2025-06-01"
@@ -380,7 +381,7 @@ def test_config_from_toml_json_and_the_environment(tmp_path: Path, monkeypatch: 
 
 def test_snap_api_one_point_and_many(settings: Settings, engine: Engine, session: Session, city: SmallCity) -> None:
     session.commit()
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     lon, lat = city.point(-50, -40)
     resp = client.get(f"/api/v1/snap?lon={lon}&lat={lat}&observed_at={DAY}")
     assert resp.status_code == 200, resp.get_json()

@@ -12,6 +12,7 @@ from gridmap.store.bulk_writes import write_features
 from gridmap.store.engine import head_revision
 from gridmap.store.models import Grid
 from gridmap.web import create_app
+from tests.accounts import client_as
 from tests.case_helpers import build_city
 
 
@@ -26,7 +27,7 @@ def test_health_reports_the_store(settings: Settings, engine: Engine, session: S
     )
     write_features(session, "segments", segs)
     session.commit()
-    client = create_app(settings).test_client()
+    client = create_app(settings).test_client()  # no account: a load balancer's health check
     resp = client.get("/api/v1/health")
     assert resp.status_code == 200
     body = resp.get_json()
@@ -47,7 +48,7 @@ def test_health_on_an_uninitialised_database_says_so(tmp_path) -> None:
 
 
 def test_start_page_is_chinese_by_default_and_english_on_request(settings: Settings, engine: Engine) -> None:
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     page = client.get("/").get_data(as_text=True)
     assert 'lang="zh-CN"' in page and "数据概览" in page and "gridmap demo" in page
     resp = client.get("/?lang=en")
@@ -57,7 +58,7 @@ def test_start_page_is_chinese_by_default_and_english_on_request(settings: Setti
 
 
 def test_unknown_urls_get_a_clear_error_not_a_traceback(settings: Settings, engine: Engine) -> None:
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     api = client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.get_json()["status"] == 404
     page = client.get("/no-such-page")
@@ -72,7 +73,7 @@ def test_out_of_range_values_are_refused_not_internal_errors(settings: Settings,
 
     seed(session)
     session.commit()
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     huge = str(2**70)
     for url, field in [
         (f"/ogc/collections/segments/items?limit={huge}", "limit"),
@@ -96,7 +97,7 @@ def test_gaps_of_a_city_with_no_assignment_of_some_kind(settings: Settings, sess
     has gaps of every kind: the answer lists them instead of a 500 (responsible_at found no row for the kind)."""
     build_city(session)
     session.commit()
-    client = create_app(settings).test_client()
+    client = client_as(create_app(settings))
     for url in ("/api/v1/gaps/summary", "/api/v1/gaps?kinds=grid", "/api/v1/gaps/summary?at=2000-01-01"):
         r = client.get(url)
         assert r.status_code == 200, (url, r.get_json())

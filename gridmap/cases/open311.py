@@ -20,17 +20,13 @@ from gridmap.cases import STATUS_ZH, open_report, parse_time
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
 from gridmap.config import Settings
-from gridmap.errors import GridmapError, InvalidInput, NotFound, Problem
+from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import as_id
 from gridmap.store.models import Case, CaseEvent, CaseStatus, Category, Unit
 
 MAX_REQUESTS = 1000
 MAX_SPAN = dt.timedelta(days=90)
 CLOSED = (CaseStatus.CLOSED.value, CaseStatus.VOID.value)
-
-
-class Forbidden(GridmapError):
-    """A missing or wrong Open311 api_key."""
 
 
 def check_api_key(settings: Settings, given: str | None) -> None:

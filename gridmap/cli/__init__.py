@@ -1,6 +1,7 @@
 """The ``gridmap`` command: one module per command group. Each parses its arguments, calls one use-case, and prints
 the result; :mod:`~.support` holds what they share (settings and engine, errors, a progress bar)."""
 
+from gridmap.cli.accounts import tokens_group, users_group
 from gridmap.cli.cases import cases_group
 from gridmap.cli.categories import categories_group
 from gridmap.cli.database import db, init
@@ -13,7 +14,7 @@ from gridmap.cli.serve import serve
 
 for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve):
     main.add_command(command)
-for group in (categories_group, cases_group, grids_group, roads_group):
+for group in (categories_group, cases_group, grids_group, roads_group, users_group, tokens_group):
     main.add_command(group)
 
 __all__ = ["main"]

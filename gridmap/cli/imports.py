@@ -4,9 +4,11 @@ all-or-nothing."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from gridmap.cli.support import Context, ProgressBar, fail
 from gridmap.config import DEMO_DATA_DIR
@@ -95,9 +97,10 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEMO_DATA_DIR, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds features.")
 @click.option("--no-reports", is_flag=True, help="Leave out the three months of demo reports (opened as cases).")
+@click.option("--no-accounts", is_flag=True, help="Leave out the demo accounts (one per role).")
 @click.pass_obj
-def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None:
-    """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry)."""
+def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool, no_accounts: bool) -> None:
+    """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry) and its accounts."""
     from gridmap.imports.demo import database_is_empty, load_demo
 
     try:
@@ -111,11 +114,37 @@ def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool) -> None
             with factory() as session:
                 if not database_is_empty(session):
                     click.echo("demo city already loaded; nothing to do")
+                    _print_demo_accounts(session)
                     return
         started = time.perf_counter()
+        hasher = None if no_accounts else _password_hasher(obj)
         with session_scope(factory) as session:
-            counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports)
+            counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports, hash_password=hasher)
     except (GridmapError, DatabaseError) as exc:
         fail(exc)
     took = time.perf_counter() - started
     click.echo(f"demo city loaded in {took:.1f} s: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    with factory() as session:
+        _print_demo_accounts(session)
+
+
+def _password_hasher(obj: Context) -> Callable[[str], str]:
+    from gridmap.web.auth import password_hasher
+
+    return password_hasher(obj.settings)
+
+
+def _print_demo_accounts(session: Session) -> None:
+    """The demo accounts still active, with their password: what `make run` shows before it serves."""
+    from sqlalchemy import select
+
+    from gridmap.imports.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from gridmap.store.models import Account
+
+    names = [a[0] for a in DEMO_ACCOUNTS]
+    active = set(session.scalars(select(Account.username).where(Account.username.in_(names), Account.active)))
+    if active:
+        click.echo(f"demo accounts (password {DEMO_PASSWORD}; disable them before real use):")
+        for username, name, role, *_rest in DEMO_ACCOUNTS:
+            if username in active:
+                click.echo(f"  {username:<16} {role:<12} {name}")

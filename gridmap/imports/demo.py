@@ -6,6 +6,7 @@ functions as every importer, in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import cli_actor
+from gridmap.accounts.registry import create_account
 from gridmap.cases.bulk_import.importer import import_cases_csv
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
@@ -48,11 +51,35 @@ def _read_layer(path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
+DEMO_PASSWORD = "gridmap-demo"
+"""The password of every demo account (README, and the sign-in page of the demo): disable them before real use."""
+
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, str | None, str | None, str | None], ...] = (
+    # username, name, role, scope (area code), unit (a clerk's), person (code)
+    ("demo-admin", "系统管理员（示范）", "admin", None, None, None),
+    ("demo-commander", "指挥长（示范）", "commander", None, None, None),
+    ("demo-binhe", "滨河街道指挥长（示范）", "commander", "141102001", None, None),
+    ("demo-dispatcher", "派遣员（示范）", "dispatcher", None, None, None),
+    ("demo-clerk", "市政府办联络员（示范）", "unit_clerk", None, "U001", None),
+    ("demo-gridworker", "网格员牛晓超（示范）", "grid_worker", "141102001001", None, "P0333"),
+    ("demo-inspector", "督查员（示范）", "inspector", None, None, None),
+    ("demo-viewer", "只读用户（示范）", "viewer", None, None, None),
+)
+"""One account per role (and a commander of one 街道, to show a scope)."""
+
+
 def load_demo(
-    session: Session, data_dir: Path, settings: Settings | None = None, *, with_reports: bool = False
+    session: Session,
+    data_dir: Path,
+    settings: Settings | None = None,
+    *,
+    with_reports: bool = False,
+    hash_password: Callable[[str], str] | None = None,
 ) -> dict[str, int]:
     """Load every demo layer and table and, with ``with_reports`` (as ``gridmap demo`` does), open the demo
-    reports as cases, routed to their units like any report; returns counts per layer. The caller commits."""
+    reports as cases, routed to their units like any report; with ``hash_password`` (the sign-in's), make the demo
+    accounts (:data:`DEMO_ACCOUNTS`, password :data:`DEMO_PASSWORD`). Returns counts per layer. The caller
+    commits."""
     counts: dict[str, int] = {}
     for layer, filename in DEMO_LAYERS:
         gdf = _read_layer(data_dir / filename)
@@ -70,4 +97,10 @@ def load_demo(
         if summary.bad:
             raise InvalidInput(Problem(f"{summary.bad} demo reports could not be opened as cases", str(reports)))
         counts["cases"] = summary.imported
+    if hash_password is not None:
+        actor = cli_actor()
+        for username, name, role, scope, unit, person in DEMO_ACCOUNTS:
+            create_account(session, actor, username=username, name=name, role=role, password=DEMO_PASSWORD,
+                           hash_password=hash_password, scope=scope, unit=unit, person=person)  # fmt: skip
+        counts["accounts"] = len(DEMO_ACCOUNTS)
     return counts

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 from flask import Flask, g, jsonify, request
-from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.orm import scoped_session
 from werkzeug.exceptions import HTTPException
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
-from gridmap.errors import Conflict, InvalidInput, NotFound
+from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web.i18n import LANGUAGES, pick_language, translate
 from gridmap.web.session import close_session
-from gridmap.web.state import AppState, install
+from gridmap.web.state import AppState, app_state, install
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False)
-    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own provider: the app sets no other
-    app.json.ensure_ascii = False
+    app.config.update(SECRET_KEY=settings.secret_key)
     engine = make_engine(settings)
-    install(app, AppState(settings, engine, make_session_factory(engine), _read_attribution()))
+    factory = make_session_factory(engine)
+    install(app, AppState(settings, engine, factory, scoped_session(factory), _read_attribution()))
 
     @app.before_request
     def _choose_language() -> None:
@@ -30,7 +29,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.context_processor
     def _i18n() -> dict[str, object]:
-        return {"_": lambda key, **kw: translate(key, g.get("lang", "zh_CN"), **kw), "languages": LANGUAGES}
+        return {
+            "_": lambda key, **kw: translate(key, g.get("lang", "zh_CN"), **kw),
+            "languages": LANGUAGES,
+            "lang": g.get("lang", "zh_CN"),
+        }
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -63,6 +66,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
     app.register_blueprint(command_pages_bp)
+    from gridmap.web import auth
+    from gridmap.web.api.audit import bp as audit_api_bp
+    from gridmap.web.pages.accounts import bp as accounts_pages_bp
+
+    app.register_blueprint(accounts_pages_bp)
+    app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    auth.install(app, settings, app_state(app).sessions)
+    auth.check_rules(app)  # deny by default: a route without a rule stops the app here
     _register_error_handlers(app)
     return app
 
@@ -100,6 +111,10 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict):
         return _error(409, str(exc))
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(exc: Forbidden):
+        return _error(403, str(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import Blueprint, abort, request, send_from_directory
 
 from gridmap.config import PROJECT_ROOT
+from gridmap.web.auth import public
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
 # package → the folder inside it that may be served
@@ -36,6 +37,7 @@ def vendor_root(package: str) -> Path:
 
 
 @bp.get("/vendor/<package>/<path:path>")
+@public
 def vendor(package: str, path: str):
     if package not in VENDOR:
         abort(404, description=f"{package!r} is not a vendored package")

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, g, request, url_for
 
 from gridmap.maps.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
+from gridmap.web.auth import signed_in
 from gridmap.web.session import db_session
 
 bp = Blueprint("ogc", __name__)
@@ -68,7 +69,9 @@ def _collection_doc(cid: str) -> dict[str, Any]:
 
 
 @bp.get("/")
+@signed_in
 @bp.get("")
+@signed_in
 def landing():
     return _json(
         {
@@ -85,11 +88,13 @@ def landing():
 
 
 @bp.get("/conformance")
+@signed_in
 def conformance():
     return _json({"conformsTo": CONFORMANCE})
 
 
 @bp.get("/collections")
+@signed_in
 def collections():
     return _json(
         {
@@ -100,6 +105,7 @@ def collections():
 
 
 @bp.get("/collections/<collection_id>")
+@signed_in
 def collection_doc(collection_id: str):
     from gridmap.maps.layers import collection
 
@@ -115,6 +121,7 @@ def _page_link(collection_id: str, rel: str, offset: int, limit: int) -> dict[st
 
 
 @bp.get("/collections/<collection_id>/items")
+@signed_in
 def items(collection_id: str):
     from gridmap.maps.layers import collection
 
@@ -140,6 +147,7 @@ def items(collection_id: str):
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
+@signed_in
 def item(collection_id: str, feature_id: str):
     q = parse_items_query({k: v for k, v in request.args.items() if k in ("at", "datetime", "zoom")})
     feature = get_item(db_session(), collection_id, feature_id, q)

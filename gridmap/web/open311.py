@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from gridmap.cases import open311
 from gridmap.config import Settings
-from gridmap.errors import Conflict, GridmapError, InvalidInput, NotFound
+from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput, NotFound
+from gridmap.web.auth import public
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -79,7 +80,7 @@ def _errors(status: int, description: str) -> Response:
 
 @bp.errorhandler(GridmapError)
 def _gridmap_error(exc: GridmapError):
-    if isinstance(exc, open311.Forbidden):
+    if isinstance(exc, Forbidden):
         return _errors(403, str(exc))
     if isinstance(exc, NotFound):
         return _errors(404, str(exc))
@@ -96,16 +97,19 @@ def _http_error(exc: HTTPException):
 
 
 @bp.get("/services.<fmt>")
+@public
 def services(fmt: str):
     return _respond(_fmt(fmt), "services", "service", open311.services(db_session()))
 
 
 @bp.get("/services/<code>.<fmt>")
+@public
 def service_definition(code: str, fmt: str):
     return _respond(_fmt(fmt), "service_definition", None, open311.service_definition(db_session(), code))
 
 
 @bp.get("/requests.<fmt>")
+@public
 def get_requests(fmt: str):
     fmt = _fmt(fmt)
     body = open311.find_requests(db_session(), request.args.to_dict(), _settings(), _base_url())
@@ -113,6 +117,7 @@ def get_requests(fmt: str):
 
 
 @bp.post("/requests.<fmt>")
+@public
 def post_request(fmt: str):
     fmt = _fmt(fmt)
     with writing() as session:
@@ -121,6 +126,7 @@ def post_request(fmt: str):
 
 
 @bp.get("/requests/<request_id>.<fmt>")
+@public
 def get_request(request_id: str, fmt: str):
     fmt = _fmt(fmt)
     body = open311.get_request(db_session(), request_id, _settings(), _base_url())
@@ -128,6 +134,7 @@ def get_request(request_id: str, fmt: str):
 
 
 @bp.get("/discovery.<fmt>")
+@public
 def discovery(fmt: str):
     """Service discovery: where this GeoReport v2 endpoint lives and which formats it speaks."""
     fmt = _fmt(fmt)

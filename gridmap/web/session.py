@@ -1,22 +1,20 @@
 """The request's database session, and the one way a request writes: inside :func:`writing`, which commits when the
-block ends normally and rolls everything back when it raises (a use-case never commits). The session is closed at
-the end of the request; anything a handler left uncommitted is rolled back then."""
+block ends normally and rolls everything back when it raises (a use-case never commits). The session is the
+sign-in's too (Flask-Security's datastore); it is closed at the end of the request, and anything a handler left
+uncommitted is rolled back then."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import g
 from sqlalchemy.orm import Session
 
 from gridmap.web.state import app_state
 
 
 def db_session() -> Session:
-    if "db_session" not in g:
-        g.db_session = app_state().sessions()
-    return g.db_session
+    return app_state().sessions()
 
 
 @contextmanager
@@ -33,7 +31,4 @@ def writing() -> Iterator[Session]:
 
 def close_session() -> None:
     """End of request: roll back what was not committed, give the connection back."""
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.rollback()
-        session.close()
+    app_state().sessions.remove()

@@ -1,4 +1,4 @@
-"""What the app holds for its whole life, typed: settings, the engine and session factory, the demo's attribution."""
+"""What the app holds for its whole life, typed: settings, the engine and its sessions, the demo's attribution."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from gridmap.config import Settings
 
@@ -17,7 +17,8 @@ _KEY = "gridmap"
 class AppState:
     settings: Settings
     engine: Engine
-    sessions: sessionmaker[Session]
+    session_factory: sessionmaker[Session]  # a unit of work of its own (sign-in bookkeeping)
+    sessions: scoped_session[Session]  # the request's session, shared with the sign-in's datastore
     attribution: str  # the data's attribution line shown under every map ("" when there is none)
 
 

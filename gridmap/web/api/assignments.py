@@ -10,6 +10,7 @@ import io
 
 from flask import Blueprint, Response, current_app, jsonify
 
+from gridmap.accounts import roles
 from gridmap.maps import heat
 from gridmap.responsibility import assign, gaps, preview, units
 from gridmap.web.api.openapi import body_of, operation, query_of
@@ -30,6 +31,7 @@ from gridmap.web.api.schemas.assignments import (
 )
 from gridmap.web.api.schemas.common import AtQuery, GapsFormat
 from gridmap.web.api.schemas.maps import HeatAnswer, HeatQuery
+from gridmap.web.auth import allow, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -40,6 +42,7 @@ bp = Blueprint("assign_api", __name__)
 
 
 @bp.post("/assignments/preview")
+@allow(*roles.ASSIGNS)
 @operation("previewAssignment", tags=("responsibility",), json=PreviewIn, ok={200: PreviewAnswer}, errors=(400, 413))
 def post_preview():
     """What a drawn line or polygon catches, and who holds each feature now"""
@@ -50,6 +53,7 @@ def post_preview():
 
 
 @bp.post("/assignments")
+@allow(*roles.ASSIGNS)
 @operation(
     "assign",
     tags=("responsibility",),
@@ -80,6 +84,7 @@ def post_assignment():
 
 
 @bp.post("/assignments/<int:assignment_id>/end")
+@allow(*roles.ASSIGNS)
 @operation(
     "endAssignment",
     tags=("responsibility",),
@@ -97,6 +102,7 @@ def end_assignment(assignment_id: int):
 
 
 @bp.get("/units")
+@signed_in
 @operation("listUnits", tags=("responsibility",), query=UnitsQuery, ok={200: UnitList}, errors=(400,))
 def get_units():
     """Responsible units (包联单位), with how many features each holds now"""
@@ -108,6 +114,7 @@ def get_units():
 
 
 @bp.get("/gaps")
+@signed_in
 @operation(
     "listGaps",
     tags=("responsibility",),
@@ -155,6 +162,7 @@ def get_gaps():
 
 
 @bp.get("/gaps/summary")
+@signed_in
 @operation("gapsSummary", tags=("responsibility",), query=AtQuery, ok={200: GapsSummary}, errors=(400,))
 def gaps_summary():
     """Gap totals and coverage rates per 街道 and 社区"""
@@ -165,6 +173,7 @@ def gaps_summary():
 
 
 @bp.get("/heat")
+@signed_in
 @operation("heat", tags=("map",), query=HeatQuery, ok={200: HeatAnswer}, errors=(400,))
 def get_heat():
     """Case points, or counts per unit grid / per road km, for the heatmap

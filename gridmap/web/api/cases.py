@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, send_file, url_for
 
 from gridmap import cases
+from gridmap.accounts import roles
 from gridmap.cases.photos import MAX_PHOTOS, MIME, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
@@ -20,6 +21,7 @@ from gridmap.web.api.schemas.cases import (
     StepIn,
 )
 from gridmap.web.api.schemas.catalogue import Category, CategoryIn, CategoryQuery, Holiday, HolidayIn, HolidayQuery
+from gridmap.web.auth import allow, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -48,6 +50,7 @@ def _photos() -> list[tuple[str, bytes]]:
 
 
 @bp.post("/reports")
+@allow(*roles.REPORTS)
 @operation(
     "openReport",
     tags=("cases",),
@@ -77,6 +80,7 @@ def post_report():
 
 
 @bp.get("/cases")
+@signed_in
 @operation("listCases", tags=("cases",), query=CaseQuery, ok={200: CaseList}, errors=(400,))
 def list_cases():
     """Cases, filtered and paged"""
@@ -84,6 +88,7 @@ def list_cases():
 
 
 @bp.get("/cases/<int:case_id>")
+@signed_in
 @operation("getCase", tags=("cases",), ok={200: Case}, errors=(404,))
 def get_case(case_id: int):
     """A case with its traffic light, allowed actions and event history"""
@@ -91,6 +96,7 @@ def get_case(case_id: int):
 
 
 @bp.post("/cases/<int:case_id>/events")
+@allow(*roles.WORKS_CASES)
 @operation(
     "stepCase",
     tags=("cases",),
@@ -127,6 +133,7 @@ def post_event(case_id: int):
 
 
 @bp.get("/photos/<file>")
+@allow(*roles.SEES_PHOTOS)
 @operation(
     "getPhoto",
     tags=("cases",),
@@ -147,6 +154,7 @@ def get_photo(file: str):
 
 
 @bp.get("/categories")
+@signed_in
 @operation("listCategories", tags=("categories",), query=CategoryQuery, ok={200: list[Category]}, errors=(400,))  # type: ignore[dict-item]  # spectree documents a list of models; its type says a model
 def list_categories():
     """The category tree (events, components, inspection items) with deadlines"""
@@ -155,6 +163,7 @@ def list_categories():
 
 
 @bp.get("/categories/<code>")
+@signed_in
 @operation("getCategory", tags=("categories",), ok={200: Category}, errors=(404,))
 def get_category(code: str):
     """One category"""
@@ -162,6 +171,7 @@ def get_category(code: str):
 
 
 @bp.post("/categories")
+@allow(*roles.EDITS_CATALOGUE)
 @operation(
     "saveCategory",
     tags=("categories",),
@@ -178,6 +188,7 @@ def post_category():
 
 
 @bp.get("/holidays")
+@signed_in
 @operation("listHolidays", tags=("categories",), query=HolidayQuery, ok={200: list[Holiday]}, errors=(400,))  # type: ignore[dict-item]  # as listCategories: a list of models, which spectree documents
 def list_holidays():
     """Public holidays and make-up working days (调休)"""
@@ -185,6 +196,7 @@ def list_holidays():
 
 
 @bp.post("/holidays")
+@allow(*roles.EDITS_CATALOGUE)
 @operation("saveHoliday", tags=("categories",), json=HolidayIn, ok={200: Holiday}, errors=(400, 413))
 def post_holiday():
     """Mark a day off or a make-up working day"""

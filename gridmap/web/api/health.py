@@ -11,6 +11,7 @@ from gridmap.store.engine import current_revision
 from gridmap.web.api.openapi import document, operation
 from gridmap.web.api.schemas.common import HealthStatus
 from gridmap.web.api.schemas.health import Health, OpenAPIDocument
+from gridmap.web.auth import public
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -18,6 +19,7 @@ bp = Blueprint("api", __name__)
 
 
 @bp.get("/health")
+@public
 @operation("health", tags=("store",), ok={200: Health, 503: (Health, "the database has no schema yet")})
 def health():
     """Liveness, and what the store holds
@@ -39,6 +41,7 @@ def health():
 
 
 @bp.get("/openapi.json")
+@public
 @operation("openapi", tags=("store",), ok={200: OpenAPIDocument})
 def openapi():
     """This document (OpenAPI 3.1)"""

@@ -11,6 +11,7 @@ from gridmap.store.targets import KINDS
 from gridmap.web.api.openapi import operation, query_of
 from gridmap.web.api.schemas.common import DayQuery
 from gridmap.web.api.schemas.maps import FeatureDetails, FeatureHistory, SearchAnswer, SearchQuery, UnitOverview
+from gridmap.web.auth import signed_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -20,6 +21,7 @@ _KIND = {"kind": f"{', '.join(KINDS)} (another kind: 404)"}
 
 
 @api.get("/search")
+@signed_in
 @operation("search", tags=("map",), query=SearchQuery, ok={200: SearchAnswer}, errors=(400,))
 def search_api():
     """Find units, roads, compounds and grids by name or code, each with the box to zoom to"""
@@ -28,6 +30,7 @@ def search_api():
 
 
 @api.get("/features/<kind>/<int:target_id>")
+@signed_in
 @operation("getFeature", tags=("map",), query=DayQuery, path=_KIND, ok={200: FeatureDetails}, errors=(400, 404))
 def feature_api(kind: str, target_id: int):
     """A segment, compound or grid: who is responsible, the people in its roles, its open cases"""
@@ -35,6 +38,7 @@ def feature_api(kind: str, target_id: int):
 
 
 @api.get("/features/<kind>/<int:target_id>/history")
+@signed_in
 @operation("getFeatureHistory", tags=("map",), path=_KIND, ok={200: FeatureHistory}, errors=(404,))
 def feature_history_api(kind: str, target_id: int):
     """Who was responsible for a feature, period by period"""
@@ -42,6 +46,7 @@ def feature_history_api(kind: str, target_id: int):
 
 
 @api.get("/units/<int:unit_id>")
+@signed_in
 @operation("getUnit", tags=("responsibility",), query=DayQuery, ok={200: UnitOverview}, errors=(400, 404))
 def unit_api(unit_id: int):
     """A unit: what it is responsible for, its people and its open cases"""

@@ -30,6 +30,8 @@ REF = "#/components/schemas/{model}"
 
 ERRORS = {
     400: "the input was refused: `details` names each field and what is wrong; nothing was stored",
+    401: "no credentials (or an unknown, expired or revoked token): send `Authorization: Bearer <token>`",
+    403: "the account's role (or scope) may not do this",
     404: "no such object",
     409: "the state changed under you (someone else acted first) or the step is not allowed now: the message says "
     "what holds now; nothing was stored",
@@ -40,8 +42,16 @@ DESCRIPTION = (
     "Reports routed to the responsible unit, the closed loop of a case (闭环), categories and the working "
     "calendar, who is responsible for each road segment, compound and grid (and the gaps), the map's popups, search "
     "and heatmap. Every error is JSON `{error, status, details}`, never a traceback. Open311 GeoReport v2 is served "
-    "under /open311/v2/ and OGC API – Features under /ogc/ (not described here)."
+    "under /open311/v2/ and OGC API – Features under /ogc/ (not described here). Every operation but the health "
+    "check and this document needs an account: an API token (`Authorization: Bearer gm_…`, made with `gridmap "
+    "tokens create` or on the accounts page) or a signed-in page's session cookie (with its CSRF token in "
+    "`X-CSRFToken` for a change). Each operation lists the roles that may use it (`x-roles`)."
 )
+
+SECURITY_SCHEMES = {
+    "token": {"type": "http", "scheme": "bearer", "description": "an API token: `gm_…`"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session", "description": "a signed-in page's session"},
+}
 
 
 @dataclass(frozen=True)
@@ -236,12 +246,29 @@ def _message(e: Any) -> str:
 def document(server_url: str = "") -> dict[str, Any]:
     """The OpenAPI 3.1 document (the server URL is the one the client used): spectree's, with the media types other
     than JSON, each operation's own errors and the optional bodies."""
+    from gridmap.accounts.actor import PUBLIC
+    from gridmap.web.auth import ACCESS
+
     doc = copy.deepcopy(api.spec)
     extra: list[type[BaseModel]] = []
+    access = {
+        meta.operation_id: getattr(view, ACCESS)
+        for view in current_app.view_functions.values()
+        if isinstance(meta := getattr(view, "operation", None), Operation)
+    }
+    error_ref = {"application/json": {"schema": {"$ref": REF.format(model=Error.__name__)}}}
     for item in doc["paths"].values():
         for op in item.values():
             meta = _OPERATIONS[op["operationId"]]
             responses = op["responses"]
+            roles = access[op["operationId"]]
+            if PUBLIC in roles:
+                op["security"] = []
+            else:
+                op["security"] = [{name: []} for name in SECURITY_SCHEMES]
+                op["x-roles"] = sorted(roles)
+                for status in (401, 403):
+                    responses[str(status)] = {"description": ERRORS[status], "content": copy.deepcopy(error_ref)}
             if 400 not in meta.errors:
                 responses.pop("400", None)  # spectree lists its validation error on every operation
             for status, types in meta.media.items():
@@ -261,6 +288,6 @@ def document(server_url: str = "") -> dict[str, Any]:
             doc["components"]["schemas"].setdefault(name, schema)
     doc["info"]["description"] = DESCRIPTION
     doc["servers"] = [{"url": server_url or "/"}]
-    if not doc.get("security"):
-        doc.pop("security", None)
+    doc.pop("security", None)  # each operation says its own
+    doc["components"]["securitySchemes"] = SECURITY_SCHEMES
     return doc

@@ -17,6 +17,7 @@ from flask import Blueprint, jsonify
 from gridmap.routing import RoutingConfig, route_point, route_points
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.routing import RoutingAnswer, SnapQuery, SnapRequest, SnapResults
+from gridmap.web.auth import signed_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -28,6 +29,7 @@ def _config() -> RoutingConfig:
 
 
 @bp.get("/snap")
+@signed_in
 @operation("snapPoint", tags=("routing",), query=SnapQuery, ok={200: RoutingAnswer}, errors=(400,))
 def snap_one():
     """The routing answer for one point, nothing stored"""
@@ -45,6 +47,7 @@ def snap_one():
 
 
 @bp.post("/snap")
+@signed_in
 @operation("snapPoints", tags=("routing",), json=SnapRequest, ok={200: SnapResults}, errors=(400, 413))
 def snap_many():
     """Routing answers for many points, nothing stored

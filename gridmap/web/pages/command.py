@@ -10,11 +10,13 @@ import datetime as dt
 
 from flask import Blueprint, g, render_template, request
 
+from gridmap.accounts import roles
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps import heat
 from gridmap.responsibility import gaps
 from gridmap.store.models import Role
 from gridmap.store.targets import KINDS, ROLE_LABELS, parse_kinds
+from gridmap.web.auth import allow, signed_in
 from gridmap.web.i18n import translate
 from gridmap.web.pages.maps import render_map_page
 from gridmap.web.query_args import at_arg
@@ -38,6 +40,7 @@ def _strings() -> dict[str, str]:
 
 
 @bp.get("/assign")
+@allow(*roles.ASSIGNS)
 def assign_page():
     lang = g.get("lang", "zh_CN")
     today = dt.date.today()
@@ -53,6 +56,7 @@ def assign_page():
 
 
 @bp.get("/gaps")
+@signed_in
 def gaps_page():
     at = at_arg()
     problems: list[Problem] = []
@@ -80,6 +84,7 @@ def gaps_page():
 
 
 @bp.get("/heatmap")
+@signed_in
 def heatmap_page():
     session = db_session()
     return render_map_page(
@@ -92,6 +97,7 @@ def heatmap_page():
 
 
 @bp.get("/heatmap/cases")
+@signed_in
 def heatmap_cases():
     """The cases behind the heatmap, as a plain list with the same filters (the heatmap's click-through)."""
     from gridmap import cases

@@ -6,6 +6,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import current_revision
+from gridmap.web.auth import public, signed_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -13,6 +14,7 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/")
+@signed_in
 def index():
     state = app_state()
     summary = store_summary(db_session()) if current_revision(state.engine) else None
@@ -23,5 +25,6 @@ def index():
 
 
 @bp.get("/favicon.ico")
+@public
 def favicon():
     return redirect(url_for("static", filename="favicon.svg"), code=301)

@@ -15,6 +15,7 @@ from gridmap.maps.features import feature_history, unit_overview
 from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
 from gridmap.store.models import CaseStatus
 from gridmap.store.targets import kinds_config
+from gridmap.web.auth import signed_in
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
 from gridmap.web.query_args import at_arg
@@ -79,6 +80,7 @@ def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] 
 
 
 @bp.get("/map")
+@signed_in
 def coverage_map():
     at = at_arg()
     return render_map_page(
@@ -91,6 +93,7 @@ def coverage_map():
 
 
 @bp.get("/units/<int:unit_id>")
+@signed_in
 def unit_page(unit_id: int):
     at = at_arg()
     unit = unit_overview(db_session(), unit_id, ZoneInfo(app_state().settings.cases.timezone), at)
@@ -102,6 +105,7 @@ def unit_page(unit_id: int):
 
 
 @bp.get("/features/<kind>/<int:target_id>/history")
+@signed_in
 def history_page(kind: str, target_id: int):
     body = feature_history(db_session(), kind, target_id)
     return render_template(

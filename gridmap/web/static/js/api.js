@@ -21,6 +21,15 @@ export class ApiError extends Error {
 }
 
 /**
+ * The page's CSRF token (base.html puts it in a meta tag): a signed-in session's change must carry it.
+ * @returns {string}
+ */
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta?.getAttribute("content") ?? "";
+}
+
+/**
  * A JSON request; resolves to the parsed body, rejects with an ApiError (or the fetch's AbortError).
  * @param {string} url
  * @param {{method?: string, body?: unknown, signal?: AbortSignal, accept?: string}} [opts]
@@ -30,11 +39,13 @@ export async function request(url, opts = {}) {
   /** @type {Record<string, string>} */
   const headers = { Accept: opts.accept ?? "application/json" };
   if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+  const method = opts.method ?? (opts.body === undefined ? "GET" : "POST");
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   inFlight++;
   hook.busy = inFlight;
   try {
     const r = await fetch(url, {
-      method: opts.method ?? (opts.body === undefined ? "GET" : "POST"),
+      method,
       headers,
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
       signal: opts.signal,
