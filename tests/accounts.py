@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from gridmap.accounts import registry
-from gridmap.accounts.actor import cli_actor
+from gridmap.accounts.actor import SYSTEM, Actor, cli_actor
 from gridmap.store.engine import session_scope
 from gridmap.web.state import app_state
 
@@ -71,3 +71,7 @@ def signed_in_client(app: Flask, username: str, password: str = PASSWORD) -> Fla
     assert cookie is not None, "signed in, the app sets the XSRF-TOKEN cookie the page scripts send back"
     client.environ_base["HTTP_X_CSRFTOKEN"] = cookie.value
     return client
+
+
+TESTER = Actor(name="tester", role=SYSTEM, via="cli")
+"""Who acts in tests that call the use-cases directly (as the command line does: may do anything)."""

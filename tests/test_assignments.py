@@ -19,7 +19,7 @@ from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import make_session_factory
 from gridmap.store.models import Area, Assignment, Compound, Unit
 from gridmap.web import create_app
-from tests.accounts import client_as
+from tests.accounts import TESTER, client_as
 
 TODAY = dt.date.today()
 UTM = 32649  # 离石区
@@ -111,7 +111,7 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     before, gaps_before = store_summary(demo), gaps.summary(demo)["district"]
     targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
                for f in answer["features"]]  # fmt: skip
-    result = assign.assign(demo, targets, unit.id, "responsible", TODAY, by="指挥长甲")
+    result = assign.assign(demo, targets, unit.id, "responsible", TODAY, by="指挥长甲", actor=TESTER)
     demo.commit()
     assert result["counts"]["assigned"] == len(targets) - len(result["unchanged"])
     assert result["counts"]["closed"] == len([f for f in owned if f["current"]["unit_id"] != unit.id])
@@ -125,13 +125,15 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     again = preview.preview(demo, box(cx, cy, 0.004))
     assert {f["current"]["unit_id"] for f in again["features"]} == {unit.id}
     # Re-assigning to the same unit changes nothing.
-    same = assign.assign(demo, [{"kind": free[0]["kind"], "id": free[0]["id"]}], unit.id, valid_from=TODAY)
+    same = assign.assign(
+        demo, [{"kind": free[0]["kind"], "id": free[0]["id"]}], unit.id, valid_from=TODAY, actor=TESTER
+    )
     assert same["counts"] == {"assigned": 0, "unchanged": 1, "closed": 0}
     # End one: the gap comes back, and the history keeps both periods.
     f0 = owned[0]
     new_id = next(a["assignment_id"] for a in result["assigned"] if a["kind"] == f0["kind"] and a["id"] == f0["id"])
     end_day = TODAY + dt.timedelta(days=1)
-    ended = assign.end(demo, new_id, on=end_day, by="指挥长乙")
+    ended = assign.end(demo, new_id, on=end_day, by="指挥长乙", actor=TESTER)
     demo.commit()
     assert ended["valid_to"] == end_day.isoformat()
     rows = demo.execute(
@@ -148,13 +150,13 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     }
     # Ending it twice is a conflict; a new assignment may start when the old one ended.
     with pytest.raises(Conflict):
-        assign.end(demo, new_id, on=end_day)
+        assign.end(demo, new_id, on=end_day, actor=TESTER)
     demo.rollback()
     with pytest.raises(InvalidInput, match="inside an earlier assignment"):
-        assign.assign(demo, [{"kind": f0["kind"], "id": f0["id"]}], unit.id, valid_from=TODAY)
+        assign.assign(demo, [{"kind": f0["kind"], "id": f0["id"]}], unit.id, valid_from=TODAY, actor=TESTER)
     demo.rollback()
     ok = assign.assign(demo, [{"kind": f0["kind"], "id": f0["id"], "expected": None}], unit.id,
-                            valid_from=end_day + dt.timedelta(days=3))  # fmt: skip
+                            valid_from=end_day + dt.timedelta(days=3), actor=TESTER)  # fmt: skip
     assert ok["counts"]["assigned"] == 1
     demo.rollback()
 
@@ -205,6 +207,7 @@ def _refused(demo: Session, change: dict, needle: str) -> None:
                 role=change.get("role"),
                 valid_from=change.get("valid_from", TODAY),
                 valid_to=change.get("valid_to"),
+                actor=TESTER,
             )
     demo.rollback()
     assert _snapshot(demo) == before
@@ -220,7 +223,7 @@ def _race(engine: Engine, targets: list[dict], units: list[int]) -> list[object]
         with factory() as s:
             try:
                 barrier.wait()
-                results[k] = assign.assign(s, targets, units[k], valid_from=TODAY, by=f"commander {k}")
+                results[k] = assign.assign(s, targets, units[k], valid_from=TODAY, by=f"commander {k}", actor=TESTER)
                 s.commit()
             except Exception as exc:  # the loser's error is the result under test
                 s.rollback()
@@ -365,7 +368,7 @@ def test_bulk_routing_sees_an_ended_assignment_as_soon_as_it_is_committed(demo: 
     before = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
     assert before["responsible"]["unit_id"] == row.unit_id and before["matched"]["kind"] == "compound"
 
-    assign.end(demo, row.id, on=dt.date.today(), by="test")
+    assign.end(demo, row.id, on=dt.date.today(), by="test", actor=TESTER)
     demo.commit()
     after = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
     assert after["rule"] != "compound" or after["responsible"] is None or after["responsible"]["unit_id"] != row.unit_id

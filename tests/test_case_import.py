@@ -18,6 +18,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
 from gridmap.store.models import Case
+from tests.accounts import TESTER
 from tests.case_helpers import COMPOUND_POINT, LAT, build_city, case_settings, counts
 
 
@@ -62,7 +63,7 @@ def test_unrouted_rows_are_routed_and_bad_rows_set_aside(city) -> None:
     path = write_csv(city["dir"] / "reports.csv", header, rows)
     with path.open("a", encoding="utf-8") as fh:
         fh.write("111.14,37.52,0102\n")  # row 14: too few fields
-    summary = import_cases_csv(s, path, city["settings"])
+    summary = import_cases_csv(s, path, city["settings"], actor=TESTER)
     s.commit()
     assert summary.imported == 3 and summary.routed_here == 3 and summary.skipped == 0, summary
     errors = read_errors(summary.errors)
@@ -96,7 +97,7 @@ def test_unrouted_rows_are_routed_and_bad_rows_set_aside(city) -> None:
         indexes = set(s.scalars(text("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='cases'")))
         assert {"ix_cases_status_deadline", "ix_cases_unit_id", "ix_cases_created_at"} <= indexes  # rebuilt
     # the same file again: the client ids are there already — skipped, nothing doubled
-    again = import_cases_csv(s, path, city["settings"])
+    again = import_cases_csv(s, path, city["settings"], actor=TESTER)
     s.commit()
     assert again.imported == 0 and again.skipped == 3
     assert counts(s) == (3, 3)
@@ -114,7 +115,7 @@ def test_routed_file_from_snap_is_imported_as_routed(city) -> None:
     )
     routed = city["dir"] / "routed.csv"
     snap_csv(s, src, routed, category_col="category")
-    summary = import_cases_csv(s, routed, city["settings"], router=_no_router)
+    summary = import_cases_csv(s, routed, city["settings"], router=_no_router, actor=TESTER)
     s.commit()
     assert summary.imported == 2 and summary.routed_here == 0
     by_client = {c.client_id: c for c in s.scalars(select(Case))}
@@ -139,7 +140,7 @@ def test_bad_routing_columns_are_reported(city) -> None:
             [111.14, LAT, "0102", city["ids"]["a"], "segment", "segment", 1, "far", "maybe"],
         ],
     )
-    summary = import_cases_csv(s, path, city["settings"], router=_no_router)
+    summary = import_cases_csv(s, path, city["settings"], router=_no_router, actor=TESTER)
     assert summary.imported == 1
     assert [(r, f) for r, f, _ in read_errors(summary.errors)] == [
         (3, "unit_id"), (4, "unit_id"), (5, "matched_kind"), (6, "distance_m"),
@@ -150,11 +151,13 @@ def test_missing_columns_and_empty_files_are_refused(city) -> None:
     from gridmap.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="no 'category' column"):
-        import_cases_csv(city["session"], write_csv(city["dir"] / "a.csv", ["lon", "lat"], []), city["settings"])
+        import_cases_csv(
+            city["session"], write_csv(city["dir"] / "a.csv", ["lon", "lat"], []), city["settings"], actor=TESTER
+        )
     empty = city["dir"] / "empty.csv"
     empty.write_text("")
     with pytest.raises(InvalidInput, match="empty"):
-        import_cases_csv(city["session"], empty, city["settings"])
+        import_cases_csv(city["session"], empty, city["settings"], actor=TESTER)
 
 
 def test_cli_import(settings: Settings, city, monkeypatch) -> None:
@@ -192,7 +195,7 @@ def test_a_file_that_is_not_text_is_refused_naming_the_line(settings: Settings, 
     path = city["dir"] / "broken.csv"
     path.write_bytes(b"lon,lat,category\n111.14,37.52,0102\n111.14,37.52,01\x80\xff\n")
     with pytest.raises(InvalidInput, match=r"line 3: byte 0x80 is neither UTF-8 nor GB 18030"):
-        import_cases_csv(city["session"], path, city["settings"])
+        import_cases_csv(city["session"], path, city["settings"], actor=TESTER)
     with pytest.raises(InvalidInput, match=r"line 3: byte 0x80"):
         snap_csv(city["session"], path, city["dir"] / "out.csv", category_col="category")
     monkeypatch.setenv("GRIDMAP_INSTANCE", str(city["dir"]))
@@ -211,7 +214,7 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
 
     s = city["session"]
     first = write_csv(city["dir"] / "one.csv", ["lon", "lat", "category"], [[111.14, LAT, "0102"]])
-    import_cases_csv(s, first, city["settings"])
+    import_cases_csv(s, first, city["settings"], actor=TESTER)
     s.commit()
     rng = np.random.default_rng(5)
     lon = 111.12 + rng.random(3000) * 0.04
@@ -223,7 +226,7 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
     ]
     header = ["lon", "lat", "category", "rule", "unit_id", "matched_kind", "matched_id", "distance_m", "ambiguous"]
     path = write_csv(city["dir"] / "many.csv", header, rows)
-    assert import_cases_csv(s, path, city["settings"]).imported == 3000
+    assert import_cases_csv(s, path, city["settings"], actor=TESTER).imported == 3000
     s.commit()
 
     def valid() -> None:
@@ -246,7 +249,9 @@ def test_bulk_import_packs_a_valid_rtree_that_stays_maintained(city) -> None:
     s.execute(text("DELETE FROM case_events WHERE case_id % 3 = 0"))
     s.execute(text("DELETE FROM cases WHERE id % 3 = 0"))  # through SpatiaLite's delete trigger
     small = write_csv(city["dir"] / "small.csv", ["lon", "lat", "category"], [[111.141, LAT, "0102"]] * 5)
-    assert import_cases_csv(s, small, city["settings"]).imported == 5  # fewer than the table holds: via the module
+    assert (
+        import_cases_csv(s, small, city["settings"], actor=TESTER).imported == 5
+    )  # fewer than the table holds: via the module
     s.commit()
     valid()
     assert s.scalar(text("SELECT count(*) FROM idx_cases_geom")) == s.scalar(text("SELECT count(*) FROM cases"))
@@ -275,7 +280,7 @@ def test_padded_values_are_stripped(city) -> None:
     s = city["session"]
     path = city["dir"] / "padded.csv"
     path.write_text(f"lon,lat,category,client_id\n 111.14 ,{LAT}\u3000, 0102,\tp-1 \n", encoding="utf-8")
-    summary = import_cases_csv(s, path, city["settings"])
+    summary = import_cases_csv(s, path, city["settings"], actor=TESTER)
     assert summary.imported == 1, read_errors(summary.errors) if summary.errors else summary
     case = s.scalars(select(Case)).one()
     assert (case.client_id, case.category, case.lon) == ("p-1", "0102", 111.14)
@@ -319,7 +324,7 @@ def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
               ("st-void", 2, "0104", "2026-03-15T09:00:00+08:00")]  # fmt: skip
     for cid, c, cat, t in stored:
         body = {"lon": centres[c][0], "lat": centres[c][1], "category": cat, "observed_at": t, "client_id": cid}
-        open_report(s, body, settings, router=router, now=now)
+        open_report(s, body, settings, router=router, now=now, actor=TESTER)
     s.execute(text("UPDATE cases SET status = 'closed' WHERE client_id = 'st-closed'"))
     s.execute(text("UPDATE cases SET status = 'void' WHERE client_id = 'st-void'"))
     s.commit()
@@ -344,7 +349,7 @@ def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
         return {c.client_id: by_id.get(c.duplicate_of) for c in s.scalars(select(Case)) if c.client_id.startswith("r-")}
 
     for row in rows:
-        open_report(s, dict(zip(header, row, strict=True)), settings, router=router, now=now)
+        open_report(s, dict(zip(header, row, strict=True)), settings, router=router, now=now, actor=TESTER)
     s.commit()
     one_by_one = links()
     s.execute(text("UPDATE cases SET duplicate_of = NULL WHERE client_id LIKE 'r-%'"))
@@ -355,7 +360,7 @@ def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
     routed = [[*r, "segment", city["ids"]["a"], "segment", "", "4.2", "0"] for r in rows]
     path = write_csv(city["dir"] / "cluster.csv", [*header, "rule", "unit_id", "matched_kind", "matched_id",
                                                    "distance_m", "ambiguous"], routed)  # fmt: skip
-    summary = import_cases_csv(s, path, settings, router=_no_router, now=now)
+    summary = import_cases_csv(s, path, settings, router=_no_router, now=now, actor=TESTER)
     s.commit()
     in_bulk = links()
     assert summary.imported == 160

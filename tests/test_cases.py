@@ -15,6 +15,7 @@ from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.store.engine import make_session_factory
 from gridmap.store.models import Case, CaseEvent
+from tests.accounts import TESTER
 from tests.case_helpers import GIF, JPEG, LAT, LON, MONDAY_9, FakeRouter, case_settings, counts, report, seed_city
 
 H = dt.timedelta(hours=1)
@@ -32,13 +33,21 @@ def ctx(settings: Settings, session: Session, tmp_path):
 
 
 def _open(session: Session, ctx, now=MONDAY_9, **kw) -> dict:
-    return open_report(session, report(**kw), ctx["settings"], now=now, router=ctx["router"])
+    return open_report(session, report(**kw), ctx["settings"], now=now, router=ctx["router"], actor=TESTER)
 
 
 def _act(session: Session, ctx, case: dict, action: str, now=MONDAY_9, **kw) -> dict:
     kw.setdefault("note", "意见")
     return transition(
-        session, case["id"], action, ctx["settings"], version=case["version"], actor="指挥长", now=now, **kw
+        session,
+        case["id"],
+        action,
+        ctx["settings"],
+        version=case["version"],
+        actor=TESTER,
+        actor_note="指挥长",
+        now=now,
+        **kw,
     )
 
 
@@ -98,7 +107,9 @@ def test_every_action_from_every_state(session: Session, ctx, path: str) -> None
             assert after["version"] == case["version"] + 1
             last = after["events"][-1]
             assert (last["action"], last["from_status"], last["to_status"]) == (action, status, expected)
-            assert last["actor"] == "指挥长" and last["seq"] == after["version"]
+            assert (
+                last["actor"] == "tester" and last["data"]["actor_note"] == "指挥长" and last["seq"] == after["version"]
+            )
             assert counts(session) == (before[0], before[1] + 1)
         else:
             with pytest.raises(Conflict) as err:
@@ -198,15 +209,15 @@ def test_supervise_raises_the_level(session: Session, ctx) -> None:
 def test_transition_needs_a_version_a_known_action_and_a_reason(session: Session, ctx) -> None:
     case = _drive(session, ctx, "open")
     with pytest.raises(InvalidInput, match="version"):
-        transition(session, case["id"], "dispatch", ctx["settings"], version=None)
+        transition(session, case["id"], "dispatch", ctx["settings"], version=None, actor=TESTER)
     with pytest.raises(InvalidInput, match="unknown action 'fly'"):
-        transition(session, case["id"], "fly", ctx["settings"], version=1)
+        transition(session, case["id"], "fly", ctx["settings"], version=1, actor=TESTER)
     with pytest.raises(InvalidInput, match="needs a note"):
-        transition(session, case["id"], "void", ctx["settings"], version=1)
+        transition(session, case["id"], "void", ctx["settings"], version=1, actor=TESTER)
     with pytest.raises(Conflict, match="version 1, you sent 7"):
-        transition(session, case["id"], "dispatch", ctx["settings"], version=7)
+        transition(session, case["id"], "dispatch", ctx["settings"], version=7, actor=TESTER)
     with pytest.raises(NotFound):
-        transition(session, 424242, "dispatch", ctx["settings"], version=1)
+        transition(session, 424242, "dispatch", ctx["settings"], version=1, actor=TESTER)
 
 
 def test_bad_photos_are_refused_and_nothing_changes(session: Session, ctx) -> None:
@@ -216,7 +227,9 @@ def test_bad_photos_are_refused_and_nothing_changes(session: Session, ctx) -> No
         _act(session, ctx, case, "report_back", photos=[("x.jpg", GIF)])
     small = case_settings(ctx["settings"], ctx["settings"].instance_dir, photo_max_bytes=10)
     with pytest.raises(InvalidInput, match="over the limit"):
-        transition(session, case["id"], "report_back", small, version=case["version"], photos=[("a.jpg", JPEG)])
+        transition(
+            session, case["id"], "report_back", small, version=case["version"], photos=[("a.jpg", JPEG)], actor=TESTER
+        )
     session.rollback()
     assert counts(session) == before
     assert get_case(session, case["id"], ctx["settings"])["status"] == "in_progress"
@@ -259,7 +272,9 @@ def test_concurrent_same_client_id_gives_one_case(settings: Settings, engine: En
         with factory() as s:
             barrier.wait()
             try:
-                results.append(open_report(s, report(client_id="race-1"), ctx["settings"], router=ctx["router"]))
+                results.append(
+                    open_report(s, report(client_id="race-1"), ctx["settings"], router=ctx["router"], actor=TESTER)
+                )
                 s.commit()
             except Exception as exc:  # pragma: no cover - reported below
                 results.append(exc)
@@ -301,8 +316,8 @@ def test_duplicates_are_linked_not_lost(session: Session, ctx) -> None:
 
 def test_radius_and_period_are_configurable(session: Session, ctx, tmp_path) -> None:
     wide = case_settings(ctx["settings"], tmp_path, duplicate_radius_m=200, duplicate_days=30)
-    first = open_report(session, report(), wide, now=MONDAY_9, router=ctx["router"])
-    far = open_report(session, report(lon=LON + 0.002), wide, now=MONDAY_9, router=ctx["router"])
+    first = open_report(session, report(), wide, now=MONDAY_9, router=ctx["router"], actor=TESTER)
+    far = open_report(session, report(lon=LON + 0.002), wide, now=MONDAY_9, router=ctx["router"], actor=TESTER)
     assert far["duplicate_of"] == first["id"]  # ~177 m, inside 200 m
 
 
@@ -333,7 +348,7 @@ def test_radius_and_period_are_configurable(session: Session, ctx, tmp_path) -> 
 def test_bad_reports_are_refused_and_nothing_is_stored(session: Session, ctx, body, field, message) -> None:
     before = counts(session)
     with pytest.raises(InvalidInput) as err:
-        open_report(session, body, ctx["settings"], now=MONDAY_9, router=ctx["router"])
+        open_report(session, body, ctx["settings"], now=MONDAY_9, router=ctx["router"], actor=TESTER)
     problems = err.value.problems
     assert any(p.field == field and message in p.message for p in problems), problems
     session.rollback()
@@ -343,7 +358,15 @@ def test_bad_reports_are_refused_and_nothing_is_stored(session: Session, ctx, bo
 
 def test_non_image_photo_on_a_report_stores_nothing(session: Session, ctx) -> None:
     with pytest.raises(InvalidInput, match="not a JPEG"):
-        open_report(session, report(), ctx["settings"], now=MONDAY_9, router=ctx["router"], photos=[("a.gif", GIF)])
+        open_report(
+            session,
+            report(),
+            ctx["settings"],
+            now=MONDAY_9,
+            router=ctx["router"],
+            photos=[("a.gif", GIF)],
+            actor=TESTER,
+        )
     session.rollback()
     assert counts(session) == (0, 0)
 
@@ -365,7 +388,9 @@ def test_two_people_acting_at_once_cannot_both_win(settings: Settings, engine: E
             barrier.wait()
             try:
                 note = "核查" if action == "recheck_fail" else None
-                out = transition(s, case["id"], action, ctx["settings"], version=seen["version"], note=note)
+                out = transition(
+                    s, case["id"], action, ctx["settings"], version=seen["version"], note=note, actor=TESTER
+                )
                 s.commit()
                 outcomes[action] = out
             except Conflict as exc:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gridmap.catalogue.categories import case_category, load_calendar, set_holiday, upsert_category
 from gridmap.config import CaseSettings, Settings
 from gridmap.store.change_counters import written_tables
+from tests.accounts import TESTER
 from tests.case_helpers import seed_city
 
 RULES = CaseSettings()
@@ -30,8 +31,8 @@ def test_a_committed_edit_is_seen_at_once(seeded: Session) -> None:
     s = seeded
     assert case_category(s, "0102").deadline_amount == 4  # read into this process's copy
     assert load_calendar(s, RULES).is_workday(MONDAY)
-    upsert_category(s, {"code": "0102", "deadline": {"amount": 3, "unit": "work_hours"}})
-    set_holiday(s, MONDAY, is_workday=False, name="调休")
+    upsert_category(s, {"code": "0102", "deadline": {"amount": 3, "unit": "work_hours"}}, actor=TESTER)
+    set_holiday(s, MONDAY, is_workday=False, name="调休", actor=TESTER)
     s.commit()
     assert case_category(s, "0102").deadline_amount == 3
     assert not load_calendar(s, RULES).is_workday(MONDAY)
@@ -40,7 +41,7 @@ def test_a_committed_edit_is_seen_at_once(seeded: Session) -> None:
 def test_a_transaction_sees_its_own_edits_and_others_do_not(seeded: Session, engine: Engine) -> None:
     s = seeded
     assert load_calendar(s, RULES).is_workday(MONDAY)
-    set_holiday(s, MONDAY, is_workday=False)  # flushed, not committed
+    set_holiday(s, MONDAY, is_workday=False, actor=TESTER)  # flushed, not committed
     assert not load_calendar(s, RULES).is_workday(MONDAY)
     with Session(engine) as other:
         assert load_calendar(other, RULES).is_workday(MONDAY)  # the copy: nothing committed yet
@@ -95,7 +96,7 @@ def test_a_report_reads_the_counter_once(seeded: Session, engine: Engine, tmp_pa
 
     event.listen(engine, "before_cursor_execute", note)
     try:
-        open_report(seeded, report(), settings, now=MONDAY_9, router=FakeRouter(None))
+        open_report(seeded, report(), settings, now=MONDAY_9, router=FakeRouter(None), actor=TESTER)
     finally:
         event.remove(engine, "before_cursor_execute", note)
     assert len(reads) == 1, reads

@@ -15,6 +15,7 @@ from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
+from tests.accounts import TESTER
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals, signed_in_context
 from tests.databases import spatialite_copy
 
@@ -138,7 +139,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
         holder = (first["current"] or {}).get("unit_id") or -1
         other = s.scalar(select(Unit.id).where(Unit.kind == "district_office", Unit.id != holder).order_by(Unit.id))
         assign.assign(s, [{"kind": first["kind"], "id": first["id"]}], other,
-                           valid_from=TODAY - dt.timedelta(days=2), by="another commander")  # fmt: skip
+                           valid_from=TODAY - dt.timedelta(days=2), by="another commander", actor=TESTER)  # fmt: skip
         s.commit()
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.error, #assign-msg.ok", timeout=15_000)

@@ -21,6 +21,7 @@ from gridmap.errors import InvalidInput
 from gridmap.grids.generate import generate_grids
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Assignment, Grid, GridGeneration, GridLineage, Unit
+from tests.accounts import TESTER
 from tests.geo.test_gridding import assert_compounds_whole, assert_exact_tiling, ll
 
 C1, C2 = "141102001001", "141102001002"
@@ -79,7 +80,7 @@ def count(session: Session, model) -> int:
 
 def test_generate_then_regenerate_keeps_history_maps_and_carries(session: Session) -> None:
     city = make_city(session)
-    first = generate_grids(session, all_=True, target_m2=20_000, valid_from=JAN)
+    first = generate_grids(session, all_=True, target_m2=20_000, valid_from=JAN, actor=TESTER)
     assert not first.dry_run and first.generation_id is not None
     r1 = first.report
     assert r1["retired"] == 0 and r1["inserted"] == r1["grids"] > 4
@@ -105,7 +106,7 @@ def test_generate_then_regenerate_keeps_history_maps_and_carries(session: Sessio
     session.flush()
 
     second = generate_grids(
-        session, all_=True, target_m2=10_000, valid_from=JUN, carry_assignments=True, created_by="t"
+        session, all_=True, target_m2=10_000, valid_from=JUN, carry_assignments=True, created_by="t", actor=TESTER
     )
     r2 = second.report
     v2 = current_grids(session)
@@ -155,9 +156,9 @@ def test_generate_then_regenerate_keeps_history_maps_and_carries(session: Sessio
 
 def test_regenerating_the_same_changes_nothing(session: Session) -> None:
     make_city(session)
-    generate_grids(session, all_=True, valid_from=JAN)
+    generate_grids(session, all_=True, valid_from=JAN, actor=TESTER)
     before = count(session, Grid)
-    again = generate_grids(session, all_=True, valid_from=JUN)
+    again = generate_grids(session, all_=True, valid_from=JUN, actor=TESTER)
     assert again.report["unchanged"] == again.report["grids"] and again.report["inserted"] == 0
     assert again.generation_id is None
     assert count(session, Grid) == before and count(session, GridGeneration) == 1
@@ -165,9 +166,11 @@ def test_regenerating_the_same_changes_nothing(session: Session) -> None:
 
 def test_one_community_and_codes_kept_or_renumbered(session: Session) -> None:
     make_city(session)
-    generate_grids(session, all_=True, target_m2=20_000, valid_from=JAN)
+    generate_grids(session, all_=True, target_m2=20_000, valid_from=JAN, actor=TESTER)
     other_before = current_grids(session, C2)
-    res = generate_grids(session, community=C1, target_m2=8_000, seq_width=3, valid_from=JUN, renumber=True)
+    res = generate_grids(
+        session, community=C1, target_m2=8_000, seq_width=3, valid_from=JUN, renumber=True, actor=TESTER
+    )
     assert res.report["communities"] == 1
     c1 = current_grids(session, C1)
     assert (c1.code.str.len() == 15).all()
@@ -176,7 +179,7 @@ def test_one_community_and_codes_kept_or_renumbered(session: Session) -> None:
 
 def test_dry_run_writes_nothing(session: Session) -> None:
     make_city(session)
-    res = generate_grids(session, street="141102001", valid_from=JAN, dry_run=True)
+    res = generate_grids(session, street="141102001", valid_from=JAN, dry_run=True, actor=TESTER)
     assert res.dry_run and res.report["grids"] > 0 and "DRY RUN" in res.describe()
     assert count(session, Grid) == 0 and count(session, GridGeneration) == 0
 
@@ -196,17 +199,17 @@ def test_dry_run_writes_nothing(session: Session) -> None:
 )
 def test_bad_parameters_are_refused_and_nothing_is_written(session: Session, kwargs, message) -> None:
     make_city(session)
-    generate_grids(session, all_=True, target_m2=20_000, valid_from=JAN)
+    generate_grids(session, all_=True, target_m2=20_000, valid_from=JAN, actor=TESTER)
     before = count(session, Grid), count(session, GridGeneration), count(session, GridLineage)
     with pytest.raises(InvalidInput, match=message):
-        generate_grids(session, **({"valid_from": JUN} | kwargs))
+        generate_grids(session, **({"valid_from": JUN} | kwargs), actor=TESTER)
     assert (count(session, Grid), count(session, GridGeneration), count(session, GridLineage)) == before
 
 
 def test_overlapping_communities_are_refused(session: Session) -> None:
     make_city(session, ll([box(0, 0, 300, 400), box(250, 0, 600, 400)]))
     with pytest.raises(InvalidInput, match=r"overlaps community 141102001002 by [\d,]+ m²"):
-        generate_grids(session, community=C2, valid_from=JAN)
+        generate_grids(session, community=C2, valid_from=JAN, actor=TESTER)
     assert count(session, Grid) == 0
 
 
@@ -219,7 +222,7 @@ def test_invalid_community_polygon_is_refused(session: Session) -> None:
         {"wkt": shapely.MultiPolygon([bowtie]).wkt, "code": C1},
     )
     with pytest.raises(InvalidInput, match=r"社区 141102001001 .*invalid polygon: Self-intersection"):
-        generate_grids(session, all_=True, valid_from=JAN)
+        generate_grids(session, all_=True, valid_from=JAN, actor=TESTER)
     assert count(session, Grid) == 0
 
 
@@ -258,7 +261,7 @@ def test_cli_generate_report_and_errors(settings: Settings, engine: Engine, tmp_
 def test_demo_city_regenerates_from_the_database(session: Session) -> None:
     """The committed demo grids come from this generator: re-run on the loaded demo city, most are unchanged."""
     n = count(session, Grid)
-    res = generate_grids(session, all_=True, valid_from=dt.date(2099, 1, 1), dry_run=True)
+    res = generate_grids(session, all_=True, valid_from=dt.date(2099, 1, 1), dry_run=True, actor=TESTER)
     r = res.report
     assert r["communities"] == 84 and abs(r["grids"] - n) <= 5
     assert r["gaps_m2"] == r["overlaps_m2"] == r["outside_m2"] == 0.0 and r["compounds_split"] == 0
@@ -281,7 +284,9 @@ def test_barriers_from_a_file_are_followed(session: Session, tmp_path: Path) -> 
     make_city(session, ll([box(0, 0, 300, 400)]))
     wall = tmp_path / "walls.geojson"
     gpd.GeoDataFrame({"kind": ["围墙"]}, geometry=ll([LineString([(135, -10), (135, 410)])]), crs=4326).to_file(wall)
-    res = generate_grids(session, all_=True, target_m2=60_000, valid_from=JAN, barriers=read_barriers(wall))
+    res = generate_grids(
+        session, all_=True, target_m2=60_000, valid_from=JAN, barriers=read_barriers(wall), actor=TESTER
+    )
     grids = np.asarray(current_grids(session).geometry.array, dtype=object)
     assert res.report["grids"] == len(grids) >= 2
     # no grid straddles the wall at x = 135 m (between the compounds)

@@ -25,6 +25,7 @@ from gridmap.errors import GridmapError, InvalidInput
 from gridmap.geo.crs import wgs84_to_gcj02
 from gridmap.imports.layer_import import ImportSummary, import_file, parse_mapping
 from gridmap.store.engine import make_engine, make_session_factory, session_scope
+from tests.accounts import TESTER
 from tests.databases import database_name
 
 LISHI = (111.14, 37.52)  # 离石区
@@ -111,10 +112,10 @@ def seed(engine: Engine, tmp_path: Path) -> tuple:
     ).to_file(d / "communities.geojson")
     roads(4).to_file(d / "roads.geojson")
     with session_scope(make_session_factory(engine)) as s:
-        import_file(s, d / "district.geojson", "districts")
-        import_file(s, d / "streets.geojson", "streets")
-        import_file(s, d / "communities.geojson", "communities")
-        import_file(s, d / "roads.geojson", "segments", mapping=ROAD_MAP)
+        import_file(s, d / "district.geojson", "districts", actor=TESTER)
+        import_file(s, d / "streets.geojson", "streets", actor=TESTER)
+        import_file(s, d / "communities.geojson", "communities", actor=TESTER)
+        import_file(s, d / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     return snapshot(engine)
 
 
@@ -132,7 +133,12 @@ def test_geojson_segments_with_mapping_and_chinese_levels(session: Session, tmp_
     roads(6).to_file(path)
     calls: list[tuple[int, int | None]] = []
     summary = import_file(
-        session, path, "segments", mapping=ROAD_MAP, progress=lambda n, total=None: calls.append((n, total))
+        session,
+        path,
+        "segments",
+        mapping=ROAD_MAP,
+        progress=lambda n, total=None: calls.append((n, total)),
+        actor=TESTER,
     )
     assert (summary.created, summary.updated, summary.rejected, summary.repaired) == (6, 0, 0, 0)
     assert summary.crs == "EPSG:4326" and summary.notes == []
@@ -153,11 +159,11 @@ def test_geojson_segments_with_mapping_and_chinese_levels(session: Session, tmp_
 def test_reimport_updates_instead_of_adding(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "roads.geojson"
     roads(5).to_file(path)
-    first = import_file(session, path, "segments", mapping=ROAD_MAP)
+    first = import_file(session, path, "segments", mapping=ROAD_MAP, actor=TESTER)
     changed = roads(5)
     changed.loc[2, "路名"] = "新华街"
     changed.to_file(path)
-    second = import_file(session, path, "segments", mapping=ROAD_MAP)
+    second = import_file(session, path, "segments", mapping=ROAD_MAP, actor=TESTER)
     assert (first.created, first.updated) == (5, 0)
     assert (second.created, second.updated) == (0, 5)
     assert rows(session, "SELECT count(*) FROM segments") == [(5,)]
@@ -174,7 +180,7 @@ def test_multilinestrings_are_joined_or_split(session: Session, tmp_path: Path) 
         crs=4326,
     )
     gdf.to_file(tmp_path / "multi.geojson")
-    summary = import_file(session, tmp_path / "multi.geojson", "segments", mapping=ROAD_MAP)
+    summary = import_file(session, tmp_path / "multi.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     assert summary.created == 3
     assert rows(session, "SELECT ext_id, name FROM segments ORDER BY ext_id") == [
         ("A", "东关街"),
@@ -182,7 +188,7 @@ def test_multilinestrings_are_joined_or_split(session: Session, tmp_path: Path) 
         ("B-2", "西关街"),
     ]
     assert geom_of(session, "segments", "ext_id = 'A'").equals(shapely.LineString([(x, y), (x + 0.002, y)]))
-    again = import_file(session, tmp_path / "multi.geojson", "segments", mapping=ROAD_MAP)
+    again = import_file(session, tmp_path / "multi.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     assert (again.created, again.updated) == (0, 3)
 
 
@@ -198,14 +204,16 @@ def test_geopackage_hierarchy_and_layer_choice(session: Session, tmp_path: Path)
     ).to_file(path, layer="街道")
     mapping = {"code": "XZQDM", "name": "XZQMC"}
     with pytest.raises(InvalidInput) as info:
-        import_file(session, path, "districts", mapping=mapping)
+        import_file(session, path, "districts", mapping=mapping, actor=TESTER)
     assert "2 layers: 区县, 街道; choose one with --layer-name" in str(info.value)
     assert "离石区.gpkg" in str(info.value)
     with pytest.raises(InvalidInput, match="no layer named '社区'; the file's layers are: 区县, 街道"):
-        import_file(session, path, "districts", mapping=mapping, layer_name="社区")
+        import_file(session, path, "districts", mapping=mapping, layer_name="社区", actor=TESTER)
 
-    d = import_file(session, path, "districts", mapping=mapping, layer_name="区县")
-    s = import_file(session, path, "streets", mapping={**mapping, "district_code": "SJDM"}, layer_name="街道")
+    d = import_file(session, path, "districts", mapping=mapping, layer_name="区县", actor=TESTER)
+    s = import_file(
+        session, path, "streets", mapping={**mapping, "district_code": "SJDM"}, layer_name="街道", actor=TESTER
+    )
     assert (d.created, s.created, d.crs, s.crs) == (1, 2, "EPSG:4490", "EPSG:4490")
     got = rows(
         session,
@@ -224,7 +232,7 @@ def test_shapefile_with_cpg_and_upper_case_columns(session: Session, tmp_path: P
         crs=4326,
     ).to_file(path)
     assert path.with_suffix(".cpg").exists()
-    summary = import_file(session, path, "compounds")  # fields found by name, case-insensitively
+    summary = import_file(session, path, "compounds", actor=TESTER)  # fields found by name, case-insensitively
     assert summary.created == 2
     assert rows(session, "SELECT ext_id, name, households FROM compounds ORDER BY ext_id") == [
         ("XQ1", "龙凤小区", 320),
@@ -240,7 +248,7 @@ def test_gbk_shapefile_without_cpg_is_detected(session: Session, tmp_path: Path)
     dbf = path.with_suffix(".dbf").read_bytes()
     assert dbf[29] == 0  # no language driver id either
     assert "滨河0路".encode("gbk") in dbf
-    summary = import_file(session, path, "segments", mapping=ROAD_MAP)
+    summary = import_file(session, path, "segments", mapping=ROAD_MAP, actor=TESTER)
     assert summary.created == 4
     assert any("GBK" in n for n in summary.notes)
     assert rows(session, "SELECT name, level FROM segments ORDER BY ext_id")[:3] == [
@@ -254,7 +262,7 @@ def test_utf8_shapefile_without_cpg(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "roads.shp"
     roads(3).to_file(path)
     path.with_suffix(".cpg").unlink()
-    summary = import_file(session, path, "segments", mapping=ROAD_MAP)
+    summary = import_file(session, path, "segments", mapping=ROAD_MAP, actor=TESTER)
     assert summary.created == 3 and not any("GBK" in n for n in summary.notes)
     assert rows(session, "SELECT name FROM segments WHERE ext_id = 'LS-000'") == [("滨河0路",)]
 
@@ -274,7 +282,11 @@ def test_csv_with_wkt(session: Session, tmp_path: Path, encoding: str) -> None:
     df["WKT"] = shapely.to_wkt(df.geometry.values)
     df.drop(columns="geometry").to_csv(path, index=False, encoding=encoding)
     summary = import_file(
-        session, path, "grids", mapping={"code": "网格编码", "community_code": "社区", "valid_from": "启用日期"}
+        session,
+        path,
+        "grids",
+        mapping={"code": "网格编码", "community_code": "社区", "valid_from": "启用日期"},
+        actor=TESTER,
     )
     assert summary.created == 2
     assert any("no CRS declared" in n for n in summary.notes)
@@ -284,7 +296,7 @@ def test_csv_with_wkt(session: Session, tmp_path: Path, encoding: str) -> None:
     cut = text.index(b"\n", text.index(b"\n") + 1)  # the end of line 2, in either encoding
     broken.write_bytes(text[:cut] + b"\xff\x80" + text[cut:])
     with pytest.raises(InvalidInput, match=r"line 2: byte 0xFF is neither UTF-8 nor GB 18030"):
-        import_file(session, broken, "grids", mapping={"code": "网格编码", "community_code": "社区"})
+        import_file(session, broken, "grids", mapping={"code": "网格编码", "community_code": "社区"}, actor=TESTER)
     got = rows(session, "SELECT code, valid_from, version FROM grids ORDER BY code")
     assert [(c, str(v), ver) for c, v, ver in got] == [
         ("14110200100101", "2024-03-01", 1),
@@ -299,7 +311,9 @@ def test_csv_geometry_column_by_mapping_and_ewkt(session: Session, tmp_path: Pat
         "名称,等级,形状\n"
         + "".join(f'{n},{lv},"{w}"\n' for n, lv, w in zip(["甲路", "乙路"], ["主干道", "back"], wkt, strict=True))
     )
-    summary = import_file(session, path, "segments", mapping={"name": "名称", "level": "等级", "geometry": "形状"})
+    summary = import_file(
+        session, path, "segments", mapping={"name": "名称", "level": "等级", "geometry": "形状"}, actor=TESTER
+    )
     assert summary.created == 2 and summary.crs == "EPSG:4490"
     assert any("no ext_id column" in n for n in summary.notes)
 
@@ -307,15 +321,15 @@ def test_csv_geometry_column_by_mapping_and_ewkt(session: Session, tmp_path: Pat
 def seed_parents(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "parents.geojson"
     gpd.GeoDataFrame({"code": ["141102"], "name": ["离石区"]}, geometry=[box(0, 0.05)], crs=4326).to_file(path)
-    import_file(session, path, "districts")
+    import_file(session, path, "districts", actor=TESTER)
     gpd.GeoDataFrame(
         {"code": ["141102001"], "name": ["滨河街道"], "district_code": ["141102"]}, geometry=[box(0)], crs=4326
     ).to_file(path)
-    import_file(session, path, "streets")
+    import_file(session, path, "streets", actor=TESTER)
     gpd.GeoDataFrame(
         {"code": ["141102001001"], "name": ["龙凤社区"], "street_code": ["141102001"]}, geometry=[box(0)], crs=4326
     ).to_file(path)
-    import_file(session, path, "communities")
+    import_file(session, path, "communities", actor=TESTER)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -333,7 +347,7 @@ def test_gauss_kruger_file_is_reprojected(session: Session, tmp_path: Path) -> N
         crs=4527,
     )
     gk.to_file(tmp_path / "tj.gpkg")
-    summary = import_file(session, tmp_path / "tj.gpkg", "segments", mapping=ROAD_MAP)
+    summary = import_file(session, tmp_path / "tj.gpkg", "segments", mapping=ROAD_MAP, actor=TESTER)
     assert summary.crs == "EPSG:4527"
     assert "EPSG:4527 → EPSG:4326" in summary.describe()
     stored = shapely.get_coordinates(geom_of(session, "segments", "ext_id = 'TJ-1'"))
@@ -343,8 +357,8 @@ def test_gauss_kruger_file_is_reprojected(session: Session, tmp_path: Path) -> N
     without_crs(gk).to_file(tmp_path / "tj.shp")
     assert not (tmp_path / "tj.prj").exists()
     with pytest.raises(InvalidInput, match=r"no CRS declared.*zone 39.*--crs EPSG:4527"):
-        import_file(session, tmp_path / "tj.shp", "segments", mapping=ROAD_MAP)
-    again = import_file(session, tmp_path / "tj.shp", "segments", mapping=ROAD_MAP, src_crs="EPSG:4527")
+        import_file(session, tmp_path / "tj.shp", "segments", mapping=ROAD_MAP, actor=TESTER)
+    again = import_file(session, tmp_path / "tj.shp", "segments", mapping=ROAD_MAP, src_crs="EPSG:4527", actor=TESTER)
     assert (again.created, again.updated) == (0, 1)
     np.testing.assert_allclose(
         shapely.get_coordinates(geom_of(session, "segments", "ext_id = 'TJ-1'")), lonlat, atol=1e-6, rtol=0
@@ -353,7 +367,7 @@ def test_gauss_kruger_file_is_reprojected(session: Session, tmp_path: Path) -> N
 
 def test_no_crs_lonlat_is_accepted_with_a_note(session: Session, tmp_path: Path) -> None:
     roads(3, crs=None).to_file(tmp_path / "roads.shp")
-    summary = import_file(session, tmp_path / "roads.shp", "segments", mapping=ROAD_MAP)
+    summary = import_file(session, tmp_path / "roads.shp", "segments", mapping=ROAD_MAP, actor=TESTER)
     assert summary.created == 3 and summary.crs == "EPSG:4326"
     assert any("no CRS declared; coordinates look like longitude/latitude" in n for n in summary.notes)
     assert "note: no CRS declared" in summary.describe(0.1)
@@ -366,12 +380,14 @@ def test_geojson_of_projected_metres_gets_one_message_and_crs_fixes_it(session: 
     fc.pop("crs", None)
     (tmp_path / "utm.geojson").write_text(json.dumps(fc, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(InvalidInput) as info:
-        import_file(session, tmp_path / "utm.geojson", "segments", mapping=ROAD_MAP)
+        import_file(session, tmp_path / "utm.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     (problem,) = info.value.problems
     assert problem.feature is None and problem.source == "utm.geojson"
     assert "all 3 features have coordinates outside longitude/latitude range" in problem.message
     assert "give --crs" in problem.message
-    summary = import_file(session, tmp_path / "utm.geojson", "segments", mapping=ROAD_MAP, src_crs="EPSG:32649")
+    summary = import_file(
+        session, tmp_path / "utm.geojson", "segments", mapping=ROAD_MAP, src_crs="EPSG:32649", actor=TESTER
+    )
     assert summary.created == 3 and summary.crs == "EPSG:32649"
     np.testing.assert_allclose(
         shapely.get_coordinates(geom_of(session, "segments", "ext_id = 'LS-001'")),
@@ -383,11 +399,13 @@ def test_geojson_of_projected_metres_gets_one_message_and_crs_fixes_it(session: 
 
 def test_crs_option_overrides_the_declared_one(session: Session, tmp_path: Path) -> None:
     roads(2, crs=4326).to_file(tmp_path / "roads.gpkg")
-    summary = import_file(session, tmp_path / "roads.gpkg", "segments", mapping=ROAD_MAP, src_crs="EPSG:4490")
+    summary = import_file(
+        session, tmp_path / "roads.gpkg", "segments", mapping=ROAD_MAP, src_crs="EPSG:4490", actor=TESTER
+    )
     assert summary.crs == "EPSG:4490"
     assert any("declares EPSG:4326; --crs EPSG:4490 used instead" in n for n in summary.notes)
     with pytest.raises(InvalidInput, match="--crs 'EPSG:99999' is not a CRS"):
-        import_file(session, tmp_path / "roads.gpkg", "segments", mapping=ROAD_MAP, src_crs="EPSG:99999")
+        import_file(session, tmp_path / "roads.gpkg", "segments", mapping=ROAD_MAP, src_crs="EPSG:99999", actor=TESTER)
 
 
 def test_from_gcj02(session: Session, tmp_path: Path) -> None:
@@ -399,7 +417,9 @@ def test_from_gcj02(session: Session, tmp_path: Path) -> None:
         geometry=[shapely.LineString(np.column_stack([glon, glat]))],
         crs=4326,
     ).to_file(tmp_path / "amap.geojson")
-    summary = import_file(session, tmp_path / "amap.geojson", "segments", mapping=ROAD_MAP, from_gcj02=True)
+    summary = import_file(
+        session, tmp_path / "amap.geojson", "segments", mapping=ROAD_MAP, from_gcj02=True, actor=TESTER
+    )
     assert summary.created == 1 and any("GCJ-02" in n for n in summary.notes)
     stored = shapely.get_coordinates(geom_of(session, "segments", "ext_id = 'AMAP-1'"))
     np.testing.assert_allclose(stored, wgs, atol=1e-6, rtol=0)
@@ -408,7 +428,7 @@ def test_from_gcj02(session: Session, tmp_path: Path) -> None:
 def test_from_gcj02_refuses_projected_input(session: Session, tmp_path: Path) -> None:
     roads(2).to_crs(32649).to_file(tmp_path / "utm.gpkg")
     with pytest.raises(InvalidInput, match=r"--from-gcj02 needs longitude/latitude.*EPSG:32649 is projected"):
-        import_file(session, tmp_path / "utm.gpkg", "segments", mapping=ROAD_MAP, from_gcj02=True)
+        import_file(session, tmp_path / "utm.gpkg", "segments", mapping=ROAD_MAP, from_gcj02=True, actor=TESTER)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -425,7 +445,7 @@ def test_a_repairable_polygon_is_repaired_and_counted(session: Session, tmp_path
     gpd.GeoDataFrame(
         {"ext_id": ["XQ1", "XQ2"], "name": ["龙凤小区", "滨河小区"]}, geometry=[box(3, 0.002), spike], crs=4326
     ).to_file(tmp_path / "compounds.geojson")
-    summary = import_file(session, tmp_path / "compounds.geojson", "compounds")
+    summary = import_file(session, tmp_path / "compounds.geojson", "compounds", actor=TESTER)
     assert (summary.created, summary.repaired) == (2, 1)
     assert "1 repaired" in summary.describe()
     stored = geom_of(session, "compounds", "ext_id = 'XQ2'")
@@ -615,7 +635,7 @@ def test_every_problem_is_listed_at_once(session: Session, tmp_path: Path) -> No
     gdf.loc[2, "路名"] = None
     gdf.to_file(tmp_path / "roads.geojson")
     with pytest.raises(InvalidInput) as info:
-        import_file(session, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP)
+        import_file(session, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     found = [(p.source, p.feature, p.field) for p in info.value.problems]
     assert found == [
         ("roads.geojson", 2, "等级"),
@@ -643,10 +663,10 @@ def test_all_or_nothing_across_layers_in_one_unit_of_work(engine: Engine, tmp_pa
         pytest.raises(InvalidInput, match=r"communities.geojson, feature 2, field 'street_code': '999' names no"),
         session_scope(make_session_factory(engine)) as s,
     ):
-        import_file(s, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP)  # updates 4, adds 2
-        assert import_file(s, tmp_path / "streets.geojson", "streets").created == 1
+        import_file(s, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)  # updates 4, adds 2
+        assert import_file(s, tmp_path / "streets.geojson", "streets", actor=TESTER).created == 1
         # the new street is visible inside the unit of work: its community resolves, the other does not
-        import_file(s, tmp_path / "communities.geojson", "communities")
+        import_file(s, tmp_path / "communities.geojson", "communities", actor=TESTER)
     assert snapshot(engine) == before
 
 
@@ -669,7 +689,7 @@ def test_store_failure_in_a_later_chunk_rolls_back_earlier_chunks(
         pytest.raises(InvalidInput) as info,
         session_scope(make_session_factory(engine)) as s,
     ):
-        import_file(s, tmp_path / "grids.geojson", "grids", mapping={"community_code": "SQ"})
+        import_file(s, tmp_path / "grids.geojson", "grids", mapping={"community_code": "SQ"}, actor=TESTER)
     (problem,) = info.value.problems
     assert (problem.source, problem.feature, problem.field) == ("grids.geojson", 5, "SQ")
     assert snapshot(engine) == before
@@ -680,7 +700,7 @@ def test_too_long_values_are_caught_before_the_database(session: Session, tmp_pa
     gdf.loc[2, "路名"] = "长" * 101
     gdf.to_file(tmp_path / "roads.geojson")
     with pytest.raises(InvalidInput, match=r"feature 3, field '路名'.*101 characters long; at most 100"):
-        import_file(session, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP)
+        import_file(session, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -707,7 +727,7 @@ def test_importing_into_an_uninitialised_database(fresh_url: str, tmp_path: Path
     eng = make_engine(fresh)
     try:
         with make_session_factory(eng)() as s, pytest.raises(GridmapError, match="run `gridmap init`"):
-            import_file(s, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP)
+            import_file(s, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     finally:
         eng.dispose()
 
@@ -739,16 +759,16 @@ def test_summary_describe() -> None:
 
 def test_unknown_layer_and_missing_file(session: Session, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="unknown layer 'roads'"):
-        import_file(session, tmp_path / "x.geojson", "roads")
+        import_file(session, tmp_path / "x.geojson", "roads", actor=TESTER)
     with pytest.raises(InvalidInput, match="no such file"):
-        import_file(session, tmp_path / "nothing.geojson", "segments")
+        import_file(session, tmp_path / "nothing.geojson", "segments", actor=TESTER)
 
 
 def test_wrong_geometry_family(session: Session, tmp_path: Path) -> None:
     points = gpd.GeoDataFrame({"name": ["甲", "乙"]}, geometry=[shapely.Point(LISHI)] * 2, crs=4326)
     points.to_file(tmp_path / "points.geojson")
     with pytest.raises(InvalidInput) as info:
-        import_file(session, tmp_path / "points.geojson", "compounds")
+        import_file(session, tmp_path / "points.geojson", "compounds", actor=TESTER)
     (problem,) = info.value.problems
     assert problem.message.startswith("the file holds Point geometries, but compounds (小区) are polygons")
     mixed = gpd.GeoDataFrame({"ext_id": ["A", "B"], "name": ["甲", "乙"]}, geometry=[box(0, 0.001), line(1)], crs=4326)
@@ -756,7 +776,7 @@ def test_wrong_geometry_family(session: Session, tmp_path: Path) -> None:
     with pytest.raises(
         InvalidInput, match=r"feature 2, field 'geometry': expected a polygon for this layer, got a line"
     ):
-        import_file(session, tmp_path / "mixed.geojson", "compounds")
+        import_file(session, tmp_path / "mixed.geojson", "compounds", actor=TESTER)
 
 
 @pytest.mark.filterwarnings(
@@ -768,7 +788,7 @@ def test_z_dropped_and_shapefile_truncated_names(session: Session, tmp_path: Pat
     poly = shapely.Polygon([(x, y, 800.0), (x + 0.001, y, 801.0), (x + 0.001, y + 0.001, 802.0), (x, y, 800.0)])
     gdf = gpd.GeoDataFrame({"code": ["14110200100101"], "community_code": ["141102001001"]}, geometry=[poly], crs=4490)
     gdf.to_file(tmp_path / "grids.shp")  # the DBF keeps "community_" of "community_code"
-    summary = import_file(session, tmp_path / "grids.shp", "grids")
+    summary = import_file(session, tmp_path / "grids.shp", "grids", actor=TESTER)
     assert summary.created == 1
     assert any("Z coordinates were dropped" in n for n in summary.notes)
     assert not shapely.has_z(geom_of(session, "grids", "code = '14110200100101'"))
@@ -782,7 +802,7 @@ def test_csv_problems_name_the_wkt_column(session: Session, tmp_path: Path) -> N
         f'name,level,shape\n甲路,main,"{line(0).wkt}"\n乙路,back,"LINESTRING (111.1 37.5,"\n', encoding="utf-8"
     )
     with pytest.raises(InvalidInput) as info:
-        import_file(session, path, "segments", mapping={"geometry": "shape"})
+        import_file(session, path, "segments", mapping={"geometry": "shape"}, actor=TESTER)
     (problem,) = info.value.problems
     assert (problem.source, problem.feature, problem.field) == ("roads.csv", 2, "shape")
     assert "unreadable geometry" in problem.message

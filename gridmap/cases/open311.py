@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import Actor
 from gridmap.cases import STATUS_ZH, open_report, parse_time
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
@@ -66,7 +67,7 @@ def service_definition(session: Session, code: str) -> dict[str, object]:
     return {"service_code": code, "attributes": []}
 
 
-def _request(row: Any, note: str | None, media: str | None, tz: dt.tzinfo) -> dict[str, object]:
+def _request(row: Any, note: str | None, tz: dt.tzinfo) -> dict[str, object]:
     def w3(t: dt.datetime | None) -> str | None:
         if t is None:
             return None
@@ -96,7 +97,7 @@ def _request(row: Any, note: str | None, media: str | None, tz: dt.tzinfo) -> di
         "zipcode": None,
         "lat": row.lat,
         "long": row.lon,
-        "media_url": media,
+        "media_url": None,  # photos are for staff: see _render
     }
 
 
@@ -110,25 +111,21 @@ def _select():
 
 
 def _render(session: Session, rows: list[Any], settings: Settings, base_url: str) -> list[dict[str, object]]:
+    """The requests as the public sees them: status, service, place, the unit's name and the latest note — no
+    people and no photos (``media_url`` is left out: a photo can show people; staff see them on the case)."""
     tz = load_calendar(session, settings.cases).tz
     ids = [r.id for r in rows]
     notes: dict[int, str | None] = {}
-    media: dict[int, str | None] = {}
     if ids:
         events = session.execute(
-            select(CaseEvent.case_id, CaseEvent.note, CaseEvent.photos, CaseEvent.data)
-            .where(CaseEvent.case_id.in_(ids))
+            select(CaseEvent.case_id, CaseEvent.note)
+            .where(CaseEvent.case_id.in_(ids), CaseEvent.action != "report")
             .order_by(CaseEvent.case_id, CaseEvent.seq)
         ).all()
         for e in events:
             if e.note:
                 notes[e.case_id] = e.note  # the latest note wins
-            for p in e.photos or []:
-                if isinstance(p, dict) and p.get("file"):
-                    media[e.case_id] = f"{base_url}/api/v1/photos/{p['file']}"
-            if e.case_id not in media and isinstance(e.data, dict) and e.data.get("media_url"):
-                media[e.case_id] = str(e.data["media_url"])
-    return [_request(r, notes.get(r.id), media.get(r.id), tz) for r in rows]
+    return [_request(r, notes.get(r.id), tz) for r in rows]
 
 
 def find_requests(
@@ -201,10 +198,12 @@ def create_request(
     form: dict[str, Any],
     settings: Settings,
     *,
+    actor: Actor,
     now: dt.datetime | None = None,
     router: Callable[..., Any] | None = None,
 ) -> list[dict[str, object]]:
-    """POST requests (form fields of the spec) → a pending case; returns ``[{service_request_id, …}]``."""
+    """POST requests (form fields of the spec) → a pending case opened by ``actor`` (the public, with its address);
+    returns ``[{service_request_id, …}]``."""
     check_api_key(settings, form.get("api_key"))
     code = str(form.get("service_code") or "").strip()
     if not code:
@@ -237,7 +236,7 @@ def create_request(
     }
     if attributes:
         extra["attributes"] = attributes
-    answer = open_report(session, report, settings, now=now, router=router, event_data=extra)
+    answer = open_report(session, report, settings, actor=actor, now=now, router=router, event_data=extra)
     notice = f"{answer['status_zh']}：市民上报将先经现场核实再立案"
     if answer.get("duplicate_of"):
         notice += f"；与案件 {answer['duplicate_of']} 可能重复"

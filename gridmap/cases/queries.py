@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import Actor
+from gridmap.accounts.roles import SEES_PHOTOS, sees_contacts
+from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
 from gridmap.cases.values import local_iso, now_or, parse_time
@@ -21,6 +24,8 @@ from gridmap.inputs import parse_flag, parse_int
 from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
 
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
+CONTACT_KEYS = ("email", "phone", "device_id", "account_id")  # a reporter's contacts in an opening event's data
+PHOTO_KEYS = ("media_url",)  # an Open311 client's photo link
 
 
 @functools.cache
@@ -97,14 +102,25 @@ def _summary(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, obje
 
 
 def get_case(
-    session: Session, case_id: int, settings: Settings, *, now: dt.datetime | None = None
+    session: Session,
+    case_id: int,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, object]:
-    """A case with its traffic light, the actions allowed now, its duplicates and its full event history."""
+    """A case with its traffic light, the actions allowed now, its duplicates and its full event history — as
+    ``actor`` may see it (None: everything): outside their scope it is Forbidden; the reporter's contacts and the
+    photos only for the roles that need them; the allowed actions those of their role."""
     now = now_or(now)
     cal = load_calendar(session, settings.cases)
     row = case_row(session, case_id)
+    scope = scope_of(session, actor) if actor is not None else None
+    if scope is not None:
+        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
     body = _summary(row, cal, now)
-    body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None)
+    role = None if actor is None or actor.is_system else actor.role
+    body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None, role)
     body["routing"] = row.routing
     duplicates, history = _history()
     body["duplicates"] = list(session.scalars(duplicates, {"case_id": case_id}).all())
@@ -124,6 +140,24 @@ def get_case(
         }
         for e in events
     ]
+    return redact(body, actor)
+
+
+def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
+    """A case (summary or full) without what ``actor`` may not see: the reporter and their contacts (roles that
+    do not see contacts), the photos (roles that do not see photos)."""
+    if actor is None:
+        return body
+    contacts = sees_contacts(actor)
+    photos = actor.has(*SEES_PHOTOS)
+    if not contacts:
+        body["reporter"] = None
+    hidden = (() if contacts else CONTACT_KEYS) + (() if photos else PHOTO_KEYS)
+    for event in body.get("events", ()):
+        if not photos:
+            event["photos"] = []
+        if hidden and isinstance(event.get("data"), dict):
+            event["data"] = {k: v for k, v in event["data"].items() if k not in hidden}
     return body
 
 
@@ -131,14 +165,20 @@ CASE_FILTERS = ("status", "category", "source", "unit", "street", "community", "
 
 
 def case_conditions(
-    session: Session, filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+    session: Session,
+    filters: dict[str, Any],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    problems: list[Problem],
+    *,
+    actor: Actor | None = None,
 ) -> list[Any]:
     """SQL conditions for the case filters shared by the case list and the heatmap (one rule for both).
 
     ``status``: statuses, or ``active`` (every status still in the loop) or ``all``; ``category``: codes (a class
     includes its sub-classes); ``unit``: ids or codes; ``street``/``community``: area codes; ``from``/``to``:
-    opening time; ``overdue``/``duplicate``: true/false. Problems are appended, not raised,
-    so every one can be reported.
+    opening time; ``overdue``/``duplicate``: true/false; and always ``actor``'s scope. Problems are appended, not
+    raised, so every one can be reported.
     """
 
     def _list(key: str) -> list[str]:
@@ -147,7 +187,8 @@ def case_conditions(
             return []
         return [s.strip() for s in str(raw).split(",") if s.strip()]
 
-    conds: list[Any] = []
+    scope = scope_of(session, actor) if actor is not None else None
+    conds: list[Any] = scope.case_filter() if scope is not None else []
     known_status = {x.value for x in CaseStatus}
     wanted: set[str] = set()
     statuses = _list("status")
@@ -221,15 +262,20 @@ def case_conditions(
 
 
 def list_cases(
-    session: Session, filters: dict[str, Any], settings: Settings, *, now: dt.datetime | None = None
+    session: Session,
+    filters: dict[str, Any],
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Cases filtered by :func:`case_conditions` (status, category, unit, street/community, period, overdue,
-    source, duplicate); paged and sorted."""
+    source, duplicate) within ``actor``'s scope; paged and sorted, as ``actor`` may see them."""
     now = now_or(now)
     cal = load_calendar(session, settings.cases)
     problems: list[Problem] = []
     stmt = _case_select()
-    conds = case_conditions(session, filters, now, cal.tz, problems)
+    conds = case_conditions(session, filters, now, cal.tz, problems, actor=actor)
     page = parse_int(filters.get("page"), "page", problems, lo=1, hi=1_000_000, default=1) or 1
     per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=500, default=50) or 50
     sort = filters.get("sort") or "newest"
@@ -251,5 +297,5 @@ def list_cases(
         "total": total,
         "page": page,
         "per_page": per_page,
-        "items": [_summary(r, cal, now) for r in rows],
+        "items": [redact(_summary(r, cal, now), actor) for r in rows],
     }

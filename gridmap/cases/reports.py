@@ -13,6 +13,8 @@ from geoalchemy2.elements import WKTElement
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.cases.deadlines import deadline_fields, progress_of
 from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row
@@ -89,12 +91,13 @@ def open_report(
     report: dict[str, Any],
     settings: Settings | None = None,
     *,
+    actor: Actor,
     photos: list[tuple[str, bytes]] | None = None,
     now: dt.datetime | None = None,
     router: Callable[..., Any] | None = None,
     event_data: dict[str, Any] | None = None,
 ) -> dict[str, object]:
-    """Route a report and open its case (public reports wait in ``pending`` for on-site verification).
+    """Route a report and open its case as ``actor`` (public reports wait in ``pending`` for on-site verification).
 
     The same ``client_id`` twice returns the first case (``created`` false) instead of opening a second one. A
     report of the same category near an active case is stored and linked to it (``duplicate_of``), not lost.
@@ -141,8 +144,11 @@ def open_report(
         return {**report_answer(session, existing, settings, now=now), "created": False}
     refs = store_photos(settings.instance_dir, checked) if checked else None
     session.execute(
-        insert(CaseEvent.__table__), [_opening_event(case_id, r, answer, row, status, now, refs, event_data)]
+        insert(CaseEvent.__table__), [_opening_event(case_id, r, answer, row, status, now, refs, event_data, actor)]
     )
+    audit.record(session, actor, "case.open", object_kind="case", object_id=case_id, at=now,
+                 after={"status": str(status), "category": r.category.code, "source": r.source,
+                        "unit_id": row["unit_id"], "duplicate_of": row["duplicate_of"]})  # fmt: skip
     stored = {"deadline_at": None, "deadline_unit": None, "limit_seconds": None, **row, "id": case_id,
               "unit_name": (answer.get("responsible") or {}).get("unit_name"), "paused_at": None,
               "closed_at": None}  # fmt: skip
@@ -208,15 +214,17 @@ def _opening_event(
     now: dt.datetime,
     photos: list[Any] | None,
     event_data: dict[str, Any] | None,
+    actor: Actor,
 ) -> dict[str, Any]:
-    """The case's first event (``report``, seq 1): the reporter, the description, the photos, how it was routed."""
+    """The case's first event (``report``, seq 1): who opened it, the description, the photos, how it was
+    routed (the reporter a person named is on the case)."""
     return {
         "case_id": case_id,
         "seq": 1,
         "action": "report",
         "from_status": None,
         "to_status": str(status),
-        "actor": r.reporter,
+        "actor": actor.name,
         "at": now,
         "note": r.description,
         "photos": photos,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridmap.store.models import CaseStatus
+from gridmap.store.models import AccountRole, CaseStatus
 
 S = CaseStatus
+R = AccountRole
 ACTIVE = frozenset({S.PENDING, S.OPEN, S.DISPATCHED, S.IN_PROGRESS, S.REPORTED_BACK, S.PARKED})
 TERMINAL = frozenset({S.CLOSED, S.VOID})
 STATUS_ZH = {
@@ -28,41 +29,59 @@ class Action:
     label_zh: str
     sources: frozenset[str]
     target: str | None  # None: the status does not change (or is computed, for resume)
+    roles: frozenset[str]  # who may take the step (within their scope; a unit clerk: on their unit's cases)
     needs_note: bool = False
     extension: str | None = None  # "none": no request may be pending; "pending": one must be
 
 
-def _a(name, zh, sources, target, **kw) -> Action:
-    return Action(name, zh, frozenset(sources), target, **kw)
+# Who takes which step (DOMAIN.md's loop, issue 11's roles): the dispatcher verifies, dispatches and re-checks; the
+# unit (its clerk) accepts, reports back, sends back, asks for time; grid workers and inspectors re-check on site; the
+# commander may do anything in their scope and alone decides extensions, parking, supervision and voiding.
+_DESK = (R.COMMANDER, R.DISPATCHER)
+_UNIT = (R.COMMANDER, R.UNIT_CLERK)
+_RECHECK = (R.COMMANDER, R.DISPATCHER, R.GRID_WORKER, R.INSPECTOR)
+_COMMAND = (R.COMMANDER,)
+
+
+def _a(name, zh, sources, target, roles, **kw) -> Action:
+    return Action(name, zh, frozenset(sources), target, frozenset(str(r) for r in roles), **kw)
 
 
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in (
-        _a("verify", "核实立案", {S.PENDING}, S.OPEN),
-        _a("dispatch", "派遣", {S.OPEN}, S.DISPATCHED),
-        _a("accept", "签收", {S.DISPATCHED}, S.IN_PROGRESS),
-        _a("report_back", "处置反馈", {S.IN_PROGRESS}, S.REPORTED_BACK),
-        _a("recheck_pass", "核查通过（结案）", {S.REPORTED_BACK}, S.CLOSED),
-        _a("recheck_fail", "核查不通过（返工）", {S.REPORTED_BACK}, S.IN_PROGRESS, needs_note=True),
-        _a("send_back", "回退", {S.DISPATCHED, S.IN_PROGRESS}, S.OPEN, needs_note=True),
-        _a("request_extension", "申请延期", {S.DISPATCHED, S.IN_PROGRESS}, None, extension="none"),
-        _a("approve_extension", "批准延期", {S.DISPATCHED, S.IN_PROGRESS}, None, extension="pending"),
-        _a("reject_extension", "驳回延期", {S.DISPATCHED, S.IN_PROGRESS}, None, extension="pending"),
-        _a("park", "挂账", {S.OPEN, S.DISPATCHED, S.IN_PROGRESS}, S.PARKED, needs_note=True),
-        _a("resume", "恢复（取消挂账）", {S.PARKED}, None),
+        _a("verify", "核实立案", {S.PENDING}, S.OPEN, _DESK),
+        _a("dispatch", "派遣", {S.OPEN}, S.DISPATCHED, _DESK),
+        _a("accept", "签收", {S.DISPATCHED}, S.IN_PROGRESS, _UNIT),
+        _a("report_back", "处置反馈", {S.IN_PROGRESS}, S.REPORTED_BACK, _UNIT),
+        _a("recheck_pass", "核查通过（结案）", {S.REPORTED_BACK}, S.CLOSED, _RECHECK),
+        _a("recheck_fail", "核查不通过（返工）", {S.REPORTED_BACK}, S.IN_PROGRESS, _RECHECK, needs_note=True),
+        _a("send_back", "回退", {S.DISPATCHED, S.IN_PROGRESS}, S.OPEN, _UNIT, needs_note=True),
+        _a("request_extension", "申请延期", {S.DISPATCHED, S.IN_PROGRESS}, None, _UNIT, extension="none"),
+        _a("approve_extension", "批准延期", {S.DISPATCHED, S.IN_PROGRESS}, None, _COMMAND, extension="pending"),
+        _a("reject_extension", "驳回延期", {S.DISPATCHED, S.IN_PROGRESS}, None, _COMMAND, extension="pending"),
+        _a("park", "挂账", {S.OPEN, S.DISPATCHED, S.IN_PROGRESS}, S.PARKED, _COMMAND, needs_note=True),
+        _a("resume", "恢复（取消挂账）", {S.PARKED}, None, _COMMAND),
         _a(
-            "supervise", "督办", {S.OPEN, S.DISPATCHED, S.IN_PROGRESS, S.REPORTED_BACK, S.PARKED}, None, needs_note=True
+            "supervise",
+            "督办",
+            {S.OPEN, S.DISPATCHED, S.IN_PROGRESS, S.REPORTED_BACK, S.PARKED},
+            None,
+            _COMMAND,
+            needs_note=True,
         ),
-        _a("void", "作废", ACTIVE, S.VOID, needs_note=True),
+        _a("void", "作废", ACTIVE, S.VOID, _COMMAND, needs_note=True),
     )
 }
 
 
-def allowed_actions(status: str, extension_pending: bool) -> list[str]:
-    """The actions possible from ``status`` (and the extension request state), in workflow order."""
+def allowed_actions(status: str, extension_pending: bool, role: str | None = None) -> list[str]:
+    """The actions possible from ``status`` (and the extension request state), in workflow order; with ``role``,
+    only those that role may take."""
     out = []
     for a in ACTIONS.values():
+        if role is not None and role not in a.roles:
+            continue
         if status not in a.sources:
             continue
         if a.extension == "none" and extension_pending:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
+from gridmap.accounts.roles import role_name
+from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import deadline_fields
 from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row, get_case
@@ -18,7 +22,7 @@ from gridmap.cases.values import MAX_DESCRIPTION, as_utc, jsonable, local_iso, n
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import URGENT_HOURS, WorkingCalendar
 from gridmap.config import Settings
-from gridmap.errors import Conflict, InvalidInput, Problem
+from gridmap.errors import Conflict, Forbidden, InvalidInput, Problem
 from gridmap.inputs import as_id, parse_number, parse_text
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import rows_matched
@@ -32,16 +36,20 @@ def transition(
     settings: Settings,
     *,
     version: object,
-    actor: str | None = None,
+    actor: Actor,
+    actor_note: str | None = None,
     note: str | None = None,
     data: dict[str, Any] | None = None,
     photos: list[tuple[str, bytes]] | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, object]:
-    """Apply one step of the closed loop to a case, as the holder of ``version``; returns the updated case.
+    """Apply one step of the closed loop to a case as ``actor`` (the event's and the audit trail's who), holding
+    ``version``; returns the updated case. ``actor_note``: a name the client gave (kept as a note, never as who).
 
-    Raises InvalidInput (unknown action, missing note/version, bad data or photos), NotFound (no such case) or
-    Conflict (the action is not allowed in the current state, or the case changed since ``version`` was read).
+    Raises InvalidInput (unknown action, missing note/version, bad data or photos), NotFound (no such case),
+    Forbidden (the actor's role may not take this step, the case is outside their scope, or they would approve
+    their own extension request) or Conflict (the action is not allowed in the current state, or the case changed
+    since ``version`` was read).
     """
     now = now_or(now)
     problems: list[Problem] = []
@@ -57,7 +65,7 @@ def transition(
         except ValueError:
             problems.append(Problem(f"{version!r} is not a whole number", field="version"))
             v = 0
-    actor = parse_text(actor, "actor", problems, 200)
+    actor_note = parse_text(actor_note, "actor", problems, 200)
     note = parse_text(note, "note", problems, MAX_DESCRIPTION)
     data = data or {}
     if not isinstance(data, dict):
@@ -71,6 +79,7 @@ def transition(
     checked = check_photos(photos or [], settings.cases.photo_max_bytes)
     dialect_of(session).take_write_lock(session, "cases", f"case {case_id}")
     row = case_row(session, case_id)
+    check_step(session, actor, spec, row)
     pending_ext = row.extension_requested_seconds is not None
     if row.version != v:
         raise Conflict(
@@ -90,6 +99,8 @@ def transition(
         )
     cal = load_calendar(session, settings.cases)
     changes, target, event_data = _apply(session, spec, row, data, cal, now)
+    if actor_note:
+        event_data["actor_note"] = actor_note
     stmt = (
         update(Case.__table__)
         .where(Case.id == case_id, Case.version == v, Case.status == row.status)
@@ -114,7 +125,7 @@ def transition(
                     "action": spec.name,
                     "from_status": row.status,
                     "to_status": str(target),
-                    "actor": actor,
+                    "actor": actor.name,
                     "at": now,
                     "note": note,
                     "photos": refs,
@@ -124,7 +135,31 @@ def transition(
         )
     except IntegrityError as exc:
         raise Conflict(f"case {case_id} was changed by someone else at the same moment: reload it") from exc
-    return get_case(session, case_id, settings, now=now)
+    before = {"status": row.status, "version": v, "unit_id": row.unit_id,
+              "deadline_at": row.deadline_at, "supervision_level": row.supervision_level}  # fmt: skip
+    audit.record(session, actor, f"case.{spec.name}", object_kind="case", object_id=case_id, at=now, before=before,
+                 after={**before, **changes, "status": str(target), "version": v + 1}, note=note)  # fmt: skip
+    return get_case(session, case_id, settings, now=now, actor=actor)
+
+
+def check_step(session: Session, actor: Actor, spec: Action, row: Any) -> None:
+    """May ``actor`` take step ``spec`` on the case ``row``? Their role, their scope (a unit clerk: their unit's
+    cases), and four eyes: an extension is decided by someone other than whoever asked for it."""
+    if not actor.has(*spec.roles):
+        who = ", ".join(role_name(r, "zh_CN") for r in sorted(spec.roles))
+        raise Forbidden(f"{spec.name} ({spec.label_zh}) is for: {who}; you are {role_name(actor.role, 'zh_CN')}")
+    scope = scope_of(session, actor)
+    if scope is not None:
+        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
+    if spec.extension == "pending" and not actor.is_system:
+        asked_by = session.scalar(
+            select(CaseEvent.actor)
+            .where(CaseEvent.case_id == row.id, CaseEvent.action == "request_extension")
+            .order_by(CaseEvent.seq.desc())
+            .limit(1)
+        )
+        if asked_by == actor.name:
+            raise Forbidden("you asked for this extension yourself: someone else decides it (four eyes)")
 
 
 def _apply(

@@ -21,6 +21,8 @@ from typing import Any, TypedDict
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.catalogue.cache import catalogue
 from gridmap.catalogue.working_calendar import UNITS, WorkingCalendar
 from gridmap.config import CaseSettings
@@ -312,8 +314,9 @@ def case_category(session: Session, code: object, field: str = "category") -> An
 # -- editing ------------------------------------------------------------------------------------------------------
 
 
-def upsert_category(session: Session, data: dict[str, object]) -> tuple[CategoryDict, bool]:
-    """Create a category or change an existing one; returns (category, created). Does not commit.
+def upsert_category(session: Session, data: dict[str, object], *, actor: Actor) -> tuple[CategoryDict, bool]:
+    """Create a category or change an existing one as ``actor`` (the audit trail has before and after); returns
+    (category, created). Does not commit.
 
     Fields: ``code`` (required), ``name_zh`` (required when creating), ``name_en``, ``description``, ``family``
     (classes only; sub-classes inherit it), ``deadline`` {amount, unit} or ``deadline_amount``/``deadline_unit``,
@@ -331,6 +334,7 @@ def upsert_category(session: Session, data: dict[str, object]) -> tuple[Category
         )  # fmt: skip
     cat = session.get(Category, code)
     created = cat is None
+    before = None if cat is None else category_dict(cat)
     is_sub = m.group("sub") is not None
     parent_code = code[:-2] if is_sub else None
     if cat is None:
@@ -382,7 +386,10 @@ def upsert_category(session: Session, data: dict[str, object]) -> tuple[Category
     if created:
         session.add(cat)
     session.flush()
-    return category_dict(cat), created
+    after = category_dict(cat)
+    audit.record(session, actor, "category.create" if created else "category.change", object_kind="category",
+                 object_id=code, before=before, after=after)  # fmt: skip
+    return after, created
 
 
 def _deadline_fields(
@@ -419,14 +426,18 @@ def list_holidays(session: Session, year: int | None = None) -> list[dict[str, o
     return [{"day": h.day.isoformat(), "is_workday": h.is_workday, "name": h.name} for h in session.scalars(stmt)]
 
 
-def set_holiday(session: Session, day: dt.date, is_workday: bool, name: str | None = None) -> None:
-    """Mark a day off (``is_workday`` false) or a make-up working day; does not commit."""
+def set_holiday(session: Session, day: dt.date, is_workday: bool, name: str | None = None, *, actor: Actor) -> None:
+    """Mark a day off (``is_workday`` false) or a make-up working day, as ``actor`` (audited); does not commit."""
     row = session.get(Holiday, day)
+    before = None if row is None else {"is_workday": row.is_workday, "name": row.name}
     if row is None:
         session.add(Holiday(day=day, is_workday=is_workday, name=name))
     else:
         row.is_workday, row.name = is_workday, name or row.name
     session.flush()
+    after = {"is_workday": is_workday, "name": name or (before or {}).get("name")}
+    audit.record(session, actor, "holiday.set", object_kind="holiday", object_id=day.isoformat(), before=before,
+                 after=after)  # fmt: skip
 
 
 def load_calendar(session: Session, settings: CaseSettings) -> WorkingCalendar:

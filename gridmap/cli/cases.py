@@ -32,9 +32,9 @@ def cases_group() -> None:
     show_default=True,
     help="Source of rows without a source column (public: they wait for on-site verification).",
 )
-@click.option("--actor", default=None, help="Who imports (recorded on each case's first event).")
+@click.option("--note", default=None, help="Why or for whom (kept in the audit trail; who imports is cli:<user>).")
 @click.pass_obj
-def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: str | None) -> None:
+def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: str | None) -> None:
     """Import the reports of the CSV file PATH as cases (routed by `gridmap snap`, or routed here).
 
     Good rows are imported in one transaction; bad rows are listed with their row number in the error file and
@@ -42,6 +42,7 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: 
     active case (GRIDMAP_CASE_DUPLICATE_RADIUS_M / _DAYS), stored or earlier in the file, is linked to it as a
     duplicate, as when the rows are reported one by one.
     """
+    from gridmap.accounts.actor import cli_actor
     from gridmap.cases.bulk_import.importer import import_cases_csv
     from gridmap.cli.support import ProgressBar
 
@@ -49,7 +50,14 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, actor: 
     try:
         with session_scope(obj.migrated_session_factory()) as session, ProgressBar("importing cases") as progress:
             summary = import_cases_csv(
-                session, path, obj.settings, errors_path=errors_path, source=source, actor=actor, progress=progress
+                session,
+                path,
+                obj.settings,
+                errors_path=errors_path,
+                source=source,
+                actor=cli_actor(),
+                note=note,
+                progress=progress,
             )
     except GridmapError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -61,6 +61,7 @@ def categories_list(obj, family: str | None, as_json: bool) -> None:
 @click.pass_obj
 def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urgency, active) -> None:
     """Create or change category CODE (e.g. `gridmap categories set 0102 --deadline 2 --unit work_hours`)."""
+    from gridmap.accounts.actor import cli_actor
     from gridmap.catalogue.categories import upsert_category
 
     data: dict[str, object] = {"code": code}
@@ -72,7 +73,7 @@ def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urg
         data["deadline"] = {"amount": deadline, "unit": unit}
     try:
         with session_scope(obj.migrated_session_factory()) as session:
-            cat, created = upsert_category(session, data)
+            cat, created = upsert_category(session, data, actor=cli_actor())
     except GridmapError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(("created " if created else "changed ") + json.dumps(cat, ensure_ascii=False))
@@ -85,8 +86,9 @@ def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urg
 @click.pass_obj
 def categories_holiday(obj, day, workday: bool, name: str | None) -> None:
     """Mark DAY as a day off or as a make-up working day."""
+    from gridmap.accounts.actor import cli_actor
     from gridmap.catalogue.categories import set_holiday
 
     with session_scope(obj.migrated_session_factory()) as session:
-        set_holiday(session, day.date(), workday, name)
+        set_holiday(session, day.date(), workday, name, actor=cli_actor())
     click.echo(f"{day.date()}: {'working day' if workday else 'day off'}")

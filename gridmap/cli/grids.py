@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from gridmap.accounts.actor import cli_actor
 from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
@@ -62,7 +63,7 @@ def grids_group() -> None:
 @click.option(
     "--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), help="Save the report (JSON)."
 )
-@click.option("--by", "created_by", default=None, help="Who runs the generation (recorded).")
+@click.option("--by", "created_by", default=None, help="For whom or why (noted; who runs it is cli:<user>).")
 @click.pass_obj
 def generate_cmd(
     obj: Context,
@@ -103,6 +104,7 @@ def generate_cmd(
                 carry_assignments=carry_assignments,
                 renumber=renumber,
                 barriers=lines,
+                actor=cli_actor(),
                 created_by=created_by,
             )
     except GridmapError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import cli_actor
 from gridmap.cli.support import Context, ProgressBar, fail
 from gridmap.config import DEMO_DATA_DIR
 from gridmap.errors import DatabaseError, GridmapError
@@ -69,6 +70,7 @@ def import_cmd(
                 from_gcj02=from_gcj02,
                 layer_name=layer_name,
                 progress=progress,
+                actor=cli_actor(),
             )
     except GridmapError as exc:
         fail(exc)
@@ -87,7 +89,7 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
         factory = obj.migrated_session_factory()
         started = time.perf_counter()
         with session_scope(factory) as session:
-            summary = import_osm(session, path, compounds=not no_compounds)
+            summary = import_osm(session, path, actor=cli_actor(), compounds=not no_compounds)
     except GridmapError as exc:
         fail(exc)
     click.echo(summary.describe(time.perf_counter() - started))

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from gridmap.accounts.actor import cli_actor
 from gridmap.cli.grids import write_report
 from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
@@ -77,7 +78,7 @@ def segment_cmd(
             if import_:
                 factory = obj.migrated_session_factory()
                 with session_scope(factory) as session:
-                    _, report = segment_file(session, Path(source), import_=True, **options)
+                    _, report = segment_file(session, Path(source), import_=True, actor=cli_actor(), **options)
             else:
                 _, report = segment_file(None, Path(source), **options)
     except GridmapError as exc:

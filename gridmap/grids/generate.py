@@ -31,6 +31,8 @@ import shapely
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs
 from gridmap.geo.gridding.communities import check_communities, lineage, read_wkb, tile_communities
@@ -186,6 +188,7 @@ def generate_grids(
     carry_assignments: bool = False,
     renumber: bool = False,
     barriers: np.ndarray | None = None,
+    actor: Actor,
     created_by: str | None = None,
     sliver_frac: float = 0.25,
     now: dt.datetime | None = None,
@@ -272,9 +275,12 @@ def generate_grids(
         valid_from=valid_from,
         target_m2=float(target_m2),
         seq_width=seq_width,
-        created_by=created_by,
+        created_by=actor.name + (f" ({created_by})" if created_by and created_by != actor.name else ""),
         now=now or dt.datetime.now(dt.UTC),
     )
+    audit.record(session, actor, "grids.generate", object_kind="grid_generation", object_id=generation_id,
+                 after={"scope": scope_name, "retired": len(versions.retire), "inserted": len(versions.insert),
+                        "valid_from": valid_from}, note=created_by)  # fmt: skip
     return GenerateResult(report=report, dry_run=False, generation_id=generation_id, notes=notes)
 
 

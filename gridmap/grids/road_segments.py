@@ -27,6 +27,8 @@ from pyproj import CRS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs as gcrs
 from gridmap.geo.roads import LEVELS, segment_roads
@@ -256,8 +258,10 @@ def segment_file(
     snap_m: float = 0.5,
     import_: bool = False,
     out: str | Path | None = None,
+    actor: Actor | None = None,
 ) -> tuple[gpd.GeoDataFrame, SegmentReport]:
-    """Segment the centre-lines of a file; optionally write them to ``out`` and/or import them. Does not commit."""
+    """Segment the centre-lines of a file; optionally write them to ``out`` and/or import them (as ``actor``, in the
+    audit trail). Does not commit."""
     lines, notes, label = read_centrelines(
         path, name_field=name_field, level_field=level_field, src_crs=src_crs, default_level=default_level
     )
@@ -270,10 +274,12 @@ def segment_file(
         _write(segs, out)
         report.written = str(out)
     if import_:
-        if session is None:
-            raise InvalidInput("importing needs a database")
+        if session is None or actor is None:
+            raise InvalidInput("importing needs a database and who imports")
         result = write_features(session, "segments", segs, source=f"roads segment:{Path(path).name}"[:200])
         report.created, report.updated = result.created, result.updated
+        audit.record(session, actor, "segments.import", object_kind="segments",
+                     after={"file": Path(path).name, "created": result.created, "updated": result.updated})  # fmt: skip
     return segs, report
 
 

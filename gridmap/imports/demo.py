@@ -87,13 +87,16 @@ def load_demo(
             gdf["district_code"] = gdf["code"].str[:6]
         counts[layer] = write_features(session, layer, gdf, source=DEMO_SOURCE).created
     tables = {name: pd.read_csv(data_dir / name, dtype=str, keep_default_na=False) for name in DEMO_TABLES}
-    counts["units"] = len(load_units(session, tables["units.csv"], "units.csv"))
-    counts["people"] = len(load_people(session, tables["people.csv"], "people.csv"))
-    counts["assignments"] = load_assignments(session, tables["assignments.csv"], "assignments.csv", "demo")
+    actor = cli_actor()
+    counts["units"] = len(load_units(session, tables["units.csv"], "units.csv", actor=actor))
+    counts["people"] = len(load_people(session, tables["people.csv"], "people.csv", actor=actor))
+    counts["assignments"] = load_assignments(session, tables["assignments.csv"], "assignments.csv", actor=actor)
     reports = data_dir / DEMO_REPORTS
     if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
-        summary = import_cases_csv(session, reports, settings or Settings.from_env(), actor="demo")
+        summary = import_cases_csv(
+            session, reports, settings or Settings.from_env(), actor=cli_actor(), note="the demo's reports"
+        )
         if summary.bad:
             raise InvalidInput(Problem(f"{summary.bad} demo reports could not be opened as cases", str(reports)))
         counts["cases"] = summary.imported

@@ -29,6 +29,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
 from gridmap.geo.validate import check_lonlat, projection_hint, repair
@@ -106,8 +108,10 @@ def import_file(
     from_gcj02: bool = False,
     layer_name: str | None = None,
     progress: Progress | None = None,
+    actor: Actor,
 ) -> ImportSummary:
-    """Validate every feature of ``path`` and write them into ``layer``; all or nothing (does not commit).
+    """Validate every feature of ``path`` and write them into ``layer`` as ``actor`` (one audit entry); all or
+    nothing (does not commit).
 
     Parameters
     ----------
@@ -216,6 +220,8 @@ def import_file(
         summary.created += result.created
         summary.updated += result.updated
         progress(len(chunk))
+    audit.record(session, actor, f"{layer}.import", object_kind=layer,
+                 after={"file": name, "created": summary.created, "updated": summary.updated})  # fmt: skip
     return summary
 
 

@@ -8,6 +8,7 @@ duplicating.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ import numpy as np
 import shapely
 from geopandas.array import GeometryArray
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.osm import OSMReadError, read_osm_residential, read_osm_roads
 from gridmap.geo.roads import segment_roads
@@ -49,8 +52,9 @@ def geometry_keys(prefix: str, geoms: np.ndarray | GeometryArray) -> list[str]:
     return [f"{prefix}{hashlib.sha1(w).hexdigest()[:20]}" for w in wkbs]
 
 
-def import_osm(session, path: Path, *, compounds: bool = True) -> OSMImportSummary:
-    """Read ``path``, segment its roads, and upsert segments (and residential compounds). Does not commit."""
+def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True) -> OSMImportSummary:
+    """Read ``path``, segment its roads, and upsert segments (and residential compounds), as ``actor`` (one audit
+    entry). Does not commit."""
     try:
         roads = read_osm_roads(path)
         areas = read_osm_residential(path) if compounds else None
@@ -79,4 +83,5 @@ def import_osm(session, path: Path, *, compounds: bool = True) -> OSMImportSumma
         comp = comp.drop_duplicates("ext_id")
         comp_result = write_features(session, "compounds", comp, source=f"osm:{Path(path).name}")
         summary.compounds_created, summary.compounds_updated = comp_result.created, comp_result.updated
+    audit.record(session, actor, "osm.import", object_kind="segments", after=dataclasses.asdict(summary))
     return summary

@@ -13,6 +13,8 @@ import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.imports.attribute_checks import cell_date, cell_text
 from gridmap.store.bulk_writes import area_ids_by_code
@@ -41,7 +43,7 @@ def _date(value: object, row: int, field: str, source: str, problems: list[Probl
         return None
 
 
-def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> dict[str, int]:
+def load_units(session: Session, table: pd.DataFrame, source: str = "units", *, actor: Actor) -> dict[str, int]:
     """Insert units; returns code → id. Columns: code, name, kind, contact_name, contact_phone, and area_code
     for a 街道/社区 office (the default responsible party 属地兜底 of its area)."""
     problems: list[Problem] = []
@@ -76,6 +78,7 @@ def load_units(session: Session, table: pd.DataFrame, source: str = "units") -> 
         raise InvalidInput(problems)
     if rows:
         session.connection().execute(insert(Unit.__table__), rows)
+    audit.record(session, actor, "units.import", object_kind="units", after={"file": source, "rows": len(table)})
     return _codes(session, Unit)
 
 
@@ -83,7 +86,7 @@ def _codes(session: Session, model: type[Unit] | type[Person]) -> dict[str, int]
     return {c: i for c, i in session.execute(select(model.code, model.id)).all() if c}
 
 
-def load_people(session: Session, table: pd.DataFrame, source: str = "people") -> dict[str, int]:
+def load_people(session: Session, table: pd.DataFrame, source: str = "people", *, actor: Actor) -> dict[str, int]:
     """Insert people and their roles; returns code → id. Columns: code, name, phone, unit_code, roles (a;b)."""
     units = _codes(session, Unit)
     roles_allowed = {r.value for r in Role}
@@ -119,6 +122,7 @@ def load_people(session: Session, table: pd.DataFrame, source: str = "people") -
         ]
         if pairs:
             session.connection().execute(insert(PersonRole.__table__), pairs)
+    audit.record(session, actor, "people.import", object_kind="people", after={"file": source, "rows": len(table)})
     return _codes(session, Person)
 
 
@@ -132,9 +136,7 @@ def _target_lookup(session: Session) -> dict[str, dict[str, int]]:
     }
 
 
-def load_assignments(
-    session: Session, table: pd.DataFrame, source: str = "assignments", assigned_by: str = "import"
-) -> int:
+def load_assignments(session: Session, table: pd.DataFrame, source: str = "assignments", *, actor: Actor) -> int:
     """Insert assignment history rows. Columns: target_kind, target_ref, unit_code, person_code, role,
     valid_from, valid_to. Overlapping periods for one target and role are refused (all rows, or none)."""
     units, people = _codes(session, Unit), _codes(session, Person)
@@ -178,7 +180,7 @@ def load_assignments(
                 "role": role,
                 "valid_from": valid_from,
                 "valid_to": valid_to,
-                "assigned_by": assigned_by,
+                "assigned_by": actor.name,
                 "assigned_at": now,
             }
         )
@@ -190,6 +192,8 @@ def load_assignments(
         r.pop("_row")
     if rows:
         session.connection().execute(insert(Assignment.__table__), rows)
+    audit.record(session, actor, "assignments.import", object_kind="assignment",
+                 after={"file": source, "rows": len(rows)})  # fmt: skip
     return len(rows)
 
 

@@ -14,6 +14,9 @@ import shapely
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import Actor
+from gridmap.accounts.roles import sees_contacts
+from gridmap.accounts.scope import Scope, scope_of
 from gridmap.cases.states import STATUS_ZH
 from gridmap.cases.values import as_utc
 from gridmap.errors import InvalidInput, NotFound, Problem
@@ -67,13 +70,19 @@ def _assignment_rows(session: Session, kind: str, target_id: int):
     ).all()
 
 
-def _assignment_dict(r: Any) -> dict[str, Any]:
+def _phone(actor: Actor | None, phone: str | None, unit_id: int | None) -> str | None:
+    """A person's phone number, for those who may see it (everyone when no actor is given: the command line)."""
+    return phone if actor is None or sees_contacts(actor, unit_id) else None
+
+
+def _assignment_dict(r: Any, actor: Actor | None = None) -> dict[str, Any]:
+    person = {"id": r.person_id, "name": r.person_name, "phone": _phone(actor, r.phone, r.unit_id)}
     return {
         "id": r.id,
         "role": r.role,
         "role_zh": ROLE_LABELS[r.role][0] if r.role in ROLE_LABELS else r.role,
         "unit": {"id": r.unit_id, "name": r.unit_name} if r.unit_id else None,
-        "person": {"id": r.person_id, "name": r.person_name, "phone": r.phone} if r.person_id else None,
+        "person": person if r.person_id else None,
         "valid_from": _iso(r.valid_from),
         "valid_to": _iso(r.valid_to),
         "assigned_by": r.assigned_by,
@@ -86,12 +95,15 @@ def _local(t: dt.datetime | None, tz: dt.tzinfo) -> str | None:
     return None if t is None else as_utc(t).astimezone(tz).isoformat(timespec="minutes")
 
 
-def open_cases_of(session: Session, kind: str, target_id: int, tz: dt.tzinfo, limit: int = 20) -> list[dict[str, Any]]:
-    """The active cases routed to a feature, the nearest deadline first (deadlines in local time)."""
+def open_cases_of(
+    session: Session, kind: str, target_id: int, tz: dt.tzinfo, limit: int = 20, scope: Scope | None = None
+) -> list[dict[str, Any]]:
+    """The active cases routed to a feature (those in ``scope``), the nearest deadline first (local time)."""
     rows = session.execute(
         select(Case.id, Case.status, Case.category, Category.name_zh, Case.deadline_at, Case.description)
         .join(Category, Category.code == Case.category, isouter=True)
         .where(Case.matched_kind == kind, Case.matched_id == target_id, Case.status.in_(ACTIVE_CASE_STATUSES))
+        .where(*(scope.case_filter() if scope is not None else ()))
         .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
         .limit(limit)
     ).all()
@@ -110,13 +122,21 @@ def open_cases_of(session: Session, kind: str, target_id: int, tz: dt.tzinfo, li
 
 
 def feature_details(
-    session: Session, kind: str, target_id: int, tz: dt.tzinfo, on: dt.date | None = None
+    session: Session,
+    kind: str,
+    target_id: int,
+    tz: dt.tzinfo,
+    on: dt.date | None = None,
+    *,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
-    """A feature as a popup shows it on day ``on``: its attributes, responsible unit, the people in the roles of its
-    kind, its open cases and where its history is."""
+    """A feature as a popup shows it on day ``on`` to ``actor`` (in their scope, phones for those who may see them):
+    its attributes, responsible unit, the people in the roles of its kind, its open cases and where its history
+    is."""
     target = check_kind(kind)
     on = on or dt.date.today()
-    feature = get_item(session, target.collection, target_id)
+    scope = scope_of(session, actor) if actor is not None else None
+    feature = get_item(session, target.collection, target_id, scope=scope)
     rows = _assignment_rows(session, kind, target_id)
     current = [r for r in rows if r.valid_from <= on and (r.valid_to is None or r.valid_to > on)]
     responsible = next((r for r in reversed(current) if r.role == Role.RESPONSIBLE.value and r.unit_id), None)
@@ -129,7 +149,9 @@ def feature_details(
                 "role": role.value,
                 "role_zh": ROLE_LABELS[role][0],
                 "people": [
-                    {"name": r.person_name, "phone": r.phone, "unit_name": r.unit_name} for r in holders if r.person_id
+                    {"name": r.person_name, "phone": _phone(actor, r.phone, r.unit_id), "unit_name": r.unit_name}
+                    for r in holders
+                    if r.person_id
                 ],
             }
         )
@@ -140,24 +162,26 @@ def feature_details(
         "name": props.get("name") or props.get("code"),
         "properties": props,
         "as_of": on.isoformat(),
-        "responsible": _assignment_dict(responsible) if responsible else None,
+        "responsible": _assignment_dict(responsible, actor) if responsible else None,
         "responsibility": responsibility_state(entry, on),
         "roles": people,
-        "open_cases": open_cases_of(session, kind, target_id, tz),
+        "open_cases": open_cases_of(session, kind, target_id, tz, scope=scope),
         "history_url": f"/api/v1/features/{kind}/{target_id}/history",
         "history_page": f"/features/{kind}/{target_id}/history",
     }
 
 
-def feature_history(session: Session, kind: str, target_id: int) -> dict[str, Any]:
-    """Every assignment the feature ever had (all roles), oldest first: who was responsible on any past day."""
-    feature = get_item(session, check_kind(kind).collection, target_id)
+def feature_history(session: Session, kind: str, target_id: int, *, actor: Actor | None = None) -> dict[str, Any]:
+    """Every assignment the feature ever had (all roles), oldest first: who was responsible on any past day (as
+    ``actor`` may see it)."""
+    scope = scope_of(session, actor) if actor is not None else None
+    feature = get_item(session, check_kind(kind).collection, target_id, scope=scope)
     props = feature["properties"]
     return {
         "kind": kind,
         "id": target_id,
         "name": props.get("name") or props.get("code"),
-        "assignments": [_assignment_dict(r) for r in _assignment_rows(session, kind, target_id)],
+        "assignments": [_assignment_dict(r, actor) for r in _assignment_rows(session, kind, target_id)],
     }
 
 
@@ -197,8 +221,12 @@ def _union(boxes: list[list[float]]) -> list[float] | None:
     return [float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 2].max()), float(a[:, 3].max())]
 
 
-def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = None) -> dict[str, Any]:
-    """Find units (name/code), roads (segment name), compounds (name) and grids (code) — each hit with its box."""
+def search(
+    session: Session, q: str, *, limit: int = 8, on: dt.date | None = None, scope: Scope | None = None
+) -> dict[str, Any]:
+    """Find units (name/code), roads (segment name), compounds (name) and grids (code) — each hit with its box;
+    roads, compounds and grids only in ``scope``."""
+    within = {m: (scope.feature_filter(m, session) if scope is not None else []) for m in (Segment, Compound, Grid)}
     q = (q or "").strip()
     if not q:
         raise InvalidInput(Problem("type part of a unit, road or compound name, or a grid code", field="q"))
@@ -217,20 +245,27 @@ def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = Non
                      "url": f"/units/{uid}"})  # fmt: skip
     # Roads: a road name covers many segments: one hit per name, zooming to all of them.
     names = session.execute(
-        select(Segment.name, func.count(Segment.id)).where(Segment.name.like(like)).group_by(Segment.name)
+        select(Segment.name, func.count(Segment.id)).where(Segment.name.like(like), *within[Segment])
+        .group_by(Segment.name)
         .order_by(Segment.name).limit(limit)
     ).all()  # fmt: skip
     for road, n in names:
-        ids = list(session.scalars(select(Segment.id).where(Segment.name == road)))
+        ids = list(session.scalars(select(Segment.id).where(Segment.name == road, *within[Segment])))
         hits.append({"kind": "road", "id": ids[0], "label": road, "segments": n,
                      "bbox": _union(list(_bounds(session, Segment, ids).values()))})  # fmt: skip
     comps = session.execute(
-        select(Compound.id, Compound.name).where(Compound.name.like(like)).order_by(Compound.id).limit(limit)
+        select(Compound.id, Compound.name)
+        .where(Compound.name.like(like), *within[Compound])
+        .order_by(Compound.id)
+        .limit(limit)
     ).all()
     cb = _bounds(session, Compound, [c.id for c in comps])
     hits += [{"kind": "compound", "id": c.id, "label": c.name, "bbox": cb.get(c.id)} for c in comps]
     grids = session.execute(
-        select(Grid.id, Grid.code).where(Grid.code.like(f"{q}%"), in_force(Grid, on)).order_by(Grid.code).limit(limit)
+        select(Grid.id, Grid.code)
+        .where(Grid.code.like(f"{q}%"), in_force(Grid, on), *within[Grid])
+        .order_by(Grid.code)
+        .limit(limit)
     ).all()
     gb = _bounds(session, Grid, [g.id for g in grids])
     hits += [{"kind": "grid", "id": g.id, "label": g.code, "bbox": gb.get(g.id)} for g in grids]
@@ -240,8 +275,12 @@ def search(session: Session, q: str, *, limit: int = 8, on: dt.date | None = Non
 # -- a unit's page -------------------------------------------------------------------------------------------------
 
 
-def unit_overview(session: Session, unit_id: int, tz: dt.tzinfo, on: dt.date | None = None) -> dict[str, Any]:
-    """A unit, what it is responsible for on ``on`` (counts, road km, areas), its people and its open cases."""
+def unit_overview(
+    session: Session, unit_id: int, tz: dt.tzinfo, on: dt.date | None = None, *, actor: Actor | None = None
+) -> dict[str, Any]:
+    """A unit, what it is responsible for on ``on`` (counts, road km, areas), its people and its open cases (those
+    in ``actor``'s scope; phone numbers for those who may see them)."""
+    scope = scope_of(session, actor) if actor is not None else None
     on = on or dt.date.today()
     unit = session.get(Unit, unit_id)
     if unit is None:
@@ -268,6 +307,7 @@ def unit_overview(session: Session, unit_id: int, tz: dt.tzinfo, on: dt.date | N
         select(Case.id, Case.status, Case.category, Category.name_zh, Case.deadline_at, Case.address, Case.description)
         .join(Category, Category.code == Case.category, isouter=True)
         .where(Case.unit_id == unit_id, Case.status.in_(ACTIVE_CASE_STATUSES))
+        .where(*(scope.case_filter() if scope is not None else ()))
         .order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id)
         .limit(500)
     ).all()
@@ -294,11 +334,11 @@ def unit_overview(session: Session, unit_id: int, tz: dt.tzinfo, on: dt.date | N
         "name": unit.name,
         "kind": unit.kind,
         "contact_name": unit.contact_name,
-        "contact_phone": unit.contact_phone,
+        "contact_phone": _phone(actor, unit.contact_phone, unit.id),
         "as_of": on.isoformat(),
         "totals": {**totals, "open_cases": len(open_cases)},
         "bbox": unit_bounds(session, unit_id, on),
-        "people": [{"id": p.id, "name": p.name, "phone": p.phone} for p in people],
+        "people": [{"id": p.id, "name": p.name, "phone": _phone(actor, p.phone, unit_id)} for p in people],
         "open_cases": open_cases,
     }
 

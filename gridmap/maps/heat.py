@@ -29,6 +29,7 @@ from shapely.geometry import mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import Actor
 from gridmap.cases import CASE_FILTERS, case_conditions
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
@@ -43,11 +44,17 @@ MAX_POINTS = 200_000
 
 
 def filter_conditions(
-    session: Session, filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+    session: Session,
+    filters: dict[str, Any],
+    now: dt.datetime,
+    tz: dt.tzinfo,
+    problems: list[Problem],
+    actor: Actor | None = None,
 ) -> tuple[list[Any], dict[str, str]]:
-    """The case list's own conditions (open cases by default), and the filters as ``/api/v1/cases`` parameters."""
+    """The case list's own conditions (open cases by default, in ``actor``'s scope), and the filters as
+    ``/api/v1/cases`` parameters."""
     filters = {**filters, "status": filters.get("status") or "active"}
-    conds = case_conditions(session, filters, now, tz, problems)
+    conds = case_conditions(session, filters, now, tz, problems, actor=actor)
     echo = {k: str(filters[k]) for k in CASE_FILTERS if filters.get(k) not in (None, "")}
     return conds, echo
 
@@ -72,8 +79,10 @@ def heat(
     *,
     settings: CaseSettings | None = None,
     now: dt.datetime | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, object]:
-    """Case points or aggregates for the heatmap page (see the module docstring for filters and modes)."""
+    """Case points or aggregates for the heatmap page (see the module docstring for filters and modes), of the
+    cases in ``actor``'s scope."""
     settings = settings or CaseSettings()
     tz = ZoneInfo(settings.timezone)
     now = now or dt.datetime.now(dt.UTC)
@@ -81,7 +90,7 @@ def heat(
     mode = str(filters.get("mode") or "points")
     if mode not in MODES:
         problems.append(Problem(f"{mode!r} is not one of {', '.join(MODES)}", field="mode"))
-    conds, echo = filter_conditions(session, filters, now, tz, problems)
+    conds, echo = filter_conditions(session, filters, now, tz, problems, actor)
     box = _bbox(filters.get("bbox"), problems)
     snap = SNAP_M
     if filters.get("snap_m") not in (None, ""):

@@ -29,8 +29,9 @@ import shapely
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.scope import Scope
 from gridmap.cases.states import ACTIVE
-from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day, parse_int
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of, wkb
@@ -119,6 +120,7 @@ class ItemsQuery:
     unit_id: int | None = None
     status: tuple[str, ...] = ()
     properties: tuple[str, ...] | None = None  # None: all attribute properties of the collection
+    scope: Scope | None = None  # the reader's scope: only what lies in it (set by the server, never a parameter)
 
     def on(self) -> dt.date:
         return self.at or dt.date.today()
@@ -233,6 +235,8 @@ def _conditions(session: Session, coll: Collection, q: ItemsQuery) -> list[Any]:
             conds.append(Area.id.in_(select(Unit.area_id).where(Unit.id == q.unit_id)))
     if q.status and model is Case:
         conds.append(Case.status.in_(q.status))
+    if q.scope is not None:
+        conds.extend(q.scope.feature_filter(model, session))
     return conds
 
 
@@ -422,10 +426,13 @@ def query_items(session: Session, collection_id: str, q: ItemsQuery) -> FeatureP
     return FeaturePage(collection_id, _features(session, coll, rows, q), matched, q.limit, q.offset, q.on())
 
 
-def get_item(session: Session, collection_id: str, fid: str | int, q: ItemsQuery | None = None) -> dict[str, Any]:
-    """One feature by its database id (the id routing answers with)."""
+def get_item(
+    session: Session, collection_id: str, fid: str | int, q: ItemsQuery | None = None, *, scope: Scope | None = None
+) -> dict[str, Any]:
+    """One feature by its database id (the id routing answers with); outside ``scope``: Forbidden."""
     coll = collection(collection_id)
     q = q or ItemsQuery()
+    scope = scope or q.scope
     try:
         fid_int = int(str(fid))
     except ValueError:
@@ -436,6 +443,12 @@ def get_item(session: Session, collection_id: str, fid: str | int, q: ItemsQuery
     rows = session.execute(stmt).all()
     if not rows:
         raise NotFound(f"no feature {fid_int} in {collection_id}")
+    if scope is not None:
+        inside = session.scalar(
+            select(coll.model.id).where(coll.model.id == fid_int, *scope.feature_filter(coll.model, session))
+        )
+        if inside is None:
+            raise Forbidden(f"{collection_id} {fid_int} is outside your scope ({scope.area_name or 'your unit'})")
     return _features(session, coll, rows, q).as_dicts()[0]
 
 

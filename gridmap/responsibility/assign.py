@@ -17,12 +17,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlalchemy import Date, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
+from gridmap.accounts.scope import scope_of
+from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import as_id, parse_day
 from gridmap.responsibility.history import holder_dict, id_chunks, open_rows
 from gridmap.store.dialect import dialect_of
@@ -154,20 +158,25 @@ def assign(
     unit_id: object,
     role: object = None,
     valid_from: object = None,
-    by: str | None = None,
     *,
+    actor: Actor,
+    by: str | None = None,
     valid_to: object = None,
     person_id: object = None,
     note: str | None = None,
 ) -> dict[str, object]:
-    """Make ``unit_id`` responsible (in ``role``) for ``targets`` from ``valid_from`` (default today), all or nothing.
+    """Make ``unit_id`` responsible (in ``role``) for ``targets`` from ``valid_from`` (default today), all or nothing,
+    as ``actor`` (recorded as ``assigned_by`` and in the audit trail; ``by``, a name the client gave, is kept in
+    the note). The targets must lie in the actor's scope (Forbidden).
 
     For each target the open row is closed at ``valid_from`` and a new row opened. Targets already held by the same
     unit are left as they are (``unchanged``). Raises InvalidInput (unknown unit/target/role, bad or inverted
     dates, a start not after the current holder's start or inside an earlier period), Conflict (a target's open
     assignment is not the one the client saw, or another commander got there first). Does not commit.
     """
-    req = _parse_request(session, targets, unit_id, role, valid_from, valid_to, person_id, by, note)
+    if by and str(by).strip() and str(by).strip() != actor.name:
+        note = " ".join(p for p in (note, f"[{str(by).strip()[:100]}]") if p)
+    req = _parse_request(session, targets, unit_id, role, valid_from, valid_to, person_id, actor.name, note)
     dialect_of(session).take_write_lock(session, "assignments", "these features' assignments")
     names = _existing_targets(session, req.targets, req.start)
     missing = [t for t in req.targets if (t.kind, t.id) not in names]
@@ -176,6 +185,7 @@ def assign(
             [Problem(f"no {t.kind} {t.id}", field="targets") for t in missing[:50]]
             + ([Problem(f"… and {len(missing) - 50} more", field="targets")] if len(missing) > 50 else [])
         )
+    _check_scope(session, actor, req.targets)
     plan = _plan(session, req, names)
     if plan.conflicts:
         more = f" (and {len(plan.conflicts) - 10} more)" if len(plan.conflicts) > 10 else ""
@@ -187,6 +197,12 @@ def assign(
     if plan.problems:
         raise InvalidInput(plan.problems)
     _write(session, plan, req.start)
+    for entry in plan.assigned:
+        audit.record(session, actor, "assignment.create", object_kind="assignment",
+                     object_id=entry.get("assignment_id"), before=cast("dict[str, Any] | None", entry["previous"]),
+                     after={"kind": entry["kind"], "target_id": entry["id"], "name": entry["name"],
+                            "unit_id": req.unit.id, "person_id": req.person.id if req.person else None,
+                            "role": req.role, "valid_from": req.start, "valid_to": req.end}, note=req.note)  # fmt: skip
     return {
         "unit": {"id": req.unit.id, "name": req.unit.name},
         "role": req.role,
@@ -196,6 +212,28 @@ def assign(
         "unchanged": plan.unchanged,
         "counts": {"assigned": len(plan.assigned), "unchanged": len(plan.unchanged), "closed": len(plan.to_close)},
     }
+
+
+def _check_scope(session: Session, actor: Actor, targets: Sequence[Target]) -> None:
+    """Refuse targets outside the actor's scope (a commander of one 街道 assigns in that 街道 only)."""
+    scope = scope_of(session, actor)
+    if scope is None:
+        return
+    outside: list[str] = []
+    for kind in KINDS:
+        ids = sorted({t.id for t in targets if t.kind == kind})
+        if not ids:
+            continue
+        model = TARGETS[kind].model
+        inside: set[int] = set()
+        for chunk in id_chunks(ids):
+            inside |= set(
+                session.scalars(select(model.id).where(model.id.in_(chunk), *scope.feature_filter(model, session)))
+            )
+        outside += [f"{kind} {i}" for i in ids if i not in inside]
+    if outside:
+        more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
+        raise Forbidden(f"outside your scope ({scope.area_name}): {', '.join(outside[:10])}{more}")
 
 
 def _parse_request(
@@ -339,9 +377,12 @@ def end(
     target: tuple[str, int] | None = None,
     role: object = None,
     on: object = None,
+    actor: Actor,
     by: str | None = None,
 ) -> dict[str, object]:
-    """End an open assignment on day ``on`` (default today; the period stays in the history as ``[from, on)``).
+    """End an open assignment on day ``on`` (default today; the period stays in the history as ``[from, on)``), as
+    ``actor`` (in the note and the audit trail; ``by``, a name the client gave, is noted beside it). The target
+    must lie in the actor's scope.
 
     Give the assignment's id, or ``target=(kind, id)`` to end that target's open row for ``role``. Only a row still
     open is closed (a conditional UPDATE): ending what someone else already ended or replaced is a Conflict.
@@ -379,8 +420,10 @@ def end(
         raise Conflict(f"assignment {aid} already ended on {row.valid_to}: reload to see who holds it now")
     if day <= row.valid_from:
         raise InvalidInput(Problem(f"the end {day} must be after the assignment's start {row.valid_from}", field="on"))
+    _check_scope(session, actor, [Target(row.target_kind, row.target_id)])
     t = Assignment.__table__
-    suffix = f"[ended {day} by {by or '?'}]"
+    named = f" ({str(by).strip()[:100]})" if by and str(by).strip() and str(by).strip() != actor.name else ""
+    suffix = f"[ended {day} by {actor.name}{named}]"
     res = session.execute(
         update(t)
         .where(t.c.id == aid, t.c.valid_to.is_(None), t.c.valid_from < bindparam("day", type_=Date))
@@ -391,6 +434,10 @@ def end(
     if rows_matched(res) != 1:
         raise Conflict(f"assignment {aid} was changed by someone else just now: reload and try again")
     session.flush()
+    audit.record(session, actor, "assignment.end", object_kind="assignment", object_id=aid,
+                 before={"valid_to": None}, after={"kind": row.target_kind, "target_id": row.target_id,
+                                                   "unit_id": row.unit_id, "role": row.role, "valid_to": day},
+                 note=by)  # fmt: skip
     return {
         "assignment_id": aid,
         "kind": row.target_kind,

@@ -26,6 +26,7 @@ from shapely.geometry import mapping
 from sqlalchemy import null, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.scope import Scope
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.inputs import parse_day
@@ -191,6 +192,13 @@ def _area_filter(areas: _Areas, street: object, community: object, problems: lis
     return allowed
 
 
+def _scope_rows(areas: _Areas, scope: Scope | None) -> np.ndarray | None:
+    """The community rows in ``scope`` (None: no area scope)."""
+    if scope is None or scope.area_id is None:
+        return None
+    return np.flatnonzero(np.isin(areas.ids, np.fromiter(scope.community_ids, np.int64, len(scope.community_ids))))
+
+
 def find_gaps(
     session: Session,
     at: object = None,
@@ -199,9 +207,11 @@ def find_gaps(
     community: object = None,
     nearest_m: object = None,
     with_geometry: bool = True,
+    scope: Scope | None = None,
 ) -> dict[str, object]:
-    """The gaps on day ``at`` (default today), filtered by kind and 街道/社区, each with where it is, its default
-    party and the nearest units. ``items[*]["geometry"]`` is a shapely geometry when ``with_geometry``."""
+    """The gaps on day ``at`` (default today) in ``scope``, filtered by kind and 街道/社区, each with where it is,
+    its default party and the nearest units. ``items[*]["geometry"]`` is a shapely geometry when
+    ``with_geometry``."""
     problems: list[Problem] = []
     on = parse_day(at, "at", problems, default=dt.date.today())
     kinds_t = parse_kinds(kinds, problems, field="kind")
@@ -216,6 +226,9 @@ def find_gaps(
                 problems.append(Problem("must be between 0 and 5000 metres", field="nearest_m"))
     areas = _load_areas(session)
     allowed = _area_filter(areas, street, community, problems)
+    in_scope = _scope_rows(areas, scope)
+    if in_scope is not None:
+        allowed = in_scope if allowed is None else np.intersect1d(allowed, in_scope)
     if problems:
         raise InvalidInput(problems)
     assert on is not None
@@ -345,8 +358,8 @@ def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[s
     }
 
 
-def summary(session: Session, at: object = None) -> dict[str, Any]:
-    """Totals for the whole district(s), per 街道 and per 社区, on day ``at`` (default today)."""
+def summary(session: Session, at: object = None, scope: Scope | None = None) -> dict[str, Any]:
+    """Totals for the whole district(s) (or ``scope``), per 街道 and per 社区, on day ``at`` (default today)."""
     problems: list[Problem] = []
     on = parse_day(at, "at", problems, default=dt.date.today())
     if problems:
@@ -357,6 +370,9 @@ def summary(session: Session, at: object = None) -> dict[str, Any]:
     for kind in KINDS:
         layer = _load_layer(session, kind, on, areas)
         frames[kind] = pd.DataFrame({"c": layer.community, "m": layer.measure, "gap": layer.unit < 0})
+    in_scope = _scope_rows(areas, scope)
+    if in_scope is not None:
+        frames = {k: df[np.isin(df["c"].to_numpy(), in_scope)].copy() for k, df in frames.items()}
     seg, comp, grid = frames["segment"], frames["compound"], frames["grid"]
     street_of = np.r_[areas.parent, -1]  # community row → street row; row -1 (outside) → -1
     for df in frames.values():
@@ -364,7 +380,12 @@ def summary(session: Session, at: object = None) -> dict[str, Any]:
     streets = []
     for s in range(len(areas.street_ids)):
         comms = []
-        for c in np.flatnonzero(areas.parent == s):
+        rows = np.flatnonzero(areas.parent == s)
+        if in_scope is not None:
+            rows = np.intersect1d(rows, in_scope)
+            if not len(rows):
+                continue
+        for c in rows:
             comms.append(
                 {
                     "code": areas.codes[c],

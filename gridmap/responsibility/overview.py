@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.scope import Scope
 from gridmap.store.models import Area, Assignment, Compound, Grid, Person, Role, Segment, Unit, in_force
 
 
@@ -21,21 +22,32 @@ def _responsible_now(kind: str, target_id, on: dt.date):
     )
 
 
-def store_summary(session: Session, on: dt.date | None = None) -> dict[str, object]:
-    """Counts of every layer and the share with a responsible unit on ``on`` (default today)."""
+def store_summary(session: Session, on: dt.date | None = None, scope: Scope | None = None) -> dict[str, object]:
+    """Counts of every layer (in ``scope``) and the share with a responsible unit on ``on`` (default today)."""
     on = on or dt.date.today()
+    within = {
+        m: (scope.feature_filter(m, session) if scope is not None else []) for m in (Segment, Compound, Grid, Area)
+    }
     current_grid = in_force(Grid, on)
-    seg_total, seg_km = session.execute(select(func.count(Segment.id), func.sum(Segment.length_m))).one()
-    seg_covered, seg_covered_m = session.execute(
-        select(func.count(Segment.id), func.sum(Segment.length_m)).where(_responsible_now("segment", Segment.id, on))
+    seg_total, seg_km = session.execute(
+        select(func.count(Segment.id), func.sum(Segment.length_m)).where(*within[Segment])
     ).one()
-    comp_total = session.scalar(select(func.count(Compound.id))) or 0
-    comp_covered = session.scalar(select(func.count(Compound.id)).where(_responsible_now("compound", Compound.id, on)))
-    grid_total = session.scalar(select(func.count(Grid.id)).where(current_grid)) or 0
-    grid_covered = session.scalar(
-        select(func.count(Grid.id)).where(current_grid, _responsible_now("grid", Grid.id, on))
+    seg_covered, seg_covered_m = session.execute(
+        select(func.count(Segment.id), func.sum(Segment.length_m)).where(
+            _responsible_now("segment", Segment.id, on), *within[Segment]
+        )
+    ).one()
+    comp_total = session.scalar(select(func.count(Compound.id)).where(*within[Compound])) or 0
+    comp_covered = session.scalar(
+        select(func.count(Compound.id)).where(_responsible_now("compound", Compound.id, on), *within[Compound])
     )
-    levels = dict(session.execute(select(Area.level, func.count(Area.id)).group_by(Area.level)).all())
+    grid_total = session.scalar(select(func.count(Grid.id)).where(current_grid, *within[Grid])) or 0
+    grid_covered = session.scalar(
+        select(func.count(Grid.id)).where(current_grid, _responsible_now("grid", Grid.id, on), *within[Grid])
+    )
+    levels = dict(
+        session.execute(select(Area.level, func.count(Area.id)).where(*within[Area]).group_by(Area.level)).all()
+    )
     return {
         "as_of": on.isoformat(),
         "districts": levels.get("district", 0),

@@ -223,7 +223,7 @@ class SpatiaLite(Dialect):
 
     events_from_rows_sql = (
         "INSERT INTO case_events (case_id, seq, action, from_status, to_status, actor, at, data) "
-        "SELECT c.id, 1, 'import', NULL, c.status, coalesce(?, c.reporter), ?, "
+        "SELECT c.id, 1, 'import', NULL, c.status, ?, ?, "
         "CASE WHEN c.duplicate_of IS NULL THEN json_object('row', j.value) "
         "ELSE json_object('row', j.value, 'duplicate_of', c.duplicate_of) END "
         "FROM json_each(?) AS j JOIN cases AS c ON c.id = ? + j.key"

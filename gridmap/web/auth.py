@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from gridmap.accounts import registry
 from gridmap.accounts.actor import ANY_ACCOUNT, PUBLIC, Actor, public_actor
+from gridmap.accounts.scope import Scope, scope_of
 from gridmap.config import Settings
 from gridmap.imports.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from gridmap.store.engine import session_scope
@@ -103,6 +104,16 @@ def current_actor() -> Actor:
         scope_unit_id=account.scope_unit_id,
         person_id=account.person_id,
     )
+
+
+def current_scope() -> Scope | None:
+    """The signed-in account's scope (None: the whole city), read once per request."""
+    if "gridmap_scope" not in g:
+        from gridmap.web.session import db_session
+
+        g.gridmap_scope = scope_of(db_session(), current_actor())
+    scope: Scope | None = g.gridmap_scope
+    return scope
 
 
 def install(app: Flask, settings: Settings, sessions: scoped_session[Session]) -> Security:
@@ -310,10 +321,11 @@ class SignInForm(LoginForm):
         with session_scope(app_state().session_factory) as session:
             account = session.scalar(select(Account).where(Account.username == name)) if name else None
             until = registry.locked_until(account) if account is not None else None
+            if account is not None and until is not None:
+                registry.refused_locked(session, account, request.remote_addr)
         if until is not None:
             minutes = max(1, int((until - dt.datetime.now(dt.UTC)).total_seconds() // 60) + 1)
-            assert isinstance(self.username.errors, list)
-            self.username.errors.append(translate("account_locked", lang, minutes=minutes))
+            self.username.errors = [*self.username.errors, translate("account_locked", lang, minutes=minutes)]
             return False
         ok = bool(super().validate(**kwargs))
         if not ok and not self.user_authenticated and name:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, request, url_for
 
 from gridmap.maps.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
-from gridmap.web.auth import signed_in
+from gridmap.web.auth import current_scope, signed_in
 from gridmap.web.session import db_session
 
 bp = Blueprint("ogc", __name__)
@@ -126,7 +127,7 @@ def items(collection_id: str):
     from gridmap.maps.layers import collection
 
     coll = collection(collection_id)
-    q = parse_items_query(request.args, coll.properties)
+    q = replace(parse_items_query(request.args, coll.properties), scope=current_scope())
     page = query_items(db_session(), collection_id, q)
     links = [_page_link(collection_id, "self", q.offset, q.limit)]
     if q.offset + page.number_returned < page.number_matched:
@@ -150,7 +151,7 @@ def items(collection_id: str):
 @signed_in
 def item(collection_id: str, feature_id: str):
     q = parse_items_query({k: v for k, v in request.args.items() if k in ("at", "datetime", "zoom")})
-    feature = get_item(db_session(), collection_id, feature_id, q)
+    feature = get_item(db_session(), collection_id, feature_id, q, scope=current_scope())
     feature["links"] = [
         {"href": request.base_url, "rel": "self", "type": GEOJSON},
         {"href": url_for("ogc.collection_doc", collection_id=collection_id, _external=True), "rel": "collection",

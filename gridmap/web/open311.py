@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from gridmap.cases import open311
 from gridmap.config import Settings
 from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput, NotFound
-from gridmap.web.auth import public
+from gridmap.web.auth import current_actor, public
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -121,7 +121,7 @@ def get_requests(fmt: str):
 def post_request(fmt: str):
     fmt = _fmt(fmt)
     with writing() as session:
-        body = open311.create_request(session, request.form.to_dict(), _settings())
+        body = open311.create_request(session, request.form.to_dict(), _settings(), actor=current_actor())
     return _respond(fmt, "service_requests", "request", body, 201)
 
 

@@ -31,6 +31,8 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
 from gridmap.cases.bulk_import.csv_columns import Columns, has_offset, isin, numbers, read_columns, series_us
 from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
 from gridmap.cases.bulk_import.rows import insert_cases, reserve_ids
@@ -122,12 +124,14 @@ def import_cases_csv(
     *,
     errors_path: Path | None = None,
     source: str = "import",
-    actor: str | None = None,
+    actor: Actor,
+    note: str | None = None,
     now: dt.datetime | None = None,
     router: Callable[..., Any] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportSummary:
-    """Import the reports of a CSV file as cases; returns the summary. Does not commit (the caller does).
+    """Import the reports of a CSV file as cases, as ``actor`` (each case's first event and one entry of the audit
+    trail, with ``note``); returns the summary. Does not commit (the caller does).
 
     Columns: ``lon``, ``lat``, ``category`` (required); ``crs`` (wgs84/gcj02), ``observed_at``, ``description``,
     ``address``, ``urgency``, ``client_id``, ``reporter``, ``source``; and, when routed already, the routing
@@ -199,9 +203,12 @@ def import_cases_csv(
         duplicate_of=duplicate_of,
     ).columns(now_s)
     phase("columns")
-    insert_cases(session, columns, rows.lines[keep], actor, now_s, progress, phases)
+    insert_cases(session, columns, rows.lines[keep], actor.name, now_s, progress, phases)
     phase("insert")
     bad_rows = sorted(errors.rows)
+    audit.record(session, actor, "case.import", object_kind="case", object_id=f"{ids[0]}-{ids[-1]}" if k else None,
+                 after={"file": Path(path).name, "imported": k, "first_id": int(ids[0]) if k else None,
+                        "last_id": int(ids[-1]) if k else None, "bad_rows": len(bad_rows)}, note=note)  # fmt: skip
     written: Path | None = None
     if bad_rows:
         written = errors_path or Path(path).with_name(Path(path).stem + ".errors.csv")

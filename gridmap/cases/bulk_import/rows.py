@@ -32,7 +32,7 @@ def insert_cases(
     session: Session,
     columns: dict[str, list[Any]],
     lines: np.ndarray,
-    actor: str | None,
+    actor: str,
     now_s: str,
     progress: Callable[[int, int | None], None] | None,
     phases: dict[str, float] | None = None,
@@ -52,7 +52,7 @@ def _write_rows(
     dialect: Dialect,
     columns: dict[str, list[Any]],
     lines: np.ndarray,
-    actor: str | None,
+    actor: str,
     now_s: str,
     progress: Callable[[int, int | None], None] | None,
 ) -> None:
@@ -83,10 +83,10 @@ def _write_rows(
                 dialect.events_from_rows_sql, (actor, now_s, json.dumps(lines[s:e].tolist()), columns["id"][s])
             )
         else:
-            chunk = (columns[c][s:e] for c in ("id", "status", "reporter", "duplicate_of"))
+            chunk = (columns[c][s:e] for c in ("id", "status", "duplicate_of"))
             event_rows = [
-                (cid, 1, "import", None, st, actor or rep, now_s, _event_data(line, dup))
-                for (cid, st, rep, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
+                (cid, 1, "import", None, st, actor, now_s, _event_data(line, dup))
+                for (cid, st, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
             ]
             conn.exec_driver_sql(event_sql, event_rows)
         if progress:

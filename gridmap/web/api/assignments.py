@@ -31,7 +31,7 @@ from gridmap.web.api.schemas.assignments import (
 )
 from gridmap.web.api.schemas.common import AtQuery, GapsFormat
 from gridmap.web.api.schemas.maps import HeatAnswer, HeatQuery
-from gridmap.web.auth import allow, signed_in
+from gridmap.web.auth import allow, current_actor, current_scope, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -75,6 +75,7 @@ def post_assignment():
             body.unit_id,
             role=body.role,
             valid_from=body.valid_from,
+            actor=current_actor(),
             by=body.by,
             valid_to=body.valid_to,
             person_id=body.person_id,
@@ -97,7 +98,7 @@ def end_assignment(assignment_id: int):
     """End an assignment period (history is kept)"""
     body = body_of(EndIn)
     with writing() as session:
-        answer = assign.end(session, assignment_id, on=body.on, by=body.by)
+        answer = assign.end(session, assignment_id, on=body.on, actor=current_actor(), by=body.by)
     return jsonify(answer)
 
 
@@ -138,6 +139,7 @@ def get_gaps():
         community=q.community,
         nearest_m=q.nearest_m,
         with_geometry=q.format != GapsFormat.CSV,
+        scope=current_scope(),
     )
     stamp = result["as_of"]
     if q.format == GapsFormat.CSV:
@@ -166,7 +168,7 @@ def get_gaps():
 @operation("gapsSummary", tags=("responsibility",), query=AtQuery, ok={200: GapsSummary}, errors=(400,))
 def gaps_summary():
     """Gap totals and coverage rates per 街道 and 社区"""
-    return jsonify(gaps.summary(db_session(), at=query_of(AtQuery).at))
+    return jsonify(gaps.summary(db_session(), at=query_of(AtQuery).at, scope=current_scope()))
 
 
 # -- heat ------------------------------------------------------------------------------------------------------------
@@ -180,4 +182,5 @@ def get_heat():
 
     The filters are those of ``GET /api/v1/cases`` (open cases by default).
     """
-    return jsonify(heat.heat(db_session(), query_of(HeatQuery).filters(), settings=app_state().settings.cases))
+    filters = query_of(HeatQuery).filters()
+    return jsonify(heat.heat(db_session(), filters, settings=app_state().settings.cases, actor=current_actor()))

@@ -21,7 +21,7 @@ from gridmap.web.api.schemas.cases import (
     StepIn,
 )
 from gridmap.web.api.schemas.catalogue import Category, CategoryIn, CategoryQuery, Holiday, HolidayIn, HolidayQuery
-from gridmap.web.auth import allow, signed_in
+from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -72,7 +72,7 @@ def post_report():
     report = body_of(ReportIn, ReportForm)
     fields = report.sent(exclude={"photos"})
     with writing() as session:
-        answer = cases.open_report(session, fields, _settings(), photos=_photos())
+        answer = cases.open_report(session, fields, _settings(), actor=current_actor(), photos=_photos())
     status = 201 if answer["created"] else 200
     resp = jsonify(answer)
     resp.headers["Location"] = url_for("cases_api.get_case", case_id=answer["id"])
@@ -84,7 +84,8 @@ def post_report():
 @operation("listCases", tags=("cases",), query=CaseQuery, ok={200: CaseList}, errors=(400,))
 def list_cases():
     """Cases, filtered and paged"""
-    return jsonify(cases.list_cases(db_session(), query_of(CaseQuery).filters(), _settings()))
+    filters = query_of(CaseQuery).filters()
+    return jsonify(cases.list_cases(db_session(), filters, _settings(), actor=current_actor()))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -92,7 +93,7 @@ def list_cases():
 @operation("getCase", tags=("cases",), ok={200: Case}, errors=(404,))
 def get_case(case_id: int):
     """A case with its traffic light, allowed actions and event history"""
-    return jsonify(cases.get_case(db_session(), case_id, _settings()))
+    return jsonify(cases.get_case(db_session(), case_id, _settings(), actor=current_actor()))
 
 
 @bp.post("/cases/<int:case_id>/events")
@@ -124,7 +125,8 @@ def post_event(case_id: int):
             str(step.action or ""),
             _settings(),
             version=step.version,
-            actor=step.actor,
+            actor=current_actor(),
+            actor_note=step.actor,
             note=step.note,
             data=data,
             photos=_photos(),
@@ -183,7 +185,7 @@ def post_category():
     """Create a category or change one (deadline, names, default urgency, active)"""
     changes = body_of(CategoryIn).changes()
     with writing() as session:
-        answer, created = categories.upsert_category(session, changes)
+        answer, created = categories.upsert_category(session, changes, actor=current_actor())
     return jsonify(answer), 201 if created else 200
 
 
@@ -202,5 +204,5 @@ def post_holiday():
     """Mark a day off or a make-up working day"""
     holiday = body_of(HolidayIn)
     with writing() as session:
-        categories.set_holiday(session, holiday.day, holiday.is_workday, holiday.name)
+        categories.set_holiday(session, holiday.day, holiday.is_workday, holiday.name, actor=current_actor())
     return jsonify({"day": holiday.day.isoformat(), "is_workday": holiday.is_workday, "name": holiday.name}), 200

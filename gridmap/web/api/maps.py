@@ -11,7 +11,7 @@ from gridmap.store.targets import KINDS
 from gridmap.web.api.openapi import operation, query_of
 from gridmap.web.api.schemas.common import DayQuery
 from gridmap.web.api.schemas.maps import FeatureDetails, FeatureHistory, SearchAnswer, SearchQuery, UnitOverview
-from gridmap.web.auth import signed_in
+from gridmap.web.auth import current_actor, current_scope, signed_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -26,7 +26,7 @@ _KIND = {"kind": f"{', '.join(KINDS)} (another kind: 404)"}
 def search_api():
     """Find units, roads, compounds and grids by name or code, each with the box to zoom to"""
     q = query_of(SearchQuery)
-    return jsonify(search(db_session(), q.q or "", on=q.at))
+    return jsonify(search(db_session(), q.q or "", on=q.at, scope=current_scope()))
 
 
 @api.get("/features/<kind>/<int:target_id>")
@@ -34,7 +34,8 @@ def search_api():
 @operation("getFeature", tags=("map",), query=DayQuery, path=_KIND, ok={200: FeatureDetails}, errors=(400, 404))
 def feature_api(kind: str, target_id: int):
     """A segment, compound or grid: who is responsible, the people in its roles, its open cases"""
-    return jsonify(feature_details(db_session(), kind, target_id, _tz(), query_of(DayQuery).at))
+    at = query_of(DayQuery).at
+    return jsonify(feature_details(db_session(), kind, target_id, _tz(), at, actor=current_actor()))
 
 
 @api.get("/features/<kind>/<int:target_id>/history")
@@ -42,7 +43,7 @@ def feature_api(kind: str, target_id: int):
 @operation("getFeatureHistory", tags=("map",), path=_KIND, ok={200: FeatureHistory}, errors=(404,))
 def feature_history_api(kind: str, target_id: int):
     """Who was responsible for a feature, period by period"""
-    return jsonify(feature_history(db_session(), kind, target_id))
+    return jsonify(feature_history(db_session(), kind, target_id, actor=current_actor()))
 
 
 @api.get("/units/<int:unit_id>")
@@ -50,7 +51,7 @@ def feature_history_api(kind: str, target_id: int):
 @operation("getUnit", tags=("responsibility",), query=DayQuery, ok={200: UnitOverview}, errors=(400, 404))
 def unit_api(unit_id: int):
     """A unit: what it is responsible for, its people and its open cases"""
-    return jsonify(unit_overview(db_session(), unit_id, _tz(), query_of(DayQuery).at))
+    return jsonify(unit_overview(db_session(), unit_id, _tz(), query_of(DayQuery).at, actor=current_actor()))
 
 
 def _tz() -> ZoneInfo:

@@ -16,7 +16,7 @@ from gridmap.maps import heat
 from gridmap.responsibility import gaps
 from gridmap.store.models import Role
 from gridmap.store.targets import KINDS, ROLE_LABELS, parse_kinds
-from gridmap.web.auth import allow, signed_in
+from gridmap.web.auth import allow, current_actor, current_scope, signed_in
 from gridmap.web.i18n import translate
 from gridmap.web.pages.maps import render_map_page
 from gridmap.web.query_args import at_arg
@@ -51,7 +51,7 @@ def assign_page():
         config={"page": "assign", "pageStrings": _strings(), "today": today.isoformat()},
         roles=roles,
         today=today,
-        totals=gaps.summary(db_session())["district"],
+        totals=gaps.summary(db_session(), scope=current_scope())["district"],
     )
 
 
@@ -63,7 +63,7 @@ def gaps_page():
     kinds = parse_kinds(",".join(request.args.getlist("kind")), problems, field="kind")
     if problems:
         raise InvalidInput(problems)
-    summary = gaps.summary(db_session(), at=at)
+    summary = gaps.summary(db_session(), at=at, scope=current_scope())
     street = request.args.get("street") or ""
     if street and street not in {s["code"] for s in summary["streets"]}:
         raise InvalidInput(Problem(f"no 街道 {street!r}", field="street"))
@@ -105,7 +105,8 @@ def heatmap_cases():
     state = app_state()
     filters = request.args.to_dict()
     filters.pop("lang", None)
-    listed = cases.list_cases(db_session(), {**filters, "sort": filters.get("sort") or "deadline"}, state.settings)
+    filters["sort"] = filters.get("sort") or "deadline"
+    listed = cases.list_cases(db_session(), filters, state.settings, actor=current_actor())
     pages = max(1, -(-int(listed["total"]) // int(listed["per_page"])))
     return render_template(
         "heat_cases.html",

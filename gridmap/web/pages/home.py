@@ -6,7 +6,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.engine import current_revision
-from gridmap.web.auth import public, signed_in
+from gridmap.web.auth import current_scope, public, signed_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -17,7 +17,7 @@ bp = Blueprint("pages", __name__)
 @signed_in
 def index():
     state = app_state()
-    summary = store_summary(db_session()) if current_revision(state.engine) else None
+    summary = store_summary(db_session(), scope=current_scope()) if current_revision(state.engine) else None
     resp = make_response(render_template("index.html", summary=summary, attribution=state.attribution, lang=g.lang))
     if request.args.get("lang"):
         resp.set_cookie("lang", g.lang, max_age=365 * 24 * 3600, samesite="Lax")

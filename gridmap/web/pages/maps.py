@@ -15,7 +15,7 @@ from gridmap.maps.features import feature_history, unit_overview
 from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
 from gridmap.store.models import CaseStatus
 from gridmap.store.targets import kinds_config
-from gridmap.web.auth import signed_in
+from gridmap.web.auth import current_actor, current_scope, signed_in
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
 from gridmap.web.query_args import at_arg
@@ -79,6 +79,14 @@ def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] 
     )
 
 
+def _opening_box() -> list[float] | None:
+    """Where the map opens: the account's scope area, else the whole city."""
+    scope = current_scope()
+    if scope is not None and scope.bbox is not None:
+        return [round(v, 6) for v in scope.bbox]
+    return city_extent(db_session())
+
+
 @bp.get("/map")
 @signed_in
 def coverage_map():
@@ -86,7 +94,7 @@ def coverage_map():
     return render_map_page(
         "map_coverage.html",
         zoom=13,
-        config={"at": at.isoformat() if at else None, "page": "coverage", "fitBounds": city_extent(db_session())},
+        config={"at": at.isoformat() if at else None, "page": "coverage", "fitBounds": _opening_box()},
         at=at,
         today=dt.date.today(),
     )
@@ -96,7 +104,8 @@ def coverage_map():
 @signed_in
 def unit_page(unit_id: int):
     at = at_arg()
-    unit = unit_overview(db_session(), unit_id, ZoneInfo(app_state().settings.cases.timezone), at)
+    tz = ZoneInfo(app_state().settings.cases.timezone)
+    unit = unit_overview(db_session(), unit_id, tz, at, actor=current_actor())
     return render_map_page(
         "map_unit.html",
         config={"at": unit["as_of"], "unitId": unit_id, "fitBounds": unit["bbox"], "page": "unit"},
@@ -107,7 +116,7 @@ def unit_page(unit_id: int):
 @bp.get("/features/<kind>/<int:target_id>/history")
 @signed_in
 def history_page(kind: str, target_id: int):
-    body = feature_history(db_session(), kind, target_id)
+    body = feature_history(db_session(), kind, target_id, actor=current_actor())
     return render_template(
         "feature_history.html",
         feature=body,

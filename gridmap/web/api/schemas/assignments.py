@@ -163,7 +163,7 @@ class AssignIn(Model):
     valid_from: Judged[dt.date] = Field(None, description="default today")
     valid_to: Judged[dt.date] = Field(None, description="default: open-ended")
     person_id: Judged[int] = Field(None, description="the person holding the role, when it is a person's")
-    by: Clipped = None
+    by: Clipped = Field(None, description="a name to note; who assigns is the signed-in account, always")
     note: Clipped = None
 
 
@@ -199,7 +199,7 @@ class AssignAnswer(Model):
 
 class EndIn(Model):
     on: Judged[dt.date] = Field(None, description="the first day it no longer holds (default today)")
-    by: Clipped = None
+    by: Clipped = Field(None, description="a name to note; who ends it is the signed-in account, always")
 
 
 class EndAnswer(Model):

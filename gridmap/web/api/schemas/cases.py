@@ -262,7 +262,9 @@ class StepIn(Model):
 
     action: Judged[ActionName] = None
     version: Judged[int] = Field(None, description="the version you read; 409 when the case moved on")
-    actor: Judged[str] = None
+    actor: Judged[str] = Field(
+        None, description="a name to note beside the step; who took it is the signed-in account, always"
+    )
     note: Judged[str] = Field(None, description="required by recheck_fail, send_back, park, supervise and void")
     data: StepData | None = None
 
