@@ -41,7 +41,9 @@ def check_password(password: str, problems: list[Problem], field: str = "passwor
         problems.append(Problem("is too simple: use more different characters", field=field))
 
 
-def account_dict(a: Account, areas: dict[int, tuple[str, str]] | None = None) -> dict[str, Any]:
+def account_dict(
+    a: Account, areas: dict[int, tuple[str, str]] | None = None, units: dict[int, str] | None = None
+) -> dict[str, Any]:
     area = (areas or {}).get(a.scope_area_id) if a.scope_area_id else None
     return {
         "id": a.id,
@@ -51,6 +53,7 @@ def account_dict(a: Account, areas: dict[int, tuple[str, str]] | None = None) ->
         "active": a.active,
         "scope_area": {"id": a.scope_area_id, "code": area[0], "name": area[1]} if area else None,
         "scope_unit_id": a.scope_unit_id,
+        "scope_unit": (units or {}).get(a.scope_unit_id) if a.scope_unit_id else None,
         "person_id": a.person_id,
         "locked_until": a.locked_until.isoformat() if a.locked_until else None,
         "last_login_at": a.last_login_at.isoformat() if a.last_login_at else None,
@@ -131,7 +134,11 @@ def find_account(session: Session, username: str) -> Account:
 
 def list_accounts(session: Session) -> list[dict[str, Any]]:
     areas = _area_names(session)
-    return [account_dict(a, areas) for a in session.scalars(select(Account).order_by(Account.username))]
+    units = {
+        r.id: r.name
+        for r in session.execute(select(Unit.id, Unit.name).join(Account, Account.scope_unit_id == Unit.id))
+    }
+    return [account_dict(a, areas, units) for a in session.scalars(select(Account).order_by(Account.username))]
 
 
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> dict[str, Any]:

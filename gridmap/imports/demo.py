@@ -95,7 +95,7 @@ def load_demo(
     if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
         summary = import_cases_csv(
-            session, reports, settings or Settings.from_env(), actor=cli_actor(), note="the demo's reports"
+            session, reports, settings or Settings.from_env(), actor=cli_actor(), note="示范城区的上报"
         )
         if summary.bad:
             raise InvalidInput(Problem(f"{summary.bad} demo reports could not be opened as cases", str(reports)))

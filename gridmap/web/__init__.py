@@ -10,7 +10,7 @@ import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
-from gridmap.web.i18n import LANGUAGES, pick_language, translate
+from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
 from gridmap.web.session import close_session
 from gridmap.web.state import AppState, app_state, install
 
@@ -34,6 +34,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             "languages": LANGUAGES,
             "lang": g.get("lang", "zh_CN"),
         }
+
+    @app.template_filter("local")
+    def _local_time(value: str | None) -> str:
+        """A stored ISO time (UTC) as the city's local time, to the minute."""
+        return local_minutes(value, settings.cases.timezone)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

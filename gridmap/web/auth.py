@@ -189,20 +189,26 @@ def install(app: Flask, settings: Settings, sessions: scoped_session[Session]) -
 
 
 def _demo_accounts() -> list[dict[str, str]]:
-    """The demo's accounts still active (the sign-in page lists them on the demo only)."""
+    """The demo's accounts still active, with their role and scope (the sign-in page lists them on the demo only)."""
     from gridmap.accounts.roles import role_name
+    from gridmap.store.models import Area, Unit
     from gridmap.web.session import db_session
 
     names = [a[0] for a in DEMO_ACCOUNTS]
     rows = (
         db_session()
-        .execute(select(Account.username, Account.role).where(Account.username.in_(names), Account.active))
+        .execute(
+            select(Account.username, Account.role, Area.name.label("area"), Unit.name.label("unit"))
+            .join(Area, Area.id == Account.scope_area_id, isouter=True)
+            .join(Unit, Unit.id == Account.scope_unit_id, isouter=True)
+            .where(Account.username.in_(names), Account.active)
+        )
         .all()
     )
     lang = g.get("lang", "zh_CN")
     order = {n: i for i, n in enumerate(names)}
     return [
-        {"username": r.username, "role_name": role_name(r.role, lang)}
+        {"username": r.username, "role_name": role_name(r.role, lang), "scope": r.area or r.unit or ""}
         for r in sorted(rows, key=lambda r: order[r.username])
     ]
 

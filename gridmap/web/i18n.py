@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import Request
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
@@ -201,6 +204,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "revoked": {"zh_CN": "已吊销", "en": "Revoked"},
     "audit_page": {"zh_CN": "操作日志", "en": "Audit trail"},
     "object_kind": {"zh_CN": "对象类型", "en": "Object kind"},
+    "all_kinds": {"zh_CN": "全部", "en": "All"},
     "object_id": {"zh_CN": "对象编号", "en": "Object id"},
     "actor": {"zh_CN": "操作人", "en": "Actor"},
     "action": {"zh_CN": "操作", "en": "Action"},
@@ -231,6 +235,68 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "login": ("登录", "Signed in"),
+    "logout": ("退出", "Signed out"),
+    "login.failed": ("登录失败", "Failed sign-in"),
+    "login.locked": ("账户锁定", "Account locked"),
+    "login.refused": ("锁定期间登录被拒", "Sign-in refused (locked)"),
+    "account.create": ("新建账户", "Account created"),
+    "account.enable": ("启用账户", "Account enabled"),
+    "account.disable": ("停用账户", "Account disabled"),
+    "account.password": ("修改密码", "Password changed"),
+    "token.create": ("新建令牌", "Token created"),
+    "token.revoke": ("吊销令牌", "Token revoked"),
+    "token.use": ("使用令牌", "Token used"),
+    "case.open": ("上报立案", "Case opened"),
+    "case.import": ("批量导入案件", "Cases imported"),
+    "assignment.create": ("划定包联", "Assigned"),
+    "assignment.end": ("结束包联", "Assignment ended"),
+    "category.create": ("新建问题类别", "Category created"),
+    "category.change": ("修改问题类别", "Category changed"),
+    "holiday.set": ("设置节假日", "Holiday set"),
+    "grids.generate": ("生成单元网格", "Grids generated"),
+    "osm.import": ("导入 OSM 道路", "OSM roads imported"),
+}
+"""The audit trail's actions as people read them (a case step's name comes from the workflow's own table)."""
+
+AUDIT_OBJECTS: dict[str, tuple[str, str]] = {
+    "account": ("账户", "account"),
+    "token": ("令牌", "token"),
+    "case": ("案件", "case"),
+    "assignment": ("包联", "assignment"),
+    "assignments": ("包联", "assignments"),
+    "category": ("问题类别", "category"),
+    "holiday": ("节假日", "holiday"),
+    "grid_generation": ("网格生成", "grid generation"),
+    "segments": ("道路路段", "road segments"),
+    "compounds": ("小区", "compounds"),
+    "grids": ("单元网格", "unit grids"),
+    "units": ("责任单位", "units"),
+    "people": ("人员", "people"),
+    "districts": ("区县", "districts"),
+    "streets": ("街道", "streets"),
+    "communities": ("社区", "communities"),
+}
+
+AUDIT_VIA: dict[str, tuple[str, str]] = {
+    "session": ("网页", "web page"),
+    "token": ("接口令牌", "API token"),
+    "cli": ("命令行", "command line"),
+    "public": ("公众", "public"),
+}
+
+
+def audit_label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
+    """A code of the audit trail in the page's language (the code itself when it has no name)."""
+    if not key:
+        return ""
+    names = table.get(key)
+    if names is None and table is AUDIT_ACTIONS and key.endswith(".import"):
+        names = table.get(key) or (f"导入{AUDIT_OBJECTS.get(key[:-7], (key[:-7],))[0]}", f"{key[:-7]} imported")
+    return key if names is None else names[0 if lang == "zh_CN" else 1]
+
+
 def pick_language(request: Request, default: str) -> str:
     asked = request.args.get("lang") or request.cookies.get("lang")
     if asked in LANGUAGES:
@@ -246,3 +312,15 @@ def translate(key: str, lang: str, **values: object) -> str:
         return key
     text = entry.get(lang) or entry["zh_CN"]
     return text.format(**values) if values else text
+
+
+def local_minutes(value: str | None, tz_name: str) -> str:
+    """An ISO time (UTC when it carries no offset) as the city's local time to the minute; "" for none."""
+    if not value:
+        return ""
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
+    return t.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")

@@ -9,10 +9,12 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_security import hash_password
 
 from gridmap.accounts import audit, registry, roles
+from gridmap.cases.states import ACTIONS
 from gridmap.errors import GridmapError
 from gridmap.inputs import parse_number
 from gridmap.store.models import AccountRole
 from gridmap.web.auth import allow, current_actor, signed_in
+from gridmap.web.i18n import AUDIT_ACTIONS, AUDIT_OBJECTS, AUDIT_VIA, audit_label
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -34,8 +36,7 @@ def my_account():
     actor = current_actor()
     session = db_session()
     me = registry.find_account(session, actor.name)
-    answer = registry.account_dict(me, {a["scope_area"]["id"]: (a["scope_area"]["code"], a["scope_area"]["name"])
-                                        for a in registry.list_accounts(session) if a["scope_area"]})  # fmt: skip
+    answer = next(a for a in registry.list_accounts(session) if a["id"] == me.id)
     return render_template(
         "account.html",
         me=answer,
@@ -126,17 +127,30 @@ def revoke_token(token: str):
     return redirect(url_for("accounts.accounts_page"))
 
 
+def _action_label(action: str, lang: str) -> str:
+    """An audit action in the page's language: a case step by the workflow's own name for it."""
+    if action.startswith("case.") and action[5:] in ACTIONS:
+        step = ACTIONS[action[5:]]
+        return step.label_zh if lang == "zh_CN" else step.name.replace("_", " ")
+    return audit_label(AUDIT_ACTIONS, action, lang)
+
+
 @bp.get("/audit")
 @allow(*roles.READS_AUDIT)
 def audit_page():
     filters = {k: v for k, v in request.args.items() if k != "lang"}
     found = audit.entries(db_session(), filters, _tz())
     pages = max(1, -(-int(found["total"]) // int(found["per_page"])))
+    lang = g.get("lang", "zh_CN")
     return render_template(
         "audit.html",
         found=found,
         pages=pages,
         filters=filters,
+        action_label=lambda action: _action_label(action, lang),
+        object_label=lambda kind: audit_label(AUDIT_OBJECTS, kind, lang),
+        via_label=lambda via: audit_label(AUDIT_VIA, via, lang),
+        object_kinds=list(AUDIT_OBJECTS),
         lang=g.get("lang", "zh_CN"),
         attribution=app_state().attribution,
     )
