@@ -110,3 +110,36 @@ def test_an_administrator_makes_an_account_on_a_phone_and_a_commander_reads_the_
         assert watch.problems == []
         desk.close()
     app_state(app).engine.dispose()
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+def test_a_citizen_follows_a_report_by_its_receipt_code(browser, settings) -> None:
+    import re
+
+    from gridmap.catalogue.categories import seed
+    from gridmap.store.engine import session_scope
+
+    app = create_app(settings)
+    with session_scope(app_state(app).session_factory) as s:
+        seed(s)
+    with live_server(app) as base:
+        for size, viewport in (("phone", PHONE), ("desktop", DESK)):
+            context = browser.new_context(viewport=viewport)  # no account
+            page = context.new_page()
+            watch = PageWatch(page)
+            form = {"service_code": "0102", "lat": "37.5205", "long": "111.1402", "description": "路边有暴露垃圾",
+                    "first_name": "三", "last_name": "张", "phone": "13912345678"}  # fmt: skip
+            posted = page.request.post(base + "/open311/v2/requests.json", form=form).json()
+            code = re.search(r"查询码 (\w+)", posted[0]["service_notice"]).group(1)
+            page.goto(base + "/track")
+            page.fill("#code", code.lower())
+            page.click("#track-form button")
+            assert page.locator("#found-status").inner_text() == "待核实"
+            text = page.locator("main").inner_text()
+            assert "暴露垃圾" in text and "张" not in text and "13912345678" not in text
+            page.screenshot(path=str(ARTIFACTS / f"track-{size}.png"), full_page=True)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"]
+            assert watch.problems == []
+            context.close()
+    app_state(app).engine.dispose()

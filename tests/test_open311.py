@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -113,6 +114,19 @@ def test_post_and_get_requests(o311) -> None:
     root = ET.fromstring(client.get(f"/open311/v2/requests/{rid}.xml").data)
     assert root.tag == "service_requests" and root.find("request/service_request_id").text == rid
     assert root.findtext("request/status") == "open" and root.find("request/address_id").text is None
+    # the reporter follows it by the receipt code the answer gave (token): Open311's tokens, and the /track page
+    found = re.search(r"查询码 ([2-9A-HJKMNP-Z]{10})", posted[0]["service_notice"])
+    assert found
+    code = found.group(1)
+    assert client.get(f"/open311/v2/tokens/{code.lower()}.json").get_json() == [
+        {"service_request_id": rid, "token": code}
+    ]
+    page = client.get(f"/track?code={code[:5]}-{code[5:].lower()}")  # as typed on a phone
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "待核实" in text and "暴露垃圾" in text and "张" not in text
+    missing = client.get("/track?code=NOSUCHCODE")
+    assert missing.status_code == 404 and "没有找到这个查询码" in missing.get_data(as_text=True)
+    assert client.get("/open311/v2/tokens/NOSUCHCODE.json").status_code == 404
     xml_post = client.post("/open311/v2/requests.xml", data={**FORM, "description": "第二条"})
     root = ET.fromstring(xml_post.data)
     assert xml_post.status_code == 201 and root.find("request/service_request_id") is not None

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
 from gridmap.cases import STATUS_ZH, open_report, parse_time
+from gridmap.cases.reports import normalise_receipt
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
 from gridmap.config import Settings
@@ -237,7 +238,31 @@ def create_request(
     if attributes:
         extra["attributes"] = attributes
     answer = open_report(session, report, settings, actor=actor, now=now, router=router, event_data=extra)
-    notice = f"{answer['status_zh']}：市民上报将先经现场核实再立案"
+    receipt = session.scalar(select(Case.receipt).where(Case.id == answer["id"]))
+    notice = f"{answer['status_zh']}：市民上报将先经现场核实再立案；查询码 {receipt}（在 /track 查询办理进度）"
     if answer.get("duplicate_of"):
         notice += f"；与案件 {answer['duplicate_of']} 可能重复"
+    # GeoReport v2 answers a service_request_id or a token, never both: the receipt code is in the notice, and
+    # GET tokens/{code} finds the request by it
     return [{"service_request_id": str(answer["id"]), "service_notice": notice, "account_id": form.get("account_id")}]
+
+
+def request_by_token(session: Session, token: str) -> list[dict[str, object]]:
+    """GET tokens/{token}: the request a POST's token (this server's receipt code) stands for."""
+    code = normalise_receipt(token)
+    case_id = session.scalar(select(Case.id).where(Case.receipt == code)) if code else None
+    if case_id is None:
+        raise NotFound(f"token {token!r} not found")
+    return [{"service_request_id": str(case_id), "token": code}]
+
+
+def track(session: Session, code: str, settings: Settings) -> dict[str, object]:
+    """A public report as its reporter follows it by the receipt code: what the public may see of it (status,
+    service, place, the unit's name, the latest note, the times) — the same view as Open311's."""
+    normal = normalise_receipt(code)
+    rows = session.execute(_select().where(Case.receipt == normal)).all() if normal else []
+    if not rows:
+        raise NotFound(f"no report with the receipt code {code!r}: check it and try again")
+    body = _render(session, list(rows), settings, "")[0]
+    row = rows[0]
+    return {**body, "receipt": normal, "status_zh": STATUS_ZH[CaseStatus(row.status)], "closed": row.status in CLOSED}

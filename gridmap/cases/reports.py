@@ -4,6 +4,7 @@ duplicate, inserts the case and its first event, and answers (:func:`report_answ
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -14,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
-from gridmap.accounts.actor import Actor
+from gridmap.accounts.actor import PUBLIC, Actor
 from gridmap.cases.deadlines import deadline_fields, progress_of
 from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row
@@ -133,6 +134,8 @@ def open_report(
     status = S.PENDING if public else S.OPEN
     deadline: Mapping[str, object] = {} if public else deadline_fields(cal, r.category, r.urgency, now)
     row = _case_row(r, answer, (lon, lat), (street_id, community_id), duplicate, status, deadline, now)
+    if actor.role == PUBLIC:
+        row["receipt"] = new_receipt()  # the reporter follows the case by it (no account)
     # A client id sent before is not an error but a replay: the insert does nothing and the first case answers
     # (no read-then-write: two requests racing with one id cannot both insert).
     new_case = dialect_of(session).insert_ignoring_conflict(Case.__table__, "client_id")
@@ -153,6 +156,20 @@ def open_report(
               "unit_name": (answer.get("responsible") or {}).get("unit_name"), "paused_at": None,
               "closed_at": None}  # fmt: skip
     return {**_answer(SimpleNamespace(**stored), answer, duplicate, cal, now), "created": True}
+
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud over a phone, typed on one
+RECEIPT_LENGTH = 10  # 31^10 ≈ 8·10^14: not guessable at any rate the public door allows
+
+
+def new_receipt() -> str:
+    """A receipt code (查询码) for a public report: random, unambiguous, easy to type."""
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def normalise_receipt(code: object) -> str:
+    """A receipt as people type it: any case, spaces and dashes ignored."""
+    return "".join(ch for ch in str(code or "").upper() if ch.isalnum())[:32]
 
 
 def _case_row(

@@ -369,6 +369,7 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    receipt: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)  # the public's 查询码
     source: Mapped[str] = mapped_column(String(16))
     reporter: Mapped[str | None] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(ForeignKey("categories.code"), index=True)

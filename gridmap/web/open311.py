@@ -133,6 +133,14 @@ def get_request(request_id: str, fmt: str):
     return _respond(fmt, "service_requests", "request", body)
 
 
+@bp.get("/tokens/<token>.<fmt>")
+@public
+def get_token(token: str, fmt: str):
+    """The request a POST's token (the reporter's receipt code) stands for."""
+    fmt = _fmt(fmt)
+    return _respond(fmt, "service_requests", "request", open311.request_by_token(db_session(), token))
+
+
 @bp.get("/discovery.<fmt>")
 @public
 def discovery(fmt: str):
