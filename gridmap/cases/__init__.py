@@ -28,8 +28,8 @@ and stored), :mod:`~gridmap.cases.states` (statuses, ``ACTIVE`` /
 ``TERMINAL``, the action table, Chinese labels), :mod:`~gridmap.cases.values` (times, numbers, texts, points,
 JSON-safe values), :mod:`~gridmap.cases.deadlines` (limits, deadlines, the traffic light),
 :mod:`~gridmap.cases.spatial` (the areas of a point, the duplicate of a new case), :mod:`~gridmap.cases.queries`
-(one case, the filters shared with the heatmap, the list), :mod:`~gridmap.cases.reports` (opening a case from a
-report), :mod:`~gridmap.cases.transitions` (one step of the loop), :mod:`~gridmap.cases.open311` (Open311
+(one case, the filters shared with the heatmap, the list), :mod:`~gridmap.cases.queues` (each role's work
+queue, 我的待办), :mod:`~gridmap.cases.reports` (opening a case from a report), :mod:`~gridmap.cases.transitions` (one step of the loop), :mod:`~gridmap.cases.open311` (Open311
 GeoReport v2 over cases) and the sub-package :mod:`~gridmap.cases.bulk_import` (``gridmap cases import``).
 """
 

@@ -29,7 +29,7 @@ PHOTO_KEYS = ("media_url",)  # an Open311 client's photo link
 
 
 @functools.cache
-def _case_select():
+def case_select():
     """A case with its unit's and category's names (built once: statements are immutable, and building one
     costs more than running it)."""
     return (
@@ -42,7 +42,7 @@ def _case_select():
 
 @functools.cache
 def _by_id():
-    return _case_select().where(Case.id == bindparam("case_id"))
+    return case_select().where(Case.id == bindparam("case_id"))
 
 
 @functools.cache
@@ -59,7 +59,7 @@ def case_row(session: Session, case_id: int):
     return row
 
 
-def _summary(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, object]:
+def summary_of(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, object]:
     return {
         "id": row.id,
         "client_id": row.client_id,
@@ -118,7 +118,7 @@ def get_case(
     scope = scope_of(session, actor) if actor is not None else None
     if scope is not None:
         scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
-    body = _summary(row, cal, now)
+    body = summary_of(row, cal, now)
     role = None if actor is None or actor.is_system else actor.role
     body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None, role)
     body["routing"] = row.routing
@@ -274,7 +274,7 @@ def list_cases(
     now = now_or(now)
     cal = load_calendar(session, settings.cases)
     problems: list[Problem] = []
-    stmt = _case_select()
+    stmt = case_select()
     conds = case_conditions(session, filters, now, cal.tz, problems, actor=actor)
     page = parse_int(filters.get("page"), "page", problems, lo=1, hi=1_000_000, default=1) or 1
     per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=500, default=50) or 50
@@ -297,5 +297,5 @@ def list_cases(
         "total": total,
         "page": page,
         "per_page": per_page,
-        "items": [redact(_summary(r, cal, now), actor) for r in rows],
+        "items": [redact(summary_of(r, cal, now), actor) for r in rows],
     }
