@@ -107,7 +107,7 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         page.wait_for_function(IDLE)
         assert page.evaluate("() => gridmapTest.layers.cases.getLayers().length") == 1
         # the case's popup: its status in Chinese, its deadline in Beijing time
-        page.evaluate("() => gridmapTest.layers.cases.eachLayer(l => l.fire('click', {latlng: l.getLatLng()}))")
+        page.evaluate("() => { gridmapTest.layers.cases.eachLayer(l => l.fire('click', {latlng: l.getLatLng()})); }")
         case_popup = page.locator(".leaflet-popup .gm-popup", has_text=f"#{city['case_id']}")
         case_popup.wait_for(timeout=10_000)
         assert "已派遣" in case_popup.inner_text() and city["due_local"] in case_popup.inner_text()
