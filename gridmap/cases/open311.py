@@ -23,7 +23,7 @@ from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
-from gridmap.inputs import as_id
+from gridmap.inputs import as_id, id_in_text
 from gridmap.store.models import Case, CaseEvent, CaseStatus, Category, Unit
 
 MAX_REQUESTS = 1000
@@ -186,9 +186,10 @@ def find_requests(
 
 
 def get_request(session: Session, request_id: str, settings: Settings, base_url: str) -> list[dict[str, object]]:
-    if not str(request_id).isdigit():
+    case_id = id_in_text(str(request_id))
+    if case_id is None:
         raise NotFound(f"service_request_id {request_id!r} not found")
-    rows = session.execute(_select().where(Case.id == int(request_id))).all()
+    rows = session.execute(_select().where(Case.id == case_id)).all()
     if not rows:
         raise NotFound(f"service_request_id {request_id!r} not found")
     return _render(session, list(rows), settings, base_url)
