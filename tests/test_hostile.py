@@ -277,3 +277,9 @@ def test_method_not_allowed_says_what_is(city, path: str, allowed: set[str]) -> 
     assert allowed <= {m.strip() for m in resp.headers["Allow"].split(",")}
     assert "不允许" in resp.get_json()["error"]
     assert "not allowed" in city["boss"].delete(path + "?lang=en").get_json()["error"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/vnd.x+json"])
+def test_deep_json_under_another_type_is_no_500(city, content_type: str) -> None:
+    resp = city["boss"].post("/api/v1/reports", data=_deep(5000), content_type=content_type)
+    assert resp.status_code == 400, resp.get_data(as_text=True)[:300]

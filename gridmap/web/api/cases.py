@@ -141,6 +141,7 @@ def post_event(case_id: int):
 def get_photo(file: str):
     """A stored photo (JPEG, PNG or WebP)"""
     path = photo_path(_settings().instance_dir, file)
+    cases.check_photo(db_session(), file, current_actor())
     resp = send_file(path, mimetype=None, max_age=86400 * 365)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
