@@ -283,3 +283,68 @@ def test_method_not_allowed_says_what_is(city, path: str, allowed: set[str]) -> 
 def test_deep_json_under_another_type_is_no_500(city, content_type: str) -> None:
     resp = city["boss"].post("/api/v1/reports", data=_deep(5000), content_type=content_type)
     assert resp.status_code == 400, resp.get_data(as_text=True)[:300]
+
+
+# -- Open311 ---------------------------------------------------------------------------------------------------------
+
+
+def _open311_error(resp, status: int) -> str:
+    assert resp.status_code == status, resp.get_data(as_text=True)[:300]
+    body = resp.get_json()
+    assert isinstance(body, list) and len(body) == 1 and body[0]["code"] == status, body
+    return body[0]["description"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "ftp://example.cn/a.jpg", "http://",
+     "//example.cn/a.jpg", "http://exa mple.cn/a.jpg", "https://example.cn/\x7f", "https://e.cn/" + "a" * 2001],
+)  # fmt: skip
+def test_open311_media_url_must_be_http(city, url: str) -> None:
+    before = counts(city["session"])
+    resp = city["app"].test_client().post("/open311/v2/requests.json", data={**OPEN311, "media_url": url})
+    assert "media_url" in _open311_error(resp, 400)
+    assert counts(city["session"]) == before
+
+
+@pytest.mark.parametrize("url", ["http://photos.example.cn/1.jpg", "HTTPS://photos.example.cn/a?b=1#c"])
+def test_open311_media_url_http_is_taken(city, url: str) -> None:
+    resp = city["app"].test_client().post("/open311/v2/requests.json", data={**OPEN311, "media_url": url})
+    assert resp.status_code == 201, resp.get_data(as_text=True)[:300]
+
+
+def test_open311_api_key_in_the_query_string(settings: Settings, session: Session, tmp_path) -> None:
+    build_city(session)
+    session.commit()
+    keyed = create_app(case_settings(settings, tmp_path, open311_api_key="s3cret")).test_client()
+    assert keyed.post("/open311/v2/requests.json?api_key=s3cret", data=OPEN311).status_code == 201
+    assert keyed.post("/open311/v2/requests.json?api_key=wrong", data=OPEN311).status_code == 403
+    assert keyed.post("/open311/v2/requests.json", data=OPEN311).status_code == 403
+    assert (
+        keyed.post("/open311/v2/requests.json?api_key=wrong", data={**OPEN311, "api_key": "s3cret"}).status_code == 201
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["/open311/v2/nothing.json", "/open311/v2/requests/12/extra.json", "/open311/nothing", "/open311/v2/"]
+)
+def test_open311_not_found_in_its_format(city, path: str) -> None:
+    assert "不存在" in _open311_error(city["app"].test_client().get(path), 404)
+    assert "not found" in _open311_error(city["app"].test_client().get(path + "?lang=en"), 404).lower()
+
+
+def test_open311_not_found_in_xml(city) -> None:
+    resp = city["app"].test_client().get("/open311/v2/nothing.xml")
+    assert resp.status_code == 404 and resp.mimetype == "text/xml"
+    assert b"<errors><error><code>404</code>" in resp.data
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("delete", "/open311/v2/requests.json", {"GET", "POST"}), ("put", "/open311/v2/services.json", {"GET"}),
+     ("post", "/open311/v2/discovery.json", {"GET"}), ("patch", "/open311/v2/requests/1.json", {"GET"})],
+)  # fmt: skip
+def test_open311_method_not_allowed_in_its_format(city, method: str, path: str, allowed: set[str]) -> None:
+    resp = getattr(city["app"].test_client(), method)(path)
+    assert "不允许" in _open311_error(resp, 405)
+    assert allowed <= {m.strip() for m in resp.headers["Allow"].split(",")}

@@ -127,8 +127,11 @@ def get_requests(fmt: str):
 @public
 def post_request(fmt: str):
     fmt = _fmt(fmt)
+    form = request.form.to_dict()
+    if "api_key" not in form and "api_key" in request.args:  # clients send it in the query string too
+        form["api_key"] = request.args["api_key"]
     with writing() as session:
-        body = open311.create_request(session, request.form.to_dict(), _settings(), actor=current_actor())
+        body = open311.create_request(session, form, _settings(), actor=current_actor())
     return _respond(fmt, "service_requests", "request", body, 201)
 
 
