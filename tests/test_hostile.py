@@ -433,3 +433,29 @@ def test_accounts_are_not_counted(settings, session, tmp_path) -> None:
     for _ in range(3):
         assert staff.get("/open311/v2/tokens/ABCDEFGHJK.json").status_code == 404
         assert staff.get("/track?code=ABCDEFGHJK").status_code == 404
+
+
+# -- found by schemathesis (tests/test_schemathesis.py) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["snap_m=1&snap_m=2", "mode=segments&snap_m=5&snap_m=6"])
+def test_heat_with_a_repeated_parameter(city, query: str) -> None:
+    resp = city["boss"].get("/api/v1/heat?" + query)
+    assert resp.status_code == 400 and "snap_m" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("client_id", "kept"),
+    [(7, True), ("p-7", True), (2**70, True), (None, True), (1.5, False), ({"a": 1}, False), ([1], False),
+     (True, False), ("x" * 201, False)],
+)  # fmt: skip
+def test_snap_gives_back_only_ids_it_documents(city, client_id: object, kept: bool) -> None:
+    point = {"lon": LON, "lat": LAT, "id": client_id}
+    resp = city["boss"].post("/api/v1/snap", json={"points": [point, {"lon": LON, "lat": LAT, "id": "ok"}]})
+    assert resp.status_code == 200
+    first, second = resp.get_json()["results"]
+    assert second["id"] == "ok" and "errors" not in second, "a bad id never hides the other points"
+    if kept:
+        assert first["id"] == client_id and "errors" not in first
+    else:
+        assert first["id"] is None and first["errors"][0]["field"] == "id"

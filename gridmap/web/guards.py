@@ -64,12 +64,12 @@ def check_request() -> None:
     ):
         problems.append(_nul("path"))
     for key, value in request.args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
+        if "\x00" in (key or "") or "\x00" in (value or ""):
             problems.append(_nul(f"query {key!r}" if "\x00" not in key else "query"))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             for key, value in request.form.items(multi=True):
-                if "\x00" in key or "\x00" in value:
+                if "\x00" in (key or "") or "\x00" in (value or ""):  # (a multipart part may hold no text)
                     problems.append(_nul(f"form {key!r}" if "\x00" not in key else "form"))
             for key, f in request.files.items(multi=True):
                 if "\x00" in key or "\x00" in (f.filename or ""):
