@@ -115,14 +115,29 @@ def test_over_the_limit_by_a_byte(city) -> None:
 
 
 def test_waitress_gets_the_same_limit(settings: Settings, tmp_path) -> None:
+    """``gridmap serve``'s waitress refuses a body over the limit itself: 413 from the headers, nothing buffered."""
+    import socket
+    import threading
+
     from gridmap.cli.serve import make_server
 
     app = create_app(case_settings(settings, tmp_path))
     server = make_server(app, host="127.0.0.1", port=0, threads=1)
+    assert server.adj.max_request_body_size == max_body_bytes(app)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     try:
-        assert server.adj.max_request_body_size == max_body_bytes(app)
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n{" % (300 * 2**20)
+            )
+            head = conn.recv(200)
+        assert head.startswith(b"HTTP/1.1 413"), head
     finally:
+        server.task_dispatcher.shutdown()
         server.close()
+        thread.join(5)
 
 
 # -- JSON depth ------------------------------------------------------------------------------------------------------
