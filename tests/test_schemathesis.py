@@ -1,6 +1,7 @@
 """schemathesis against the API's own OpenAPI document (issue 11), on both databases: every operation gets
-generated requests (bounded: ``GRIDMAP_SCHEMATHESIS_EXAMPLES`` per operation, 25 by default) sent with the API
-token of an account whose role may use it, and every answer must be no 5xx and conform to the document.
+generated requests (bounded: ``GRIDMAP_SCHEMATHESIS_EXAMPLES`` per operation, 25 by default; both requests that fit
+the document and requests that break it) sent with the API token of an account whose role may use it, and every
+answer must be no 5xx and conform to the document.
 
 The seed is ``GRIDMAP_SCHEMATHESIS_SEED`` or a random one, printed (also when the run passes) so a failure can be
 replayed: ``GRIDMAP_SCHEMATHESIS_SEED=<seed> pytest tests/test_schemathesis.py``.
@@ -16,6 +17,7 @@ from collections import Counter
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hypothesis_settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy.orm import Session
@@ -53,7 +55,8 @@ def _exercise(
     statuses: Counter[int],
     failures: list[str],
 ) -> None:
-    """Up to EXAMPLES generated requests to one operation (no shrinking: every failure is listed, not minimised)."""
+    """Up to EXAMPLES generated requests to one operation, valid ones and ones that break the document (each must
+    get its documented answer: 400 for a broken one), without shrinking: every failure is listed, not minimised."""
 
     @seed(SEED)
     @hypothesis_settings(
@@ -63,7 +66,7 @@ def _exercise(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(GenerationMode.NEGATIVE))
     def run(case: schemathesis.Case) -> None:
         response = case.call(headers=headers)
         sent[label] += 1
