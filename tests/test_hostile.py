@@ -119,6 +119,8 @@ def test_waitress_gets_the_same_limit(settings: Settings, tmp_path) -> None:
     import socket
     import threading
 
+    from waitress import wasyncore
+
     from gridmap.cli.serve import make_server
 
     app = create_app(case_settings(settings, tmp_path))
@@ -134,10 +136,11 @@ def test_waitress_gets_the_same_limit(settings: Settings, tmp_path) -> None:
             )
             head = conn.recv(200)
         assert head.startswith(b"HTTP/1.1 413"), head
-    finally:
+    finally:  # closed from inside the server's loop, as tests/browser.py does (closing here races its select())
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
         server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(5)
+        assert not thread.is_alive()
 
 
 # -- JSON depth ------------------------------------------------------------------------------------------------------
