@@ -11,6 +11,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
+from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
 from gridmap.web.state import AppState, app_state, install
 
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.install(app, settings, app_state(app).sessions)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
     _register_error_handlers(app)
+    # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
     return app
 
 
