@@ -68,3 +68,55 @@ def test_the_audit_trail_records_the_client_behind_a_trusted_proxy(settings: Set
     app = create_app(dataclasses.replace(settings, trusted_proxies=("10.0.0.0/8",)))
     assert _holiday_address(app, PROXY, "2026-12-30") == CLIENT
     assert _holiday_address(app, "192.0.2.7", "2026-12-31") == "192.0.2.7"  # a stranger's forged header is ignored
+
+
+# -- production mode ----------------------------------------------------------------------------------------------
+
+
+def _production(settings: Settings) -> Settings:
+    return dataclasses.replace(settings, production=True, secret_key="s" * 40, password_salt="t" * 40)
+
+
+def _cookies(resp: Any) -> dict[str, str]:
+    """Each Set-Cookie header by the cookie's name."""
+    return {h.split("=", 1)[0]: h for h in resp.headers.getlist("Set-Cookie")}
+
+
+def test_production_mode_sends_secure_cookies_hsts_and_https_links(settings: Settings, engine: Engine) -> None:
+    app = create_app(_production(settings))
+    client = app.test_client()
+    page = client.get("/login", base_url="https://gridmap.example.cn")
+    assert page.status_code == 200
+    cookies = _cookies(page) | _cookies(client.get("/api/v1/health", base_url="https://gridmap.example.cn"))
+    assert {"XSRF-TOKEN", "session"} <= set(cookies)
+    assert all("; Secure" in c for c in cookies.values()), cookies
+    assert "HttpOnly" in cookies["session"] and "HttpOnly" not in cookies["XSRF-TOKEN"]  # the page scripts read it
+    assert page.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert page.headers["Cache-Control"] in ("private, no-store", "no-store, private")
+    with app.test_request_context("/"):
+        from flask import url_for
+
+        assert url_for("security.login", _external=True).startswith("https://")
+
+
+def test_development_mode_works_over_plain_http(settings: Settings, engine: Engine) -> None:
+    """The demo over http://LAN-address: a Secure XSRF-TOKEN cookie would be dropped and every change refused."""
+    client = create_app(settings).test_client()
+    page = client.get("/login")
+    cookies = _cookies(page) | _cookies(client.get("/api/v1/health"))
+    assert {"XSRF-TOKEN", "session"} <= set(cookies) and not any("Secure" in c for c in cookies.values())
+    assert "Strict-Transport-Security" not in page.headers
+
+
+def test_production_refuses_the_development_secret(settings: Settings) -> None:
+    with pytest.raises(RuntimeError, match="GRIDMAP_SECRET_KEY"):
+        create_app(dataclasses.replace(settings, production=True, password_salt="t" * 40))
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/health", "/track", "/no-such-page", "/static/gridmap.css"])
+def test_every_answer_carries_the_security_headers(settings: Settings, engine: Engine, path: str) -> None:
+    resp = create_app(settings).test_client().get(path)
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Referrer-Policy"] == "same-origin"
+    if "Cache-Control" in resp.headers:  # valid syntax: directives, not Python's True
+        assert "=True" not in resp.headers["Cache-Control"]

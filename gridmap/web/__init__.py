@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
     app.register_blueprint(command_pages_bp)
-    from gridmap.web import auth
+    from gridmap.web import auth, headers
     from gridmap.web.api.audit import bp as audit_api_bp
     from gridmap.web.pages.accounts import bp as accounts_pages_bp
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(track_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
     auth.install(app, settings, app_state(app).sessions)
+    headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
     _register_error_handlers(app)
     # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
