@@ -4,6 +4,7 @@ audit trail records the client's address) and in production mode."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -120,3 +121,45 @@ def test_every_answer_carries_the_security_headers(settings: Settings, engine: E
     assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Referrer-Policy"] == "same-origin"
     if "Cache-Control" in resp.headers:  # valid syntax: directives, not Python's True
         assert "=True" not in resp.headers["Cache-Control"]
+
+
+# -- the content-security policy ----------------------------------------------------------------------------------
+
+INLINE = re.compile(r"<(script|style)\b([^>]*)>", re.IGNORECASE)
+
+
+def _pages(app: Flask) -> list[str]:
+    """Every page without arguments (not the API, the map layers, Open311 or files)."""
+    skip = ("/api/", "/ogc", "/open311", "/vendor", "/static", "/logout", "/verify", "/favicon")
+    return sorted(
+        r.rule
+        for r in app.url_map.iter_rules()
+        if "GET" in (r.methods or ()) and not r.arguments and not r.rule.startswith(skip)
+    )
+
+
+def test_every_page_has_a_policy_and_only_nonced_inline_code(settings: Settings, engine: Engine) -> None:
+    app = create_app(settings)
+    admin, commander = client_as(app, "admin"), client_as(app, "commander")
+    pages = _pages(app)
+    assert {"/", "/map", "/assign", "/gaps", "/heatmap", "/login", "/track", "/audit"} <= set(pages)
+    nonces = set()
+    for path in pages:
+        resp = (admin if path.startswith("/admin") else commander).get(path)
+        assert resp.status_code in (200, 302), path
+        csp = resp.headers["Content-Security-Policy"]
+        nonce = re.search(r"'nonce-([^']+)'", csp)
+        assert nonce and "unsafe-inline" not in csp.replace("style-src-attr 'unsafe-inline'", ""), csp
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp and "base-uri 'self'" in csp
+        nonces.add(nonce.group(1))
+        for tag, attrs in INLINE.findall(resp.get_data(as_text=True)):
+            inline = tag.lower() == "style" or "src=" not in attrs
+            if inline and 'type="application/json"' not in attrs:  # data, which no policy runs
+                assert f'nonce="{nonce.group(1)}"' in attrs, (path, tag, attrs)
+    assert len(nonces) == len(pages)  # a new nonce for every response
+
+
+def test_the_configured_basemap_is_the_only_image_host(settings: Settings, engine: Engine) -> None:
+    app = create_app(dataclasses.replace(settings, basemap_url="https://{s}.tile.example.org/{z}/{x}/{y}.png"))
+    csp = client_as(app, "viewer").get("/map").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: blob: https://*.tile.example.org;" in csp

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
     _register_error_handlers(app)
     # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
-    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask documents wrapping it
     return app
 
 
