@@ -115,6 +115,7 @@ MATRIX: dict[str, list[Route]] = {
     "assign_api.gaps_summary": [_r("GET", "/api/v1/gaps/summary", EVERYONE)],
     "assign_api.get_heat": [_r("GET", "/api/v1/heat", EVERYONE)],
     "audit_api.audit_api": [_r("GET", "/api/v1/audit", {A, CMD})],
+    "tasks_api.list_tasks": [_r("GET", "/api/v1/tasks", CASE_WORKERS)],
     # OGC API – Features (the map's layers) and Open311 (the public's door)
     "ogc.landing": [_r("GET", "/ogc", EVERYONE), _r("GET", "/ogc/", EVERYONE)],
     "ogc.conformance": [_r("GET", "/ogc/conformance", EVERYONE)],
