@@ -25,7 +25,7 @@ from gridmap.catalogue.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import parse_int
-from gridmap.store.models import AccountRole, Case, CaseEvent, Urgency
+from gridmap.store.models import AccountRole, Area, Case, CaseEvent, Category, Urgency
 
 R = AccountRole
 LIVE = sorted(s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING))  # the clock runs
@@ -175,3 +175,24 @@ def queue_counts(session: Session, actor: Actor, now: dt.datetime | None = None)
     within = scope.case_filter() if scope is not None else []
     cond = and_(or_(*(g.condition(actor, now) for g in groups)), *within)
     return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+
+
+def queue_choices(session: Session, actor: Actor) -> dict[str, list[dict[str, str]]]:
+    """What the queue's filters offer ``actor``: the active categories (classes, then their sub-classes) and the
+    街道 of their scope (every street when they have none)."""
+    cats = session.execute(
+        select(Category.code, Category.name_zh, Category.name_en, Category.parent_code)
+        .where(Category.active.is_(True))
+        .order_by(Category.family, Category.code)
+    ).all()
+    scope = scope_of(session, actor)
+    streets = select(Area.code, Area.name).where(Area.level == "street").order_by(Area.code)
+    if scope is not None and scope.area_id is not None:
+        streets = streets.where(Area.id.in_(sorted(scope.street_ids)))
+    return {
+        "categories": [
+            {"code": c.code, "zh": c.name_zh, "en": c.name_en or c.name_zh, "sub": "1" if c.parent_code else ""}
+            for c in cats
+        ],
+        "streets": [{"code": a.code, "name": a.name} for a in session.execute(streets).all()],
+    }
