@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, make_response, request
 from sqlalchemy.orm import scoped_session
 from werkzeug.exceptions import HTTPException
 
@@ -10,6 +10,7 @@ import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
+from gridmap.web import guards
 from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
 from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
+    guards.install(app, settings)  # before any route: it bounds the int converter
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     install(app, AppState(settings, engine, factory, scoped_session(factory), _read_attribution()))
@@ -27,6 +29,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def _choose_language() -> None:
         g.lang = pick_language(request, settings.default_locale)
+
+    app.before_request(guards.check_request)  # before the sign-in and CSRF checks read the body
 
     @app.context_processor
     def _i18n() -> dict[str, object]:
@@ -133,7 +137,16 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return _error(exc.code or 500, exc.description or exc.name)
+        if request.path.startswith("/open311/"):
+            from gridmap.web.open311 import http_error
+
+            return http_error(exc)
+        resp, status = _error(exc.code or 500, guards.http_message(exc))
+        resp = make_response(resp, status)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # Allow (405), Retry-After (429)...
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
