@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(track_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    from gridmap.web import casework
+
+    casework.register(app)  # the work queue and the case page (issue 12)
     auth.install(app, settings, app_state(app).sessions)
     headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
