@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 
 class GridmapError(Exception):
-    """Base of every error a user is meant to read."""
+    """Base of every error a user is meant to read. ``zh`` is the same sentence in Chinese, shown to zh-CN readers
+    (the interface's default language); the English text stays the API's stable ``error``."""
+
+    def __init__(self, message: str = "", zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 @dataclass(frozen=True)

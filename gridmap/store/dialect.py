@@ -15,6 +15,7 @@ metres between geometries    ``ST_Distance(a, b, 1)`` (ellipsoid)       ``ST_Dis
 spatial index use            ``idx_<table>_geom`` named in the query    ``&&`` on the GiST index
 dates and times bound        ISO text (as SQLAlchemy stores them)       ``date`` / ``timestamptz`` values
 write lock                   taken before reading (no-op UPDATE)        none: row locks, conditional UPDATEs
+writing session              restarted as BEGIN IMMEDIATE, waited for   nothing to wait for
 ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
 bulk load                    triggers, indexes set aside; R*Tree packed plain inserts
 long-running server          WAL checkpoints in a background thread     nothing
@@ -29,7 +30,9 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,10 +44,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, DatabaseError
+from gridmap.store.change_counters import forget_transaction_reads, written_tables_of
 
 if TYPE_CHECKING:
     from gridmap.config import Settings
     from gridmap.store.sqlite.wal import WalCheckpointer
+
+_BUSY_TIMEOUT_MS = 10_000  # SQLite: how long a statement waits for a lock before "database is locked"
+_WRITER = "gridmap.begun_writing"  # conn.info: the open transaction was begun IMMEDIATE (SQLite)
+_LOCK_SLICE_S = 1.0  # begin_writing waits for the write lock in slices this long, reporting progress between
 
 Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in EPSG:4326
 Bind = Engine | Connection | Session
@@ -108,6 +116,16 @@ class Dialect:
 
     def take_write_lock(self, session: Session, table: str, what: str) -> None:
         """Start writing now, so that what is read next is what the write will see (SQLite only needs it)."""
+
+    def begin_writing(
+        self, session: Session, wait_s: float, progress: Callable[[float, float], None] | None = None
+    ) -> None:
+        """Make ``session``'s transaction a writer's before it reads what it will change: on SQLite the database's
+        one write lock is taken now (waiting up to ``wait_s`` seconds, ``progress(waited, wait_s)`` called about
+        once a second while waiting), so the first write cannot fail with "database is locked"; raises
+        :class:`~gridmap.errors.Conflict` when the wait runs out. What was read before may be read again (it may
+        have changed). PostgreSQL has row locks: nothing to take."""
+        session.connection()
 
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
         """``k`` new ids of ``table`` that nobody else can take."""
@@ -215,7 +233,47 @@ class SpatiaLite(Dialect):
         try:
             session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))
         except OperationalError as exc:
-            raise Conflict(f"{what} is being changed by someone else right now: reload and try again") from exc
+            raise Conflict(
+                f"{what} is being changed by someone else right now: reload and try again",
+                zh="数据正被他人修改，请刷新后重试",
+            ) from exc
+
+    def begin_writing(
+        self, session: Session, wait_s: float, progress: Callable[[float, float], None] | None = None
+    ) -> None:
+        conn = session.connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if conn.info.get(_WRITER) or written_tables_of(conn):
+            return  # this transaction has the lock already (taken here, or by a write)
+        # Nothing written yet: the deferred transaction only read, so it can end and start again as a writer. Done
+        # on the DBAPI connection, so the session keeps its objects (they are read again where it matters).
+        cur = raw.cursor()
+        started = time.monotonic()
+        try:
+            if raw.in_transaction:
+                cur.execute("ROLLBACK")
+            forget_transaction_reads(session)
+            cur.execute(f"PRAGMA busy_timeout = {int(_LOCK_SLICE_S * 1000)}")
+            while True:
+                try:
+                    cur.execute("BEGIN IMMEDIATE")
+                    conn.info[_WRITER] = True
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                waited = time.monotonic() - started
+                if waited >= wait_s:
+                    raise Conflict(
+                        f"the database is busy with another change (waited {waited:.0f} s): try again in a moment",
+                        zh=f"数据库正忙于其他修改（已等待 {waited:.0f} 秒），请稍后重试",
+                    )
+                if progress is not None:
+                    progress(waited, wait_s)
+        finally:
+            cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            cur.close()
 
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
         if k == 0:
@@ -255,6 +313,8 @@ class SpatiaLite(Dialect):
         # pysqlite's own BEGIN handling defers transactions; take control so a transaction really is one.
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        for end in ("commit", "rollback"):
+            event.listen(engine, end, lambda conn: None if conn.invalidated else conn.info.pop(_WRITER, None))
         return engine
 
     def background_maintenance(self, engine: Engine) -> WalCheckpointer | None:
@@ -446,7 +506,7 @@ def _load_spatialite(spatialite_library: str) -> Callable[[Any, Any], None]:
         dbapi_conn.enable_load_extension(False)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()

@@ -126,12 +126,15 @@ def import_cases_csv(
     source: str = "import",
     actor: Actor,
     note: str | None = None,
+    before_writing: Callable[[Session], None] | None = None,
     now: dt.datetime | None = None,
     router: Callable[..., Any] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportSummary:
     """Import the reports of a CSV file as cases, as ``actor`` (each case's first event and one entry of the audit
-    trail, with ``note``); returns the summary. Does not commit (the caller does).
+    trail, with ``note``); returns the summary. Does not commit (the caller does). ``before_writing(session)`` is
+    called once the rows are checked and routed, before anything is written or reserved (it takes the write lock:
+    :func:`gridmap.cases.bulk_import.beside_traffic.import_beside_traffic`); client ids stored meanwhile are skipped.
 
     Columns: ``lon``, ``lat``, ``category`` (required); ``crs`` (wgs84/gcj02), ``observed_at``, ``description``,
     ``address``, ``urgency``, ``client_id``, ``reporter``, ``source``; and, when routed already, the routing
@@ -168,6 +171,10 @@ def import_cases_csv(
     phase("validate")
     routing, routed_here = _route(rows, session, router, lon, lat, category, observed_us)
     phase("route")
+    if before_writing is not None:
+        before_writing(session)
+        skipped += _skip_stored_client_ids(rows, session, texts["client_id"])  # stored while this was planned
+        phase("lock")
     keep = np.flatnonzero(rows.ok)
     k = len(keep)
     street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
