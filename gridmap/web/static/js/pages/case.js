@@ -14,6 +14,7 @@ const caseId = root.dataset.caseId;
 const version = root.dataset.version ?? "";
 const status = byId("action-status");
 const RELOAD_MS = 1500;
+const MAX_PHOTOS = 3;
 
 /** The case on a small map: outlines only (no tile server); the matched feature thick, its areas thin and dashed. */
 function drawMap() {
@@ -123,6 +124,15 @@ function wireSteps() {
       e.preventDefault();
       void send(form);
     });
+    const files = form.querySelector("input[type=file]");
+    if (files instanceof HTMLInputElement) {
+      files.addEventListener("change", () => {
+        const n = files.files?.length ?? 0;
+        const picked = form.querySelector(".picked");
+        if (picked) picked.textContent = n ? t("photos_chosen", { n }) : "";
+        files.setCustomValidity(n > MAX_PHOTOS ? t("too_many_photos") : "");
+      });
+    }
     form.querySelector(".cancel")?.addEventListener("click", () => {
       form.hidden = true;
       for (const b of buttons) b.setAttribute("aria-expanded", "false");
