@@ -133,3 +133,18 @@ def test_the_case_words_do_not_change_shared_ones() -> None:
     clash = [k for k, v in CASEWORK.items() if MESSAGES.get(k, v) != v]
     assert clash == [], "name these words apart from gridmap.web.i18n's"
     assert all(set(v) == {"zh_CN", "en"} for v in CASEWORK.values())
+
+
+def test_case_numbers_on_other_pages_link_to_the_case_page(city) -> None:
+    app, case = city["app"], city["case"]
+    cid = case["id"]
+    unit = _step(city["dispatcher"], cid, "dispatch", 1)["unit"]["id"]
+    link = f'href="/cases/{cid}"'
+    commander = client_as(app, "commander")
+    for url in (f"/units/{unit}", "/heatmap/cases?status=all", "/audit?object_kind=case", "/tasks"):
+        resp = commander.get(url)
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200, url
+        assert f"/api/v1/cases/{cid}" not in html, url
+        if url != "/tasks":  # the queue's rows are drawn by its script (tests/test_cases_browser.py)
+            assert link in html, url
