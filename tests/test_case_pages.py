@@ -81,7 +81,7 @@ def test_each_person_sees_the_steps_open_to_them(city) -> None:
     case = _step(commander, cid, "request_extension", case["version"], data={"amount": 2})
     assert "approve_extension" not in _steps(_page(commander, cid)[1])
     assert {"approve_extension", "reject_extension"} <= set(_steps(_page(other, cid)[1]))
-    assert 'name="amount"' in _page(other, cid)[1]
+    assert 'name="amount"' in _page(other, cid)[1] and "延期申请待审批：2.0 小时" in _page(other, cid)[1]
 
 
 def test_phones_reporters_and_photos_only_for_those_who_may_see_them(city) -> None:
@@ -100,7 +100,8 @@ def test_phones_reporters_and_photos_only_for_those_who_may_see_them(city) -> No
         assert "王大妈" not in seen[role], role
     assert "王大妈" in seen["dispatcher"]
     assert "/api/v1/photos/" in seen["clerk"] and "处置前" in seen["clerk"]
-    assert "/api/v1/photos/" not in seen["viewer"]
+    assert "/api/v1/photos/" not in seen["viewer"] and "您的角色无权查看照片" in seen["viewer"]
+    assert "您的角色无权查看照片" not in seen["clerk"]
 
 
 def test_missing_and_forbidden_cases_are_pages_in_the_page_language(city) -> None:

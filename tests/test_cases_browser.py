@@ -211,8 +211,23 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
 
         d.reload()
         d.wait_for_function(READY)
+        late = desk.new_page()  # the same case open in a second tab, drawn before the re-check below
+        watches.append(PageWatch(late))
+        late.goto(base + f"/cases/{case_id}")
+        late.wait_for_function(READY)
         _act(d, "recheck_pass", note="核查通过")
         assert _status(d) == "closed" and d.locator("button.step").count() == 0
+        # the second tab acts on the version it drew: told that someone acted first, it reloads
+        late.click("button.step[data-step=recheck_fail]")
+        late.locator("form[data-action=recheck_fail] textarea[name=note]").fill("迟到的核查")
+        with late.expect_navigation():
+            late.locator("form[data-action=recheck_fail] button[type=submit]").click()
+            late.wait_for_function("() => document.querySelector('#action-status').textContent.length > 0")
+            assert late.locator("#action-status").inner_text() == "有人已先处理，正在刷新"
+        late.wait_for_function(READY)
+        assert _status(late) == "closed"
+        watches[-1].problems = [p for p in watches[-1].problems if "409" not in p]  # the refusal it was shown
+        late.close()
         actions = d.locator("#case-timeline li").evaluate_all("els => els.map(e => e.dataset.action)")
         assert actions == ["report", "verify", "dispatch", "accept", "report_back", "recheck_fail", "report_back",
                            "recheck_pass"]  # fmt: skip

@@ -83,6 +83,7 @@ CASEWORK: dict[str, dict[str, str]] = {
     "choose_photos": {"zh_CN": "拍照或选择照片", "en": "Take or choose photos"},
     "photos_chosen": {"zh_CN": "已选 {n} 张", "en": "{n} chosen"},
     "too_many_photos": {"zh_CN": "最多 3 张照片", "en": "At most 3 photos"},
+    "extension_dt": {"zh_CN": "延期申请", "en": "Extension request"},
     "urgent_hours": {"zh_CN": "小时", "en": "hours"},
     "err_forbidden": {"zh_CN": "您的角色不能执行此操作", "en": "Your role may not take this step"},
     "err_too_big": {"zh_CN": "照片太大，请压缩后重试", "en": "The photos are too large"},

@@ -75,6 +75,7 @@ def case_view(case_id: int):
         deadline_text=local_with_zone(case["deadline"]), left_text=time_left(case["progress"], lang),
         light=(case["progress"] or {}).get("light", "none"),
         status_labels={st.value: status_label(st.value, lang) for st in S}, zoned=local_with_zone,
+        sees_photos=current_actor().has(*roles.SEES_PHOTOS),
     )  # fmt: skip
 
 
