@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
+from gridmap.accounts.roles import sees_contacts
 from gridmap.cases.queries import get_case
 from gridmap.cases.transitions import steps_open_to
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, NotFound
-from gridmap.maps.features import _phone, feature_details
+from gridmap.maps.features import feature_details
 from gridmap.maps.layers import get_item
 from gridmap.store.models import Person, Unit
 from gridmap.store.targets import TARGETS
@@ -52,7 +53,7 @@ def case_page(
         rows = session.execute(
             select(Person.name, Person.phone).where(Person.unit_id == unit["id"]).order_by(Person.id)
         )
-        people = [{"name": n, "phone": _phone(actor, p, unit["id"]), "has_phone": bool(p)} for n, p in rows]
+        people = [{"name": n, "phone": p if sees_contacts(actor, unit["id"]) else None, "has_phone": bool(p)} for n, p in rows]
     units: list[dict[str, Any]] = []
     if any(s.name == "dispatch" for s in steps):
         units = [
