@@ -53,7 +53,8 @@ def case_page(
         rows = session.execute(
             select(Person.name, Person.phone).where(Person.unit_id == unit["id"]).order_by(Person.id)
         )
-        people = [{"name": n, "phone": p if sees_contacts(actor, unit["id"]) else None, "has_phone": bool(p)} for n, p in rows]
+        shown = sees_contacts(actor, unit["id"])
+        people = [{"name": n, "phone": p if shown else None, "has_phone": bool(p)} for n, p in rows]
     units: list[dict[str, Any]] = []
     if any(s.name == "dispatch" for s in steps):
         units = [
