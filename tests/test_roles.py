@@ -130,6 +130,11 @@ MATRIX: dict[str, list[Route]] = {
     "open311.post_request": [_r("POST", "/open311/v2/requests.json", PUBLIC, ok=400, data={})],
     "open311.get_token": [_r("GET", "/open311/v2/tokens/NO-SUCH-CODE.json", PUBLIC, ok=404)],
     "track.track_page": [_r("GET", "/track", PUBLIC, api=False)],
+    "report.report_page": [_r("GET", "/report", PUBLIC, api=False)],
+    "report.places": [_r("GET", "/report/places.json", PUBLIC)],
+    "report.service_worker": [_r("GET", "/report-sw.js", PUBLIC)],
+    "report.manifest": [_r("GET", "/report.webmanifest", PUBLIC)],
+    "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
 }
 
 

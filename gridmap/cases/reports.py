@@ -55,7 +55,9 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     problems: list[Problem] = []
     point = validate_point(report.get("lon"), report.get("lat"), problems)
     crs = str(report.get("crs") or "wgs84").strip().lower()
-    if crs not in ("wgs84", "gcj02"):
+    if crs.startswith("bd09"):  # Baidu's own offset on top of GCJ-02: not converted (no public, exact formula)
+        problems.append(Problem("BD-09 (Baidu) coordinates are not accepted: send WGS-84 or GCJ-02", field="crs"))
+    elif crs not in ("wgs84", "gcj02"):
         problems.append(Problem(f"{crs!r} is not wgs84 or gcj02", field="crs"))
     category = None
     try:

@@ -79,6 +79,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.track import bp as track_bp
 
     app.register_blueprint(track_bp)
+    from gridmap.web.pages.report import bp as report_bp
+
+    app.register_blueprint(report_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
     auth.install(app, settings, app_state(app).sessions)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
