@@ -4,7 +4,9 @@ written, and the answer is a receipt code with its /track link."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import re
 import uuid
 
@@ -17,7 +19,10 @@ from gridmap.config import Settings
 from gridmap.geo.crs import wgs84_to_gcj02
 from gridmap.store.models import Case, CaseEvent
 from gridmap.web import create_app
+from tests.accounts import client_as
 from tests.case_helpers import LAT, LON, build_city, case_settings, counts
+
+CITY_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
 def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
@@ -26,12 +31,28 @@ def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
     return buf.getvalue()
 
 
+def exif_jpeg(taken: dt.datetime, lon: float, lat: float) -> bytes:
+    """A real photo whose EXIF says when (local time, as cameras write it) and where it was taken."""
+    img, exif = Image.new("RGB", (64, 48), (200, 120, 60)), Image.Exif()
+    exif.get_ifd(0x8769)[36867] = taken.astimezone(CITY_TZ).strftime("%Y:%m:%d %H:%M:%S")
+    gps = exif.get_ifd(0x8825)
+
+    def dms(v: float) -> tuple[float, float, float]:
+        d, m = int(v), int(v * 60) % 60
+        return (float(d), float(m), round((v * 3600) % 60, 4))
+
+    gps[1], gps[2], gps[3], gps[4] = "N", dms(lat), "E", dms(lon)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    return buf.getvalue()
+
+
 @pytest.fixture
 def city(settings: Settings, session: Session, tmp_path):
     build_city(session)
     session.commit()
     app = create_app(case_settings(settings, tmp_path))
-    return {"client": app.test_client(), "session": session}
+    return {"client": app.test_client(), "session": session, "app": app}
 
 
 def form(**kw: object) -> dict[str, object]:
@@ -156,3 +177,63 @@ def test_pwa_files(city) -> None:
                 "/vendor/workbox-strategies/workbox-strategies.prod.js", "/vendor/workbox-core/workbox-core.prod.js",
                 "/vendor/idb-keyval/umd.js", "/vendor/exifr/lite.umd.js"):  # fmt: skip
         assert client.get(url).status_code == 200, url
+
+
+def test_photos_taken_far_away_or_long_before_are_flagged_not_refused(city) -> None:
+    client, session = city["client"], city["session"]
+    now = dt.datetime.now(dt.UTC)
+    far_old = exif_jpeg(now - dt.timedelta(days=3), LON + 0.01, LAT)  # ~880 m east, three days old
+    near_new = exif_jpeg(now - dt.timedelta(minutes=20), LON + 0.0005, LAT)  # ~44 m, just now
+    body = form(photos=[(io.BytesIO(far_old), "old.jpg"), (io.BytesIO(near_new), "new.jpg")])
+    resp = client.post("/report", data=body, content_type="multipart/form-data")
+    assert resp.status_code == 201  # flagged, never refused
+    assert "flags" not in resp.get_json()  # for the verifier, not the reporter
+    case = session.scalars(select(Case).where(Case.client_id == body["client_id"])).one()
+    kinds = sorted((f["kind"], f["photo"]) for f in case.flags)
+    assert kinds == [("photo_far", 1), ("photo_old", 1)]
+    far = next(f for f in case.flags if f["kind"] == "photo_far")
+    assert 800 < far["distance_m"] < 950 and "第 1 张照片的拍摄位置距上报位置约" in far["zh"]
+    # the case data the API returns shows them to the dispatcher who verifies
+    staff = client_as(city["app"], "dispatcher")
+    shown = staff.get(f"/api/v1/cases/{case.id}").get_json()["flags"]
+    assert {f["kind"] for f in shown} == {"photo_far", "photo_old"}
+    listed = staff.get("/api/v1/cases?status=pending").get_json()["items"]
+    assert next(c for c in listed if c["id"] == case.id)["flags"] == shown
+
+
+def test_exif_read_on_the_phone_counts_when_the_resized_photo_has_none(city) -> None:
+    """The page resizes photos (a canvas drops EXIF) and sends what exifr read as photo_meta."""
+    now = dt.datetime.now(dt.UTC)
+    meta = [{"taken_at": (now - dt.timedelta(hours=30)).isoformat(), "lon": LON, "lat": LAT},
+            {"taken_at": None, "lon": LON, "lat": LAT + 0.003}]  # fmt: skip
+    body = form(photo_meta=json.dumps(meta), photos=[(io.BytesIO(jpeg()), "a.jpg"), (io.BytesIO(jpeg()), "b.jpg")])
+    assert city["client"].post("/report", data=body, content_type="multipart/form-data").status_code == 201
+    case = city["session"].scalars(select(Case).where(Case.client_id == body["client_id"])).one()
+    assert sorted((f["kind"], f["photo"]) for f in case.flags) == [("photo_far", 2), ("photo_old", 1)]
+    # unreadable metadata is no reason to refuse a report
+    body = form(photo_meta="not json", photos=[(io.BytesIO(jpeg()), "c.jpg")])
+    assert city["client"].post("/report", data=body, content_type="multipart/form-data").status_code == 201
+    city["session"].rollback()  # end the test's read transaction: see the app's new case
+    assert city["session"].scalars(select(Case).where(Case.client_id == body["client_id"])).one().flags is None
+
+
+def test_thresholds_come_from_the_settings(settings: Settings, session: Session, tmp_path) -> None:
+    build_city(session)
+    session.commit()
+    app = create_app(case_settings(settings, tmp_path, photo_far_m=2000.0, photo_old_hours=100.0))
+    now = dt.datetime.now(dt.UTC)
+    body = form(photos=[(io.BytesIO(exif_jpeg(now - dt.timedelta(days=3), LON + 0.01, LAT)), "p.jpg")])
+    assert app.test_client().post("/report", data=body, content_type="multipart/form-data").status_code == 201
+    assert session.scalars(select(Case).where(Case.client_id == body["client_id"])).one().flags is None
+
+
+def test_a_grid_worker_sends_photo_metadata_through_the_api(city) -> None:
+    now = dt.datetime.now(dt.UTC)
+    worker = client_as(city["app"], "grid_worker")
+    body = {"lon": LON, "lat": LAT, "category": "0102", "client_id": "gw-1",
+            "photo_meta": [{"taken_at": (now - dt.timedelta(days=2)).isoformat(), "lon": LON, "lat": LAT}]}  # fmt: skip
+    resp = worker.post("/api/v1/reports", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    assert [f["kind"] for f in worker.get(f"/api/v1/cases/{resp.get_json()['id']}").get_json()["flags"]] == [
+        "photo_old"
+    ]

@@ -30,7 +30,7 @@ from gridmap.web.state import app_state
 bp = Blueprint("report", __name__)
 
 MAX_REPORT_PHOTOS = 3  # what the page lets a citizen attach (the API allows more for staff)
-FIELDS = ("lon", "lat", "crs", "category", "description", "client_id", "observed_at", "address")
+FIELDS = ("lon", "lat", "crs", "category", "description", "client_id", "observed_at", "address", "photo_meta")
 
 
 def _lang() -> str:
