@@ -113,7 +113,28 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
         assert public_cases(app) == start + 2
         with session_scope(app_state(app).session_factory) as s:
             assert s.scalar(select(func.count()).select_from(Case).where(Case.description == "井盖缺失，夜里危险")) == 1
-        assert [p for p in watch.problems if "ERR_INTERNET_DISCONNECTED" not in p] == []
+
+        # the server asks the phone to wait (429, Retry-After: 2): the report waits that long, then arrives once
+        refused: list[str] = []
+
+        def busy_once(route) -> None:
+            if route.request.method == "POST" and not refused:
+                refused.append(route.request.url)
+                route.fulfill(status=429, headers={"Retry-After": "2"}, json={"error": "提交过于频繁"})
+            else:
+                route.continue_()
+
+        page.route("**/report", busy_once)
+        page.goto(base + "/report")
+        fill_report(page, "共享单车乱停放")
+        page.click("#send")
+        page.wait_for_function("() => document.getElementById('report-error').textContent.includes('2 秒后')")
+        assert public_cases(app) == start + 2
+        page.wait_for_function("() => document.getElementById('queue-status').textContent.includes('已发送')")
+        assert refused and public_cases(app) == start + 3
+        page.unroute("**/report")
+        unexpected = [p for p in watch.problems if "ERR_INTERNET_DISCONNECTED" not in p and "429" not in p]
+        assert unexpected == []
         context.close()
 
         # a desk: the same page, in English on request

@@ -7,6 +7,8 @@
 
 const PREFIX = "report:";
 const RETRY_MS = 30_000;
+/** @type {(() => void) | null} */
+let retry = null; // the page's retry (startRetrying), run again when a Retry-After ends
 
 /**
  * @typedef {{id: string, fields: Record<string, string>, photos: {name: string, blob: Blob}[], notBefore: number}} Queued
@@ -49,6 +51,7 @@ export async function send(url, item) {
     const seconds = Number(resp.headers.get("Retry-After")) || RETRY_MS / 1000;
     item.notBefore = Date.now() + seconds * 1000;
     await enqueue(item);
+    if (retry) setTimeout(retry, seconds * 1000 + 50);
     return { kind: "queued", reason: resp.status === 429 ? "limited" : "server", retryAfter: seconds };
   }
   /** @type {any} */
@@ -92,6 +95,7 @@ export async function flush(url, onOutcome) {
  */
 export function startRetrying(url, onOutcome) {
   const run = () => void flush(url, onOutcome);
+  retry = run;
   window.addEventListener("online", run);
   setInterval(run, RETRY_MS);
   run();
