@@ -11,6 +11,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
+from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
 from gridmap.web.state import AppState, app_state, install
 
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
     app.register_blueprint(command_pages_bp)
-    from gridmap.web import auth
+    from gridmap.web import auth, headers
     from gridmap.web.api.audit import bp as audit_api_bp
     from gridmap.web.pages.accounts import bp as accounts_pages_bp
 
@@ -83,9 +84,15 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(report_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    from gridmap.web import casework
+
+    casework.register(app)  # the work queue and the case page (issue 12)
     auth.install(app, settings, app_state(app).sessions)
+    headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
     _register_error_handlers(app)
+    # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask documents wrapping it
     return app
 
 
