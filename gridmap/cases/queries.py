@@ -90,6 +90,7 @@ def summary_of(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, ob
         "deadline_unit": row.deadline_unit,
         "duplicate_of": row.duplicate_of,
         "verified": row.verified,
+        "flags": row.flags or [],
         "closed_at": local_iso(row.closed_at, cal),
         "rework_count": row.rework_count,
         "extension_count": row.extension_count,

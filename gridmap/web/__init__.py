@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.track import bp as track_bp
 
     app.register_blueprint(track_bp)
+    from gridmap.web.pages.report import bp as report_bp
+
+    app.register_blueprint(report_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
     from gridmap.web import casework
 
