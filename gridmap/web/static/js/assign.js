@@ -82,6 +82,8 @@ export function assign(cfg = readConfig()) {
     const unitId = +unitSelect.value || null;
     showSelection({ features, totals, owners, history }, { strings: S, label, unitId });
     showTakeOver(features, unitId);
+    // On a phone the panel is a drawer: open it to show what was caught (static/js/nav.js).
+    if (features.length) document.getElementById("map-side")?.dispatchEvent(new CustomEvent("gridmap:show"));
   }
 
   /**
