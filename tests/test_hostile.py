@@ -115,14 +115,29 @@ def test_over_the_limit_by_a_byte(city) -> None:
 
 
 def test_waitress_gets_the_same_limit(settings: Settings, tmp_path) -> None:
+    """``gridmap serve``'s waitress refuses a body over the limit itself: 413 from the headers, nothing buffered."""
+    import socket
+    import threading
+
     from gridmap.cli.serve import make_server
 
     app = create_app(case_settings(settings, tmp_path))
     server = make_server(app, host="127.0.0.1", port=0, threads=1)
+    assert server.adj.max_request_body_size == max_body_bytes(app)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     try:
-        assert server.adj.max_request_body_size == max_body_bytes(app)
+        with socket.create_connection(("127.0.0.1", server.effective_port), timeout=10) as conn:
+            conn.sendall(
+                b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n{" % (300 * 2**20)
+            )
+            head = conn.recv(200)
+        assert head.startswith(b"HTTP/1.1 413"), head
     finally:
+        server.task_dispatcher.shutdown()
         server.close()
+        thread.join(5)
 
 
 # -- JSON depth ------------------------------------------------------------------------------------------------------
@@ -348,3 +363,114 @@ def test_open311_method_not_allowed_in_its_format(city, method: str, path: str, 
     resp = getattr(city["app"].test_client(), method)(path)
     assert "不允许" in _open311_error(resp, 405)
     assert allowed <= {m.strip() for m in resp.headers["Allow"].split(",")}
+
+
+# -- the public rate limit -------------------------------------------------------------------------------------------
+
+
+def _limited(settings: Settings, session: Session, tmp_path, rate: str = "3/minute") -> Flask:
+    from dataclasses import replace
+
+    build_city(session)
+    session.commit()
+    return create_app(replace(case_settings(settings, tmp_path), public_rate=rate))
+
+
+def test_public_rate_from_the_environment(monkeypatch) -> None:
+    assert Settings().public_rate == "10/minute"
+    monkeypatch.setenv("GRIDMAP_PUBLIC_RATE", "100/hour")
+    assert Settings.from_env().public_rate == "100/hour"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("post", "/open311/v2/requests.json", {"data": OPEN311}),
+        ("post", "/open311/v2/requests.xml", {"data": OPEN311}),
+        ("get", "/track?code=ABCDEFGHJK", {}),
+        ("get", "/open311/v2/tokens/ABCDEFGHJK.json", {}),
+    ],
+)
+def test_public_endpoints_are_rate_limited(settings, session, tmp_path, method: str, path: str, kwargs) -> None:
+    app = _limited(settings, session, tmp_path)
+    client = app.test_client()
+    env = {"REMOTE_ADDR": "203.0.113.7"}
+    answers = [getattr(client, method)(path, environ_base=env, **kwargs).status_code for _ in range(3)]
+    assert 429 not in answers and 500 not in answers, answers
+    before = counts(session)
+    refused = getattr(client, method)(path, environ_base=env, **kwargs)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "请求过于频繁" in refused.get_data(as_text=True)
+    assert counts(session) == before, "a refused report is not stored"
+    english = getattr(client, method)(path + ("&" if "?" in path else "?") + "lang=en", environ_base=env, **kwargs)
+    assert english.status_code == 429 and "too many requests" in english.get_data(as_text=True).lower()
+    other = getattr(client, method)(path, environ_base={"REMOTE_ADDR": "203.0.113.8"}, **kwargs)
+    assert other.status_code != 429, "another address has its own budget"
+
+
+def test_one_budget_across_the_public_endpoints(settings, session, tmp_path) -> None:
+    client = _limited(settings, session, tmp_path).test_client()
+    env = {"REMOTE_ADDR": "198.51.100.1"}
+    assert client.post("/open311/v2/requests.json", data=OPEN311, environ_base=env).status_code == 201
+    assert client.get("/track?code=ABCDEFGHJK", environ_base=env).status_code == 404
+    assert client.get("/open311/v2/tokens/ABCDEFGHJK.json", environ_base=env).status_code == 404
+    assert client.get("/track?code=ABCDEFGHJK", environ_base=env).status_code == 429
+
+
+def test_what_is_not_limited(settings, session, tmp_path) -> None:
+    """The empty look-up form, Open311's reading endpoints and every signed-in route keep working."""
+    app = _limited(settings, session, tmp_path, rate="1/minute")
+    client = app.test_client()
+    boss = client_as(app, "commander")
+    for _ in range(3):
+        assert client.get("/track").status_code == 200
+        assert client.get("/open311/v2/services.json").status_code == 200
+        assert client.get("/open311/v2/requests.json").status_code == 200
+        assert boss.get("/api/v1/cases").status_code == 200
+        assert boss.post("/api/v1/reports", json=report()).status_code in (200, 201)
+
+
+def test_the_limit_is_applied_by_a_mark() -> None:
+    """Another public route gets the same budget by one decorator (below its route decorator)."""
+    from gridmap.web.limits import MARK, PublicLimit, public_limit
+
+    @public_limit(methods=("post",))
+    def view() -> str:
+        return ""
+
+    assert getattr(view, MARK) == PublicLimit(("POST",), None)
+
+
+def test_accounts_are_not_counted(settings, session, tmp_path) -> None:
+    app = _limited(settings, session, tmp_path, rate="1/minute")
+    staff = client_as(app, "dispatcher")
+    for _ in range(3):
+        assert staff.get("/open311/v2/tokens/ABCDEFGHJK.json").status_code == 404
+        assert staff.get("/track?code=ABCDEFGHJK").status_code == 404
+
+
+# -- found by schemathesis (tests/test_schemathesis.py) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["snap_m=1&snap_m=2", "mode=segments&snap_m=5&snap_m=6"])
+def test_heat_with_a_repeated_parameter(city, query: str) -> None:
+    resp = city["boss"].get("/api/v1/heat?" + query)
+    assert resp.status_code == 400 and "snap_m" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("client_id", "kept"),
+    [(7, True), ("p-7", True), (2**70, True), (None, True), (1.5, False), ({"a": 1}, False), ([1], False),
+     (True, False), ("x" * 201, False)],
+)  # fmt: skip
+def test_snap_gives_back_only_ids_it_documents(city, client_id: object, kept: bool) -> None:
+    point = {"lon": LON, "lat": LAT, "id": client_id}
+    resp = city["boss"].post("/api/v1/snap", json={"points": [point, {"lon": LON, "lat": LAT, "id": "ok"}]})
+    assert resp.status_code == 200
+    first, second = resp.get_json()["results"]
+    assert second["id"] == "ok" and "errors" not in second, "a bad id never hides the other points"
+    if kept:
+        assert first["id"] == client_id and "errors" not in first
+    else:
+        assert first["id"] is None and first["errors"][0]["field"] == "id"

@@ -223,10 +223,10 @@ def find_requests(
 def get_request(session: Session, request_id: str, settings: Settings, base_url: str) -> list[dict[str, object]]:
     case_id = id_in_text(str(request_id))
     if case_id is None:
-        raise NotFound(f"service_request_id {request_id!r} not found")
+        raise NotFound(f"service_request_id {str(request_id)[:40]!r} not found (服务请求不存在)")
     rows = session.execute(_select().where(Case.id == case_id)).all()
     if not rows:
-        raise NotFound(f"service_request_id {request_id!r} not found")
+        raise NotFound(f"service_request_id {str(request_id)[:40]!r} not found (服务请求不存在)")
     return _render(session, list(rows), settings, base_url)
 
 

@@ -440,13 +440,13 @@ def get_item(
             Problem(f"{fid!r} is not a feature id (a whole number) (要素编号应为整数)", field="featureId")
         ) from None
     if id_in_text(str(fid_int)) is None:  # beyond the INTEGER range (or not positive): there is no such feature
-        raise NotFound(f"no feature {fid_int} in {collection_id}")
+        raise NotFound(f"no feature {fid_int} in {collection_id} (要素不存在)")
     stmt = _select(coll, q.on()).where(coll.model.id == fid_int)
     if coll.area_level:
         stmt = stmt.where(Area.level == coll.area_level)
     rows = session.execute(stmt).all()
     if not rows:
-        raise NotFound(f"no feature {fid_int} in {collection_id}")
+        raise NotFound(f"no feature {fid_int} in {collection_id} (要素不存在)")
     if scope is not None:
         inside = session.scalar(
             select(coll.model.id).where(coll.model.id == fid_int, *scope.feature_filter(coll.model, session))

@@ -94,6 +94,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     auth.install(app, settings, app_state(app).sessions)
     headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
+    from gridmap.web import limits
+
+    limits.install(app, settings)  # once every route is registered: it wraps the views marked public_limit
     _register_error_handlers(app)
     # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
     app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask documents wrapping it
@@ -173,9 +176,8 @@ def _register_error_handlers(app: Flask) -> None:
             return http_error(exc)
         resp, status = _error(exc.code or 500, guards.http_message(exc))
         resp = make_response(resp, status)
-        for name, value in exc.get_headers():
-            if name.lower() != "content-type":  # Allow (405), Retry-After (429)...
-                resp.headers[name] = value
+        for name, value in guards.error_headers(exc):
+            resp.headers[name] = value
         return resp
 
     @app.errorhandler(Exception)

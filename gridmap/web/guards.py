@@ -19,6 +19,7 @@ from gridmap.cases.photos import MAX_PHOTOS
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import MAX_ID
+from gridmap.web.limits import retry_after
 
 MAX_JSON_DEPTH = 64
 """The deepest nesting of arrays and objects a JSON body may have (the API's own bodies need 4)."""
@@ -63,12 +64,12 @@ def check_request() -> None:
     ):
         problems.append(_nul("path"))
     for key, value in request.args.items(multi=True):
-        if "\x00" in key or "\x00" in value:
+        if "\x00" in (key or "") or "\x00" in (value or ""):
             problems.append(_nul(f"query {key!r}" if "\x00" not in key else "query"))
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             for key, value in request.form.items(multi=True):
-                if "\x00" in key or "\x00" in value:
+                if "\x00" in (key or "") or "\x00" in (value or ""):  # (a multipart part may hold no text)
                     problems.append(_nul(f"form {key!r}" if "\x00" not in key else "form"))
             for key, f in request.files.items(multi=True):
                 if "\x00" in key or "\x00" in (f.filename or ""):
@@ -138,10 +139,13 @@ def http_message(exc: HTTPException) -> str:
     text = en if g.get("lang") == "en" else zh
     allowed = ", ".join(sorted(getattr(exc, "valid_methods", None) or ()))
     limit = (request.max_content_length or 0) / 2**20
-    retry = _retry_after(exc)
+    retry = retry_after() if code == 429 else 0
     return text.format(method=request.method, allowed=allowed, limit=f"{limit:g}", retry=retry)
 
 
-def _retry_after(exc: HTTPException) -> str:
-    response = exc.get_response()
-    return response.headers.get("Retry-After", "60")
+def error_headers(exc: HTTPException) -> list[tuple[str, str]]:
+    """The headers an error's answer carries besides its body: ``Allow`` on a 405, ``Retry-After`` on a 429."""
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    if exc.code == 429 and not any(k.lower() == "retry-after" for k, _ in headers):
+        headers.append(("Retry-After", str(retry_after())))
+    return headers

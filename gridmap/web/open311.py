@@ -13,7 +13,8 @@ from gridmap.cases import open311
 from gridmap.config import Settings
 from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput, NotFound
 from gridmap.web.auth import current_actor, public
-from gridmap.web.guards import http_message
+from gridmap.web.guards import error_headers, http_message
+from gridmap.web.limits import public_limit
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -97,9 +98,8 @@ def http_error(exc: HTTPException) -> Response:
     """An HTTP error under /open311 (also a path no route matched, so the app calls it too) in the spec's format,
     with its headers (``Allow`` on a 405, ``Retry-After`` on a 429)."""
     resp = _errors(exc.code or 400, http_message(exc))
-    for name, value in exc.get_headers():
-        if name.lower() != "content-type":
-            resp.headers[name] = value
+    for name, value in error_headers(exc):
+        resp.headers[name] = value
     return resp
 
 
@@ -125,6 +125,7 @@ def get_requests(fmt: str):
 
 @bp.post("/requests.<fmt>")
 @public
+@public_limit()
 def post_request(fmt: str):
     fmt = _fmt(fmt)
     form = request.form.to_dict()
@@ -145,6 +146,7 @@ def get_request(request_id: str, fmt: str):
 
 @bp.get("/tokens/<token>.<fmt>")
 @public
+@public_limit()
 def get_token(token: str, fmt: str):
     """The request a POST's token (the reporter's receipt code) stands for."""
     fmt = _fmt(fmt)
