@@ -524,3 +524,45 @@ def test_a_write_waits_for_the_lock_and_gives_a_409_in_both_languages_when_it_ru
             assert conn.execute(select(func.count()).select_from(Unit)).scalar() == 2
     finally:
         engine.dispose()
+
+
+def test_a_write_request_that_cannot_get_the_lock_gets_409_and_a_reader_is_not_held_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While another process holds SQLite's write lock longer than a request waits: a report is refused with 409 and
+    a sentence saying the database is busy (the error carries the Chinese one too), not a 500 "database is locked";
+    a reader whose token's use is due to be stamped is answered at once, the stamp left for a later use."""
+    from gridmap.web import create_app
+    from gridmap.web import session as web_session
+    from gridmap.web.state import app_state
+    from tests.accounts import client_as
+
+    monkeypatch.setattr(web_session, "LOCK_WAIT_S", 1.5)
+    db = tmp_path / "web.sqlite"
+    settings = Settings(database_url=f"sqlite:///{db}", instance_dir=tmp_path)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        with make_session_factory(engine)() as s:
+            build_city(s)
+            s.commit()
+    finally:
+        engine.dispose()
+    app = create_app(settings)
+    client = client_as(app, "grid_worker")
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        t0 = time.monotonic()
+        read = client.get("/api/v1/categories/0102")
+        read_s = time.monotonic() - t0
+        refused = client.post("/api/v1/reports", json=report(client_id="busy-1"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert read.status_code == 200 and read_s < 1.0
+    assert refused.status_code == 409, refused.get_data(as_text=True)
+    assert "the database is busy with another change" in refused.json["error"]
+    taken = client.post("/api/v1/reports", json=report(client_id="busy-1"))
+    assert taken.status_code == 201  # the lock free again: the same report goes in
+    app_state(app).engine.dispose()
