@@ -192,7 +192,8 @@ def assign(
         raise Conflict(
             "another commander changed these assignments first — nothing was saved; reload and try again: "
             + "; ".join(plan.conflicts[:10])
-            + more
+            + more,
+            zh=f"有 {len(plan.conflicts)} 个要素的包联在您查看后已被他人修改，未作任何保存；请刷新后重试",
         )
     if plan.problems:
         raise InvalidInput(plan.problems)
@@ -343,7 +344,8 @@ def _write(session: Session, plan: _Plan, start: dt.date) -> None:
             if rows_matched(res) != len(chunk):
                 raise Conflict(
                     "another commander changed some of these assignments at the same moment — nothing was saved; "
-                    "reload and try again"
+                    "reload and try again",
+                    zh="另一位指挥长同时修改了其中部分包联，未作任何保存；请刷新后重试",
                 )
         if plan.new_rows:
             ids = session.execute(insert(table).returning(table.c.id), plan.new_rows)
@@ -353,7 +355,8 @@ def _write(session: Session, plan: _Plan, start: dt.date) -> None:
     except IntegrityError as exc:
         raise Conflict(
             "another commander assigned some of these features at the same moment — nothing was saved; reload and "
-            "try again"
+            "try again",
+            zh="另一位指挥长同时包联了其中部分要素，未作任何保存；请刷新后重试",
         ) from exc
 
 
@@ -417,7 +420,10 @@ def end(
     if row is None:
         raise NotFound(f"no assignment {aid}")
     if row.valid_to is not None:
-        raise Conflict(f"assignment {aid} already ended on {row.valid_to}: reload to see who holds it now")
+        raise Conflict(
+            f"assignment {aid} already ended on {row.valid_to}: reload to see who holds it now",
+            zh=f"该包联已于 {row.valid_to} 结束，请刷新查看现在由谁负责",
+        )
     if day <= row.valid_from:
         raise InvalidInput(Problem(f"the end {day} must be after the assignment's start {row.valid_from}", field="on"))
     _check_scope(session, actor, [Target(row.target_kind, row.target_id)])
@@ -432,7 +438,10 @@ def end(
         {"day": day},
     )
     if rows_matched(res) != 1:
-        raise Conflict(f"assignment {aid} was changed by someone else just now: reload and try again")
+        raise Conflict(
+            f"assignment {aid} was changed by someone else just now: reload and try again",
+            zh="该包联刚被他人修改，请刷新后重试",
+        )
     session.flush()
     audit.record(session, actor, "assignment.end", object_kind="assignment", object_id=aid,
                  before={"valid_to": None}, after={"kind": row.target_kind, "target_id": row.target_id,
