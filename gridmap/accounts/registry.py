@@ -79,9 +79,11 @@ def create_account(
     scope: str | None = None,
     unit: str | None = None,
     person: str | None = None,
+    active: bool = True,
 ) -> dict[str, Any]:
     """A new account. ``scope``: the code of the district, 街道 or 社区 it works in (none: the whole city);
-    ``unit``: a unit clerk's unit (code or name); ``person``: the registry's person it is (code)."""
+    ``unit``: a unit clerk's unit (code or name); ``person``: the registry's person it is (code); ``active=False``:
+    made disabled (it cannot sign in until an admin enables it — the demo's clerks that only appear in history)."""
     problems: list[Problem] = []
     username = (username or "").strip()
     if not USERNAME.match(username):
@@ -112,7 +114,7 @@ def create_account(
         username=username,
         name=(name or username).strip()[:100],
         password=hash_password(password),
-        active=True,
+        active=active,
         fs_uniquifier=uuid.uuid4().hex,
         role=role,
         scope_area_id=area_id,

@@ -19,6 +19,8 @@ writing session              restarted as BEGIN IMMEDIATE, waited for   nothing 
 ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
 bulk load                    triggers, indexes set aside; R*Tree packed plain inserts
 long-running server          WAL checkpoints in a background thread     nothing
+backup and restore           online backup API, ``quick_check``         ``pg_dump -Fc`` in an exported snapshot,
+                                                                        ``pg_restore --single-transaction``
 ===========================  =========================================  ===========================================
 """
 
@@ -26,7 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import shutil
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -145,6 +150,19 @@ class Dialect:
     # -- engines -------------------------------------------------------------------------------------------
 
     def create_engine(self, url: URL, settings: Settings) -> Engine:
+        raise NotImplementedError
+
+    # -- backups ------------------------------------------------------------------------------------------------
+
+    dump_name: str  # the database's file name inside a backup archive
+
+    def dump(self, engine: Engine, settings: Settings, dest: Path, summarise: Callable[[Connection], Any]) -> Any:
+        """A consistent copy of the whole database into the new file ``dest`` while it is in use, and
+        ``summarise`` (row counts…) run on exactly what was copied; its answer is returned."""
+        raise NotImplementedError
+
+    def load(self, engine: Engine, settings: Settings, source: Path) -> None:
+        """Replace the whole database by a copy :meth:`dump` made, in one transaction (schema included)."""
         raise NotImplementedError
 
     def background_maintenance(self, engine: Engine) -> WalCheckpointer | None:
@@ -305,6 +323,25 @@ class SpatiaLite(Dialect):
 
         return WalCheckpointer(engine).start()
 
+    dump_name = "database.sqlite"
+
+    def dump(self, engine: Engine, settings: Settings, dest: Path, summarise: Callable[[Connection], Any]) -> Any:
+        from gridmap.store.sqlite.backup import copy_out
+
+        copy_out(_sqlite_file(engine), dest)
+        copy = self.create_engine(make_url(f"sqlite:///{dest}"), settings)
+        try:
+            with copy.connect() as conn:
+                return summarise(conn)
+        finally:
+            copy.dispose()
+
+    def load(self, engine: Engine, settings: Settings, source: Path) -> None:
+        from gridmap.store.sqlite.backup import copy_in
+
+        engine.dispose()  # this process's connections: opened again on the new content
+        copy_in(source, _sqlite_file(engine))
+
 
 class PostGIS(Dialect):
     name = "postgresql"
@@ -365,6 +402,32 @@ class PostGIS(Dialect):
     def create_engine(self, url: URL, settings: Settings) -> Engine:
         return create_engine(url, pool_pre_ping=True)
 
+    dump_name = "database.pgdump"
+
+    def dump(self, engine: Engine, settings: Settings, dest: Path, summarise: Callable[[Connection], Any]) -> Any:
+        # pg_dump reads the snapshot this transaction exports, so the summary and the dump see the same rows.
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                summary = summarise(conn)
+                _pg_run(engine, conn, "pg_dump", ["-Fc", "--snapshot", str(snapshot), "-f", str(dest)])
+        return summary
+
+    def load(self, engine: Engine, settings: Settings, source: Path) -> None:
+        with engine.begin() as conn:
+            # The extension stays as it is (dropping PostGIS would need the superuser and every table gone first):
+            # everything else of the archive's table of contents is restored, old objects dropped first.
+            listing = _pg_run(engine, conn, "pg_restore", ["--list", str(source)])
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        list_file = source.with_suffix(".list")
+        list_file.write_text("\n".join(ln for ln in listing.splitlines() if " EXTENSION " not in ln), encoding="utf-8")
+        args = ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner", "--no-privileges"]
+        with engine.connect() as conn:
+            target = ["--use-list", str(list_file), "--dbname", _libpq(engine), str(source)]
+            _pg_run(engine, conn, "pg_restore", [*args, *target])
+        engine.dispose()
+
 
 _DIALECTS: dict[str, Dialect] = {"sqlite": SpatiaLite(), "postgresql": PostGIS()}
 
@@ -382,6 +445,42 @@ def engine_for(settings: Settings) -> Engine:
     if dialect is None:
         raise DatabaseError(f"unsupported database URL {settings.database_url!r}: use sqlite:/// or postgresql://")
     return dialect.create_engine(url, settings)
+
+
+def _sqlite_file(engine: Engine) -> Path:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise DatabaseError("an in-memory SQLite database has no file to back up or restore")
+    return Path(database)
+
+
+def _libpq(engine: Engine) -> str:
+    """The engine's database as a libpq URL for the PostgreSQL tools, without the password (PGPASSWORD has it)."""
+    url = engine.url.set(drivername="postgresql", password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def _pg_tool(conn: Connection, tool: str) -> str:
+    """The server's own version of a PostgreSQL tool (an older pg_dump refuses a newer server), else the one on
+    PATH."""
+    major = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+    own = Path(f"/usr/lib/postgresql/{major}/bin/{tool}")
+    found = str(own) if own.exists() else shutil.which(tool)
+    if not found:
+        raise DatabaseError(f"{tool} not found: install postgresql-client-{major} (Debian: postgresql-client)")
+    return found
+
+
+def _pg_run(engine: Engine, conn: Connection, tool: str, args: list[str]) -> str:
+    """Run pg_dump/pg_restore on the engine's database; its output, or its error message as a DatabaseError."""
+    env = dict(os.environ)
+    if engine.url.password:
+        env["PGPASSWORD"] = str(engine.url.password)
+    target = [] if tool == "pg_restore" else ["--dbname", _libpq(engine)]
+    done = subprocess.run([_pg_tool(conn, tool), *target, *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise DatabaseError(f"{tool} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout
 
 
 def wkb(column: Any) -> Any:

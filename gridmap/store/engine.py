@@ -85,6 +85,18 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (a backup's schema it can restore and upgrade)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        return ScriptDirectory.from_config(cfg).get_revision(revision) is not None
+    except Exception:  # alembic's own errors for an unknown or malformed id
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
@@ -104,6 +116,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "head_revision",
+    "known_revision",
     "make_engine",
     "make_session_factory",
     "rows_matched",

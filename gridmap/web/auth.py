@@ -149,6 +149,9 @@ def install(app: Flask, settings: Settings, sessions: scoped_session[Session]) -
         SECURITY_CSRF_PROTECT_MECHANISMS=["session", "basic"],
         SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS=False,  # the sign-in form carries a CSRF token too
         SECURITY_CSRF_COOKIE_NAME="XSRF-TOKEN",
+        # Read by the page scripts (not HttpOnly); Secure in production only, so that the demo works over plain http.
+        SECURITY_CSRF_COOKIE={"samesite": "Strict", "httponly": False, "secure": settings.production},
+        SECURITY_CACHE_CONTROL={},  # its own would read "private=True, no-store=True": gridmap.web.headers sets it
         SECURITY_I18N_DIRNAME="builtin",
         WTF_CSRF_ENABLED=True,
         WTF_CSRF_CHECK_DEFAULT=False,  # checked in _enforce, where the authentication mechanism is known
