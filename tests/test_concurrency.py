@@ -337,7 +337,11 @@ def test_two_commanders_assigning_one_segment_at_once_one_wins(served: Served) -
     def commander(who: str, unit: int) -> None:
         c = served.client(who)
         c.send("GET", "/api/v1/units")  # connected and signed in before the race starts
-        body = {"targets": [{"kind": "segment", "id": served.ids["segment"], "expected": held}], "unit_id": unit}
+        body = {
+            "targets": [{"kind": "segment", "id": served.ids["segment"], "expected": held}],
+            "unit_id": unit,
+            "take_over": True,  # from the unit holding it
+        }
         gate.wait()
         answers[who] = c.send("POST", "/api/v1/assignments", body)
         c.close()
@@ -353,7 +357,7 @@ def test_two_commanders_assigning_one_segment_at_once_one_wins(served: Served) -
     statuses = sorted(a[0] for a in answers.values())
     assert statuses == [201, 409], answers
     loser = next(a[1] for a in answers.values() if a[0] == 409)
-    assert "reload" in loser["error"]
+    assert "reload" in loser["error"] and "请刷新后重试" in loser["message"]
     with served.engine.connect() as conn:
         open_rows = conn.execute(
             select(Assignment.unit_id).where(
@@ -530,8 +534,8 @@ def test_a_write_request_that_cannot_get_the_lock_gets_409_and_a_reader_is_not_h
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While another process holds SQLite's write lock longer than a request waits: a report is refused with 409 and
-    a sentence saying the database is busy (the error carries the Chinese one too), not a 500 "database is locked";
-    a reader whose token's use is due to be stamped is answered at once, the stamp left for a later use."""
+    a sentence saying the database is busy (in English and, for the zh-CN reader, Chinese), not a 500 "database is
+    locked"; a reader whose token's use is due to be stamped is answered at once, the stamp left for a later use."""
     from gridmap.web import create_app
     from gridmap.web import session as web_session
     from gridmap.web.state import app_state
@@ -563,6 +567,7 @@ def test_a_write_request_that_cannot_get_the_lock_gets_409_and_a_reader_is_not_h
     assert read.status_code == 200 and read_s < 1.0
     assert refused.status_code == 409, refused.get_data(as_text=True)
     assert "the database is busy with another change" in refused.json["error"]
+    assert "数据库正忙于其他修改" in refused.json["message"]  # the reader's language (zh-CN by default)
     taken = client.post("/api/v1/reports", json=report(client_id="busy-1"))
     assert taken.status_code == 201  # the lock free again: the same report goes in
     app_state(app).engine.dispose()
