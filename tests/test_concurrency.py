@@ -36,7 +36,7 @@ from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import Conflict
 from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
-from gridmap.store.models import Assignment, Case, CaseEvent, Category, Unit
+from gridmap.store.models import Assignment, AuditEntry, Case, CaseEvent, Category, Unit
 from tests.accounts import PASSWORD, TESTER
 from tests.case_helpers import LAT, LON, build_city, case_settings, report
 
@@ -247,6 +247,10 @@ def test_a_load_of_reports_stores_every_201_once(served: Served) -> None:
             .having(func.count() > 1)
         ).all()
     assert doubled == []
+    with served.engine.connect() as conn:  # the four clients' first requests all found the token's stamp due
+        used = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "token.use")
+        uses = conn.execute(used.where(AuditEntry.actor == "worker")).scalar()
+    assert uses == 1  # recorded once: the stamp is a conditional UPDATE
     ordered = sorted(latencies)
     p50 = statistics.median(ordered)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
