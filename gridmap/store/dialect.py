@@ -267,8 +267,8 @@ class SpatiaLite(Dialect):
                 waited = time.monotonic() - started
                 if waited >= wait_s:
                     raise Conflict(
-                        f"the database is busy with another change (waited {waited:.0f} s): try again in a moment",
-                        zh=f"数据库正忙于其他修改（已等待 {waited:.0f} 秒），请稍后重试",
+                        f"the database is busy with another change (waited {waited:.1f} s): try again in a moment",
+                        zh=f"数据库正忙于其他修改（已等待 {waited:.1f} 秒），请稍后重试",
                     )
                 if progress is not None:
                     progress(waited, wait_s)
