@@ -31,7 +31,7 @@ LOCK_MINUTES = 15
 TOKEN_PREFIX = "gm_"
 MAX_TOKEN_DAYS = 3650
 TOKEN_USE_RECORDED_EVERY = dt.timedelta(hours=1)  # a token's use is in the audit trail at most once an hour
-TOKEN_STAMP_WAIT_S = 2.0  # how long a request waits for the write lock to stamp its token's use (then: next time)
+TOKEN_STAMP_WAIT_S = 0.2  # how long a request waits for the write lock to stamp its token's use (then: next time)
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 """What a user name may be: 2–64 letters, digits or . _ @ - (a name people type on a phone keyboard)."""
 

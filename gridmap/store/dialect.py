@@ -247,14 +247,15 @@ class SpatiaLite(Dialect):
         if conn.info.get(_WRITER) or written_tables_of(conn):
             return  # this transaction has the lock already (taken here, or by a write)
         # Nothing written yet: the deferred transaction only read, so it can end and start again as a writer. Done
-        # on the DBAPI connection, so the session keeps its objects (they are read again where it matters).
+        # on the DBAPI connection, so the session keeps its objects as they were read (the caller reads again what
+        # it will change) and what it has added but not flushed yet (a sign-in's tracking fields).
         cur = raw.cursor()
         started = time.monotonic()
         try:
             if raw.in_transaction:
                 cur.execute("ROLLBACK")
             forget_transaction_reads(session)
-            cur.execute(f"PRAGMA busy_timeout = {int(_LOCK_SLICE_S * 1000)}")
+            cur.execute(f"PRAGMA busy_timeout = {int(min(_LOCK_SLICE_S, max(wait_s, 0.0)) * 1000)}")
             while True:
                 try:
                     cur.execute("BEGIN IMMEDIATE")
@@ -266,8 +267,8 @@ class SpatiaLite(Dialect):
                 waited = time.monotonic() - started
                 if waited >= wait_s:
                     raise Conflict(
-                        f"the database is busy with another change (waited {waited:.0f} s): try again in a moment",
-                        zh=f"数据库正忙于其他修改（已等待 {waited:.0f} 秒），请稍后重试",
+                        f"the database is busy with another change (waited {waited:.1f} s): try again in a moment",
+                        zh=f"数据库正忙于其他修改（已等待 {waited:.1f} 秒），请稍后重试",
                     )
                 if progress is not None:
                     progress(waited, wait_s)

@@ -366,4 +366,6 @@ def _on_password_changed(app: Flask, user: Account, **_: Any) -> None:
     from gridmap.accounts import audit
     from gridmap.web.state import app_state
 
-    audit.record(app_state().sessions(), current_actor(), "account.password", object_kind="account", object_id=user.id)
+    session = app_state().sessions()
+    dialect_of(session).begin_writing(session, LOCK_WAIT_S)  # after the old password's check (argon2)
+    audit.record(session, current_actor(), "account.password", object_kind="account", object_id=user.id)
