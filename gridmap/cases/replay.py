@@ -31,7 +31,6 @@ from gridmap.store.dialect import dialect_of
 from gridmap.store.models import Case, CaseEvent, Category, Unit
 
 CHUNK = 5000
-_ROWS_PER_INSERT = 500  # events per INSERT statement (9 parameters each: well under every driver's limit)
 _EVENT_COLUMNS = ("case_id", "seq", "action", "from_status", "to_status", "actor", "at", "note", "data")
 _TIMES = ("updated_at", "deadline_at", "closed_at", "paused_at")
 # the columns a step may change (with status, version and updated_at): what the final update per case writes
@@ -152,12 +151,12 @@ def _askers(session: Session, ids: list[int]) -> dict[int, str]:
 
 
 def _write(session: Session, events: list[dict[str, object]], rows: Iterable[Any]) -> None:
-    """The events as multi-row INSERTs, then one UPDATE per case (one executemany) with its final columns — at
-    the driver's level, times as the database reads them (:meth:`~gridmap.store.dialect.Dialect.times_text`) and
-    JSON as text: SQLAlchemy's per-row parameter processing cost more than the writes."""
+    """The events inserted, then each case's final columns set — at the driver's level, the database's fastest way
+    (:meth:`~gridmap.store.dialect.Dialect.insert_rows`, :meth:`~gridmap.store.dialect.Dialect.update_rows`), times
+    as the database reads them and JSON as text: SQLAlchemy's per-row parameter processing cost more than the
+    writes."""
     conn = session.connection()
     dialect = dialect_of(conn)
-    ph = dialect.placeholder
 
     def stamps(values: list[Any]) -> list[object]:
         """Times → text (None stays None)."""
@@ -171,15 +170,10 @@ def _write(session: Session, events: list[dict[str, object]], rows: Iterable[Any
          json.dumps(e["data"]) if e["data"] is not None else None)
         for e, at in zip(events, ats, strict=True)
     ]  # fmt: skip
-    one = "(" + ", ".join([ph] * len(_EVENT_COLUMNS)) + ")"
-    head = f"INSERT INTO case_events ({', '.join(_EVENT_COLUMNS)}) VALUES "
-    for s in range(0, len(flat), _ROWS_PER_INSERT):
-        part = flat[s : s + _ROWS_PER_INSERT]
-        conn.exec_driver_sql(head + ", ".join([one] * len(part)), tuple(v for r in part for v in r))
+    dialect.insert_rows(conn, "case_events", _EVENT_COLUMNS, flat)
     rows = list(rows)
     columns = {name: [getattr(r, name) for r in rows] for name in _CHANGING}
     for name in _TIMES:
         columns[name] = stamps(columns[name])
-    sets = ", ".join(f"{name} = {ph}" for name in _CHANGING)
     params = list(zip(*(columns[name] for name in _CHANGING), [r.id for r in rows], strict=True))
-    conn.exec_driver_sql(f"UPDATE cases SET {sets} WHERE id = {ph}", params)
+    dialect.update_rows(conn, "cases", _CHANGING, params)
