@@ -125,7 +125,7 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    answer = account_dict(account, _area_names(session))
+    answer = account_dict(account, _area_names(session) if area_id is not None else None)  # names: of a scope only
     audit.record(session, actor, "account.create", object_kind="account", object_id=account.id, after=answer)
     return answer
 

@@ -92,11 +92,11 @@ def load_demo(
 ) -> dict[str, int]:
     """Load every demo layer and table and, with ``with_reports`` (as ``gridmap demo`` does), open the demo
     reports as cases, routed to their units like any report, and give them a year of history ending at the start
-    of ``as_of`` (default: today; :mod:`gridmap.imports.demo_history`); with ``hash_password`` (the sign-in's),
-    make the demo accounts (:data:`DEMO_ACCOUNTS`, password :data:`DEMO_PASSWORD`, one hash shared by all: one
-    argon2 run, not one per account) and, with the reports, a disabled clerk account per unit the history names.
+    of ``as_of`` (default: the city's today; :mod:`gridmap.imports.demo_history`); with ``hash_password`` (the
+    sign-in's), make the demo accounts (:data:`DEMO_ACCOUNTS`, password :data:`DEMO_PASSWORD`, one hash shared by
+    all: one argon2 run, not one per account) and, with the reports, a disabled clerk account per unit the history
+    names.
     Returns counts per layer. The caller commits."""
-    settings = settings or Settings.from_env()
     counts: dict[str, int] = {}
     for layer, filename in DEMO_LAYERS:
         gdf = _read_layer(data_dir / filename)
@@ -118,16 +118,23 @@ def load_demo(
         counts["accounts"] = len(DEMO_ACCOUNTS)
     if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
-        counts.update(_load_reports(session, data_dir / DEMO_REPORTS, settings, as_of or dt.date.today(), shared))
+        settings = settings or Settings.from_env()
+        counts.update(_load_reports(session, data_dir / DEMO_REPORTS, settings, as_of, shared))
     return counts
 
 
 def _load_reports(
-    session: Session, reports: Path, settings: Settings, as_of: dt.date, hash_password: Callable[[str], str] | None
+    session: Session,
+    reports: Path,
+    settings: Settings,
+    as_of: dt.date | None,
+    hash_password: Callable[[str], str] | None,
 ) -> dict[str, int]:
-    """The demo reports opened as cases when observed (over the year before ``as_of``), then their history."""
+    """The demo reports opened as cases when observed (over the year before ``as_of``, default the city's today),
+    then their history."""
     actor = cli_actor()
     cal = load_calendar(session, settings.cases)
+    as_of = as_of or dt.datetime.now(cal.tz).date()
     end = history_end(as_of, cal)
     table = spread_reports(pd.read_csv(reports, dtype=str, keep_default_na=False), end, cal)
     with tempfile.TemporaryDirectory(prefix="gridmap-demo-") as tmp:
