@@ -114,6 +114,12 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
                 assert page.locator("#task-table thead").is_hidden()  # cards, not a table
                 _fits(page, size)
             page.screenshot(path=str(ARTIFACTS / f"tasks-{name}.png"), full_page=size is PHONE)
+            if size is DESK:  # English on request: the same queue, no Chinese words of the page's own
+                page.goto(base + "/tasks?group=to_dispatch&lang=en")
+                page.wait_for_function(READY)
+                assert page.locator("h1").inner_text() == "My tasks"
+                assert set(page.locator("#task-rows .c-status").all_inner_texts()) == {"Open"}
+                assert "left" in page.locator("#task-rows .c-left").first.inner_text()
             assert watch.problems == []
             context.close()
 
