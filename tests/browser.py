@@ -60,7 +60,9 @@ def signed_in_context(browser, base: str, username: str, password: str, **option
     """A browser context (its own cookies) signed in as ``username``; pages made from it share the session."""
     context = browser.new_context(**options)
     page = context.new_page()
+    watch = PageWatch(page)
     sign_in(page, base, username, password)
+    assert watch.problems == [], watch.problems
     page.close()
     return context
 
@@ -79,11 +81,24 @@ def own_globals(page) -> list[str]:
     return sorted(n for n in names if not THIRD_PARTY_GLOBALS.fullmatch(n))
 
 
+# Added to every page a PageWatch watches, before the page's own scripts: each content-security-policy violation
+# (an inline script or style without the nonce, an image or a request to another host…) becomes a console error,
+# which the watch records as a problem — without putting anything on window (see own_globals).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile || e.documentURI}:${e.lineNumber}`);
+});
+"""
+
+
 class PageWatch:
-    """Collects JavaScript errors, console errors and failed or 5xx requests of a page."""
+    """Collects JavaScript errors, console errors, content-security-policy violations and failed or 5xx requests of a
+    page (from its next navigation on)."""
 
     def __init__(self, page) -> None:
         self.problems: list[str] = []
+        page.add_init_script(CSP_LISTENER)
         page.on("pageerror", lambda exc: self.problems.append(f"JS error: {exc}"))
         page.on("console", lambda msg: msg.type == "error" and self.problems.append(f"console: {msg.text}"))
         page.on("requestfailed", self._failed)
@@ -95,3 +110,7 @@ class PageWatch:
         # responses or as refused/reset/empty connections, which are kept.
         if req.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed request: {req.url} {req.failure}")
+
+    @property
+    def csp_violations(self) -> list[str]:
+        return [p for p in self.problems if "CSP violation" in p]

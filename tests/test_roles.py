@@ -133,6 +133,11 @@ MATRIX: dict[str, list[Route]] = {
     "casework.case_view": [_r("GET", "/cases/{case}", EVERYONE, api=False)],
     "casework.tasks_page": [_r("GET", "/tasks", CASE_WORKERS, api=False)],
     "track.track_page": [_r("GET", "/track", PUBLIC, api=False)],
+    "report.report_page": [_r("GET", "/report", PUBLIC, api=False)],
+    "report.places": [_r("GET", "/report/places.json", PUBLIC)],
+    "report.service_worker": [_r("GET", "/report-sw.js", PUBLIC)],
+    "report.manifest": [_r("GET", "/report.webmanifest", PUBLIC)],
+    "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
 }
 
 

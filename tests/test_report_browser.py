@@ -1,0 +1,152 @@
+"""The public's 随手拍 in a real browser (Debian's Chromium through Playwright) on a phone (390×844, the position
+granted and fixed) and a desk: a citizen locates, photographs, picks a category and sends, and gets a receipt code;
+with the network gone the report waits on the phone and, when the network returns, arrives exactly once.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import sync_playwright
+from sqlalchemy import func, select
+
+from gridmap.cases.photos import photo_path
+from gridmap.catalogue.categories import seed
+from gridmap.store.engine import session_scope
+from gridmap.store.models import Case, CaseEvent
+from gridmap.web import create_app
+from gridmap.web.state import app_state
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+DESK = {"width": 1440, "height": 900}
+HERE = {"longitude": 111.1402, "latitude": 37.5205, "accuracy": 12}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def big_jpeg() -> bytes:
+    """A real 2400×1800 photo: the page must shrink it to at most 1600 px before sending."""
+    buf = io.BytesIO()
+    Image.new("RGB", (2400, 1800), (90, 140, 200)).save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+def public_cases(app) -> int:
+    with session_scope(app_state(app).session_factory) as s:
+        return s.scalar(select(func.count()).select_from(Case).where(Case.source == "public")) or 0
+
+
+def fill_report(page, description: str, photo: bytes | None = None) -> None:
+    page.wait_for_function("() => document.getElementById('lon').value !== ''")  # the fixed GPS position
+    assert "12 米" in page.locator("#position-status").inner_text()  # the accuracy is shown
+    if photo:
+        page.set_input_files("#photos", files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        page.wait_for_function("() => document.querySelectorAll('#photo-list img').length === 1")
+    page.fill("#category-search", "垃圾")
+    page.locator("#category-tree .cat").first.click()
+    assert page.locator("#category").input_value()
+    page.fill("#description", description)
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, settings) -> None:
+    app = create_app(settings)
+    with session_scope(app_state(app).session_factory) as s:
+        seed(s)  # the demo template carries no categories
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = browser.new_context(
+            viewport=PHONE, geolocation=HERE, permissions=["geolocation"], locale="zh-CN", is_mobile=True,
+            has_touch=True,
+        )  # fmt: skip
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(base + "/report")
+        assert page.locator("h1").inner_text() == "随手拍"
+        page.wait_for_function("() => document.querySelectorAll('#report-map path').length > 0")  # 社区, roads
+        start = public_cases(app)
+        fill_report(page, "路边有暴露垃圾", big_jpeg())
+        page.screenshot(path=str(ARTIFACTS / "report-phone.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        page.click("#send")
+        page.wait_for_function("() => !document.getElementById('report-done').hidden")
+        message = page.locator("#report-message").inner_text()
+        assert "上报成功" in message and "查询码" in message
+        assert public_cases(app) == start + 1
+        page.screenshot(path=str(ARTIFACTS / "report-sent-phone.png"), full_page=True)
+        with session_scope(app_state(app).session_factory) as s:
+            newest = select(CaseEvent).join(Case).where(Case.source == "public").order_by(Case.id.desc())
+            event = s.scalars(newest).first()
+            stored = Image.open(photo_path(app_state(app).settings.instance_dir, event.photos[0]["file"]))
+            assert max(stored.size) == 1600, stored.size  # resized on the phone
+        # follow it by the link the answer gave
+        page.click("#track-link")
+        assert page.locator("#found-status").inner_text() == "待核实"
+        page.go_back()
+
+        # the network goes: the report waits on the phone, then arrives once when the network returns
+        page.goto(base + "/report")
+        fill_report(page, "井盖缺失，夜里危险")
+        context.set_offline(True)
+        page.click("#send")
+        page.wait_for_function("() => document.getElementById('report-error').textContent.includes('无网络')")
+        assert "网络恢复后自动发送" in page.locator("#report-error").inner_text()
+        assert page.locator("#queue-status").inner_text() == "待发送：1 条"
+        page.screenshot(path=str(ARTIFACTS / "report-queued-phone.png"), full_page=True)
+        assert public_cases(app) == start + 1
+        context.set_offline(False)
+        page.wait_for_function("() => document.getElementById('queue-status').textContent.includes('已发送')")
+        assert public_cases(app) == start + 2
+        page.reload()  # the page's retry on load finds nothing left to send
+        page.wait_for_timeout(500)
+        assert public_cases(app) == start + 2
+        with session_scope(app_state(app).session_factory) as s:
+            assert s.scalar(select(func.count()).select_from(Case).where(Case.description == "井盖缺失，夜里危险")) == 1
+
+        # the server asks the phone to wait (429, Retry-After: 2): the report waits that long, then arrives once
+        refused: list[str] = []
+
+        def busy_once(route) -> None:
+            if route.request.method == "POST" and not refused:
+                refused.append(route.request.url)
+                route.fulfill(status=429, headers={"Retry-After": "2"}, json={"error": "提交过于频繁"})
+            else:
+                route.continue_()
+
+        page.route("**/report", busy_once)
+        page.goto(base + "/report")
+        fill_report(page, "共享单车乱停放")
+        page.click("#send")
+        page.wait_for_function("() => document.getElementById('report-error').textContent.includes('2 秒后')")
+        assert public_cases(app) == start + 2
+        page.wait_for_function("() => document.getElementById('queue-status').textContent.includes('已发送')")
+        assert refused and public_cases(app) == start + 3
+        page.unroute("**/report")
+        unexpected = [p for p in watch.problems if "ERR_INTERNET_DISCONNECTED" not in p and "429" not in p]
+        assert unexpected == []
+        context.close()
+
+        # a desk: the same page, in English on request
+        context = browser.new_context(viewport=DESK, geolocation=HERE, permissions=["geolocation"])
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(base + "/report?lang=en")
+        assert page.locator("h1").inner_text() == "Report a problem"
+        page.wait_for_function("() => document.getElementById('lon').value !== ''")
+        page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")  # installable: worker ready
+        page.screenshot(path=str(ARTIFACTS / "report-desktop.png"), full_page=True)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= DESK["width"]
+        assert watch.problems == []
+        context.close()
+    app_state(app).engine.dispose()
