@@ -149,3 +149,5 @@ def test_case_numbers_on_other_pages_link_to_the_case_page(city) -> None:
         assert f"/api/v1/cases/{cid}" not in html, url
         if url != "/tasks":  # the queue's rows are drawn by its script (tests/test_cases_browser.py)
             assert link in html, url
+        assert 'id="nav-tasks"' in html  # the menu leads to 我的待办
+    assert 'id="nav-tasks"' not in client_as(app, "viewer").get("/map").get_data(as_text=True)  # no queue

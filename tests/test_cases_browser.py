@@ -167,8 +167,11 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
         d, c = desk.new_page(), phone.new_page()
         watches = [PageWatch(d), PageWatch(c)]
 
-        # the dispatcher finds it in 待核实 and opens it from the queue
-        d.goto(base + "/tasks?group=pending")
+        # the dispatcher finds it in 待核实 (the menu's 我的待办) and opens it from the queue
+        d.goto(base + "/")
+        d.click("#nav-tasks")
+        d.wait_for_function(READY)
+        d.click(".task-tab[data-group=pending]")
         d.wait_for_function(READY)
         d.click(f"#task-rows a[href='/cases/{case_id}']")
         d.wait_for_function(READY)
