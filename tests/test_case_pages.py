@@ -61,7 +61,7 @@ def test_each_person_sees_the_steps_open_to_them(city) -> None:
     viewer = client_as(app, "viewer")
     status, html = _page(city["dispatcher"], cid)
     assert status == 200 and _steps(html) == ["dispatch"]
-    assert 'name="unit_id"' in html and 'selected>市城管局</option>' in html  # the unit picker, the routed unit chosen
+    assert 'name="unit_id"' in html and "selected>市城管局</option>" in html  # the unit picker, the routed unit chosen
     assert '<optgroup label="市直单位">' in html  # units grouped by kind
     assert "(UTC+08:00)" in html and "已立案" in html and 'data-light="green"' in html
     assert "和平街" in html and "routing-explanation" in html  # the matched feature and why
