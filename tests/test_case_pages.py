@@ -61,7 +61,8 @@ def test_each_person_sees_the_steps_open_to_them(city) -> None:
     viewer = client_as(app, "viewer")
     status, html = _page(city["dispatcher"], cid)
     assert status == 200 and _steps(html) == ["dispatch"]
-    assert 'name="unit_id"' in html and "市城管局</option>" in html  # the unit picker, the routed unit chosen
+    assert 'name="unit_id"' in html and "selected>市城管局</option>" in html  # the unit picker, the routed unit chosen
+    assert '<optgroup label="市直单位">' in html  # units grouped by kind
     assert "(UTC+08:00)" in html and "已立案" in html and 'data-light="green"' in html
     assert "和平街" in html and "routing-explanation" in html  # the matched feature and why
     assert _steps(_page(commander, cid)[1]) == ["dispatch", "park", "supervise", "void"]
@@ -149,3 +150,5 @@ def test_case_numbers_on_other_pages_link_to_the_case_page(city) -> None:
         assert f"/api/v1/cases/{cid}" not in html, url
         if url != "/tasks":  # the queue's rows are drawn by its script (tests/test_cases_browser.py)
             assert link in html, url
+        assert 'id="nav-tasks"' in html  # the menu leads to 我的待办
+    assert 'id="nav-tasks"' not in client_as(app, "viewer").get("/map").get_data(as_text=True)  # no queue

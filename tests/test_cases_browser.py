@@ -38,7 +38,9 @@ def browser():
         b.close()
 
 
-def _seed_cases(app: Flask, n: int, unit_code: str | None = None, source: str = "patrol") -> list[int]:
+def _seed_cases(
+    app: Flask, n: int, unit_code: str | None = None, source: str = "patrol", tag: str = "browser"
+) -> list[int]:
     """``n`` reports on the demo's assigned road segments (of ``unit_code``'s, when given), every third urgent: the
     cases the pages then work. Set up through the use-case, as a patrol app's reports would arrive."""
     factory = app_state(app).session_factory
@@ -61,7 +63,7 @@ def _seed_cases(app: Flask, n: int, unit_code: str | None = None, source: str = 
     for i in range(n):
         mid = shapely.line_interpolate_point(lines[i % len(lines)], 0.3 + 0.4 * (i % 2), normalized=True)
         report = {"lon": mid.x, "lat": mid.y, "category": "0102" if i % 2 else "0507", "description": f"测试问题{i}",
-                  "urgency": "urgent" if i % 3 == 0 else "normal", "client_id": f"browser-{unit_code}-{i}",
+                  "urgency": "urgent" if i % 3 == 0 else "normal", "client_id": f"{tag}-{unit_code}-{i}",
                   "source": source}  # fmt: skip
         with session_scope(factory) as s:
             ids.append(open_report(s, report, app_state(app).settings, actor=cli_actor())["id"])
@@ -83,6 +85,7 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
             context = signed_in_context(browser, base, "demo-dispatcher", DEMO_PASSWORD, viewport=size)
             page = context.new_page()
             watch = PageWatch(page)
+            page.clock.install()  # the page's minute timer, driven by the test
             page.goto(base + "/tasks")
             page.wait_for_function(READY)
             assert page.locator("h1").inner_text() == "我的待办"
@@ -110,10 +113,28 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
             assert page.evaluate("() => window.__same === true"), "the page reloaded"
             page.select_option("#f-urgency", "")
             page.wait_for_function(READY)
+            # new cases arrive: the page shows them a minute later, or when it is looked at again, without reloading
+            _seed_cases(app, 1, tag=f"later-{name}")
+            page.clock.run_for(61_000)
+            page.wait_for_function(
+                f"() => document.querySelector('[data-count=to_dispatch]').textContent === '{count + 1}'"
+            )
+            _seed_cases(app, 1, tag=f"seen-{name}")
+            page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+            page.wait_for_function(
+                f"() => document.querySelector('[data-count=to_dispatch]').textContent === '{count + 2}'"
+            )
+            assert page.evaluate("() => window.__same === true"), "the page reloaded"
             if size is PHONE:
                 assert page.locator("#task-table thead").is_hidden()  # cards, not a table
                 _fits(page, size)
             page.screenshot(path=str(ARTIFACTS / f"tasks-{name}.png"), full_page=size is PHONE)
+            if size is DESK:  # English on request: the same queue, no Chinese words of the page's own
+                page.goto(base + "/tasks?group=to_dispatch&lang=en")
+                page.wait_for_function(READY)
+                assert page.locator("h1").inner_text() == "My tasks"
+                assert set(page.locator("#task-rows .c-status").all_inner_texts()) == {"Open"}
+                assert "left" in page.locator("#task-rows .c-left").first.inner_text()
             assert watch.problems == []
             context.close()
 
@@ -161,8 +182,11 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
         d, c = desk.new_page(), phone.new_page()
         watches = [PageWatch(d), PageWatch(c)]
 
-        # the dispatcher finds it in 待核实 and opens it from the queue
-        d.goto(base + "/tasks?group=pending")
+        # the dispatcher finds it in 待核实 (the menu's 我的待办) and opens it from the queue
+        d.goto(base + "/")
+        d.click("#nav-tasks")
+        d.wait_for_function(READY)
+        d.click(".task-tab[data-group=pending]")
         d.wait_for_function(READY)
         d.click(f"#task-rows a[href='/cases/{case_id}']")
         d.wait_for_function(READY)

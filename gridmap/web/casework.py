@@ -17,3 +17,6 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(tasks_api_bp, url_prefix="/api/v1")
     app.register_blueprint(pages_bp)
+    from gridmap.cases.queues import QUEUES
+
+    app.jinja_env.globals["has_queue"] = lambda role: role in QUEUES  # the menu's 我的待办, for roles with a queue

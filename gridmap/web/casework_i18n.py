@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from gridmap.cases.states import STATUS_ZH
+
 CASEWORK: dict[str, dict[str, str]] = {
     "tasks_page": {"zh_CN": "我的待办", "en": "My tasks"},
     "tasks_none": {"zh_CN": "此分组暂无待办案件", "en": "Nothing waiting in this group"},
@@ -130,3 +132,5 @@ SOURCE_NAMES = {
     "open311": ("市民上报（Open311）", "Open311"),
     "import": ("批量导入", "import"),
 }
+
+CASEWORK.update({f"case_status_{s.value}": {"zh_CN": zh, "en": STATUS_EN[s.value]} for s, zh in STATUS_ZH.items()})

@@ -12,7 +12,6 @@ const EVERY_MS = 60_000;
 
 const root = byId("tasks");
 const t = wordsOf(root);
-const lang = root.dataset.lang || "zh_CN";
 const rows = byId("task-rows");
 const status = byId("task-status");
 const empty = byId("task-empty");
@@ -65,7 +64,7 @@ function row(c) {
   cell(t("case_no"), link, "c-id");
   cell(t("category"), `${c.category_name ?? c.category}`, "c-cat");
   cell(t("urgency"), t(`urgency_${c.urgency}`), c.urgency === "urgent" ? "c-urg urgent" : "c-urg");
-  cell(t("status"), lang === "zh_CN" ? c.status_zh : c.status, "c-status");
+  cell(t("status"), t(`case_status_${c.status}`), "c-status");
   cell(t("deadline"), localTime(c.deadline), "c-deadline");
   cell(t("time_left"), timeLeft(c.progress, t), "c-left");
   return tr;
