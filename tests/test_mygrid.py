@@ -68,6 +68,11 @@ def test_without_assignments_the_scope_grids_and_nothing_for_no_scope(city) -> N
     worker = client_as(city["app"], "grid_worker", scope="141102001001")
     data = worker.get("/mygrid/data.json").get_json()
     assert data["basis"] == "scope" and [g["code"] for g in data["grids"]] == ["14110200100101"]
+    assert data["grid_here"] is None  # no position given
+    here = worker.get(f"/mygrid/data.json?lon={LON}&lat={LAT}").get_json()
+    assert here["grid_here"] == "14110200100101"  # the quick report's grid: where I stand
+    bad = worker.get("/mygrid/data.json?lon=east&lat=1", headers={"Accept": "application/json"})
+    assert bad.status_code == 400
     assert {c["id"] for c in data["cases"]} == {city["back"]["id"], city["far"]["id"]}  # the grid holds both
     inspector = client_as(city["app"], "inspector")
     none = inspector.get("/mygrid/data.json").get_json()
@@ -78,4 +83,3 @@ def test_the_page_is_chinese_and_scriptless(city) -> None:
     page = client_as(city["app"], "grid_worker", person="P1").get("/mygrid").get_data(as_text=True)
     assert "我的网格" in page and "待核查" in page and "快速上报" in page
     assert "<script>" not in page and "js/pages/mygrid.js" in page
-    assert LON and LAT  # the city's point the reports use

@@ -103,8 +103,28 @@ def _within(features: list[dict[str, Any]]) -> Any:
     return or_(*conds) if conds else None
 
 
-def my_grid(session: Session, actor: Actor, settings: Settings, *, now: dt.datetime | None = None) -> dict[str, Any]:
-    """The features the actor is responsible for (GeoJSON), the open cases there, and their re-check tasks."""
+def _grid_at(features: list[dict[str, Any]], lon: float | None, lat: float | None) -> str | None:
+    """The code of my grid holding the point (the quick report's grid), if any."""
+    if lon is None or lat is None:
+        return None
+    for f in features:
+        props = f["properties"]
+        if props["kind"] == "grid" and shapely.contains_xy(shapely.from_geojson(json.dumps(f["geometry"])), lon, lat):
+            return str(props["code"])
+    return None
+
+
+def my_grid(
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The features the actor is responsible for (GeoJSON), the open cases there, their re-check tasks, and the
+    grid of theirs at (``lon``, ``lat``) — where they stand."""
     now = now_or(now)
     cal = load_calendar(session, settings.cases)
     day = now.astimezone(cal.tz).date()
@@ -125,6 +145,7 @@ def my_grid(session: Session, actor: Actor, settings: Settings, *, now: dt.datet
         "basis": basis,
         "features": {"type": "FeatureCollection", "features": features},
         "grids": [f["properties"] for f in features if f["properties"]["kind"] == "grid"],
+        "grid_here": _grid_at(features, lon, lat),
         "cases": cases,
         "recheck": {"count": recheck["count"], "items": recheck["items"]},
     }

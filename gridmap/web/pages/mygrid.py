@@ -4,10 +4,12 @@ position and grid. The page's steps go through the JSON API (/api/v1/cases/<id>/
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, render_template
+from flask import Blueprint, g, jsonify, render_template, request
 
 from gridmap.accounts.roles import R
 from gridmap.catalogue.categories import list_categories
+from gridmap.errors import InvalidInput, Problem
+from gridmap.inputs import parse_number
 from gridmap.maps.mygrid import my_grid
 from gridmap.web.auth import allow, current_actor
 from gridmap.web.i18n import translate
@@ -43,4 +45,9 @@ def mygrid_page():
 @allow(R.GRID_WORKER, R.INSPECTOR)
 def mygrid_data():
     """The page's data: my features (GeoJSON), the open cases there, my re-checks."""
-    return jsonify(my_grid(db_session(), current_actor(), app_state().settings))
+    problems: list[Problem] = []
+    lon = parse_number(request.args.get("lon"), "lon", problems) if request.args.get("lon") else None
+    lat = parse_number(request.args.get("lat"), "lat", problems) if request.args.get("lat") else None
+    if problems:
+        raise InvalidInput(problems)
+    return jsonify(my_grid(db_session(), current_actor(), app_state().settings, lon=lon, lat=lat))

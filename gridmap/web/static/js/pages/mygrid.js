@@ -81,6 +81,7 @@ export function mygridPage() {
         me.setLatLng([here[1], here[0]]).addTo(map);
         map.setView([here[1], here[0]], 16);
         $("position-status").textContent = fill(s.mygrid_located, { m: Math.round(pos.coords.accuracy) });
+        void load();
       },
       () => {
         $("position-status").textContent = s.mygrid_no_gps;
@@ -106,10 +107,14 @@ export function mygridPage() {
     const note = /** @type {HTMLTextAreaElement} */ (add(li, "textarea"));
     note.placeholder = s.mygrid_note;
     note.setAttribute("aria-label", s.mygrid_note);
-    const photo = /** @type {HTMLInputElement} */ (add(li, "input"));
+    const pick = /** @type {HTMLLabelElement} */ (add(li, "label", s.mygrid_photo, "photo-pick big"));
+    const photo = /** @type {HTMLInputElement} */ (add(pick, "input", undefined, "visually-hidden"));
     photo.type = "file";
     photo.accept = "image/*";
-    photo.setAttribute("aria-label", s.mygrid_photo);
+    const picked = add(li, "span", "", "muted");
+    photo.addEventListener("change", () => {
+      picked.textContent = Array.from(photo.files || [], (f) => f.name).join("，");
+    });
     const actions = add(li, "div", undefined, "actions");
     const msg = add(li, "p", "", "msg");
     for (const [action, label, cls] of [
@@ -142,7 +147,7 @@ export function mygridPage() {
   };
 
   const load = async () => {
-    const data = await request(cfg.dataUrl);
+    const data = await request(here ? `${cfg.dataUrl}?lon=${here[0]}&lat=${here[1]}` : cfg.dataUrl);
     $("mygrid-basis").textContent = s[`mygrid_basis_${data.basis}`] || "";
     mine.clearLayers();
     mine.addData(data.features);
@@ -169,7 +174,13 @@ export function mygridPage() {
     $("recheck-count").textContent = String(data.recheck.count);
     const grids = /** @type {HTMLSelectElement} */ ($("q-grid"));
     grids.replaceChildren(...data.grids.map((/** @type {any} */ g) => new Option(g.code || g.name, g.code || g.name)));
+    if (data.grid_here) grids.value = data.grid_here; // the grid I stand in
   };
+
+  const quickPhoto = /** @type {HTMLInputElement} */ ($("q-photo"));
+  quickPhoto.addEventListener("change", () => {
+    $("q-photo-name").textContent = Array.from(quickPhoto.files || [], (f) => f.name).join("，");
+  });
 
   $("quick-report").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -200,6 +211,7 @@ export function mygridPage() {
       const answer = await postForm("/api/v1/reports", form);
       status.textContent = fill(s.mygrid_sent, { id: answer.id });
       /** @type {HTMLFormElement} */ ($("quick-report")).reset();
+      $("q-photo-name").textContent = "";
       await load();
     } catch (err) {
       status.textContent = fill(s.mygrid_failed, { message: err instanceof Error ? err.message : String(err) });
