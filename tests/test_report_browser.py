@@ -145,6 +145,14 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
         assert page.locator("h1").inner_text() == "Report a problem"
         page.wait_for_function("() => document.getElementById('lon').value !== ''")
         page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")  # installable: worker ready
+        page.reload()  # now under the worker's control: the page and its scripts are kept for a phone offline
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => document.getElementById('lon').value !== ''")
+        context.set_offline(True)
+        page.reload()
+        assert page.locator("h1").inner_text() == "Report a problem"  # opened without a network
+        page.wait_for_function("() => document.querySelectorAll('#category-tree .cat').length > 0")
+        context.set_offline(False)
         page.screenshot(path=str(ARTIFACTS / "report-desktop.png"), full_page=True)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= DESK["width"]
         assert watch.problems == []

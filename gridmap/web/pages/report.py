@@ -66,7 +66,7 @@ def places():
 @bp.get("/report-sw.js")
 @public
 def service_worker() -> Response:
-    """The report page's service worker, at the site's root so it may control /report and /track."""
+    """The report page's service worker (registered for the scope /report: it controls no other page)."""
     resp = send_from_directory(current_app.static_folder or "static", "report-sw.js", max_age=0)
     resp.headers["Service-Worker-Allowed"] = "/"
     resp.headers["Content-Type"] = "text/javascript; charset=utf-8"

@@ -341,7 +341,7 @@ export function reportPage(cfg = readConfig()) {
   void showQueue();
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(cfg.swUrl, { scope: "/" }).catch(() => undefined);
+    navigator.serviceWorker.register(cfg.swUrl, { scope: "/report" }).catch(() => undefined);
   }
 }
 
