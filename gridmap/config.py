@@ -220,6 +220,11 @@ class Settings:
     cases: CaseSettings = field(default_factory=CaseSettings.from_env)
     # A TOML or JSON file of routing rules (see RoutingConfig); empty: the defaults.
     routing_config_file: str = ""
+    # The largest request body taken, in MiB (Flask and waitress both refuse more, 413, before reading it); None:
+    # every allowed photo of one step and 1 MiB of form around them (9 × 5 MiB + 1 = 46 MiB by default).
+    max_body_mb: float | None = None
+    # How often one address may use the public (no account) endpoints: a flask-limiter rate ("10/minute").
+    public_rate: str = "10/minute"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -241,6 +246,8 @@ class Settings:
             "basemap_url": env.get("GRIDMAP_BASEMAP_URL", ""),
             "basemap_attribution": env.get("GRIDMAP_BASEMAP_ATTRIBUTION", ""),
             "routing_config_file": env.get("GRIDMAP_ROUTING_CONFIG", ""),
+            "max_body_mb": float(env["GRIDMAP_MAX_BODY_MB"]) if env.get("GRIDMAP_MAX_BODY_MB") else None,
+            "public_rate": env.get("GRIDMAP_PUBLIC_RATE", cls.public_rate).strip() or cls.public_rate,
         }
         values.update(overrides)
         return cls(**values)

@@ -4,9 +4,12 @@ through the pages only. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import shapely
 from flask import Flask
+from PIL import Image
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
@@ -35,7 +38,7 @@ def browser():
         b.close()
 
 
-def _seed_cases(app: Flask, n: int, unit_code: str | None = None) -> list[int]:
+def _seed_cases(app: Flask, n: int, unit_code: str | None = None, source: str = "patrol") -> list[int]:
     """``n`` reports on the demo's assigned road segments (of ``unit_code``'s, when given), every third urgent: the
     cases the pages then work. Set up through the use-case, as a patrol app's reports would arrive."""
     factory = app_state(app).session_factory
@@ -58,7 +61,8 @@ def _seed_cases(app: Flask, n: int, unit_code: str | None = None) -> list[int]:
     for i in range(n):
         mid = shapely.line_interpolate_point(lines[i % len(lines)], 0.3 + 0.4 * (i % 2), normalized=True)
         report = {"lon": mid.x, "lat": mid.y, "category": "0102" if i % 2 else "0507", "description": f"测试问题{i}",
-                  "urgency": "urgent" if i % 3 == 0 else "normal", "client_id": f"browser-{unit_code}-{i}"}  # fmt: skip
+                  "urgency": "urgent" if i % 3 == 0 else "normal", "client_id": f"browser-{unit_code}-{i}",
+                  "source": source}  # fmt: skip
         with session_scope(factory) as s:
             ids.append(open_report(s, report, app_state(app).settings, actor=cli_actor())["id"])
     return ids
@@ -112,3 +116,128 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
             page.screenshot(path=str(ARTIFACTS / f"tasks-{name}.png"), full_page=size is PHONE)
             assert watch.problems == []
             context.close()
+
+
+def _png(colour: str) -> bytes:
+    """A real photo-sized PNG (Pillow), as a phone's camera would send one."""
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _act(page, step: str, *, note: str | None = None, photo: bytes | None = None) -> None:
+    """Take one step on the case page as a person does: its button, its form, confirm; the page reloads."""
+    page.click(f"button.step[data-step={step}]")
+    form = page.locator(f"form.action-form[data-action={step}]")
+    assert form.is_visible() and page.locator("form.action-form:visible").count() == 1  # only its own form
+    if note is not None:
+        form.locator("textarea[name=note]").fill(note)
+    if photo is not None:
+        form.locator("input[name=photos]").set_input_files(
+            files=[{"name": f"{step}.png", "mimeType": "image/png", "buffer": photo}]
+        )
+        assert form.locator(".picked").inner_text() == "已选 1 张"
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    page.wait_for_function(READY)
+
+
+def _status(page) -> str:
+    return page.locator("#case-status").get_attribute("data-status") or ""
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
+    """A dispatcher on a desk verifies and dispatches a public report; the unit clerk on a phone accepts it and
+    reports back with a photo; the dispatcher's re-check fails (rework), the clerk reports back again, the re-check
+    passes and the case is closed — every step a button on the case page, no JSON call by the test."""
+    app = create_app(settings)
+    (case_id,) = _seed_cases(app, 1, unit_code="U001", source="public")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        desk = signed_in_context(browser, base, "demo-dispatcher", DEMO_PASSWORD, viewport=DESK)
+        phone = signed_in_context(browser, base, "demo-clerk", DEMO_PASSWORD, viewport=PHONE)
+        d, c = desk.new_page(), phone.new_page()
+        watches = [PageWatch(d), PageWatch(c)]
+
+        # the dispatcher finds it in 待核实 and opens it from the queue
+        d.goto(base + "/tasks?group=pending")
+        d.wait_for_function(READY)
+        d.click(f"#task-rows a[href='/cases/{case_id}']")
+        d.wait_for_function(READY)
+        assert d.url.endswith(f"/cases/{case_id}") and _status(d) == "pending"
+        assert d.evaluate("() => window.gridmapTest.layers.matched.getLayers().length") == 1  # the road, outlined
+        assert "(UTC+08:00)" in d.locator("#case-facts").inner_text()
+        _act(d, "verify")
+        assert _status(d) == "open" and "(UTC+08:00)" in d.locator("#case-deadline").inner_text()
+        assert d.locator("form[data-action=dispatch] select[name=unit_id]").input_value()  # the routed unit
+        d.click("button.step[data-step=dispatch]")
+        d.screenshot(path=str(ARTIFACTS / "case-desk.png"), full_page=True)
+        _act(d, "dispatch", note="请尽快处理")
+        assert _status(d) == "dispatched" and d.locator("button.step").count() == 0
+
+        # the unit clerk, on a phone, from 我的待办
+        c.goto(base + "/tasks?group=dispatched")
+        c.wait_for_function(READY)
+        c.click(f"#task-rows a[href='/cases/{case_id}']")
+        c.wait_for_function(READY)
+        _act(c, "accept")
+        assert _status(c) == "in_progress"
+        c.click("button.step[data-step=report_back]")
+        c.screenshot(path=str(ARTIFACTS / "case-phone.png"), full_page=True)
+        _act(c, "report_back", note="已清理", photo=_png("green"))
+        assert _status(c) == "reported_back"
+        assert c.locator("#case-timeline li[data-action=report_back] img").count() == 1
+        assert "处置后" in c.locator("#case-timeline li[data-action=report_back]").inner_text()
+        _fits(c, PHONE)
+
+        # re-check: not good enough — a note is required, then rework
+        d.reload()
+        d.wait_for_function(READY)
+        d.click("button.step[data-step=recheck_fail]")
+        d.locator("form[data-action=recheck_fail] button[type=submit]").click()  # no note: the form says so
+        assert _status(d) == "reported_back" and d.locator("form[data-action=recheck_fail] textarea:invalid").count()
+        _act(d, "recheck_fail", note="仍有垃圾未清理")
+        assert _status(d) == "in_progress"
+
+        c.goto(base + "/tasks?group=rework")
+        c.wait_for_function(READY)
+        assert c.locator(f"#task-rows a[href='/cases/{case_id}']").count() == 1
+        c.click(f"#task-rows a[href='/cases/{case_id}']")
+        c.wait_for_function(READY)
+        _act(c, "report_back", note="已彻底清理", photo=_png("blue"))
+        assert _status(c) == "reported_back"
+
+        d.reload()
+        d.wait_for_function(READY)
+        late = desk.new_page()  # the same case open in a second tab, drawn before the re-check below
+        watches.append(PageWatch(late))
+        late.goto(base + f"/cases/{case_id}")
+        late.wait_for_function(READY)
+        _act(d, "recheck_pass", note="核查通过")
+        assert _status(d) == "closed" and d.locator("button.step").count() == 0
+        # the second tab acts on the version it drew: told that someone acted first, it reloads
+        late.click("button.step[data-step=recheck_fail]")
+        late.locator("form[data-action=recheck_fail] textarea[name=note]").fill("迟到的核查")
+        with late.expect_navigation():
+            late.locator("form[data-action=recheck_fail] button[type=submit]").click()
+            late.wait_for_function("() => document.querySelector('#action-status').textContent.length > 0")
+            assert late.locator("#action-status").inner_text() == "有人已先处理，正在刷新"
+        late.wait_for_function(READY)
+        assert _status(late) == "closed"
+        watches[-1].problems = [p for p in watches[-1].problems if "409" not in p]  # the refusal it was shown
+        late.close()
+        actions = d.locator("#case-timeline li").evaluate_all("els => els.map(e => e.dataset.action)")
+        assert actions == ["report", "verify", "dispatch", "accept", "report_back", "recheck_fail", "report_back",
+                           "recheck_pass"]  # fmt: skip
+        assert d.locator("#case-timeline img").count() == 2
+        d.screenshot(path=str(ARTIFACTS / "case-desk-closed.png"), full_page=True)
+        c.reload()
+        c.wait_for_function(READY)
+        c.screenshot(path=str(ARTIFACTS / "case-phone-closed.png"), full_page=True)
+        _fits(c, PHONE)
+        for w in watches:
+            assert w.problems == []
+        desk.close()
+        phone.close()

@@ -139,7 +139,8 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
         holder = (first["current"] or {}).get("unit_id") or -1
         other = s.scalar(select(Unit.id).where(Unit.kind == "district_office", Unit.id != holder).order_by(Unit.id))
         assign.assign(s, [{"kind": first["kind"], "id": first["id"]}], other,
-                           valid_from=TODAY - dt.timedelta(days=2), by="another commander", actor=TESTER)  # fmt: skip
+                           valid_from=TODAY - dt.timedelta(days=2), by="another commander", actor=TESTER,
+                      take_over=True)  # fmt: skip
         s.commit()
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.error, #assign-msg.ok", timeout=15_000)

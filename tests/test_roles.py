@@ -130,6 +130,7 @@ MATRIX: dict[str, list[Route]] = {
     "open311.get_request": [_r("GET", "/open311/v2/requests/{case}.json", PUBLIC)],
     "open311.post_request": [_r("POST", "/open311/v2/requests.json", PUBLIC, ok=400, data={})],
     "open311.get_token": [_r("GET", "/open311/v2/tokens/NO-SUCH-CODE.json", PUBLIC, ok=404)],
+    "casework.case_view": [_r("GET", "/cases/{case}", EVERYONE, api=False)],
     "casework.tasks_page": [_r("GET", "/tasks", CASE_WORKERS, api=False)],
     "track.track_page": [_r("GET", "/track", PUBLIC, api=False)],
     "report.report_page": [_r("GET", "/report", PUBLIC, api=False)],

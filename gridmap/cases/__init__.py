@@ -35,7 +35,7 @@ queue, 我的待办), :mod:`~gridmap.cases.reports` (opening a case from a repor
 """
 
 from gridmap.cases.deadlines import limit_for, progress_of
-from gridmap.cases.queries import CASE_FILTERS, case_conditions, get_case, list_cases
+from gridmap.cases.queries import CASE_FILTERS, case_conditions, check_photo, get_case, list_cases
 from gridmap.cases.reports import Report, open_report, parse_report, report_answer
 from gridmap.cases.spatial import find_duplicate, locate_areas
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, TERMINAL, Action, allowed_actions
@@ -53,6 +53,7 @@ __all__ = [
     "Report",
     "allowed_actions",
     "case_conditions",
+    "check_photo",
     "find_duplicate",
     "get_case",
     "limit_for",

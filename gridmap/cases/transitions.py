@@ -130,6 +130,25 @@ def transition(
     return get_case(session, case_id, settings, now=now, actor=actor)
 
 
+def steps_open_to(actor: Actor, case: dict[str, Any]) -> list[Action]:
+    """The steps ``actor`` may take on ``case`` now (a case as :func:`~gridmap.cases.queries.get_case` gives it to
+    them, so within their scope): those its status and extension request allow, of the actor's role, less deciding
+    an extension they asked for themselves (four eyes) — the buttons of the case page, in workflow order. Pure: what
+    :func:`transition` would refuse anyway is not offered."""
+    pending = case.get("extension_requested_seconds") is not None
+    role = None if actor.is_system else actor.role
+    asked_by = next(
+        (e.get("actor") for e in reversed(case.get("events") or []) if e.get("action") == "request_extension"), None
+    )
+    out = []
+    for name in allowed_actions(str(case["status"]), pending, role):
+        spec = ACTIONS[name]
+        if spec.extension == "pending" and not actor.is_system and asked_by == actor.name:
+            continue
+        out.append(spec)
+    return out
+
+
 def check_step(session: Session, actor: Actor, spec: Action, row: Any) -> None:
     """:func:`check_actor` with the actor's scope and the asker of a pending extension read from the database."""
     asked_by = None

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts.scope import Scope
 from gridmap.cases.states import ACTIVE
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
-from gridmap.inputs import parse_day, parse_int
+from gridmap.inputs import id_in_text, parse_day, parse_int
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import (
@@ -436,7 +436,11 @@ def get_item(
     try:
         fid_int = int(str(fid))
     except ValueError:
-        raise InvalidInput(Problem(f"{fid!r} is not a feature id (a whole number)", field="featureId")) from None
+        raise InvalidInput(
+            Problem(f"{fid!r} is not a feature id (a whole number) (要素编号应为整数)", field="featureId")
+        ) from None
+    if id_in_text(str(fid_int)) is None:  # beyond the INTEGER range (or not positive): there is no such feature
+        raise NotFound(f"no feature {fid_int} in {collection_id}")
     stmt = _select(coll, q.on()).where(coll.model.id == fid_int)
     if coll.area_level:
         stmt = stmt.where(Area.level == coll.area_level)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, make_response, request
 from sqlalchemy.orm import scoped_session
 from werkzeug.exceptions import HTTPException
 
@@ -10,6 +10,7 @@ import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
+from gridmap.web import guards
 from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
 from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
+    guards.install(app, settings)  # before any route: it bounds the int converter
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     install(app, AppState(settings, engine, factory, scoped_session(factory), _read_attribution()))
@@ -27,6 +29,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def _choose_language() -> None:
         g.lang = pick_language(request, settings.default_locale)
+
+    app.before_request(guards.check_request)  # before the sign-in and CSRF checks read the body
 
     @app.context_processor
     def _i18n() -> dict[str, object]:
@@ -110,36 +114,72 @@ def _wants_json() -> bool:
     )
 
 
+# What a zh-CN reader sees when an error has no Chinese sentence of its own (the English one follows as a detail).
+_GENERIC_ZH = {
+    400: "请求有误，未作任何修改",
+    401: "请先登录",
+    403: "无权进行此操作",
+    404: "未找到该页面或对象",
+    405: "不支持此请求方式",
+    409: "操作冲突：数据已被他人修改，请刷新后重试",
+    413: "请求内容过大",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误：请求未执行，详情已记入日志",
+}
+
+
 def _register_error_handlers(app: Flask) -> None:
-    def _error(status: int, message: str, details: list[str] | None = None):
+    def _error(status: int, message: str, details: list[str] | None = None, zh: str | None = None,
+               zh_details: list[str] | None = None):  # fmt: skip
+        """``error``/``details`` stay English (the API's stable text); ``message`` is for the reader, in their
+        language — zh-CN: the error's own Chinese sentence, else a Chinese summary by status."""
+        lang = g.get("lang", "zh_CN")
+        shown = message
+        if lang == "zh_CN":
+            shown = zh or _GENERIC_ZH.get(status, _GENERIC_ZH[500 if status >= 500 else 400])
         if _wants_json():
-            body: dict[str, object] = {"error": message, "status": status}
+            body: dict[str, object] = {"error": message, "status": status, "message": shown}
             if details:
                 body["details"] = details
+            if lang == "zh_CN" and zh_details:
+                body["message_details"] = zh_details
             return jsonify(body), status
         from flask import render_template
 
-        return render_template("error.html", status=status, message=message), status
+        # A 400 without a Chinese sentence keeps its English detail (which field is wrong); nothing else leaks it.
+        detail = message if (lang == "zh_CN" and not zh and status == 400) else None
+        return render_template("error.html", status=status, message=shown, detail=detail), status
 
     @app.errorhandler(InvalidInput)
     def _invalid(exc: InvalidInput):
-        return _error(400, str(exc), [str(p) for p in exc.problems])
+        zh_lines = [p.text_zh() for p in exc.problems]
+        return _error(400, str(exc), [str(p) for p in exc.problems], exc.zh,
+                      [z for z in zh_lines if z] if exc.zh else None)  # fmt: skip
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):
-        return _error(404, str(exc))
+        return _error(404, str(exc), zh=exc.zh)
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict):
-        return _error(409, str(exc))
+        return _error(409, str(exc), zh=exc.zh)
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):
-        return _error(403, str(exc))
+        return _error(403, str(exc), zh=exc.zh)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return _error(exc.code or 500, exc.description or exc.name)
+        if request.path.startswith("/open311/"):
+            from gridmap.web.open311 import http_error
+
+            return http_error(exc)
+        resp, status = _error(exc.code or 500, guards.http_message(exc))
+        resp = make_response(resp, status)
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # Allow (405), Retry-After (429)...
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -80,6 +80,16 @@ CASEWORK: dict[str, dict[str, str]] = {
     "work_days": {"zh_CN": "工作日", "en": "working days"},
     "work_hours": {"zh_CN": "工作小时", "en": "working hours"},
     "hours": {"zh_CN": "小时", "en": "hours"},
+    "choose_photos": {"zh_CN": "拍照或选择照片", "en": "Take or choose photos"},
+    "photos_chosen": {"zh_CN": "已选 {n} 张", "en": "{n} chosen"},
+    "too_many_photos": {"zh_CN": "最多 3 张照片", "en": "At most 3 photos"},
+    "extension_dt": {"zh_CN": "延期申请", "en": "Extension request"},
+    "urgent_hours": {"zh_CN": "小时", "en": "hours"},
+    "err_forbidden": {"zh_CN": "您的角色不能执行此操作", "en": "Your role may not take this step"},
+    "err_too_big": {"zh_CN": "照片太大，请压缩后重试", "en": "The photos are too large"},
+    "err_fields": {"zh_CN": "请检查：{f}", "en": "Please check: {f}"},
+    "err_input": {"zh_CN": "输入有误，请检查后重试", "en": "Some input was refused: check and try again"},
+    "err_failed": {"zh_CN": "提交失败（{n}），请稍后重试", "en": "Sending failed ({n}): try again later"},
 }
 """Key → language → text, as :data:`gridmap.web.i18n.MESSAGES`."""
 

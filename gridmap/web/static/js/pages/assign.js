@@ -1,6 +1,5 @@
 // @ts-check
-// Starts the page's script (a module file, not an inline script: the content-security policy allows no inline
-// script but folium's, which carries the response's nonce).
+// Starts the assign page (/assign, assign.html) — an ES module file, not an inline script (CSP).
 import { assign } from "../assign.js";
 
 assign();
