@@ -75,6 +75,8 @@ def _pages(unit_id: int) -> list[tuple[str, str, str]]:
         ("accounts", "/admin/accounts", "demo-admin"),
         ("account", "/account", "demo-clerk"),
         ("track", "/track", "demo-viewer"),
+        ("report", "/report", "demo-viewer"),
+        ("mygrid", "/mygrid", "demo-gridworker"),
         ("not-found", "/no-such-page", "demo-viewer"),
     ]
 
