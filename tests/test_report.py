@@ -93,6 +93,17 @@ def test_a_report_opens_one_case_however_often_it_is_sent(city) -> None:
     assert client.get(answer["track_url"]).status_code == 200
 
 
+def test_a_signed_in_browser_reports_as_the_public(city) -> None:
+    """The door uses no account's authority (no CSRF token needed): the report is the public's, with a receipt."""
+    staff = client_as(city["app"], "dispatcher")
+    body = form()
+    resp = staff.post("/report", data=body)
+    assert resp.status_code == 201 and resp.get_json()["receipt"]
+    case = city["session"].scalars(select(Case).where(Case.client_id == body["client_id"])).one()
+    event = city["session"].scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).one()
+    assert event.actor == "public" and case.status == "pending"
+
+
 def test_json_reports_too(city) -> None:
     resp = city["client"].post("/report", json=form(accuracy=None))
     assert resp.status_code == 201 and resp.get_json()["receipt"]

@@ -17,12 +17,13 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from sqlalchemy import select
 
 from gridmap import cases
+from gridmap.accounts.actor import public_actor
 from gridmap.catalogue.categories import list_categories
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps.places import public_places
 from gridmap.store.models import Case, CaseSource
 from gridmap.web import limits_hook
-from gridmap.web.auth import current_actor, public
+from gridmap.web.auth import public
 from gridmap.web.i18n import translate
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
@@ -96,7 +97,10 @@ def manifest() -> Response:
 @public
 @limits_hook.public_door
 def send_report():
-    """Open (or, for a client id seen before, find) the case of a citizen's report; answer its receipt code."""
+    """Open (or, for a client id seen before, find) the case of a citizen's report; answer its receipt code.
+
+    Always as the public, even from a signed-in browser: this door carries no account's authority (so it needs no
+    CSRF token) and every report it opens gets a receipt; staff report through /api/v1/reports or /mygrid."""
     lang = _lang()
     raw: dict[str, Any]
     if request.is_json:
@@ -121,7 +125,12 @@ def send_report():
     try:
         with writing() as session:
             answer = cases.open_report(
-                session, fields, app_state().settings, actor=current_actor(), photos=photos, event_data=extra
+                session,
+                fields,
+                app_state().settings,
+                actor=public_actor(request.remote_addr),
+                photos=photos,
+                event_data=extra,
             )
             receipt = session.scalar(select(Case.receipt).where(Case.id == answer["id"]))
     except InvalidInput as exc:
