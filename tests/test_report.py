@@ -5,6 +5,7 @@ written, and the answer is a receipt code with its /track link."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import re
@@ -162,6 +163,9 @@ def test_places_give_communities_and_named_roads_only(city) -> None:
     assert kinds == {"community", "road"}
     assert any(f["properties"]["name"] == "龙凤社区" for f in features)
     assert all(set(f["properties"]) == {"kind", "name"} for f in features)  # no units, no people
+    packed = city["client"].get("/report/places.json", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.data)) == resp.get_json()
 
 
 def test_the_page_is_chinese_with_no_inline_script(city) -> None:

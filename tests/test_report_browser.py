@@ -77,6 +77,7 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
         page.wait_for_function("() => document.querySelectorAll('#report-map path').length > 0")  # 社区, roads
         start = public_cases(app)
         fill_report(page, "路边有暴露垃圾", big_jpeg())
+        page.wait_for_function("() => document.querySelectorAll('#report-map .road-label').length > 0")  # names
         page.screenshot(path=str(ARTIFACTS / "report-phone.png"), full_page=True)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
         page.click("#send")
