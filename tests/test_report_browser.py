@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -35,9 +36,20 @@ def browser():
 
 
 def big_jpeg() -> bytes:
-    """A real 2400×1800 photo: the page must shrink it to at most 1600 px before sending."""
+    """A real 2400×1800 photo taken three days ago about 1 km east (its EXIF says): the page must read that before
+    shrinking it to at most 1600 px (which drops EXIF)."""
+    img, exif = Image.new("RGB", (2400, 1800), (90, 140, 200)), Image.Exif()
+    taken = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(days=3)
+    exif.get_ifd(0x8769)[36867] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    gps = exif.get_ifd(0x8825)
+
+    def dms(v: float) -> tuple[float, float, float]:
+        return (float(int(v)), float(int(v * 60) % 60), round((v * 3600) % 60, 4))
+
+    gps[1], gps[2] = "N", dms(HERE["latitude"])
+    gps[3], gps[4] = "E", dms(HERE["longitude"] + 0.0115)  # about 1 km east
     buf = io.BytesIO()
-    Image.new("RGB", (2400, 1800), (90, 140, 200)).save(buf, "JPEG", quality=80)
+    img.save(buf, "JPEG", quality=80, exif=exif)
     return buf.getvalue()
 
 
@@ -91,6 +103,9 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
             event = s.scalars(newest).first()
             stored = Image.open(photo_path(app_state(app).settings.instance_dir, event.photos[0]["file"]))
             assert max(stored.size) == 1600, stored.size  # resized on the phone
+            flags = s.get(Case, event.case_id).flags  # what exifr read before resizing, flagged to the verifier
+            assert sorted(f["kind"] for f in flags) == ["photo_far", "photo_old"], flags
+            assert 900 < next(f for f in flags if f["kind"] == "photo_far")["distance_m"] < 1150
         # follow it by the link the answer gave
         page.click("#track-link")
         assert page.locator("#found-status").inner_text() == "待核实"
