@@ -252,3 +252,13 @@ def test_a_grid_worker_sends_photo_metadata_through_the_api(city) -> None:
     assert [f["kind"] for f in worker.get(f"/api/v1/cases/{resp.get_json()['id']}").get_json()["flags"]] == [
         "photo_old"
     ]
+
+
+def test_a_body_over_the_upload_limit_is_refused_in_chinese(settings: Settings, session: Session, tmp_path) -> None:
+    build_city(session)
+    session.commit()
+    client = create_app(case_settings(settings, tmp_path, photo_max_bytes=10_000)).test_client()
+    huge = io.BytesIO(b"\xff\xd8\xff" + b"\0" * 1_200_000)  # over 9 photos × 10 kB + 1 MB
+    resp = client.post("/report", data=form(photos=[(huge, "big.jpg")]), content_type="multipart/form-data")
+    assert resp.status_code == 413 and "照片无效" in resp.get_json()["error"]
+    assert counts(session) == (0, 0)

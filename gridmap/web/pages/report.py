@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request, send_from_directory, url_for
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gridmap import cases
 from gridmap.accounts.actor import public_actor
@@ -150,6 +151,13 @@ def send_report():
         "message": translate("report_received", lang, code=receipt),
     }
     return jsonify(result), 201 if answer["created"] else 200
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_exc: RequestEntityTooLarge) -> tuple[Response, int]:
+    """A body over the upload limit, said as the other refusals are (Werkzeug's sentence is English)."""
+    message = translate("report_bad_photo", _lang())
+    return jsonify({"error": message, "details": [message], "status": 413}), 413
 
 
 def _refuse(problems: list[Problem], lang: str) -> tuple[Response, int]:
