@@ -57,7 +57,13 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     point = validate_point(report.get("lon"), report.get("lat"), problems)
     crs = str(report.get("crs") or "wgs84").strip().lower()
     if crs.startswith("bd09"):  # Baidu's own offset on top of GCJ-02: not converted (no public, exact formula)
-        problems.append(Problem("BD-09 (Baidu) coordinates are not accepted: send WGS-84 or GCJ-02", field="crs"))
+        problems.append(
+            Problem(
+                "BD-09 (Baidu) coordinates are not accepted: send WGS-84 or GCJ-02",
+                field="crs",
+                zh="不接受百度地图坐标（BD-09）：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
+            )
+        )
     elif crs not in ("wgs84", "gcj02"):
         problems.append(Problem(f"{crs!r} is not wgs84 or gcj02", field="crs"))
     category = None

@@ -128,7 +128,7 @@ def send_report():
     extra = {"channel": "report_page"}
     if raw.get("accuracy") not in (None, ""):
         with contextlib.suppress(TypeError, ValueError):
-            extra["accuracy_m"] = round(float(raw["accuracy"]), 1)  # type: ignore[assignment]
+            extra["accuracy_m"] = round(float(raw["accuracy"]), 1)  # type: ignore[assignment]  # extra holds str and float
     try:
         with writing() as session:
             answer = cases.open_report(

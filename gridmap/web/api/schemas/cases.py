@@ -73,7 +73,7 @@ class ReportForm(ReportIn):
     lon: NumberText = Field(None, description="longitude: a number, as text")  # type: ignore[assignment]  # as above
     lat: NumberText = Field(None, description="latitude: a number, as text")  # type: ignore[assignment]  # as above
     photos: Photos = Field(None, max_length=MAX_PHOTOS)
-    photo_meta: Judged[str] = Field(None, description="the same list as JSON text")  # type: ignore[assignment]
+    photo_meta: Judged[str] = Field(None, description="the same list as JSON text")  # type: ignore[assignment]  # as above
 
 
 class Progress(Model):
