@@ -77,6 +77,8 @@ def _pages(unit_id: int) -> list[tuple[str, str, str]]:
         ("track", "/track", "demo-viewer"),
         ("tasks", "/tasks", "demo-dispatcher"),
         ("case", "/cases/1", "demo-commander"),
+        ("report", "/report", "demo-viewer"),
+        ("mygrid", "/mygrid", "demo-gridworker"),
         ("not-found", "/no-such-page", "demo-viewer"),
     ]
 

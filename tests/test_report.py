@@ -5,6 +5,7 @@ written, and the answer is a receipt code with its /track link."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
 import json
 import re
@@ -93,6 +94,17 @@ def test_a_report_opens_one_case_however_often_it_is_sent(city) -> None:
     assert client.get(answer["track_url"]).status_code == 200
 
 
+def test_a_signed_in_browser_reports_as_the_public(city) -> None:
+    """The door uses no account's authority (no CSRF token needed): the report is the public's, with a receipt."""
+    staff = client_as(city["app"], "dispatcher")
+    body = form()
+    resp = staff.post("/report", data=body)
+    assert resp.status_code == 201 and resp.get_json()["receipt"]
+    case = city["session"].scalars(select(Case).where(Case.client_id == body["client_id"])).one()
+    event = city["session"].scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).one()
+    assert event.actor == "public" and case.status == "pending"
+
+
 def test_json_reports_too(city) -> None:
     resp = city["client"].post("/report", json=form(accuracy=None))
     assert resp.status_code == 201 and resp.get_json()["receipt"]
@@ -151,6 +163,9 @@ def test_places_give_communities_and_named_roads_only(city) -> None:
     assert kinds == {"community", "road"}
     assert any(f["properties"]["name"] == "龙凤社区" for f in features)
     assert all(set(f["properties"]) == {"kind", "name"} for f in features)  # no units, no people
+    packed = city["client"].get("/report/places.json", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(packed.data)) == resp.get_json()
 
 
 def test_the_page_is_chinese_with_no_inline_script(city) -> None:
@@ -237,3 +252,13 @@ def test_a_grid_worker_sends_photo_metadata_through_the_api(city) -> None:
     assert [f["kind"] for f in worker.get(f"/api/v1/cases/{resp.get_json()['id']}").get_json()["flags"]] == [
         "photo_old"
     ]
+
+
+def test_a_body_over_the_upload_limit_is_refused_in_chinese(settings: Settings, session: Session, tmp_path) -> None:
+    build_city(session)
+    session.commit()
+    client = create_app(case_settings(settings, tmp_path, photo_max_bytes=10_000)).test_client()
+    huge = io.BytesIO(b"\xff\xd8\xff" + b"\0" * 1_200_000)  # over 9 photos × 10 kB + 1 MB
+    resp = client.post("/report", data=form(photos=[(huge, "big.jpg")]), content_type="multipart/form-data")
+    assert resp.status_code == 413 and "照片无效" in resp.get_json()["error"]
+    assert counts(session) == (0, 0)

@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -35,9 +36,20 @@ def browser():
 
 
 def big_jpeg() -> bytes:
-    """A real 2400×1800 photo: the page must shrink it to at most 1600 px before sending."""
+    """A real 2400×1800 photo taken three days ago about 1 km east (its EXIF says): the page must read that before
+    shrinking it to at most 1600 px (which drops EXIF)."""
+    img, exif = Image.new("RGB", (2400, 1800), (90, 140, 200)), Image.Exif()
+    taken = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(days=3)
+    exif.get_ifd(0x8769)[36867] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    gps = exif.get_ifd(0x8825)
+
+    def dms(v: float) -> tuple[float, float, float]:
+        return (float(int(v)), float(int(v * 60) % 60), round((v * 3600) % 60, 4))
+
+    gps[1], gps[2] = "N", dms(HERE["latitude"])
+    gps[3], gps[4] = "E", dms(HERE["longitude"] + 0.0115)  # about 1 km east
     buf = io.BytesIO()
-    Image.new("RGB", (2400, 1800), (90, 140, 200)).save(buf, "JPEG", quality=80)
+    img.save(buf, "JPEG", quality=80, exif=exif)
     return buf.getvalue()
 
 
@@ -77,6 +89,7 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
         page.wait_for_function("() => document.querySelectorAll('#report-map path').length > 0")  # 社区, roads
         start = public_cases(app)
         fill_report(page, "路边有暴露垃圾", big_jpeg())
+        page.wait_for_function("() => document.querySelectorAll('#report-map .road-label').length > 0")  # names
         page.screenshot(path=str(ARTIFACTS / "report-phone.png"), full_page=True)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
         page.click("#send")
@@ -90,6 +103,9 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
             event = s.scalars(newest).first()
             stored = Image.open(photo_path(app_state(app).settings.instance_dir, event.photos[0]["file"]))
             assert max(stored.size) == 1600, stored.size  # resized on the phone
+            flags = s.get(Case, event.case_id).flags  # what exifr read before resizing, flagged to the verifier
+            assert sorted(f["kind"] for f in flags) == ["photo_far", "photo_old"], flags
+            assert 900 < next(f for f in flags if f["kind"] == "photo_far")["distance_m"] < 1150
         # follow it by the link the answer gave
         page.click("#track-link")
         assert page.locator("#found-status").inner_text() == "待核实"
@@ -145,6 +161,14 @@ def test_a_citizen_reports_on_a_phone_offline_and_it_arrives_once(browser, setti
         assert page.locator("h1").inner_text() == "Report a problem"
         page.wait_for_function("() => document.getElementById('lon').value !== ''")
         page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")  # installable: worker ready
+        page.reload()  # now under the worker's control: the page and its scripts are kept for a phone offline
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+        page.wait_for_function("() => document.getElementById('lon').value !== ''")
+        context.set_offline(True)
+        page.reload()
+        assert page.locator("h1").inner_text() == "Report a problem"  # opened without a network
+        page.wait_for_function("() => document.querySelectorAll('#category-tree .cat').length > 0")
+        context.set_offline(False)
         page.screenshot(path=str(ARTIFACTS / "report-desktop.png"), full_page=True)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= DESK["width"]
         assert watch.problems == []

@@ -138,6 +138,8 @@ MATRIX: dict[str, list[Route]] = {
     "report.service_worker": [_r("GET", "/report-sw.js", PUBLIC)],
     "report.manifest": [_r("GET", "/report.webmanifest", PUBLIC)],
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
+    "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
+    "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
 }
 
 

@@ -87,6 +87,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.report import bp as report_bp
 
     app.register_blueprint(report_bp)
+    from gridmap.web.pages.mygrid import bp as mygrid_bp
+
+    app.register_blueprint(mygrid_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
     from gridmap.web import casework
 

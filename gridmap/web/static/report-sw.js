@@ -1,5 +1,6 @@
-// The 随手拍 page's service worker (served at /report-sw.js, scope "/"): the report page, its scripts, the vendored
-// libraries and the places map stay usable without a network. Workbox comes from /vendor (npm), never a CDN.
+// The 随手拍 page's service worker (served at /report-sw.js, scope "/report": no other page is touched): the report
+// page, its scripts, the vendored libraries and the places map stay usable without a network. Workbox comes from
+// /vendor (npm), never a CDN.
 // Reports themselves are queued by the page (IndexedDB, report_queue.js), not here: a POST is never cached.
 importScripts("/vendor/workbox-sw/workbox-sw.js");
 

@@ -133,18 +133,37 @@ function setUpMap(cfg) {
         ? { color: "#1f6feb", weight: 1, fillOpacity: 0.04 }
         : { color: "#555", weight: 3, opacity: 0.8 },
     onEachFeature: (f, layer) => {
-      if (f.properties.kind === "road" && f.properties.name) {
-        layer.bindTooltip(f.properties.name, { permanent: false, direction: "center" });
-      } else if (f.properties.name) {
-        layer.bindTooltip(f.properties.name, { sticky: true });
-      }
+      if (f.properties.name) layer.bindTooltip(f.properties.name, { sticky: true });
     },
   }).addTo(map);
+  // road names written on the map when close enough to read them (a phone has no hover): one label per name in view
+  const labels = L.layerGroup().addTo(map);
+  const nameRoads = () => {
+    labels.clearLayers();
+    if (map.getZoom() < 16) return;
+    const view = map.getBounds();
+    const seen = new Set();
+    places.eachLayer((layer) => {
+      const f = /** @type {any} */ (layer).feature;
+      if (f?.properties.kind !== "road" || !f.properties.name || seen.has(f.properties.name)) return;
+      const line = /** @type {L.Polyline} */ (layer);
+      const bounds = line.getBounds();
+      if (!view.contains(bounds.getCenter()) || seen.size >= 40) return;
+      seen.add(f.properties.name);
+      labels.addLayer(
+        L.tooltip({ permanent: true, direction: "center", className: "road-label", interactive: false })
+          .setLatLng(bounds.getCenter())
+          .setContent(f.properties.name),
+      );
+    });
+  };
+  map.on("moveend", nameRoads);
   fetch(cfg.placesUrl, { headers: { Accept: "application/json" } })
     .then((r) => (r.ok ? r.json() : null))
     .then((geo) => {
       if (!geo || !geo.features?.length) return;
       places.addData(geo);
+      nameRoads();
       if (!marker.getLatLng() || !($("lon").getAttribute("value"))) map.fitBounds(places.getBounds());
     })
     .catch(() => undefined);
@@ -341,7 +360,7 @@ export function reportPage(cfg = readConfig()) {
   void showQueue();
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(cfg.swUrl, { scope: "/" }).catch(() => undefined);
+    navigator.serviceWorker.register(cfg.swUrl, { scope: "/report" }).catch(() => undefined);
   }
 }
 
