@@ -173,3 +173,89 @@ def test_no_page_has_an_inline_script(contexts, city) -> None:
                                  ".some(a => a.name.startsWith('on'))).map(e => e.outerHTML.slice(0, 80))")  # fmt: skip
         assert not inline and not handlers, (name, inline, handlers)
     page.close()
+
+
+def _map_page(contexts, city, path: str, username: str = "demo-commander"):
+    page = contexts(username, "desktop").new_page()
+    watch = PageWatch(page)
+    page.goto(city["base"] + path)
+    page.wait_for_function("() => window.gridmapTest?.ready === true", timeout=30_000)
+    page.wait_for_function("() => window.gridmapTest.busy === 0", timeout=30_000)
+    return page, watch
+
+
+def _idle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => window.gridmapTest.busy === 0", timeout=30_000)
+
+
+def test_a_click_beside_a_road_selects_the_road_and_a_road_search_outlines_its_segments(contexts, city) -> None:
+    page, watch = _map_page(contexts, city, "/map")
+    page.evaluate("void window.gridmapTest.map.setView([37.525, 111.137], 17, {animate: false})")
+    _idle(page)
+    # A named segment in view: click 10 px beside its middle (beyond its drawn line, inside the grid and 社区 it
+    # crosses): its hit line takes the click.
+    found = page.evaluate(
+        """() => { const m = gridmapTest.map, r = m.getContainer().getBoundingClientRect(); let out = null;
+            gridmapTest.layers.segments.eachLayer(l => {
+              if (out || !l.feature.properties.name) return;
+              const ll = l.getLatLngs().flat();
+              const a = m.latLngToContainerPoint(ll[0]), b = m.latLngToContainerPoint(ll[1]);
+              const len = Math.hypot(b.x - a.x, b.y - a.y);
+              if (len < 30) return;
+              const mx = (a.x + b.x) / 2, my = (a.y + b.y) / 2;
+              if (mx < 80 || my < 80 || mx > r.width - 250 || my > r.height - 80) return;
+              const nx = -(b.y - a.y) / len, ny = (b.x - a.x) / len;
+              out = {id: l.feature.id, name: l.feature.properties.name,
+                     x: r.left + mx + 10 * nx, y: r.top + my + 10 * ny};
+            }); return out; }"""
+    )
+    assert found, "no named segment in view"
+    page.mouse.click(found["x"], found["y"])
+    popup = page.locator(".leaflet-popup .gm-popup")
+    popup.wait_for(timeout=10_000)
+    assert popup.get_attribute("data-kind") == "segment", popup.inner_html()[:200]
+    assert popup.get_attribute("data-id") == str(found["id"])
+    page.screenshot(path=str(ARTIFACTS / "layout-road-click.png"))
+    page.evaluate("() => { gridmapTest.map.closePopup(); }")
+    # Search the road: its segments are outlined, no box is drawn around them.
+    page.fill("#search-box", found["name"])
+    page.click("#search-form button[type=submit]")
+    page.locator(".search-hit[data-kind=road]").first.wait_for(timeout=10_000)
+    page.locator(".search-hit[data-kind=road]").first.click()
+    _idle(page)
+    outlined = page.evaluate("() => Object.keys(gridmapTest.highlighted.segments || {}).map(Number)")
+    assert found["id"] in outlined
+    boxes = page.evaluate(
+        "() => { let n = 0; gridmapTest.map.eachLayer(l => { if (l instanceof L.Rectangle) n++; }); return n; }"
+    )
+    assert boxes == 0
+    # The scale is metric only.
+    scale = page.locator(".leaflet-control-scale-line").all_inner_texts()
+    assert len(scale) == 1 and not any(u in scale[0] for u in ("ft", "mi")), scale
+    assert not watch.problems, watch.problems
+    page.close()
+
+
+def test_case_dots_show_their_traffic_light_and_the_legend_counts_each_kind_in_its_unit(contexts, city) -> None:
+    page, watch = _map_page(contexts, city, "/map")
+    page.evaluate("void window.gridmapTest.map.setView([37.525, 111.137], 16, {animate: false})")
+    _idle(page)
+    page.locator(".leaflet-control-layers label", has_text="案件").locator("input").check()
+    page.wait_for_function("() => window.gridmapTest.layers.cases.getLayers().length > 0", timeout=15_000)
+    _idle(page)
+    fills = page.evaluate(
+        """() => gridmapTest.layers.cases.getLayers().map(l => [l.feature.properties.light, l.options.fillColor,
+                                                               l.feature.properties.overdue])"""
+    )
+    lights = {f[0] for f in fills}
+    assert {"red", "green"} <= lights, lights
+    assert all(f[2] for f in fills if f[0] == "red") and len({f[1] for f in fills}) >= 2
+    assert "#2e7d32" not in {f[1] for f in fills}  # never the green of 已包联
+    legend = page.locator("#legend")
+    assert int(legend.locator("li[data-key=light-red] .n").inner_text()) >= 1
+    text = legend.inner_text()
+    assert "已超时" in text and "条" in text and "个" in text, text
+    page.screenshot(path=str(ARTIFACTS / "layout-case-lights.png"))
+    assert not watch.problems, watch.problems
+    page.close()
