@@ -5,6 +5,7 @@ take features silently (issue 12). Screenshots: test-artifacts/layout-<page>-<si
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -257,5 +258,86 @@ def test_case_dots_show_their_traffic_light_and_the_legend_counts_each_kind_in_i
     text = legend.inner_text()
     assert "已超时" in text and "条" in text and "个" in text, text
     page.screenshot(path=str(ARTIFACTS / "layout-case-lights.png"))
+    assert not watch.problems, watch.problems
+    page.close()
+
+
+def test_assigning_by_drawing_takes_the_held_features_only_after_a_named_confirmation(contexts, city) -> None:
+    from tests.test_command_browser import _draw_polygon, _gap_grid_centre
+
+    page, watch = _map_page(contexts, city, "/assign")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true", timeout=30_000)
+    lon, lat, _grid = _gap_grid_centre(page, city["base"])
+    _draw_polygon(page, lon, lat, 0.002)
+    page.wait_for_selector("#selection:not([hidden])", timeout=15_000)
+    _idle(page)
+    # Choose a unit by typing part of its name into the picker's filter (the list is grouped by kind of unit).
+    groups = page.eval_on_selector_all("#unit optgroup", "gs => gs.map(g => g.label)")
+    assert "企业" in groups and "区直单位" in groups, groups
+    unit_id, unit_name = page.evaluate(
+        "() => { const o = document.querySelector('#unit optgroup[data-kind=enterprise] option'); "
+        "return [+o.value, o.textContent]; }"
+    )
+    page.fill("#unit-filter", unit_name)
+    page.wait_for_function(f"() => document.querySelector('#unit').value === '{unit_id}'")
+    _idle(page)
+    feats = page.evaluate("() => window.gridmapTest.page.selection.features")
+    held = [f for f in feats if f["current"] and f["current"]["unit_id"] != unit_id]
+    free = [f for f in feats if not f["current"]]
+    assert held and free, (len(held), len(free))
+    assert int(page.inner_text("#sel-totals li[data-group=others] b")) == len(held)
+    # The take-over box is there, unticked; the losing units are named only once it is ticked.
+    assert page.locator("#takeover").is_visible() and not page.is_checked("#take-over")
+    assert not page.locator("#takeover-named").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "layout-assign-groups.png"))
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.ok", timeout=15_000)
+    _idle(page)
+    assert "未接管" in page.inner_text("#assign-msg")
+    feats = page.evaluate("() => window.gridmapTest.page.selection.features")
+    still = {(f["kind"], f["id"]) for f in feats if f["current"] and f["current"]["unit_id"] != unit_id}
+    assert still == {(f["kind"], f["id"]) for f in held}  # nobody lost anything
+    assert all(f["current"] and f["current"]["unit_id"] == unit_id for f in feats if (f["kind"], f["id"]) not in still)
+    # Ticked: "以下单位将失去：" with each unit by name, and the button says it takes them.
+    page.check("#take-over")
+    named = page.locator("#takeover-named")
+    assert named.is_visible() and "以下单位将失去" in named.inner_text()
+    losers = {f["current"]["unit_name"] for f in held}
+    assert all(name in named.inner_text() for name in losers), (losers, named.inner_text())
+    assert page.inner_text("#confirm-assign") == "确认接管并包联"
+    page.screenshot(path=str(ARTIFACTS / "layout-assign-takeover.png"))
+    page.click("#confirm-assign")
+    page.wait_for_selector("#assign-msg.ok", timeout=15_000)
+    _idle(page)
+    feats = page.evaluate("() => window.gridmapTest.page.selection.features")
+    assert all(f["current"] and f["current"]["unit_id"] == unit_id for f in feats)
+    assert not page.locator("#takeover").is_visible()
+    assert not watch.problems, watch.problems
+    page.close()
+
+
+def test_a_gap_rows_assign_link_opens_the_assign_page_with_it_selected(contexts, city) -> None:
+    page, watch = _map_page(contexts, city, "/gaps")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true", timeout=30_000)
+    link = page.locator("#gap-table a.assign-link").first
+    href = link.get_attribute("href")
+    assert href and href.startswith("/assign?kind=")
+    # the per-街道 table sorts by a click on its header
+    page.click("#gap-summary thead th:nth-child(2)")
+    page.click("#gap-summary thead th:nth-child(2)")
+    values = page.eval_on_selector_all(
+        "#gap-summary tbody tr.street td:nth-child(2)", "tds => tds.map(t => +t.textContent)"
+    )
+    assert values == sorted(values, reverse=True), values
+    with page.expect_download() as dl:
+        page.click("#summary-csv")
+    text = Path(dl.value.path()).read_text(encoding="utf-8-sig")
+    assert "无包联道路" in text.splitlines()[0]
+    link.click()
+    page.wait_for_url("**/assign?kind=*")
+    page.wait_for_selector("#selection:not([hidden])", timeout=15_000)
+    kind, fid = href.split("kind=")[1].split("&id=")
+    caught = page.evaluate("() => window.gridmapTest.page.selection.features")
+    assert [(f["kind"], f["id"]) for f in caught] == [(kind, int(fid.split("&")[0]))]
     assert not watch.problems, watch.problems
     page.close()
