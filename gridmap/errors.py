@@ -56,10 +56,10 @@ class InvalidInput(GridmapError):
         shown = "\n  ".join(str(p) for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         head = "rejected: " if len(problems) == 1 else f"rejected, {len(problems)} problems (nothing was written):\n  "
-        zh_lines = [p.text_zh() for p in problems]
+        zh_lines = [p.text_zh() or (f"“{p.field}”有误" if p.field else "输入有误") for p in problems]
         zh = None
-        if all(zh_lines):
-            zh = "请求未被接受（未作任何修改）：" + "；".join(str(z) for z in zh_lines[:50])
+        if any(p.zh for p in problems):
+            zh = "请求未被接受（未作任何修改）：" + "；".join(zh_lines[:50])
         super().__init__(head + shown + more, zh=zh)
 
 

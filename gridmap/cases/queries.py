@@ -258,7 +258,11 @@ def case_conditions(
     end = parse_time(filters.get("to"), "to", tz, problems)
     if start and end and end <= start:
         problems.append(
-            Problem(f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})", field="to")
+            Problem(
+                f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})",
+                field="to",
+                zh=f"结束日期（{filters.get('to')}）早于开始日期（{filters.get('from')}）",
+            )
         )
     if start:
         conds.append(Case.created_at >= start)

@@ -91,10 +91,16 @@ def preview(
         try:
             buf = float(buffer_m)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
         except (TypeError, ValueError):
-            problems.append(Problem(f"{buffer_m!r} is not a number of metres", field="buffer_m"))
+            problems.append(Problem(f"{buffer_m!r} is not a number of metres", field="buffer_m", zh="缓冲距离须为米数"))
         else:
             if not (math.isfinite(buf) and 1 <= buf <= MAX_BUFFER_M):
-                problems.append(Problem(f"must be between 1 and {MAX_BUFFER_M:g} metres", field="buffer_m"))
+                problems.append(
+                    Problem(
+                        f"must be between 1 and {MAX_BUFFER_M:g} metres",
+                        field="buffer_m",
+                        zh=f"缓冲距离须在 1 到 {MAX_BUFFER_M:g} 米之间",
+                    )
+                )
     unit = as_id(unit_id) if unit_id not in (None, "") else None
     if unit_id not in (None, "") and unit is None:
         problems.append(Problem(f"{unit_id!r} is not a unit id", field="unit_id", zh="单位编号有误"))
@@ -113,6 +119,7 @@ def preview(
                 f"the drawn shape covers {area_m.area / city:.0%} of the city's area (at most {MAX_CITY_SHARE:.0%}): "
                 "draw a smaller area",
                 field="shape",
+                zh=f"所画范围占全城面积的 {area_m.area / city:.0%}（最多 {MAX_CITY_SHARE:.0%}）：请画小一些",
             )
         )
     # Candidates by bounding box (the buffer added, in degrees, generously).

@@ -11,7 +11,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web import guards
-from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
+from gridmap.web.i18n import LANGUAGES, local_minutes, local_with_zone, pick_language, translate
 from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
 from gridmap.web.state import AppState, app_state, install
@@ -44,6 +44,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _local_time(value: str | None) -> str:
         """A stored ISO time (UTC) as the city's local time, to the minute."""
         return local_minutes(value, settings.cases.timezone)
+
+    @app.template_filter("localz")
+    def _local_zoned(value: str | None) -> str:
+        """A stored ISO time as the city's local time, with its zone label (deadlines a person acts on)."""
+        return local_with_zone(value, settings.cases.timezone)
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

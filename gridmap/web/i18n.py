@@ -135,6 +135,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unit_count_segment": {"zh_CN": "条", "en": ""},
     "unit_count_compound": {"zh_CN": "个", "en": ""},
     "unit_count_grid": {"zh_CN": "格", "en": ""},
+    "unit_count_case": {"zh_CN": "件", "en": ""},
+    "family_event": {"zh_CN": "事件", "en": "Events"},
+    "family_component": {"zh_CN": "部件", "en": "Components (部件)"},
+    "family_inspection": {"zh_CN": "创城检查项", "en": "Inspection items (创城)"},
+    "quantile_scale": {
+        "zh_CN": "按分位数分级（每级要素数相近）",
+        "en": "Quantile classes (about as many features each)",
+    },
+    "case_unit": {"zh_CN": "件", "en": "cases"},
+    "assign_this": {"zh_CN": "去包联", "en": "Assign"},
+    "export_summary_csv": {"zh_CN": "导出本表 CSV", "en": "Export this table (CSV)"},
+    "sort_hint": {"zh_CN": "点击表头排序", "en": "Click a header to sort"},
+    "light_green": {"zh_CN": "时限内", "en": "Within the limit"},
+    "light_yellow": {"zh_CN": "临近时限", "en": "Near the deadline"},
+    "light_red": {"zh_CN": "已超时", "en": "Overdue"},
+    "light_none": {"zh_CN": "无时限", "en": "No deadline"},
     "ended_ok": {"zh_CN": "包联已结束（历史保留）。", "en": "Assignment ended (history kept)."},
     "current_holder": {"zh_CN": "当前包联", "en": "Current holder"},
     "gap_totals": {"zh_CN": "包联空白合计", "en": "Gap totals"},
@@ -469,3 +485,18 @@ def local_minutes(value: str | None, tz_name: str) -> str:
         return value
     t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
     return t.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_label(tz_name: str, at: dt.datetime | None = None) -> str:
+    """The city's zone as a reader sees it beside a time: its UTC offset ("UTC+8"; "UTC+5:30")."""
+    off = (at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz_name)).utcoffset() or dt.timedelta(0)
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def local_with_zone(value: str | None, tz_name: str) -> str:
+    """An ISO time as the city's local time to the minute, labelled with its zone ("2026-12-05 14:30 UTC+8")."""
+    shown = local_minutes(value, tz_name)
+    return f"{shown} {zone_label(tz_name)}" if shown and shown != value else shown

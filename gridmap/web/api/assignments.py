@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 
 from gridmap.accounts import roles
 from gridmap.maps import heat
@@ -156,8 +156,9 @@ def get_gaps():
         buf = io.StringIO()
         buf.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
         writer = csv.writer(buf)
-        writer.writerow(gaps.CSV_COLUMNS)
-        writer.writerows(gaps.csv_rows(result))
+        lang = g.get("lang", "zh_CN")  # headers and kinds in the reader's language (?lang=en: the column names)
+        writer.writerow(gaps.csv_header(lang))
+        writer.writerows(gaps.csv_rows(result, lang))
         return Response(
             buf.getvalue(),
             mimetype="text/csv",

@@ -52,11 +52,15 @@ export function assign(cfg = readConfig()) {
     },
   });
   const label = (/** @type {string} */ kind) => gm.kinds.label(kind) ?? kind;
-  const drawing = addDrawing(gm.map, (shape) => {
-    sel.shape = shape;
-    sel.single = null;
-    preview();
-  });
+  const drawing = addDrawing(
+    gm.map,
+    (shape) => {
+      sel.shape = shape;
+      sel.single = null;
+      preview();
+    },
+    cfg.lang,
+  );
 
   /** @returns {string[]} the kinds to catch */
   function kinds() {
@@ -292,6 +296,20 @@ export function assign(cfg = readConfig()) {
       hook.pageReady = true;
     })
     .catch((err) => message(msg, errorText(err), "error"));
+  // /assign?kind=segment&id=12 (a gap's "assign" link): open with that feature selected and in view
+  const asked = new URLSearchParams(location.search);
+  const askedKind = asked.get("kind");
+  const askedId = Number(asked.get("id"));
+  const askedLayer = askedKind ? gm.kinds.collectionOf(askedKind) : null;
+  if (askedKind && askedLayer && Number.isInteger(askedId) && askedId > 0) {
+    getJSON(`${cfg.ogc}/collections/${askedLayer}/items/${askedId}`)
+      .then((/** @type {import("./layers.js").Feature} */ f) => {
+        const bounds = L.geoJSON(f).getBounds();
+        if (bounds.isValid()) gm.map.fitBounds(bounds, { maxZoom: 17, animate: false });
+        return selectOne(askedKind, f);
+      })
+      .catch((err) => message(msg, errorText(err), "error"));
+  }
   hook.page = { selection: sel, preview };
   return gm;
 }

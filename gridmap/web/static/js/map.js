@@ -167,7 +167,13 @@ export class GridMap {
     if (!this.legendEl) return;
     renderLegend(this.legendEl, {
       map: this.map,
-      layers: this.kinds.collections.map((cid) => this.layers[cid]).filter(Boolean),
+      layers: this.kinds.collections
+        .filter((cid) => this.layers[cid])
+        .map((cid) => {
+          const kind = this.kinds.kindOf(cid) ?? "";
+          return { layer: this.layers[cid], label: this.layerTitle(cid), unit: this.strings["unit_count_" + kind] ?? "" };
+        }),
+      cases: this.layers[CASE_LAYER] ?? null,
       colorMode: this.data.colorMode,
       strings: this.strings,
     });

@@ -116,7 +116,9 @@ export async function popupHtml(ctx, cid, f) {
  */
 function localTime(iso, timeZone) {
   if (!iso) return "–";
-  const t = new Date(String(iso));
+  // a time without an offset is UTC as stored (never the browser's own zone: that showed deadlines 8 hours early)
+  const text = String(iso);
+  const t = new Date(/T.*([Zz]|[+-]\d\d:?\d\d)$/.test(text) || !text.includes("T") ? text : text + "Z");
   if (Number.isNaN(t.getTime())) return String(iso);
   /** @type {Record<string, string>} */
   const part = {};
@@ -124,7 +126,19 @@ function localTime(iso, timeZone) {
     timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
   });
   for (const { type, value } of fmt.formatToParts(t)) part[type] = value;
-  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}`;
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${zoneLabel(t, timeZone)}`;
+}
+
+/**
+ * The zone beside a time: its UTC offset there and then ("UTC+8"), so nobody reads it as their own zone's time.
+ * @param {Date} t
+ * @param {string} timeZone
+ */
+function zoneLabel(t, timeZone) {
+  const name = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "shortOffset" })
+    .formatToParts(t)
+    .find((p) => p.type === "timeZoneName")?.value;
+  return (name ?? "").replace(/^GMT/, "UTC") || "UTC";
 }
 
 /**
