@@ -43,6 +43,7 @@ from tests.browser import (
 pytestmark = pytest.mark.browser
 SIZES = {"phone": PHONE, "desktop": DESK}
 UNIT = "U001"  # demo-clerk's unit
+CHINA = "Asia/Shanghai"  # the phones and desks are in the city: their clocks show its time
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +85,25 @@ def _track(page, base: str, code: str, size: str, step: str) -> str:
         page.click("#track-form button[type=submit]")
     _shot(page, step, size)
     fits(page, SIZES[size])
+    assert "(UTC+08:00)" in page.locator("#found").inner_text()  # local times, their zone said
     return page.locator("#found-status").inner_text()
 
 
-def _open_from_tasks(page, base: str, group: str, case_id: int) -> None:
-    """Open 我的待办, pick the group's tab and open the case from its row."""
-    page.goto(base + "/tasks")
+def _open_from_tasks(page, base: str, group: str, case_id: int, shot: tuple[str, str] | None = None) -> None:
+    """Open 我的待办 from the menu (folded on a phone), pick the group's tab and open the case from its row."""
+    if not page.url.startswith(base):
+        page.goto(base + "/")
+    if page.locator("#menu-toggle").is_visible():
+        page.click("#menu-toggle")
+    with page.expect_navigation():
+        page.click("#topnav a[href='/tasks']")
     page.wait_for_function(READY)
     page.click(f".task-tab[data-group={group}]")
     page.wait_for_function(READY)
     row = page.locator(f"#task-rows a[href='/cases/{case_id}']")
     assert row.count() == 1, f"case {case_id} is not on the first page of {group}"
+    if shot:
+        _shot(page, *shot)
     row.click()
     page.wait_for_function(READY)
     assert page.url.endswith(f"/cases/{case_id}")
@@ -117,7 +126,7 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
     with live_server(app) as base:
         # 1. the citizen, no account, sends a report with a photo while the network is gone
         people = browser.new_context(
-            viewport=SIZES[citizen], geolocation=here, permissions=["geolocation"], locale="zh-CN",
+            viewport=SIZES[citizen], geolocation=here, permissions=["geolocation"], locale="zh-CN", timezone_id=CHINA,
             is_mobile=citizen == "phone", has_touch=citizen == "phone",
         )  # fmt: skip
         p = people.new_page()
@@ -131,6 +140,7 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
         p.wait_for_function("() => document.getElementById('report-error').textContent.includes('无网络')")
         assert "网络恢复后自动发送" in p.locator("#report-error").inner_text()
         assert p.locator("#queue-status").inner_text() == "待发送：1 条"
+        assert p.locator("#category").input_value() == "" and p.locator("#category-tree .cat.chosen").count() == 0
         _shot(p, "report-queued", citizen)
         fits(p, SIZES[citizen])
         people.set_offline(False)
@@ -145,14 +155,15 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
 
         # 2. the dispatcher finds it in 待核实, verifies it and dispatches it to the unit it was routed to
         desk = signed_in_context(
-            browser, base, "demo-dispatcher", DEMO_PASSWORD, viewport=SIZES[dispatcher],
+            browser, base, "demo-dispatcher", DEMO_PASSWORD, viewport=SIZES[dispatcher], timezone_id=CHINA,
             is_mobile=dispatcher == "phone", has_touch=dispatcher == "phone",
         )  # fmt: skip
         d = desk.new_page()
         watches["dispatcher"] = PageWatch(d)
-        _open_from_tasks(d, base, "pending", case_id)
+        _open_from_tasks(d, base, "pending", case_id, shot=("tasks-dispatcher", dispatcher))
         assert case_status(d) == "pending"
-        assert d.locator("#case-timeline li[data-action=report] img").count() == 1  # the citizen's photo
+        first = d.locator("#case-timeline li[data-action=report]")
+        assert first.locator("img").count() == 1 and "市民" in first.inner_text()  # the citizen's photo
         _shot(d, "verify", dispatcher)
         act_on_case(d, "verify")
         assert case_status(d) == "open"
@@ -165,13 +176,12 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
 
         # 3. the unit clerk finds it among 已派遣到本单位, accepts it and reports back with a photo
         unit = signed_in_context(
-            browser, base, "demo-clerk", DEMO_PASSWORD, viewport=SIZES[clerk], is_mobile=clerk == "phone",
-            has_touch=clerk == "phone",
+            browser, base, "demo-clerk", DEMO_PASSWORD, viewport=SIZES[clerk], timezone_id=CHINA,
+            is_mobile=clerk == "phone", has_touch=clerk == "phone",
         )  # fmt: skip
         c = unit.new_page()
         watches["clerk"] = PageWatch(c)
-        _open_from_tasks(c, base, "dispatched", case_id)
-        _shot(c, "tasks", clerk)
+        _open_from_tasks(c, base, "dispatched", case_id, shot=("tasks", clerk))
         act_on_case(c, "accept")
         assert case_status(c) == "in_progress"
         c.click("button.step[data-step=report_back]")
@@ -194,11 +204,15 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
         assert actions == ["report", "verify", "dispatch", "accept", "report_back", "recheck_fail", "report_back",
                            "recheck_pass"]  # fmt: skip
         assert d.locator("#case-timeline img").count() == 3  # the citizen's and the two report-backs'
+        d.locator("#case-timeline img").last.scroll_into_view_if_needed()  # lazy: loaded when near the screen
+        d.wait_for_function("() => [...document.querySelectorAll('#case-timeline img')].every(i => i.naturalWidth)")
         _shot(d, "closed", dispatcher)
         fits(d, SIZES[dispatcher])
         c.reload()
         c.wait_for_function(READY)
         assert case_status(c) == "closed"
+        c.locator("#case-timeline img").last.scroll_into_view_if_needed()
+        c.wait_for_function("() => [...document.querySelectorAll('#case-timeline img')].every(i => i.naturalWidth)")
         _shot(c, "closed", clerk)
         fits(c, SIZES[clerk])
 

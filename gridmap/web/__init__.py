@@ -7,6 +7,7 @@ from sqlalchemy.orm import scoped_session
 from werkzeug.exceptions import HTTPException
 
 import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
+from gridmap.accounts.roles import WORKS_CASES
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             "_": lambda key, **kw: translate(key, g.get("lang", "zh_CN"), **kw),
             "languages": LANGUAGES,
             "lang": g.get("lang", "zh_CN"),
+            "works_cases": WORKS_CASES,  # the roles the menu offers 我的待办
         }
 
     @app.template_filter("local")

@@ -251,6 +251,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "place": {"zh_CN": "地点", "en": "Place"},
     "handled_by": {"zh_CN": "处置单位", "en": "Handled by"},
     "being_assigned": {"zh_CN": "正在分派", "en": "Being assigned"},
+    "actor_public": {"zh_CN": "市民", "en": "Member of the public"},
     "reported_at": {"zh_CN": "上报时间", "en": "Reported"},
     "updated_at": {"zh_CN": "更新时间", "en": "Updated"},
     "due_by": {"zh_CN": "处置时限", "en": "Due by"},
@@ -429,7 +430,8 @@ def translate(key: str, lang: str, **values: object) -> str:
 
 
 def local_minutes(value: str | None, tz_name: str) -> str:
-    """An ISO time (UTC when it carries no offset) as the city's local time to the minute; "" for none."""
+    """An ISO time (UTC when it carries no offset) as the city's local time to the minute with its zone said
+    ("2026-03-02 17:00 (UTC+08:00)", as the case pages show it); "" for none."""
     if not value:
         return ""
     try:
@@ -437,4 +439,6 @@ def local_minutes(value: str | None, tz_name: str) -> str:
     except ValueError:
         return value
     t = t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
-    return t.astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")
+    local = t.astimezone(ZoneInfo(tz_name))
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M") + f" (UTC{offset[:3]}:{offset[3:]})"

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 
 from gridmap.accounts import roles
+from gridmap.accounts.actor import PUBLIC
 from gridmap.cases.queues import QUEUES, queue_choices
 from gridmap.cases.states import STATUS_ZH, S
 from gridmap.errors import Forbidden, NotFound
@@ -66,6 +67,7 @@ def case_view(case_id: int):
         for st in content["steps"]
     ]  # fmt: skip
     events = [{**e, "label": _action_label(e["action"], e["action_zh"], lang),
+               "actor": translate("actor_public", lang) if e["actor"] == PUBLIC else e["actor"],
                "photo_kind": "after_photo" if e["action"] in AFTER_STEPS else "before_photo" if e["seq"] == 1 else ""}
               for e in case["events"]]  # fmt: skip
     return render_template(

@@ -269,6 +269,7 @@ export function reportPage(cfg = readConfig()) {
     showPhotos();
     category.value = "";
     $("category-chosen").textContent = "";
+    $("category-search").dispatchEvent(new Event("input")); // the whole tree again, nothing chosen
     form.hidden = false;
     $("report-done").hidden = true;
     error.textContent = "";
