@@ -155,8 +155,8 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
 
         # 2. the dispatcher finds it in 待核实, verifies it and dispatches it to the unit it was routed to
         desk = signed_in_context(
-            browser, base, "demo-dispatcher", DEMO_PASSWORD, viewport=SIZES[dispatcher], timezone_id=CHINA,
-            is_mobile=dispatcher == "phone", has_touch=dispatcher == "phone",
+            browser, base, "demo-dispatcher", DEMO_PASSWORD, viewport=SIZES[dispatcher], locale="zh-CN",
+            timezone_id=CHINA, is_mobile=dispatcher == "phone", has_touch=dispatcher == "phone",
         )  # fmt: skip
         d = desk.new_page()
         watches["dispatcher"] = PageWatch(d)
@@ -176,7 +176,7 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
 
         # 3. the unit clerk finds it among 已派遣到本单位, accepts it and reports back with a photo
         unit = signed_in_context(
-            browser, base, "demo-clerk", DEMO_PASSWORD, viewport=SIZES[clerk], timezone_id=CHINA,
+            browser, base, "demo-clerk", DEMO_PASSWORD, viewport=SIZES[clerk], locale="zh-CN", timezone_id=CHINA,
             is_mobile=clerk == "phone", has_touch=clerk == "phone",
         )  # fmt: skip
         c = unit.new_page()
@@ -215,6 +215,15 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
         c.wait_for_function("() => [...document.querySelectorAll('#case-timeline img')].every(i => i.naturalWidth)")
         _shot(c, "closed", clerk)
         fits(c, SIZES[clerk])
+
+        # whoever is on the phone looks at the city's map from the menu
+        on_phone = c if clerk == "phone" else d
+        on_phone.click("#menu-toggle")
+        with on_phone.expect_navigation():
+            on_phone.click("#topnav a[href='/map']")
+        on_phone.wait_for_function("() => window.gridmapTest?.ready === true && window.gridmapTest.busy === 0")
+        _shot(on_phone, "map", "phone")
+        fits(on_phone, PHONE)
 
         # the public page follows it to the end
         assert _track(p, base, receipt, citizen, "track-closed") == "已结案"
