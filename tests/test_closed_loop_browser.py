@@ -151,7 +151,10 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
         code = re.search(r"查询码\s*(\S+)", p.locator("#queue-status").inner_text())
         assert code, p.locator("#queue-status").inner_text()
         receipt = code.group(1)
-        assert _track(p, base, receipt, citizen, "track-pending") == "待核实"
+        with p.expect_navigation():
+            p.click("#queue-track-link")  # followed from the page that sent it
+        assert p.locator("#found-status").inner_text() == "待核实" and receipt in p.locator("#found").inner_text()
+        _shot(p, "track-pending", citizen)
 
         # 2. the dispatcher finds it in 待核实, verifies it and dispatches it to the unit it was routed to
         desk = signed_in_context(
@@ -225,7 +228,7 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
         _shot(on_phone, "map", "phone")
         fits(on_phone, PHONE)
 
-        # the public page follows it to the end
+        # the public page follows it to the end: the citizen comes back later and types the code in
         assert _track(p, base, receipt, citizen, "track-closed") == "已结案"
         with session_scope(app_state(app).session_factory) as s:
             assert s.scalar(select(func.count()).select_from(Case).where(Case.description == description)) == 1
