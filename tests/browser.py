@@ -169,3 +169,16 @@ def fill_report(page, description: str, photo: bytes | None = None, mime: str = 
     page.locator("#category-tree .cat").first.click()
     assert page.locator("#category").input_value()
     page.fill("#description", description)
+
+
+# Latin words a zh-CN page may show: the product's name, the language switch, time zones, the map library's credit.
+LATIN_OK = {"gridmap", "English", "UTC", "Leaflet"}
+
+
+def english_words(page, *names: str) -> list[str]:
+    """The Latin words (three letters or more) in a zh-CN page's visible text — English leaking into the Chinese UI —
+    leaving out ``names`` (account names, receipt codes: data, not words of the interface)."""
+    text = page.locator("body").inner_text()
+    for name in names:
+        text = text.replace(name, " ")
+    return sorted(set(re.findall(r"\b[A-Za-z]{3,}\b", text)) - LATIN_OK)

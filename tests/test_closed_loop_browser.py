@@ -33,6 +33,7 @@ from tests.browser import (
     PageWatch,
     act_on_case,
     case_status,
+    english_words,
     fill_report,
     fits,
     live_server,
@@ -73,8 +74,11 @@ def _on_the_units_road(app: Flask) -> tuple[dict[str, float], int]:
     return {"longitude": mid.x, "latitude": mid.y, "accuracy": 12}, unit_id
 
 
-def _shot(page, step: str, size: str) -> None:
+def _shot(page, step: str, size: str, *data: str) -> None:
+    """The page as it looks at this step, after checking that no English leaks into it (``data``: names and codes
+    it shows that are not words of the interface)."""
     page.screenshot(path=str(ARTIFACTS / f"walk-{step}-{size}.png"), full_page=True)
+    assert english_words(page, "demo-dispatcher", "demo-clerk", *data) == [], step
 
 
 def _track(page, base: str, code: str, size: str, step: str) -> str:
@@ -83,7 +87,7 @@ def _track(page, base: str, code: str, size: str, step: str) -> str:
     page.fill("#code", code)
     with page.expect_navigation():
         page.click("#track-form button[type=submit]")
-    _shot(page, step, size)
+    _shot(page, step, size, code)
     fits(page, SIZES[size])
     assert "(UTC+08:00)" in page.locator("#found").inner_text()  # local times, their zone said
     return page.locator("#found-status").inner_text()
@@ -121,7 +125,7 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
 ) -> None:
     app = create_app(settings)
     here, unit_id = _on_the_units_road(app)
-    description = f"人行道暴露垃圾（{citizen}）"
+    description = "人行道暴露垃圾（手机上报）" if citizen == "phone" else "人行道暴露垃圾（电脑上报）"
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(app) as base:
         # 1. the citizen, no account, sends a report with a photo while the network is gone
@@ -145,16 +149,16 @@ def test_a_report_walks_the_closed_loop_through_the_pages(
         fits(p, SIZES[citizen])
         people.set_offline(False)
         p.wait_for_function("() => document.getElementById('queue-status').textContent.includes('已发送')")
-        _shot(p, "report-sent", citizen)
         with session_scope(app_state(app).session_factory) as s:
             (case_id,) = s.scalars(select(Case.id).where(Case.description == description)).all()  # exactly one
         code = re.search(r"查询码\s*(\S+)", p.locator("#queue-status").inner_text())
         assert code, p.locator("#queue-status").inner_text()
         receipt = code.group(1)
+        _shot(p, "report-sent", citizen, receipt)
         with p.expect_navigation():
             p.click("#queue-track-link")  # followed from the page that sent it
         assert p.locator("#found-status").inner_text() == "待核实" and receipt in p.locator("#found").inner_text()
-        _shot(p, "track-pending", citizen)
+        _shot(p, "track-pending", citizen, receipt)
 
         # 2. the dispatcher finds it in 待核实, verifies it and dispatches it to the unit it was routed to
         desk = signed_in_context(
