@@ -106,6 +106,7 @@ def _open_from_tasks(page, base: str, group: str, case_id: int, shot: tuple[str,
     page.wait_for_function(READY)
     row = page.locator(f"#task-rows a[href='/cases/{case_id}']")
     assert row.count() == 1, f"case {case_id} is not on the first page of {group}"
+    assert page.locator("#task-status").inner_text().endswith("(UTC+08:00)")  # refreshed at, the phone's clock
     if shot:
         _shot(page, *shot)
     row.click()
