@@ -4,12 +4,9 @@ through the pages only. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import shapely
 from flask import Flask
-from PIL import Image
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
@@ -22,12 +19,23 @@ from gridmap.store.engine import session_scope
 from gridmap.store.models import Assignment, Category, Segment, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, signed_in_context
+from tests.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESK,
+    PHONE,
+    READY,
+    PageWatch,
+    act_on_case,
+    case_status,
+    fits,
+    live_server,
+    photo_png,
+    signed_in_context,
+)
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1440, "height": 900}
-READY = "() => window.gridmapTest && window.gridmapTest.pageReady && window.gridmapTest.busy === 0"
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +76,6 @@ def _seed_cases(
         with session_scope(factory) as s:
             ids.append(open_report(s, report, app_state(app).settings, actor=cli_actor())["id"])
     return ids
-
-
-def _fits(page, size: dict[str, int]) -> None:
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= size["width"], "horizontal overflow"
 
 
 @pytest.mark.demo_city
@@ -127,7 +131,7 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
             assert page.evaluate("() => window.__same === true"), "the page reloaded"
             if size is PHONE:
                 assert page.locator("#task-table thead").is_hidden()  # cards, not a table
-                _fits(page, size)
+                fits(page, size)
             page.screenshot(path=str(ARTIFACTS / f"tasks-{name}.png"), full_page=size is PHONE)
             if size is DESK:  # English on request: the same queue, no Chinese words of the page's own
                 page.goto(base + "/tasks?group=to_dispatch&lang=en")
@@ -137,34 +141,6 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
                 assert "left" in page.locator("#task-rows .c-left").first.inner_text()
             assert watch.problems == []
             context.close()
-
-
-def _png(colour: str) -> bytes:
-    """A real photo-sized PNG (Pillow), as a phone's camera would send one."""
-    out = io.BytesIO()
-    Image.new("RGB", (320, 240), colour).save(out, format="PNG")
-    return out.getvalue()
-
-
-def _act(page, step: str, *, note: str | None = None, photo: bytes | None = None) -> None:
-    """Take one step on the case page as a person does: its button, its form, confirm; the page reloads."""
-    page.click(f"button.step[data-step={step}]")
-    form = page.locator(f"form.action-form[data-action={step}]")
-    assert form.is_visible() and page.locator("form.action-form:visible").count() == 1  # only its own form
-    if note is not None:
-        form.locator("textarea[name=note]").fill(note)
-    if photo is not None:
-        form.locator("input[name=photos]").set_input_files(
-            files=[{"name": f"{step}.png", "mimeType": "image/png", "buffer": photo}]
-        )
-        assert form.locator(".picked").inner_text() == "已选 1 张"
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
-    page.wait_for_function(READY)
-
-
-def _status(page) -> str:
-    return page.locator("#case-status").get_attribute("data-status") or ""
 
 
 @pytest.mark.demo_city
@@ -190,48 +166,49 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
         d.wait_for_function(READY)
         d.click(f"#task-rows a[href='/cases/{case_id}']")
         d.wait_for_function(READY)
-        assert d.url.endswith(f"/cases/{case_id}") and _status(d) == "pending"
+        assert d.url.endswith(f"/cases/{case_id}") and case_status(d) == "pending"
         assert d.evaluate("() => window.gridmapTest.layers.matched.getLayers().length") == 1  # the road, outlined
         assert "(UTC+08:00)" in d.locator("#case-facts").inner_text()
-        _act(d, "verify")
-        assert _status(d) == "open" and "(UTC+08:00)" in d.locator("#case-deadline").inner_text()
+        act_on_case(d, "verify")
+        assert case_status(d) == "open" and "(UTC+08:00)" in d.locator("#case-deadline").inner_text()
         assert d.locator("form[data-action=dispatch] select[name=unit_id]").input_value()  # the routed unit
         d.click("button.step[data-step=dispatch]")
         d.screenshot(path=str(ARTIFACTS / "case-desk.png"), full_page=True)
-        _act(d, "dispatch", note="请尽快处理")
-        assert _status(d) == "dispatched" and d.locator("button.step").count() == 0
+        act_on_case(d, "dispatch", note="请尽快处理")
+        assert case_status(d) == "dispatched" and d.locator("button.step").count() == 0
 
         # the unit clerk, on a phone, from 我的待办
         c.goto(base + "/tasks?group=dispatched")
         c.wait_for_function(READY)
         c.click(f"#task-rows a[href='/cases/{case_id}']")
         c.wait_for_function(READY)
-        _act(c, "accept")
-        assert _status(c) == "in_progress"
+        act_on_case(c, "accept")
+        assert case_status(c) == "in_progress"
         c.click("button.step[data-step=report_back]")
         c.screenshot(path=str(ARTIFACTS / "case-phone.png"), full_page=True)
-        _act(c, "report_back", note="已清理", photo=_png("green"))
-        assert _status(c) == "reported_back"
+        act_on_case(c, "report_back", note="已清理", photo=photo_png("green"))
+        assert case_status(c) == "reported_back"
         assert c.locator("#case-timeline li[data-action=report_back] img").count() == 1
         assert "处置后" in c.locator("#case-timeline li[data-action=report_back]").inner_text()
-        _fits(c, PHONE)
+        fits(c, PHONE)
 
         # re-check: not good enough — a note is required, then rework
         d.reload()
         d.wait_for_function(READY)
         d.click("button.step[data-step=recheck_fail]")
         d.locator("form[data-action=recheck_fail] button[type=submit]").click()  # no note: the form says so
-        assert _status(d) == "reported_back" and d.locator("form[data-action=recheck_fail] textarea:invalid").count()
-        _act(d, "recheck_fail", note="仍有垃圾未清理")
-        assert _status(d) == "in_progress"
+        assert case_status(d) == "reported_back"
+        assert d.locator("form[data-action=recheck_fail] textarea:invalid").count()
+        act_on_case(d, "recheck_fail", note="仍有垃圾未清理")
+        assert case_status(d) == "in_progress"
 
         c.goto(base + "/tasks?group=rework")
         c.wait_for_function(READY)
         assert c.locator(f"#task-rows a[href='/cases/{case_id}']").count() == 1
         c.click(f"#task-rows a[href='/cases/{case_id}']")
         c.wait_for_function(READY)
-        _act(c, "report_back", note="已彻底清理", photo=_png("blue"))
-        assert _status(c) == "reported_back"
+        act_on_case(c, "report_back", note="已彻底清理", photo=photo_png("blue"))
+        assert case_status(c) == "reported_back"
 
         d.reload()
         d.wait_for_function(READY)
@@ -239,8 +216,8 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
         watches.append(PageWatch(late))
         late.goto(base + f"/cases/{case_id}")
         late.wait_for_function(READY)
-        _act(d, "recheck_pass", note="核查通过")
-        assert _status(d) == "closed" and d.locator("button.step").count() == 0
+        act_on_case(d, "recheck_pass", note="核查通过")
+        assert case_status(d) == "closed" and d.locator("button.step").count() == 0
         # the second tab acts on the version it drew: told that someone acted first, it reloads
         late.click("button.step[data-step=recheck_fail]")
         late.locator("form[data-action=recheck_fail] textarea[name=note]").fill("迟到的核查")
@@ -249,7 +226,7 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
             late.wait_for_function("() => document.querySelector('#action-status').textContent.length > 0")
             assert late.locator("#action-status").inner_text() == "有人已先处理，正在刷新"
         late.wait_for_function(READY)
-        assert _status(late) == "closed"
+        assert case_status(late) == "closed"
         watches[-1].problems = [p for p in watches[-1].problems if "409" not in p]  # the refusal it was shown
         late.close()
         actions = d.locator("#case-timeline li").evaluate_all("els => els.map(e => e.dataset.action)")
@@ -260,7 +237,7 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
         c.reload()
         c.wait_for_function(READY)
         c.screenshot(path=str(ARTIFACTS / "case-phone-closed.png"), full_page=True)
-        _fits(c, PHONE)
+        fits(c, PHONE)
         for w in watches:
             assert w.problems == []
         desk.close()

@@ -144,6 +144,7 @@ def test_every_page_fits_its_screen(contexts, city, size: str) -> None:
                 page.wait_for_timeout(250)
                 page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}-panel.png"))
                 page.click("#panel-close")
+                page.wait_for_function("() => document.querySelector('#map-side').getBoundingClientRect().right <= 1")
             page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}.png"))
             page.click("#menu-toggle")
             assert (

@@ -19,11 +19,9 @@ from gridmap.store.engine import session_scope
 from gridmap.store.models import Case, CaseEvent
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, PageWatch, fill_report, live_server
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
-DESK = {"width": 1440, "height": 900}
 HERE = {"longitude": 111.1402, "latitude": 37.5205, "accuracy": 12}
 
 
@@ -56,18 +54,6 @@ def big_jpeg() -> bytes:
 def public_cases(app) -> int:
     with session_scope(app_state(app).session_factory) as s:
         return s.scalar(select(func.count()).select_from(Case).where(Case.source == "public")) or 0
-
-
-def fill_report(page, description: str, photo: bytes | None = None) -> None:
-    page.wait_for_function("() => document.getElementById('lon').value !== ''")  # the fixed GPS position
-    assert "12 米" in page.locator("#position-status").inner_text()  # the accuracy is shown
-    if photo:
-        page.set_input_files("#photos", files=[{"name": "p.jpg", "mimeType": "image/jpeg", "buffer": photo}])
-        page.wait_for_function("() => document.querySelectorAll('#photo-list img').length === 1")
-    page.fill("#category-search", "垃圾")
-    page.locator("#category-tree .cat").first.click()
-    assert page.locator("#category").input_value()
-    page.fill("#description", description)
 
 
 @pytest.mark.demo_city

@@ -267,6 +267,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "place": {"zh_CN": "地点", "en": "Place"},
     "handled_by": {"zh_CN": "处置单位", "en": "Handled by"},
     "being_assigned": {"zh_CN": "正在分派", "en": "Being assigned"},
+    "actor_public": {"zh_CN": "市民", "en": "Member of the public"},
     "reported_at": {"zh_CN": "上报时间", "en": "Reported"},
     "updated_at": {"zh_CN": "更新时间", "en": "Updated"},
     "due_by": {"zh_CN": "处置时限", "en": "Due by"},
@@ -476,7 +477,8 @@ def translate(key: str, lang: str, **values: object) -> str:
 
 
 def local_minutes(value: str | None, tz_name: str) -> str:
-    """An ISO time (UTC when it carries no offset) as the city's local time to the minute; "" for none."""
+    """An ISO time (UTC when it carries no offset) as the city's local time to the minute ("2026-03-02 17:00");
+    "" for none. Pages show it with its zone through ``local_with_zone``."""
     if not value:
         return ""
     try:
@@ -488,15 +490,16 @@ def local_minutes(value: str | None, tz_name: str) -> str:
 
 
 def zone_label(tz_name: str, at: dt.datetime | None = None) -> str:
-    """The city's zone as a reader sees it beside a time: its UTC offset ("UTC+8"; "UTC+5:30")."""
+    """The city's zone as a reader sees it beside a time: its UTC offset ("UTC+08:00"; "UTC+05:30")."""
     off = (at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz_name)).utcoffset() or dt.timedelta(0)
     minutes = int(off.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     h, m = divmod(abs(minutes), 60)
-    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+    return f"UTC{sign}{h:02d}:{m:02d}"
 
 
 def local_with_zone(value: str | None, tz_name: str) -> str:
-    """An ISO time as the city's local time to the minute, labelled with its zone ("2026-12-05 14:30 UTC+8")."""
+    """An ISO time as the city's local time to the minute, labelled with its zone ("2026-12-05 14:30 (UTC+08:00)"),
+    the one form every page and script shows a time in."""
     shown = local_minutes(value, tz_name)
-    return f"{shown} {zone_label(tz_name)}" if shown and shown != value else shown
+    return f"{shown} ({zone_label(tz_name)})" if shown and shown != value else shown

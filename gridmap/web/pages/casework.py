@@ -3,18 +3,19 @@ refreshes from /api/v1/tasks — and the case page (/cases/<id>). Handlers parse
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, g, render_template, request
 
 from gridmap.accounts import roles
+from gridmap.accounts.actor import PUBLIC
 from gridmap.cases.queues import QUEUES, queue_choices
 from gridmap.cases.states import STATUS_ZH, S
 from gridmap.errors import Forbidden, NotFound
 from gridmap.maps.case_page import case_page
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.casework_i18n import ACTION_EN, CASEWORK, SOURCE_NAMES, STATUS_EN
+from gridmap.web.i18n import local_with_zone as zoned_time
 from gridmap.web.i18n import translate
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
@@ -66,6 +67,7 @@ def case_view(case_id: int):
         for st in content["steps"]
     ]  # fmt: skip
     events = [{**e, "label": _action_label(e["action"], e["action_zh"], lang),
+               "actor": translate("actor_public", lang) if e["actor"] == PUBLIC else e["actor"],
                "photo_kind": "after_photo" if e["action"] in AFTER_STEPS else "before_photo" if e["seq"] == 1 else ""}
               for e in case["events"]]  # fmt: skip
     return render_template(
@@ -92,18 +94,9 @@ def _source_label(source: str, lang: str) -> str:
     return names[0] if lang == "zh_CN" else names[1]
 
 
-_ISO = re.compile(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?$")
-
-
 def local_with_zone(iso: str | None) -> str:
-    """A local ISO time as "2026-03-02 17:00 (UTC+08:00)": to the minute, its zone said."""
-    if not iso:
-        return "–"
-    m = _ISO.match(iso)
-    if not m:
-        return iso
-    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
-    return f"{m.group(1)} {m.group(2)}" + (f" (UTC{zone})" if zone else "")
+    """A stored time as the city's local time with its zone ("2026-03-02 17:00 (UTC+08:00)"); "–" for none."""
+    return zoned_time(iso, app_state().settings.cases.timezone) or "–"
 
 
 def time_left(progress: dict[str, Any] | None, lang: str) -> str:

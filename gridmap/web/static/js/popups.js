@@ -130,7 +130,8 @@ function localTime(iso, timeZone) {
 }
 
 /**
- * The zone beside a time: its UTC offset there and then ("UTC+8"), so nobody reads it as their own zone's time.
+ * The zone beside a time: its UTC offset there and then ("(UTC+08:00)", the form the server's pages use), so nobody
+ * reads it as their own zone's time.
  * @param {Date} t
  * @param {string} timeZone
  */
@@ -138,7 +139,9 @@ function zoneLabel(t, timeZone) {
   const name = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "shortOffset" })
     .formatToParts(t)
     .find((p) => p.type === "timeZoneName")?.value;
-  return (name ?? "").replace(/^GMT/, "UTC") || "UTC";
+  const m = /^GMT([+-])(\d+)(?::(\d\d))?$/.exec(name ?? "");
+  if (!m) return "(UTC+00:00)";
+  return `(UTC${m[1]}${m[2].padStart(2, "0")}:${m[3] ?? "00"})`;
 }
 
 /**

@@ -288,6 +288,7 @@ export function reportPage(cfg = readConfig()) {
     showPhotos();
     category.value = "";
     $("category-chosen").textContent = "";
+    $("category-search").dispatchEvent(new Event("input")); // the whole tree again, nothing chosen
     form.hidden = false;
     $("report-done").hidden = true;
     error.textContent = "";
@@ -343,18 +344,24 @@ export function reportPage(cfg = readConfig()) {
     await showQueue();
   });
 
+  /** A queued report was sent: its receipt code, and the link to follow it (as a report sent at once has).
+   * @param {{receipt: string, trackUrl: string}} sent */
+  const showSent = (sent) => {
+    const link = document.createElement("a");
+    link.id = "queue-track-link";
+    link.href = sent.trackUrl;
+    link.textContent = s.trackLink;
+    queueStatus.hidden = false;
+    queueStatus.replaceChildren(fill(s.queueSent, { code: sent.receipt }), " ", link);
+    queueStatus.dataset.receipt = sent.receipt;
+  };
   startRetrying(cfg.sendUrl, (_item, outcome) => {
     if (outcome.kind === "sent") {
-      queueStatus.hidden = false;
-      queueStatus.textContent = fill(s.queueSent, { code: outcome.receipt });
-      queueStatus.dataset.receipt = outcome.receipt;
+      showSent(outcome);
       error.textContent = "";
     }
     void showQueue().then(() => {
-      if (outcome.kind === "sent") {
-        queueStatus.hidden = false;
-        queueStatus.textContent = fill(s.queueSent, { code: outcome.receipt });
-      }
+      if (outcome.kind === "sent") showSent(outcome);
     });
   });
   void showQueue();

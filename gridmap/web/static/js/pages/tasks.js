@@ -84,8 +84,10 @@ function show(body) {
   prev.disabled = state.page <= 1;
   next.disabled = state.page >= state.pages;
   const now = new Date();
-  const hhmm = `${String(now.getHours()).padStart(2, "0")}:${String(now.getMinutes()).padStart(2, "0")}`;
-  message(status, t("refreshed_at", { t: hhmm }));
+  const two = (/** @type {number} */ n) => String(n).padStart(2, "0");
+  const off = -now.getTimezoneOffset(); // this device's clock, its zone said as the server's times say theirs
+  const zone = `UTC${off < 0 ? "-" : "+"}${two(Math.floor(Math.abs(off) / 60))}:${two(Math.abs(off) % 60)}`;
+  message(status, t("refreshed_at", { t: `${two(now.getHours())}:${two(now.getMinutes())} (${zone})` }));
 }
 
 async function load() {
