@@ -173,6 +173,8 @@ class CaseSettings:
     photo_max_bytes: int = 5 * 1024 * 1024
     open311_api_key: str = ""  # empty: POST requests need no key
     public_sources: tuple[str, ...] = ("public", "open311")  # reports that wait for on-site verification
+    photo_far_m: float = 200.0  # a photo taken farther than this from the reported point is flagged to the verifier
+    photo_old_hours: float = 24.0  # … or taken longer than this before the report
 
     @classmethod
     def from_env(cls) -> CaseSettings:
@@ -184,6 +186,8 @@ class CaseSettings:
             duplicate_days=_env_float("GRIDMAP_CASE_DUPLICATE_DAYS", cls.duplicate_days),
             photo_max_bytes=int(_env_float("GRIDMAP_CASE_PHOTO_MAX_BYTES", cls.photo_max_bytes)),
             open311_api_key=env.get("GRIDMAP_OPEN311_API_KEY", ""),
+            photo_far_m=_env_float("GRIDMAP_CASE_PHOTO_FAR_M", cls.photo_far_m),
+            photo_old_hours=_env_float("GRIDMAP_CASE_PHOTO_OLD_HOURS", cls.photo_old_hours),
         )
 
 

@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 
 class GridmapError(Exception):
-    """Base of every error a user is meant to read."""
+    """Base of every error a user is meant to read. ``zh`` is the same sentence in Chinese, shown to zh-CN readers
+    (the interface's default language); the English text stays the API's stable ``error``."""
+
+    def __init__(self, message: str = "", zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,7 @@ class Problem:
     source: str | None = None
     feature: int | None = None
     field: str | None = None
+    zh: str | None = None  # the message in Chinese, for zh-CN readers
 
     def __str__(self) -> str:
         where = [
@@ -29,6 +35,13 @@ class Problem:
             if p
         ]
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def text_zh(self) -> str | None:
+        """The problem for a zh-CN reader (None: no Chinese sentence was given)."""
+        if self.zh is None:
+            return None
+        where = [p for p in (f"第 {self.feature} 项" if self.feature else None, self.source) if p]
+        return f"{'，'.join(where)}：{self.zh}" if where else self.zh
 
 
 class InvalidInput(GridmapError):
@@ -43,7 +56,11 @@ class InvalidInput(GridmapError):
         shown = "\n  ".join(str(p) for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         head = "rejected: " if len(problems) == 1 else f"rejected, {len(problems)} problems (nothing was written):\n  "
-        super().__init__(head + shown + more)
+        zh_lines = [p.text_zh() or (f"“{p.field}”有误" if p.field else "输入有误") for p in problems]
+        zh = None
+        if any(p.zh for p in problems):
+            zh = "请求未被接受（未作任何修改）：" + "；".join(zh_lines[:50])
+        super().__init__(head + shown + more, zh=zh)
 
 
 class NotFound(GridmapError):

@@ -57,7 +57,9 @@ def parse_day(value: object, field: str, problems: list[Problem], default: dt.da
     try:
         return dt.date.fromisoformat(text[:10] if "T" in text else text)
     except ValueError:
-        problems.append(Problem(f"{text[:40]!r} is not a date (YYYY-MM-DD)", field=field))
+        problems.append(
+            Problem(f"{text[:40]!r} is not a date (YYYY-MM-DD)", field=field, zh=f"“{text[:40]}”不是日期（年-月-日）")
+        )
         return None
 
 
@@ -72,7 +74,7 @@ def parse_flag(value: object, field: str, problems: list[Problem]) -> bool | Non
         return True
     if s in ("0", "false", "no"):
         return False
-    problems.append(Problem(f"{str(value)[:40]!r} is not true or false", field=field))
+    problems.append(Problem(f"{str(value)[:40]!r} is not true or false", field=field, zh="须为“是”或“否”"))
     return None
 
 
@@ -83,18 +85,22 @@ def parse_int(
     if value is None or (isinstance(value, str) and not value.strip()):
         return default
     if isinstance(value, bool):
-        problems.append(Problem(f"{value!r} is not a whole number", field=field))
+        problems.append(Problem(f"{value!r} is not a whole number", field=field, zh="须为整数"))
         return default
     try:
         number = int(str(value).strip())
     except ValueError:
-        problems.append(Problem(f"{str(value)[:40]!r} is not a whole number", field=field))
+        problems.append(Problem(f"{str(value)[:40]!r} is not a whole number", field=field, zh="须为整数"))
         return default
     if number < lo:
-        problems.append(Problem(f"{number} is too small: the least allowed is {lo}", field=field))
+        problems.append(
+            Problem(f"{number} is too small: the least allowed is {lo}", field=field, zh=f"{number} 太小，最小为 {lo}")
+        )
         return default
     if number > hi:
-        problems.append(Problem(f"{str(value)[:40]} is too large: the most allowed is {hi}", field=field))
+        problems.append(
+            Problem(f"{str(value)[:40]} is too large: the most allowed is {hi}", field=field, zh=f"太大，最大为 {hi}")
+        )
         return default
     return number
 
@@ -103,18 +109,18 @@ def parse_number(value: object, field: str, problems: list[Problem], *, required
     """A finite number (not a boolean); missing → a problem when ``required``, else None."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            problems.append(Problem("is required", field=field))
+            problems.append(Problem("is required", field=field, zh="必填"))
         return None
     if isinstance(value, bool):
-        problems.append(Problem(f"{value!r} is not a number", field=field))
+        problems.append(Problem(f"{value!r} is not a number", field=field, zh="须为数字"))
         return None
     try:
         number = float(value)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
     except (TypeError, ValueError):
-        problems.append(Problem(f"{str(value)[:40]!r} is not a number", field=field))
+        problems.append(Problem(f"{str(value)[:40]!r} is not a number", field=field, zh="须为数字"))
         return None
     if not math.isfinite(number):
-        problems.append(Problem(f"{value!r} is not a finite number", field=field))
+        problems.append(Problem(f"{value!r} is not a finite number", field=field, zh="须为有限的数字"))
         return None
     return number
 
@@ -125,10 +131,16 @@ def parse_text(value: object, field: str, problems: list[Problem], max_len: int)
     if value is None:
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        problems.append(Problem("must be text", field=field))
+        problems.append(Problem("must be text", field=field, zh="须为文字"))
         return None
     s = str(value).strip()
     if len(s) > max_len:
-        problems.append(Problem(f"is {len(s)} characters long; at most {max_len}", field=field))
+        problems.append(
+            Problem(
+                f"is {len(s)} characters long; at most {max_len}",
+                field=field,
+                zh=f"共 {len(s)} 个字，最多 {max_len} 个",
+            )
+        )
         return None
     return s or None

@@ -261,7 +261,8 @@ def test_every_change_is_in_the_audit_trail_with_who_and_from_where(demo: Flask)
         segment = s.scalar(select(Assignment.target_id).where(Assignment.target_kind == "segment").limit(1))
         unit2 = s.scalar(select(Unit.id).where(Unit.code == "U002"))
     assigned = commander.post("/api/v1/assignments", json={"targets": [{"kind": "segment", "id": segment}],
-                                                          "unit_id": unit2, "by": "区长"})  # fmt: skip
+                                                          "unit_id": unit2, "by": "区长",
+                                                          "take_over": True})  # fmt: skip
     assert assigned.status_code == 201
     assert admin.post("/api/v1/categories", json={"code": "0102", "deadline": {"amount": 3}}).status_code == 200
     assert admin.post("/api/v1/holidays", json={"day": "2026-12-31", "is_workday": False}).status_code == 200

@@ -83,6 +83,7 @@ def test_an_administrator_makes_an_account_on_a_phone_and_a_commander_reads_the_
         page.wait_for_url(base + "/")
         page.goto(base + "/account")
         assert "张三" in page.locator("main").inner_text()
+        page.click("#menu-toggle")  # on a phone the menu (and signing out) folds behind its button
         page.click("nav.who button")  # sign out (a POST with the page's CSRF token)
         page.wait_for_url("**/login")
         page.goto(base + "/")

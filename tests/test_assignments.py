@@ -111,7 +111,7 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     before, gaps_before = store_summary(demo), gaps.summary(demo)["district"]
     targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
                for f in answer["features"]]  # fmt: skip
-    result = assign.assign(demo, targets, unit.id, "responsible", TODAY, by="指挥长甲", actor=TESTER)
+    result = assign.assign(demo, targets, unit.id, "responsible", TODAY, by="指挥长甲", actor=TESTER, take_over=True)
     demo.commit()
     assert result["counts"]["assigned"] == len(targets) - len(result["unchanged"])
     assert result["counts"]["closed"] == len([f for f in owned if f["current"]["unit_id"] != unit.id])
@@ -128,7 +128,7 @@ def test_assign_changes_coverage_and_gaps_and_end_keeps_history(demo: Session) -
     same = assign.assign(
         demo, [{"kind": free[0]["kind"], "id": free[0]["id"]}], unit.id, valid_from=TODAY, actor=TESTER
     )
-    assert same["counts"] == {"assigned": 0, "unchanged": 1, "closed": 0}
+    assert same["counts"] == {"assigned": 0, "unchanged": 1, "closed": 0, "held_by_others": 0}
     # End one: the gap comes back, and the history keeps both periods.
     f0 = owned[0]
     new_id = next(a["assignment_id"] for a in result["assigned"] if a["kind"] == f0["kind"] and a["id"] == f0["id"])
@@ -208,6 +208,7 @@ def _refused(demo: Session, change: dict, needle: str) -> None:
                 valid_from=change.get("valid_from", TODAY),
                 valid_to=change.get("valid_to"),
                 actor=TESTER,
+                take_over=True,
             )
     demo.rollback()
     assert _snapshot(demo) == before
@@ -223,7 +224,9 @@ def _race(engine: Engine, targets: list[dict], units: list[int]) -> list[object]
         with factory() as s:
             try:
                 barrier.wait()
-                results[k] = assign.assign(s, targets, units[k], valid_from=TODAY, by=f"commander {k}", actor=TESTER)
+                results[k] = assign.assign(
+                    s, targets, units[k], valid_from=TODAY, by=f"commander {k}", actor=TESTER, take_over=True
+                )
                 s.commit()
             except Exception as exc:  # the loser's error is the result under test
                 s.rollback()
@@ -280,7 +283,8 @@ def test_assign_api_round_trip(client, demo: Session) -> None:
     assert units and all("局" in u["name"] for u in units) and "holds" in units[0]
     targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
                for f in prev["features"]]  # fmt: skip
-    body = {"targets": targets, "unit_id": units[0]["id"], "valid_from": TODAY.isoformat(), "by": "web"}
+    body = {"targets": targets, "unit_id": units[0]["id"], "valid_from": TODAY.isoformat(), "by": "web",
+            "take_over": True}  # fmt: skip
     r = client.post("/api/v1/assignments", json=body)
     assert r.status_code == 201, r.json
     # The same request again is stale (the client saw the old holders): 409, nothing written.
@@ -372,3 +376,78 @@ def test_bulk_routing_sees_an_ended_assignment_as_soon_as_it_is_committed(demo: 
     demo.commit()
     after = route_points(demo, np.array([point.x]), np.array([point.y])).result(0).to_dict()
     assert after["rule"] != "compound" or after["responsible"] is None or after["responsible"]["unit_id"] != row.unit_id
+
+
+# -- no silent take-over, roles that fit, ending on the start day (issue 12) ----------------------------------------
+
+
+def test_a_drawn_area_takes_only_the_unassigned_unless_taking_over_is_explicit(demo: Session) -> None:
+    cx, cy = _centre(demo)
+    unit = demo.scalar(select(Unit).where(Unit.kind == "enterprise").order_by(Unit.id))
+    seen = preview.preview(demo, box(cx, cy, 0.004), unit_id=unit.id)
+    groups = {g: [f for f in seen["features"] if f["group"] == g] for g in ("free", "own", "others")}
+    assert groups["free"] and groups["others"] and seen["groups"] == {g: len(v) for g, v in groups.items()}
+    # The preview names every unit that would lose something, with its count per kind.
+    losses = {o["unit_id"]: o for o in seen["losses"]}
+    for f in groups["others"]:
+        assert losses[f["current"]["unit_id"]]["by_kind"][f["kind"]] >= 1
+    assert sum(o["count"] for o in seen["losses"]) == len(groups["others"]) and unit.id not in losses
+    targets = [{"kind": f["kind"], "id": f["id"], "expected": (f["current"] or {}).get("assignment_id")}
+               for f in seen["features"]]  # fmt: skip
+    before = _snapshot(demo)
+    # Default: the held features stay with their units; only the free ones are assigned, no period is ended.
+    result = assign.assign(demo, targets, unit.id, valid_from=TODAY, actor=TESTER)
+    demo.commit()
+    assert result["counts"]["closed"] == 0
+    assert result["counts"]["assigned"] == len(groups["free"])
+    assert {(h["kind"], h["id"]) for h in result["held_by_others"]} == {(f["kind"], f["id"]) for f in groups["others"]}
+    assert _snapshot(demo)[2] == before[2]  # no assignment was ended
+    again = preview.preview(demo, box(cx, cy, 0.004), unit_id=unit.id)
+    assert again["groups"]["free"] == 0 and again["groups"]["others"] == len(groups["others"])
+    # Explicit take-over: now they change hands, and the old periods end today.
+    targets = [{"kind": f["kind"], "id": f["id"], "expected": f["current"]["assignment_id"]}
+               for f in again["features"] if f["group"] == "others"]  # fmt: skip
+    taken = assign.assign(demo, targets, unit.id, valid_from=TODAY, actor=TESTER, take_over=True)
+    demo.commit()
+    assert taken["counts"]["assigned"] == taken["counts"]["closed"] == len(groups["others"])
+    assert preview.preview(demo, box(cx, cy, 0.004), unit_id=unit.id)["groups"]["others"] == 0
+
+
+def test_a_role_that_does_not_fit_the_kind_is_refused(demo: Session) -> None:
+    compound = demo.scalar(select(Compound.id).order_by(Compound.id))
+    unit = demo.scalar(select(Unit.id).where(Unit.kind == "enterprise").order_by(Unit.id))
+    before = _snapshot(demo)
+    with pytest.raises(InvalidInput, match="cannot take the role road_chief") as err:
+        assign.assign(demo, [{"kind": "compound", "id": compound}], unit, "road_chief", TODAY, actor=TESTER)
+    assert err.value.zh and "小区不适用“路长”角色" in err.value.zh
+    demo.rollback()
+    assert _snapshot(demo) == before
+
+
+def test_roles_and_ending_over_http_say_why_in_chinese(client, demo: Session) -> None:
+    compound = demo.scalar(select(Compound.id).order_by(Compound.id))
+    unit = demo.scalar(select(Unit.id).where(Unit.kind == "enterprise").order_by(Unit.id))
+    r = client.post("/api/v1/assignments", json={"targets": [{"kind": "compound", "id": compound}], "unit_id": unit,
+                                                 "role": "road_chief"})  # fmt: skip
+    assert r.status_code == 400 and "路长" in r.json["message"] and "road_chief" in r.json["error"]
+    # A compound lead on a compound fits; ending it on the day it started says why, in Chinese; tomorrow works.
+    ok = client.post("/api/v1/assignments", json={"targets": [{"kind": "compound", "id": compound}], "unit_id": unit,
+                                                  "role": "compound_lead", "valid_from": TODAY.isoformat(),
+                                                  "take_over": True})  # fmt: skip
+    assert ok.status_code == 201, ok.json
+    aid = ok.json["assigned"][0]["assignment_id"]
+    same_day = client.post(f"/api/v1/assignments/{aid}/end", json={"on": TODAY.isoformat()})
+    assert same_day.status_code == 400 and "今天才开始" in same_day.json["message"]
+    assert not any(c.isascii() and c.isalpha() for c in same_day.json["message"])  # no English in it
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    assert client.post(f"/api/v1/assignments/{aid}/end", json={"on": tomorrow}).status_code == 200
+    # English readers get English.
+    en = client.post(f"/api/v1/assignments/{aid}/end?lang=en", json={"on": tomorrow})
+    assert en.status_code == 409 and "already ended" in en.json["message"]
+
+
+def test_error_pages_speak_chinese(client) -> None:
+    r = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert r.status_code == 404
+    text = r.get_data(as_text=True)
+    assert "未找到" in text and "not found" not in text.lower()

@@ -94,13 +94,17 @@ def test_nearest_suggestion_is_the_nearest_unit(demo: Session) -> None:
 
 def test_gap_exports_parse(settings: Settings, demo: Session) -> None:
     client = client_as(create_app(settings))
-    r = client.get("/api/v1/gaps?format=csv")
+    r = client.get("/api/v1/gaps?format=csv&lang=en")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     total = client.get("/api/v1/gaps").json
     assert len(rows) == total["count"] > 0
     assert set(gaps.CSV_COLUMNS) == set(rows[0])
     assert {r["kind"] for r in rows} == {"segment", "compound", "grid"}
+    # A zh-CN reader (the default) gets Chinese headers and kinds.
+    zh = list(csv.DictReader(io.StringIO(client.get("/api/v1/gaps?format=csv").data.decode("utf-8-sig"))))
+    assert len(zh) == len(rows) and {"类型", "名称", "街道", "社区", "就近单位"} <= set(zh[0])
+    assert {r["类型"] for r in zh} == {"路段", "小区", "网格"}
     g = client.get("/api/v1/gaps?format=geojson&kind=compound&download=1")
     assert g.status_code == 200 and "attachment" in g.headers["Content-Disposition"]
     fc = json.loads(g.data)

@@ -30,7 +30,8 @@ JSON-safe values), :mod:`~gridmap.cases.deadlines` (limits, deadlines, the traff
 :mod:`~gridmap.cases.spatial` (the areas of a point, the duplicate of a new case), :mod:`~gridmap.cases.queries`
 (one case, the filters shared with the heatmap, the list), :mod:`~gridmap.cases.queues` (each role's work
 queue, 我的待办), :mod:`~gridmap.cases.reports` (opening a case from a report), :mod:`~gridmap.cases.transitions`
-(one step of the loop), :mod:`~gridmap.cases.open311` (Open311 GeoReport v2 over cases) and the sub-package
+(one step of the loop), :mod:`~gridmap.cases.replay` (many planned steps at once, by the same rules, written in
+bulk), :mod:`~gridmap.cases.open311` (Open311 GeoReport v2 over cases) and the sub-package
 :mod:`~gridmap.cases.bulk_import` (``gridmap cases import``).
 """
 

@@ -90,6 +90,7 @@ def summary_of(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, ob
         "deadline_unit": row.deadline_unit,
         "duplicate_of": row.duplicate_of,
         "verified": row.verified,
+        "flags": row.flags or [],
         "closed_at": local_iso(row.closed_at, cal),
         "rework_count": row.rework_count,
         "extension_count": row.extension_count,
@@ -257,7 +258,11 @@ def case_conditions(
     end = parse_time(filters.get("to"), "to", tz, problems)
     if start and end and end <= start:
         problems.append(
-            Problem(f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})", field="to")
+            Problem(
+                f"the period ends ({filters.get('to')}) before it starts ({filters.get('from')})",
+                field="to",
+                zh=f"结束日期（{filters.get('to')}）早于开始日期（{filters.get('from')}）",
+            )
         )
     if start:
         conds.append(Case.created_at >= start)

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
+from gridmap.errors import GridmapError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -23,7 +24,10 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
     """Serve the web app (map pages and the JSON API) with waitress, a production WSGI server."""
     from gridmap.web import create_app
 
-    app = create_app(obj.settings)
+    try:
+        app = create_app(obj.settings)
+    except (GridmapError, RuntimeError) as exc:  # a bad setting (a proxy address), production with the dev key
+        fail(exc)
     click.echo(f"gridmap serving {obj.settings.database_url} on http://{host}:{port}/")
     if debug:
         app.run(host=host, port=port, debug=True, threaded=True)

@@ -251,7 +251,7 @@ def search(
     ).all()  # fmt: skip
     for road, n in names:
         ids = list(session.scalars(select(Segment.id).where(Segment.name == road, *within[Segment])))
-        hits.append({"kind": "road", "id": ids[0], "label": road, "segments": n,
+        hits.append({"kind": "road", "id": ids[0], "label": road, "segments": n, "segment_ids": ids[:2000],
                      "bbox": _union(list(_bounds(session, Segment, ids).values()))})  # fmt: skip
     comps = session.execute(
         select(Compound.id, Compound.name)

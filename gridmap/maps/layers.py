@@ -30,7 +30,9 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.scope import Scope
+from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIVE
+from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import id_in_text, parse_day, parse_int
 from gridmap.responsibility.history import area_units
@@ -121,6 +123,7 @@ class ItemsQuery:
     status: tuple[str, ...] = ()
     properties: tuple[str, ...] | None = None  # None: all attribute properties of the collection
     scope: Scope | None = None  # the reader's scope: only what lies in it (set by the server, never a parameter)
+    calendar: WorkingCalendar | None = None  # cases: their traffic light counts working time (set by the server)
 
     def on(self) -> dt.date:
         return self.at or dt.date.today()
@@ -351,7 +354,11 @@ def _select(coll: Collection, on: dt.date):
             a.c.unit_id.label("resp_unit_id"), u.c.name.label("resp_unit_name"), a.c.valid_to.label("resp_valid_to")
         ).select_from(t.outerjoin(a, held).outerjoin(u, u.c.id == a.c.unit_id))
     if coll.model is Case:
-        stmt = stmt.add_columns(Unit.name.label("unit_name"), Case.unit_id, Category.name_zh.label("category_name"))
+        stmt = stmt.add_columns(
+            Unit.name.label("unit_name"), Case.unit_id, Category.name_zh.label("category_name"),
+            Case.deadline_at.label("light_deadline_at"), Case.limit_seconds, Case.deadline_unit, Case.paused_at,
+            Case.closed_at, Case.status.label("light_status"),
+        )  # fmt: skip
         stmt = stmt.join(Unit, Unit.id == Case.unit_id, isouter=True).join(
             Category, Category.code == Case.category, isouter=True
         )
@@ -400,10 +407,39 @@ def _features(session: Session, coll: Collection, rows: Sequence[Any], q: ItemsQ
             props["unit_id"] = r.unit_id
             props["unit_name"] = r.unit_name
             props["category_name"] = r.category_name
-            props["deadline"] = _jsonable(m["deadline_at"])
+            props["deadline"] = _jsonable(m["light_deadline_at"])
             props.pop("deadline_at", None)
+            light = _light(r, q.calendar)
+            props["light"] = light["light"] if light else None  # green / yellow / orange / red: the map's dot colour
+            props["overdue"] = bool(light and light["overdue"])
         out.append(props)
     return Features(ids, list(geojson), out)
+
+
+class _LightRow:
+    """The columns :func:`~gridmap.cases.deadlines.progress_of` reads, from a cases row of :func:`_select`."""
+
+    def __init__(self, r: Any) -> None:
+        m = r._mapping
+        self.deadline_at, self.limit_seconds, self.deadline_unit = (
+            m["light_deadline_at"],
+            r.limit_seconds,
+            r.deadline_unit,
+        )
+        self.status, self.paused_at, self.closed_at = m["light_status"], r.paused_at, r.closed_at
+
+
+def _light(r: Any, cal: WorkingCalendar | None) -> dict[str, Any] | None:
+    """A case's traffic light now (None: no deadline)."""
+    row = _LightRow(r)
+    now = dt.datetime.now(dt.UTC)
+    p = progress_of(row, cal, now) if cal is not None else None
+    if p is None and row.deadline_at is not None and row.status in ACTIVE:
+        # a deadline without a limit to measure against (or no calendar): past it is red, before it unknown
+        due = row.deadline_at if row.deadline_at.tzinfo else row.deadline_at.replace(tzinfo=dt.UTC)
+        overdue = due < now
+        return {"light": "red" if overdue else None, "overdue": overdue}
+    return p
 
 
 def query_items(session: Session, collection_id: str, q: ItemsQuery) -> FeaturePage:

@@ -32,7 +32,7 @@ from gridmap.responsibility.history import holder_dict, id_chunks, open_rows
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import rows_matched
 from gridmap.store.models import Assignment, Person, Unit
-from gridmap.store.targets import KINDS, TARGETS, parse_role
+from gridmap.store.targets import KINDS, TARGETS, parse_role, role_fits, role_label
 
 MAX_TARGETS = 5000
 
@@ -61,24 +61,41 @@ class Target:
 def parse_targets(raw: object, problems: list[Problem]) -> list[Target]:
     """``[{"kind": "segment", "id": 12, "expected": 345 | null}, …]`` → targets (``expected`` absent: no check)."""
     if not isinstance(raw, list) or not raw:
-        problems.append(Problem("give a non-empty list of {kind, id} targets", field="targets"))
+        problems.append(
+            Problem("give a non-empty list of {kind, id} targets", field="targets", zh="请先选择要包联的要素")
+        )
         return []
     if len(raw) > MAX_TARGETS:
-        problems.append(Problem(f"{len(raw)} targets (at most {MAX_TARGETS} at once)", field="targets"))
+        problems.append(
+            Problem(
+                f"{len(raw)} targets (at most {MAX_TARGETS} at once)",
+                field="targets",
+                zh=f"一次最多 {MAX_TARGETS} 个要素（现有 {len(raw)} 个）",
+            )
+        )
         return []
     out: list[Target] = []
     seen: set[tuple[str, int]] = set()
     for n, t in enumerate(raw, start=1):
         if not isinstance(t, Mapping):
-            problems.append(Problem("is not an object {kind, id}", feature=n, field="targets"))
+            problems.append(Problem("is not an object {kind, id}", feature=n, field="targets", zh="不是要素"))
             continue
         kind = str(t.get("kind") or "")
         if kind not in KINDS:
-            problems.append(Problem(f"kind {kind!r} is not one of {', '.join(KINDS)}", feature=n, field="targets"))
+            problems.append(
+                Problem(
+                    f"kind {kind!r} is not one of {', '.join(KINDS)}",
+                    feature=n,
+                    field="targets",
+                    zh=f"没有“{kind}”这类要素",
+                )
+            )
             continue
         tid = as_id(t.get("id"))
         if tid is None:
-            problems.append(Problem(f"id {t.get('id')!r} is not a feature id", feature=n, field="targets"))
+            problems.append(
+                Problem(f"id {t.get('id')!r} is not a feature id", feature=n, field="targets", zh="要素编号有误")
+            )
             continue
         expected: int | _Unset | None = ANY
         if "expected" in t:
@@ -88,7 +105,11 @@ def parse_targets(raw: object, problems: list[Problem]) -> list[Target]:
             else:
                 expected = as_id(e)
                 if expected is None:
-                    problems.append(Problem(f"expected {e!r} is not an assignment id", feature=n, field="targets"))
+                    problems.append(
+                        Problem(
+                            f"expected {e!r} is not an assignment id", feature=n, field="targets", zh="包联记录编号有误"
+                        )
+                    )
                     continue
         if (kind, tid) not in seen:
             seen.add((kind, tid))
@@ -148,6 +169,7 @@ class _Plan:
     new_rows: list[dict[str, object]] = field(default_factory=list)
     assigned: list[dict[str, object]] = field(default_factory=list)  # the answer's entry of each new row
     unchanged: list[dict[str, object]] = field(default_factory=list)
+    held_by_others: list[dict[str, object]] = field(default_factory=list)  # not taken: no take_over
     conflicts: list[str] = field(default_factory=list)  # the client saw another holder than there is now
     problems: list[Problem] = field(default_factory=list)
 
@@ -164,15 +186,19 @@ def assign(
     valid_to: object = None,
     person_id: object = None,
     note: str | None = None,
+    take_over: bool = False,
 ) -> dict[str, object]:
     """Make ``unit_id`` responsible (in ``role``) for ``targets`` from ``valid_from`` (default today), all or nothing,
     as ``actor`` (recorded as ``assigned_by`` and in the audit trail; ``by``, a name the client gave, is kept in
     the note). The targets must lie in the actor's scope (Forbidden).
 
     For each target the open row is closed at ``valid_from`` and a new row opened. Targets already held by the same
-    unit are left as they are (``unchanged``). Raises InvalidInput (unknown unit/target/role, bad or inverted
-    dates, a start not after the current holder's start or inside an earlier period), Conflict (a target's open
-    assignment is not the one the client saw, or another commander got there first). Does not commit.
+    unit are left as they are (``unchanged``). Targets held by another unit are taken from it only when
+    ``take_over`` is true — by default they are left with their holder and listed in ``held_by_others`` (a drawn
+    area must never take features silently). A role that does not fit a target's kind (路长 on a 小区) is refused.
+    Raises InvalidInput (unknown unit/target/role, a role not fitting a kind, bad or inverted dates, a start not
+    after the current holder's start or inside an earlier period), Conflict (a target's open assignment is not the
+    one the client saw, or another commander got there first). Does not commit.
     """
     if by and str(by).strip() and str(by).strip() != actor.name:
         note = " ".join(p for p in (note, f"[{str(by).strip()[:100]}]") if p)
@@ -182,17 +208,25 @@ def assign(
     missing = [t for t in req.targets if (t.kind, t.id) not in names]
     if missing:
         raise InvalidInput(
-            [Problem(f"no {t.kind} {t.id}", field="targets") for t in missing[:50]]
-            + ([Problem(f"… and {len(missing) - 50} more", field="targets")] if len(missing) > 50 else [])
+            [
+                Problem(f"no {t.kind} {t.id}", field="targets", zh=f"没有编号为 {t.id} 的{TARGETS[t.kind].label_zh}")
+                for t in missing[:50]
+            ]
+            + (
+                [Problem(f"… and {len(missing) - 50} more", field="targets", zh=f"……另有 {len(missing) - 50} 个")]
+                if len(missing) > 50
+                else []
+            )
         )
     _check_scope(session, actor, req.targets)
-    plan = _plan(session, req, names)
+    plan = _plan(session, req, names, take_over=take_over is True)
     if plan.conflicts:
         more = f" (and {len(plan.conflicts) - 10} more)" if len(plan.conflicts) > 10 else ""
         raise Conflict(
             "another commander changed these assignments first — nothing was saved; reload and try again: "
             + "; ".join(plan.conflicts[:10])
-            + more
+            + more,
+            zh=f"有 {len(plan.conflicts)} 个要素的包联在您查看后已被他人修改，未作任何保存；请刷新后重试",
         )
     if plan.problems:
         raise InvalidInput(plan.problems)
@@ -210,7 +244,13 @@ def assign(
         "valid_to": req.end.isoformat() if req.end else None,
         "assigned": plan.assigned,
         "unchanged": plan.unchanged,
-        "counts": {"assigned": len(plan.assigned), "unchanged": len(plan.unchanged), "closed": len(plan.to_close)},
+        "held_by_others": plan.held_by_others,
+        "counts": {
+            "assigned": len(plan.assigned),
+            "unchanged": len(plan.unchanged),
+            "closed": len(plan.to_close),
+            "held_by_others": len(plan.held_by_others),
+        },
     }
 
 
@@ -233,7 +273,10 @@ def _check_scope(session: Session, actor: Actor, targets: Sequence[Target]) -> N
         outside += [f"{kind} {i}" for i in ids if i not in inside]
     if outside:
         more = f" and {len(outside) - 10} more" if len(outside) > 10 else ""
-        raise Forbidden(f"outside your scope ({scope.area_name}): {', '.join(outside[:10])}{more}")
+        raise Forbidden(
+            f"outside your scope ({scope.area_name}): {', '.join(outside[:10])}{more}",
+            zh=f"有 {len(outside)} 个要素不在您的管辖范围（{scope.area_name}）内",
+        )
 
 
 def _parse_request(
@@ -255,21 +298,31 @@ def _parse_request(
     start = parse_day(valid_from, "valid_from", problems, default=dt.date.today())
     end = parse_day(valid_to, "valid_to", problems)
     if start and end and end <= start:
-        problems.append(Problem(f"ends ({end}) on or before it starts ({start})", field="valid_to"))
+        problems.append(
+            Problem(f"ends ({end}) on or before it starts ({start})", field="valid_to",
+                    zh=f"截止日期（{end}）须晚于起始日期（{start}）")
+        )  # fmt: skip
+    if not problems:
+        misfit = sorted({t.kind for t in targets if isinstance(t, Target) and not role_fits(t.kind, role_s)})
+        for kind in misfit:
+            problems.append(
+                Problem(f"a {kind} cannot take the role {role_s} ({role_label(role_s, 'en')})", field="role",
+                        zh=f"{TARGETS[kind].label_zh}不适用“{role_label(role_s)}”角色")
+            )  # fmt: skip
     unit = _lookup_unit(session, unit_id, problems)
     person = None
     if person_id not in (None, ""):
         pid = as_id(person_id)
         person = session.get(Person, pid) if pid is not None else None
         if person is None:
-            problems.append(Problem(f"no person {person_id!r}", field="person_id"))
+            problems.append(Problem(f"no person {person_id!r}", field="person_id", zh=f"没有编号为 {person_id} 的人员"))
     if problems:
         raise InvalidInput(problems)
     assert start is not None and unit is not None
     return _Request(list(targets), unit, person, role_s, start, end, (by or "")[:100] or None, note)
 
 
-def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str]) -> _Plan:
+def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str], *, take_over: bool) -> _Plan:
     """Decide, target by target, against the open rows as they are now (read under the write lock)."""
     plan = _Plan()
     now = dt.datetime.now(dt.UTC)
@@ -287,6 +340,9 @@ def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str]) ->
                 holder = f"{row.unit_name or row.person_name} since {row.valid_from}" if row else "nobody now"
                 plan.conflicts.append(f"{kind} {t.id} ({name}) changed since you looked: held by {holder}")
                 continue
+            if row is not None and row.unit_id != req.unit.id and not take_over:
+                plan.held_by_others.append({"kind": kind, "id": t.id, "name": name, "current": holder_dict(row)})
+                continue
             if (
                 row is not None
                 and row.unit_id == req.unit.id
@@ -300,6 +356,8 @@ def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str]) ->
                         f"{kind} {t.id} ({name}): the new start {req.start} must be after the current assignment's "
                         f"start {row.valid_from} ({row.unit_name or row.person_name})",
                         field="valid_from",
+                        zh=f"{TARGETS[kind].label_zh}“{name}”：新的起始日期 {req.start} 须晚于现有包联"
+                        f"（{row.unit_name or row.person_name}）的起始日期 {row.valid_from}",
                     )
                 )
                 continue
@@ -309,6 +367,8 @@ def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str]) ->
                         f"{kind} {t.id} ({name}): the new start {req.start} falls inside an earlier assignment that "
                         f"ended {ends[t.id]}",
                         field="valid_from",
+                        zh=f"{TARGETS[kind].label_zh}“{name}”：起始日期 {req.start} 落在一段 {ends[t.id]} 才结束的"
+                        "包联期内，请选择该日或以后的日期",
                     )
                 )
                 continue
@@ -343,7 +403,8 @@ def _write(session: Session, plan: _Plan, start: dt.date) -> None:
             if rows_matched(res) != len(chunk):
                 raise Conflict(
                     "another commander changed some of these assignments at the same moment — nothing was saved; "
-                    "reload and try again"
+                    "reload and try again",
+                    zh="另一位指挥长同时修改了其中部分包联，未作任何保存；请刷新后重试",
                 )
         if plan.new_rows:
             ids = session.execute(insert(table).returning(table.c.id), plan.new_rows)
@@ -353,20 +414,21 @@ def _write(session: Session, plan: _Plan, start: dt.date) -> None:
     except IntegrityError as exc:
         raise Conflict(
             "another commander assigned some of these features at the same moment — nothing was saved; reload and "
-            "try again"
+            "try again",
+            zh="另一位指挥长同时包联了其中部分要素，未作任何保存；请刷新后重试",
         ) from exc
 
 
 def _lookup_unit(session: Session, unit_id: object, problems: list[Problem]) -> Unit | None:
     if unit_id in (None, ""):
-        problems.append(Problem("choose a unit", field="unit_id"))
+        problems.append(Problem("choose a unit", field="unit_id", zh="请选择包联单位"))
         return None
     uid = as_id(unit_id)
     unit = session.get(Unit, uid) if uid is not None else None
     if unit is None and isinstance(unit_id, str):
         unit = session.scalar(select(Unit).where(Unit.code == unit_id[:64]))
     if unit is None:
-        problems.append(Problem(f"no unit {unit_id!r}", field="unit_id"))
+        problems.append(Problem(f"no unit {unit_id!r}", field="unit_id", zh=f"没有单位“{unit_id}”"))
     return unit
 
 
@@ -403,7 +465,10 @@ def end(
             raise NotFound(f"no {kind} {tid!r}")
         row = open_rows(session, kind, [tid], role_s).get(int(tid))
         if row is None:
-            raise NotFound(f"{kind} {tid} has no open {role_s} assignment")
+            raise NotFound(
+                f"{kind} {tid} has no open {role_s} assignment",
+                zh=f"该{TARGETS[kind].label_zh}目前没有“{role_label(role_s)}”包联可结束",
+            )
         aid = row.id
     else:
         found = as_id(assignment_id)
@@ -415,11 +480,26 @@ def end(
                Assignment.target_id, Assignment.unit_id, Assignment.role).where(Assignment.id == aid)
     ).first()  # fmt: skip
     if row is None:
-        raise NotFound(f"no assignment {aid}")
+        raise NotFound(f"no assignment {aid}", zh=f"没有编号为 {aid} 的包联记录")
     if row.valid_to is not None:
-        raise Conflict(f"assignment {aid} already ended on {row.valid_to}: reload to see who holds it now")
+        raise Conflict(
+            f"assignment {aid} already ended on {row.valid_to}: reload to see who holds it now",
+            zh=f"该包联已于 {row.valid_to} 结束，请刷新查看现在由谁负责",
+        )
     if day <= row.valid_from:
-        raise InvalidInput(Problem(f"the end {day} must be after the assignment's start {row.valid_from}", field="on"))
+        why = (
+            "它今天才开始，最早可在明天结束（结束日期是不再负责的第一天）；若是派错了单位，请直接改派给正确的单位"
+            if row.valid_from == day
+            else "结束日期是不再负责的第一天，须晚于起始日期"
+        )
+        raise InvalidInput(
+            Problem(
+                f"the end {day} must be after the assignment's start {row.valid_from} (the end is the first day it "
+                "no longer holds)",
+                field="on",
+                zh=f"不能在 {day} 结束这段自 {row.valid_from} 起的包联：{why}",
+            )
+        )
     _check_scope(session, actor, [Target(row.target_kind, row.target_id)])
     t = Assignment.__table__
     named = f" ({str(by).strip()[:100]})" if by and str(by).strip() and str(by).strip() != actor.name else ""
@@ -432,7 +512,10 @@ def end(
         {"day": day},
     )
     if rows_matched(res) != 1:
-        raise Conflict(f"assignment {aid} was changed by someone else just now: reload and try again")
+        raise Conflict(
+            f"assignment {aid} was changed by someone else just now: reload and try again",
+            zh="该包联刚被他人修改，请刷新后重试",
+        )
     session.flush()
     audit.record(session, actor, "assignment.end", object_kind="assignment", object_id=aid,
                  before={"valid_to": None}, after={"kind": row.target_kind, "target_id": row.target_id,

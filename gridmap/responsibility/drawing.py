@@ -29,45 +29,64 @@ def parse_shape(raw: object) -> BaseGeometry:
     if isinstance(raw, Mapping) and raw.get("type") == "Feature":
         raw = raw.get("geometry")
     if not isinstance(raw, Mapping) or "type" not in raw:
-        raise InvalidInput(Problem("send a GeoJSON geometry (LineString or Polygon)", field="shape"))
+        raise InvalidInput(
+            Problem("send a GeoJSON geometry (LineString or Polygon)", field="shape", zh="请在地图上画线或画多边形")
+        )
     gtype = raw.get("type")
     if gtype not in ("LineString", "Polygon"):
-        raise InvalidInput(Problem(f"{gtype!r} cannot be drawn: use a LineString, Polygon or rectangle", field="shape"))
+        raise InvalidInput(
+            Problem(
+                f"{gtype!r} cannot be drawn: use a LineString, Polygon or rectangle",
+                field="shape",
+                zh="只能画线、多边形或矩形",
+            )
+        )
     coords = raw.get("coordinates")
     flat = _flatten(coords)
     if flat is None:
-        raise InvalidInput(Problem("coordinates are not a list of [lon, lat] pairs", field="shape"))
+        raise InvalidInput(Problem("coordinates are not a list of [lon, lat] pairs", field="shape", zh="坐标格式有误"))
     if len(flat) > MAX_VERTICES:
         raise InvalidInput(
             Problem(
                 f"the drawn shape has {len(flat)} vertices (at most {MAX_VERTICES}): draw a simpler shape, or import "
                 "a boundary file instead",
                 field="shape",
+                zh=f"所画图形有 {len(flat)} 个顶点（最多 {MAX_VERTICES} 个）：请画简单些，或改为导入边界文件",
             )
         )
     for lon, lat in flat:
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-            raise InvalidInput(Problem(f"coordinate ({lon}, {lat}) is out of range", field="shape"))
+            raise InvalidInput(Problem(f"coordinate ({lon}, {lat}) is out of range", field="shape", zh="坐标超出范围"))
     try:
         geom = geojson_shape(dict(raw))  # (shape() reads any mapping; typed for a dict)
     except Exception as exc:  # shapely's own message says what is wrong
-        raise InvalidInput(Problem(f"not a valid {gtype}: {exc}", field="shape")) from None
+        raise InvalidInput(Problem(f"not a valid {gtype}: {exc}", field="shape", zh="所画图形无效，请重画")) from None
     if geom.is_empty:
-        raise InvalidInput(Problem("the drawn shape is empty", field="shape"))
+        raise InvalidInput(Problem("the drawn shape is empty", field="shape", zh="所画图形为空"))
     if gtype == "LineString":
         if geom.length == 0:
-            raise InvalidInput(Problem("the drawn line has no length", field="shape"))
+            raise InvalidInput(Problem("the drawn line has no length", field="shape", zh="所画的线长度为零"))
         if not geom.is_simple:
             where = _crossing_point(geom)
-            raise InvalidInput(Problem(f"the drawn line crosses itself{where}: draw it again", field="shape"))
+            raise InvalidInput(
+                Problem(
+                    f"the drawn line crosses itself{where}: draw it again", field="shape", zh="所画的线自相交，请重画"
+                )
+            )
     else:
         if not geom.is_valid:
             reason = shapely.is_valid_reason(geom)
             where = _where(reason)
             what = "crosses itself" if "Self-intersection" in reason or "Ring" in reason else f"is invalid ({reason})"
-            raise InvalidInput(Problem(f"the drawn polygon {what}{where}: draw it again", field="shape"))
+            raise InvalidInput(
+                Problem(
+                    f"the drawn polygon {what}{where}: draw it again",
+                    field="shape",
+                    zh="所画的多边形自相交或无效，请重画",
+                )
+            )
         if geom.area == 0:
-            raise InvalidInput(Problem("the drawn polygon has no area", field="shape"))
+            raise InvalidInput(Problem("the drawn polygon has no area", field="shape", zh="所画的多边形面积为零"))
     return geom
 
 

@@ -53,6 +53,14 @@ CSV_COLUMNS = (
     "nearest_distance_m",
     "other_nearby_units",
 )
+CSV_HEADERS_ZH = {
+    "kind": "类型", "id": "编号", "code": "编码", "name": "名称", "length_m": "长度（米）", "area_m2": "面积（平方米）",
+    "street_code": "街道代码", "street": "街道", "community_code": "社区代码", "community": "社区",
+    "default_unit": "属地兜底单位", "nearest_unit": "就近单位", "nearest_distance_m": "就近距离（米）",
+    "other_nearby_units": "其他附近单位",
+}  # fmt: skip
+"""The CSV's headers for a zh-CN reader (a spreadsheet opened in a command centre); English readers get the names."""
+assert set(CSV_HEADERS_ZH) == set(CSV_COLUMNS)
 
 
 @dataclass
@@ -326,10 +334,17 @@ def _flat(it: dict[str, Any]) -> dict[str, object]:
     }
 
 
-def csv_rows(result: dict[str, Any]) -> list[list[object]]:
+def csv_header(lang: str = "en") -> list[str]:
+    return [CSV_HEADERS_ZH[c] for c in CSV_COLUMNS] if lang == "zh_CN" else list(CSV_COLUMNS)
+
+
+def csv_rows(result: dict[str, Any], lang: str = "en") -> list[list[object]]:
+    """One row per gap; for a zh-CN reader the kind is its Chinese name (路段, 小区, 网格)."""
     rows = []
     for it in result["items"]:
         flat = {**it, **_flat(it)}
+        if lang == "zh_CN" and flat.get("kind") in TARGETS:
+            flat["kind"] = TARGETS[str(flat["kind"])].label_zh
         rows.append(["" if flat.get(c) is None else flat.get(c) for c in CSV_COLUMNS])
     return rows
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.inputs import parse_day
+from gridmap.inputs import as_id, parse_day
 from gridmap.responsibility.drawing import parse_shape, vertex_count
 from gridmap.responsibility.history import holder_dict, open_rows
 from gridmap.store.dialect import dialect_of
@@ -48,6 +48,12 @@ class _Owner(TypedDict):
     unit_id: int | None
     unit_name: str | None
     count: int
+    by_kind: dict[str, int]
+
+
+GROUPS = ("free", "own", "others")
+"""How a caught feature stands for the unit about to take it: nobody holds it, that unit already does, or another
+unit does (taking it needs an explicit, named take-over)."""
 
 
 def _candidates(session: Session, kind: str, box: tuple[float, float, float, float], on: dt.date) -> Sequence[Any]:
@@ -64,6 +70,7 @@ def preview(
     buffer_m: object = None,
     at: object = None,
     role: object = None,
+    unit_id: object = None,
 ) -> dict[str, object]:
     """The segments, compounds and grids a drawn shape catches, and who holds each of them now.
 
@@ -71,7 +78,9 @@ def preview(
     it crosses; a polygon catches the segments with at least half their length inside and the compounds/grids with at
     least half their area inside (or holding at least half of the drawn polygon: a small shape drawn inside a big
     grid selects that grid). Each feature carries ``current`` — its open assignment for ``role`` — whose
-    ``assignment_id`` is what :func:`assign` wants back as ``expected``.
+    ``assignment_id`` is what :func:`assign` wants back as ``expected``, and ``group``: ``free`` (nobody holds
+    it), ``own`` (``unit_id``, the unit about to take it, already does) or ``others`` (another unit does).
+    ``losses`` names each other unit and what it would lose by a take-over, per kind.
     """
     problems: list[Problem] = []
     kinds_t = parse_kinds(kinds, problems)
@@ -82,10 +91,19 @@ def preview(
         try:
             buf = float(buffer_m)  # type: ignore[arg-type]  # any input: what float() refuses raises, caught below
         except (TypeError, ValueError):
-            problems.append(Problem(f"{buffer_m!r} is not a number of metres", field="buffer_m"))
+            problems.append(Problem(f"{buffer_m!r} is not a number of metres", field="buffer_m", zh="缓冲距离须为米数"))
         else:
             if not (math.isfinite(buf) and 1 <= buf <= MAX_BUFFER_M):
-                problems.append(Problem(f"must be between 1 and {MAX_BUFFER_M:g} metres", field="buffer_m"))
+                problems.append(
+                    Problem(
+                        f"must be between 1 and {MAX_BUFFER_M:g} metres",
+                        field="buffer_m",
+                        zh=f"缓冲距离须在 1 到 {MAX_BUFFER_M:g} 米之间",
+                    )
+                )
+    unit = as_id(unit_id) if unit_id not in (None, "") else None
+    if unit_id not in (None, "") and unit is None:
+        problems.append(Problem(f"{unit_id!r} is not a unit id", field="unit_id", zh="单位编号有误"))
     if problems:
         raise InvalidInput(problems)
     geom = parse_shape(shape)
@@ -101,6 +119,7 @@ def preview(
                 f"the drawn shape covers {area_m.area / city:.0%} of the city's area (at most {MAX_CITY_SHARE:.0%}): "
                 "draw a smaller area",
                 field="shape",
+                zh=f"所画范围占全城面积的 {area_m.area / city:.0%}（最多 {MAX_CITY_SHARE:.0%}）：请画小一些",
             )
         )
     # Candidates by bounding box (the buffer added, in degrees, generously).
@@ -117,10 +136,11 @@ def preview(
         )
         current = open_rows(session, kind, (r.id for r in caught_rows), role_s)
         measure = TARGETS[kind].measure
-        tot = {"count": 0, "owned": 0, "free": 0, measure: 0.0}
+        tot = {"count": 0, "owned": 0, "free": 0, "own": 0, "others": 0, measure: 0.0}
         for r, share in zip(caught_rows, shares, strict=True):
             cur = current.get(r.id)
             name = r.name or (f"{r.code}" if r.code else f"#{r.id}")
+            group = "free" if cur is None else ("own" if unit is not None and cur.unit_id == unit else "others")
             features.append(
                 {
                     "kind": kind,
@@ -130,16 +150,23 @@ def preview(
                     measure: round(float(r.measure or 0.0), 1),
                     "share": round(float(share), 3),
                     "current": holder_dict(cur),
+                    "group": group,
                 }
             )
             tot["count"] += 1
             tot["owned" if cur is not None else "free"] += 1
+            if group != "free":
+                tot[group] += 1
             tot[measure] += float(r.measure or 0.0)
             if cur is not None:
-                o = owners.setdefault(cur.unit_id, {"unit_id": cur.unit_id, "unit_name": cur.unit_name, "count": 0})
+                o = owners.setdefault(
+                    cur.unit_id, {"unit_id": cur.unit_id, "unit_name": cur.unit_name, "count": 0, "by_kind": {}}
+                )
                 o["count"] += 1
+                o["by_kind"][kind] = o["by_kind"].get(kind, 0) + 1
         tot[measure] = round(float(tot[measure]), 1)
         totals[kind] = tot
+    ranked = sorted(owners.values(), key=lambda o: (-int(o["count"]), str(o["unit_name"])))
     return {
         "as_of": on.isoformat(),
         "role": role_s,
@@ -151,7 +178,9 @@ def preview(
         },
         "features": features,
         "totals": totals,
-        "owners": sorted(owners.values(), key=lambda o: (-int(o["count"]), str(o["unit_name"]))),
+        "owners": ranked,
+        "groups": {g: sum(1 for f in features if f["group"] == g) for g in GROUPS},
+        "losses": [o for o in ranked if unit is None or o["unit_id"] != unit],
     }
 
 

@@ -112,13 +112,30 @@ def parse_kinds(value: object, problems: list[Problem], field: str = "kinds") ->
     return tuple(kinds)
 
 
+def role_fits(kind: str, role: str) -> bool:
+    """May a feature of ``kind`` take ``role``? The unit's 包联 (``responsible``) fits every kind; an inspector
+    (督查员) patrols areas (grids); the people's roles fit the kinds that name them (路长 a road, not a 小区)."""
+    if role == Role.RESPONSIBLE.value:
+        return True
+    if role == Role.INSPECTOR.value:
+        return kind == TargetKind.GRID.value
+    return role in {r.value for r in TARGETS[kind].roles}
+
+
+def role_label(role: str, lang: str = "zh_CN") -> str:
+    zh, en = ROLE_LABELS.get(role, (role, role))
+    return en if lang == "en" else zh
+
+
 def parse_role(role: object, problems: list[Problem]) -> str:
     """A role name (``road_chief``…); empty → ``responsible``, the unit's 包联 responsibility."""
     if role in (None, ""):
         return Role.RESPONSIBLE.value
     allowed = {r.value for r in Role}
     if str(role) not in allowed:
-        problems.append(Problem(f"{role!r} is not one of {', '.join(sorted(allowed))}", field="role"))
+        problems.append(
+            Problem(f"{role!r} is not one of {', '.join(sorted(allowed))}", field="role", zh=f"没有“{role}”这个角色")
+        )
         return Role.RESPONSIBLE.value
     return str(role)
 

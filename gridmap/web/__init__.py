@@ -11,7 +11,8 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
 from gridmap.web import guards
-from gridmap.web.i18n import LANGUAGES, local_minutes, pick_language, translate
+from gridmap.web.i18n import LANGUAGES, local_minutes, local_with_zone, pick_language, translate
+from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
 from gridmap.web.state import AppState, app_state, install
 
@@ -44,6 +45,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         """A stored ISO time (UTC) as the city's local time, to the minute."""
         return local_minutes(value, settings.cases.timezone)
 
+    @app.template_filter("localz")
+    def _local_zoned(value: str | None) -> str:
+        """A stored ISO time as the city's local time, with its zone label (deadlines a person acts on)."""
+        return local_with_zone(value, settings.cases.timezone)
+
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
         close_session()
@@ -75,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
     app.register_blueprint(command_pages_bp)
-    from gridmap.web import auth
+    from gridmap.web import auth, headers
     from gridmap.web.api.audit import bp as audit_api_bp
     from gridmap.web.pages.accounts import bp as accounts_pages_bp
 
@@ -83,13 +89,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.track import bp as track_bp
 
     app.register_blueprint(track_bp)
+    from gridmap.web.pages.report import bp as report_bp
+
+    app.register_blueprint(report_bp)
+    from gridmap.web.pages.mygrid import bp as mygrid_bp
+
+    app.register_blueprint(mygrid_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    from gridmap.web import casework
+
+    casework.register(app)  # the work queue and the case page (issue 12)
     auth.install(app, settings, app_state(app).sessions)
+    headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
     from gridmap.web import limits
 
     limits.install(app, settings)  # once every route is registered: it wraps the views marked public_limit
     _register_error_handlers(app)
+    # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask documents wrapping it
     return app
 
 
@@ -104,32 +122,59 @@ def _wants_json() -> bool:
     )
 
 
+# What a zh-CN reader sees when an error has no Chinese sentence of its own (the English one follows as a detail).
+_GENERIC_ZH = {
+    400: "请求有误，未作任何修改",
+    401: "请先登录",
+    403: "无权进行此操作",
+    404: "未找到：该页面或对象不存在",
+    405: "不支持此请求方式",
+    409: "操作冲突：数据已被他人修改，请刷新后重试",
+    413: "请求内容过大",
+    429: "请求过于频繁，请稍后再试",
+    500: "服务器内部错误：请求未执行，详情已记入日志",
+}
+
+
 def _register_error_handlers(app: Flask) -> None:
-    def _error(status: int, message: str, details: list[str] | None = None):
+    def _error(status: int, message: str, details: list[str] | None = None, zh: str | None = None,
+               zh_details: list[str] | None = None):  # fmt: skip
+        """``error``/``details`` stay English (the API's stable text); ``message`` is for the reader, in their
+        language — zh-CN: the error's own Chinese sentence, else a Chinese summary by status."""
+        lang = g.get("lang", "zh_CN")
+        shown = message
+        if lang == "zh_CN":
+            shown = zh or _GENERIC_ZH.get(status, _GENERIC_ZH[500 if status >= 500 else 400])
         if _wants_json():
-            body: dict[str, object] = {"error": message, "status": status}
+            body: dict[str, object] = {"error": message, "status": status, "message": shown}
             if details:
                 body["details"] = details
+            if lang == "zh_CN" and zh_details:
+                body["message_details"] = zh_details
             return jsonify(body), status
         from flask import render_template
 
-        return render_template("error.html", status=status, message=message), status
+        # A 400 without a Chinese sentence keeps its English detail (which field is wrong); nothing else leaks it.
+        detail = message if (lang == "zh_CN" and not zh and status == 400) else None
+        return render_template("error.html", status=status, message=shown, detail=detail), status
 
     @app.errorhandler(InvalidInput)
     def _invalid(exc: InvalidInput):
-        return _error(400, str(exc), [str(p) for p in exc.problems])
+        zh_lines = [p.text_zh() for p in exc.problems]
+        return _error(400, str(exc), [str(p) for p in exc.problems], exc.zh,
+                      [z for z in zh_lines if z] if exc.zh else None)  # fmt: skip
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound):
-        return _error(404, str(exc))
+        return _error(404, str(exc), zh=exc.zh)
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict):
-        return _error(409, str(exc))
+        return _error(409, str(exc), zh=exc.zh)
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):
-        return _error(403, str(exc))
+        return _error(403, str(exc), zh=exc.zh)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

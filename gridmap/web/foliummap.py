@@ -8,6 +8,7 @@ Leaflet served under ``/vendor`` (see :mod:`gridmap.web.assets`), uses ``tiles=N
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,3 +72,11 @@ def render_parts(m: folium.Map) -> MapParts:
     assert isinstance(fig, Figure)  # a folium Map places itself in a Figure
     fig.render()
     return MapParts(m.get_name(), fig.header.render(), fig.html.render(), fig.script.render())
+
+
+_INLINE_TAG = re.compile(r"<(script|style)(?=[\s>])(?![^>]*\bnonce=)", re.IGNORECASE)
+
+
+def add_nonce(html: str, nonce: str) -> str:
+    """folium's ``<script>`` and ``<style>`` tags with the response's CSP nonce (the only inline ones allowed)."""
+    return _INLINE_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', html)

@@ -17,9 +17,12 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, request, url_for
 
+from gridmap.catalogue.categories import load_calendar
+from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.maps.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
 from gridmap.web.auth import current_scope, signed_in
 from gridmap.web.session import db_session
+from gridmap.web.state import app_state
 
 bp = Blueprint("ogc", __name__)
 
@@ -121,13 +124,20 @@ def _page_link(collection_id: str, rel: str, offset: int, limit: int) -> dict[st
     return {"href": href, "rel": rel, "type": GEOJSON}
 
 
+def _calendar(collection_id: str) -> WorkingCalendar | None:
+    """The working calendar, for the cases' traffic light (the other collections need none)."""
+    if collection_id != "cases":
+        return None
+    return load_calendar(db_session(), app_state().settings.cases)
+
+
 @bp.get("/collections/<collection_id>/items")
 @signed_in
 def items(collection_id: str):
     from gridmap.maps.layers import collection
 
     coll = collection(collection_id)
-    q = replace(parse_items_query(request.args, coll.properties), scope=current_scope())
+    q = replace(parse_items_query(request.args, coll.properties), scope=current_scope(), calendar=_calendar(coll.id))
     page = query_items(db_session(), collection_id, q)
     links = [_page_link(collection_id, "self", q.offset, q.limit)]
     if q.offset + page.number_returned < page.number_matched:
@@ -151,6 +161,7 @@ def items(collection_id: str):
 @signed_in
 def item(collection_id: str, feature_id: str):
     q = parse_items_query({k: v for k, v in request.args.items() if k in ("at", "datetime", "zoom")})
+    q = replace(q, calendar=_calendar(collection_id))
     feature = get_item(db_session(), collection_id, feature_id, q, scope=current_scope())
     feature["links"] = [
         {"href": request.base_url, "rel": "self", "type": GEOJSON},

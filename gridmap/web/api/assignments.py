@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 
 from gridmap.accounts import roles
 from gridmap.maps import heat
@@ -48,7 +48,15 @@ def post_preview():
     """What a drawn line or polygon catches, and who holds each feature now"""
     body = body_of(PreviewIn)
     return jsonify(
-        preview.preview(db_session(), body.shape, kinds=body.kinds, buffer_m=body.buffer_m, at=body.at, role=body.role)
+        preview.preview(
+            db_session(),
+            body.shape,
+            kinds=body.kinds,
+            buffer_m=body.buffer_m,
+            at=body.at,
+            role=body.role,
+            unit_id=body.unit_id,
+        )
     )
 
 
@@ -65,7 +73,8 @@ def post_assignment():
     """Assign features to a unit (all or nothing; a re-assignment closes the old period)
 
     Send back each feature's ``assignment_id`` from the preview as ``expected``: a feature someone else assigned
-    meanwhile is a 409 and nothing is saved.
+    meanwhile is a 409 and nothing is saved. Features held by another unit are left with it (``held_by_others``)
+    unless ``take_over`` is true.
     """
     body = body_of(AssignIn)
     with writing() as session:
@@ -80,6 +89,7 @@ def post_assignment():
             valid_to=body.valid_to,
             person_id=body.person_id,
             note=body.note,
+            take_over=body.take_over is True,
         )
     return jsonify(answer), 201
 
@@ -146,8 +156,9 @@ def get_gaps():
         buf = io.StringIO()
         buf.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
         writer = csv.writer(buf)
-        writer.writerow(gaps.CSV_COLUMNS)
-        writer.writerows(gaps.csv_rows(result))
+        lang = g.get("lang", "zh_CN")  # headers and kinds in the reader's language (?lang=en: the column names)
+        writer.writerow(gaps.csv_header(lang))
+        writer.writerows(gaps.csv_rows(result, lang))
         return Response(
             buf.getvalue(),
             mimetype="text/csv",

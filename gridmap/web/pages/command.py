@@ -31,6 +31,10 @@ PAGE_STRINGS = (
     "history", "valid_from", "valid_to", "unassigned_segments", "unassigned_compounds", "unassigned_grid_km2",
     "unassigned_km", "coverage_road", "coverage_compound", "coverage_grid", "nearest_units", "default_party",
     "gap_count", "case_count", "case_list", "per_km", "per_km2", "loading", "responsible_unit", "role", "name",
+    "group_free", "group_own", "group_others", "take_over_named", "take_over_confirm", "confirm_assign",
+    "kept_by_others", "unit_kind_city_office", "unit_kind_district_office", "unit_kind_enterprise",
+    "unit_kind_community", "unit_count_segment", "unit_count_compound", "unit_count_grid",
+    "family_event", "family_component", "family_inspection", "quantile_scale", "case_unit", "assign_this",
 )  # fmt: skip
 
 
@@ -73,7 +77,12 @@ def gaps_page():
     return render_map_page(
         "gaps.html",
         zoom=13,
-        config={"page": "gaps", "pageStrings": _strings(), "query": query},
+        config={
+            "page": "gaps",
+            "pageStrings": _strings(),
+            "query": query,
+            "canAssign": current_actor().role in roles.ASSIGNS,
+        },
         summary=summary,
         kinds=kinds,
         all_kinds=KINDS,

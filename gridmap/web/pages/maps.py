@@ -52,6 +52,14 @@ JS_STRINGS = (
     "valid_until",
     "legend",
     "nobody",
+    "unit_count_segment",
+    "unit_count_compound",
+    "unit_count_grid",
+    "unit_count_case",
+    "light_green",
+    "light_yellow",
+    "light_red",
+    "light_none",
 )  # fmt: skip  (the kinds' labels come with the kinds: targets.kinds_config)
 
 

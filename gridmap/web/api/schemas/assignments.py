@@ -85,6 +85,7 @@ class PreviewIn(Model):
     )
     at: Judged[dt.date] = Field(None, description="default today")
     role: Judged[Role] = Field(None, description=f"default {Role.RESPONSIBLE}")
+    unit_id: Judged[int] = Field(None, description="the unit about to take them: its own show as group 'own'")
 
 
 class CaughtFeature(Model):
@@ -96,6 +97,9 @@ class CaughtFeature(Model):
     code: str | None
     share: float = Field(description="the share of its length or area inside the drawn shape")
     current: Holder | None
+    group: Literal["free", "own", "others"] = Field(
+        description="free: nobody holds it; own: the unit asked about does; others: another unit (take-over needed)"
+    )
     length_m: float | None = Field(None, description="segments")
     area_m2: float | None = Field(None, description="compounds, grids")
 
@@ -104,6 +108,8 @@ class PreviewTotal(Model):
     count: int
     owned: int
     free: int
+    own: int = Field(description="held by the unit asked about")
+    others: int = Field(description="held by another unit")
     length_m: float | None = Field(None, description="segments")
     area_m2: float | None = Field(None, description="compounds, grids")
 
@@ -130,6 +136,13 @@ class Owner(Model):
     unit_id: int | None
     unit_name: str | None
     count: int
+    by_kind: dict[str, int] = Field(description="how many of each kind")
+
+
+class PreviewGroups(Model):
+    free: int
+    own: int
+    others: int
 
 
 class PreviewAnswer(Model):
@@ -139,6 +152,8 @@ class PreviewAnswer(Model):
     features: list[CaughtFeature]
     totals: PreviewTotals
     owners: list[Owner] = Field(description="who holds the caught features now, most first")
+    groups: PreviewGroups
+    losses: list[Owner] = Field(description="the other units and what each would lose by a take-over")
 
 
 class TargetIn(Model):
@@ -165,6 +180,9 @@ class AssignIn(Model):
     person_id: Judged[int] = Field(None, description="the person holding the role, when it is a person's")
     by: Clipped = Field(None, description="a name to note; who assigns is the signed-in account, always")
     note: Clipped = None
+    take_over: Judged[bool] = Field(
+        None, description="true: take features held by another unit too (default: leave them with their holder)"
+    )
 
 
 class Assigned(Model):
@@ -185,6 +203,14 @@ class AssignCounts(Model):
     assigned: int
     unchanged: int
     closed: int
+    held_by_others: int
+
+
+class HeldByOther(Model):
+    kind: TargetKind
+    id: int
+    name: str
+    current: Holder
 
 
 class AssignAnswer(Model):
@@ -194,6 +220,7 @@ class AssignAnswer(Model):
     valid_to: dt.date | None
     assigned: list[Assigned]
     unchanged: list[Unchanged] = Field(description="already held by this unit: left as they were")
+    held_by_others: list[HeldByOther] = Field(description="held by another unit and not taken (no take_over)")
     counts: AssignCounts
 
 

@@ -157,6 +157,8 @@ class Error(Model):
     details: list[str] = Field(
         default_factory=list, description="one line per problem, naming the field: `field 'lon': is required`"
     )
+    message: str | None = Field(None, description="the error for a person, in the request's language (zh-CN default)")
+    message_details: list[str] = Field(default_factory=list, description="the details in Chinese, when zh-CN")
 
 
 Position = Annotated[list[float], Field(min_length=2, max_length=3, description="[lon, lat] in WGS-84")]

@@ -38,6 +38,7 @@ class SearchHit(Model):
     code: str | None = Field(None, description="units only")
     url: str | None = Field(None, description="units only: the unit's page")
     segments: int | None = Field(None, description="roads only: how many segments bear the name")
+    segment_ids: list[int] | None = Field(None, description="roads only: the segments (the map outlines them)")
 
 
 class SearchAnswer(Model):

@@ -52,7 +52,9 @@ export async function request(url, opts = {}) {
     });
     if (r.ok) return await r.json();
     const err = await r.json().catch(() => ({}));
-    throw new ApiError(err.error || `HTTP ${r.status}`, r.status, Array.isArray(err.details) ? err.details : []);
+    // `message` is in the reader's language (zh-CN: the server's Chinese sentence); `error` the stable English.
+    const details = Array.isArray(err.message_details) && err.message_details.length ? err.message_details : err.details;
+    throw new ApiError(err.message || err.error || `HTTP ${r.status}`, r.status, Array.isArray(details) ? details : []);
   } finally {
     inFlight--;
     hook.busy = inFlight;

@@ -3,15 +3,18 @@
 // POST /api/v1/assignments/preview says what it catches and who holds each in the chosen role → choose unit, role,
 // dates → POST /api/v1/assignments with the assignment ids seen (a stale view is refused with 409 and shown again);
 // an assignment can be ended from the table. The district's gap totals follow each change.
+// Features held by another unit are never taken silently: the preview groups them apart (free / own / others) and
+// they are sent with take_over only when the commander ticks the box that names every unit losing something.
 import { errorText, getJSON, postJSON, ApiError } from "./api.js";
 import { readConfig } from "./config.js";
-import { addOption, byId, message } from "./dom.js";
+import { byId, message } from "./dom.js";
 import { addDrawing } from "./draw.js";
 import { hook } from "./hook.js";
 import { AREA_LAYERS, targetLayers } from "./look.js";
 import { GridMap } from "./map.js";
-import { showSelection } from "./selection.js";
-import { fmt } from "./strings.js";
+import { setupSearch } from "./search.js";
+import { groupOf, showSelection } from "./selection.js";
+import { esc, fmt } from "./strings.js";
 
 /** @typedef {import("./selection.js").Selected} Selected */
 /** @typedef {import("./selection.js").KindTotals} KindTotals */
@@ -35,6 +38,9 @@ export function assign(cfg = readConfig()) {
   const msg = byId("assign-msg");
   const unitSelect = byId("unit", HTMLSelectElement);
   const roleSelect = byId("role", HTMLSelectElement);
+  const takeOver = byId("take-over", HTMLInputElement);
+  const confirmBtn = byId("confirm-assign", HTMLButtonElement);
+  const unitFilter = byId("unit-filter", HTMLInputElement);
   /** @type {Selection} */
   const sel = { features: [], shape: null, single: null };
   const gm = new GridMap(cfg, {
@@ -46,11 +52,15 @@ export function assign(cfg = readConfig()) {
     },
   });
   const label = (/** @type {string} */ kind) => gm.kinds.label(kind) ?? kind;
-  const drawing = addDrawing(gm.map, (shape) => {
-    sel.shape = shape;
-    sel.single = null;
-    preview();
-  });
+  const drawing = addDrawing(
+    gm.map,
+    (shape) => {
+      sel.shape = shape;
+      sel.single = null;
+      preview();
+    },
+    cfg.lang,
+  );
 
   /** @returns {string[]} the kinds to catch */
   function kinds() {
@@ -73,7 +83,45 @@ export function assign(cfg = readConfig()) {
         features.filter((f) => f.kind === kind).map((f) => f.id),
       );
     }
-    showSelection({ features, totals, owners, history }, { strings: S, label, unitId: +unitSelect.value || null });
+    const unitId = +unitSelect.value || null;
+    showSelection({ features, totals, owners, history }, { strings: S, label, unitId });
+    showTakeOver(features, unitId);
+    // On a phone the panel is a drawer: open it to show what was caught (static/js/nav.js).
+    if (features.length) document.getElementById("map-side")?.dispatchEvent(new CustomEvent("gridmap:show"));
+  }
+
+  /**
+   * The take-over box: shown when another unit holds some of the selection, unticked by default; ticked, it names
+   * each unit and what it loses ("以下单位将失去：…") and the confirm button says it takes them.
+   * @param {Selected[]} features
+   * @param {number | null} unitId
+   */
+  function showTakeOver(features, unitId) {
+    /** @type {Map<string, {name: string, kinds: Map<string, number>}>} */
+    const losers = new Map();
+    for (const f of features) {
+      if (groupOf(f, unitId) !== "others" || !f.current) continue;
+      const key = String(f.current.unit_id ?? f.current.person_name);
+      const name = f.current.unit_name || f.current.person_name || "";
+      const l = losers.get(key) ?? { name, kinds: new Map() };
+      l.kinds.set(f.kind, (l.kinds.get(f.kind) ?? 0) + 1);
+      losers.set(key, l);
+    }
+    byId("takeover").hidden = losers.size === 0;
+    if (losers.size === 0) takeOver.checked = false;
+    byId("takeover-losses").innerHTML = [...losers.values()]
+      .map(
+        (l) =>
+          `<li><b>${esc(l.name)}</b>：` +
+          [...l.kinds]
+            .map(([k, n]) => `${esc(label(k))} ${n} ${esc(S["unit_count_" + k] ?? "")}`.trim())
+            .join("、") +
+          "</li>",
+      )
+      .join("");
+    byId("takeover-named").hidden = !takeOver.checked;
+    confirmBtn.textContent = takeOver.checked ? S.take_over_confirm : S.confirm_assign;
+    confirmBtn.classList.toggle("danger", takeOver.checked);
   }
 
   async function preview() {
@@ -86,6 +134,7 @@ export function assign(cfg = readConfig()) {
         kinds: kinds(),
         buffer_m: byId("buffer-m", HTMLInputElement).value,
         role: roleSelect.value, // who holds each in this role: its assignment is the one `expected` names
+        unit_id: unitSelect.value || null,
       });
       show(data.features, data.totals, data.owners);
       message(msg, "");
@@ -175,13 +224,18 @@ export function assign(cfg = readConfig()) {
       valid_from: byId("valid-from", HTMLInputElement).value,
       valid_to: byId("valid-to", HTMLInputElement).value || null,
       by: "web",
+      take_over: takeOver.checked, // only ticked, with the losing units named above the button, are they taken
     };
     message(msg, S.loading);
     try {
-      /** @type {{counts: {assigned: number, closed: number}}} */
+      /** @type {{counts: {assigned: number, closed: number, held_by_others: number}}} */
       const r = await postJSON(`${cfg.api}/assignments`, body);
+      takeOver.checked = false;
+      const kept = r.counts.held_by_others ? " " + fmt(S.kept_by_others, { n: r.counts.held_by_others }) : "";
       await afterChange(
-        r.counts.assigned ? fmt(S.assigned_ok, { n: r.counts.assigned, closed: r.counts.closed }) : S.nothing_to_assign,
+        (r.counts.assigned
+          ? fmt(S.assigned_ok, { n: r.counts.assigned, closed: r.counts.closed })
+          : S.nothing_to_assign) + kept,
       );
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
@@ -217,14 +271,100 @@ export function assign(cfg = readConfig()) {
   for (const el of document.querySelectorAll("#catch-kinds input, #buffer-m")) el.addEventListener("change", preview);
   unitSelect.addEventListener("change", () => {
     if (sel.shape) preview();
+    else show(sel.features, lastTotals(), []);
   });
+  takeOver.addEventListener("change", () => showTakeOver(sel.features, +unitSelect.value || null));
+  unitFilter.addEventListener("input", () => filterUnits(unitSelect, unitFilter.value));
+
+  /** @returns {Record<string, KindTotals>} the totals of the current selection, recounted */
+  function lastTotals() {
+    /** @type {Record<string, KindTotals>} */
+    const t = {};
+    for (const f of sel.features) {
+      const k = (t[f.kind] ??= { count: 0, owned: 0, free: 0 });
+      k.count++;
+      if (f.current) k.owned++;
+      else k.free++;
+    }
+    return t;
+  }
   roleSelect.addEventListener("change", refreshSelection);
+  setupSearch(gm);
   getJSON(`${cfg.api}/units`)
-    .then((/** @type {{items: {id: number, name: string}[]}} */ d) => {
-      for (const u of d.items) addOption(unitSelect, u.id, u.name);
+    .then((/** @type {{items: {id: number, name: string, code: string, kind: string}[]}} */ d) => {
+      fillUnits(unitSelect, d.items, S);
       hook.pageReady = true;
     })
     .catch((err) => message(msg, errorText(err), "error"));
+  // /assign?kind=segment&id=12 (a gap's "assign" link): open with that feature selected and in view
+  const asked = new URLSearchParams(location.search);
+  const askedKind = asked.get("kind");
+  const askedId = Number(asked.get("id"));
+  const askedLayer = askedKind ? gm.kinds.collectionOf(askedKind) : null;
+  if (askedKind && askedLayer && Number.isInteger(askedId) && askedId > 0) {
+    getJSON(`${cfg.ogc}/collections/${askedLayer}/items/${askedId}`)
+      .then((/** @type {import("./layers.js").Feature} */ f) => {
+        const bounds = L.geoJSON(f).getBounds();
+        if (bounds.isValid()) gm.map.fitBounds(bounds, { maxZoom: 17, animate: false });
+        return selectOne(askedKind, f);
+      })
+      .catch((err) => message(msg, errorText(err), "error"));
+  }
   hook.page = { selection: sel, preview };
   return gm;
+}
+
+/**
+ * The unit picker: one <optgroup> per kind of unit (市直 / 区直 / 企业 / 街道社区), each option searchable by name
+ * and code (data-search).
+ * @param {HTMLSelectElement} select
+ * @param {{id: number, name: string, code: string, kind: string}[]} units
+ * @param {Record<string, string>} S
+ */
+function fillUnits(select, units, S) {
+  /** @type {Map<string, HTMLOptGroupElement>} */
+  const groups = new Map();
+  for (const u of units) {
+    let g = groups.get(u.kind);
+    if (!g) {
+      g = document.createElement("optgroup");
+      g.label = S["unit_kind_" + u.kind] ?? u.kind;
+      g.dataset.kind = u.kind;
+      groups.set(u.kind, g);
+      select.appendChild(g);
+    }
+    const o = document.createElement("option");
+    o.value = String(u.id);
+    o.textContent = u.name;
+    o.dataset.search = `${u.name} ${u.code ?? ""}`.toLowerCase();
+    g.appendChild(o);
+  }
+}
+
+/**
+ * Shows only the units whose name or code contains the text (and their groups); a single match is chosen.
+ * @param {HTMLSelectElement} select
+ * @param {string} text
+ */
+function filterUnits(select, text) {
+  const q = text.trim().toLowerCase();
+  /** @type {HTMLOptionElement[]} */
+  const shown = [];
+  for (const g of select.querySelectorAll("optgroup")) {
+    let any = false;
+    for (const o of g.querySelectorAll("option")) {
+      const hit = !q || (o.dataset.search ?? "").includes(q);
+      o.hidden = !hit;
+      o.disabled = !hit;
+      if (hit) {
+        any = true;
+        shown.push(o);
+      }
+    }
+    /** @type {HTMLOptGroupElement} */ (g).hidden = !any;
+  }
+  if (q && shown.length === 1 && select.value !== shown[0].value) {
+    select.value = shown[0].value;
+    select.dispatchEvent(new Event("change"));
+  }
 }

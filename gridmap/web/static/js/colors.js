@@ -29,3 +29,19 @@ export function unitColor(id) {
   const h = (id * 137.508) % 360;
   return `hsl(${h.toFixed(0)},70%,${id % 2 ? 38 : 48}%)`;
 }
+
+/**
+ * A case dot's colour by its traffic light (gridmap.cases.deadlines.progress_of: green, yellow, red = overdue); no
+ * deadline: NO_LIGHT_COLOR. Distinct from the responsibility colours' green so a case never reads as "assigned".
+ * @type {Readonly<Record<string, string>>}
+ */
+export const LIGHT_COLORS = Object.freeze({ green: "#12b886", yellow: "#fab005", red: "#e03131" });
+export const NO_LIGHT_COLOR = "#1565c0";
+
+/**
+ * @param {string | null | undefined} light
+ * @returns {string}
+ */
+export function lightColor(light) {
+  return (light && LIGHT_COLORS[light]) || NO_LIGHT_COLOR;
+}

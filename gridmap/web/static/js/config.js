@@ -28,6 +28,7 @@
  * @property {number} [unitId]      a unit's page: the unit
  * @property {Record<string, string>} [pageStrings]  the commander's pages: their own strings
  * @property {Record<string, string>} [query]        the gaps page: the query of its gaps (at, kind, street)
+ * @property {boolean} [canAssign]   the gaps page: the reader may assign (each gap links to /assign)
  */
 
 /**

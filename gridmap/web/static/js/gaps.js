@@ -8,12 +8,14 @@ import { byId, query } from "./dom.js";
 import { hook } from "./hook.js";
 import { AREA_LAYERS } from "./look.js";
 import { GridMap } from "./map.js";
-import { esc, fmt } from "./strings.js";
+import { esc, fmt, withLang } from "./strings.js";
+import { exportTableCsv, makeSortable } from "./tables.js";
 
 /**
  * A gap's properties (gridmap.responsibility.gaps).
  * @typedef {object} GapProps
  * @property {string} kind
+ * @property {number} id
  * @property {string} name
  * @property {number} [length_m]   a line's length
  * @property {number} [area_m2]    an area's size
@@ -84,9 +86,12 @@ export function gaps(cfg = readConfig()) {
     query("#gap-table tbody").innerHTML = fc.features
       .map((f) => {
         const p = f.properties;
+        // a commander fills the gap from here: /assign opens with this feature selected
+        const assign = withLang(`/assign?kind=${encodeURIComponent(p.kind)}&id=${p.id}`, cfg.lang);
+        const link = cfg.canAssign ? ` <a class="assign-link" href="${esc(assign)}">${esc(S.assign_this)}</a>` : "";
         return (
-          `<tr data-fid="${esc(f.id)}"><td>${esc(label(p.kind))}</td><td><a href="#">${esc(p.name)}</a></td>` +
-          `<td>${size(p)}</td><td>${esc(p.community || "–")}</td><td>${nearest(p) || "–"}</td></tr>`
+          `<tr data-fid="${esc(f.id)}"><td>${esc(label(p.kind))}</td><td><a href="#" class="gap-zoom">${esc(p.name)}</a>` +
+          `${link}</td><td>${size(p)}</td><td>${esc(p.community || "–")}</td><td>${nearest(p) || "–"}</td></tr>`
         );
       })
       .join("");
@@ -94,6 +99,7 @@ export function gaps(cfg = readConfig()) {
   }
 
   query("#gap-table tbody").addEventListener("click", (ev) => {
+    if (ev.target instanceof Element && ev.target.closest("a.assign-link")) return; // a real link: let it go
     const tr = ev.target instanceof Element ? ev.target.closest("tr[data-fid]") : null;
     if (!tr) return;
     ev.preventDefault();
@@ -102,6 +108,11 @@ export function gaps(cfg = readConfig()) {
     gm.map.fitBounds(l.getBounds(), { maxZoom: 17 });
     l.openPopup(l.getBounds().getCenter());
   });
+  const summary = byId("gap-summary", HTMLTableElement);
+  makeSortable(summary);
+  byId("summary-csv").addEventListener("click", () =>
+    exportTableCsv(summary, `gaps-summary-${cfg.query?.at ?? "today"}.csv`),
+  );
   load()
     .catch((err) => gm.status(errorText(err), true))
     .finally(() => {

@@ -31,8 +31,9 @@ import { esc, fmt, withLang } from "./strings.js";
  * @property {number} [per_km]
  */
 /**
- * An event category (GET /api/v1/categories?family=event).
- * @typedef {{code: string, parent_code: string | null, name_zh: string, name_en: string | null}} Category
+ * A problem category of any family (GET /api/v1/categories): events, components (部件), 创城 inspection items.
+ * @typedef {{code: string, parent_code: string | null, name_zh: string, name_en: string | null,
+ *            family?: string}} Category
  */
 
 /** The form's fields that are not passed on as they are. */
@@ -46,6 +47,38 @@ function ramp(t) {
   const x = Math.max(0, Math.min(1, t));
   return `hsl(${(50 - 50 * x).toFixed(0)},90%,${(55 - 15 * x).toFixed(0)}%)`;
 }
+
+/**
+ * Quantile class breaks of some values: the upper bound of each of `n` classes holding about as many features
+ * each, so one outlier cannot wash every other feature out to the palest colour (a linear 0 – max scale did).
+ * @param {number[]} values
+ * @param {number} n
+ * @returns {number[]}  ascending, distinct
+ */
+export function quantileBreaks(values, n = 5) {
+  const v = values.filter((x) => Number.isFinite(x) && x > 0).sort((a, b) => a - b);
+  if (!v.length) return [];
+  /** @type {number[]} */
+  const out = [];
+  for (let i = 1; i <= n; i++) {
+    const q = v[Math.min(v.length - 1, Math.ceil((i / n) * v.length) - 1)];
+    if (!out.length || q > out[out.length - 1]) out.push(q);
+  }
+  return out;
+}
+
+/**
+ * The class of a value (0 … breaks.length - 1).
+ * @param {number} x
+ * @param {number[]} breaks
+ */
+function classOf(x, breaks) {
+  const i = breaks.findIndex((b) => x <= b);
+  return i < 0 ? breaks.length - 1 : i;
+}
+
+/** The category families the filter offers, in this order (GET /api/v1/categories: family). */
+const FAMILIES = ["event", "component", "inspection"];
 
 /**
  * @param {import("./config.js").MapConfig} [cfg]
@@ -99,12 +132,15 @@ export function heatmap(cfg = readConfig()) {
         current = L.heatLayer(points, { radius: 18, blur: 15, maxZoom: 17, max, minOpacity: 0.35 }).addTo(gm.map);
       } else {
         const grid = data.mode === "grids";
-        const max = (grid ? data.max : data.max_per_km) ?? 0;
+        const value = (/** @type {HeatProps} */ pr) => (grid ? pr.count : (pr.per_km ?? 0));
+        const breaks = quantileBreaks((data.features?.features ?? []).map((f) => value(f.properties)));
+        const shade = (/** @type {number} */ x) =>
+          ramp(x > 0 && breaks.length ? (classOf(x, breaks) + 1) / breaks.length : 0);
         /** @type {L.GeoJSON<HeatProps>} */
         const layer = L.geoJSON(data.features, {
           style: (f) => {
             const pr = f?.properties;
-            const c = ramp(max && pr ? (grid ? pr.count : (pr.per_km ?? 0)) / max : 0);
+            const c = shade(pr ? value(pr) : 0);
             if (grid) return { color: c, weight: 1, fillColor: c, fillOpacity: 0.6 };
             return { color: c, weight: 5, opacity: 0.9 };
           },
@@ -117,8 +153,20 @@ export function heatmap(cfg = readConfig()) {
           },
         });
         current = layer.addTo(gm.map);
-        const top = grid ? esc(fmt(S.case_count, { n: max })) : `${max} ${esc(S.per_km)}`;
-        legend = `<span class="ramp"></span> 0 – ${top}`;
+        // one swatch per quantile class, each with its range (per km of road, or cases per grid)
+        const unit = grid ? S.case_unit ?? "" : S.per_km;
+        legend =
+          `<p class="muted">${esc(S.quantile_scale)}</p><ul class="legend-list quantiles">` +
+          breaks
+            .map((b, i) => {
+              const lo = i ? breaks[i - 1] : 0;
+              return (
+                `<li data-class="${i}"><span class="swatch" style="background:${shade(b)}"></span>` +
+                `${lo} – ${b} ${esc(unit)}</li>`
+              );
+            })
+            .join("") +
+          "</ul>";
       }
       byId("heat-legend").innerHTML = legend;
       byId("heat-count").textContent = fmt(S.case_count, { n: data.count });
@@ -143,6 +191,28 @@ export function heatmap(cfg = readConfig()) {
     }
   }
 
+  /**
+   * The classes of every family (事件, 部件, 创城 inspection items), one <optgroup> per family.
+   * @param {HTMLSelectElement} select
+   * @param {Category[]} list
+   */
+  function fillClasses(select, list) {
+    for (const fam of FAMILIES) {
+      const classes = list.filter((c) => !c.parent_code && (c.family ?? "event") === fam);
+      if (!classes.length) continue;
+      const g = document.createElement("optgroup");
+      g.label = S["family_" + fam] ?? fam;
+      g.dataset.family = fam;
+      select.appendChild(g);
+      for (const c of classes) {
+        const o = document.createElement("option");
+        o.value = c.code;
+        o.textContent = `${c.code} ${cfg.lang === "en" && c.name_en ? c.name_en : c.name_zh}`;
+        g.appendChild(o);
+      }
+    }
+  }
+
   form.addEventListener("change", (ev) => {
     if (ev.target === classSelect) {
       subSelect.length = 1;
@@ -153,10 +223,10 @@ export function heatmap(cfg = readConfig()) {
     load();
   });
   form.addEventListener("submit", (ev) => ev.preventDefault());
-  Promise.all([getJSON(`${cfg.api}/categories?family=event&active=true`), getJSON(`${cfg.api}/units`)])
+  Promise.all([getJSON(`${cfg.api}/categories?active=true`), getJSON(`${cfg.api}/units`)])
     .then(([c, /** @type {{items: {id: number, name: string}[]}} */ units]) => {
       cats = Array.isArray(c) ? c : (c.items ?? []);
-      fillCategories(classSelect, cats.filter((x) => !x.parent_code));
+      fillClasses(classSelect, cats);
       const unitSelect = byId("heat-unit", HTMLSelectElement);
       for (const u of units.items) addOption(unitSelect, u.id, u.name);
     })

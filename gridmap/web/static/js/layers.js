@@ -18,12 +18,17 @@ import { PANES, baseStyle, lookOf } from "./look.js";
  * @property {string} [category]
  * @property {string | null} [category_name]
  * @property {string | null} [deadline]   cases: when it is due (ISO with its offset)
+ * @property {string | null} [light]      cases: the traffic light now (green, yellow, red)
+ * @property {boolean} [overdue]          cases: past the deadline
  */
 /** @typedef {import("geojson").Feature<import("geojson").Geometry, FeatureProps>} Feature */
 /** @typedef {import("geojson").FeatureCollection<import("geojson").Geometry, FeatureProps>} FeatureCollection */
 /** @typedef {Pick<Feature, "id" | "properties">} FeatureRef  a feature as far as popups and clicks need it */
 
 const PAGE_LIMIT = 5000; // features per request (the API pages beyond it)
+/** The width of a road's invisible hit line: a click or a tap this near a road selects the road, not what lies
+ * beneath it (a grid, a compound, a 社区). */
+export const HIT_WEIGHT = 16;
 
 /**
  * A box (or zoom) a layer holds or is fetching, with the day and filter it was asked with (key).
@@ -74,6 +79,8 @@ export class DataLayers {
     this.idOf = new Map();
     /** @type {Record<string, LayerState>} */
     this.state = {};
+    /** @type {Record<string, L.GeoJSON<FeatureProps>>} a line layer's invisible wide twin that takes its clicks */
+    this.hitLines = {};
     const renderer = L.canvas({ padding: 0.1, tolerance: 5 });
     PANES.forEach((p, i) => {
       if (!map.getPane(p)) map.createPane(p).style.zIndex = String(400 + i * 10);
@@ -98,8 +105,46 @@ export class DataLayers {
       this.layers[cid] = layer;
       this.idOf.set(layer, cid);
       this.state[cid] = { loaded: null, pending: null, ctrl: null };
+      if (look.shape === "line") {
+        /** @type {L.GeoJSON<FeatureProps>} */
+        const hit = L.geoJSON(undefined, {
+          // @ts-expect-error  as above: the renderer is passed on to the vector layers
+          renderer,
+          pane: look.pane,
+          style: { opacity: 0, weight: HIT_WEIGHT, fill: false },
+          onEachFeature: (f, lyr) => {
+            lyr.on("click", (e) => {
+              L.DomEvent.stopPropagation(e);
+              opts.onClick(cid, /** @type {Feature} */ (f), /** @type {L.LeafletMouseEvent} */ (e));
+            });
+          },
+        });
+        this.hitLines[cid] = hit;
+        // the hit line follows its layer on and off (the layer control switches the visible one only)
+        layer.on("add", () => hit.addTo(map));
+        layer.on("remove", () => hit.remove());
+      }
       if (visible.includes(cid)) layer.addTo(map);
     }
+  }
+
+  /**
+   * One canvas draws every layer, in the order they were last filled (panes do not order a shared canvas), and a
+   * click goes to the topmost feature drawn under it: restore the drawing order — areas, grids, compounds, roads,
+   * the roads' hit lines, cases — so a road lies above the polygons it crosses and takes their clicks.
+   */
+  reorder() {
+    const rank = (/** @type {string} */ cid) => PANES.indexOf(lookOf(cid).pane);
+    const order = [...this.ids].sort((a, b) => rank(a) - rank(b));
+    const front = (/** @type {L.GeoJSON} */ g) => {
+      if (this.map.hasLayer(g)) g.bringToFront();
+    };
+    for (const cid of order) {
+      if (lookOf(cid).shape === "point") continue;
+      front(this.layers[cid]);
+    }
+    for (const cid of order) if (this.hitLines[cid]) front(this.hitLines[cid]);
+    for (const cid of order) if (lookOf(cid).shape === "point") front(this.layers[cid]);
   }
 
   /**
@@ -192,6 +237,7 @@ export class DataLayers {
     const zoom = this.map.getZoom();
     if (look.minZoom && zoom < look.minZoom) {
       layer.clearLayers();
+      this.hitLines[cid]?.clearLayers();
       st.loaded = null;
       return;
     }
@@ -206,8 +252,15 @@ export class DataLayers {
       promise: (async () => {
         try {
           const feats = await this.fetchAll(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
+          const fc = /** @type {FeatureCollection} */ ({ type: "FeatureCollection", features: feats });
           layer.clearLayers();
-          layer.addData(/** @type {FeatureCollection} */ ({ type: "FeatureCollection", features: feats }));
+          layer.addData(fc);
+          const hit = this.hitLines[cid];
+          if (hit) {
+            hit.clearLayers();
+            hit.addData(fc);
+          }
+          this.reorder();
           st.loaded = view;
         } catch (e) {
           if (!isAbort(e)) this.opts.onError(e instanceof Error ? e.message : String(e));

@@ -1,7 +1,7 @@
 // @ts-check
 // How the map draws each OGC collection: its pane, its shape, its fixed style and the properties it asks for; the
 // colour of an assignable feature by its responsibility state or by its unit.
-import { stateColor, unitColor } from "./colors.js";
+import { lightColor, stateColor, unitColor } from "./colors.js";
 
 /** The 街道 and 社区 outlines: OGC collections drawn on every map page (not assignable, not filtered by unit). */
 export const AREA_LAYERS = ["streets", "communities"];
@@ -65,7 +65,7 @@ const LOOK = {
     pane: "gm-cases",
     shape: "point",
     query: { status: "active" },
-    path: { radius: 5, color: "#fff", weight: 1, fillColor: "#1565c0", fillOpacity: 0.9 },
+    path: { radius: 6, color: "#222", weight: 1.5, fillOpacity: 0.95 },
   },
 };
 /** @type {LayerLook} */
@@ -98,7 +98,10 @@ export function targetLayers(kinds) {
  */
 export function baseStyle(look, colorMode, p) {
   if (look.shape === "area") return { ...look.path, fill: false };
-  if (look.shape === "point") return { ...look.path };
+  if (look.shape === "point") {
+    // a case: its traffic light (red when overdue), ringed dark so it stands out on any polygon colour
+    return { ...look.path, color: "#222", fillColor: lightColor(p.light) };
+  }
   const color = colorMode === "unit" ? unitColor(p.unit_id) : stateColor(p.responsibility);
   return look.shape === "line" ? { ...look.path, color } : { ...look.path, color, fillColor: color };
 }

@@ -69,7 +69,9 @@ export class GridMap {
     /** @type {Record<string, L.Layer>} */
     const overlays = {};
     for (const cid of ids) overlays[this.layerTitle(cid)] = this.layers[cid];
-    L.control.layers(undefined, overlays, { collapsed: false, position: "topright" }).addTo(this.map);
+    // a phone folds the layer list behind its button: open, it would cover a third of the map
+    const narrow = window.matchMedia("(max-width: 700px)").matches;
+    L.control.layers(undefined, overlays, { collapsed: narrow, position: "topright" }).addTo(this.map);
     // metres only: a Chinese command centre has no use for feet (folium's own scale control shows both)
     L.control.scale({ imperial: false }).addTo(this.map);
     this.map.on("overlayadd", (e) => {
@@ -165,7 +167,13 @@ export class GridMap {
     if (!this.legendEl) return;
     renderLegend(this.legendEl, {
       map: this.map,
-      layers: this.kinds.collections.map((cid) => this.layers[cid]).filter(Boolean),
+      layers: this.kinds.collections
+        .filter((cid) => this.layers[cid])
+        .map((cid) => {
+          const kind = this.kinds.kindOf(cid) ?? "";
+          return { layer: this.layers[cid], label: this.layerTitle(cid), unit: this.strings["unit_count_" + kind] ?? "" };
+        }),
+      cases: this.layers[CASE_LAYER] ?? null,
       colorMode: this.data.colorMode,
       strings: this.strings,
     });

@@ -14,6 +14,7 @@ import { esc, withLang } from "./strings.js";
  * @property {string} label
  * @property {number[] | null} bbox  [west, south, east, north]
  * @property {string} [url]   a unit's page
+ * @property {number[]} [segment_ids]  a road: its segments (outlined on the map, not boxed)
  */
 
 /**
@@ -36,13 +37,20 @@ export function setupSearch(gm) {
     if (!b) return;
     const bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
     if (zoomBox) gm.map.removeLayer(zoomBox);
-    zoomBox = L.rectangle(bounds.pad(0.05), {
-      color: HIGHLIGHT_COLOR,
-      weight: 2,
-      fill: false,
-      dashArray: "6 4",
-      interactive: false,
-    }).addTo(gm.map);
+    zoomBox = null;
+    const roadLayer = gm.kinds.collectionOf("segment");
+    if (hit.kind === "road" && hit.segment_ids && roadLayer) {
+      // a road is its segments: outline them (a box around a long road would cover half the district)
+      gm.highlight(roadLayer, hit.segment_ids);
+    } else {
+      zoomBox = L.rectangle(bounds.pad(0.05), {
+        color: HIGHLIGHT_COLOR,
+        weight: 2,
+        fill: false,
+        dashArray: "6 4",
+        interactive: false,
+      }).addTo(gm.map);
+    }
     if (pendingMoveEnd) gm.map.off("moveend", pendingMoveEnd);
     pendingMoveEnd = null;
     const token = ++zoomToken;

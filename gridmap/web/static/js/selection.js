@@ -39,6 +39,17 @@ import { esc } from "./strings.js";
 const MAX_ROWS = 300;
 
 /**
+ * How a selected feature stands for the unit about to take it (gridmap.responsibility.preview.GROUPS).
+ * @param {Selected} f
+ * @param {number | null} unitId
+ * @returns {"free" | "own" | "others"}
+ */
+export function groupOf(f, unitId) {
+  if (!f.current) return "free";
+  return unitId != null && f.current.unit_id === unitId ? "own" : "others";
+}
+
+/**
  * Fills the panel (hidden when nothing is selected).
  * @param {object} what
  * @param {Selected[]} what.features
@@ -53,13 +64,22 @@ const MAX_ROWS = 300;
 export function showSelection({ features, totals, owners, history = [] }, { strings: S, label, unitId }) {
   byId("selection").hidden = !features.length;
   byId("sel-count").textContent = features.length ? `(${features.length})` : "";
-  byId("sel-totals").innerHTML = Object.entries(totals)
-    .map(
-      ([k, t]) =>
-        `<li data-kind="${esc(k)}">${esc(label(k))}: <b>${t.count}</b> · ${esc(S.caught_free)} ${t.free} · ` +
-        `${esc(S.caught_owned)} ${t.owned}</li>`,
-    )
-    .join("");
+  /** @type {Record<string, number>} */
+  const groups = { free: 0, own: 0, others: 0 };
+  for (const f of features) groups[groupOf(f, unitId)]++;
+  byId("sel-totals").innerHTML =
+    Object.entries(totals)
+      .map(
+        ([k, t]) =>
+          `<li data-kind="${esc(k)}">${esc(label(k))}: <b>${t.count}</b> ${esc(S["unit_count_" + k] ?? "")} · ` +
+          `${esc(S.caught_free)} ${t.free} · ${esc(S.caught_owned)} ${t.owned}</li>`,
+      )
+      .join("") +
+    (features.length
+      ? ["free", "own", "others"]
+          .map((g) => `<li class="group group-${g}" data-group="${g}">${esc(S["group_" + g])}: <b>${groups[g]}</b></li>`)
+          .join("")
+      : "");
   const others = owners.filter((o) => o.unit_id !== unitId);
   byId("sel-owners").innerHTML = others.length
     ? `<h3>${esc(S.held_by_others)}</h3><ul class="legend-list">` +
@@ -81,7 +101,7 @@ export function showSelection({ features, totals, owners, history = [] }, { stri
       ? ` <button type="button" class="end-btn link" data-id="${cur.assignment_id}">${esc(S.end_assignment)}</button>`
       : "";
     return (
-      `<tr data-kind="${esc(f.kind)}" data-id="${f.id}" class="${cur ? "owned" : "free"}">` +
+      `<tr data-kind="${esc(f.kind)}" data-id="${f.id}" class="${cur ? "owned" : "free"} ${groupOf(f, unitId)}">` +
       `<td>${esc(label(f.kind))}</td>` +
       `<td>${esc(f.name)}</td><td>${owner}${end}</td></tr>`
     );
