@@ -477,3 +477,14 @@ def test_snap_gives_back_only_ids_it_documents(city, client_id: object, kept: bo
         assert first["id"] == client_id and "errors" not in first
     else:
         assert first["id"] is None and first["errors"][0]["field"] == "id"
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "/report/places.json"), ("post", "/report")])
+def test_the_report_page_doors_share_the_budget(settings, session, tmp_path, method: str, path: str) -> None:
+    client = _limited(settings, session, tmp_path, rate="2/minute").test_client()
+    env = {"REMOTE_ADDR": "192.0.2.9"}
+    answers = [getattr(client, method)(path, environ_base=env).status_code for _ in range(2)]
+    assert 429 not in answers and 500 not in answers, answers
+    refused = getattr(client, method)(path, environ_base=env)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert client.get("/track?code=ABCDEFGHJK", environ_base=env).status_code == 429, "one budget for every door"
