@@ -96,6 +96,8 @@ def _check_history(session: Session, as_of: dt.date) -> None:
     assert 0.05 < share(Case.rework_count > 0) < 0.15  # re-check failed → rework
     assert 0.03 < share(Case.extension_count > 0) < 0.12  # extension asked and granted
     assert 0.03 < share(Case.supervision_level > 0) < 0.12  # supervised (督办)
+    resumed = session.scalar(select(func.count(func.distinct(CaseEvent.case_id))).where(CaseEvent.action == "resume"))
+    assert resumed > 5  # parked for a while, then taken up again
     overdue = share(Case.status.in_(["open", "dispatched", "in_progress", "reported_back"]), Case.deadline_at < end)
     assert 0.02 < overdue < 0.08
     late = share(Case.status == "closed", Case.closed_at > Case.deadline_at)

@@ -5,9 +5,10 @@ when observed, and then each case lives through the closed loop as a city's case
 public reports verified on site, cases dispatched, accepted and reported back by their unit's clerk, re-checked by
 the dispatcher or an inspector — about one in ten failing the re-check once (返工), one in thirteen asking for
 more time (延期, mostly granted), one in sixteen supervised (督办) by the commander, a few voided (作废) or parked
-(挂账), some finished late, and some still open long after their deadline. Everything after the start of the load
-day is cut off, so the latest cases are caught mid-way — pending, open, dispatched, being handled, waiting for the
-re-check. The steps are applied in bulk with the workflow's own rules (:func:`gridmap.cases.replay.replay`).
+(挂账, some resumed days later), some finished late, and some still open long after their deadline. Everything
+after the start of the load day is cut off, so the latest cases are caught mid-way — pending, open, dispatched,
+being handled, waiting for the re-check. The steps are applied in bulk with the workflow's own rules
+(:func:`gridmap.cases.replay.replay`).
 
 Every case draws from its own generator, seeded by the seed and the report's number: two loads on the same day
 give the same history, event for event.
@@ -36,6 +37,7 @@ DAYS = 365
 VOID = 0.03  # voided: a duplicate or no matter for the city
 STUCK = 0.04  # still open, long overdue
 PARKED = 0.015  # parked (挂账) and still waiting
+PARKED_A_WHILE = 0.01  # parked for days, then resumed (the clock stopped meanwhile)
 REWORK = 0.10  # re-check failed once (twice for a few)
 EXTENSION = 0.075  # more time asked for (most granted)
 SUPERVISED = 0.06  # supervised by the commander (more among the late and the stuck)
@@ -204,6 +206,12 @@ def _plan_one(
         life.step(life.after(rng.uniform(1, 16)), "park", cast.commander, rng.choice(_PARK_NOTES))
         return life.steps
     done = rng.uniform(1.1, 2.5) if late else rng.uniform(0.3, 0.75)
+    if rng.random() < PARKED_A_WHILE:
+        if not life.step(life.after(rng.uniform(0.2, 1)), "park", cast.commander, rng.choice(_PARK_NOTES)):
+            return life.steps
+        if not life.step(life.t + dt.timedelta(days=rng.uniform(3, 20)), "resume", cast.commander):
+            return life.steps
+        start, done = life.t, rng.uniform(0.2, 0.6)  # what is left of the limit is counted from the resumption
     if (supervised or (late and rng.random() < 0.2)) and not life.step(
         point(min(done - 0.05, 1.02) if late else done * 0.8), "supervise", cast.commander,
         rng.choice(_SUPERVISE_NOTES),
