@@ -125,10 +125,10 @@ def send_report():
         return _refuse([Problem("missing", field="client_id")], lang)
     fields = {k: raw[k] for k in FIELDS if raw.get(k) not in (None, "")}
     fields["source"] = CaseSource.PUBLIC.value
-    extra = {"channel": "report_page"}
+    extra: dict[str, object] = {"channel": "report_page"}
     if raw.get("accuracy") not in (None, ""):
         with contextlib.suppress(TypeError, ValueError):
-            extra["accuracy_m"] = round(float(raw["accuracy"]), 1)  # type: ignore[assignment]  # extra holds str and float
+            extra["accuracy_m"] = round(float(raw["accuracy"]), 1)
     try:
         with writing() as session:
             answer = cases.open_report(
