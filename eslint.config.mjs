@@ -20,6 +20,15 @@ export default [
     },
   },
   {
+    // the report page's service worker: a classic worker script with Workbox's global
+    files: ["gridmap/web/static/report-sw.js"],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: "script",
+      globals: { ...globals.serviceworker, workbox: "readonly" },
+    },
+  },
+  {
     files: ["eslint.config.mjs"],
     languageOptions: { sourceType: "module", globals: globals.node },
   },

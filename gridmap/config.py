@@ -173,6 +173,8 @@ class CaseSettings:
     photo_max_bytes: int = 5 * 1024 * 1024
     open311_api_key: str = ""  # empty: POST requests need no key
     public_sources: tuple[str, ...] = ("public", "open311")  # reports that wait for on-site verification
+    photo_far_m: float = 200.0  # a photo taken farther than this from the reported point is flagged to the verifier
+    photo_old_hours: float = 24.0  # … or taken longer than this before the report
 
     @classmethod
     def from_env(cls) -> CaseSettings:
@@ -184,6 +186,8 @@ class CaseSettings:
             duplicate_days=_env_float("GRIDMAP_CASE_DUPLICATE_DAYS", cls.duplicate_days),
             photo_max_bytes=int(_env_float("GRIDMAP_CASE_PHOTO_MAX_BYTES", cls.photo_max_bytes)),
             open311_api_key=env.get("GRIDMAP_OPEN311_API_KEY", ""),
+            photo_far_m=_env_float("GRIDMAP_CASE_PHOTO_FAR_M", cls.photo_far_m),
+            photo_old_hours=_env_float("GRIDMAP_CASE_PHOTO_OLD_HOURS", cls.photo_old_hours),
         )
 
 
@@ -216,6 +220,11 @@ class Settings:
     cases: CaseSettings = field(default_factory=CaseSettings.from_env)
     # A TOML or JSON file of routing rules (see RoutingConfig); empty: the defaults.
     routing_config_file: str = ""
+    # The largest request body taken, in MiB (Flask and waitress both refuse more, 413, before reading it); None:
+    # every allowed photo of one step and 1 MiB of form around them (9 × 5 MiB + 1 = 46 MiB by default).
+    max_body_mb: float | None = None
+    # How often one address may use the public (no account) endpoints: a flask-limiter rate ("10/minute").
+    public_rate: str = "10/minute"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -237,6 +246,8 @@ class Settings:
             "basemap_url": env.get("GRIDMAP_BASEMAP_URL", ""),
             "basemap_attribution": env.get("GRIDMAP_BASEMAP_ATTRIBUTION", ""),
             "routing_config_file": env.get("GRIDMAP_ROUTING_CONFIG", ""),
+            "max_body_mb": float(env["GRIDMAP_MAX_BODY_MB"]) if env.get("GRIDMAP_MAX_BODY_MB") else None,
+            "public_rate": env.get("GRIDMAP_PUBLIC_RATE", cls.public_rate).strip() or cls.public_rate,
         }
         values.update(overrides)
         return cls(**values)

@@ -35,6 +35,16 @@ def as_id(value: object) -> int | None:
     return i if 0 < i <= MAX_ID else None
 
 
+def id_in_text(text: str) -> int | None:
+    """A database id written in a URL (ASCII digits only, within the INTEGER range), else None: the caller answers
+    "not found" (a number beyond the range would fail in the driver).
+
+    >>> id_in_text("42"), id_in_text(str(2**31)), id_in_text("²"), id_in_text("1_0"), id_in_text("-3")
+    (42, None, None, None, None)
+    """
+    return as_id(text) if text.isascii() and text.isdigit() else None
+
+
 def parse_day(value: object, field: str, problems: list[Problem], default: dt.date | None = None) -> dt.date | None:
     """A day: ``YYYY-MM-DD``, or the day of an ISO time (``2026-01-01T08:00``), or a date object; empty → default."""
     if value is None or (isinstance(value, str) and not value.strip()):

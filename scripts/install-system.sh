@@ -13,6 +13,8 @@ if [[ "${1:-}" == "--test" ]]; then
   else
     want+=(postgresql postgis)
   fi
+  # `gridmap backup`/`restore` on PostGIS run pg_dump/pg_restore (the server's own version when it is here).
+  command -v pg_dump >/dev/null || want+=(postgresql-client)
 fi
 
 missing=()

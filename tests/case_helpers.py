@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +19,20 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 MONDAY_9 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
 LON, LAT = 111.1400, 37.5200
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-GIF = b"GIF89a" + b"\x00" * 64
+
+def image_bytes(fmt: str, size: tuple[int, int] = (8, 6), **save: Any) -> bytes:
+    """A real tiny image made by Pillow (the server decodes every photo)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 60, 40)).save(buf, fmt, **save)
+    return buf.getvalue()
+
+
+JPEG = image_bytes("JPEG")
+PNG = image_bytes("PNG")
+GIF = image_bytes("GIF")
+WEBP = image_bytes("WEBP")
 
 
 def case_settings(settings: Settings, tmp_path, **overrides: object) -> Settings:

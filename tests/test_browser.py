@@ -54,3 +54,37 @@ def test_start_page_in_the_browser(browser, spatialite_settings: Settings, tmp_p
         assert '"status"' in page.content()
         assert watch.problems == []
         page.close()
+
+
+def test_a_content_security_policy_violation_is_caught(browser, spatialite_settings: Settings) -> None:
+    """The watch every browser test uses does see a violation: an injected inline script, style and foreign image
+    are blocked by the policy and reported."""
+    from gridmap.store.engine import make_engine, upgrade
+
+    upgrade(make_engine(spatialite_settings))
+    with live_server(create_app(spatialite_settings)) as base:
+        page = browser.new_page()
+        watch = PageWatch(page)
+        page.goto(base + "/login")
+        assert watch.problems == []
+        page.evaluate(
+            """() => {
+                const script = document.createElement("script");
+                script.textContent = "window.injected = true";
+                document.body.append(script);
+                const style = document.createElement("style");
+                style.textContent = "body { background: red }";
+                document.head.append(style);
+                const img = document.createElement("img");
+                img.src = "http://192.0.2.1/pixel.png";
+                document.body.append(img);
+            }"""
+        )
+        for _ in range(100):
+            if len(watch.csp_violations) >= 3:
+                break
+            page.wait_for_timeout(50)
+        found = " ".join(watch.csp_violations)
+        assert "script-src" in found and "style-src" in found and "img-src" in found, watch.problems
+        assert page.evaluate("() => window.injected") is None  # blocked, not just reported
+        page.close()

@@ -17,7 +17,7 @@ from gridmap.cases.bulk_import.importer import import_cases_csv
 from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
-from gridmap.store.models import Case
+from gridmap.store.models import Case, CaseEvent
 from tests.accounts import TESTER
 from tests.case_helpers import COMPOUND_POINT, LAT, build_city, case_settings, counts
 
@@ -379,3 +379,41 @@ def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
 
 def by_client_id(s: Session, case_id: int | None) -> str | None:
     return s.scalar(select(Case.client_id).where(Case.id == case_id))
+
+
+def test_a_history_is_opened_when_observed(city) -> None:
+    """``opened_when_observed`` (the demo's year, a backlog): each case is created, its deadline counted and its
+    import event dated when its report was observed; a public report still waits without a deadline."""
+    s = city["session"]
+    header = ["lon", "lat", "category", "observed_at", "client_id", "source"]
+    rows = [
+        [111.14, LAT, "0102", "2026-03-02T11:00:00+08:00", "h-1", "patrol"],  # 4 working hours → 17:30 (after lunch)
+        [111.14, LAT + 0.001, "0103", "2026-03-06T16:00:00+08:00", "h-2", "inspection"],  # 2 working days, Friday
+        [111.15, LAT, "0102", "2026-03-03T09:00:00+08:00", "h-3", "public"],
+    ]
+    path = write_csv(city["dir"] / "history.csv", header, rows)
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    summary = import_cases_csv(s, path, city["settings"], actor=TESTER, now=now, opened_when_observed=True)
+    assert summary.imported == 3 and summary.bad == 0
+    s.commit()
+
+    def utc(t: dt.datetime | None) -> dt.datetime | None:
+        return None if t is None else t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t.astimezone(dt.UTC)
+
+    got = {
+        r.client_id: (utc(r.created_at), utc(r.updated_at), utc(r.deadline_at), r.status, utc(r.at))
+        for r in s.execute(
+            select(Case.client_id, Case.created_at, Case.updated_at, Case.deadline_at, Case.status, CaseEvent.at).join(
+                CaseEvent, CaseEvent.case_id == Case.id
+            )
+        )
+    }
+    cst = dt.timezone(dt.timedelta(hours=8))
+
+    def local(s: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(s).replace(tzinfo=cst).astimezone(dt.UTC)
+
+    h1, h2, h3 = local("2026-03-02 11:00"), local("2026-03-06 16:00"), local("2026-03-03 09:00")
+    assert got["h-1"] == (h1, h1, local("2026-03-02 17:30"), "open", h1)
+    assert got["h-2"] == (h2, h2, local("2026-03-10 16:00"), "open", h2)
+    assert got["h-3"] == (h3, h3, None, "pending", h3)

@@ -83,8 +83,8 @@ def _open(browser, url: str, username: str = "demo-commander"):
 
 def _idle(page) -> None:
     """Waits until the page's own first load and the map's are done and no request is in flight."""
-    page.wait_for_function("window.gridmapTest?.pageReady === true && gridmapTest.ready === true", timeout=30_000)
-    page.wait_for_function("window.gridmapTest.busy === 0", timeout=30_000)
+    page.wait_for_function("() => window.gridmapTest?.pageReady === true && gridmapTest.ready === true", timeout=30_000)
+    page.wait_for_function("() => window.gridmapTest.busy === 0", timeout=30_000)
     assert own_globals(page) == ["gridmapTest"]  # the map modules' one global: the test hook
 
 
@@ -104,7 +104,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     before = _totals(page)
     _draw_polygon(page, lon, lat, 0.0012)
     page.wait_for_selector("#selection:not([hidden])", timeout=15_000)
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     caught = page.evaluate("window.gridmapTest.page.selection.features")
     assert any(f["kind"] == "grid" and f["id"] == grid_id and f["current"] is None for f in caught)
     assert page.evaluate(f"!!window.gridmapTest.highlighted.grids[{grid_id}]")
@@ -113,7 +113,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     unit = page.evaluate("document.querySelector('#unit').options[3].value")
     page.select_option("#unit", unit)
     page.fill("#valid-from", (TODAY - dt.timedelta(days=1)).isoformat())
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     # A second commander assigns one of the caught features behind our back → our confirm is refused (409).
     first = caught[0]
     with city["factory"]() as s:
@@ -127,12 +127,12 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     page.wait_for_selector("#assign-msg.error, #assign-msg.ok", timeout=15_000)
     assert "conflict" in page.get_attribute("#assign-msg", "class"), page.inner_text("#assign-msg")
     assert "其他指挥员" in page.inner_text("#assign-msg")
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
 
     # The refreshed preview is current: confirming now succeeds, colours and totals change.
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.ok", timeout=15_000)
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     after = _totals(page)
     assert float(after["grids_unassigned_km2"]) < float(before["grids_unassigned_km2"])
     state = page.evaluate(
@@ -146,7 +146,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     row = page.locator(f"#sel-table tr[data-kind=grid][data-id='{grid_id}'] .end-btn")
     row.click()
     page.wait_for_selector("#assign-msg.ok", timeout=15_000)
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     assert "历史保留" in page.inner_text("#assign-msg")
     assert float(_totals(page)["grids_unassigned_km2"]) == pytest.approx(float(before["grids_unassigned_km2"]))
     hist = page.request.get(f"{base}/api/v1/features/grid/{grid_id}/history").json()
@@ -158,14 +158,14 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.error", timeout=15_000)
     assert "valid_from" in page.inner_text("#assign-msg") or "2000-01-01" in page.inner_text("#assign-msg")
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
 
     # Clicking a single feature selects it, with its history.
     page.evaluate(
         f"""(() => {{ window.gridmapTest.layers.grids.eachLayer(l => {{
               if (l.feature.id === {grid_id}) l.fire('click', {{latlng: l.getBounds().getCenter()}}); }}); }})()"""
     )
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     assert page.evaluate("window.gridmapTest.page.selection.features.length") == 1
     assert page.locator("#sel-table tr.hist").count() >= 1
 
@@ -175,9 +175,9 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
               if (id === null && l.feature.properties.responsibility === 'assigned') {
                 id = l.feature.id; l.fire('click', {latlng: l.getBounds().getCenter()}); } }); return id; })()"""
     )
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     page.select_option("#role", "grid_worker")
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     hist = page.request.get(f"{base}/api/v1/features/grid/{held}/history").json()
     workers = [a["id"] for a in hist["assignments"] if a["role"] == "grid_worker" and a["valid_to"] is None]
     current = page.evaluate("window.gridmapTest.page.selection.features[0].current")
@@ -186,7 +186,7 @@ def test_assign_by_drawing_then_conflict_then_end(browser, city) -> None:
     page.click("#confirm-assign")
     page.wait_for_selector("#assign-msg.ok, #assign-msg.error", timeout=15_000)
     assert "ok" in page.get_attribute("#assign-msg", "class"), page.inner_text("#assign-msg")
-    page.wait_for_function("window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.busy === 0")
     page.screenshot(path=str(ARTIFACTS / "assign-role.png"))
     # The 409 and the 400 above are logged by the browser as failed loads; nothing else may go wrong.
     assert [p for p in watch.problems if "status of 409" not in p and "status of 400" not in p] == [], watch.problems
@@ -227,17 +227,17 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     assert page.inner_text("#heat-count") == "案件 60 件"
     assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
     page.screenshot(path=str(ARTIFACTS / "heatmap-points.png"))
-    page.wait_for_function("document.querySelectorAll('#cat-class option').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('#cat-class option').length > 1")
     # the classes of every family: events, components (部件) and 创城 inspection items
     families = page.eval_on_selector_all("#cat-class optgroup", "gs => gs.map(g => g.label)")
     assert families == ["事件", "部件", "创城检查项"], families
     page.evaluate("window.gridmapTest.pageReady = false")
     page.select_option("#cat-class", "05")
-    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert page.inner_text("#heat-count") == "案件 20 件"
     page.evaluate("window.gridmapTest.pageReady = false")
     page.check("input[name=overdue]")
-    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     overdue = int("".join(ch for ch in page.inner_text("#heat-count") if ch.isdigit()))
     assert 0 < overdue < 20
     assert "overdue=true" in page.get_attribute("#case-list-json", "href")
@@ -254,25 +254,25 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     page.screenshot(path=str(ARTIFACTS / "heatmap-case-list.png"))
     page.go_back()
     _idle(page)
-    page.wait_for_function("document.querySelectorAll('#cat-class option').length > 1")
+    page.wait_for_function("() => document.querySelectorAll('#cat-class option').length > 1")
     page.evaluate("window.gridmapTest.pageReady = false")
     page.uncheck("input[name=overdue]")
     page.select_option("#cat-class", "")
     page.check("input[name=mode][value=grids]")
-    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     # quantile classes (an outlier cannot wash the others out), each with its range
     assert page.locator("#heat-legend .quantiles li").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "heatmap-grids.png"))
     page.evaluate("window.gridmapTest.pageReady = false")
     page.check("input[name=mode][value=segments]")
-    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert "件/公里" in page.inner_text("#heat-legend")
     # An inverted period: a message in the page, no failure.
     page.evaluate("window.gridmapTest.pageReady = false")
     page.fill("input[name=from]", "2026-11-20")
     page.fill("input[name=to]", "2026-11-01")
     page.dispatch_event("input[name=to]", "change")
-    page.wait_for_function("window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert "早于开始日期" in page.inner_text("#heat-msg")  # in Chinese, not the API's English
     page.screenshot(path=str(ARTIFACTS / "heatmap-segments.png"))
     assert [p for p in watch.problems if "status of 400" not in p] == [], watch.problems

@@ -6,6 +6,7 @@ built on the same database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -20,11 +21,23 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import InvalidInput
 from gridmap.imports.demo import load_demo
 from gridmap.responsibility.overview import store_summary
-from gridmap.store.models import Area, Assignment, Case, Compound, Grid, Segment, Unit
+from gridmap.store.engine import make_engine, make_session_factory, upgrade
+from gridmap.store.models import (
+    Account,
+    Area,
+    Assignment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Compound,
+    Grid,
+    Segment,
+    Unit,
+)
 
 
-def test_demo_city_loads_with_gaps(session: Session) -> None:
-    counts = load_demo(session, DEMO_DATA_DIR, with_reports=True)
+def test_demo_city_loads_with_gaps(session: Session, tmp_path: Path) -> None:
+    counts = load_demo(session, DEMO_DATA_DIR, with_reports=True, hash_password=_fast_hash)
     session.flush()
     assert counts["streets"] == 7 and counts["communities"] == 84
     assert counts["segments"] >= 2000 and counts["compounds"] >= 500
@@ -48,12 +61,96 @@ def test_demo_city_loads_with_gaps(session: Session) -> None:
         select(func.count(Assignment.id)).where(Assignment.role == "responsible", Assignment.valid_to.is_not(None))
     )
     assert closed > 0
-    # Three months of reports opened as cases, each routed to a responsible unit; class shares as in DOMAIN.md.
+    # A year of reports opened as cases, each routed to a responsible unit; class shares as in DOMAIN.md.
     assert counts["cases"] == session.scalar(select(func.count(Case.id))) == 3000
     assert session.scalar(select(func.count(Case.id)).where(Case.unit_id.is_(None))) == 0
     city_appearance = session.scalar(select(func.count(Case.id)).where(Case.category.like("01%"))) / 3000
     street_order = session.scalar(select(func.count(Case.id)).where(Case.category.like("05%"))) / 3000
     assert 0.55 < city_appearance < 0.75 and 0.15 < street_order < 0.33
+    # ... with a year of history that ends at the start of today (the default load day)
+    today = dt.datetime.now(AS_OF_TZ).date()  # the city's today
+    _check_history(session, today)
+    # the same day's load on another database gives the very same history, event for event
+    assert _events(session) == _events_of_a_fresh_load(tmp_path, today)
+
+
+def _fast_hash(password: str) -> str:
+    return "not-a-real-hash"  # the loader hashes once and shares it: any string will do here
+
+
+AS_OF_TZ = dt.timezone(dt.timedelta(hours=8))  # the demo city's zone (Asia/Shanghai, no daylight saving)
+
+
+def _check_history(session: Session, as_of: dt.date) -> None:
+    """Every state present, the loop's side paths in realistic shares, open cases overdue, everything before the
+    load day and named after a real account."""
+    end = dt.datetime.combine(as_of, dt.time(0), tzinfo=AS_OF_TZ)
+    n = session.scalar(select(func.count(Case.id)))
+    by_status = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+    assert set(by_status) == {s.value for s in CaseStatus}, by_status
+    assert 0.8 < by_status["closed"] / n < 0.95 and 0.01 < by_status["void"] / n < 0.06
+
+    def share(*where: object) -> float:
+        return (session.scalar(select(func.count(Case.id)).where(*where)) or 0) / n
+
+    assert 0.05 < share(Case.rework_count > 0) < 0.15  # re-check failed → rework
+    assert 0.03 < share(Case.extension_count > 0) < 0.12  # extension asked and granted
+    assert 0.03 < share(Case.supervision_level > 0) < 0.12  # supervised (督办)
+    overdue = share(Case.status.in_(["open", "dispatched", "in_progress", "reported_back"]), Case.deadline_at < end)
+    assert 0.02 < overdue < 0.08
+    late = share(Case.status == "closed", Case.closed_at > Case.deadline_at)
+    assert 0.03 < late < 0.3  # some finished late, most in time
+    first, last = session.execute(select(func.min(CaseEvent.at), func.max(CaseEvent.at))).one()
+    first, last = (t if t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (first, last))
+    assert end - dt.timedelta(days=366) <= first and last < end  # a year, ending before the load day
+    assert last > end - dt.timedelta(days=4)  # ... right up to it (a weekend at most in between)
+    recent = session.scalar(select(func.count(Case.id)).where(Case.closed_at >= end - dt.timedelta(days=30)))
+    assert recent > 0.05 * n  # last month's scorecard has cases to count
+    actors = set(session.scalars(select(CaseEvent.actor).where(CaseEvent.action != "import").distinct()))
+    accounts = dict(session.execute(select(Account.username, Account.active)).all())
+    assert actors <= set(accounts), actors - set(accounts)
+    clerks = {a for a in actors if a.startswith("demo-clerk-")}
+    assert len(clerks) > 20 and not any(accounts[c] for c in clerks)  # the units' clerks: real, disabled accounts
+    # each unit's steps are taken by its own clerk
+    wrong = session.scalar(
+        select(func.count(CaseEvent.id))
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(Account, Account.username == CaseEvent.actor)
+        .where(CaseEvent.action.in_(["accept", "report_back"]), Account.scope_unit_id != Case.unit_id)
+    )
+    assert wrong == 0
+
+
+def _events(session: Session) -> list[tuple]:
+    rows = session.execute(
+        select(
+            Case.client_id,
+            CaseEvent.seq,
+            CaseEvent.action,
+            CaseEvent.from_status,
+            CaseEvent.to_status,
+            CaseEvent.actor,
+            CaseEvent.at,
+            CaseEvent.note,
+            CaseEvent.data,
+        )
+        .join(Case, Case.id == CaseEvent.case_id)
+        .order_by(Case.client_id, CaseEvent.seq)
+    ).all()
+    return [(*r[:6], r.at if r.at.tzinfo else r.at.replace(tzinfo=dt.UTC), r.note, r.data) for r in rows]
+
+
+def _events_of_a_fresh_load(tmp_path: Path, as_of: dt.date) -> list[tuple]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'again.sqlite'}", instance_dir=tmp_path)
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        with make_session_factory(engine)() as other:
+            load_demo(other, DEMO_DATA_DIR, settings, with_reports=True, hash_password=_fast_hash, as_of=as_of)
+            other.flush()
+            return _events(other)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.demo_city
@@ -87,12 +184,13 @@ def test_a_broken_demo_table_loads_nothing(session: Session, tmp_path: Path) -> 
     assert session.scalar(select(func.count(Segment.id))) == 0
 
 
-def test_cli_demo_loads_once(settings: Settings, engine: Engine) -> None:
+def test_cli_demo_loads_once(settings: Settings, engine: Engine, session: Session) -> None:
     runner = CliRunner()
     url = ["--database-url", settings.database_url]
-    first = runner.invoke(main, [*url, "demo", "--if-empty"])
+    first = runner.invoke(main, [*url, "demo", "--if-empty", "--as-of", "2026-06-15"])
     assert first.exit_code == 0, first.output
     assert "demo city loaded" in first.output
+    _check_history(session, dt.date(2026, 6, 15))  # another day (a Monday), another year of history
     second = runner.invoke(main, [*url, "demo", "--if-empty"])
     assert second.exit_code == 0 and "already loaded" in second.output
 

@@ -85,6 +85,10 @@ def _pages(unit_id: int) -> list[tuple[str, str, str]]:
         ("accounts", "/admin/accounts", "demo-admin"),
         ("account", "/account", "demo-clerk"),
         ("track", "/track", "demo-viewer"),
+        ("tasks", "/tasks", "demo-dispatcher"),
+        ("case", "/cases/1", "demo-commander"),
+        ("report", "/report", "demo-viewer"),
+        ("mygrid", "/mygrid", "demo-gridworker"),
         ("not-found", "/no-such-page", "demo-viewer"),
     ]
 
@@ -149,6 +153,7 @@ def test_every_page_fits_its_screen(contexts, city, size: str) -> None:
                 page.wait_for_timeout(250)
                 page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}-panel.png"))
                 page.click("#panel-close")
+                page.wait_for_function("() => document.querySelector('#map-side').getBoundingClientRect().right <= 1")
             page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}.png"))
             page.click("#menu-toggle")
             assert (

@@ -63,7 +63,7 @@ def test_case_items_carry_their_light_and_zoned_times(demo) -> None:
     # The unit page: the deadline in the city's local time (UTC+8), labelled with the zone.
     html = client.get(f"/units/{row.unit_id}").get_data(as_text=True)
     local = (now - dt.timedelta(hours=2)).astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
-    assert f"{local} UTC+8" in html
+    assert f"{local} (UTC+08:00)" in html
 
 
 def test_a_road_hit_names_its_segments(demo) -> None:

@@ -112,6 +112,7 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         case_popup = page.locator(".leaflet-popup .gm-popup", has_text=f"#{city['case_id']}")
         case_popup.wait_for(timeout=10_000)
         assert "已派遣" in case_popup.inner_text() and city["due_local"] in case_popup.inner_text()
+        assert case_popup.locator(f"a[href='/cases/{city['case_id']}']").count() == 1  # the case page, not JSON
         page.evaluate("() => { gridmapTest.map.closePopup(); }")
 
         # layer control: hide and show the unit grids

@@ -219,6 +219,8 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("GET", "/api/v1/cases?status=active&sort=deadline&per_page=10", 200)
     call("GET", "/api/v1/cases?status=nope", 400, fits=False)
     call("GET", "/api/v1/cases/999999", 404)
+    call("GET", "/api/v1/tasks?group=supervised&urgency=normal&per_page=5", 200)
+    call("GET", "/api/v1/tasks?group=nope", 400)
     step = f"/api/v1/cases/{case_id}/events"
     call("POST", step, 201, json={"action": "dispatch", "version": 1, "actor": "指挥长", "data": {}})
     call("POST", step, 409, json={"action": "dispatch", "version": 1})

@@ -116,6 +116,7 @@ MATRIX: dict[str, list[Route]] = {
     "assign_api.gaps_summary": [_r("GET", "/api/v1/gaps/summary", EVERYONE)],
     "assign_api.get_heat": [_r("GET", "/api/v1/heat", EVERYONE)],
     "audit_api.audit_api": [_r("GET", "/api/v1/audit", {A, CMD})],
+    "tasks_api.list_tasks": [_r("GET", "/api/v1/tasks", CASE_WORKERS)],
     # OGC API – Features (the map's layers) and Open311 (the public's door)
     "ogc.landing": [_r("GET", "/ogc", EVERYONE), _r("GET", "/ogc/", EVERYONE)],
     "ogc.conformance": [_r("GET", "/ogc/conformance", EVERYONE)],
@@ -130,7 +131,16 @@ MATRIX: dict[str, list[Route]] = {
     "open311.get_request": [_r("GET", "/open311/v2/requests/{case}.json", PUBLIC)],
     "open311.post_request": [_r("POST", "/open311/v2/requests.json", PUBLIC, ok=400, data={})],
     "open311.get_token": [_r("GET", "/open311/v2/tokens/NO-SUCH-CODE.json", PUBLIC, ok=404)],
+    "casework.case_view": [_r("GET", "/cases/{case}", EVERYONE, api=False)],
+    "casework.tasks_page": [_r("GET", "/tasks", CASE_WORKERS, api=False)],
     "track.track_page": [_r("GET", "/track", PUBLIC, api=False)],
+    "report.report_page": [_r("GET", "/report", PUBLIC, api=False)],
+    "report.places": [_r("GET", "/report/places.json", PUBLIC)],
+    "report.service_worker": [_r("GET", "/report-sw.js", PUBLIC)],
+    "report.manifest": [_r("GET", "/report.webmanifest", PUBLIC)],
+    "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
+    "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
+    "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
 }
 
 

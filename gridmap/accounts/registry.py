@@ -15,12 +15,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
+from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import rows_matched
 from gridmap.store.models import Account, AccountRole, ApiToken, Area, Person, Unit
 
 MIN_PASSWORD = 8
@@ -29,6 +31,7 @@ LOCK_MINUTES = 15
 TOKEN_PREFIX = "gm_"
 MAX_TOKEN_DAYS = 3650
 TOKEN_USE_RECORDED_EVERY = dt.timedelta(hours=1)  # a token's use is in the audit trail at most once an hour
+TOKEN_STAMP_WAIT_S = 0.2  # how long a request waits for the write lock to stamp its token's use (then: next time)
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 """What a user name may be: 2–64 letters, digits or . _ @ - (a name people type on a phone keyboard)."""
 
@@ -76,9 +79,11 @@ def create_account(
     scope: str | None = None,
     unit: str | None = None,
     person: str | None = None,
+    active: bool = True,
 ) -> dict[str, Any]:
     """A new account. ``scope``: the code of the district, 街道 or 社区 it works in (none: the whole city);
-    ``unit``: a unit clerk's unit (code or name); ``person``: the registry's person it is (code)."""
+    ``unit``: a unit clerk's unit (code or name); ``person``: the registry's person it is (code); ``active=False``:
+    made disabled (it cannot sign in until an admin enables it — the demo's clerks that only appear in history)."""
     problems: list[Problem] = []
     username = (username or "").strip()
     if not USERNAME.match(username):
@@ -109,7 +114,7 @@ def create_account(
         username=username,
         name=(name or username).strip()[:100],
         password=hash_password(password),
-        active=True,
+        active=active,
         fs_uniquifier=uuid.uuid4().hex,
         role=role,
         scope_area_id=area_id,
@@ -120,7 +125,7 @@ def create_account(
     )
     session.add(account)
     session.flush()
-    answer = account_dict(account, _area_names(session))
+    answer = account_dict(account, _area_names(session) if area_id is not None else None)  # names: of a scope only
     audit.record(session, actor, "account.create", object_kind="account", object_id=account.id, after=answer)
     return answer
 
@@ -265,10 +270,23 @@ def account_for_token(session: Session, raw: str, address: str | None) -> Accoun
         return None
     last = _aware(token.last_used_at)
     if last is None or now - last >= TOKEN_USE_RECORDED_EVERY:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        who = Actor(name=account.username, role=account.role, via="token", account_id=account.id, address=address)
-        audit.record(session, who, "token.use", object_kind="token", object_id=token.id, at=now)
+        _note_token_use(session, token.id, account, address, now)
     return account
+
+
+def _note_token_use(session: Session, token_id: int, account: Account, address: str | None, now: dt.datetime) -> None:
+    """Stamp the token's use, as a writer, by a conditional UPDATE: of requests using it at once only the one whose
+    UPDATE matched records the use; a request that reads only never writes (nor waits) between stamps. A database
+    too busy to take the stamp at once does not hold the request up: the next use stamps it."""
+    try:
+        dialect_of(session).begin_writing(session, TOKEN_STAMP_WAIT_S)
+    except Conflict:
+        return
+    due = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_USE_RECORDED_EVERY)
+    stamped = session.execute(update(ApiToken).where(ApiToken.id == token_id, due).values(last_used_at=now))
+    if rows_matched(stamped) == 1:
+        who = Actor(name=account.username, role=account.role, via="token", account_id=account.id, address=address)
+        audit.record(session, who, "token.use", object_kind="token", object_id=token_id, at=now)
 
 
 # -- signing in ---------------------------------------------------------------------------------------------------

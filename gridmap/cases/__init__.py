@@ -30,12 +30,13 @@ JSON-safe values), :mod:`~gridmap.cases.deadlines` (limits, deadlines, the traff
 :mod:`~gridmap.cases.spatial` (the areas of a point, the duplicate of a new case), :mod:`~gridmap.cases.queries`
 (one case, the filters shared with the heatmap, the list), :mod:`~gridmap.cases.queues` (each role's work
 queue, 我的待办), :mod:`~gridmap.cases.reports` (opening a case from a report), :mod:`~gridmap.cases.transitions`
-(one step of the loop), :mod:`~gridmap.cases.open311` (Open311 GeoReport v2 over cases) and the sub-package
+(one step of the loop), :mod:`~gridmap.cases.replay` (many planned steps at once, by the same rules, written in
+bulk), :mod:`~gridmap.cases.open311` (Open311 GeoReport v2 over cases) and the sub-package
 :mod:`~gridmap.cases.bulk_import` (``gridmap cases import``).
 """
 
 from gridmap.cases.deadlines import limit_for, progress_of
-from gridmap.cases.queries import CASE_FILTERS, case_conditions, get_case, list_cases
+from gridmap.cases.queries import CASE_FILTERS, case_conditions, check_photo, get_case, list_cases
 from gridmap.cases.reports import Report, open_report, parse_report, report_answer
 from gridmap.cases.spatial import find_duplicate, locate_areas
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, TERMINAL, Action, allowed_actions
@@ -53,6 +54,7 @@ __all__ = [
     "Report",
     "allowed_actions",
     "case_conditions",
+    "check_photo",
     "find_duplicate",
     "get_case",
     "limit_for",

@@ -10,8 +10,10 @@ a 随手拍 report. GeoReport v2: http://wiki.open311.org/GeoReport_v2
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
@@ -23,7 +25,7 @@ from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import UNIT_LABELS_ZH
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
-from gridmap.inputs import as_id
+from gridmap.inputs import as_id, id_in_text
 from gridmap.store.models import Case, CaseEvent, CaseStatus, Category, Unit
 
 MAX_REQUESTS = 1000
@@ -33,8 +35,41 @@ CLOSED = (CaseStatus.CLOSED.value, CaseStatus.VOID.value)
 
 def check_api_key(settings: Settings, given: str | None) -> None:
     expected = settings.cases.open311_api_key
-    if expected and given != expected:
-        raise Forbidden("missing or invalid api_key: this server needs one to create service requests")
+    if expected and not hmac.compare_digest(str(given or "").encode(), expected.encode()):
+        raise Forbidden(
+            "missing or invalid api_key: this server needs one to create service requests "
+            "(缺少或无效的 api_key：提交服务请求需要它)"
+        )
+
+
+MAX_URL = 2000
+
+
+def check_media_url(value: object) -> None:
+    """``media_url`` is a link to a photo: an absolute http(s) URL (a ``javascript:`` or ``data:`` URL would be
+    handed on to whoever opens it).
+
+    >>> check_media_url("https://photos.example.cn/1.jpg")
+    >>> check_media_url("javascript:alert(1)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridmap.errors.InvalidInput: rejected: field 'media_url': must be an http(s) URL ...
+    """
+    if value in (None, ""):
+        return
+    text = str(value)
+    try:
+        url = urlsplit(text)
+    except ValueError:
+        url = None
+    if (
+        url is None
+        or url.scheme.lower() not in ("http", "https")
+        or not url.netloc
+        or len(text) > MAX_URL
+        or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text)
+    ):
+        raise InvalidInput(Problem("must be an http(s) URL (media_url 必须是 http 或 https 网址)", field="media_url"))
 
 
 def services(session: Session) -> list[dict[str, object]]:
@@ -186,11 +221,12 @@ def find_requests(
 
 
 def get_request(session: Session, request_id: str, settings: Settings, base_url: str) -> list[dict[str, object]]:
-    if not str(request_id).isdigit():
-        raise NotFound(f"service_request_id {request_id!r} not found")
-    rows = session.execute(_select().where(Case.id == int(request_id))).all()
+    case_id = id_in_text(str(request_id))
+    if case_id is None:
+        raise NotFound(f"service_request_id {str(request_id)[:40]!r} not found (服务请求不存在)")
+    rows = session.execute(_select().where(Case.id == case_id)).all()
     if not rows:
-        raise NotFound(f"service_request_id {request_id!r} not found")
+        raise NotFound(f"service_request_id {str(request_id)[:40]!r} not found (服务请求不存在)")
     return _render(session, list(rows), settings, base_url)
 
 
@@ -206,6 +242,7 @@ def create_request(
     """POST requests (form fields of the spec) → a pending case opened by ``actor`` (the public, with its address);
     returns ``[{service_request_id, …}]``."""
     check_api_key(settings, form.get("api_key"))
+    check_media_url(form.get("media_url"))
     code = str(form.get("service_code") or "").strip()
     if not code:
         raise InvalidInput(Problem("service_code is required (GET services lists them)", field="service_code"))

@@ -1,7 +1,10 @@
 """Photos attached to reports and case events: validated by their bytes, stored under the instance folder.
 
 A photo is accepted when its first bytes say JPEG, PNG or WebP (the file name and the client's content type are
-not trusted) and it is no larger than the configured limit (5 MB by default). Files are stored once, named by
+not trusted), it is no larger than the configured limit (5 MB by default), it has at most :data:`MAX_PIXELS` pixels
+(judged from its header, before decoding: a 20000×20000 image or a zlib bomb would take gigabytes) and Pillow
+decodes it whole (a truncated or damaged file is refused). Its metadata is then reduced to the time, the position
+and the orientation (:mod:`gridmap.cases.exif`). Files are stored once, named by
 their SHA-256 (``instance/photos/ab/ab12….jpg``), so the same photo sent twice is stored once and a name can
 never point outside the folder. Events reference photos by that name.
 """
@@ -9,16 +12,50 @@ never point outside the folder. Events reference photos by that name.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
+from PIL import Image
+
+from gridmap.cases.exif import strip
 from gridmap.errors import InvalidInput, NotFound, Problem
 
 MAX_PHOTOS = 9
 _NAME = re.compile(r"^[0-9a-f]{64}\.(jpg|png|webp)$")
 MIME = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+MAX_PIXELS = 40_000_000  # a 40-megapixel photo: more than any phone camera takes
+_PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+
+
+def decode_problem(data: bytes, ext: str) -> str | None:
+    """Why the image cannot be taken (too many pixels, or it does not decode), or None. The size is read from the
+    header before anything is decoded; a JPEG is decoded at 1/8 scale (every byte of it is still read)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[ext]]) as img:
+                width, height = img.size
+                if width * height > MAX_PIXELS:
+                    return _too_many(width, height)
+                if ext == "jpg":
+                    img.draft(img.mode, (max(1, width // 8), max(1, height // 8)))
+                img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return "图片像素过多 (the image has too many pixels)"
+    except Exception:  # whatever Pillow raises for a damaged file, it is not a photo we take
+        return "图片无法解码：文件损坏或不完整 (the image cannot be decoded: damaged or truncated)"
+    return None
+
+
+def _too_many(width: int, height: int) -> str:
+    return (
+        f"图片 {width}×{height} 像素过多，上限 {MAX_PIXELS // 1_000_000} 百万像素 "
+        f"({width}×{height} pixels is over the limit of {MAX_PIXELS // 1_000_000} megapixels)"
+    )
 
 
 def sniff(data: bytes) -> str | None:
@@ -37,7 +74,8 @@ def sniff(data: bytes) -> str | None:
 
 
 def check_photos(files: list[tuple[str, bytes]], max_bytes: int, field: str = "photos") -> list[tuple[str, str, bytes]]:
-    """Validate every photo (all problems reported at once); returns (original name, ext, bytes)."""
+    """Validate every photo (all problems reported at once); returns (original name, ext, bytes with only the kept
+    metadata)."""
     problems: list[Problem] = []
     if len(files) > MAX_PHOTOS:
         problems.append(Problem(f"at most {MAX_PHOTOS} photos per step, got {len(files)}", field=field))
@@ -56,7 +94,11 @@ def check_photos(files: list[tuple[str, bytes]], max_bytes: int, field: str = "p
         if ext is None:
             problems.append(Problem("not a JPEG, PNG or WebP image (judged by its content)", field=where))
             continue
-        out.append((name, ext, data))
+        trouble = decode_problem(data, ext)
+        if trouble is not None:
+            problems.append(Problem(trouble, field=where))
+            continue
+        out.append((name, ext, strip(data, ext)))
     if problems:
         raise InvalidInput(problems)
     return out

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
@@ -19,7 +19,7 @@ from gridmap.cases.values import local_iso, now_or, parse_time
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
-from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_flag, parse_int
 from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
 
@@ -90,6 +90,7 @@ def summary_of(row: Any, cal: WorkingCalendar, now: dt.datetime) -> dict[str, ob
         "deadline_unit": row.deadline_unit,
         "duplicate_of": row.duplicate_of,
         "verified": row.verified,
+        "flags": row.flags or [],
         "closed_at": local_iso(row.closed_at, cal),
         "rework_count": row.rework_count,
         "extension_count": row.extension_count,
@@ -141,6 +142,25 @@ def get_case(
         for e in events
     ]
     return redact(body, actor)
+
+
+def check_photo(session: Session, file: str, actor: Actor) -> None:
+    """May ``actor`` see the stored photo ``file``? Only as one of a case they may see: a photo no case refers to is
+    NotFound, one of cases all outside their scope is Forbidden (as each case would be)."""
+    if not actor.has(*SEES_PHOTOS) and not actor.is_system:
+        raise Forbidden("your role does not see case photos (您的角色无权查看案件照片)")
+    rows = session.execute(
+        select(Case.id, Case.street_id, Case.community_id, Case.unit_id)
+        .join(CaseEvent, CaseEvent.case_id == Case.id)
+        .where(cast(CaseEvent.photos, Text).like(f'%"{file}"%'))  # a stored name: hex digits and an extension
+        .distinct()
+    ).all()
+    if not rows:
+        raise NotFound(f"no photo {file} (照片不存在)")
+    scope = scope_of(session, actor)
+    if scope is None or any(scope.holds_case(r.street_id, r.community_id, r.unit_id) for r in rows):
+        return
+    scope.check_case(rows[0].id, rows[0].street_id, rows[0].community_id, rows[0].unit_id)
 
 
 def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
 from gridmap.accounts.scope import scope_of
-from gridmap.cases.queries import case_select, redact, summary_of
+from gridmap.cases.queries import case_conditions, case_select, redact, summary_of
 from gridmap.cases.states import ACTIVE, S
 from gridmap.cases.values import now_or
 from gridmap.catalogue.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import parse_int
-from gridmap.store.models import AccountRole, Case, CaseEvent
+from gridmap.store.models import AccountRole, Area, Case, CaseEvent, Category, Urgency
 
 R = AccountRole
 LIVE = sorted(s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING))  # the clock runs
@@ -112,12 +112,16 @@ def work_queue(
     group: str | None = None,
     page: object = None,
     per_page: object = None,
+    filters: dict[str, object] | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """``actor``'s queue: every group with its count, and a page of cases of each (or only of ``group``),
-    nearest deadline first, as ``actor`` may see them."""
+    nearest deadline first, as ``actor`` may see them. ``filters`` narrow every group (and its count): ``category``
+    (codes; a class includes its sub-classes), ``urgency`` (normal/urgent), ``street`` (街道 codes)."""
     now = now_or(now)
     problems: list[Problem] = []
+    cal = load_calendar(session, settings.cases)
+    narrow = _narrowing(session, filters or {}, now, cal.tz, problems)
     groups = QUEUES.get(actor.role, ())
     if group not in (None, "") and group not in {g.key for g in groups}:
         problems.append(Problem(f"{group!r} is not one of {', '.join(g.key for g in groups) or 'none'}", "group"))
@@ -125,9 +129,8 @@ def work_queue(
     size = parse_int(per_page, "per_page", problems, lo=1, hi=200, default=20) or 20
     if problems:
         raise InvalidInput(problems)
-    cal = load_calendar(session, settings.cases)
     scope = scope_of(session, actor)
-    within = scope.case_filter() if scope is not None else []
+    within = [*(scope.case_filter() if scope is not None else []), *narrow]
     out = []
     for g in groups:
         cond = and_(g.condition(actor, now), *within)
@@ -142,6 +145,26 @@ def work_queue(
     return {"role": actor.role, "page": page_n, "per_page": size, "groups": out, "as_of": now.isoformat()}
 
 
+QUEUE_FILTERS = ("category", "urgency", "street")
+
+
+def _narrowing(
+    session: Session, filters: dict[str, object], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+) -> list[Any]:
+    """The conditions of the queue's filters (category and street as the case list reads them; urgency)."""
+    shared = {k: filters.get(k) for k in ("category", "street") if filters.get(k) not in (None, "")}
+    conds = case_conditions(session, shared, now, tz, problems)
+    raw = filters.get("urgency")
+    if raw not in (None, ""):
+        wanted = [u.strip() for u in str(raw).split(",") if u.strip()]
+        known = {u.value for u in Urgency}
+        for u in wanted:
+            if u not in known:
+                problems.append(Problem(f"{u!r} is not one of {', '.join(sorted(known))}", field="urgency"))
+        conds.append(Case.urgency.in_(wanted))
+    return conds
+
+
 def queue_counts(session: Session, actor: Actor, now: dt.datetime | None = None) -> int:
     """How many cases wait for ``actor`` in all (the badge beside 我的待办; a case in two groups counts once)."""
     now = now_or(now)
@@ -152,3 +175,24 @@ def queue_counts(session: Session, actor: Actor, now: dt.datetime | None = None)
     within = scope.case_filter() if scope is not None else []
     cond = and_(or_(*(g.condition(actor, now) for g in groups)), *within)
     return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+
+
+def queue_choices(session: Session, actor: Actor) -> dict[str, list[dict[str, str]]]:
+    """What the queue's filters offer ``actor``: the active categories (classes, then their sub-classes) and the
+    街道 of their scope (every street when they have none)."""
+    cats = session.execute(
+        select(Category.code, Category.name_zh, Category.name_en, Category.parent_code)
+        .where(Category.active.is_(True))
+        .order_by(Category.family, Category.code)
+    ).all()
+    scope = scope_of(session, actor)
+    streets = select(Area.code, Area.name).where(Area.level == "street").order_by(Area.code)
+    if scope is not None and scope.area_id is not None:
+        streets = streets.where(Area.id.in_(sorted(scope.street_ids)))
+    return {
+        "categories": [
+            {"code": c.code, "zh": c.name_zh, "en": c.name_en or c.name_zh, "sub": "1" if c.parent_code else ""}
+            for c in cats
+        ],
+        "streets": [{"code": a.code, "name": a.name} for a in session.execute(streets).all()],
+    }

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import PUBLIC, Actor
 from gridmap.cases.deadlines import deadline_fields, progress_of
+from gridmap.cases.photo_checks import merged_meta, parse_photo_meta, photo_flags
 from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row
 from gridmap.cases.spatial import find_duplicate, locate_areas
@@ -55,7 +56,15 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     problems: list[Problem] = []
     point = validate_point(report.get("lon"), report.get("lat"), problems)
     crs = str(report.get("crs") or "wgs84").strip().lower()
-    if crs not in ("wgs84", "gcj02"):
+    if crs.startswith("bd09"):  # Baidu's own offset on top of GCJ-02: not converted (no public, exact formula)
+        problems.append(
+            Problem(
+                "BD-09 (Baidu) coordinates are not accepted: send WGS-84 or GCJ-02",
+                field="crs",
+                zh="不接受百度地图坐标（BD-09）：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
+            )
+        )
+    elif crs not in ("wgs84", "gcj02"):
         problems.append(Problem(f"{crs!r} is not wgs84 or gcj02", field="crs"))
     category = None
     try:
@@ -134,6 +143,9 @@ def open_report(
     status = S.PENDING if public else S.OPEN
     deadline: Mapping[str, object] = {} if public else deadline_fields(cal, r.category, r.urgency, now)
     row = _case_row(r, answer, (lon, lat), (street_id, community_id), duplicate, status, deadline, now)
+    metas = merged_meta([data for _, _, data in checked], parse_photo_meta(report.get("photo_meta"), cal.tz),
+                        rules.timezone)  # fmt: skip
+    row["flags"] = photo_flags(metas, lon, lat, r.observed_at, rules.photo_far_m, rules.photo_old_hours) or None
     if actor.role == PUBLIC:
         row["receipt"] = new_receipt()  # the reporter follows the case by it (no account)
     # A client id sent before is not an error but a replay: the insert does nothing and the first case answers

@@ -1,10 +1,14 @@
 """One step of the closed loop: :func:`transition` checks the action against the case's state and version and
-applies it as one conditional UPDATE plus its event; :func:`_apply` says what each action changes."""
+applies it as one conditional UPDATE plus its event.
+
+The rules are pure pieces, shared with the bulk replay of many steps (:mod:`gridmap.cases.replay`):
+:func:`check_actor` (role, scope, four eyes), :func:`check_allowed` (version and state) and :func:`plan_step`
+(what the action changes, given the catalogue through a :class:`Lookup`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,7 +17,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.accounts.roles import role_name
-from gridmap.accounts.scope import scope_of
+from gridmap.accounts.scope import Scope, scope_of
 from gridmap.cases.deadlines import deadline_fields
 from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.queries import case_row, get_case
@@ -80,25 +84,9 @@ def transition(
     dialect_of(session).take_write_lock(session, "cases", f"case {case_id}")
     row = case_row(session, case_id)
     check_step(session, actor, spec, row)
-    pending_ext = row.extension_requested_seconds is not None
-    if row.version != v:
-        raise Conflict(
-            f"case {case_id} has changed since you read it (it is at version {row.version}, you sent {v}): "
-            f"reload it; it is now {row.status} ({STATUS_ZH[S(row.status)]})"
-        )
-    if spec.name not in allowed_actions(row.status, pending_ext):
-        allowed = allowed_actions(row.status, pending_ext)
-        why = ""
-        if spec.extension == "none" and pending_ext:
-            why = " (an extension request is already waiting for a decision)"
-        elif spec.extension == "pending" and not pending_ext:
-            why = " (no extension request is waiting)"
-        raise Conflict(
-            f"cannot {spec.name} ({spec.label_zh}) case {case_id}: it is {row.status} "
-            f"({STATUS_ZH[S(row.status)]}){why}; allowed now: {', '.join(allowed) or 'nothing (it is finished)'}"
-        )
+    check_allowed(spec, row, v)
     cal = load_calendar(session, settings.cases)
-    changes, target, event_data = _apply(session, spec, row, data, cal, now)
+    changes, target, event_data = plan_step(spec, row, data, cal, now, _SessionLookup(session))
     if actor_note:
         event_data["actor_note"] = actor_note
     stmt = (
@@ -142,15 +130,28 @@ def transition(
     return get_case(session, case_id, settings, now=now, actor=actor)
 
 
+def steps_open_to(actor: Actor, case: dict[str, Any]) -> list[Action]:
+    """The steps ``actor`` may take on ``case`` now (a case as :func:`~gridmap.cases.queries.get_case` gives it to
+    them, so within their scope): those its status and extension request allow, of the actor's role, less deciding
+    an extension they asked for themselves (four eyes) — the buttons of the case page, in workflow order. Pure: what
+    :func:`transition` would refuse anyway is not offered."""
+    pending = case.get("extension_requested_seconds") is not None
+    role = None if actor.is_system else actor.role
+    asked_by = next(
+        (e.get("actor") for e in reversed(case.get("events") or []) if e.get("action") == "request_extension"), None
+    )
+    out = []
+    for name in allowed_actions(str(case["status"]), pending, role):
+        spec = ACTIONS[name]
+        if spec.extension == "pending" and not actor.is_system and asked_by == actor.name:
+            continue
+        out.append(spec)
+    return out
+
+
 def check_step(session: Session, actor: Actor, spec: Action, row: Any) -> None:
-    """May ``actor`` take step ``spec`` on the case ``row``? Their role, their scope (a unit clerk: their unit's
-    cases), and four eyes: an extension is decided by someone other than whoever asked for it."""
-    if not actor.has(*spec.roles):
-        who = ", ".join(role_name(r, "zh_CN") for r in sorted(spec.roles))
-        raise Forbidden(f"{spec.name} ({spec.label_zh}) is for: {who}; you are {role_name(actor.role, 'zh_CN')}")
-    scope = scope_of(session, actor)
-    if scope is not None:
-        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
+    """:func:`check_actor` with the actor's scope and the asker of a pending extension read from the database."""
+    asked_by = None
     if spec.extension == "pending" and not actor.is_system:
         asked_by = session.scalar(
             select(CaseEvent.actor)
@@ -158,20 +159,75 @@ def check_step(session: Session, actor: Actor, spec: Action, row: Any) -> None:
             .order_by(CaseEvent.seq.desc())
             .limit(1)
         )
-        if asked_by == actor.name:
-            raise Forbidden("you asked for this extension yourself: someone else decides it (four eyes)")
+    check_actor(actor, spec, row, scope_of(session, actor), asked_by)
 
 
-def _apply(
-    session: Session, spec: Action, row: Any, data: dict[str, Any], cal: WorkingCalendar, now: dt.datetime
+def check_actor(actor: Actor, spec: Action, row: Any, scope: Scope | None, asked_by: str | None) -> None:
+    """May ``actor`` take step ``spec`` on the case ``row``? Their role, their ``scope`` (a unit clerk: their unit's
+    cases), and four eyes: an extension is decided by someone other than whoever asked for it (``asked_by``)."""
+    if not actor.has(*spec.roles):
+        who = ", ".join(role_name(r, "zh_CN") for r in sorted(spec.roles))
+        raise Forbidden(f"{spec.name} ({spec.label_zh}) is for: {who}; you are {role_name(actor.role, 'zh_CN')}")
+    if scope is not None:
+        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
+    if spec.extension == "pending" and not actor.is_system and asked_by == actor.name:
+        raise Forbidden("you asked for this extension yourself: someone else decides it (four eyes)")
+
+
+def check_allowed(spec: Action, row: Any, version: int) -> None:
+    """Is the case still at ``version``, and is ``spec`` allowed in its state (and extension request state)?
+    Raises Conflict when not."""
+    case_id = row.id
+    pending_ext = row.extension_requested_seconds is not None
+    if row.version != version:
+        raise Conflict(
+            f"case {case_id} has changed since you read it (it is at version {row.version}, you sent {version}): "
+            f"reload it; it is now {row.status} ({STATUS_ZH[S(row.status)]})"
+        )
+    if spec.name not in allowed_actions(row.status, pending_ext):
+        allowed = allowed_actions(row.status, pending_ext)
+        why = ""
+        if spec.extension == "none" and pending_ext:
+            why = " (an extension request is already waiting for a decision)"
+        elif spec.extension == "pending" and not pending_ext:
+            why = " (no extension request is waiting)"
+        raise Conflict(
+            f"cannot {spec.name} ({spec.label_zh}) case {case_id}: it is {row.status} "
+            f"({STATUS_ZH[S(row.status)]}){why}; allowed now: {', '.join(allowed) or 'nothing (it is finished)'}"
+        )
+
+
+class Lookup(Protocol):
+    """The catalogue a step reads: a category (for the deadline of ``verify``) and a unit's name (``dispatch``)."""
+
+    def category(self, code: str) -> Category | None: ...
+
+    def unit_name(self, unit_id: int) -> str | None: ...
+
+
+class _SessionLookup:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def category(self, code: str) -> Category | None:
+        return self.session.get(Category, code)
+
+    def unit_name(self, unit_id: int) -> str | None:
+        unit = self.session.get(Unit, unit_id)
+        return None if unit is None else unit.name
+
+
+def plan_step(
+    spec: Action, row: Any, data: dict[str, Any], cal: WorkingCalendar, now: dt.datetime, lookup: Lookup
 ) -> tuple[dict[str, object], str, dict[str, object]]:
-    """The column changes, the new status and the event data of one allowed action."""
+    """The column changes, the new status and the event data of one allowed action at ``now`` (no I/O but
+    ``lookup``). Raises InvalidInput for bad ``data`` (a dispatch to no unit, an extension amount)."""
     changes: dict[str, object] = {}
     info: dict[str, object] = {}
     target = spec.target or row.status
     name = spec.name
     if name == "verify":
-        category = session.get(Category, row.category)
+        category = lookup.category(row.category)
         assert category is not None
         deadline = deadline_fields(cal, category, row.urgency, now)
         changes.update(deadline, verified=True)
@@ -183,11 +239,11 @@ def _apply(
         unit_id = as_id(raw)
         if unit_id is None:
             raise InvalidInput(Problem(f"{str(raw)[:40]!r} is not a unit id", field="unit_id"))
-        unit = session.get(Unit, unit_id)
-        if unit is None:
+        unit_name = lookup.unit_name(unit_id)
+        if unit_name is None:
             raise InvalidInput(Problem(f"no unit {unit_id}", field="unit_id"))
         changes["unit_id"] = unit_id
-        info.update(unit_id=unit_id, unit_name=unit.name)
+        info.update(unit_id=unit_id, unit_name=unit_name)
         if row.unit_id is not None and row.unit_id != unit_id:
             info["routed_unit_id"] = row.unit_id
     elif name == "send_back":

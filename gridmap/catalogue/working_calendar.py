@@ -15,7 +15,9 @@ Working time is handled as a position on a "working clock": ``W(t)`` is the numb
 from a fixed origin to ``t``. Elapsed working time is ``W(b) − W(a)``; adding a budget is ``W⁻¹(W(t) + budget)``,
 taking the earliest instant (a deadline that uses the whole morning ends at 12:00, not at 14:30). Both are
 vectorised over numpy arrays with ``searchsorted`` on a table of the working intervals, so a million deadlines
-take well under a second.
+take well under a second. The scalar :meth:`WorkingCalendar.add` and :meth:`WorkingCalendar.elapsed` walk the same
+table with :mod:`bisect` over Python lists: one call costs a few microseconds, not numpy's per-call overhead (the
+demo's year of history computes thousands of deadlines one at a time).
 
 >>> import datetime as dt
 >>> cal = WorkingCalendar(tz="Asia/Shanghai")
@@ -28,6 +30,7 @@ take well under a second.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -175,19 +178,35 @@ class WorkingCalendar:
         s = np.asarray(starts, dtype=np.int64)
         e = np.asarray(ends, dtype=np.int64)
         cum_end = np.cumsum(e - s)
+        cum = cum_end - (e - s)
+        # the years strictly inside the table: a time there needs no rebuild (the first and last years are margin)
+        safe = (to_us(_local(dt.date(first_year + 1, 1, 1), dt.time(0), self.tz)),
+                to_us(_local(dt.date(last_year, 1, 1), dt.time(0), self.tz)))  # fmt: skip
+        lists = (s.tolist(), e.tolist(), cum.tolist(), cum_end.tolist())
         # one tuple, swapped in one assignment: readers in other threads never see half a table
-        self._table = _Table((first_year, last_year), s, e, cum_end - (e - s), cum_end)
+        self._table = _Table((first_year, last_year), s, e, cum, cum_end, safe, lists)
         return self._table
 
     def _ensure(self, lo_us: int, hi_us: int) -> _Table:
+        tab = self._table
+        if tab is not None and tab.safe_us[0] <= lo_us and hi_us < tab.safe_us[1]:
+            return tab
         lo = from_us(lo_us, self.tz).year
         hi = from_us(hi_us, self.tz).year
-        tab = self._table
         if tab is None or lo <= tab.years[0] or hi >= tab.years[1]:
             first = min(lo - 1, tab.years[0] if tab else lo - 1)
             last = max(hi + 2, tab.years[1] if tab else hi + 2)
             tab = self._build(first, last)
         return tab
+
+    @staticmethod
+    def _position_one(tab: _Table, t: int) -> int:
+        """:meth:`_position` of one time (µs), with bisect over the table's lists."""
+        starts, ends, cum, _ = tab.lists
+        i = bisect.bisect_right(starts, t) - 1
+        if i < 0:
+            return 0
+        return cum[i] + min(t - starts[i], ends[i] - starts[i])
 
     @staticmethod
     def _position(tab: _Table, t_us: np.ndarray) -> np.ndarray:
@@ -206,9 +225,24 @@ class WorkingCalendar:
 
     # -- scalar API ------------------------------------------------------------------------------------------
     def add(self, start: dt.datetime, seconds: float, unit: str) -> dt.datetime:
-        """``start`` plus ``seconds`` on the clock of ``unit`` (wall clock or working time)."""
-        out = self.add_us(np.asarray([to_us(start)], dtype=np.int64), np.asarray([seconds], dtype=float), unit)
-        return from_us(int(out[0]), self.tz)
+        """``start`` plus ``seconds`` on the clock of ``unit`` (wall clock or working time); the same instant as
+        :meth:`add_us` gives, computed without numpy."""
+        t = to_us(start)
+        budget = round(float(seconds) * _US)  # half to even, as np.rint
+        if budget < 0:
+            raise ValueError("a budget cannot be negative")
+        if unit == URGENT_HOURS or budget == 0:
+            if unit != URGENT_HOURS:
+                self._check_unit(unit)
+            return from_us(t + budget, self.tz)
+        self._check_unit(unit)
+        tab = self._ensure(t, t)
+        w = self._position_one(tab, t) + budget
+        while w > tab.lists[3][-1]:  # very long limits: grow the table forward
+            tab = self._build(tab.years[0], tab.years[1] + 5)
+        starts, _, cum, cum_end = tab.lists
+        j = bisect.bisect_left(cum_end, w)
+        return from_us(starts[j] + (w - cum[j]), self.tz)
 
     def elapsed(self, a: dt.datetime, b: dt.datetime, unit: str) -> float:
         """Seconds from ``a`` to ``b`` on the clock of ``unit`` (negative when ``b`` is before ``a``)."""
@@ -217,8 +251,7 @@ class WorkingCalendar:
         self._check_unit(unit)
         ua, ub = to_us(a), to_us(b)
         tab = self._ensure(min(ua, ub), max(ua, ub))
-        pos = self._position(tab, np.asarray([ua, ub], dtype=np.int64))
-        return float(pos[1] - pos[0]) / _US
+        return float(self._position_one(tab, ub) - self._position_one(tab, ua)) / _US
 
     def deadline(self, start: dt.datetime, amount: float, unit: str) -> dt.datetime:
         return self.add(start, self.budget_seconds(amount, unit), unit)
@@ -275,6 +308,8 @@ class _Table(NamedTuple):
     ends: np.ndarray
     cum: np.ndarray
     cum_end: np.ndarray
+    safe_us: tuple[int, int]  # [from, to) µs needing no rebuild
+    lists: tuple[list[int], list[int], list[int], list[int]]  # starts, ends, cum, cum_end for bisect
 
 
 def _seconds(t: dt.time) -> float:

@@ -2,6 +2,7 @@
 the result; :mod:`~.support` holds what they share (settings and engine, errors, a progress bar)."""
 
 from gridmap.cli.accounts import tokens_group, users_group
+from gridmap.cli.backup import backup_cmd, restore_cmd
 from gridmap.cli.cases import cases_group
 from gridmap.cli.categories import categories_group
 from gridmap.cli.database import db, init
@@ -12,7 +13,7 @@ from gridmap.cli.roads import roads_group
 from gridmap.cli.routing import snap
 from gridmap.cli.serve import serve
 
-for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve):
+for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve, backup_cmd, restore_cmd):
     main.add_command(command)
 for group in (categories_group, cases_group, grids_group, roads_group, users_group, tokens_group):
     main.add_command(group)

@@ -45,7 +45,7 @@ def users_add(obj: Context, username: str, role: str, name: str | None, scope: s
     password = _read_password()
     try:
         hasher = password_hasher(obj.settings)
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             made = registry.create_account(session, cli_actor(), username=username, name=name, role=role,
                                            password=password, hash_password=hasher, scope=scope, unit=unit,
                                            person=person)  # fmt: skip
@@ -72,7 +72,7 @@ def users_list(obj: Context, as_json: bool) -> None:
 
 def _set_active(obj: Context, username: str, active: bool) -> None:
     try:
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             registry.set_active(session, cli_actor(), username, active)
     except GridmapError as exc:
         fail(exc)
@@ -105,7 +105,7 @@ def users_password(obj: Context, username: str) -> None:
     password = _read_password()
     try:
         hasher = password_hasher(obj.settings)
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             registry.set_password(session, cli_actor(), username, password, hasher)
     except GridmapError as exc:
         fail(exc)
@@ -125,7 +125,7 @@ def tokens_group() -> None:
 def tokens_create(obj: Context, username: str, name: str | None, expires_days: float | None) -> None:
     """Make a token for USERNAME's account and print it — the only time it is shown (it is stored hashed)."""
     try:
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             raw, info = registry.create_token(session, cli_actor(), username, name=name, expires_days=expires_days)
     except GridmapError as exc:
         fail(exc)
@@ -151,7 +151,7 @@ def tokens_list(obj: Context, username: str | None) -> None:
 def tokens_revoke(obj: Context, token: str) -> None:
     """Revoke a token (its id, or its first characters as listed)."""
     try:
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             info = registry.revoke_token(session, cli_actor(), token)
     except GridmapError as exc:
         fail(exc)

@@ -33,26 +33,38 @@ def cases_group() -> None:
     help="Source of rows without a source column (public: they wait for on-site verification).",
 )
 @click.option("--note", default=None, help="Why or for whom (kept in the audit trail; who imports is cli:<user>).")
+@click.option(
+    "--lock-wait",
+    type=click.FloatRange(min=0),
+    default=300,
+    show_default=True,
+    help="Seconds to wait for the database's write lock while a running server writes (SQLite).",
+)
 @click.pass_obj
-def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: str | None) -> None:
+def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: str | None, lock_wait: float) -> None:
     """Import the reports of the CSV file PATH as cases (routed by `gridmap snap`, or routed here).
 
     Good rows are imported in one transaction; bad rows are listed with their row number in the error file and
     never stop the good ones. A client_id already imported is skipped. A report of the same category near an
     active case (GRIDMAP_CASE_DUPLICATE_RADIUS_M / _DAYS), stored or earlier in the file, is linked to it as a
-    duplicate, as when the rows are reported one by one.
+    duplicate, as when the rows are reported one by one. The file is checked and routed first; then the import
+    waits (up to --lock-wait seconds, saying so) for the write lock a running server may hold, and writes. If
+    layers or categories changed meanwhile, it plans again.
     """
     from gridmap.accounts.actor import cli_actor
-    from gridmap.cases.bulk_import.importer import import_cases_csv
+    from gridmap.cases.bulk_import.beside_traffic import import_beside_traffic
     from gridmap.cli.support import ProgressBar
 
     started = time.perf_counter()
     try:
         with session_scope(obj.migrated_session_factory()) as session, ProgressBar("importing cases") as progress:
-            summary = import_cases_csv(
+            summary = import_beside_traffic(
                 session,
                 path,
                 obj.settings,
+                lock_wait_s=lock_wait,
+                waiting=_say_waiting,
+                notice=lambda text: click.echo(text, err=True),
                 errors_path=errors_path,
                 source=source,
                 actor=cli_actor(),
@@ -60,5 +72,9 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: s
                 progress=progress,
             )
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
     click.echo(summary.describe() + f"\n  committed in {time.perf_counter() - started:.1f} s")
+
+
+def _say_waiting(waited: float, wait: float) -> None:
+    click.echo(f"waiting for the write lock… ({waited:.0f} s of {wait:.0f} s)", err=True)

@@ -22,7 +22,7 @@ def categories_seed(obj) -> None:
     from gridmap.catalogue.categories import seed
 
     try:
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             added = seed(session)
     except GridmapError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -72,7 +72,7 @@ def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urg
     if deadline is not None or unit is not None:
         data["deadline"] = {"amount": deadline, "unit": unit}
     try:
-        with session_scope(obj.migrated_session_factory()) as session:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
             cat, created = upsert_category(session, data, actor=cli_actor())
     except GridmapError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -89,6 +89,9 @@ def categories_holiday(obj, day, workday: bool, name: str | None) -> None:
     from gridmap.accounts.actor import cli_actor
     from gridmap.catalogue.categories import set_holiday
 
-    with session_scope(obj.migrated_session_factory()) as session:
-        set_holiday(session, day.date(), workday, name, actor=cli_actor())
+    try:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
+            set_holiday(session, day.date(), workday, name, actor=cli_actor())
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"{day.date()}: {'working day' if workday else 'day off'}")

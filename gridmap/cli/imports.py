@@ -3,6 +3,7 @@ all-or-nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,10 +99,18 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
 @click.command()
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEMO_DATA_DIR, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds features.")
-@click.option("--no-reports", is_flag=True, help="Leave out the three months of demo reports (opened as cases).")
+@click.option("--no-reports", is_flag=True, help="Leave out the demo reports (cases with a year of history).")
 @click.option("--no-accounts", is_flag=True, help="Leave out the demo accounts (one per role).")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The load day: the cases' year of history ends at its start (default: today). Same day, same history.",
+)
 @click.pass_obj
-def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool, no_accounts: bool) -> None:
+def demo(
+    obj: Context, data_dir: Path, if_empty: bool, no_reports: bool, no_accounts: bool, as_of: dt.datetime | None
+) -> None:
     """Load the demo city (离石区: real 街道/社区 names and codes, synthetic geometry) and its accounts."""
     from gridmap.imports.demo import database_is_empty, load_demo
 
@@ -121,7 +130,8 @@ def demo(obj: Context, data_dir: Path, if_empty: bool, no_reports: bool, no_acco
         started = time.perf_counter()
         hasher = None if no_accounts else _password_hasher(obj)
         with session_scope(factory) as session:
-            counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports, hash_password=hasher)
+            counts = load_demo(session, data_dir, obj.settings, with_reports=not no_reports, hash_password=hasher,
+                               as_of=as_of.date() if as_of else None)  # fmt: skip
     except (GridmapError, DatabaseError) as exc:
         fail(exc)
     took = time.perf_counter() - started

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
+from gridmap.errors import GridmapError
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from waitress.server import BaseWSGIServer, MultiSocketServer
 
 
 @click.command()
@@ -17,20 +24,36 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
     """Serve the web app (map pages and the JSON API) with waitress, a production WSGI server."""
     from gridmap.web import create_app
 
-    app = create_app(obj.settings)
+    try:
+        app = create_app(obj.settings)
+    except (GridmapError, RuntimeError) as exc:  # a bad setting (a proxy address), production with the dev key
+        fail(exc)
     click.echo(f"gridmap serving {obj.settings.database_url} on http://{host}:{port}/")
     if debug:
         app.run(host=host, port=port, debug=True, threaded=True)
         return
-    import waitress
-
     from gridmap.store.dialect import dialect_of
     from gridmap.web.state import app_state
 
     engine = app_state(app).engine
     maintenance = dialect_of(engine).background_maintenance(engine)
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="gridmap", _quiet=True)
+        make_server(app, host=host, port=port, threads=threads).run()
     finally:
         if maintenance is not None:
             maintenance.stop()
+
+
+def make_server(app: Flask, *, host: str, port: int, threads: int) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for ``app`` that refuses bodies over the app's own limit as well (413 before they are read;
+    waitress's default would buffer a gigabyte)."""
+    import waitress.server
+
+    return waitress.server.create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="gridmap",
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+    )

@@ -6,6 +6,8 @@ functions as every importer, in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,15 +16,26 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gridmap.accounts.actor import cli_actor
+from gridmap.accounts.actor import Actor, cli_actor
 from gridmap.accounts.registry import create_account
 from gridmap.cases.bulk_import.importer import import_cases_csv
-from gridmap.catalogue.categories import seed
+from gridmap.cases.replay import replay
+from gridmap.cases.values import as_utc
+from gridmap.catalogue.categories import load_calendar, seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
+from gridmap.imports.demo_history import (
+    SEED,
+    DemoCase,
+    clerk_username,
+    history_end,
+    make_cast,
+    plan_history,
+    spread_reports,
+)
 from gridmap.imports.registry import load_assignments, load_people, load_units
 from gridmap.store.bulk_writes import write_features
-from gridmap.store.models import Area, Compound, Segment
+from gridmap.store.models import Area, Case, Category, Compound, Segment, Unit
 
 # Layer name → file, in the order references require (parents before children).
 DEMO_LAYERS = (
@@ -34,7 +47,7 @@ DEMO_LAYERS = (
     ("grids", "grids.geojson"),
 )
 DEMO_TABLES = ("units.csv", "people.csv", "assignments.csv")
-DEMO_REPORTS = "reports.csv"  # three months of patrol, inspection and public reports, opened as cases
+DEMO_REPORTS = "reports.csv"  # patrol, inspection and public reports, spread over the past year, opened as cases
 DEMO_SOURCE = "demo:离石区"
 
 
@@ -75,11 +88,15 @@ def load_demo(
     *,
     with_reports: bool = False,
     hash_password: Callable[[str], str] | None = None,
+    as_of: dt.date | None = None,
 ) -> dict[str, int]:
     """Load every demo layer and table and, with ``with_reports`` (as ``gridmap demo`` does), open the demo
-    reports as cases, routed to their units like any report; with ``hash_password`` (the sign-in's), make the demo
-    accounts (:data:`DEMO_ACCOUNTS`, password :data:`DEMO_PASSWORD`). Returns counts per layer. The caller
-    commits."""
+    reports as cases, routed to their units like any report, and give them a year of history ending at the start
+    of ``as_of`` (default: the city's today; :mod:`gridmap.imports.demo_history`); with ``hash_password`` (the
+    sign-in's), make the demo accounts (:data:`DEMO_ACCOUNTS`, password :data:`DEMO_PASSWORD`, one hash shared by
+    all: one argon2 run, not one per account) and, with the reports, a disabled clerk account per unit the history
+    names.
+    Returns counts per layer. The caller commits."""
     counts: dict[str, int] = {}
     for layer, filename in DEMO_LAYERS:
         gdf = _read_layer(data_dir / filename)
@@ -91,19 +108,76 @@ def load_demo(
     counts["units"] = len(load_units(session, tables["units.csv"], "units.csv", actor=actor))
     counts["people"] = len(load_people(session, tables["people.csv"], "people.csv", actor=actor))
     counts["assignments"] = load_assignments(session, tables["assignments.csv"], "assignments.csv", actor=actor)
-    reports = data_dir / DEMO_REPORTS
-    if with_reports:
-        seed(session)  # the categories and holidays the cases' deadlines need
-        summary = import_cases_csv(
-            session, reports, settings or Settings.from_env(), actor=cli_actor(), note="示范城区的上报"
-        )
-        if summary.bad:
-            raise InvalidInput(Problem(f"{summary.bad} demo reports could not be opened as cases", str(reports)))
-        counts["cases"] = summary.imported
+    shared: Callable[[str], str] | None = None
     if hash_password is not None:
-        actor = cli_actor()
+        hashed = hash_password(DEMO_PASSWORD)
+        shared = lambda _password: hashed  # noqa: E731
         for username, name, role, scope, unit, person in DEMO_ACCOUNTS:
             create_account(session, actor, username=username, name=name, role=role, password=DEMO_PASSWORD,
-                           hash_password=hash_password, scope=scope, unit=unit, person=person)  # fmt: skip
+                           hash_password=shared, scope=scope, unit=unit, person=person)  # fmt: skip
         counts["accounts"] = len(DEMO_ACCOUNTS)
+    if with_reports:
+        seed(session)  # the categories and holidays the cases' deadlines need
+        settings = settings or Settings.from_env()
+        counts.update(_load_reports(session, data_dir / DEMO_REPORTS, settings, as_of, shared))
     return counts
+
+
+def _load_reports(
+    session: Session,
+    reports: Path,
+    settings: Settings,
+    as_of: dt.date | None,
+    hash_password: Callable[[str], str] | None,
+) -> dict[str, int]:
+    """The demo reports opened as cases when observed (over the year before ``as_of``, default the city's today),
+    then their history."""
+    actor = cli_actor()
+    cal = load_calendar(session, settings.cases)
+    as_of = as_of or dt.datetime.now(cal.tz).date()
+    end = history_end(as_of, cal)
+    table = spread_reports(pd.read_csv(reports, dtype=str, keep_default_na=False), end, cal)
+    with tempfile.TemporaryDirectory(prefix="gridmap-demo-") as tmp:
+        spread = Path(tmp) / reports.name
+        table.to_csv(spread, index=False)
+        summary = import_cases_csv(session, spread, settings, actor=actor, note="示范城区的上报", now=end,
+                                   opened_when_observed=True)  # fmt: skip
+    if summary.bad:
+        raise InvalidInput(Problem(f"{summary.bad} demo reports could not be opened as cases", str(reports)))
+    rows = session.execute(
+        select(Case.id, Case.client_id, Case.source, Case.created_at, Case.unit_id, Case.category, Case.urgency)
+        .where(Case.client_id.like("demo-%"), Case.version == 1)
+        .order_by(Case.id)
+    ).all()
+    public = set(settings.cases.public_sources)
+    cases = [
+        DemoCase(
+            r.id,
+            int(r.client_id.rsplit("-", 1)[1]),
+            r.source in public,
+            as_utc(r.created_at),
+            r.unit_id,
+            r.category,
+            r.urgency,
+        )
+        for r in rows
+        if r.unit_id is not None
+    ]
+    units = {u.id: (u.code, u.name) for u in session.execute(select(Unit.id, Unit.code, Unit.name))}
+    used = {c.unit_id for c in cases}
+    if hash_password is not None:  # the clerks the history names, as real (disabled) accounts
+        for uid in sorted(used):
+            code, name = units[uid]
+            if clerk_username(code) != "demo-clerk":
+                create_account(session, actor, username=clerk_username(code), name=f"{name}联络员（示范）",
+                               role="unit_clerk", password=DEMO_PASSWORD, hash_password=hash_password, unit=code,
+                               active=False)  # fmt: skip
+
+    def cast_actor(username: str, role: str, unit_id: int | None = None) -> Actor:
+        return Actor(name=username, role=role, via="demo", scope_unit_id=unit_id)
+
+    cast = make_cast({uid: units[uid] for uid in used}, cast_actor)
+    categories = {c.code: c for c in session.scalars(select(Category))}
+    steps = plan_history(cases, categories, cal, cast, end, SEED)
+    done = replay(session, steps, settings, actor=actor, note="示范城区一年的办理经过")
+    return {"cases": summary.imported, "case_events": summary.imported + done.events}

@@ -98,8 +98,8 @@ def heat(
             snap = float(filters["snap_m"])
             if not 1 <= snap <= 200:
                 raise ValueError
-        except ValueError:
-            problems.append(Problem("must be a number of metres between 1 and 200", field="snap_m"))
+        except (TypeError, ValueError):  # (a repeated parameter arrives as a list)
+            problems.append(Problem("must be a number of metres between 1 and 200 (须为 1–200 米)", field="snap_m"))
     if problems:
         raise InvalidInput(problems)
     stmt = select(Case.id, Case.lon, Case.lat).where(*conds).order_by(Case.id).limit(MAX_POINTS + 1)

@@ -34,7 +34,7 @@ from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIVE
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
-from gridmap.inputs import parse_day, parse_int
+from gridmap.inputs import id_in_text, parse_day, parse_int
 from gridmap.responsibility.history import area_units
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import (
@@ -472,13 +472,17 @@ def get_item(
     try:
         fid_int = int(str(fid))
     except ValueError:
-        raise InvalidInput(Problem(f"{fid!r} is not a feature id (a whole number)", field="featureId")) from None
+        raise InvalidInput(
+            Problem(f"{fid!r} is not a feature id (a whole number) (要素编号应为整数)", field="featureId")
+        ) from None
+    if id_in_text(str(fid_int)) is None:  # beyond the INTEGER range (or not positive): there is no such feature
+        raise NotFound(f"no feature {fid_int} in {collection_id} (要素不存在)")
     stmt = _select(coll, q.on()).where(coll.model.id == fid_int)
     if coll.area_level:
         stmt = stmt.where(Area.level == coll.area_level)
     rows = session.execute(stmt).all()
     if not rows:
-        raise NotFound(f"no feature {fid_int} in {collection_id}")
+        raise NotFound(f"no feature {fid_int} in {collection_id} (要素不存在)")
     if scope is not None:
         inside = session.scalar(
             select(coll.model.id).where(coll.model.id == fid_int, *scope.feature_filter(coll.model, session))

@@ -150,7 +150,7 @@ def observed_days(observed_at: Observed, n: int, tz: ZoneInfo, errors: list[Poin
 
 
 def _bad_time(v: object) -> str:
-    return f"{v!r} is not an ISO-8601 date or date-time"
+    return f"{v!r} is not an ISO-8601 date or date-time within years 1–9999 (不是有效的 ISO-8601 日期或时间)"
 
 
 def _unique_values(vals: np.ndarray) -> Iterable[tuple[np.ndarray, object]]:
@@ -179,7 +179,10 @@ def _one_day(v: object, tz: ZoneInfo) -> int | None:
         ts = pd.Timestamp(v)
         return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else _one_day(ts.to_pydatetime(), tz)
     if isinstance(v, dt.datetime):
-        return as_day(v.astimezone(tz).date() if v.tzinfo else v.date())
+        try:
+            return as_day(v.astimezone(tz).date() if v.tzinfo else v.date())
+        except OverflowError:  # at the calendar's limits the local day would be year 0 or 10000: no day at all
+            return None
     if isinstance(v, dt.date):
         return as_day(v)
     if isinstance(v, str):

@@ -9,5 +9,5 @@ Modules, in the order they depend on each other:
 * :mod:`~gridmap.store.change_counters` — per-process copies of rarely edited tables, dropped exactly when a
   trigger-maintained counter says they changed.
 * :mod:`~gridmap.store.bulk_writes` — features written in bulk (the importers, the demo, grid generation).
-* ``sqlite/`` — what only SQLite needs: R*Tree bulk loading, WAL checkpoints off the request path.
+* ``sqlite/`` — what only SQLite needs: R*Tree bulk loading, WAL checkpoints off the request path, backups.
 """

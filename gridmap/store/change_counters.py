@@ -32,6 +32,7 @@ _READ = text("SELECT n FROM change_counters WHERE name = :name")
 _WRITE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I)
 _TRUNCATE = re.compile(r"\s*TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?([\w\s,\"]+)", re.I)
 _TRUNCATE_OPTIONS = frozenset({"restart", "continue", "identity", "cascade", "restrict"})
+_MEMO_PREFIX = "gridmap.counted_copy."  # session.info: (transaction, value) of a copy read in it
 _WRITTEN = "gridmap.tables_written"  # conn.info: the open transaction's target tables
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ class CountedCopy(Generic[T]):
         self._load = load
         self._copies: weakref.WeakKeyDictionary[Engine, tuple[int | None, T]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
-        self._memo = f"gridmap.counted_copy.{name}"  # session.info: (transaction, value) read in it
+        self._memo = f"{_MEMO_PREFIX}{name}"  # session.info: (transaction, value) read in it
 
     def get(self, session: Session, *, refresh: bool = False) -> T:
         """The copy; the counter is read once per transaction of ``session`` (a report asks for the catalogue
@@ -78,6 +79,19 @@ class CountedCopy(Generic[T]):
                 self._copies.clear()
             else:
                 self._copies.pop(engine, None)
+
+
+def counters_now(session: Session) -> dict[str, int]:
+    """Every counter's value as ``session`` reads it now: compare two readings to know whether the layers or the
+    catalogue changed in between (a plan made before waiting for a lock is still good when they did not)."""
+    return {str(name): int(n) for name, n in session.execute(text("SELECT name, n FROM change_counters")).all()}
+
+
+def forget_transaction_reads(session: Session) -> None:
+    """Drop the copies ``session`` kept for its transaction: it goes on in a new database transaction (SQLite's
+    writer restart, :meth:`~gridmap.store.dialect.Dialect.begin_writing`), which must read the counters again."""
+    for key in [k for k in session.info if isinstance(k, str) and k.startswith(_MEMO_PREFIX)]:
+        del session.info[key]
 
 
 def written_tables(statement: str) -> set[str]:

@@ -15,9 +15,13 @@ metres between geometries    ``ST_Distance(a, b, 1)`` (ellipsoid)       ``ST_Dis
 spatial index use            ``idx_<table>_geom`` named in the query    ``&&`` on the GiST index
 dates and times bound        ISO text (as SQLAlchemy stores them)       ``date`` / ``timestamptz`` values
 write lock                   taken before reading (no-op UPDATE)        none: row locks, conditional UPDATEs
+writing session              restarted as BEGIN IMMEDIATE, waited for   nothing to wait for
 ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
 bulk load                    triggers, indexes set aside; R*Tree packed plain inserts
+many rows written            multi-row INSERTs; UPDATE executemany      ``COPY``; ``COPY`` + one ``UPDATE … FROM``
 long-running server          WAL checkpoints in a background thread     nothing
+backup and restore           online backup API, ``quick_check``         ``pg_dump -Fc`` in an exported snapshot,
+                                                                        ``pg_restore --single-transaction``
 ===========================  =========================================  ===========================================
 """
 
@@ -25,6 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import shutil
+import sqlite3
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,10 +45,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from gridmap.errors import Conflict, DatabaseError
+from gridmap.store.change_counters import forget_transaction_reads, written_tables_of
 
 if TYPE_CHECKING:
     from gridmap.config import Settings
     from gridmap.store.sqlite.wal import WalCheckpointer
+
+_BUSY_TIMEOUT_MS = 10_000  # SQLite: how long a statement waits for a lock before "database is locked"
+_WRITER = "gridmap.begun_writing"  # conn.info: the open transaction was begun IMMEDIATE (SQLite)
+_LOCK_SLICE_S = 1.0  # begin_writing waits for the write lock in slices this long, reporting progress between
 
 Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in EPSG:4326
 Bind = Engine | Connection | Session
@@ -104,6 +118,16 @@ class Dialect:
     def take_write_lock(self, session: Session, table: str, what: str) -> None:
         """Start writing now, so that what is read next is what the write will see (SQLite only needs it)."""
 
+    def begin_writing(
+        self, session: Session, wait_s: float, progress: Callable[[float, float], None] | None = None
+    ) -> None:
+        """Make ``session``'s transaction a writer's before it reads what it will change: on SQLite the database's
+        one write lock is taken now (waiting up to ``wait_s`` seconds, ``progress(waited, wait_s)`` called about
+        once a second while waiting), so the first write cannot fail with "database is locked"; raises
+        :class:`~gridmap.errors.Conflict` when the wait runs out. What was read before may be read again (it may
+        have changed). PostgreSQL has row locks: nothing to take."""
+        session.connection()
+
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
         """``k`` new ids of ``table`` that nobody else can take."""
         raise NotImplementedError
@@ -120,6 +144,22 @@ class Dialect:
         lat)``: what the database does per row is set aside for the load and done once at its end."""
         return contextlib.nullcontext()
 
+    def insert_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Insert many rows (values as the driver binds them; times as :meth:`times_text`) the fastest way."""
+        one = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        per = max(1, 4000 // len(columns))  # parameters per statement: well under every driver's limit
+        for s in range(0, len(rows), per):
+            part = rows[s : s + per]
+            conn.exec_driver_sql(head + ", ".join([one] * len(part)), tuple(v for r in part for v in r))
+
+    def update_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        """Set ``columns`` of many rows by id: each row is the values then the id (as :meth:`insert_rows` binds)."""
+        ph = self.placeholder
+        sets = ", ".join(f"{c} = {ph}" for c in columns)
+        if rows:
+            conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = {ph}", rows)
+
     events_from_rows_sql: str | None = None
     """SQL inserting the import events of a chunk of consecutive case ids in one statement (bind: actor, time,
     JSON array of file rows, first id), where the database does that faster than row by row; else None."""
@@ -127,6 +167,19 @@ class Dialect:
     # -- engines -------------------------------------------------------------------------------------------
 
     def create_engine(self, url: URL, settings: Settings) -> Engine:
+        raise NotImplementedError
+
+    # -- backups ------------------------------------------------------------------------------------------------
+
+    dump_name: str  # the database's file name inside a backup archive
+
+    def dump(self, engine: Engine, settings: Settings, dest: Path, summarise: Callable[[Connection], Any]) -> Any:
+        """A consistent copy of the whole database into the new file ``dest`` while it is in use, and
+        ``summarise`` (row counts…) run on exactly what was copied; its answer is returned."""
+        raise NotImplementedError
+
+    def load(self, engine: Engine, settings: Settings, source: Path) -> None:
+        """Replace the whole database by a copy :meth:`dump` made, in one transaction (schema included)."""
         raise NotImplementedError
 
     def background_maintenance(self, engine: Engine) -> WalCheckpointer | None:
@@ -197,7 +250,48 @@ class SpatiaLite(Dialect):
         try:
             session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))
         except OperationalError as exc:
-            raise Conflict(f"{what} is being changed by someone else right now: reload and try again") from exc
+            raise Conflict(
+                f"{what} is being changed by someone else right now: reload and try again",
+                zh="数据正被他人修改，请刷新后重试",
+            ) from exc
+
+    def begin_writing(
+        self, session: Session, wait_s: float, progress: Callable[[float, float], None] | None = None
+    ) -> None:
+        conn = session.connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if conn.info.get(_WRITER) or written_tables_of(conn):
+            return  # this transaction has the lock already (taken here, or by a write)
+        # Nothing written yet: the deferred transaction only read, so it can end and start again as a writer. Done
+        # on the DBAPI connection, so the session keeps its objects as they were read (the caller reads again what
+        # it will change) and what it has added but not flushed yet (a sign-in's tracking fields).
+        cur = raw.cursor()
+        started = time.monotonic()
+        try:
+            if raw.in_transaction:
+                cur.execute("ROLLBACK")
+            forget_transaction_reads(session)
+            cur.execute(f"PRAGMA busy_timeout = {int(min(_LOCK_SLICE_S, max(wait_s, 0.0)) * 1000)}")
+            while True:
+                try:
+                    cur.execute("BEGIN IMMEDIATE")
+                    conn.info[_WRITER] = True
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                waited = time.monotonic() - started
+                if waited >= wait_s:
+                    raise Conflict(
+                        f"the database is busy with another change (waited {waited:.1f} s): try again in a moment",
+                        zh=f"数据库正忙于其他修改（已等待 {waited:.1f} 秒），请稍后重试",
+                    )
+                if progress is not None:
+                    progress(waited, wait_s)
+        finally:
+            cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            cur.close()
 
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
         if k == 0:
@@ -237,6 +331,8 @@ class SpatiaLite(Dialect):
         # pysqlite's own BEGIN handling defers transactions; take control so a transaction really is one.
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        for end in ("commit", "rollback"):
+            event.listen(engine, end, lambda conn: None if conn.invalidated else conn.info.pop(_WRITER, None))
         return engine
 
     def background_maintenance(self, engine: Engine) -> WalCheckpointer | None:
@@ -244,11 +340,52 @@ class SpatiaLite(Dialect):
 
         return WalCheckpointer(engine).start()
 
+    dump_name = "database.sqlite"
+
+    def dump(self, engine: Engine, settings: Settings, dest: Path, summarise: Callable[[Connection], Any]) -> Any:
+        from gridmap.store.sqlite.backup import copy_out
+
+        copy_out(_sqlite_file(engine), dest)
+        copy = self.create_engine(make_url(f"sqlite:///{dest}"), settings)
+        try:
+            with copy.connect() as conn:
+                return summarise(conn)
+        finally:
+            copy.dispose()
+
+    def load(self, engine: Engine, settings: Settings, source: Path) -> None:
+        from gridmap.store.sqlite.backup import copy_in
+
+        engine.dispose()  # this process's connections: opened again on the new content
+        copy_in(source, _sqlite_file(engine))
+
 
 class PostGIS(Dialect):
     name = "postgresql"
     placeholder = "%s"
     wkb_function = "ST_AsBinary"
+
+    def insert_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        # COPY: one stream, no statement per row or per batch
+        raw = conn.connection.dbapi_connection
+        assert raw is not None  # a connection inside a transaction holds its DBAPI connection
+        cursor: Any = raw.cursor()  # psycopg's: ``copy`` is not in the DBAPI protocol
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def update_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        # the new values COPYed into a temporary table of the same column types, then one UPDATE … FROM
+        if not rows:
+            return
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE _updates ON COMMIT DROP AS SELECT {', '.join(columns)}, id FROM {table} "
+            "WITH NO DATA"
+        )
+        self.insert_rows(conn, "_updates", (*columns, "id"), rows)
+        sets = ", ".join(f"{c} = u.{c}" for c in columns)
+        conn.exec_driver_sql(f"UPDATE {table} AS t SET {sets} FROM _updates AS u WHERE t.id = u.id")
+        conn.exec_driver_sql("DROP TABLE _updates")
 
     def point_sql(self, x: str, y: str) -> str:
         return f"ST_SetSRID(ST_MakePoint({x}, {y}), 4326)"
@@ -304,6 +441,32 @@ class PostGIS(Dialect):
     def create_engine(self, url: URL, settings: Settings) -> Engine:
         return create_engine(url, pool_pre_ping=True)
 
+    dump_name = "database.pgdump"
+
+    def dump(self, engine: Engine, settings: Settings, dest: Path, summarise: Callable[[Connection], Any]) -> Any:
+        # pg_dump reads the snapshot this transaction exports, so the summary and the dump see the same rows.
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+                summary = summarise(conn)
+                _pg_run(engine, conn, "pg_dump", ["-Fc", "--snapshot", str(snapshot), "-f", str(dest)])
+        return summary
+
+    def load(self, engine: Engine, settings: Settings, source: Path) -> None:
+        with engine.begin() as conn:
+            # The extension stays as it is (dropping PostGIS would need the superuser and every table gone first):
+            # everything else of the archive's table of contents is restored, old objects dropped first.
+            listing = _pg_run(engine, conn, "pg_restore", ["--list", str(source)])
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        list_file = source.with_suffix(".list")
+        list_file.write_text("\n".join(ln for ln in listing.splitlines() if " EXTENSION " not in ln), encoding="utf-8")
+        args = ["--single-transaction", "--exit-on-error", "--clean", "--if-exists", "--no-owner", "--no-privileges"]
+        with engine.connect() as conn:
+            target = ["--use-list", str(list_file), "--dbname", _libpq(engine), str(source)]
+            _pg_run(engine, conn, "pg_restore", [*args, *target])
+        engine.dispose()
+
 
 _DIALECTS: dict[str, Dialect] = {"sqlite": SpatiaLite(), "postgresql": PostGIS()}
 
@@ -321,6 +484,42 @@ def engine_for(settings: Settings) -> Engine:
     if dialect is None:
         raise DatabaseError(f"unsupported database URL {settings.database_url!r}: use sqlite:/// or postgresql://")
     return dialect.create_engine(url, settings)
+
+
+def _sqlite_file(engine: Engine) -> Path:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise DatabaseError("an in-memory SQLite database has no file to back up or restore")
+    return Path(database)
+
+
+def _libpq(engine: Engine) -> str:
+    """The engine's database as a libpq URL for the PostgreSQL tools, without the password (PGPASSWORD has it)."""
+    url = engine.url.set(drivername="postgresql", password=None)
+    return url.render_as_string(hide_password=False)
+
+
+def _pg_tool(conn: Connection, tool: str) -> str:
+    """The server's own version of a PostgreSQL tool (an older pg_dump refuses a newer server), else the one on
+    PATH."""
+    major = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+    own = Path(f"/usr/lib/postgresql/{major}/bin/{tool}")
+    found = str(own) if own.exists() else shutil.which(tool)
+    if not found:
+        raise DatabaseError(f"{tool} not found: install postgresql-client-{major} (Debian: postgresql-client)")
+    return found
+
+
+def _pg_run(engine: Engine, conn: Connection, tool: str, args: list[str]) -> str:
+    """Run pg_dump/pg_restore on the engine's database; its output, or its error message as a DatabaseError."""
+    env = dict(os.environ)
+    if engine.url.password:
+        env["PGPASSWORD"] = str(engine.url.password)
+    target = [] if tool == "pg_restore" else ["--dbname", _libpq(engine)]
+    done = subprocess.run([_pg_tool(conn, tool), *target, *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise DatabaseError(f"{tool} failed: {done.stderr.strip()[-2000:]}")
+    return done.stdout
 
 
 def wkb(column: Any) -> Any:
@@ -347,7 +546,7 @@ def _load_spatialite(spatialite_library: str) -> Callable[[Any, Any], None]:
         dbapi_conn.enable_load_extension(False)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA busy_timeout = 10000")
+        cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()

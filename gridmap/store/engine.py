@@ -7,7 +7,7 @@ able to load extensions: the project's virtualenv is built from Debian's ``/usr/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,9 @@ from sqlalchemy import CursorResult, Engine, Result, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
-from gridmap.store.dialect import engine_for
+from gridmap.store.dialect import dialect_of, engine_for
+
+LOCK_WAIT_S = 10.0  # how long a writing unit of work waits for SQLite's write lock by default (then: Conflict)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -34,10 +36,19 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back everything on any error."""
+def session_scope(
+    factory: sessionmaker[Session],
+    *,
+    writes: bool = False,
+    lock_wait_s: float = LOCK_WAIT_S,
+    progress: Callable[[float, float], None] | None = None,
+) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back everything on any error. ``writes``: it starts as a writer
+    (:meth:`~gridmap.store.dialect.Dialect.begin_writing`), so its writes cannot fail on SQLite's lock."""
     session = factory()
     try:
+        if writes:
+            dialect_of(session).begin_writing(session, lock_wait_s, progress)
         yield session
         session.commit()
     except BaseException:
@@ -74,6 +85,18 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this code's migrations (a backup's schema it can restore and upgrade)."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    try:
+        return ScriptDirectory.from_config(cfg).get_revision(revision) is not None
+    except Exception:  # alembic's own errors for an unknown or malformed id
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
@@ -93,6 +116,7 @@ __all__ = [
     "current_revision",
     "downgrade",
     "head_revision",
+    "known_revision",
     "make_engine",
     "make_session_factory",
     "rows_matched",

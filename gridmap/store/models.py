@@ -407,6 +407,7 @@ class Case(Base):
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    flags: Mapped[list | None] = mapped_column(JSON)  # for the verifier: photos taken far away or long before
 
 
 class CaseEvent(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, g, jsonify, make_response, request
 from sqlalchemy.orm import scoped_session
 from werkzeug.exceptions import HTTPException
 
@@ -10,7 +10,9 @@ import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound
 from gridmap.store.engine import make_engine, make_session_factory
+from gridmap.web import guards
 from gridmap.web.i18n import LANGUAGES, local_minutes, local_with_zone, pick_language, translate
+from gridmap.web.proxy import TrustedProxies
 from gridmap.web.session import close_session
 from gridmap.web.state import AppState, app_state, install
 
@@ -19,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
+    guards.install(app, settings)  # before any route: it bounds the int converter
     engine = make_engine(settings)
     factory = make_session_factory(engine)
     install(app, AppState(settings, engine, factory, scoped_session(factory), _read_attribution()))
@@ -26,6 +29,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def _choose_language() -> None:
         g.lang = pick_language(request, settings.default_locale)
+
+    app.before_request(guards.check_request)  # before the sign-in and CSRF checks read the body
 
     @app.context_processor
     def _i18n() -> dict[str, object]:
@@ -76,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
     app.register_blueprint(command_pages_bp)
-    from gridmap.web import auth
+    from gridmap.web import auth, headers
     from gridmap.web.api.audit import bp as audit_api_bp
     from gridmap.web.pages.accounts import bp as accounts_pages_bp
 
@@ -84,10 +89,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.track import bp as track_bp
 
     app.register_blueprint(track_bp)
+    from gridmap.web.pages.report import bp as report_bp
+
+    app.register_blueprint(report_bp)
+    from gridmap.web.pages.mygrid import bp as mygrid_bp
+
+    app.register_blueprint(mygrid_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    from gridmap.web import casework
+
+    casework.register(app)  # the work queue and the case page (issue 12)
     auth.install(app, settings, app_state(app).sessions)
+    headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
+    from gridmap.web import limits
+
+    limits.install(app, settings)  # once every route is registered: it wraps the views marked public_limit
     _register_error_handlers(app)
+    # Outermost: the client's address and scheme as the trusted proxy saw them (the audit trail records it).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask documents wrapping it
     return app
 
 
@@ -107,7 +127,7 @@ _GENERIC_ZH = {
     400: "请求有误，未作任何修改",
     401: "请先登录",
     403: "无权进行此操作",
-    404: "未找到该页面或对象",
+    404: "未找到：该页面或对象不存在",
     405: "不支持此请求方式",
     409: "操作冲突：数据已被他人修改，请刷新后重试",
     413: "请求内容过大",
@@ -158,7 +178,15 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return _error(exc.code or 500, exc.description or exc.name)
+        if request.path.startswith("/open311/"):
+            from gridmap.web.open311 import http_error
+
+            return http_error(exc)
+        resp, status = _error(exc.code or 500, guards.http_message(exc))
+        resp = make_response(resp, status)
+        for name, value in guards.error_headers(exc):
+            resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

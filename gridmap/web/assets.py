@@ -20,6 +20,12 @@ VENDOR: dict[str, str] = {
     "leaflet-draw": "dist",
     "leaflet.heat": "dist",
     "leaflet.markercluster": "dist",
+    "exifr": "dist",  # the report page reads a photo's EXIF time and position before resizing it
+    "idb-keyval": "dist",  # the report page's queue of reports waiting for the network
+    "workbox-sw": "build",  # the report page's service worker and the modules it loads (never from Google's CDN)
+    "workbox-core": "build",
+    "workbox-routing": "build",
+    "workbox-strategies": "build",
 }
 
 bp = Blueprint("assets", __name__)

@@ -35,9 +35,11 @@ from gridmap.accounts.actor import ANY_ACCOUNT, PUBLIC, Actor, public_actor
 from gridmap.accounts.scope import Scope, scope_of
 from gridmap.config import Settings
 from gridmap.imports.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import session_scope
 from gridmap.store.models import Account
 from gridmap.web.i18n import translate
+from gridmap.web.session import LOCK_WAIT_S
 
 ACCESS = "_gridmap_access"  # the attribute a view function carries: the roles that may use it
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -147,6 +149,9 @@ def install(app: Flask, settings: Settings, sessions: scoped_session[Session]) -
         SECURITY_CSRF_PROTECT_MECHANISMS=["session", "basic"],
         SECURITY_CSRF_IGNORE_UNAUTH_ENDPOINTS=False,  # the sign-in form carries a CSRF token too
         SECURITY_CSRF_COOKIE_NAME="XSRF-TOKEN",
+        # Read by the page scripts (not HttpOnly); Secure in production only, so that the demo works over plain http.
+        SECURITY_CSRF_COOKIE={"samesite": "Strict", "httponly": False, "secure": settings.production},
+        SECURITY_CACHE_CONTROL={},  # its own would read "private=True, no-store=True": gridmap.web.headers sets it
         SECURITY_I18N_DIRNAME="builtin",
         WTF_CSRF_ENABLED=True,
         WTF_CSRF_CHECK_DEFAULT=False,  # checked in _enforce, where the authentication mechanism is known
@@ -328,6 +333,7 @@ class SignInForm(LoginForm):
             account = session.scalar(select(Account).where(Account.username == name)) if name else None
             until = registry.locked_until(account) if account is not None else None
             if account is not None and until is not None:
+                dialect_of(session).begin_writing(session, LOCK_WAIT_S)
                 registry.refused_locked(session, account, request.remote_addr)
         if until is not None:
             minutes = max(1, int((until - dt.datetime.now(dt.UTC)).total_seconds() // 60) + 1)
@@ -335,7 +341,7 @@ class SignInForm(LoginForm):
             return False
         ok = bool(super().validate(**kwargs))
         if not ok and not self.user_authenticated and name:
-            with session_scope(app_state().session_factory) as session:
+            with session_scope(app_state().session_factory, writes=True) as session:  # after argon2's check
                 registry.failed_sign_in(session, name, request.remote_addr)
         return ok
 
@@ -345,13 +351,14 @@ def _on_signed_in(app: Flask, user: Account, authn_via: list[str] | None = None,
         from gridmap.web.state import app_state
 
         session = app_state().sessions()
+        dialect_of(session).begin_writing(session, LOCK_WAIT_S)  # only now: the password check (argon2) is done
         registry.signed_in(session, user, request.remote_addr)  # committed by Flask-Security's view
 
 
 def _on_signed_out(app: Flask, user: Account, **_: Any) -> None:
     from gridmap.web.state import app_state
 
-    with session_scope(app_state().session_factory) as session:
+    with session_scope(app_state().session_factory, writes=True) as session:
         registry.signed_out(session, session.merge(user), request.remote_addr)
 
 
@@ -359,4 +366,6 @@ def _on_password_changed(app: Flask, user: Account, **_: Any) -> None:
     from gridmap.accounts import audit
     from gridmap.web.state import app_state
 
-    audit.record(app_state().sessions(), current_actor(), "account.password", object_kind="account", object_id=user.id)
+    session = app_state().sessions()
+    dialect_of(session).begin_writing(session, LOCK_WAIT_S)  # after the old password's check (argon2)
+    audit.record(session, current_actor(), "account.password", object_kind="account", object_id=user.id)

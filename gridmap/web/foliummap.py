@@ -77,3 +77,11 @@ def render_parts(m: folium.Map) -> MapParts:
     assert isinstance(fig, Figure)  # a folium Map places itself in a Figure
     fig.render()
     return MapParts(m.get_name(), _INLINE_SCRIPT.sub("", fig.header.render()), fig.html.render(), fig.script.render())
+
+
+_INLINE_TAG = re.compile(r"<(script|style)(?=[\s>])(?![^>]*\bnonce=)", re.IGNORECASE)
+
+
+def add_nonce(html: str, nonce: str) -> str:
+    """folium's ``<script>`` and ``<style>`` tags with the response's CSP nonce (the only inline ones allowed)."""
+    return _INLINE_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', html)

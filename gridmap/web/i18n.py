@@ -267,10 +267,120 @@ MESSAGES: dict[str, dict[str, str]] = {
     "place": {"zh_CN": "地点", "en": "Place"},
     "handled_by": {"zh_CN": "处置单位", "en": "Handled by"},
     "being_assigned": {"zh_CN": "正在分派", "en": "Being assigned"},
+    "actor_public": {"zh_CN": "市民", "en": "Member of the public"},
     "reported_at": {"zh_CN": "上报时间", "en": "Reported"},
     "updated_at": {"zh_CN": "更新时间", "en": "Updated"},
     "due_by": {"zh_CN": "处置时限", "en": "Due by"},
     "latest_note": {"zh_CN": "最新进展", "en": "Latest note"},
+    # -- 我的网格 (/mygrid) --
+    "mygrid_page": {"zh_CN": "我的网格", "en": "My grid"},
+    "mygrid_map": {"zh_CN": "我负责的网格、路段和小区", "en": "The grids, roads and compounds I look after"},
+    "mygrid_locate": {"zh_CN": "定位到我的位置", "en": "Go to my position"},
+    "mygrid_located": {"zh_CN": "已定位，精度约 {m} 米", "en": "Located, accurate to about {m} m"},
+    "mygrid_no_gps": {"zh_CN": "无法获取定位，可在地图上点选位置", "en": "No position: tap the map to place yourself"},
+    "mygrid_recheck": {"zh_CN": "待核查", "en": "To re-check"},
+    "mygrid_open_cases": {"zh_CN": "网格内未结案件", "en": "Open cases here"},
+    "mygrid_pass": {"zh_CN": "核查通过", "en": "Pass"},
+    "mygrid_fail": {"zh_CN": "核查不通过", "en": "Fail"},
+    "mygrid_note": {"zh_CN": "核查说明", "en": "Note"},
+    "mygrid_photo": {"zh_CN": "现场照片", "en": "Photo on site"},
+    "mygrid_done": {"zh_CN": "已提交：{result}", "en": "Done: {result}"},
+    "mygrid_fail_needs_note": {"zh_CN": "核查不通过需填写说明", "en": "A failed re-check needs a note"},
+    "mygrid_no_tasks": {"zh_CN": "暂无待核查案件", "en": "Nothing to re-check"},
+    "mygrid_no_cases": {"zh_CN": "网格内暂无未结案件", "en": "No open cases here"},
+    "mygrid_quick_report": {"zh_CN": "快速上报", "en": "Quick report"},
+    "mygrid_grid": {"zh_CN": "所在网格", "en": "Grid"},
+    "mygrid_category": {"zh_CN": "问题类别", "en": "Category"},
+    "mygrid_description": {"zh_CN": "问题描述", "en": "Description"},
+    "mygrid_send": {"zh_CN": "上报", "en": "Send"},
+    "mygrid_sent": {"zh_CN": "已上报，案件号 {id}", "en": "Reported: case {id}"},
+    "mygrid_failed": {"zh_CN": "提交失败：{message}", "en": "Not sent: {message}"},
+    "mygrid_need_position": {"zh_CN": "请先定位", "en": "Locate yourself first"},
+    "mygrid_need_category": {"zh_CN": "请选择问题类别", "en": "Pick a category"},
+    "mygrid_basis_person": {"zh_CN": "按本人包联", "en": "Assigned to me"},
+    "mygrid_basis_unit": {"zh_CN": "按所在单位包联", "en": "Held by my unit"},
+    "mygrid_basis_scope": {"zh_CN": "按管辖社区", "en": "The grids of my 社区"},
+    "mygrid_basis_none": {"zh_CN": "未设置负责范围", "en": "Nothing assigned to you"},
+    "mygrid_deadline": {"zh_CN": "时限", "en": "Due"},
+    "mygrid_case": {"zh_CN": "案件", "en": "Case"},
+    # -- the public's 随手拍 (/report) --
+    "report_page": {"zh_CN": "随手拍", "en": "Report a problem"},
+    "report_app_name": {"zh_CN": "随手拍 · 城市问题上报", "en": "Report a problem in the city"},
+    "report_short_name": {"zh_CN": "随手拍", "en": "Report"},
+    "report_intro": {
+        "zh_CN": "发现城市管理问题？定位、拍照、选类别，一分钟上报，无需注册。",
+        "en": "Seen a problem in the city? Locate it, take a photo, pick a category: no account needed.",
+    },
+    "report_where": {"zh_CN": "位置", "en": "Where"},
+    "report_locate": {"zh_CN": "使用我的位置", "en": "Use my position"},
+    "report_locating": {"zh_CN": "正在定位…", "en": "Locating…"},
+    "report_located": {"zh_CN": "已定位，精度约 {m} 米", "en": "Located, accurate to about {m} m"},
+    "report_drag_pin": {"zh_CN": "也可拖动地图上的图钉到问题所在位置", "en": "Or drag the pin to where the problem is"},
+    "report_pin_moved": {"zh_CN": "已按图钉位置上报", "en": "The pin's position will be sent"},
+    "report_no_gps": {
+        "zh_CN": "无法获取定位，请在地图上拖动图钉标出位置",
+        "en": "Your position could not be found: drag the pin on the map",
+    },
+    "report_photos": {"zh_CN": "照片（最多 {n} 张）", "en": "Photos (up to {n})"},
+    "report_photo_add": {"zh_CN": "拍照或选择照片", "en": "Take or choose photos"},
+    "report_photo_too_many": {"zh_CN": "最多 {n} 张照片", "en": "At most {n} photos"},
+    "report_category": {"zh_CN": "问题类别", "en": "Category"},
+    "report_category_search": {"zh_CN": "搜索类别，如：垃圾、井盖", "en": "Search, e.g. rubbish, manhole"},
+    "report_category_pick": {"zh_CN": "请选择问题类别", "en": "Pick a category"},
+    "report_family_event": {"zh_CN": "事件", "en": "Events"},
+    "report_family_component": {"zh_CN": "部件", "en": "Street furniture"},
+    "report_family_inspection": {"zh_CN": "督查", "en": "Inspection items"},
+    "report_description": {"zh_CN": "问题描述", "en": "Description"},
+    "report_description_hint": {"zh_CN": "简要说明看到的问题（选填）", "en": "What did you see? (optional)"},
+    "report_send": {"zh_CN": "提交上报", "en": "Send"},
+    "report_sending": {"zh_CN": "正在提交…", "en": "Sending…"},
+    "report_received": {
+        "zh_CN": "上报成功！查询码 {code}，可凭此码查询办理进度",
+        "en": "Received! Your receipt code is {code}: use it to follow the report",
+    },
+    "report_track_link": {"zh_CN": "查询办理进度", "en": "Follow this report"},
+    "report_queued": {
+        "zh_CN": "当前无网络，上报已保存在手机上，网络恢复后自动发送",
+        "en": "No network: the report is kept on this phone and sent when the network returns",
+    },
+    "report_queue_count": {"zh_CN": "待发送：{n} 条", "en": "Waiting to be sent: {n}"},
+    "report_queue_sent": {
+        "zh_CN": "已保存的上报已发送，查询码 {code}",
+        "en": "A saved report was sent: receipt {code}",
+    },
+    "report_new": {"zh_CN": "再报一条", "en": "Report another"},
+    "report_need_position": {"zh_CN": "请先定位或在地图上标出位置", "en": "Locate yourself or place the pin first"},
+    "report_bad_position": {
+        "zh_CN": "位置无效：请重新定位或在地图上标出位置",
+        "en": "The position is not valid: locate again or place the pin",
+    },
+    "report_bad_crs": {
+        "zh_CN": "坐标系不支持：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
+        "en": "Unknown coordinate system: send GPS (WGS-84) or Amap/Tencent (GCJ-02) coordinates",
+    },
+    "report_bd09": {
+        "zh_CN": "不接受百度地图坐标（BD-09）：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
+        "en": "Baidu (BD-09) coordinates are not accepted: send GPS (WGS-84) or Amap/Tencent (GCJ-02) coordinates",
+    },
+    "report_bad_category": {"zh_CN": "请选择有效的问题类别", "en": "Pick a valid category"},
+    "report_bad_time": {"zh_CN": "拍摄/发现时间无效", "en": "The time of the report is not valid"},
+    "report_bad_description": {"zh_CN": "问题描述过长，请精简后再提交", "en": "The description is too long"},
+    "report_bad_address": {"zh_CN": "地址过长，请精简后再提交", "en": "The address is too long"},
+    "report_bad_client_id": {
+        "zh_CN": "请求缺少有效的上报编号，请刷新页面后重试",
+        "en": "The report has no valid id: reload the page and try again",
+    },
+    "report_bad_photo": {
+        "zh_CN": "照片无效：只接受 JPEG、PNG 或 WebP 图片，每张不超过 5 MB，最多 3 张",
+        "en": "Photo refused: JPEG, PNG or WebP only, up to 5 MB each, at most 3",
+    },
+    "report_bad_input": {"zh_CN": "上报内容有误，请检查后重试", "en": "The report could not be accepted: check it"},
+    "report_too_many": {
+        "zh_CN": "提交过于频繁，请 {seconds} 秒后再试",
+        "en": "Too many reports from this address: try again in {seconds} seconds",
+    },
+    "report_failed": {"zh_CN": "提交失败：{message}", "en": "Not sent: {message}"},
+    "report_accuracy_unknown": {"zh_CN": "精度未知", "en": "accuracy unknown"},
     "sign_in_first": {"zh_CN": "请先登录（或在请求中携带接口令牌）", "en": "Sign in first (or send an API token)"},
     "not_allowed": {"zh_CN": "您的角色无权进行此操作", "en": "Your role may not do this"},
     "csrf_failed": {
@@ -367,7 +477,8 @@ def translate(key: str, lang: str, **values: object) -> str:
 
 
 def local_minutes(value: str | None, tz_name: str) -> str:
-    """An ISO time (UTC when it carries no offset) as the city's local time to the minute; "" for none."""
+    """An ISO time (UTC when it carries no offset) as the city's local time to the minute ("2026-03-02 17:00");
+    "" for none. Pages show it with its zone through ``local_with_zone``."""
     if not value:
         return ""
     try:
@@ -379,15 +490,16 @@ def local_minutes(value: str | None, tz_name: str) -> str:
 
 
 def zone_label(tz_name: str, at: dt.datetime | None = None) -> str:
-    """The city's zone as a reader sees it beside a time: its UTC offset ("UTC+8"; "UTC+5:30")."""
+    """The city's zone as a reader sees it beside a time: its UTC offset ("UTC+08:00"; "UTC+05:30")."""
     off = (at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz_name)).utcoffset() or dt.timedelta(0)
     minutes = int(off.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     h, m = divmod(abs(minutes), 60)
-    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+    return f"UTC{sign}{h:02d}:{m:02d}"
 
 
 def local_with_zone(value: str | None, tz_name: str) -> str:
-    """An ISO time as the city's local time to the minute, labelled with its zone ("2026-12-05 14:30 UTC+8")."""
+    """An ISO time as the city's local time to the minute, labelled with its zone ("2026-12-05 14:30 (UTC+08:00)"),
+    the one form every page and script shows a time in."""
     shown = local_minutes(value, tz_name)
-    return f"{shown} {zone_label(tz_name)}" if shown and shown != value else shown
+    return f"{shown} ({zone_label(tz_name)})" if shown and shown != value else shown

@@ -13,6 +13,8 @@ from gridmap.cases import open311
 from gridmap.config import Settings
 from gridmap.errors import Conflict, Forbidden, GridmapError, InvalidInput, NotFound
 from gridmap.web.auth import current_actor, public
+from gridmap.web.guards import error_headers, http_message
+from gridmap.web.limits import public_limit
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -92,8 +94,13 @@ def _gridmap_error(exc: GridmapError):
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    return _errors(exc.code or 400, exc.description or exc.name)
+def http_error(exc: HTTPException) -> Response:
+    """An HTTP error under /open311 (also a path no route matched, so the app calls it too) in the spec's format,
+    with its headers (``Allow`` on a 405, ``Retry-After`` on a 429)."""
+    resp = _errors(exc.code or 400, http_message(exc))
+    for name, value in error_headers(exc):
+        resp.headers[name] = value
+    return resp
 
 
 @bp.get("/services.<fmt>")
@@ -118,10 +125,14 @@ def get_requests(fmt: str):
 
 @bp.post("/requests.<fmt>")
 @public
+@public_limit()
 def post_request(fmt: str):
     fmt = _fmt(fmt)
+    form = request.form.to_dict()
+    if "api_key" not in form and "api_key" in request.args:  # clients send it in the query string too
+        form["api_key"] = request.args["api_key"]
     with writing() as session:
-        body = open311.create_request(session, request.form.to_dict(), _settings(), actor=current_actor())
+        body = open311.create_request(session, form, _settings(), actor=current_actor())
     return _respond(fmt, "service_requests", "request", body, 201)
 
 
@@ -135,6 +146,7 @@ def get_request(request_id: str, fmt: str):
 
 @bp.get("/tokens/<token>.<fmt>")
 @public
+@public_limit()
 def get_token(token: str, fmt: str):
     """The request a POST's token (the reporter's receipt code) stands for."""
     fmt = _fmt(fmt)

@@ -126,18 +126,23 @@ def import_cases_csv(
     source: str = "import",
     actor: Actor,
     note: str | None = None,
+    before_writing: Callable[[Session], None] | None = None,
     now: dt.datetime | None = None,
     router: Callable[..., Any] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
+    opened_when_observed: bool = False,
 ) -> ImportSummary:
     """Import the reports of a CSV file as cases, as ``actor`` (each case's first event and one entry of the audit
-    trail, with ``note``); returns the summary. Does not commit (the caller does).
+    trail, with ``note``); returns the summary. Does not commit (the caller does). ``before_writing(session)`` is
+    called once the rows are checked and routed, before anything is written or reserved (it takes the write lock:
+    :func:`gridmap.cases.bulk_import.beside_traffic.import_beside_traffic`); client ids stored meanwhile are skipped.
 
     Columns: ``lon``, ``lat``, ``category`` (required); ``crs`` (wgs84/gcj02), ``observed_at``, ``description``,
     ``address``, ``urgency``, ``client_id``, ``reporter``, ``source``; and, when routed already, the routing
     columns of ``gridmap snap``. The steps (each timed in ``phases``): read, check every column (bad rows set
     aside with their line, field and message), route the rows not routed yet, prepare deadlines and areas, link
-    duplicates, insert.
+    duplicates, insert. ``opened_when_observed``: each case opened (and its deadline counted from) when its report
+    was observed, not now — a backlog or history brought in as it happened.
     """
     started = time.perf_counter()
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
@@ -168,12 +173,17 @@ def import_cases_csv(
     phase("validate")
     routing, routed_here = _route(rows, session, router, lon, lat, category, observed_us)
     phase("route")
+    if before_writing is not None:
+        before_writing(session)
+        skipped += _skip_stored_client_ids(rows, session, texts["client_id"])  # stored while this was planned
+        phase("lock")
     keep = np.flatnonzero(rows.ok)
     k = len(keep)
     street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
     now_us = to_us(now)
     public = isin(src[keep], rules.public_sources)
-    units, limit, deadline_us = _deadlines(cats, category[keep], urgency[keep], cal, now_us)
+    start_us = observed_us[keep] if opened_when_observed else np.full(k, now_us, dtype=np.int64)
+    units, limit, deadline_us = _deadlines(cats, category[keep], urgency[keep], cal, start_us)
     stamp = dialect_of(session).times_text
     now_s = stamp(np.asarray([now_us]))[0]
     ids = reserve_ids(session, k)
@@ -203,7 +213,8 @@ def import_cases_csv(
         duplicate_of=duplicate_of,
     ).columns(now_s)
     phase("columns")
-    insert_cases(session, columns, rows.lines[keep], actor.name, now_s, progress, phases)
+    opened = columns["observed_at"] if opened_when_observed else None
+    insert_cases(session, columns, rows.lines[keep], actor.name, now_s, progress, phases, opened=opened)
     phase("insert")
     bad_rows = sorted(errors.rows)
     audit.record(session, actor, "case.import", object_kind="case", object_id=f"{ids[0]}-{ids[-1]}" if k else None,
@@ -467,9 +478,9 @@ def _route(
 
 
 def _deadlines(
-    cats: dict[str, Category], category: np.ndarray, urgency: np.ndarray, cal: WorkingCalendar, now_us: int
+    cats: dict[str, Category], category: np.ndarray, urgency: np.ndarray, cal: WorkingCalendar, start_us: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: the deadline's unit, the limit in seconds and the deadline (µs) from now — by category and urgency
+    """Per row: the deadline's unit, the limit in seconds and the deadline (µs) from its start — by category and urgency
     (an urgent case uses the category's urgent limit where it has one), against the working calendar."""
     codes = pd.Series(category, dtype=object)
     use_urgent = (urgency == "urgent") & codes.map({c: bool(v.urgent_unit) for c, v in cats.items()}).to_numpy(bool)
@@ -484,7 +495,7 @@ def _deadlines(
         codes.map({c: v.deadline_unit for c, v in cats.items()}).to_numpy(object),
     )
     limit = np.where(units == "work_days", amounts * cal.day_seconds, amounts * 3600.0)
-    deadline_us = cal.deadlines_us(np.full(len(category), now_us, dtype=np.int64), amounts, units)
+    deadline_us = cal.deadlines_us(start_us, amounts, units)
     return units, limit, deadline_us
 
 

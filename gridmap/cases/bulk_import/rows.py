@@ -36,15 +36,18 @@ def insert_cases(
     now_s: str,
     progress: Callable[[int, int | None], None] | None,
     phases: dict[str, float] | None = None,
+    *,
+    opened: list[Any] | None = None,
 ) -> None:
-    """Insert the prepared case rows and one import event each, in chunks, as the database's bulk load."""
+    """Insert the prepared case rows and one import event each, in chunks, as the database's bulk load; with
+    ``opened`` (a time per row, as the database reads times) each case is created, and its event dated, then."""
     if not columns["id"]:
         return
     conn = session.connection()
     dialect = dialect_of(conn)
     points = (columns["id"], columns["lon"], columns["lat"])
     with dialect.bulk_load(conn, ("cases", "case_events"), points, phases):
-        _write_rows(conn, dialect, columns, lines, actor, now_s, progress)
+        _write_rows(conn, dialect, columns, lines, actor, now_s, progress, opened)
 
 
 def _write_rows(
@@ -55,6 +58,7 @@ def _write_rows(
     actor: str,
     now_s: str,
     progress: Callable[[int, int | None], None] | None,
+    opened: list[Any] | None = None,
 ) -> None:
     k = len(columns["id"])
     ph = dialect.placeholder
@@ -62,6 +66,9 @@ def _write_rows(
     # values that are the same on every row are written into the statement once instead of bound per row
     constant = {"paused_seconds": "0.0", "extension_count": "0", "rework_count": "0", "supervision_level": "0",
                 "version": "1", "created_at": f"'{now_s}'", "updated_at": f"'{now_s}'"}  # fmt: skip
+    if opened is not None:  # opened when observed: the times are bound per row
+        columns = {**columns, "created_at": opened, "updated_at": opened}
+        del constant["created_at"], constant["updated_at"]
     bound = [c for c in CASE_COLUMNS if c not in constant]
     names = ", ".join([*bound, *constant])
     values = ", ".join([ph] * len(bound) + list(constant.values()))
@@ -76,17 +83,18 @@ def _write_rows(
         e = min(s + CHUNK, k)
         case_rows = list(zip(*(c[s:e] for c in ordered), columns["lon"][s:e], columns["lat"][s:e], strict=True))
         conn.exec_driver_sql(case_sql, case_rows)
-        if dialect.events_from_rows_sql and columns["id"][e - 1] - columns["id"][s] == e - s - 1:
+        if opened is None and dialect.events_from_rows_sql and columns["id"][e - 1] - columns["id"][s] == e - s - 1:
             # The ids of a chunk are consecutive (reserved under the write lock): the events are written by one
             # statement from the rows just stored, their file row numbers passed as one JSON array.
             conn.exec_driver_sql(
                 dialect.events_from_rows_sql, (actor, now_s, json.dumps(lines[s:e].tolist()), columns["id"][s])
             )
         else:
+            at = opened[s:e] if opened is not None else [now_s] * (e - s)
             chunk = (columns[c][s:e] for c in ("id", "status", "duplicate_of"))
             event_rows = [
-                (cid, 1, "import", None, st, actor, now_s, _event_data(line, dup))
-                for (cid, st, dup), line in zip(zip(*chunk, strict=True), lines[s:e].tolist(), strict=True)
+                (cid, 1, "import", None, st, actor, when, _event_data(line, dup))
+                for (cid, st, dup), line, when in zip(zip(*chunk, strict=True), lines[s:e].tolist(), at, strict=True)
             ]
             conn.exec_driver_sql(event_sql, event_rows)
         if progress:

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request, send_file, url_for
 
 from gridmap import cases
 from gridmap.accounts import roles
-from gridmap.cases.photos import MAX_PHOTOS, MIME, photo_path
+from gridmap.cases.photos import MIME, photo_path
 from gridmap.catalogue import categories
 from gridmap.config import Settings
 from gridmap.web.api.openapi import body_of, operation, query_of
@@ -26,15 +26,6 @@ from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
 bp = Blueprint("cases_api", __name__)
-
-
-@bp.record_once
-def _limit_uploads(state) -> None:
-    # A body larger than every allowed photo together is refused by Werkzeug (413) before it is read.
-    # (Flask defines MAX_CONTENT_LENGTH as None, so setdefault would never set it.)
-    settings = app_state(state.app).settings
-    if state.app.config.get("MAX_CONTENT_LENGTH") is None:
-        state.app.config["MAX_CONTENT_LENGTH"] = settings.cases.photo_max_bytes * MAX_PHOTOS + 2**20
 
 
 def _settings() -> Settings:
@@ -150,6 +141,7 @@ def post_event(case_id: int):
 def get_photo(file: str):
     """A stored photo (JPEG, PNG or WebP)"""
     path = photo_path(_settings().instance_dir, file)
+    cases.check_photo(db_session(), file, current_actor())
     resp = send_file(path, mimetype=None, max_age=86400 * 365)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -46,6 +46,12 @@ def snap_one():
     return jsonify(result.to_dict())
 
 
+MAX_CLIENT_ID = 200
+BAD_CLIENT_ID = (
+    f"须为不超过 {MAX_CLIENT_ID} 字的文本或整数 (must be text of at most {MAX_CLIENT_ID} characters or a whole number)"
+)
+
+
 @bp.post("/snap")
 @signed_in
 @operation("snapPoints", tags=("routing",), json=SnapRequest, ok={200: SnapResults}, errors=(400, 413))
@@ -73,10 +79,18 @@ def snap_many():
     )
     results: list[dict[str, object]] = []
     for i, raw in enumerate(points):
-        item: dict[str, object] = {"index": i, "id": rows[i].get("id")}
+        client_id = rows[i].get("id")
+        good_id = (
+            client_id is None
+            or (isinstance(client_id, str) and len(client_id) <= MAX_CLIENT_ID)
+            or (isinstance(client_id, int) and not isinstance(client_id, bool))
+        )
+        item: dict[str, object] = {"index": i, "id": client_id if good_id else None}
         result = batch.result(i)
         if not isinstance(raw, dict):
-            item["errors"] = [{"field": "points", "message": f"point {i} is not an object: {raw!r}"}]
+            item["errors"] = [{"field": "points", "message": f"point {i} is not an object: {str(raw)[:40]!r}"}]
+        elif not good_id:  # given back as sent, it must be what the answer's document says: text or a whole number
+            item["errors"] = [{"field": "id", "message": BAD_CLIENT_ID}]
         elif result is None:
             item["errors"] = [{"field": e.field, "message": e.message} for e in batch.error_of(i)]
         else:

@@ -8,6 +8,7 @@ from flask import Blueprint, g, render_template, request
 from gridmap.cases import open311
 from gridmap.errors import NotFound
 from gridmap.web.auth import public
+from gridmap.web.limits import no_code, public_limit
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -16,6 +17,7 @@ bp = Blueprint("track", __name__)
 
 @bp.get("/track")
 @public
+@public_limit(exempt_when=no_code)  # a code looked up counts: receipt codes are not to be guessed
 def track_page():
     code = (request.args.get("code") or "").strip()[:64]
     found, missing = None, False

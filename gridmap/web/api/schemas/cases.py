@@ -52,6 +52,9 @@ class ReportIn(Model):
     client_id: Judged[str] = Field(None, description="the client's idempotency key: the same key again answers 200")
     reporter: Judged[str] = None
     source: Judged[CaseSource] = Field(None, description="default patrol; public reports wait for verification")
+    photo_meta: Judged[list[PhotoMetaIn]] = Field(
+        None, description="each photo's EXIF time/position as the client read it (in the photos' order)"
+    )
 
 
 Upload = Annotated[Any, WithJsonSchema({"contentMediaType": "application/octet-stream", "description": "a file"})]
@@ -70,6 +73,7 @@ class ReportForm(ReportIn):
     lon: NumberText = Field(None, description="longitude: a number, as text")  # type: ignore[assignment]  # as above
     lat: NumberText = Field(None, description="latitude: a number, as text")  # type: ignore[assignment]  # as above
     photos: Photos = Field(None, max_length=MAX_PHOTOS)
+    photo_meta: Judged[str] = Field(None, description="the same list as JSON text")  # type: ignore[assignment]  # as above
 
 
 class Progress(Model):
@@ -137,6 +141,26 @@ class CaseQuery(Model):
         return self.sent(by_alias=True)
 
 
+class CaseFlag(Model):
+    """Something the verifier should look at (never a reason to refuse the report)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(description="photo_far (taken far from the reported point) or photo_old (taken long before)")
+    photo: int | None = Field(None, description="the photo's number, from 1")
+    zh: str = Field(description="the flag as the verifier reads it")
+    distance_m: float | None = None
+    hours: float | None = None
+
+
+class PhotoMetaIn(Model):
+    """What the client read from a photo's EXIF before resizing it (resizing drops EXIF)."""
+
+    taken_at: str | None = Field(None, description="ISO-8601 time the photo was taken")
+    lon: float | None = None
+    lat: float | None = None
+
+
 class CaseSummary(Model):
     id: int
     client_id: str | None
@@ -165,6 +189,7 @@ class CaseSummary(Model):
     deadline_unit: DeadlineUnit | None
     duplicate_of: int | None
     verified: bool
+    flags: list[CaseFlag] = Field(default_factory=list, description="for the verifier: photos far away or old")
     closed_at: dt.datetime | None
     rework_count: int
     extension_count: int

@@ -34,6 +34,15 @@ import { esc, withLang } from "./strings.js";
  */
 
 /**
+ * A case number as a link to its case page (never to its JSON).
+ * @param {PopupContext} ctx
+ * @param {string | number | undefined} id
+ */
+function caseLink(ctx, id) {
+  return `<a class="case-link" href="${esc(withLang(`/cases/${id}`, ctx.lang))}">#${esc(id)}</a>`;
+}
+
+/**
  * The popup's HTML.
  * @param {PopupContext} ctx
  * @param {string} cid  the feature's collection
@@ -46,7 +55,7 @@ export async function popupHtml(ctx, cid, f) {
   if (!ctx.kind) {
     if (cid === CASE_LAYER) {
       return (
-        `<div class="gm-popup"><h3>${esc(S.cases)} #${esc(f.id)}</h3>` +
+        `<div class="gm-popup"><h3>${esc(S.cases)} ${caseLink(ctx, f.id)}</h3>` +
         `<p>${esc(p.category_name || p.category)} · ${esc(p.status ? (ctx.statuses[p.status] ?? p.status) : "")}</p>` +
         `<p>${esc(S.deadline)}: ${esc(localTime(p.deadline, ctx.timeZone))}</p>` +
         `<p>${esc(S.responsible_unit)}: ${unitLink(ctx, p.unit_id, p.unit_name)}</p></div>`
@@ -89,7 +98,7 @@ export async function popupHtml(ctx, cid, f) {
   if (d.open_cases.length) {
     h.push('<ul class="cases">');
     for (const c of d.open_cases) {
-      h.push(`<li>#${c.id} ${esc(c.category_name || c.category)} · ${esc(S.deadline)} ${esc(localTime(c.deadline, ctx.timeZone))}</li>`);
+      h.push(`<li>${caseLink(ctx, c.id)} ${esc(c.category_name || c.category)} · ${esc(S.deadline)} ${esc(localTime(c.deadline, ctx.timeZone))}</li>`);
     }
     h.push("</ul>");
   }
@@ -121,7 +130,8 @@ function localTime(iso, timeZone) {
 }
 
 /**
- * The zone beside a time: its UTC offset there and then ("UTC+8"), so nobody reads it as their own zone's time.
+ * The zone beside a time: its UTC offset there and then ("(UTC+08:00)", the form the server's pages use), so nobody
+ * reads it as their own zone's time.
  * @param {Date} t
  * @param {string} timeZone
  */
@@ -129,7 +139,9 @@ function zoneLabel(t, timeZone) {
   const name = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "shortOffset" })
     .formatToParts(t)
     .find((p) => p.type === "timeZoneName")?.value;
-  return (name ?? "").replace(/^GMT/, "UTC") || "UTC";
+  const m = /^GMT([+-])(\d+)(?::(\d\d))?$/.exec(name ?? "");
+  if (!m) return "(UTC+00:00)";
+  return `(UTC${m[1]}${m[2].padStart(2, "0")}:${m[3] ?? "00"})`;
 }
 
 /**
