@@ -5,6 +5,7 @@ take features silently (issue 12). Screenshots: test-artifacts/layout-<page>-<si
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -167,6 +168,14 @@ def test_every_page_fits_its_screen(contexts, city, size: str) -> None:
         else:
             assert not menu.is_visible() and page.locator("#topnav").is_visible(), name
             page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}.png"))
+        if size == "desktop" and name not in ("audit", "accounts"):  # their rows are data: actors, usernames
+            # the zh-CN page has no English in it (paths, account names, the zone and file formats are not words)
+            text = " ".join(page.locator("header, main").all_inner_texts())
+            text = re.sub(r"/[\w/.?=&-]+|\bdemo-[a-z]+\b|\b(?:gridmap|English|Leaflet|CSV|JSON|GeoJSON|API|UTC)\b",
+                          " ", text)  # fmt: skip
+            leaks = sorted(set(re.findall(r"\b[A-Za-z]{3,}\b", text)))
+            if leaks:
+                failures.append(f"{name}: English in the zh-CN page: {leaks[:8]}")
         if name != "not-found":
             assert not watch.problems, (name, watch.problems)
         page.close()
