@@ -117,6 +117,41 @@ class PageWatch:
         if req.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed request: {req.url} {req.failure}")
 
+
+def gap_grid_centre(page, base: str) -> tuple[float, float, int]:
+    """The centre of the first grid nobody is responsible for, and its id."""
+    fc = page.request.get(base + "/api/v1/gaps?kind=grid&format=geojson").json()
+    f = fc["features"][0]
+    ring = f["geometry"]["coordinates"][0]
+    if f["geometry"]["type"] == "MultiPolygon":
+        ring = ring[0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, f["properties"]["id"]
+
+
+def draw_polygon(page, lon: float, lat: float, d: float) -> None:
+    """Draws a square of half-side ``d`` degrees around a point with Leaflet.draw's polygon tool, as a person does."""
+    page.evaluate(f"void window.gridmapTest.map.setView([{lat}, {lon}], 17, {{animate: false}})")
+    page.wait_for_timeout(300)
+    page.wait_for_function("() => window.gridmapTest.busy === 0", timeout=30_000)
+    pts = page.evaluate(
+        """([lon, lat, d]) => {
+            const m = window.gridmapTest.map, box = m.getContainer().getBoundingClientRect();
+            return [[lat - d, lon - d], [lat - d, lon + d], [lat + d, lon + d], [lat + d, lon - d]].map(([y, x]) => {
+              const p = m.latLngToContainerPoint([y, x]);
+              return [box.left + p.x, box.top + p.y];
+            });
+        }""",
+        [lon, lat, d],
+    )
+    page.click(".leaflet-draw-draw-polygon")
+    for x, y in pts:
+        page.mouse.move(x, y)
+        page.mouse.click(x, y)
+        page.wait_for_timeout(120)
+    page.mouse.move(*pts[0])
+    page.mouse.click(*pts[0])  # clicking the first vertex closes the polygon
+
     @property
     def csp_violations(self) -> list[str]:
         return [p for p in self.problems if "CSP violation" in p]

@@ -16,7 +16,21 @@ from gridmap.store.models import Case, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import TESTER
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals, signed_in_context
+from tests.browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PageWatch,
+    live_server,
+    own_globals,
+    signed_in_context,
+)
+from tests.browser import (
+    draw_polygon as _draw_polygon,
+)
+from tests.browser import (
+    gap_grid_centre as _gap_grid_centre,
+)
 from tests.databases import spatialite_copy
 
 pytestmark = pytest.mark.browser
@@ -72,39 +86,6 @@ def _idle(page) -> None:
     page.wait_for_function("() => window.gridmapTest?.pageReady === true && gridmapTest.ready === true", timeout=30_000)
     page.wait_for_function("() => window.gridmapTest.busy === 0", timeout=30_000)
     assert own_globals(page) == ["gridmapTest"]  # the map modules' one global: the test hook
-
-
-def _gap_grid_centre(page, base: str) -> tuple[float, float, int]:
-    fc = page.request.get(base + "/api/v1/gaps?kind=grid&format=geojson").json()
-    f = fc["features"][0]
-    ring = f["geometry"]["coordinates"][0]
-    if f["geometry"]["type"] == "MultiPolygon":
-        ring = ring[0]
-    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
-    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, f["properties"]["id"]
-
-
-def _draw_polygon(page, lon: float, lat: float, d: float) -> None:
-    page.evaluate(f"void window.gridmapTest.map.setView([{lat}, {lon}], 17, {{animate: false}})")
-    page.wait_for_timeout(300)
-    page.wait_for_function("() => window.gridmapTest.busy === 0", timeout=30_000)
-    pts = page.evaluate(
-        """([lon, lat, d]) => {
-            const m = window.gridmapTest.map, box = m.getContainer().getBoundingClientRect();
-            return [[lat - d, lon - d], [lat - d, lon + d], [lat + d, lon + d], [lat + d, lon - d]].map(([y, x]) => {
-              const p = m.latLngToContainerPoint([y, x]);
-              return [box.left + p.x, box.top + p.y];
-            });
-        }""",
-        [lon, lat, d],
-    )
-    page.click(".leaflet-draw-draw-polygon")
-    for x, y in pts:
-        page.mouse.move(x, y)
-        page.mouse.click(x, y)
-        page.wait_for_timeout(120)
-    page.mouse.move(*pts[0])
-    page.mouse.click(*pts[0])  # clicking the first vertex closes the polygon
 
 
 def _totals(page) -> dict[str, str]:

@@ -7,17 +7,30 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from geoalchemy2.elements import WKTElement
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
-from gridmap.store.models import Assignment, Segment
+from gridmap.store.models import Assignment, Case, Segment
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import client_as
-from tests.test_ogc import _add_case
 
 pytestmark = pytest.mark.demo_city
+
+
+def _add_case(session, *, unit_id, kind, target_id, lon, lat, deadline) -> int:
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    case = Case(
+        source="patrol", category="0102", urgency="normal", lon=lon, lat=lat,
+        geom=WKTElement(f"POINT({lon} {lat})", srid=4326), observed_at=now, created_at=now, updated_at=now,
+        status="dispatched", unit_id=unit_id, matched_kind=kind, matched_id=target_id, deadline_at=deadline,
+        description="暴露垃圾",
+    )  # fmt: skip
+    session.add(case)
+    session.flush()
+    return case.id
 
 
 @pytest.fixture

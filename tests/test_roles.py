@@ -65,6 +65,7 @@ MATRIX: dict[str, list[Route]] = {
     "pages.index": [_r("GET", "/", EVERYONE, api=False)],
     "pages.favicon": [_r("GET", "/favicon.ico", PUBLIC, ok=301)],
     "maps.coverage_map": [_r("GET", "/map", EVERYONE, api=False)],
+    "maps.map_script": [_r("GET", "/map-script.js?zoom=13", EVERYONE, api=False)],
     "maps.unit_page": [_r("GET", "/units/{unit}", EVERYONE, api=False)],
     "maps.history_page": [_r("GET", "/features/segment/{segment}/history", EVERYONE, api=False)],
     "command.assign_page": [_r("GET", "/assign", {CMD}, api=False)],

@@ -22,6 +22,9 @@ LOCAL_JS = [("leaflet", vendor_url("leaflet", "leaflet.js"))]
 LOCAL_CSS = [("leaflet_css", vendor_url("leaflet", "leaflet.css"))]
 MAX_ZOOM = 19
 DEFAULT_CENTER = (37.52, 111.14)  # 离石区
+MAP_ID = "c0ffee"  # a fixed id: the map's script is then the same for every page and is served as a file (CSP)
+# folium's one inline script in the head sets Leaflet's L_NO_TOUCH / L_DISABLE_3D to false — their defaults anyway
+_INLINE_SCRIPT = re.compile(r"<script>\s*L_NO_TOUCH = false;\s*L_DISABLE_3D = false;\s*</script>")
 
 
 def make_map(
@@ -44,6 +47,7 @@ def make_map(
         control_scale=False,  # the page script adds a metric-only scale
         **kwargs,
     )
+    m._id = MAP_ID  # (folium names the map's variable and element after it; random by default)
     m.default_js = list(LOCAL_JS)
     m.default_css = list(LOCAL_CSS)
     if basemap and settings.basemap_url:
@@ -59,7 +63,8 @@ def make_map(
 
 @dataclass(frozen=True)
 class MapParts:
-    """A rendered folium map cut into what a page template places: head links, the map div, its script."""
+    """A rendered folium map cut into what a page template places: head links, the map div, and its script — served
+    as a file by ``/map-script.js`` (no inline script in a page: a Content-Security-Policy forbids them)."""
 
     name: str  # the JavaScript variable holding the L.Map
     header: str
@@ -71,7 +76,7 @@ def render_parts(m: folium.Map) -> MapParts:
     fig = m.get_root()
     assert isinstance(fig, Figure)  # a folium Map places itself in a Figure
     fig.render()
-    return MapParts(m.get_name(), fig.header.render(), fig.html.render(), fig.script.render())
+    return MapParts(m.get_name(), _INLINE_SCRIPT.sub("", fig.header.render()), fig.html.render(), fig.script.render())
 
 
 _INLINE_TAG = re.compile(r"<(script|style)(?=[\s>])(?![^>]*\bnonce=)", re.IGNORECASE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, Response, g, render_template, request
 
 from gridmap.cases.states import STATUS_ZH
 from gridmap.maps.features import feature_history, unit_overview
@@ -83,8 +83,19 @@ def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] 
     parts = render_parts(make_map(state.settings, zoom_start=zoom))
     cfg = _map_config({"mapName": parts.name, **(config or {})})
     return render_template(
-        template, map=parts, map_config=cfg, attribution=state.attribution, lang=g.get("lang", "zh_CN"), **context
-    )
+        template, map=parts, map_zoom=zoom, map_config=cfg, attribution=state.attribution,
+        lang=g.get("lang", "zh_CN"), **context,
+    )  # fmt: skip
+
+
+@bp.get("/map-script.js")
+@signed_in
+def map_script():
+    """The folium map's own script (the L.Map with its basemap) as a file, not inline in the page (CSP)."""
+    zoom = request.args.get("zoom", type=int) or 13
+    zoom = min(max(zoom, 1), 19)
+    parts = render_parts(make_map(app_state().settings, zoom_start=zoom))
+    return Response(parts.script, mimetype="text/javascript", headers={"Cache-Control": "private, max-age=300"})
 
 
 def _opening_box() -> list[float] | None:
