@@ -57,7 +57,7 @@ def test_a_report_is_routed_and_opened(city) -> None:
     page = client.get("/heatmap/cases").get_data(as_text=True)
     assert f"重复，原案 #{body['id']}" in page
     local = body["deadline"][:16].replace("T", " ")  # e.g. 2026-12-02 16:18
-    assert f"<td>{local}</td>" in page and body["deadline"] not in page
+    assert f"<td>{local} (UTC+08:00)</td>" in page and body["deadline"] not in page
     assert f"duplicate of #{body['id']}" in client.get("/heatmap/cases?lang=en").get_data(as_text=True)
 
 

@@ -140,12 +140,13 @@ def _pages(app: Flask) -> list[str]:
 
 def test_every_page_has_a_policy_and_only_nonced_inline_code(settings: Settings, engine: Engine) -> None:
     app = create_app(settings)
-    admin, commander = client_as(app, "admin"), client_as(app, "commander")
+    admin, commander, worker = client_as(app, "admin"), client_as(app, "commander"), client_as(app, "grid_worker")
     pages = _pages(app)
     assert {"/", "/map", "/assign", "/gaps", "/heatmap", "/login", "/track", "/audit"} <= set(pages)
     nonces = set()
     for path in pages:
-        resp = (admin if path.startswith("/admin") else commander).get(path)
+        who = admin if path.startswith("/admin") else worker if path.startswith("/mygrid") else commander
+        resp = who.get(path)
         assert resp.status_code in (200, 302), path
         csp = resp.headers["Content-Security-Policy"]
         nonce = re.search(r"'nonce-([^']+)'", csp)
