@@ -101,3 +101,39 @@ def test_cli_import_osm(settings: Settings, engine: Engine, tmp_path: Path) -> N
     missing = runner.invoke(main, [*url, "import-osm", str(tmp_path / "nope.osm.pbf")])
     assert missing.exit_code != 0
     assert "nope.osm.pbf" in missing.output and "Traceback" not in missing.output
+
+
+CLIPPED = Path(__file__).parent / "data" / "osm_clipped_edge.osm"
+
+
+def test_polygons_clipped_at_the_extract_edge_are_repaired_or_skipped_by_osm_id(session: Session) -> None:
+    summary = import_osm(session, CLIPPED, actor=TESTER)
+    session.flush()
+    assert summary.compounds_repaired == ["way/104"]  # a spike: removed, area unchanged
+    assert sorted(summary.compounds_skipped) == ["way/101", "way/102", "way/103"]
+    assert "fewer than 3 points" in summary.compounds_skipped["way/101"]
+    assert "bow-tie" in summary.compounds_skipped["way/102"]
+    names = set(session.scalars(select(Compound.name)))
+    assert names == {"完整小区", "毛刺小区"}
+    assert summary.segments_created == session.scalar(select(func.count(Segment.id))) > 0
+    text = summary.describe(0.1)
+    assert "way/104" in text and "way/101" in text and "跳过" in text
+
+
+def test_strict_refuses_the_extract_naming_every_bad_polygon(session: Session) -> None:
+    with pytest.raises(InvalidInput) as err:
+        import_osm(session, CLIPPED, actor=TESTER, strict=True)
+    for osm_id in ("way/101", "way/102", "way/103", "way/104"):
+        assert osm_id in str(err.value) and osm_id in (err.value.zh or "")
+    assert session.scalar(select(func.count(Segment.id))) == 0
+    assert session.scalar(select(func.count(Compound.id))) == 0
+
+
+def test_cli_import_osm_clipped_and_strict(settings: Settings, engine: Engine) -> None:
+    runner = CliRunner()
+    url = ["--database-url", settings.database_url]
+    strict = runner.invoke(main, [*url, "import-osm", "--strict", str(CLIPPED)])
+    assert strict.exit_code != 0 and "way/101" in strict.output and "Traceback" not in strict.output
+    result = runner.invoke(main, [*url, "import-osm", str(CLIPPED)])
+    assert result.exit_code == 0, result.output
+    assert "2 compounds" in result.output and "way/102" in result.output
