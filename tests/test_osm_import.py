@@ -137,3 +137,18 @@ def test_cli_import_osm_clipped_and_strict(settings: Settings, engine: Engine) -
     result = runner.invoke(main, [*url, "import-osm", str(CLIPPED)])
     assert result.exit_code == 0, result.output
     assert "2 compounds" in result.output and "way/102" in result.output
+
+
+def test_bridges_and_tunnels_cross_roads_without_junctions(session: Session) -> None:
+    summary = import_osm(session, Path(__file__).parent / "data" / "osm_bridge.osm", actor=TESTER)
+    session.flush()
+    rows = session.execute(select(Segment.name, Segment.description)).all()
+    by_name: dict[str, list[str]] = {}
+    for name, description in rows:
+        by_name.setdefault(name, []).append(description)
+    # the motorway is cut only where 新华街 shares its node, not under the bridge nor over the tunnel
+    assert sorted(by_name["京港澳高速"]) == ["京港澳高速（新华街—）", "京港澳高速（新华街—）"]
+    assert by_name["凤山路"] == ["凤山路"]  # ramp, bridge and ramp: one segment, no cross street
+    assert by_name["隧道路"] == ["隧道路"]
+    assert by_name["新华街"] == ["新华街（京港澳高速—）"]
+    assert summary.segments_created == 5

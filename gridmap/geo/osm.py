@@ -29,6 +29,9 @@ HIGHWAY_LEVELS: dict[str, str] = {
 proposed, …) is not a managed road and is not read."""
 
 _ZH_NAME = re.compile(r'"name:zh"=>"((?:[^"\\]|\\.)*)"')
+_LAYER = re.compile(r'"layer"=>"\s*(-?\d+)\s*"')
+_BRIDGE = re.compile(r'"bridge"=>"(?!no")[^"]*"')
+_TUNNEL = re.compile(r'"tunnel"=>"(?!no"|building_passage")[^"]*"')
 
 
 class OSMReadError(ValueError):
@@ -42,7 +45,9 @@ def read_osm_roads(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         EPSG:4326 LineStrings with ``osm_id`` (int64 way id), ``name`` (``name``, else ``name:zh``, else
-        None), ``highway`` and ``level`` (see :data:`HIGHWAY_LEVELS`).
+        None), ``highway``, ``level`` (see :data:`HIGHWAY_LEVELS`) and ``layer``: the vertical level (OSM
+        ``layer`` when non-zero; else 1 for a ``bridge``, -1 for a ``tunnel``, else 0 — a
+        ``building_passage`` is on the ground).
     """
     highways = ", ".join(f"'{h}'" for h in HIGHWAY_LEVELS)
     df = _read(path, "lines", ["osm_id", "name", "highway", "other_tags"], f"highway IN ({highways})")
@@ -54,6 +59,7 @@ def read_osm_roads(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             "name": pd.Series(_names(df), dtype=object),
             "highway": pd.Series(df["highway"].to_numpy(), dtype=object),
             "level": pd.Series(df["highway"].map(HIGHWAY_LEVELS).to_numpy(), dtype=object),
+            "layer": _layers(df["other_tags"]),
         },
         geometry=df.geometry.to_numpy(),
         crs=STORAGE_SRID,
@@ -132,6 +138,17 @@ def _read(path: str | os.PathLike[str], layer: str, columns: list[str], where: s
     data = {name: values for name, values in zip(meta["fields"], fields, strict=True)}
     data["_unreadable"] = unreadable
     return gpd.GeoDataFrame(data, geometry=geoms, crs=STORAGE_SRID)
+
+
+def _layers(other_tags: pd.Series) -> np.ndarray:
+    """Vertical level per way from its hstore tags: a non-zero ``layer``, else bridge 1 / tunnel -1 / 0.
+
+    ``bridge=yes`` with ``layer=0`` (or none) is still above the ground: it must not meet the roads below."""
+    tags = other_tags.astype(object).fillna("").astype(str)
+    layer = pd.to_numeric(tags.str.extract(_LAYER, expand=False), errors="coerce")
+    implied = np.where(tags.str.contains(_BRIDGE), 1, np.where(tags.str.contains(_TUNNEL), -1, 0))
+    given = layer.fillna(0).astype(np.int64).to_numpy()
+    return np.where(given != 0, given, implied)
 
 
 def _names(df: pd.DataFrame) -> np.ndarray:

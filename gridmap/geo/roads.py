@@ -5,8 +5,10 @@ Responsibility under 路长制 / 包路段 is given per segment, and a segment i
 points and rarely end exactly at junctions, so they are re-cut here:
 
 1. snap endpoints that nearly meet (endpoint to endpoint, then dangling endpoint onto a nearby line) in metres;
-2. node everything with one snap-rounded union (1 mm grid), which splits at crossings and T-junctions and
-   dissolves duplicated and overlapping line-work, so total length is the length of the union;
+2. node everything with one snap-rounded union (1 mm grid) per vertical level (bridges and tunnels apart from
+   the ground), which splits at crossings and T-junctions and dissolves duplicated and overlapping line-work,
+   so total length is the length of the union; lines of different levels meet only where one ends on a
+   vertex of the other (an OSM node they share: a bridge's ramp), never where they merely cross;
 3. give every noded piece the name/level of the input line it lies on (STRtree query at its midpoint);
 4. join pieces through nodes of degree 2 when name and level agree, so a segment runs from junction to
    junction (degree ≠ 2) or to where the name or level changes;
@@ -50,6 +52,7 @@ def segment_roads(
     *,
     snap_m: float = 0.5,
     metric_epsg: int | None = None,
+    layers: Sequence[Any] | np.ndarray | pd.Series | None = None,
 ) -> gpd.GeoDataFrame:
     """Node road centre-lines and cut them into named segments between intersections.
 
@@ -66,6 +69,9 @@ def segment_roads(
         line is moved onto it (undershoots of hand-digitised T-junctions). 0 disables snapping.
     metric_epsg
         Metric CRS for snapping and lengths; default: the UTM zone of the data (:func:`crs.metric_epsg_for`).
+    layers
+        Vertical level per line (OSM ``layer``: 0 on the ground, 1 a bridge, -1 a tunnel; None/NaN → 0).
+        Lines on different levels that cross are not cut there: a bridge over a motorway is no junction.
 
     Returns
     -------
@@ -94,6 +100,7 @@ def segment_roads(
     n = len(geoms)
     name_arr = _clean_names(names, n)
     level_arr = _clean_levels(levels, n)
+    layer_arr = _clean_layers(layers, n)
     if snap_m < 0 or not np.isfinite(snap_m):
         raise ValueError(f"snap_m must be a finite number >= 0, got {snap_m!r}")
     if src_crs is not None:
@@ -120,7 +127,7 @@ def segment_roads(
 
     if snap_m > 0:
         metric = _snap_endpoints(metric, snap_m)
-    pieces, piece_line = _node(metric)
+    pieces, piece_line = _node_by_layer(metric, layer_arr[part_src])
     if len(pieces) == 0:
         return _empty()
     piece_src = part_src[piece_line]
@@ -213,6 +220,16 @@ def _clean_levels(values: Any, n: int) -> np.ndarray:
     if unknown:
         raise ValueError(f"unknown road level(s) {unknown[:5]}; expected one of {LEVELS} or None")
     return s.to_numpy(dtype=object)
+
+
+def _clean_layers(values: Any, n: int) -> np.ndarray:
+    """Integer vertical levels; missing or unreadable values (OSM ``layer=1;2``) count as the ground (0)."""
+    if values is None:
+        return np.zeros(n, dtype=np.int64)
+    arr = pd.to_numeric(pd.Series(np.asarray(values, dtype=object).reshape(-1)), errors="coerce")
+    if len(arr) != n:
+        raise ValueError(f"got {len(arr)} layers for {n} lines")
+    return arr.fillna(0).round().astype(np.int64).to_numpy()
 
 
 def _empty() -> gpd.GeoDataFrame:
@@ -365,6 +382,56 @@ def _node(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q, ln = tree.query_nearest(mids[lost])
         src[lost[q[::-1]]] = ln[::-1]
     return pieces, src
+
+
+def _node_by_layer(lines: np.ndarray, layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_node` per vertical level, so lines of different levels never cut each other where they cross.
+
+    Where a line of one level ends on a vertex of a line of another (the shared OSM node at a bridge's end),
+    that line is first cut at the vertex, so the two still meet at a node.
+    """
+    values = np.unique(layer)
+    if len(values) <= 1:
+        return _node(lines)
+    cut, cut_of = _split_at_endpoints(lines)
+    cut_layer = layer[cut_of]
+    out_pieces, out_line = [], []
+    for v in values:  # a handful of levels (-2..3 in practice): each is one vectorised union
+        sel = np.flatnonzero(cut_layer == v)
+        p, ln = _node(cut[sel])
+        out_pieces.append(p)
+        out_line.append(cut_of[sel[ln]])
+    return np.concatenate(out_pieces), np.concatenate(out_line)
+
+
+def _split_at_endpoints(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut lines at interior vertices that are exactly some line's end point; the parts and their line index."""
+    coords, idx = _coords_and_index(lines)
+    n = len(lines)
+    counts = np.bincount(idx, minlength=n)
+    last = np.cumsum(counts) - 1
+    first = last - counts + 1
+    nodes, inv = _unique_xy(coords)
+    is_end = np.zeros(len(nodes), dtype=bool)
+    is_end[inv[first]] = True
+    is_end[inv[last]] = True
+    interior = np.ones(len(coords), dtype=bool)
+    interior[first] = False
+    interior[last] = False
+    cut = interior & is_end[inv]
+    if not cut.any():
+        return lines, np.arange(n)
+    brk = np.zeros(len(coords), dtype=bool)
+    brk[first] = True
+    brk[1:] |= cut[:-1]
+    part_first = np.cumsum(brk) - 1
+    rep = np.repeat(np.arange(len(coords)), 1 + cut.astype(np.int64))
+    second = np.r_[False, rep[1:] == rep[:-1]]
+    part = part_first[rep] + second
+    parts = linestring_array(coords[rep], part)
+    part_of = np.zeros(len(parts), dtype=np.int64)
+    part_of[part] = idx[rep]
+    return parts, part_of
 
 
 def _merge_degree2(

@@ -103,7 +103,9 @@ def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True, str
             ]  # fmt: skip
             raise InvalidInput(problems)
         areas = areas[~bad]
-    segs = segment_roads(roads.geometry.values, roads["name"].to_numpy(), roads["level"].to_numpy())
+    segs = segment_roads(
+        roads.geometry.values, roads["name"].to_numpy(), roads["level"].to_numpy(), layers=roads["layer"].to_numpy()
+    )
     segs["level"] = segs["level"].fillna("back")
     segs["ext_id"] = geometry_keys("osm:", segs.geometry.values)
     seg_result = write_features(session, "segments", segs, source=f"osm:{Path(path).name}")

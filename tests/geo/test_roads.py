@@ -151,6 +151,26 @@ def test_crossing_without_shared_vertex_is_noded():
     assert out["length_m"].sum() == pytest.approx(total, abs=1e-3)
 
 
+def test_bridge_crossing_is_no_junction_but_its_end_on_a_shared_vertex_is():
+    ground = [(0, 0), (100, 0), (200, 0)]  # the bridge ramp ends on this road's middle vertex (a shared node)
+    bridge = [(100, 0), (100, 100)]
+    below = [(0, 50), (200, 50)]  # passes under the bridge, no shared vertex
+    tunnel = [(150, -50), (150, 80)]  # passes under the ground road and under `below`
+    lines = lines_m(ground, bridge, below, tunnel)
+    out = seg(lines, ["和平街", "凤山桥", "滨河路", "隧道"], layers=[0, 1, 0, -1])
+    assert sorted(out["description"]) == [
+        "凤山桥（和平街—）",
+        "和平街（凤山桥—）",
+        "和平街（凤山桥—）",
+        "滨河路",
+        "隧道",
+    ]
+    assert sorted(out["length_m"].round(6)) == [100.0, 100.0, 100.0, 130.0, 200.0]
+    # the same lines all on the ground: every crossing is a junction
+    flat = seg(lines, ["和平街", "凤山桥", "滨河路", "隧道"], layers=None)
+    assert len(flat) == 3 + 2 + 3 + 3
+
+
 def test_pass_through_pieces_of_one_road_are_merged():
     # 和平街 drawn as three ways, the middle one backwards; no junction anywhere
     lines = lines_m([(0, 0), (50, 0)], [(120, 5), (50, 0)], [(120, 5), (200, 0)])
