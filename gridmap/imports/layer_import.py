@@ -33,7 +33,7 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
-from gridmap.geo.validate import check_lonlat, projection_hint, repair
+from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint, repair
 from gridmap.imports.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
 from gridmap.imports.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
 from gridmap.imports.multilines import explode_lines
@@ -328,7 +328,8 @@ def _to_storage(
 ) -> tuple[np.ndarray, CRS | None]:
     """Settle the source CRS and bring the geometries to EPSG:4326 (GCJ-02 converted when asked).
 
-    Every feature is checked against the CRS (:func:`_crs_misfits`); a misfit refuses the file (all or nothing)."""
+    Every feature is checked against the CRS (:func:`gridmap.geo.validate.crs_misfits`); a misfit refuses the
+    file (all or nothing)."""
     geoms = read.geoms
     declared = read.crs
     crs = given or declared
@@ -344,7 +345,12 @@ def _to_storage(
             problems.append(Problem(f"no CRS declared: {projection_hint(geoms)}", source=name))
             return np.full(len(geoms), None, dtype=object), None
 
-    misfit, misfit_zh = _crs_misfits(geoms, crs)
+    misfit, misfit_zh = crs_misfits(
+        geoms,
+        geographic=crs.is_geographic,
+        label=_crs_label(crs),
+        check_degrees=crs.to_epsg(min_confidence=70) is not None,
+    )
     present = int((~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)).sum())
     if len(misfit) > 1 and len(misfit) == present:  # the whole file: one message, not one per feature
         if crs.is_geographic:
@@ -358,9 +364,9 @@ def _to_storage(
         problems.append(
             Problem(
                 f"all {present:,} features {what}, yet the CRS is {_crs_label(crs)}: {hint} "
-                f"(features {_feature_ranges(misfit)})",
+                f"(features {feature_ranges(misfit)})",
                 source=name,
-                zh=f"全部 {present:,} 个要素（第 {_feature_ranges(misfit)} 项）{zh_what}，但声明的坐标系是 "
+                zh=f"全部 {present:,} 个要素（第 {feature_ranges(misfit)} 项）{zh_what}，但声明的坐标系是 "
                 f"{_crs_label(crs)}：请用 --crs 给出正确的坐标系",
             )
         )
@@ -393,87 +399,6 @@ def _to_storage(
     if from_gcj02 and crs.is_geographic:
         geoms = geoms_gcj02_to_wgs84(geoms)
     return geoms, crs
-
-
-_SWAP_NEAR_DEG = 0.5  # a swapped feature's centre lands this close to the layer's median centre (a city)
-_SWAP_FAR_DEG = 1.0  # while as read it lies at least this far from it
-
-
-def _crs_misfits(geoms: np.ndarray, crs: CRS) -> tuple[dict[int, str], dict[int, str]]:
-    """Features whose coordinates do not fit the CRS: 0-based index → message (English, zh).
-
-    Checked on the bounds of all features at once: in a geographic CRS, coordinates outside ±180/±90 (metres?)
-    and features whose latitude and longitude are swapped (swapped, they land among the others; as read, far
-    away); in a projected CRS with an EPSG code, features lying wholly within ±180/±90 *metres* of the false
-    origin, which is longitude/latitude in degrees (a local grid without EPSG code may have its origin in town).
-    """
-    out: dict[int, str] = {}
-    out_zh: dict[int, str] = {}
-    if len(geoms) == 0:
-        return out, out_zh
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b = shapely.bounds(geoms)
-    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & np.isfinite(b).all(axis=1)
-    in_range = present & (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
-    label = _crs_label(crs)
-    if crs.is_geographic:
-        swapped_fits = present & (b[:, 1] >= -180) & (b[:, 3] <= 180) & (b[:, 0] >= -90) & (b[:, 2] <= 90)
-        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-        swapped = np.zeros(len(geoms), dtype=bool)
-        if in_range.sum() >= 2:
-            mx, my = np.median(cx[in_range]), np.median(cy[in_range])
-            far = np.hypot(cx - mx, cy - my) > _SWAP_FAR_DEG
-            near_swapped = np.hypot(cy - mx, cx - my) < _SWAP_NEAR_DEG
-            swapped = present & far & near_swapped
-        outside = present & ~in_range
-        hint = projection_hint(geoms[outside & ~swapped]) if (outside & ~swapped).any() else ""
-        for i in np.flatnonzero(outside | swapped):
-            x, y = shapely.get_coordinates(geoms[i])[0]  # the first coordinate, as an example
-            if swapped[i] or (outside[i] and swapped_fits[i] and abs(y) > 90):
-                out[int(i)] = (
-                    f"coordinates ({x:.10g}, {y:.10g}) look like latitude/longitude swapped "
-                    f"({label} is longitude first): swap them in the source file"
-                )
-                out_zh[int(i)] = (
-                    f"坐标 ({x:.10g}, {y:.10g}) 的经度和纬度似乎颠倒了（{label} 先经度后纬度）：请在源文件中对调"
-                )
-            else:
-                out[int(i)] = (
-                    f"coordinates ({x:.10g}, {y:.10g}) are outside longitude/latitude range in {label}: {hint}"
-                )
-                out_zh[int(i)] = f"坐标 ({x:.10g}, {y:.10g}) 超出经纬度范围（{label}）：请用 --crs 给出文件的坐标系"
-    elif crs.to_epsg(min_confidence=70) is not None:
-        for i in np.flatnonzero(in_range):
-            x, y = shapely.get_coordinates(geoms[i])[0]
-            out[int(i)] = (
-                f"coordinates ({x:.10g}, {y:.10g}) look like longitude/latitude in degrees, but {label} is in "
-                "metres: this feature would land next to the CRS's origin; fix the file or give the right --crs"
-            )
-            out_zh[int(i)] = (
-                f"坐标 ({x:.10g}, {y:.10g}) 像是经纬度（度），但 {label} 以米为单位："
-                "请修正文件或用 --crs 给出正确的坐标系"
-            )
-    return out, out_zh
-
-
-def _feature_ranges(indices: dict[int, str] | np.ndarray | list[int], limit: int = 20) -> str:
-    """1-based feature numbers as ranges: ``1–3, 7``.
-
-    >>> _feature_ranges([0, 1, 2, 6])
-    '1–3, 7'
-    """
-    nums = sorted(int(i) + 1 for i in indices)
-    runs: list[str] = []
-    start = prev = nums[0]
-    for k in [*nums[1:], None]:
-        if k is not None and k == prev + 1:
-            prev = k
-            continue
-        runs.append(f"{start}" if start == prev else f"{start}–{prev}")
-        if k is not None:
-            start = prev = k
-    return ", ".join(runs[:limit]) + (f", … ({len(nums):,} in all)" if len(runs) > limit else "")
 
 
 _FAMILY_WORDS = {"polygon": "polygons", "line": "lines"}
