@@ -698,19 +698,42 @@ def test_every_problem_is_listed_at_once(session: Session, tmp_path: Path) -> No
     gdf.loc[1, "等级"] = "高速"
     gdf.loc[3, "编号"] = "LS-000"
     gdf.loc[4, "geometry"] = shapely.LineString([(LISHI[0], LISHI[1]), (LISHI[0], LISHI[1])])
-    gdf.loc[2, "路名"] = None
+    gdf.loc[2, "等级"] = None
     gdf.to_file(tmp_path / "roads.geojson")
     with pytest.raises(InvalidInput) as info:
         import_file(session, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     found = [(p.source, p.feature, p.field) for p in info.value.problems]
     assert found == [
         ("roads.geojson", 2, "等级"),
-        ("roads.geojson", 3, "路名"),
+        ("roads.geojson", 3, "等级"),
         ("roads.geojson", 4, "编号"),
         ("roads.geojson", 5, "geometry"),
     ]
     assert str(info.value).startswith("rejected, 4 problems (nothing was written):")
     assert rows(session, "SELECT count(*) FROM segments") == [(0,)]
+
+
+def test_unnamed_roads_are_accepted_described_by_their_cross_streets_and_counted(
+    session: Session, tmp_path: Path
+) -> None:
+    """The same policy as import-osm and roads segment: no refusal, a description from the ends, a count."""
+    gdf = roads(4)
+    gdf["起"] = [None, "新华街", "新华街", None]
+    gdf["止"] = [None, "凤山路", None, None]
+    gdf.loc[1, "路名"] = None
+    gdf.loc[2, "路名"] = "  "
+    gdf.to_file(tmp_path / "roads.geojson")
+    summary = import_file(
+        session,
+        tmp_path / "roads.geojson",
+        "segments",
+        mapping={**ROAD_MAP, "from_desc": "起", "to_desc": "止"},
+        actor=TESTER,
+    )
+    assert summary.created == 4 and summary.unnamed == 2
+    assert any("2 unnamed roads accepted" in n and "未命名道路 2 条" in n for n in summary.notes)
+    got = dict(rows(session, "SELECT ext_id, description FROM segments WHERE name IS NULL"))
+    assert got == {"LS-001": "新华街与凤山路之间", "LS-002": "未命名道路"}
 
 
 def test_all_or_nothing_across_layers_in_one_unit_of_work(engine: Engine, tmp_path: Path) -> None:

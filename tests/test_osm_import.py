@@ -71,6 +71,13 @@ def test_helsinki_roads_become_named_intersection_split_segments(
     interior = ~(at_start | at_end)
     assert not interior.any(), "a segment passes through another's end point without being split"
 
+    # Unnamed roads: kept with an empty name (the flag), counted, and called by their cross streets
+    unnamed = select(func.count(Segment.id)).where(Segment.name.is_(None))
+    assert summary.segments_unnamed == session.scalar(unnamed) == n - named > 0
+    assert session.scalar(unnamed.where(Segment.description.is_(None))) == 0
+    assert session.scalar(unnamed.where(Segment.description.like("%与%之间"))) > 0
+    assert f"{n - named:,} unnamed road segments" in summary.describe(1.0)
+
     # Cross-street descriptions like "Mannerheimintie（Kaivokatu—Simonkatu）"
     described = session.scalar(select(func.count(Segment.id)).where(Segment.description.like("%（%—%）")))
     assert described > 0.3 * named

@@ -36,8 +36,9 @@ from gridmap.geo.shapes import linestring_array, point_array
 LEVELS: tuple[str, ...] = ("main", "secondary", "back")
 """Road levels, most important first: 主干道, 次干道, 背街小巷."""
 
-UNNAMED_DESCRIPTION: str | None = None
-"""``description`` of segments without a name (their ``from_desc``/``to_desc`` are still filled in)."""
+UNNAMED_DESCRIPTION = "未命名道路"
+"""``description`` of a segment without a name unless two different named roads meet its ends, when it is
+``"新华街与凤山路之间"`` (see :func:`unnamed_descriptions`); its ``name`` stays empty, which flags it."""
 
 _GRID_M = 1e-3  # snap-rounding grid of the noding step: 1 mm, far below survey accuracy
 _ATTR_TOL_M = 2 * _GRID_M  # a piece's midpoint moves < 0.71 mm from its source line under 1 mm snap rounding
@@ -94,7 +95,8 @@ def segment_roads(
     * Orientation: a segment runs the way its source line was drawn, except that when only its end has a
       cross street it is reversed, so that a single known cross street is always ``from_desc``.
     * ``description``: ``"和平街（新华街—凤山路）"`` when both ends are known, ``"和平街（新华街—）"``
-      when one is, the bare name when none is, :data:`UNNAMED_DESCRIPTION` for unnamed segments.
+      when one is, the bare name when none is; for unnamed segments ``"新华街与凤山路之间"`` when two
+      different named roads meet its ends, else :data:`UNNAMED_DESCRIPTION` (the name stays None).
     """
     geoms, src_crs = _as_geometry_array(lines)
     n = len(geoms)
@@ -548,10 +550,29 @@ def _cross_names(
 
 
 def _describe(name: pd.Series, from_desc: pd.Series, to_desc: pd.Series) -> pd.Series:
-    """Descriptions: 和平街（新华街—凤山路）, 和平街（新华街—）, 和平街, or UNNAMED_DESCRIPTION when unnamed."""
+    """Descriptions: 和平街（新华街—凤山路）, 和平街（新华街—）, 和平街, or for unnamed segments
+    :func:`unnamed_descriptions`."""
     has_ends = from_desc.notna() | to_desc.notna()
     text = name.astype(object).where(
         ~has_ends,
         name.astype(str) + "（" + from_desc.fillna("").astype(str) + "—" + to_desc.fillna("").astype(str) + "）",
     )
-    return text.where(name.notna(), UNNAMED_DESCRIPTION).astype(object)
+    return text.where(name.notna(), pd.Series(unnamed_descriptions(from_desc, to_desc), index=name.index)).astype(
+        object
+    )
+
+
+def unnamed_descriptions(from_desc: Any, to_desc: Any) -> np.ndarray:
+    """What to call unnamed segments: 「新华街与凤山路之间」 between two different named roads, else 「未命名道路」.
+
+    One rule for every importer (OSM, road files, segment files), so an unnamed lane reads the same everywhere.
+
+    >>> unnamed_descriptions(["新华街", "新华街", None], ["凤山路", "新华街", "凤山路"]).tolist()
+    ['新华街与凤山路之间', '未命名道路', '未命名道路']
+    """
+    a = pd.Series(np.asarray(from_desc, dtype=object).reshape(-1), dtype=object).str.strip()
+    b = pd.Series(np.asarray(to_desc, dtype=object).reshape(-1), dtype=object).str.strip()
+    both = (a.notna() & a.ne("") & b.notna() & b.ne("") & a.ne(b)).to_numpy(dtype=bool)
+    out = np.full(len(a), UNNAMED_DESCRIPTION, dtype=object)
+    out[both] = (a[both] + "与" + b[both] + "之间").to_numpy()
+    return out

@@ -33,6 +33,7 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
+from gridmap.geo.roads import unnamed_descriptions
 from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint, repair
 from gridmap.imports.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
 from gridmap.imports.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
@@ -61,6 +62,7 @@ class ImportSummary:
     crs: str = f"EPSG:{STORAGE_SRID}"
     notes: list[str] = field(default_factory=list)
     features: int = 0  # features read from the file (a split MultiLineString makes several segments)
+    unnamed: int = 0  # road segments without a name (accepted, described by their cross streets)
 
     def describe(self, seconds: float | None = None) -> str:
         """One line of counts (and one line per note), for the command line.
@@ -200,6 +202,8 @@ def import_file(
     check_parents(session, spec, gdf, columns, name, problems)
     if problems:
         raise InvalidInput(ordered(problems))
+    if "name" in spec.blank_ok and "name" in gdf:
+        _describe_unnamed(gdf, summary)
 
     rows = np.arange(1, n + 1)  # feature number of each row to write
     if spec.geometry == "line":
@@ -229,6 +233,25 @@ def import_file(
 
 # ------------------------------------------------------------------------------------------------------------
 # preconditions and options
+
+
+def _describe_unnamed(gdf: gpd.GeoDataFrame, summary: ImportSummary) -> None:
+    """Unnamed roads are accepted, described by their cross streets like the OSM and segmenting imports do
+    (:func:`gridmap.geo.roads.unnamed_descriptions`), and counted in the summary."""
+    unnamed = gdf["name"].isna().to_numpy()
+    if not unnamed.any():
+        return
+    ends = {c: gdf[c] if c in gdf else pd.Series([None] * len(gdf), dtype=object) for c in ("from_desc", "to_desc")}
+    if "description" not in gdf:
+        gdf["description"] = pd.Series([None] * len(gdf), dtype=object)
+    empty = unnamed & gdf["description"].isna().to_numpy()
+    generated = unnamed_descriptions(ends["from_desc"][empty], ends["to_desc"][empty])
+    gdf.loc[empty, "description"] = pd.Series(generated, index=gdf.index[empty], dtype=object)
+    k = int(unnamed.sum())
+    summary.unnamed = k
+    summary.notes.append(
+        f"{k:,} unnamed roads accepted, described by their cross streets (未命名道路 {k:,} 条，已按两端相交道路描述)"
+    )
 
 
 def _require_initialised(session: Session) -> None:

@@ -35,6 +35,8 @@ class OSMImportSummary:
     segments_km: float
     compounds_created: int = 0
     compounds_updated: int = 0
+    segments_unnamed: int = 0
+    """Segments without a name (described by their cross streets: 「XX路与YY路之间」 or 「未命名道路」)."""
     compounds_repaired: list[str] = dataclasses.field(default_factory=list)
     """OSM ids (``way/123``, ``relation/45``) of polygons whose outline was repaired before import."""
     compounds_skipped: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -47,6 +49,9 @@ class OSMImportSummary:
             f"{self.compounds_created + self.compounds_updated:,} compounds ({self.compounds_created:,} created, "
             f"{self.compounds_updated:,} updated) in {seconds:.1f} s"
         )
+        if self.segments_unnamed:
+            n = self.segments_unnamed
+            text += f"\n{n:,} unnamed road segments, described by their cross streets (未命名路段 {n:,} 条)"
         if self.compounds_repaired:
             n = len(self.compounds_repaired)
             text += (
@@ -115,6 +120,7 @@ def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True, str
         segments_created=seg_result.created,
         segments_updated=seg_result.updated,
         segments_km=float(segs["length_m"].sum()) / 1000.0,
+        segments_unnamed=int(segs["name"].isna().sum()),
         compounds_repaired=repaired_ids,
         compounds_skipped=skipped,
     )

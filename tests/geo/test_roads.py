@@ -202,10 +202,15 @@ def test_unnamed_roads_are_kept_and_merge_only_with_unnamed():
     # node (100,0) has degree 3 → no merge there; node (200,0) joins unnamed with named → no merge
     assert len(out) == 4
     unnamed = out[out["name"].isna()]
-    assert len(unnamed) == 3 and unnamed["description"].isna().all()
+    assert len(unnamed) == 3 and (unnamed["description"] == "未命名道路").all()  # no two named roads at its ends
     assert set(unnamed["from_desc"].dropna()) == {"和平街"}
     named = out[out["name"].notna()].iloc[0]
     assert named["description"] == "和平街"  # only an unnamed road meets it
+
+    # an unnamed lane between two named streets is called by them; its name stays empty (the flag)
+    lane = seg(lines_m([(0, 0), (200, 0)], [(0, -50), (0, 50)], [(200, -50), (200, 50)]), [None, "新华街", "凤山路"])
+    row = lane[lane["name"].isna()].iloc[0]
+    assert row["description"] == "新华街与凤山路之间"
 
     two = seg(lines_m([(0, 0), (100, 0)], [(100, 0), (200, 0)]), [None, None], ["back", "back"])
     assert len(two) == 1 and two["length_m"].iloc[0] == pytest.approx(200.0, abs=1e-6)
