@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 import gridmap
+from gridmap.catalogue.holiday_file import missing_holidays
 from gridmap.responsibility.overview import store_summary
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import current_revision
@@ -37,6 +38,10 @@ def health():
     }
     if revision:
         body["store"] = store_summary(db_session())
+        late = missing_holidays(db_session())
+        if late is not None:
+            message = late.zh if g.get("lang", "zh_CN") == "zh_CN" else late.en
+            body["warnings"] = [{"code": "holidays_missing", "year": late.year, "message": message}]
     return jsonify(body), (200 if revision else 503)
 
 
