@@ -94,7 +94,7 @@ NEXT = {"empty": "gridmap import streets", "only-boundaries": "gridmap import-os
         "only-roads": "gridmap import streets", "layers-no-assignments": "/assign",
         "only-segment-assignments": None, "only-grid-assignments": None,
         "every-kind-assigned": None}  # fmt: skip
-PAGES = ("/", "/map", "/assign", "/gaps", "/heatmap")
+PAGES = ("/", "/map", "/assign", "/gaps", "/heatmap", "/mygrid")
 
 # Extra calls beyond each route's plain one: the arguments a page or API is most often opened with.
 EXTRA = [
@@ -161,8 +161,12 @@ def test_every_page_answers_on_an_empty_or_partial_city(settings: Settings, engi
             failed.append(f"{url} as {role}: {resp.status_code} {resp.get_data(as_text=True)[:300]}")
     assert not failed, f"{state}: " + "\n".join(failed)
     for path in PAGES:  # the pages a commander opens first say what is missing, or nothing when nothing is
-        page = clients["commander"].get(path).get_data(as_text=True)
+        who = clients["grid_worker"] if path == "/mygrid" else clients["commander"]
+        page = who.get(path).get_data(as_text=True)
         if NEXT[state] is None:
             assert 'id="next-step"' not in page, (state, path)
         else:
             assert "暂无数据" in page and NEXT[state] in page, (state, path)
+    if state == "empty":  # in English too, when asked
+        english = clients["commander"].get("/map?lang=en").get_data(as_text=True)
+        assert "Nothing yet" in english and "`gridmap import streets …`" in english and "暂无数据" not in english
