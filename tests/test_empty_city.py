@@ -167,6 +167,10 @@ def test_every_page_answers_on_an_empty_or_partial_city(settings: Settings, engi
             assert 'id="next-step"' not in page, (state, path)
         else:
             assert "暂无数据" in page and NEXT[state] in page, (state, path)
+    health = clients["commander"].get("/api/v1/health").get_json()  # and so does the health check, for scripts
+    assert (NEXT[state] is None) == ("next_step" not in health), state
+    if NEXT[state] is not None:
+        assert NEXT[state] in health["next_step"]["message"], health
     if state == "empty":  # in English too, when asked
         english = clients["commander"].get("/map?lang=en").get_data(as_text=True)
         assert "Nothing yet" in english and "`gridmap import streets …`" in english and "暂无数据" not in english
