@@ -11,6 +11,7 @@ from gridmap.catalogue.categories import list_categories
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import parse_number
 from gridmap.maps.mygrid import my_grid
+from gridmap.responsibility.overview import next_step
 from gridmap.web.auth import allow, current_actor
 from gridmap.web.i18n import translate
 from gridmap.web.session import db_session
@@ -37,7 +38,11 @@ def mygrid_page():
     ]  # fmt: skip
     source = "inspection" if current_actor().role == R.INSPECTOR else "patrol"
     return render_template(
-        "mygrid.html", categories=cats, source=source, strings={k: translate(k, lang) for k in STRINGS}
+        "mygrid.html",
+        categories=cats,
+        source=source,
+        strings={k: translate(k, lang) for k in STRINGS},
+        next_step=next_step(db_session()),
     )
 
 
