@@ -219,7 +219,11 @@ def case_conditions(
             wanted.add(s)
         elif s != "all":
             problems.append(
-                Problem(f"{s!r} is not active, all or one of {', '.join(sorted(known_status))}", field="status")
+                Problem(
+                    f"{s!r} is not active, all or one of {', '.join(sorted(known_status))}",
+                    field="status",
+                    zh=f"未知的状态“{s[:40]}”",
+                )
             )
     if wanted and "all" not in statuses:
         conds.append(Case.status.in_(sorted(wanted)))
@@ -228,7 +232,7 @@ def case_conditions(
         known = set(session.scalars(select(Category.code).where(Category.code.in_(codes))).all())
         for c in codes:
             if c not in known:
-                problems.append(Problem(f"unknown category {c!r}", field="category"))
+                problems.append(Problem(f"unknown category {c!r}", field="category", zh=f"未知的类别“{c[:40]}”"))
         subs = set(session.scalars(select(Category.code).where(Category.parent_code.in_(codes))).all())
         conds.append(Case.category.in_(sorted(set(codes) | subs)))
     sources = _list("source")
@@ -240,7 +244,9 @@ def case_conditions(
         for u in units:
             uid = int(u) if u.isdigit() and len(u) < 10 else session.scalar(select(Unit.id).where(Unit.code == u[:64]))
             if uid is None or session.get(Unit, uid) is None:
-                problems.append(Problem(f"no unit {u!r} (give its id or code)", field="unit"))
+                problems.append(
+                    Problem(f"no unit {u!r} (give its id or code)", field="unit", zh=f"单位“{u[:40]}”不存在")
+                )
             else:
                 ids.append(uid)
         conds.append(Case.unit_id.in_(ids))
@@ -252,7 +258,9 @@ def case_conditions(
             )
             for code in wanted_codes:
                 if code not in found:
-                    problems.append(Problem(f"no {key} with code {code!r}", field=key))
+                    problems.append(
+                        Problem(f"no {key} with code {code!r}", field=key, zh=f"代码为“{code[:40]}”的区域不存在")
+                    )
             conds.append(column.in_(list(found.values())))
     start = parse_time(filters.get("from"), "from", tz, problems)
     end = parse_time(filters.get("to"), "to", tz, problems)
@@ -304,7 +312,7 @@ def list_cases(
     per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=500, default=50) or 50
     sort = filters.get("sort") or "newest"
     if sort not in ("newest", "oldest", "deadline"):
-        problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort"))
+        problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort", zh="排序方式未知"))
     if problems:
         raise InvalidInput(problems)
     if conds:

@@ -124,7 +124,13 @@ def work_queue(
     narrow = _narrowing(session, filters or {}, now, cal.tz, problems)
     groups = QUEUES.get(actor.role, ())
     if group not in (None, "") and group not in {g.key for g in groups}:
-        problems.append(Problem(f"{group!r} is not one of {', '.join(g.key for g in groups) or 'none'}", "group"))
+        problems.append(
+            Problem(
+                f"{group!r} is not one of {', '.join(g.key for g in groups) or 'none'}",
+                field="group",
+                zh="未知的待办分组",
+            )
+        )
     page_n = parse_int(page, "page", problems, lo=1, hi=100_000, default=1) or 1
     size = parse_int(per_page, "per_page", problems, lo=1, hi=200, default=20) or 20
     if problems:
@@ -160,7 +166,11 @@ def _narrowing(
         known = {u.value for u in Urgency}
         for u in wanted:
             if u not in known:
-                problems.append(Problem(f"{u!r} is not one of {', '.join(sorted(known))}", field="urgency"))
+                problems.append(
+                    Problem(
+                        f"{u!r} is not one of {', '.join(sorted(known))}", field="urgency", zh="紧急程度须为普通或紧急"
+                    )
+                )
         conds.append(Case.urgency.in_(wanted))
     return conds
 
