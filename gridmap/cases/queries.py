@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, se
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
-from gridmap.accounts.roles import SEES_PHOTOS, sees_contacts
+from gridmap.accounts.roles import SEES_PEOPLE, SEES_PHOTOS, sees_contacts
 from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
@@ -21,7 +21,7 @@ from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_flag, parse_int
-from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
+from gridmap.store.models import Account, Area, Case, CaseEvent, CaseStatus, Category, Unit
 
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
 CONTACT_KEYS = ("email", "phone", "device_id", "account_id")  # a reporter's contacts in an opening event's data
@@ -126,6 +126,7 @@ def get_case(
     duplicates, history = _history()
     body["duplicates"] = list(session.scalars(duplicates, {"case_id": case_id}).all())
     events = session.scalars(history, {"case_id": case_id}).all()
+    accounts = _accounts(session, {e.actor for e in events})
     body["events"] = [
         {
             "seq": e.seq,
@@ -134,6 +135,8 @@ def get_case(
             "from_status": e.from_status,
             "to_status": e.to_status,
             "actor": e.actor,
+            "actor_name": accounts.get(e.actor, (None, None))[0],
+            "actor_role": accounts.get(e.actor, (None, None))[1],
             "at": local_iso(e.at, cal),
             "note": e.note,
             "photos": [{**p, "url": f"/api/v1/photos/{p['file']}"} for p in (e.photos or []) if isinstance(p, dict)],
@@ -142,6 +145,17 @@ def get_case(
         for e in events
     ]
     return redact(body, actor)
+
+
+def _accounts(session: Session, usernames: set[str]) -> dict[str, tuple[str, str]]:
+    """The accounts among the actors of a history, by username: (display name, role) — one query. Other actors (the
+    command line, the public, a client's note from before accounts) are not accounts."""
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(Account.username, Account.name, Account.role).where(Account.username.in_(sorted(usernames)))
+    )
+    return {u: (n, r) for u, n, r in rows}
 
 
 def check_photo(session: Session, file: str, actor: Actor) -> None:
@@ -165,7 +179,7 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
 
 def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     """A case (summary or full) without what ``actor`` may not see: the reporter and their contacts (roles that
-    do not see contacts), the photos (roles that do not see photos)."""
+    do not see contacts), the photos (roles that do not see photos), who took each step (the public)."""
     if actor is None:
         return body
     contacts = sees_contacts(actor)
@@ -173,7 +187,10 @@ def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     if not contacts:
         body["reporter"] = None
     hidden = (() if contacts else CONTACT_KEYS) + (() if photos else PHOTO_KEYS)
+    people = actor.has(*SEES_PEOPLE)
     for event in body.get("events", ()):
+        if not people:  # who took a step: their role, not their name or username
+            event["actor"] = event["actor_name"] = None
         if not photos:
             event["photos"] = []
         if hidden and isinstance(event.get("data"), dict):
