@@ -179,3 +179,37 @@ def test_who_took_a_step_without_an_account_or_unseen() -> None:
     assert actor_label({"actor": "public"}, "en") == "Member of the public"
     assert actor_label({"actor": None, "actor_name": None, "actor_role": "dispatcher"}, "zh_CN") == "派遣员"
     assert actor_label({"actor": "区长"}, "zh_CN") == "区长"  # a name a client sent before accounts existed
+
+
+def test_the_menu_counts_the_persons_open_queue_items_with_one_query(city) -> None:
+    import re
+
+    from sqlalchemy import event
+
+    from gridmap.web.state import app_state
+
+    app, cid = city["app"], city["case"]["id"]
+    dispatcher = city["dispatcher"]
+
+    def badge(client, url: str = "/map") -> str | None:
+        found = re.search(r'id="nav-tasks-count"[^>]*>([^<]+)<', client.get(url).get_data(as_text=True))
+        return found.group(1) if found else None
+
+    assert badge(dispatcher) == "1"  # the report waits to be dispatched (待派遣)
+    counts: list[str] = []
+    engine = app_state(app).engine
+    listen = lambda *a: "count(" in a[2].lower() and counts.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert badge(dispatcher, "/tasks") == "1"
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(counts) == 1, counts  # one count for the page, however often the menu asks
+    version = _step(dispatcher, cid, "dispatch", 1)["version"]
+    assert badge(dispatcher) is None  # nothing left for the dispatcher: no badge
+    clerk = client_as(app, "unit_clerk", unit="U-A")
+    assert badge(clerk) == "1"  # to accept (待签收)
+    _step(clerk, cid, "accept", version)
+    assert badge(clerk) == "1"  # in progress (处置中): still theirs, counted once
+    assert badge(client_as(app, "unit_clerk", unit="U-B")) is None  # another unit's case is not in their queue
+    assert 'id="nav-tasks"' not in client_as(app, "viewer").get("/map").get_data(as_text=True)  # no queue

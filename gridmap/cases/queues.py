@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
-from gridmap.accounts.scope import scope_of
+from gridmap.accounts.scope import Scope, scope_of
 from gridmap.cases.queries import case_conditions, case_select, redact, summary_of
 from gridmap.cases.states import ACTIVE, S
 from gridmap.cases.values import now_or
@@ -149,6 +149,18 @@ def work_queue(
             items = [redact(summary_of(r, cal, now), actor) for r in rows]
         out.append({"key": g.key, "zh": g.zh, "en": g.en, "count": count, "items": items})
     return {"role": actor.role, "page": page_n, "per_page": size, "groups": out, "as_of": now.isoformat()}
+
+
+def open_count(session: Session, actor: Actor, scope: Scope | None, *, now: dt.datetime | None = None) -> int:
+    """How many cases wait in ``actor``'s queue (in any of its groups, a case counted once) within ``scope`` — the
+    menu's badge on every page, so one count query and nothing else."""
+    groups = QUEUES.get(actor.role, ())
+    if not groups:
+        return 0
+    now = now_or(now)
+    within = scope.case_filter() if scope is not None else []
+    cond = and_(or_(*(g.condition(actor, now) for g in groups)), *within)
+    return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
 
 
 QUEUE_FILTERS = ("category", "urgency", "street")
