@@ -119,6 +119,7 @@ class PageWatch:
 
     @property
     def csp_violations(self) -> list[str]:
+        """The problems that are content-security-policy violations."""
         return [p for p in self.problems if "CSP violation" in p]
 
 

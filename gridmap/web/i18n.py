@@ -300,6 +300,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "handled_by": {"zh_CN": "处置单位", "en": "Handled by"},
     "being_assigned": {"zh_CN": "正在分派", "en": "Being assigned"},
     "actor_public": {"zh_CN": "市民", "en": "Member of the public"},
+    "actor_system": {"zh_CN": "系统", "en": "System"},
     "reported_at": {"zh_CN": "上报时间", "en": "Reported"},
     "updated_at": {"zh_CN": "更新时间", "en": "Updated"},
     "due_by": {"zh_CN": "处置时限", "en": "Due by"},
