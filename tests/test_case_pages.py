@@ -172,6 +172,19 @@ def test_case_numbers_on_other_pages_link_to_the_case_page(city) -> None:
     assert 'id="nav-tasks"' not in client_as(app, "viewer").get("/map").get_data(as_text=True)  # no queue
 
 
+def test_the_queue_script_gets_the_traffic_light_words_in_the_page_language(city) -> None:
+    import html as html_lib
+    import json
+    import re
+
+    for lang, green in (("zh_CN", "绿灯（正常）"), ("en", "Green (on time)")):
+        page = city["dispatcher"].get(f"/tasks?lang={lang}").get_data(as_text=True)
+        found = re.search(r"data-strings='([^']+)'", page)
+        assert found, "the page hands its words to its script"
+        words = json.loads(html_lib.unescape(found.group(1)))
+        assert words["light_green"] == green and {"light_yellow", "light_red", "light_none"} <= set(words), lang
+
+
 def test_who_took_a_step_without_an_account_or_unseen() -> None:
     from gridmap.web.pages.casework import actor_label
 

@@ -113,7 +113,8 @@ def test_multipart_report_with_photo(city) -> None:
     img = city["client"].get(url)
     assert img.status_code == 200 and img.data == PNG and img.mimetype == "image/png"
     assert city["client"].get("/api/v1/photos/../../etc/passwd").status_code == 404
-    assert city["client"].get("/api/v1/photos/" + "0" * 64 + ".jpg").status_code == 404
+    missing = city["client"].get("/api/v1/photos/" + "0" * 64 + ".jpg")
+    assert missing.status_code == 404 and missing.get_json()["message"] == "照片不存在", missing.get_json()
 
 
 def _step(client: FlaskClient, case_id: int, **body):
@@ -156,7 +157,8 @@ def test_the_loop_over_http(city) -> None:
     assert [e["action"] for e in done.get_json()["events"]] == [
         "report", "dispatch", "accept", "report_back", "recheck_pass",
     ]  # fmt: skip
-    assert _step(client, 999999, action="accept", version=1).status_code == 404
+    gone = _step(client, 999999, action="accept", version=1)
+    assert gone.status_code == 404 and gone.get_json()["message"] == "案件 999999 不存在", gone.get_json()
     missing = _step(client, case_id, action="fly")
     assert missing.status_code == 400 and {"action", "version"} <= {
         d.split("'")[1] for d in missing.get_json()["details"] if "'" in d

@@ -90,6 +90,7 @@ def test_my_tasks_list_filter_and_page_without_reloading(browser, settings) -> N
             assert count > 20 and rows.count() == 20  # the demo's open cases: a first page of 20
             first = rows.first
             assert first.locator(".light").get_attribute("data-light") in ("green", "yellow", "red")
+            assert first.locator(".light").inner_text().strip() in ("绿灯（正常）", "黄灯（将到期）", "红灯（已超时）")
             assert "(UTC+08:00)" in first.locator(".c-deadline").inner_text()
             assert "剩余" in first.locator(".c-left").inner_text() or "超时" in first.locator(".c-left").inner_text()
             href = first.locator("a.case-link").get_attribute("href") or ""

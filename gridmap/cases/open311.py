@@ -99,7 +99,7 @@ def _service(c: Category, parent: Category | None) -> dict[str, object]:
 def service_definition(session: Session, code: str) -> dict[str, object]:
     cat = session.get(Category, code)
     if cat is None or cat.parent_code is None or not cat.active:
-        raise NotFound(f"service_code {code!r} not found")
+        raise NotFound(f"service_code {code!r} not found", zh=f"服务类别“{str(code)[:40]}”不存在")
     return {"service_code": code, "attributes": []}
 
 
@@ -304,7 +304,7 @@ def request_by_token(session: Session, token: str) -> list[dict[str, object]]:
     code = normalise_receipt(token)
     case_id = session.scalar(select(Case.id).where(Case.receipt == code)) if code else None
     if case_id is None:
-        raise NotFound(f"token {token!r} not found")
+        raise NotFound(f"token {token!r} not found", zh="查询码不存在")
     return [{"service_request_id": str(case_id), "token": code}]
 
 
@@ -314,7 +314,9 @@ def track(session: Session, code: str, settings: Settings) -> dict[str, object]:
     normal = normalise_receipt(code)
     rows = session.execute(_select().where(Case.receipt == normal)).all() if normal else []
     if not rows:
-        raise NotFound(f"no report with the receipt code {code!r}: check it and try again")
+        raise NotFound(
+            f"no report with the receipt code {code!r}: check it and try again", zh="没有这个查询码的上报，请核对后重试"
+        )
     body = _render(session, list(rows), settings, "")[0]
     row = rows[0]
     return {**body, "receipt": normal, "status_zh": STATUS_ZH[CaseStatus(row.status)], "closed": row.status in CLOSED}

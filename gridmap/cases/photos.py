@@ -140,8 +140,8 @@ def store_photos(instance_dir: Path, checked: list[tuple[str, str, bytes]]) -> l
 def photo_path(instance_dir: Path, file: str, must_exist: bool = True) -> Path:
     """Where a stored photo lives; NotFound for a malformed or unknown name."""
     if not _NAME.match(file):
-        raise NotFound(f"no photo {file!r}")
+        raise NotFound(f"no photo {file!r}", zh="照片不存在")
     path = Path(instance_dir) / "photos" / file[:2] / file
     if must_exist and not path.is_file():
-        raise NotFound(f"no photo {file!r}")
+        raise NotFound(f"no photo {file!r}", zh="照片不存在")
     return path

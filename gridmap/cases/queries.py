@@ -55,7 +55,7 @@ def _history():
 def case_row(session: Session, case_id: int):
     row = session.execute(_by_id(), {"case_id": case_id}).first()
     if row is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", zh=f"案件 {case_id} 不存在")
     return row
 
 
@@ -162,7 +162,7 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
     """May ``actor`` see the stored photo ``file``? Only as one of a case they may see: a photo no case refers to is
     NotFound, one of cases all outside their scope is Forbidden (as each case would be)."""
     if not actor.has(*SEES_PHOTOS) and not actor.is_system:
-        raise Forbidden("your role does not see case photos (您的角色无权查看案件照片)")
+        raise Forbidden("your role does not see case photos", zh="您的角色无权查看案件照片")
     rows = session.execute(
         select(Case.id, Case.street_id, Case.community_id, Case.unit_id)
         .join(CaseEvent, CaseEvent.case_id == Case.id)
@@ -170,7 +170,7 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
         .distinct()
     ).all()
     if not rows:
-        raise NotFound(f"no photo {file} (照片不存在)")
+        raise NotFound(f"no photo {file}", zh="照片不存在")
     scope = scope_of(session, actor)
     if scope is None or any(scope.holds_case(r.street_id, r.community_id, r.unit_id) for r in rows):
         return

@@ -112,7 +112,7 @@ def replay(
     for s in steps:
         row = rows.get(s.case_id)
         if row is None:
-            raise NotFound(f"no case {s.case_id}")
+            raise NotFound(f"no case {s.case_id}", zh=f"案件 {s.case_id} 不存在")
         spec = ACTIONS[s.action]
         if s.actor.name not in scopes:
             scopes[s.actor.name] = scope_of(session, s.actor)

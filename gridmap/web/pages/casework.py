@@ -22,7 +22,8 @@ from gridmap.web.state import app_state
 
 bp = Blueprint("casework", __name__)
 
-JS_STRINGS = tuple(CASEWORK)  # the scripts get every word of these pages in the page's language
+# the scripts get every word of these pages in the page's language: their own, and the traffic light's (shared)
+JS_STRINGS = (*CASEWORK, *(f"light_{light}" for light in ("green", "yellow", "red", "none")))
 
 
 def strings(lang: str) -> dict[str, str]:
