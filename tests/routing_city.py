@@ -48,7 +48,7 @@ def _geoms(metric: list[shapely.Geometry]) -> np.ndarray:
     return crs.transform(shifted, UTM, 4326)
 
 
-def _box(x0: float, y0: float, x1: float, y1: float, mid: tuple[float, float] | None = None) -> shapely.Polygon:
+def box(x0: float, y0: float, x1: float, y1: float, mid: tuple[float, float] | None = None) -> shapely.Polygon:
     """A box; ``mid`` adds a vertex on its west edge (so a neighbour can share it exactly)."""
     ring = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
     if mid is not None:
@@ -56,7 +56,7 @@ def _box(x0: float, y0: float, x1: float, y1: float, mid: tuple[float, float] | 
     return shapely.Polygon(ring)
 
 
-def _gdf(geoms: list[shapely.Geometry], **cols: list[object]) -> gpd.GeoDataFrame:
+def gdf(geoms: list[shapely.Geometry], **cols: list[object]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(cols, geometry=_geoms(geoms), crs=4326)
 
 
@@ -86,12 +86,12 @@ class SmallCity:
 def build_small_city(session: Session) -> SmallCity:
     city = SmallCity()
     ids = city.ids
-    write_features(session, "districts", _gdf([_box(-2000, -2000, 2000, 2000)], code=["141102"], name=["离石区"]))
+    write_features(session, "districts", gdf([box(-2000, -2000, 2000, 2000)], code=["141102"], name=["离石区"]))
     write_features(
         session,
         "streets",
-        _gdf(
-            [_box(-2000, -2000, 0, 2000), _box(0, -2000, 2000, 2000)],
+        gdf(
+            [box(-2000, -2000, 0, 2000), box(0, -2000, 2000, 2000)],
             code=["141102001", "141102002"],
             name=["一街道", "二街道"],
             district_code=["141102", "141102"],
@@ -100,8 +100,8 @@ def build_small_city(session: Session) -> SmallCity:
     write_features(
         session,
         "communities",
-        _gdf(
-            [_box(-2000, -2000, 0, 0), _box(-2000, 0, 0, 2000), _box(0, -2000, 2000, 2000)],
+        gdf(
+            [box(-2000, -2000, 0, 0), box(-2000, 0, 0, 2000), box(0, -2000, 2000, 2000)],
             code=["141102001001", "141102001002", "141102002001"],
             name=["社区一", "社区二", "社区三"],
             street_code=["141102001", "141102001", "141102002"],
@@ -111,11 +111,11 @@ def build_small_city(session: Session) -> SmallCity:
     write_features(
         session,
         "grids",
-        _gdf(
+        gdf(
             [
                 shapely.Polygon([(-100, -100), (0, -100), (0, 0), (-100, 0), (-100, -50)]),
                 shapely.Polygon([(-200, -100), (-100, -100), (-100, -50), (-100, 0), (-200, 0)]),
-                _box(0, -100, 100, 0),
+                box(0, -100, 100, 0),
             ],
             code=["14110200100101", "14110200100102", "14110200200101"],
             community_code=["141102001001", "141102001001", "141102002001"],
@@ -125,8 +125,8 @@ def build_small_city(session: Session) -> SmallCity:
     write_features(
         session,
         "compounds",
-        _gdf(
-            [_box(-80, -80, -20, -20), _box(-180, -80, -120, -20)],
+        gdf(
+            [box(-80, -80, -20, -20), box(-180, -80, -120, -20)],
             ext_id=["K1", "K2"],
             name=["滨河小区", "无主小区"],
             community_code=["141102001001", "141102001001"],
@@ -135,7 +135,7 @@ def build_small_city(session: Session) -> SmallCity:
     write_features(
         session,
         "segments",
-        _gdf(
+        gdf(
             [
                 shapely.LineString([(-300, 0), (300, 0)]),
                 shapely.LineString([(50, 0), (50, -300)]),
@@ -202,13 +202,13 @@ def build_lattice_city(session: Session, seed: int = 7, n: int = 8, spacing: flo
     write_features(
         session,
         "districts",
-        _gdf([_box(-half - 500, -half - 500, half + 500, half + 500)], code=["141102"], name=["离石区"]),
+        gdf([box(-half - 500, -half - 500, half + 500, half + 500)], code=["141102"], name=["离石区"]),
     )
     write_features(
         session,
         "streets",
-        _gdf(
-            [_box(-half - 500, -half - 500, 0, half + 500), _box(0, -half - 500, half + 500, half + 500)],
+        gdf(
+            [box(-half - 500, -half - 500, 0, half + 500), box(0, -half - 500, half + 500, half + 500)],
             code=["141102001", "141102002"],
             name=["西街道", "东街道"],
             district_code=["141102", "141102"],
@@ -217,11 +217,11 @@ def build_lattice_city(session: Session, seed: int = 7, n: int = 8, spacing: flo
     write_features(
         session,
         "communities",
-        _gdf(
+        gdf(
             [
-                _box(-half - 500, -half - 500, 0, 0),
-                _box(-half - 500, 0, 0, half + 500),
-                _box(0, -half - 500, half + 500, half + 500),
+                box(-half - 500, -half - 500, 0, 0),
+                box(-half - 500, 0, 0, half + 500),
+                box(0, -half - 500, half + 500, half + 500),
             ],
             code=["141102001001", "141102001002", "141102002001"],
             name=["西南社区", "西北社区", "东社区"],
@@ -236,20 +236,20 @@ def build_lattice_city(session: Session, seed: int = 7, n: int = 8, spacing: flo
             comm = "141102002001" if x0 >= 0 else ("141102001001" if y0 < 0 else "141102001002")
             for k in range(2):
                 seq[comm] = seq.get(comm, 0) + 1
-                grids.append(_box(x0, y0 + k * spacing / 2, x0 + spacing, y0 + (k + 1) * spacing / 2))
+                grids.append(box(x0, y0 + k * spacing / 2, x0 + spacing, y0 + (k + 1) * spacing / 2))
                 codes.append(f"{comm}{seq[comm]:02d}")
                 comms.append(comm)
     write_features(
         session,
         "grids",
-        _gdf(grids, code=codes, community_code=comms, valid_from=["2020-01-01"] * len(grids)),
+        gdf(grids, code=codes, community_code=comms, valid_from=["2020-01-01"] * len(grids)),
     )
     # Redraw a few grids on 2025-07-01 (same code, new version): history must follow the observed day.
     redraw = rng.choice(len(grids), 4, replace=False)
     write_features(
         session,
         "grids",
-        _gdf(
+        gdf(
             [affinity.scale(grids[k], 0.9, 0.9) for k in redraw],
             code=[codes[k] for k in redraw],
             community_code=[comms[k] for k in redraw],
@@ -262,14 +262,14 @@ def build_lattice_city(session: Session, seed: int = 7, n: int = 8, spacing: flo
             if rng.random() < 0.4:
                 x0, y0 = i * spacing - half, j * spacing - half
                 inset = rng.uniform(8, 30)
-                comp.append(_box(x0 + inset, y0 + inset, x0 + spacing - inset, y0 + spacing - inset))
+                comp.append(box(x0 + inset, y0 + inset, x0 + spacing - inset, y0 + spacing - inset))
     write_features(
         session,
         "compounds",
-        _gdf(comp, name=[f"小区{k}" for k in range(len(comp))], ext_id=[f"C{k}" for k in range(len(comp))]),
+        gdf(comp, name=[f"小区{k}" for k in range(len(comp))], ext_id=[f"C{k}" for k in range(len(comp))]),
     )
     write_features(
-        session, "segments", _gdf(lines, name=names, level=levels, ext_id=[f"S{k}" for k in range(len(lines))])
+        session, "segments", gdf(lines, name=names, level=levels, ext_id=[f"S{k}" for k in range(len(lines))])
     )
     session.flush()
     units = []

@@ -25,38 +25,38 @@ from gridmap.store.models import Assignment, Compound, Grid, Segment, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import client_as
-from tests.routing_city import _box, _gdf
+from tests.routing_city import box, gdf
 from tests.test_roles import MATRIX, PUBLIC
 
 
 def _boundaries(session: Session) -> None:
-    write_features(session, "districts", _gdf([_box(-2000, -2000, 2000, 2000)], code=["141102"], name=["离石区"]))
+    write_features(session, "districts", gdf([box(-2000, -2000, 2000, 2000)], code=["141102"], name=["离石区"]))
     write_features(
         session,
         "streets",
-        _gdf([_box(-2000, -2000, 2000, 2000)], code=["141102001"], name=["一街道"], district_code=["141102"]),
+        gdf([box(-2000, -2000, 2000, 2000)], code=["141102001"], name=["一街道"], district_code=["141102"]),
     )
     write_features(
         session,
         "communities",
-        _gdf([_box(-2000, -2000, 2000, 2000)], code=["141102001001"], name=["社区一"], street_code=["141102001"]),
+        gdf([box(-2000, -2000, 2000, 2000)], code=["141102001001"], name=["社区一"], street_code=["141102001"]),
     )
 
 
 def _roads(session: Session) -> None:
     lines = [shapely.LineString([(-300, 0), (300, 0)]), shapely.LineString([(50, 0), (50, -300)])]
-    write_features(session, "segments", _gdf(lines, ext_id=["M", "B"], name=["滨河路", "小巷"], level=["main", "back"]))
+    write_features(session, "segments", gdf(lines, ext_id=["M", "B"], name=["滨河路", "小巷"], level=["main", "back"]))
 
 
 def _grids_and_compounds(session: Session) -> None:
     write_features(
         session,
         "grids",
-        _gdf([_box(-100, -100, 0, 0)], code=["14110200100101"], community_code=["141102001001"],
+        gdf([box(-100, -100, 0, 0)], code=["14110200100101"], community_code=["141102001001"],
              valid_from=["2020-01-01"]),
     )  # fmt: skip
     write_features(
-        session, "compounds", _gdf([_box(-80, -80, -20, -20)], ext_id=["K1"], name=["滨河小区"],
+        session, "compounds", gdf([box(-80, -80, -20, -20)], ext_id=["K1"], name=["滨河小区"],
                                    community_code=["141102001001"])
     )  # fmt: skip
 

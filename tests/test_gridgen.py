@@ -28,7 +28,7 @@ C1, C2 = "141102001001", "141102001002"
 JAN, JUN, DEC = dt.date(2026, 1, 1), dt.date(2026, 6, 1), dt.date(2026, 12, 1)
 
 
-def _gdf(props: dict, geoms) -> gpd.GeoDataFrame:
+def gdf(props: dict, geoms) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(props, geometry=list(geoms), crs=4326)
 
 
@@ -36,25 +36,25 @@ def make_city(session: Session, communities=None) -> dict:
     """Two 社区 of 300 m × 400 m side by side, crossed by two roads, with three compounds."""
     comms = communities if communities is not None else ll([box(0, 0, 300, 400), box(300, 0, 600, 400)])
     whole = shapely.union_all(comms)
-    write_features(session, "districts", _gdf({"code": ["141102"], "name": ["离石区"]}, [whole]))
+    write_features(session, "districts", gdf({"code": ["141102"], "name": ["离石区"]}, [whole]))
     write_features(
         session,
         "streets",
-        _gdf({"code": ["141102001"], "name": ["滨河街道"], "district_code": ["141102"]}, [whole]),
+        gdf({"code": ["141102001"], "name": ["滨河街道"], "district_code": ["141102"]}, [whole]),
     )
     write_features(
         session,
         "communities",
-        _gdf({"code": [C1, C2][: len(comms)], "name": ["东关社区", "西关社区"][: len(comms)],
+        gdf({"code": [C1, C2][: len(comms)], "name": ["东关社区", "西关社区"][: len(comms)],
               "street_code": ["141102001"] * len(comms)}, comms),
     )  # fmt: skip
     roads = ll([LineString([(-50, 210), (650, 190)]), LineString([(450, -50), (450, 450)])])
-    write_features(session, "segments", _gdf({"name": ["龙凤大街", "永宁路"], "level": ["main", "secondary"]}, roads))
+    write_features(session, "segments", gdf({"name": ["龙凤大街", "永宁路"], "level": ["main", "secondary"]}, roads))
     compounds = ll([box(20, 20, 120, 120), box(150, 230, 270, 380), box(480, 30, 560, 170)])
     write_features(
         session,
         "compounds",
-        _gdf({"ext_id": ["C1", "C2", "C3"], "name": ["凤山小区", "莲花小区", "滨河花园"]}, compounds),
+        gdf({"ext_id": ["C1", "C2", "C3"], "name": ["凤山小区", "莲花小区", "滨河花园"]}, compounds),
     )
     session.flush()
     return {"communities": comms, "compounds": compounds}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gridmap.catalogue import holiday_file
 from gridmap.catalogue.categories import seed
 from gridmap.cli import main
-from gridmap.cli.serve import _warn_missing_holidays
+from gridmap.cli.serve import warn_missing_holidays
 from gridmap.config import Settings
 from gridmap.store.models import Holiday
 from gridmap.web import create_app
@@ -103,7 +103,7 @@ def test_from_1_december_the_missing_year_is_warned_about_everywhere(
     assert admin.get("/api/v1/health?lang=en").get_json()["warnings"][0]["message"] == warning.en
     for page in ("/admin/accounts", "/audit"):
         assert warning.zh in admin.get(page, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True), page
-    _warn_missing_holidays(app)  # what `gridmap serve` prints as it starts
+    warn_missing_holidays(app)  # what `gridmap serve` prints as it starts
     assert f"警告：{warning.zh}" in capsys.readouterr().err
 
     # loaded: silent again

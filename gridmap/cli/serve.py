@@ -29,7 +29,7 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
     except (GridmapError, RuntimeError) as exc:  # a bad setting (a proxy address), production with the dev key
         fail(exc)
     click.echo(f"gridmap serving {obj.settings.database_url} on http://{host}:{port}/")
-    _warn_missing_holidays(app)
+    warn_missing_holidays(app)
     if debug:
         app.run(host=host, port=port, debug=True, threaded=True)
         return
@@ -60,7 +60,7 @@ def make_server(app: Flask, *, host: str, port: int, threads: int) -> BaseWSGISe
     )
 
 
-def _warn_missing_holidays(app: Flask) -> None:
+def warn_missing_holidays(app: Flask) -> None:
     """From 1 December, while the coming year has no holidays, say so on the console (deadlines would count the
     Spring Festival as working time)."""
     from gridmap.catalogue.holiday_file import missing_holidays
