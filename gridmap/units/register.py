@@ -60,7 +60,7 @@ def person_dict(person: Person, actor: Actor | None = None) -> dict[str, Any]:
 
 def _paging(filters: Mapping[str, Any], problems: list[Problem]) -> tuple[int, int]:
     page = parse_int(filters.get("page"), "page", problems, lo=1, hi=1_000_000, default=1) or 1
-    per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=1000, default=100) or 100
+    per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=10_000, default=1000) or 1000
     return page, per_page
 
 
