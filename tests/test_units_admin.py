@@ -4,16 +4,21 @@ nothing with row numbers, and the audit trail naming the actor — on SpatiaLite
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import openpyxl
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
+from gridmap.cli import main
+from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.responsibility import assign
 from gridmap.responsibility.assign import Target
-from gridmap.store.models import Assignment, AuditEntry, Person, Unit
+from gridmap.store.models import Area, Assignment, AuditEntry, Person, Unit
 from gridmap.units import register
 
 TODAY = dt.date.today()
@@ -154,3 +159,85 @@ def test_people_edit_and_retire(session: Session) -> None:
     viewer = Actor(name="v", role="viewer", via="session")
     shown = register.person_dict(session.get(Person, p.id), viewer)
     assert shown["phone"] is None and shown["name"] == "张三"
+
+
+# -- files: `gridmap units|people import`, all or nothing --------------------------------------------------------------
+
+
+def _cli(settings: Settings, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--database-url", settings.database_url, *args])
+
+
+def _xlsx(path: Path, rows: list[list[object]]) -> Path:
+    book = openpyxl.Workbook()
+    for r in rows:
+        book.active.append(r)
+    book.save(path)
+    return path
+
+
+def test_units_and_people_import_from_xlsx_with_chinese_headers(settings: Settings, session: Session,
+                                                                tmp_path: Path) -> None:  # fmt: skip
+    community = session.scalar(select(Area.name).where(Area.level == "community").order_by(Area.code))
+    units = _xlsx(tmp_path / "units.xlsx", [
+        ["单位名称", "类型", "上级单位", "联系人", "联系电话", "辖区"],
+        ["市导入测试局", "市直单位", None, "王五", 3581234567, None],
+        ["导入测试科", "其他", "市导入测试局", None, None, community],
+    ])  # fmt: skip
+    result = _cli(settings, "units", "import", str(units))
+    assert result.exit_code == 0, result.output
+    assert "已导入 2 个单位" in result.output
+    session.rollback()  # a new transaction: see what the command committed
+    parent = session.scalar(select(Unit).where(Unit.name == "市导入测试局"))
+    child = session.scalar(select(Unit).where(Unit.name == "导入测试科"))
+    assert (parent.kind, parent.contact_phone) == ("city_office", "3581234567")
+    assert (child.kind, child.parent_id) == ("other", parent.id) and child.area_id is not None
+    people = tmp_path / "people.csv"
+    people.write_text("姓名,联系电话,所属单位,角色\n张三,13800000000,市导入测试局,路长、网格员\n", encoding="utf-8-sig")
+    result = _cli(settings, "people", "import", str(people))
+    assert result.exit_code == 0, result.output
+    session.rollback()
+    person = session.scalar(select(Person).where(Person.name == "张三", Person.unit_id == parent.id))
+    assert sorted(r.role for r in person.roles) == ["grid_worker", "road_chief"]
+    entry = _audit(session, "unit.import")[-1]
+    assert entry.actor.startswith("cli:") and entry.after == {"file": "units.xlsx", "rows": 2}
+
+
+def test_an_import_with_bad_rows_writes_nothing_and_names_each_row(settings: Settings, session: Session,
+                                                                  tmp_path: Path) -> None:  # fmt: skip
+    before = session.scalar(select(func.count()).select_from(Unit))
+    existing = session.scalar(select(Unit.name).order_by(Unit.id).limit(1))
+    bad = tmp_path / "units.csv"
+    bad.write_text(
+        "单位名称,类型,上级单位\n好单位,企业,\n,企业,\n坏类型单位,政府,\n"
+        f"{existing},其他,\n孤儿单位,其他,不存在的单位\n",
+        encoding="utf-8",
+    )
+    result = _cli(settings, "units", "import", str(bad))
+    assert result.exit_code == 1
+    out = result.output
+    assert "未导入任何数据（4 处问题）" in out and "nothing was imported" in out
+    for line in ("第 3 行，单位名称：必填", "第 4 行，类型：“政府”不是单位类型", "第 5 行，单位名称：已有名为",
+                 "第 6 行，上级单位：没有单位“不存在的单位”", "row 4, 类型: '政府' is not a unit kind"):  # fmt: skip
+        assert line in out, (line, out)
+    assert "第 2 行" not in out  # the good row is fine, and was not written either
+    session.rollback()  # a new transaction: see what the command committed
+    assert session.scalar(select(func.count()).select_from(Unit)) == before
+    unknown = tmp_path / "odd.csv"
+    unknown.write_text("名字,颜色\n张三,红\n", encoding="utf-8")
+    result = _cli(settings, "people", "import", str(unknown))
+    assert result.exit_code == 1 and "第 1 行：无法识别的列“颜色”" in result.output
+
+
+def test_the_template_imports_as_it_is(settings: Settings, session: Session, tmp_path: Path) -> None:
+    for what in ("units", "people"):
+        path = tmp_path / f"{what}.xlsx"
+        assert _cli(settings, what, "template", str(path)).exit_code == 0
+        book = openpyxl.load_workbook(path)
+        assert book.sheetnames[1] == "可选值"
+        result = _cli(settings, what, "import", str(path))
+        assert result.exit_code == 0, result.output
+    session.rollback()  # a new transaction: see what the command committed
+    assert session.scalar(select(Person.unit_id).where(Person.name == "张三")) == session.scalar(
+        select(Unit.id).where(Unit.name == "市住房和城乡建设局")
+    )
