@@ -74,6 +74,22 @@ MATRIX: dict[str, list[Route]] = {
     "command.heatmap_cases": [_r("GET", "/heatmap/cases", EVERYONE, api=False)],
     "accounts.my_account": [_r("GET", "/account", EVERYONE, api=False)],
     "accounts.accounts_page": [_r("GET", "/admin/accounts", {A}, api=False)],
+    "units_admin.units_page": [_r("GET", "/admin/units?kind=enterprise", {A, CMD}, api=False)],
+    "units_admin.create_unit": [_r("POST", "/admin/units", {A, CMD}, ok=400, api=False, data={})],
+    "units_admin.unit_page": [_r("GET", "/admin/units/{unit}", {A, CMD}, api=False)],
+    "units_admin.edit_unit": [_r("POST", "/admin/units/{unit}", {A, CMD}, ok=400, api=False, data={"kind": "x"})],
+    "units_admin.retire_unit": [
+        _r("POST", "/admin/units/{unit}/retire", {A, CMD}, ok=400, api=False, data={"on": "x"})
+    ],
+    "units_admin.merge_unit": [_r("POST", "/admin/units/{unit}/merge", {A, CMD}, ok=400, api=False, data={})],
+    "units_admin.create_person": [_r("POST", "/admin/units/{unit}/people", {A, CMD}, ok=400, api=False, data={})],
+    "units_admin.retire_person": [
+        _r("POST", "/admin/units/{unit}/people/999999/retire", {A, CMD}, ok=400, api=False, data={})
+    ],
+    "units_admin.template": [
+        _r("GET", "/admin/units/template.xlsx", {A, CMD}, api=False),
+        _r("GET", "/admin/people/template.xlsx", {A, CMD}, api=False),
+    ],
     "accounts.create_account": [_r("POST", "/admin/accounts", {A}, ok=400, api=False, data={})],
     "accounts.set_active": [_r("POST", "/admin/accounts/{other}/active", {A}, ok=302, api=False, data={"active": "1"})],
     "accounts.create_token": [_r("POST", "/admin/accounts/{other}/tokens", {A}, api=False, data={"days": "x"})],

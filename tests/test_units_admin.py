@@ -4,6 +4,7 @@ nothing with row numbers, and the audit trail naming the actor — on SpatiaLite
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import openpyxl
@@ -20,6 +21,8 @@ from gridmap.responsibility import assign
 from gridmap.responsibility.assign import Target
 from gridmap.store.models import Area, Assignment, AuditEntry, Person, Unit
 from gridmap.units import register
+from gridmap.web import create_app
+from tests.accounts import PASSWORD, make_account, signed_in_client
 
 TODAY = dt.date.today()
 BOSS = Actor(name="boss", role="commander", via="session", account_id=None)
@@ -241,3 +244,44 @@ def test_the_template_imports_as_it_is(settings: Settings, session: Session, tmp
     assert session.scalar(select(Person.unit_id).where(Person.name == "张三")) == session.scalar(
         select(Unit.id).where(Unit.name == "市住房和城乡建设局")
     )
+
+
+# -- pages: /admin/units -----------------------------------------------------------------------------------------------
+
+
+def test_the_units_pages_create_edit_retire_with_the_signed_in_actor(settings: Settings, session: Session) -> None:
+    app = create_app(settings)
+    username, _ = make_account(app, "commander", password=PASSWORD)
+    client = signed_in_client(app, username)
+    page = client.get("/admin/units").get_data(as_text=True)
+    assert "单位与人员" in page and "新建单位" in page and "Units and people" not in page
+    made = client.post("/admin/units", data={"name": "页面单位", "kind": "enterprise", "contact_phone": "0358-7654321"})
+    assert made.status_code == 302
+    url = made.headers["Location"].split("?")[0]
+    unit_id = int(url.rsplit("/", 1)[1])
+    assert client.post(url, data={"contact_name": "孙八"}).status_code == 302
+    assert (
+        client.post(
+            f"{url}/people", data={"name": "周九", "phone": "13700000000", "roles": ["grid_worker"]}
+        ).status_code
+        == 302
+    )
+    shown = client.get(url).get_data(as_text=True)
+    assert "页面单位" in shown and "周九" in shown and "网格员" in shown and "孙八" in shown
+    refused = client.post(url, data={"kind": "政府"})
+    assert refused.status_code == 400 and "不是单位类型" in refused.get_data(as_text=True)
+    assert client.post(f"{url}/retire", data={"on": ""}).status_code == 302
+    assert f"{TODAY.isoformat()} 起撤销" in client.get(url).get_data(as_text=True)
+    session.rollback()
+    actions = session.execute(
+        select(AuditEntry.action, AuditEntry.actor).where(
+            AuditEntry.object_id == str(unit_id), AuditEntry.object_kind == "unit"
+        )
+    ).all()
+    assert sorted(actions) == [("unit.create", username), ("unit.edit", username), ("unit.retire", username)]
+    workbook = client.get("/admin/people/template.xlsx")
+    assert workbook.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.data)).active
+    assert [c.value for c in sheet[1]][:4] == ["姓名", "人员编号", "联系电话", "所属单位"]
+    english = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "Retired from" in english and "Edit" in english
