@@ -254,13 +254,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "person_left": {"zh_CN": "离任", "en": "Left"},
     "import_from_file": {"zh_CN": "从文件导入", "en": "Import from a file"},
     "import_units_help": {
-        "zh_CN": "下载模板填写后，在服务器上运行 gridmap units import 文件名（人员：gridmap people import 文件名）；"
+        "zh_CN": "下载模板填写后，由系统管理员在服务器上用命令行导入（单位、人员各一个文件）；"
         "有任何一行出错则整表不导入，并按行号列出问题。",
         "en": "Fill in a template, then run `gridmap units import FILE` (people: `gridmap people import FILE`) on "
         "the server; if any row is wrong nothing is imported and every problem is listed by row number.",
     },
-    "units_template": {"zh_CN": "单位导入模板（Excel）", "en": "Units template (Excel)"},
-    "people_template": {"zh_CN": "人员导入模板（Excel）", "en": "People template (Excel)"},
+    "units_template": {"zh_CN": "单位导入模板（电子表格）", "en": "Units template (Excel)"},
+    "people_template": {"zh_CN": "人员导入模板（电子表格）", "en": "People template (Excel)"},
     "account_made": {"zh_CN": "已创建账户 {username}", "en": "Account {username} created"},
     "token_once": {
         "zh_CN": "新令牌只显示这一次，请立即复制保存：",
