@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts import roles
 from gridmap.errors import GridmapError
-from gridmap.store.models import UnitKind
+from gridmap.store.models import Area, UnitKind
 from gridmap.store.targets import role_label
 from gridmap.units import files, register
 from gridmap.units.vocabulary import PEOPLE_ROLES, kind_label
@@ -93,8 +93,9 @@ def unit_page(unit_id: int, error: str | None = None):
         ref = unit[key]
         if ref is not None and ref not in names:
             names[ref] = register.get_unit(session, ref).name
+    area = session.get(Area, unit["area_id"]) if unit["area_id"] else None
     return render_template("unit_admin.html", unit=unit, people=people, others=others, names=names, error=error,
-                           done=request.args.get("done"), **_common())  # fmt: skip
+                           area_code=area.code if area else "", done=request.args.get("done"), **_common())  # fmt: skip
 
 
 def _unit_action(unit_id: int, action: Callable[[Session], object]) -> Any:
