@@ -285,3 +285,14 @@ def test_the_units_pages_create_edit_retire_with_the_signed_in_actor(settings: S
     assert [c.value for c in sheet[1]][:4] == ["姓名", "人员编号", "联系电话", "所属单位"]
     english = client.get(f"{url}?lang=en").get_data(as_text=True)
     assert "Retired from" in english and "Edit" in english
+
+
+def test_a_people_file_imported_twice_is_refused_the_second_time(settings: Settings, session: Session,
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    people = tmp_path / "people.csv"
+    people.write_text("姓名,联系电话,角色\n吴十,13600000000,网格员\n郑一,13600000001,巷长\n", encoding="utf-8")
+    assert _cli(settings, "people", "import", str(people)).exit_code == 0
+    again = _cli(settings, "people", "import", str(people))
+    assert again.exit_code == 1 and "第 2 行，姓名：已有同一单位、同一电话的“吴十”" in again.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Person).where(Person.name.in_(["吴十", "郑一"]))) == 2

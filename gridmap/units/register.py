@@ -304,7 +304,30 @@ def check_person(
             elif role not in roles:
                 roles.append(role)
         out["roles"] = roles
+    if person is None and out.get("name") and not problems:
+        _refuse_twin(session, out, problems)
     return out
+
+
+def _refuse_twin(session: Session, values: Mapping[str, Any], problems: list[Problem]) -> None:
+    """A new person just like one in service (same name, unit and phone): a file imported twice, not a new person."""
+    unit_id, phone = values.get("unit_id"), values.get("phone")
+    same = session.scalar(
+        select(Person.id)
+        .where(
+            Person.name == values["name"],
+            Person.unit_id.is_(None) if unit_id is None else Person.unit_id == unit_id,
+            Person.phone.is_(None) if phone is None else Person.phone == phone,
+            Person.retired_on.is_(None),
+        )
+        .limit(1)
+    )
+    if same is not None:
+        name = values["name"]
+        problems.append(
+            Problem(f"{name} of this unit with this phone exists already (person {same})", field="name",
+                    zh=f"已有同一单位、同一电话的“{name}”（编号 {same}）")
+        )  # fmt: skip
 
 
 # -- units -----------------------------------------------------------------------------------------------------------
