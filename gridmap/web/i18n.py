@@ -129,6 +129,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unit_kind_district_office": {"zh_CN": "区直单位", "en": "District offices"},
     "unit_kind_enterprise": {"zh_CN": "企业", "en": "Enterprises"},
     "unit_kind_community": {"zh_CN": "街道/社区", "en": "Streets/communities"},
+    "unit_kind_other": {"zh_CN": "其他单位", "en": "Other units"},
     "menu": {"zh_CN": "菜单", "en": "Menu"},
     "panel": {"zh_CN": "面板", "en": "Panel"},
     "close": {"zh_CN": "关闭", "en": "Close"},
