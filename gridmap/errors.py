@@ -40,7 +40,8 @@ class Problem:
         """The problem for a zh-CN reader (None: no Chinese sentence was given)."""
         if self.zh is None:
             return None
-        where = [p for p in (f"第 {self.feature} 项" if self.feature else None, self.source) if p]
+        field = f"“{self.field}”" if self.field else None  # which input, as the English text names it
+        where = [p for p in (f"第 {self.feature} 项" if self.feature else None, self.source, field) if p]
         return f"{'，'.join(where)}：{self.zh}" if where else self.zh
 
 

@@ -31,9 +31,10 @@ def make_account(
     unit: str | None = None,
     person: str | None = None,
     password: str | None = None,
+    name: str | None = None,
 ) -> tuple[str, str]:
-    """A new account of ``role`` (scope: an area code; unit: a unit clerk's unit; person: a grid worker's code) and an
-    API token for it: (username, token)."""
+    """A new account of ``role`` (scope: an area code; unit: a unit clerk's unit; person: a grid worker's code; name:
+    its full name, else the username) and an API token for it: (username, token)."""
     username = username or f"{role}-{next(_numbers)}"
     if password is not None:
         from gridmap.web.auth import password_hasher
@@ -42,8 +43,9 @@ def make_account(
     else:
         password, hasher = PASSWORD, (lambda _p: "!")
     with session_scope(app_state(app).session_factory) as session:
-        registry.create_account(session, cli_actor(), username=username, name=username, role=role, password=password,
-                                hash_password=hasher, scope=scope, unit=unit, person=person)  # fmt: skip
+        registry.create_account(session, cli_actor(), username=username, name=name or username, role=role,
+                                password=password, hash_password=hasher, scope=scope, unit=unit,
+                                person=person)  # fmt: skip
         token, _ = registry.create_token(session, cli_actor(), username)
     return username, token
 

@@ -117,6 +117,11 @@ class PageWatch:
         if req.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed request: {req.url} {req.failure}")
 
+    @property
+    def csp_violations(self) -> list[str]:
+        """The problems that are content-security-policy violations."""
+        return [p for p in self.problems if "CSP violation" in p]
+
 
 def gap_grid_centre(page, base: str) -> tuple[float, float, int]:
     """The centre of the first grid nobody is responsible for, and its id."""
@@ -151,10 +156,6 @@ def draw_polygon(page, lon: float, lat: float, d: float) -> None:
         page.wait_for_timeout(120)
     page.mouse.move(*pts[0])
     page.mouse.click(*pts[0])  # clicking the first vertex closes the polygon
-
-    @property
-    def csp_violations(self) -> list[str]:
-        return [p for p in self.problems if "CSP violation" in p]
 
 
 def fits(page, size: dict[str, int]) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ import gridmap  # noqa: F401  (geometry libraries load before SpatiaLite)
 from gridmap.config import Settings
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Base
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.databases import (
     POSTGRES_ADMIN_URL,
     Postgres,
@@ -183,3 +185,15 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# -- Browser ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, launched once per browser-test module (tests/browser.py has the flags)."""
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -5,24 +5,15 @@ signs out; a commander reads and filters the audit trail on a desk. Screenshots 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from gridmap.imports.demo import DEMO_PASSWORD
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, sign_in
+from tests.browser import ARTIFACTS, PageWatch, live_server, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 860}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.mark.demo_city

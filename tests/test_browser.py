@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from gridmap.config import Settings
 from gridmap.web import create_app
 from tests.accounts import make_account
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server
+from tests.browser import ARTIFACTS, PageWatch, live_server
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_start_page_in_the_browser(browser, spatialite_settings: Settings, tmp_path) -> None:

@@ -105,6 +105,24 @@ def test_phones_reporters_and_photos_only_for_those_who_may_see_them(city) -> No
     assert "您的角色无权查看照片" not in seen["clerk"]
 
 
+def test_the_timeline_names_people_by_their_full_name_and_role_not_their_username(city) -> None:
+    app, cid = city["app"], city["case"]["id"]
+    commander = client_as(app, "commander", username="zhao-cmd", name="赵指挥")
+    _step(commander, cid, "dispatch", 1)
+    viewer = client_as(app, "viewer")
+    for client in (commander, viewer):
+        status, html = _page(client, cid)
+        timeline = html[html.index('id="case-timeline"') :]
+        assert status == 200 and "赵指挥（指挥长）" in timeline, timeline[:600]
+        assert "zhao-cmd" not in html  # the sign-in name stays out of the page
+        assert "（派遣员）" in timeline  # the dispatcher who opened the case
+    timeline = _page(commander, cid, "en")[1].split('id="case-timeline"')[1]
+    assert "赵指挥 (Commander)" in timeline and "(Dispatcher)" in timeline
+    # the API keeps the account's username (the audit trail's identity) and adds its full name and role
+    event = commander.get(f"/api/v1/cases/{cid}").get_json()["events"][-1]
+    assert (event["actor"], event["actor_name"], event["actor_role"]) == ("zhao-cmd", "赵指挥", "commander")
+
+
 def test_missing_and_forbidden_cases_are_pages_in_the_page_language(city) -> None:
     dispatcher = city["dispatcher"]
     status, html = _page(dispatcher, 999999)
@@ -151,4 +169,47 @@ def test_case_numbers_on_other_pages_link_to_the_case_page(city) -> None:
         if url != "/tasks":  # the queue's rows are drawn by its script (tests/test_cases_browser.py)
             assert link in html, url
         assert 'id="nav-tasks"' in html  # the menu leads to 我的待办
+    assert 'id="nav-tasks"' not in client_as(app, "viewer").get("/map").get_data(as_text=True)  # no queue
+
+
+def test_who_took_a_step_without_an_account_or_unseen() -> None:
+    from gridmap.web.pages.casework import actor_label
+
+    assert actor_label({"actor": "cli:root"}, "zh_CN") == "系统" and actor_label({"actor": "system"}, "en") == "System"
+    assert actor_label({"actor": "public"}, "en") == "Member of the public"
+    assert actor_label({"actor": None, "actor_name": None, "actor_role": "dispatcher"}, "zh_CN") == "派遣员"
+    assert actor_label({"actor": "区长"}, "zh_CN") == "区长"  # a name a client sent before accounts existed
+
+
+def test_the_menu_counts_the_persons_open_queue_items_with_one_query(city) -> None:
+    import re
+
+    from sqlalchemy import event
+
+    from gridmap.web.state import app_state
+
+    app, cid = city["app"], city["case"]["id"]
+    dispatcher = city["dispatcher"]
+
+    def badge(client, url: str = "/map") -> str | None:
+        found = re.search(r'id="nav-tasks-count"[^>]*>([^<]+)<', client.get(url).get_data(as_text=True))
+        return found.group(1) if found else None
+
+    assert badge(dispatcher) == "1"  # the report waits to be dispatched (待派遣)
+    counts: list[str] = []
+    engine = app_state(app).engine
+    listen = lambda *a: "count(" in a[2].lower() and counts.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        assert badge(dispatcher, "/tasks") == "1"
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(counts) == 1, counts  # one count for the page, however often the menu asks
+    version = _step(dispatcher, cid, "dispatch", 1)["version"]
+    assert badge(dispatcher) is None  # nothing left for the dispatcher: no badge
+    clerk = client_as(app, "unit_clerk", unit="U-A")
+    assert badge(clerk) == "1"  # to accept (待签收)
+    _step(clerk, cid, "accept", version)
+    assert badge(clerk) == "1"  # in progress (处置中): still theirs, counted once
+    assert badge(client_as(app, "unit_clerk", unit="U-B")) is None  # another unit's case is not in their queue
     assert 'id="nav-tasks"' not in client_as(app, "viewer").get("/map").get_data(as_text=True)  # no queue

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from flask.testing import FlaskClient
@@ -133,6 +134,10 @@ def test_the_loop_over_http(city) -> None:
     illegal = _step(client, case_id, action="recheck_pass", version=2)
     assert illegal.status_code == 409
     assert "it is dispatched" in illegal.get_json()["error"] and "accept" in illegal.get_json()["error"]
+    # a zh-CN reader is told the same in Chinese: where the case is and what may be done now
+    assert "在您读取后已被修改" in stale.get_json()["message"]
+    assert "已派遣" in illegal.get_json()["message"] and "不能" in illegal.get_json()["message"], illegal.get_json()
+    assert not re.search("[A-Za-z]{3,}", illegal.get_json()["message"]), illegal.get_json()["message"]
     assert _step(client, case_id, action="accept", version=2).status_code == 201
     # report back with a photo (multipart), then a photo that is not an image and one that is too big
     form = {"action": "report_back", "version": "3", "note": "已清理", "photos": (io.BytesIO(JPEG), "after.jpg")}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 import shapely
 from flask import Flask
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from gridmap.accounts.actor import cli_actor
@@ -21,8 +20,6 @@ from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESK,
     PHONE,
     READY,
@@ -36,14 +33,6 @@ from tests.browser import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _seed_cases(

@@ -13,7 +13,6 @@ import re
 import pytest
 import shapely
 from flask import Flask
-from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
 from gridmap.catalogue.categories import seed
@@ -25,8 +24,6 @@ from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESK,
     PHONE,
     READY,
@@ -45,14 +42,6 @@ pytestmark = pytest.mark.browser
 SIZES = {"phone": PHONE, "desktop": DESK}
 UNIT = "U001"  # demo-clerk's unit
 CHINA = "Asia/Shanghai"  # the phones and desks are in the city: their clocks show its time
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _on_the_units_road(app: Flask) -> tuple[dict[str, float], int]:

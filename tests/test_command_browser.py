@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
@@ -18,8 +17,6 @@ from gridmap.web.state import app_state
 from tests.accounts import TESTER
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PageWatch,
     live_server,
     own_globals,
@@ -35,14 +32,6 @@ from tests.databases import spatialite_copy
 
 pytestmark = pytest.mark.browser
 TODAY = dt.date.today()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -397,6 +397,72 @@ def test_geojson_of_projected_metres_gets_one_message_and_crs_fixes_it(session: 
     )
 
 
+def _count_segments(session: Session) -> int:
+    return rows(session, "SELECT count(*) FROM segments")[0][0]
+
+
+@pytest.mark.parametrize("epsg", [3857, 4547])
+def test_degrees_in_a_metre_crs_are_refused_with_the_feature_numbers(
+    session: Session, tmp_path: Path, epsg: int
+) -> None:
+    """A layer declared in metres whose features 2 and 4 were left in degrees: refused, nothing written."""
+    gdf = roads(5).to_crs(epsg)
+    gdf.loc[1, "geometry"] = line(1)
+    gdf.loc[3, "geometry"] = line(3)
+    gdf.to_file(tmp_path / "mixed.gpkg")
+    with pytest.raises(InvalidInput) as info:
+        import_file(session, tmp_path / "mixed.gpkg", "segments", mapping=ROAD_MAP, actor=TESTER)
+    found = [(p.feature, p.field) for p in info.value.problems]
+    assert found == [(2, "geometry"), (4, "geometry")]
+    for p in info.value.problems:
+        assert f"look like longitude/latitude in degrees, but EPSG:{epsg} is in metres" in p.message
+    assert "像是经纬度" in (info.value.zh or "")
+    assert _count_segments(session) == 0
+
+    # all of them in degrees: one message that still names the features
+    roads(3).set_crs(epsg, allow_override=True).to_file(tmp_path / "all.gpkg")
+    with pytest.raises(InvalidInput) as info:
+        import_file(session, tmp_path / "all.gpkg", "segments", mapping=ROAD_MAP, actor=TESTER)
+    (problem,) = info.value.problems
+    assert "all 3 features have coordinates that look like longitude/latitude degrees" in problem.message
+    assert "(features 1–3)" in problem.message and "第 1–3 项" in (problem.zh or "")
+    assert _count_segments(session) == 0
+
+
+def test_swapped_latitude_longitude_is_refused_with_the_feature_numbers(session: Session, tmp_path: Path) -> None:
+    gdf = roads(4)
+    gdf.loc[2, "geometry"] = shapely.LineString([(y, x) for x, y in line(2).coords])  # east China: lat < 90 < lon
+    gdf.to_file(tmp_path / "east.geojson")
+    with pytest.raises(InvalidInput) as info:
+        import_file(session, tmp_path / "east.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
+    (problem,) = info.value.problems
+    assert problem.feature == 3 and "latitude/longitude swapped" in problem.message
+    assert "颠倒" in (problem.zh or "")
+
+    # Kashgar (75.99°E): swapped, the feature is still inside ±180/±90; it is found among the others
+    kashgar = roads(4)
+    kashgar["geometry"] = kashgar.geometry.translate(75.99 - LISHI[0], 39.47 - LISHI[1])
+    kashgar.loc[1, "geometry"] = shapely.LineString([(y, x) for x, y in kashgar.geometry[1].coords])
+    kashgar.to_file(tmp_path / "west.geojson")
+    with pytest.raises(InvalidInput) as info:
+        import_file(session, tmp_path / "west.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
+    (problem,) = info.value.problems
+    assert problem.feature == 2 and "latitude/longitude swapped" in problem.message
+    assert _count_segments(session) == 0
+
+
+def test_metres_in_a_degree_crs_name_the_feature_in_both_languages(session: Session, tmp_path: Path) -> None:
+    gdf = roads(3)
+    gdf.loc[0, "geometry"] = shapely.LineString([(500000, 4150000), (500100, 4150100)])
+    gdf.to_file(tmp_path / "one.geojson")
+    with pytest.raises(InvalidInput) as info:
+        import_file(session, tmp_path / "one.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
+    (problem,) = info.value.problems
+    assert problem.feature == 1 and "outside longitude/latitude range" in problem.message
+    assert "超出经纬度范围" in (problem.zh or "")
+    assert _count_segments(session) == 0
+
+
 def test_crs_option_overrides_the_declared_one(session: Session, tmp_path: Path) -> None:
     roads(2, crs=4326).to_file(tmp_path / "roads.gpkg")
     summary = import_file(
@@ -632,19 +698,42 @@ def test_every_problem_is_listed_at_once(session: Session, tmp_path: Path) -> No
     gdf.loc[1, "等级"] = "高速"
     gdf.loc[3, "编号"] = "LS-000"
     gdf.loc[4, "geometry"] = shapely.LineString([(LISHI[0], LISHI[1]), (LISHI[0], LISHI[1])])
-    gdf.loc[2, "路名"] = None
+    gdf.loc[2, "等级"] = None
     gdf.to_file(tmp_path / "roads.geojson")
     with pytest.raises(InvalidInput) as info:
         import_file(session, tmp_path / "roads.geojson", "segments", mapping=ROAD_MAP, actor=TESTER)
     found = [(p.source, p.feature, p.field) for p in info.value.problems]
     assert found == [
         ("roads.geojson", 2, "等级"),
-        ("roads.geojson", 3, "路名"),
+        ("roads.geojson", 3, "等级"),
         ("roads.geojson", 4, "编号"),
         ("roads.geojson", 5, "geometry"),
     ]
     assert str(info.value).startswith("rejected, 4 problems (nothing was written):")
     assert rows(session, "SELECT count(*) FROM segments") == [(0,)]
+
+
+def test_unnamed_roads_are_accepted_described_by_their_cross_streets_and_counted(
+    session: Session, tmp_path: Path
+) -> None:
+    """The same policy as import-osm and roads segment: no refusal, a description from the ends, a count."""
+    gdf = roads(4)
+    gdf["起"] = [None, "新华街", "新华街", None]
+    gdf["止"] = [None, "凤山路", None, None]
+    gdf.loc[1, "路名"] = None
+    gdf.loc[2, "路名"] = "  "
+    gdf.to_file(tmp_path / "roads.geojson")
+    summary = import_file(
+        session,
+        tmp_path / "roads.geojson",
+        "segments",
+        mapping={**ROAD_MAP, "from_desc": "起", "to_desc": "止"},
+        actor=TESTER,
+    )
+    assert summary.created == 4 and summary.unnamed == 2
+    assert any("2 unnamed roads accepted" in n and "未命名道路 2 条" in n for n in summary.notes)
+    got = dict(rows(session, "SELECT ext_id, description FROM segments WHERE name IS NULL"))
+    assert got == {"LS-001": "新华街与凤山路之间", "LS-002": "未命名道路"}
 
 
 def test_all_or_nothing_across_layers_in_one_unit_of_work(engine: Engine, tmp_path: Path) -> None:

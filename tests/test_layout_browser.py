@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
@@ -20,8 +19,6 @@ from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.browser import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PageWatch,
     draw_polygon,
     gap_grid_centre,
@@ -34,14 +31,6 @@ pytestmark = pytest.mark.browser
 TODAY = dt.date.today()
 SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 MAP_PAGES = {"map", "unit", "assign", "gaps", "heatmap"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from geoalchemy2.elements import WKTElement
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
@@ -20,18 +20,10 @@ from gridmap.imports.demo import DEMO_PASSWORD
 from gridmap.store.models import Assignment, Case, Compound
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, own_globals, signed_in_context
+from tests.browser import ARTIFACTS, PageWatch, live_server, own_globals, signed_in_context
 
 pytestmark = pytest.mark.browser
 IDLE = "() => window.gridmapTest?.ready === true && window.gridmapTest.busy === 0"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _city(session) -> dict[str, object]:

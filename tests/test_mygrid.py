@@ -71,8 +71,16 @@ def test_without_assignments_the_scope_grids_and_nothing_for_no_scope(city) -> N
     assert data["grid_here"] is None  # no position given
     here = worker.get(f"/mygrid/data.json?lon={LON}&lat={LAT}").get_json()
     assert here["grid_here"] == "14110200100101"  # the quick report's grid: where I stand
-    bad = worker.get("/mygrid/data.json?lon=east&lat=1", headers={"Accept": "application/json"})
-    assert bad.status_code == 400
+    for query, zh, en in (
+        ("lon=east&lat=1", "“lon”：须为数字", "'east' is not a number"),
+        ("lon=500&lat=37", "经度 500.0 超出", "longitude 500.0 is outside"),
+        ("lon=37&lat=111", "经纬度似乎填反了", "lat and lon look swapped"),
+        ("lon=111", "“lat”：必填", "is required"),
+    ):
+        bad = worker.get(f"/mygrid/data.json?{query}", headers={"Accept": "application/json"})
+        assert bad.status_code == 400 and zh in bad.get_json()["message"], bad.get_json()  # zh-CN by default
+        bad_en = worker.get(f"/mygrid/data.json?{query}&lang=en", headers={"Accept": "application/json"})
+        assert bad_en.status_code == 400 and en in bad_en.get_json()["message"], bad_en.get_json()
     assert {c["id"] for c in data["cases"]} == {city["back"]["id"], city["far"]["id"]}  # the grid holds both
     inspector = client_as(city["app"], "inspector")
     none = inspector.get("/mygrid/data.json").get_json()

@@ -8,7 +8,6 @@ import io
 
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
 from gridmap.cases import open_report, transition
@@ -19,19 +18,11 @@ from gridmap.store.models import Case
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import TESTER
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PageWatch, live_server, signed_in_context
+from tests.browser import ARTIFACTS, PageWatch, live_server, signed_in_context
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1440, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def jpeg() -> bytes:

@@ -71,6 +71,13 @@ def test_helsinki_roads_become_named_intersection_split_segments(
     interior = ~(at_start | at_end)
     assert not interior.any(), "a segment passes through another's end point without being split"
 
+    # Unnamed roads: kept with an empty name (the flag), counted, and called by their cross streets
+    unnamed = select(func.count(Segment.id)).where(Segment.name.is_(None))
+    assert summary.segments_unnamed == session.scalar(unnamed) == n - named > 0
+    assert session.scalar(unnamed.where(Segment.description.is_(None))) == 0
+    assert session.scalar(unnamed.where(Segment.description.like("%与%之间"))) > 0
+    assert f"{n - named:,} unnamed road segments" in summary.describe(1.0)
+
     # Cross-street descriptions like "Mannerheimintie（Kaivokatu—Simonkatu）"
     described = session.scalar(select(func.count(Segment.id)).where(Segment.description.like("%（%—%）")))
     assert described > 0.3 * named
@@ -101,3 +108,54 @@ def test_cli_import_osm(settings: Settings, engine: Engine, tmp_path: Path) -> N
     missing = runner.invoke(main, [*url, "import-osm", str(tmp_path / "nope.osm.pbf")])
     assert missing.exit_code != 0
     assert "nope.osm.pbf" in missing.output and "Traceback" not in missing.output
+
+
+CLIPPED = Path(__file__).parent / "data" / "osm_clipped_edge.osm"
+
+
+def test_polygons_clipped_at_the_extract_edge_are_repaired_or_skipped_by_osm_id(session: Session) -> None:
+    summary = import_osm(session, CLIPPED, actor=TESTER)
+    session.flush()
+    assert summary.compounds_repaired == ["way/104"]  # a spike: removed, area unchanged
+    assert sorted(summary.compounds_skipped) == ["way/101", "way/102", "way/103"]
+    assert "fewer than 3 points" in summary.compounds_skipped["way/101"]
+    assert "bow-tie" in summary.compounds_skipped["way/102"]
+    names = set(session.scalars(select(Compound.name)))
+    assert names == {"完整小区", "毛刺小区"}
+    assert summary.segments_created == session.scalar(select(func.count(Segment.id))) > 0
+    text = summary.describe(0.1)
+    assert "way/104" in text and "way/101" in text and "跳过" in text
+
+
+def test_strict_refuses_the_extract_naming_every_bad_polygon(session: Session) -> None:
+    with pytest.raises(InvalidInput) as err:
+        import_osm(session, CLIPPED, actor=TESTER, strict=True)
+    for osm_id in ("way/101", "way/102", "way/103", "way/104"):
+        assert osm_id in str(err.value) and osm_id in (err.value.zh or "")
+    assert session.scalar(select(func.count(Segment.id))) == 0
+    assert session.scalar(select(func.count(Compound.id))) == 0
+
+
+def test_cli_import_osm_clipped_and_strict(settings: Settings, engine: Engine) -> None:
+    runner = CliRunner()
+    url = ["--database-url", settings.database_url]
+    strict = runner.invoke(main, [*url, "import-osm", "--strict", str(CLIPPED)])
+    assert strict.exit_code != 0 and "way/101" in strict.output and "Traceback" not in strict.output
+    result = runner.invoke(main, [*url, "import-osm", str(CLIPPED)])
+    assert result.exit_code == 0, result.output
+    assert "2 compounds" in result.output and "way/102" in result.output
+
+
+def test_bridges_and_tunnels_cross_roads_without_junctions(session: Session) -> None:
+    summary = import_osm(session, Path(__file__).parent / "data" / "osm_bridge.osm", actor=TESTER)
+    session.flush()
+    rows = session.execute(select(Segment.name, Segment.description)).all()
+    by_name: dict[str, list[str]] = {}
+    for name, description in rows:
+        by_name.setdefault(name, []).append(description)
+    # the motorway is cut only where 新华街 shares its node, not under the bridge nor over the tunnel
+    assert sorted(by_name["京港澳高速"]) == ["京港澳高速（新华街—）", "京港澳高速（新华街—）"]
+    assert by_name["凤山路"] == ["凤山路"]  # ramp, bridge and ramp: one segment, no cross street
+    assert by_name["隧道路"] == ["隧道路"]
+    assert by_name["新华街"] == ["新华街（京港澳高速—）"]
+    assert summary.segments_created == 5

@@ -185,6 +185,17 @@ def test_pwa_files(city) -> None:
     manifest = client.get("/report.webmanifest")
     assert manifest.status_code == 200 and manifest.mimetype == "application/manifest+json"
     assert manifest.get_json()["start_url"] == "/report"
+    # installable on Android and iOS: PNG icons of 192 and 512 px (drawn by scripts/make_report_icons.py)
+    pngs = {i["sizes"]: i["src"] for i in manifest.get_json()["icons"] if i["type"] == "image/png"}
+    assert set(pngs) == {"192x192", "512x512"}, manifest.get_json()["icons"]
+    for sizes, src in pngs.items():
+        resp = client.get(src)
+        assert resp.status_code == 200 and resp.mimetype == "image/png", src
+        with Image.open(io.BytesIO(resp.data)) as img:
+            assert f"{img.width}x{img.height}" == sizes and img.mode == "RGBA", src
+            cell, centre = (img.width * 6 // 16, img.height * 6 // 16), (img.width // 2, img.height // 2)
+            assert img.getpixel(cell) == (200, 16, 46, 255) and img.getpixel(centre) == (255, 255, 255, 255), src
+    assert pngs["192x192"] in client.get("/report").get_data(as_text=True)  # iOS's apple-touch-icon
     sw = client.get("/report-sw.js")
     assert sw.status_code == 200 and sw.headers["Service-Worker-Allowed"] == "/"
     assert "workbox-sw" in sw.get_data(as_text=True)

@@ -10,7 +10,6 @@ import io
 
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select
 
 from gridmap.cases.photos import photo_path
@@ -19,18 +18,10 @@ from gridmap.store.engine import session_scope
 from gridmap.store.models import Case, CaseEvent
 from gridmap.web import create_app
 from gridmap.web.state import app_state
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DESK, PHONE, PageWatch, fill_report, live_server
+from tests.browser import ARTIFACTS, DESK, PHONE, PageWatch, fill_report, live_server
 
 pytestmark = pytest.mark.browser
 HERE = {"longitude": 111.1402, "latitude": 37.5205, "accuracy": 12}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def big_jpeg() -> bytes:

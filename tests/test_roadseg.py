@@ -88,6 +88,20 @@ def test_file_crs_problems_are_explained(tmp_path: Path) -> None:
     assert len(segs) == 6 and report.crs == "EPSG:32649"
 
 
+def test_a_line_left_in_degrees_in_a_metre_file_is_refused_by_number(tmp_path: Path) -> None:
+    lines = raw_lines()
+    lines.loc[2, "geometry"] = crs.transform(np.array([lines.geometry[2]]), UTM, 4326)[0]  # 一巷 in degrees
+    mixed = tmp_path / "mixed.gpkg"
+    lines.to_file(mixed)
+    with pytest.raises(InvalidInput) as info:
+        segment_file(None, mixed, name_field="road", level_field="dj", actor=TESTER)
+    (problem,) = info.value.problems
+    assert problem.feature == 3 and "look like longitude/latitude in degrees, but EPSG:32649 is in metres" in str(
+        problem
+    )
+    assert "像是经纬度" in (problem.zh or "")
+
+
 def test_demo_segments_resegment_unchanged_to_the_metre() -> None:
     demo = gpd.read_file(DEMO / "segments.geojson")
     path = DEMO / "segments.geojson"

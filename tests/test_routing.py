@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.catalogue.categories import seed
 from gridmap.cli import main
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput
@@ -380,6 +381,7 @@ def test_config_from_toml_json_and_the_environment(tmp_path: Path, monkeypatch: 
 
 
 def test_snap_api_one_point_and_many(settings: Settings, engine: Engine, session: Session, city: SmallCity) -> None:
+    seed(session)  # the catalogue, as `gridmap init` seeds it: a category the preview is asked about must exist
     session.commit()
     client = client_as(create_app(settings))
     lon, lat = city.point(-50, -40)
@@ -413,6 +415,15 @@ def test_snap_api_one_point_and_many(settings: Settings, engine: Engine, session
     assert res[4]["responsible"]["unit_name"] == "离石区卫健局"  # its own observed day
     one = client.get(f"/api/v1/snap?lon={lon}&lat={lat}&observed_at={DAY}").get_json()
     assert {k: v for k, v in res[0].items() if k not in ("index", "id")} == one
+    # an unknown category is refused as POST /api/v1/reports refuses it: a 400 naming the field, in Chinese too
+    unknown = client.get(f"/api/v1/snap?lon={lon}&lat={lat}&category=9999")
+    report = client.post("/api/v1/reports", json={"lon": lon, "lat": lat, "category": "9999", "description": "x"})
+    assert unknown.status_code == report.status_code == 400
+    assert unknown.get_json()["error"] == report.get_json()["error"]
+    assert "'category'" in unknown.get_json()["error"] and "没有类别“9999”" in unknown.get_json()["message"]
+    mixed = client.post("/api/v1/snap", json={"points": [{"lon": lon, "lat": lat, "category": c} for c in
+                                                         ("9999", "0102", "")]}).get_json()  # fmt: skip
+    assert (mixed["routed"], mixed["bad"]) == (2, 1) and mixed["results"][0]["errors"][0]["field"] == "category"
     assert client.post("/api/v1/snap", json={"pts": []}).status_code == 400
     assert client.post("/api/v1/snap", data="nonsense").status_code == 400
     big = client.post("/api/v1/snap", json={"points": [{"lon": lon, "lat": lat}] * 10_001})

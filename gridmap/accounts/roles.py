@@ -25,6 +25,10 @@ assert set(ROLE_NAMES) == set(R)
 SEES_CONTACTS = (R.ADMIN, R.COMMANDER, R.DISPATCHER)
 """Who sees people's phone numbers and reporters' names (a unit clerk: those of their own unit's people)."""
 
+SEES_PEOPLE = tuple(R)
+"""Who sees people's names — the people responsible, who took each step of a case — as opposed to the public, who
+sees a report's status and the unit's name only (issue 11). Phone numbers: :data:`SEES_CONTACTS`."""
+
 SEES_PHOTOS = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)
 """Who may see a case's photos (within their scope; a unit clerk: their unit's cases)."""
 

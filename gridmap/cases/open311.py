@@ -69,7 +69,7 @@ def check_media_url(value: object) -> None:
         or len(text) > MAX_URL
         or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in text)
     ):
-        raise InvalidInput(Problem("must be an http(s) URL (media_url 必须是 http 或 https 网址)", field="media_url"))
+        raise InvalidInput(Problem("must be an http(s) URL", field="media_url", zh="须为 http 或 https 网址"))
 
 
 def services(session: Session) -> list[dict[str, object]]:
@@ -182,7 +182,9 @@ def find_requests(
         ids = [as_id(w) for w in wanted]
         for w, i in zip(wanted, ids, strict=True):
             if i is None:
-                problems.append(Problem(f"{w!r} is not a service_request_id", field="service_request_id"))
+                problems.append(
+                    Problem(f"{w!r} is not a service_request_id", field="service_request_id", zh="须为服务请求编号")
+                )
         if problems:
             raise InvalidInput(problems)
         rows = session.execute(stmt.where(Case.id.in_(ids)).order_by(Case.id)).all()
@@ -194,7 +196,13 @@ def find_requests(
     start = parse_time(args.get("start_date"), "start_date", tz, problems)
     end = parse_time(args.get("end_date"), "end_date", tz, problems)
     if start and end and end - start > MAX_SPAN:
-        problems.append(Problem("start_date and end_date may not span more than 90 days", field="end_date"))
+        problems.append(
+            Problem(
+                "start_date and end_date may not span more than 90 days",
+                field="end_date",
+                zh="起止日期的跨度不能超过 90 天",
+            )
+        )
     if start and end is None:
         end = start + MAX_SPAN
     if end and start is None:
@@ -204,7 +212,7 @@ def find_requests(
     statuses = _list("status")
     for s in statuses:
         if s not in ("open", "closed"):
-            problems.append(Problem(f"{s!r} is not open or closed", field="status"))
+            problems.append(Problem(f"{s!r} is not open or closed", field="status", zh="状态须为 open 或 closed"))
     if problems:
         raise InvalidInput(problems)
     conds.append(Case.created_at >= start)
@@ -245,12 +253,19 @@ def create_request(
     check_media_url(form.get("media_url"))
     code = str(form.get("service_code") or "").strip()
     if not code:
-        raise InvalidInput(Problem("service_code is required (GET services lists them)", field="service_code"))
+        raise InvalidInput(
+            Problem(
+                "service_code is required (GET services lists them)",
+                field="service_code",
+                zh="须填写服务类别（service_code）",
+            )
+        )
     service_definition(session, code)  # 404 for an unknown service, as the spec asks
     if form.get("lat") in (None, "") and form.get("long") in (None, ""):
         raise InvalidInput(
             Problem("lat and long are required: this server routes a request by its location; an address_string "
-                    "or address_id alone cannot be placed", field="lat")
+                    "or address_id alone cannot be placed", field="lat",
+                    zh="须提供位置（lat 和 long）：仅凭地址无法定位")
         )  # fmt: skip
     names = " ".join(str(form[k]).strip() for k in ("last_name", "first_name") if form.get(k))
     contact = "; ".join(str(form[k]).strip() for k in ("email", "phone") if form.get(k))

@@ -78,25 +78,41 @@ def check_photos(files: list[tuple[str, bytes]], max_bytes: int, field: str = "p
     metadata)."""
     problems: list[Problem] = []
     if len(files) > MAX_PHOTOS:
-        problems.append(Problem(f"at most {MAX_PHOTOS} photos per step, got {len(files)}", field=field))
+        problems.append(
+            Problem(
+                f"at most {MAX_PHOTOS} photos per step, got {len(files)}",
+                field=field,
+                zh=f"每步最多 {MAX_PHOTOS} 张照片，收到 {len(files)} 张",
+            )
+        )
     out = []
     for i, (name, data) in enumerate(files, start=1):
         where = f"{field}[{i}] {name!r}" if name else f"{field}[{i}]"
         if not data:
-            problems.append(Problem("the file is empty", field=where))
+            problems.append(Problem("the file is empty", field=where, zh="文件是空的"))
             continue
         if len(data) > max_bytes:
             problems.append(
-                Problem(f"{len(data) / 1e6:.1f} MB is over the limit of {max_bytes / 1e6:.1f} MB", field=where)
+                Problem(
+                    f"{len(data) / 1e6:.1f} MB is over the limit of {max_bytes / 1e6:.1f} MB",
+                    field=where,
+                    zh=f"{len(data) / 1e6:.1f} MB，超过 {max_bytes / 1e6:.1f} MB 的上限",
+                )
             )
             continue
         ext = sniff(data)
         if ext is None:
-            problems.append(Problem("not a JPEG, PNG or WebP image (judged by its content)", field=where))
+            problems.append(
+                Problem(
+                    "not a JPEG, PNG or WebP image (judged by its content)",
+                    field=where,
+                    zh="不是 JPEG、PNG 或 WebP 图片",
+                )
+            )
             continue
         trouble = decode_problem(data, ext)
         if trouble is not None:
-            problems.append(Problem(trouble, field=where))
+            problems.append(Problem(trouble, field=where, zh="图片已损坏或无法读取"))
             continue
         out.append((name, ext, strip(data, ext)))
     if problems:

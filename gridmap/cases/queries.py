@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, se
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
-from gridmap.accounts.roles import SEES_PHOTOS, sees_contacts
+from gridmap.accounts.roles import SEES_PEOPLE, SEES_PHOTOS, sees_contacts
 from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import progress_of
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
@@ -21,7 +21,7 @@ from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.config import Settings
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_flag, parse_int
-from gridmap.store.models import Area, Case, CaseEvent, CaseStatus, Category, Unit
+from gridmap.store.models import Account, Area, Case, CaseEvent, CaseStatus, Category, Unit
 
 _OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
 CONTACT_KEYS = ("email", "phone", "device_id", "account_id")  # a reporter's contacts in an opening event's data
@@ -126,6 +126,7 @@ def get_case(
     duplicates, history = _history()
     body["duplicates"] = list(session.scalars(duplicates, {"case_id": case_id}).all())
     events = session.scalars(history, {"case_id": case_id}).all()
+    accounts = _accounts(session, {e.actor for e in events})
     body["events"] = [
         {
             "seq": e.seq,
@@ -134,6 +135,8 @@ def get_case(
             "from_status": e.from_status,
             "to_status": e.to_status,
             "actor": e.actor,
+            "actor_name": accounts.get(e.actor, (None, None))[0],
+            "actor_role": accounts.get(e.actor, (None, None))[1],
             "at": local_iso(e.at, cal),
             "note": e.note,
             "photos": [{**p, "url": f"/api/v1/photos/{p['file']}"} for p in (e.photos or []) if isinstance(p, dict)],
@@ -142,6 +145,17 @@ def get_case(
         for e in events
     ]
     return redact(body, actor)
+
+
+def _accounts(session: Session, usernames: set[str]) -> dict[str, tuple[str, str]]:
+    """The accounts among the actors of a history, by username: (display name, role) — one query. Other actors (the
+    command line, the public, a client's note from before accounts) are not accounts."""
+    if not usernames:
+        return {}
+    rows = session.execute(
+        select(Account.username, Account.name, Account.role).where(Account.username.in_(sorted(usernames)))
+    )
+    return {u: (n, r) for u, n, r in rows}
 
 
 def check_photo(session: Session, file: str, actor: Actor) -> None:
@@ -165,7 +179,7 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
 
 def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     """A case (summary or full) without what ``actor`` may not see: the reporter and their contacts (roles that
-    do not see contacts), the photos (roles that do not see photos)."""
+    do not see contacts), the photos (roles that do not see photos), who took each step (the public)."""
     if actor is None:
         return body
     contacts = sees_contacts(actor)
@@ -173,7 +187,10 @@ def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     if not contacts:
         body["reporter"] = None
     hidden = (() if contacts else CONTACT_KEYS) + (() if photos else PHOTO_KEYS)
+    people = actor.has(*SEES_PEOPLE)
     for event in body.get("events", ()):
+        if not people:  # who took a step: their role, not their name or username
+            event["actor"] = event["actor_name"] = None
         if not photos:
             event["photos"] = []
         if hidden and isinstance(event.get("data"), dict):
@@ -219,7 +236,11 @@ def case_conditions(
             wanted.add(s)
         elif s != "all":
             problems.append(
-                Problem(f"{s!r} is not active, all or one of {', '.join(sorted(known_status))}", field="status")
+                Problem(
+                    f"{s!r} is not active, all or one of {', '.join(sorted(known_status))}",
+                    field="status",
+                    zh=f"未知的状态“{s[:40]}”",
+                )
             )
     if wanted and "all" not in statuses:
         conds.append(Case.status.in_(sorted(wanted)))
@@ -228,7 +249,7 @@ def case_conditions(
         known = set(session.scalars(select(Category.code).where(Category.code.in_(codes))).all())
         for c in codes:
             if c not in known:
-                problems.append(Problem(f"unknown category {c!r}", field="category"))
+                problems.append(Problem(f"unknown category {c!r}", field="category", zh=f"未知的类别“{c[:40]}”"))
         subs = set(session.scalars(select(Category.code).where(Category.parent_code.in_(codes))).all())
         conds.append(Case.category.in_(sorted(set(codes) | subs)))
     sources = _list("source")
@@ -240,7 +261,9 @@ def case_conditions(
         for u in units:
             uid = int(u) if u.isdigit() and len(u) < 10 else session.scalar(select(Unit.id).where(Unit.code == u[:64]))
             if uid is None or session.get(Unit, uid) is None:
-                problems.append(Problem(f"no unit {u!r} (give its id or code)", field="unit"))
+                problems.append(
+                    Problem(f"no unit {u!r} (give its id or code)", field="unit", zh=f"单位“{u[:40]}”不存在")
+                )
             else:
                 ids.append(uid)
         conds.append(Case.unit_id.in_(ids))
@@ -252,7 +275,9 @@ def case_conditions(
             )
             for code in wanted_codes:
                 if code not in found:
-                    problems.append(Problem(f"no {key} with code {code!r}", field=key))
+                    problems.append(
+                        Problem(f"no {key} with code {code!r}", field=key, zh=f"代码为“{code[:40]}”的区域不存在")
+                    )
             conds.append(column.in_(list(found.values())))
     start = parse_time(filters.get("from"), "from", tz, problems)
     end = parse_time(filters.get("to"), "to", tz, problems)
@@ -304,7 +329,7 @@ def list_cases(
     per_page = parse_int(filters.get("per_page"), "per_page", problems, lo=1, hi=500, default=50) or 50
     sort = filters.get("sort") or "newest"
     if sort not in ("newest", "oldest", "deadline"):
-        problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort"))
+        problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort", zh="排序方式未知"))
     if problems:
         raise InvalidInput(problems)
     if conds:

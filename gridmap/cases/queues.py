@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
-from gridmap.accounts.scope import scope_of
+from gridmap.accounts.scope import Scope, scope_of
 from gridmap.cases.queries import case_conditions, case_select, redact, summary_of
 from gridmap.cases.states import ACTIVE, S
 from gridmap.cases.values import now_or
@@ -124,7 +124,13 @@ def work_queue(
     narrow = _narrowing(session, filters or {}, now, cal.tz, problems)
     groups = QUEUES.get(actor.role, ())
     if group not in (None, "") and group not in {g.key for g in groups}:
-        problems.append(Problem(f"{group!r} is not one of {', '.join(g.key for g in groups) or 'none'}", "group"))
+        problems.append(
+            Problem(
+                f"{group!r} is not one of {', '.join(g.key for g in groups) or 'none'}",
+                field="group",
+                zh="未知的待办分组",
+            )
+        )
     page_n = parse_int(page, "page", problems, lo=1, hi=100_000, default=1) or 1
     size = parse_int(per_page, "per_page", problems, lo=1, hi=200, default=20) or 20
     if problems:
@@ -145,6 +151,18 @@ def work_queue(
     return {"role": actor.role, "page": page_n, "per_page": size, "groups": out, "as_of": now.isoformat()}
 
 
+def open_count(session: Session, actor: Actor, scope: Scope | None, *, now: dt.datetime | None = None) -> int:
+    """How many cases wait in ``actor``'s queue (in any of its groups, a case counted once) within ``scope`` — the
+    menu's badge on every page, so one count query and nothing else."""
+    groups = QUEUES.get(actor.role, ())
+    if not groups:
+        return 0
+    now = now_or(now)
+    within = scope.case_filter() if scope is not None else []
+    cond = and_(or_(*(g.condition(actor, now) for g in groups)), *within)
+    return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+
+
 QUEUE_FILTERS = ("category", "urgency", "street")
 
 
@@ -160,7 +178,11 @@ def _narrowing(
         known = {u.value for u in Urgency}
         for u in wanted:
             if u not in known:
-                problems.append(Problem(f"{u!r} is not one of {', '.join(sorted(known))}", field="urgency"))
+                problems.append(
+                    Problem(
+                        f"{u!r} is not one of {', '.join(sorted(known))}", field="urgency", zh="紧急程度须为普通或紧急"
+                    )
+                )
         conds.append(Case.urgency.in_(wanted))
     return conds
 

@@ -86,9 +86,21 @@ def replay(
     for s in steps:
         spec = ACTIONS.get(s.action)
         if spec is None:
-            raise InvalidInput(Problem(f"case {s.case_id}: unknown action {s.action!r}", field="action"))
+            raise InvalidInput(
+                Problem(
+                    f"case {s.case_id}: unknown action {s.action!r}",
+                    field="action",
+                    zh=f"案件 {s.case_id}：未知的操作“{s.action[:40]}”",
+                )
+            )
         if spec.needs_note and not s.note:
-            raise InvalidInput(Problem(f"case {s.case_id}: {s.action} needs a note", field="note"))
+            raise InvalidInput(
+                Problem(
+                    f"case {s.case_id}: {s.action} needs a note",
+                    field="note",
+                    zh=f"案件 {s.case_id}：“{spec.label_zh}”须填写说明",
+                )
+            )
     dialect_of(session).take_write_lock(session, "cases", "a replay of case steps")
     cal = load_calendar(session, settings.cases)
     catalogue = _Catalogue(session)

@@ -52,7 +52,7 @@ class Report:
 def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar, now: dt.datetime) -> Report:
     """Validate a report (every problem at once) — coordinates, category, time, texts."""
     if not isinstance(report, dict):
-        raise InvalidInput("the report must be a JSON object")
+        raise InvalidInput(Problem("the report must be a JSON object", zh="上报内容须为 JSON 对象"))
     problems: list[Problem] = []
     point = validate_point(report.get("lon"), report.get("lat"), problems)
     crs = str(report.get("crs") or "wgs84").strip().lower()
@@ -65,7 +65,7 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
             )
         )
     elif crs not in ("wgs84", "gcj02"):
-        problems.append(Problem(f"{crs!r} is not wgs84 or gcj02", field="crs"))
+        problems.append(Problem(f"{crs!r} is not wgs84 or gcj02", field="crs", zh="坐标系须为 wgs84 或 gcj02"))
     category = None
     try:
         category = case_category(session, report.get("category"))
@@ -73,17 +73,35 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
         problems.extend(exc.problems)
     urgency = report.get("urgency") or (category.default_urgency if category else Urgency.NORMAL)
     if not isinstance(urgency, str) or urgency not in {u.value for u in Urgency}:
-        problems.append(Problem(f"{str(urgency)[:40]!r} is not normal or urgent", field="urgency"))
+        problems.append(
+            Problem(f"{str(urgency)[:40]!r} is not normal or urgent", field="urgency", zh="紧急程度须为普通或紧急")
+        )
     observed = parse_time(report.get("observed_at"), "observed_at", cal.tz, problems) or now
     if observed > now + dt.timedelta(minutes=10):
-        problems.append(Problem(f"{local_iso(observed, cal)} is in the future", field="observed_at"))
+        problems.append(
+            Problem(
+                f"{local_iso(observed, cal)} is in the future",
+                field="observed_at",
+                zh=f"发现时间 {local_iso(observed, cal)} 在将来",
+            )
+        )
     elif observed < EARLIEST_OBSERVED:
         problems.append(
-            Problem(f"{observed.date().isoformat()} is before 2000: not a time of observation", field="observed_at")
+            Problem(
+                f"{observed.date().isoformat()} is before 2000: not a time of observation",
+                field="observed_at",
+                zh=f"发现时间 {observed.date().isoformat()} 早于 2000 年",
+            )
         )
     source = str(report.get("source") or CaseSource.PATROL)
     if source not in {s.value for s in CaseSource}:
-        problems.append(Problem(f"{source!r} is not one of {', '.join(s.value for s in CaseSource)}", field="source"))
+        problems.append(
+            Problem(
+                f"{source!r} is not one of {', '.join(s.value for s in CaseSource)}",
+                field="source",
+                zh=f"未知的来源“{source[:40]}”",
+            )
+        )
     description = parse_text(report.get("description"), "description", problems, MAX_DESCRIPTION)
     address = parse_text(report.get("address"), "address", problems, 300)
     client_id = parse_text(report.get("client_id"), "client_id", problems, 100)

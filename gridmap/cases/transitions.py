@@ -59,24 +59,42 @@ def transition(
     problems: list[Problem] = []
     spec = ACTIONS.get(str(action))
     if spec is None:
-        problems.append(Problem(f"unknown action {action!r}: one of {', '.join(ACTIONS)}", field="action"))
+        problems.append(
+            Problem(
+                f"unknown action {action!r}: one of {', '.join(ACTIONS)}",
+                field="action",
+                zh=f"未知的操作“{str(action)[:40]}”",
+            )
+        )
     if version is None or version == "":
-        problems.append(Problem("the case version you read is required (optimistic locking)", field="version"))
+        problems.append(
+            Problem(
+                "the case version you read is required (optimistic locking)",
+                field="version",
+                zh="缺少所读案件的版本号，请刷新后重试",
+            )
+        )
         v = 0
     else:
         try:
             v = int(str(version))
         except ValueError:
-            problems.append(Problem(f"{version!r} is not a whole number", field="version"))
+            problems.append(Problem(f"{version!r} is not a whole number", field="version", zh="版本号须为整数"))
             v = 0
     actor_note = parse_text(actor_note, "actor", problems, 200)
     note = parse_text(note, "note", problems, MAX_DESCRIPTION)
     data = data or {}
     if not isinstance(data, dict):
-        problems.append(Problem("must be an object", field="data"))
+        problems.append(Problem("must be an object", field="data", zh="须为对象（JSON）"))
         data = {}
     if spec and spec.needs_note and not note:
-        problems.append(Problem(f"{spec.name} ({spec.label_zh}) needs a note giving the reason", field="note"))
+        problems.append(
+            Problem(
+                f"{spec.name} ({spec.label_zh}) needs a note giving the reason",
+                field="note",
+                zh=f"“{spec.label_zh}”须填写说明理由",
+            )
+        )
     if problems:
         raise InvalidInput(problems)
     assert spec is not None
@@ -98,10 +116,16 @@ def transition(
         result = session.execute(stmt)
     except OperationalError as exc:  # SQLite: another writer holds the lock / our snapshot is stale
         if "locked" in str(exc).lower() or "busy" in str(exc).lower():
-            raise Conflict(f"case {case_id} is being changed by someone else right now: reload it") from exc
+            raise Conflict(
+                f"case {case_id} is being changed by someone else right now: reload it",
+                zh=f"案件 {case_id} 正由他人修改，请刷新后重试",
+            ) from exc
         raise
     if rows_matched(result) != 1:
-        raise Conflict(f"case {case_id} was changed by someone else at the same moment: reload it and try again")
+        raise Conflict(
+            f"case {case_id} was changed by someone else at the same moment: reload it and try again",
+            zh=f"案件 {case_id} 刚被他人修改，请刷新后重试",
+        )
     refs = store_photos(settings.instance_dir, checked) if checked else None
     try:
         session.execute(
@@ -122,7 +146,10 @@ def transition(
             ],
         )
     except IntegrityError as exc:
-        raise Conflict(f"case {case_id} was changed by someone else at the same moment: reload it") from exc
+        raise Conflict(
+            f"case {case_id} was changed by someone else at the same moment: reload it",
+            zh=f"案件 {case_id} 刚被他人修改，请刷新后重试",
+        ) from exc
     before = {"status": row.status, "version": v, "unit_id": row.unit_id,
               "deadline_at": row.deadline_at, "supervision_level": row.supervision_level}  # fmt: skip
     audit.record(session, actor, f"case.{spec.name}", object_kind="case", object_id=case_id, at=now, before=before,
@@ -167,11 +194,17 @@ def check_actor(actor: Actor, spec: Action, row: Any, scope: Scope | None, asked
     cases), and four eyes: an extension is decided by someone other than whoever asked for it (``asked_by``)."""
     if not actor.has(*spec.roles):
         who = ", ".join(role_name(r, "zh_CN") for r in sorted(spec.roles))
-        raise Forbidden(f"{spec.name} ({spec.label_zh}) is for: {who}; you are {role_name(actor.role, 'zh_CN')}")
+        raise Forbidden(
+            f"{spec.name} ({spec.label_zh}) is for: {who}; you are {role_name(actor.role, 'zh_CN')}",
+            zh=f"“{spec.label_zh}”仅限{who}操作，您是{role_name(actor.role, 'zh_CN')}",
+        )
     if scope is not None:
         scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
     if spec.extension == "pending" and not actor.is_system and asked_by == actor.name:
-        raise Forbidden("you asked for this extension yourself: someone else decides it (four eyes)")
+        raise Forbidden(
+            "you asked for this extension yourself: someone else decides it (four eyes)",
+            zh="延期由您本人申请，须由他人审批（双人原则）",
+        )
 
 
 def check_allowed(spec: Action, row: Any, version: int) -> None:
@@ -182,18 +215,21 @@ def check_allowed(spec: Action, row: Any, version: int) -> None:
     if row.version != version:
         raise Conflict(
             f"case {case_id} has changed since you read it (it is at version {row.version}, you sent {version}): "
-            f"reload it; it is now {row.status} ({STATUS_ZH[S(row.status)]})"
+            f"reload it; it is now {row.status} ({STATUS_ZH[S(row.status)]})",
+            zh=f"案件 {case_id} 在您读取后已被修改，现为“{STATUS_ZH[S(row.status)]}”，请刷新后重试",
         )
     if spec.name not in allowed_actions(row.status, pending_ext):
         allowed = allowed_actions(row.status, pending_ext)
-        why = ""
+        why = why_zh = ""
         if spec.extension == "none" and pending_ext:
-            why = " (an extension request is already waiting for a decision)"
+            why, why_zh = " (an extension request is already waiting for a decision)", "（已有延期申请待审批）"
         elif spec.extension == "pending" and not pending_ext:
-            why = " (no extension request is waiting)"
+            why, why_zh = " (no extension request is waiting)", "（没有待审批的延期申请）"
+        allowed_zh = "、".join(ACTIONS[a].label_zh for a in allowed) or "无（已办结）"
         raise Conflict(
             f"cannot {spec.name} ({spec.label_zh}) case {case_id}: it is {row.status} "
-            f"({STATUS_ZH[S(row.status)]}){why}; allowed now: {', '.join(allowed) or 'nothing (it is finished)'}"
+            f"({STATUS_ZH[S(row.status)]}){why}; allowed now: {', '.join(allowed) or 'nothing (it is finished)'}",
+            zh=f"案件 {case_id} 现为“{STATUS_ZH[S(row.status)]}”{why_zh}，不能“{spec.label_zh}”；现可：{allowed_zh}",
         )
 
 
@@ -235,13 +271,21 @@ def plan_step(
     elif name == "dispatch":
         raw = data.get("unit_id", row.unit_id)
         if raw in (None, ""):
-            raise InvalidInput(Problem("routing found no responsible unit: choose one (unit_id)", field="unit_id"))
+            raise InvalidInput(
+                Problem(
+                    "routing found no responsible unit: choose one (unit_id)",
+                    field="unit_id",
+                    zh="未找到责任单位，请选择一个单位",
+                )
+            )
         unit_id = as_id(raw)
         if unit_id is None:
-            raise InvalidInput(Problem(f"{str(raw)[:40]!r} is not a unit id", field="unit_id"))
+            raise InvalidInput(
+                Problem(f"{str(raw)[:40]!r} is not a unit id", field="unit_id", zh="须为单位编号（数字）")
+            )
         unit_name = lookup.unit_name(unit_id)
         if unit_name is None:
-            raise InvalidInput(Problem(f"no unit {unit_id}", field="unit_id"))
+            raise InvalidInput(Problem(f"no unit {unit_id}", field="unit_id", zh=f"单位 {unit_id} 不存在"))
         changes["unit_id"] = unit_id
         info.update(unit_id=unit_id, unit_name=unit_name)
         if row.unit_id is not None and row.unit_id != unit_id:
@@ -304,7 +348,18 @@ def _extension_amount(data: dict[str, Any], unit: str | None) -> float:
     """``data.amount`` of an extension, in the case's deadline unit: above 0 and at most 1000."""
     amount = parse_number(data.get("amount"), "amount", problems := [])
     if amount is not None and not 0 < amount <= 1000:
-        problems.append(Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount"))
+        problems.append(
+            Problem(f"{amount!r}: must be above 0 and at most 1000", field="amount", zh="须大于 0 且不超过 1000")
+        )
     if amount is None or problems:
-        raise InvalidInput([*problems, Problem(f"give data.amount in the case's unit ({unit})", field="amount")])
+        raise InvalidInput(
+            [
+                *problems,
+                Problem(
+                    f"give data.amount in the case's unit ({unit})",
+                    field="amount",
+                    zh="请填写延期时长（按案件的时限单位）",
+                ),
+            ]
+        )
     return amount

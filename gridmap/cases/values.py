@@ -40,14 +40,20 @@ def parse_time(value: object, field: str, tz: dt.tzinfo, problems: list[Problem]
     try:
         t = dt.datetime.fromisoformat(str(value).strip())
     except ValueError:
-        problems.append(Problem(f"{value!r} is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)", field=field))
+        problems.append(
+            Problem(
+                f"{value!r} is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)",
+                field=field,
+                zh="不是有效的时间（例：2026-11-26T09:30:00+08:00）",
+            )
+        )
         return None
     if t.tzinfo is None:
         t = t.replace(tzinfo=tz)
     try:
         return t.astimezone(dt.UTC)
     except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
-        problems.append(Problem(f"{value!r} is out of the range of times", field=field))
+        problems.append(Problem(f"{value!r} is out of the range of times", field=field, zh="时间超出范围"))
         return None
 
 
@@ -58,11 +64,18 @@ def validate_point(lon_raw: object, lat_raw: object, problems: list[Problem]) ->
         return None
     bad = False
     if not -90 <= lat <= 90:
-        hint = " — lat and lon look swapped" if -90 <= lon <= 90 and -180 <= lat <= 180 else ""
-        problems.append(Problem(f"latitude {lat} is outside −90…90{hint}", field="lat"))
+        swapped = -90 <= lon <= 90 and -180 <= lat <= 180
+        hint, hint_zh = (" — lat and lon look swapped", "，经纬度似乎填反了") if swapped else ("", "")
+        problems.append(
+            Problem(
+                f"latitude {lat} is outside −90…90{hint}", field="lat", zh=f"纬度 {lat} 超出 −90…90 的范围{hint_zh}"
+            )
+        )
         bad = True
     if not -180 <= lon <= 180:
-        problems.append(Problem(f"longitude {lon} is outside −180…180", field="lon"))
+        problems.append(
+            Problem(f"longitude {lon} is outside −180…180", field="lon", zh=f"经度 {lon} 超出 −180…180 的范围")
+        )
         bad = True
     return None if bad else (lon, lat)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from sqlalchemy import insert, select
@@ -287,6 +288,21 @@ def get_category(session: Session, code: str) -> CategoryDict:
     return category_dict(cat)
 
 
+def unknown_category(code: str, field: str = "category") -> Problem:
+    """The one answer to a category code the catalogue does not hold (reports, routing previews)."""
+    return Problem(
+        f"unknown category {code!r} (GET /api/v1/categories lists them)",
+        field=field,
+        zh=f"没有类别“{code}”（GET /api/v1/categories 列出全部类别）",
+    )
+
+
+def unknown_categories(session: Session, codes: Iterable[object]) -> set[str]:
+    """The codes among ``codes`` (blanks skipped) that name no category of the catalogue, class or sub-class."""
+    known = catalogue(session).categories
+    return {str(c).strip() for c in codes if c is not None and str(c).strip() and str(c).strip() not in known}
+
+
 def case_category(session: Session, code: object, field: str = "category") -> Any:
     """The active sub-class a case may be filed under (its columns, read-only); a clear error for anything
     else."""
@@ -298,7 +314,7 @@ def case_category(session: Session, code: object, field: str = "category") -> An
         return known
     cat = session.get(Category, code)
     if cat is None:
-        raise InvalidInput(Problem(f"unknown category {code!r} (GET /api/v1/categories lists them)", field=field))
+        raise InvalidInput(unknown_category(code, field))
     if cat.parent_code is None:
         subs = session.scalars(select(Category.code).where(Category.parent_code == code, Category.active)).all()
         raise InvalidInput(

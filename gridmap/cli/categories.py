@@ -79,7 +79,21 @@ def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urg
     click.echo(("created " if created else "changed ") + json.dumps(cat, ensure_ascii=False))
 
 
-@categories_group.command("holiday")
+class _HolidayGroup(click.Group):
+    """``holiday DAY …`` (the older form) still marks one day: a first word that is no sub-command means ``set``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["set", *args]
+        return super().parse_args(ctx, args)
+
+
+@categories_group.group("holiday", cls=_HolidayGroup)
+def holiday_group() -> None:
+    """The holiday calendar: mark one day (`holiday set DAY --off`), or load a year from a file (`holiday import`)."""
+
+
+@holiday_group.command("set")
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--workday/--off", default=False, help="--workday: a make-up working day (调休); --off: a day off.")
 @click.option("--name", default=None)
@@ -95,3 +109,29 @@ def categories_holiday(obj, day, workday: bool, name: str | None) -> None:
     except GridmapError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{day.date()}: {'working day' if workday else 'day off'}")
+
+
+@holiday_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def holiday_import(obj, path: str) -> None:
+    """Load one year of holidays from the CSV file PATH (columns date, name, kind: holiday or workday), e.g. the
+    State Council's notice. The year's rows are replaced, all or nothing: any bad row and nothing is written."""
+    from pathlib import Path
+
+    from gridmap.accounts.actor import cli_actor
+    from gridmap.catalogue.holiday_file import import_holidays
+
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{path} is not UTF-8 text: save it as CSV UTF-8 (须为 UTF-8 编码的 CSV)") from exc
+    try:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
+            done = import_holidays(session, text, actor=cli_actor())
+    except GridmapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{done['year']}: {done['days_off']} days off, {done['workdays']} make-up working days"
+        f" ({done['replaced']} earlier rows of {done['year']} replaced)"
+    )

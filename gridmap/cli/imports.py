@@ -81,8 +81,13 @@ def import_cmd(
 @click.command("import-osm")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--no-compounds", is_flag=True, help="Import road segments only.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse the extract if any compound polygon is invalid (default: repair it when safe, else skip it).",
+)
 @click.pass_obj
-def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
+def import_osm_cmd(obj: Context, path: Path, no_compounds: bool, strict: bool) -> None:
     """Build road segments (split at intersections) and compounds from an OpenStreetMap .osm.pbf extract."""
     from gridmap.imports.osm import import_osm
 
@@ -90,7 +95,7 @@ def import_osm_cmd(obj: Context, path: Path, no_compounds: bool) -> None:
         factory = obj.migrated_session_factory()
         started = time.perf_counter()
         with session_scope(factory) as session:
-            summary = import_osm(session, path, actor=cli_actor(), compounds=not no_compounds)
+            summary = import_osm(session, path, actor=cli_actor(), compounds=not no_compounds, strict=strict)
     except GridmapError as exc:
         fail(exc)
     click.echo(summary.describe(time.perf_counter() - started))

@@ -29,6 +29,7 @@ def serve(obj: Context, host: str, port: int, threads: int, debug: bool) -> None
     except (GridmapError, RuntimeError) as exc:  # a bad setting (a proxy address), production with the dev key
         fail(exc)
     click.echo(f"gridmap serving {obj.settings.database_url} on http://{host}:{port}/")
+    _warn_missing_holidays(app)
     if debug:
         app.run(host=host, port=port, debug=True, threaded=True)
         return
@@ -57,3 +58,19 @@ def make_server(app: Flask, *, host: str, port: int, threads: int) -> BaseWSGISe
         ident="gridmap",
         max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
     )
+
+
+def _warn_missing_holidays(app: Flask) -> None:
+    """From 1 December, while the coming year has no holidays, say so on the console (deadlines would count the
+    Spring Festival as working time)."""
+    from gridmap.catalogue.holiday_file import missing_holidays
+    from gridmap.store.engine import current_revision
+    from gridmap.web.state import app_state
+
+    state = app_state(app)
+    if not current_revision(state.engine):
+        return
+    with state.session_factory() as session:
+        late = missing_holidays(session)
+    if late is not None:
+        click.echo(f"警告：{late.zh}\nwarning: {late.en}", err=True)

@@ -18,6 +18,7 @@ import pyogrio
 import shapely
 
 from gridmap.geo.crs import STORAGE_SRID
+from gridmap.geo.validate import repair
 
 HIGHWAY_LEVELS: dict[str, str] = {
     **dict.fromkeys(["motorway", "motorway_link", "trunk", "trunk_link", "primary", "primary_link"], "main"),
@@ -28,6 +29,9 @@ HIGHWAY_LEVELS: dict[str, str] = {
 proposed, …) is not a managed road and is not read."""
 
 _ZH_NAME = re.compile(r'"name:zh"=>"((?:[^"\\]|\\.)*)"')
+_LAYER = re.compile(r'"layer"=>"\s*(-?\d+)\s*"')
+_BRIDGE = re.compile(r'"bridge"=>"(?!no")[^"]*"')
+_TUNNEL = re.compile(r'"tunnel"=>"(?!no"|building_passage")[^"]*"')
 
 
 class OSMReadError(ValueError):
@@ -41,7 +45,9 @@ def read_osm_roads(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         EPSG:4326 LineStrings with ``osm_id`` (int64 way id), ``name`` (``name``, else ``name:zh``, else
-        None), ``highway`` and ``level`` (see :data:`HIGHWAY_LEVELS`).
+        None), ``highway``, ``level`` (see :data:`HIGHWAY_LEVELS`) and ``layer``: the vertical level (OSM
+        ``layer`` when non-zero; else 1 for a ``bridge``, -1 for a ``tunnel``, else 0 — a
+        ``building_passage`` is on the ground).
     """
     highways = ", ".join(f"'{h}'" for h in HIGHWAY_LEVELS)
     df = _read(path, "lines", ["osm_id", "name", "highway", "other_tags"], f"highway IN ({highways})")
@@ -53,6 +59,7 @@ def read_osm_roads(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             "name": pd.Series(_names(df), dtype=object),
             "highway": pd.Series(df["highway"].to_numpy(), dtype=object),
             "level": pd.Series(df["highway"].map(HIGHWAY_LEVELS).to_numpy(), dtype=object),
+            "layer": _layers(df["other_tags"]),
         },
         geometry=df.geometry.to_numpy(),
         crs=STORAGE_SRID,
@@ -66,9 +73,12 @@ def read_osm_residential(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        EPSG:4326 Polygons/MultiPolygons (invalid rings repaired, single-part multipolygons unwrapped) with
-        ``osm_id`` (int64), ``osm_type`` (``"way"`` or ``"relation"``: way and relation ids overlap, so the
-        pair is the key), ``kind`` (``"residential"`` or ``"neighbourhood"``) and ``name``.
+        EPSG:4326 Polygons/MultiPolygons (single-part multipolygons unwrapped) with ``osm_id`` (int64),
+        ``osm_type`` (``"way"`` or ``"relation"``: way and relation ids overlap, so the pair is the key),
+        ``kind`` (``"residential"`` or ``"neighbourhood"``), ``name``, ``repaired`` (True where an invalid
+        outline was repaired safely, see :func:`gridmap.geo.validate.repair`) and ``problem`` (None, or why the
+        polygon cannot be used; its geometry is then None). Every polygon of the file is a row, so the caller
+        decides whether a problem skips the feature or refuses the file.
     """
     df = _read(
         path,
@@ -76,11 +86,15 @@ def read_osm_residential(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         ["osm_id", "osm_way_id", "name", "landuse", "place", "other_tags"],
         "landuse = 'residential' OR place = 'neighbourhood'",
     )
-    geoms = df.geometry.to_numpy()
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    # Extracts cut at a bounding box leave polygons with their outside nodes missing: rings of 2 or 3 points,
+    # outlines crossing themselves. Repair what can be repaired safely, mark the rest, never abort the read.
+    unreadable = df["_unreadable"].to_numpy(dtype=bool)
+    geoms, repaired, problems = repair(df.geometry.to_numpy(), "polygon")
+    problem = np.full(len(df), None, dtype=object)
+    for i, message in problems.items():
+        problem[i] = message
+    problem[unreadable] = "a ring has fewer than 3 points (clipped at the extract's edge?)"
+    geoms[unreadable] = None
     single = (shapely.get_type_id(geoms) == 6) & (shapely.get_num_geometries(geoms) == 1)
     if single.any():
         geoms[single] = shapely.get_geometry(geoms[single], 0)
@@ -93,12 +107,13 @@ def read_osm_residential(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             "osm_type": pd.Series(np.where(is_relation, "relation", "way"), dtype=object),
             "kind": pd.Series(np.where(is_residential, "residential", "neighbourhood"), dtype=object),
             "name": pd.Series(_names(df), dtype=object),
+            "repaired": repaired,
+            "problem": pd.Series(problem, dtype=object),
         },
         geometry=geoms,
         crs=STORAGE_SRID,
     )
-    keep = ~(out.geometry.isna() | out.geometry.is_empty) & out.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
-    return out[keep.to_numpy()].reset_index(drop=True)
+    return out
 
 
 def _read(path: str | os.PathLike[str], layer: str, columns: list[str], where: str) -> gpd.GeoDataFrame:
@@ -113,12 +128,27 @@ def _read(path: str | os.PathLike[str], layer: str, columns: list[str], where: s
     if info.get("driver") != "OSM":
         raise OSMReadError(f"{p} is not an OpenStreetMap extract (GDAL driver {info.get('driver')!r})")
     try:
-        df = pyogrio.read_dataframe(p, layer=layer, columns=columns, where=where)
+        meta, _fids, wkb, fields = pyogrio.raw.read(p, layer=layer, columns=columns, where=where)
     except Exception as exc:
         raise OSMReadError(f"cannot read layer {layer!r} of {p}: {exc}") from exc
-    if df.crs is None:
-        df = df.set_crs(STORAGE_SRID)
-    return df.reset_index(drop=True)
+    # Decoded here, not by pyogrio: one malformed feature (a 2-point ring) must not fail the whole layer.
+    wkb = np.asarray(wkb, dtype=object)
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    unreadable = shapely.is_missing(geoms) & pd.notna(wkb)
+    data = {name: values for name, values in zip(meta["fields"], fields, strict=True)}
+    data["_unreadable"] = unreadable
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=STORAGE_SRID)
+
+
+def _layers(other_tags: pd.Series) -> np.ndarray:
+    """Vertical level per way from its hstore tags: a non-zero ``layer``, else bridge 1 / tunnel -1 / 0.
+
+    ``bridge=yes`` with ``layer=0`` (or none) is still above the ground: it must not meet the roads below."""
+    tags = other_tags.astype(object).fillna("").astype(str)
+    layer = pd.to_numeric(tags.str.extract(_LAYER, expand=False), errors="coerce")
+    implied = np.where(tags.str.contains(_BRIDGE), 1, np.where(tags.str.contains(_TUNNEL), -1, 0))
+    given = layer.fillna(0).astype(np.int64).to_numpy()
+    return np.where(given != 0, given, implied)
 
 
 def _names(df: pd.DataFrame) -> np.ndarray:

@@ -5,8 +5,10 @@ Responsibility under 路长制 / 包路段 is given per segment, and a segment i
 points and rarely end exactly at junctions, so they are re-cut here:
 
 1. snap endpoints that nearly meet (endpoint to endpoint, then dangling endpoint onto a nearby line) in metres;
-2. node everything with one snap-rounded union (1 mm grid), which splits at crossings and T-junctions and
-   dissolves duplicated and overlapping line-work, so total length is the length of the union;
+2. node everything with one snap-rounded union (1 mm grid) per vertical level (bridges and tunnels apart from
+   the ground), which splits at crossings and T-junctions and dissolves duplicated and overlapping line-work,
+   so total length is the length of the union; lines of different levels meet only where one ends on a
+   vertex of the other (an OSM node they share: a bridge's ramp), never where they merely cross;
 3. give every noded piece the name/level of the input line it lies on (STRtree query at its midpoint);
 4. join pieces through nodes of degree 2 when name and level agree, so a segment runs from junction to
    junction (degree ≠ 2) or to where the name or level changes;
@@ -34,8 +36,9 @@ from gridmap.geo.shapes import linestring_array, point_array
 LEVELS: tuple[str, ...] = ("main", "secondary", "back")
 """Road levels, most important first: 主干道, 次干道, 背街小巷."""
 
-UNNAMED_DESCRIPTION: str | None = None
-"""``description`` of segments without a name (their ``from_desc``/``to_desc`` are still filled in)."""
+UNNAMED_DESCRIPTION = "未命名道路"
+"""``description`` of a segment without a name unless two different named roads meet its ends, when it is
+``"新华街与凤山路之间"`` (see :func:`unnamed_descriptions`); its ``name`` stays empty, which flags it."""
 
 _GRID_M = 1e-3  # snap-rounding grid of the noding step: 1 mm, far below survey accuracy
 _ATTR_TOL_M = 2 * _GRID_M  # a piece's midpoint moves < 0.71 mm from its source line under 1 mm snap rounding
@@ -50,6 +53,7 @@ def segment_roads(
     *,
     snap_m: float = 0.5,
     metric_epsg: int | None = None,
+    layers: Sequence[Any] | np.ndarray | pd.Series | None = None,
 ) -> gpd.GeoDataFrame:
     """Node road centre-lines and cut them into named segments between intersections.
 
@@ -66,6 +70,9 @@ def segment_roads(
         line is moved onto it (undershoots of hand-digitised T-junctions). 0 disables snapping.
     metric_epsg
         Metric CRS for snapping and lengths; default: the UTM zone of the data (:func:`crs.metric_epsg_for`).
+    layers
+        Vertical level per line (OSM ``layer``: 0 on the ground, 1 a bridge, -1 a tunnel; None/NaN → 0).
+        Lines on different levels that cross are not cut there: a bridge over a motorway is no junction.
 
     Returns
     -------
@@ -88,12 +95,14 @@ def segment_roads(
     * Orientation: a segment runs the way its source line was drawn, except that when only its end has a
       cross street it is reversed, so that a single known cross street is always ``from_desc``.
     * ``description``: ``"和平街（新华街—凤山路）"`` when both ends are known, ``"和平街（新华街—）"``
-      when one is, the bare name when none is, :data:`UNNAMED_DESCRIPTION` for unnamed segments.
+      when one is, the bare name when none is; for unnamed segments ``"新华街与凤山路之间"`` when two
+      different named roads meet its ends, else :data:`UNNAMED_DESCRIPTION` (the name stays None).
     """
     geoms, src_crs = _as_geometry_array(lines)
     n = len(geoms)
     name_arr = _clean_names(names, n)
     level_arr = _clean_levels(levels, n)
+    layer_arr = _clean_layers(layers, n)
     if snap_m < 0 or not np.isfinite(snap_m):
         raise ValueError(f"snap_m must be a finite number >= 0, got {snap_m!r}")
     if src_crs is not None:
@@ -120,7 +129,7 @@ def segment_roads(
 
     if snap_m > 0:
         metric = _snap_endpoints(metric, snap_m)
-    pieces, piece_line = _node(metric)
+    pieces, piece_line = _node_by_layer(metric, layer_arr[part_src])
     if len(pieces) == 0:
         return _empty()
     piece_src = part_src[piece_line]
@@ -213,6 +222,16 @@ def _clean_levels(values: Any, n: int) -> np.ndarray:
     if unknown:
         raise ValueError(f"unknown road level(s) {unknown[:5]}; expected one of {LEVELS} or None")
     return s.to_numpy(dtype=object)
+
+
+def _clean_layers(values: Any, n: int) -> np.ndarray:
+    """Integer vertical levels; missing or unreadable values (OSM ``layer=1;2``) count as the ground (0)."""
+    if values is None:
+        return np.zeros(n, dtype=np.int64)
+    arr = pd.to_numeric(pd.Series(np.asarray(values, dtype=object).reshape(-1)), errors="coerce")
+    if len(arr) != n:
+        raise ValueError(f"got {len(arr)} layers for {n} lines")
+    return arr.fillna(0).round().astype(np.int64).to_numpy()
 
 
 def _empty() -> gpd.GeoDataFrame:
@@ -367,6 +386,56 @@ def _node(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pieces, src
 
 
+def _node_by_layer(lines: np.ndarray, layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_node` per vertical level, so lines of different levels never cut each other where they cross.
+
+    Where a line of one level ends on a vertex of a line of another (the shared OSM node at a bridge's end),
+    that line is first cut at the vertex, so the two still meet at a node.
+    """
+    values = np.unique(layer)
+    if len(values) <= 1:
+        return _node(lines)
+    cut, cut_of = _split_at_endpoints(lines)
+    cut_layer = layer[cut_of]
+    out_pieces, out_line = [], []
+    for v in values:  # a handful of levels (-2..3 in practice): each is one vectorised union
+        sel = np.flatnonzero(cut_layer == v)
+        p, ln = _node(cut[sel])
+        out_pieces.append(p)
+        out_line.append(cut_of[sel[ln]])
+    return np.concatenate(out_pieces), np.concatenate(out_line)
+
+
+def _split_at_endpoints(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut lines at interior vertices that are exactly some line's end point; the parts and their line index."""
+    coords, idx = _coords_and_index(lines)
+    n = len(lines)
+    counts = np.bincount(idx, minlength=n)
+    last = np.cumsum(counts) - 1
+    first = last - counts + 1
+    nodes, inv = _unique_xy(coords)
+    is_end = np.zeros(len(nodes), dtype=bool)
+    is_end[inv[first]] = True
+    is_end[inv[last]] = True
+    interior = np.ones(len(coords), dtype=bool)
+    interior[first] = False
+    interior[last] = False
+    cut = interior & is_end[inv]
+    if not cut.any():
+        return lines, np.arange(n)
+    brk = np.zeros(len(coords), dtype=bool)
+    brk[first] = True
+    brk[1:] |= cut[:-1]
+    part_first = np.cumsum(brk) - 1
+    rep = np.repeat(np.arange(len(coords)), 1 + cut.astype(np.int64))
+    second = np.r_[False, rep[1:] == rep[:-1]]
+    part = part_first[rep] + second
+    parts = linestring_array(coords[rep], part)
+    part_of = np.zeros(len(parts), dtype=np.int64)
+    part_of[part] = idx[rep]
+    return parts, part_of
+
+
 def _merge_degree2(
     pieces: np.ndarray, key: np.ndarray, piece_src: np.ndarray, piece_line: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -481,10 +550,29 @@ def _cross_names(
 
 
 def _describe(name: pd.Series, from_desc: pd.Series, to_desc: pd.Series) -> pd.Series:
-    """Descriptions: 和平街（新华街—凤山路）, 和平街（新华街—）, 和平街, or UNNAMED_DESCRIPTION when unnamed."""
+    """Descriptions: 和平街（新华街—凤山路）, 和平街（新华街—）, 和平街, or for unnamed segments
+    :func:`unnamed_descriptions`."""
     has_ends = from_desc.notna() | to_desc.notna()
     text = name.astype(object).where(
         ~has_ends,
         name.astype(str) + "（" + from_desc.fillna("").astype(str) + "—" + to_desc.fillna("").astype(str) + "）",
     )
-    return text.where(name.notna(), UNNAMED_DESCRIPTION).astype(object)
+    return text.where(name.notna(), pd.Series(unnamed_descriptions(from_desc, to_desc), index=name.index)).astype(
+        object
+    )
+
+
+def unnamed_descriptions(from_desc: Any, to_desc: Any) -> np.ndarray:
+    """What to call unnamed segments: 「新华街与凤山路之间」 between two different named roads, else 「未命名道路」.
+
+    One rule for every importer (OSM, road files, segment files), so an unnamed lane reads the same everywhere.
+
+    >>> unnamed_descriptions(["新华街", "新华街", None], ["凤山路", "新华街", "凤山路"]).tolist()
+    ['新华街与凤山路之间', '未命名道路', '未命名道路']
+    """
+    a = pd.Series(np.asarray(from_desc, dtype=object).reshape(-1), dtype=object).str.strip()
+    b = pd.Series(np.asarray(to_desc, dtype=object).reshape(-1), dtype=object).str.strip()
+    both = (a.notna() & a.ne("") & b.notna() & b.ne("") & a.ne(b)).to_numpy(dtype=bool)
+    out = np.full(len(a), UNNAMED_DESCRIPTION, dtype=object)
+    out[both] = (a[both] + "与" + b[both] + "之间").to_numpy()
+    return out

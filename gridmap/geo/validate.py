@@ -328,3 +328,89 @@ def projection_hint(geoms: np.ndarray | list) -> str:
             "or EPSG:4545 (CGCS2000 GK)"
         )
     return "coordinates are outside longitude/latitude range: check the file or give --crs"
+
+
+_SWAP_NEAR_DEG = 0.5  # a swapped feature's centre lands this close to the layer's median centre (a city)
+_SWAP_FAR_DEG = 1.0  # while as read it lies at least this far from it
+
+
+def crs_misfits(
+    geoms: np.ndarray | list, *, geographic: bool, label: str, check_degrees: bool = True
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Features whose coordinates do not fit their declared CRS: 0-based index → message (English, zh).
+
+    ``geographic``: the CRS is longitude/latitude; ``label`` names it in messages; ``check_degrees``: look for
+    degrees in a projected CRS (pass False for a local grid without EPSG code).
+
+    Checked on the bounds of all features at once: in a geographic CRS, coordinates outside ±180/±90 (metres?)
+    and features whose latitude and longitude are swapped (swapped, they land among the others; as read, far
+    away); in a projected CRS (``check_degrees``), features lying wholly within ±180/±90 *metres* of the false
+    origin, which is longitude/latitude in degrees (a local grid without EPSG code may have its origin in town).
+    """
+    geoms = np.asarray(geoms, dtype=object).reshape(-1)
+    out: dict[int, str] = {}
+    out_zh: dict[int, str] = {}
+    if len(geoms) == 0:
+        return out, out_zh
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        b = shapely.bounds(geoms)
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & np.isfinite(b).all(axis=1)
+    in_range = present & (b[:, 0] >= -180) & (b[:, 2] <= 180) & (b[:, 1] >= -90) & (b[:, 3] <= 90)
+    if geographic:
+        swapped_fits = present & (b[:, 1] >= -180) & (b[:, 3] <= 180) & (b[:, 0] >= -90) & (b[:, 2] <= 90)
+        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        swapped = np.zeros(len(geoms), dtype=bool)
+        if in_range.sum() >= 2:
+            mx, my = np.median(cx[in_range]), np.median(cy[in_range])
+            far = np.hypot(cx - mx, cy - my) > _SWAP_FAR_DEG
+            near_swapped = np.hypot(cy - mx, cx - my) < _SWAP_NEAR_DEG
+            swapped = present & far & near_swapped
+        outside = present & ~in_range
+        hint = projection_hint(geoms[outside & ~swapped]) if (outside & ~swapped).any() else ""
+        for i in np.flatnonzero(outside | swapped):
+            x, y = shapely.get_coordinates(geoms[i])[0]  # the first coordinate, as an example
+            if swapped[i] or (outside[i] and swapped_fits[i] and abs(y) > 90):
+                out[int(i)] = (
+                    f"coordinates ({x:.10g}, {y:.10g}) look like latitude/longitude swapped "
+                    f"({label} is longitude first): swap them in the source file"
+                )
+                out_zh[int(i)] = (
+                    f"坐标 ({x:.10g}, {y:.10g}) 的经度和纬度似乎颠倒了（{label} 先经度后纬度）：请在源文件中对调"
+                )
+            else:
+                out[int(i)] = (
+                    f"coordinates ({x:.10g}, {y:.10g}) are outside longitude/latitude range in {label}: {hint}"
+                )
+                out_zh[int(i)] = f"坐标 ({x:.10g}, {y:.10g}) 超出经纬度范围（{label}）：请用 --crs 给出文件的坐标系"
+    elif check_degrees:
+        for i in np.flatnonzero(in_range):
+            x, y = shapely.get_coordinates(geoms[i])[0]
+            out[int(i)] = (
+                f"coordinates ({x:.10g}, {y:.10g}) look like longitude/latitude in degrees, but {label} is in "
+                "metres: this feature would land next to the CRS's origin; fix the file or give the right --crs"
+            )
+            out_zh[int(i)] = (
+                f"坐标 ({x:.10g}, {y:.10g}) 像是经纬度（度），但 {label} 以米为单位："
+                "请修正文件或用 --crs 给出正确的坐标系"
+            )
+    return out, out_zh
+
+
+def feature_ranges(indices: dict[int, str] | np.ndarray | list[int], limit: int = 20) -> str:
+    """1-based feature numbers as ranges: ``1–3, 7``.
+
+    >>> feature_ranges([0, 1, 2, 6])
+    '1–3, 7'
+    """
+    nums = sorted(int(i) + 1 for i in indices)
+    runs: list[str] = []
+    start = prev = nums[0]
+    for k in [*nums[1:], None]:
+        if k is not None and k == prev + 1:
+            prev = k
+            continue
+        runs.append(f"{start}" if start == prev else f"{start}–{prev}")
+        if k is not None:
+            start = prev = k
+    return ", ".join(runs[:limit]) + (f", … ({len(nums):,} in all)" if len(runs) > limit else "")

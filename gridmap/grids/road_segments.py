@@ -32,7 +32,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs as gcrs
 from gridmap.geo.roads import LEVELS, segment_roads
-from gridmap.geo.validate import check_lonlat, projection_hint
+from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint
 from gridmap.imports.osm import geometry_keys
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.dialect import wkb
@@ -159,15 +159,34 @@ def read_centrelines(
             raise InvalidInput(Problem(f"no CRS declared: {projection_hint(geoms)}", src))
         crs = CRS.from_epsg(gcrs.STORAGE_SRID)
         notes.append("no CRS declared; coordinates look like longitude/latitude: read as EPSG:4326")
-    elif crs.is_geographic and len(outside := check_lonlat(geoms)):
+    label = f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else crs.name
+    misfit, misfit_zh = crs_misfits(
+        geoms, geographic=crs.is_geographic, label=label, check_degrees=crs.to_epsg() is not None
+    )
+    if len(misfit) > 1 and len(misfit) == int(present.sum()):  # the whole file: one message
+        what = (
+            f"have coordinates outside longitude/latitude range, yet the CRS is {crs.to_string()}: "
+            f"{projection_hint(geoms[list(misfit)])}"
+            if crs.is_geographic
+            else f"have coordinates that look like longitude/latitude degrees, yet the CRS is {label} (metres)"
+        )
         raise InvalidInput(
             Problem(
-                f"{len(outside):,} lines have coordinates outside longitude/latitude range, yet the CRS is "
-                f"{crs.to_string()}: {projection_hint(geoms[outside])}",
+                f"{len(misfit):,} lines {what} (lines {feature_ranges(misfit)})",
                 src,
+                zh=f"全部 {len(misfit):,} 条线（第 {feature_ranges(misfit)} 项）的坐标与声明的坐标系 {label} 不符："
+                "请用 --crs 给出正确的坐标系",
             )
         )
-    label = f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else crs.name
+    if misfit:
+        raise InvalidInput(
+            [Problem(m, src, i + 1, "geometry", zh=misfit_zh[i]) for i, m in list(misfit.items())[:50]]
+            + (
+                [Problem(f"{len(misfit):,} lines in all do not fit {label} (lines {feature_ranges(misfit)})", src)]
+                if len(misfit) > 50
+                else []
+            )
+        )
     if crs.to_epsg() != gcrs.STORAGE_SRID:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -108,8 +108,8 @@ def check_required(
     spec: LayerSpec, raw: dict[str, np.ndarray], columns: dict[str, str], name: str, problems: list[Problem]
 ) -> None:
     for f in spec.required:
-        if f not in columns:
-            continue  # the missing column is already reported
+        if f not in columns or f in spec.blank_ok:
+            continue  # the missing column is already reported; a blank value is allowed
         for row, v in enumerate(raw[columns[f]], start=1):
             if _missing(v) or (isinstance(v, str) and not v.strip()):
                 problems.append(Problem(f"{f} is required but empty", source=name, feature=row, field=columns[f]))

@@ -33,7 +33,8 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
-from gridmap.geo.validate import check_lonlat, projection_hint, repair
+from gridmap.geo.roads import unnamed_descriptions
+from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint, repair
 from gridmap.imports.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
 from gridmap.imports.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
 from gridmap.imports.multilines import explode_lines
@@ -61,6 +62,7 @@ class ImportSummary:
     crs: str = f"EPSG:{STORAGE_SRID}"
     notes: list[str] = field(default_factory=list)
     features: int = 0  # features read from the file (a split MultiLineString makes several segments)
+    unnamed: int = 0  # road segments without a name (accepted, described by their cross streets)
 
     def describe(self, seconds: float | None = None) -> str:
         """One line of counts (and one line per note), for the command line.
@@ -166,7 +168,8 @@ def import_file(
 
     # --- coordinates: CRS, GCJ-02, geometry checks and repairs -----------------------------------------------
     geom_problems = dict(read.geom_problems)
-    geoms, crs = _to_storage(read, given_crs, from_gcj02, geom_problems, problems, summary, name)
+    geom_zh: dict[int, str] = {}
+    geoms, crs = _to_storage(read, given_crs, from_gcj02, geom_problems, problems, summary, name, geom_zh)
     fixed = np.full(n, None, dtype=object)
     if crs is not None and (mismatch := _family_mismatch(geoms, spec)):
         problems.append(Problem(mismatch, source=name))
@@ -179,7 +182,8 @@ def import_file(
         summary.repaired = int(repaired[ok].sum())
         summary.crs = _crs_label(crs)
     problems.extend(
-        Problem(m, source=name, feature=i + 1, field=read.geometry_field) for i, m in sorted(geom_problems.items())
+        Problem(m, source=name, feature=i + 1, field=read.geometry_field, zh=geom_zh.get(i))
+        for i, m in sorted(geom_problems.items())
     )
     present = read.geoms[~shapely.is_missing(read.geoms)]
     if len(present) and shapely.has_z(present).any():
@@ -198,6 +202,8 @@ def import_file(
     check_parents(session, spec, gdf, columns, name, problems)
     if problems:
         raise InvalidInput(ordered(problems))
+    if "name" in spec.blank_ok and "name" in gdf:
+        _describe_unnamed(gdf, summary)
 
     rows = np.arange(1, n + 1)  # feature number of each row to write
     if spec.geometry == "line":
@@ -227,6 +233,25 @@ def import_file(
 
 # ------------------------------------------------------------------------------------------------------------
 # preconditions and options
+
+
+def _describe_unnamed(gdf: gpd.GeoDataFrame, summary: ImportSummary) -> None:
+    """Unnamed roads are accepted, described by their cross streets like the OSM and segmenting imports do
+    (:func:`gridmap.geo.roads.unnamed_descriptions`), and counted in the summary."""
+    unnamed = gdf["name"].isna().to_numpy()
+    if not unnamed.any():
+        return
+    ends = {c: gdf[c] if c in gdf else pd.Series([None] * len(gdf), dtype=object) for c in ("from_desc", "to_desc")}
+    if "description" not in gdf:
+        gdf["description"] = pd.Series([None] * len(gdf), dtype=object)
+    empty = unnamed & gdf["description"].isna().to_numpy()
+    generated = unnamed_descriptions(ends["from_desc"][empty], ends["to_desc"][empty])
+    gdf.loc[empty, "description"] = pd.Series(generated, index=gdf.index[empty], dtype=object)
+    k = int(unnamed.sum())
+    summary.unnamed = k
+    summary.notes.append(
+        f"{k:,} unnamed roads accepted, described by their cross streets (未命名道路 {k:,} 条，已按两端相交道路描述)"
+    )
 
 
 def _require_initialised(session: Session) -> None:
@@ -322,8 +347,12 @@ def _to_storage(
     problems: list[Problem],
     summary: ImportSummary,
     name: str,
+    geom_zh: dict[int, str],
 ) -> tuple[np.ndarray, CRS | None]:
-    """Settle the source CRS and bring the geometries to EPSG:4326 (GCJ-02 converted when asked)."""
+    """Settle the source CRS and bring the geometries to EPSG:4326 (GCJ-02 converted when asked).
+
+    Every feature is checked against the CRS (:func:`gridmap.geo.validate.crs_misfits`); a misfit refuses the
+    file (all or nothing)."""
     geoms = read.geoms
     declared = read.crs
     crs = given or declared
@@ -339,25 +368,36 @@ def _to_storage(
             problems.append(Problem(f"no CRS declared: {projection_hint(geoms)}", source=name))
             return np.full(len(geoms), None, dtype=object), None
 
-    outside = check_lonlat(geoms) if crs.is_geographic else np.zeros(0, dtype=int)
+    misfit, misfit_zh = crs_misfits(
+        geoms,
+        geographic=crs.is_geographic,
+        label=_crs_label(crs),
+        check_degrees=crs.to_epsg(min_confidence=70) is not None,
+    )
     present = int((~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)).sum())
-    if len(outside) > 1 and len(outside) == present:  # the whole file: one message, not one per feature
+    if len(misfit) > 1 and len(misfit) == present:  # the whole file: one message, not one per feature
+        if crs.is_geographic:
+            what = "have coordinates outside longitude/latitude range"
+            hint = projection_hint(geoms[list(misfit)])
+            zh_what = "的坐标超出经纬度范围"
+        else:
+            what = "have coordinates that look like longitude/latitude degrees"
+            hint = "give --crs EPSG:4326 (or the file's real CRS)"
+            zh_what = "的坐标像是经纬度（度），而该坐标系以米为单位"
         problems.append(
             Problem(
-                f"all {present:,} features have coordinates outside longitude/latitude range, yet the CRS is "
-                f"{_crs_label(crs)}: {projection_hint(geoms[outside])}",
+                f"all {present:,} features {what}, yet the CRS is {_crs_label(crs)}: {hint} "
+                f"(features {feature_ranges(misfit)})",
                 source=name,
+                zh=f"全部 {present:,} 个要素（第 {feature_ranges(misfit)} 项）{zh_what}，但声明的坐标系是 "
+                f"{_crs_label(crs)}：请用 --crs 给出正确的坐标系",
             )
         )
         return np.full(len(geoms), None, dtype=object), None
-    if len(outside):
-        hint = projection_hint(geoms[outside])
-        for i in outside:
-            x, y = shapely.get_coordinates(geoms[i])[0]  # the first coordinate, as an example
-            geom_problems.setdefault(
-                int(i),
-                f"coordinates ({x:.10g}, {y:.10g}) are outside longitude/latitude range in {_crs_label(crs)}: {hint}",
-            )
+    for i, message in misfit.items():
+        if i not in geom_problems:
+            geom_problems[i] = message
+            geom_zh[i] = misfit_zh[i]
     if from_gcj02 and not crs.is_geographic:
         problems.append(
             Problem(

@@ -35,14 +35,40 @@ class OSMImportSummary:
     segments_km: float
     compounds_created: int = 0
     compounds_updated: int = 0
+    segments_unnamed: int = 0
+    """Segments without a name (described by their cross streets: 「XX路与YY路之间」 or 「未命名道路」)."""
+    compounds_repaired: list[str] = dataclasses.field(default_factory=list)
+    """OSM ids (``way/123``, ``relation/45``) of polygons whose outline was repaired before import."""
+    compounds_skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    """OSM id → why the polygon could not be used (not imported)."""
 
     def describe(self, seconds: float) -> str:
-        return (
+        text = (
             f"{self.path}: {self.ways:,} OSM ways → {self.segments_created + self.segments_updated:,} road segments "
             f"({self.segments_created:,} created, {self.segments_updated:,} updated, {self.segments_km:,.1f} km), "
             f"{self.compounds_created + self.compounds_updated:,} compounds ({self.compounds_created:,} created, "
             f"{self.compounds_updated:,} updated) in {seconds:.1f} s"
         )
+        if self.segments_unnamed:
+            n = self.segments_unnamed
+            text += f"\n{n:,} unnamed road segments, described by their cross streets (未命名路段 {n:,} 条)"
+        if self.compounds_repaired:
+            n = len(self.compounds_repaired)
+            text += (
+                f"\n{n:,} compound polygons repaired (修复了 {n:,} 个小区多边形): {_id_list(self.compounds_repaired)}"
+            )
+        if self.compounds_skipped:
+            n = len(self.compounds_skipped)
+            text += f"\n{n:,} compound polygons skipped (跳过了 {n:,} 个无法使用的小区多边形):"
+            text += "".join(f"\n  {osm_id}: {why}" for osm_id, why in list(self.compounds_skipped.items())[:50])
+            if len(self.compounds_skipped) > 50:
+                text += f"\n  … and {len(self.compounds_skipped) - 50:,} more"
+        return text
+
+
+def _id_list(ids: list[str], limit: int = 50) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" … and {len(ids) - limit:,} more" if len(ids) > limit else "")
 
 
 def geometry_keys(prefix: str, geoms: np.ndarray | GeometryArray) -> list[str]:
@@ -52,9 +78,12 @@ def geometry_keys(prefix: str, geoms: np.ndarray | GeometryArray) -> list[str]:
     return [f"{prefix}{hashlib.sha1(w).hexdigest()[:20]}" for w in wkbs]
 
 
-def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True) -> OSMImportSummary:
+def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True, strict: bool = False) -> OSMImportSummary:
     """Read ``path``, segment its roads, and upsert segments (and residential compounds), as ``actor`` (one audit
-    entry). Does not commit."""
+    entry). Does not commit.
+
+    Polygons clipped at the extract's edge or otherwise invalid are repaired when that is safe and skipped when
+    not, both listed by OSM id in the summary; with ``strict`` any such polygon refuses the whole file instead."""
     try:
         roads = read_osm_roads(path)
         areas = read_osm_residential(path) if compounds else None
@@ -62,7 +91,26 @@ def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True) -> 
         raise InvalidInput(Problem(str(exc), str(path))) from exc
     if roads.empty:
         raise InvalidInput(Problem("no roads of the managed highway classes in this extract", str(path)))
-    segs = segment_roads(roads.geometry.values, roads["name"].to_numpy(), roads["level"].to_numpy())
+    repaired_ids: list[str] = []
+    skipped: dict[str, str] = {}
+    if areas is not None and not areas.empty:
+        keys = [f"{t}/{i}" for t, i in zip(areas["osm_type"], areas["osm_id"], strict=True)]
+        bad = areas["problem"].notna().to_numpy()
+        fixed = areas["repaired"].to_numpy(dtype=bool)
+        repaired_ids = [k for k, r in zip(keys, fixed, strict=True) if r]
+        skipped = {k: str(p) for k, p, b in zip(keys, areas["problem"], bad, strict=True) if b}
+        if strict and (skipped or repaired_ids):
+            problems = [Problem(f"OSM {k}: {why}", str(path), zh=f"OSM {k} 的多边形无效") for k, why in skipped.items()]
+            problems += [
+                Problem(f"OSM {k}: invalid outline (repairable without --strict)", str(path),
+                        zh=f"OSM {k} 的多边形无效（不加 --strict 时可自动修复）")
+                for k in repaired_ids
+            ]  # fmt: skip
+            raise InvalidInput(problems)
+        areas = areas[~bad]
+    segs = segment_roads(
+        roads.geometry.values, roads["name"].to_numpy(), roads["level"].to_numpy(), layers=roads["layer"].to_numpy()
+    )
     segs["level"] = segs["level"].fillna("back")
     segs["ext_id"] = geometry_keys("osm:", segs.geometry.values)
     seg_result = write_features(session, "segments", segs, source=f"osm:{Path(path).name}")
@@ -72,6 +120,9 @@ def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True) -> 
         segments_created=seg_result.created,
         segments_updated=seg_result.updated,
         segments_km=float(segs["length_m"].sum()) / 1000.0,
+        segments_unnamed=int(segs["name"].isna().sum()),
+        compounds_repaired=repaired_ids,
+        compounds_skipped=skipped,
     )
     if areas is not None and not areas.empty:
         comp = gpd.GeoDataFrame(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -64,3 +65,28 @@ def store_summary(session: Session, on: dt.date | None = None, scope: Scope | No
         "units": session.scalar(select(func.count(Unit.id))) or 0,
         "people": session.scalar(select(func.count(Person.id))) or 0,
     }
+
+
+NEXT_STEPS = ("boundaries", "segments", "grids", "units", "assignments")
+"""What a new city imports, in order: its 街道/社区 boundaries, its roads, its grids or compounds, its units, and who
+is responsible for what. :func:`next_step` names the first one the store lacks."""
+
+
+def next_step(session: Session) -> str | None:
+    """The first of :data:`NEXT_STEPS` the store has nothing of (None: the city is set up), so that a page on an
+    empty or partial database can say what to import next instead of showing an empty map with no word."""
+
+    def anything(column: Any, *where: Any) -> bool:
+        return session.scalar(select(column).where(*where).limit(1)) is not None
+
+    if not anything(Area.id, Area.level.in_(("street", "community"))):
+        return "boundaries"
+    if not anything(Segment.id):
+        return "segments"
+    if not anything(Grid.id) and not anything(Compound.id):
+        return "grids"
+    if not anything(Unit.id):
+        return "units"
+    if not anything(Assignment.id, Assignment.role == Role.RESPONSIBLE):
+        return "assignments"
+    return None

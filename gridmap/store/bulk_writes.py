@@ -40,6 +40,7 @@ class LayerSpec:
     geometry: str  # "polygon" | "line"
     area_level: str | None = None
     parent_field: str | None = None  # the field naming the parent area's code
+    blank_ok: tuple[str, ...] = ()  # required columns whose value may be empty in a row (an unnamed road)
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -54,7 +55,8 @@ LAYERS: dict[str, LayerSpec] = {
         LayerSpec("grids", "单元网格", Grid, "code", ("code", "community_code", "valid_from"),
                   ("code", "community_code"), "polygon", None, "community_code"),
         LayerSpec("segments", "路段", Segment, "ext_id",
-                  ("ext_id", "name", "level", "from_desc", "to_desc", "description"), ("name", "level"), "line"),
+                  ("ext_id", "name", "level", "from_desc", "to_desc", "description"), ("name", "level"), "line",
+                  blank_ok=("name",)),
         LayerSpec("compounds", "小区", Compound, "ext_id", ("ext_id", "name", "community_code", "households"),
                   ("name",), "polygon", None, "community_code"),
     )

@@ -20,3 +20,30 @@ def register(app: Flask) -> None:
     from gridmap.cases.queues import QUEUES
 
     app.jinja_env.globals["has_queue"] = lambda role: role in QUEUES  # the menu's 我的待办, for roles with a queue
+    app.jinja_env.globals["queue_count"] = queue_count
+
+
+def queue_count() -> int | None:
+    """The signed-in person's open queue items for the menu's badge: counted once per request (the menu may ask more
+    than once), in a session of its own so that an error page drawn after a failed write still draws; None when it
+    cannot be counted (the badge is left out, the page is not lost for it)."""
+    from flask import current_app, g
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gridmap.accounts.scope import scope_of
+    from gridmap.cases.queues import QUEUES, open_count
+    from gridmap.web.auth import current_actor
+    from gridmap.web.state import app_state
+
+    if "gridmap_queue_count" not in g:
+        g.gridmap_queue_count = None
+        actor = current_actor()
+        if actor.role in QUEUES:
+            try:
+                with app_state().session_factory() as session:
+                    scope = g.gridmap_scope if "gridmap_scope" in g else scope_of(session, actor)
+                    g.gridmap_queue_count = open_count(session, actor, scope)
+            except SQLAlchemyError:
+                current_app.logger.warning("the menu's queue count failed", exc_info=True)
+    count: int | None = g.gridmap_queue_count
+    return count

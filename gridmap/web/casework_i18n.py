@@ -7,6 +7,7 @@ from gridmap.cases.states import STATUS_ZH
 
 CASEWORK: dict[str, dict[str, str]] = {
     "tasks_page": {"zh_CN": "我的待办", "en": "My tasks"},
+    "tasks_open_n": {"zh_CN": "{n} 件待办", "en": "{n} waiting"},
     "tasks_none": {"zh_CN": "此分组暂无待办案件", "en": "Nothing waiting in this group"},
     "case_no": {"zh_CN": "案件编号", "en": "Case no."},
     "category": {"zh_CN": "类别", "en": "Category"},

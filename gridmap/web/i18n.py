@@ -30,6 +30,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "数据库中尚无数据。运行 gridmap demo 载入示范城区，或用 gridmap import 导入数据。",
         "en": "The database is empty. Run `gridmap demo` to load the demo city, or `gridmap import` your data.",
     },
+    "nothing_yet": {"zh_CN": "暂无数据", "en": "Nothing yet"},
+    "next_boundaries": {
+        "zh_CN": (
+            "下一步：用 gridmap import streets 街道.geojson 和"
+            " gridmap import communities 社区.geojson 导入街道、社区边界。"
+        ),
+        "en": (
+            "Next: import the 街道 and 社区 boundaries with `gridmap import streets …`"
+            " and `gridmap import communities …`."
+        ),
+    },
+    "next_segments": {
+        "zh_CN": "下一步：用 gridmap import-osm 城市.osm.pbf 或 gridmap import segments 道路.geojson 导入路段。",
+        "en": (
+            "Next: import the roads with `gridmap import-osm city.osm.pbf` or `gridmap import segments roads.geojson`."
+        ),
+    },
+    "next_grids": {
+        "zh_CN": "下一步：用 gridmap grids generate 生成单元网格，或 gridmap import compounds 小区.geojson 导入小区。",
+        "en": (
+            "Next: generate the unit grids with `gridmap grids generate`,"
+            " or import compounds with `gridmap import compounds …`."
+        ),
+    },
+    "next_units": {
+        "zh_CN": "下一步：用 gridmap units import 单位.csv 导入包联单位。",
+        "en": "Next: import the responsible units with `gridmap units import units.csv`.",
+    },
+    "next_assignments": {
+        "zh_CN": "下一步：尚无包联责任，在「指派」页（/assign）圈选路段、小区或网格，指派给包联单位。",
+        "en": "Next: nobody is responsible for anything yet: select features on /assign and assign them to units.",
+    },
     "api": {"zh_CN": "接口", "en": "API"},
     "health": {"zh_CN": "运行状态", "en": "Health"},
     "error": {"zh_CN": "出错了", "en": "Something went wrong"},
@@ -311,6 +343,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "handled_by": {"zh_CN": "处置单位", "en": "Handled by"},
     "being_assigned": {"zh_CN": "正在分派", "en": "Being assigned"},
     "actor_public": {"zh_CN": "市民", "en": "Member of the public"},
+    "actor_system": {"zh_CN": "系统", "en": "System"},
     "reported_at": {"zh_CN": "上报时间", "en": "Reported"},
     "updated_at": {"zh_CN": "更新时间", "en": "Updated"},
     "due_by": {"zh_CN": "处置时限", "en": "Due by"},

@@ -64,7 +64,7 @@ def test_highway_levels():
 
 def test_read_roads_filters_highways_and_prefers_name_then_name_zh(small_osm: Path):
     roads = read_osm_roads(small_osm)
-    assert list(roads.columns) == ["osm_id", "name", "highway", "level", "geometry"]
+    assert list(roads.columns) == ["osm_id", "name", "highway", "level", "layer", "geometry"]
     assert str(roads.crs) == "EPSG:4326"
     rows = {r.osm_id: r for r in roads.itertuples()}
     assert sorted(rows) == [10, 11, 13, 15]  # footway and construction are not managed roads
@@ -86,6 +86,11 @@ def test_read_residential_takes_landuse_and_neighbourhoods_only(small_osm: Path)
     assert res.is_valid.all()
 
 
+def test_bridge_tunnel_and_layer_tags_give_the_vertical_level():
+    roads = read_osm_roads(Path(__file__).parent.parent / "data" / "osm_bridge.osm")
+    assert dict(zip(roads["osm_id"], roads["layer"], strict=True)) == {300: 0, 301: 0, 302: 1, 303: 0, 304: 0, 305: -1}
+
+
 def test_helsinki_roads(helsinki: str):
     roads = read_osm_roads(helsinki)
     assert len(roads) > 500
@@ -101,6 +106,11 @@ def test_helsinki_roads(helsinki: str):
 def test_helsinki_residential(helsinki: str):
     res = read_osm_residential(helsinki)
     assert len(res) > 10
+    # The real extract carries a 3-point ring (way 37264049) and an outline whose repair would change its area by
+    # a quarter (37264747): both are marked, not silently dropped or reshaped.
+    bad = res[res["problem"].notna()]
+    assert set(bad["osm_id"]) == {37264049, 37264747} and bad.geometry.isna().all()
+    res = res[res["problem"].isna()]
     assert set(res.geom_type) <= {"Polygon", "MultiPolygon"}
     assert res.is_valid.all() and not res.is_empty.any()
     assert set(res["osm_type"]) <= {"way", "relation"}

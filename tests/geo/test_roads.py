@@ -151,6 +151,26 @@ def test_crossing_without_shared_vertex_is_noded():
     assert out["length_m"].sum() == pytest.approx(total, abs=1e-3)
 
 
+def test_bridge_crossing_is_no_junction_but_its_end_on_a_shared_vertex_is():
+    ground = [(0, 0), (100, 0), (200, 0)]  # the bridge ramp ends on this road's middle vertex (a shared node)
+    bridge = [(100, 0), (100, 100)]
+    below = [(0, 50), (200, 50)]  # passes under the bridge, no shared vertex
+    tunnel = [(150, -50), (150, 80)]  # passes under the ground road and under `below`
+    lines = lines_m(ground, bridge, below, tunnel)
+    out = seg(lines, ["和平街", "凤山桥", "滨河路", "隧道"], layers=[0, 1, 0, -1])
+    assert sorted(out["description"]) == [
+        "凤山桥（和平街—）",
+        "和平街（凤山桥—）",
+        "和平街（凤山桥—）",
+        "滨河路",
+        "隧道",
+    ]
+    assert sorted(out["length_m"].round(6)) == [100.0, 100.0, 100.0, 130.0, 200.0]
+    # the same lines all on the ground: every crossing is a junction
+    flat = seg(lines, ["和平街", "凤山桥", "滨河路", "隧道"], layers=None)
+    assert len(flat) == 3 + 2 + 3 + 3
+
+
 def test_pass_through_pieces_of_one_road_are_merged():
     # 和平街 drawn as three ways, the middle one backwards; no junction anywhere
     lines = lines_m([(0, 0), (50, 0)], [(120, 5), (50, 0)], [(120, 5), (200, 0)])
@@ -182,10 +202,15 @@ def test_unnamed_roads_are_kept_and_merge_only_with_unnamed():
     # node (100,0) has degree 3 → no merge there; node (200,0) joins unnamed with named → no merge
     assert len(out) == 4
     unnamed = out[out["name"].isna()]
-    assert len(unnamed) == 3 and unnamed["description"].isna().all()
+    assert len(unnamed) == 3 and (unnamed["description"] == "未命名道路").all()  # no two named roads at its ends
     assert set(unnamed["from_desc"].dropna()) == {"和平街"}
     named = out[out["name"].notna()].iloc[0]
     assert named["description"] == "和平街"  # only an unnamed road meets it
+
+    # an unnamed lane between two named streets is called by them; its name stays empty (the flag)
+    lane = seg(lines_m([(0, 0), (200, 0)], [(0, -50), (0, 50)], [(200, -50), (200, 50)]), [None, "新华街", "凤山路"])
+    row = lane[lane["name"].isna()].iloc[0]
+    assert row["description"] == "新华街与凤山路之间"
 
     two = seg(lines_m([(0, 0), (100, 0)], [(100, 0), (200, 0)]), [None, None], ["back", "back"])
     assert len(two) == 1 and two["length_m"].iloc[0] == pytest.approx(200.0, abs=1e-6)

@@ -225,7 +225,7 @@ def helsinki():
     roads = read_osm_roads(path)
     segs = segment_roads(roads.geometry, roads["name"], roads["level"])
     residential = read_osm_residential(path)
-    return segs, residential
+    return segs, residential[residential["problem"].isna()]
 
 
 def test_helsinki_grids_lie_within_and_tile_a_central_community(helsinki):

@@ -66,7 +66,7 @@ def read_columns(path: Path) -> tuple[list[str], Columns, list[int], _Errors]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path))) from None
+        raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path), zh="无法读取文件")) from None
     encoding, content = decode(raw, str(path))
     errors = _Errors()
     fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or has_white_space(raw))
@@ -76,7 +76,9 @@ def read_columns(path: Path) -> tuple[list[str], Columns, list[int], _Errors]:
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise InvalidInput(Problem("the file is empty: expected a header row", str(path))) from None
+        raise InvalidInput(
+            Problem("the file is empty: expected a header row", str(path), zh="文件是空的：缺少表头行")
+        ) from None
     rows: list[list[str]] = []
     lines: list[int] = []
     width = len(header)

@@ -147,7 +147,7 @@ def import_cases_csv(
     started = time.perf_counter()
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     if source not in {s.value for s in CaseSource}:
-        raise InvalidInput(Problem(f"{source!r} is not a case source", field="source"))
+        raise InvalidInput(Problem(f"{source!r} is not a case source", field="source", zh=f"未知的来源“{source[:40]}”"))
     phases: dict[str, float] = {}
     mark = [started]
 
@@ -160,7 +160,9 @@ def import_cases_csv(
     phase("read")
     for required in ("lon", "lat", "category"):
         if required not in header:
-            raise InvalidInput(Problem(f"no {required!r} column (columns: {', '.join(header)})", str(path)))
+            raise InvalidInput(
+                Problem(f"no {required!r} column (columns: {', '.join(header)})", str(path), zh=f"缺少“{required}”列")
+            )
     rows = _Rows(columns_read, np.asarray(line_list, dtype=np.int64), errors)
     rules = settings.cases
     cal = load_calendar(session, rules)

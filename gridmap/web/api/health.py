@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 import gridmap
-from gridmap.responsibility.overview import store_summary
+from gridmap.catalogue.holiday_file import missing_holidays
+from gridmap.responsibility.overview import next_step, store_summary
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import current_revision
 from gridmap.web.api.openapi import document, operation
 from gridmap.web.api.schemas.common import HealthStatus
 from gridmap.web.api.schemas.health import Health, OpenAPIDocument
 from gridmap.web.auth import public
+from gridmap.web.i18n import translate
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -37,6 +39,13 @@ def health():
     }
     if revision:
         body["store"] = store_summary(db_session())
+        step = next_step(db_session())
+        if step is not None:
+            body["next_step"] = {"step": step, "message": translate(f"next_{step}", g.get("lang", "zh_CN"))}
+        late = missing_holidays(db_session())
+        if late is not None:
+            message = late.zh if g.get("lang", "zh_CN") == "zh_CN" else late.en
+            body["warnings"] = [{"code": "holidays_missing", "year": late.year, "message": message}]
     return jsonify(body), (200 if revision else 503)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from gridmap.catalogue.categories import unknown_categories, unknown_category
+from gridmap.errors import InvalidInput
 from gridmap.routing import RoutingConfig, route_point, route_points
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.routing import RoutingAnswer, SnapQuery, SnapRequest, SnapResults
@@ -34,6 +36,8 @@ def _config() -> RoutingConfig:
 def snap_one():
     """The routing answer for one point, nothing stored"""
     q = query_of(SnapQuery)
+    if q.category and unknown_categories(db_session(), [q.category]):  # refused as POST /api/v1/reports does
+        raise InvalidInput(unknown_category(q.category.strip()))
     result = route_point(
         db_session(),
         q.lon,
@@ -77,6 +81,8 @@ def snap_many():
         observed_at=column("observed_at"),
         config=_config(),
     )
+    categories = column("category")
+    unknown = unknown_categories(db_session(), categories)
     results: list[dict[str, object]] = []
     for i, raw in enumerate(points):
         client_id = rows[i].get("id")
@@ -93,6 +99,9 @@ def snap_many():
             item["errors"] = [{"field": "id", "message": BAD_CLIENT_ID}]
         elif result is None:
             item["errors"] = [{"field": e.field, "message": e.message} for e in batch.error_of(i)]
+        elif unknown and str(categories[i]).strip() in unknown:
+            problem = unknown_category(str(categories[i]).strip())
+            item["errors"] = [{"field": problem.field, "message": problem.message}]
         else:
             item.update(result.to_dict())
         results.append(item)

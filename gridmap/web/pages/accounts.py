@@ -10,6 +10,7 @@ from flask_security import hash_password
 
 from gridmap.accounts import audit, registry, roles
 from gridmap.cases.states import ACTIONS
+from gridmap.catalogue.holiday_file import missing_holidays
 from gridmap.errors import GridmapError
 from gridmap.inputs import parse_number
 from gridmap.store.models import AccountRole
@@ -23,6 +24,12 @@ bp = Blueprint("accounts", __name__)
 
 def _tz() -> ZoneInfo:
     return ZoneInfo(app_state().settings.cases.timezone)
+
+
+def _holiday_warning(lang: str) -> str | None:
+    """From 1 December, while the coming year has no holidays: what the administrator must load."""
+    late = missing_holidays(db_session())
+    return None if late is None else (late.zh if lang == "zh_CN" else late.en)
 
 
 def _role_options() -> list[dict[str, str]]:
@@ -61,6 +68,7 @@ def accounts_page(message: str | None = None, error: str | None = None, new_toke
         error=error,
         new_token=new_token,
         lang=lang,
+        holiday_warning=_holiday_warning(lang),
         attribution=app_state().attribution,
     )
 
@@ -151,6 +159,7 @@ def audit_page():
         object_label=lambda kind: audit_label(AUDIT_OBJECTS, kind, lang),
         via_label=lambda via: audit_label(AUDIT_VIA, via, lang),
         object_kinds=list(AUDIT_OBJECTS),
-        lang=g.get("lang", "zh_CN"),
+        lang=lang,
+        holiday_warning=_holiday_warning(lang),
         attribution=app_state().attribution,
     )

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 
 from gridmap.accounts import roles
-from gridmap.accounts.actor import PUBLIC
+from gridmap.accounts.actor import PUBLIC, SYSTEM
 from gridmap.cases.queues import QUEUES, queue_choices
 from gridmap.cases.states import STATUS_ZH, S
 from gridmap.errors import Forbidden, NotFound
@@ -67,7 +67,7 @@ def case_view(case_id: int):
         for st in content["steps"]
     ]  # fmt: skip
     events = [{**e, "label": _action_label(e["action"], e["action_zh"], lang),
-               "actor": translate("actor_public", lang) if e["actor"] == PUBLIC else e["actor"],
+               "actor": actor_label(e, lang),
                "photo_kind": "after_photo" if e["action"] in AFTER_STEPS else "before_photo" if e["seq"] == 1 else ""}
               for e in case["events"]]  # fmt: skip
     return render_template(
@@ -79,6 +79,23 @@ def case_view(case_id: int):
         status_labels={st.value: status_label(st.value, lang) for st in S}, zoned=local_with_zone,
         sees_photos=current_actor().has(*roles.SEES_PHOTOS),
     )  # fmt: skip
+
+
+def actor_label(event: dict[str, Any], lang: str) -> str:
+    """Who took a step, as people know them: an account's full name with its role ("王芳（派遣员）"), never its
+    username; the public; the system (the command line, the demo loader); else the name a client sent before
+    accounts existed."""
+    actor, name, role = event.get("actor"), event.get("actor_name"), event.get("actor_role")
+    if actor == PUBLIC:
+        return translate("actor_public", lang)
+    if role and name:
+        shown = roles.role_name(role, lang)
+        return f"{name}（{shown}）" if lang == "zh_CN" else f"{name} ({shown})"
+    if role:  # a reader who does not see people: the role only
+        return roles.role_name(role, lang)
+    if actor is None or actor == SYSTEM or actor.startswith("cli:"):
+        return translate("actor_system", lang)
+    return str(actor)
 
 
 def status_label(status: str, lang: str) -> str:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, render_template, request
 from gridmap.cases.states import STATUS_ZH
 from gridmap.maps.features import feature_history, unit_overview
 from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
+from gridmap.responsibility.overview import next_step
 from gridmap.store.models import CaseStatus
 from gridmap.store.targets import kinds_config
 from gridmap.web.auth import current_actor, current_scope, signed_in
@@ -84,7 +85,7 @@ def render_map_page(template: str, *, zoom: int = 13, config: dict[str, object] 
     cfg = _map_config({"mapName": parts.name, **(config or {})})
     return render_template(
         template, map=parts, map_zoom=zoom, map_config=cfg, attribution=state.attribution,
-        lang=g.get("lang", "zh_CN"), **context,
+        lang=g.get("lang", "zh_CN"), next_step=next_step(db_session()), **context,
     )  # fmt: skip
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, render_template, request
 
 from gridmap.accounts.roles import R
+from gridmap.cases.values import validate_point
 from gridmap.catalogue.categories import list_categories
 from gridmap.errors import InvalidInput, Problem
-from gridmap.inputs import parse_number
 from gridmap.maps.mygrid import my_grid
+from gridmap.responsibility.overview import next_step
 from gridmap.web.auth import allow, current_actor
 from gridmap.web.i18n import translate
 from gridmap.web.session import db_session
@@ -37,7 +38,11 @@ def mygrid_page():
     ]  # fmt: skip
     source = "inspection" if current_actor().role == R.INSPECTOR else "patrol"
     return render_template(
-        "mygrid.html", categories=cats, source=source, strings={k: translate(k, lang) for k in STRINGS}
+        "mygrid.html",
+        categories=cats,
+        source=source,
+        strings={k: translate(k, lang) for k in STRINGS},
+        next_step=next_step(db_session()),
     )
 
 
@@ -46,8 +51,11 @@ def mygrid_page():
 def mygrid_data():
     """The page's data: my features (GeoJSON), the open cases there, my re-checks."""
     problems: list[Problem] = []
-    lon = parse_number(request.args.get("lon"), "lon", problems) if request.args.get("lon") else None
-    lat = parse_number(request.args.get("lat"), "lat", problems) if request.args.get("lat") else None
-    if problems:
-        raise InvalidInput(problems)
+    lon = lat = None
+    if request.args.get("lon") or request.args.get("lat"):  # where I stand: both or neither, on the Earth
+        point = validate_point(request.args.get("lon"), request.args.get("lat"), problems)
+        if problems:
+            raise InvalidInput(problems)
+        assert point is not None
+        lon, lat = point
     return jsonify(my_grid(db_session(), current_actor(), app_state().settings, lon=lon, lat=lat))

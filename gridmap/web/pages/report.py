@@ -95,7 +95,13 @@ def manifest() -> Response:
         "background_color": "#ffffff",
         "theme_color": "#1f6feb",
         "lang": "zh-CN" if lang == "zh_CN" else "en",
-        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        "icons": [  # PNGs for Android's install prompt (it wants 192 and 512 px), the SVG for the rest
+            *(
+                {"src": url_for("static", filename=f"icon-{n}.png"), "sizes": f"{n}x{n}", "type": "image/png"}
+                for n in (192, 512)
+            ),
+            {"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
 

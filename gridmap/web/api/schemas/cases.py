@@ -242,7 +242,9 @@ class Event(Model):
     action_zh: str
     from_status: CaseStatus | None
     to_status: CaseStatus
-    actor: str | None
+    actor: str | None = Field(description="who took the step: an account's username, cli:<user>, public")
+    actor_name: str | None = Field(None, description="the account's full name (None: not an account)")
+    actor_role: str | None = Field(None, description="the account's role (None: not an account)")
     at: dt.datetime
     note: str | None
     photos: list[Photo]

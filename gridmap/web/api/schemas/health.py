@@ -31,12 +31,29 @@ class StoreSummary(Model):
     people: int
 
 
+class HealthWarning(Model):
+    """Something an administrator must do before it bites (e.g. load next year's holidays)."""
+
+    code: str = Field(description="holidays_missing: the coming year has no holiday rows (warned from 1 December)")
+    year: int
+    message: str = Field(description="what to do, in the reader's language (zh-CN by default)")
+
+
+class NextStep(Model):
+    """What a city being set up imports next (absent once it has boundaries, roads, grids, units and assignments)."""
+
+    step: str = Field(description="boundaries, segments, grids, units or assignments")
+    message: str = Field(description="what to run, in the reader's language (zh-CN by default)")
+
+
 class Health(Model):
     status: HealthStatus
     version: str
     database: str = Field(description="the database's SQLAlchemy dialect")
     schema_revision: str | None = Field(description="the Alembic revision of the schema (null: not initialised)")
     store: StoreSummary | None = Field(None, description="only when the schema exists")
+    next_step: NextStep | None = Field(None, description="only while the city is being set up")
+    warnings: list[HealthWarning] = Field(default_factory=list, description="what to do soon (none: nothing)")
 
 
 class DocumentInfo(Model):
