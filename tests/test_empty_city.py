@@ -21,7 +21,7 @@ from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.engine import session_scope
-from gridmap.store.models import Assignment, Compound, Grid, Segment, Unit
+from gridmap.store.models import Assignment, Compound, Grid, Person, Segment, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import client_as
@@ -132,8 +132,9 @@ def _ids(app: Flask) -> dict[str, object]:
         segment = s.scalar(select(Segment.id).order_by(Segment.id)) or 1
         unit = s.scalar(select(Unit.id).order_by(Unit.id)) or 1
         assignment = s.scalar(select(Assignment.id).order_by(Assignment.id)) or 1
+        person = s.scalar(select(Person.id).order_by(Person.id)) or 1
     return {"segment": segment, "unit": unit, "assignment": assignment, "case": 1, "photo": "none.jpg",
-            "other": "nobody"}  # fmt: skip
+            "other": "nobody", "person": person}  # fmt: skip
 
 
 @pytest.mark.parametrize("state", list(STATES))

@@ -73,6 +73,8 @@ def _pages(unit_id: int) -> list[tuple[str, str, str]]:
         ("heat-cases", "/heatmap/cases", "demo-commander"),
         ("audit", "/audit", "demo-admin"),
         ("accounts", "/admin/accounts", "demo-admin"),
+        ("units-admin", "/admin/units", "demo-commander"),
+        ("unit-admin", f"/admin/units/{unit_id}", "demo-commander"),
         ("account", "/account", "demo-clerk"),
         ("track", "/track", "demo-viewer"),
         ("tasks", "/tasks", "demo-dispatcher"),

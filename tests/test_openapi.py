@@ -266,6 +266,38 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("GET", "/api/v1/heat?mode=segments&category=01&from=2020-01-01", 200)
     call("GET", "/api/v1/heat?mode=nope", 400, fits=False)
 
+    # the register of units and people
+    new_unit = {"name": "新单位", "kind": "other", "parent_id": ids["a"], "contact_phone": "0358-1234567"}
+    made = call("POST", "/api/v1/units", 201, json=new_unit)
+    assert made["parent_id"] == ids["a"] and made["contact_phone"] == "0358-1234567"
+    call("POST", "/api/v1/units", 400, json={"name": "新单位", "kind": "other"})  # the name is taken
+    call("GET", f"/api/v1/units?parent_id={ids['a']}&page=1&per_page=5", 200)
+    call("GET", "/api/v1/units?per_page=0", 400, fits=False)
+    call("PATCH", f"/api/v1/units/{made['id']}", 200, json={"contact_name": "赵六", "kind": "enterprise"})
+    call("PATCH", "/api/v1/units/999999", 404, json={})
+    call("POST", f"/api/v1/units/{made['id']}/retire", 200)
+    call("POST", f"/api/v1/units/{made['id']}/retire", 409, json={})
+    call("GET", "/api/v1/units?retired=true", 200)
+    call("POST", "/api/v1/units/999999/retire", 404)
+    merged = call("POST", "/api/v1/units", 201, json={"name": "待合并单位", "kind": "enterprise"})
+    assert call("POST", f"/api/v1/units/{merged['id']}/merge", 200, json={"into": ids["a"]})["into"] == ids["a"]
+    call("POST", f"/api/v1/units/{merged['id']}/merge", 409, json={"into": ids["a"]})
+    call("POST", "/api/v1/units/999999/merge", 404, json={"into": ids["a"]})
+    call("POST", f"/api/v1/units/{ids['b']}/merge", 400, fits=False, json={})
+    worker = {"name": "赵六", "phone": "13900000000", "unit_id": ids["a"], "roles": ["网格员"]}
+    person = call("POST", "/api/v1/people", 201, json=worker)
+    assert person["roles"] == ["grid_worker"]
+    call("POST", "/api/v1/people", 400, json={"name": "钱七", "roles": ["nope"]})
+    call("GET", f"/api/v1/people?unit_id={ids['a']}&role=grid_worker&per_page=5", 200)
+    call("GET", "/api/v1/people?page=0", 400, fits=False)
+    call("GET", f"/api/v1/people/{person['id']}", 200)
+    call("GET", "/api/v1/people/999999", 404)
+    call("PATCH", f"/api/v1/people/{person['id']}", 200, json={"roles": ["road_chief"], "phone": "13900000001"})
+    call("PATCH", "/api/v1/people/999999", 404, json={})
+    call("POST", f"/api/v1/people/{person['id']}/retire", 200)
+    call("POST", f"/api/v1/people/{person['id']}/retire", 409)
+    call("POST", "/api/v1/people/999999/retire", 404, json={})
+
     # responsibility: preview, assign, gaps, end
     grid = ids["grid"]
     ring = [[111.125, 37.515], [111.17, 37.515], [111.17, 37.54], [111.125, 37.54], [111.125, 37.515]]

@@ -25,7 +25,7 @@ from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.store.dialect import wkb
 from gridmap.store.engine import session_scope
-from gridmap.store.models import AccountRole, ApiToken, Assignment, Case, CaseEvent, Segment, Unit
+from gridmap.store.models import AccountRole, ApiToken, Assignment, Case, CaseEvent, Person, Segment, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import make_account
@@ -74,6 +74,22 @@ MATRIX: dict[str, list[Route]] = {
     "command.heatmap_cases": [_r("GET", "/heatmap/cases", EVERYONE, api=False)],
     "accounts.my_account": [_r("GET", "/account", EVERYONE, api=False)],
     "accounts.accounts_page": [_r("GET", "/admin/accounts", {A}, api=False)],
+    "units_admin.units_page": [_r("GET", "/admin/units?kind=enterprise", {A, CMD}, api=False)],
+    "units_admin.create_unit": [_r("POST", "/admin/units", {A, CMD}, ok=400, api=False, data={})],
+    "units_admin.unit_page": [_r("GET", "/admin/units/{unit}", {A, CMD}, api=False)],
+    "units_admin.edit_unit": [_r("POST", "/admin/units/{unit}", {A, CMD}, ok=400, api=False, data={"kind": "x"})],
+    "units_admin.retire_unit": [
+        _r("POST", "/admin/units/{unit}/retire", {A, CMD}, ok=400, api=False, data={"on": "x"})
+    ],
+    "units_admin.merge_unit": [_r("POST", "/admin/units/{unit}/merge", {A, CMD}, ok=400, api=False, data={})],
+    "units_admin.create_person": [_r("POST", "/admin/units/{unit}/people", {A, CMD}, ok=400, api=False, data={})],
+    "units_admin.retire_person": [
+        _r("POST", "/admin/units/{unit}/people/999999/retire", {A, CMD}, ok=400, api=False, data={})
+    ],
+    "units_admin.template": [
+        _r("GET", "/admin/units/template.xlsx", {A, CMD}, api=False),
+        _r("GET", "/admin/people/template.xlsx", {A, CMD}, api=False),
+    ],
     "accounts.create_account": [_r("POST", "/admin/accounts", {A}, ok=400, api=False, data={})],
     "accounts.set_active": [_r("POST", "/admin/accounts/{other}/active", {A}, ok=302, api=False, data={"active": "1"})],
     "accounts.create_token": [_r("POST", "/admin/accounts/{other}/tokens", {A}, api=False, data={"days": "x"})],
@@ -107,6 +123,15 @@ MATRIX: dict[str, list[Route]] = {
     "maps_api.feature_history_api": [_r("GET", "/api/v1/features/segment/{segment}/history", EVERYONE)],
     "maps_api.unit_api": [_r("GET", "/api/v1/units/{unit}", EVERYONE)],
     "assign_api.get_units": [_r("GET", "/api/v1/units", EVERYONE)],
+    "units_api.create_unit": [_r("POST", "/api/v1/units", {A, CMD}, ok=400, json={})],
+    "units_api.edit_unit": [_r("PATCH", "/api/v1/units/{unit}", {A, CMD}, ok=400, json={"kind": "nope"})],
+    "units_api.retire_unit": [_r("POST", "/api/v1/units/{unit}/retire", {A, CMD}, ok=400, json={"on": "x"})],
+    "units_api.merge_unit": [_r("POST", "/api/v1/units/{unit}/merge", {A, CMD}, ok=400, json={})],
+    "units_api.list_people": [_r("GET", "/api/v1/people", EVERYONE)],
+    "units_api.create_person": [_r("POST", "/api/v1/people", {A, CMD}, ok=400, json={})],
+    "units_api.get_person": [_r("GET", "/api/v1/people/{person}", EVERYONE)],
+    "units_api.edit_person": [_r("PATCH", "/api/v1/people/{person}", {A, CMD}, ok=400, json={"phone": "no!"})],
+    "units_api.retire_person": [_r("POST", "/api/v1/people/{person}/retire", {A, CMD}, ok=400, json={"on": "x"})],
     "assign_api.post_preview": [_r("POST", "/api/v1/assignments/preview", {CMD}, ok=400, json={})],
     "assign_api.post_assignment": [_r("POST", "/api/v1/assignments", {CMD}, ok=400, json={})],
     "assign_api.end_assignment": [
@@ -175,6 +200,10 @@ def city(settings: Settings, session) -> City:
         unit_code = s.scalar(select(Unit.code).where(Unit.id == unit_id))
         assignment = s.scalar(select(Assignment.id).where(Assignment.valid_to.is_(None)).order_by(Assignment.id))
         photos = s.scalar(select(CaseEvent.photos).where(CaseEvent.case_id == case.id, CaseEvent.seq == 1))
+        person = Person(name="测试人员", phone="13800000000", unit_id=unit_id)  # the unit clerk's unit's
+        s.add(person)
+        s.flush()
+        person_id = person.id
     clients: dict[str | None, FlaskClient] = {None: app.test_client()}
     for role in ROLES:
         _, token = make_account(app, role, unit=unit_code if role == CLK else None)
@@ -183,7 +212,7 @@ def city(settings: Settings, session) -> City:
         clients[role] = client
     other, _ = make_account(app, VW, username="someone-else")
     ids = {"segment": segment, "case": opened["id"], "unit": unit_id, "assignment": assignment,
-           "photo": photos[0]["file"], "other": other}  # fmt: skip
+           "photo": photos[0]["file"], "other": other, "person": person_id}  # fmt: skip
     return City(app, ids, clients)
 
 

@@ -316,6 +316,11 @@ def _parse_request(
         person = session.get(Person, pid) if pid is not None else None
         if person is None:
             problems.append(Problem(f"no person {person_id!r}", field="person_id", zh=f"没有编号为 {person_id} 的人员"))
+        elif person.retired_on is not None:
+            problems.append(Problem(f"{person.name} left on {person.retired_on}", field="person_id",
+                                    zh=f"{person.name}已于 {person.retired_on} 离任"))  # fmt: skip
+        else:
+            _check_person_roles(person, targets, problems)
     if problems:
         raise InvalidInput(problems)
     assert start is not None and unit is not None
@@ -429,7 +434,27 @@ def _lookup_unit(session: Session, unit_id: object, problems: list[Problem]) -> 
         unit = session.scalar(select(Unit).where(Unit.code == unit_id[:64]))
     if unit is None:
         problems.append(Problem(f"no unit {unit_id!r}", field="unit_id", zh=f"没有单位“{unit_id}”"))
+    elif unit.retired_on is not None:
+        problems.append(
+            Problem(f"unit {unit.name!r} was retired on {unit.retired_on}; it takes no new assignment",
+                    field="unit_id", zh=f"单位“{unit.name}”已于 {unit.retired_on} 撤销，不能再包联")
+        )  # fmt: skip
     return unit
+
+
+def _check_person_roles(person: Person, targets: Sequence[Target] | object, problems: list[Problem]) -> None:
+    """A person holds what their roles fit (:func:`~gridmap.store.targets.role_fits`): a 网格员 no road, a 路长 no
+    小区. A person without recorded roles is not judged."""
+    held = [r.role for r in person.roles]
+    if not held or not isinstance(targets, Sequence):
+        return
+    for kind in sorted({t.kind for t in targets if isinstance(t, Target)}):
+        if not any(role_fits(kind, r) for r in held):
+            names = "、".join(role_label(r) for r in held)
+            problems.append(
+                Problem(f"{person.name} ({', '.join(role_label(r, 'en') for r in held)}) cannot hold a {kind}",
+                        field="person_id", zh=f"{person.name}（{names}）不能负责{TARGETS[kind].label_zh}")
+            )  # fmt: skip
 
 
 def end(

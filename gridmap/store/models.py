@@ -71,6 +71,7 @@ class UnitKind(enum.StrEnum):
     DISTRICT_OFFICE = "district_office"  # 区直单位
     ENTERPRISE = "enterprise"  # 企业
     COMMUNITY = "community"  # 街道/社区
+    OTHER = "other"  # 其他 (schools, hospitals, associations…)
 
 
 class TargetKind(enum.StrEnum):
@@ -193,7 +194,10 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(32))
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(32))
-    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # its scope (街道/社区…)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # the body it answers to
+    retired_on: Mapped[dt.date | None] = mapped_column(Date)  # from this day it takes no new assignment
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # a merged unit's successor
 
     people: Mapped[list[Person]] = relationship(back_populates="unit")
 
@@ -206,6 +210,7 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    retired_on: Mapped[dt.date | None] = mapped_column(Date)  # left: kept for the history, takes nothing new
 
     unit: Mapped[Unit | None] = relationship(back_populates="people")
     roles: Mapped[list[PersonRole]] = relationship(cascade="all, delete-orphan")

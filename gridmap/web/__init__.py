@@ -80,6 +80,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.command import bp as command_pages_bp
 
     app.register_blueprint(assign_api_bp, url_prefix="/api/v1")
+    from gridmap.web.api.units import bp as units_api_bp
+
+    app.register_blueprint(units_api_bp, url_prefix="/api/v1")
+    from gridmap.web.pages.units import bp as units_pages_bp
+
+    app.register_blueprint(units_pages_bp)
     app.register_blueprint(command_pages_bp)
     from gridmap.web import auth, headers
     from gridmap.web.api.audit import bp as audit_api_bp

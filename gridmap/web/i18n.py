@@ -161,6 +161,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unit_kind_district_office": {"zh_CN": "区直单位", "en": "District offices"},
     "unit_kind_enterprise": {"zh_CN": "企业", "en": "Enterprises"},
     "unit_kind_community": {"zh_CN": "街道/社区", "en": "Streets/communities"},
+    "unit_kind_other": {"zh_CN": "其他单位", "en": "Other units"},
     "menu": {"zh_CN": "菜单", "en": "Menu"},
     "panel": {"zh_CN": "面板", "en": "Panel"},
     "close": {"zh_CN": "关闭", "en": "Close"},
@@ -251,6 +252,48 @@ MESSAGES: dict[str, dict[str, str]] = {
     "expires": {"zh_CN": "到期", "en": "Expires"},
     "last_used": {"zh_CN": "最近使用", "en": "Last used"},
     "accounts_page": {"zh_CN": "账户管理", "en": "Accounts"},
+    # -- the register of units and people (/admin/units) --
+    "units_admin_page": {"zh_CN": "单位与人员", "en": "Units and people"},
+    "unit_name": {"zh_CN": "单位名称", "en": "Unit name"},
+    "unit_code": {"zh_CN": "单位代码", "en": "Unit code"},
+    "unit_kind": {"zh_CN": "类型", "en": "Kind"},
+    "parent_unit": {"zh_CN": "上级单位", "en": "Parent body"},
+    "contact_phone": {"zh_CN": "联系电话", "en": "Phone"},
+    "unit_scope": {"zh_CN": "辖区（区划代码）", "en": "Scope (area code)"},
+    "in_service": {"zh_CN": "在用", "en": "In service"},
+    "retired": {"zh_CN": "已撤销", "en": "Retired"},
+    "retired_on": {"zh_CN": "{day} 起撤销", "en": "Retired from {day}"},
+    "left_on": {"zh_CN": "{day} 起离任", "en": "Left on {day}"},
+    "merged_into": {"zh_CN": "并入", "en": "Merged into"},
+    "new_unit": {"zh_CN": "新建单位", "en": "New unit"},
+    "edit": {"zh_CN": "修改", "en": "Edit"},
+    "save": {"zh_CN": "保存", "en": "Save"},
+    "saved": {"zh_CN": "已保存", "en": "Saved"},
+    "retire_unit": {"zh_CN": "撤销单位", "en": "Retire the unit"},
+    "retire_unit_help": {
+        "zh_CN": "撤销后单位的历史记录保留，但不能再接受新的包联；仍有包联的单位请先移交或合并。",
+        "en": "A retired unit keeps its history but takes no new assignment; a unit still holding features must "
+        "hand them over or be merged first.",
+    },
+    "merge_unit": {"zh_CN": "合并单位", "en": "Merge the unit"},
+    "merge_unit_help": {
+        "zh_CN": "本单位的包联自合并日起转给所选单位（历史保留），人员一并转入，本单位随即撤销。",
+        "en": "From the merge day the unit's assignments pass to the chosen unit (history kept), its people move "
+        "with them, and the unit is retired.",
+    },
+    "merge_into": {"zh_CN": "并入单位", "en": "Merge into"},
+    "new_person": {"zh_CN": "新增人员", "en": "New person"},
+    "person_roles": {"zh_CN": "角色", "en": "Roles"},
+    "person_left": {"zh_CN": "离任", "en": "Left"},
+    "import_from_file": {"zh_CN": "从文件导入", "en": "Import from a file"},
+    "import_units_help": {
+        "zh_CN": "下载模板填写后，由系统管理员在服务器上用命令行导入（单位、人员各一个文件）；"
+        "有任何一行出错则整表不导入，并按行号列出问题。",
+        "en": "Fill in a template, then run `gridmap units import FILE` (people: `gridmap people import FILE`) on "
+        "the server; if any row is wrong nothing is imported and every problem is listed by row number.",
+    },
+    "units_template": {"zh_CN": "单位导入模板（电子表格）", "en": "Units template (Excel)"},
+    "people_template": {"zh_CN": "人员导入模板（电子表格）", "en": "People template (Excel)"},
     "account_made": {"zh_CN": "已创建账户 {username}", "en": "Account {username} created"},
     "token_once": {
         "zh_CN": "新令牌只显示这一次，请立即复制保存：",
@@ -452,6 +495,15 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "holiday.set": ("设置节假日", "Holiday set"),
     "grids.generate": ("生成单元网格", "Grids generated"),
     "osm.import": ("导入 OSM 道路", "OSM roads imported"),
+    "unit.create": ("新建单位", "Unit created"),
+    "unit.edit": ("修改单位", "Unit changed"),
+    "unit.retire": ("撤销单位", "Unit retired"),
+    "unit.merge": ("合并单位", "Unit merged"),
+    "unit.import": ("导入单位", "Units imported"),
+    "person.create": ("新建人员", "Person created"),
+    "person.edit": ("修改人员", "Person changed"),
+    "person.retire": ("人员离任", "Person left"),
+    "person.import": ("导入人员", "People imported"),
 }
 """The audit trail's actions as people read them (a case step's name comes from the workflow's own table)."""
 
@@ -468,6 +520,8 @@ AUDIT_OBJECTS: dict[str, tuple[str, str]] = {
     "compounds": ("小区", "compounds"),
     "grids": ("单元网格", "unit grids"),
     "units": ("责任单位", "units"),
+    "unit": ("责任单位", "unit"),
+    "person": ("人员", "person"),
     "people": ("人员", "people"),
     "districts": ("区县", "districts"),
     "streets": ("街道", "streets"),

@@ -116,9 +116,11 @@ def end_assignment(assignment_id: int):
 @signed_in
 @operation("listUnits", tags=("responsibility",), query=UnitsQuery, ok={200: UnitList}, errors=(400,))
 def get_units():
-    """Responsible units (包联单位), with how many features each holds now"""
+    """Responsible units (包联单位) in service (or retired ones), a page at a time, with how many features each holds
+    now"""
     q = query_of(UnitsQuery)
-    return jsonify({"items": units.list_units(db_session(), q=q.q, kind=q.kind)})
+    filters = q.model_dump(exclude_none=True)
+    return jsonify(units.list_units(db_session(), filters, current_actor(), g.get("lang", "zh_CN")))
 
 
 # -- gaps ------------------------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ PAGE_STRINGS = (
     "gap_count", "case_count", "case_list", "per_km", "per_km2", "loading", "responsible_unit", "role", "name",
     "group_free", "group_own", "group_others", "take_over_named", "take_over_confirm", "confirm_assign",
     "kept_by_others", "unit_kind_city_office", "unit_kind_district_office", "unit_kind_enterprise",
-    "unit_kind_community", "unit_count_segment", "unit_count_compound", "unit_count_grid",
+    "unit_kind_community", "unit_kind_other", "unit_count_segment", "unit_count_compound", "unit_count_grid",
     "family_event", "family_component", "family_inspection", "quantile_scale", "case_unit", "assign_this",
 )  # fmt: skip
 

@@ -34,11 +34,17 @@ from gridmap.web.api.schemas.common import (
     clipped,
     lowered,
 )
+from gridmap.web.api.schemas.units import Id, Page, PerPage, Unit
 
 
 class UnitsQuery(Model):
     q: str | None = Field(None, description="part of a name or code")
     kind: UnitKind | None = None
+    parent_id: Id = Field(None, description="the units answering to this one")
+    area_id: Id = Field(None, description="the units whose scope is this area")
+    retired: Flag = Field(None, description="true: only retired units; default: only units in service")
+    page: Page = None
+    per_page: PerPage = Field(None, description="default 1000, at most 10000")
 
 
 if TYPE_CHECKING:  # a model whose fields are built from gridmap's vocabulary at run time
@@ -52,16 +58,14 @@ else:
     )
 
 
-class UnitItem(Model):
-    id: int
-    code: str | None
-    name: str
-    kind: UnitKind
-    area_id: int | None = Field(description="the 街道/社区 a community unit serves")
+class UnitItem(Unit):
     holds: Holds
 
 
 class UnitList(Model):
+    total: int
+    page: int
+    per_page: int
     items: list[UnitItem]
 
 
