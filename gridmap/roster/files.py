@@ -1,0 +1,294 @@
+"""The roster file (包联台账, CSV or XLSX, zh-CN headers): one row per target, role and person.
+
+:func:`preview` matches every row (:mod:`~gridmap.roster.match`) and checks its unit, role and dates;
+:func:`import_roster` writes only when every row matched — otherwise nothing, and every bad row is listed with its
+row number and the closest candidates. The write is one transaction and one recorded change (``roster.import`` in
+the audit trail, listing the assignments it opened and closed and the people it created). :func:`export` writes
+the current assignments in the same columns, so an exported file imports again as a no-op."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
+from gridmap.errors import InvalidInput, Problem
+from gridmap.inputs import parse_day
+from gridmap.responsibility.assign import Target, assign
+from gridmap.roster.match import Index, Match, Query
+from gridmap.store.models import Assignment, Person, PersonRole, Role, Unit
+from gridmap.store.targets import TARGETS, role_fits, role_label
+from gridmap.units.files import Column, _columns, _row_problem, read_rows
+from gridmap.units.vocabulary import role_of
+
+COLUMNS = (
+    Column("kind", "要素类型", ("类型", "对象类型", "kind", "target_kind"), True, "小区"),
+    Column("name", "名称", ("要素名称", "对象名称", "道路名称", "小区名称", "name", "target"), False, "阳光小区"),
+    Column("code", "编码", ("编号", "要素编码", "网格编码", "code"), False, ""),
+    Column("from_desc", "起点", ("起点描述", "from_desc"), False, ""),
+    Column("to_desc", "止点", ("终点", "止点描述", "to_desc"), False, ""),
+    Column("community", "社区", ("所属社区", "community"), False, "桥东社区"),
+    Column("unit", "包联单位", ("单位", "单位名称", "unit"), True, "市住房和城乡建设局"),
+    Column("role", "角色", ("职务", "role"), False, "包联小区负责人"),
+    Column("person", "姓名", ("负责人", "人员", "person"), False, "张三"),
+    Column("phone", "联系电话", ("电话", "手机", "phone"), False, "13800000000"),
+    Column("valid_from", "起始日期", ("开始日期", "valid_from"), False, "2026-01-01"),
+    Column("valid_to", "截止日期", ("结束日期", "valid_to"), False, ""),
+)
+HEADER = [c.zh for c in COLUMNS]
+KIND_WORDS = {
+    **{k: k for k in TARGETS},
+    **{t.label_zh: k for k, t in TARGETS.items()},
+    **{t.label_en.lower(): k for k, t in TARGETS.items()},
+    "道路": "segment", "街巷": "segment", "单元网格": "grid", "住宅小区": "compound",
+}  # fmt: skip
+CONFIDENCE_ZH = {"exact": "精确", "normalised": "规范化", "fuzzy": "近似", "ambiguous": "不唯一", "unmatched": "未匹配"}
+
+
+@dataclass
+class Row:
+    """One roster row, checked and matched."""
+
+    number: int
+    cells: dict[str, str]
+    kind: str | None = None
+    match: Match | None = None
+    unit: Unit | None = None
+    role: str = Role.RESPONSIBLE.value
+    start: dt.date | None = None
+    end: dt.date | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def entry(self) -> dict[str, Any]:
+        """The preview's line for this row."""
+        m = self.match
+        return {
+            "row": self.number,
+            "kind": self.kind,
+            "status": m.status if m else "invalid",
+            "target": {"kind": m.feature.kind, "id": m.feature.id, "label": m.feature.label()}
+            if m and m.feature
+            else None,
+            "score": m.score if m else 0.0,
+            "candidates": [{"id": f.id, "label": f.label(), "score": s} for f, s in m.candidates] if m else [],
+            "problems": [p.zh or p.message for p in self.problems],
+        }
+
+
+def _units(session: Session) -> tuple[dict[str, list[Unit]], dict[str, Unit]]:
+    by_name: dict[str, list[Unit]] = defaultdict(list)
+    by_code: dict[str, Unit] = {}
+    for u in session.scalars(select(Unit)):
+        by_name[u.name.strip()].append(u)
+        if u.code:
+            by_code[u.code.strip()] = u
+    return by_name, by_code
+
+
+def _check(row: Row, index: Index, units: tuple[dict[str, list[Unit]], dict[str, Unit]], today: dt.date) -> None:
+    c = row.cells
+    kind = KIND_WORDS.get(c["kind"].strip()) or KIND_WORDS.get(c["kind"].strip().lower())
+    if kind is None:
+        row.problems.append(Problem(f"要素类型 {c['kind']!r} is not 路段, 小区 or 网格", field="要素类型",
+                                    zh=f"要素类型“{c['kind']}”不是路段、小区或网格"))  # fmt: skip
+    row.kind = kind
+    unit_text = c["unit"].strip()
+    by_name, by_code = units
+    found = [by_code[unit_text]] if unit_text in by_code else by_name.get(unit_text, [])
+    if not unit_text or not found:
+        row.problems.append(Problem(f"no unit {unit_text!r}", field="包联单位", zh=f"没有单位“{unit_text}”"))
+    elif len(found) > 1:
+        row.problems.append(Problem(f"{unit_text!r} names several units; give its code", field="包联单位",
+                                    zh=f"“{unit_text}”对应多个单位，请填写单位代码"))  # fmt: skip
+    elif found[0].retired_on is not None:
+        row.problems.append(Problem(f"unit {unit_text!r} is retired", field="包联单位", zh=f"单位“{unit_text}”已撤销"))
+    else:
+        row.unit = found[0]
+    role_text = c["role"].strip()
+    if role_text in ("", Role.RESPONSIBLE.value, role_label(Role.RESPONSIBLE.value)):
+        row.role = Role.RESPONSIBLE.value
+    else:
+        role = role_of(role_text)
+        if role is None:
+            row.problems.append(Problem(f"{role_text!r} is not a role", field="角色", zh=f"没有“{role_text}”这个角色"))
+        else:
+            row.role = role
+    if kind and not row.problems and not role_fits(kind, row.role):
+        row.problems.append(Problem(f"a {kind} cannot take the role {role_label(row.role, 'en')}", field="角色",
+                                    zh=f"{TARGETS[kind].label_zh}不适用“{role_label(row.role)}”角色"))  # fmt: skip
+    if row.role != Role.RESPONSIBLE.value and not c["person"].strip():
+        row.problems.append(Problem("a person's role needs the person's name", field="姓名", zh="该角色须填写姓名"))
+    row.start = parse_day(c["valid_from"], "起始日期", row.problems, default=today)
+    row.end = parse_day(c["valid_to"], "截止日期", row.problems)
+    if row.start and row.end and row.end <= row.start:
+        row.problems.append(Problem("ends on or before it starts", field="截止日期", zh="截止日期须晚于起始日期"))
+    if kind:
+        row.match = index.match(Query(kind, c["name"], c["code"], c["community"], c["from_desc"], c["to_desc"]))
+
+
+def preview(session: Session, path: Path, sheet: str | None = None, *, index: Index | None = None) -> list[Row]:
+    """Every row of the file, checked and matched (nothing written)."""
+    header, raw = read_rows(path, sheet)
+    found = _columns(header, COLUMNS)
+    if not raw:
+        raise InvalidInput(Problem(f"{path.name} has no rows below its header", zh=f"{path.name} 表头下没有数据"))
+    index = index or Index.load(session)
+    units = _units(session)
+    today = dt.date.today()
+    rows: list[Row] = []
+    for number, cells in raw:
+        data = {c.field: "" for c in COLUMNS}
+        data.update({c.field: (cells[i].strip() if i < len(cells) else "") for i, c in found.items()})
+        row = Row(number, data)
+        _check(row, index, units, today)
+        rows.append(row)
+    seen: dict[tuple[str, int, str], int] = {}
+    for row in rows:
+        if row.match and row.match.feature:
+            key = (row.match.feature.kind, row.match.feature.id, row.role)
+            if key in seen:
+                row.problems.append(Problem(f"the same target and role as row {seen[key]}", field="名称",
+                                            zh=f"与第 {seen[key]} 行的要素和角色相同"))  # fmt: skip
+            else:
+                seen[key] = row.number
+    return rows
+
+
+def match_rate(rows: list[Row], accept_fuzzy: bool = False) -> float:
+    ok = sum(1 for r in rows if r.match and (r.match.matched or (accept_fuzzy and r.match.status == "fuzzy")))
+    return ok / len(rows) if rows else 0.0
+
+
+def _row_problems(rows: list[Row], accept_fuzzy: bool) -> list[Problem]:
+    out: list[Problem] = []
+    for row in rows:
+        out += [_row_problem(row.number, p.field, Problem(p.message, zh=p.zh)) for p in row.problems]
+        m = row.match
+        if m is None or m.matched or (accept_fuzzy and m.status == "fuzzy"):
+            continue
+        cands = "；".join(f"{f.label()}（{s:.2f}）" for f, s in m.candidates) or "无"
+        what = " ".join(v for v in (row.cells["name"], row.cells["code"]) if v)
+        zh_status = CONFIDENCE_ZH[m.status]
+        out.append(_row_problem(row.number, "名称", Problem(
+            f"{what!r}: {m.status}" + (f" (score {m.score:.2f}; give --accept-fuzzy to take it)"
+                                       if m.status == "fuzzy" else "") + f"; candidates: {cands}",
+            zh=f"“{what}”{zh_status}，候选：{cands}")))  # fmt: skip
+    return out
+
+
+def _person(session: Session, unit: Unit, name: str, phone: str, role: str, made: list[Person]) -> Person:
+    """The unit's person of that name (and phone), created when there is none; given the role if they lack it."""
+    people = [p for p in unit.people if p.name == name and p.retired_on is None]
+    same_phone = [p for p in people if phone and p.phone == phone]
+    pick = same_phone[0] if same_phone else next((p for p in people if not phone or not p.phone), None)
+    if pick is None:
+        pick = Person(name=name, phone=phone or None, unit_id=unit.id)
+        session.add(pick)
+        unit.people.append(pick)
+        made.append(pick)
+    if role != Role.RESPONSIBLE.value and role not in {r.role for r in pick.roles}:
+        pick.roles.append(PersonRole(role=role))
+    session.flush()
+    return pick
+
+
+def import_roster(
+    session: Session, path: Path, actor: Actor, sheet: str | None = None, *, accept_fuzzy: bool = False
+) -> dict[str, Any]:
+    """Write the roster's assignments (taking targets over from their holders, history kept), all or nothing, in
+    the caller's transaction; InvalidInput lists every bad row with its candidates and nothing is written."""
+    rows = preview(session, path, sheet)
+    problems = _row_problems(rows, accept_fuzzy)
+    if problems:
+        raise InvalidInput(problems)
+    made: list[Person] = []
+    groups: dict[tuple[int, int | None, str, dt.date, dt.date | None], list[Row]] = defaultdict(list)
+    for row in rows:
+        assert row.unit is not None and row.match is not None and row.match.feature is not None
+        person = None
+        if row.cells["person"].strip():
+            person = _person(session, row.unit, row.cells["person"].strip(), row.cells["phone"].strip(), row.role, made)
+        assert row.start is not None
+        groups[(row.unit.id, person.id if person else None, row.role, row.start, row.end)].append(row)
+    assigned: list[dict[str, Any]] = []
+    unchanged = closed = 0
+    for (unit_id, person_id, role, start, end), group in groups.items():
+        targets = [Target(r.match.feature.kind, r.match.feature.id) for r in group if r.match and r.match.feature]
+        try:
+            answer = assign(session, targets, unit_id, role, start, actor=actor, valid_to=end, person_id=person_id,
+                            take_over=True, audit_each=False, note=f"roster {path.name}")  # fmt: skip
+        except InvalidInput as exc:
+            where = ", ".join(str(r.number) for r in group[:10])
+            raise InvalidInput([Problem(f"rows {where}: {p.message}", zh=f"第 {where} 行：{p.zh or p.message}")
+                                for p in exc.problems]) from None  # fmt: skip
+        counts: dict[str, int] = answer["counts"]  # type: ignore[assignment]
+        closed += counts["closed"]
+        unchanged += counts["unchanged"]
+        for e in answer["assigned"]:  # type: ignore[attr-defined]
+            assigned.append({"assignment_id": e["assignment_id"], "kind": e["kind"], "target_id": e["id"],
+                             "unit_id": unit_id, "person_id": person_id, "role": role,
+                             "previous": e["previous"]})  # fmt: skip
+    summary = {"file": path.name, "rows": len(rows), "assigned": len(assigned), "unchanged": unchanged,
+               "closed": closed, "people_created": len(made)}  # fmt: skip
+    if assigned or made:
+        audit.record(session, actor, "roster.import", object_kind="roster", after={
+            **summary, "assignments": assigned,
+            "people": [{"id": p.id, "name": p.name, "unit_id": p.unit_id} for p in made]})  # fmt: skip
+    return summary
+
+
+def export_rows(session: Session) -> list[list[str]]:
+    """The open assignments as roster rows (the file's columns, in order), sorted by kind, name and role."""
+    index = Index.load(session)
+    feats = {(f.kind, f.id): f for ix in index.kinds.values() for fs in ix.by_code.values() for f in fs}
+    feats.update({(f.kind, f.id): f for ix in index.kinds.values() for fs in ix.by_name.values() for f in fs})
+    out: list[tuple[tuple[Any, ...], list[str]]] = []
+    stmt = (
+        select(Assignment, Unit, Person)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .join(Person, Person.id == Assignment.person_id, isouter=True)
+        .where(Assignment.valid_to.is_(None))
+    )
+    order = {k: i for i, k in enumerate(TARGETS)}
+    for a, unit, person in session.execute(stmt):
+        f = feats.get((a.target_kind, a.target_id))
+        if f is None:
+            continue  # a grid of an ended version: not in the current roster
+        unit_ref = unit.code or unit.name  # the import reads a code first: names may repeat
+        row = [TARGETS[f.kind].label_zh, f.name if f.kind != "grid" else "", f.code, f.from_desc, f.to_desc,
+               f.community, unit_ref, role_label(a.role), person.name if person else "",
+               (person.phone or "") if person else "", a.valid_from.isoformat(), ""]  # fmt: skip
+        out.append(((order[f.kind], f.name, f.code, a.role, row[8]), row))
+    return [r for _, r in sorted(out, key=lambda x: x[0])]
+
+
+def export(session: Session, path: Path) -> int:
+    """Write the roster to ``path`` (.xlsx or .csv, zh-CN headers); the number of rows."""
+    rows = export_rows(session)
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(HEADER)
+            w.writerows(rows)
+        return len(rows)
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "包联台账"
+    ws.append(HEADER)
+    for r in rows:
+        ws.append(r)
+    for col in ("B", "C"):  # codes and names stay text (a code like 0012 must keep its zeros)
+        for cell in ws[col]:
+            cell.number_format = "@"
+    book.save(path)
+    return len(rows)
