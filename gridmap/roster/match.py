@@ -159,6 +159,8 @@ class Index:
         seen: list[Feature] = []
         for status, pool in (("exact", ix.by_name.get(name, [])), ("normalised", ix.by_key.get(key, []))):
             narrowed = self._narrow(q, pool)
+            if len(narrowed) > 1 and status == "normalised":
+                narrowed = _closest(name, narrowed)
             if len(narrowed) == 1:
                 return Match(status, narrowed[0])
             if len(narrowed) > 1:
@@ -185,6 +187,16 @@ class Index:
         if ends and q.kind == "segment":
             out = [f for f in out if ends <= {road_key(f.from_desc), road_key(f.to_desc)}]
         return out
+
+
+def _closest(name: str, pool: list[Feature]) -> list[Feature]:
+    """Of features equal once normalised, the one whose name the row's only extends by suffixes (北川花园小区 →
+    北川花园, not 北川小区); all of them when that does not single one out."""
+    q = plain(name)
+    within = [f for f in pool if q.startswith(plain(f.name)) or plain(f.name).startswith(q)]
+    longest = max((len(plain(f.name)) for f in within if q.startswith(plain(f.name))), default=0)
+    best = [f for f in within if q.startswith(plain(f.name)) and len(plain(f.name)) == longest and longest]
+    return best if len(best) == 1 else pool
 
 
 def _ratio(a: str, b: str) -> float:
