@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
@@ -23,6 +23,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import parse_day
 from gridmap.responsibility.assign import Target, assign
+from gridmap.responsibility.history import id_chunks
 from gridmap.roster.match import Index, Match, Query
 from gridmap.store.models import Assignment, Person, PersonRole, Role, Unit
 from gridmap.store.targets import TARGETS, role_fits, role_label
@@ -184,20 +185,50 @@ def _row_problems(rows: list[Row], accept_fuzzy: bool) -> list[Problem]:
     return out
 
 
-def _person(session: Session, unit: Unit, name: str, phone: str, role: str, made: list[Person]) -> Person:
-    """The unit's person of that name (and phone), created when there is none; given the role if they lack it."""
-    people = [p for p in unit.people if p.name == name and p.retired_on is None]
-    same_phone = [p for p in people if phone and p.phone == phone]
-    pick = same_phone[0] if same_phone else next((p for p in people if not phone or not p.phone), None)
-    if pick is None:
-        pick = Person(name=name, phone=phone or None, unit_id=unit.id)
-        session.add(pick)
-        unit.people.append(pick)
-        made.append(pick)
-    if role != Role.RESPONSIBLE.value and role not in {r.role for r in pick.roles}:
-        pick.roles.append(PersonRole(role=role))
-    session.flush()
-    return pick
+def _people(session: Session, rows: list[Row]) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """Each row's person (row number → person id): the unit's person of that name (and phone), created when there
+    is none, given the row's role when they lack it — in a few bulk statements. Also the people created."""
+    unit_ids = sorted({r.unit.id for r in rows if r.unit is not None and r.cells["person"].strip()})
+    known: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+    held: dict[int, set[str]] = defaultdict(set)
+    for chunk in id_chunks(unit_ids):
+        stmt = select(Person.id, Person.unit_id, Person.name, Person.phone).where(
+            Person.unit_id.in_(chunk), Person.retired_on.is_(None)
+        )
+        for pid, uid, name, phone in session.execute(stmt.order_by(Person.id)):
+            assert uid is not None
+            known[(uid, name)].append((pid, phone or ""))
+        roles = select(PersonRole.person_id, PersonRole.role).join(Person, Person.id == PersonRole.person_id)
+        for pid, role in session.execute(roles.where(Person.unit_id.in_(chunk))):
+            held[pid].add(role)
+    new: dict[tuple[int, str, str], list[Row]] = defaultdict(list)  # people to create, and their rows
+    chosen: dict[int, int] = {}
+    for r in rows:
+        name, phone = r.cells["person"].strip(), r.cells["phone"].strip()
+        if not name or r.unit is None:
+            continue
+        people = known.get((r.unit.id, name), [])
+        pick = next((p for p, ph in people if phone and ph == phone), None)
+        pick = pick or next((p for p, ph in people if not phone or not ph), None)
+        if pick is None:
+            new[(r.unit.id, name, phone)].append(r)
+        else:
+            chosen[r.number] = pick
+    made: list[dict[str, Any]] = []
+    if new:
+        keys = list(new)
+        values = [{"unit_id": u, "name": n, "phone": ph or None} for u, n, ph in keys]
+        adding = insert(Person).returning(Person.id, sort_by_parameter_order=True)
+        for (uid, name, _), pid in zip(keys, session.execute(adding, values).scalars().all(), strict=True):
+            made.append({"id": pid, "name": name, "unit_id": uid})
+            for r in new[(uid, name, _)]:
+                chosen[r.number] = pid
+    grants = sorted({(chosen[r.number], r.role) for r in rows if r.number in chosen} - {
+        (pid, role) for pid, roles in held.items() for role in roles})  # fmt: skip
+    grants = [(p, role) for p, role in grants if role != Role.RESPONSIBLE.value]
+    if grants:
+        session.execute(insert(PersonRole), [{"person_id": p, "role": role} for p, role in grants])
+    return chosen, made
 
 
 def import_roster(
@@ -209,15 +240,11 @@ def import_roster(
     problems = _row_problems(rows, accept_fuzzy)
     if problems:
         raise InvalidInput(problems)
-    made: list[Person] = []
+    chosen, made = _people(session, rows)
     groups: dict[tuple[int, int | None, str, dt.date, dt.date | None], list[Row]] = defaultdict(list)
     for row in rows:
-        assert row.unit is not None and row.match is not None and row.match.feature is not None
-        person = None
-        if row.cells["person"].strip():
-            person = _person(session, row.unit, row.cells["person"].strip(), row.cells["phone"].strip(), row.role, made)
-        assert row.start is not None
-        groups[(row.unit.id, person.id if person else None, row.role, row.start, row.end)].append(row)
+        assert row.unit is not None and row.start is not None
+        groups[(row.unit.id, chosen.get(row.number), row.role, row.start, row.end)].append(row)
     assigned: list[dict[str, Any]] = []
     unchanged = closed = 0
     for (unit_id, person_id, role, start, end), group in groups.items():
@@ -241,7 +268,7 @@ def import_roster(
     if assigned or made:
         audit.record(session, actor, "roster.import", object_kind="roster", after={
             **summary, "assignments": assigned,
-            "people": [{"id": p.id, "name": p.name, "unit_id": p.unit_id} for p in made]})  # fmt: skip
+            "people": made})  # fmt: skip
     return summary
 
 
