@@ -226,3 +226,30 @@ def test_matching_655_compounds_times_4_people(session: Session, tmp_path: Path)
     took = time.perf_counter() - started
     print(f"roster: imported {answer} in {took:.2f} s")
     assert answer["assigned"] == 2620 and answer["people_created"] == 2620
+
+
+@pytest.mark.demo_city
+def test_matching_2000_road_segments_by_name_and_ends(session: Session, tmp_path: Path) -> None:
+    segments = session.execute(
+        select(Segment.name, Segment.from_desc, Segment.to_desc).order_by(Segment.id).limit(2000)
+    ).all()
+    unit = session.scalar(select(Unit.name).where(Unit.retired_on.is_(None)).order_by(Unit.id))
+    rows = []
+    for n, (name, a, to) in enumerate(segments):  # every other road written with 路 for 街 (or 街 for 路)
+        shown = name[:-1] + {"街": "路", "路": "街"}.get(name[-1], name[-1]) if n % 2 and name[-2] != "大" else name
+        rows.append(["路段", shown, "", a or "", to or "", "", unit, "路长", f"路长{n}", "", "2027-01-01", ""])
+    path = _csv(tmp_path / "roads.csv", rows)
+    started = time.perf_counter()
+    preview = files.preview(session, path)
+    took = time.perf_counter() - started
+    rate = files.match_rate(preview)
+    print(f"\nroster: {len(preview)} road segments by name + from/to matched in {took:.2f} s, match rate {rate:.1%}")
+    bad = [
+        (r.cells["name"], r.cells["from_desc"], r.cells["to_desc"], r.entry()["candidates"][:3])
+        for r in preview
+        if not (r.match and r.match.matched)
+    ]
+    assert len(preview) == 2000 and rate > 0.99, bad[:6]
+    for r in preview:  # the rest: segments with the same road and the same ends — listed, never guessed
+        if not (r.match and r.match.matched):
+            assert r.match and r.match.status == "ambiguous" and len(r.match.candidates) >= 2

@@ -185,7 +185,12 @@ class Index:
             out = [f for f in out if place_key(f.community) == c]
         ends = {road_key(e) for e in (q.from_desc, q.to_desc) if e.strip()}
         if ends and q.kind == "segment":
-            out = [f for f in out if ends <= {road_key(f.from_desc), road_key(f.to_desc)}]
+            pair = sorted((road_key(q.from_desc), road_key(q.to_desc)))  # an empty end is a dead end: it counts
+            both = [f for f in out if sorted((road_key(f.from_desc), road_key(f.to_desc))) == pair]
+            ordered = [f for f in both if road_key(f.from_desc) == road_key(q.from_desc)]
+            out = (ordered if len(ordered) == 1 else both) or [
+                f for f in out if ends <= {road_key(f.from_desc), road_key(f.to_desc)}
+            ]
         return out
 
 
