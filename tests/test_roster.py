@@ -253,3 +253,16 @@ def test_matching_2000_road_segments_by_name_and_ends(session: Session, tmp_path
     for r in preview:  # the rest: segments with the same road and the same ends — listed, never guessed
         if not (r.match and r.match.matched):
             assert r.match and r.match.status == "ambiguous" and len(r.match.candidates) >= 2
+
+
+@pytest.mark.demo_city
+def test_the_template_reads_back_with_its_allowed_values(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "template.xlsx"
+    assert _cli(settings, "roster", "template", str(path)).exit_code == 0
+    book = openpyxl.load_workbook(path)
+    assert [c.value for c in book["包联台账"][1]] == HEADER
+    allowed = {r[0]: r[1] for r in book["可选值"].iter_rows(values_only=True) if r and r[0] in ("路段", "小区", "网格")}
+    assert allowed["路段"] == "包联单位、路长" and "包联小区负责人" in allowed["小区"] and "网格员" in allowed["网格"]
+    dry = _cli(settings, "roster", "import", str(path), "--dry-run")  # the example rows: read, matched or not
+    assert dry.exit_code == 0, dry.output
+    assert "第 4 行 row 4: exact (精确) 14110200100101" in dry.output and "of 3 rows" in dry.output

@@ -90,3 +90,15 @@ def roster_export(obj: Context, path: Path) -> None:
     with session_scope(obj.migrated_session_factory()) as session:
         n = files.export(session, path)
     click.echo(f"已导出 {n} 行 / {n} rows written to {path}")
+
+
+@roster_group.command("template")
+@click.argument("path", type=OUT, default="roster-template.xlsx")
+def roster_template(path: Path) -> None:
+    """Write a roster to fill in (XLSX with the allowed values, or CSV): default roster-template.xlsx."""
+    from gridmap.roster import files
+
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.BadParameter("give a .xlsx or .csv file name", param_hint="PATH")
+    files.template(path)
+    click.echo(f"{path} written: one row per target, role and person below the header")

@@ -319,3 +319,37 @@ def export(session: Session, path: Path) -> int:
             cell.number_format = "@"
     book.save(path)
     return len(rows)
+
+
+def template(path: Path) -> None:
+    """A roster to fill in: the headers, an example row per kind and (XLSX) a sheet of the allowed values."""
+    examples = [
+        ["小区", "阳光小区", "", "", "", "桥东社区", "市住房和城乡建设局", "包联小区负责人", "张三", "13800000000",
+         "2026-01-01", ""],
+        ["路段", "迎泽大街", "", "解放路", "新建路", "", "市住房和城乡建设局", "路长", "李四", "13800000001",
+         "2026-01-01", ""],
+        ["网格", "", "14110200100101", "", "", "", "市住房和城乡建设局", "网格员", "王五", "", "2026-01-01", ""],
+    ]  # fmt: skip
+    if path.suffix.lower() == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows([HEADER, *examples])
+        return
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "包联台账"
+    for r in (HEADER, *examples):
+        ws.append(r)
+    for i, c in enumerate(COLUMNS, start=1):
+        ws.cell(row=1, column=i).font = openpyxl.styles.Font(bold=c.required)
+        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = max(12, 2 * len(c.zh) + 4)
+    values = book.create_sheet("可选值")
+    values.append(["要素类型", "角色"])
+    for kind, target in TARGETS.items():
+        roles = [Role.RESPONSIBLE.value, *(r for r in Role if role_fits(kind, r) and r != Role.RESPONSIBLE)]
+        values.append([target.label_zh, "、".join(role_label(r) for r in roles)])
+    values.append([])
+    values.append(["加粗的列必填。路段：填编码，或名称与起点、止点；小区：名称（与社区）；网格：编码。",
+                   "角色留空即“包联单位”；姓名、联系电话：单位中的人员，没有则新建。"])  # fmt: skip
+    book.save(path)
