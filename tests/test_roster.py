@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts.actor import cli_actor
 from gridmap.cli import main
 from gridmap.config import Settings
+from gridmap.errors import Conflict, NotFound
 from gridmap.roster import files
 from gridmap.roster.match import Feature, Index, Query
 from gridmap.roster.names import place_key, plain, road_key
@@ -152,6 +153,19 @@ def test_import_previews_then_writes_one_audited_change(settings: Settings, sess
     assert entries[0].after["assigned"] == 3 and len(entries[0].after["assignments"]) == 3
     assert session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "assignment.create", AuditEntry.actor == entries[0].actor)) == 0  # fmt: skip
+    previous = {(a["kind"], a["target_id"]): a["previous"] for a in entries[0].after["assignments"]}
+    assert f"gridmap roster undo {entries[0].id}" in result.output
+    undone = _cli(settings, "roster", "undo", str(entries[0].id))  # the import as a whole, back
+    assert undone.exit_code == 0, undone.output
+    assert "删除包联 3" in undone.output and "删除人员 3" in undone.output
+    session.rollback()
+    assert (_count(session, Assignment), _count(session, Person)) == (assignments, people)
+    prev = previous[("compound", c[0])]
+    if prev:  # the holder before the import holds it again
+        back = session.get(Assignment, prev["assignment_id"])
+        assert back is not None and back.valid_to is None
+    again = _cli(settings, "roster", "undo", str(entries[0].id))
+    assert again.exit_code == 1 and "已撤销" in again.output
 
 
 @pytest.mark.demo_city
@@ -266,3 +280,18 @@ def test_the_template_reads_back_with_its_allowed_values(settings: Settings, tmp
     dry = _cli(settings, "roster", "import", str(path), "--dry-run")  # the example rows: read, matched or not
     assert dry.exit_code == 0, dry.output
     assert "第 4 行 row 4: exact (精确) 14110200100101" in dry.output and "of 3 rows" in dry.output
+
+
+@pytest.mark.demo_city
+def test_an_import_assigned_again_since_cannot_be_undone(session: Session, tmp_path: Path) -> None:
+    name = session.scalar(select(Compound.name).order_by(Compound.id))
+    first, second = session.scalars(select(Unit).where(Unit.retired_on.is_(None)).order_by(Unit.id).limit(2)).all()
+    path = _csv(tmp_path / "one.csv", [["小区", name, "", "", "", "", first.name, "", "", "", "2027-01-01", ""]])
+    answer = files.import_roster(session, path, cli_actor())
+    assert answer["assigned"] == 1 and answer["change"]
+    later = _csv(tmp_path / "two.csv", [["小区", name, "", "", "", "", second.name, "", "", "", "2027-02-01", ""]])
+    assert files.import_roster(session, later, cli_actor())["assigned"] == 1
+    with pytest.raises(Conflict, match="assigned again since"):
+        files.undo(session, answer["change"], cli_actor())
+    with pytest.raises(NotFound):
+        files.undo(session, 999_999, cli_actor())

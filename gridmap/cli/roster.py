@@ -75,6 +75,8 @@ def roster_import(obj: Context, path: Path, sheet: str | None, dry_run: bool, ac
         f"assigned, {answer['unchanged']} unchanged, {answer['closed']} closed, {answer['people_created']} people "
         "created"
     )
+    if answer["change"]:
+        click.echo(f"撤销本次导入 / to undo: gridmap roster undo {answer['change']}")
 
 
 @roster_group.command("export")
@@ -102,3 +104,22 @@ def roster_template(path: Path) -> None:
         raise click.BadParameter("give a .xlsx or .csv file name", param_hint="PATH")
     files.template(path)
     click.echo(f"{path} written: one row per target, role and person below the header")
+
+
+@roster_group.command("undo")
+@click.argument("change")
+@click.pass_obj
+def roster_undo(obj: Context, change: str) -> None:
+    """Undo the roster import CHANGE (the number `roster import` printed: its audit entry) as a whole."""
+    from gridmap.roster import files
+
+    try:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
+            answer = files.undo(session, change, cli_actor())
+    except GridmapError as exc:
+        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+    click.echo(
+        f"已撤销台账导入 {answer['change']}：删除包联 {answer['removed']}，恢复 {answer['reopened']}，删除人员 "
+        f"{answer['people_removed']} / undone: {answer['removed']} removed, {answer['reopened']} reopened, "
+        f"{answer['people_removed']} people removed"
+    )

@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
-from gridmap.errors import InvalidInput, Problem
-from gridmap.inputs import parse_day
+from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
+from gridmap.inputs import as_id, parse_day
 from gridmap.responsibility.assign import Target, assign
 from gridmap.responsibility.history import id_chunks
 from gridmap.roster.match import Index, Match, Query
-from gridmap.store.models import Assignment, Person, PersonRole, Role, Unit
+from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import rows_matched
+from gridmap.store.models import Assignment, AuditEntry, Person, PersonRole, Role, Unit
 from gridmap.store.targets import TARGETS, role_fits, role_label
 from gridmap.units.files import Column, _columns, _row_problem, read_rows
 from gridmap.units.vocabulary import role_of
@@ -265,11 +267,61 @@ def import_roster(
                              "previous": e["previous"]})  # fmt: skip
     summary = {"file": path.name, "rows": len(rows), "assigned": len(assigned), "unchanged": unchanged,
                "closed": closed, "people_created": len(made)}  # fmt: skip
+    summary["change"] = None
     if assigned or made:
         audit.record(session, actor, "roster.import", object_kind="roster", after={
             **summary, "assignments": assigned,
             "people": made})  # fmt: skip
+        summary["change"] = session.scalar(
+            select(func.max(AuditEntry.id)).where(AuditEntry.action == "roster.import", AuditEntry.actor == actor.name)
+        )
     return summary
+
+
+def undo(session: Session, change: object, actor: Actor) -> dict[str, Any]:
+    """Undo a roster import as a whole (its ``roster.import`` audit entry): the assignments it opened are removed,
+    the ones it closed reopened, the people it created and nothing else names are removed. Refused (Conflict) when
+    any of its targets was assigned again since, or when it was undone already. Audited as ``roster.undo``."""
+    cid = as_id(change)
+    entry = session.get(AuditEntry, cid) if cid is not None else None
+    if entry is None or entry.action != "roster.import" or not entry.after:
+        raise NotFound(f"no roster import {change}", zh=f"没有编号为 {change} 的台账导入")
+    done = select(AuditEntry.id).where(AuditEntry.action == "roster.undo", AuditEntry.object_id == str(entry.id))
+    if session.scalar(done) is not None:
+        raise Conflict(f"roster import {entry.id} was undone already", zh=f"台账导入 {entry.id} 已撤销")
+    dialect_of(session).take_write_lock(session, "assignments", "the roster's assignments")
+    opened: list[dict[str, Any]] = entry.after.get("assignments", [])
+    later: list[str] = []
+    for a in opened:
+        newer = select(Assignment.id).where(
+            Assignment.target_kind == a["kind"], Assignment.target_id == a["target_id"],
+            Assignment.role == a["role"], Assignment.id > a["assignment_id"]
+        ).limit(1)  # fmt: skip
+        if session.scalar(newer) is not None:
+            later.append(f"{a['kind']} {a['target_id']}")
+    if later:
+        raise Conflict(
+            f"{len(later)} of the import's targets were assigned again since: {', '.join(later[:10])}",
+            zh=f"导入后已有 {len(later)} 个要素重新包联，不能整体撤销",
+        )
+    table = Assignment.__table__
+    ids = [int(a["assignment_id"]) for a in opened]
+    for chunk in id_chunks(ids):
+        session.execute(delete(table).where(table.c.id.in_(chunk)))
+    reopened = 0
+    for a in opened:
+        prev = a.get("previous")
+        if prev:
+            res = session.execute(update(table).where(table.c.id == prev["assignment_id"]).values(valid_to=None))
+            reopened += rows_matched(res)
+    removed = 0
+    for p in entry.after.get("people", []):
+        if session.scalar(select(Assignment.id).where(Assignment.person_id == p["id"]).limit(1)) is None:
+            session.execute(delete(PersonRole).where(PersonRole.person_id == p["id"]))
+            removed += rows_matched(session.execute(delete(Person).where(Person.id == p["id"])))
+    answer = {"change": entry.id, "removed": len(ids), "reopened": reopened, "people_removed": removed}
+    audit.record(session, actor, "roster.undo", object_kind="roster", object_id=entry.id, after=answer)
+    return answer
 
 
 def export_rows(session: Session) -> list[list[str]]:
