@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import rows_matched
 from gridmap.store.models import Assignment, AuditEntry, Person, PersonRole, Role, Unit
 from gridmap.store.targets import TARGETS, role_fits, role_label
-from gridmap.units.files import Column, _columns, _row_problem, read_rows
+from gridmap.units.files import Column, columns_of, read_rows, row_problem
 from gridmap.units.vocabulary import role_of
 
 COLUMNS = (
@@ -140,7 +140,7 @@ def _check(row: Row, index: Index, units: tuple[dict[str, list[Unit]], dict[str,
 def preview(session: Session, path: Path, sheet: str | None = None, *, index: Index | None = None) -> list[Row]:
     """Every row of the file, checked and matched (nothing written)."""
     header, raw = read_rows(path, sheet)
-    found = _columns(header, COLUMNS)
+    found = columns_of(header, COLUMNS)
     if not raw:
         raise InvalidInput(Problem(f"{path.name} has no rows below its header", zh=f"{path.name} 表头下没有数据"))
     index = index or Index.load(session)
@@ -173,14 +173,14 @@ def match_rate(rows: list[Row], accept_fuzzy: bool = False) -> float:
 def _row_problems(rows: list[Row], accept_fuzzy: bool) -> list[Problem]:
     out: list[Problem] = []
     for row in rows:
-        out += [_row_problem(row.number, p.field, Problem(p.message, zh=p.zh)) for p in row.problems]
+        out += [row_problem(row.number, p.field, Problem(p.message, zh=p.zh)) for p in row.problems]
         m = row.match
         if m is None or m.matched or (accept_fuzzy and m.status == "fuzzy"):
             continue
         cands = "；".join(f"{f.label()}（{s:.2f}）" for f, s in m.candidates) or "无"
         what = " ".join(v for v in (row.cells["name"], row.cells["code"]) if v)
         zh_status = CONFIDENCE_ZH[m.status]
-        out.append(_row_problem(row.number, "名称", Problem(
+        out.append(row_problem(row.number, "名称", Problem(
             f"{what!r}: {m.status}" + (f" (score {m.score:.2f}; give --accept-fuzzy to take it)"
                                        if m.status == "fuzzy" else "") + f"; candidates: {cands}",
             zh=f"“{what}”{zh_status}，候选：{cands}")))  # fmt: skip
@@ -258,10 +258,10 @@ def import_roster(
             where = ", ".join(str(r.number) for r in group[:10])
             raise InvalidInput([Problem(f"rows {where}: {p.message}", zh=f"第 {where} 行：{p.zh or p.message}")
                                 for p in exc.problems]) from None  # fmt: skip
-        counts: dict[str, int] = answer["counts"]  # type: ignore[assignment]
+        counts = cast("dict[str, int]", answer["counts"])
         closed += counts["closed"]
         unchanged += counts["unchanged"]
-        for e in answer["assigned"]:  # type: ignore[attr-defined]
+        for e in cast("list[dict[str, Any]]", answer["assigned"]):
             assigned.append({"assignment_id": e["assignment_id"], "kind": e["kind"], "target_id": e["id"],
                              "unit_id": unit_id, "person_id": person_id, "role": role,
                              "previous": e["previous"]})  # fmt: skip
