@@ -187,6 +187,7 @@ def assign(
     person_id: object = None,
     note: str | None = None,
     take_over: bool = False,
+    audit_each: bool = True,
 ) -> dict[str, object]:
     """Make ``unit_id`` responsible (in ``role``) for ``targets`` from ``valid_from`` (default today), all or nothing,
     as ``actor`` (recorded as ``assigned_by`` and in the audit trail; ``by``, a name the client gave, is kept in
@@ -198,7 +199,8 @@ def assign(
     area must never take features silently). A role that does not fit a target's kind (路长 on a 小区) is refused.
     Raises InvalidInput (unknown unit/target/role, a role not fitting a kind, bad or inverted dates, a start not
     after the current holder's start or inside an earlier period), Conflict (a target's open assignment is not the
-    one the client saw, or another commander got there first). Does not commit.
+    one the client saw, or another commander got there first). Does not commit. ``audit_each`` false: the caller
+    records the change itself as one entry (a roster import is one recorded change).
     """
     if by and str(by).strip() and str(by).strip() != actor.name:
         note = " ".join(p for p in (note, f"[{str(by).strip()[:100]}]") if p)
@@ -231,7 +233,7 @@ def assign(
     if plan.problems:
         raise InvalidInput(plan.problems)
     _write(session, plan, req.start)
-    for entry in plan.assigned:
+    for entry in plan.assigned if audit_each else ():
         audit.record(session, actor, "assignment.create", object_kind="assignment",
                      object_id=entry.get("assignment_id"), before=cast("dict[str, Any] | None", entry["previous"]),
                      after={"kind": entry["kind"], "target_id": entry["id"], "name": entry["name"],

@@ -56,7 +56,7 @@ def _norm(text: str) -> str:
     return "".join(str(text).split()).lower().lstrip("*")
 
 
-def _row_problem(row: int, column: str | None, p: Problem) -> Problem:
+def row_problem(row: int, column: str | None, p: Problem) -> Problem:
     where_en = f"row {row}" + (f", {column}" if column else "")
     where_zh = f"第 {row} 行" + (f"，{column}" if column else "")
     return Problem(f"{where_en}: {p.message}", zh=f"{where_zh}：{p.zh or p.message}")
@@ -103,7 +103,7 @@ def _cell(value: object) -> str:
     return str(value).strip()
 
 
-def _columns(header: list[str], columns: tuple[Column, ...]) -> dict[int, Column]:
+def columns_of(header: list[str], columns: tuple[Column, ...]) -> dict[int, Column]:
     """Which file column is which field; InvalidInput (row 1) for unknown, repeated or missing columns."""
     by_word = {_norm(w): c for c in columns for w in (c.zh, c.field, *c.words)}
     found: dict[int, Column] = {}
@@ -138,7 +138,7 @@ def _import(
     sheet: str | None,
 ) -> dict[str, Any]:
     header, rows = read_rows(path, sheet)
-    found = _columns(header, columns)
+    found = columns_of(header, columns)
     problems: list[Problem] = []
     made = 0
     for number, cells in rows:
@@ -148,7 +148,7 @@ def _import(
             made += 1
         except InvalidInput as exc:
             labels = {c.field: header[i] for i, c in found.items()}
-            problems.extend(_row_problem(number, labels.get(p.field or "", p.field), p) for p in exc.problems)
+            problems.extend(row_problem(number, labels.get(p.field or "", p.field), p) for p in exc.problems)
     if not rows:
         problems.append(Problem(f"{path.name} has no rows below its header", zh=f"{path.name} 表头下没有数据"))
     if problems:

@@ -504,6 +504,8 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "person.edit": ("修改人员", "Person changed"),
     "person.retire": ("人员离任", "Person left"),
     "person.import": ("导入人员", "People imported"),
+    "roster.import": ("导入包联台账", "Roster imported"),
+    "roster.undo": ("撤销台账导入", "Roster import undone"),
 }
 """The audit trail's actions as people read them (a case step's name comes from the workflow's own table)."""
 
@@ -523,6 +525,7 @@ AUDIT_OBJECTS: dict[str, tuple[str, str]] = {
     "unit": ("责任单位", "unit"),
     "person": ("人员", "person"),
     "people": ("人员", "people"),
+    "roster": ("包联台账", "roster"),
     "districts": ("区县", "districts"),
     "streets": ("街道", "streets"),
     "communities": ("社区", "communities"),
