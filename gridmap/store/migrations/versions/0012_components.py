@@ -32,10 +32,28 @@ def upgrade() -> None:
         # PostGIS's GiST idx_components_geom
         sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=True), nullable=False),
     )
+    # the bulk router's copy of the layers (change counter "layers", migration 0007) must see component writes
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE TRIGGER trg_components_layers AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON components "
+            "FOR EACH STATEMENT EXECUTE FUNCTION gridmap_bump_counter('layers')"
+        )
+        return
+    for event in ("insert", "update", "delete"):
+        op.execute(
+            f"CREATE TRIGGER trg_components_{event}_layers AFTER {event.upper()} ON components BEGIN "
+            "INSERT INTO change_counters (name, n) VALUES ('layers', 1) "
+            "ON CONFLICT (name) DO UPDATE SET n = change_counters.n + 1; END"
+        )
 
 
 def downgrade() -> None:
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS trg_components_layers ON components")
+    else:
+        for event in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS trg_components_{event}_layers")
     if bind.dialect.name == "sqlite":
         bind.exec_driver_sql("SELECT DisableSpatialIndex('components', 'geom')")
         bind.exec_driver_sql("DROP TABLE IF EXISTS idx_components_geom")
