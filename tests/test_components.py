@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmap.catalogue.categories import seed
-from gridmap.config import RoutingConfig
+from gridmap.cli import main
+from gridmap.config import RoutingConfig, Settings
 from gridmap.errors import InvalidInput
 from gridmap.imports.layer_import import import_file
 from gridmap.routing import RoutingResult, route_point, route_points
@@ -146,3 +148,21 @@ def test_bulk_and_one_off_agree_on_a_mixed_batch(session: Session, parts: SmallC
         assert res is not None and res.to_dict() == one.to_dict(), i
         rules.append(one.rule)
     assert rules == ["component", "segment", "segment", "component", "segment", "segment", "component", "component"]
+
+
+def test_cli_import_and_the_bulk_router_sees_new_components(
+    session: Session, city: SmallCity, settings: Settings, tmp_path: Path
+) -> None:
+    """``gridmap import components FILE`` commits; the bulk router's cached layers are refreshed by the change
+    counter (a write to components from another process)."""
+    session.commit()
+    lon, lat = city.point(-40, 2)
+    before = route_points(session, [lon], [lat], categories=["BJ0101"], observed_at=[DAY]).result(0)
+    assert before is not None and before.rule == "segment"
+    session.commit()
+    path = _write(tmp_path, [(-40, 5, {"code": "0101-0007", "class_code": "0101", "owner": "U-WATER"})])
+    result = CliRunner().invoke(main, ["--database-url", settings.database_url, "import", "components", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "components from parts.geojson: 1 created" in result.output
+    after = route_points(session, [lon], [lat], categories=["BJ0101"], observed_at=[DAY]).result(0)
+    assert after is not None and after.rule == "component" and after.responsible == (city.ids["water"], "自来水公司")
