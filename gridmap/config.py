@@ -55,6 +55,7 @@ class RoutingConfig:
         order = ["compound", "segment", "grid", "default"]
         ambiguous_m = 3        # another unit's feature this much farther away → ambiguous
         far_m = 5000           # farther than this outside every area → refused
+        component_m = 10       # a component 部件 report: the owner of the nearest component of its class this near
         [tolerance_m]          # nearest-segment tolerance per road level
         main = 50
         secondary = 30
@@ -67,6 +68,7 @@ class RoutingConfig:
     tolerance_m: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_TOLERANCE))
     ambiguous_m: float = 3.0
     far_m: float = 5000.0
+    component_m: float = 10.0
     category_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
 
@@ -85,6 +87,8 @@ class RoutingConfig:
             problems.append(Problem(f"{self.ambiguous_m!r}: a distance 0..100 m", field="ambiguous_m"))
         if not isinstance(self.far_m, int | float) or not 0 < self.far_m <= 1_000_000:
             problems.append(Problem(f"{self.far_m!r}: a distance in metres > 0", field="far_m"))
+        if not isinstance(self.component_m, int | float) or not 0 <= self.component_m <= 1000:
+            problems.append(Problem(f"{self.component_m!r}: a distance 0..1000 m", field="component_m"))
         try:
             ZoneInfo(self.timezone)
         except Exception:
@@ -113,7 +117,7 @@ class RoutingConfig:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str = "routing config") -> RoutingConfig:
-        known = {"order", "tolerance_m", "ambiguous_m", "far_m", "category_order", "timezone"}
+        known = {"order", "tolerance_m", "ambiguous_m", "far_m", "component_m", "category_order", "timezone"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise InvalidInput(Problem(f"unknown settings {unknown}; known: {sorted(known)}", source))

@@ -23,7 +23,10 @@ from gridmap.store.engine import (
 
 
 @click.command("import")
-@click.argument("layer", type=click.Choice(["districts", "streets", "communities", "grids", "segments", "compounds"]))
+@click.argument(
+    "layer",
+    type=click.Choice(["districts", "streets", "communities", "grids", "segments", "compounds", "components"]),
+)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--map",

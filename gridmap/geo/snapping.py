@@ -51,6 +51,7 @@ from gridmap.geo.crs import STORAGE_SRID
 
 __all__ = [
     "Pairs",
+    "PointLayer",
     "SnapIndex",
     "best_per_point",
     "containing",
@@ -220,6 +221,34 @@ def _explode_edges(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
     start = np.zeros(len(geoms) + 1, dtype=np.int64)
     np.cumsum(np.bincount(edge_owner, minlength=len(geoms)), out=start[1:])
     return x0, y0, x1, y1, start
+
+
+class PointLayer:
+    """Metric points (components 部件) and the ones within a distance of query points, nearest-first per point.
+
+    >>> layer = PointLayer(np.array([0.0, 10.0]), np.array([0.0, 0.0]))
+    >>> pairs = layer.within(np.array([3.0]), np.array([4.0]), 6.0)
+    >>> pairs.feature.tolist(), pairs.distance.tolist()
+    ([0], [5.0])
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.tree = STRtree(np.asarray(shapely.points(self.x, self.y), dtype=object))
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def within(self, x: np.ndarray, y: np.ndarray, distance: float, points: np.ndarray | None = None) -> Pairs:
+        """Every (point, feature) pair at most ``distance`` metres apart, with the distance."""
+        if not len(self.x) or not len(x):
+            return Pairs.empty()
+        pts = shapely.points(x, y) if points is None else points
+        p, f = self.tree.query(pts, predicate="dwithin", distance=distance)
+        d = np.hypot(x[p] - self.x[f], y[p] - self.y[f])
+        keep = d <= distance
+        return Pairs(p[keep].astype(np.int64), f[keep].astype(np.int64), d[keep])
 
 
 class SnapIndex:

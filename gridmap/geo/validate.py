@@ -92,8 +92,8 @@ def repair(geoms: np.ndarray | list, family: str) -> tuple[np.ndarray, np.ndarra
     >>> fixed[0].wkt, repaired.tolist(), problems
     ('LINESTRING (0 0, 1 1)', [False, False], {1: 'no geometry'})
     """
-    if family not in ("polygon", "line"):
-        raise ValueError(f"unknown geometry family {family!r}: use 'polygon' or 'line'")
+    if family not in ("polygon", "line", "point"):
+        raise ValueError(f"unknown geometry family {family!r}: use 'polygon', 'line' or 'point'")
     geoms = np.asarray(geoms, dtype=object).reshape(-1)
     n = len(geoms)
     problems: dict[int, str] = {}
@@ -104,15 +104,20 @@ def repair(geoms: np.ndarray | list, family: str) -> tuple[np.ndarray, np.ndarra
 
     for i in np.flatnonzero(shapely.is_missing(g)):
         problems[int(i)] = "no geometry"
+    if family == "point":  # a one-part MultiPoint (common in Shapefiles) is its point
+        multi = np.flatnonzero(
+            (shapely.get_type_id(g) == GeometryType.MULTIPOINT) & (shapely.get_num_geometries(g) == 1)
+        )
+        g[multi] = shapely.get_geometry(g[multi], 0)
     g = _flatten_collections(g, family)
     for i in _nonfinite(g):
         problems.setdefault(int(i), "coordinates are not finite numbers (NaN or infinity)")
 
     types = shapely.get_type_id(g)
-    wanted = _POLYGONAL if family == "polygon" else _LINEAL
+    wanted = {"polygon": _POLYGONAL, "line": _LINEAL, "point": (GeometryType.POINT,)}[family]
     for i in np.flatnonzero(~np.isin(types, wanted) & ~shapely.is_missing(g)):
         got = _TYPE_NAMES.get(GeometryType(int(types[i])), "another geometry type")
-        expected = "a polygon" if family == "polygon" else "a line"
+        expected = {"polygon": "a polygon", "line": "a line", "point": "a point"}[family]
         problems.setdefault(int(i), f"expected {expected} for this layer, got {got}")
     for i in np.flatnonzero(shapely.is_empty(g)):
         problems.setdefault(int(i), "empty geometry")
@@ -122,7 +127,10 @@ def repair(geoms: np.ndarray | list, family: str) -> tuple[np.ndarray, np.ndarra
     fixed = np.full(n, None, dtype=object)
     if ok.any():
         todo = _remove_repeated_points(g[ok])
-        if family == "polygon":
+        probs: dict[int, str] = {}
+        if family == "point":  # nothing to repair in a point
+            done, rep = todo, np.zeros(len(todo), dtype=bool)
+        elif family == "polygon":
             done, rep, probs = _repair_polygons(todo)
         else:
             done, rep, probs = _repair_lines(todo)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.store.bulk_writes import LayerSpec, resolve_parents
-from gridmap.store.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, SegmentLevel
+from gridmap.store.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, SegmentLevel, Unit
 
 LEVEL_WORDS: dict[str, str] = {**{lv.value: lv for lv in SegmentLevel}, **SEGMENT_LEVEL_WORDS}
 """Accepted road-level words (English case-insensitively) → the stored value."""
@@ -72,6 +74,20 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
             except ValueError:
                 bad(row, f"{label}: {v!r} is not a date (write 2024-05-01)")
                 out.append(None)
+        elif f == "class_code":
+            code = component_class(v)
+            if code is None:
+                problems.append(
+                    Problem(
+                        f"{label}: {str(v)[:30]!r} is not a component class: write its 4-digit code, e.g. 0101 "
+                        "(manhole cover) or BJ0101",
+                        source=name,
+                        feature=row,
+                        field=col,
+                        zh=f"“{str(v)[:30]}”不是部件小类代码：请写 4 位代码，如 0101（井盖）或 BJ0101",
+                    )
+                )
+            out.append(code)
         elif f == "level" and spec.name == "segments":
             word = str(v).strip()
             level = LEVEL_WORDS.get(word) or LEVEL_WORDS.get(word.lower())
@@ -87,6 +103,57 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
                 bad(row, f"{label}: {s[:30]!r}… is {len(s)} characters long; at most {limit} fit")
             out.append(s)
     return out
+
+
+def component_class(v: object) -> str | None:
+    """A component class cell as the stored 4-digit code (the category is ``BJ`` + it); None if it is not one.
+
+    >>> component_class("BJ0101"), component_class(101.0), component_class("0101"), component_class("井盖")
+    ('0101', '0101', '0101', None)
+    """
+    s = cell_text(v)
+    if s is None:
+        return None
+    s = s.upper().removeprefix("BJ")
+    if s.isdigit() and len(s) == 3:  # read from a numeric column: 0101 → 101
+        s = "0" + s
+    return s if len(s) == 4 and s.isascii() and s.isdigit() else None
+
+
+def check_owners(
+    session: Session, gdf: gpd.GeoDataFrame, columns: dict[str, str], name: str, problems: list[Problem]
+) -> None:
+    """Each component's owner 权属单位, given by unit code or name, as ``gdf["owner_unit_id"]`` (None when blank);
+    a problem for each owner that names no unit."""
+    if "owner" not in gdf.columns:
+        return
+    rows = session.execute(select(Unit.id, Unit.code, Unit.name)).all()
+    by_code = {c: i for i, c, _ in rows if c}
+    by_name = {_squash(n): i for i, _, n in rows}
+    ids: list[int | None] = []
+    for row, v in enumerate(gdf["owner"], start=1):
+        s = cell_text(v)
+        if s is None:
+            ids.append(None)
+            continue
+        uid = by_code.get(s) or by_name.get(_squash(s))
+        if uid is None:
+            problems.append(
+                Problem(
+                    f"owner {s!r} names no unit (by code or name): add the unit first (gridmap units import)",
+                    source=name,
+                    feature=row,
+                    field=columns["owner"],
+                    zh=f"权属单位“{s}”不存在（按代码或名称均未找到）：请先导入该单位",
+                )
+            )
+        ids.append(uid)
+    gdf["owner_unit_id"] = pd.Series(ids, index=gdf.index, dtype=object)
+
+
+def _squash(s: str) -> str:
+    """A unit name compared without spaces and with full-width letters/digits folded (NFKC)."""
+    return unicodedata.normalize("NFKC", s).replace(" ", "")
 
 
 def cell_date(v: object) -> dt.date:

@@ -35,7 +35,15 @@ from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
 from gridmap.geo.roads import unnamed_descriptions
 from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint, repair
-from gridmap.imports.attribute_checks import check_duplicates, check_parents, check_required, coerce, ordered, renumber
+from gridmap.imports.attribute_checks import (
+    check_duplicates,
+    check_owners,
+    check_parents,
+    check_required,
+    coerce,
+    ordered,
+    renumber,
+)
 from gridmap.imports.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
 from gridmap.imports.multilines import explode_lines
 from gridmap.store.bulk_writes import LAYERS, LayerSpec, write_features
@@ -200,6 +208,7 @@ def import_file(
         geometry=gpd.GeoSeries(fixed, crs=STORAGE_SRID),
     )
     check_parents(session, spec, gdf, columns, name, problems)
+    check_owners(session, gdf, columns, name, problems)
     if problems:
         raise InvalidInput(ordered(problems))
     if "name" in spec.blank_ok and "name" in gdf:
@@ -424,7 +433,7 @@ def _to_storage(
     return geoms, crs
 
 
-_FAMILY_WORDS = {"polygon": "polygons", "line": "lines"}
+_FAMILY_WORDS = {"polygon": "polygons", "line": "lines", "point": "points"}
 
 
 def _family_mismatch(geoms: np.ndarray, spec: LayerSpec) -> str | None:
@@ -435,6 +444,8 @@ def _family_mismatch(geoms: np.ndarray, spec: LayerSpec) -> str | None:
     types = shapely.get_type_id(present)
     if spec.geometry == "polygon":
         fits = np.isin(types, [GeometryType.POLYGON, GeometryType.MULTIPOLYGON, GeometryType.GEOMETRYCOLLECTION])
+    elif spec.geometry == "point":
+        fits = np.isin(types, [GeometryType.POINT, GeometryType.MULTIPOINT])
     else:
         fits = np.isin(types, [GeometryType.LINESTRING, GeometryType.MULTILINESTRING, GeometryType.GEOMETRYCOLLECTION])
     if fits.any():

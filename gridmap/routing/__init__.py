@@ -15,6 +15,10 @@ a feature **with a responsible unit on the observed day** fires:
 ``default``
     the default party 属地兜底: the unit of the point's community 社区, else of its street office 街道.
 
+Before these, a report whose category is a component 部件 (``BJ`` + the 4-digit class, e.g. ``BJ0101`` 井盖) goes
+to the owner 权属单位 of the nearest component of that class within ``component_m`` (10 m), answered with the rule
+``component`` (a component without an owner is ignored); none that near: the rules above, as for any report.
+
 A feature without a responsible unit that day does not stop the search: it is listed among the candidates (with
 ``unit`` null) and named in the explanation, and the next rule is tried. The answer's ``candidates`` are the
 features each tried rule found within its tolerance (the matched one excepted); ``ambiguous`` is set when
@@ -46,11 +50,12 @@ bad rows set aside). Module-level state lives in the module that owns it (the la
 
 from gridmap.routing.bulk import RoutingBatch, route_points
 from gridmap.routing.cache import invalidate_cache, routing_layers
-from gridmap.routing.config import CRS_NAMES, MATCH_KINDS, RULES, SEGMENT_LEVELS, RoutingConfig
+from gridmap.routing.config import ANSWER_RULES, CRS_NAMES, MATCH_KINDS, RULES, SEGMENT_LEVELS, RoutingConfig
 from gridmap.routing.one_off import route_point
 from gridmap.routing.results import AreaRef, Candidate, Matched, PointError, RoutingResult, explain
 
 __all__ = [
+    "ANSWER_RULES",
     "CRS_NAMES",
     "MATCH_KINDS",
     "RULES",

@@ -14,8 +14,8 @@ from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import gcj02_to_wgs84
 from gridmap.geo.snapping import utm_epsg
 from gridmap.routing.cache import routing_layers
-from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig
-from gridmap.routing.decide import Block, route_block, rule_order
+from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS, RULES, RoutingConfig
+from gridmap.routing.decide import Block, component_classes, route_block, rule_order
 from gridmap.routing.inputs import (
     Observed,
     PerPoint,
@@ -80,7 +80,7 @@ class RoutingBatch:
 
     @property
     def rule(self) -> np.ndarray:
-        """Rule per point as an index into :data:`RULES`, -1 where none."""
+        """Rule per point as an index into :data:`ANSWER_RULES` (:data:`RULES`, then ``component``), -1 where none."""
         return np.where(self.ok, self._b.rule, -1)
 
     @property
@@ -167,7 +167,7 @@ class RoutingBatch:
             category=(str(self.categories[i]) or None) if self.categories is not None else None,
             responsible=(unit, names.get(unit, f"#{unit}")) if unit >= 0 else None,
             matched=matched,
-            rule=RULES[rule] if rule >= 0 else None,
+            rule=ANSWER_RULES[rule] if rule >= 0 else None,
             distance_m=round(c["distance"][i], 1) if matched is not None else None,
             candidates=tuple(cands),
             ambiguous=c["ambiguous"][i],
@@ -311,6 +311,7 @@ def _route_points(
     )
     n = len(lon)
     order_code, order_table = rule_order(config, cats, n)
+    classes = component_classes(cats, n)
     block = Block.allocate(n)
     good = np.flatnonzero(~bad)
     cand_parts: list[tuple[np.ndarray, ...]] = []
@@ -319,7 +320,7 @@ def _route_points(
         members = good[zones == z]
         for s in range(0, len(members), _BLOCK):
             m = members[s : s + _BLOCK]
-            b = route_block(layers, int(z), wlon[m], wlat[m], days[m], order_code[m], order_table, config)
+            b = route_block(layers, int(z), wlon[m], wlat[m], days[m], order_code[m], order_table, config, classes[m])
             for name in ("far", "grid", "rule", "kind", "row", "unit", "distance", "ambiguous", "tolerance"):
                 getattr(block, name)[m] = getattr(b, name)
             block.community[m], block.street[m] = b.community, b.street

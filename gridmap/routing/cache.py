@@ -9,17 +9,20 @@ from gridmap.responsibility.history import area_units, load_history
 from gridmap.routing.config import FEATURE_KINDS
 from gridmap.routing.tables import (
     AREA_COLS,
+    COMPONENT_CATEGORY,
+    COMPONENT_COLS,
     COMPOUND_COLS,
     GRID_COLS,
     SEGMENT_COLS,
     Layers,
     areas_table,
+    components_table,
     compounds_table,
     grids_table,
     segments_table,
 )
 from gridmap.store.change_counters import CountedCopy
-from gridmap.store.models import Area, Compound, Grid, Segment, Unit
+from gridmap.store.models import Area, Category, Component, Compound, Grid, Segment, Unit
 
 
 def routing_layers(session: Session, *, refresh: bool = False) -> Layers:
@@ -43,6 +46,9 @@ def _load_layers(session: Session) -> Layers:
     for level in ("community", "street", "district"):
         rows = session.execute(select(*AREA_COLS).where(Area.level == level).order_by(Area.id)).all()
         tables[level] = areas_table(rows)
+    tables["component"] = components_table(
+        session.execute(select(*COMPONENT_COLS).outerjoin(Category, COMPONENT_CATEGORY).order_by(Component.id)).all()
+    )
     histories = {}
     for kind in FEATURE_KINDS:
         t = tables[kind]

@@ -13,7 +13,8 @@ from gridmap.store.targets import KINDS
 
 CRS_NAMES = ("wgs84", "gcj02")
 FEATURE_KINDS = KINDS  # the assignable features a report can match
-MATCH_KINDS = (*FEATURE_KINDS, "community", "street")  # … or, for the default party, an area
+MATCH_KINDS = (*FEATURE_KINDS, "community", "street", "component")  # … or the default party's area, or a 部件
+ANSWER_RULES = (*RULES, "component")  # the rule an answer names: a component report tries its owner first
 
 
 LOCK = threading.RLock()  # guards the package's shared caches (the routing layers)

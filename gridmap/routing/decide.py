@@ -10,7 +10,7 @@ import pandas as pd
 
 from gridmap.geo.shapes import point_array
 from gridmap.geo.snapping import Pairs, SnapIndex, best_per_point, containing, flag_rivals
-from gridmap.routing.config import MATCH_KINDS, RULES, RoutingConfig, tolerances
+from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS, RULES, RoutingConfig, tolerances
 from gridmap.routing.tables import Layers, Table
 
 
@@ -20,7 +20,7 @@ class Block:
 
     far: np.ndarray
     grid: np.ndarray  # row of the grid covering the point (-1: none)
-    rule: np.ndarray  # int8 index into RULES, -1 none
+    rule: np.ndarray  # int8 index into ANSWER_RULES (RULES, then "component"), -1 none
     kind: np.ndarray  # int8 index into MATCH_KINDS, -1 none
     row: np.ndarray
     unit: np.ndarray
@@ -77,6 +77,19 @@ def rule_order(config: RoutingConfig, categories: np.ndarray | None, n: int) -> 
     return code, table
 
 
+def component_classes(categories: np.ndarray | None, n: int) -> np.ndarray:
+    """Per point, the component class its category names (``BJ0101`` → ``0101``), "" for any other category.
+
+    >>> component_classes(np.array(["BJ0101", "0101", None, "BJ01"], dtype=object), 4).tolist()
+    ['0101', '', '', '']
+    """
+    if categories is None:
+        return np.full(n, "", dtype=object)
+    inv, uniq = pd.factorize(pd.Series(categories, dtype=object).fillna(""))
+    cls = [c[2:] if len(c) == 6 and c.startswith("BJ") and c[2:].isdigit() else "" for c in uniq]
+    return np.asarray(cls, dtype=object)[inv] if len(cls) else np.full(n, "", dtype=object)
+
+
 def route_block(
     layers: Layers,
     epsg: int,
@@ -86,11 +99,14 @@ def route_block(
     order_code: np.ndarray,
     order_table: np.ndarray,
     config: RoutingConfig,
+    classes: np.ndarray | None = None,
 ) -> Block:
     """Decide a block of points of one UTM zone: the single decision function of both paths.
 
     The steps: where each point is (its grid, community and street), whether it is far outside the managed area,
-    then the rules in each point's order until one finds a feature with a responsible unit, then the candidates.
+    then, for a component 部件 report (``classes``: :func:`component_classes`), the owner of the nearest component
+    of its class within ``component_m``; else the rules in each point's order until one finds a feature with a
+    responsible unit; then the candidates.
     """
     n = len(lon)
     out = Block.allocate(n)
@@ -101,6 +117,8 @@ def route_block(
     if layers.has_areas:
         _mark_far(layers, idx, out, x, y, pts, config)
     decided = out.far.copy()
+    if classes is not None and len(layers.tables["component"]):
+        _apply_components(layers, idx, epsg, out, classes, x, y, pts, config, decided)
     cands: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
     for rank in range(order_table.shape[1]):
         rule_at = order_table[order_code, rank]
@@ -230,6 +248,42 @@ def _apply_rule(
     if rule == "segment":
         assert table.level is not None  # (the segment table's column)
         out.tolerance[won] = tolerances(config)[table.level[p.feature[b]]]
+    decided[won] = True
+
+
+def _apply_components(
+    layers: Layers,
+    idx: SnapIndex,
+    epsg: int,
+    out: Block,
+    classes: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    pts: np.ndarray,
+    config: RoutingConfig,
+    decided: np.ndarray,
+) -> None:
+    """A component report goes to the owner 权属单位 of the nearest component of its class within ``component_m``
+    (one without an owner, or of another class, is ignored; equal distances: the lowest id)."""
+    sel = np.flatnonzero(~decided & (classes != ""))
+    if not len(sel):
+        return
+    table = layers.tables["component"]
+    assert table.code is not None and table.owner is not None  # (the component table's columns)
+    pairs = layers.components(epsg, idx).within(x[sel], y[sel], config.component_m, pts[sel])
+    pairs = Pairs(sel[pairs.point], pairs.feature, pairs.distance)
+    owner = table.owner[pairs.feature]
+    p = pairs.take((table.code[pairs.feature] == classes[pairs.point]) & (owner >= 0))
+    if not len(p):
+        return
+    best = best_per_point(len(x), p.point, p.distance, table.ids[p.feature])
+    won = np.flatnonzero(best >= 0)
+    b = best[won]
+    out.rule[won] = ANSWER_RULES.index("component")
+    out.kind[won] = MATCH_KINDS.index("component")
+    out.row[won] = p.feature[b]
+    out.unit[won] = table.owner[p.feature[b]]
+    out.distance[won] = p.distance[b]
     decided[won] = True
 
 

@@ -14,16 +14,18 @@ from gridmap.geo.snapping import utm_epsg
 from gridmap.responsibility.history import in_force_sql, prefer_area_units, raw_rows
 from gridmap.routing.bulk import EPOCH, RoutingBatch, far_errors, near_managed_area, prepare_points
 from gridmap.routing.config import FEATURE_KINDS, RoutingConfig
-from gridmap.routing.decide import Block, route_block, rule_order
+from gridmap.routing.decide import Block, component_classes, route_block, rule_order
 from gridmap.routing.results import RoutingResult
 from gridmap.routing.tables import (
     AreaRow,
+    ComponentRow,
     CompoundRow,
     GridRow,
     Layers,
     SegmentRow,
     Table,
     areas_table,
+    components_table,
     compounds_table,
     grids_table,
     segments_table,
@@ -205,16 +207,37 @@ def _areas_around(
     return tables, has_areas, {a: u for a, (u, _n) in standing.items()}, dict(standing.values())
 
 
+def _components_around(
+    session: Session, lon: float, lat: float, class_code: str, config: RoutingConfig
+) -> tuple[Table, dict[int, str]]:
+    """The components 部件 of one class near one point (through the spatial index), with their owners' names."""
+    d = dialect_of(session)
+    key = ("components", d.name)
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        sql = _SQL_CACHE[key] = (
+            f"SELECT f.id, f.name, f.code, f.class_code, c.name_zh, f.owner_unit_id, {d.wkb_function}(f.geom), u.name"
+            " FROM components f LEFT JOIN categories c ON c.code = 'BJ' || f.class_code"
+            f" LEFT JOIN units u ON u.id = f.owner_unit_id WHERE f.class_code = {d.placeholder}"
+            f" AND {d.box_sql('f', 'components')} ORDER BY f.id"
+        )
+    rows = raw_rows(session, sql, (class_code, *d.box_params(_degree_box(lon, lat, config.component_m))))
+    names = {r[5]: r[7] or "" for r in rows if r[5] is not None}
+    return components_table([ComponentRow._make(r[:7]) for r in rows]), names
+
+
 def _one_off_layers(
     features: tuple[dict[str, Table], dict[str, np.ndarray], dict[int, str]],
     areas: tuple[dict[str, Table], bool, dict[int, int], dict[int, str]],
+    components: tuple[Table, dict[int, str]] | None = None,
 ) -> Layers:
     tables, units_on_day, names = features
     area_tables, has_areas, area_unit, area_names = areas
+    comp_tables, comp_names = ({"component": components[0]}, components[1]) if components else ({}, {})
     return Layers(
-        {**tables, **area_tables},
+        {**tables, **area_tables, **comp_tables},
         has_areas=has_areas,
-        unit_names={**names, **area_names},
+        unit_names={**names, **area_names, **comp_names},
         area_unit=area_unit,
         units_on_day=units_on_day,
     )
@@ -240,14 +263,16 @@ def route_point(
         raise InvalidInput([Problem(e.message, field=e.field) for e in errors])
     day = EPOCH + dt.timedelta(days=int(days[0]))
     order_code, order_table = rule_order(config, cats, 1)
+    classes = component_classes(cats, 1)
     zone = int(utm_epsg(wlon, wlat)[0])
     x, y = float(wlon[0]), float(wlat[0])
     features = _features_around(session, x, y, day, config)
     grids = features[0]["grid"]
+    components = _components_around(session, x, y, str(classes[0]), config) if classes[0] else None
 
     def decide(mode: str) -> tuple[Layers, Block]:
-        layers = _one_off_layers(features, _areas_around(session, x, y, config, grids, mode))
-        return layers, route_block(layers, zone, wlon, wlat, days, order_code, order_table, config)
+        layers = _one_off_layers(features, _areas_around(session, x, y, config, grids, mode), components)
+        return layers, route_block(layers, zone, wlon, wlat, days, order_code, order_table, config, classes)
 
     # Usually a grid covers the point and names its community and street: no area polygon is needed. Otherwise
     # the areas covering the point are fetched, and when none does, every area within far_m.

@@ -6,12 +6,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-_KIND_ZH = {"compound": "小区", "segment": "路段", "grid": "单元网格", "community": "社区", "street": "街道"}
+_KIND_ZH = {
+    "compound": "小区",
+    "segment": "路段",
+    "grid": "单元网格",
+    "community": "社区",
+    "street": "街道",
+    "component": "部件",
+}
 
 
 @dataclass(frozen=True)
 class Matched:
-    kind: str  # compound | segment | grid | community | street
+    kind: str  # compound | segment | grid | community | street | component
     id: int
     name: str
 
@@ -122,7 +129,9 @@ def explain(r: RoutingResult) -> str:
         return f"{lead}未找到责任单位：没有已包联的{where}，{place}，请指挥中心指定"
     unit = r.responsible[1]
     m = r.matched
-    if r.rule == "compound":
+    if r.rule == "component":
+        text_ = f"距{m.name}{_fmt(r.distance_m)} 米，权属单位：{unit}"
+    elif r.rule == "compound":
         text_ = f"位于小区「{m.name}」内，包联单位：{unit}"
     elif r.rule == "segment":
         tol = f"（{_fmt(r.tolerance_m)} 米容差内最近的已包联路段）" if r.tolerance_m is not None else ""

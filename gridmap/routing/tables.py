@@ -12,11 +12,11 @@ import numpy as np
 import shapely
 from sqlalchemy import Row
 
-from gridmap.geo.snapping import SnapIndex
+from gridmap.geo.snapping import PointLayer, SnapIndex
 from gridmap.responsibility.history import OPEN_END, History, as_day
 from gridmap.routing.config import LOCK, SEGMENT_LEVELS, RoutingConfig, tolerances
 from gridmap.store.dialect import wkb
-from gridmap.store.models import Area, Compound, Grid, Segment
+from gridmap.store.models import Area, Category, Component, Compound, Grid, Segment
 from gridmap.store.targets import TARGETS
 
 
@@ -34,6 +34,7 @@ class Table:
     valid_to: np.ndarray | None = None
     community_id: np.ndarray | None = None  # grids
     parent_id: np.ndarray | None = None  # areas
+    owner: np.ndarray | None = None  # components: the owner unit id (-1: none)
     _rank: np.ndarray | None = None
     _sorted: tuple[np.ndarray, np.ndarray] | None = None
     _lists: tuple[list, list, list | None] | None = None
@@ -129,6 +130,31 @@ class AreaRow(NamedTuple):
     wkb: bytes | None
 
 
+class ComponentRow(NamedTuple):
+    id: int
+    name: str | None
+    code: str | None
+    class_code: str
+    class_name: str | None  # the category BJ<class_code>'s Chinese name
+    owner_unit_id: int | None
+    wkb: bytes | None
+
+
+def component_label(r: ComponentRow | LabelledRow) -> str:
+    """What a component is called in answers: its class and its code, e.g. 井盖（部件 0101-0007）."""
+    return f"{r.class_name or r.name or '部件'}（部件 {r.code or f'#{r.id}'}）"
+
+
+def components_table(rows: Sequence[ComponentRow] | Sequence[LabelledRow]) -> Table:
+    return Table(
+        ids=np.fromiter((r.id for r in rows), np.int64, len(rows)),
+        names=np.array([component_label(r) for r in rows], dtype=object),
+        code=np.array([r.class_code for r in rows], dtype=object),
+        geoms=_geoms([r.wkb for r in rows]),
+        owner=np.fromiter((-1 if r.owner_unit_id is None else r.owner_unit_id for r in rows), np.int64, len(rows)),
+    )
+
+
 def _fallback_name(label: str, ext_id: str | None, fid: int) -> str:
     """What a nameless feature is called in answers: its kind and source id, else its row id."""
     return f"{label} {ext_id}" if ext_id else f"{label} #{fid}"
@@ -186,6 +212,17 @@ SEGMENT_COLS = (Segment.id, Segment.name, Segment.ext_id, Segment.level, wkb(Seg
 COMPOUND_COLS = (Compound.id, Compound.name, Compound.ext_id, Compound.area_m2, wkb(Compound.geom).label("wkb"))
 GRID_COLS = (Grid.id, Grid.code, Grid.community_id, Grid.valid_from, Grid.valid_to, wkb(Grid.geom).label("wkb"))
 AREA_COLS = (Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom).label("wkb"))
+COMPONENT_COLS = (
+    Component.id,
+    Component.name,
+    Component.code,
+    Component.class_code,
+    Category.name_zh.label("class_name"),
+    Component.owner_unit_id,
+    wkb(Component.geom).label("wkb"),
+)
+COMPONENT_CATEGORY = Category.code == "BJ" + Component.class_code
+"""The join of :data:`COMPONENT_COLS`: a component's class is the category ``BJ`` + its 4-digit code."""
 
 
 class Layers:
@@ -201,6 +238,7 @@ class Layers:
         histories: dict[str, History] | None = None,
         units_on_day: dict[str, np.ndarray] | None = None,
     ) -> None:
+        tables.setdefault("component", components_table([]))
         self.tables = tables
         self.has_areas = has_areas
         self.unit_names = unit_names
@@ -214,6 +252,7 @@ class Layers:
             (area_unit.get(int(i), -1) for i in tables["street"].ids), np.int64, len(tables["street"])
         )
         self._indexes: dict[tuple[int, tuple[float, ...], float], SnapIndex] = {}
+        self._points: dict[int, PointLayer] = {}
         self._day_cache: dict[tuple[str, int], np.ndarray] = {}
 
     def index(self, epsg: int, config: RoutingConfig) -> SnapIndex:
@@ -236,6 +275,18 @@ class Layers:
             with LOCK:
                 self._indexes[key] = idx
         return idx
+
+    def components(self, epsg: int, idx: SnapIndex) -> PointLayer:
+        """The components 部件 in ``idx``'s metric CRS (projected once per zone)."""
+        with LOCK:
+            layer = self._points.get(int(epsg))
+        if layer is None:
+            g = self.tables["component"].geoms
+            x, y = idx.project(shapely.get_x(g), shapely.get_y(g)) if len(g) else (np.zeros(0), np.zeros(0))
+            layer = PointLayer(x, y)
+            with LOCK:
+                self._points[int(epsg)] = layer
+        return layer
 
     def units_of(self, kind: str, rows: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Responsible unit id of each feature row on each day (-1: nobody)."""

@@ -24,7 +24,7 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import areas_m2, lengths_m
 from gridmap.geo.shapes import to_multipolygons
 from gridmap.store.dialect import wkb
-from gridmap.store.models import SRID, Area, AreaLevel, Compound, FeatureModel, Grid, Segment
+from gridmap.store.models import SRID, Area, AreaLevel, Component, Compound, FeatureModel, Grid, Segment
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class LayerSpec:
     key: str | None
     fields: tuple[str, ...]
     required: tuple[str, ...]
-    geometry: str  # "polygon" | "line"
+    geometry: str  # "polygon" | "line" | "point"
     area_level: str | None = None
     parent_field: str | None = None  # the field naming the parent area's code
     blank_ok: tuple[str, ...] = ()  # required columns whose value may be empty in a row (an unnamed road)
@@ -59,6 +59,8 @@ LAYERS: dict[str, LayerSpec] = {
                   blank_ok=("name",)),
         LayerSpec("compounds", "小区", Compound, "ext_id", ("ext_id", "name", "community_code", "households"),
                   ("name",), "polygon", None, "community_code"),
+        LayerSpec("components", "部件", Component, "code", ("code", "class_code", "name", "owner"), ("class_code",),
+                  "point"),
     )
 }  # fmt: skip
 
@@ -149,18 +151,21 @@ def write_features(
     if len(gdf) == 0:
         return WriteResult()
     geoms = np.asarray(gdf.geometry.values, dtype=object)
+    measure: dict[str, np.ndarray] = {}
     if spec.geometry == "polygon":
         geoms = to_multipolygons(geoms)
         measure = {"area_m2": areas_m2(geoms)}
-    else:
+    elif spec.geometry == "line":
         measure = {"length_m": lengths_m(geoms)}
     parents = resolve_parents(session, spec, gdf)
     n = len(gdf)
     # Build the rows column by column (one conversion per column, not one DataFrame lookup per cell).
     columns: dict[str, Sequence[object]] = {"geom_wkb": _wkb(geoms)}
     for f in spec.fields:
-        if f in gdf.columns and f not in (spec.parent_field, "valid_from"):
+        if f in gdf.columns and f not in (spec.parent_field, "valid_from", "owner"):
             columns[f] = [_clean(v) for v in gdf[f].tolist()]
+    if "owner_unit_id" in gdf.columns:  # resolved by the importer (gridmap.imports.attribute_checks.check_owners)
+        columns["owner_unit_id"] = [_clean(v) for v in gdf["owner_unit_id"].tolist()]
     for k, values in measure.items():
         columns[k] = values.astype(float).tolist()
     if spec.area_level:
@@ -168,7 +173,7 @@ def write_features(
         columns["parent_id"] = parents
     elif spec.parent_field:
         columns["community_id"] = parents
-    if spec.model in (Segment, Compound):
+    if spec.model in (Segment, Compound, Component):
         columns["source"] = [source] * n
     if spec.model is Grid:
         given = [_clean(v) for v in gdf["valid_from"].tolist()] if "valid_from" in gdf.columns else [None] * n

@@ -23,9 +23,10 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
-# The tables behind each counter; migration 0007 holds its own frozen copy of this list for its triggers.
+# The tables behind each counter; migration 0007 holds its own frozen copy of this list for its triggers (0012 adds
+# components).
 COUNTERS = {
-    "layers": ("segments", "compounds", "grids", "areas", "units", "assignments"),
+    "layers": ("segments", "compounds", "grids", "areas", "units", "assignments", "components"),
     "catalogue": ("categories", "holidays"),
 }
 _READ = text("SELECT n FROM change_counters WHERE name = :name")

@@ -178,7 +178,22 @@ class Compound(Base):
     community: Mapped[Area | None] = relationship()
 
 
-FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound]
+class Component(Base):
+    """A public component 部件 (manhole cover, street lamp, bin...): a point of a component class (the standard's
+    4-digit code, ``0101`` 井盖 = category ``BJ0101``) with its owner 权属单位, who answers for reports about it."""
+
+    __tablename__ = "components"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(64), unique=True)
+    class_code: Mapped[str] = mapped_column(String(8), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    source: Mapped[str | None] = mapped_column(String(200))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+
+
+FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound] | type[Component]
 """A table of spatial features (an ``id``, a ``geom``): what the layers, the importers and the targets name."""
 
 

@@ -467,10 +467,10 @@ def _route(
     unit = np.asarray(batch.unit_id)[good]
     routing["unit_id"][gi] = np.where(unit >= 0, unit, -1)
     rule_idx = np.asarray(batch.rule)[good]
-    from gridmap.routing import RULES
+    from gridmap.routing import ANSWER_RULES
 
-    rule_names = np.asarray([*RULES, ""], dtype=object)
-    routing["rule"][gi] = rule_names[np.where(rule_idx >= 0, rule_idx, len(RULES))]
+    rule_names = np.asarray([*ANSWER_RULES, ""], dtype=object)
+    routing["rule"][gi] = rule_names[np.where(rule_idx >= 0, rule_idx, len(ANSWER_RULES))]
     routing["matched_kind"][gi] = np.asarray(batch.matched_kind, dtype=object)[good]
     routing["matched_id"][gi] = np.asarray(batch.matched_id)[good]
     routing["distance_m"][gi] = np.asarray(batch.distance_m, dtype=float)[good]
@@ -551,10 +551,10 @@ def _routing_from_file(rows: Columns, n: int, session: Session, bad: Callable[..
 
 
 def _fill_matched_names(session: Session, routing: dict[str, np.ndarray], idx: np.ndarray) -> None:
-    from gridmap.store.models import Compound, Grid, Segment
+    from gridmap.store.models import Component, Compound, Grid, Segment
 
     name_cols = {"segment": Segment.name, "compound": Compound.name, "grid": Grid.code, "community": Area.name,
-                 "street": Area.name}  # fmt: skip
+                 "street": Area.name, "component": Component.code}  # fmt: skip
     for kind, column in name_cols.items():
         sel = idx[routing["matched_kind"][idx] == kind]
         if not len(sel):

@@ -1,0 +1,168 @@
+"""Components 部件: the inventory import (points with a class and an owner 权属单位) and routing a component report
+to the owner of the nearest component of its class, on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gridmap.catalogue.categories import seed
+from gridmap.cli import main
+from gridmap.config import RoutingConfig, Settings
+from gridmap.errors import InvalidInput
+from gridmap.imports.layer_import import import_file
+from gridmap.routing import RoutingResult, route_point, route_points
+from gridmap.store.models import Component, Unit
+from tests.accounts import TESTER
+from tests.routing_city import SmallCity, build_small_city, to_lonlat
+
+
+@pytest.fixture
+def city(session: Session) -> SmallCity:
+    c = build_small_city(session)
+    for key, name, code in (("water", "自来水公司", "U-WATER"), ("light", "路灯管理所", "U-LIGHT")):
+        u = Unit(name=name, kind="enterprise", code=code)
+        session.add(u)
+        session.flush()
+        c.ids[key] = u.id
+    return c
+
+
+def _write(tmp_path: Path, features: list[tuple[float, float, dict[str, object]]], name: str = "parts.geojson") -> Path:
+    """A GeoJSON file of component points given in the small city's metres."""
+    feats = []
+    for x, y, props in features:
+        lon, lat = to_lonlat(x, y)
+        feats.append({"type": "Feature", "properties": props,
+                      "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]}})  # fmt: skip
+    path = tmp_path / name
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), "utf-8")
+    return path
+
+
+def _import(session: Session, path: Path) -> int:
+    return import_file(session, path, "components", actor=TESTER).created
+
+
+def test_import_components_matches_owner_by_code_or_name(session: Session, city: SmallCity, tmp_path: Path) -> None:
+    path = _write(tmp_path, [
+        (-40, 5, {"code": "JG-1", "class_code": "0101", "name": "上水井盖", "owner": "自来水公司"}),
+        (-40, 8, {"code": "LD-1", "class_code": "BJ0104", "name": "路灯", "owner": "U-LIGHT"}),
+        (60, 5, {"code": "JG-2", "class_code": "0101", "owner": None}),
+    ])  # fmt: skip
+    assert _import(session, path) == 3
+    rows = {c: (k, o) for c, k, o in session.execute(select(Component.code, Component.class_code,
+                                                              Component.owner_unit_id))}  # fmt: skip
+    assert rows == {"JG-1": ("0101", city.ids["water"]), "LD-1": ("0104", city.ids["light"]), "JG-2": ("0101", None)}
+
+
+def test_bad_component_file_is_refused_whole_with_feature_numbers(
+    session: Session, city: SmallCity, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, [
+        (-40, 5, {"code": "JG-1", "class_code": "0101", "owner": "自来水公司"}),
+        (-40, 8, {"code": "JG-2", "class_code": "井盖", "owner": "自来水公司"}),
+        (-40, 9, {"code": "JG-3", "class_code": "0101", "owner": "煤气公司"}),
+    ])  # fmt: skip
+    with pytest.raises(InvalidInput) as exc:
+        _import(session, path)
+    problems = {(p.feature, p.field) for p in exc.value.problems}
+    assert problems == {(2, "class_code"), (3, "owner")}
+    assert "煤气公司" in str(exc.value) and "names no unit" in str(exc.value)
+    assert exc.value.zh is not None and "第 3 项" in exc.value.zh and "权属单位“煤气公司”不存在" in exc.value.zh
+    assert "第 2 项" in exc.value.zh and "不是部件小类代码" in exc.value.zh
+    assert session.scalar(select(func.count()).select_from(Component)) == 0
+
+
+# -- routing ---------------------------------------------------------------------------------------------------
+
+DAY = "2026-06-01T10:00:00"
+
+
+@pytest.fixture
+def parts(session: Session, city: SmallCity, tmp_path: Path) -> SmallCity:
+    """A manhole cover (owner 自来水公司) 5 m north of 滨河路 (the road's unit: 离石区住建局), a street lamp
+    (路灯管理所) 8 m north of it, and a manhole cover without an owner at x = 60."""
+    seed(session)  # the component classes' names (BJ0101 井盖)
+    _import(session, _write(tmp_path, [
+        (-40, 5, {"code": "0101-0007", "class_code": "0101", "owner": "自来水公司"}),
+        (-40, 8, {"code": "0104-0001", "class_code": "0104", "owner": "路灯管理所"}),
+        (60, 5, {"code": "0101-0008", "class_code": "0101"}),
+    ]))  # fmt: skip
+    session.flush()
+    return city
+
+
+def _both(session: Session, city: SmallCity, x: float, y: float, category: str, **kw: object) -> RoutingResult:
+    """The one-off answer, after checking the bulk path gives the same one."""
+    lon, lat = city.point(x, y)
+    one = route_point(session, lon, lat, category=category, observed_at=DAY, **kw)  # type: ignore[arg-type]
+    bulk = route_points(session, [lon], [lat], categories=[category], observed_at=[DAY], **kw).result(0)  # type: ignore[arg-type]
+    assert bulk is not None and bulk.to_dict() == one.to_dict()
+    return one
+
+
+def test_component_report_goes_to_the_owner_of_the_nearest_component(session: Session, parts: SmallCity) -> None:
+    r = _both(session, parts, -40, 2, "BJ0101")
+    assert r.rule == "component" and r.responsible == (parts.ids["water"], "自来水公司")
+    assert r.matched is not None and r.matched.kind == "component" and r.distance_m == 3.0
+    assert r.explanation == "距井盖（部件 0101-0007）3 米，权属单位：自来水公司"
+    lamp = _both(session, parts, -41, 5.2, "BJ0104")
+    assert lamp.responsible == (parts.ids["light"], "路灯管理所")
+    assert lamp.explanation.startswith("距路灯（部件 0101-0001）".replace("0101", "0104"))
+
+
+def test_component_beyond_the_distance_falls_back_to_todays_rules(session: Session, parts: SmallCity) -> None:
+    r = _both(session, parts, -40, 20, "BJ0101")  # 15 m from the cover, 20 m from 滨河路
+    assert r.rule == "segment" and r.responsible == (parts.ids["roads"], "离石区住建局")
+    assert "权属单位" not in r.explanation
+    wider = _both(session, parts, -40, 20, "BJ0101", config=RoutingConfig(component_m=20))
+    assert wider.rule == "component" and wider.responsible == (parts.ids["water"], "自来水公司")
+
+
+def test_wrong_class_or_ownerless_component_is_ignored(session: Session, parts: SmallCity) -> None:
+    grate = _both(session, parts, -40, 7, "BJ0102")  # 雨水箅子: the cover and the lamp are of other classes
+    assert grate.rule == "segment" and grate.responsible == (parts.ids["roads"], "离石区住建局")
+    event = _both(session, parts, -40, 5, "0101")  # an event category (私搭乱建), not a component
+    assert event.rule == "segment"
+    ownerless = _both(session, parts, 60, 4, "BJ0101")  # 1 m from the cover at x = 60, which has no owner
+    assert ownerless.rule == "segment" and ownerless.responsible == (parts.ids["roads"], "离石区住建局")
+
+
+def test_bulk_and_one_off_agree_on_a_mixed_batch(session: Session, parts: SmallCity) -> None:
+    xs = np.array([-40, -40, -40, -41, 60, -40, -45, -33])
+    ys = np.array([2, 20, 7, 5.2, 4, 5, 12, 2])
+    cats = ["BJ0101", "BJ0101", "BJ0102", "BJ0104", "BJ0101", "0101", "BJ0101", "BJ0104"]
+    lon, lat = to_lonlat(xs, ys)
+    batch = route_points(session, lon, lat, categories=cats, observed_at=[DAY] * len(xs))
+    rules = []
+    for i in range(len(xs)):
+        one = route_point(session, float(lon[i]), float(lat[i]), category=cats[i], observed_at=DAY)
+        res = batch.result(i)
+        assert res is not None and res.to_dict() == one.to_dict(), i
+        rules.append(one.rule)
+    assert rules == ["component", "segment", "segment", "component", "segment", "segment", "component", "component"]
+
+
+def test_cli_import_and_the_bulk_router_sees_new_components(
+    session: Session, city: SmallCity, settings: Settings, tmp_path: Path
+) -> None:
+    """``gridmap import components FILE`` commits; the bulk router's cached layers are refreshed by the change
+    counter (a write to components from another process)."""
+    session.commit()
+    lon, lat = city.point(-40, 2)
+    before = route_points(session, [lon], [lat], categories=["BJ0101"], observed_at=[DAY]).result(0)
+    assert before is not None and before.rule == "segment"
+    session.commit()
+    path = _write(tmp_path, [(-40, 5, {"code": "0101-0007", "class_code": "0101", "owner": "U-WATER"})])
+    result = CliRunner().invoke(main, ["--database-url", settings.database_url, "import", "components", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "components from parts.geojson: 1 created" in result.output
+    after = route_points(session, [lon], [lat], categories=["BJ0101"], observed_at=[DAY]).result(0)
+    assert after is not None and after.rule == "component" and after.responsible == (city.ids["water"], "自来水公司")
