@@ -121,7 +121,7 @@ def test_lines() -> None:
 
 def test_unknown_family() -> None:
     with pytest.raises(ValueError, match="family"):
-        repair([], "point")
+        repair([], "surface")
 
 
 def test_empty_input() -> None:
