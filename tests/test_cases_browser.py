@@ -213,7 +213,8 @@ def test_the_closed_loop_through_the_pages_only(browser, settings) -> None:
         late.locator("form[data-action=recheck_fail] textarea[name=note]").fill("迟到的核查")
         with late.expect_navigation():
             late.locator("form[data-action=recheck_fail] button[type=submit]").click()
-            late.wait_for_function("() => document.querySelector('#action-status').textContent.length > 0")
+            # "提交中…" first, then the answer (the page reloads 1.5 s after saying it)
+            late.wait_for_function("() => document.querySelector('#action-status').textContent.includes('有人')")
             assert late.locator("#action-status").inner_text() == "有人已先处理，正在刷新"
         late.wait_for_function(READY)
         assert case_status(late) == "closed"
