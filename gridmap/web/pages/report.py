@@ -24,9 +24,9 @@ from gridmap.catalogue.categories import list_categories
 from gridmap.errors import InvalidInput, Problem
 from gridmap.maps.places import public_places
 from gridmap.store.models import Case, CaseSource
-from gridmap.web import limits_hook
 from gridmap.web.auth import public
 from gridmap.web.i18n import translate
+from gridmap.web.limits import public_limit
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
 
@@ -58,7 +58,7 @@ def report_page():
 
 @bp.get("/report/places.json")
 @public
-@limits_hook.public_door
+@public_limit()  # the public budget: GRIDMAP_PUBLIC_RATE per address
 def places():
     """社区 outlines and named roads for the page's tile-less map — gzipped when the phone accepts it (the demo
     city's 690 KB are 59 KB gzipped: what a bad network can carry)."""
@@ -108,7 +108,7 @@ def manifest() -> Response:
 
 @bp.post("/report")
 @public
-@limits_hook.public_door
+@public_limit()  # the public budget: GRIDMAP_PUBLIC_RATE per address
 def send_report():
     """Open (or, for a client id seen before, find) the case of a citizen's report; answer its receipt code.
 
