@@ -430,14 +430,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh_CN": "位置无效：请重新定位或在地图上标出位置",
         "en": "The position is not valid: locate again or place the pin",
     },
-    "report_bad_crs": {
-        "zh_CN": "坐标系不支持：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
-        "en": "Unknown coordinate system: send GPS (WGS-84) or Amap/Tencent (GCJ-02) coordinates",
-    },
-    "report_bd09": {
-        "zh_CN": "不接受百度地图坐标（BD-09）：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
-        "en": "Baidu (BD-09) coordinates are not accepted: send GPS (WGS-84) or Amap/Tencent (GCJ-02) coordinates",
-    },
     "report_bad_category": {"zh_CN": "请选择有效的问题类别", "en": "Pick a valid category"},
     "report_bad_time": {"zh_CN": "拍摄/发现时间无效", "en": "The time of the report is not valid"},
     "report_bad_description": {"zh_CN": "问题描述过长，请精简后再提交", "en": "The description is too long"},
