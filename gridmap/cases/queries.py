@@ -23,7 +23,8 @@ from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_flag, parse_int
 from gridmap.store.models import Account, Area, Case, CaseEvent, CaseStatus, Category, Unit
 
-_OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
+# the steps that are no action of the loop: the first event of a case, and the move of a merged unit's case
+_OPENING_ZH = {"report": "上报", "import": "批量导入", "unit_merge": "单位合并移交"}
 CONTACT_KEYS = ("email", "phone", "device_id", "account_id")  # a reporter's contacts in an opening event's data
 PHOTO_KEYS = ("media_url",)  # an Open311 client's photo link
 
