@@ -31,8 +31,10 @@ DESK = {"width": 1440, "height": 900}
 READY = "() => window.gridmapTest && window.gridmapTest.pageReady && window.gridmapTest.busy === 0"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # What the third-party scripts put on window: Leaflet (L, leaflet, _leaflet_events), folium's page script
-# (L_NO_TOUCH, L_DISABLE_3D and the map's variable map_<hex>) and Leaflet.heat (simpleheat).
-THIRD_PARTY_GLOBALS = re.compile(r"L|leaflet|_leaflet_events|L_NO_TOUCH|L_DISABLE_3D|map_[0-9a-f]+|simpleheat")
+# (L_NO_TOUCH, L_DISABLE_3D and the map's variable map_<hex>), Leaflet.heat (simpleheat) and protomaps-leaflet.
+THIRD_PARTY_GLOBALS = re.compile(
+    r"L|leaflet|_leaflet_events|L_NO_TOUCH|L_DISABLE_3D|map_[0-9a-f]+|simpleheat|protomapsL"
+)
 
 
 @contextmanager

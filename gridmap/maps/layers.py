@@ -5,7 +5,7 @@ same collections. Everything here takes a session and plain values and returns p
 
 * :data:`COLLECTIONS` — what can be served: ``segments``, ``compounds``, ``grids`` (the assignable layers, which
   carry ``unit_id``/``unit_name``/``responsibility``), ``communities``, ``streets`` and ``cases``.
-* :func:`parse_items_query` — validates ``bbox``/``limit``/``offset``/``at``/``zoom``/``unit_id``/``status``,
+* :func:`parse_items_query` — validates ``bbox``/``limit``/``cursor``/``offset``/``at``/``zoom``/``unit_id``/``status``,
   collecting every problem into one :class:`~gridmap.errors.InvalidInput`.
 * :func:`query_items` / :func:`get_item` — one page of features as GeoJSON-ready dicts (geometry simplified for the
   zoom with vectorised shapely, coordinates rounded to what the zoom can show).
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.scope import Scope
@@ -117,6 +117,7 @@ class ItemsQuery:
     bbox: tuple[float, float, float, float] | None = None
     limit: int = DEFAULT_LIMIT
     offset: int = 0
+    cursor: int | None = None  # keyset paging: the features after this id (the next link's cursor)
     at: dt.date | None = None
     zoom: float | None = None
     unit_id: int | None = None
@@ -170,6 +171,9 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
     offset = 0
     if args.get("offset") not in (None, ""):
         offset = parse_int(args["offset"], "offset", problems, lo=0) or 0
+    cursor = None
+    if args.get("cursor") not in (None, ""):
+        cursor = parse_int(args["cursor"], "cursor", problems, lo=0)
     at = parse_day(args.get("at") or args.get("datetime"), "at", problems)
     zoom = None
     if args.get("zoom") not in (None, ""):
@@ -203,7 +207,15 @@ def parse_items_query(args: Mapping[str, Any], collection_properties: Iterable[s
     if problems:
         raise InvalidInput(problems)
     return ItemsQuery(
-        bbox=bbox, limit=limit, offset=offset, at=at, zoom=zoom, unit_id=unit_id, status=status, properties=properties
+        bbox=bbox,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+        at=at,
+        zoom=zoom,
+        unit_id=unit_id,
+        status=status,
+        properties=properties,
     )
 
 
@@ -302,10 +314,11 @@ class Features:
 class FeaturePage:
     collection: str
     items: Features
-    number_matched: int
+    number_matched: int | None  # None: not known without counting (OGC lets a server leave it out)
     limit: int
     offset: int
     at: dt.date
+    next_cursor: int | None = None  # the cursor of the next page; None: this is the last
 
     @property
     def number_returned(self) -> int:
@@ -443,23 +456,29 @@ def _light(r: Any, cal: WorkingCalendar | None) -> dict[str, Any] | None:
 
 
 def query_items(session: Session, collection_id: str, q: ItemsQuery) -> FeaturePage:
-    """One page of a collection's features (ordered by id) within ``q.bbox``, as of ``q.at``."""
+    """One page of a collection's features (ordered by id) within ``q.bbox``, as of ``q.at``.
+
+    Keyset paging: a page ends with the cursor of the next (its last id), and the next page reads ``id > cursor``
+    through the primary key — never an offset walked past nor a count per page. One row more than the page is read
+    to know whether another page follows; the total is given only when the whole answer is this page.
+    """
     coll = collection(collection_id)
     conds = _conditions(session, coll, q)
     model = coll.model
     stmt = _select(coll, q.on())
+    if q.cursor is not None:
+        conds.append(model.id > q.cursor)
     if conds:
         stmt = stmt.where(*conds)
-    stmt = stmt.order_by(model.id).limit(q.limit).offset(q.offset)
+    stmt = stmt.order_by(model.id).limit(q.limit + 1).offset(q.offset)
     rows = session.connection().execute(stmt).all()  # Core rows: no ORM processing
-    if 0 < len(rows) < q.limit or (not rows and q.offset == 0):
-        matched = q.offset + len(rows)  # the last page: no second pass over the table to count
-    else:
-        count_stmt = select(func.count()).select_from(model)
-        if conds:
-            count_stmt = count_stmt.where(*conds)
-        matched = session.scalar(count_stmt) or 0
-    return FeaturePage(collection_id, _features(session, coll, rows, q), matched, q.limit, q.offset, q.on())
+    more = len(rows) > q.limit
+    rows = rows[: q.limit]
+    matched = q.offset + len(rows) if not more and q.cursor is None else None
+    return FeaturePage(
+        collection_id, _features(session, coll, rows, q), matched, q.limit, q.offset, q.on(),
+        next_cursor=rows[-1].id if more else None,
+    )  # fmt: skip
 
 
 def get_item(

@@ -20,6 +20,7 @@ ids for a bulk insert        max(id) under the write lock               ``nextva
 bulk load                    triggers, indexes set aside; R*Tree packed plain inserts
 many rows written            multi-row INSERTs; UPDATE executemany      ``COPY``; ``COPY`` + one ``UPDATE … FROM``
 long-running server          WAL checkpoints in a background thread     nothing
+vector tiles (MVT)           geometry read as WKB, encoded in Python    ``ST_AsMVTGeom`` + ``ST_AsMVT`` in SQL
 backup and restore           online backup API, ``quick_check``         ``pg_dump -Fc`` in an exported snapshot,
                                                                         ``pg_restore --single-transaction``
 ===========================  =========================================  ===========================================
@@ -39,7 +40,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Integer, LargeBinary, and_, create_engine, event, func, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    and_,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -56,6 +69,19 @@ _WRITER = "gridmap.begun_writing"  # conn.info: the open transaction was begun I
 _LOCK_SLICE_S = 1.0  # begin_writing waits for the write lock in slices this long, reporting progress between
 
 Box = tuple[float, float, float, float]  # xmin, ymin, xmax, ymax in EPSG:4326
+
+
+class TileFrame:
+    """What a vector tile is cut to: its Web-Mercator bounds, its extent and buffer (tile units) and the tolerance
+    (metres) its shapes are simplified with — the same numbers for both databases' encoders."""
+
+    def __init__(self, bounds_3857: Box, extent: int = 4096, buffer: int = 64, simplify_m: float = 0.0) -> None:
+        self.bounds_3857 = bounds_3857
+        self.extent = extent
+        self.buffer = buffer
+        self.simplify_m = simplify_m
+
+
 Bind = Engine | Connection | Session
 
 
@@ -111,6 +137,19 @@ class Dialect:
     def insert_ignoring_conflict(self, table: Any, *columns: str) -> Any:
         """``INSERT INTO table … ON CONFLICT (columns) DO NOTHING``: a row whose key exists is not inserted
         (``RETURNING`` then gives no row), without a read before or a savepoint around it."""
+        raise NotImplementedError
+
+    def tile_geometry(self, geom: Any, tile: TileFrame) -> Any:
+        """The SELECT expression for a layer's geometry in a vector tile: on PostGIS already in tile coordinates
+        (clipped, simplified, snapped), on SpatiaLite WKB in EPSG:4326 for :meth:`mvt_layer`'s ``encode``."""
+        raise NotImplementedError
+
+    def mvt_layer(
+        self, session: Session, stmt: Any, layer: str, tile: TileFrame, encode: Callable[[list[Any]], bytes]
+    ) -> bytes:
+        """One Mapbox Vector Tile layer named ``layer`` from ``stmt`` (columns ``fid``, the feature id; ``geom`` as
+        given by :meth:`tile_geometry`; then the attributes, NULLs left out): ``ST_AsMVT`` on PostGIS, ``encode(rows)``
+        (gridmap's Python encoder) on SpatiaLite."""
         raise NotImplementedError
 
     # -- session-level operations --------------------------------------------------------------------------
@@ -244,6 +283,14 @@ class SpatiaLite(Dialect):
         from sqlalchemy.dialects.sqlite import insert
 
         return insert(table).on_conflict_do_nothing(index_elements=list(columns))
+
+    def tile_geometry(self, geom: Any, tile: TileFrame) -> Any:
+        return wkb(geom)
+
+    def mvt_layer(
+        self, session: Session, stmt: Any, layer: str, tile: TileFrame, encode: Callable[[list[Any]], bytes]
+    ) -> bytes:
+        return encode(list(session.connection().execute(stmt).all()))
 
     def take_write_lock(self, session: Session, table: str, what: str) -> None:
         # a no-op UPDATE: concurrent writers queue here instead of failing later on a stale snapshot
@@ -419,6 +466,22 @@ class PostGIS(Dialect):
         x0, y0, x1, y1 = (float(v) for v in box)
         return func.ST_Intersects(model.geom, func.ST_MakeEnvelope(x0, y0, x1, y1, 4326))
 
+    def tile_geometry(self, geom: Any, tile: TileFrame) -> Any:
+        x0, y0, x1, y1 = tile.bounds_3857
+        envelope = func.ST_MakeEnvelope(x0, y0, x1, y1, 3857)
+        projected = func.ST_Transform(geom, 3857)
+        if tile.simplify_m > 0:
+            projected = func.ST_Simplify(projected, tile.simplify_m, True)
+        return func.ST_AsMVTGeom(projected, envelope, tile.extent, tile.buffer, True)
+
+    def mvt_layer(
+        self, session: Session, stmt: Any, layer: str, tile: TileFrame, encode: Callable[[list[Any]], bytes]
+    ) -> bytes:
+        t = stmt.subquery("t")
+        rows = select(t).where(t.c.geom.is_not(None)).subquery("mvt")
+        mvt = select(func.ST_AsMVT(literal_column("mvt"), layer, tile.extent, "geom", "fid")).select_from(rows)
+        return bytes(session.execute(mvt).scalar() or b"")
+
     def insert_ignoring_conflict(self, table: Any, *columns: str) -> Any:
         from sqlalchemy.dialects.postgresql import insert
 
@@ -554,4 +617,4 @@ def _load_spatialite(spatialite_library: str) -> Callable[[Any, Any], None]:
     return on_connect
 
 
-__all__ = ["Dialect", "PostGIS", "SpatiaLite", "dialect_of", "engine_for", "wkb"]
+__all__ = ["Dialect", "PostGIS", "SpatiaLite", "TileFrame", "dialect_of", "engine_for", "wkb"]

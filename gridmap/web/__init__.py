@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(cases_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+    from gridmap.web import ogc_tiles  # noqa: F401  (adds the tiles routes to the /ogc blueprint)
     from gridmap.web.api.maps import api as maps_api_bp
     from gridmap.web.assets import bp as assets_bp
     from gridmap.web.ogc import bp as ogc_bp

@@ -1,7 +1,8 @@
 """OGC API – Features (Part 1: Core, GeoJSON) over the map layers, so GDAL/QGIS read what the map shows.
 
 ``/ogc`` landing page, ``/ogc/conformance``, ``/ogc/collections``, ``/ogc/collections/{id}``,
-``/ogc/collections/{id}/items`` (``bbox``, ``limit``, ``offset``, plus ``at``/``datetime`` = the day of
+``/ogc/collections/{id}/items`` (``bbox``, ``limit``, ``cursor`` — keyset paging: the ``next`` link carries it —
+or ``offset``, plus ``at``/``datetime`` = the day of
 responsibility, ``zoom`` = simplify for that Web-Mercator zoom, ``unit_id``, ``status`` for cases) and
 ``/ogc/collections/{id}/items/{featureId}``. Feature ids are database ids (routing answers with the same).
 Large responses are gzip-compressed when the client accepts it.
@@ -20,6 +21,7 @@ from flask import Blueprint, Response, g, request, url_for
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar
 from gridmap.maps.layers import COLLECTIONS, MAX_LIMIT, extent, get_item, parse_items_query, query_items
+from gridmap.tiles.layers import TILE_LAYERS
 from gridmap.web.auth import current_scope, signed_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
@@ -30,6 +32,12 @@ GEOJSON = "application/geo+json"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    # OGC API – Tiles, served by gridmap.web.ogc_tiles
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
@@ -45,6 +53,9 @@ def _json(body: Any, content_type: str = "application/json", max_age: int = 0, r
     if max_age:
         resp.headers["Cache-Control"] = f"max-age={max_age}"
     return resp
+
+
+json_response = _json  # what the tiles routes (gridmap.web.ogc_tiles) answer with too
 
 
 def _title(coll) -> str:
@@ -67,6 +78,10 @@ def _collection_doc(cid: str) -> dict[str, Any]:
             {"href": items, "rel": "items", "type": GEOJSON, "title": "features"},
         ],
     }  # fmt: skip
+    if cid in TILE_LAYERS:
+        doc["links"].append({"href": url_for("ogc.tilesets", collection_id=cid, _external=True),
+                             "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                             "type": "application/json", "title": "vector tiles"})  # fmt: skip
     if bbox:
         doc["extent"] = {"spatial": {"bbox": [bbox], "crs": CRS84}}
     return doc
@@ -117,9 +132,10 @@ def collection_doc(collection_id: str):
     return _json(_collection_doc(collection_id))
 
 
-def _page_link(collection_id: str, rel: str, offset: int, limit: int) -> dict[str, str]:
-    args = {k: v for k, v in request.args.items() if k not in ("offset", "limit", "f")}
-    args.update(offset=str(offset), limit=str(limit))
+def _page_link(collection_id: str, rel: str, limit: int, **page: int | None) -> dict[str, str]:
+    """A link to a page: ``page`` is ``cursor=`` (keyset, the next page) or ``offset=`` (the request's own)."""
+    args = {k: v for k, v in request.args.items() if k not in ("offset", "cursor", "limit", "f")}
+    args.update({k: str(v) for k, v in page.items() if v}, limit=str(limit))
     href = url_for("ogc.items", collection_id=collection_id, _external=True) + "?" + urlencode(args)
     return {"href": href, "rel": rel, "type": GEOJSON}
 
@@ -139,18 +155,13 @@ def items(collection_id: str):
     coll = collection(collection_id)
     q = replace(parse_items_query(request.args, coll.properties), scope=current_scope(), calendar=_calendar(coll.id))
     page = query_items(db_session(), collection_id, q)
-    links = [_page_link(collection_id, "self", q.offset, q.limit)]
-    if q.offset + page.number_returned < page.number_matched:
-        links.append(_page_link(collection_id, "next", q.offset + q.limit, q.limit))
-    if q.offset > 0:
-        links.append(_page_link(collection_id, "prev", max(0, q.offset - q.limit), q.limit))
-    head = {
-        "type": "FeatureCollection",
-        "numberMatched": page.number_matched,
-        "numberReturned": page.number_returned,
-        "at": page.at.isoformat(),
-        "links": links,
-    }
+    links = [_page_link(collection_id, "self", q.limit, cursor=q.cursor, offset=q.offset)]
+    if page.next_cursor is not None:
+        links.append(_page_link(collection_id, "next", q.limit, cursor=page.next_cursor))
+    head: dict[str, Any] = {"type": "FeatureCollection"}
+    if page.number_matched is not None:  # only when this page is the whole answer: never a count per page
+        head["numberMatched"] = page.number_matched
+    head.update(numberReturned=page.number_returned, at=page.at.isoformat(), links=links)
     # The geometries arrive as GeoJSON text from shapely: splice them in rather than parse and re-encode.
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
     raw = (text + ',"features":[' + ",".join(page.items.json_parts()) + "]}").encode("utf-8")

@@ -16,6 +16,7 @@ from gridmap.maps.layers import ENDING_SOON_DAYS, city_extent
 from gridmap.responsibility.overview import next_step
 from gridmap.store.models import CaseStatus
 from gridmap.store.targets import kinds_config
+from gridmap.tiles.layers import TILE_LAYERS
 from gridmap.web.auth import current_actor, current_scope, signed_in
 from gridmap.web.foliummap import make_map, render_parts
 from gridmap.web.i18n import translate
@@ -47,6 +48,10 @@ JS_STRINGS = (
     "other_units",
     "search_none",
     "loading",
+    "zoom_in_segments",
+    "zoom_in_compounds",
+    "zoom_in_grids",
+    "zoom_in_communities",
     "unit_page",
     "road",
     "unit",
@@ -99,6 +104,11 @@ def map_script():
     return Response(parts.script, mimetype="text/javascript", headers={"Cache-Control": "private, max-age=300"})
 
 
+# The /map layers drawn from vector tiles. The cases stay GeoJSON there: their traffic light counts working time with
+# the calendar (cases.deadlines), which tiles do not carry, and the open cases of a view are few.
+MAP_TILED = ("communities", "grids", "compounds", "segments")
+
+
 def _opening_box() -> list[float] | None:
     """Where the map opens: the account's scope area, else the whole city."""
     scope = current_scope()
@@ -114,7 +124,13 @@ def coverage_map():
     return render_map_page(
         "map_coverage.html",
         zoom=13,
-        config={"at": at.isoformat() if at else None, "page": "coverage", "fitBounds": _opening_box()},
+        config={
+            "at": at.isoformat() if at else None,
+            "page": "coverage",
+            "fitBounds": _opening_box(),
+            # the layers drawn from vector tiles (/ogc/collections/{id}/tiles), with their minimum zooms
+            "tiles": {cid: TILE_LAYERS[cid].min_zoom for cid in MAP_TILED},
+        },
         at=at,
         today=dt.date.today(),
     )

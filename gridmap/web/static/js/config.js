@@ -25,6 +25,7 @@
  * @property {string | null} [at]   the day the map shows (YYYY-MM-DD); null or absent: today
  * @property {number[] | null} [fitBounds]  [west, south, east, north] to show first
  * @property {string} [page]        which page ("coverage", "unit", "assign", "gaps", "heatmap")
+ * @property {Record<string, number>} [tiles]  the layers drawn from vector tiles, with their minimum zooms (/map)
  * @property {number} [unitId]      a unit's page: the unit
  * @property {Record<string, string>} [pageStrings]  the commander's pages: their own strings
  * @property {Record<string, string>} [query]        the gaps page: the query of its gaps (at, kind, street)

@@ -16,6 +16,7 @@ export function coverage(cfg = readConfig()) {
   const gm = new GridMap(cfg, {
     visible: [...AREA_LAYERS, ...targetLayers(cfg.kinds)],
     fitBounds: cfg.fitBounds,
+    tiles: true,
   });
   const date = byId("map-date", HTMLInputElement);
   date.addEventListener("change", () => {

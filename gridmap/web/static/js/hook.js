@@ -10,6 +10,7 @@
  * @property {number} busy        requests in flight: layers, popups, search, the commander's API calls
  * @property {L.Map | null} map
  * @property {Record<string, L.GeoJSON>} layers  the map's data layers by OGC collection id
+ * @property {Record<string, import("./tiles.js").TileLayer>} tiled  those drawn from vector tiles
  * @property {Record<string, Record<string, boolean>>} highlighted  the outlined feature ids, by collection
  * @property {string | null} at   the day the map shows (null: today)
  * @property {object | null} page the page's own state (assign: {selection, preview}; gaps: {layer}; heatmap: {reload})
@@ -22,6 +23,7 @@ export const hook = {
   busy: 0,
   map: null,
   layers: {},
+  tiled: {},
   highlighted: {},
   at: null,
   page: null,

@@ -1,8 +1,10 @@
 // @ts-check
 // The map's data layers: each is one OGC collection (/ogc/collections/<id>/items) fetched for the view's bounding
 // box and zoom — paged, a superseded request aborted, a view already held not fetched again — and drawn with
-// Leaflet's canvas renderer in its look (look.js), coloured by responsibility state or by unit.
+// Leaflet's canvas renderer in its look (look.js), coloured by responsibility state or by unit. A page may draw some
+// layers from vector tiles instead (tiles.js; /map does, for the big layers): their group holds the tile layer.
 import { getJSON, isAbort } from "./api.js";
+import { TileLayer } from "./tiles.js";
 import { HIGHLIGHT_COLOR } from "./colors.js";
 import { PANES, baseStyle, lookOf } from "./look.js";
 
@@ -25,7 +27,7 @@ import { PANES, baseStyle, lookOf } from "./look.js";
 /** @typedef {import("geojson").FeatureCollection<import("geojson").Geometry, FeatureProps>} FeatureCollection */
 /** @typedef {Pick<Feature, "id" | "properties">} FeatureRef  a feature as far as popups and clicks need it */
 
-const PAGE_LIMIT = 5000; // features per request (the API pages beyond it)
+const PAGE_LIMIT = 5000; // features per request: one page per layer and view (the next pages are not followed)
 /** The width of a road's invisible hit line: a click or a tap this near a road selects the road, not what lies
  * beneath it (a grid, a compound, a 社区). */
 export const HIT_WEIGHT = 16;
@@ -50,6 +52,7 @@ export const HIT_WEIGHT = 16;
  * @property {Record<string, string | number>} [filter]  query parameters of the non-area layers (a unit's page:
  *                                                       unit_id)
  * @property {string | null} [at]
+ * @property {Record<string, number>} [tiles]  the layers drawn from vector tiles, with their minimum zooms
  * @property {(cid: string, f: Feature, e: L.LeafletMouseEvent) => void} onClick
  * @property {(message: string) => void} onError
  */
@@ -81,6 +84,8 @@ export class DataLayers {
     this.state = {};
     /** @type {Record<string, L.GeoJSON<FeatureProps>>} a line layer's invisible wide twin that takes its clicks */
     this.hitLines = {};
+    /** @type {Record<string, TileLayer>} the layers drawn from vector tiles (their group is in this.layers) */
+    this.tiled = {};
     const renderer = L.canvas({ padding: 0.1, tolerance: 5 });
     PANES.forEach((p, i) => {
       if (!map.getPane(p)) map.createPane(p).style.zIndex = String(400 + i * 10);
@@ -88,6 +93,18 @@ export class DataLayers {
     const visible = opts.visible ?? ids;
     for (const cid of ids) {
       const look = lookOf(cid);
+      const minZoom = opts.tiles?.[cid];
+      if (minZoom !== undefined) {
+        // the group the layer control switches; the tile layer inside it is made when first shown
+        /** @type {L.GeoJSON<FeatureProps>} */
+        const group = L.geoJSON(undefined, { pane: look.pane });
+        this.tiled[cid] = new TileLayer(ogc, cid, minZoom, () => this.colorMode);
+        this.layers[cid] = group;
+        this.idOf.set(group, cid);
+        this.state[cid] = { loaded: null, pending: null, ctrl: null };
+        if (visible.includes(cid)) group.addTo(map);
+        continue;
+      }
       /** @type {L.GeoJSON<FeatureProps>} */
       const layer = L.geoJSON(undefined, {
         // @ts-expect-error  Leaflet passes the renderer on to the vector layers; its GeoJSONOptions type omits it
@@ -98,6 +115,8 @@ export class DataLayers {
         onEachFeature: (f, lyr) => {
           lyr.on("click", (e) => {
             L.DomEvent.stopPropagation(e);
+            // a 街道's outline on the canvas takes the clicks inside it: a tiled feature drawn there goes first
+            if (look.shape === "area" && this.clickTiles(/** @type {L.LeafletMouseEvent} */ (e))) return;
             opts.onClick(cid, /** @type {Feature} */ (f), /** @type {L.LeafletMouseEvent} */ (e));
           });
         },
@@ -126,6 +145,35 @@ export class DataLayers {
       }
       if (visible.includes(cid)) layer.addTo(map);
     }
+    if (Object.keys(this.tiled).length) map.on("click", (e) => this.clickTiles(e));
+  }
+
+  /**
+   * A click on the map (or inside an area outline): the topmost tiled feature under it, if any, gets it.
+   * @param {L.LeafletMouseEvent} e
+   * @returns {boolean} a tiled feature took the click
+   */
+  clickTiles(e) {
+    const rank = (/** @type {string} */ cid) => PANES.indexOf(lookOf(cid).pane);
+    const order = Object.keys(this.tiled).sort((a, b) => rank(b) - rank(a));
+    for (const cid of order) {
+      if (!this.map.hasLayer(this.layers[cid]) || this.map.getZoom() < this.tiled[cid].minZoom) continue;
+      const f = this.tiled[cid].pick(e.latlng);
+      if (f) {
+        this.opts.onClick(cid, /** @type {Feature} */ (/** @type {unknown} */ (f)), e); // popups read id, props
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The tiled layers switched on but not drawn at this zoom (below their minimum zoom): a hint names them.
+   * @returns {string[]}
+   */
+  hiddenByZoom() {
+    const z = this.map.getZoom();
+    return Object.keys(this.tiled).filter((cid) => this.map.hasLayer(this.layers[cid]) && z < this.tiled[cid].minZoom);
   }
 
   /**
@@ -163,7 +211,9 @@ export class DataLayers {
 
   /** Styles every feature again (after a change of colouring or highlight). */
   restyle() {
+    for (const t of Object.values(this.tiled)) t.redraw();
     for (const cid of this.ids) {
+      if (this.tiled[cid]) continue;
       this.layers[cid].setStyle((f) => (f ? this.styleFor(cid, /** @type {Feature} */ (f)) : {}));
     }
   }
@@ -204,23 +254,16 @@ export class DataLayers {
   }
 
   /**
-   * Every page of a collection's items (following the "next" links).
+   * The first page of a collection's items for the view (PAGE_LIMIT features): the map never walks every page —
+   * a layer too big for one page is drawn from vector tiles instead.
    * @param {string} url
    * @param {AbortSignal} signal
    * @returns {Promise<Feature[]>}
    */
-  async fetchAll(url, signal) {
-    /** @type {Feature[]} */
-    let feats = [];
-    /** @type {string | null} */
-    let next = url;
-    while (next) {
-      /** @type {FeatureCollection & {links?: {rel: string, href: string}[]}} */
-      const fc = await getJSON(next, signal);
-      feats = feats.concat(fc.features);
-      next = (fc.links ?? []).find((l) => l.rel === "next")?.href ?? null;
-    }
-    return feats;
+  async fetchPage(url, signal) {
+    /** @type {FeatureCollection} */
+    const fc = await getJSON(url, signal);
+    return fc.features;
   }
 
   /**
@@ -234,6 +277,11 @@ export class DataLayers {
     const st = this.state[cid];
     const look = lookOf(cid);
     if (!this.map.hasLayer(layer)) return;
+    const tiled = this.tiled[cid];
+    if (tiled) {
+      tiled.show(layer, this.at); // the tile layer fetches its own tiles; a new day: a new tile layer
+      return;
+    }
     const zoom = this.map.getZoom();
     if (look.minZoom && zoom < look.minZoom) {
       layer.clearLayers();
@@ -251,7 +299,7 @@ export class DataLayers {
       ...view,
       promise: (async () => {
         try {
-          const feats = await this.fetchAll(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
+          const feats = await this.fetchPage(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
           const fc = /** @type {FeatureCollection} */ ({ type: "FeatureCollection", features: feats });
           layer.clearLayers();
           layer.addData(fc);

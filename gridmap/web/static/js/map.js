@@ -30,6 +30,7 @@ import { esc } from "./strings.js";
  * @property {Record<string, string | number>} [filter]  for the non-area layers (a unit's page: {unit_id})
  * @property {number[] | null} [fitBounds]  [west, south, east, north] to show first
  * @property {(info: FeatureClick) => boolean} [onFeatureClick]  true: handled, no popup
+ * @property {boolean} [tiles]  draw the layers the config names (cfg.tiles) from vector tiles
  */
 
 /**
@@ -59,6 +60,7 @@ export class GridMap {
       visible: opts.visible,
       filter: opts.filter,
       at: cfg.at ?? null,
+      tiles: opts.tiles ? cfg.tiles : undefined,
       onClick: (cid, f, e) => this.featureClicked(cid, f, e),
       onError: (msg) => this.status(msg, true),
     });
@@ -80,6 +82,11 @@ export class GridMap {
     });
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let timer;
+    this.hintEl = document.createElement("div");
+    this.hintEl.className = "zoom-hint";
+    this.hintEl.setAttribute("aria-live", "polite");
+    this.map.getContainer().appendChild(this.hintEl);
+    this.map.on("zoomend overlayadd overlayremove", () => this.updateHint());
     this.map.on("moveend", () => {
       clearTimeout(timer);
       timer = setTimeout(() => this.reload(false), 150);
@@ -87,6 +94,7 @@ export class GridMap {
 
     hook.map = this.map;
     hook.layers = this.layers;
+    hook.tiled = this.data.tiled;
     hook.highlighted = this.data.highlighted;
     hook.at = this.at;
     const b = opts.fitBounds;
@@ -104,6 +112,14 @@ export class GridMap {
     return this.strings[cid] ?? (kind && this.kinds.label(kind)) ?? cid;
   }
 
+  /** Below a tiled layer's minimum zoom, a hint ("放大后显示路段") rather than an empty map. */
+  updateHint() {
+    if (!this.hintEl) return;
+    const hidden = this.data.hiddenByZoom().map((cid) => this.strings["zoom_in_" + cid] ?? cid);
+    this.hintEl.textContent = hidden.join(" · ");
+    this.hintEl.hidden = hidden.length === 0;
+  }
+
   /** @returns {string | null} the day the map shows (null: today) */
   get at() {
     return this.data.at;
@@ -118,6 +134,7 @@ export class GridMap {
     await this.data.loadAll(force);
     if (!this.statusEl?.classList.contains("error")) this.status("");
     this.updateLegend();
+    this.updateHint();
     hook.ready = true;
   }
 
@@ -168,7 +185,7 @@ export class GridMap {
     renderLegend(this.legendEl, {
       map: this.map,
       layers: this.kinds.collections
-        .filter((cid) => this.layers[cid])
+        .filter((cid) => this.layers[cid] && !this.data.tiled[cid]) // tiles are not counted: the colours only
         .map((cid) => {
           const kind = this.kinds.kindOf(cid) ?? "";
           return { layer: this.layers[cid], label: this.layerTitle(cid), unit: this.strings["unit_count_" + kind] ?? "" };
@@ -187,7 +204,7 @@ export class GridMap {
    */
   openPopup(cid, id, latlng) {
     const drawn = /** @type {(L.Layer & {feature: Feature})[]} */ (this.layers[cid].getLayers());
-    const hit = drawn.find((l) => l.feature.id === id);
+    const hit = drawn.find((l) => l.feature?.id === id); // a tiled layer's group holds no features
     /** @type {FeatureRef} */
     const f = hit ? hit.feature : { id, properties: {} };
     const where = latlng ?? (hit ? centreOf(hit) : null);

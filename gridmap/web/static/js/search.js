@@ -62,7 +62,7 @@ export function setupSearch(gm) {
         setTimeout(function wait() {
           if (token !== zoomToken) return;
           if (busy() > 0) setTimeout(wait, 100);
-          else gm.openPopup(cid, hit.id);
+          else gm.openPopup(cid, hit.id, bounds.getCenter()); // a tiled layer holds no drawn feature to open it at
         }, 250);
       };
       pendingMoveEnd = onMoveEnd;

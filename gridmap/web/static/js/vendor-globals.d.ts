@@ -8,3 +8,34 @@ declare const idbKeyval: {
   del(key: IDBValidKey): Promise<void>;
   keys(): Promise<IDBValidKey[]>;
 };
+// protomaps-leaflet's browser bundle (/vendor/protomaps-leaflet/protomaps-leaflet.js): the map's vector tiles
+// (the part the map uses, declared here: the package's own types import a MapLibre package it does not install)
+declare namespace protomapsL {
+  interface Feature {
+    readonly props: Record<string, unknown>;
+  }
+  type Attr<T> = T | ((z: number, f?: Feature) => T);
+  interface PaintRule {
+    dataLayer: string;
+    symbolizer: object;
+  }
+  class PolygonSymbolizer {
+    constructor(options: { fill?: Attr<string>; opacity?: Attr<number>; stroke?: Attr<string>; width?: Attr<number> });
+  }
+  class LineSymbolizer {
+    constructor(options: { color?: Attr<string>; width?: Attr<number>; opacity?: Attr<number>; dash?: number[] });
+  }
+  interface Layer {
+    rerenderTiles(): void;
+    queryTileFeaturesDebug(lng: number, lat: number, brushSize?: number): Map<string, { feature: Feature; layerName: string }[]>;
+  }
+  function leafletLayer(options: {
+    url: string;
+    paintRules: PaintRule[];
+    labelRules: object[];
+    maxDataZoom?: number;
+    minZoom?: number;
+    pane?: string;
+    attribution?: string;
+  }): Layer;
+}

@@ -1,0 +1,79 @@
+"""/map draws the big layers from vector tiles (protomaps-leaflet) in Chromium, at a desktop and a phone size:
+tiles are fetched from /ogc/…/tiles and drawn, a click on a tiled road opens its popup (fetched by id), and below a
+layer's minimum zoom the map says to zoom in. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+
+from gridmap.config import Settings
+from gridmap.imports.demo import DEMO_PASSWORD
+from gridmap.web import create_app
+from gridmap.web.state import app_state
+from tests.browser import ARTIFACTS, PageWatch, live_server, signed_in_context
+
+pytestmark = pytest.mark.browser
+IDLE = "() => window.gridmapTest?.ready === true && window.gridmapTest.busy === 0"
+# a busy street of the demo city (离石区) at z16, where every tiled layer is drawn
+STREET = (37.5205, 111.1405)
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_map_draws_segments_from_tiles(browser, settings: Settings, session, width: int, height: int) -> None:
+    app = create_app(settings)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = signed_in_context(browser, base, "demo-commander", DEMO_PASSWORD,
+                                    viewport={"width": width, "height": height})  # fmt: skip
+        page = context.new_page()
+        watch = PageWatch(page)
+        tiles: list[tuple[str, int]] = []
+        page.on("response", lambda r: tiles.append((r.url, r.status)) if "/tiles/WebMercatorQuad/" in r.url else None)
+        page.goto(base + "/map")
+        page.wait_for_function(IDLE, timeout=30_000)
+        # the whole city at its opening zoom: no road is drawn, a hint says to zoom in
+        zoom = page.evaluate("() => gridmapTest.map.getZoom()")
+        if zoom < 13:
+            page.locator(".zoom-hint", has_text="放大后显示路段").wait_for(timeout=5_000)
+        page.screenshot(path=str(ARTIFACTS / f"tiles-map-city-{width}.png"))
+        page.evaluate(f"() => gridmapTest.map.setView([{STREET[0]}, {STREET[1]}], 16, {{animate: false}})")
+        page.wait_for_function(IDLE, timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.gm-segments-tiles canvas, .leaflet-gm-segments-pane canvas').length > 0"
+            " || document.querySelectorAll('.leaflet-tile-loaded').length > 0",
+            timeout=15_000,
+        )
+        page.wait_for_timeout(800)  # the tiles' canvases are painted after their fetch
+        assert page.locator(".zoom-hint").is_hidden()
+        seg_tiles = [(u, s) for u, s in tiles if "/collections/segments/tiles/" in u]
+        assert seg_tiles and all(s in (200, 304) for _u, s in seg_tiles), tiles
+        assert not any("/collections/segments/items" in u for u, _s in tiles)
+        # the segment pane's canvases hold drawn pixels (roads), not blank tiles
+        painted = page.evaluate(
+            """() => [...document.querySelectorAll('.leaflet-gm-segments-pane canvas')].some(c => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+                return false; })"""
+        )
+        assert painted, "no road drawn from the tiles"
+        page.screenshot(path=str(ARTIFACTS / f"tiles-map-street-{width}.png"))
+        # a click on a road drawn from tiles opens the road's popup (its details fetched by id)
+        hit = page.evaluate(
+            """() => { const m = gridmapTest.map, t = gridmapTest.tiled.segments;
+                const c = m.getSize();
+                for (let dx = -120; dx <= 120; dx += 6) for (let dy = -120; dy <= 120; dy += 6) {
+                    const ll = m.containerPointToLatLng([c.x / 2 + dx, c.y / 2 + dy]);
+                    if (t.pick(ll)) { const r = m.getContainer().getBoundingClientRect();
+                                      return [r.left + c.x / 2 + dx, r.top + c.y / 2 + dy]; } }
+                return null; }"""
+        )
+        assert hit, "no tiled road near the centre"
+        page.mouse.click(hit[0], hit[1])
+        popup = page.locator(".leaflet-popup .gm-popup[data-kind=segment]")
+        popup.wait_for(timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / f"tiles-map-popup-{width}.png"))
+        assert watch.problems == []
+        page.close()
+    app_state(app).engine.dispose()
