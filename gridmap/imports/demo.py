@@ -24,6 +24,7 @@ from gridmap.cases.values import as_utc
 from gridmap.catalogue.categories import load_calendar, seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
+from gridmap.inspections.templates import seed_templates
 from gridmap.imports.demo_history import (
     SEED,
     DemoCase,
@@ -116,6 +117,7 @@ def load_demo(
             create_account(session, actor, username=username, name=name, role=role, password=DEMO_PASSWORD,
                            hash_password=shared, scope=scope, unit=unit, person=person)  # fmt: skip
         counts["accounts"] = len(DEMO_ACCOUNTS)
+    counts["checklists"] = seed_templates(session, actor)  # the inspections' checklists (and the categories they name)
     if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
         settings = settings or Settings.from_env()
