@@ -64,28 +64,45 @@ def test_the_seeded_checklists_cover_every_point_type_with_existing_sub_categori
 def test_editing_a_used_checklist_makes_a_new_edition_and_the_inspection_keeps_its_own(session) -> None:
     seed_templates(session)
     first = current_edition(session, "market")
-    items = [{"code": i["code"], "name_zh": i["name_zh"], "points": i["points"], "category": i["category"]}
-             for i in first["items"]]  # fmt: skip
+    items = [
+        {"code": i["code"], "name_zh": i["name_zh"], "points": i["points"], "category": i["category"]}
+        for i in first["items"]
+    ]
     # unused: edited in place
     same = save_template(session, "market", {"items": items[:-1]}, actor=ADMIN)
     assert (same["id"], same["edition"], len(same["items"])) == (first["id"], 1, len(items) - 1)
-    inspection = open_inspection(session, {"kind": "open", "point_type": "market", "team": "第一组"},
-                                 actor=INSPECTOR, tz=TZ)  # fmt: skip
+    inspection = open_inspection(
+        session, {"kind": "open", "point_type": "market", "team": "第一组"}, actor=INSPECTOR, tz=TZ
+    )
     assert inspection["edition"] == 1 and current_edition(session, "market")["frozen"]
-    second = save_template(session, "market", {"items": [*items, {"name_zh": "新增项目", "points": 5,
-                                                                  "category": "0102"}]}, actor=ADMIN)  # fmt: skip
+    second = save_template(
+        session, "market", {"items": [*items, {"name_zh": "新增项目", "points": 5, "category": "0102"}]}, actor=ADMIN
+    )
     assert second["edition"] == 2 and second["id"] != first["id"] and len(second["items"]) == len(items) + 1
     assert current_edition(session, "market")["id"] == second["id"]
     kept = get_inspection(session, inspection["id"], actor=INSPECTOR)
     assert kept["edition"] == 1 and len(kept["checklist"]["items"]) == len(items) - 1
     # a bad edit is refused whole, every item named, nothing written
     with pytest.raises(InvalidInput) as exc:
-        save_template(session, "market", {"items": [{"name_zh": "", "points": 0, "category": "01"},
-                                                    {"name_zh": "x", "points": 5, "category": "nope"}]}, actor=ADMIN)  # fmt: skip
+        save_template(
+            session,
+            "market",
+            {
+                "items": [
+                    {"name_zh": "", "points": 0, "category": "01"},
+                    {"name_zh": "x", "points": 5, "category": "nope"},
+                ]
+            },
+            actor=ADMIN,
+        )
     zh = exc.value.zh or ""
     assert "第 1 项" in zh and "第 2 项" in zh and "大类" in zh and "不存在" in zh
-    assert session.scalar(select(func.count()).select_from(ChecklistTemplate).where(
-        ChecklistTemplate.point_type == "market")) == 2  # fmt: skip
+    assert (
+        session.scalar(
+            select(func.count()).select_from(ChecklistTemplate).where(ChecklistTemplate.point_type == "market")
+        )
+        == 2
+    )
 
 
 def test_bad_findings_are_refused_with_a_clear_message_and_nothing_half_stored(session, settings, tmp_path) -> None:
@@ -113,8 +130,9 @@ def test_bad_findings_are_refused_with_a_clear_message_and_nothing_half_stored(s
         record_findings(session, 999999, [good], s, actor=INSPECTOR)
     assert missing.value.zh == "督查 999999 不存在"
     with pytest.raises(InvalidInput) as bad_open:
-        open_inspection(session, {"point_type": "airport", "kind": "sneaky", "day": "yesterday"}, actor=INSPECTOR,
-                        tz=TZ)  # fmt: skip
+        open_inspection(
+            session, {"point_type": "airport", "kind": "sneaky", "day": "yesterday"}, actor=INSPECTOR, tz=TZ
+        )
     assert {p.field for p in bad_open.value.problems} == {"point_type", "kind", "day"}
 
 
@@ -146,13 +164,21 @@ def test_failed_findings_become_routed_cases_and_the_problem_list_is_ticked_off(
     seed_templates(session)
     s = _settings(settings, tmp_path)
     (x1, y1, u1), (x2, y2, u2), (x3, y3, _) = _segment_points(session, 3)
-    inspection = open_inspection(session, {"point_type": "main_road", "team": "督查一组", "kind": "open"},
-                                 actor=INSPECTOR, tz=TZ)  # fmt: skip
-    found = record_findings(session, inspection["id"], [
-        {"item": "ZG03", "passed": False, "lon": x1, "lat": y1, "note": "店外经营"},
-        {"item": "ZG04", "passed": False, "lon": x2, "lat": y2, "points_deducted": 5},
-        {"item": "ZG05", "passed": True, "lon": x3, "lat": y3},
-    ], s, actor=INSPECTOR, photos={0: [("a.jpg", JPEG)]})  # fmt: skip
+    inspection = open_inspection(
+        session, {"point_type": "main_road", "team": "督查一组", "kind": "open"}, actor=INSPECTOR, tz=TZ
+    )
+    found = record_findings(
+        session,
+        inspection["id"],
+        [
+            {"item": "ZG03", "passed": False, "lon": x1, "lat": y1, "note": "店外经营"},
+            {"item": "ZG04", "passed": False, "lon": x2, "lat": y2, "points_deducted": 5},
+            {"item": "ZG05", "passed": True, "lon": x3, "lat": y3},
+        ],
+        s,
+        actor=INSPECTOR,
+        photos={0: [("a.jpg", JPEG)]},
+    )
     failed = [f for f in found["findings"] if not f["passed"]]
     assert len(found["findings"]) == 3 and len(failed) == 2
     assert [f["points_deducted"] for f in failed] == [15.0, 5.0]  # the item's points unless told
@@ -180,16 +206,27 @@ def test_failed_findings_become_routed_cases_and_the_problem_list_is_ticked_off(
     back = look_back(session, later, actor=COMMANDER)
     assert [p["id"] for p in back["points"]] == [f["id"] for f in failed] and back["rechecked"] == 0
     again = open_inspection(session, {"point_type": "main_road", "day": later.isoformat()}, actor=INSPECTOR, tz=TZ)
-    record_findings(session, again["id"], [
-        {"item": "ZG03", "passed": False, "lon": x1, "lat": y1, "recheck_of": failed[0]["id"]},
-        {"item": "ZG04", "passed": True, "lon": x2, "lat": y2, "recheck_of": failed[1]["id"]},
-    ], s, actor=INSPECTOR)  # fmt: skip
+    record_findings(
+        session,
+        again["id"],
+        [
+            {"item": "ZG03", "passed": False, "lon": x1, "lat": y1, "recheck_of": failed[0]["id"]},
+            {"item": "ZG04", "passed": True, "lon": x2, "lat": y2, "recheck_of": failed[1]["id"]},
+        ],
+        s,
+        actor=INSPECTOR,
+    )
     back = look_back(session, later, actor=COMMANDER)
     assert [p["recheck"] for p in back["points"]] == ["repeat", "passed"]
     assert back["repeats"] == [{"unit_id": u1, "unit_name": back["points"][0]["unit_name"], "repeats": 1}]
     with pytest.raises(InvalidInput) as exc:  # a re-check of another item, or of a passed finding
-        record_findings(session, again["id"], [{"item": "ZG05", "passed": True, "lon": x1, "lat": y1,
-                                                "recheck_of": failed[0]["id"]}], s, actor=INSPECTOR)  # fmt: skip
+        record_findings(
+            session,
+            again["id"],
+            [{"item": "ZG05", "passed": True, "lon": x1, "lat": y1, "recheck_of": failed[0]["id"]}],
+            s,
+            actor=INSPECTOR,
+        )
     assert "复查的项目须与原检查项目一致" in (exc.value.zh or "")
 
 
@@ -201,8 +238,7 @@ def test_a_covert_inspection_stays_hidden_from_the_unit_clerk_until_published(se
     ((x, y, unit),) = _segment_points(session, 1)
     clerk = Actor(name="clerk", role="unit_clerk", via="session", scope_unit_id=unit)
     covert = open_inspection(session, {"point_type": "main_road", "kind": "covert"}, actor=INSPECTOR, tz=TZ)
-    record_findings(session, covert["id"], [{"item": "ZG06", "passed": False, "lon": x, "lat": y}], s,
-                    actor=INSPECTOR)  # fmt: skip
+    record_findings(session, covert["id"], [{"item": "ZG06", "passed": False, "lon": x, "lat": y}], s, actor=INSPECTOR)
     case_id = session.scalar(select(InspectionFinding.case_id))
     assert session.get(Case, case_id).unit_id == unit
 

@@ -24,7 +24,6 @@ from gridmap.cases.values import as_utc
 from gridmap.catalogue.categories import load_calendar, seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
-from gridmap.inspections.templates import seed_templates
 from gridmap.imports.demo_history import (
     SEED,
     DemoCase,
@@ -35,6 +34,7 @@ from gridmap.imports.demo_history import (
     spread_reports,
 )
 from gridmap.imports.registry import load_assignments, load_people, load_units
+from gridmap.inspections.templates import seed_templates
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Area, Case, Category, Compound, Segment, Unit
 

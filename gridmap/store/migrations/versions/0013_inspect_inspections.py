@@ -89,4 +89,3 @@ def downgrade() -> None:
     op.drop_table("checklist_templates")
     # SQLite ≥ 3.35 drops a column in place; a batch copy of the table would lose SpatiaLite's geometry column
     op.execute("ALTER TABLE cases DROP COLUMN withheld")
-
