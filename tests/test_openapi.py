@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder
 
 from gridmap.config import Settings
+from gridmap.inspections import seed_templates
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Grid, Person
 from gridmap.web import create_app
@@ -130,7 +131,7 @@ class Contract:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.client: FlaskClient = app.test_client()
-        self.tokens = {role: make_account(app, role)[1] for role in ("commander", "admin")}
+        self.tokens = {role: make_account(app, role)[1] for role in ("commander", "admin", "inspector")}
         self.tokens["commander2"] = make_account(app, "commander")[1]  # four eyes: someone else decides an extension
         config = Config(
             extra_media_type_deserializers={
@@ -181,6 +182,8 @@ def contract(settings: Settings, session: Session, tmp_path) -> Iterator[tuple[C
     write_features(
         session, "segments", gpd.GeoDataFrame({"name": ["小巷"], "level": ["back"]}, geometry=[back_street], crs=4326)
     )  # nobody's: a gap
+    session.commit()
+    seed_templates(session)
     session.commit()
     ids["person"] = person.id
     ids["grid"] = session.scalar(select(Grid.id))
@@ -329,6 +332,35 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("GET", "/api/v1/audit?object_kind=token", 200)
     call("GET", "/api/v1/audit?format=csv", 200)
     call("GET", "/api/v1/audit?from=someday", 400, fits=False)
+
+    # inspections 明查暗访: checklists, an inspection, its findings, the problem list, publishing, the look-back
+    call("GET", "/api/v1/inspection-templates", 200)
+    market = call("GET", "/api/v1/inspection-templates/market", 200)
+    call("GET", "/api/v1/inspection-templates/airport", 404)
+    items = [{k: i[k] for k in ("code", "name_zh", "points", "category")} for i in market["items"]]
+    call("PUT", "/api/v1/inspection-templates/market", 200, role="admin", json={"items": items[:3]})
+    call("PUT", "/api/v1/inspection-templates/market", 400, role="admin", json={"items": []})
+    made = call("POST", "/api/v1/inspections", 201, json={"point_type": "main_road", "kind": "covert", "team": "一组"})
+    call("POST", "/api/v1/inspections", 400, json={"point_type": "airport"})
+    where = {"lon": ON_ROAD["lon"], "lat": ON_ROAD["lat"]}
+    findings = f"/api/v1/inspections/{made['id']}/findings"
+    two = [{"item": "ZG02", "passed": False, **where}, {"item": "ZG05", "passed": True, **where}]
+    recorded = call("POST", findings, 201, role="inspector", json={"findings": two})
+    assert [f["case_id"] is not None for f in recorded["findings"]] == [True, False]
+    form = {"item": "ZG03", "passed": "false", "lon": str(where["lon"]), "lat": str(where["lat"]),
+            "photos": (PNG, "a.png")}  # fmt: skip
+    call("POST", findings, 201, role="inspector", data=form, content_type="multipart/form-data")
+    call("POST", findings, 400, fits=False, role="inspector", json={"findings": [{"item": "ZG02", "passed": False}]})
+    call("POST", "/api/v1/inspections/999999/findings", 404, role="inspector", json={"findings": two})
+    call("GET", "/api/v1/inspections", 200)
+    call("GET", f"/api/v1/inspections/{made['id']}", 200)
+    call("GET", "/api/v1/inspections/999999", 404)
+    assert call("GET", f"/api/v1/inspections/{made['id']}/problems", 200)["totals"]["total"] == 2
+    assert call("POST", f"/api/v1/inspections/{made['id']}/publish", 200)["published_at"]
+    call("POST", "/api/v1/inspections/999999/publish", 404)
+    back = call("GET", f"/api/v1/inspections/lookback?day={today + dt.timedelta(days=7)}", 200)
+    assert len(back["points"]) == 2
+    call("GET", "/api/v1/inspections/lookback?day=someday", 400, fits=False)
 
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
 

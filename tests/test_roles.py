@@ -23,6 +23,8 @@ from gridmap.accounts.actor import cli_actor
 from gridmap.cases import open_report
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
+from gridmap.inspections import seed_templates
+from gridmap.inspections.records import open_inspection
 from gridmap.store.dialect import wkb
 from gridmap.store.engine import session_scope
 from gridmap.store.models import AccountRole, ApiToken, Assignment, Case, CaseEvent, Person, Segment, Unit
@@ -142,6 +144,18 @@ MATRIX: dict[str, list[Route]] = {
     "assign_api.get_heat": [_r("GET", "/api/v1/heat", EVERYONE)],
     "audit_api.audit_api": [_r("GET", "/api/v1/audit", {A, CMD})],
     "tasks_api.list_tasks": [_r("GET", "/api/v1/tasks", CASE_WORKERS)],
+    "inspections_api.list_checklists": [_r("GET", "/api/v1/inspection-templates", EVERYONE)],
+    "inspections_api.get_checklist": [_r("GET", "/api/v1/inspection-templates/main_road", EVERYONE)],
+    "inspections_api.save_checklist": [_r("PUT", "/api/v1/inspection-templates/main_road", {A}, ok=400, json={})],
+    "inspections_api.list_inspections": [_r("GET", "/api/v1/inspections", EVERYONE)],
+    "inspections_api.open_inspection": [_r("POST", "/api/v1/inspections", {INS, CMD}, ok=400, json={})],
+    "inspections_api.get_inspection": [_r("GET", "/api/v1/inspections/{inspection}", EVERYONE)],
+    "inspections_api.record_findings": [
+        _r("POST", "/api/v1/inspections/{inspection}/findings", {INS}, ok=400, json={})
+    ],
+    "inspections_api.publish_inspection": [_r("POST", "/api/v1/inspections/{inspection}/publish", {CMD})],
+    "inspections_api.get_problem_list": [_r("GET", "/api/v1/inspections/{inspection}/problems", EVERYONE)],
+    "inspections_api.get_look_back": [_r("GET", "/api/v1/inspections/lookback", EVERYONE)],
     # OGC API – Features (the map's layers) and Open311 (the public's door)
     "ogc.landing": [_r("GET", "/ogc", EVERYONE), _r("GET", "/ogc/", EVERYONE)],
     "ogc.conformance": [_r("GET", "/ogc/conformance", EVERYONE)],
@@ -184,6 +198,8 @@ def city(settings: Settings, session) -> City:
     """The demo city with a case (routed to the unit whose clerk is in the matrix) carrying a photo, and a client
     per role (a unit clerk of that unit) and one with no account."""
     seed(session)
+    seed_templates(session)
+    inspection = open_inspection(session, {"point_type": "main_road"}, actor=cli_actor(), tz=dt.UTC)["id"]
     session.commit()
     app = create_app(settings)
     factory = app_state(app).session_factory
@@ -215,7 +231,7 @@ def city(settings: Settings, session) -> City:
         clients[role] = client
     other, _ = make_account(app, VW, username="someone-else")
     ids = {"segment": segment, "case": opened["id"], "unit": unit_id, "assignment": assignment,
-           "photo": photos[0]["file"], "other": other, "person": person_id}  # fmt: skip
+           "photo": photos[0]["file"], "other": other, "person": person_id, "inspection": inspection}  # fmt: skip
     return City(app, ids, clients)
 
 

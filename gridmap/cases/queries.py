@@ -119,7 +119,7 @@ def get_case(
     row = case_row(session, case_id)
     scope = scope_of(session, actor) if actor is not None else None
     if scope is not None:
-        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
+        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id, row.withheld)
     body = summary_of(row, cal, now)
     role = None if actor is None or actor.is_system else actor.role
     body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None, role)
@@ -165,7 +165,7 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
     if not actor.has(*SEES_PHOTOS) and not actor.is_system:
         raise Forbidden("your role does not see case photos", zh="您的角色无权查看案件照片")
     rows = session.execute(
-        select(Case.id, Case.street_id, Case.community_id, Case.unit_id)
+        select(Case.id, Case.street_id, Case.community_id, Case.unit_id, Case.withheld)
         .join(CaseEvent, CaseEvent.case_id == Case.id)
         .where(cast(CaseEvent.photos, Text).like(f'%"{file}"%'))  # a stored name: hex digits and an extension
         .distinct()
@@ -173,9 +173,9 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
     if not rows:
         raise NotFound(f"no photo {file}", zh="照片不存在")
     scope = scope_of(session, actor)
-    if scope is None or any(scope.holds_case(r.street_id, r.community_id, r.unit_id) for r in rows):
+    if scope is None or any(scope.holds_case(r.street_id, r.community_id, r.unit_id, r.withheld) for r in rows):
         return
-    scope.check_case(rows[0].id, rows[0].street_id, rows[0].community_id, rows[0].unit_id)
+    scope.check_case(rows[0].id, rows[0].street_id, rows[0].community_id, rows[0].unit_id, rows[0].withheld)
 
 
 def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:

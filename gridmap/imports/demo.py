@@ -34,6 +34,7 @@ from gridmap.imports.demo_history import (
     spread_reports,
 )
 from gridmap.imports.registry import load_assignments, load_people, load_units
+from gridmap.inspections.templates import seed_templates
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Area, Case, Category, Compound, Segment, Unit
 
@@ -116,6 +117,7 @@ def load_demo(
             create_account(session, actor, username=username, name=name, role=role, password=DEMO_PASSWORD,
                            hash_password=shared, scope=scope, unit=unit, person=person)  # fmt: skip
         counts["accounts"] = len(DEMO_ACCOUNTS)
+    counts["checklists"] = seed_templates(session, actor)  # the inspections' checklists (and the categories they name)
     if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
         settings = settings or Settings.from_env()

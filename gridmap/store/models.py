@@ -428,6 +428,8 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     flags: Mapped[list | None] = mapped_column(JSON)  # for the verifier: photos taken far away or long before
+    # a covert inspection's (暗访) case: unit clerks do not see it until a commander publishes the inspection
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class CaseEvent(Base):
@@ -567,3 +569,92 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- inspections 明查暗访: checklist templates, inspections, findings (issue 14) ------------------------------------
+
+
+class InspectionKind(enum.StrEnum):
+    OPEN = "open"  # 明查
+    COVERT = "covert"  # 暗访
+
+
+class ChecklistTemplate(Base):
+    """One edition of a point type's checklist (主次干道, 小区…). An edition an inspection used is frozen: editing
+    the point type's checklist then writes the next edition, so a past inspection keeps the items it was scored on."""
+
+    __tablename__ = "checklist_templates"
+    __table_args__ = (UniqueConstraint("point_type", "edition", name="uq_checklist_edition"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_type: Mapped[str] = mapped_column(String(32), index=True)
+    edition: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ChecklistItem(Base):
+    """One item of a template edition: what is checked, its points, how many observations it needs, and the case
+    category a failed item becomes. ``code`` is stable across editions (a look-back matches items by it)."""
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("template_id", "code", name="uq_checklist_item_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("checklist_templates.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    standard: Mapped[str | None] = mapped_column(Text)  # 测评标准: what passes
+    points: Mapped[float] = mapped_column(Float)
+    observations: Mapped[int] = mapped_column(Integer, default=1)
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+
+
+class Inspection(Base):
+    """An inspection 督查 (明查 open or 暗访 covert) by a team on a day in an area, scored on one template edition.
+    A covert inspection's findings and cases stay hidden from unit clerks until ``published_at``."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (_enum_check("kind", InspectionKind),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    template_id: Mapped[int] = mapped_column(ForeignKey("checklist_templates.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class InspectionFinding(Base):
+    """One finding: an item passed or failed at a place, with photos and a note; a failed one opened ``case_id``.
+    ``recheck_of`` names the earlier failed finding this one re-inspects (回头看); failing again is a ``repeat``
+    (反弹) against ``unit_id``, the unit the failure was routed to."""
+
+    __tablename__ = "inspection_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    points_deducted: Mapped[float] = mapped_column(Float, default=0.0)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list | None] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    recheck_of: Mapped[int | None] = mapped_column(ForeignKey("inspection_findings.id"), index=True)
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str | None] = mapped_column(String(100), unique=True)
