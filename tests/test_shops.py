@@ -168,12 +168,12 @@ def test_a_month_scores_100_minus_deductions_each_traced_to_its_case(
     _case(session, settings, city, -140, -15, "0401", t)  # 路面塌陷: not in the scheme
     _case(session, settings, city, -140, -15, "0102", "2026-10-31T23:00:00+08:00")  # October, local time
     summary = scoring.score_month(session, "2026-11")
-    assert summary["shops"] == 3 and summary["deductions"] == 2 and summary["points_deducted"] == 4.0
+    assert summary["shops"] == 3 and summary["deductions"] == 2 and summary["points_deducted"] == 10.0
     got = reads.shop_month(session, a.id, "2026-11")
-    assert got is not None and got["points"] == 96.0 and got["passed"]
+    assert got is not None and got["points"] == 90.0 and got["passed"]
     assert sorted((d["case_id"], d["item_name"], d["points"]) for d in got["deductions"]) == [
-        (dirty, "卫生", 2.0), (parked, "秩序", 2.0)]  # fmt: skip
-    assert {i["name"]: i["score"] for i in got["items"]}["卫生"] == 18.0
+        (dirty, "卫生", 5.0), (parked, "秩序", 5.0)]  # fmt: skip
+    assert {i["name"]: i["score"] for i in got["items"]}["卫生"] == 15.0
     assert reads.shop_month(session, b.id, "2026-11")["rank_street"] == 1  # type: ignore[index]
     assert got["rank_street"] == 2 and got["rank_road"] == 3
     flags = dict(session.execute(select(ShopFlag.shop_id, ShopFlag.color)).all())

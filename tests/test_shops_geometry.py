@@ -77,3 +77,19 @@ def test_credit_codes_are_checked_by_gb_32100(code: str, ok: bool) -> None:
 def test_the_check_character_is_31_minus_the_weighted_sum() -> None:
     assert credit_code.check_char("91330100716105852") == "F"
     assert credit_code.normalise(" 9133 0100716105852f") == "91330100716105852F"
+
+
+def test_equal_scores_never_give_more_red_flags_than_the_scheme_allows() -> None:
+    import datetime as dt
+
+    from gridmap.shops import schemes, scoring
+    from gridmap.store.models import ShopScheme
+
+    scheme = ShopScheme(id=1, rules=schemes.DEFAULT_RULES)
+    ids = np.array([11, 12, 13, 14, 15])
+    shops = scoring.ShopsOfMonth(ids, np.array([shapely.box(k, 0, k + 1, 1) for k in range(5)]), [7, 7, 7, 7, 8],
+                                 [1] * 5, ["龙凤大街"] * 5, {int(i): scheme for i in ids}, month="2026-11")  # fmt: skip
+    at = dt.datetime(2026, 11, 3, tzinfo=dt.UTC)
+    got = scoring.compute_month(shops, [], {}, at, before={11: 90.0, 12: 100.0, 13: 95.0, 14: 100.0})
+    assert [s["rank_street"] for s in got.scores] == [1, 1, 1, 1, 1]  # all full marks: one shared rank
+    assert sorted(f["shop_id"] for f in got.flags) == [12, 13, 14, 15]  # 3 of 街道 7 by the months before, 1 of 8

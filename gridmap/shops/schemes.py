@@ -2,7 +2,7 @@
 how much, the pass mark, and the flag rules (red flags to the top N of a 街道, yellow/black up an escalation ladder
 after failing months in a row). A city changes them by storing a new version; scores keep the version they used.
 
-The default (DOMAIN.md): 卫生, 秩序, 绿化, 整洁, 设施, 20 points each, 100 a month; 2 points per case of a mapped
+The default (DOMAIN.md): 卫生, 秩序, 绿化, 整洁, 设施, 20 points each, 100 a month; 5 points per case of a mapped
 category inside the frontage, never more than the item's points; pass at 80; a red flag 流动红旗 to the top 3 of
 each 街道; after 2 failing months in a row 批评教育 (yellow), 3 限期整改 (yellow), 4 and more 曝光 红黑榜 (black).
 """
@@ -40,7 +40,7 @@ DEFAULT_RULES: dict[str, Any] = {
     ],
     # category code or prefix → item; the longest prefix wins (0102 暴露垃圾 … BJ 部件 → facilities)
     "categories": {code: item for item, codes in _CATEGORIES.items() for code in codes},
-    "per_case": 2.0,  # points off per case (an item may say its own "per_case")
+    "per_case": 5.0,  # points off per case (an item may say its own "per_case")
     "pass_mark": 80.0,  # a month below this fails
     "red_top_n": 3,  # 流动红旗: the best N shops of each 街道 (at or above the pass mark)
     "ladder": [  # failing months in a row → flag and step; the highest "after" reached applies

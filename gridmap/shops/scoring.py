@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import shapely
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.values import as_utc
@@ -189,9 +189,30 @@ def _ranks(points: Sequence[float], groups: Sequence[object]) -> list[int]:
     return rank
 
 
+TIE_MONTHS = 3  # equal scores for a red flag: the better average over this many months before decides
+
+
+def _red_flags(shops: ShopsOfMonth, points: list[float], passed: list[bool], before: dict[int, float]) -> set[int]:
+    """The shops (positions) given a red flag: the first ``red_top_n`` passing shops of each 街道 in the order
+    points, then the average of the months before, then the shop's id (the earlier registered)."""
+    by_street: dict[int, list[int]] = defaultdict(list)
+    for k, street in enumerate(shops.street):
+        if street is not None and passed[k]:
+            by_street[street].append(k)
+    chosen: set[int] = set()
+    for members in by_street.values():
+        members.sort(key=lambda k: (-points[k], -before.get(int(shops.ids[k]), points[k]), int(shops.ids[k])))
+        n = int(shops.scheme_of[int(shops.ids[members[0]])].rules["red_top_n"])
+        chosen.update(members[:n])
+    return chosen
+
+
 def compute_month(shops: ShopsOfMonth, deductions: list[Deduction], streaks: dict[int, int],
-                  now: dt.datetime) -> MonthResult:  # fmt: skip
-    """Scores, capped deductions, ranks and flags of one month (no database: the rules alone)."""
+                  now: dt.datetime, before: dict[int, float] | None = None) -> MonthResult:  # fmt: skip
+    """Scores, capped deductions, ranks and flags of one month (no database: the rules alone). ``before``: each
+    shop's average over the months before (:data:`TIE_MONTHS`), which decides between equal scores for the red
+    flag (then the earlier registered shop)."""
+    before = before or {}
     result = MonthResult(shops.month)
     per_shop: dict[int, list[Deduction]] = defaultdict(list)
     for d in sorted(deductions, key=lambda d: (d.at, d.source, d.source_id)):
@@ -220,10 +241,11 @@ def compute_month(shops: ShopsOfMonth, deductions: list[Deduction], streaks: dic
                               "computed_at": now})  # fmt: skip
     street_rank = _ranks(points, shops.street)
     road_rank = _ranks(points, shops.road)
+    red = _red_flags(shops, points, [r["passed"] for r in result.scores], before)
     for k, row in enumerate(result.scores):
         row["rank_street"], row["rank_road"] = street_rank[k], road_rank[k]
         rules = shops.scheme_of[row["shop_id"]].rules
-        if row["passed"] and shops.street[k] is not None and street_rank[k] <= int(rules["red_top_n"]):
+        if k in red:
             result.flags.append({"shop_id": row["shop_id"], "month": shops.month, "color": "red", "step": None,
                                  "reason": f"街道第 {street_rank[k]} 名", "awarded_at": now})  # fmt: skip
             continue
@@ -233,6 +255,20 @@ def compute_month(shops: ShopsOfMonth, deductions: list[Deduction], streaks: dic
                                  "step": step["step"], "reason": f"连续 {row['fail_streak']} 个月不达标",
                                  "awarded_at": now})  # fmt: skip
     return result
+
+
+def previous_average(session: Session, month: str) -> dict[int, float]:
+    """Each shop's average score over the :data:`TIE_MONTHS` months before ``month``."""
+    months, m = [], month
+    for _ in range(TIE_MONTHS):
+        m = previous_month(m)
+        months.append(m)
+    rows = session.execute(
+        select(ShopScore.shop_id, func.avg(ShopScore.points).label("avg"))
+        .where(ShopScore.month.in_(months))
+        .group_by(ShopScore.shop_id)
+    )
+    return {r.shop_id: float(r.avg) for r in rows}
 
 
 def previous_streaks(session: Session, month: str) -> dict[int, int]:
@@ -250,7 +286,7 @@ def score_month(session: Session, month: str, timezone: str = "Asia/Shanghai",
     found: list[Deduction] = []
     for source in SOURCES:
         found.extend(source(session, shops))
-    result = compute_month(shops, found, previous_streaks(session, month), now)
+    result = compute_month(shops, found, previous_streaks(session, month), now, previous_average(session, month))
     old = select(ShopScore.id).where(ShopScore.month == month).scalar_subquery()
     session.execute(delete(ShopDeduction).where(ShopDeduction.score_id.in_(old)))
     session.execute(delete(ShopScore).where(ShopScore.month == month))
