@@ -143,7 +143,7 @@ def _load_reports(
     start = end - dt.timedelta(days=DAYS)
     shops = shops_demo.place_demo_shops(session, signed_on=start.astimezone(cal.tz).date())
     months = shops_demo.months_between(start, end - dt.timedelta(seconds=1), cal.tz)
-    fronts = shops_demo.shop_front_reports(session, months, cal.tz, len(table) + 1, end)
+    fronts = shops_demo.shop_front_reports(session, months, cal.tz, len(table) + 1, (start, end))
     table = pd.concat([table, fronts.astype(str)], ignore_index=True)
     with tempfile.TemporaryDirectory(prefix="gridmap-demo-") as tmp:
         spread = Path(tmp) / reports.name
@@ -190,4 +190,4 @@ def _load_reports(
     done = replay(session, steps, settings, actor=actor, note="示范城区一年的办理经过")
     scored = shops_demo.score_months(session, months, settings.cases.timezone)
     return {"cases": summary.imported, "case_events": summary.imported + done.events, "shops": shops,
-            "shop_scores": scored}  # fmt: skip
+            "shop_reports": len(fronts), "shop_scores": scored}  # fmt: skip

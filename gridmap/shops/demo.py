@@ -27,11 +27,11 @@ SEED = 20261115
 TARGET_SHOPS = 300
 SPACING_M = (14.0, 30.0)  # metres between shop fronts along a street, drawn uniformly
 SETBACK_M = (3.0, 7.0)  # metres from the kerb to the shop wall
-CLEAN_RATE = 0.15  # reports a month inside a tidy shop's frontage (Poisson mean)
-UNTIDY_SHARE = 0.05  # shops that keep failing
+CLEAN_RATE = 0.08  # reports a month inside a tidy shop's frontage (Poisson mean)
+UNTIDY_SHARE = 0.04  # shops that keep failing
 UNTIDY_RATE = 6.0  # … and their reports a month
-MIDDLING_SHARE = 0.10  # shops that fail now and then
-MIDDLING_RATE = 2.0
+MIDDLING_SHARE = 0.08  # shops that fail now and then
+MIDDLING_RATE = 1.5
 CATEGORIES = ("0102", "0103", "0104", "0504", "0505", "0506", "0507", "0201", "0202", "0511", "0106", "0508")
 
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
@@ -99,10 +99,12 @@ def place_demo_shops(session: Session, signed_on: dt.date, seed: int = SEED) -> 
     return len(ids)
 
 
-def shop_front_reports(session: Session, months: list[str], tz: dt.tzinfo, first_number: int, end: dt.datetime,
-                       seed: int = SEED) -> pd.DataFrame:  # fmt: skip
-    """Reports (the demo's ``reports.csv`` columns) at random spots inside the frontages, month by month: a tidy
-    shop now and then, an untidy one several a month. Numbered ``demo-NNNNN`` from ``first_number``."""
+def shop_front_reports(session: Session, months: list[str], tz: dt.tzinfo, first_number: int,
+                       span: tuple[dt.datetime, dt.datetime], seed: int = SEED) -> pd.DataFrame:  # fmt: skip
+    """Reports (the demo's ``reports.csv`` columns) at random spots inside the frontages, month by month within
+    ``span`` (the history's ``[start, end)``): a tidy shop now and then, an untidy one several a month. Numbered
+    ``demo-NNNNN`` from ``first_number``."""
+    begin, end = span
     rng = np.random.default_rng(seed + 1)
     rows = session.execute(
         select(Shop.id, wkb(Shop.frontage).label("wkb")).where(Shop.frontage.is_not(None)).order_by(Shop.id)
@@ -118,15 +120,15 @@ def shop_front_reports(session: Session, months: list[str], tz: dt.tzinfo, first
     out: list[dict[str, object]] = []
     for month in months:
         start, stop = scoring.month_times(month, tz)
-        stop = min(stop, end)
-        span = (stop - start).total_seconds()
-        if span <= 0:
+        start, stop = max(start, begin), min(stop, end)
+        seconds = (stop - start).total_seconds()
+        if seconds <= 0:
             continue
         counts = rng.poisson(rate)
         for k in np.repeat(np.arange(len(rows)), counts):
             u, v = rng.uniform(0.1, 0.9, 2)
             p = rings[k, 0] + u * (rings[k, 1] - rings[k, 0]) + v * (rings[k, 3] - rings[k, 0])
-            at = start + dt.timedelta(seconds=float(rng.uniform(0, span)))
+            at = start + dt.timedelta(seconds=float(rng.uniform(0, seconds)))
             out.append({"client_id": f"demo-{first_number + len(out):05d}", "lon": round(float(p[0]), 7),
                         "lat": round(float(p[1]), 7), "category": str(rng.choice(CATEGORIES)),
                         "source": str(rng.choice(["patrol", "patrol", "inspection", "public"])),
