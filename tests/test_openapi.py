@@ -361,6 +361,29 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     back = call("GET", f"/api/v1/inspections/lookback?day={today + dt.timedelta(days=7)}", 200)
     assert len(back["points"]) == 2
     call("GET", "/api/v1/inspections/lookback?day=someday", 400, fits=False)
+    # 门前五包 shops: register, move, score a month, read the month and the ranking
+    code = "91330100716105852F"
+    near = {"lon": ON_ROAD["lon"], "lat": ON_ROAD["lat"] + 0.0001}
+    shop = call("POST", "/api/v1/shops", 201, json={"name": "老王面馆", "credit_code": code, "kind": "餐饮", **near})
+    assert shop["credit_code"] == code and shop["frontage"]["type"] == "Polygon"
+    call("POST", "/api/v1/shops", 400, json={"name": "重复", "credit_code": code, **near})
+    call("POST", "/api/v1/shops", 400, fits=False, json={"name": "无位置", "lon": "east"})
+    call("GET", "/api/v1/shops?q=老王&per_page=5", 200)
+    call("GET", "/api/v1/shops?per_page=0", 400, fits=False)
+    call("GET", f"/api/v1/shops/{shop['id']}", 200)
+    call("GET", "/api/v1/shops/999999", 404)
+    moved = {"lon": near["lon"] + 0.0002, "lat": near["lat"]}
+    call("PATCH", f"/api/v1/shops/{shop['id']}", 200, json={**moved, "phone": "0358-1234567"})
+    call("PATCH", "/api/v1/shops/999999", 404, json={"name": "x"})
+    call("GET", "/api/v1/shops/frontages", 200)
+    month = today.strftime("%Y-%m")
+    assert call("POST", "/api/v1/shops/scores", 200, json={"month": month})["shops"] == 1
+    call("POST", "/api/v1/shops/scores", 400, json={"month": "2026-13"})
+    got = call("GET", f"/api/v1/shops/{shop['id']}/months/{month}", 200)
+    assert got["full"] == 100 and len(got["items"]) == 5
+    call("GET", f"/api/v1/shops/{shop['id']}/months/2000-01", 404)
+    call("GET", f"/api/v1/shops/ranking?month={month}", 200)
+    call("GET", "/api/v1/shops/ranking?month=someday", 400)
 
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
 

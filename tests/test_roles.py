@@ -25,6 +25,8 @@ from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.inspections import seed_templates
 from gridmap.inspections.records import open_inspection
+from gridmap.shops.registry import create_shop
+from gridmap.shops.scoring import score_month
 from gridmap.store.dialect import wkb
 from gridmap.store.engine import session_scope
 from gridmap.store.models import AccountRole, ApiToken, Assignment, Case, CaseEvent, Person, Segment, Unit
@@ -183,6 +185,19 @@ MATRIX: dict[str, list[Route]] = {
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
     "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
     "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
+    # 门前五包 shops
+    "shops.shops_page": [_r("GET", "/shops?q=%E5%BA%97", EVERYONE, api=False)],
+    "shops.shop_page": [_r("GET", "/shops/{shop}", EVERYONE, api=False)],
+    "shops.ranking_page": [_r("GET", "/shops/ranking", EVERYONE, api=False)],
+    "shops.add_letter": [_r("POST", "/shops/{shop}/letters", {A, CMD}, ok=400, api=False, data={})],
+    "shops_api.list_shops": [_r("GET", "/api/v1/shops", EVERYONE)],
+    "shops_api.shop_frontages": [_r("GET", "/api/v1/shops/frontages", EVERYONE)],
+    "shops_api.create_shop": [_r("POST", "/api/v1/shops", {A, CMD}, ok=400, json={})],
+    "shops_api.get_shop": [_r("GET", "/api/v1/shops/{shop}", EVERYONE)],
+    "shops_api.edit_shop": [_r("PATCH", "/api/v1/shops/{shop}", {A, CMD}, ok=400, json={"lon": "east"})],
+    "shops_api.shop_month": [_r("GET", "/api/v1/shops/{shop}/months/{month}", EVERYONE)],
+    "shops_api.ranking": [_r("GET", "/api/v1/shops/ranking?month={month}", EVERYONE)],
+    "shops_api.score": [_r("POST", "/api/v1/shops/scores", {A, CMD}, ok=400, json={})],
 }
 
 
@@ -223,6 +238,9 @@ def city(settings: Settings, session) -> City:
         s.add(person)
         s.flush()
         person_id = person.id
+        shop_id = create_shop(s, {"name": "测试商店", "lon": mid.x, "lat": mid.y}, cli_actor()).id
+        month = dt.date.today().strftime("%Y-%m")
+        score_month(s, month)
     clients: dict[str | None, FlaskClient] = {None: app.test_client()}
     for role in ROLES:
         _, token = make_account(app, role, unit=unit_code if role == CLK else None)
@@ -231,7 +249,8 @@ def city(settings: Settings, session) -> City:
         clients[role] = client
     other, _ = make_account(app, VW, username="someone-else")
     ids = {"segment": segment, "case": opened["id"], "unit": unit_id, "assignment": assignment,
-           "photo": photos[0]["file"], "other": other, "person": person_id, "inspection": inspection}  # fmt: skip
+           "photo": photos[0]["file"], "other": other, "person": person_id, "inspection": inspection,
+           "shop": shop_id, "month": month}  # fmt: skip
     return City(app, ids, clients)
 
 

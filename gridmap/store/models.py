@@ -658,3 +658,121 @@ class InspectionFinding(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     recorded_by: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+
+
+# -- 门前五包: shops, their frontages, letters, monthly scores and flags (issue 15) --------------------------------
+
+
+class ShopScheme(Base):
+    """A 门前三包/五包 scheme, one version of it: the items and their points (5 × 20 by default), which case
+    categories deduct from which item and how much, the pass mark, and the flag rules with their escalation
+    ladder — a city's rules as data (:mod:`gridmap.shops.schemes`)."""
+
+    __tablename__ = "shop_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_shop_schemes_code_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(100))
+    rules: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Shop(Base):
+    """A shop along a street 沿街商铺: who it is, where it stands, and its frontage 门前责任区 (derived from its
+    position, its road segment and its neighbours: :mod:`gridmap.shops.frontage`)."""
+
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    kind: Mapped[str | None] = mapped_column(String(50))  # 餐饮, 零售… as the city writes it
+    owner: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # its 街道
+    frontage = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=False), nullable=True)
+    frontage_m2: Mapped[float | None] = mapped_column(Float)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)  # closed down: kept for its history, scored no more
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShopLetter(Base):
+    """A signed responsibility letter 责任书: which scheme version the shop signed, who signed and when, the scan,
+    and the period it is in force ``[valid_from, valid_to)``."""
+
+    __tablename__ = "shop_letters"
+    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_shop_letter_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("shop_schemes.id"), index=True)
+    signer: Mapped[str] = mapped_column(String(100))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    scan: Mapped[str | None] = mapped_column(String(100))  # the stored file's name (photos' store)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShopScore(Base):
+    """A shop's score for one month: the scheme's full marks minus the deductions (each one a
+    :class:`ShopDeduction` naming its case), its rank in its road and its 街道, and the failing-month streak."""
+
+    __tablename__ = "shop_scores"
+    __table_args__ = (UniqueConstraint("shop_id", "month", name="uq_shop_scores_month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM, the city's local month
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("shop_schemes.id"))
+    full: Mapped[float] = mapped_column(Float)
+    points: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    fail_streak: Mapped[int] = mapped_column(Integer, default=0)  # failing months in a row, this one included
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    rank_street: Mapped[int | None] = mapped_column(Integer)  # rank among the shops of its 街道
+    rank_road: Mapped[int | None] = mapped_column(Integer)  # rank among the shops of its road (segment name)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShopDeduction(Base):
+    """Points taken off one monthly score, and why: a case inside the frontage (``case_id``) or, later, an
+    inspection finding (``source`` = ``inspection``, ``source_id`` its id)."""
+
+    __tablename__ = "shop_deductions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("shop_scores.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))  # case | inspection
+    source_id: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class ShopFlag(Base):
+    """A flag a shop was given for a month: red 流动红旗 (top of its 街道), or yellow/black with the escalation
+    ladder's step (批评教育 → 限期整改 → 曝光 红黑榜) — the shop's flag history."""
+
+    __tablename__ = "shop_flags"
+    __table_args__ = (UniqueConstraint("shop_id", "month", name="uq_shop_flags_month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    color: Mapped[str] = mapped_column(String(8))  # red | yellow | black
+    step: Mapped[str | None] = mapped_column(String(32))  # the ladder step's code
+    reason: Mapped[str | None] = mapped_column(String(300))
+    awarded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

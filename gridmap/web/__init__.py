@@ -109,6 +109,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web import casework
 
     casework.register(app)  # the work queue and the case page (issue 12)
+    from gridmap.web.api.shops import bp as shops_api_bp
+    from gridmap.web.i18n import MESSAGES
+    from gridmap.web.pages.shops import bp as shops_pages_bp
+    from gridmap.web.shops_i18n import SHOPS
+
+    for key, texts in SHOPS.items():  # the 门前五包 pages' words
+        MESSAGES.setdefault(key, texts)
+    app.register_blueprint(shops_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(shops_pages_bp)
     auth.install(app, settings, app_state(app).sessions)
     headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here
