@@ -46,7 +46,7 @@ def package_rows(year: int) -> list[dict[str, object]]:
             if day.year == year:
                 zh = _chinese(name)
                 rows.append({"day": day, "name": zh + ("调休上班" if workday and zh else ""), "is_workday": workday})
-    return sorted(rows, key=lambda r: r["day"])  # type: ignore[arg-type,return-value]
+    return sorted(rows, key=lambda r: r["day"])  # type: ignore[arg-type,return-value]  # "day" holds a date
 
 
 def _chinese(name: str) -> str:
