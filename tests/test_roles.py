@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gridmap.accounts.actor import cli_actor
+from gridmap.assessments.drawing import draw, parse_request
 from gridmap.cases import open_report
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
@@ -166,6 +167,15 @@ MATRIX: dict[str, list[Route]] = {
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
     "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
     "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
+    "assessments.list_page": [_r("GET", "/assessments", EVERYONE, api=False)],
+    "assessments.assessment_page": [_r("GET", "/assessments/{assessment}", EVERYONE, api=False)],
+    "assessments_api.list_all": [_r("GET", "/api/v1/assessments", EVERYONE)],
+    "assessments_api.draw_one": [_r("POST", "/api/v1/assessments", {CMD, INS}, ok=400, json={})],
+    "assessments_api.get_one": [_r("GET", "/api/v1/assessments/{assessment}", EVERYONE)],
+    "assessments_api.get_results": [_r("GET", "/api/v1/assessments/{assessment}/results", EVERYONE)],
+    "assessments_api.score_one": [
+        _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
+    ],
 }
 
 
@@ -204,6 +214,7 @@ def city(settings: Settings, session) -> City:
         s.add(person)
         s.flush()
         person_id = person.id
+        drawn = draw(s, parse_request({"points": 3, "seed": 1}, dt.date(2026, 12, 1)), cli_actor())
     clients: dict[str | None, FlaskClient] = {None: app.test_client()}
     for role in ROLES:
         _, token = make_account(app, role, unit=unit_code if role == CLK else None)
@@ -212,7 +223,8 @@ def city(settings: Settings, session) -> City:
         clients[role] = client
     other, _ = make_account(app, VW, username="someone-else")
     ids = {"segment": segment, "case": opened["id"], "unit": unit_id, "assignment": assignment,
-           "photo": photos[0]["file"], "other": other, "person": person_id}  # fmt: skip
+           "photo": photos[0]["file"], "other": other, "person": person_id, "assessment": drawn["id"],
+           "apoint": drawn["points"][0]["id"]}  # fmt: skip
     return City(app, ids, clients)
 
 
