@@ -328,6 +328,19 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("POST", f"/api/v1/assignments/{period}/end", 409, json={})
     call("POST", "/api/v1/assignments/99999999/end", 404, json={"by": "test"})
 
+    # mock assessments 模拟测评 (their own tests: tests/test_assessments.py)
+    call("GET", "/api/v1/assessments", 200)
+    drawn = call("POST", "/api/v1/assessments", 201, json={"points": 2, "seed": 5, "teams": 2, "title": "测试"})
+    call("POST", "/api/v1/assessments", 400, json={"points": 2, "quotas": {"market": 1}})  # no market in the store
+    call("GET", f"/api/v1/assessments/{drawn['id']}", 200)
+    call("GET", "/api/v1/assessments/999999", 404)
+    score = f"/api/v1/assessments/{drawn['id']}/points/{drawn['points'][0]['id']}/score"
+    assert call("PUT", score, 200, json={"score": 8, "possible": 10, "note": "好"})["rate"] == 0.8
+    call("PUT", score, 400, json={"score": 11, "possible": 10})
+    call("PUT", f"/api/v1/assessments/{drawn['id']}/points/999999/score", 404, json={"score": 1, "possible": 2})
+    call("GET", f"/api/v1/assessments/{drawn['id']}/results", 200)
+    call("GET", "/api/v1/assessments/999999/results", 404)
+
     # the audit trail (its own test: tests/test_audit.py)
     call("GET", "/api/v1/audit?object_kind=token", 200)
     call("GET", "/api/v1/audit?format=csv", 200)

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gridmap.accounts.actor import cli_actor
+from gridmap.assessments.drawing import draw, parse_request
 from gridmap.cases import open_report
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
@@ -198,6 +199,15 @@ MATRIX: dict[str, list[Route]] = {
     "shops_api.shop_month": [_r("GET", "/api/v1/shops/{shop}/months/{month}", EVERYONE)],
     "shops_api.ranking": [_r("GET", "/api/v1/shops/ranking?month={month}", EVERYONE)],
     "shops_api.score": [_r("POST", "/api/v1/shops/scores", {A, CMD}, ok=400, json={})],
+    "assessments.list_page": [_r("GET", "/assessments", EVERYONE, api=False)],
+    "assessments.assessment_page": [_r("GET", "/assessments/{assessment}", EVERYONE, api=False)],
+    "assessments_api.list_all": [_r("GET", "/api/v1/assessments", EVERYONE)],
+    "assessments_api.draw_one": [_r("POST", "/api/v1/assessments", {CMD, INS}, ok=400, json={})],
+    "assessments_api.get_one": [_r("GET", "/api/v1/assessments/{assessment}", EVERYONE)],
+    "assessments_api.get_results": [_r("GET", "/api/v1/assessments/{assessment}/results", EVERYONE)],
+    "assessments_api.score_one": [
+        _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
+    ],
 }
 
 
@@ -241,6 +251,7 @@ def city(settings: Settings, session) -> City:
         shop_id = create_shop(s, {"name": "测试商店", "lon": mid.x, "lat": mid.y}, cli_actor()).id
         month = dt.date.today().strftime("%Y-%m")
         score_month(s, month)
+        drawn = draw(s, parse_request({"points": 3, "seed": 1}, dt.date(2026, 12, 1)), cli_actor())
     clients: dict[str | None, FlaskClient] = {None: app.test_client()}
     for role in ROLES:
         _, token = make_account(app, role, unit=unit_code if role == CLK else None)
@@ -250,7 +261,8 @@ def city(settings: Settings, session) -> City:
     other, _ = make_account(app, VW, username="someone-else")
     ids = {"segment": segment, "case": opened["id"], "unit": unit_id, "assignment": assignment,
            "photo": photos[0]["file"], "other": other, "person": person_id, "inspection": inspection,
-           "shop": shop_id, "month": month}  # fmt: skip
+           "shop": shop_id, "month": month,
+           "assessment": drawn["id"], "apoint": drawn["points"][0]["id"]}  # fmt: skip
     return City(app, ids, clients)
 
 

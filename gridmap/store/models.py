@@ -16,6 +16,7 @@ from flask_security import UserMixin
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ColumnElement,
@@ -193,7 +194,53 @@ class Component(Base):
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 
-FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound] | type[Component]
+class PlaceKind(enum.StrEnum):
+    """Field points 考察点位 beyond roads and compounds: the kinds the civilised-city assessment samples."""
+
+    MARKET = "market"  # 农贸市场
+    PARK = "park"  # 公园广场
+    SITE = "site"  # 建筑工地
+    SCHOOL = "school"  # 学校周边
+    COMMERCIAL = "commercial"  # 商业大街
+    HOSPITAL = "hospital"  # 医院
+    STATION = "station"  # 车站（公交、客运站场）
+    HALL = "hall"  # 政务服务大厅
+
+
+PLACE_KIND_WORDS: dict[str, PlaceKind] = {
+    "农贸市场": PlaceKind.MARKET, "集贸市场": PlaceKind.MARKET, "菜市场": PlaceKind.MARKET,
+    "公园广场": PlaceKind.PARK, "公园": PlaceKind.PARK, "广场": PlaceKind.PARK,
+    "建筑工地": PlaceKind.SITE, "工地": PlaceKind.SITE,
+    "学校周边": PlaceKind.SCHOOL, "学校": PlaceKind.SCHOOL,
+    "商业大街": PlaceKind.COMMERCIAL, "商业街": PlaceKind.COMMERCIAL, "商业街区": PlaceKind.COMMERCIAL,
+    "医院": PlaceKind.HOSPITAL, "医院周边": PlaceKind.HOSPITAL,
+    "车站": PlaceKind.STATION, "客运站": PlaceKind.STATION, "火车站": PlaceKind.STATION, "公交场站": PlaceKind.STATION,
+    "政务服务大厅": PlaceKind.HALL, "政务大厅": PlaceKind.HALL, "服务大厅": PlaceKind.HALL,
+}  # fmt: skip
+"""The Chinese words a file or a command may use for a place kind besides the English value."""
+
+
+class Place(Base):
+    """A field point 考察点位 of a kind beyond roads and compounds (农贸市场, 公园广场, 建筑工地…): a point, or a
+    polygon kept as ``outline`` with its point on surface as ``geom``. Its 街道/社区 are derived from where it
+    lies when it is written, so a mock assessment can spread its draw across 街道."""
+
+    __tablename__ = "places"
+    __table_args__ = (_enum_check("kind", PlaceKind),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ext_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    outline = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True)
+
+
+FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound] | type[Component] | type[Place]
 """A table of spatial features (an ``id``, a ``geom``): what the layers, the importers and the targets name."""
 
 
@@ -571,6 +618,7 @@ class AuditEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+<<<<<<< HEAD
 # -- inspections 明查暗访: checklist templates, inspections, findings (issue 14) ------------------------------------
 
 
@@ -776,3 +824,60 @@ class ShopFlag(Base):
     step: Mapped[str | None] = mapped_column(String(32))  # the ladder step's code
     reason: Mapped[str | None] = mapped_column(String(300))
     awarded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+=======
+# -- mock assessments 模拟测评 (issue 14) --------------------------------------------------------------------------
+
+
+FIELD_POINT_SOURCES = ("segment", "compound", "place")
+"""The tables a field point of an assessment is drawn from."""
+
+
+class Assessment(Base):
+    """A mock assessment 模拟测评: one stratified random draw of field points, repeatable from ``seed`` and
+    ``params`` (points, quotas, excluded weeks, teams, the candidates' counts), then scored point by point."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    drawn_on: Mapped[dt.date] = mapped_column(Date, index=True)  # the day the K excluded weeks count back from
+    seed: Mapped[int] = mapped_column(BigInteger)
+    params: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AssessmentPoint(Base):
+    """One drawn point of an assessment: what it is (a segment, compound or place, as it was named when drawn),
+    the team that walks it and its stop on that team's route, and its score out of ``possible``.
+
+    Item-level scores from checklists go in a child table (one row per point × checklist item) whose sums are
+    written into ``score``/``possible`` here, so the score rates read this table alone."""
+
+    __tablename__ = "assessment_points"
+    __table_args__ = (
+        CheckConstraint(_one_of("target_kind", FIELD_POINT_SOURCES), name="ck_assessment_points_kind"),
+        UniqueConstraint("assessment_id", "target_kind", "target_id", name="uq_assessment_points_target"),
+        Index("ix_assessment_points_target", "target_kind", "target_id"),
+        CheckConstraint("possible IS NULL OR possible > 0", name="ck_assessment_points_possible"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= possible)", name="ck_assessment_points_score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1.. in the order drawn (type, 街道)
+    point_type: Mapped[str] = mapped_column(String(32))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(200))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    team: Mapped[int] = mapped_column(Integer)  # 1..T
+    stop: Mapped[int] = mapped_column(Integer)  # 1.. along the team's route
+    score: Mapped[float | None] = mapped_column(Float)
+    possible: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    scored_by: Mapped[str | None] = mapped_column(String(200))
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+>>>>>>> assess

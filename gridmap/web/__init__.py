@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(mygrid_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    from gridmap.web.pages import assessments
+
+    assessments.register(app)
     from gridmap.web import casework
 
     casework.register(app)  # the work queue and the case page (issue 12)
