@@ -618,7 +618,6 @@ class AuditEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-<<<<<<< HEAD
 # -- inspections 明查暗访: checklist templates, inspections, findings (issue 14) ------------------------------------
 
 
@@ -824,7 +823,8 @@ class ShopFlag(Base):
     step: Mapped[str | None] = mapped_column(String(32))  # the ladder step's code
     reason: Mapped[str | None] = mapped_column(String(300))
     awarded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-=======
+
+
 # -- mock assessments 模拟测评 (issue 14) --------------------------------------------------------------------------
 
 
@@ -880,4 +880,3 @@ class AssessmentPoint(Base):
     note: Mapped[str | None] = mapped_column(Text)
     scored_by: Mapped[str | None] = mapped_column(String(200))
     scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
->>>>>>> assess
