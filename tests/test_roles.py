@@ -166,6 +166,15 @@ MATRIX: dict[str, list[Route]] = {
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
     "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
     "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
+    # road-chief patrols: anyone signed in reads coverage; misses name people; the phone page is the walkers'
+    "patrols.patrol_page": [_r("GET", "/patrol", {GW, INS}, api=False)],
+    "patrols.coverage_page": [_r("GET", "/patrols", EVERYONE, api=False)],
+    "patrols_api.post_patrol": [_r("POST", "/api/v1/patrols", {A, CMD, DSP, GW, INS}, ok=400, json={})],
+    "patrols_api.patrol_segments": [_r("GET", "/api/v1/patrols/segments?person={person}", EVERYONE)],
+    "patrols_api.patrol_coverage": [_r("GET", "/api/v1/patrols/coverage?days=7", EVERYONE)],
+    "patrols_api.patrol_monthly": [_r("GET", "/api/v1/patrols/monthly", EVERYONE)],
+    "patrols_api.patrol_layer": [_r("GET", "/api/v1/patrols/layer", EVERYONE)],
+    "patrols_api.patrol_misses": [_r("GET", "/api/v1/patrols/misses", {A, CMD, DSP, INS})],
 }
 
 

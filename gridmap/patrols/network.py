@@ -94,9 +94,17 @@ def build_network(ids: np.ndarray, names: list[str | None], levels: np.ndarray, 
             net.add_edge(2 * row, source=int(src[row]), target=int(dst[row]), geom=pts)
             net.add_edge(2 * row + 1, source=int(dst[row]), target=int(src[row]), geom=pts[::-1])
         net.finalize()
-        matcher = fastmm.FastMapMatch(
-            net, fastmm.TransitionMode.SHORTEST, max_distance_between_candidates=UBODT_DELTA_M, cache_dir=_UBODT_DIR
-        )
+        try:
+            matcher = fastmm.FastMapMatch(
+                net, fastmm.TransitionMode.SHORTEST, max_distance_between_candidates=UBODT_DELTA_M,
+                cache_dir=_UBODT_DIR,
+            )  # fmt: skip
+        except RuntimeError:  # "Loaded UBODT is empty": no two nodes that close (a few long roads): reach one edge
+            longest = float(shapely.length(metric).max())
+            matcher = fastmm.FastMapMatch(
+                net, fastmm.TransitionMode.SHORTEST, max_distance_between_candidates=longest * 1.01 + 1.0,
+                cache_dir=_UBODT_DIR,
+            )  # fmt: skip
     row_of = {int(i): r for r, i in enumerate(ids.tolist())}
     return RoadNetwork(
         ids, names, np.asarray(levels), wgs84, metric, shapely.length(metric), epsg, matcher, row_of, net

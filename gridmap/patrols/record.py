@@ -30,6 +30,9 @@ from gridmap.store.models import Patrol, PatrolVisit, Person
 
 RECORDS_FOR_OTHERS = (R.ADMIN, R.COMMANDER, R.DISPATCHER)
 RECORDS_OWN = (R.GRID_WORKER, R.INSPECTOR)
+RECORDS = RECORDS_FOR_OTHERS + RECORDS_OWN  # who may send a patrol in
+READS = tuple(R)  # what was patrolled and the coverage: every signed-in account
+READS_MISSES = (R.ADMIN, R.COMMANDER, R.DISPATCHER, R.INSPECTOR)  # misses name people and show their tracks
 
 
 def whose(actor: Actor, person_id: int | None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ MAX_FIXES = 100_000  # a whole day at one fix a second is 86,400; more is not on
 CITY_MARGIN_DEG = 0.02  # ~2 km: a patrol along the city's edge may step over its boundary
 HDOP_METRES = 5.0  # GPX carries HDOP, not metres: accuracy ≈ HDOP × a typical receiver error of 5 m
 CRS_NAMES = ("wgs84", "gcj02")
+_GPX_ROOT = re.compile(r"<(?:\w+:)?gpx[\s>/]")
 SOURCES = ("gpx", "geojson", "phone")
 
 
@@ -54,6 +56,8 @@ def read_gpx(text: str, crs: str = "wgs84", name: str = "GPX") -> Track:
     import gpxpy
     import gpxpy.gpx
 
+    if not _GPX_ROOT.search(text[:4096]):  # gpxpy reads any XML document as an empty GPX
+        raise _refuse("not a GPX file: no <gpx> element", "不是有效的 GPX 文件（没有 <gpx> 根元素）", name)
     try:
         doc = gpxpy.parse(text)
     except (gpxpy.gpx.GPXException, ValueError) as exc:
