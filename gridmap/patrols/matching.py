@@ -27,6 +27,18 @@ from gridmap.patrols.network import RoadNetwork
 from gridmap.patrols.tracks import Track
 
 DAY_S = 86_400
+MAX_GAP_S = 300.0  # a pause this long (the page closed, a tunnel, lunch) starts a new piece of the track
+MAX_STEP_M = 500.0  # so does a step this long between kept fixes (below the network table's reach, 600 m)
+
+
+def pieces(x: np.ndarray, y: np.ndarray, t: np.ndarray, rules: PatrolSettings) -> list[tuple[int, int]]:
+    """``[lo, hi)`` ranges of consecutive kept fixes to match apart: split at long pauses and long steps."""
+    if len(t) < 2:
+        return [(0, len(t))]
+    cut = (np.diff(t) > MAX_GAP_S) | (np.hypot(np.diff(x), np.diff(y)) > MAX_STEP_M)
+    starts = np.r_[0, np.flatnonzero(cut) + 1]
+    ends = np.r_[starts[1:], len(t)]
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a >= 2]
 
 
 @dataclass(frozen=True)
@@ -70,11 +82,14 @@ def match_track(network: RoadNetwork, track: Track, rules: PatrolSettings, tz: Z
     none = np.zeros(0, dtype=np.int64)
     if network.empty or len(kx) < 2:
         return Matched(kept, length, none, none, none, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool))
-    traj = fastmm.Trajectory.from_xyt_tuples(np.column_stack([kx, ky, kt]).tolist())
-    result = network.matcher.match(
-        traj, max_candidates=8, candidate_search_radius=rules.search_radius_m, gps_error=rules.gps_error_m,
-        reverse_tolerance=2.0 * rules.gps_error_m,  # on foot, a fix may fall behind the last on the same road
-    )  # fmt: skip
+    parts = []  # matched apart where the walker stopped recording or jumped (fastmm would re-start again and again)
+    for lo, hi in pieces(kx, ky, kt, rules):
+        traj = fastmm.Trajectory.from_xyt_tuples(np.column_stack([kx[lo:hi], ky[lo:hi], kt[lo:hi]]).tolist())
+        result = network.matcher.match(
+            traj, max_candidates=8, candidate_search_radius=rules.search_radius_m, gps_error=rules.gps_error_m,
+            reverse_tolerance=2.0 * rules.gps_error_m,  # on foot, a fix may fall behind the last on the same road
+        )  # fmt: skip
+        parts.append((lo, result))
     fix_idx: list[int] = []  # (fix, edge) pairs: where each fix was matched
     fix_edge: list[int] = []
     iv_edge: list[int] = []  # the matched path as intervals along edges, each with the fix it starts from
@@ -82,43 +97,44 @@ def match_track(network: RoadNetwork, track: Track, rules: PatrolSettings, tz: Z
     iv_b: list[float] = []
     iv_fix: list[int] = []
     success = fastmm.MatchErrorCode.SUCCESS
-    for sub in result.subtrajectories:
-        if sub.error_code != success:
-            continue
-        segs = sub.segments
-        if not segs:
-            continue
-        # A successful part's segments join consecutive fixes (p1 of one is p0 of the next): read each offset once.
-        # Reading ``trajectory_index`` costs more than the matching's own work per fix, so it is read only when the
-        # count does not tell (a part with a fix left out).
-        if len(segs) == sub.end_index - sub.start_index:
-            index = list(range(sub.start_index, sub.end_index + 1))
-        else:
-            index = [g.p0.trajectory_index for g in segs] + [segs[-1].p1.trajectory_index]
-        offsets = [g.p0.offset_from_start_of_edge for g in segs]
-        offsets.append(segs[-1].p1.offset_from_start_of_edge)
-        for k, g in enumerate(segs):
-            edges = [e.edge_id for e in g.edges]
-            if not edges:
+    for lo, result in parts:
+        for sub in result.subtrajectories:
+            if sub.error_code != success:
                 continue
-            fix_idx.append(index[k])
-            fix_edge.append(edges[0])
-            if len(edges) == 1:
-                iv_edge.append(edges[0])
-                iv_a.append(offsets[k])
-                iv_b.append(offsets[k + 1])
-                iv_fix.append(index[k])
+            segs = sub.segments
+            if not segs:
+                continue
+            # A successful part's segments join consecutive fixes (p1 of one is p0 of the next): read each offset
+            # once. Reading ``trajectory_index`` costs more than the matching's own work per fix, so it is read only
+            # when the count does not tell (a part with a fix left out).
+            if len(segs) == sub.end_index - sub.start_index:
+                index = list(range(lo + sub.start_index, lo + sub.end_index + 1))
             else:
-                last = len(edges) - 1
-                for j, edge in enumerate(edges):
-                    iv_edge.append(edge)
-                    iv_a.append(offsets[k] if j == 0 else 0.0)
-                    iv_b.append(offsets[k + 1] if j == last else np.inf)
+                index = [lo + g.p0.trajectory_index for g in segs] + [lo + segs[-1].p1.trajectory_index]
+            offsets = [g.p0.offset_from_start_of_edge for g in segs]
+            offsets.append(segs[-1].p1.offset_from_start_of_edge)
+            for k, g in enumerate(segs):
+                edges = [e.edge_id for e in g.edges]
+                if not edges:
+                    continue
+                fix_idx.append(index[k])
+                fix_edge.append(edges[0])
+                if len(edges) == 1:
+                    iv_edge.append(edges[0])
+                    iv_a.append(offsets[k])
+                    iv_b.append(offsets[k + 1])
                     iv_fix.append(index[k])
-        last_edges = [e.edge_id for e in segs[-1].edges]
-        if last_edges:
-            fix_idx.append(index[-1])
-            fix_edge.append(last_edges[-1])
+                else:
+                    last = len(edges) - 1
+                    for j, edge in enumerate(edges):
+                        iv_edge.append(edge)
+                        iv_a.append(offsets[k] if j == 0 else 0.0)
+                        iv_b.append(offsets[k + 1] if j == last else np.inf)
+                        iv_fix.append(index[k])
+            last_edges = [e.edge_id for e in segs[-1].edges]
+            if last_edges:
+                fix_idx.append(index[-1])
+                fix_edge.append(last_edges[-1])
     n_kept = len(kt)
     fi = np.asarray(fix_idx, dtype=np.int64)  # 0-based in fastmm 0.3.2 (its docstring says 1-based; tests pin it)
     days_of_fix = local_days(kt, tz, float(kt[0]))
