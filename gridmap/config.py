@@ -212,8 +212,8 @@ class PatrolSettings:
 
     max_accuracy_m: float = 50.0  # a fix whose reported accuracy is worse is dropped (a phone indoors)
     max_speed_mps: float = 12.0  # a fix implying a faster move from the last kept one is a jump (~43 km/h)
-    gps_error_m: float = 10.0  # the matcher's GPS noise σ
-    search_radius_m: float = 50.0  # candidate roads around a fix
+    gps_error_m: float = 25.0  # the matcher's GPS noise σ: 25 m beat 10 m at every noise level tried (bench_patrols)
+    search_radius_m: float = 75.0  # candidate roads around a fix (3 σ)
     min_fixes: int = 2  # matched fixes a segment needs on a day
     min_share: float = 0.5  # … and the share of its length the matched path covers (linear referencing)
     per_month: Mapping[str, int] = field(default_factory=lambda: {"main": 4, "secondary": 2, "back": 2})

@@ -31,6 +31,16 @@ MAX_GAP_S = 300.0  # a pause this long (the page closed, a tunnel, lunch) starts
 MAX_STEP_M = 500.0  # so does a step this long between kept fixes (below the network table's reach, 600 m)
 
 
+def noise_of(accuracy: np.ndarray, rules: PatrolSettings) -> tuple[float, float]:
+    """The matcher's GPS error and search radius: the settings', or more when the phone says its fixes are worse
+    (the median reported accuracy, up to the accuracy filter's limit)."""
+    reported = accuracy[np.isfinite(accuracy)]
+    error = rules.gps_error_m
+    if len(reported):
+        error = min(max(error, float(np.median(reported))), rules.max_accuracy_m)
+    return error, max(rules.search_radius_m, 3.0 * error)
+
+
 def pieces(x: np.ndarray, y: np.ndarray, t: np.ndarray, rules: PatrolSettings) -> list[tuple[int, int]]:
     """``[lo, hi)`` ranges of consecutive kept fixes to match apart: split at long pauses and long steps."""
     if len(t) < 2:
@@ -82,12 +92,13 @@ def match_track(network: RoadNetwork, track: Track, rules: PatrolSettings, tz: Z
     none = np.zeros(0, dtype=np.int64)
     if network.empty or len(kx) < 2:
         return Matched(kept, length, none, none, none, np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, bool))
+    gps_error, radius = noise_of(track.accuracy[kept], rules)
     parts = []  # matched apart where the walker stopped recording or jumped (fastmm would re-start again and again)
     for lo, hi in pieces(kx, ky, kt, rules):
         traj = fastmm.Trajectory.from_xyt_tuples(np.column_stack([kx[lo:hi], ky[lo:hi], kt[lo:hi]]).tolist())
         result = network.matcher.match(
-            traj, max_candidates=8, candidate_search_radius=rules.search_radius_m, gps_error=rules.gps_error_m,
-            reverse_tolerance=2.0 * rules.gps_error_m,  # on foot, a fix may fall behind the last on the same road
+            traj, max_candidates=8, candidate_search_radius=radius, gps_error=gps_error,
+            reverse_tolerance=2.0 * gps_error,  # on foot, a fix may fall behind the last on the same road
         )  # fmt: skip
         parts.append((lo, result))
     fix_idx: list[int] = []  # (fix, edge) pairs: where each fix was matched
