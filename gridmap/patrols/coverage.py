@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from gridmap.config import Settings
 from gridmap.patrols.network import RoadNetwork, road_network
-from gridmap.responsibility.history import History, as_day, load_history
+from gridmap.responsibility.history import History, as_day, raw_rows, responsible_at
 from gridmap.store.change_counters import CountedCopy
-from gridmap.store.dialect import wkb
-from gridmap.store.models import Area, AreaLevel, Assignment, PatrolVisit, Person, Role, Segment, TargetKind, Unit
+from gridmap.store.dialect import dialect_of, wkb
+from gridmap.store.models import Area, AreaLevel, PatrolVisit, Person, Role, Segment, TargetKind
 
 EPOCH = dt.date(1970, 1, 1)
 NEVER = -1
@@ -79,20 +79,29 @@ def _places(session: Session) -> Places:
 _PLACES: CountedCopy[Places] = CountedCopy("layers", _places)
 
 
+def _days(values: list[Any]) -> np.ndarray:
+    """Days since 1970 of dates as the driver gives them (``date`` objects, or ISO text from SQLite)."""
+    return np.asarray(values, dtype="datetime64[D]").astype(np.int64) if values else np.zeros(0, np.int64)
+
+
 def chief_history(session: Session, network: RoadNetwork) -> History:
-    """Every road-chief period of a segment held by a person, over network rows (the holder is the person)."""
-    recs = session.execute(
-        select(Assignment.target_id, Assignment.valid_from, Assignment.valid_to, Assignment.person_id).where(
-            Assignment.target_kind == TargetKind.SEGMENT, Assignment.role == Role.ROAD_CHIEF,
-            Assignment.person_id.is_not(None),
-        )
-    ).all()  # fmt: skip
-    recs = [r for r in recs if r.target_id in network.row_of]
-    rows = np.fromiter((network.row_of[r.target_id] for r in recs), np.int64, len(recs))
-    start = as_day([r.valid_from for r in recs]) if recs else np.zeros(0, np.int64)
+    """Every road-chief period of a segment held by a person, over network rows (the holder is the person). Read
+    through the driver's cursor: building ORM rows and dates cost more than the rest of a coverage answer."""
+    ph = dialect_of(session).placeholder
+    recs = raw_rows(
+        session,
+        "SELECT target_id, valid_from, valid_to, person_id FROM assignments"
+        f" WHERE target_kind = {ph} AND role = {ph} AND person_id IS NOT NULL",
+        (TargetKind.SEGMENT.value, Role.ROAD_CHIEF.value),
+    )
+    recs = [r for r in recs if r[0] in network.row_of]
+    rows = np.fromiter((network.row_of[r[0]] for r in recs), np.int64, len(recs))
     open_end = np.iinfo(np.int64).max // 4
-    end = np.fromiter((open_end if r.valid_to is None else as_day(r.valid_to) for r in recs), np.int64, len(recs))
-    people = np.fromiter((r.person_id for r in recs), np.int64, len(recs))
+    start = _days([r[1] for r in recs])
+    ends = [r[2] for r in recs]
+    end = _days([e if e is not None else "1970-01-01" for e in ends])
+    end[np.array([e is None for e in ends], dtype=bool)] = open_end
+    people = np.fromiter((r[3] for r in recs), np.int64, len(recs))
     return History.build(rows, start, end, people)
 
 
@@ -106,13 +115,16 @@ class Credited:
 
 
 def credited_visits(session: Session, network: RoadNetwork, chiefs: History, start: dt.date, end: dt.date) -> Credited:
-    v = PatrolVisit
-    recs = session.execute(
-        select(v.segment_id, v.day, v.person_id).where(v.patrolled.is_(True), v.day >= start, v.day <= end)
-    ).all()
+    d = dialect_of(session)
+    ph = d.placeholder
+    recs = raw_rows(
+        session,
+        f"SELECT segment_id, day, person_id FROM patrol_visits WHERE patrolled AND day >= {ph} AND day <= {ph}",
+        (d.day_param(start), d.day_param(end)),
+    )
     recs = [r for r in recs if r[0] in network.row_of]
     row = np.fromiter((network.row_of[r[0]] for r in recs), np.int64, len(recs))
-    day = as_day([r[1] for r in recs]) if recs else np.zeros(0, np.int64)
+    day = _days([r[1] for r in recs])
     person = np.fromiter((r[2] for r in recs), np.int64, len(recs))
     ok = chiefs.unit_at(row, day) == person
     return Credited(row[ok], day[ok], person[ok])
@@ -155,7 +167,9 @@ def coverage(session: Session, settings: Settings, as_of: dt.date, days: int | N
     assigned = chief_now >= 0
     done = np.zeros(n, dtype=bool)
     done[credited.row] = True
-    units = load_history(session, TargetKind.SEGMENT, network.row_of).unit_at(rows, as_day(as_of))
+    held = responsible_at(session, TargetKind.SEGMENT, None, as_of)  # one date: straight from SQL
+    units = np.fromiter((held.get(int(i), (-1, ""))[0] for i in network.ids.tolist()), np.int64, n)
+    unit_names = {u: name for u, name in held.values()}
     places = _PLACES.get(session)
     street = np.where(places.street_row >= 0, places.street_ids[np.maximum(places.street_row, 0)], -1)
     km = network.lengths / 1000.0
@@ -168,8 +182,7 @@ def coverage(session: Session, settings: Settings, as_of: dt.date, days: int | N
                   "share": round(float(km[a & done].sum()) / total_km, 4) if total_km else None},
         "by_chief": _group(chief_now[a], km[a], done[a], _names(session, Person, set(chief_now[a].tolist())),
                            "person_id", "—"),
-        "by_unit": _group(units[a], km[a], done[a], _names(session, Unit, set(units[a].tolist())), "unit_id",
-                          "无包联单位"),
+        "by_unit": _group(units[a], km[a], done[a], unit_names, "unit_id", "无包联单位"),
         "by_street": _group(street[a], km[a], done[a], dict(zip(places.street_ids.tolist(), places.street_names,
                                                                  strict=True)), "street_id", "街道以外"),
     }  # fmt: skip

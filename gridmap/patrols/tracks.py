@@ -22,6 +22,7 @@ from gridmap.geo.crs import gcj02_to_wgs84
 MAX_FIXES = 100_000  # a whole day at one fix a second is 86,400; more is not one patrol
 CITY_MARGIN_DEG = 0.02  # ~2 km: a patrol along the city's edge may step over its boundary
 HDOP_METRES = 5.0  # GPX carries HDOP, not metres: accuracy ≈ HDOP × a typical receiver error of 5 m
+EARLIEST_S, LATEST_S = 946_684_800.0, 4_102_444_800.0  # 2000-01-01 and 2100-01-01 (UTC): a fix's time is one of ours
 CRS_NAMES = ("wgs84", "gcj02")
 _GPX_ROOT = re.compile(r"<(?:\w+:)?gpx[\s>/]")
 SOURCES = ("gpx", "geojson", "phone")
@@ -74,9 +75,13 @@ def read_gpx(text: str, crs: str = "wgs84", name: str = "GPX") -> Track:
                     n = len(t) + 1
                     raise _refuse(f"track point {n} has no time", f"第 {n} 个轨迹点没有时间：巡查轨迹须带时间", name)
                 when = p.time if p.time.tzinfo is not None else p.time.replace(tzinfo=dt.UTC)
+                try:
+                    seconds = when.timestamp()
+                except (OverflowError, ValueError):
+                    seconds = -1.0  # refused below as out of range
                 lon.append(float(p.longitude))
                 lat.append(float(p.latitude))
-                t.append(when.timestamp())
+                t.append(seconds)
                 hdop = p.horizontal_dilution
                 acc.append(float(hdop) * HDOP_METRES if hdop is not None else math.nan)
     return _finish(lon, lat, t, acc, "gpx", crs, text, name)
@@ -140,10 +145,10 @@ def _seconds(value: object, n: int, tz: dt.tzinfo, name: str) -> float:
         )
     try:
         when = dt.datetime.fromisoformat(str(value).strip())
-    except ValueError:
+        return (when if when.tzinfo is not None else when.replace(tzinfo=tz)).timestamp()
+    except (ValueError, OverflowError):
         raise _refuse(f"fix {n}: {str(value)[:40]!r} is not an ISO-8601 time", f"第 {n} 个点的时间无效"
                       "（例：2026-11-26T09:30:00+08:00）", name, field="properties.times") from None  # fmt: skip
-    return (when if when.tzinfo is not None else when.replace(tzinfo=tz)).timestamp()
 
 
 def _finish(
@@ -159,6 +164,12 @@ def _finish(
         )
     if len(t) > MAX_FIXES:
         raise _refuse(f"{len(t)} fixes: at most {MAX_FIXES}", f"轨迹点过多（{len(t)} 个，最多 {MAX_FIXES}）", name)
+    times = np.asarray(t, dtype=float)
+    odd = (times < EARLIEST_S) | (times > LATEST_S)
+    if odd.any():
+        n = int(np.flatnonzero(odd)[0]) + 1
+        zh = f"第 {n} 个点的时间超出范围（2000—2100 年）"
+        raise _refuse(f"fix {n}: its time is not between 2000 and 2100", zh, name)
     x, y = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if crs == "gcj02":
         x, y = gcj02_to_wgs84(x, y)

@@ -47,7 +47,8 @@ def post_patrol():
     if body.track is None:
         raise InvalidInput(Problem("is required", field="track", zh="缺少轨迹（track）"))
     person_id = body.person_id
-    if person_id is not None and (not isinstance(person_id, int) or isinstance(person_id, bool)):
+    if person_id is not None and (not isinstance(person_id, int) or isinstance(person_id, bool)
+                                  or not 0 < person_id < 2**31):  # fmt: skip
         raise InvalidInput(Problem("must be a person's id", field="person_id", zh="须为人员编号"))
     raw = json.dumps(request.get_json(silent=True), ensure_ascii=False)
     track = read_geojson(body.track, str(body.crs or "wgs84"), ZoneInfo(settings.cases.timezone),
