@@ -340,6 +340,22 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("PUT", f"/api/v1/assessments/{drawn['id']}/points/999999/score", 404, json={"score": 1, "possible": 2})
     call("GET", f"/api/v1/assessments/{drawn['id']}/results", 200)
     call("GET", "/api/v1/assessments/999999/results", 404)
+    # road-chief patrols (their own test: tests/test_patrols.py): the person is the segment's road chief by now
+    walk = [[111.131 + 0.00015 * i, LAT] for i in range(110)]
+    times = [(dt.datetime(2026, 12, 1, 9, 0) + dt.timedelta(seconds=10 * i)).isoformat() for i in range(110)]
+    track = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": walk}, "properties": {"times": times}}
+    sent = call("POST", "/api/v1/patrols", 201, json={"person_id": ids["person"], "track": track, "crs": "wgs84"})
+    assert [s["segment_id"] for s in sent["segments_patrolled"]] == [ids["segment"]]
+    timeless = {**track, "properties": {}}
+    call("POST", "/api/v1/patrols", 400, fits=False, json={"person_id": ids["person"], "track": timeless})
+    call("POST", "/api/v1/patrols", 404, json={"person_id": 999999, "track": track})
+    call("GET", f"/api/v1/patrols/segments?person={ids['person']}&from=2026-12-01&to=2026-12-31", 200)
+    call("GET", "/api/v1/patrols/segments?person=x", 400, fits=False)
+    call("GET", "/api/v1/patrols/coverage?as_of=2026-12-03&days=7", 200)
+    call("GET", "/api/v1/patrols/monthly?month=2026-12", 200)
+    call("GET", "/api/v1/patrols/monthly?month=2026-13", 400, fits=False)
+    call("GET", "/api/v1/patrols/layer?as_of=2026-12-03", 200)
+    call("GET", "/api/v1/patrols/misses?from=2026-12-01&to=2026-12-07", 200)
 
     # the audit trail (its own test: tests/test_audit.py)
     call("GET", "/api/v1/audit?object_kind=token", 200)

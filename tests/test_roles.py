@@ -208,6 +208,15 @@ MATRIX: dict[str, list[Route]] = {
     "assessments_api.score_one": [
         _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
     ],
+    # road-chief patrols: anyone signed in reads coverage; misses name people; the phone page is the walkers'
+    "patrols.patrol_page": [_r("GET", "/patrol", {GW, INS}, api=False)],
+    "patrols.coverage_page": [_r("GET", "/patrols", EVERYONE, api=False)],
+    "patrols_api.post_patrol": [_r("POST", "/api/v1/patrols", {A, CMD, DSP, GW, INS}, ok=400, json={})],
+    "patrols_api.patrol_segments": [_r("GET", "/api/v1/patrols/segments?person={person}", EVERYONE)],
+    "patrols_api.patrol_coverage": [_r("GET", "/api/v1/patrols/coverage?days=7", EVERYONE)],
+    "patrols_api.patrol_monthly": [_r("GET", "/api/v1/patrols/monthly", EVERYONE)],
+    "patrols_api.patrol_layer": [_r("GET", "/api/v1/patrols/layer", EVERYONE)],
+    "patrols_api.patrol_misses": [_r("GET", "/api/v1/patrols/misses", {A, CMD, DSP, INS})],
 }
 
 

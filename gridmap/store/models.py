@@ -880,3 +880,46 @@ class AssessmentPoint(Base):
     note: Mapped[str | None] = mapped_column(Text)
     scored_by: Mapped[str | None] = mapped_column(String(200))
     scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- road-chief patrols 路长巡查 (gridmap.patrols) --------------------------------------------------------------------
+
+
+class Patrol(Base):
+    """One patrol track of one person: the upload as it came (``raw``, GPX text or GeoJSON) and the fixes kept after
+    filtering, as a line in EPSG:4326 (WGS-84: GCJ-02 input is converted on the way in)."""
+
+    __tablename__ = "patrols"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # gpx | geojson | phone
+    crs: Mapped[str] = mapped_column(String(8))  # the input's: wgs84 | gcj02
+    raw: Mapped[str] = mapped_column(Text)  # the upload, unchanged
+    fixes: Mapped[int] = mapped_column(Integer)  # in the upload
+    kept: Mapped[int] = mapped_column(Integer)  # after the accuracy and speed filters
+    length_m: Mapped[float] = mapped_column(Float)  # of the kept fixes' line
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=False)
+
+
+class PatrolVisit(Base):
+    """What one patrol covered of one road segment on one (local) day: matched fixes, the covered share along the
+    segment (linear referencing of the matched path) and whether that passes the rule (gridmap.patrols.matching)."""
+
+    __tablename__ = "patrol_visits"
+    __table_args__ = (Index("ix_patrol_visits_segment_day", "segment_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id"))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    fixes: Mapped[int] = mapped_column(Integer)
+    covered_share: Mapped[float] = mapped_column(Float)
+    patrolled: Mapped[bool] = mapped_column(Boolean)
+    first_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -109,6 +109,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages import assessments
 
     assessments.register(app)
+    from gridmap.web.api.patrols import bp as patrols_api_bp
+    from gridmap.web.pages.patrols import bp as patrols_pages_bp
+
+    app.register_blueprint(patrols_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(patrols_pages_bp)
     from gridmap.web import casework
 
     casework.register(app)  # the work queue and the case page (issue 12)
