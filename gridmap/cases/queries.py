@@ -14,6 +14,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.accounts.roles import SEES_PEOPLE, SEES_PHOTOS, sees_contacts
 from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import progress_of
+from gridmap.cases.milestones import DUE_KINDS, EVENT_KINDS, due_in
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
 from gridmap.cases.values import local_iso, now_or, parse_time
 from gridmap.catalogue.categories import load_calendar
@@ -199,7 +200,25 @@ def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     return body
 
 
-CASE_FILTERS = ("status", "category", "source", "unit", "street", "community", "from", "to", "overdue", "duplicate")
+CASE_FILTERS = (
+    "status",
+    "category",
+    "source",
+    "unit",
+    "street",
+    "community",
+    "from",
+    "to",
+    "overdue",
+    "duplicate",
+    "event",
+    "event_from",
+    "event_to",
+    "event_by",
+    "due",
+    "due_from",
+    "due_to",
+)
 
 
 def case_conditions(
@@ -215,8 +234,11 @@ def case_conditions(
 
     ``status``: statuses, or ``active`` (every status still in the loop) or ``all``; ``category``: codes (a class
     includes its sub-classes); ``unit``: ids or codes; ``street``/``community``: area codes; ``from``/``to``:
-    opening time; ``overdue``/``duplicate``: true/false; and always ``actor``'s scope. Problems are appended, not
-    raised, so every one can be reported.
+    opening time; ``overdue``/``duplicate``: true/false; ``event`` (a milestone of
+    :data:`~gridmap.cases.milestones.EVENT_KINDS`) with ``event_from``/``event_to``/``event_by`` (its time and
+    actor): the cases with such a step; ``due`` (one of :data:`~gridmap.cases.milestones.DUE_KINDS`) with
+    ``due_from``/``due_to``: the cases due in that period of that kind (the scorecards' figures link here); and
+    always ``actor``'s scope. Problems are appended, not raised, so every one can be reported.
     """
 
     def _list(key: str) -> list[str]:
@@ -308,6 +330,46 @@ def case_conditions(
     duplicate = parse_flag(filters.get("duplicate"), "duplicate", problems)
     if duplicate is not None:
         conds.append(Case.duplicate_of.isnot(None) if duplicate else Case.duplicate_of.is_(None))
+    conds.extend(_milestone_conditions(filters, now, tz, problems))
+    return conds
+
+
+def _milestone_conditions(
+    filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+) -> list[Any]:
+    """``event``/``due`` filters: the cases a scorecard's figure counts (:mod:`gridmap.cases.milestones`)."""
+    conds: list[Any] = []
+    event_start = parse_time(filters.get("event_from"), "event_from", tz, problems)
+    event_end = parse_time(filters.get("event_to"), "event_to", tz, problems)
+    kind = filters.get("event")
+    by = filters.get("event_by")
+    if kind not in (None, "") or by not in (None, ""):
+        rule = EVENT_KINDS.get(str(kind or "reported"))
+        if rule is None:
+            problems.append(Problem(f"{str(kind)[:40]!r} is not one of {', '.join(EVENT_KINDS)}", field="event",
+                                    zh=f"未知的环节“{str(kind)[:40]}”"))  # fmt: skip
+        else:
+            e = CaseEvent.__table__
+            where = [e.c.case_id == Case.id, rule[2](e.c, Case)]
+            if event_start:
+                where.append(e.c.at >= event_start)
+            if event_end:
+                where.append(e.c.at < event_end)
+            if by not in (None, ""):
+                where.append(e.c.actor == str(by)[:200])
+            conds.append(select(e.c.id).where(*where).exists())
+    due = filters.get("due")
+    due_start = parse_time(filters.get("due_from"), "due_from", tz, problems)
+    due_end = parse_time(filters.get("due_to"), "due_to", tz, problems)
+    if due not in (None, ""):
+        due_rule = DUE_KINDS.get(str(due))
+        if due_rule is None:
+            problems.append(Problem(f"{str(due)[:40]!r} is not one of {', '.join(DUE_KINDS)}", field="due",
+                                    zh=f"未知的应结案类别“{str(due)[:40]}”"))  # fmt: skip
+        elif due_start is None or due_end is None:
+            problems.append(Problem("due needs due_from and due_to", field="due", zh="须同时给出 due_from 和 due_to"))
+        else:
+            conds.extend([due_in(Case, due_start, due_end), due_rule[2](Case, due_end, now)])
     return conds
 
 

@@ -14,6 +14,7 @@ a point in SQL               ``MakePoint(x, y, 4326)``                  ``ST_Set
 metres between geometries    ``ST_Distance(a, b, 1)`` (ellipsoid)       ``ST_Distance(a::geography, b::geography)``
 spatial index use            ``idx_<table>_geom`` named in the query    ``&&`` on the GiST index
 dates and times bound        ISO text (as SQLAlchemy stores them)       ``date`` / ``timestamptz`` values
+seconds between two times    ``julianday`` difference × 86400           ``extract(epoch from b - a)``
 write lock                   taken before reading (no-op UPDATE)        none: row locks, conditional UPDATEs
 writing session              restarted as BEGIN IMMEDIATE, waited for   nothing to wait for
 ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
@@ -128,6 +129,10 @@ class Dialect:
 
     def bbox_filter(self, model: Any, box: Box) -> Any:
         """WHERE clause: ``model``'s geometry box meets ``box``, through the spatial index."""
+        raise NotImplementedError
+
+    def seconds_between(self, earlier: Any, later: Any) -> Any:
+        """SQL: the seconds from one stored time column to another (the scorecards' on-time steps)."""
         raise NotImplementedError
 
     def bbox_intersects(self, model: Any, box: Box) -> Any:
@@ -262,6 +267,9 @@ class SpatiaLite(Dialect):
         s = np.datetime_as_string(us.astype("datetime64[us]"), unit="us")  # 2026-11-26T09:30:00.000000
         s.view(np.uint32).reshape(len(s), -1)[:, 10] = ord(" ")  # the 'T', in place: one write per row
         return s
+
+    def seconds_between(self, earlier: Any, later: Any) -> Any:
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
     def bbox_filter(self, model: Any, box: Box) -> Any:
         x0, y0, x1, y1 = (float(v) for v in box)
@@ -457,6 +465,9 @@ class PostGIS(Dialect):
         if len(us) == 0:
             return np.zeros(0, dtype=object)
         return np.char.add(np.datetime_as_string(us.astype("datetime64[us]"), unit="us").astype(str), "+00:00")
+
+    def seconds_between(self, earlier: Any, later: Any) -> Any:
+        return func.extract("epoch", later - earlier)
 
     def bbox_filter(self, model: Any, box: Box) -> Any:
         x0, y0, x1, y1 = (float(v) for v in box)

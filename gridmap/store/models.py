@@ -432,6 +432,7 @@ class Case(Base):
         _enum_check("urgency", Urgency),
         CheckConstraint(_one_of("deadline_unit", _DEADLINE_UNITS, nullable=True), name="ck_case_deadline_unit_allowed"),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
+        Index("ix_cases_deadline_at", "deadline_at"),  # the scorecards' cohort of cases due in a period
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -483,7 +484,10 @@ class CaseEvent(Base):
     """One step of a case (append-only): who did what, when, with which opinion and photos."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),
+        Index("ix_case_events_at", "at"),  # the scorecards count a period's events
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))  # uq_case_events_seq indexes it
@@ -923,3 +927,64 @@ class PatrolVisit(Base):
     patrolled: Mapped[bool] = mapped_column(Boolean)
     first_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- evaluation: schemes as data, published scorecards (issue 15) ------------------------------------------------
+
+
+class EvaluationScheme(Base):
+    """One version of an evaluation scheme 考核方案: its indicators, scoring rules and grades as a validated JSON
+    document (:mod:`gridmap.evaluation.scheme`). Editing adds a version; a version is never changed, so a published
+    scorecard always names the rules it was scored by."""
+
+    __tablename__ = "evaluation_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_evaluation_schemes_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(16))
+    document: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Scorecard(Base):
+    """A published (frozen) scorecard: one scheme version over one period; its rows never change."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("scheme_code", "period", name="uq_scorecards_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("evaluation_schemes.id"), index=True)
+    scheme_code: Mapped[str] = mapped_column(String(64))
+    scheme_version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(40))  # 2026-11, 2026-W47, 2026-Q4, 2026, 2026-11-03..2026-11-20
+    period_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    period_end: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ScorecardRow(Base):
+    """One subject's line of a published scorecard: its counts, indicator values, points, score, grade and rank."""
+
+    __tablename__ = "scorecard_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[str] = mapped_column(String(200))  # a unit/area/grid id, or an account's name
+    name: Mapped[str] = mapped_column(String(200))
+    peer_group: Mapped[str | None] = mapped_column(String(32))
+    counts: Mapped[dict] = mapped_column(JSON)
+    values: Mapped[dict] = mapped_column(JSON)
+    points: Mapped[dict] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(4))
+    rank: Mapped[int | None] = mapped_column(Integer)  # within its peer group; None: too few cases to rank
