@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 
@@ -196,3 +197,21 @@ def test_heat_api(settings: Settings, demo: Session) -> None:
     listed = client.get(r.json["cases_url"]).json
     assert listed["total"] == 36  # the click-through lists the same cases
     assert client.get("/api/v1/heat?mode=nope").status_code == 400
+
+
+def test_json_and_geojson_answers_are_gzipped_for_a_client_that_accepts_it(settings: Settings, demo: Session) -> None:
+    _add_cases(demo)
+    client = client_as(create_app(settings))
+    plain = client.get("/api/v1/heat?mode=grids&status=all")
+    zipped = client.get("/api/v1/heat?mode=grids&status=all", headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+    assert json.loads(gzip.decompress(zipped.data)) == plain.json
+    assert len(zipped.data) < len(plain.data) / 3
+    geojson = client.get("/api/v1/gaps?format=geojson", headers={"Accept-Encoding": "gzip"})
+    assert geojson.mimetype == "application/geo+json" and geojson.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(geojson.data))["type"] == "FeatureCollection"
+    refused = client.get("/api/v1/gaps/summary", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.json["district"]["segments"] > 0
+    summary = client.get("/api/v1/gaps/summary", headers={"Accept-Encoding": "*"})
+    assert json.loads(gzip.decompress(summary.data)) == refused.json
