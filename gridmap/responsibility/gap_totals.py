@@ -26,13 +26,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Engine, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.responsibility.history import id_chunks
 from gridmap.responsibility.places import Areas, load_areas, load_layer
 from gridmap.store.change_counters import written_tables_of
 from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import make_session_factory, session_scope
 from gridmap.store.models import AggregateDirty, AggregateState, Assignment, GapFeature, GapTotal, Grid
 from gridmap.store.targets import KINDS, TARGETS
 
@@ -98,16 +99,18 @@ def today_totals(session: Session, today: dt.date | None = None) -> pd.DataFrame
     day = session.scalar(select(AggregateState.day).where(AggregateState.name == NAME))
     if day == today and session.scalar(select(AggregateDirty.id).limit(1)) is None:
         return stored(session)
-    with Session(bind=session.get_bind(), expire_on_commit=False) as writer:
-        totals = refresh(writer, today)
-        writer.commit()
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):  # a session on one connection: no second transaction to store them in
+        return recomputed(session, today)
+    with session_scope(make_session_factory(bind), writes=True, lock_wait_s=LOCK_WAIT_S) as writer:
+        totals = refresh(writer, today)  # its own unit of work: committed whatever the caller does next
     dialect_of(session).renew_snapshot(session)  # the caller may go on to write
     return totals
 
 
 def refresh(session: Session, today: dt.date) -> pd.DataFrame:
     """Bring the maintained tables to ``today`` in ``session``'s transaction (the caller commits); the totals."""
-    dialect_of(session).begin_writing(session, LOCK_WAIT_S)
+    dialect_of(session).begin_writing(session, LOCK_WAIT_S)  # (nothing to do when the caller began as a writer)
     state = session.execute(
         select(AggregateState).where(AggregateState.name == NAME).with_for_update()
     ).scalar_one_or_none()
