@@ -172,6 +172,11 @@ class Dialect:
         have changed). PostgreSQL has row locks: nothing to take."""
         session.connection()
 
+    def renew_snapshot(self, session: Session) -> None:
+        """Let ``session``'s transaction, which has written nothing, see what other sessions committed since it
+        began (and write later): SQLite's read transaction keeps its first snapshot and can then never write
+        ("database is locked"); it is ended and begun again. PostgreSQL reads committed rows at each statement."""
+
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
         """``k`` new ids of ``table`` that nobody else can take."""
         raise NotImplementedError
@@ -346,6 +351,20 @@ class SpatiaLite(Dialect):
                     progress(waited, wait_s)
         finally:
             cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            cur.close()
+
+    def renew_snapshot(self, session: Session) -> None:
+        conn = session.connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if conn.info.get(_WRITER) or written_tables_of(conn) or not raw.in_transaction:
+            return
+        cur = raw.cursor()
+        try:
+            cur.execute("ROLLBACK")
+            forget_transaction_reads(session)
+            cur.execute("BEGIN")
+        finally:
             cur.close()
 
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:

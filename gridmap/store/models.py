@@ -502,6 +502,58 @@ class CaseEvent(Base):
     data: Mapped[dict | None] = mapped_column(JSON)
 
 
+# -- maintained aggregates (issue 16): whole-city answers without scanning every feature --------------------------
+
+
+class AggregateState(Base):
+    """The day a maintained aggregate was brought up to (NULL: never built, build it whole). One row per aggregate;
+    its row lock serialises the processes bringing it up to date."""
+
+    __tablename__ = "aggregate_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class AggregateDirty(Base):
+    """Features whose maintained figures may be stale: written by triggers (migration 0013) on every write to
+    segments, compounds, grids and assignments, whichever code path made it; ``kind`` ``*`` (areas edited):
+    rebuild everything. Consumed, up to an ``id``, by :mod:`gridmap.responsibility.gap_totals`."""
+
+    __tablename__ = "aggregate_dirty"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+
+
+class GapFeature(Base):
+    """Each segment, compound and grid existing on the aggregate's day: its 社区 (0: outside every community), its
+    size in thousandths (mm, or m²/1000: integer sums stay exact whatever order they are added in) and whether
+    nobody is responsible for it."""
+
+    __tablename__ = "gap_features"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    feature_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer)
+    measure_milli: Mapped[int] = mapped_column(BigInteger)
+    gap: Mapped[bool] = mapped_column(Boolean)
+
+
+class GapTotal(Base):
+    """:class:`GapFeature` summed per kind and 社区: what ``/api/v1/gaps/summary`` reads for today."""
+
+    __tablename__ = "gap_totals"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    features: Mapped[int] = mapped_column(Integer)
+    gaps: Mapped[int] = mapped_column(Integer)
+    measure_milli: Mapped[int] = mapped_column(BigInteger)
+    gap_milli: Mapped[int] = mapped_column(BigInteger)
+
+
 # -- unit grid generation runs and lineage (issue 5) ------------------------------------------------------------
 
 
