@@ -7,7 +7,7 @@ areas: ``*``, rebuild all) — whichever code path wrote them (assign, end, impo
 function, and statement triggers for areas and TRUNCATE.
 
 Revision ID: 0013_aggregates_gap_totals
-Revises: 0012_components
+Revises: 0013_evaluation_scorecards
 Create Date: 2026-12-05
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_aggregates_gap_totals"
-down_revision = "0012_components"
+down_revision = "0013_evaluation_scorecards"
 branch_labels = None
 depends_on = None
 
