@@ -40,13 +40,13 @@ def package_rows(year: int) -> list[dict[str, object]]:
                 f"导入国务院办公厅的放假通知",
             )
         )
-    rows: list[dict[str, object]] = []
+    found: list[tuple[dt.date, str, bool]] = []
     for table, workday in ((chinese_calendar.holidays, False), (chinese_calendar.workdays, True)):
-        for day, name in sorted(table.items()):
+        for day, name in table.items():
             if day.year == year:
                 zh = _chinese(name)
-                rows.append({"day": day, "name": zh + ("调休上班" if workday and zh else ""), "is_workday": workday})
-    return sorted(rows, key=lambda r: r["day"])  # type: ignore[arg-type,return-value]  # "day" holds a date
+                found.append((day, zh + ("调休上班" if workday and zh else ""), workday))
+    return [{"day": d, "name": n, "is_workday": w} for d, n, w in sorted(found)]
 
 
 def _chinese(name: str) -> str:

@@ -324,6 +324,21 @@ def undo(session: Session, change: object, actor: Actor) -> dict[str, Any]:
     return answer
 
 
+def recent_imports(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest roster imports (newest first): change number, when, who, the file and its counts, and whether it
+    was undone — the page's list with its undo buttons."""
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "roster.import").order_by(AuditEntry.id.desc()).limit(limit)
+    ).all()
+    undone = set(session.scalars(select(AuditEntry.object_id).where(
+        AuditEntry.action == "roster.undo", AuditEntry.object_id.in_([str(e.id) for e in entries]))))  # fmt: skip
+    return [
+        {"change": e.id, "at": e.at, "actor": e.actor, "undone": str(e.id) in undone,
+         **{k: (e.after or {}).get(k) for k in ("file", "rows", "assigned", "unchanged", "closed", "people_created")}}
+        for e in entries
+    ]  # fmt: skip
+
+
 def export_rows(session: Session) -> list[list[str]]:
     """The open assignments as roster rows (the file's columns, in order), sorted by kind, name and role."""
     index = Index.load(session)

@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.units import bp as units_pages_bp
 
     app.register_blueprint(units_pages_bp)
+    from gridmap.web.pages.roster import bp as roster_pages_bp
+
+    app.register_blueprint(roster_pages_bp)
     app.register_blueprint(command_pages_bp)
     from gridmap.web import auth, headers
     from gridmap.web.api.audit import bp as audit_api_bp

@@ -298,6 +298,71 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "units_template": {"zh_CN": "单位导入模板（电子表格）", "en": "Units template (Excel)"},
     "people_template": {"zh_CN": "人员导入模板（电子表格）", "en": "People template (Excel)"},
+    # -- the roster page (/admin/roster) --
+    "roster_page": {"zh_CN": "包联台账导入", "en": "Roster import"},
+    "roster_nav": {"zh_CN": "包联台账", "en": "Roster"},
+    "roster_help": {
+        "zh_CN": "上传包联台账（.xlsx 或 .csv），先预览每一行匹配到的路段、小区或网格及其可信度；"
+        "不唯一或未匹配的行列出最接近的候选，不会猜测。确认后整表作为一次变更导入，可整体撤销。",
+        "en": "Upload the roster (.xlsx or .csv) and first see what each row matched — road segment, compound or grid "
+        "— and how sure the match is; ambiguous or unmatched rows list their closest candidates and are never "
+        "guessed. Confirmed, the whole file is imported as one change that can be undone as a whole.",
+    },
+    "downloads": {"zh_CN": "下载：", "en": "Download: "},
+    "roster_template": {"zh_CN": "台账模板（含示例与可选值）", "en": "Template (with examples and allowed values)"},
+    "roster_export": {"zh_CN": "当前台账", "en": "Current roster"},
+    "roster_upload": {"zh_CN": "上传台账", "en": "Upload a roster"},
+    "roster_file": {"zh_CN": "文件", "en": "File"},
+    "roster_sheet": {"zh_CN": "工作表", "en": "Sheet"},
+    "roster_sheet_first": {"zh_CN": "默认第一个", "en": "the first"},
+    "roster_preview": {"zh_CN": "预览匹配", "en": "Preview the matches"},
+    "roster_commander_only": {
+        "zh_CN": "导入台账会改变包联关系，须由指挥长账号操作；本页可下载模板和当前台账。",
+        "en": "Importing a roster changes who is responsible: a commander does it. Here you can download the "
+        "template and the current roster.",
+    },
+    "roster_preview_of": {"zh_CN": "预览：{file}", "en": "Preview: {file}"},
+    "roster_match_rate": {"zh_CN": "匹配率 {rate}%（共 {n} 行）", "en": "Match rate {rate}% of {n} rows"},
+    "roster_with_fuzzy": {"zh_CN": "含近似匹配 {rate}%", "en": "{rate}% with the fuzzy matches"},
+    "roster_accept_fuzzy": {
+        "zh_CN": "接受 {n} 个近似匹配（按表中所示的相似度）",
+        "en": "Accept the {n} fuzzy match(es) (at the scores shown)",
+    },
+    "roster_blocked": {
+        "zh_CN": "有 {n} 行不唯一、未匹配或有误：请按候选修改文件后重新上传。",
+        "en": "{n} row(s) are ambiguous, unmatched or wrong: correct the file from the candidates and upload it again.",
+    },
+    "roster_confirm": {"zh_CN": "确认导入 {n} 行", "en": "Import the {n} rows"},
+    "roster_refused": {"zh_CN": "未导入任何数据（{n} 处问题）：", "en": "Nothing was imported ({n} problems):"},
+    "roster_imported": {
+        "zh_CN": "已导入 {file}（变更 {change}）：{rows} 行，新包联 {assigned}，未变 {unchanged}，"
+        "结束旧包联 {closed}，新建人员 {people}。",
+        "en": "{file} imported (change {change}): {rows} rows, {assigned} assigned, {unchanged} unchanged, "
+        "{closed} closed, {people} people created.",
+    },
+    "roster_undone": {"zh_CN": "已撤销台账导入 {change}。", "en": "Roster import {change} undone."},
+    "row": {"zh_CN": "行号", "en": "Row"},
+    "roster_kind": {"zh_CN": "要素类型", "en": "Kind"},
+    "roster_name": {"zh_CN": "表中名称", "en": "As written"},
+    "roster_match": {"zh_CN": "匹配", "en": "Match"},
+    "roster_target": {"zh_CN": "匹配到", "en": "Matched to"},
+    "roster_candidates": {"zh_CN": "候选", "en": "Candidates"},
+    "roster_unit": {"zh_CN": "包联单位", "en": "Unit"},
+    "roster_role": {"zh_CN": "角色", "en": "Role"},
+    "roster_person": {"zh_CN": "人员", "en": "Person"},
+    "roster_problems": {"zh_CN": "问题", "en": "Problems"},
+    "roster_recent": {"zh_CN": "最近的导入", "en": "Recent imports"},
+    "roster_change": {"zh_CN": "变更", "en": "Change"},
+    "roster_when": {"zh_CN": "时间", "en": "When"},
+    "roster_who": {"zh_CN": "操作人", "en": "By"},
+    "roster_counts": {"zh_CN": "结果", "en": "Result"},
+    "roster_counts_line": {
+        "zh_CN": "{rows} 行，新包联 {assigned}，结束 {closed}，新建人员 {people}",
+        "en": "{rows} rows, {assigned} assigned, {closed} closed, {people} people created",
+    },
+    "roster_undo": {"zh_CN": "整体撤销", "en": "Undo"},
+    "roster_was_undone": {"zh_CN": "已撤销", "en": "Undone"},
+    "roster_none": {"zh_CN": "尚无台账导入。", "en": "No roster imported yet."},
     "account_made": {"zh_CN": "已创建账户 {username}", "en": "Account {username} created"},
     "token_once": {
         "zh_CN": "新令牌只显示这一次，请立即复制保存：",
