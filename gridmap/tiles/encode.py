@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import shapely
@@ -35,7 +35,7 @@ _DIM = {_POINT: 0, _LINE: 1, _POLYGON: 2}
 # Snapping to whole units point by point: 8× faster than GEOS's valid-output mode on a tile of grids (~1 ms vs ~10).
 # A ring made to touch itself by the rounding is drawn and read the same (GDAL, protomaps); a part that collapses to
 # nothing is dropped below.
-_PRECISION = "pointwise"
+_PRECISION: Final = "pointwise"
 
 
 def to_tile(geoms: np.ndarray, frame: TileFrame) -> np.ndarray:
