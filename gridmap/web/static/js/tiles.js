@@ -10,6 +10,9 @@ import { baseStyle, lookOf } from "./look.js";
 
 const BRUSH_PX = 8; // how near (screen pixels) a click must be to a road to pick it
 const MAX_DATA_ZOOM = 16; // deeper zooms draw the z16 tiles enlarged: nothing is lost at 4096 units a tile
+// protomaps-leaflet draws a data tile of zoom z over four 256-px screen tiles at zoom z + 1 (512 px): a quarter of
+// the requests, shapes simplified to a screen pixel. A layer's minimum zoom on the map is its tiles' plus this.
+const LEVEL_DIFF = 1;
 
 /**
  * One tiled collection: a protomaps-leaflet layer inside a Leaflet group (the group stays in the layer control
@@ -19,13 +22,14 @@ export class TileLayer {
   /**
    * @param {string} ogc      the OGC API root
    * @param {string} cid      the collection
-   * @param {number} minZoom  the layer's minimum zoom (the server sends empty tiles below it)
+   * @param {number} minZoom  the layer's tiles' minimum zoom (the server sends empty tiles below it)
    * @param {() => "state" | "unit"} colorMode
    */
   constructor(ogc, cid, minZoom, colorMode) {
     this.ogc = ogc;
     this.cid = cid;
-    this.minZoom = minZoom;
+    /** the map's zoom from which the layer is drawn */
+    this.minZoom = minZoom + LEVEL_DIFF;
     this.colorMode = colorMode;
     /** @type {protomapsL.Layer | null} */
     this.tiles = null;
@@ -75,6 +79,7 @@ export class TileLayer {
       paintRules: rules,
       labelRules: [],
       maxDataZoom: MAX_DATA_ZOOM,
+      levelDiff: LEVEL_DIFF,
       minZoom: this.minZoom,
       pane: look.pane,
       attribution: "",
