@@ -9,7 +9,8 @@ The demo city of ``data/boundaries`` is tiled side by side 1×, 8× (and 40× wi
 temporary SpatiaLite file and a temporary PostGIS database (dropped afterwards). For each size and database:
 
 * tiles: ``--tiles`` random tiles at z12, z14 and z16 around random road segments, per tiled layer, fetched through
-  the HTTP API (Flask test client, gzip accepted; the server's tile cache emptied before each: every tile rendered): p50/p95 ms, p95 KiB raw and as sent (gzip) — beside the old
+  the HTTP API (Flask test client, gzip accepted; the server's tile cache emptied before each: every tile rendered):
+  p50/p95 ms, p95 KiB raw and as sent (gzip) — beside the old
   GeoJSON path for the same boxes (``/ogc/collections/{id}/items?bbox=…&zoom=…``, one 5,000-feature page), with the
   ratio items / tile;
 * /map in headless Chromium (``--runs`` cold loads, median): time until the map is drawn and every request has
