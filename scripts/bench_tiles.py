@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark the map at city scale (not a test): vector tiles against the GeoJSON layer path, and /map in Chromium.
 
-    python scripts/bench_tiles.py [--sizes 1,8] [--big] [--tiles 40] [--runs 3]
+    python scripts/bench_tiles.py [--sizes 1,8] [--big] [--tiles 40] [--runs 3] [--databases spatialite,postgis]
                                   [--postgis postgresql+psycopg://postgres@127.0.0.1/postgres] [--no-browser]
 
 The demo city of ``data/boundaries`` is tiled side by side 1×, 8× (and 40× with ``--big``) as in
@@ -224,7 +224,7 @@ def main() -> None:
     ap.add_argument("--tiles", type=int, default=40, help="random tiles per zoom and layer")
     ap.add_argument("--runs", type=int, default=3, help="cold /map loads per page in Chromium")
     ap.add_argument("--postgis", default="postgresql+psycopg://postgres@127.0.0.1/postgres")
-    ap.add_argument("--no-postgis", action="store_true")
+    ap.add_argument("--databases", default="spatialite,postgis", help="which of spatialite,postgis to run")
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([40] if args.big else [])
@@ -235,9 +235,10 @@ def main() -> None:
         assert city is not None
         print(f"{size}× the demo city: {len(city['segments'])} segments, {len(city['compounds'])} compounds, "
               f"{len(city['grids'])} grids, {len(city['communities'])} communities")  # fmt: skip
-        with tempfile.TemporaryDirectory() as tmp:
-            run("SpatiaLite", f"sqlite:///{tmp}/bench.sqlite", city, args)
-        if args.no_postgis:
+        if "spatialite" in args.databases:
+            with tempfile.TemporaryDirectory() as tmp:
+                run("SpatiaLite", f"sqlite:///{tmp}/bench.sqlite", city, args)
+        if "postgis" not in args.databases:
             continue
         name = f"gridmap_bench_tiles_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.postgis, isolation_level="AUTOCOMMIT")
