@@ -98,7 +98,9 @@ export class DataLayers {
         // the group the layer control switches; the tile layer inside it is made when first shown
         /** @type {L.GeoJSON<FeatureProps>} */
         const group = L.geoJSON(undefined, { pane: look.pane });
-        this.tiled[cid] = new TileLayer(ogc, cid, minZoom, () => this.colorMode);
+        this.tiled[cid] = new TileLayer(ogc, cid, minZoom, (p) =>
+          this.styleFor(cid, /** @type {Feature} */ (/** @type {unknown} */ ({ id: p.id, properties: p }))),
+        );
         this.layers[cid] = group;
         this.idOf.set(group, cid);
         this.state[cid] = { loaded: null, pending: null, ctrl: null };
