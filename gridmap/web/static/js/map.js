@@ -63,9 +63,14 @@ export class GridMap {
       tiles: opts.tiles ? cfg.tiles : undefined,
       onClick: (cid, f, e) => this.featureClicked(cid, f, e),
       onError: (msg) => this.status(msg, true),
+      onTruncated: () => {
+        this.truncated = true;
+      },
     });
     this.layers = this.data.layers;
     this.statusEl = document.getElementById("map-status");
+    /** a layer of the last load had more features in view than one page (only the first is drawn) */
+    this.truncated = false;
     this.legendEl = document.getElementById("legend");
 
     /** @type {Record<string, L.Layer>} */
@@ -131,8 +136,9 @@ export class GridMap {
    */
   async reload(force) {
     this.status(this.strings.loading);
+    this.truncated = false;
     await this.data.loadAll(force);
-    if (!this.statusEl?.classList.contains("error")) this.status("");
+    if (!this.statusEl?.classList.contains("error")) this.status(this.truncated ? this.strings.too_many_features : "");
     this.updateLegend();
     this.updateHint();
     hook.ready = true;
