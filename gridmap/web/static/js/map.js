@@ -121,7 +121,9 @@ export class GridMap {
   updateHint() {
     if (!this.hintEl) return;
     const hidden = this.data.hiddenByZoom().map((cid) => this.strings["zoom_in_" + cid] ?? cid);
-    this.hintEl.textContent = hidden.join(" · ");
+    this.hintEl.replaceChildren(
+      ...hidden.map((text) => Object.assign(document.createElement("span"), { textContent: text })),
+    ); // one phrase a piece, never broken inside
     this.hintEl.hidden = hidden.length === 0;
   }
 
