@@ -195,6 +195,49 @@ class CaseSettings:
         )
 
 
+def _env_levels(name: str, default: Mapping[str, int]) -> dict[str, int]:
+    """``main=4,secondary=2,back=2`` → per road level; levels not named keep their default."""
+    out = dict(default)
+    for part in os.environ.get(name, "").split(","):
+        level, _, value = part.partition("=")
+        if level.strip() in out and value.strip().isdigit():
+            out[level.strip()] = int(value)
+    return out
+
+
+@dataclass(frozen=True)
+class PatrolSettings:
+    """Road-chief patrols 路长巡查 (``GRIDMAP_PATROL_*``): what makes a fix usable, a segment patrolled, a patrol
+    on time and a public report a miss 漏报 (gridmap.patrols)."""
+
+    max_accuracy_m: float = 50.0  # a fix whose reported accuracy is worse is dropped (a phone indoors)
+    max_speed_mps: float = 12.0  # a fix implying a faster move from the last kept one is a jump (~43 km/h)
+    gps_error_m: float = 25.0  # the matcher's GPS noise σ: 25 m beat 10 m at every noise level tried (bench_patrols)
+    search_radius_m: float = 75.0  # candidate roads around a fix (3 σ)
+    min_fixes: int = 2  # matched fixes a segment needs on a day
+    min_share: float = 0.5  # … and the share of its length the matched path covers (linear referencing)
+    per_month: Mapping[str, int] = field(default_factory=lambda: {"main": 4, "secondary": 2, "back": 2})
+    coverage_days: int = 30  # "patrolled in the last N days"
+    miss_hours: float = 24.0  # a public report this soon after a patrol passed there is a miss 漏报 …
+    miss_radius_m: float = 50.0  # … unless the patroller reported the same category this near
+    miss_categories: tuple[str, ...] = ("01", "02", "05")  # category prefixes patrols should catch (市容, 广告, 街面)
+
+    @classmethod
+    def from_env(cls) -> PatrolSettings:
+        env = os.environ
+        cats = tuple(c.strip() for c in env.get("GRIDMAP_PATROL_MISS_CATEGORIES", "").split(",") if c.strip())
+        return cls(
+            max_accuracy_m=_env_float("GRIDMAP_PATROL_MAX_ACCURACY_M", cls.max_accuracy_m),
+            max_speed_mps=_env_float("GRIDMAP_PATROL_MAX_SPEED_MPS", cls.max_speed_mps),
+            min_share=_env_float("GRIDMAP_PATROL_MIN_SHARE", cls.min_share),
+            per_month=_env_levels("GRIDMAP_PATROL_PER_MONTH", {"main": 4, "secondary": 2, "back": 2}),
+            coverage_days=int(_env_float("GRIDMAP_PATROL_COVERAGE_DAYS", cls.coverage_days)),
+            miss_hours=_env_float("GRIDMAP_PATROL_MISS_HOURS", cls.miss_hours),
+            miss_radius_m=_env_float("GRIDMAP_PATROL_MISS_RADIUS_M", cls.miss_radius_m),
+            miss_categories=cats or cls.miss_categories,
+        )
+
+
 DEV_SECRET_KEY = "dev-only-change-me"
 DEV_PASSWORD_SALT = "dev-only-salt"
 
@@ -222,6 +265,7 @@ class Settings:
     basemap_url: str = ""
     basemap_attribution: str = ""
     cases: CaseSettings = field(default_factory=CaseSettings.from_env)
+    patrols: PatrolSettings = field(default_factory=PatrolSettings.from_env)
     # A TOML or JSON file of routing rules (see RoutingConfig); empty: the defaults.
     routing_config_file: str = ""
     # The largest request body taken, in MiB (Flask and waitress both refuse more, 413, before reading it); None:

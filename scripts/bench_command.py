@@ -25,7 +25,7 @@ from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.imports.demo import database_is_empty, load_demo
 from gridmap.maps import heat
-from gridmap.responsibility import gaps, preview
+from gridmap.responsibility import gaps, places, preview
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
 from gridmap.store.models import Case
 
@@ -92,8 +92,8 @@ def main() -> None:
             print(
                 f"heat mode={mode}: {1000 * timed(lambda m=mode: heat.heat(s, {'mode': m, 'status': 'all'}), 3):.0f} ms"
             )
-        areas = gaps._load_areas(s)
-        layer = gaps._load_layer(s, "segment", dt.date.today(), areas)
+        areas = places.load_areas(s)
+        layer = places.load_layer(s, "segment", dt.date.today(), areas)
         rows = np.flatnonzero(layer.unit < 0)
         fast = timed(lambda: gaps._nearest_units(layer, rows, gaps.NEAREST_M), 3)
         slow = timed(lambda: nearest_loop(layer, rows, gaps.NEAREST_M), 1)

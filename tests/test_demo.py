@@ -62,10 +62,13 @@ def test_demo_city_loads_with_gaps(session: Session, tmp_path: Path) -> None:
     )
     assert closed > 0
     # A year of reports opened as cases, each routed to a responsible unit; class shares as in DOMAIN.md.
-    assert counts["cases"] == session.scalar(select(func.count(Case.id))) == 3000
+    # (and the 门前五包 reports inside the demo shops' frontages, numbered after them)
+    assert counts["cases"] == session.scalar(select(func.count(Case.id))) == 3000 + counts["shop_reports"]
+    assert 500 < counts["shop_reports"] < 3000 and counts["shops"] == 300 and counts["shop_scores"] >= 300 * 12
     assert session.scalar(select(func.count(Case.id)).where(Case.unit_id.is_(None))) == 0
-    city_appearance = session.scalar(select(func.count(Case.id)).where(Case.category.like("01%"))) / 3000
-    street_order = session.scalar(select(func.count(Case.id)).where(Case.category.like("05%"))) / 3000
+    own = Case.client_id <= "demo-03000"
+    city_appearance = session.scalar(select(func.count(Case.id)).where(own, Case.category.like("01%"))) / 3000
+    street_order = session.scalar(select(func.count(Case.id)).where(own, Case.category.like("05%"))) / 3000
     assert 0.55 < city_appearance < 0.75 and 0.15 < street_order < 0.33
     # ... with a year of history that ends at the start of today (the default load day)
     today = dt.datetime.now(AS_OF_TZ).date()  # the city's today

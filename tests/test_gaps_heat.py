@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 
@@ -186,6 +187,25 @@ def test_heat_points_grids_and_segments(demo: Session) -> None:
             heat.heat(demo, bad, now=NOW)
 
 
+def test_heat_keeps_the_newest_cases_and_bins_points_beyond_a_screen(
+    demo: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _add_cases(demo)  # 40 on one segment's midpoint (the newest 40), 10 spread along a street
+    monkeypatch.setattr(heat, "MAX_POINTS", 10)
+    grids = heat.heat(demo, {"mode": "grids", "status": "all"}, now=NOW)
+    assert grids["truncated"] and grids["count"] == 10 and grids["max"] == 10  # the newest: all on the midpoint
+    monkeypatch.setattr(heat, "RAW_POINTS", 10)
+    binned = heat.heat(demo, {"status": "all"}, now=NOW)
+    assert binned["binned"] == heat.BIN_DEG and not binned["truncated"] and binned["count"] == 50
+    weights = sorted(p[2] for p in binned["points"])
+    assert sum(weights) == 50 and weights[-1] == 40 and len(weights) == 11  # the midpoint's cell, and 10 cells
+    midpoint = max(binned["points"], key=lambda p: p[2])
+    raw = heat.heat(demo, {"status": "all", "category": "0102"}, now=NOW)  # 40 > 10: binned too, one cell
+    assert raw["points"] == [midpoint]
+    box = heat.heat(demo, {"status": "all", "bbox": "111,37,112,38"}, now=NOW)
+    assert box["binned"] == pytest.approx(1 / heat.BIN_CELLS) and box["count"] == 50
+
+
 def test_heat_api(settings: Settings, demo: Session) -> None:
     _add_cases(demo)
     client = client_as(create_app(settings))
@@ -196,3 +216,21 @@ def test_heat_api(settings: Settings, demo: Session) -> None:
     listed = client.get(r.json["cases_url"]).json
     assert listed["total"] == 36  # the click-through lists the same cases
     assert client.get("/api/v1/heat?mode=nope").status_code == 400
+
+
+def test_json_and_geojson_answers_are_gzipped_for_a_client_that_accepts_it(settings: Settings, demo: Session) -> None:
+    _add_cases(demo)
+    client = client_as(create_app(settings))
+    plain = client.get("/api/v1/heat?mode=grids&status=all")
+    zipped = client.get("/api/v1/heat?mode=grids&status=all", headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in zipped.headers["Vary"]
+    assert json.loads(gzip.decompress(zipped.data)) == plain.json
+    assert len(zipped.data) < len(plain.data) / 3
+    geojson = client.get("/api/v1/gaps?format=geojson", headers={"Accept-Encoding": "gzip"})
+    assert geojson.mimetype == "application/geo+json" and geojson.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(geojson.data))["type"] == "FeatureCollection"
+    refused = client.get("/api/v1/gaps/summary", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.json["district"]["segments"] > 0
+    summary = client.get("/api/v1/gaps/summary", headers={"Accept-Encoding": "*"})
+    assert json.loads(gzip.decompress(summary.data)) == refused.json

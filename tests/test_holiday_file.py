@@ -112,3 +112,37 @@ def test_from_1_december_the_missing_year_is_warned_about_everywhere(
     assert holiday_file.missing_holidays(session) is None
     assert "warnings" not in admin.get("/api/v1/health").get_json()
     assert 'id="holiday-warning"' not in admin.get("/audit").get_data(as_text=True)
+
+
+def test_the_package_agrees_with_the_2026_notice_on_every_day() -> None:
+    from gridmap.catalogue.categories import HOLIDAYS_2026
+    from gridmap.catalogue.holiday_package import day_kinds, package_rows
+
+    seeded = [{"day": dt.date.fromisoformat(d), "name": n, "is_workday": w} for d, n, w in HOLIDAYS_2026]
+    ours, theirs = day_kinds(seeded, 2026), day_kinds(package_rows(2026), 2026)
+    assert len(ours) == 365
+    assert sum(ours[d] == theirs[d] for d in ours) == 365
+    names = {r["day"]: r["name"] for r in package_rows(2026)}
+    assert names[dt.date(2026, 2, 17)] == "春节" and names[dt.date(2026, 2, 14)] == "春节调休上班"
+
+
+def test_past_years_seed_from_the_package_and_2027_is_refused(
+    settings: Settings, engine: Engine, session: Session
+) -> None:
+    run = CliRunner()
+    url = ["--database-url", settings.database_url]
+    out = run.invoke(main, [*url, "categories", "holiday", "seed", "--from-package", "2024-2025"])
+    assert out.exit_code == 0, out.output
+    assert "2024: " in out.output and "2025: " in out.output
+    session.commit()
+    days_2025 = _holidays(session, 2025)
+    assert days_2025["2025-01-29"] == (False, "春节") and days_2025["2025-01-26"] == (True, "春节调休上班")
+    assert days_2025["2025-10-08"][0] is False and "2025-10-09" not in days_2025
+    # 2027 is in no package yet: refused, nothing of the command written, the December warning still there
+    out = run.invoke(main, [*url, "categories", "holiday", "seed", "--from-package", "2026,2027"])
+    assert out.exit_code != 0 and "not 2027" in out.output and "holiday import" in out.output
+    session.commit()
+    assert not _holidays(session, 2027) and not _holidays(session, 2026)
+    assert holiday_file.missing_holidays(session, dt.date(2026, 12, 1)) is not None
+    bad = run.invoke(main, [*url, "categories", "holiday", "seed", "--from-package", "twenty"])
+    assert bad.exit_code != 0 and "'twenty' is not a year" in bad.output

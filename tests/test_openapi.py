@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder
 
 from gridmap.config import Settings
+from gridmap.inspections import seed_templates
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Grid, Person
 from gridmap.web import create_app
@@ -130,7 +131,7 @@ class Contract:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.client: FlaskClient = app.test_client()
-        self.tokens = {role: make_account(app, role)[1] for role in ("commander", "admin")}
+        self.tokens = {role: make_account(app, role)[1] for role in ("commander", "admin", "inspector")}
         self.tokens["commander2"] = make_account(app, "commander")[1]  # four eyes: someone else decides an extension
         config = Config(
             extra_media_type_deserializers={
@@ -181,6 +182,8 @@ def contract(settings: Settings, session: Session, tmp_path) -> Iterator[tuple[C
     write_features(
         session, "segments", gpd.GeoDataFrame({"name": ["小巷"], "level": ["back"]}, geometry=[back_street], crs=4326)
     )  # nobody's: a gap
+    session.commit()
+    seed_templates(session)
     session.commit()
     ids["person"] = person.id
     ids["grid"] = session.scalar(select(Grid.id))
@@ -325,10 +328,91 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("POST", f"/api/v1/assignments/{period}/end", 409, json={})
     call("POST", "/api/v1/assignments/99999999/end", 404, json={"by": "test"})
 
+    # mock assessments 模拟测评 (their own tests: tests/test_assessments.py)
+    call("GET", "/api/v1/assessments", 200)
+    drawn = call("POST", "/api/v1/assessments", 201, json={"points": 2, "seed": 5, "teams": 2, "title": "测试"})
+    call("POST", "/api/v1/assessments", 400, json={"points": 2, "quotas": {"market": 1}})  # no market in the store
+    call("GET", f"/api/v1/assessments/{drawn['id']}", 200)
+    call("GET", "/api/v1/assessments/999999", 404)
+    score = f"/api/v1/assessments/{drawn['id']}/points/{drawn['points'][0]['id']}/score"
+    assert call("PUT", score, 200, json={"score": 8, "possible": 10, "note": "好"})["rate"] == 0.8
+    call("PUT", score, 400, json={"score": 11, "possible": 10})
+    call("PUT", f"/api/v1/assessments/{drawn['id']}/points/999999/score", 404, json={"score": 1, "possible": 2})
+    call("GET", f"/api/v1/assessments/{drawn['id']}/results", 200)
+    call("GET", "/api/v1/assessments/999999/results", 404)
+    # road-chief patrols (their own test: tests/test_patrols.py): the person is the segment's road chief by now
+    walk = [[111.131 + 0.00015 * i, LAT] for i in range(110)]
+    times = [(dt.datetime(2026, 12, 1, 9, 0) + dt.timedelta(seconds=10 * i)).isoformat() for i in range(110)]
+    track = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": walk}, "properties": {"times": times}}
+    sent = call("POST", "/api/v1/patrols", 201, json={"person_id": ids["person"], "track": track, "crs": "wgs84"})
+    assert [s["segment_id"] for s in sent["segments_patrolled"]] == [ids["segment"]]
+    timeless = {**track, "properties": {}}
+    call("POST", "/api/v1/patrols", 400, fits=False, json={"person_id": ids["person"], "track": timeless})
+    call("POST", "/api/v1/patrols", 404, json={"person_id": 999999, "track": track})
+    call("GET", f"/api/v1/patrols/segments?person={ids['person']}&from=2026-12-01&to=2026-12-31", 200)
+    call("GET", "/api/v1/patrols/segments?person=x", 400, fits=False)
+    call("GET", "/api/v1/patrols/coverage?as_of=2026-12-03&days=7", 200)
+    call("GET", "/api/v1/patrols/monthly?month=2026-12", 200)
+    call("GET", "/api/v1/patrols/monthly?month=2026-13", 400, fits=False)
+    call("GET", "/api/v1/patrols/layer?as_of=2026-12-03", 200)
+    call("GET", "/api/v1/patrols/misses?from=2026-12-01&to=2026-12-07", 200)
+
     # the audit trail (its own test: tests/test_audit.py)
     call("GET", "/api/v1/audit?object_kind=token", 200)
     call("GET", "/api/v1/audit?format=csv", 200)
     call("GET", "/api/v1/audit?from=someday", 400, fits=False)
+
+    # inspections 明查暗访: checklists, an inspection, its findings, the problem list, publishing, the look-back
+    call("GET", "/api/v1/inspection-templates", 200)
+    market = call("GET", "/api/v1/inspection-templates/market", 200)
+    call("GET", "/api/v1/inspection-templates/airport", 404)
+    items = [{k: i[k] for k in ("code", "name_zh", "points", "category")} for i in market["items"]]
+    call("PUT", "/api/v1/inspection-templates/market", 200, role="admin", json={"items": items[:3]})
+    call("PUT", "/api/v1/inspection-templates/market", 400, role="admin", json={"items": []})
+    made = call("POST", "/api/v1/inspections", 201, json={"point_type": "main_road", "kind": "covert", "team": "一组"})
+    call("POST", "/api/v1/inspections", 400, json={"point_type": "airport"})
+    where = {"lon": ON_ROAD["lon"], "lat": ON_ROAD["lat"]}
+    findings = f"/api/v1/inspections/{made['id']}/findings"
+    two = [{"item": "ZG02", "passed": False, **where}, {"item": "ZG05", "passed": True, **where}]
+    recorded = call("POST", findings, 201, role="inspector", json={"findings": two})
+    assert [f["case_id"] is not None for f in recorded["findings"]] == [True, False]
+    form = {"item": "ZG03", "passed": "false", "lon": str(where["lon"]), "lat": str(where["lat"]),
+            "photos": (PNG, "a.png")}  # fmt: skip
+    call("POST", findings, 201, role="inspector", data=form, content_type="multipart/form-data")
+    call("POST", findings, 400, fits=False, role="inspector", json={"findings": [{"item": "ZG02", "passed": False}]})
+    call("POST", "/api/v1/inspections/999999/findings", 404, role="inspector", json={"findings": two})
+    call("GET", "/api/v1/inspections", 200)
+    call("GET", f"/api/v1/inspections/{made['id']}", 200)
+    call("GET", "/api/v1/inspections/999999", 404)
+    assert call("GET", f"/api/v1/inspections/{made['id']}/problems", 200)["totals"]["total"] == 2
+    assert call("POST", f"/api/v1/inspections/{made['id']}/publish", 200)["published_at"]
+    call("POST", "/api/v1/inspections/999999/publish", 404)
+    back = call("GET", f"/api/v1/inspections/lookback?day={today + dt.timedelta(days=7)}", 200)
+    assert len(back["points"]) == 2
+    call("GET", "/api/v1/inspections/lookback?day=someday", 400, fits=False)
+    # 门前五包 shops: register, move, score a month, read the month and the ranking
+    code = "91330100716105852F"
+    near = {"lon": ON_ROAD["lon"], "lat": ON_ROAD["lat"] + 0.0001}
+    shop = call("POST", "/api/v1/shops", 201, json={"name": "老王面馆", "credit_code": code, "kind": "餐饮", **near})
+    assert shop["credit_code"] == code and shop["frontage"]["type"] == "Polygon"
+    call("POST", "/api/v1/shops", 400, json={"name": "重复", "credit_code": code, **near})
+    call("POST", "/api/v1/shops", 400, fits=False, json={"name": "无位置", "lon": "east"})
+    call("GET", "/api/v1/shops?q=老王&per_page=5", 200)
+    call("GET", "/api/v1/shops?per_page=0", 400, fits=False)
+    call("GET", f"/api/v1/shops/{shop['id']}", 200)
+    call("GET", "/api/v1/shops/999999", 404)
+    moved = {"lon": near["lon"] + 0.0002, "lat": near["lat"]}
+    call("PATCH", f"/api/v1/shops/{shop['id']}", 200, json={**moved, "phone": "0358-1234567"})
+    call("PATCH", "/api/v1/shops/999999", 404, json={"name": "x"})
+    call("GET", "/api/v1/shops/frontages", 200)
+    month = today.strftime("%Y-%m")
+    assert call("POST", "/api/v1/shops/scores", 200, json={"month": month})["shops"] == 1
+    call("POST", "/api/v1/shops/scores", 400, json={"month": "2026-13"})
+    got = call("GET", f"/api/v1/shops/{shop['id']}/months/{month}", 200)
+    assert got["full"] == 100 and len(got["items"]) == 5
+    call("GET", f"/api/v1/shops/{shop['id']}/months/2000-01", 404)
+    call("GET", f"/api/v1/shops/ranking?month={month}", 200)
+    call("GET", "/api/v1/shops/ranking?month=someday", 400)
 
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
 

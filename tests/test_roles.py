@@ -20,9 +20,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gridmap.accounts.actor import cli_actor
+from gridmap.assessments.drawing import draw, parse_request
 from gridmap.cases import open_report
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
+from gridmap.inspections import seed_templates
+from gridmap.inspections.records import open_inspection
+from gridmap.shops.registry import create_shop
+from gridmap.shops.scoring import score_month
 from gridmap.store.dialect import wkb
 from gridmap.store.engine import session_scope
 from gridmap.store.models import AccountRole, ApiToken, Assignment, Case, CaseEvent, Person, Segment, Unit
@@ -142,6 +147,18 @@ MATRIX: dict[str, list[Route]] = {
     "assign_api.get_heat": [_r("GET", "/api/v1/heat", EVERYONE)],
     "audit_api.audit_api": [_r("GET", "/api/v1/audit", {A, CMD})],
     "tasks_api.list_tasks": [_r("GET", "/api/v1/tasks", CASE_WORKERS)],
+    "inspections_api.list_checklists": [_r("GET", "/api/v1/inspection-templates", EVERYONE)],
+    "inspections_api.get_checklist": [_r("GET", "/api/v1/inspection-templates/main_road", EVERYONE)],
+    "inspections_api.save_checklist": [_r("PUT", "/api/v1/inspection-templates/main_road", {A}, ok=400, json={})],
+    "inspections_api.list_inspections": [_r("GET", "/api/v1/inspections", EVERYONE)],
+    "inspections_api.open_inspection": [_r("POST", "/api/v1/inspections", {INS, CMD}, ok=400, json={})],
+    "inspections_api.get_inspection": [_r("GET", "/api/v1/inspections/{inspection}", EVERYONE)],
+    "inspections_api.record_findings": [
+        _r("POST", "/api/v1/inspections/{inspection}/findings", {INS}, ok=400, json={})
+    ],
+    "inspections_api.publish_inspection": [_r("POST", "/api/v1/inspections/{inspection}/publish", {CMD})],
+    "inspections_api.get_problem_list": [_r("GET", "/api/v1/inspections/{inspection}/problems", EVERYONE)],
+    "inspections_api.get_look_back": [_r("GET", "/api/v1/inspections/lookback", EVERYONE)],
     # OGC API – Features (the map's layers) and Open311 (the public's door)
     "ogc.landing": [_r("GET", "/ogc", EVERYONE), _r("GET", "/ogc/", EVERYONE)],
     "ogc.conformance": [_r("GET", "/ogc/conformance", EVERYONE)],
@@ -169,6 +186,37 @@ MATRIX: dict[str, list[Route]] = {
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
     "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
     "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
+    # 门前五包 shops
+    "shops.shops_page": [_r("GET", "/shops?q=%E5%BA%97", EVERYONE, api=False)],
+    "shops.shop_page": [_r("GET", "/shops/{shop}", EVERYONE, api=False)],
+    "shops.ranking_page": [_r("GET", "/shops/ranking", EVERYONE, api=False)],
+    "shops.add_letter": [_r("POST", "/shops/{shop}/letters", {A, CMD}, ok=400, api=False, data={})],
+    "shops_api.list_shops": [_r("GET", "/api/v1/shops", EVERYONE)],
+    "shops_api.shop_frontages": [_r("GET", "/api/v1/shops/frontages", EVERYONE)],
+    "shops_api.create_shop": [_r("POST", "/api/v1/shops", {A, CMD}, ok=400, json={})],
+    "shops_api.get_shop": [_r("GET", "/api/v1/shops/{shop}", EVERYONE)],
+    "shops_api.edit_shop": [_r("PATCH", "/api/v1/shops/{shop}", {A, CMD}, ok=400, json={"lon": "east"})],
+    "shops_api.shop_month": [_r("GET", "/api/v1/shops/{shop}/months/{month}", EVERYONE)],
+    "shops_api.ranking": [_r("GET", "/api/v1/shops/ranking?month={month}", EVERYONE)],
+    "shops_api.score": [_r("POST", "/api/v1/shops/scores", {A, CMD}, ok=400, json={})],
+    "assessments.list_page": [_r("GET", "/assessments", EVERYONE, api=False)],
+    "assessments.assessment_page": [_r("GET", "/assessments/{assessment}", EVERYONE, api=False)],
+    "assessments_api.list_all": [_r("GET", "/api/v1/assessments", EVERYONE)],
+    "assessments_api.draw_one": [_r("POST", "/api/v1/assessments", {CMD, INS}, ok=400, json={})],
+    "assessments_api.get_one": [_r("GET", "/api/v1/assessments/{assessment}", EVERYONE)],
+    "assessments_api.get_results": [_r("GET", "/api/v1/assessments/{assessment}/results", EVERYONE)],
+    "assessments_api.score_one": [
+        _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
+    ],
+    # road-chief patrols: anyone signed in reads coverage; misses name people; the phone page is the walkers'
+    "patrols.patrol_page": [_r("GET", "/patrol", {GW, INS}, api=False)],
+    "patrols.coverage_page": [_r("GET", "/patrols", EVERYONE, api=False)],
+    "patrols_api.post_patrol": [_r("POST", "/api/v1/patrols", {A, CMD, DSP, GW, INS}, ok=400, json={})],
+    "patrols_api.patrol_segments": [_r("GET", "/api/v1/patrols/segments?person={person}", EVERYONE)],
+    "patrols_api.patrol_coverage": [_r("GET", "/api/v1/patrols/coverage?days=7", EVERYONE)],
+    "patrols_api.patrol_monthly": [_r("GET", "/api/v1/patrols/monthly", EVERYONE)],
+    "patrols_api.patrol_layer": [_r("GET", "/api/v1/patrols/layer", EVERYONE)],
+    "patrols_api.patrol_misses": [_r("GET", "/api/v1/patrols/misses", {A, CMD, DSP, INS})],
 }
 
 
@@ -184,6 +232,8 @@ def city(settings: Settings, session) -> City:
     """The demo city with a case (routed to the unit whose clerk is in the matrix) carrying a photo, and a client
     per role (a unit clerk of that unit) and one with no account."""
     seed(session)
+    seed_templates(session)
+    inspection = open_inspection(session, {"point_type": "main_road"}, actor=cli_actor(), tz=dt.UTC)["id"]
     session.commit()
     app = create_app(settings)
     factory = app_state(app).session_factory
@@ -207,6 +257,10 @@ def city(settings: Settings, session) -> City:
         s.add(person)
         s.flush()
         person_id = person.id
+        shop_id = create_shop(s, {"name": "测试商店", "lon": mid.x, "lat": mid.y}, cli_actor()).id
+        month = dt.date.today().strftime("%Y-%m")
+        score_month(s, month)
+        drawn = draw(s, parse_request({"points": 3, "seed": 1}, dt.date(2026, 12, 1)), cli_actor())
     clients: dict[str | None, FlaskClient] = {None: app.test_client()}
     for role in ROLES:
         _, token = make_account(app, role, unit=unit_code if role == CLK else None)
@@ -215,7 +269,9 @@ def city(settings: Settings, session) -> City:
         clients[role] = client
     other, _ = make_account(app, VW, username="someone-else")
     ids = {"segment": segment, "case": opened["id"], "unit": unit_id, "assignment": assignment,
-           "photo": photos[0]["file"], "other": other, "person": person_id}  # fmt: skip
+           "photo": photos[0]["file"], "other": other, "person": person_id, "inspection": inspection,
+           "shop": shop_id, "month": month,
+           "assessment": drawn["id"], "apoint": drawn["points"][0]["id"]}  # fmt: skip
     return City(app, ids, clients)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
@@ -19,7 +19,18 @@ from gridmap.config import Settings
 from gridmap.errors import Conflict, InvalidInput
 from gridmap.responsibility import assign
 from gridmap.responsibility.assign import Target
-from gridmap.store.models import Area, Assignment, AuditEntry, Person, Unit
+from gridmap.store.models import (
+    Account,
+    Area,
+    Assignment,
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Compound,
+    Person,
+    Unit,
+)
 from gridmap.units import register
 from gridmap.web import create_app
 from tests.accounts import PASSWORD, make_account, signed_in_client
@@ -128,6 +139,54 @@ def test_merge_moves_assignments_and_people_keeping_the_history(session: Session
     assert (merged.retired_on, merged.merged_into_id) == (TODAY, successor.id)
     assert session.get(Person, person.id).unit_id == successor.id
     assert _audit(session, "unit.merge")[-1].actor == "boss"
+
+
+def test_a_merged_units_open_cases_and_clerks_move_to_the_successor(session: Session) -> None:
+    from geoalchemy2.shape import to_shape
+
+    from gridmap.cases.reports import open_report
+    from gridmap.catalogue.categories import seed
+
+    ended = (CaseStatus.CLOSED.value, CaseStatus.VOID.value)
+    seed(session)
+    started = select(Assignment.unit_id).where(
+        Assignment.valid_to.is_(None), Assignment.valid_from >= TODAY, Assignment.unit_id.is_not(None)
+    )
+    holding = (Assignment.target_kind == "compound", Assignment.valid_to.is_(None), Assignment.unit_id.not_in(started))
+    old = session.scalar(
+        select(Assignment.unit_id).where(*holding, Assignment.unit_id.is_not(None))
+        .group_by(Assignment.unit_id).order_by(func.count().desc(), Assignment.unit_id).limit(1)
+    )  # fmt: skip
+    held = select(Assignment.target_id).where(*holding, Assignment.unit_id == old)
+    for geom in session.scalars(select(Compound.geom).where(Compound.id.in_(held)).limit(4)):
+        p = to_shape(geom).representative_point()
+        open_report(session, {"lon": p.x, "lat": p.y, "category": "0102", "description": "暴露垃圾"}, actor=BOSS)
+    first = session.scalar(select(func.min(Case.id)).where(Case.unit_id == old))
+    session.execute(update(Case).where(Case.id == first).values(status=CaseStatus.CLOSED.value))  # handled earlier
+    open_cases = dict(session.execute(
+        select(Case.id, Case.version).where(Case.unit_id == old, Case.status.not_in(ended))).all())  # fmt: skip
+    done_cases = set(session.scalars(select(Case.id).where(Case.unit_id == old, Case.status.in_(ended))))
+    clerk = Account(username="clerk-merged", name="联络员", password="x", fs_uniquifier="clerk-merged",
+                    role="unit_clerk", scope_unit_id=old, created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    session.add(clerk)
+    successor = register.create_unit(session, {"name": "承继单位", "kind": "city_office"}, BOSS)
+    answer = register.merge_unit(session, old, successor.id, BOSS)
+    session.commit()
+    assert answer["cases_moved"] == len(open_cases) > 0 and answer["accounts_moved"] == 1
+    moved = dict(session.execute(select(Case.id, Case.version).where(Case.unit_id == successor.id)).all())
+    assert moved == {cid: v + 1 for cid, v in open_cases.items()}  # a step racing the merge fails on its version
+    assert set(session.scalars(select(Case.id).where(Case.unit_id == old))) == done_cases  # who handled them
+    steps = session.execute(
+        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.actor, CaseEvent.data).where(
+            CaseEvent.action == "unit_merge"
+        )
+    ).all()
+    assert {(c, q) for c, q, _, _ in steps} == {(cid, v + 1) for cid, v in open_cases.items()}
+    assert all(a == "boss" and d == {"from_unit_id": old, "unit_id": successor.id} for _, _, a, d in steps)
+    assert session.get(Account, clerk.id).scope_unit_id == successor.id
+    entry = _audit(session, "unit.merge")[-1]
+    assert entry.before["cases"] == sorted(open_cases) and entry.before["accounts"] == [clerk.id]
+    assert (entry.after["cases_moved"], entry.after["accounts_moved"]) == (len(open_cases), 1)
 
 
 def test_a_person_in_a_role_the_kind_does_not_take_is_refused(session: Session) -> None:

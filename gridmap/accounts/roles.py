@@ -37,7 +37,13 @@ EDITS_CATALOGUE = (R.ADMIN,)  # categories and the working calendar
 ASSIGNS = (R.COMMANDER,)  # responsibility: assign, end
 EDITS_UNITS = (R.ADMIN, R.COMMANDER)  # the register of units and people: create, edit, retire, merge
 READS_AUDIT = (R.ADMIN, R.COMMANDER)
+EDITS_SHOPS = (R.ADMIN, R.COMMANDER)  # 门前五包: the shop registry, letters, scoring a month
+ASSESSES = (R.COMMANDER, R.INSPECTOR)  # mock assessments 模拟测评: draw, score
 REPORTS = (R.COMMANDER, R.DISPATCHER, R.GRID_WORKER, R.INSPECTOR, R.UNIT_CLERK)  # opens reports with an account
+OPENS_INSPECTIONS = (R.INSPECTOR, R.COMMANDER)  # 明查暗访: open an inspection
+RECORDS_FINDINGS = (R.INSPECTOR,)  # the inspection team's findings, on a phone
+PUBLISHES_INSPECTIONS = (R.COMMANDER,)  # hands the problem list to the units (a covert one becomes visible)
+EDITS_CHECKLISTS = (R.ADMIN,)  # the checklist templates
 WORKS_CASES = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)  # some step of the loop
 
 

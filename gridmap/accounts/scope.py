@@ -38,12 +38,25 @@ class Scope:
             community_id is None and street_id is not None and street_id in self.street_ids
         )
 
-    def holds_case(self, street_id: int | None, community_id: int | None, unit_id: int | None) -> bool:
-        return self.holds(street_id, community_id) and (self.unit_id is None or unit_id == self.unit_id)
+    def holds_case(
+        self, street_id: int | None, community_id: int | None, unit_id: int | None, withheld: bool = False
+    ) -> bool:
+        """A case at this place, of this unit, lies in the scope (a unit clerk: their unit's cases, not one
+        ``withheld`` — a covert inspection's case before it is published)."""
+        return self.holds(street_id, community_id) and (
+            self.unit_id is None or (unit_id == self.unit_id and not withheld)
+        )
 
-    def check_case(self, case_id: int, street_id: int | None, community_id: int | None, unit_id: int | None) -> None:
+    def check_case(
+        self,
+        case_id: int,
+        street_id: int | None,
+        community_id: int | None,
+        unit_id: int | None,
+        withheld: bool = False,
+    ) -> None:
         """Refuse (403) a case outside the scope."""
-        if not self.holds_case(street_id, community_id, unit_id):
+        if not self.holds_case(street_id, community_id, unit_id, withheld):
             where = "your unit's cases" if self.unit_id is not None and self.area_id is None else self.area_name
             raise Forbidden(f"case {case_id} is outside your scope ({where})")
 
@@ -59,6 +72,7 @@ class Scope:
             )
         if self.unit_id is not None:
             conds.append(Case.unit_id == self.unit_id)
+            conds.append(Case.withheld.is_(False))  # a covert inspection's cases wait for its publication
         return conds
 
     def feature_filter(self, model: Any, session: Session) -> list[Any]:

@@ -14,6 +14,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.accounts.roles import SEES_PEOPLE, SEES_PHOTOS, sees_contacts
 from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import progress_of
+from gridmap.cases.milestones import DUE_KINDS, EVENT_KINDS, due_in
 from gridmap.cases.states import ACTIONS, ACTIVE, STATUS_ZH, S, allowed_actions
 from gridmap.cases.values import local_iso, now_or, parse_time
 from gridmap.catalogue.categories import load_calendar
@@ -23,7 +24,8 @@ from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_flag, parse_int
 from gridmap.store.models import Account, Area, Case, CaseEvent, CaseStatus, Category, Unit
 
-_OPENING_ZH = {"report": "上报", "import": "批量导入"}  # the first event of a case: not an action of the loop
+# the steps that are no action of the loop: the first event of a case, and the move of a merged unit's case
+_OPENING_ZH = {"report": "上报", "import": "批量导入", "unit_merge": "单位合并移交"}
 CONTACT_KEYS = ("email", "phone", "device_id", "account_id")  # a reporter's contacts in an opening event's data
 PHOTO_KEYS = ("media_url",)  # an Open311 client's photo link
 
@@ -118,7 +120,7 @@ def get_case(
     row = case_row(session, case_id)
     scope = scope_of(session, actor) if actor is not None else None
     if scope is not None:
-        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
+        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id, row.withheld)
     body = summary_of(row, cal, now)
     role = None if actor is None or actor.is_system else actor.role
     body["allowed_actions"] = allowed_actions(row.status, row.extension_requested_seconds is not None, role)
@@ -164,7 +166,7 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
     if not actor.has(*SEES_PHOTOS) and not actor.is_system:
         raise Forbidden("your role does not see case photos", zh="您的角色无权查看案件照片")
     rows = session.execute(
-        select(Case.id, Case.street_id, Case.community_id, Case.unit_id)
+        select(Case.id, Case.street_id, Case.community_id, Case.unit_id, Case.withheld)
         .join(CaseEvent, CaseEvent.case_id == Case.id)
         .where(cast(CaseEvent.photos, Text).like(f'%"{file}"%'))  # a stored name: hex digits and an extension
         .distinct()
@@ -172,9 +174,9 @@ def check_photo(session: Session, file: str, actor: Actor) -> None:
     if not rows:
         raise NotFound(f"no photo {file}", zh="照片不存在")
     scope = scope_of(session, actor)
-    if scope is None or any(scope.holds_case(r.street_id, r.community_id, r.unit_id) for r in rows):
+    if scope is None or any(scope.holds_case(r.street_id, r.community_id, r.unit_id, r.withheld) for r in rows):
         return
-    scope.check_case(rows[0].id, rows[0].street_id, rows[0].community_id, rows[0].unit_id)
+    scope.check_case(rows[0].id, rows[0].street_id, rows[0].community_id, rows[0].unit_id, rows[0].withheld)
 
 
 def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
@@ -198,7 +200,25 @@ def redact(body: dict[str, Any], actor: Actor | None) -> dict[str, Any]:
     return body
 
 
-CASE_FILTERS = ("status", "category", "source", "unit", "street", "community", "from", "to", "overdue", "duplicate")
+CASE_FILTERS = (
+    "status",
+    "category",
+    "source",
+    "unit",
+    "street",
+    "community",
+    "from",
+    "to",
+    "overdue",
+    "duplicate",
+    "event",
+    "event_from",
+    "event_to",
+    "event_by",
+    "due",
+    "due_from",
+    "due_to",
+)
 
 
 def case_conditions(
@@ -214,8 +234,11 @@ def case_conditions(
 
     ``status``: statuses, or ``active`` (every status still in the loop) or ``all``; ``category``: codes (a class
     includes its sub-classes); ``unit``: ids or codes; ``street``/``community``: area codes; ``from``/``to``:
-    opening time; ``overdue``/``duplicate``: true/false; and always ``actor``'s scope. Problems are appended, not
-    raised, so every one can be reported.
+    opening time; ``overdue``/``duplicate``: true/false; ``event`` (a milestone of
+    :data:`~gridmap.cases.milestones.EVENT_KINDS`) with ``event_from``/``event_to``/``event_by`` (its time and
+    actor): the cases with such a step; ``due`` (one of :data:`~gridmap.cases.milestones.DUE_KINDS`) with
+    ``due_from``/``due_to``: the cases due in that period of that kind (the scorecards' figures link here); and
+    always ``actor``'s scope. Problems are appended, not raised, so every one can be reported.
     """
 
     def _list(key: str) -> list[str]:
@@ -307,6 +330,46 @@ def case_conditions(
     duplicate = parse_flag(filters.get("duplicate"), "duplicate", problems)
     if duplicate is not None:
         conds.append(Case.duplicate_of.isnot(None) if duplicate else Case.duplicate_of.is_(None))
+    conds.extend(_milestone_conditions(filters, now, tz, problems))
+    return conds
+
+
+def _milestone_conditions(
+    filters: dict[str, Any], now: dt.datetime, tz: dt.tzinfo, problems: list[Problem]
+) -> list[Any]:
+    """``event``/``due`` filters: the cases a scorecard's figure counts (:mod:`gridmap.cases.milestones`)."""
+    conds: list[Any] = []
+    event_start = parse_time(filters.get("event_from"), "event_from", tz, problems)
+    event_end = parse_time(filters.get("event_to"), "event_to", tz, problems)
+    kind = filters.get("event")
+    by = filters.get("event_by")
+    if kind not in (None, "") or by not in (None, ""):
+        rule = EVENT_KINDS.get(str(kind or "reported"))
+        if rule is None:
+            problems.append(Problem(f"{str(kind)[:40]!r} is not one of {', '.join(EVENT_KINDS)}", field="event",
+                                    zh=f"未知的环节“{str(kind)[:40]}”"))  # fmt: skip
+        else:
+            e = CaseEvent.__table__
+            where = [e.c.case_id == Case.id, rule[2](e.c, Case)]
+            if event_start:
+                where.append(e.c.at >= event_start)
+            if event_end:
+                where.append(e.c.at < event_end)
+            if by not in (None, ""):
+                where.append(e.c.actor == str(by)[:200])
+            conds.append(select(e.c.id).where(*where).exists())
+    due = filters.get("due")
+    due_start = parse_time(filters.get("due_from"), "due_from", tz, problems)
+    due_end = parse_time(filters.get("due_to"), "due_to", tz, problems)
+    if due not in (None, ""):
+        due_rule = DUE_KINDS.get(str(due))
+        if due_rule is None:
+            problems.append(Problem(f"{str(due)[:40]!r} is not one of {', '.join(DUE_KINDS)}", field="due",
+                                    zh=f"未知的应结案类别“{str(due)[:40]}”"))  # fmt: skip
+        elif due_start is None or due_end is None:
+            problems.append(Problem("due needs due_from and due_to", field="due", zh="须同时给出 due_from 和 due_to"))
+        else:
+            conds.extend([due_in(Case, due_start, due_end), due_rule[2](Case, due_end, now)])
     return conds
 
 

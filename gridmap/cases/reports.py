@@ -59,13 +59,19 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     if crs.startswith("bd09"):  # Baidu's own offset on top of GCJ-02: not converted (no public, exact formula)
         problems.append(
             Problem(
-                "BD-09 (Baidu) coordinates are not accepted: send WGS-84 or GCJ-02",
+                "Baidu (BD-09) coordinates are not accepted: send GPS (WGS-84) or Amap/Tencent (GCJ-02) coordinates",
                 field="crs",
                 zh="不接受百度地图坐标（BD-09）：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
             )
         )
     elif crs not in ("wgs84", "gcj02"):
-        problems.append(Problem(f"{crs!r} is not wgs84 or gcj02", field="crs", zh="坐标系须为 wgs84 或 gcj02"))
+        problems.append(
+            Problem(
+                f"unknown coordinate system {crs!r}: send GPS (wgs84) or Amap/Tencent (gcj02) coordinates",
+                field="crs",
+                zh="坐标系不支持：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
+            )
+        )
     category = None
     try:
         category = case_category(session, report.get("category"))

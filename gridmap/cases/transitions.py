@@ -199,7 +199,7 @@ def check_actor(actor: Actor, spec: Action, row: Any, scope: Scope | None, asked
             zh=f"“{spec.label_zh}”仅限{who}操作，您是{role_name(actor.role, 'zh_CN')}",
         )
     if scope is not None:
-        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id)
+        scope.check_case(row.id, row.street_id, row.community_id, row.unit_id, row.withheld)
     if spec.extension == "pending" and not actor.is_system and asked_by == actor.name:
         raise Forbidden(
             "you asked for this extension yourself: someone else decides it (four eyes)",

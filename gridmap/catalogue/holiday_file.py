@@ -85,6 +85,14 @@ def parse_holidays(text: str) -> tuple[int, list[dict[str, object]]]:
 def import_holidays(session: Session, text: str, *, actor: Actor) -> dict[str, int]:
     """Replace the holidays of the file's year with the file's rows, as ``actor`` (audited); does not commit."""
     year, rows = parse_holidays(text)
+    return replace_year(session, year, rows, actor=actor, source="file")
+
+
+def replace_year(
+    session: Session, year: int, rows: list[dict[str, object]], *, actor: Actor, source: str
+) -> dict[str, int]:
+    """Replace ``year``'s holiday rows (``day``, ``name``, ``is_workday``) with ``rows``, audited as
+    ``holiday.import`` naming its source (a file, or the chinesecalendar package); does not commit."""
     start, end = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
     before = session.scalar(select(func.count()).select_from(Holiday).where(Holiday.day >= start, Holiday.day < end))
     session.execute(delete(Holiday).where(Holiday.day >= start, Holiday.day < end))
@@ -92,7 +100,7 @@ def import_holidays(session: Session, text: str, *, actor: Actor) -> dict[str, i
     days_off = sum(1 for r in rows if not r["is_workday"])
     summary = {"year": year, "days_off": days_off, "workdays": len(rows) - days_off, "replaced": int(before or 0)}
     audit.record(session, actor, "holiday.import", object_kind="holiday", object_id=str(year),
-                 before={"rows": summary["replaced"]}, after=summary)  # fmt: skip
+                 before={"rows": summary["replaced"]}, after={**summary, "source": source})  # fmt: skip
     return summary
 
 

@@ -135,3 +135,26 @@ def holiday_import(obj, path: str) -> None:
         f"{done['year']}: {done['days_off']} days off, {done['workdays']} make-up working days"
         f" ({done['replaced']} earlier rows of {done['year']} replaced)"
     )
+
+
+@holiday_group.command("seed")
+@click.option("--from-package", "years", required=True, metavar="YEARS",
+              help="Years to take from the chinesecalendar package: 2019-2026, or 2024,2025.")  # fmt: skip
+@click.pass_obj
+def holiday_seed(obj, years: str) -> None:
+    """Replace the holidays of YEARS with those of the maintained chinesecalendar package (each year audited as
+    one import). A year the package does not carry yet (2027) is refused: import the State Council's notice."""
+    from gridmap.accounts.actor import cli_actor
+    from gridmap.catalogue.holiday_package import parse_years, seed_from_package
+
+    try:
+        wanted = parse_years(years)
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
+            done = seed_from_package(session, wanted, actor=cli_actor())
+    except GridmapError as exc:
+        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+    for d in done:
+        click.echo(
+            f"{d['year']}: {d['days_off']} days off, {d['workdays']} make-up working days from chinesecalendar"
+            f" ({d['replaced']} earlier rows replaced)"
+        )

@@ -17,13 +17,16 @@ from gridmap.store.engine import (
 @click.command()
 @click.pass_obj
 def init(obj: Context) -> None:
-    """Create or upgrade the database schema (runs the migrations) and seed the categories and holidays."""
+    """Create or upgrade the database schema (runs the migrations) and seed the categories, holidays and the
+    inspections' checklists."""
     from gridmap.catalogue.categories import seed
+    from gridmap.inspections.templates import seed_templates
 
     try:
         upgrade(obj.engine)
         with session_scope(make_session_factory(obj.engine)) as session:
             seed(session)
+            seed_templates(session)
     except DatabaseError as exc:
         fail(exc)
     click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")

@@ -25,7 +25,9 @@ from gridmap.store.engine import (
 @click.command("import")
 @click.argument(
     "layer",
-    type=click.Choice(["districts", "streets", "communities", "grids", "segments", "compounds", "components"]),
+    type=click.Choice(
+        ["districts", "streets", "communities", "grids", "segments", "compounds", "components", "places"]
+    ),
 )
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -44,6 +46,14 @@ from gridmap.store.engine import (
 )
 @click.option("--from-gcj02", is_flag=True, help="Coordinates come from Amap/Tencent (GCJ-02): convert to WGS-84.")
 @click.option("--layer-name", default=None, help="Layer inside a multi-layer file (GeoPackage).")
+@click.option(
+    "--type",
+    "place_kind",
+    default=None,
+    metavar="TYPE",
+    help="places: the type of every place the file leaves blank (农贸市场/market, 公园广场/park, 建筑工地/site, "
+    "学校周边/school, 商业大街/commercial, 医院/hospital, 车站/station, 政务服务大厅/hall).",
+)
 @click.pass_obj
 def import_cmd(
     obj: Context,
@@ -53,6 +63,7 @@ def import_cmd(
     src_crs: str | None,
     from_gcj02: bool,
     layer_name: str | None,
+    place_kind: str | None,
 ) -> None:
     """Import LAYER features from PATH (GeoJSON, GeoPackage, Shapefile, or CSV with a WKT column).
 
@@ -75,6 +86,7 @@ def import_cmd(
                 layer_name=layer_name,
                 progress=progress,
                 actor=cli_actor(),
+                place_kind=place_kind,
             )
     except GridmapError as exc:
         fail(exc)

@@ -15,10 +15,22 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.store.bulk_writes import LayerSpec, resolve_parents
-from gridmap.store.models import SEGMENT_LEVEL_HELP, SEGMENT_LEVEL_WORDS, Area, SegmentLevel, Unit
+from gridmap.store.models import (
+    PLACE_KIND_WORDS,
+    SEGMENT_LEVEL_HELP,
+    SEGMENT_LEVEL_WORDS,
+    Area,
+    PlaceKind,
+    SegmentLevel,
+    Unit,
+)
 
 LEVEL_WORDS: dict[str, str] = {**{lv.value: lv for lv in SegmentLevel}, **SEGMENT_LEVEL_WORDS}
 """Accepted road-level words (English case-insensitively) → the stored value."""
+
+PLACE_KIND_LOOKUP: dict[str, str] = {**{k.value: k for k in PlaceKind}, **PLACE_KIND_WORDS}
+"""Accepted place-type words (English case-insensitively, or Chinese) → the stored kind."""
+PLACE_KIND_HELP = "农贸市场、公园广场、建筑工地、学校周边、商业大街、医院、车站、政务服务大厅"
 
 _INT_FIELDS = frozenset({"households"})
 _DATE_FIELDS = frozenset({"valid_from"})
@@ -88,6 +100,21 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
                     )
                 )
             out.append(code)
+        elif f == "kind" and spec.name == "places":
+            word = str(v).strip()
+            kind = PLACE_KIND_LOOKUP.get(word) or PLACE_KIND_LOOKUP.get(word.lower())
+            if kind is None:
+                problems.append(
+                    Problem(
+                        f"{label}: {word[:30]!r} is not a place type; use one of {', '.join(PlaceKind)} or "
+                        f"{PLACE_KIND_HELP}",
+                        source=name,
+                        feature=row,
+                        field=col,
+                        zh=f"“{word[:30]}”不是考察点位类型：请写 {PLACE_KIND_HELP} 之一",
+                    )
+                )
+            out.append(None if kind is None else str(kind))
         elif f == "level" and spec.name == "segments":
             word = str(v).strip()
             level = LEVEL_WORDS.get(word) or LEVEL_WORDS.get(word.lower())

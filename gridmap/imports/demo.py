@@ -25,6 +25,7 @@ from gridmap.catalogue.categories import load_calendar, seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.imports.demo_history import (
+    DAYS,
     SEED,
     DemoCase,
     clerk_username,
@@ -34,6 +35,8 @@ from gridmap.imports.demo_history import (
     spread_reports,
 )
 from gridmap.imports.registry import load_assignments, load_people, load_units
+from gridmap.inspections.templates import seed_templates
+from gridmap.shops import demo as shops_demo
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Area, Case, Category, Compound, Segment, Unit
 
@@ -116,6 +119,7 @@ def load_demo(
             create_account(session, actor, username=username, name=name, role=role, password=DEMO_PASSWORD,
                            hash_password=shared, scope=scope, unit=unit, person=person)  # fmt: skip
         counts["accounts"] = len(DEMO_ACCOUNTS)
+    counts["checklists"] = seed_templates(session, actor)  # the inspections' checklists (and the categories they name)
     if with_reports:
         seed(session)  # the categories and holidays the cases' deadlines need
         settings = settings or Settings.from_env()
@@ -137,6 +141,12 @@ def _load_reports(
     as_of = as_of or dt.datetime.now(cal.tz).date()
     end = history_end(as_of, cal)
     table = spread_reports(pd.read_csv(reports, dtype=str, keep_default_na=False), end, cal)
+    # 门前五包: shops along the commercial streets, and reports inside their frontages over the same year
+    start = end - dt.timedelta(days=DAYS)
+    shops = shops_demo.place_demo_shops(session, signed_on=start.astimezone(cal.tz).date())
+    months = shops_demo.months_between(start, end - dt.timedelta(seconds=1), cal.tz)
+    fronts = shops_demo.shop_front_reports(session, months, cal.tz, len(table) + 1, (start, end))
+    table = pd.concat([table, fronts.astype(str)], ignore_index=True)
     with tempfile.TemporaryDirectory(prefix="gridmap-demo-") as tmp:
         spread = Path(tmp) / reports.name
         table.to_csv(spread, index=False)
@@ -180,4 +190,6 @@ def _load_reports(
     categories = {c.code: c for c in session.scalars(select(Category))}
     steps = plan_history(cases, categories, cal, cast, end, SEED)
     done = replay(session, steps, settings, actor=actor, note="示范城区一年的办理经过")
-    return {"cases": summary.imported, "case_events": summary.imported + done.events}
+    scored = shops_demo.score_months(session, months, settings.cases.timezone)
+    return {"cases": summary.imported, "case_events": summary.imported + done.events, "shops": shops,
+            "shop_reports": len(fronts), "shop_scores": scored}  # fmt: skip

@@ -36,6 +36,7 @@ from gridmap.geo.crs import STORAGE_SRID, geoms_gcj02_to_wgs84, transform
 from gridmap.geo.roads import unnamed_descriptions
 from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint, repair
 from gridmap.imports.attribute_checks import (
+    cell_text,
     check_duplicates,
     check_owners,
     check_parents,
@@ -119,6 +120,7 @@ def import_file(
     layer_name: str | None = None,
     progress: Progress | None = None,
     actor: Actor,
+    place_kind: str | None = None,
 ) -> ImportSummary:
     """Validate every feature of ``path`` and write them into ``layer`` as ``actor`` (one audit entry); all or
     nothing (does not commit).
@@ -143,6 +145,8 @@ def import_file(
         The layer to read in a multi-layer file (GeoPackage).
     progress
         ``progress(n, total=None)`` advances a progress bar.
+    place_kind
+        Places only (``--type``): the kind of every place whose file gives none (农贸市场, market…).
 
     Raises
     ------
@@ -182,7 +186,7 @@ def import_file(
     if crs is not None and (mismatch := _family_mismatch(geoms, spec)):
         problems.append(Problem(mismatch, source=name))
     elif crs is not None:  # without a CRS the coordinates cannot be checked further (reported once, above)
-        fixed, repaired, repair_problems = repair(geoms, spec.geometry)
+        fixed, repaired, repair_problems = _repair(geoms, spec.geometry)
         for i, message in repair_problems.items():
             geom_problems.setdefault(i, message)
         ok = np.ones(n, dtype=bool)
@@ -200,8 +204,11 @@ def import_file(
         summary.notes.append("converted from GCJ-02 (Amap/Tencent) to WGS-84")
 
     # --- attributes ------------------------------------------------------------------------------------------
-    values = {f: coerce(spec, f, col, read.columns[col], name, problems) for f, col in columns.items()}
-    check_required(spec, read.columns, columns, name, problems)
+    raw_columns = dict(read.columns)
+    if place_kind is not None:
+        _fill_place_kind(spec, place_kind, columns, raw_columns, n)
+    values = {f: coerce(spec, f, col, raw_columns[col], name, problems) for f, col in columns.items()}
+    check_required(spec, raw_columns, columns, name, problems)
     check_duplicates(spec, values, columns, name, problems)
     gdf = gpd.GeoDataFrame(
         {f: pd.Series(v, dtype=object) for f, v in values.items()},
@@ -261,6 +268,42 @@ def _describe_unnamed(gdf: gpd.GeoDataFrame, summary: ImportSummary) -> None:
     summary.notes.append(
         f"{k:,} unnamed roads accepted, described by their cross streets (未命名道路 {k:,} 条，已按两端相交道路描述)"
     )
+
+
+def _fill_place_kind(spec: LayerSpec, kind: str, columns: dict[str, str], raw: dict[str, np.ndarray], n: int) -> None:
+    """``--type``: the kind of every place the file leaves blank (a file of markets needs no type column)."""
+    if spec.name != "places":
+        raise InvalidInput(
+            Problem(
+                f"--type is for places, not {spec.name}",
+                field="type",
+                zh=f"--type 只用于考察点位，不用于{spec.label_zh}",
+            )
+        )
+    given = raw[columns["kind"]] if "kind" in columns else np.full(n, None, dtype=object)
+    blank = np.array([cell_text(v) is None for v in given], dtype=bool)
+    filled = np.asarray(given, dtype=object).copy()
+    filled[blank] = kind
+    columns["kind"] = columns.get("kind", "--type")
+    raw[columns["kind"]] = filled
+
+
+def _repair(geoms: np.ndarray, family: str) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """:func:`gridmap.geo.validate.repair`; a place may be a point or a polygon, each checked as its own family."""
+    if family != "place":
+        return repair(geoms, family)
+    fixed = np.full(len(geoms), None, dtype=object)
+    repaired = np.zeros(len(geoms), dtype=bool)
+    problems: dict[int, str] = {}
+    pointy = np.isin(shapely.get_type_id(geoms), [GeometryType.POINT, GeometryType.MULTIPOINT])
+    for mask, part in ((pointy, "point"), (~pointy, "polygon")):
+        index = np.flatnonzero(mask)
+        if len(index) == 0:
+            continue
+        f, r, p = repair(geoms[index], part)
+        fixed[index], repaired[index] = f, r
+        problems.update({int(index[i]): m for i, m in p.items()})
+    return fixed, repaired, problems
 
 
 def _require_initialised(session: Session) -> None:
@@ -331,6 +374,8 @@ def _resolve_columns(
                 continue
         else:
             col = find_column(columns, f)
+            for alias in dict(spec.aliases).get(f, ()):
+                col = col or find_column(columns, alias)
             if col is None and len(f) > 10:  # a Shapefile (DBF) cuts names to 10 characters: community_
                 col = find_column(columns, f[:10])
             if col is None:
@@ -433,7 +478,7 @@ def _to_storage(
     return geoms, crs
 
 
-_FAMILY_WORDS = {"polygon": "polygons", "line": "lines", "point": "points"}
+_FAMILY_WORDS = {"polygon": "polygons", "line": "lines", "point": "points", "place": "points or polygons"}
 
 
 def _family_mismatch(geoms: np.ndarray, spec: LayerSpec) -> str | None:
@@ -446,6 +491,9 @@ def _family_mismatch(geoms: np.ndarray, spec: LayerSpec) -> str | None:
         fits = np.isin(types, [GeometryType.POLYGON, GeometryType.MULTIPOLYGON, GeometryType.GEOMETRYCOLLECTION])
     elif spec.geometry == "point":
         fits = np.isin(types, [GeometryType.POINT, GeometryType.MULTIPOINT])
+    elif spec.geometry == "place":
+        fits = np.isin(types, [GeometryType.POINT, GeometryType.MULTIPOINT, GeometryType.POLYGON,
+                               GeometryType.MULTIPOLYGON])  # fmt: skip
     else:
         fits = np.isin(types, [GeometryType.LINESTRING, GeometryType.MULTILINESTRING, GeometryType.GEOMETRYCOLLECTION])
     if fits.any():

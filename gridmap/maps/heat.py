@@ -7,7 +7,9 @@ statuses), ``overdue`` (true/false), ``unit`` (id or code), ``street``/``communi
 
 Modes:
 
-* ``points`` — ``[lat, lon, weight]`` triples for Leaflet.heat;
+* ``points`` — ``[lat, lon, weight]`` triples for Leaflet.heat: one per case up to :data:`RAW_POINTS`, beyond that
+  binned by the database in square cells (``binned``: the cell in degrees, 1/:data:`BIN_CELLS` of the box's width)
+  at the cases' mean position, weighted by their number — a screen cannot show more, and the answer stays small;
 * ``grids`` — a GeoJSON FeatureCollection of the unit grids in force with at least one case: ``count`` and
   ``per_km2`` (a choropleth for large numbers);
 * ``segments`` — road segments with the cases lying within ``snap_m`` (30 m) of them, nearest wins: ``count``
@@ -26,7 +28,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
@@ -40,7 +42,10 @@ from gridmap.store.models import Area, Case, Grid, Segment, in_force
 
 MODES = ("points", "grids", "segments")
 SNAP_M = 30.0
-MAX_POINTS = 200_000
+MAX_POINTS = 200_000  # grids/segments: the newest cases counted when more match
+RAW_POINTS = 50_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
+BIN_CELLS = 512  # bins across the requested box
+BIN_DEG = 0.0005  # degrees (~50 m): the bin without a box
 
 
 def filter_conditions(
@@ -102,12 +107,22 @@ def heat(
             problems.append(Problem("must be a number of metres between 1 and 200 (须为 1–200 米)", field="snap_m"))
     if problems:
         raise InvalidInput(problems)
-    stmt = select(Case.id, Case.lon, Case.lat).where(*conds).order_by(Case.id).limit(MAX_POINTS + 1)
     if box:
-        stmt = stmt.where(dialect_of(session).bbox_filter(Case, box))
+        conds = [*conds, dialect_of(session).bbox_filter(Case, box)]
+    cap = RAW_POINTS if mode == "points" else MAX_POINTS
+    newest = (Case.created_at.desc(), Case.id.desc())
+    stmt = select(Case.id, Case.lon, Case.lat).where(*conds).order_by(*newest).limit(cap + 1)
     rows = session.execute(stmt).all()
-    truncated = len(rows) > MAX_POINTS
-    rows = rows[:MAX_POINTS]
+    truncated = len(rows) > cap
+    rows = rows[:cap]
+    if mode == "points" and truncated:
+        return {
+            "mode": mode,
+            **_binned(session, conds, (box[2] - box[0]) / BIN_CELLS if box else BIN_DEG),
+            "truncated": False,
+            "filters": echo,
+            "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
+        }
     lon = np.fromiter((r.lon for r in rows), float, len(rows))
     lat = np.fromiter((r.lat for r in rows), float, len(rows))
     body: dict[str, object] = {
@@ -126,6 +141,21 @@ def heat(
     else:
         body.update(_per_segment(session, lon, lat, snap, box))
     return body
+
+
+def _binned(session: Session, conds: list[Any], cell: float) -> dict[str, object]:
+    """Every matching case counted in square cells of ``cell`` degrees by the database (one scan, no row per case
+    sent back): ``[lat, lon, n]`` at the cell's mean position."""
+    cx = cast((Case.lon + 180.0) / cell, Integer)
+    cy = cast((Case.lat + 90.0) / cell, Integer)
+    rows = session.execute(
+        select(func.count(), func.avg(Case.lat), func.avg(Case.lon)).where(*conds).group_by(cx, cy)
+    ).all()
+    return {
+        "count": int(sum(r[0] for r in rows)),
+        "binned": cell,
+        "points": [[round(float(y), 6), round(float(x), 6), int(n)] for n, y, x in rows],
+    }
 
 
 def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box) -> dict[str, object]:

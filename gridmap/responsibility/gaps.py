@@ -16,23 +16,23 @@ the district totals: every feature is counted in exactly one community (or in "o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import mapping
-from sqlalchemy import null, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.scope import Scope
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.inputs import parse_day
-from gridmap.responsibility.history import area_units, responsible_at
-from gridmap.store.dialect import wkb
-from gridmap.store.models import Area, Unit
+from gridmap.responsibility import gap_totals
+from gridmap.responsibility.history import area_units
+from gridmap.responsibility.places import Areas, Layer, load_areas, load_layer
+from gridmap.store.models import Unit
 from gridmap.store.targets import KINDS, TARGETS, parse_kinds
 
 NEAREST_M = 300.0
@@ -63,102 +63,7 @@ CSV_HEADERS_ZH = {
 assert set(CSV_HEADERS_ZH) == set(CSV_COLUMNS)
 
 
-@dataclass
-class _Layer:
-    kind: str
-    ids: np.ndarray
-    names: np.ndarray
-    codes: np.ndarray
-    measure: np.ndarray  # metres (segments) or m² (polygons)
-    geoms: np.ndarray  # EPSG:4326
-    community: np.ndarray  # row in the communities table, -1 outside every community
-    unit: np.ndarray  # responsible unit id on the day, -1 for a gap
-
-
-@dataclass
-class _Areas:
-    ids: np.ndarray
-    codes: np.ndarray
-    names: np.ndarray
-    parent: np.ndarray  # street row of each community (-1 none)
-    geoms: np.ndarray
-    street_ids: np.ndarray
-    street_codes: np.ndarray
-    street_names: np.ndarray
-
-
-def _load_areas(session: Session) -> _Areas:
-    streets = session.execute(
-        select(Area.id, Area.code, Area.name).where(Area.level == "street").order_by(Area.code)
-    ).all()
-    comms = session.execute(
-        select(Area.id, Area.code, Area.name, Area.parent_id, wkb(Area.geom).label("wkb"))
-        .where(Area.level == "community")
-        .order_by(Area.code)
-    ).all()
-    street_row = {r.id: i for i, r in enumerate(streets)}
-    return _Areas(
-        ids=np.array([r.id for r in comms], dtype=np.int64),
-        codes=np.array([r.code for r in comms], dtype=object),
-        names=np.array([r.name for r in comms], dtype=object),
-        parent=np.array([street_row.get(r.parent_id, -1) for r in comms], dtype=np.int64),
-        geoms=shapely.from_wkb([bytes(r.wkb) for r in comms]) if comms else np.zeros(0, object),
-        street_ids=np.array([r.id for r in streets], dtype=np.int64),
-        street_codes=np.array([r.code for r in streets], dtype=object),
-        street_names=np.array([r.name for r in streets], dtype=object),
-    )
-
-
-def _spatial_community(areas: _Areas, points: np.ndarray) -> np.ndarray:
-    """Row of the community covering each point (lowest code on a shared edge), -1 outside all (vectorised)."""
-    out = np.full(len(points), -1, dtype=np.int64)
-    if not len(points) or not len(areas.ids):
-        return out
-    tree = shapely.STRtree(areas.geoms)
-    pt_idx, area_idx = tree.query(points, predicate="intersects")
-    if len(pt_idx):
-        order = np.lexsort((area_idx, pt_idx))  # rows are sorted by code: smallest row = lowest code
-        pt_idx, area_idx = pt_idx[order], area_idx[order]
-        first = np.r_[True, pt_idx[1:] != pt_idx[:-1]]
-        out[pt_idx[first]] = area_idx[first]
-    return out
-
-
-def _load_layer(session: Session, kind: str, on: dt.date, areas: _Areas) -> _Layer:
-    row_of_area = {int(a): i for i, a in enumerate(areas.ids)}
-    target = TARGETS[kind]
-    community_col = target.column(target.community_column) if target.community_column else null()
-    rows = session.execute(
-        select(*target.columns(), community_col.label("community_id"))
-        .where(target.current_on(on))
-        .order_by(target.column("id"))
-    ).all()
-    comm_ids = [r.community_id for r in rows]
-    geoms = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else np.zeros(0, object)
-    community = np.array([row_of_area.get(c, -1) if c is not None else -1 for c in comm_ids], dtype=np.int64)
-    missing = np.flatnonzero(community < 0)
-    if len(missing):
-        if target.geometry == "line":
-            pts = shapely.line_interpolate_point(geoms[missing], 0.5, normalized=True)
-        else:
-            pts = shapely.point_on_surface(geoms[missing])
-        community[missing] = _spatial_community(areas, pts)
-    ids = np.array([r.id for r in rows], dtype=np.int64)
-    resp = responsible_at(session, kind, None, on)
-    unit = np.fromiter((resp.get(int(i), (-1, ""))[0] for i in ids), np.int64, len(ids))
-    return _Layer(
-        kind=kind,
-        ids=ids,
-        names=np.array([r.name or f"{target.label_zh} {r.code or r.id}" for r in rows], dtype=object),
-        codes=np.array([r.code for r in rows], dtype=object),
-        measure=np.array([float(r.measure or 0.0) for r in rows], dtype=float),
-        geoms=geoms,
-        community=community,
-        unit=unit,
-    )
-
-
-def _nearest_units(layer: _Layer, gap_rows: np.ndarray, radius_m: float) -> dict[int, list[tuple[int, float]]]:
+def _nearest_units(layer: Layer, gap_rows: np.ndarray, radius_m: float) -> dict[int, list[tuple[int, float]]]:
     """For each gap row: [(unit_id, distance_m)] of the nearest units holding a same-kind feature within radius."""
     assigned = np.flatnonzero(layer.unit >= 0)
     if not len(gap_rows) or not len(assigned) or radius_m <= 0:
@@ -180,7 +85,7 @@ def _nearest_units(layer: _Layer, gap_rows: np.ndarray, radius_m: float) -> dict
     return out
 
 
-def _area_filter(areas: _Areas, street: object, community: object, problems: list[Problem]):
+def _area_filter(areas: Areas, street: object, community: object, problems: list[Problem]):
     """Community rows allowed by the street/community filters (codes or names), or None for all."""
     allowed: np.ndarray | None = None
     if street not in (None, ""):
@@ -200,7 +105,7 @@ def _area_filter(areas: _Areas, street: object, community: object, problems: lis
     return allowed
 
 
-def _scope_rows(areas: _Areas, scope: Scope | None) -> np.ndarray | None:
+def _scope_rows(areas: Areas, scope: Scope | None) -> np.ndarray | None:
     """The community rows in ``scope`` (None: no area scope)."""
     if scope is None or scope.area_id is None:
         return None
@@ -232,7 +137,7 @@ def find_gaps(
         else:
             if not 0 <= radius <= 5000:
                 problems.append(Problem("must be between 0 and 5000 metres", field="nearest_m"))
-    areas = _load_areas(session)
+    areas = load_areas(session)
     allowed = _area_filter(areas, street, community, problems)
     in_scope = _scope_rows(areas, scope)
     if in_scope is not None:
@@ -245,7 +150,7 @@ def find_gaps(
     items: list[dict[str, object]] = []
     totals: dict[str, dict[str, float]] = {}
     for kind in kinds_t:
-        layer = _load_layer(session, kind, on, areas)
+        layer = load_layer(session, kind, on, areas)
         gap = layer.unit < 0
         if allowed is not None:
             gap &= np.isin(layer.community, allowed)
@@ -352,74 +257,86 @@ def csv_rows(result: dict[str, Any], lang: str = "en") -> list[list[object]]:
 # -- totals per 街道 / 社区 -------------------------------------------------------------------------------------------
 
 
-def _totals(seg: pd.DataFrame, comp: pd.DataFrame, grid: pd.DataFrame) -> dict[str, float | None]:
-    seg_m, seg_gap_m = float(seg["m"].sum()), float(seg.loc[seg["gap"], "m"].sum())
-    grid_m2, grid_gap_m2 = float(grid["m"].sum()), float(grid.loc[grid["gap"], "m"].sum())
-    n_comp, n_comp_gap = len(comp), int(comp["gap"].sum())
+def _figures(t: dict[str, np.ndarray]) -> dict[str, float | None]:
+    """The published totals of one place from per-kind sums ``[features, gaps, measure_milli, gap_milli]``."""
+    seg, comp, grid = (t.get(k, np.zeros(4, np.int64)) for k in KINDS)
+    seg_m, seg_gap_m = seg[2] / 1000, seg[3] / 1000
+    grid_m2, grid_gap_m2 = grid[2] / 1000, grid[3] / 1000
+    n_comp, n_comp_gap = int(comp[0]), int(comp[1])
     return {
-        "segments": len(seg),
-        "segments_unassigned": int(seg["gap"].sum()),
+        "segments": int(seg[0]),
+        "segments_unassigned": int(seg[1]),
         "segments_km": round(seg_m / 1000, 3),
         "segments_unassigned_km": round(seg_gap_m / 1000, 3),
         "segments_coverage": round(1 - seg_gap_m / seg_m, 4) if seg_m else None,
         "compounds": n_comp,
         "compounds_unassigned": n_comp_gap,
         "compounds_coverage": round(1 - n_comp_gap / n_comp, 4) if n_comp else None,
-        "grids": len(grid),
-        "grids_unassigned": int(grid["gap"].sum()),
+        "grids": int(grid[0]),
+        "grids_unassigned": int(grid[1]),
         "grids_km2": round(grid_m2 / 1e6, 4),
         "grids_unassigned_km2": round(grid_gap_m2 / 1e6, 4),
         "grids_coverage": round(1 - grid_gap_m2 / grid_m2, 4) if grid_m2 else None,
     }
 
 
-def summary(session: Session, at: object = None, scope: Scope | None = None) -> dict[str, Any]:
-    """Totals for the whole district(s) (or ``scope``), per 街道 and per 社区, on day ``at`` (default today)."""
+def summary(
+    session: Session, at: object = None, scope: Scope | None = None, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Totals for the whole district(s) (or ``scope``), per 街道 and per 社区, on day ``at`` (default today).
+
+    Today's come from the maintained tables (:mod:`~gridmap.responsibility.gap_totals`); a past or future day is
+    recomputed from every feature."""
     problems: list[Problem] = []
-    on = parse_day(at, "at", problems, default=dt.date.today())
+    today = today or dt.date.today()
+    on = parse_day(at, "at", problems, default=today)
     if problems:
         raise InvalidInput(problems)
     assert on is not None
-    areas = _load_areas(session)
-    frames = {}
-    for kind in KINDS:
-        layer = _load_layer(session, kind, on, areas)
-        frames[kind] = pd.DataFrame({"c": layer.community, "m": layer.measure, "gap": layer.unit < 0})
+    totals = gap_totals.today_totals(session, today) if on == today else gap_totals.recomputed(session, on)
+    return summary_of(load_areas(session, geometry=False), totals, on, scope)
+
+
+def summary_of(areas: Areas, totals: pd.DataFrame, on: dt.date, scope: Scope | None = None) -> dict[str, Any]:
+    """The summary's answer from per-community totals (:data:`~gridmap.responsibility.gap_totals.COLUMNS`)."""
+    row_of = {int(a): i for i, a in enumerate(areas.ids)}
+    sums: dict[int, dict[str, np.ndarray]] = {}  # community row (-1 outside) → kind → sums
+    columns = [totals[c].tolist() for c in gap_totals.COLUMNS]
+    for kind, community_id, *figures in zip(*columns, strict=True):
+        per = sums.setdefault(row_of.get(int(community_id), -1), {})
+        per[kind] = per.get(kind, np.zeros(4, np.int64)) + np.array(figures, np.int64)
     in_scope = _scope_rows(areas, scope)
     if in_scope is not None:
-        frames = {k: df[np.isin(df["c"].to_numpy(), in_scope)].copy() for k, df in frames.items()}
-    seg, comp, grid = frames["segment"], frames["compound"], frames["grid"]
-    street_of = np.r_[areas.parent, -1]  # community row → street row; row -1 (outside) → -1
-    for df in frames.values():
-        df["s"] = street_of[df["c"].to_numpy()]
+        keep = set(in_scope.tolist())
+        sums = {c: v for c, v in sums.items() if c in keep}
+
+    def added(rows: Any) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for c in rows:
+            for kind, v in sums.get(int(c), {}).items():
+                out[kind] = out.get(kind, np.zeros(4, np.int64)) + v
+        return out
+
     streets = []
     for s in range(len(areas.street_ids)):
-        comms = []
         rows = np.flatnonzero(areas.parent == s)
         if in_scope is not None:
             rows = np.intersect1d(rows, in_scope)
             if not len(rows):
                 continue
-        for c in rows:
-            comms.append(
-                {
-                    "code": areas.codes[c],
-                    "name": areas.names[c],
-                    **_totals(seg[seg.c == c], comp[comp.c == c], grid[grid.c == c]),
-                }
-            )
+        comms = [{"code": areas.codes[c], "name": areas.names[c], **_figures(added([c]))} for c in rows]
         streets.append(
             {
                 "code": areas.street_codes[s],
                 "name": areas.street_names[s],
-                **_totals(seg[seg.s == s], comp[comp.s == s], grid[grid.s == s]),
+                **_figures(added(rows)),
                 "communities": comms,
             }
         )
-    outside = (seg.s < 0).any() or (comp.s < 0).any() or (grid.s < 0).any()
+    outside_rows = [c for c in sums if c < 0 or areas.parent[c] < 0]
     return {
         "as_of": on.isoformat(),
-        "district": _totals(seg, comp, grid),
+        "district": _figures(added(sums)),
         "streets": streets,
-        "outside": _totals(seg[seg.s < 0], comp[comp.s < 0], grid[grid.s < 0]) if outside else None,
+        "outside": _figures(added(outside_rows)) if outside_rows else None,
     }

@@ -24,7 +24,7 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import areas_m2, lengths_m
 from gridmap.geo.shapes import to_multipolygons
 from gridmap.store.dialect import wkb
-from gridmap.store.models import SRID, Area, AreaLevel, Component, Compound, FeatureModel, Grid, Segment
+from gridmap.store.models import SRID, Area, AreaLevel, Component, Compound, FeatureModel, Grid, Place, Segment
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class LayerSpec:
     area_level: str | None = None
     parent_field: str | None = None  # the field naming the parent area's code
     blank_ok: tuple[str, ...] = ()  # required columns whose value may be empty in a row (an unnamed road)
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()  # other column names a field is found by
 
 
 LAYERS: dict[str, LayerSpec] = {
@@ -61,8 +62,11 @@ LAYERS: dict[str, LayerSpec] = {
                   ("name",), "polygon", None, "community_code"),
         LayerSpec("components", "部件", Component, "code", ("code", "class_code", "name", "owner"), ("class_code",),
                   "point"),
+        LayerSpec("places", "考察点位", Place, "ext_id", ("ext_id", "name", "kind"), ("name", "kind"), "place",
+                  aliases=(("kind", ("type", "类型", "点位类型")),)),
     )
 }  # fmt: skip
+"""Geometry families: polygon, line, point, and ``place`` — a point or a polygon (a market drawn as its outline)."""
 
 
 @dataclass
@@ -82,10 +86,21 @@ def _wkb(geoms: np.ndarray) -> list[bytes]:
 _GEOM_FROM_WKB: Function[Any] = Function("ST_GeomFromWKB", bindparam("geom_wkb", type_=LargeBinary), literal(SRID))
 
 
+_OUTLINE_FROM_WKB: Function[Any] = Function(
+    "ST_GeomFromWKB", bindparam("outline_wkb", type_=LargeBinary), literal(SRID)
+)  # a place's polygon (NULL for a point place: NULL in, NULL out)
+
+
+def _geometry_values(table: Table) -> dict[str, Any]:
+    if "outline" in table.c:
+        return {"geom": _GEOM_FROM_WKB, "outline": _OUTLINE_FROM_WKB}
+    return {"geom": _GEOM_FROM_WKB}
+
+
 def _insert(table: Table) -> Insert:
     # No RETURNING: psycopg then sends one pipelined executemany instead of building huge multi-VALUES strings
     # (2× faster on PostGIS); callers that need ids look them up by key.
-    return insert(table).values(geom=_GEOM_FROM_WKB)
+    return insert(table).values(**_geometry_values(table))
 
 
 def _clean(value: object) -> object:
@@ -152,15 +167,18 @@ def write_features(
         return WriteResult()
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     measure: dict[str, np.ndarray] = {}
+    extra: dict[str, Sequence[object]] = {}
     if spec.geometry == "polygon":
         geoms = to_multipolygons(geoms)
         measure = {"area_m2": areas_m2(geoms)}
     elif spec.geometry == "line":
         measure = {"length_m": lengths_m(geoms)}
+    elif spec.geometry == "place":
+        geoms, extra = _place_columns(session, geoms)
     parents = resolve_parents(session, spec, gdf)
     n = len(gdf)
     # Build the rows column by column (one conversion per column, not one DataFrame lookup per cell).
-    columns: dict[str, Sequence[object]] = {"geom_wkb": _wkb(geoms)}
+    columns: dict[str, Sequence[object]] = {"geom_wkb": _wkb(geoms), **extra}
     for f in spec.fields:
         if f in gdf.columns and f not in (spec.parent_field, "valid_from", "owner"):
             columns[f] = [_clean(v) for v in gdf[f].tolist()]
@@ -173,7 +191,7 @@ def write_features(
         columns["parent_id"] = parents
     elif spec.parent_field:
         columns["community_id"] = parents
-    if spec.model in (Segment, Compound, Component):
+    if spec.model in (Segment, Compound, Component, Place):
         columns["source"] = [source] * n
     if spec.model is Grid:
         given = [_clean(v) for v in gdf["valid_from"].tolist()] if "valid_from" in gdf.columns else [None] * n
@@ -183,6 +201,34 @@ def write_features(
     names = list(columns)
     rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
     return _upsert(session, spec, rows)
+
+
+def _place_columns(session: Session, geoms: np.ndarray) -> tuple[np.ndarray, dict[str, Sequence[object]]]:
+    """A place's point (a polygon's point on surface: always inside it), its outline, area and the 街道/社区 that
+    contain the point (communities of the store, one STRtree query for the whole batch; none outside them)."""
+    polygonal = shapely.get_dimensions(geoms) == 2
+    outline = np.full(len(geoms), None, dtype=object)
+    outline[polygonal] = to_multipolygons(geoms[polygonal])
+    points = geoms.copy()
+    points[polygonal] = shapely.point_on_surface(outline[polygonal])
+    area: list[object] = [None] * len(geoms)
+    if polygonal.any():
+        for i, a in zip(np.flatnonzero(polygonal), areas_m2(outline[polygonal]), strict=True):
+            area[int(i)] = float(a)
+    rows = session.execute(
+        select(Area.id, Area.parent_id, wkb(Area.geom).label("wkb")).where(Area.level == AreaLevel.COMMUNITY)
+    ).all()
+    community: list[int | None] = [None] * len(geoms)
+    street: list[int | None] = [None] * len(geoms)
+    if rows:
+        tree = shapely.STRtree(shapely.from_wkb([bytes(r.wkb) for r in rows]))
+        hit_point, hit_area = tree.query(points, predicate="intersects")
+        for p, a in zip(hit_point[::-1], hit_area[::-1], strict=True):  # the first community wins on a shared edge
+            community[int(p)], street[int(p)] = rows[int(a)].id, rows[int(a)].parent_id
+    wkbs: list[object] = [None] * len(geoms)
+    for i in np.flatnonzero(polygonal):
+        wkbs[int(i)] = shapely.to_wkb(outline[i], output_dimension=2)
+    return points, {"outline_wkb": wkbs, "area_m2": area, "community_id": community, "street_id": street}
 
 
 def insert_grid_rows(session: Session, rows: list[dict[str, object]]) -> None:
@@ -240,8 +286,8 @@ def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) ->
             _new_grid_versions(session, new_versions, existing)
         if old_rows:
             cols = [c for c in old_rows[0] if c not in (key, "version", "valid_from")]
-            sets: dict[str, Any] = {c: bindparam(c) for c in cols if c != "geom_wkb"}
-            stmt = update(table).where(table.c.id == bindparam("_id")).values({**sets, "geom": _GEOM_FROM_WKB})
+            sets: dict[str, Any] = {c: bindparam(c) for c in cols if c not in ("geom_wkb", "outline_wkb")}
+            stmt = update(table).where(table.c.id == bindparam("_id")).values({**sets, **_geometry_values(table)})
             # Only the SET columns: Core would also SET any other key that names a column.
             payload = [{**{c: r[c] for c in cols}, "_id": existing[r[key]]} for r in old_rows]
             session.connection().execute(stmt, payload)

@@ -48,7 +48,9 @@ class CountedCopy(Generic[T]):
         self._load = load
         self._copies: weakref.WeakKeyDictionary[Engine, tuple[int | None, T]] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
-        self._memo = f"{_MEMO_PREFIX}{name}"  # session.info: (transaction, value) read in it
+        # session.info: (transaction, value) read in it — one key per copy: several copies share a counter (the
+        # routing layers, the patrols' road network), and one transaction may read each of them
+        self._memo = f"{_MEMO_PREFIX}{name}.{id(self)}"
 
     def get(self, session: Session, *, refresh: bool = False) -> T:
         """The copy; the counter is read once per transaction of ``session`` (a report asks for the catalogue

@@ -14,6 +14,7 @@ a point in SQL               ``MakePoint(x, y, 4326)``                  ``ST_Set
 metres between geometries    ``ST_Distance(a, b, 1)`` (ellipsoid)       ``ST_Distance(a::geography, b::geography)``
 spatial index use            ``idx_<table>_geom`` named in the query    ``&&`` on the GiST index
 dates and times bound        ISO text (as SQLAlchemy stores them)       ``date`` / ``timestamptz`` values
+seconds between two times    ``julianday`` difference × 86400           ``extract(epoch from b - a)``
 write lock                   taken before reading (no-op UPDATE)        none: row locks, conditional UPDATEs
 writing session              restarted as BEGIN IMMEDIATE, waited for   nothing to wait for
 ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
@@ -130,6 +131,10 @@ class Dialect:
         """WHERE clause: ``model``'s geometry box meets ``box``, through the spatial index."""
         raise NotImplementedError
 
+    def seconds_between(self, earlier: Any, later: Any) -> Any:
+        """SQL: the seconds from one stored time column to another (the scorecards' on-time steps)."""
+        raise NotImplementedError
+
     def bbox_intersects(self, model: Any, box: Box) -> Any:
         """WHERE clause: ``model``'s geometry really intersects ``box`` (index first, then the exact test)."""
         raise NotImplementedError
@@ -166,6 +171,11 @@ class Dialect:
         :class:`~gridmap.errors.Conflict` when the wait runs out. What was read before may be read again (it may
         have changed). PostgreSQL has row locks: nothing to take."""
         session.connection()
+
+    def renew_snapshot(self, session: Session) -> None:
+        """Let ``session``'s transaction, which has written nothing, see what other sessions committed since it
+        began (and write later): SQLite's read transaction keeps its first snapshot and can then never write
+        ("database is locked"); it is ended and begun again. PostgreSQL reads committed rows at each statement."""
 
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
         """``k`` new ids of ``table`` that nobody else can take."""
@@ -263,6 +273,9 @@ class SpatiaLite(Dialect):
         s.view(np.uint32).reshape(len(s), -1)[:, 10] = ord(" ")  # the 'T', in place: one write per row
         return s
 
+    def seconds_between(self, earlier: Any, later: Any) -> Any:
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
     def bbox_filter(self, model: Any, box: Box) -> Any:
         x0, y0, x1, y1 = (float(v) for v in box)
         return model.id.in_(
@@ -338,6 +351,20 @@ class SpatiaLite(Dialect):
                     progress(waited, wait_s)
         finally:
             cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            cur.close()
+
+    def renew_snapshot(self, session: Session) -> None:
+        conn = session.connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if conn.info.get(_WRITER) or written_tables_of(conn) or not raw.in_transaction:
+            return
+        cur = raw.cursor()
+        try:
+            cur.execute("ROLLBACK")
+            forget_transaction_reads(session)
+            cur.execute("BEGIN")
+        finally:
             cur.close()
 
     def reserve_ids(self, session: Session, table: str, k: int) -> np.ndarray:
@@ -457,6 +484,9 @@ class PostGIS(Dialect):
         if len(us) == 0:
             return np.zeros(0, dtype=object)
         return np.char.add(np.datetime_as_string(us.astype("datetime64[us]"), unit="us").astype(str), "+00:00")
+
+    def seconds_between(self, earlier: Any, later: Any) -> Any:
+        return func.extract("epoch", later - earlier)
 
     def bbox_filter(self, model: Any, box: Box) -> Any:
         x0, y0, x1, y1 = (float(v) for v in box)

@@ -16,6 +16,7 @@ from flask_security import UserMixin
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ColumnElement,
@@ -193,7 +194,53 @@ class Component(Base):
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
 
 
-FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound] | type[Component]
+class PlaceKind(enum.StrEnum):
+    """Field points 考察点位 beyond roads and compounds: the kinds the civilised-city assessment samples."""
+
+    MARKET = "market"  # 农贸市场
+    PARK = "park"  # 公园广场
+    SITE = "site"  # 建筑工地
+    SCHOOL = "school"  # 学校周边
+    COMMERCIAL = "commercial"  # 商业大街
+    HOSPITAL = "hospital"  # 医院
+    STATION = "station"  # 车站（公交、客运站场）
+    HALL = "hall"  # 政务服务大厅
+
+
+PLACE_KIND_WORDS: dict[str, PlaceKind] = {
+    "农贸市场": PlaceKind.MARKET, "集贸市场": PlaceKind.MARKET, "菜市场": PlaceKind.MARKET,
+    "公园广场": PlaceKind.PARK, "公园": PlaceKind.PARK, "广场": PlaceKind.PARK,
+    "建筑工地": PlaceKind.SITE, "工地": PlaceKind.SITE,
+    "学校周边": PlaceKind.SCHOOL, "学校": PlaceKind.SCHOOL,
+    "商业大街": PlaceKind.COMMERCIAL, "商业街": PlaceKind.COMMERCIAL, "商业街区": PlaceKind.COMMERCIAL,
+    "医院": PlaceKind.HOSPITAL, "医院周边": PlaceKind.HOSPITAL,
+    "车站": PlaceKind.STATION, "客运站": PlaceKind.STATION, "火车站": PlaceKind.STATION, "公交场站": PlaceKind.STATION,
+    "政务服务大厅": PlaceKind.HALL, "政务大厅": PlaceKind.HALL, "服务大厅": PlaceKind.HALL,
+}  # fmt: skip
+"""The Chinese words a file or a command may use for a place kind besides the English value."""
+
+
+class Place(Base):
+    """A field point 考察点位 of a kind beyond roads and compounds (农贸市场, 公园广场, 建筑工地…): a point, or a
+    polygon kept as ``outline`` with its point on surface as ``geom``. Its 街道/社区 are derived from where it
+    lies when it is written, so a mock assessment can spread its draw across 街道."""
+
+    __tablename__ = "places"
+    __table_args__ = (_enum_check("kind", PlaceKind),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ext_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    outline = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=True)
+
+
+FeatureModel: TypeAlias = type[Area] | type[Grid] | type[Segment] | type[Compound] | type[Component] | type[Place]
 """A table of spatial features (an ``id``, a ``geom``): what the layers, the importers and the targets name."""
 
 
@@ -385,6 +432,7 @@ class Case(Base):
         _enum_check("urgency", Urgency),
         CheckConstraint(_one_of("deadline_unit", _DEADLINE_UNITS, nullable=True), name="ck_case_deadline_unit_allowed"),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
+        Index("ix_cases_deadline_at", "deadline_at"),  # the scorecards' cohort of cases due in a period
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -428,13 +476,18 @@ class Case(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     flags: Mapped[list | None] = mapped_column(JSON)  # for the verifier: photos taken far away or long before
+    # a covert inspection's (暗访) case: unit clerks do not see it until a commander publishes the inspection
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class CaseEvent(Base):
     """One step of a case (append-only): who did what, when, with which opinion and photos."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),
+        Index("ix_case_events_at", "at"),  # the scorecards count a period's events
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))  # uq_case_events_seq indexes it
@@ -447,6 +500,58 @@ class CaseEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
     photos: Mapped[list | None] = mapped_column(JSON)
     data: Mapped[dict | None] = mapped_column(JSON)
+
+
+# -- maintained aggregates (issue 16): whole-city answers without scanning every feature --------------------------
+
+
+class AggregateState(Base):
+    """The day a maintained aggregate was brought up to (NULL: never built, build it whole). One row per aggregate;
+    its row lock serialises the processes bringing it up to date."""
+
+    __tablename__ = "aggregate_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class AggregateDirty(Base):
+    """Features whose maintained figures may be stale: written by triggers (migration 0013) on every write to
+    segments, compounds, grids and assignments, whichever code path made it; ``kind`` ``*`` (areas edited):
+    rebuild everything. Consumed, up to an ``id``, by :mod:`gridmap.responsibility.gap_totals`."""
+
+    __tablename__ = "aggregate_dirty"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+
+
+class GapFeature(Base):
+    """Each segment, compound and grid existing on the aggregate's day: its 社区 (0: outside every community), its
+    size in thousandths (mm, or m²/1000: integer sums stay exact whatever order they are added in) and whether
+    nobody is responsible for it."""
+
+    __tablename__ = "gap_features"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    feature_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer)
+    measure_milli: Mapped[int] = mapped_column(BigInteger)
+    gap: Mapped[bool] = mapped_column(Boolean)
+
+
+class GapTotal(Base):
+    """:class:`GapFeature` summed per kind and 社区: what ``/api/v1/gaps/summary`` reads for today."""
+
+    __tablename__ = "gap_totals"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    features: Mapped[int] = mapped_column(Integer)
+    gaps: Mapped[int] = mapped_column(Integer)
+    measure_milli: Mapped[int] = mapped_column(BigInteger)
+    gap_milli: Mapped[int] = mapped_column(BigInteger)
 
 
 # -- unit grid generation runs and lineage (issue 5) ------------------------------------------------------------
@@ -567,3 +672,371 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# -- inspections 明查暗访: checklist templates, inspections, findings (issue 14) ------------------------------------
+
+
+class InspectionKind(enum.StrEnum):
+    OPEN = "open"  # 明查
+    COVERT = "covert"  # 暗访
+
+
+class ChecklistTemplate(Base):
+    """One edition of a point type's checklist (主次干道, 小区…). An edition an inspection used is frozen: editing
+    the point type's checklist then writes the next edition, so a past inspection keeps the items it was scored on."""
+
+    __tablename__ = "checklist_templates"
+    __table_args__ = (UniqueConstraint("point_type", "edition", name="uq_checklist_edition"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_type: Mapped[str] = mapped_column(String(32), index=True)
+    edition: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ChecklistItem(Base):
+    """One item of a template edition: what is checked, its points, how many observations it needs, and the case
+    category a failed item becomes. ``code`` is stable across editions (a look-back matches items by it)."""
+
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("template_id", "code", name="uq_checklist_item_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("checklist_templates.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    standard: Mapped[str | None] = mapped_column(Text)  # 测评标准: what passes
+    points: Mapped[float] = mapped_column(Float)
+    observations: Mapped[int] = mapped_column(Integer, default=1)
+    category: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+
+
+class Inspection(Base):
+    """An inspection 督查 (明查 open or 暗访 covert) by a team on a day in an area, scored on one template edition.
+    A covert inspection's findings and cases stay hidden from unit clerks until ``published_at``."""
+
+    __tablename__ = "inspections"
+    __table_args__ = (_enum_check("kind", InspectionKind),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    template_id: Mapped[int] = mapped_column(ForeignKey("checklist_templates.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class InspectionFinding(Base):
+    """One finding: an item passed or failed at a place, with photos and a note; a failed one opened ``case_id``.
+    ``recheck_of`` names the earlier failed finding this one re-inspects (回头看); failing again is a ``repeat``
+    (反弹) against ``unit_id``, the unit the failure was routed to."""
+
+    __tablename__ = "inspection_findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    points_deducted: Mapped[float] = mapped_column(Float, default=0.0)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list | None] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    recheck_of: Mapped[int | None] = mapped_column(ForeignKey("inspection_findings.id"), index=True)
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+
+
+# -- 门前五包: shops, their frontages, letters, monthly scores and flags (issue 15) --------------------------------
+
+
+class ShopScheme(Base):
+    """A 门前三包/五包 scheme, one version of it: the items and their points (5 × 20 by default), which case
+    categories deduct from which item and how much, the pass mark, and the flag rules with their escalation
+    ladder — a city's rules as data (:mod:`gridmap.shops.schemes`)."""
+
+    __tablename__ = "shop_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_shop_schemes_code_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(100))
+    rules: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Shop(Base):
+    """A shop along a street 沿街商铺: who it is, where it stands, and its frontage 门前责任区 (derived from its
+    position, its road segment and its neighbours: :mod:`gridmap.shops.frontage`)."""
+
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    kind: Mapped[str | None] = mapped_column(String(50))  # 餐饮, 零售… as the city writes it
+    owner: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(300))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # its 街道
+    frontage = mapped_column(Geometry("POLYGON", srid=SRID, spatial_index=False), nullable=True)
+    frontage_m2: Mapped[float | None] = mapped_column(Float)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)  # closed down: kept for its history, scored no more
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShopLetter(Base):
+    """A signed responsibility letter 责任书: which scheme version the shop signed, who signed and when, the scan,
+    and the period it is in force ``[valid_from, valid_to)``."""
+
+    __tablename__ = "shop_letters"
+    __table_args__ = (CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="ck_shop_letter_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("shop_schemes.id"), index=True)
+    signer: Mapped[str] = mapped_column(String(100))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    scan: Mapped[str | None] = mapped_column(String(100))  # the stored file's name (photos' store)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShopScore(Base):
+    """A shop's score for one month: the scheme's full marks minus the deductions (each one a
+    :class:`ShopDeduction` naming its case), its rank in its road and its 街道, and the failing-month streak."""
+
+    __tablename__ = "shop_scores"
+    __table_args__ = (UniqueConstraint("shop_id", "month", name="uq_shop_scores_month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # YYYY-MM, the city's local month
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("shop_schemes.id"))
+    full: Mapped[float] = mapped_column(Float)
+    points: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    fail_streak: Mapped[int] = mapped_column(Integer, default=0)  # failing months in a row, this one included
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"))
+    rank_street: Mapped[int | None] = mapped_column(Integer)  # rank among the shops of its 街道
+    rank_road: Mapped[int | None] = mapped_column(Integer)  # rank among the shops of its road (segment name)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ShopDeduction(Base):
+    """Points taken off one monthly score, and why: a case inside the frontage (``case_id``) or, later, an
+    inspection finding (``source`` = ``inspection``, ``source_id`` its id)."""
+
+    __tablename__ = "shop_deductions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("shop_scores.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))  # case | inspection
+    source_id: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(300))
+
+
+class ShopFlag(Base):
+    """A flag a shop was given for a month: red 流动红旗 (top of its 街道), or yellow/black with the escalation
+    ladder's step (批评教育 → 限期整改 → 曝光 红黑榜) — the shop's flag history."""
+
+    __tablename__ = "shop_flags"
+    __table_args__ = (UniqueConstraint("shop_id", "month", name="uq_shop_flags_month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id"), index=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    color: Mapped[str] = mapped_column(String(8))  # red | yellow | black
+    step: Mapped[str | None] = mapped_column(String(32))  # the ladder step's code
+    reason: Mapped[str | None] = mapped_column(String(300))
+    awarded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- mock assessments 模拟测评 (issue 14) --------------------------------------------------------------------------
+
+
+FIELD_POINT_SOURCES = ("segment", "compound", "place")
+"""The tables a field point of an assessment is drawn from."""
+
+
+class Assessment(Base):
+    """A mock assessment 模拟测评: one stratified random draw of field points, repeatable from ``seed`` and
+    ``params`` (points, quotas, excluded weeks, teams, the candidates' counts), then scored point by point."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    drawn_on: Mapped[dt.date] = mapped_column(Date, index=True)  # the day the K excluded weeks count back from
+    seed: Mapped[int] = mapped_column(BigInteger)
+    params: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AssessmentPoint(Base):
+    """One drawn point of an assessment: what it is (a segment, compound or place, as it was named when drawn),
+    the team that walks it and its stop on that team's route, and its score out of ``possible``.
+
+    Item-level scores from checklists go in a child table (one row per point × checklist item) whose sums are
+    written into ``score``/``possible`` here, so the score rates read this table alone."""
+
+    __tablename__ = "assessment_points"
+    __table_args__ = (
+        CheckConstraint(_one_of("target_kind", FIELD_POINT_SOURCES), name="ck_assessment_points_kind"),
+        UniqueConstraint("assessment_id", "target_kind", "target_id", name="uq_assessment_points_target"),
+        Index("ix_assessment_points_target", "target_kind", "target_id"),
+        CheckConstraint("possible IS NULL OR possible > 0", name="ck_assessment_points_possible"),
+        CheckConstraint("score IS NULL OR (score >= 0 AND score <= possible)", name="ck_assessment_points_score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # 1.. in the order drawn (type, 街道)
+    point_type: Mapped[str] = mapped_column(String(32))
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(200))
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    team: Mapped[int] = mapped_column(Integer)  # 1..T
+    stop: Mapped[int] = mapped_column(Integer)  # 1.. along the team's route
+    score: Mapped[float | None] = mapped_column(Float)
+    possible: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    scored_by: Mapped[str | None] = mapped_column(String(200))
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# -- road-chief patrols 路长巡查 (gridmap.patrols) --------------------------------------------------------------------
+
+
+class Patrol(Base):
+    """One patrol track of one person: the upload as it came (``raw``, GPX text or GeoJSON) and the fixes kept after
+    filtering, as a line in EPSG:4326 (WGS-84: GCJ-02 input is converted on the way in)."""
+
+    __tablename__ = "patrols"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(16))  # gpx | geojson | phone
+    crs: Mapped[str] = mapped_column(String(8))  # the input's: wgs84 | gcj02
+    raw: Mapped[str] = mapped_column(Text)  # the upload, unchanged
+    fixes: Mapped[int] = mapped_column(Integer)  # in the upload
+    kept: Mapped[int] = mapped_column(Integer)  # after the accuracy and speed filters
+    length_m: Mapped[float] = mapped_column(Float)  # of the kept fixes' line
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    geom = mapped_column(Geometry("LINESTRING", srid=SRID, spatial_index=True), nullable=False)
+
+
+class PatrolVisit(Base):
+    """What one patrol covered of one road segment on one (local) day: matched fixes, the covered share along the
+    segment (linear referencing of the matched path) and whether that passes the rule (gridmap.patrols.matching)."""
+
+    __tablename__ = "patrol_visits"
+    __table_args__ = (Index("ix_patrol_visits_segment_day", "segment_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id"))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    fixes: Mapped[int] = mapped_column(Integer)
+    covered_share: Mapped[float] = mapped_column(Float)
+    patrolled: Mapped[bool] = mapped_column(Boolean)
+    first_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- evaluation: schemes as data, published scorecards (issue 15) ------------------------------------------------
+
+
+class EvaluationScheme(Base):
+    """One version of an evaluation scheme 考核方案: its indicators, scoring rules and grades as a validated JSON
+    document (:mod:`gridmap.evaluation.scheme`). Editing adds a version; a version is never changed, so a published
+    scorecard always names the rules it was scored by."""
+
+    __tablename__ = "evaluation_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_evaluation_schemes_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(16))
+    document: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Scorecard(Base):
+    """A published (frozen) scorecard: one scheme version over one period; its rows never change."""
+
+    __tablename__ = "scorecards"
+    __table_args__ = (UniqueConstraint("scheme_code", "period", name="uq_scorecards_period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("evaluation_schemes.id"), index=True)
+    scheme_code: Mapped[str] = mapped_column(String(64))
+    scheme_version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(40))  # 2026-11, 2026-W47, 2026-Q4, 2026, 2026-11-03..2026-11-20
+    period_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    period_end: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ScorecardRow(Base):
+    """One subject's line of a published scorecard: its counts, indicator values, points, score, grade and rank."""
+
+    __tablename__ = "scorecard_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), index=True)
+    subject_id: Mapped[str] = mapped_column(String(200))  # a unit/area/grid id, or an account's name
+    name: Mapped[str] = mapped_column(String(200))
+    peer_group: Mapped[str | None] = mapped_column(String(32))
+    counts: Mapped[dict] = mapped_column(JSON)
+    values: Mapped[dict] = mapped_column(JSON)
+    points: Mapped[dict] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(4))
+    rank: Mapped[int | None] = mapped_column(Integer)  # within its peer group; None: too few cases to rank

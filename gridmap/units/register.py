@@ -16,7 +16,19 @@ from gridmap.accounts.actor import Actor
 from gridmap.accounts.roles import sees_contacts
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.inputs import as_id, parse_day, parse_flag, parse_int, parse_text
-from gridmap.store.models import AccountRole, Area, Assignment, Person, PersonRole, Unit, UnitKind
+from gridmap.store.models import (
+    Account,
+    AccountRole,
+    Area,
+    Assignment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Person,
+    PersonRole,
+    Unit,
+    UnitKind,
+)
 from gridmap.units.vocabulary import PEOPLE_ROLES, kind_label, kind_of, role_of
 
 UNIT_FIELDS = ("name", "code", "kind", "parent_id", "contact_name", "contact_phone", "area_id")
@@ -408,7 +420,9 @@ def merge_unit(
     session: Session, unit_id: object, into: object, actor: Actor, on: object = None, note: str | None = None
 ) -> dict[str, Any]:
     """Merge a unit into another from ``on`` (default today): its open assignments close the day before and reopen
-    with the successor (history kept), its people move to the successor, and it is retired, pointing at it."""
+    with the successor (history kept), its people, its open cases (each with a ``unit_merge`` step in its history)
+    and its clerks' accounts move to the successor, and it is retired, pointing at it — one ``unit.merge`` entry in
+    the audit trail lists everything moved."""
     unit = get_unit(session, unit_id)
     problems: list[Problem] = []
     day = parse_day(on, "on", problems, default=dt.date.today())
@@ -447,16 +461,44 @@ def merge_unit(
     people = session.scalars(select(Person.id).where(Person.unit_id == unit.id)).all()
     if people:
         session.execute(update(Person).where(Person.id.in_(people)).values(unit_id=target_id))
+    cases = _move_open_cases(session, unit.id, target_id, actor, now)
+    accounts = session.scalars(select(Account.id).where(Account.scope_unit_id == unit.id)).all()
+    if accounts:
+        session.execute(update(Account).where(Account.id.in_(accounts)).values(scope_unit_id=target_id))
     unit.retired_on = day
     unit.merged_into_id = target_id
     session.flush()
     answer = {"unit_id": unit.id, "into": target_id, "on": day.isoformat(), "assignments_moved": len(moved),
-              "people_moved": len(people)}  # fmt: skip
+              "people_moved": len(people), "cases_moved": len(cases), "accounts_moved": len(accounts)}  # fmt: skip
     audit.record(session, actor, "unit.merge", object_kind="unit", object_id=unit.id,
-                 before={"retired_on": None, "merged_into_id": None, "assignments": moved, "people": list(people)},
+                 before={"retired_on": None, "merged_into_id": None, "assignments": moved, "people": list(people),
+                         "cases": cases, "accounts": list(accounts)},
                  after=answer, note=note)  # fmt: skip
     session.expire_all()
     return answer
+
+
+_CASE_ENDED = (CaseStatus.CLOSED.value, CaseStatus.VOID.value)
+
+
+def _move_open_cases(session: Session, unit_id: int, into: int, actor: Actor, now: dt.datetime) -> list[int]:
+    """The unit's cases not closed or void go to ``into``: one UPDATE that bumps each case's version (a step taken
+    at the same moment by someone else then fails on its version, as any two writers do) and a ``unit_merge`` event
+    per case at its new version. Closed cases stay with the unit that handled them (the evaluation counts them)."""
+    moved = session.execute(
+        update(Case)
+        .where(Case.unit_id == unit_id, Case.status.not_in(_CASE_ENDED))
+        .values(unit_id=into, version=Case.version + 1, updated_at=now)
+        .returning(Case.id, Case.version, Case.status)
+    ).all()
+    if moved:
+        session.execute(
+            insert(CaseEvent.__table__),
+            [{"case_id": cid, "seq": version, "action": "unit_merge", "from_status": status, "to_status": status,
+              "actor": actor.name, "at": now, "note": None, "photos": None,
+              "data": {"from_unit_id": unit_id, "unit_id": into}} for cid, version, status in moved],
+        )  # fmt: skip
+    return sorted(cid for cid, _, _ in moved)
 
 
 # -- people ----------------------------------------------------------------------------------------------------------

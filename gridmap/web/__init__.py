@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.api.units import bp as units_api_bp
 
     app.register_blueprint(units_api_bp, url_prefix="/api/v1")
+    from gridmap.web.api.inspections import bp as inspections_api_bp
+
+    app.register_blueprint(inspections_api_bp, url_prefix="/api/v1")
     from gridmap.web.pages.units import bp as units_pages_bp
 
     app.register_blueprint(units_pages_bp)
@@ -103,9 +106,26 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(mygrid_bp)
     app.register_blueprint(audit_api_bp, url_prefix="/api/v1")
+    from gridmap.web.pages import assessments
+
+    assessments.register(app)
+    from gridmap.web.api.patrols import bp as patrols_api_bp
+    from gridmap.web.pages.patrols import bp as patrols_pages_bp
+
+    app.register_blueprint(patrols_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(patrols_pages_bp)
     from gridmap.web import casework
 
     casework.register(app)  # the work queue and the case page (issue 12)
+    from gridmap.web.api.shops import bp as shops_api_bp
+    from gridmap.web.i18n import MESSAGES
+    from gridmap.web.pages.shops import bp as shops_pages_bp
+    from gridmap.web.shops_i18n import SHOPS
+
+    for key, texts in SHOPS.items():  # the 门前五包 pages' words
+        MESSAGES.setdefault(key, texts)
+    app.register_blueprint(shops_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(shops_pages_bp)
     auth.install(app, settings, app_state(app).sessions)
     headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here

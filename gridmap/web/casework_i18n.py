@@ -106,6 +106,7 @@ STATUS_EN = {
 ACTION_EN = {
     "report": "Reported",
     "import": "Imported",
+    "unit_merge": "Moved to the unit it merged into",
     "verify": "Verify and open",
     "dispatch": "Dispatch",
     "accept": "Accept",

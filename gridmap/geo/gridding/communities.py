@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +30,7 @@ from shapely import STRtree
 from gridmap.geo import crs
 from gridmap.geo.gridding.codes import grid_codes
 from gridmap.geo.gridding.parts import robust_intersection
-from gridmap.geo.gridding.tile import tile_community_report
+from gridmap.geo.gridding.tile import Tiling, tile_community_report
 
 __all__ = ["GridPlan", "area_summary", "check_communities", "lineage", "read_wkb", "tile_communities"]
 
@@ -245,38 +245,16 @@ def tile_communities(
         grid_list = grid_codes(code, tiling.grids, seq_width=seq_width)
         for k in ("slivers_merged", "compound_joins", "cuts", "blocks"):
             totals[k] += getattr(tiling, k)
-        # check what was made: union = community, no overlaps, no compound split. Measured in degrees² and
-        # scaled to m² (projecting would bend the edges of the two sides differently where a cut added a vertex)
-        g_m = crs.transform(tiling.grids, crs.STORAGE_SRID, epsg)
-        poly_m = crs.transform(np.array([poly], dtype=object), crs.STORAGE_SRID, epsg)[0]
-        scale = poly_m.area / poly.area
-        union = shapely.union_all(tiling.grids)
-        gaps += float(poly.difference(union).area) * scale
-        outside += float(union.difference(poly).area) * scale
-        overlaps += max(0.0, float(shapely.area(tiling.grids).sum() - union.area)) * scale
-        if ci.size:
-            cm = crs.transform(comp_arr[ci], crs.STORAGE_SRID, epsg)
-            a, gj = STRtree(g_m).query(cm, predicate="intersects")
-            ov = shapely.area(robust_intersection(cm[a], g_m[gj]))
-            real = ov > 1e-6 * shapely.area(cm[a]) + 1e-6
-            split += int((np.bincount(a[real], minlength=len(cm)) > 1).sum())
+        check = _check_tiling(poly, tiling.grids, comp_arr[ci], epsg)
+        gaps, outside, overlaps = gaps + check.gaps_m2, outside + check.outside_m2, overlaps + check.overlaps_m2
+        split += check.compounds_split
         code_arr = np.asarray(grid_list, dtype=object)
-        for c_local in tiling.forced_compounds:
-            hit = shapely.intersects(tiling.grids, shapely.point_on_surface(comp_arr[ci][c_local]))
-            j = int(np.flatnonzero(hit)[0]) if hit.any() else -1
-            forced.append(
-                {
-                    "community_code": code,
-                    "compound_index": int(ci[c_local]),
-                    "grid_code": str(code_arr[j]) if j >= 0 else None,
-                    "grid_area_m2": round(float(tiling.area_m2[j])) if j >= 0 else None,
-                }
-            )
+        forced += _forced_compounds(code, tiling, code_arr, comp_arr, ci)
         per_comm.append(
             {
                 "community_code": code,
                 "grids": len(grid_list),
-                "area_m2": round(float(poly_m.area)),
+                "area_m2": round(check.community_m2),
                 "target_m2": target,
                 "slivers_merged": tiling.slivers_merged,
                 "forced_compounds": len(tiling.forced_compounds),
@@ -306,6 +284,58 @@ def tile_communities(
         "outside_m2": round(outside, 3) + 0.0,
     }
     return GridPlan(grids=grids, report=report, per_community=per_comm)
+
+
+class _TilingCheck(NamedTuple):
+    """What one community's tiling left wrong (all should be 0), and the community's area, in m²."""
+
+    gaps_m2: float
+    outside_m2: float
+    overlaps_m2: float
+    compounds_split: int
+    community_m2: float
+
+
+def _check_tiling(poly: Any, grids: np.ndarray, compounds: np.ndarray, epsg: int) -> _TilingCheck:
+    """Check what was made: union = community, no overlaps, no compound split. Measured in degrees² and scaled to
+    m² (projecting would bend the edges of the two sides differently where a cut added a vertex)."""
+    g_m = crs.transform(grids, crs.STORAGE_SRID, epsg)
+    poly_m = crs.transform(np.array([poly], dtype=object), crs.STORAGE_SRID, epsg)[0]
+    scale = poly_m.area / poly.area
+    union = shapely.union_all(grids)
+    split = 0
+    if compounds.size:
+        cm = crs.transform(compounds, crs.STORAGE_SRID, epsg)
+        a, gj = STRtree(g_m).query(cm, predicate="intersects")
+        ov = shapely.area(robust_intersection(cm[a], g_m[gj]))
+        real = ov > 1e-6 * shapely.area(cm[a]) + 1e-6
+        split = int((np.bincount(a[real], minlength=len(cm)) > 1).sum())
+    return _TilingCheck(
+        gaps_m2=float(poly.difference(union).area) * scale,
+        outside_m2=float(union.difference(poly).area) * scale,
+        overlaps_m2=max(0.0, float(shapely.area(grids).sum() - union.area)) * scale,
+        compounds_split=split,
+        community_m2=float(poly_m.area),
+    )
+
+
+def _forced_compounds(
+    code: str, tiling: Tiling, code_arr: np.ndarray, comp_arr: np.ndarray, ci: np.ndarray
+) -> list[dict[str, Any]]:
+    """The compounds of one community left behind an oversized grid, with the grid that holds each."""
+    out: list[dict[str, Any]] = []
+    for c_local in tiling.forced_compounds:
+        hit = shapely.intersects(tiling.grids, shapely.point_on_surface(comp_arr[ci][c_local]))
+        j = int(np.flatnonzero(hit)[0]) if hit.any() else -1
+        out.append(
+            {
+                "community_code": code,
+                "compound_index": int(ci[c_local]),
+                "grid_code": str(code_arr[j]) if j >= 0 else None,
+                "grid_area_m2": round(float(tiling.area_m2[j])) if j >= 0 else None,
+            }
+        )
+    return out
 
 
 def lineage(

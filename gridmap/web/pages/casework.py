@@ -40,7 +40,7 @@ def tasks_page():
     if wanted["group"] not in {q["key"] for q in groups}:
         wanted["group"] = groups[0]["key"] if groups else ""
     return render_template("tasks.html", groups=groups, choices=queue_choices(db_session(), actor), wanted=wanted,
-                           strings=strings(lang))  # fmt: skip
+                           strings=strings(lang), time_zone=app_state().settings.cases.timezone)  # fmt: skip
 
 
 # -- the case page -------------------------------------------------------------------------------------------------

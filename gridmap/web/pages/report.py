@@ -188,10 +188,7 @@ _FIELD_KEYS = {
 def zh_problem(p: Problem, lang: str) -> str:
     """A problem of a report as a citizen reads it (zh-CN or English)."""
     field = p.field or ""
-    if field == "crs":
-        key = "report_bd09" if "BD-09" in p.message else "report_bad_crs"
-    elif field.startswith("photos"):
-        key = "report_bad_photo"
-    else:
-        key = _FIELD_KEYS.get(field, "report_bad_input")
+    if field == "crs":  # the use-case's own sentence already speaks to a citizen (which coordinates to send)
+        return (p.zh or p.message) if lang == "zh_CN" else p.message
+    key = "report_bad_photo" if field.startswith("photos") else _FIELD_KEYS.get(field, "report_bad_input")
     return translate(key, lang)

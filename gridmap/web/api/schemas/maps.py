@@ -225,11 +225,14 @@ class HeatAnswer(Model):
     """Case points (mode points), or counts per unit grid (grids) or per road km (segments)."""
 
     mode: HeatMode
-    count: int = Field(description="cases found (at most 200 000)")
+    count: int = Field(description="cases found (grids, segments: the newest 200 000 at most)")
     truncated: bool
     filters: HeatFilters
     cases_url: str = Field(description="the same cases as a list")
     points: list[tuple[float, float, float]] | None = Field(None, description="points: [lat, lon, weight] triples")
+    binned: float | None = Field(
+        None, description="points: more than 50 000 cases were counted in square cells this wide (degrees)"
+    )
     counted: int | None = Field(None, description="grids, segments: cases that fell in a grid / near a road")
     max: int | None = Field(None, description="grids: the largest count")
     max_per_km: float | None = Field(None, description="segments: the largest count per km")

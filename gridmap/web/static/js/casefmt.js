@@ -45,18 +45,6 @@ export function timeLeft(p, t) {
 }
 
 /**
- * A local ISO time ("2026-03-02T17:00:00+08:00") as "2026-03-02 17:00 (UTC+08:00)".
- * @param {string | null | undefined} iso
- */
-export function localTime(iso) {
-  if (!iso) return "–";
-  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?$/.exec(iso);
-  if (!m) return iso;
-  const zone = m[3] === "Z" ? "+00:00" : m[3];
-  return zone ? `${m[1]} ${m[2]} (UTC${zone})` : `${m[1]} ${m[2]}`;
-}
-
-/**
  * The traffic light as an element: a coloured dot with its name (so it is not colour alone).
  * @param {Progress | null | undefined} p
  * @param {(key: string) => string} t

@@ -18,6 +18,7 @@ import { esc, fmt, withLang } from "./strings.js";
  * @property {number} count
  * @property {string} cases_url          the matching cases in the JSON API
  * @property {[number, number, number][]} [points]   points: [lat, lon, weight]
+ * @property {number} [binned]           points: the cell (degrees) when the cases were counted in cells
  * @property {import("geojson").FeatureCollection<import("geojson").Geometry, HeatProps>} [features]
  * @property {number} [max]              grids: the highest count
  * @property {number} [max_per_km]       segments: the highest count per km
@@ -128,7 +129,7 @@ export function heatmap(cfg = readConfig()) {
       if (data.mode === "points") {
         const points = data.points ?? [];
         // Leaflet.heat saturates at `max` (1 by default): scale it with the number of points so hot spots stand out.
-        const max = Math.max(1, Math.sqrt(points.length) / 8);
+        const max = Math.max(1, Math.sqrt(data.count) / 8); // (binned points weigh the cases in their cell)
         current = L.heatLayer(points, { radius: 18, blur: 15, maxZoom: 17, max, minOpacity: 0.35 }).addTo(gm.map);
       } else {
         const grid = data.mode === "grids";

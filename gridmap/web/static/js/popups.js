@@ -6,6 +6,7 @@ import { getJSON, errorText } from "./api.js";
 import { stateColor } from "./colors.js";
 import { CASE_LAYER } from "./look.js";
 import { esc, withLang } from "./strings.js";
+import { localTime } from "./times.js";
 
 /**
  * GET /api/v1/features/<kind>/<id> (gridmap.maps.features.feature_details), as the popup reads it.
@@ -106,42 +107,6 @@ export async function popupHtml(ctx, cid, f) {
   h.push(`<p><a class="history-link" href="${history}" target="_blank">${esc(S.history)}</a></p>`);
   h.push("</div>");
   return h.join("");
-}
-
-/**
- * An ISO time with its offset as the popups show it: in the city's time zone, to the minute ("2026-12-04 19:43";
- * none: "–").
- * @param {string | null | undefined} iso
- * @param {string} timeZone
- */
-function localTime(iso, timeZone) {
-  if (!iso) return "–";
-  // a time without an offset is UTC as stored (never the browser's own zone: that showed deadlines 8 hours early)
-  const text = String(iso);
-  const t = new Date(/T.*([Zz]|[+-]\d\d:?\d\d)$/.test(text) || !text.includes("T") ? text : text + "Z");
-  if (Number.isNaN(t.getTime())) return String(iso);
-  /** @type {Record<string, string>} */
-  const part = {};
-  const fmt = new Intl.DateTimeFormat("en-CA", {
-    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-  });
-  for (const { type, value } of fmt.formatToParts(t)) part[type] = value;
-  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${zoneLabel(t, timeZone)}`;
-}
-
-/**
- * The zone beside a time: its UTC offset there and then ("(UTC+08:00)", the form the server's pages use), so nobody
- * reads it as their own zone's time.
- * @param {Date} t
- * @param {string} timeZone
- */
-function zoneLabel(t, timeZone) {
-  const name = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "shortOffset" })
-    .formatToParts(t)
-    .find((p) => p.type === "timeZoneName")?.value;
-  const m = /^GMT([+-])(\d+)(?::(\d\d))?$/.exec(name ?? "");
-  if (!m) return "(UTC+00:00)";
-  return `(UTC${m[1]}${m[2].padStart(2, "0")}:${m[3] ?? "00"})`;
 }
 
 /**

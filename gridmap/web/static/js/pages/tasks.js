@@ -3,7 +3,8 @@
 // paging, the traffic light and time left on every row; refreshed every minute, when the page becomes visible again
 // and when a filter changes, without reloading the page. A table on a desk, stacked cards on a phone (CSS).
 import { errorText, getJSON, isAbort } from "../api.js";
-import { lightBadge, localTime, timeLeft, wordsOf } from "../casefmt.js";
+import { lightBadge, timeLeft, wordsOf } from "../casefmt.js";
+import { localTime } from "../times.js";
 import { byId, message } from "../dom.js";
 import { hook } from "../hook.js";
 
@@ -12,6 +13,7 @@ const EVERY_MS = 60_000;
 
 const root = byId("tasks");
 const t = wordsOf(root);
+const timeZone = String(root.dataset.timeZone); // the city's (GRIDMAP_TIMEZONE), from the server
 const rows = byId("task-rows");
 const status = byId("task-status");
 const empty = byId("task-empty");
@@ -65,7 +67,7 @@ function row(c) {
   cell(t("category"), `${c.category_name ?? c.category}`, "c-cat");
   cell(t("urgency"), t(`urgency_${c.urgency}`), c.urgency === "urgent" ? "c-urg urgent" : "c-urg");
   cell(t("status"), t(`case_status_${c.status}`), "c-status");
-  cell(t("deadline"), localTime(c.deadline), "c-deadline");
+  cell(t("deadline"), localTime(c.deadline, timeZone), "c-deadline");
   cell(t("time_left"), timeLeft(c.progress, t), "c-left");
   return tr;
 }

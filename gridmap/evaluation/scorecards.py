@@ -1,0 +1,260 @@
+"""Schemes kept as versioned data, scorecards computed live or read frozen, publishing, and trends.
+
+A scheme is edited by saving a new version (:func:`save_scheme`); versions are never changed. A scorecard is
+computed for a scheme's latest version over a period (:func:`compute`); :func:`publish` freezes it — the rows and
+the scheme version are stored, and reading that period afterwards (:func:`scorecard`) returns the stored rows, so
+later events, late closures or an edited scheme never change what was published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
+from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
+from gridmap.evaluation.counts import BASE_COUNTS, count
+from gridmap.evaluation.defaults import DEFAULT_SCHEMES
+from gridmap.evaluation.periods import Period
+from gridmap.evaluation.scheme import SUBJECTS, SchemeDoc, parse_scheme
+from gridmap.evaluation.scoring import Line, score_lines
+from gridmap.evaluation.subjects import Subject, list_subjects
+from gridmap.store.models import EvaluationScheme, Scorecard, ScorecardRow
+
+# -- schemes ------------------------------------------------------------------------------------------------------
+
+
+def ensure_default_schemes(session: Session, actor: Actor, now: dt.datetime) -> int:
+    """Add each default scheme whose code is not stored yet (version 1); returns how many were added."""
+    have = set(session.scalars(select(EvaluationScheme.code)).all())
+    added = 0
+    for raw in DEFAULT_SCHEMES:
+        if raw["code"] not in have:
+            _store(session, parse_scheme(raw), 1, actor, now, "默认方案 default scheme")
+            added += 1
+    return added
+
+
+def _store(
+    session: Session, doc: SchemeDoc, version: int, actor: Actor, now: dt.datetime, note: str | None
+) -> EvaluationScheme:
+    row = EvaluationScheme(
+        code=doc.code, version=version, name_zh=doc.name_zh, name_en=doc.name_en, subject=doc.subject,
+        document=doc.model_dump(mode="json"), created_at=now, created_by=actor.name, note=note,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def save_scheme(
+    session: Session, raw: Any, actor: Actor, now: dt.datetime, note: str | None = None
+) -> EvaluationScheme:
+    """Validate a document and store it as the next version of its code (a new code starts at version 1). A
+    scheme's subject never changes across versions (its published scorecards would stop comparing)."""
+    doc = parse_scheme(raw)
+    latest = _newest(session, doc.code)
+    if latest is not None and latest.subject != doc.subject:
+        zh = f"方案“{doc.code}”的考核对象是 {latest.subject}，不能改为 {doc.subject}"
+        raise InvalidInput(
+            Problem(f"scheme {doc.code!r} scores {latest.subject}, not {doc.subject}", field="subject", zh=zh)
+        )
+    version = (latest.version + 1) if latest is not None else 1
+    try:
+        with session.begin_nested():
+            row = _store(session, doc, version, actor, now, note)
+    except IntegrityError as e:  # two admins saving at once: one gets the version, the other is told
+        raise Conflict(f"scheme {doc.code!r} version {version} was saved meanwhile: reload and try again",
+                       zh=f"方案“{doc.code}”第 {version} 版刚被他人保存，请刷新后重试") from e  # fmt: skip
+    audit.record(session, actor, "scheme.save", object_kind="evaluation_scheme", object_id=f"{doc.code}@{version}",
+                 after={"code": doc.code, "version": version}, note=note)  # fmt: skip
+    return row
+
+
+def _newest(session: Session, code: str) -> EvaluationScheme | None:
+    return session.scalars(
+        select(EvaluationScheme).where(EvaluationScheme.code == code).order_by(EvaluationScheme.version.desc()).limit(1)
+    ).first()
+
+
+def latest_scheme(session: Session, code: str) -> EvaluationScheme:
+    """The newest version of scheme ``code`` (NotFound when there is none)."""
+    row = _newest(session, code)
+    if row is None:
+        raise NotFound(f"no evaluation scheme {code!r}", zh=f"考核方案“{code[:40]}”不存在")
+    return row
+
+
+def list_schemes(session: Session) -> list[dict[str, Any]]:
+    """The latest version of every scheme, with how many versions it has."""
+    newest = (
+        select(EvaluationScheme.code, func.max(EvaluationScheme.version).label("v"))
+        .group_by(EvaluationScheme.code)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(EvaluationScheme)
+        .join(newest, (newest.c.code == EvaluationScheme.code) & (newest.c.v == EvaluationScheme.version))
+        .order_by(EvaluationScheme.subject, EvaluationScheme.code)
+    ).all()
+    return [scheme_dict(r) for r in rows]
+
+
+def scheme_dict(row: EvaluationScheme) -> dict[str, Any]:
+    return {
+        "code": row.code, "version": row.version, "name_zh": row.name_zh, "name_en": row.name_en,
+        "subject": row.subject, "created_at": row.created_at.isoformat() if row.created_at else None,
+        "created_by": row.created_by, "note": row.note, "document": row.document,
+    }  # fmt: skip
+
+
+def scheme_for_subject(session: Session, subject: str, code: str | None = None) -> EvaluationScheme:
+    """The scheme named, else the first scheme scoring ``subject`` (the composite one by preference)."""
+    if code:
+        return latest_scheme(session, code)
+    if subject not in SUBJECTS:
+        raise InvalidInput(Problem(f"{subject!r} is not one of {', '.join(SUBJECTS)}", field="subject",
+                                   zh=f"未知的考核对象“{subject[:40]}”"))  # fmt: skip
+    codes = sorted(
+        set(session.scalars(select(EvaluationScheme.code).where(EvaluationScheme.subject == subject)).all()),
+        key=lambda c: (not c.endswith("_composite"), c),
+    )
+    if not codes:
+        raise NotFound(f"no evaluation scheme scores {subject}", zh=f"尚无考核{SUBJECTS[subject][0]}的方案")
+    return latest_scheme(session, codes[0])
+
+
+# -- scorecards ---------------------------------------------------------------------------------------------------
+
+
+def compute(session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime) -> dict[str, Any]:
+    """The scorecard of ``scheme`` over ``period`` as of ``now``, counted afresh (nothing stored)."""
+    doc = parse_scheme(scheme.document)
+    keys = {t.removeprefix("-") for i in doc.indicators for t in [*i.numerator, *(i.denominator or [])]}
+    counts = count(session, doc.subject, period.start_utc, period.end_utc, keys, now=now, params=doc.params)
+    subjects = list_subjects(session, doc.subject, period.first_day, counts.keys())
+    lines = score_lines(doc, [(s.id, s.name, s.group) for s in subjects], counts)
+    return _card(scheme, doc, period, lines, {s.id: s for s in subjects}, computed_at=now, published=None)
+
+
+def publish(session: Session, scheme: EvaluationScheme, period: Period, actor: Actor, now: dt.datetime,
+            note: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Compute and freeze the scorecard; a period is published once per scheme (Conflict after)."""
+    if _published(session, scheme.code, period) is not None:
+        raise Conflict(f"{scheme.code} {period.key} is already published (a published scorecard never changes)",
+                       zh=f"{period.label()}的“{scheme.name_zh}”已发布，发布后不可更改")  # fmt: skip
+    card = compute(session, scheme, period, now)
+    try:
+        with session.begin_nested():
+            head = Scorecard(
+                scheme_id=scheme.id, scheme_code=scheme.code, scheme_version=scheme.version, subject=scheme.subject,
+                period=period.key, period_start=period.start_utc, period_end=period.end_utc, computed_at=now,
+                published_at=now, published_by=actor.name, note=note,
+            )  # fmt: skip
+            session.add(head)
+            session.flush()
+            rows = [
+                {"scorecard_id": head.id, "subject_id": r["subject_id"], "name": r["name"], "peer_group": r["group"],
+                 "counts": r["counts"], "values": r["values"], "points": r["points"], "score": r["score"],
+                 "grade": r["grade"], "rank": r["rank"]}
+                for r in card["rows"]
+            ]  # fmt: skip
+            if rows:
+                session.execute(insert(ScorecardRow.__table__), rows)
+    except IntegrityError as e:
+        raise Conflict(f"{scheme.code} {period.key} was published meanwhile", zh="该周期的考核结果刚被他人发布") from e
+    audit.record(session, actor, "scorecard.publish", object_kind="scorecard", object_id=f"{scheme.code}/{period.key}",
+                 after={"scheme_version": scheme.version, "rows": len(rows)}, note=note)  # fmt: skip
+    card["published"] = {"at": now.isoformat(), "by": actor.name, "scheme_version": scheme.version}
+    return card
+
+
+def _published(session: Session, code: str, period: Period) -> Scorecard | None:
+    return session.scalars(
+        select(Scorecard).where(Scorecard.scheme_code == code, Scorecard.period == period.key)
+    ).first()
+
+
+def scorecard(
+    session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime, *, live: bool = False
+) -> dict[str, Any]:
+    """The published scorecard of the period if there is one (unless ``live``), else one computed now."""
+    head = None if live else _published(session, scheme.code, period)
+    if head is None:
+        return compute(session, scheme, period, now)
+    frozen = session.get(EvaluationScheme, head.scheme_id)
+    assert frozen is not None
+    doc = parse_scheme(frozen.document)
+    stored = session.scalars(
+        select(ScorecardRow).where(ScorecardRow.scorecard_id == head.id).order_by(ScorecardRow.id)
+    ).all()
+    lines = [
+        Line(r.subject_id, r.name, r.peer_group, r.counts, r.values, r.points, r.score, r.grade, r.rank) for r in stored
+    ]
+    subjects = {s.id: s for s in list_subjects(session, doc.subject, period.first_day, [r.subject_id for r in stored])}
+    published = {"at": head.published_at.isoformat(), "by": head.published_by, "scheme_version": head.scheme_version}
+    return _card(frozen, doc, period, lines, subjects, computed_at=head.computed_at, published=published)
+
+
+def _card(scheme: EvaluationScheme, doc: SchemeDoc, period: Period, lines: list[Line], subjects: dict[str, Subject],
+          *, computed_at: dt.datetime, published: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+    groups: dict[str, dict[str, Any]] = {}
+    used = {t.removeprefix("-") for i in doc.indicators for t in [*i.numerator, *(i.denominator or [])]}
+    rows = []
+    for ln in lines:
+        s = subjects.get(ln.subject_id)
+        if ln.group is not None and ln.group not in groups:
+            groups[ln.group] = {"key": ln.group, "name_zh": s.group_zh if s else ln.group,
+                                "name_en": s.group_en if s else ln.group}  # fmt: skip
+        rows.append({**ln.as_dict(), "cases": case_links(s.case_filter if s else {}, ln.counts, period)})
+    return {
+        "scheme": {"code": scheme.code, "version": scheme.version, "name_zh": scheme.name_zh,
+                   "name_en": scheme.name_en, "subject": scheme.subject},
+        "indicators": [i.model_dump() for i in doc.indicators],
+        "components": [{"indicator": c.indicator, "kind": c.rule.kind, "weight": c.weight} for c in doc.components],
+        "counts": {k: {"zh": BASE_COUNTS[k].zh, "en": BASE_COUNTS[k].en} for k in sorted(used)},
+        "period": {"key": period.key, "kind": period.kind, "label_zh": period.label("zh_CN"),
+                   "start": period.start.isoformat(), "end": period.end.isoformat()},
+        "computed_at": computed_at.isoformat(),
+        "published": published,
+        "groups": sorted(groups.values(), key=lambda g: g["key"]),
+        "rows": rows,
+    }  # fmt: skip
+
+
+def case_links(subject_filter: dict[str, str], counts: dict[str, int], period: Period) -> dict[str, str]:
+    """For each base count, the query of the case list (``/cases?…``) that shows the cases it counts."""
+    if not subject_filter:
+        return {}
+    start, end = period.start.strftime("%Y-%m-%dT%H:%M"), period.end.strftime("%Y-%m-%dT%H:%M")
+    out = {}
+    for key in counts:
+        base = BASE_COUNTS[key]
+        if base.family == "due":
+            q = {**subject_filter, "due": base.kind, "due_from": start, "due_to": end}
+        else:
+            q = {**subject_filter, "event": base.kind, "event_from": start, "event_to": end}
+        out[key] = urlencode({**q, "status": "all"})
+    return out
+
+
+def trends(
+    session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime, back: int = 3
+) -> dict[str, Any]:
+    """Each subject's score in the ``back`` periods before ``period`` and in it (oldest first)."""
+    periods = [*reversed(period.previous(back)), period]
+    series: dict[str, list[float | None]] = {}
+    names: dict[str, str] = {}
+    for i, p in enumerate(periods):
+        card = scorecard(session, scheme, p, now)
+        for r in card["rows"]:
+            series.setdefault(r["subject_id"], [None] * len(periods))[i] = r["score"]
+            names[r["subject_id"]] = r["name"]
+    return {"periods": [p.key for p in periods], "labels_zh": [p.label() for p in periods],
+            "series": [{"subject_id": k, "name": names[k], "scores": v} for k, v in series.items()]}  # fmt: skip

@@ -1,0 +1,237 @@
+"""Gap totals per kind and 社区 for today, maintained instead of recomputed: the whole-city summary reads a few
+hundred rows (``gap_totals``) instead of loading, locating and looking up every feature (10 s at 40× the demo city).
+
+How it stays equal to a full recomputation:
+
+* every write to segments, compounds, grids or assignments notes its feature in ``aggregate_dirty`` (database
+  triggers, migration 0013: no write path can forget); an edit of the areas notes ``*`` (rebuild all);
+* the passing of days: assignment periods and grid versions start and end on dates, so when the stored day is
+  behind today the features whose periods begin or end in between are stale too;
+* whoever reads first after a change brings the tables up to date in one short write transaction (the row lock of
+  ``aggregate_state`` serialises processes): each stale feature's old row is replaced by its state today, and
+  the totals are rewritten from the deltas. Sizes are integers (thousandths), so sums never drift.
+
+A reader whose own transaction has written anything (uncommitted) gets a full recomputation and stores
+nothing (the change may still be rolled back). Past days (``?at=``) are always recomputed in full.
+
+>>> COLUMNS
+('kind', 'community_id', 'features', 'gaps', 'measure_milli', 'gap_milli')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from gridmap.responsibility.history import id_chunks
+from gridmap.responsibility.places import Areas, load_areas, load_layer
+from gridmap.store.change_counters import written_tables_of
+from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import make_session_factory, session_scope
+from gridmap.store.models import AggregateDirty, AggregateState, Assignment, GapFeature, GapTotal, Grid
+from gridmap.store.targets import KINDS, TARGETS
+
+NAME = "gaps"  # aggregate_state.name
+OUTSIDE = 0  # community_id of a feature outside every community (area ids start at 1)
+REBUILD = "*"  # aggregate_dirty.kind: the areas changed, rebuild everything
+COLUMNS = ("kind", "community_id", "features", "gaps", "measure_milli", "gap_milli")
+LOCK_WAIT_S = 30.0  # a rebuild at 40× the demo city takes seconds; a reader waits for it rather than failing
+_STATE_COLUMNS = ("kind", "feature_id", "community_id", "measure_milli", "gap")
+
+
+def feature_states(
+    session: Session, kind: str, on: dt.date, areas: Areas, ids: Iterable[int] | None = None
+) -> pd.DataFrame:
+    """Each feature of ``kind`` existing on ``on`` (of ``ids``, when given): community id, size in thousandths,
+    gap (nobody responsible that day)."""
+    layer = load_layer(session, kind, on, areas, ids)
+    community = np.where(layer.community >= 0, areas.ids[np.maximum(layer.community, 0)], OUTSIDE)
+    return pd.DataFrame(
+        {
+            "kind": kind,
+            "feature_id": layer.ids,
+            "community_id": community.astype(np.int64),
+            "measure_milli": np.rint(layer.measure * 1000).astype(np.int64),
+            "gap": layer.unit < 0,
+        },
+        columns=list(_STATE_COLUMNS),
+    )
+
+
+def totals_of(states: pd.DataFrame) -> pd.DataFrame:
+    """Per-feature states summed per kind and community (:data:`COLUMNS`), sorted."""
+    if states.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object if c == "kind" else np.int64) for c in COLUMNS})
+    df = states.assign(
+        features=1, gaps=states["gap"].astype(np.int64), gap_milli=np.where(states["gap"], states["measure_milli"], 0)
+    )
+    out = df.groupby(["kind", "community_id"], as_index=False)[["features", "gaps", "measure_milli", "gap_milli"]]
+    return out.sum().astype({c: np.int64 for c in COLUMNS[1:]}).sort_values(["kind", "community_id"], ignore_index=True)
+
+
+def recomputed(session: Session, on: dt.date) -> pd.DataFrame:
+    """The totals on ``on`` from every feature: the baseline the maintained tables must equal."""
+    areas = load_areas(session)
+    return totals_of(pd.concat([feature_states(session, k, on, areas) for k in KINDS], ignore_index=True))
+
+
+def stored(session: Session) -> pd.DataFrame:
+    """The maintained totals as they are stored."""
+    rows = session.execute(select(*(getattr(GapTotal, c) for c in COLUMNS))).all()
+    df = pd.DataFrame([tuple(r) for r in rows], columns=list(COLUMNS))
+    return df.astype({c: np.int64 for c in COLUMNS[1:]}).sort_values(["kind", "community_id"], ignore_index=True)
+
+
+def today_totals(session: Session, today: dt.date | None = None) -> pd.DataFrame:
+    """Today's totals: read from the maintained tables, brought up to date first when a write or a midnight has
+    passed since (see the module docstring)."""
+    today = today or dt.date.today()
+    if written_tables_of(session.connection()):
+        # our own uncommitted edits: nobody else may see them stored (nor, on SQLite, could a second session write
+        # while this one holds the lock)
+        return recomputed(session, today)
+    day = session.scalar(select(AggregateState.day).where(AggregateState.name == NAME))
+    if day == today and session.scalar(select(AggregateDirty.id).limit(1)) is None:
+        return stored(session)
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):  # a session on one connection: no second transaction to store them in
+        return recomputed(session, today)
+    with session_scope(make_session_factory(bind), writes=True, lock_wait_s=LOCK_WAIT_S) as writer:
+        totals = refresh(writer, today)  # its own unit of work: committed whatever the caller does next
+    dialect_of(session).renew_snapshot(session)  # the caller may go on to write
+    return totals
+
+
+def refresh(session: Session, today: dt.date) -> pd.DataFrame:
+    """Bring the maintained tables to ``today`` in ``session``'s transaction (the caller commits); the totals."""
+    dialect_of(session).begin_writing(session, LOCK_WAIT_S)  # (nothing to do when the caller began as a writer)
+    state = session.execute(
+        select(AggregateState).where(AggregateState.name == NAME).with_for_update()
+    ).scalar_one_or_none()
+    if state is None:
+        state = AggregateState(name=NAME, day=None)
+        session.add(state)
+        session.flush()
+    top = session.scalar(select(func.max(AggregateDirty.id)))
+    if state.day == today and top is None:
+        return stored(session)  # another process brought it up to date while we waited
+    notes = (
+        session.execute(select(AggregateDirty.kind, AggregateDirty.target_id).where(AggregateDirty.id <= top)).all()
+        if top is not None
+        else []
+    )
+    if state.day is None or state.day > today or any(k == REBUILD for k, _ in notes):
+        totals = _rebuild(session, today)
+    else:
+        stale: dict[str, set[int]] = {k: set() for k in KINDS}
+        for kind, target_id in notes:
+            if kind in stale:
+                stale[kind].add(int(target_id))
+        if today > state.day:
+            for kind, ids in _changed_between(session, state.day, today).items():
+                stale[kind] |= ids
+        totals = _update(session, today, stale)
+    if top is not None:
+        session.execute(delete(AggregateDirty).where(AggregateDirty.id <= top))
+    state.day = today
+    session.flush()
+    return totals
+
+
+def _rebuild(session: Session, today: dt.date) -> pd.DataFrame:
+    areas = load_areas(session)
+    states = pd.concat([feature_states(session, k, today, areas) for k in KINDS], ignore_index=True)
+    session.execute(delete(GapFeature))
+    _insert_states(session, states)
+    totals = totals_of(states)
+    _store_totals(session, totals)
+    return totals
+
+
+def _update(session: Session, today: dt.date, stale: dict[str, set[int]]) -> pd.DataFrame:
+    totals = stored(session)
+    if not any(stale.values()):
+        return totals
+    areas = load_areas(session)
+    old_parts, new_parts = [], []
+    for kind, ids in stale.items():
+        if not ids:
+            continue
+        for chunk in id_chunks(sorted(ids)):
+            where = (GapFeature.kind == kind, GapFeature.feature_id.in_(chunk))
+            rows = session.execute(select(*(getattr(GapFeature, c) for c in _STATE_COLUMNS)).where(*where)).all()
+            old_parts.append(pd.DataFrame([tuple(r) for r in rows], columns=list(_STATE_COLUMNS)))
+            session.execute(delete(GapFeature).where(*where))
+        new_parts.append(feature_states(session, kind, today, areas, ids))
+    old = pd.concat(old_parts, ignore_index=True).astype({"gap": bool})
+    new = pd.concat(new_parts, ignore_index=True)
+    _insert_states(session, new)
+    delta = pd.concat([totals_of(new), _negated(totals_of(old))], ignore_index=True)
+    merged = totals_of_sums(pd.concat([totals, delta], ignore_index=True))
+    _store_totals(session, merged)
+    return merged
+
+
+def _negated(totals: pd.DataFrame) -> pd.DataFrame:
+    out = totals.copy()
+    for c in COLUMNS[2:]:
+        out[c] = -out[c]
+    return out
+
+
+def totals_of_sums(parts: pd.DataFrame) -> pd.DataFrame:
+    """Rows of :data:`COLUMNS` added up per kind and community; communities left with no feature dropped."""
+    out = parts.groupby(["kind", "community_id"], as_index=False)[list(COLUMNS[2:])].sum()
+    out = out[out["features"] != 0]
+    return out.astype({c: np.int64 for c in COLUMNS[1:]}).sort_values(["kind", "community_id"], ignore_index=True)
+
+
+def _changed_between(session: Session, after: dt.date, upto: dt.date) -> dict[str, set[int]]:
+    """Features whose responsibility or existence may differ between day ``after`` and day ``upto``: an assignment
+    period or a grid version starting or ending in ``(after, upto]``."""
+    out: dict[str, set[int]] = {k: set() for k in KINDS}
+
+    def within(col: Any) -> Any:  # a date column
+        return (col > after) & (col <= upto)
+
+    for kind, target_id in session.execute(
+        select(Assignment.target_kind, Assignment.target_id).where(
+            or_(within(Assignment.valid_from), within(Assignment.valid_to))
+        )
+    ):
+        if kind in out:
+            out[kind].add(int(target_id))
+    if TARGETS["grid"].versioned:
+        out["grid"].update(
+            int(i) for i in session.scalars(select(Grid.id).where(or_(within(Grid.valid_from), within(Grid.valid_to))))
+        )
+    return out
+
+
+def _insert_states(session: Session, states: pd.DataFrame) -> None:
+    if states.empty:
+        return
+    rows = list(
+        zip(
+            states["kind"].tolist(),
+            states["feature_id"].astype(int).tolist(),
+            states["community_id"].astype(int).tolist(),
+            states["measure_milli"].astype(int).tolist(),
+            states["gap"].astype(bool).tolist(),
+            strict=True,
+        )
+    )
+    dialect_of(session).insert_rows(session.connection(), "gap_features", _STATE_COLUMNS, rows)
+
+
+def _store_totals(session: Session, totals: pd.DataFrame) -> None:
+    session.execute(delete(GapTotal))
+    rows = list(zip(*(totals[c].tolist() for c in COLUMNS), strict=True))
+    if rows:
+        dialect_of(session).insert_rows(session.connection(), "gap_totals", COLUMNS, rows)

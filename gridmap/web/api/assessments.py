@@ -1,0 +1,81 @@
+"""JSON API of mock assessments 模拟测评: list, draw, read (with the score rates), score a point."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, jsonify
+
+from gridmap.accounts import roles
+from gridmap.assessments.drawing import draw, list_assessments, parse_request
+from gridmap.assessments.scoring import assessment_with_results, results, score_point
+from gridmap.web.api.openapi import body_of, operation
+from gridmap.web.api.schemas.assessments import (
+    AssessmentList,
+    AssessmentOut,
+    AssessmentPointOut,
+    DrawIn,
+    Results,
+    ScoreIn,
+)
+from gridmap.web.auth import allow, current_actor, signed_in
+from gridmap.web.session import db_session, writing
+from gridmap.web.state import app_state
+
+bp = Blueprint("assessments_api", __name__)
+
+
+def _lang() -> str:
+    return str(g.get("lang", "zh_CN"))
+
+
+def city_today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(app_state().settings.cases.timezone)).date()
+
+
+@bp.get("/assessments")
+@signed_in
+@operation("listAssessments", tags=("assessments",), ok={200: AssessmentList})
+def list_all():
+    """Every mock assessment, the latest first"""
+    return jsonify({"items": list_assessments(db_session(), _lang())})
+
+
+@bp.post("/assessments")
+@allow(*roles.ASSESSES)
+@operation("drawAssessment", tags=("assessments",), json=DrawIn, ok={201: (AssessmentOut, "drawn")}, errors=(400,))
+def draw_one():
+    """Draw a mock assessment's points (stratified by type and 街道) and store them with the seed that repeats it"""
+    request = parse_request(body_of(DrawIn).sent(), city_today())
+    with writing() as session:
+        made = draw(session, request, current_actor())
+        answer = assessment_with_results(session, made["id"], _lang())
+    return jsonify(answer), 201
+
+
+@bp.get("/assessments/<int:assessment_id>")
+@signed_in
+@operation("getAssessment", tags=("assessments",), ok={200: AssessmentOut}, errors=(404,))
+def get_one(assessment_id: int):
+    """An assessment: its points team by team in walking order, and its score rates"""
+    return jsonify(assessment_with_results(db_session(), assessment_id, _lang()))
+
+
+@bp.get("/assessments/<int:assessment_id>/results")
+@signed_in
+@operation("getAssessmentResults", tags=("assessments",), ok={200: Results}, errors=(404,))
+def get_results(assessment_id: int):
+    """Score rates per point type, per 街道 and overall, compared with the previous assessment"""
+    return jsonify(results(db_session(), assessment_id, _lang()))
+
+
+@bp.put("/assessments/<int:assessment_id>/points/<int:point_id>/score")
+@allow(*roles.ASSESSES)
+@operation("scoreAssessmentPoint", tags=("assessments",), json=ScoreIn, ok={200: (AssessmentPointOut, "scored")},
+           errors=(400, 404))  # fmt: skip
+def score_one(assessment_id: int, point_id: int):
+    """Record (or correct) a drawn point's score out of its full mark"""
+    with writing() as session:
+        answer = score_point(session, assessment_id, point_id, body_of(ScoreIn).sent(), current_actor(), _lang())
+    return jsonify(answer)
