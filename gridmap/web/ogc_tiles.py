@@ -5,13 +5,13 @@ metadata, which is also a TileJSON 3.0 document, so QGIS, GDAL, MapLibre and pro
 ``/ogc/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}`` (``?at=`` the day of responsibility). A tile carries a
 weak ETag from the layers' change counter, the day and the reader's scope (cases: from its content), so a browser
 revalidates it with one counter read and gets 304; the same key keeps the rendered tile in the process
-(:mod:`gridmap.tiles.cache`); tiles are gzip-compressed here when the client accepts it.
+(:mod:`gridmap.tiles.cache`); tiles are gzip-compressed with the other API answers when the client accepts it
+(:func:`gridmap.web.headers.gzip_response`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 from urllib.parse import urlencode
 
@@ -31,7 +31,6 @@ MVT = "application/vnd.mapbox-vector-tile"
 TMS = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
-_GZIP_FROM = 512  # bytes: a smaller tile is sent as it is
 
 
 def _day() -> dt.date | None:
@@ -138,10 +137,7 @@ def tile(collection_id: str, tms: str, z: str, y: str, x: str):
         etag = f'W/"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'
         if request.if_none_match.contains_weak(etag[3:-1]):
             return _not_modified(etag)
-    resp = Response(data, content_type=MVT)
-    if len(data) >= _GZIP_FROM and "gzip" in request.headers.get("Accept-Encoding", ""):
-        resp.set_data(gzip.compress(data, compresslevel=4))
-        resp.headers["Content-Encoding"] = "gzip"
+    resp = Response(data, content_type=MVT)  # gzipped with every API answer (gridmap.web.headers.gzip_response)
     resp.headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
     resp.headers["ETag"] = etag
     resp.headers["Cache-Control"] = "private, no-cache"  # kept, but asked again each time (a 304 when unchanged)
