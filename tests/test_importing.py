@@ -170,6 +170,22 @@ def test_reimport_updates_instead_of_adding(session: Session, tmp_path: Path) ->
     assert rows(session, "SELECT name FROM segments WHERE ext_id = 'LS-002'") == [("新华街",)]
 
 
+def test_a_layer_bigger_than_one_key_lookup_is_matched_in_several(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored ids of a re-imported layer are looked up in chunks (psycopg takes at most 65,535 parameters, a
+    city has more segments): every feature is still found once."""
+    from gridmap.store import bulk_writes
+
+    monkeypatch.setattr(bulk_writes, "_KEYS_PER_QUERY", 2)
+    path = tmp_path / "roads.geojson"
+    roads(5).to_file(path)
+    import_file(session, path, "segments", mapping=ROAD_MAP, actor=TESTER)
+    again = import_file(session, path, "segments", mapping=ROAD_MAP, actor=TESTER)
+    assert (again.created, again.updated) == (0, 5)
+    assert rows(session, "SELECT count(*) FROM segments") == [(5,)]
+
+
 def test_multilinestrings_are_joined_or_split(session: Session, tmp_path: Path) -> None:
     x, y = LISHI
     connected = shapely.MultiLineString([[(x, y), (x + 0.001, y)], [(x + 0.001, y), (x + 0.002, y)]])

@@ -196,3 +196,21 @@ def test_gdal_reads_a_tile_as_qgis_would(demo, tmp_path) -> None:
     assert (df["mvt_id"] == df["id"]).all()
     assert {"name", "kind", "responsibility"} <= set(df.columns)
     assert set(df["responsibility"]) <= {"assigned", "ending", "unassigned"}
+
+
+def test_a_kept_tile_is_served_again_until_an_edit_moves_the_counter() -> None:
+    from gridmap.tiles.cache import TileCache
+
+    cache = TileCache(max_bytes=10)
+    calls: list[str] = []
+
+    def render(b: bytes):
+        return lambda: calls.append(b.decode()) or b
+
+    assert cache.get_or_render(("db", "segments-1-…", 14, 1, 2), render(b"abc")) == b"abc"
+    assert cache.get_or_render(("db", "segments-1-…", 14, 1, 2), render(b"xyz")) == b"abc"  # kept
+    assert cache.get_or_render(("db", "segments-2-…", 14, 1, 2), render(b"new")) == b"new"  # the counter moved
+    assert cache.get_or_render(None, render(b"case")) == b"case" and len(cache) == 2  # no tag: never kept
+    cache.get_or_render("big", render(b"0123456"))  # 13 bytes in all, over 10: the least recently used goes
+    assert len(cache) == 2 and calls == ["abc", "new", "case", "0123456"]
+    assert cache.get_or_render(("db", "segments-1-…", 14, 1, 2), render(b"again")) == b"again"

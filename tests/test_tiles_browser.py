@@ -34,8 +34,8 @@ def test_map_draws_segments_from_tiles(browser, settings: Settings, session, wid
         page.goto(base + "/map")
         page.wait_for_function(IDLE, timeout=30_000)
         # the whole city at its opening zoom: no road is drawn, a hint says to zoom in
-        zoom = page.evaluate("() => gridmapTest.map.getZoom()")
-        if zoom < 13:
+        zoom, shown_from = page.evaluate("() => [gridmapTest.map.getZoom(), gridmapTest.tiled.segments.minZoom]")
+        if zoom < shown_from:
             page.locator(".zoom-hint", has_text="放大后显示路段").wait_for(timeout=5_000)
         page.screenshot(path=str(ARTIFACTS / f"tiles-map-city-{width}.png"))
         page.evaluate(f"() => gridmapTest.map.setView([{STREET[0]}, {STREET[1]}], 16, {{animate: false}})")

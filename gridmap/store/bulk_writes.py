@@ -250,13 +250,20 @@ def _as_date(value: object) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+_KEYS_PER_QUERY = 30_000  # bound parameters per lookup: psycopg refuses more than 65,535 in one statement
+
+
 def _existing_ids(session: Session, spec: LayerSpec, key: str, keys: list[object]) -> dict[object, int]:
     model = spec.model
     key_col = getattr(model, key)
-    stmt = select(key_col, model.id).where(key_col.in_([k for k in keys if k is not None]))
-    if model is Grid:
-        stmt = stmt.where(Grid.valid_to.is_(None))
-    return dict(session.execute(stmt).all())
+    wanted = [k for k in keys if k is not None]
+    found: dict[object, int] = {}
+    for start in range(0, len(wanted), _KEYS_PER_QUERY):  # a 150,000-segment layer is five lookups
+        stmt = select(key_col, model.id).where(key_col.in_(wanted[start : start + _KEYS_PER_QUERY]))
+        if model is Grid:
+            stmt = stmt.where(Grid.valid_to.is_(None))
+        found.update(session.execute(stmt).all())
+    return found
 
 
 def _upsert(session: Session, spec: LayerSpec, rows: list[dict[str, object]]) -> WriteResult:

@@ -9,4 +9,5 @@ layers' change counter. Modules, in the order they depend on each other:
   shapes → tile coordinates, clipped, simplified, snapped and wound as the MVT spec says, vectorised with shapely.
 * :mod:`~gridmap.tiles.layers` — which collections are tiled, from which zoom, with which attributes (id, name,
   kind, the responsible unit as of a day), and :func:`~gridmap.tiles.layers.render_tile`.
+* :mod:`~gridmap.tiles.cache` — rendered tiles kept in the process by their version tag (an edit moves it).
 """

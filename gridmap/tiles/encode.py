@@ -2,7 +2,7 @@
 
 Shapes arrive in EPSG:4326; they are projected straight to tile coordinates (Web Mercator scaled to the tile's
 ``extent``), clipped to the tile and its buffer, simplified by the frame's tolerance, snapped to whole tile units
-(shapely's ``set_precision`` keeps polygons valid, as ``ST_AsMVTGeom`` does) and wound as MVT 2.1 says (an
+(point by point; a part collapsed by it is dropped) and wound as MVT 2.1 says (an
 exterior ring has a positive surveyor's area in tile coordinates, y pointing down: clockwise on screen) — every step
 one vectorised shapely call over the layer's shapes. The protobuf is written by ``vt2pbf`` (protobuf 7;
 ``mapbox-vector-tile`` needs protobuf < 7).
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import shapely
@@ -32,6 +32,10 @@ _R = 6_378_137.0  # the Web-Mercator sphere's radius, metres
 _MAX_LAT = 85.05112878  # Web Mercator's edge
 _POINT, _LINE, _POLYGON = 1, 2, 3  # MVT geometry types
 _DIM = {_POINT: 0, _LINE: 1, _POLYGON: 2}
+# Snapping to whole units point by point: 8× faster than GEOS's valid-output mode on a tile of grids (~1 ms vs ~10).
+# A ring made to touch itself by the rounding is drawn and read the same (GDAL, protomaps); a part that collapses to
+# nothing is dropped below.
+_PRECISION: Final = "pointwise"
 
 
 def to_tile(geoms: np.ndarray, frame: TileFrame) -> np.ndarray:
@@ -58,7 +62,7 @@ def prepare(geoms: np.ndarray, frame: TileFrame) -> np.ndarray:
     if frame.simplify_m > 0:
         tol = frame.simplify_m * frame.extent / (frame.bounds_3857[2] - frame.bounds_3857[0])
         geoms = shapely.simplify(geoms, tol, preserve_topology=True)
-    geoms = shapely.set_precision(geoms, 1.0)  # whole tile units; polygons kept valid, collapsed parts dropped
+    geoms = shapely.set_precision(geoms, 1.0, mode=_PRECISION)  # whole tile units
     return shapely.orient_polygons(geoms, exterior_cw=False)  # positive area in y-down coordinates
 
 
@@ -69,6 +73,10 @@ def _geometries(geoms: np.ndarray, kind: int) -> list[list[Any] | None]:
     out: list[list[Any] | None] = [None] * len(geoms)
     parts, owner = shapely.get_parts(geoms, return_index=True)  # a clip can leave collections of mixed parts
     keep = (shapely.get_dimensions(parts) == _DIM[kind]) & ~shapely.is_empty(parts)
+    if kind == _LINE:
+        keep &= shapely.length(parts) > 0  # collapsed to a point by the snapping
+    elif kind == _POLYGON:
+        keep &= shapely.area(parts) > 0
     parts, owner = parts[keep], owner[keep]
     if kind == _POLYGON:
         rings, ring_part = shapely.get_rings(parts, return_index=True)  # exterior first, then the holes

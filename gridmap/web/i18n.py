@@ -89,6 +89,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "map_date": {"zh_CN": "查看日期", "en": "Map as of"},
     "today": {"zh_CN": "今天", "en": "Today"},
     "loading": {"zh_CN": "加载中…", "en": "Loading…"},
+    "too_many_features": {
+        "zh_CN": "此处要素较多，仅显示一部分，放大后显示全部",
+        "en": "Many features here: only some are shown — zoom in to see them all",
+    },
     "zoom_in_segments": {"zh_CN": "放大后显示路段", "en": "Zoom in to see road segments"},
     "zoom_in_compounds": {"zh_CN": "放大后显示小区", "en": "Zoom in to see compounds"},
     "zoom_in_grids": {"zh_CN": "放大后显示网格", "en": "Zoom in to see unit grids"},

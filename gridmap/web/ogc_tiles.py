@@ -4,13 +4,14 @@
 metadata, which is also a TileJSON 3.0 document, so QGIS, GDAL, MapLibre and protomaps read it) and
 ``/ogc/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}`` (``?at=`` the day of responsibility). A tile carries a
 weak ETag from the layers' change counter, the day and the reader's scope (cases: from its content), so a browser
-revalidates it with one counter read and gets 304; tiles are gzip-compressed here when the client accepts it.
+revalidates it with one counter read and gets 304; the same key keeps the rendered tile in the process
+(:mod:`gridmap.tiles.cache`); tiles are gzip-compressed with the other API answers when the client accepts it
+(:func:`gridmap.web.headers.gzip_response`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import hashlib
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from flask import Response, g, request, url_for
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day
 from gridmap.maps.layers import COLLECTIONS, extent
+from gridmap.tiles.cache import TILES
 from gridmap.tiles.layers import fields_of, render_tile, tile_layer, version_tag
 from gridmap.tiles.quad import MAX_ZOOM, parse_tile
 from gridmap.web.auth import current_scope, signed_in
@@ -29,7 +31,6 @@ MVT = "application/vnd.mapbox-vector-tile"
 TMS = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
-_GZIP_FROM = 512  # bytes: a smaller tile is sent as it is
 
 
 def _day() -> dt.date | None:
@@ -130,15 +131,13 @@ def tile(collection_id: str, tms: str, z: str, y: str, x: str):
     etag = f'W/"{tag}"' if tag else None
     if etag and request.if_none_match.contains_weak(tag or ""):
         return _not_modified(etag)
-    data = render_tile(session, layer.collection, zi, xi, yi, at=on, scope=scope)
+    key = (str(session.get_bind().engine.url), tag, zi, xi, yi) if tag else None  # cases: never kept (no tag)
+    data = TILES.get_or_render(key, lambda: render_tile(session, layer.collection, zi, xi, yi, at=on, scope=scope))
     if etag is None:
         etag = f'W/"{hashlib.blake2b(data, digest_size=12).hexdigest()}"'
         if request.if_none_match.contains_weak(etag[3:-1]):
             return _not_modified(etag)
-    resp = Response(data, content_type=MVT)
-    if len(data) >= _GZIP_FROM and "gzip" in request.headers.get("Accept-Encoding", ""):
-        resp.set_data(gzip.compress(data, compresslevel=4))
-        resp.headers["Content-Encoding"] = "gzip"
+    resp = Response(data, content_type=MVT)  # gzipped with every API answer (gridmap.web.headers.gzip_response)
     resp.headers["Vary"] = "Accept-Encoding, Cookie, Authorization"
     resp.headers["ETag"] = etag
     resp.headers["Cache-Control"] = "private, no-cache"  # kept, but asked again each time (a 304 when unchanged)

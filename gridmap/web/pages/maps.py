@@ -48,6 +48,7 @@ JS_STRINGS = (
     "other_units",
     "search_none",
     "loading",
+    "too_many_features",
     "zoom_in_segments",
     "zoom_in_compounds",
     "zoom_in_grids",

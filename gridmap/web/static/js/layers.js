@@ -55,6 +55,7 @@ export const HIT_WEIGHT = 16;
  * @property {Record<string, number>} [tiles]  the layers drawn from vector tiles, with their minimum zooms
  * @property {(cid: string, f: Feature, e: L.LeafletMouseEvent) => void} onClick
  * @property {(message: string) => void} onError
+ * @property {(cid: string) => void} [onTruncated]  a layer's view holds more than one page: only the first is drawn
  */
 
 /** The data layers of one map. */
@@ -98,7 +99,9 @@ export class DataLayers {
         // the group the layer control switches; the tile layer inside it is made when first shown
         /** @type {L.GeoJSON<FeatureProps>} */
         const group = L.geoJSON(undefined, { pane: look.pane });
-        this.tiled[cid] = new TileLayer(ogc, cid, minZoom, () => this.colorMode);
+        this.tiled[cid] = new TileLayer(ogc, cid, minZoom, (p) =>
+          this.styleFor(cid, /** @type {Feature} */ (/** @type {unknown} */ ({ id: p.id, properties: p }))),
+        );
         this.layers[cid] = group;
         this.idOf.set(group, cid);
         this.state[cid] = { loaded: null, pending: null, ctrl: null };
@@ -258,12 +261,12 @@ export class DataLayers {
    * a layer too big for one page is drawn from vector tiles instead.
    * @param {string} url
    * @param {AbortSignal} signal
-   * @returns {Promise<Feature[]>}
+   * @returns {Promise<{features: Feature[], more: boolean}>}
    */
   async fetchPage(url, signal) {
-    /** @type {FeatureCollection} */
+    /** @type {FeatureCollection & {links?: {rel: string}[]}} */
     const fc = await getJSON(url, signal);
-    return fc.features;
+    return { features: fc.features, more: (fc.links ?? []).some((l) => l.rel === "next") };
   }
 
   /**
@@ -299,7 +302,9 @@ export class DataLayers {
       ...view,
       promise: (async () => {
         try {
-          const feats = await this.fetchPage(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
+          const page = await this.fetchPage(this.itemsUrl(cid, view.bbox, Math.round(zoom)), ctrl.signal);
+          const feats = page.features;
+          if (page.more) this.opts.onTruncated?.(cid);
           const fc = /** @type {FeatureCollection} */ ({ type: "FeatureCollection", features: feats });
           layer.clearLayers();
           layer.addData(fc);

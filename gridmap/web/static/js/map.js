@@ -63,9 +63,14 @@ export class GridMap {
       tiles: opts.tiles ? cfg.tiles : undefined,
       onClick: (cid, f, e) => this.featureClicked(cid, f, e),
       onError: (msg) => this.status(msg, true),
+      onTruncated: () => {
+        this.truncated = true;
+      },
     });
     this.layers = this.data.layers;
     this.statusEl = document.getElementById("map-status");
+    /** a layer of the last load had more features in view than one page (only the first is drawn) */
+    this.truncated = false;
     this.legendEl = document.getElementById("legend");
 
     /** @type {Record<string, L.Layer>} */
@@ -116,7 +121,9 @@ export class GridMap {
   updateHint() {
     if (!this.hintEl) return;
     const hidden = this.data.hiddenByZoom().map((cid) => this.strings["zoom_in_" + cid] ?? cid);
-    this.hintEl.textContent = hidden.join(" · ");
+    this.hintEl.replaceChildren(
+      ...hidden.map((text) => Object.assign(document.createElement("span"), { textContent: text })),
+    ); // one phrase a piece, never broken inside
     this.hintEl.hidden = hidden.length === 0;
   }
 
@@ -131,8 +138,9 @@ export class GridMap {
    */
   async reload(force) {
     this.status(this.strings.loading);
+    this.truncated = false;
     await this.data.loadAll(force);
-    if (!this.statusEl?.classList.contains("error")) this.status("");
+    if (!this.statusEl?.classList.contains("error")) this.status(this.truncated ? this.strings.too_many_features : "");
     this.updateLegend();
     this.updateHint();
     hook.ready = true;

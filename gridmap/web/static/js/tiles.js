@@ -4,12 +4,15 @@
 // a city of any size is drawn from 256-px tiles the server cuts and simplifies per zoom, each kept by the browser
 // and revalidated by its ETag — instead of every feature of the view as GeoJSON. Colours follow look.js; a click
 // asks the drawn tiles which feature lies under it (its details are then fetched by id, as for any feature).
-import { baseStyle, lookOf } from "./look.js";
+import { lookOf } from "./look.js";
 
 /** @typedef {import("./layers.js").FeatureProps} FeatureProps */
 
-const BRUSH_PX = 8; // how near (screen pixels) a click must be to a road to pick it
+const BRUSH_PX = 12; // how near (screen pixels) a click must be to a road to pick it (as the GeoJSON hit lines)
 const MAX_DATA_ZOOM = 16; // deeper zooms draw the z16 tiles enlarged: nothing is lost at 4096 units a tile
+// protomaps-leaflet draws a data tile of zoom z over four 256-px screen tiles at zoom z + 1 (512 px): a quarter of
+// the requests, shapes simplified to a screen pixel. A layer's minimum zoom on the map is its tiles' plus this.
+const LEVEL_DIFF = 1;
 
 /**
  * One tiled collection: a protomaps-leaflet layer inside a Leaflet group (the group stays in the layer control
@@ -19,14 +22,16 @@ export class TileLayer {
   /**
    * @param {string} ogc      the OGC API root
    * @param {string} cid      the collection
-   * @param {number} minZoom  the layer's minimum zoom (the server sends empty tiles below it)
-   * @param {() => "state" | "unit"} colorMode
+   * @param {number} minZoom  the layer's tiles' minimum zoom (the server sends empty tiles below it)
+   * @param {(p: FeatureProps & {id?: number}) => L.PathOptions} styleOf  a feature's style: colour by state or unit,
+   *                                                                     the highlight
    */
-  constructor(ogc, cid, minZoom, colorMode) {
+  constructor(ogc, cid, minZoom, styleOf) {
     this.ogc = ogc;
     this.cid = cid;
-    this.minZoom = minZoom;
-    this.colorMode = colorMode;
+    /** the map's zoom from which the layer is drawn */
+    this.minZoom = minZoom + LEVEL_DIFF;
+    this.styleOf = styleOf;
     /** @type {protomapsL.Layer | null} */
     this.tiles = null;
     /** @type {string | null | undefined} the day the tiles show (undefined: none made yet) */
@@ -49,7 +54,7 @@ export class TileLayer {
     if (this.tiles) group.removeLayer(/** @type {L.Layer} */ (/** @type {unknown} */ (this.tiles)));
     const look = lookOf(this.cid);
     const style = (/** @type {protomapsL.Feature | undefined} */ f) =>
-      baseStyle(look, this.colorMode(), /** @type {FeatureProps} */ (f?.props ?? {}));
+      this.styleOf(/** @type {FeatureProps & {id?: number}} */ (f?.props ?? {}));
     /** @type {protomapsL.PaintRule[]} */
     const rules = [];
     if (look.shape === "polygon") {
@@ -65,8 +70,8 @@ export class TileLayer {
       dataLayer: this.cid,
       symbolizer: new protomapsL.LineSymbolizer({
         color: (_z, f) => style(f).color ?? "#555",
-        width: look.path.weight ?? 1,
-        opacity: look.path.opacity ?? 1,
+        width: (_z, f) => style(f).weight ?? 1,
+        opacity: (_z, f) => style(f).opacity ?? 1,
         dash: look.path.dashArray ? look.path.dashArray.toString().split(/[ ,]+/).map(Number) : undefined,
       }),
     });
@@ -75,6 +80,7 @@ export class TileLayer {
       paintRules: rules,
       labelRules: [],
       maxDataZoom: MAX_DATA_ZOOM,
+      levelDiff: LEVEL_DIFF,
       minZoom: this.minZoom,
       pane: look.pane,
       attribution: "",
@@ -83,7 +89,7 @@ export class TileLayer {
     group.addLayer(/** @type {L.Layer} */ (/** @type {unknown} */ (this.tiles)));
   }
 
-  /** Draws the tiles again (another colouring). */
+  /** Draws the tiles again (another colouring, another highlight). */
   redraw() {
     this.tiles?.rerenderTiles();
   }
@@ -95,7 +101,8 @@ export class TileLayer {
    */
   pick(latlng) {
     if (!this.tiles) return null;
-    const found = this.tiles.queryTileFeaturesDebug(latlng.lng, latlng.lat, BRUSH_PX);
+    // protomaps measures the brush in units of its 256 << levelDiff tile: one screen pixel is 1 << LEVEL_DIFF of them
+    const found = this.tiles.queryTileFeaturesDebug(latlng.lng, latlng.lat, BRUSH_PX * (1 << LEVEL_DIFF));
     for (const picked of found.values()) {
       for (const p of picked) {
         if (p.layerName !== this.cid) continue;

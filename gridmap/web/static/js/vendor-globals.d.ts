@@ -34,6 +34,7 @@ declare namespace protomapsL {
     paintRules: PaintRule[];
     labelRules: object[];
     maxDataZoom?: number;
+    levelDiff?: number;
     minZoom?: number;
     pane?: string;
     attribution?: string;
