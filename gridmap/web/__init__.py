@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.api.inspections import bp as inspections_api_bp
 
     app.register_blueprint(inspections_api_bp, url_prefix="/api/v1")
+    from gridmap.web.pages.inspections import bp as inspections_pages_bp
+
+    app.register_blueprint(inspections_pages_bp)
     from gridmap.web.pages.units import bp as units_pages_bp
 
     app.register_blueprint(units_pages_bp)
