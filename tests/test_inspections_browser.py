@@ -6,6 +6,7 @@ test-artifacts/."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -18,7 +19,7 @@ from gridmap.cases import transition
 from gridmap.imports.demo import DEMO_PASSWORD
 from gridmap.store.dialect import wkb
 from gridmap.store.engine import session_scope
-from gridmap.store.models import Assignment, Case, CaseSource, InspectionFinding, Segment
+from gridmap.store.models import Assignment, Case, CaseSource, Inspection, InspectionFinding, Segment
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.browser import ARTIFACTS, PageWatch, english_words, fits, live_server, signed_in_context
@@ -124,8 +125,31 @@ def test_an_inspection_walks_from_checklist_to_problem_list_to_tick_off_on_a_pho
         assert page.locator("#tally-total th").nth(2).inner_text() == "1"  # rectified
         page.screenshot(path=str(ARTIFACTS / "inspection-problems-phone-ticked.png"), full_page=True)
         assert english_words(page, "ZG03", state.attribution or "") == []
-        assert watch.problems == []
         url = page.url
+
+        # 回头看 a week later: last week's failed point is listed; its re-inspection fails again → a repeat (反弹)
+        with session_scope(state.session_factory) as s:
+            for inspection in s.scalars(select(Inspection)):
+                inspection.day = inspection.day - dt.timedelta(days=7)
+        page.goto(base + "/inspections/lookback")
+        row = page.locator("#lookback-points tbody tr")
+        assert row.count() == 1 and row.locator(".recheck").inner_text().startswith("待复查")
+        assert english_words(page, "ZG03", state.attribution or "") == []
+        with page.expect_navigation():
+            row.locator("a", has_text="去复查").click()
+        with page.expect_navigation():
+            page.click("#new-open")  # the point type is chosen already
+        assert page.locator("#items input[value=ZG03]").is_checked()  # the same item, at the same place
+        assert page.locator("#position-status").inner_text() == "已在地图上选点"
+        page.locator(".verdict .fail").click()
+        page.click("#send")
+        page.wait_for_function("() => document.getElementById('record-status').textContent.includes('已立案')")
+        page.goto(base + "/inspections/lookback")
+        assert page.locator("#lookback-points .recheck").inner_text() == "反弹"
+        assert page.locator("#repeats tbody td").nth(1).inner_text() == "1"
+        page.screenshot(path=str(ARTIFACTS / "inspection-lookback-phone.png"), full_page=True)
+        fits(page, PHONE)
+        assert watch.problems == []
         context.close()
 
         # the commander's desktop view of the same list
