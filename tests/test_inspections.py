@@ -255,3 +255,29 @@ def test_a_covert_inspection_stays_hidden_from_the_unit_clerk_until_published(se
     assert clerk_sees()
     seen = get_inspection(session, covert["id"], actor=clerk)
     assert seen["published_by"] == "指挥长" and [f["case_id"] for f in seen["findings"]] == [case_id]
+
+
+@pytest.mark.demo_city
+def test_many_failures_routed_at_once_reach_the_same_units_as_one_by_one(session, settings, tmp_path) -> None:
+    from gridmap.inspections.records import BULK_ROUTING_FROM
+    from gridmap.routing import route_point
+
+    seed(session)
+    seed_templates(session)
+    s = _settings(settings, tmp_path)
+    points = _segment_points(session, BULK_ROUTING_FROM + 5)
+    inspection = open_inspection(session, {"point_type": "main_road"}, actor=INSPECTOR, tz=TZ)
+    findings = [{"item": "ZG02", "passed": False, "lon": x, "lat": y} for x, y, _ in points]
+    done = record_findings(session, inspection["id"], findings, s, actor=INSPECTOR)["findings"]
+    assert len(done) == len(points)
+    for f, (x, y, unit) in zip(done, points, strict=True):
+        one = route_point(session, x, y, category="0507").to_dict()
+        case = session.get(Case, f["case_id"])
+        assert case.unit_id == unit == (one["responsible"] or {}).get("unit_id") and case.rule == one["rule"]
+    far = [*findings[:BULK_ROUTING_FROM], {"item": "ZG02", "passed": False, "lon": 100.0, "lat": 30.0}]
+    before = session.scalar(select(func.count()).select_from(Case))
+    # a point far outside the city: the finding is named, and the request's transaction keeps nothing
+    with pytest.raises(InvalidInput) as exc, session.begin_nested():
+        record_findings(session, inspection["id"], far, s, actor=INSPECTOR)
+    assert exc.value.problems[0].feature == BULK_ROUTING_FROM + 1
+    assert session.scalar(select(func.count()).select_from(Case)) == before

@@ -155,6 +155,17 @@ MATRIX: dict[str, list[Route]] = {
     "assign_api.get_heat": [_r("GET", "/api/v1/heat", EVERYONE)],
     "audit_api.audit_api": [_r("GET", "/api/v1/audit", {A, CMD})],
     "tasks_api.list_tasks": [_r("GET", "/api/v1/tasks", CASE_WORKERS)],
+    "inspections.inspections_page": [_r("GET", "/inspections", EVERYONE, api=False)],
+    "inspections.create_inspection": [_r("POST", "/inspections", {INS, CMD}, ok=400, api=False, data={})],
+    "inspections.problem_list_page": [_r("GET", "/inspections/{inspection}", EVERYONE, api=False)],
+    "inspections.publish_inspection": [
+        _r("POST", "/inspections/{inspection}/publish", {CMD}, ok=302, api=False, data={})
+    ],
+    "inspections.problem_list_xlsx": [_r("GET", "/inspections/{inspection}/problems.xlsx", EVERYONE, api=False)],
+    "inspections.record_page": [_r("GET", "/inspections/{inspection}/record", {INS}, api=False)],
+    "inspections.lookback_page": [_r("GET", "/inspections/lookback", EVERYONE, api=False)],
+    "inspections.checklists_page": [_r("GET", "/admin/checklists", {A}, api=False)],
+    "inspections.save_checklist": [_r("POST", "/admin/checklists/main_road", {A}, ok=400, api=False, data={})],
     "inspections_api.list_checklists": [_r("GET", "/api/v1/inspection-templates", EVERYONE)],
     "inspections_api.get_checklist": [_r("GET", "/api/v1/inspection-templates/main_road", EVERYONE)],
     "inspections_api.save_checklist": [_r("PUT", "/api/v1/inspection-templates/main_road", {A}, ok=400, json={})],

@@ -45,11 +45,22 @@ def look_back(session: Session, day: dt.date, *, actor: Actor, lang: str = "zh_C
     again = aliased(InspectionFinding)
     stmt = (
         select(
-            InspectionFinding.id, InspectionFinding.lon, InspectionFinding.lat, InspectionFinding.note,
-            InspectionFinding.unit_id, InspectionFinding.case_id, Inspection.id.label("inspection_id"),
-            Inspection.title, Inspection.day, ChecklistItem.code, ChecklistItem.name_zh,
-            ChecklistTemplate.point_type, Unit.name.label("unit_name"), Case.status.label("case_status"),
-            again.id.label("recheck_id"), again.passed.label("recheck_passed"),
+            InspectionFinding.id,
+            InspectionFinding.lon,
+            InspectionFinding.lat,
+            InspectionFinding.note,
+            InspectionFinding.unit_id,
+            InspectionFinding.case_id,
+            Inspection.id.label("inspection_id"),
+            Inspection.title,
+            Inspection.day,
+            ChecklistItem.code,
+            ChecklistItem.name_zh,
+            ChecklistTemplate.point_type,
+            Unit.name.label("unit_name"),
+            Case.status.label("case_status"),
+            again.id.label("recheck_id"),
+            again.passed.label("recheck_passed"),
             again.recorded_at.label("rechecked_at"),
         )
         .join(Inspection, Inspection.id == InspectionFinding.inspection_id)
@@ -61,13 +72,16 @@ def look_back(session: Session, day: dt.date, *, actor: Actor, lang: str = "zh_C
         .join(again, again.id == latest.c.id, isouter=True)
         .where(InspectionFinding.passed.is_(False), Inspection.day >= start, Inspection.day <= end)
         .order_by(ChecklistTemplate.point_type, Inspection.day, InspectionFinding.id)
-    )  # fmt: skip
+    )
     stmt = _visible(session, stmt, actor)
     points = [
-        {**r._asdict(), "point_type_name": point_type_name(r.point_type, lang),
-         "recheck": None if r.recheck_id is None else ("passed" if r.recheck_passed else "repeat")}
+        {
+            **r._asdict(),
+            "point_type_name": point_type_name(r.point_type, lang),
+            "recheck": None if r.recheck_id is None else ("passed" if r.recheck_passed else "repeat"),
+        }
         for r in session.execute(stmt)
-    ]  # fmt: skip
+    ]
     return {
         "week_start": start,
         "week_end": end,
@@ -99,3 +113,22 @@ def repeats_by_unit(session: Session, *, actor: Actor, since: dt.date | None = N
         stmt = stmt.where(Inspection.day >= since)
     stmt = _visible(session, stmt, actor)
     return [{"unit_id": r.unit_id, "unit_name": r.name, "repeats": r.repeats} for r in session.execute(stmt)]
+
+
+def recheck_target(session: Session, finding_id: int) -> dict[str, Any] | None:
+    """Where and what a re-inspection of failed finding ``finding_id`` looks at (None: no such failed finding)."""
+    row = session.execute(
+        select(
+            InspectionFinding.id,
+            InspectionFinding.lon,
+            InspectionFinding.lat,
+            ChecklistItem.code,
+            ChecklistTemplate.point_type,
+        )
+        .join(ChecklistItem, ChecklistItem.id == InspectionFinding.item_id)
+        .join(ChecklistTemplate, ChecklistTemplate.id == ChecklistItem.template_id)
+        .where(InspectionFinding.id == finding_id, InspectionFinding.passed.is_(False))
+    ).first()
+    if row is None:
+        return None
+    return {"id": row.id, "item": row.code, "lon": row.lon, "lat": row.lat, "point_type": row.point_type}

@@ -43,6 +43,7 @@ from gridmap.store.models import (
 
 MAX_FINDINGS = 500  # one request: a day's walk of a team is tens of findings
 MAX_PHOTOS = 3  # per finding, as on the report page
+BULK_ROUTING_FROM = 20  # failed findings in one request: fewer are routed one by one (no loaded layers needed)
 
 
 def not_found(inspection_id: object) -> NotFound:
@@ -294,9 +295,9 @@ def record_findings(
     withheld = inspection.kind == InspectionKind.COVERT and inspection.published_at is None
     rows: list[dict[str, Any]] = []
     opened: list[int] = []
-    for p in parsed:
-        if p["client_id"] and p["client_id"] in existing:
-            continue  # a phone's retry: the finding is stored already
+    todo = [(n, p) for n, p in enumerate(parsed, start=1) if not (p["client_id"] and p["client_id"] in existing)]
+    routed = _route_failures(session, [p for _, p in todo if not p["passed"]], now)
+    for n, p in todo:
         chosen: ChecklistItem = p["item"]
         lon, lat = p["point"]
         case_id = unit_id = None
@@ -312,15 +313,22 @@ def record_findings(
                 "observed_at": now.isoformat(),
                 "client_id": f"inspection:{p['client_id']}" if p["client_id"] else None,
             }
-            answer = open_report(
-                session,
-                report,
-                settings,
-                actor=actor,
-                photos=p["files"],
-                now=now,
-                event_data={"inspection_id": inspection_id, "item": chosen.code},
-            )
+            known = routed.get(id(p))
+            try:
+                answer = open_report(
+                    session,
+                    report,
+                    settings,
+                    actor=actor,
+                    photos=p["files"],
+                    now=now,
+                    router=(lambda *_a, _r=known, **_k: _r) if known is not None else None,
+                    event_data={"inspection_id": inspection_id, "item": chosen.code},
+                )
+            except InvalidInput as exc:  # say which finding (a point far outside the city…); nothing is kept
+                raise InvalidInput(
+                    [Problem(e.message, feature=n, field=e.field, zh=e.zh) for e in exc.problems]
+                ) from exc
             case_id = int(answer["id"])  # type: ignore[call-overload]  # the answer's id is the case's
             lon, lat = float(answer["lon"]), float(answer["lat"])  # type: ignore[arg-type]  # as routed (WGS-84)
             responsible: Any = answer.get("responsible") or {}
@@ -364,6 +372,30 @@ def record_findings(
         after={"findings": len(rows), "failed": len(opened), "cases": opened},
     )
     return get_inspection(session, inspection_id, actor=actor)
+
+
+def _route_failures(session: Session, failures: list[dict[str, Any]], now: dt.datetime) -> dict[int, Any]:
+    """The routing answers of many failed findings at once (the bulk router's vectorised path, over the layers it
+    keeps loaded), keyed by the finding's ``id()``; a few findings, or a point it cannot answer, take the one-off
+    path inside :func:`open_report` — the same decision either way."""
+    if len(failures) < BULK_ROUTING_FROM:
+        return {}
+    from gridmap.routing import route_points
+
+    batch = route_points(
+        session,
+        [p["point"][0] for p in failures],
+        [p["point"][1] for p in failures],
+        crs=[p["crs"] for p in failures],
+        categories=[p["item"].category for p in failures],
+        observed_at=now,
+    )
+    out = {}
+    for i, p in enumerate(failures):
+        result = batch.result(i)
+        if result is not None:
+            out[id(p)] = result
+    return out
 
 
 def _item(

@@ -87,6 +87,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.api.inspections import bp as inspections_api_bp
 
     app.register_blueprint(inspections_api_bp, url_prefix="/api/v1")
+    from gridmap.web.pages.inspections import bp as inspections_pages_bp
+
+    app.register_blueprint(inspections_pages_bp)
     from gridmap.web.pages.units import bp as units_pages_bp
 
     app.register_blueprint(units_pages_bp)
@@ -117,9 +120,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(patrols_api_bp, url_prefix="/api/v1")
     app.register_blueprint(patrols_pages_bp)
-    from gridmap.web import casework
+    from gridmap.web import casework, nav
 
     casework.register(app)  # the work queue and the case page (issue 12)
+    nav.register(app)  # the menu: the pages each role may open
     from gridmap.web.api.shops import bp as shops_api_bp
     from gridmap.web.i18n import MESSAGES
     from gridmap.web.pages.shops import bp as shops_pages_bp
