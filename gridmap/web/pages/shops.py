@@ -20,7 +20,7 @@ from gridmap.web.state import app_state
 
 bp = Blueprint("shops", __name__)
 
-JS_STRINGS = ("shop_moved", "shop_move_failed", "shop_frontage", "shop_name")
+JS_STRINGS = ("shop_moved", "shop_move_failed", "shop_frontage_m2", "shop_no_frontage")
 
 
 def _lang() -> str:

@@ -43,6 +43,10 @@ async function shopPage() {
       status.textContent = fill(cfg.strings.shop_moved, { m2: Math.round(moved.frontage_m2 ?? 0) });
       status.className = "flash";
       $("shop-segment").textContent = moved.segment_name ?? "–";
+      $("shop-frontage-m2").textContent =
+        moved.frontage_m2 == null
+          ? cfg.strings.shop_no_frontage
+          : fill(cfg.strings.shop_frontage_m2, { m2: Math.round(moved.frontage_m2) });
       await drawFrontages();
     } catch (err) {
       const message = err instanceof ApiError ? err.message : String(err);
