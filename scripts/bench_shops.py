@@ -39,7 +39,8 @@ def lattice(n_shops: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndar
     x0, y0 = (k % side) * 150.0, (k // side) * 150.0
     lines = shapely.linestrings(np.stack([np.column_stack([x0, y0]), np.column_stack([x0 + 120.0, y0 + 5.0])], 1))
     seg = rng.integers(0, n_seg, n_shops)
-    base = shapely.get_coordinates(shapely.line_interpolate_point(lines[seg], rng.uniform(0, 1, n_shops), normalized=True))
+    along = rng.uniform(0, 1, n_shops)
+    base = shapely.get_coordinates(shapely.line_interpolate_point(lines[seg], along, normalized=True))
     off = rng.choice([-1.0, 1.0], n_shops) * rng.uniform(12, 20, n_shops)
     return lines, base + np.column_stack([np.zeros(n_shops), off]), seg
 
