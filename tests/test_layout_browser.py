@@ -81,6 +81,8 @@ def _pages(unit_id: int) -> list[tuple[str, str, str]]:
         ("case", "/cases/1", "demo-commander"),
         ("report", "/report", "demo-viewer"),
         ("mygrid", "/mygrid", "demo-gridworker"),
+        ("shops", "/shops", "demo-commander"),
+        ("shops-ranking", "/shops/ranking", "demo-commander"),
         ("not-found", "/no-such-page", "demo-viewer"),
     ]
 

@@ -229,3 +229,52 @@ def test_bad_scheme_rules_and_a_bad_month_are_refused(session: Session) -> None:
     with pytest.raises(InvalidInput) as bad:
         scoring.parse_month("2026-13")
     assert "不是月份" in (bad.value.zh or "")
+
+
+def test_the_shops_commands_import_score_and_refuse_a_bad_file_with_row_numbers(
+    session: Session, settings: Settings, city: SmallCity, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from gridmap.cli import main
+
+    seed(session)
+    session.commit()
+    url = ["--database-url", settings.database_url]
+    bad = _csv(tmp_path, city, [["甲店", GOOD_CODE, -60, -20], ["乙店", "ABC", -40, -20]])
+    refused = CliRunner().invoke(main, [*url, "shops", "import", str(bad)])
+    assert refused.exit_code == 1 and "第 3 行" in refused.output and "18 位" in refused.output
+    good = _csv(tmp_path, city, [["甲店", GOOD_CODE, -60, -20], ["乙店", "", -40, -20]])
+    done = CliRunner().invoke(main, [*url, "shops", "import", str(good)])
+    assert done.exit_code == 0 and "imported 2 shops" in done.output, done.output
+    lon, lat = city.point(-60, -15)
+    open_report(session, {"lon": lon, "lat": lat, "category": "0102", "observed_at": "2026-11-03T10:00:00+08:00"},
+                settings, actor=TESTER, now=dt.datetime(2026, 11, 3, 2, tzinfo=dt.UTC))  # fmt: skip
+    session.commit()
+    scored = CliRunner().invoke(main, [*url, "shops", "score", "--month", "2026-11"])
+    assert scored.exit_code == 0 and "2 家商铺评分" in scored.output and "1 项扣分" in scored.output, scored.output
+    assert CliRunner().invoke(main, [*url, "shops", "score", "--month", "11/2026"]).exit_code != 0
+    printed = CliRunner().invoke(main, [*url, "shops", "scheme"])
+    rules = __import__("json").loads(printed.output)
+    rules["per_case"] = 4.0
+    (tmp_path / "city.json").write_text(__import__("json").dumps(rules, ensure_ascii=False), encoding="utf-8")
+    stored = CliRunner().invoke(main, [*url, "shops", "scheme", str(tmp_path / "city.json"), "--code", "lishi"])
+    assert stored.exit_code == 0 and "lishi v1" in stored.output
+
+
+def test_the_shop_page_speaks_english_when_asked_and_chinese_by_default(
+    session: Session, settings: Settings, city: SmallCity
+) -> None:
+    from gridmap.web import create_app
+    from tests.accounts import client_as
+
+    shop = _shop(session, city, "甲店", -60, -20)
+    scoring.score_month(session, "2026-11")
+    session.commit()
+    client = client_as(create_app(settings), "viewer")
+    zh = client.get(f"/shops/{shop.id}?month=2026-11").get_data(as_text=True)
+    assert "2026-11 月度得分" in zh and "门前责任区" in zh and "Score for" not in zh
+    en = client.get(f"/shops/{shop.id}?month=2026-11&lang=en").get_data(as_text=True)
+    assert "Score for 2026-11" in en and "Frontage" in en and "月度得分" not in en and "门前责任区" not in en
+    ranking = client.get("/shops/ranking?month=2026-11&lang=en").get_data(as_text=True)
+    assert "Red list" in ranking and "Red flag" in ranking and "流动红旗" not in ranking

@@ -130,3 +130,38 @@ def shops_score(obj: Context, month: str) -> None:
     click.echo(f"{got['month']}: {got['shops']} 家商铺评分 / shops scored, {got['deductions']} 项扣分 / deductions "
                f"({got['points_deducted']} 分 / points), {got['failing']} 家不达标 / failing; 流动红旗 {flags['red']}, "
                f"黄旗 {flags['yellow']}, 黑旗 {flags['black']}")  # fmt: skip
+
+
+@shops_group.command("scheme")
+@click.argument("path", type=FILE, required=False)
+@click.option("--code", default="default", show_default=True, help="The scheme's code (a new version of it).")
+@click.option("--name", default=None, help="The scheme's name (default: the code).")
+@click.pass_obj
+def shops_scheme(obj: Context, path: Path | None, code: str, name: str | None) -> None:
+    """Store PATH (JSON: items, categories, per_case, pass_mark, red_top_n, ladder) as the next version of a
+    scheme; without PATH, print the current version of CODE as JSON (a start for a city's own)."""
+    import json
+
+    from gridmap.shops import schemes
+
+    try:
+        with session_scope(obj.migrated_session_factory(), writes=True) as session:
+            if path is None:
+                scheme = schemes.current_scheme(session, code)
+                click.echo(json.dumps(scheme.rules, ensure_ascii=False, indent=2))
+                return
+            try:
+                rules = json.loads(path.read_text(encoding="utf-8-sig"))
+            except ValueError as exc:
+                raise click.ClickException(f"{path.name} is not JSON: {exc}\n{path.name} 不是 JSON 文件") from exc
+            scheme = schemes.save_scheme(session, code, name or code, rules)
+            click.echo(f"方案 {scheme.code} 第 {scheme.version} 版已保存 / scheme {scheme.code} v{scheme.version} "
+                       f"stored (id {scheme.id})")  # fmt: skip
+    except InvalidInput as exc:
+        from gridmap.units.files import report
+
+        for line in report(exc.problems):
+            click.echo(f"  {line}", err=True)
+        raise SystemExit(1) from exc
+    except GridmapError as exc:
+        _fail(exc)

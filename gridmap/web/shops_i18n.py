@@ -74,7 +74,7 @@ SHOPS: dict[str, dict[str, str]] = {
     "shop_choose_month": {"zh_CN": "选择月份", "en": "Month"},
     "shop_show": {"zh_CN": "查看", "en": "Show"},
     "shop_no_scores": {
-        "zh_CN": "尚无月度评分。运行 gridmap shops score --month 年-月。",
+        "zh_CN": "尚无月度评分（每月评分后在此显示）。",
         "en": "No monthly scores yet. Run `gridmap shops score --month YYYY-MM`.",
     },
     "shop_step": {"zh_CN": "处理措施", "en": "Step"},

@@ -5,7 +5,9 @@ case, its flag and histories, its letters and the letter form with a scan), and 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 
@@ -20,7 +22,7 @@ from gridmap.web.state import app_state
 
 bp = Blueprint("shops", __name__)
 
-JS_STRINGS = ("shop_moved", "shop_move_failed", "shop_frontage", "shop_name")
+JS_STRINGS = ("shop_moved", "shop_move_failed", "shop_frontage_m2", "shop_no_frontage")
 
 
 def _lang() -> str:
@@ -36,7 +38,9 @@ def _editor() -> bool:
 
 
 def _common() -> dict[str, Any]:
-    return {"attribution": app_state().attribution, "tz": app_state().settings.cases.timezone,
+    offset = dt.datetime.now(ZoneInfo(app_state().settings.cases.timezone)).strftime("%z")  # +0800
+    zone = f"UTC{offset[:3]}:{offset[3:]}"
+    return {"attribution": app_state().attribution, "tz": zone,
             "strings": {k: translate(k, _lang()) for k in JS_STRINGS}}  # fmt: skip
 
 
