@@ -199,3 +199,18 @@ def test_cli_draws_and_repeats(settings, session: Session, city: SmallCity) -> N
     assert again.exit_code == 0 and "same 5 points" in again.output
     bad = CliRunner().invoke(main, [*url, "assessments", "draw", "--points", "50", "--quota", "market=50"])
     assert bad.exit_code != 0 and "库中只有 40 个" in bad.output
+
+
+def test_places_are_an_ogc_collection(settings, session: Session, city: SmallCity) -> None:
+    from gridmap.web import create_app
+    from tests.accounts import client_as
+
+    session.commit()
+    client = client_as(create_app(settings), "viewer")
+    doc = client.get("/ogc/collections/places").get_json()
+    assert doc["title"] == "考察点位"
+    items = client.get("/ogc/collections/places/items?limit=5").get_json()
+    assert items["numberMatched"] == 40 and len(items["features"]) == 5
+    first = items["features"][0]
+    assert first["geometry"]["type"] == "Point" and first["properties"]["kind"] == "market"
+    assert first["properties"]["street_id"] == city.ids["141102001"]

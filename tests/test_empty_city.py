@@ -134,7 +134,7 @@ def _ids(app: Flask) -> dict[str, object]:
         assignment = s.scalar(select(Assignment.id).order_by(Assignment.id)) or 1
         person = s.scalar(select(Person.id).order_by(Person.id)) or 1
     return {"segment": segment, "unit": unit, "assignment": assignment, "case": 1, "photo": "none.jpg",
-            "other": "nobody", "person": person}  # fmt: skip
+            "other": "nobody", "person": person, "assessment": 1, "apoint": 1}  # fmt: skip
 
 
 @pytest.mark.parametrize("state", list(STATES))
