@@ -81,8 +81,14 @@ def test_a_commander_draws_walks_and_scores_an_assessment(browser, settings) -> 
             first.locator("input[name=score]").fill("12")
             first.locator("button[type=submit]").click()
             page.wait_for_function("() => document.querySelector('#team-1 li .status').textContent.includes('超过')")
+            assert first.locator('[data-role="shown"]').inner_text() == "得分 8 / 10 · 有占道经营"
             if size == "desktop":
                 assert "对比上次测评：第phone轮模拟测评" in page.inner_text("#results-vs")
+                page.emulate_media(media="print")  # the printed route list: no forms, no menu
+                assert not page.locator("form.score-form").first.is_visible()
+                assert not page.locator("header.topbar").is_visible() and page.locator("ol.route").first.is_visible()
+                page.screenshot(path=str(ARTIFACTS / "assessment-print.png"), full_page=True)
+                page.emulate_media(media="screen")
             page.screenshot(path=str(ARTIFACTS / f"assessment-{size}-scored.png"), full_page=True)
             assert english_words(page, "demo-commander", "gridmap assessments repeat", "phone", "desktop") == []
             refused = [p for p in watch.problems if "status of 400" in p]  # the two refusals provoked above

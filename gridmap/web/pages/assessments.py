@@ -72,7 +72,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 PAGE_STRINGS = ("assess_drawing", "assess_failed", "assess_saved", "assess_not_scored", "assess_overall",
                 "assess_rate", "assess_scored", "assess_previous", "assess_change", "assess_vs", "assess_no_previous",
-                "assess_no_street", "assess_type", "assess_street", "assess_team")  # fmt: skip
+                "assess_no_street", "assess_type", "assess_street", "assess_team", "assess_score")  # fmt: skip
 
 
 def register(app: Flask) -> None:

@@ -111,7 +111,7 @@ function showPage(cfg) {
         status.textContent = s.assess_saved;
         status.className = "status ok";
         const shown = form.parentElement?.querySelector('[data-role="shown"]');
-        if (shown) shown.textContent = `${p.score} / ${p.possible}${p.note ? ` · ${p.note}` : ""}`;
+        if (shown) shown.textContent = `${s.assess_score} ${p.score} / ${p.possible}${p.note ? ` · ${p.note}` : ""}`;
         renderResults(s, await request(cfg.resultsUrl));
       } catch (err) {
         status.textContent = messageOf(err);
