@@ -199,3 +199,34 @@ def test_cli_draws_and_repeats(settings, session: Session, city: SmallCity) -> N
     assert again.exit_code == 0 and "same 5 points" in again.output
     bad = CliRunner().invoke(main, [*url, "assessments", "draw", "--points", "50", "--quota", "market=50"])
     assert bad.exit_code != 0 and "库中只有 40 个" in bad.output
+
+
+def test_places_are_an_ogc_collection(settings, session: Session, city: SmallCity) -> None:
+    from gridmap.web import create_app
+    from tests.accounts import client_as
+
+    session.commit()
+    client = client_as(create_app(settings), "viewer")
+    doc = client.get("/ogc/collections/places").get_json()
+    assert doc["title"] == "考察点位"
+    items = client.get("/ogc/collections/places/items?limit=5").get_json()
+    assert items["numberMatched"] == 40 and len(items["features"]) == 5
+    first = items["features"][0]
+    assert first["geometry"]["type"] == "Point" and first["properties"]["kind"] == "market"
+    assert first["properties"]["street_id"] == city.ids["141102001"]
+
+
+def test_cli_imports_places_of_one_type(settings, session: Session, tmp_path: Path) -> None:
+    build_small_city(session)
+    session.commit()
+    lon, lat = to_lonlat(-500, 300)
+    feats = [{"type": "Feature", "properties": {"name": "城东工地"},
+              "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]}}]  # fmt: skip
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False), "utf-8")
+    url = ["--database-url", settings.database_url]
+    wrong = CliRunner().invoke(main, [*url, "import", "segments", str(path), "--type", "工地"])
+    assert wrong.exit_code != 0 and "--type is for places" in wrong.output
+    result = CliRunner().invoke(main, [*url, "import", "places", str(path), "--type", "建筑工地"])
+    assert result.exit_code == 0, result.output
+    assert session.scalars(select(Place.kind)).all() == ["site"]

@@ -134,7 +134,8 @@ def _ids(app: Flask) -> dict[str, object]:
         assignment = s.scalar(select(Assignment.id).order_by(Assignment.id)) or 1
         person = s.scalar(select(Person.id).order_by(Person.id)) or 1
     return {"segment": segment, "unit": unit, "assignment": assignment, "case": 1, "photo": "none.jpg",
-            "other": "nobody", "person": person, "inspection": 1, "shop": 1, "month": "2026-11"}  # fmt: skip
+            "other": "nobody", "person": person, "inspection": 1, "shop": 1, "month": "2026-11",
+            "assessment": 1, "apoint": 1}  # fmt: skip
 
 
 @pytest.mark.parametrize("state", list(STATES))

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gridmap.config import Settings
-from gridmap.store.models import Area, Compound, Grid, Segment
+from gridmap.store.models import Area, Compound, Grid, Place, Segment
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import make_account
@@ -67,6 +67,7 @@ def test_gdal_oapif_reads_every_layer(settings: Settings, session) -> None:
         "grids": session.scalars(select(Grid.id).where(Grid.valid_to.is_(None))).all(),
         "communities": session.scalars(select(Area.id).where(Area.level == "community")).all(),
         "streets": session.scalars(select(Area.id).where(Area.level == "street")).all(),
+        "places": session.scalars(select(Place.id)).all(),
     }
     assert set(got) == {*expected, "cases"}
     for cid, ids in expected.items():

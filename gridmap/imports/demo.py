@@ -48,6 +48,7 @@ DEMO_LAYERS = (
     ("segments", "segments.geojson"),
     ("compounds", "compounds.geojson"),
     ("grids", "grids.geojson"),
+    ("places", "places.geojson"),  # field points 考察点位 (after the 社区: their 街道/社区 are derived from them)
 )
 DEMO_TABLES = ("units.csv", "people.csv", "assignments.csv")
 DEMO_REPORTS = "reports.csv"  # patrol, inspection and public reports, spread over the past year, opened as cases
@@ -105,6 +106,8 @@ def load_demo(
         gdf = _read_layer(data_dir / filename)
         if layer == "streets" and "district_code" not in gdf.columns:
             gdf["district_code"] = gdf["code"].str[:6]
+        if layer == "places":
+            gdf = gdf.rename(columns={"type": "kind"})  # the file speaks as `gridmap import places` reads it
         counts[layer] = write_features(session, layer, gdf, source=DEMO_SOURCE).created
     tables = {name: pd.read_csv(data_dir / name, dtype=str, keep_default_na=False) for name in DEMO_TABLES}
     actor = cli_actor()

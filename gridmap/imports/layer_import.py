@@ -176,7 +176,8 @@ def import_file(
     summary = ImportSummary(layer=layer, file=name, features=n, notes=list(read.notes))
 
     problems: list[Problem] = []
-    columns = _resolve_columns(spec, mapping, list(read.columns), name, problems)
+    supplied = ("kind",) if place_kind is not None else ()  # --type gives it
+    columns = _resolve_columns(spec, mapping, list(read.columns), name, problems, supplied)
 
     # --- coordinates: CRS, GCJ-02, geometry checks and repairs -----------------------------------------------
     geom_problems = dict(read.geom_problems)
@@ -355,7 +356,12 @@ def _equal_to_storage(crs: CRS) -> bool:
 
 
 def _resolve_columns(
-    spec: LayerSpec, mapping: dict[str, str], columns: list[str], name: str, problems: list[Problem]
+    spec: LayerSpec,
+    mapping: dict[str, str],
+    columns: list[str],
+    name: str,
+    problems: list[Problem],
+    supplied: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """``{field: column}`` for every field the file provides; problems for mapped or required ones it lacks."""
     found: dict[str, str] = {}
@@ -379,11 +385,12 @@ def _resolve_columns(
             if col is None and len(f) > 10:  # a Shapefile (DBF) cuts names to 10 characters: community_
                 col = find_column(columns, f[:10])
             if col is None:
-                if f in spec.required:
+                if f in spec.required and f not in supplied:
+                    hint = " or --type TYPE for every feature" if spec.name == "places" and f == "kind" else ""
                     problems.append(
                         Problem(
                             f"required field {f!r} is missing: no column named {f}; "
-                            f"give --map {f}=COLUMN (the file's columns are: {listing})",
+                            f"give --map {f}=COLUMN{hint} (the file's columns are: {listing})",
                             source=name,
                             field=f,
                         )

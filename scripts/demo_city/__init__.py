@@ -27,7 +27,9 @@ re-running writes the same bytes (about 5 s). Pipeline (:func:`~.build.build`):
    社区, 街道 and district are then re-derived as unions of the grids, so that all four layers are one exact
    coverage on the 6-decimal grid;
 8. compound names, units, people, assignments;
-9. output: the GeoJSON and CSV files, and three months of invented reports (``reports.csv``).
+9. output: the GeoJSON and CSV files, and three months of invented reports (``reports.csv``);
+10. field points 考察点位 (markets, parks, sites, schools…) inside each 街道, away from the compounds
+    (:mod:`~.places`).
 
 The package, one module per step, each using only those listed before it: :mod:`~.config` (seed and one random
 generator per stage, CRS and origin, output precision, reference date), :mod:`~.geometry` (local metric CRS ↔

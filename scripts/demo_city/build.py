@@ -24,6 +24,7 @@ from .divisions import read_divisions
 from .geometry import ll_to_local, local_to_ll
 from .names import name_compounds, name_lanes, name_secondary, order_communities
 from .output import reading_order, write_csv, write_geojson
+from .places import design_places
 from .registry import Assignments, assign_compounds, assign_grids, assign_segments, make_people, make_units
 from .reports import make_reports
 from .roads import (
@@ -219,12 +220,15 @@ def build(out: Path, source: Path | None = None, log: Any = print) -> dict[str, 
         ["target_kind", "target_ref", "unit_code", "person_code", "role", "valid_from", "valid_to"],
         asg.rows,
     )
+    places, place_geoms = design_places(streets, street_final, comp_ll)
+    write_geojson(out / "places.geojson", "places", places, np.asarray(place_geoms, dtype=object))
     reports = make_reports(seg_geoms, [sg["level"] for sg in segments], comp_ll)
     write_csv(out / "reports.csv", ["client_id", "lon", "lat", "category", "source", "observed_at"], reports)
     log(f"written to {out} ({time.perf_counter() - t0:.1f}s)")
     return {
         "segments": len(segments),
         "compounds": len(compounds),
+        "places": len(places),
         "grids": len(grid_rows),
         "units": len(units),
         "people": len(people.rows),

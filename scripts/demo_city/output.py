@@ -33,6 +33,8 @@ def geometry_json(g: Any) -> str:
         for p in g.geoms:
             polys.append("[" + ",".join(_ring(np.asarray(r.coords)) for r in [p.exterior, *p.interiors]) + "]")
         return '{"type":"MultiPolygon","coordinates":[' + ",".join(polys) + "]}"
+    if t == "Point":
+        return '{"type":"Point","coordinates":[' + f"{_num(g.x)},{_num(g.y)}" + "]}"
     if t == "LineString":
         return '{"type":"LineString","coordinates":' + _ring(np.asarray(g.coords)) + "}"
     raise TypeError(f"unexpected geometry type {t}")

@@ -63,7 +63,7 @@ WORDS: dict[str, dict[str, str]] = {
     "assess_no_previous": {"zh_CN": "暂无可对比的上次测评", "en": "No earlier assessment to compare with"},
     "assess_no_street": {"zh_CN": "（未划入街道）", "en": "(outside every 街道)"},
     "assess_params": {"zh_CN": "抽取参数", "en": "Draw parameters"},
-    "assess_repeat_hint": {"zh_CN": "用相同种子和参数可重现本次抽取：gridmap assessments repeat {id}",
+    "assess_repeat_hint": {"zh_CN": "用相同种子和参数可重现本次抽取（命令行：gridmap assessments repeat {id}）",
                            "en": "The same seed and parameters repeat this draw: gridmap assessments repeat {id}"},
     "assess_excluded": {"zh_CN": "排除近 {k} 周", "en": "last {k} weeks left out"},
     "assess_type": {"zh_CN": "类型", "en": "Type"},
@@ -72,7 +72,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 PAGE_STRINGS = ("assess_drawing", "assess_failed", "assess_saved", "assess_not_scored", "assess_overall",
                 "assess_rate", "assess_scored", "assess_previous", "assess_change", "assess_vs", "assess_no_previous",
-                "assess_no_street", "assess_type", "assess_street", "assess_team")  # fmt: skip
+                "assess_no_street", "assess_type", "assess_street", "assess_team", "assess_score")  # fmt: skip
 
 
 def register(app: Flask) -> None:

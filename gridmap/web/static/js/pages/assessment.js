@@ -3,7 +3,7 @@
 // page), and an assessment's page — its drawn points on a tile-less map, numbered by their stop and coloured by team,
 // each point's score form (PUT …/points/<id>/score), and the score rates by type, 街道 and overall re-read after
 // each score (GET …/results).
-import { ApiError, request } from "../api.js";
+import { request } from "../api.js";
 
 const TEAM_COLOURS = ["#1f6feb", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#0b7285", "#5c940d", "#e67700"];
 
@@ -15,10 +15,14 @@ function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
 }
 
-/** @param {unknown} err */
+/**
+ * A refused request's sentence for a person: the server's zh message names each field by its API name (“score”：…),
+ * which a form user does not need — the form shows the field beside the message.
+ * @param {unknown} err
+ */
 function messageOf(err) {
-  if (err instanceof ApiError) return [err.message, ...err.details].join("；");
-  return err instanceof Error ? err.message : String(err);
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/“[A-Za-z_.]+”：/g, "");
 }
 
 /** @param {number | null} rate */
@@ -107,7 +111,7 @@ function showPage(cfg) {
         status.textContent = s.assess_saved;
         status.className = "status ok";
         const shown = form.parentElement?.querySelector('[data-role="shown"]');
-        if (shown) shown.textContent = `${p.score} / ${p.possible}${p.note ? ` · ${p.note}` : ""}`;
+        if (shown) shown.textContent = `${s.assess_score} ${p.score} / ${p.possible}${p.note ? ` · ${p.note}` : ""}`;
         renderResults(s, await request(cfg.resultsUrl));
       } catch (err) {
         status.textContent = messageOf(err);
