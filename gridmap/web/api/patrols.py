@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.patrols import coverage, misses, record
-from gridmap.patrols.tracks import read_geojson
+from gridmap.patrols.tracks import read_geojson, read_gpx
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.patrols import (
     PatrolAnswer,
@@ -41,18 +41,26 @@ def _today() -> dt.date:
 @allow(*record.RECORDS)
 @operation("postPatrol", tags=("patrols",), json=PatrolIn, ok={201: PatrolAnswer}, errors=(400, 404, 413))
 def post_patrol():
-    """Send a patrol track in: checked, map-matched to the road segments and stored with what it patrolled"""
+    """Send a patrol track in (GeoJSON or GPX): checked, map-matched to the road segments and stored"""
     body = body_of(PatrolIn)
     settings = app_state().settings
-    if body.track is None:
-        raise InvalidInput(Problem("is required", field="track", zh="缺少轨迹（track）"))
+    if (body.track is None) == (body.gpx is None):
+        raise InvalidInput(
+            Problem("send one of track (GeoJSON) or gpx", field="track", zh="须给出轨迹：track（GeoJSON）或 gpx 之一")
+        )
     person_id = body.person_id
     if person_id is not None and (not isinstance(person_id, int) or isinstance(person_id, bool)
                                   or not 0 < person_id < 2**31):  # fmt: skip
         raise InvalidInput(Problem("must be a person's id", field="person_id", zh="须为人员编号"))
-    raw = json.dumps(request.get_json(silent=True), ensure_ascii=False)
-    track = read_geojson(body.track, str(body.crs or "wgs84"), ZoneInfo(settings.cases.timezone),
-                         source=str(body.source or "geojson"), raw=raw)  # fmt: skip
+    crs = str(body.crs or "wgs84")
+    if body.gpx is not None:
+        if not isinstance(body.gpx, str):
+            raise InvalidInput(Problem("must be a GPX document as text", field="gpx", zh="gpx 须为 GPX 文本"))
+        track = read_gpx(body.gpx, crs=crs, name="gpx")
+    else:
+        raw = json.dumps(request.get_json(silent=True), ensure_ascii=False)
+        track = read_geojson(body.track, crs, ZoneInfo(settings.cases.timezone), source=str(body.source or "geojson"),
+                             raw=raw)  # fmt: skip
     actor = current_actor()
     with writing() as session:
         answer = record.record_patrol(session, actor, record.whose(actor, person_id), track, settings)
