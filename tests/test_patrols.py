@@ -254,6 +254,12 @@ def test_bad_tracks_are_refused_with_a_chinese_sentence_and_nothing_is_stored(
         assert words in " ".join([said.get("message") or "", *said.get("message_details", [])]), (words, said)
     resp = commander.post("/api/v1/patrols", json={"person_id": 999999, "track": _feature(_along_road())})
     assert resp.status_code == 404
+    for url in ("/api/v1/patrols/monthly?month=0000-01", "/api/v1/patrols/coverage?as_of=0001-01-01",
+                "/api/v1/patrols/coverage?as_of=2000-01-05&days=30", "/api/v1/patrols/layer?as_of=9999-12-31",
+                f"/api/v1/patrols/segments?person={ids['chief']}&to=0001-01-01", "/api/v1/patrols/misses?to=0001-01-01",
+                f"/api/v1/patrols/segments?person={ids['chief']}&from=0001-01-01",
+                "/api/v1/patrols/misses?from=2026-12-07&to=2026-12-01", "/patrols?as_of=0001-01-01"):  # fmt: skip
+        assert commander.get(url).status_code == 400, url
     grid_worker = client_as(app, "grid_worker", person="P-GRID")
     resp = grid_worker.post("/api/v1/patrols", json={"person_id": ids["chief"], "track": _feature(_along_road())})
     assert resp.status_code == 403  # only one's own patrols

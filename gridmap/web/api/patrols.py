@@ -78,9 +78,9 @@ def patrol_segments():
     if q.person is None:
         raise InvalidInput(Problem("is required", field="person", zh="缺少人员编号（person）"))
     end = q.to or _today()
-    start = q.from_ or end - dt.timedelta(days=29)
-    if start > end:
-        raise InvalidInput(Problem("`from` is after `to`", field="from", zh="起始日期晚于截止日期"))
+    coverage.check_period(end, end, "to")
+    start = q.from_ or max(end - dt.timedelta(days=29), coverage.FIRST_DAY)
+    coverage.check_period(start, end)
     found = coverage.segments_of_person(db_session(), q.person, start, end)
     return jsonify({"person_id": q.person, "from": start.isoformat(), "to": end.isoformat(), "segments": found})
 
@@ -91,7 +91,11 @@ def patrol_segments():
 def patrol_coverage():
     """Share of assigned road km patrolled by its road chief in the last N days, per chief, unit and 街道"""
     q = query_of(PatrolCoverageQuery)
-    return jsonify(coverage.coverage(db_session(), app_state().settings, q.as_of or _today(), q.days))
+    as_of = q.as_of or _today()
+    coverage.check_period(as_of, as_of, "as_of")
+    if q.days and as_of - dt.timedelta(days=q.days - 1) < coverage.FIRST_DAY:
+        raise InvalidInput(Problem("the period starts before 2000", field="days", zh="统计期不能早于 2000 年"))
+    return jsonify(coverage.coverage(db_session(), app_state().settings, as_of, q.days))
 
 
 @bp.get("/patrols/monthly")
@@ -115,7 +119,9 @@ def patrol_monthly():
 def patrol_layer():
     """Every road segment with the days since it was last patrolled, for the map"""
     q = query_of(PatrolLayerQuery)
-    resp = jsonify(coverage.days_since_layer(db_session(), q.as_of or _today()))
+    as_of = q.as_of or _today()
+    coverage.check_period(as_of, as_of, "as_of")
+    resp = jsonify(coverage.days_since_layer(db_session(), as_of))
     resp.mimetype = "application/geo+json"
     return resp
 
@@ -127,7 +133,7 @@ def patrol_misses():
     """Missed detections 漏报: public reports where a patrol passed in the hours before, each with its track"""
     q = query_of(PatrolMissesQuery)
     end = q.to or _today()
-    start = q.from_ or end - dt.timedelta(days=6)
-    if start > end:
-        raise InvalidInput(Problem("`from` is after `to`", field="from", zh="起始日期晚于截止日期"))
+    coverage.check_period(end, end, "to")
+    start = q.from_ or max(end - dt.timedelta(days=6), coverage.FIRST_DAY)
+    coverage.check_period(start, end)
     return jsonify(misses.find_misses(db_session(), app_state().settings, start, end, q.person))
