@@ -26,10 +26,30 @@ def test_migrated_to_head_with_spatial_indexes(engine: Engine) -> None:
                 r[0]
                 for r in conn.execute(text("SELECT f_table_name FROM geometry_columns WHERE spatial_index_enabled = 1"))
             }
-            assert rtrees == {"areas", "grids", "segments", "compounds", "cases", "components", "shops", "places"}
+            assert rtrees == {
+                "areas",
+                "grids",
+                "segments",
+                "compounds",
+                "cases",
+                "components",
+                "shops",
+                "places",
+                "patrols",
+            }
         else:
             gist = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_indexes WHERE indexdef ILIKE '%gist%'"))}
-            assert {"areas", "grids", "segments", "compounds", "cases", "components", "places"} <= gist
+            assert {
+                "areas",
+                "grids",
+                "segments",
+                "compounds",
+                "cases",
+                "components",
+                "shops",
+                "places",
+                "patrols",
+            } <= gist
 
 
 def test_upgrade_is_idempotent_and_reversible(engine: Engine) -> None:

@@ -241,7 +241,9 @@ def test_bad_tracks_are_refused_with_a_chinese_sentence_and_nothing_is_stored(
         ({"person_id": ids["chief"], "track": no_times}, "第 5 个轨迹点没有时间"),
         ({"person_id": ids["chief"], "track": _feature([])}, "轨迹为空"),
         ({"person_id": ids["chief"], "track": {"type": "Feature", "geometry": {"type": "Point"}}}, "LineString"),
-        ({"person_id": ids["chief"]}, "缺少轨迹"),
+        ({"person_id": ids["chief"]}, "须给出轨迹"),
+        ({"person_id": ids["chief"], "gpx": "<html></html>"}, "不是有效的 GPX 文件"),
+        ({"person_id": ids["chief"], "gpx": _gpx(_along_road()), "track": _feature(_along_road())}, "之一"),
         ({"person_id": ids["chief"], "track": _feature(_along_road(), accuracy=[500.0] * len(_along_road()))},
          "可用的不足两个"),
     ]  # fmt: skip
@@ -252,6 +254,12 @@ def test_bad_tracks_are_refused_with_a_chinese_sentence_and_nothing_is_stored(
         assert words in " ".join([said.get("message") or "", *said.get("message_details", [])]), (words, said)
     resp = commander.post("/api/v1/patrols", json={"person_id": 999999, "track": _feature(_along_road())})
     assert resp.status_code == 404
+    for url in ("/api/v1/patrols/monthly?month=0000-01", "/api/v1/patrols/coverage?as_of=0001-01-01",
+                "/api/v1/patrols/coverage?as_of=2000-01-05&days=30", "/api/v1/patrols/layer?as_of=9999-12-31",
+                f"/api/v1/patrols/segments?person={ids['chief']}&to=0001-01-01", "/api/v1/patrols/misses?to=0001-01-01",
+                f"/api/v1/patrols/segments?person={ids['chief']}&from=0001-01-01",
+                "/api/v1/patrols/misses?from=2026-12-07&to=2026-12-01", "/patrols?as_of=0001-01-01"):  # fmt: skip
+        assert commander.get(url).status_code == 400, url
     grid_worker = client_as(app, "grid_worker", person="P-GRID")
     resp = grid_worker.post("/api/v1/patrols", json={"person_id": ids["chief"], "track": _feature(_along_road())})
     assert resp.status_code == 403  # only one's own patrols
@@ -260,6 +268,10 @@ def test_bad_tracks_are_refused_with_a_chinese_sentence_and_nothing_is_stored(
         assert s.scalar(select(func.count()).select_from(PatrolVisit)) == 0
     resp = grid_worker.post("/api/v1/patrols", json={"source": "phone", "track": _feature(_along_road())})
     assert resp.status_code == 201 and resp.get_json()["person_id"] == ids["worker"]
+    utc = [(x, y, t.astimezone(dt.UTC)) for x, y, t in _along_road(T0 + dt.timedelta(days=1))]
+    resp = grid_worker.post("/api/v1/patrols", json={"gpx": _gpx(utc)})  # a GPX document through the API
+    assert resp.status_code == 201 and resp.get_json()["source"] == "gpx"
+    assert len(resp.get_json()["segments_patrolled"]) == 1
 
 
 def test_a_public_report_where_a_patrol_just_passed_is_a_miss_unless_the_patroller_reported_it(

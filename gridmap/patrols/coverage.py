@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmap.config import Settings
+from gridmap.errors import InvalidInput, Problem
 from gridmap.patrols.network import RoadNetwork, road_network
 from gridmap.responsibility.history import History, as_day, raw_rows, responsible_at
 from gridmap.store.change_counters import CountedCopy
@@ -29,6 +30,16 @@ from gridmap.store.models import Area, AreaLevel, PatrolVisit, Person, Role, Seg
 
 EPOCH = dt.date(1970, 1, 1)
 NEVER = -1
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)  # patrols are of our time (as tracks' fixes)
+
+
+def check_period(start: dt.date, end: dt.date, field: str = "from") -> None:
+    """Refuse a period outside 2000–2100 or ending before it starts (the API's 400, in Chinese too)."""
+    if not (FIRST_DAY <= start <= LAST_DAY and FIRST_DAY <= end <= LAST_DAY):
+        raise InvalidInput(Problem(f"{start}..{end}: days between 2000 and 2100", field=field,
+                                   zh="日期须在 2000—2100 年之间"))  # fmt: skip
+    if start > end:
+        raise InvalidInput(Problem("`from` is after `to`", field=field, zh="起始日期晚于截止日期"))
 
 
 def segments_of_person(session: Session, person_id: int, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
@@ -189,12 +200,16 @@ def coverage(session: Session, settings: Settings, as_of: dt.date, days: int | N
 
 
 def month_bounds(month: str | None, today: dt.date) -> tuple[dt.date, dt.date]:
-    """``YYYY-MM`` (default this month) → its first and last day."""
+    """``YYYY-MM`` (default this month) → its first and last day (refused outside 2000–2100)."""
     if month:
         year, mon = (int(p) for p in month.split("-"))
     else:
         year, mon = today.year, today.month
-    return dt.date(year, mon, 1), dt.date(year, mon, calendar.monthrange(year, mon)[1])
+    if not FIRST_DAY.year <= year <= LAST_DAY.year or not 1 <= mon <= 12:
+        raise InvalidInput(Problem(f"{month!r}: a month YYYY-MM between 2000 and 2100", field="month",
+                                   zh="月份须为 2000—2100 年间的 YYYY-MM"))  # fmt: skip
+    first = dt.date(year, mon, 1)
+    return first, dt.date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def monthly_rule(session: Session, settings: Settings, first: dt.date, last: dt.date) -> dict[str, Any]:

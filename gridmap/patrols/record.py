@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
@@ -126,7 +126,3 @@ def summary(patrol: Patrol, m: Matched, ids: np.ndarray, names: list[str | None]
         "fixes": patrol.fixes, "kept": patrol.kept, "length_m": patrol.length_m,
         "segments_patrolled": segs,
     }  # fmt: skip
-
-
-def patrol_people(session: Session, ids: set[int]) -> dict[int, str]:
-    return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(sorted(ids)))).all()) if ids else {}

@@ -18,14 +18,14 @@ import numpy as np
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.crs import gcj02_to_wgs84
+from gridmap.routing import CRS_NAMES
 
 MAX_FIXES = 100_000  # a whole day at one fix a second is 86,400; more is not one patrol
 CITY_MARGIN_DEG = 0.02  # ~2 km: a patrol along the city's edge may step over its boundary
 HDOP_METRES = 5.0  # GPX carries HDOP, not metres: accuracy ≈ HDOP × a typical receiver error of 5 m
 EARLIEST_S, LATEST_S = 946_684_800.0, 4_102_444_800.0  # 2000-01-01 and 2100-01-01 (UTC): a fix's time is one of ours
-CRS_NAMES = ("wgs84", "gcj02")
 _GPX_ROOT = re.compile(r"<(?:\w+:)?gpx[\s>/]")
-SOURCES = ("gpx", "geojson", "phone")
+SOURCES = ("gpx", "geojson", "phone")  # where a track came from (Patrol.source)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ def coverage_page():
     days = parse_int(request.args.get("days"), "days", problems, lo=1, hi=366) or settings.patrols.coverage_days
     if problems:
         raise InvalidInput(problems)
+    coverage.check_period(as_of, as_of, "as_of")
+    coverage.check_period(as_of - dt.timedelta(days=days - 1), as_of, "days")
     session = db_session()
     found = coverage.coverage(session, settings, as_of, days)
     first, last = coverage.month_bounds(as_of.strftime("%Y-%m"), as_of)

@@ -47,9 +47,8 @@ class PatrolIn(Model):
     ``properties.times`` gives each fix's time (ISO-8601; without an offset, the city's local time; or seconds since
     1970), with optional ``properties.accuracy`` (metres per fix)."""
 
-    required_in_document = ("track",)
-
     track: Judged[TrackFeature] = Field(None, description="GeoJSON Feature (LineString) with properties.times")
+    gpx: Judged[str] = Field(None, description="or a GPX document as text (its track points, with times)")
     person_id: Judged[int] = Field(None, description="whose patrol (default: the account's own person)")
     crs: Crs | None = Field(None, description="the fixes' coordinates (default wgs84; gcj02 converted)")
     source: Literal["geojson", "phone"] | None = Field(None, description="phone: recorded on the /patrol page")
