@@ -142,6 +142,13 @@ MATRIX: dict[str, list[Route]] = {
     "assign_api.get_heat": [_r("GET", "/api/v1/heat", EVERYONE)],
     "audit_api.audit_api": [_r("GET", "/api/v1/audit", {A, CMD})],
     "tasks_api.list_tasks": [_r("GET", "/api/v1/tasks", CASE_WORKERS)],
+    "scorecards_api.get_scorecard": [_r("GET", "/api/v1/scorecards?period=2026-11&subject=unit", EVERYONE)],
+    "scorecards_api.get_trends": [_r("GET", "/api/v1/scorecards/trends?period=2026-11", EVERYONE)],
+    "scorecards_api.publish_scorecard": [_r("POST", "/api/v1/scorecards/publish", {A, CMD}, ok=400, json={})],
+    "scorecards_api.get_schemes": [_r("GET", "/api/v1/schemes", EVERYONE)],
+    "scorecards_api.post_scheme": [_r("POST", "/api/v1/schemes", {A}, ok=400, json={"document": {}})],
+    "rankings.rankings_page": [_r("GET", "/rankings?period=2026-11", EVERYONE, api=False)],
+    "rankings.unit_scorecard": [_r("GET", "/units/{unit}/scorecard?period=2026-11", EVERYONE, api=False)],
     # OGC API – Features (the map's layers) and Open311 (the public's door)
     "ogc.landing": [_r("GET", "/ogc", EVERYONE), _r("GET", "/ogc/", EVERYONE)],
     "ogc.conformance": [_r("GET", "/ogc/conformance", EVERYONE)],

@@ -37,6 +37,8 @@ EDITS_CATALOGUE = (R.ADMIN,)  # categories and the working calendar
 ASSIGNS = (R.COMMANDER,)  # responsibility: assign, end
 EDITS_UNITS = (R.ADMIN, R.COMMANDER)  # the register of units and people: create, edit, retire, merge
 READS_AUDIT = (R.ADMIN, R.COMMANDER)
+EDITS_SCHEMES = (R.ADMIN,)  # evaluation schemes: indicators, weights, grades (data, versioned)
+PUBLISHES_SCORES = (R.ADMIN, R.COMMANDER)  # freezing a period's scorecard
 REPORTS = (R.COMMANDER, R.DISPATCHER, R.GRID_WORKER, R.INSPECTOR, R.UNIT_CLERK)  # opens reports with an account
 WORKS_CASES = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)  # some step of the loop
 

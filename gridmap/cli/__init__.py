@@ -12,13 +12,14 @@ from gridmap.cli.main import main
 from gridmap.cli.roads import roads_group
 from gridmap.cli.roster import roster_group
 from gridmap.cli.routing import snap
+from gridmap.cli.scorecards import scorecards_group
 from gridmap.cli.serve import serve
 from gridmap.cli.units import people_group, units_group
 
 for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve, backup_cmd, restore_cmd):
     main.add_command(command)
 for group in (categories_group, cases_group, grids_group, roads_group, users_group, tokens_group, units_group,
-              people_group, roster_group):  # fmt: skip
+              people_group, roster_group, scorecards_group):  # fmt: skip
     main.add_command(group)
 
 __all__ = ["main"]

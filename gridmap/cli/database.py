@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
+from gridmap.accounts.actor import cli_actor
 from gridmap.cli.support import Context, fail
 from gridmap.errors import DatabaseError
 from gridmap.store.engine import (
@@ -17,13 +20,16 @@ from gridmap.store.engine import (
 @click.command()
 @click.pass_obj
 def init(obj: Context) -> None:
-    """Create or upgrade the database schema (runs the migrations) and seed the categories and holidays."""
+    """Create or upgrade the database schema (runs the migrations) and seed the categories, holidays and the
+    default evaluation schemes."""
     from gridmap.catalogue.categories import seed
+    from gridmap.evaluation import ensure_default_schemes
 
     try:
         upgrade(obj.engine)
         with session_scope(make_session_factory(obj.engine)) as session:
             seed(session)
+            ensure_default_schemes(session, cli_actor(), dt.datetime.now(dt.UTC))
     except DatabaseError as exc:
         fail(exc)
     click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")

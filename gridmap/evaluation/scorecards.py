@@ -21,7 +21,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.evaluation.counts import BASE_COUNTS, count
 from gridmap.evaluation.defaults import DEFAULT_SCHEMES
-from gridmap.evaluation.periods import Period
+from gridmap.evaluation.periods import Period, parse_period
 from gridmap.evaluation.scheme import SUBJECTS, SchemeDoc, parse_scheme
 from gridmap.evaluation.scoring import Line, score_lines
 from gridmap.evaluation.subjects import Subject, list_subjects
@@ -258,3 +258,42 @@ def trends(
             names[r["subject_id"]] = r["name"]
     return {"periods": [p.key for p in periods], "labels_zh": [p.label() for p in periods],
             "series": [{"subject_id": k, "name": names[k], "scores": v} for k, v in series.items()]}  # fmt: skip
+
+
+# -- what the interfaces call --------------------------------------------------------------------------------------
+
+
+def read_scorecard(
+    session: Session,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    *,
+    period: str,
+    subject: str = "unit",
+    scheme: str | None = None,
+    group: str | None = None,
+    live: bool = False,
+) -> dict[str, Any]:
+    """The scorecard asked for by text (period key, subject, optional scheme code and peer group)."""
+    p = parse_period(period, tz)
+    row = scheme_for_subject(session, subject, scheme)
+    card = scorecard(session, row, p, now, live=live)
+    if group:
+        known = {g["key"] for g in card["groups"]}
+        if group not in known:
+            raise InvalidInput(Problem(f"no peer group {group!r} (one of: {', '.join(sorted(known)) or 'none'})",
+                                       field="group", zh=f"没有名为“{group[:40]}”的考核分组"))  # fmt: skip
+        card["rows"] = [r for r in card["rows"] if r["group"] == group]
+    return card
+
+
+def publish_period(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, actor: Actor, *, period: str, subject: str = "unit",
+    scheme: str | None = None, note: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Publish (freeze) the scorecard of a period; refused for a period not yet over (its figures still move)."""
+    p = parse_period(period, tz)
+    if p.end > now:
+        raise InvalidInput(Problem(f"{p.key} is not over yet (it ends {p.end.isoformat()})", field="period",
+                                   zh=f"{p.label()}尚未结束，不能发布"))  # fmt: skip
+    return publish(session, scheme_for_subject(session, subject, scheme), p, actor, now, note)
