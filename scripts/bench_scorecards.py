@@ -58,7 +58,8 @@ def fill(factory, n_units: int, n: int, rng: np.random.Generator) -> float:
         unit_ids = np.asarray(session.scalars(select(Unit.id).order_by(Unit.id)).all())
         dialect = dialect_of(session)
         ids = np.asarray(reserve_ids(session, n))
-        created = START + (rng.random(n) * YEAR_S * 1e6).astype("timedelta64[us]")
+        # ids follow the time of opening, as they do in a city's database
+        created = START + np.sort((rng.random(n) * YEAR_S * 1e6).astype("timedelta64[us]"))
         deadline = created + np.timedelta64(2 * 86400, "s")
         u = rng.random(n)
         status = np.where(u < 0.80, "closed", np.where(u < 0.85, "parked", np.where(u < 0.88, "void", "in_progress")))
@@ -191,17 +192,18 @@ def main() -> None:
             run("SpatiaLite", f"sqlite:///{tmp}/bench_{{tag}}.sqlite", sizes, tmp)
         if args.postgis:
             admin = create_engine(args.postgis, isolation_level="AUTOCOMMIT")
-            names = [f"gridmap_bench_{uuid.uuid4().hex[:8]}_{u}_{n}" for u, n in sizes]
             try:
-                for (u, n), name in zip(sizes, names, strict=True):
+                for u, n in sizes:  # a database per size, dropped as soon as it is measured
+                    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}_{u}_{n}"
                     with admin.connect() as conn:
                         conn.execute(text(f'CREATE DATABASE "{name}"'))
-                    url = make_url(args.postgis).set(database=name).render_as_string(hide_password=False)
-                    run("PostGIS", url, [(u, n)], tmp)
+                    try:
+                        url = make_url(args.postgis).set(database=name).render_as_string(hide_password=False)
+                        run("PostGIS", url, [(u, n)], tmp)
+                    finally:
+                        with admin.connect() as conn:
+                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             finally:
-                with admin.connect() as conn:
-                    for name in names:
-                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
 
 
