@@ -80,10 +80,15 @@ def rankings_page():
     if group:
         keep = {r["subject_id"] for r in card["rows"]}
         trend["series"] = [s for s in trend["series"] if s["subject_id"] in keep]
-    groups = read_scorecard(session, tz, now, period=period_key, subject=subject, scheme=scheme)["groups"]
+    groups = card["groups"]  # every group of the card, also when one is shown
+    names = {gr["key"]: _name(gr, lang) for gr in card["groups"]}
+    sections: dict[str | None, list[dict[str, Any]]] = {}
+    for r in card["rows"]:  # rows come ranked within their group; groups in key order, the ungrouped as one
+        sections.setdefault(r["group"], []).append(r)
     return render_template(
         "rankings.html",
         card=card,
+        sections=[(names.get(k, "") if k is not None else "", rows) for k, rows in sections.items()],
         trend=trend,
         subject=subject,
         subjects=[(k, zh if lang == "zh_CN" else en) for k, (zh, en) in SUBJECTS.items()],
