@@ -275,3 +275,23 @@ def test_trends_give_this_period_and_the_three_before(session: Session) -> None:
     assert tr["periods"] == ["2026-08", "2026-09", "2026-10", "2026-11"]
     a = next(s for s in tr["series"] if s["subject_id"] == str(ids["a"]))
     assert a["scores"][:3] == [None, None, None] and a["scores"][3] == pytest.approx(76.5, abs=0.01)
+
+
+def test_the_command_shows_and_publishes_a_month(session: Session, settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from gridmap.cli import main
+
+    golden_city(session)
+    session.commit()
+    runner = CliRunner()
+    url = ["--database-url", settings.database_url]
+    assert "0 default schemes" not in runner.invoke(main, [*url, "scorecards", "seed"]).output
+    shown = runner.invoke(main, [*url, "scorecards", "compute", "--period", "2026-11"])
+    assert shown.exit_code == 0 and "live (not published)" in shown.output and "76.50 B  单位甲" in shown.output
+    done = runner.invoke(main, [*url, "scorecards", "publish", "--period", "2026-11"])
+    assert done.exit_code == 0 and "published" in done.output
+    again = runner.invoke(main, [*url, "scorecards", "publish", "--period", "2026-11"])
+    assert again.exit_code != 0 and "already published" in again.output
+    bad = runner.invoke(main, [*url, "scorecards", "compute", "--period", "2026-13"])
+    assert bad.exit_code != 0 and "no such month" in bad.output

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import EnvironBuilder
 
 from gridmap.config import Settings
+from gridmap.evaluation.defaults import DEFAULT_SCHEMES
 from gridmap.inspections import seed_templates
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Grid, Person
@@ -413,6 +414,19 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("GET", f"/api/v1/shops/{shop['id']}/months/2000-01", 404)
     call("GET", f"/api/v1/shops/ranking?month={month}", 200)
     call("GET", "/api/v1/shops/ranking?month=someday", 400)
+    # scorecards (their own tests: tests/test_evaluation.py)
+    call("GET", "/api/v1/scorecards?period=2026-11", 404)  # no scheme yet
+    scheme = DEFAULT_SCHEMES[0]
+    call("POST", "/api/v1/schemes", 201, role="admin", json={"document": scheme, "note": "首版"})
+    call("POST", "/api/v1/schemes", 400, role="admin", json={"document": {**scheme, "min_cases": -1}}, fits=False)
+    call("GET", "/api/v1/schemes", 200)
+    call("GET", "/api/v1/scorecards?period=2026-11&subject=unit", 200)
+    call("GET", "/api/v1/scorecards?period=2026-13", 400)
+    call("GET", "/api/v1/scorecards/trends?period=2026-Q3", 200)
+    call("POST", "/api/v1/scorecards/publish", 201, json={"period": "2026-11"})
+    call("POST", "/api/v1/scorecards/publish", 409, json={"period": "2026-11"})
+    call("POST", "/api/v1/scorecards/publish", 400, json={"period": "2999-01"})  # not over yet
+    call("GET", "/api/v1/scorecards?period=2026-11", 200)  # the published one
 
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
 

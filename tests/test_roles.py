@@ -178,6 +178,13 @@ MATRIX: dict[str, list[Route]] = {
     "inspections_api.publish_inspection": [_r("POST", "/api/v1/inspections/{inspection}/publish", {CMD})],
     "inspections_api.get_problem_list": [_r("GET", "/api/v1/inspections/{inspection}/problems", EVERYONE)],
     "inspections_api.get_look_back": [_r("GET", "/api/v1/inspections/lookback", EVERYONE)],
+    "scorecards_api.get_scorecard": [_r("GET", "/api/v1/scorecards?period=2026-11&subject=unit", EVERYONE)],
+    "scorecards_api.get_trends": [_r("GET", "/api/v1/scorecards/trends?period=2026-11", EVERYONE)],
+    "scorecards_api.publish_scorecard": [_r("POST", "/api/v1/scorecards/publish", {A, CMD}, ok=400, json={})],
+    "scorecards_api.get_schemes": [_r("GET", "/api/v1/schemes", EVERYONE)],
+    "scorecards_api.post_scheme": [_r("POST", "/api/v1/schemes", {A}, ok=400, json={"document": {}})],
+    "rankings.rankings_page": [_r("GET", "/rankings?period=2026-11", EVERYONE, api=False)],
+    "rankings.unit_scorecard": [_r("GET", "/units/{unit}/scorecard?period=2026-11", EVERYONE, api=False)],
     # OGC API – Features (the map's layers) and Open311 (the public's door)
     "ogc.landing": [_r("GET", "/ogc", EVERYONE), _r("GET", "/ogc/", EVERYONE)],
     "ogc.conformance": [_r("GET", "/ogc/conformance", EVERYONE)],

@@ -15,6 +15,7 @@ from gridmap.cli.patrols import patrols_group
 from gridmap.cli.roads import roads_group
 from gridmap.cli.roster import roster_group
 from gridmap.cli.routing import snap
+from gridmap.cli.scorecards import scorecards_group
 from gridmap.cli.serve import serve
 from gridmap.cli.shops import shops_group
 from gridmap.cli.units import people_group, units_group
@@ -23,7 +24,7 @@ for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve, backup_
     main.add_command(command)
 for group in (categories_group, cases_group, grids_group, roads_group, users_group, tokens_group, units_group,
               people_group, roster_group, inspections_group, shops_group, assessments_group,
-              patrols_group):  # fmt: skip
+              patrols_group, scorecards_group):  # fmt: skip
     main.add_command(group)
 
 __all__ = ["main"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
+from gridmap.accounts.actor import cli_actor
 from gridmap.cli.support import Context, fail
 from gridmap.errors import DatabaseError
 from gridmap.store.engine import (
@@ -17,9 +20,10 @@ from gridmap.store.engine import (
 @click.command()
 @click.pass_obj
 def init(obj: Context) -> None:
-    """Create or upgrade the database schema (runs the migrations) and seed the categories, holidays and the
-    inspections' checklists."""
+    """Create or upgrade the database schema (runs the migrations) and seed the categories, holidays, the
+    inspections' checklists and the default evaluation schemes."""
     from gridmap.catalogue.categories import seed
+    from gridmap.evaluation import ensure_default_schemes
     from gridmap.inspections.templates import seed_templates
 
     try:
@@ -27,6 +31,7 @@ def init(obj: Context) -> None:
         with session_scope(make_session_factory(obj.engine)) as session:
             seed(session)
             seed_templates(session)
+            ensure_default_schemes(session, cli_actor(), dt.datetime.now(dt.UTC))
     except DatabaseError as exc:
         fail(exc)
     click.echo(f"database ready at revision {current_revision(obj.engine)}: {obj.engine.url.render_as_string()}")

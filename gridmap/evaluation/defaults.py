@@ -103,6 +103,7 @@ DEFAULT_SCHEMES: list[dict[str, Any]] = [
     },
     _region("street", "街道综合考核", "Sub-districts: composite score"),
     _region("community", "社区综合考核", "Communities: composite score"),
+    _region("grid", "单元网格考核", "Unit grids: composite score"),
     {
         "code": "dispatcher_post",
         "name_zh": "派遣员岗位考核",

@@ -9,6 +9,7 @@ later events, late closures or an edited scheme never change what was published.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.evaluation.counts import BASE_COUNTS, count
 from gridmap.evaluation.defaults import DEFAULT_SCHEMES
-from gridmap.evaluation.periods import Period
+from gridmap.evaluation.periods import Period, parse_period
 from gridmap.evaluation.scheme import SUBJECTS, SchemeDoc, parse_scheme
 from gridmap.evaluation.scoring import Line, score_lines
 from gridmap.evaluation.subjects import Subject, list_subjects
@@ -133,14 +134,18 @@ def scheme_for_subject(session: Session, subject: str, code: str | None = None) 
 # -- scorecards ---------------------------------------------------------------------------------------------------
 
 
-def compute(session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime) -> dict[str, Any]:
-    """The scorecard of ``scheme`` over ``period`` as of ``now``, counted afresh (nothing stored)."""
+def compute(
+    session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime, *, with_links: bool = True
+) -> dict[str, Any]:
+    """The scorecard of ``scheme`` over ``period`` as of ``now``, counted afresh (nothing stored); ``with_links``:
+    each row names the case-list query of each count."""
     doc = parse_scheme(scheme.document)
     keys = {t.removeprefix("-") for i in doc.indicators for t in [*i.numerator, *(i.denominator or [])]}
     counts = count(session, doc.subject, period.start_utc, period.end_utc, keys, now=now, params=doc.params)
     subjects = list_subjects(session, doc.subject, period.first_day, counts.keys())
     lines = score_lines(doc, [(s.id, s.name, s.group) for s in subjects], counts)
-    return _card(scheme, doc, period, lines, {s.id: s for s in subjects}, computed_at=now, published=None)
+    return _card(scheme, doc, period, lines, {s.id: s for s in subjects}, computed_at=now, published=None,
+                 with_links=with_links)  # fmt: skip
 
 
 def publish(session: Session, scheme: EvaluationScheme, period: Period, actor: Actor, now: dt.datetime,
@@ -182,12 +187,18 @@ def _published(session: Session, code: str, period: Period) -> Scorecard | None:
 
 
 def scorecard(
-    session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime, *, live: bool = False
+    session: Session,
+    scheme: EvaluationScheme,
+    period: Period,
+    now: dt.datetime,
+    *,
+    live: bool = False,
+    with_links: bool = True,
 ) -> dict[str, Any]:
     """The published scorecard of the period if there is one (unless ``live``), else one computed now."""
     head = None if live else _published(session, scheme.code, period)
     if head is None:
-        return compute(session, scheme, period, now)
+        return compute(session, scheme, period, now, with_links=with_links)
     frozen = session.get(EvaluationScheme, head.scheme_id)
     assert frozen is not None
     doc = parse_scheme(frozen.document)
@@ -199,20 +210,32 @@ def scorecard(
     ]
     subjects = {s.id: s for s in list_subjects(session, doc.subject, period.first_day, [r.subject_id for r in stored])}
     published = {"at": head.published_at.isoformat(), "by": head.published_by, "scheme_version": head.scheme_version}
-    return _card(frozen, doc, period, lines, subjects, computed_at=head.computed_at, published=published)
+    return _card(frozen, doc, period, lines, subjects, computed_at=head.computed_at, published=published,
+                 with_links=with_links)  # fmt: skip
 
 
-def _card(scheme: EvaluationScheme, doc: SchemeDoc, period: Period, lines: list[Line], subjects: dict[str, Subject],
-          *, computed_at: dt.datetime, published: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+def _card(
+    scheme: EvaluationScheme,
+    doc: SchemeDoc,
+    period: Period,
+    lines: list[Line],
+    subjects: dict[str, Subject],
+    *,
+    computed_at: dt.datetime,
+    published: dict[str, Any] | None,
+    with_links: bool,
+) -> dict[str, Any]:
     groups: dict[str, dict[str, Any]] = {}
     used = {t.removeprefix("-") for i in doc.indicators for t in [*i.numerator, *(i.denominator or [])]}
+    queries = count_queries(sorted(used), period)
     rows = []
     for ln in lines:
         s = subjects.get(ln.subject_id)
         if ln.group is not None and ln.group not in groups:
             groups[ln.group] = {"key": ln.group, "name_zh": s.group_zh if s else ln.group,
                                 "name_en": s.group_en if s else ln.group}  # fmt: skip
-        rows.append({**ln.as_dict(), "cases": case_links(s.case_filter if s else {}, ln.counts, period)})
+        links = case_links(s.case_filter, queries) if s and with_links else {}
+        rows.append({**ln.as_dict(), "cases": links})
     return {
         "scheme": {"code": scheme.code, "version": scheme.version, "name_zh": scheme.name_zh,
                    "name_en": scheme.name_en, "subject": scheme.subject},
@@ -228,18 +251,26 @@ def _card(scheme: EvaluationScheme, doc: SchemeDoc, period: Period, lines: list[
     }  # fmt: skip
 
 
-def case_links(subject_filter: dict[str, str], counts: dict[str, int], period: Period) -> dict[str, str]:
-    """For each base count, the query of the case list (``/cases?…``) that shows the cases it counts."""
+def case_links(subject_filter: dict[str, str], queries: dict[str, str]) -> dict[str, str]:
+    """For each base count, the query of the case list (``/cases?…``) that shows the cases it counts
+    (``queries``: each count's subject-free part, from :func:`count_queries`)."""
     if not subject_filter:
         return {}
+    head = urlencode(subject_filter)
+    return {key: f"{head}&{q}" for key, q in queries.items()}
+
+
+def count_queries(keys: Iterable[str], period: Period) -> dict[str, str]:
+    """The subject-free part of each count's case-list query (built once per card: thousands of subjects share
+    it)."""
     start, end = period.start.strftime("%Y-%m-%dT%H:%M"), period.end.strftime("%Y-%m-%dT%H:%M")
     out = {}
-    for key in counts:
+    for key in keys:
         base = BASE_COUNTS[key]
         if base.family == "due":
-            q = {**subject_filter, "due": base.kind, "due_from": start, "due_to": end}
+            q = {"due": base.kind, "due_from": start, "due_to": end}
         else:
-            q = {**subject_filter, "event": base.kind, "event_from": start, "event_to": end}
+            q = {"event": base.kind, "event_from": start, "event_to": end}
         out[key] = urlencode({**q, "status": "all"})
     return out
 
@@ -252,9 +283,48 @@ def trends(
     series: dict[str, list[float | None]] = {}
     names: dict[str, str] = {}
     for i, p in enumerate(periods):
-        card = scorecard(session, scheme, p, now)
+        card = scorecard(session, scheme, p, now, with_links=False)
         for r in card["rows"]:
             series.setdefault(r["subject_id"], [None] * len(periods))[i] = r["score"]
             names[r["subject_id"]] = r["name"]
     return {"periods": [p.key for p in periods], "labels_zh": [p.label() for p in periods],
             "series": [{"subject_id": k, "name": names[k], "scores": v} for k, v in series.items()]}  # fmt: skip
+
+
+# -- what the interfaces call --------------------------------------------------------------------------------------
+
+
+def read_scorecard(
+    session: Session,
+    tz: dt.tzinfo,
+    now: dt.datetime,
+    *,
+    period: str,
+    subject: str = "unit",
+    scheme: str | None = None,
+    group: str | None = None,
+    live: bool = False,
+) -> dict[str, Any]:
+    """The scorecard asked for by text (period key, subject, optional scheme code and peer group)."""
+    p = parse_period(period, tz)
+    row = scheme_for_subject(session, subject, scheme)
+    card = scorecard(session, row, p, now, live=live)
+    if group:
+        known = {g["key"] for g in card["groups"]}
+        if group not in known:
+            raise InvalidInput(Problem(f"no peer group {group!r} (one of: {', '.join(sorted(known)) or 'none'})",
+                                       field="group", zh=f"没有名为“{group[:40]}”的考核分组"))  # fmt: skip
+        card["rows"] = [r for r in card["rows"] if r["group"] == group]
+    return card
+
+
+def publish_period(
+    session: Session, tz: dt.tzinfo, now: dt.datetime, actor: Actor, *, period: str, subject: str = "unit",
+    scheme: str | None = None, note: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Publish (freeze) the scorecard of a period; refused for a period not yet over (its figures still move)."""
+    p = parse_period(period, tz)
+    if p.end > now:
+        raise InvalidInput(Problem(f"{p.key} is not over yet (it ends {p.end.isoformat()})", field="period",
+                                   zh=f"{p.label()}尚未结束，不能发布"))  # fmt: skip
+    return publish(session, scheme_for_subject(session, subject, scheme), p, actor, now, note)

@@ -64,11 +64,36 @@ def component_points(c: Component, value: float | None) -> float:
     raise TypeError(rule)
 
 
+Terms = list[tuple[str, int]]  # (base count, +1 or −1)
+
+
+def compiled(doc: SchemeDoc) -> list[tuple[str, Terms, Terms | None]]:
+    """Each indicator's key, numerator and denominator as signed terms (parsed once per scorecard, not per
+    subject)."""
+
+    def terms(ts: Sequence[str]) -> Terms:
+        return [(t[1:], -1) if t.startswith("-") else (t, 1) for t in ts]
+
+    return [(i.key, terms(i.numerator), terms(i.denominator) if i.denominator else None) for i in doc.indicators]
+
+
+def _values(parts: list[tuple[str, Terms, Terms | None]], counts: Mapping[str, int]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key, num_terms, den_terms in parts:
+        num = sum(sign * counts.get(k, 0) for k, sign in num_terms)
+        if den_terms is None:
+            out[key] = float(num)
+            continue
+        den = sum(sign * counts.get(k, 0) for k, sign in den_terms)
+        out[key] = 100.0 * num / den if den > 0 else None
+    return out
+
+
 def score_subject(
-    doc: SchemeDoc, counts: Mapping[str, int]
+    doc: SchemeDoc, counts: Mapping[str, int], parts: list[tuple[str, Terms, Terms | None]] | None = None
 ) -> tuple[dict[str, float | None], dict[str, float], float, str]:
-    """(indicator values, points per component, score, grade) of one subject."""
-    values = {i.key: indicator_value(doc, i.key, counts) for i in doc.indicators}
+    """(indicator values, points per component, score, grade) of one subject (``parts``: :func:`compiled`)."""
+    values = _values(parts if parts is not None else compiled(doc), counts)
     points: dict[str, float] = {}
     total = 0.0
     for c in doc.components:
@@ -115,9 +140,12 @@ def score_lines(
     best first; subjects with too few cases come last, ungraded and unranked."""
     keys = sorted({t.removeprefix("-") for i in doc.indicators for t in [*i.numerator, *(i.denominator or [])]})
     lines = []
+    parts = compiled(doc)
+    empty: Mapping[str, int] = {}
     for sid, name, group in subjects:
-        c = {k: int(counts.get(sid, {}).get(k, 0)) for k in keys}
-        values, points, score, grade = score_subject(doc, c)
+        got = counts.get(sid, empty)
+        c = {k: int(got.get(k, 0)) for k in keys}
+        values, points, score, grade = score_subject(doc, c, parts)
         if rankable(doc, c):
             lines.append(Line(sid, name, group, c, values, points, score, grade))
         else:

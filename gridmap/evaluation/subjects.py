@@ -33,13 +33,16 @@ def list_subjects(session: Session, subject: str, first_day: dt.date, counted: C
     """Every subject of the kind that could be scored in a period starting ``first_day`` (units not retired
     before it, every 街道/社区, the accounts in the post), plus any others ``counted`` ids name (grids: only those)."""
     if subject == "unit":
-        rows = session.scalars(
-            select(Unit).where(or_(Unit.retired_on.is_(None), Unit.retired_on > first_day, Unit.id.in_(_ints(counted))))
+        rows = session.execute(
+            select(Unit.id, Unit.name, Unit.kind).where(
+                or_(Unit.retired_on.is_(None), Unit.retired_on > first_day, Unit.id.in_(_ints(counted)))
+            )
         ).all()
-        return [
-            Subject(str(u.id), u.name, u.kind, *KIND_LABELS.get(u.kind, (u.kind, u.kind)), {"unit": str(u.id)})
-            for u in rows
-        ]
+        out = []
+        for u in rows:
+            zh, en = KIND_LABELS.get(u.kind, (u.kind, u.kind))
+            out.append(Subject(str(u.id), u.name, u.kind, zh, en, {"unit": str(u.id)}))
+        return out
     if subject in ("street", "community"):
         areas = session.scalars(select(Area).where(Area.level == subject)).all()
         parents = {a.id: a for a in session.scalars(select(Area).where(Area.level == AreaLevel.STREET)).all()}

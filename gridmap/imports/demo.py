@@ -10,6 +10,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
@@ -24,6 +25,7 @@ from gridmap.cases.values import as_utc
 from gridmap.catalogue.categories import load_calendar, seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
+from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish
 from gridmap.imports.demo_history import (
     DAYS,
     SEED,
@@ -127,7 +129,29 @@ def load_demo(
         seed(session)  # the categories and holidays the cases' deadlines need
         settings = settings or Settings.from_env()
         counts.update(_load_reports(session, data_dir / DEMO_REPORTS, settings, as_of, shared))
+        counts["scorecards"] = _publish_year(session, settings, as_of)
+    else:
+        ensure_default_schemes(session, actor, dt.datetime.now(dt.UTC))
     return counts
+
+
+DEMO_PUBLISHED = ("unit_composite", "street_composite")  # the demo's rankings: a year of published months
+
+
+def _publish_year(session: Session, settings: Settings, as_of: dt.date | None) -> int:
+    """The default evaluation schemes, and the twelve whole months before ``as_of`` published as a city would."""
+    tz = ZoneInfo(settings.cases.timezone)
+    as_of = as_of or dt.datetime.now(tz).date()
+    end = history_end(as_of, load_calendar(session, settings.cases))
+    actor = cli_actor()
+    ensure_default_schemes(session, actor, end)
+    month = parse_period(f"{as_of.year}-{as_of.month:02d}", tz)
+    published = 0
+    for p in month.previous(12):
+        for code in DEMO_PUBLISHED:
+            publish(session, latest_scheme(session, code), p, actor, p.end.astimezone(dt.UTC), "示范城区的月度考核")
+            published += 1
+    return published
 
 
 def _load_reports(

@@ -90,6 +90,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages.inspections import bp as inspections_pages_bp
 
     app.register_blueprint(inspections_pages_bp)
+    from gridmap.web.api.scorecards import bp as scorecards_api_bp
+
+    app.register_blueprint(scorecards_api_bp, url_prefix="/api/v1")
+    from gridmap.web.i18n import MESSAGES
+    from gridmap.web.pages.rankings import WORDS as RANKING_WORDS
+    from gridmap.web.pages.rankings import bp as rankings_bp
+
+    for key, texts in RANKING_WORDS.items():
+        MESSAGES.setdefault(key, texts)
+    app.register_blueprint(rankings_bp)
     from gridmap.web.pages.units import bp as units_pages_bp
 
     app.register_blueprint(units_pages_bp)

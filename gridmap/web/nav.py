@@ -27,6 +27,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("command.assign_page", "assign_page"),
     NavLink("command.gaps_page", "gaps_page"),
     NavLink("command.heatmap_page", "heatmap_page"),
+    NavLink("rankings.rankings_page", "rankings_page"),
     NavLink("inspections.inspections_page", "inspections_page", "nav-inspections"),
     NavLink("assessments.list_page", "assess_page"),
     NavLink("patrols.coverage_page", "patrols_page"),

@@ -132,6 +132,15 @@ class CaseQuery(Model):
     overdue: Judged[bool] = None
     duplicate: Judged[bool] = Field(None, description="true: only reports linked as duplicates")
     source: Judged[str] = Field(None, description=f"comma list of {', '.join(CaseSource)}")
+    event: Judged[str] = Field(None, description="cases with a step of this kind (opened, dispatched, reworked, "
+                               "closed …: gridmap/cases/milestones.py), as counted by the scorecards")  # fmt: skip
+    event_from: Judged[IsoTime] = Field(None, description="the step taken at or after (ISO-8601, local time)")
+    event_to: Judged[IsoTime] = Field(None, description="the step taken before")
+    event_by: Judged[str] = Field(None, description="the step taken by this account (user name)")
+    due: Judged[str] = Field(None, description="cases due in [due_from, due_to) of this kind (due, due_closed, "
+                             "due_on_time, due_parked, due_overdue …), as counted by the scorecards")  # fmt: skip
+    due_from: Judged[IsoTime] = Field(None, description="deadline at or after")
+    due_to: Judged[IsoTime] = Field(None, description="deadline before")
     sort: Judged[str] = Field(None, description="newest (default), oldest or deadline")
     page: Judged[int] = Field(None, ge=1, description="from 1")
     per_page: Judged[int] = Field(None, ge=1, le=500, description="default 50")
