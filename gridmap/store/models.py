@@ -386,6 +386,18 @@ class Case(Base):
         _enum_check("urgency", Urgency),
         CheckConstraint(_one_of("deadline_unit", _DEADLINE_UNITS, nullable=True), name="ck_case_deadline_unit_allowed"),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
+        # the open cases (a few per cent) filtered and drawn from the index alone (migration 0014)
+        Index(
+            "ix_cases_status_created",
+            "status",
+            "created_at",
+            "street_id",
+            "community_id",
+            "unit_id",
+            "category",
+            "lon",
+            "lat",
+        ),  # fmt: skip
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

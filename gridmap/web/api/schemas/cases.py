@@ -201,7 +201,8 @@ class CaseSummary(Model):
 
 
 class CaseList(Model):
-    total: int
+    total: int = Field(description="cases matching, counted up to 10 000")
+    total_exact: bool = Field(description="false: more than 10 000 match (total is then 10 000)")
     page: int
     per_page: int
     items: list[CaseSummary]
