@@ -372,6 +372,10 @@ class Holiday(Base):
     name: Mapped[str | None] = mapped_column(String(50))
 
 
+_CASE_LIST_COLUMNS = ("status", "created_at", "street_id", "community_id", "unit_id", "category", "lon", "lat")
+"""The case list's common filters and the heatmap's points, in one index (migration 0014)."""
+
+
 class Case(Base):
     """A case 案件: a routed report living through the closed loop.
 
@@ -387,17 +391,7 @@ class Case(Base):
         CheckConstraint(_one_of("deadline_unit", _DEADLINE_UNITS, nullable=True), name="ck_case_deadline_unit_allowed"),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
         # the open cases (a few per cent) filtered and drawn from the index alone (migration 0014)
-        Index(
-            "ix_cases_status_created",
-            "status",
-            "created_at",
-            "street_id",
-            "community_id",
-            "unit_id",
-            "category",
-            "lon",
-            "lat",
-        ),  # fmt: skip
+        Index("ix_cases_status_created", *_CASE_LIST_COLUMNS),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
