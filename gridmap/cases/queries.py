@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, bindparam, cast, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
@@ -297,12 +297,20 @@ def case_conditions(
     if end:
         conds.append(Case.created_at < end)
     overdue = parse_flag(filters.get("overdue"), "overdue", problems)
-    live = [s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING)]
-    is_overdue = or_(
-        and_(Case.status.in_(live), Case.deadline_at < now),
-        and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at),
-        and_(Case.status == S.CLOSED, Case.deadline_at < Case.closed_at),
-    )
+    live = sorted(s.value for s in ACTIVE if s not in (S.PARKED, S.PENDING))
+    if wanted and "all" not in statuses:  # only the branches the status filter leaves: an index can serve them
+        live = [s for s in live if s in wanted]
+    branches = [
+        and_(Case.status.in_(live), Case.deadline_at < now) if live else None,
+        and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at)
+        if not wanted or "all" in statuses or S.PARKED.value in wanted
+        else None,
+        and_(Case.status == S.CLOSED, Case.deadline_at < Case.closed_at)
+        if not wanted or "all" in statuses or S.CLOSED.value in wanted
+        else None,
+    ]
+    kept = [b for b in branches if b is not None]
+    is_overdue = or_(*kept) if kept else false()
     if overdue is True:
         conds.append(is_overdue)
     elif overdue is False:
