@@ -223,13 +223,14 @@ def main() -> None:
     ap.add_argument("--cases", default="100000,1000000")
     ap.add_argument("--postgis", default=None, help="URL of a PostgreSQL server database to create temporary ones")
     ap.add_argument("--postgis-cases", default="", help="case counts for PostGIS (default: --cases), e.g. 10000000")
+    ap.add_argument("--skip-spatialite", action="store_true", help="PostGIS only")
     ap.add_argument("--skip-city", action="store_true")
     ap.add_argument("--skip-cases", action="store_true")
     args = ap.parse_args()
     scales = [int(x) for x in args.scales.split(",") if x]
     counts = [int(x) for x in args.cases.split(",") if x]
     pg_counts = [int(x) for x in args.postgis_cases.split(",") if x] or counts
-    labels = ["SpatiaLite", *(["PostGIS"] if args.postgis else [])]
+    labels = [*([] if args.skip_spatialite else ["SpatiaLite"]), *(["PostGIS"] if args.postgis else [])]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for label in labels:
