@@ -341,6 +341,11 @@ def list_cases(
     sort = filters.get("sort") or "newest"
     if sort not in ("newest", "oldest", "deadline"):
         problems.append(Problem(f"{sort!r} is not newest, oldest or deadline", field="sort", zh="排序方式未知"))
+    after = parse_int(filters.get("after"), "after", problems, lo=1, default=None)
+    if after is not None and sort == "deadline":
+        problems.append(
+            Problem("after pages the newest or oldest sort only", field="after", zh="after 仅用于按最新或最早排序翻页")
+        )
     if problems:
         raise InvalidInput(problems)
     cases = Case.__table__
@@ -352,11 +357,16 @@ def list_cases(
         "deadline": [Case.deadline_at.is_(None), Case.deadline_at.asc(), Case.id.asc()],
     }
     order = orders[sort]
-    page_ids = matching.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+    if after is not None:  # keyset: the next page starts past the last id seen, whatever the depth
+        chosen = matching.where(cases.c.id < after if sort == "newest" else cases.c.id > after)
+        page_ids = chosen.order_by(*order).limit(per_page)
+    else:
+        page_ids = matching.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     rows = session.execute(stmt.where(Case.id.in_(page_ids.scalar_subquery())).order_by(*order)).all()
     return {
         "total": min(total or 0, COUNT_CAP),
         "total_exact": (total or 0) <= COUNT_CAP,
+        "next_after": rows[-1].id if len(rows) == per_page and sort != "deadline" else None,
         "page": page,
         "per_page": per_page,
         "items": [redact(summary_of(r, cal, now), actor) for r in rows],
