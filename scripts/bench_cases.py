@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import gridmap  # noqa: F401  (geometry libraries before SpatiaLite)
+from gridmap.accounts.actor import cli_actor
 from gridmap.cases.bulk_import.importer import import_cases_csv
 from gridmap.cases.bulk_import.rows import CASE_COLUMNS
 from gridmap.catalogue.categories import seed
@@ -102,7 +103,7 @@ def main() -> None:
     base_before = baseline(folder / "baseline.sqlite", n, rng)
     started, cpu = time.perf_counter(), time.process_time()
     with session_scope(factory) as session:
-        summary = import_cases_csv(session, path, settings)
+        summary = import_cases_csv(session, path, settings, actor=cli_actor())
     took, took_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert summary.imported == n, summary.describe()
     # the machine may be shared: the baseline runs before and after, and the faster run counts

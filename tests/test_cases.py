@@ -436,7 +436,19 @@ def test_list_filters_and_paging(session: Session, ctx) -> None:
     assert ids(late) == [b["id"], a["id"]] and late["items"][0]["progress"]["light"] == "red"
     assert ids(list_cases(session, {"overdue": "true"}, s, now=MONDAY_9 + H)) == []
     page = list_cases(session, {"per_page": "2", "page": "2"}, s)
-    assert page["total"] == 3 and ids(page) == [a["id"]]
+    assert page["total"] == 3 and page["total_exact"] and ids(page) == [a["id"]]
+    first = list_cases(session, {"per_page": "2"}, s)  # keyset paging: each page starts past the last id seen
+    assert ids(first) == [c["id"], b["id"]] and first["next_after"] == b["id"]
+    rest = list_cases(session, {"per_page": "2", "after": str(first["next_after"])}, s)
+    assert ids(rest) == [a["id"]] and rest["next_after"] is None
+    oldest = list_cases(session, {"per_page": "2", "sort": "oldest", "after": str(a["id"])}, s)
+    assert ids(oldest) == [b["id"], c["id"]] and oldest["next_after"] == c["id"]
+    with pytest.raises(InvalidInput):
+        list_cases(session, {"sort": "deadline", "after": "1"}, s)
+    with pytest.MonkeyPatch.context() as mp:  # a city's millions are counted up to a cap, the page still exact
+        mp.setattr("gridmap.cases.queries.COUNT_CAP", 2)
+        capped = list_cases(session, {"per_page": "2", "page": "2"}, s)
+        assert capped["total"] == 2 and not capped["total_exact"] and ids(capped) == [a["id"]]
     assert ids(list_cases(session, {"sort": "oldest", "from": "2026-03-02T00:00:00"}, s)) == [a["id"], b["id"], c["id"]]
     assert ids(list_cases(session, {"to": "2026-03-01"}, s)) == []
     with pytest.raises(InvalidInput) as err:

@@ -155,10 +155,10 @@ def _rebuild(session: Session, today: dt.date) -> pd.DataFrame:
 
 
 def _update(session: Session, today: dt.date, stale: dict[str, set[int]]) -> pd.DataFrame:
-    totals = stored(session)
     if not any(stale.values()):
-        return totals
-    areas = load_areas(session)
+        return stored(session)
+    # grids always store their community: the outlines are read only when a segment or compound may need them
+    areas = load_areas(session, geometry=bool(stale.get("segment") or stale.get("compound")))
     old_parts, new_parts = [], []
     for kind, ids in stale.items():
         if not ids:
@@ -173,9 +173,16 @@ def _update(session: Session, today: dt.date, stale: dict[str, set[int]]) -> pd.
     new = pd.concat(new_parts, ignore_index=True)
     _insert_states(session, new)
     delta = pd.concat([totals_of(new), _negated(totals_of(old))], ignore_index=True)
-    merged = totals_of_sums(pd.concat([totals, delta], ignore_index=True))
-    _store_totals(session, merged)
-    return merged
+    delta = delta.groupby(["kind", "community_id"], as_index=False)[list(COLUMNS[2:])].sum()
+    delta = delta[(delta[list(COLUMNS[2:])] != 0).any(axis=1)]
+    for touched_kind, part in delta.groupby("kind"):  # only the rows of the communities touched are rewritten
+        communities = [int(c) for c in part["community_id"]]
+        where = (GapTotal.kind == str(touched_kind), GapTotal.community_id.in_(communities))
+        rows = session.execute(select(*(getattr(GapTotal, c) for c in COLUMNS)).where(*where)).all()
+        before = pd.DataFrame([tuple(r) for r in rows], columns=list(COLUMNS))
+        session.execute(delete(GapTotal).where(*where))
+        _insert_totals(session, totals_of_sums(pd.concat([before, part], ignore_index=True)))
+    return stored(session)
 
 
 def _negated(totals: pd.DataFrame) -> pd.DataFrame:
@@ -232,6 +239,10 @@ def _insert_states(session: Session, states: pd.DataFrame) -> None:
 
 def _store_totals(session: Session, totals: pd.DataFrame) -> None:
     session.execute(delete(GapTotal))
+    _insert_totals(session, totals)
+
+
+def _insert_totals(session: Session, totals: pd.DataFrame) -> None:
     rows = list(zip(*(totals[c].tolist() for c in COLUMNS), strict=True))
     if rows:
         dialect_of(session).insert_rows(session.connection(), "gap_totals", COLUMNS, rows)

@@ -259,7 +259,7 @@ def csv_rows(result: dict[str, Any], lang: str = "en") -> list[list[object]]:
 
 def _figures(t: dict[str, np.ndarray]) -> dict[str, float | None]:
     """The published totals of one place from per-kind sums ``[features, gaps, measure_milli, gap_milli]``."""
-    seg, comp, grid = (t.get(k, np.zeros(4, np.int64)) for k in KINDS)
+    seg, comp, grid = (t[k].tolist() if k in t else [0, 0, 0, 0] for k in KINDS)  # Python ints: numpy's round is slow
     seg_m, seg_gap_m = seg[2] / 1000, seg[3] / 1000
     grid_m2, grid_gap_m2 = grid[2] / 1000, grid[3] / 1000
     n_comp, n_comp_gap = int(comp[0]), int(comp[1])

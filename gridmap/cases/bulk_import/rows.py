@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gridmap.store.dialect import Dialect, dialect_of
 
 CHUNK = 20_000
+ANALYZE_AFTER = 10_000  # rows: a load this big may change which index the case list should use
 CASE_COLUMNS = (
     "id", "client_id", "source", "reporter", "category", "description", "address", "urgency", "lon", "lat",
     "observed_at", "created_at", "updated_at", "status", "unit_id", "matched_kind", "matched_id", "matched_name",
@@ -48,6 +49,8 @@ def insert_cases(
     points = (columns["id"], columns["lon"], columns["lat"])
     with dialect.bulk_load(conn, ("cases", "case_events"), points, phases):
         _write_rows(conn, dialect, columns, lines, actor, now_s, progress, opened)
+    if len(columns["id"]) >= ANALYZE_AFTER:
+        dialect.refresh_statistics(conn, "cases")
 
 
 def _write_rows(

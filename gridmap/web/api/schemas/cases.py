@@ -144,6 +144,12 @@ class CaseQuery(Model):
     sort: Judged[str] = Field(None, description="newest (default), oldest or deadline")
     page: Judged[int] = Field(None, ge=1, description="from 1")
     per_page: Judged[int] = Field(None, ge=1, le=500, description="default 50")
+    after: Judged[int] = Field(
+        None,
+        ge=1,
+        description="keyset paging (sort newest or oldest): the cases after this id — the last answer's "
+        "next_after; fast at any depth, where page is an offset",
+    )
 
     def filters(self) -> dict[str, object]:
         """The query as the use-case's filters (the names as sent)."""
@@ -210,7 +216,9 @@ class CaseSummary(Model):
 
 
 class CaseList(Model):
-    total: int
+    total: int = Field(description="cases matching, counted up to 10 000")
+    total_exact: bool = Field(description="false: more than 10 000 match (total is then 10 000)")
+    next_after: int | None = Field(description="the next page: send it as after (none: this was the last)")
     page: int
     per_page: int
     items: list[CaseSummary]

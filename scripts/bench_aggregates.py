@@ -1,0 +1,252 @@
+#!/usr/bin/env python
+"""Benchmark the whole-city answers (not a test): gap totals, heat and the case list as the city and the number of
+cases grow, each against a baseline run in the same process.
+
+    .venv/bin/python scripts/bench_aggregates.py [--scales 1,8,40] [--cases 100000,1000000]
+                                                 [--postgis postgresql+psycopg://postgres@127.0.0.1/postgres]
+                                                 [--postgis-cases 10000000]
+
+City part — the demo city tiled ``scale`` times (as ``scripts/bench_routing.py`` does) with 5,000 open cases per
+copy, into a temporary SpatiaLite file (and a temporary PostGIS database with ``--postgis``):
+
+* ``/api/v1/gaps/summary`` today: the maintained tables (after their first build) against the full recomputation
+  (every feature loaded, located and looked up, which is what each request did before), and the refresh after one
+  assignment (the incremental path);
+* ``/api/v1/heat?mode=grids``: time and answer size, plain and gzipped.
+
+Cases part — the demo city with N cases made by ``scripts/make_cases.py`` (3 % still open):
+
+* the case list (``list_cases``, first page with its total) for the common filters, with the indexes of migration
+  0014 against the same queries with them dropped (the baseline);
+* heat points of every case: binned by the database against the former path (the oldest 200,000 rows fetched).
+
+Targets (issue 16): gaps summary and heat < 200 ms at 40×; case list and heat < 300 ms at 1M (SpatiaLite) / 10M
+(PostGIS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_routing import load_city, tiled_demo_city  # noqa: E402
+from make_cases import make_cases  # noqa: E402
+from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+import gridmap  # noqa: E402,F401  (geometry libraries before SpatiaLite)
+from gridmap.accounts.actor import Actor  # noqa: E402
+from gridmap.cases.queries import list_cases  # noqa: E402
+from gridmap.catalogue.categories import seed  # noqa: E402
+from gridmap.config import DEMO_DATA_DIR, Settings  # noqa: E402
+from gridmap.maps import heat  # noqa: E402
+from gridmap.responsibility import assign, gap_totals, gaps  # noqa: E402
+from gridmap.responsibility.places import load_areas  # noqa: E402
+from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
+from gridmap.store.models import Area, Case, Grid, Unit  # noqa: E402
+
+CASE_INDEXES = {"ix_cases_status_created"}  # migration 0014: dropped for the baseline, made again after
+BENCH = Actor(name="bench", role="commander", via="cli")
+
+
+def timed(fn: Callable[[], object], repeats: int = 3) -> tuple[float, object]:
+    """Best wall time of ``repeats`` runs in ms, and the last answer."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best * 1000, out
+
+
+def _new_database(label: str, tmp: Path, postgis: str | None) -> tuple[str, Callable[[], None]]:
+    if label == "SpatiaLite":
+        return f"sqlite:///{tmp}/bench-{uuid.uuid4().hex[:6]}.sqlite", lambda: None
+    assert postgis
+    name = f"gridmap_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgis, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(postgis).set(database=name).render_as_string(hide_password=False), drop
+
+
+def bench_city(label: str, url: str, scale: int, tmp: Path) -> None:
+    demo_counts = {"segments": 1, "compounds": 1, "grids": 1}
+    probe = tiled_demo_city(DEMO_DATA_DIR, demo_counts)
+    assert probe is not None, "the demo city is needed (data/boundaries)"
+    targets = {k: len(probe[k]) * scale for k in demo_counts}
+    city = tiled_demo_city(DEMO_DATA_DIR, targets)
+    assert city is not None
+    settings = Settings(database_url=url, instance_dir=tmp)
+    engine = make_engine(settings)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    t0 = time.perf_counter()
+    with session_scope(factory) as s:
+        seed(s)
+        sizes = load_city(s, city)
+    took = time.perf_counter() - t0
+    make_cases(settings, 5000 * scale, active=1.0, years=0.5, chunk=200_000, seed_=scale)
+    today = dt.date.today()
+    print(f"{label} {scale}×: {sizes} (loaded in {took:.0f} s), {5000 * scale:,} open cases")
+    with factory() as s:
+        before, full = timed(lambda: gaps.summary_of(load_areas(s, geometry=False), gap_totals.recomputed(s, today),
+                                                     today), 2)  # fmt: skip
+        t0 = time.perf_counter()
+        first = gaps.summary(s)
+        build = (time.perf_counter() - t0) * 1000
+        assert first == full
+        s.rollback()
+        after, _ = timed(lambda: gaps.summary(s), 5)
+        grid = s.scalar(select(Grid.id).order_by(Grid.id))
+        unit = s.scalar(select(Unit.id).order_by(Unit.id))
+    with session_scope(factory) as w:
+        assign.assign(w, [{"kind": "grid", "id": grid}], unit, "responsible", today, actor=BENCH, take_over=True)
+    with factory() as s:
+        t0 = time.perf_counter()
+        gaps.summary(s)
+        incremental = (time.perf_counter() - t0) * 1000
+        print(
+            f"  gaps summary: maintained {after:.0f} ms vs full recomputation {before:.0f} ms "
+            f"({before / after:.0f}×); first build {build:.0f} ms, refresh after one assignment {incremental:.0f} ms"
+        )
+        ms, answer = timed(lambda: heat.heat(s, {"mode": "grids"}), 2)
+        raw = json.dumps(answer, ensure_ascii=False).encode()
+        zipped = gzip.compress(raw, compresslevel=1 if len(raw) > 4 << 20 else 6)
+        print(f"  heat grids: {ms:.0f} ms, {len(raw) / 1e6:.1f} MB plain, {len(zipped) / 1e6:.2f} MB gzipped")
+    engine.dispose()
+
+
+LIST_FILTERS = {
+    "status=active": {"status": "active"},
+    "all, newest page 1": {"status": "all"},
+    "category=01 (class)": {"category": "01", "status": "all"},
+    "unit": {"unit": "UNIT", "status": "all"},
+    "street": {"street": "STREET", "status": "all"},
+    "community": {"community": "COMMUNITY", "status": "all"},
+    "overdue=true (open)": {"overdue": "true", "status": "active"},
+    "period (one month)": {"from": "FROM", "to": "TO", "status": "all"},
+    "active + street + category": {"status": "active", "street": "STREET", "category": "01"},
+}
+
+
+def _filters(s, raw: dict[str, str]) -> dict[str, str]:
+    unit = s.scalar(select(Case.unit_id).order_by(Case.id).limit(1))
+    street = s.scalar(select(Area.code).where(Area.level == "street").order_by(Area.code))
+    community = s.scalar(select(Area.code).where(Area.level == "community").order_by(Area.code))
+    month = dt.date.today().replace(day=1) - dt.timedelta(days=60)
+    subst = {"UNIT": str(unit), "STREET": street, "COMMUNITY": community, "FROM": month.isoformat(),
+             "TO": (month + dt.timedelta(days=31)).isoformat()}  # fmt: skip
+    return {k: subst.get(v, v) for k, v in raw.items()}
+
+
+def bench_cases(label: str, url: str, n: int, tmp: Path) -> None:
+    from tests.databases import load_demo_city  # the demo city as the tests load it
+
+    settings = Settings(database_url=url, instance_dir=tmp)
+    load_demo_city(settings)
+    took = make_cases(settings, n, active=0.03, years=3, chunk=200_000, seed_=n % 97)
+    print(f"{label}: demo city with {n:,} cases (made in {took:.0f} s)")
+    engine = make_engine(settings)
+    factory = make_session_factory(engine)
+    indexes = _index_sql(engine)
+    with factory() as s:
+        rows = []
+        for name, raw in LIST_FILTERS.items():
+            f = _filters(s, raw)
+            after, page = timed(lambda f=f: list_cases(s, f, settings))
+            rows.append((name, after, page["total"]))
+        s.rollback()
+    with engine.begin() as conn:
+        for name in indexes:
+            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    with factory() as s:
+        for i, raw in enumerate(LIST_FILTERS.values()):
+            f = _filters(s, raw)
+            before, _ = timed(lambda f=f: list_cases(s, f, settings), 2)
+            rows[i] = (*rows[i], before)
+        s.rollback()
+    with engine.begin() as conn:
+        for sql in indexes.values():
+            conn.execute(text(sql))
+    print(f"  case list, first page + total (ms): {'filter':28s} {'after':>7s} {'before':>7s}  total")
+    for name, after, total, before in rows:
+        print(f"  {'':34s}{name:28s} {after:7.0f} {before:7.0f}  {total if total is not None else '~'}")
+    with factory() as s:
+        ms, binned = timed(lambda: heat.heat(s, {"status": "all"}), 2)
+        stmt = select(Case.id, Case.lon, Case.lat).order_by(Case.id).limit(heat.MAX_POINTS + 1)
+        old, _ = timed(lambda: [[r.lat, r.lon, 1] for r in s.execute(stmt).all()], 2)
+        act, answer = timed(lambda: heat.heat(s, {}), 3)
+        print(
+            f"  heat points of all {n:,}: binned {ms:.0f} ms ({len(binned['points']):,} cells) vs former path "
+            f"{old:.0f} ms (the oldest 200,000 only); open cases ({answer['count']:,}): {act:.0f} ms"
+        )
+    engine.dispose()
+
+
+def _index_sql(engine: Engine) -> dict[str, str]:
+    """The CREATE statements of the case-list indexes of migration 0014, as the database reports them."""
+    out = {}
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            for name, sql in conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")):
+                if name in CASE_INDEXES:
+                    out[name] = sql
+        else:
+            for name, sql in conn.execute(text("SELECT indexname, indexdef FROM pg_indexes")):
+                if name in CASE_INDEXES:
+                    out[name] = sql
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scales", default="1,8,40")
+    ap.add_argument("--cases", default="100000,1000000")
+    ap.add_argument("--postgis", default=None, help="URL of a PostgreSQL server database to create temporary ones")
+    ap.add_argument("--postgis-cases", default="", help="case counts for PostGIS (default: --cases), e.g. 10000000")
+    ap.add_argument("--skip-spatialite", action="store_true", help="PostGIS only")
+    ap.add_argument("--skip-city", action="store_true")
+    ap.add_argument("--skip-cases", action="store_true")
+    args = ap.parse_args()
+    scales = [int(x) for x in args.scales.split(",") if x]
+    counts = [int(x) for x in args.cases.split(",") if x]
+    pg_counts = [int(x) for x in args.postgis_cases.split(",") if x] or counts
+    labels = [*([] if args.skip_spatialite else ["SpatiaLite"]), *(["PostGIS"] if args.postgis else [])]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for label in labels:
+            for scale in [] if args.skip_city else scales:
+                url, drop = _new_database(label, tmp, args.postgis)
+                try:
+                    bench_city(label, url, scale, tmp)
+                finally:
+                    drop()
+            for n in [] if args.skip_cases else (pg_counts if label == "PostGIS" else counts):
+                url, drop = _new_database(label, tmp, args.postgis)
+                try:
+                    bench_cases(label, url, n, tmp)
+                finally:
+                    drop()
+
+
+if __name__ == "__main__":
+    main()
