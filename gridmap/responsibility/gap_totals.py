@@ -4,7 +4,7 @@ hundred rows (``gap_totals``) instead of loading, locating and looking up every 
 How it stays equal to a full recomputation:
 
 * every write to segments, compounds, grids or assignments notes its feature in ``aggregate_dirty`` (database
-  triggers, migration 0013: no write path can forget); an edit of the areas notes ``*`` (rebuild all);
+  triggers, migration 0018: no write path can forget); an edit of the areas notes ``*`` (rebuild all);
 * the passing of days: assignment periods and grid versions start and end on dates, so when the stored day is
   behind today the features whose periods begin or end in between are stale too;
 * whoever reads first after a change brings the tables up to date in one short write transaction (the row lock of

@@ -419,7 +419,7 @@ class Holiday(Base):
 
 
 _CASE_LIST_COLUMNS = ("status", "created_at", "street_id", "community_id", "unit_id", "category", "lon", "lat")
-"""The case list's common filters and the heatmap's points, in one index (migration 0014)."""
+"""The case list's common filters and the heatmap's points, in one index (migration 0019)."""
 
 
 class Case(Base):
@@ -437,7 +437,7 @@ class Case(Base):
         CheckConstraint(_one_of("deadline_unit", _DEADLINE_UNITS, nullable=True), name="ck_case_deadline_unit_allowed"),
         Index("ix_cases_status_deadline", "status", "deadline_at"),
         Index("ix_cases_deadline_at", "deadline_at"),  # the scorecards' cohort of cases due in a period
-        # the open cases (a few per cent) filtered and drawn from the index alone (migration 0014)
+        # the open cases (a few per cent) filtered and drawn from the index alone (migration 0019)
         Index("ix_cases_status_created", *_CASE_LIST_COLUMNS),
     )
 
@@ -524,7 +524,7 @@ class AggregateState(Base):
 
 
 class AggregateDirty(Base):
-    """Features whose maintained figures may be stale: written by triggers (migration 0013) on every write to
+    """Features whose maintained figures may be stale: written by triggers (migration 0018) on every write to
     segments, compounds, grids and assignments, whichever code path made it; ``kind`` ``*`` (areas edited):
     rebuild everything. Consumed, up to an ``id``, by :mod:`gridmap.responsibility.gap_totals`."""
 

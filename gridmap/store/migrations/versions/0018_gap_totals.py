@@ -6,8 +6,8 @@ areas: ``*``, rebuild all) — whichever code path wrote them (assign, end, impo
 :mod:`gridmap.responsibility.gap_totals` consumes the notes. SQLite: row triggers; PostgreSQL: one row trigger
 function, and statement triggers for areas and TRUNCATE.
 
-Revision ID: 0013_aggregates_gap_totals
-Revises: 0013_evaluation_scorecards
+Revision ID: 0018_gap_totals
+Revises: 0017_scorecards
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_aggregates_gap_totals"
-down_revision = "0013_evaluation_scorecards"
+revision = "0018_gap_totals"
+down_revision = "0017_scorecards"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ per cent of all) with any street/community/unit/category filter, newest first, a
 Measured on the demo city with 1,000,000 cases (3 % open), SpatiaLite: open + street + category, first page and
 count, 680 → 100 ms; the newest open cases' points for the heatmap, 540 → 180 ms (SQL part).
 
-Revision ID: 0014_aggregates_case_indexes
-Revises: 0013_aggregates_gap_totals
+Revision ID: 0019_case_indexes
+Revises: 0018_gap_totals
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014_aggregates_case_indexes"
-down_revision = "0013_aggregates_gap_totals"
+revision = "0019_case_indexes"
+down_revision = "0018_gap_totals"
 branch_labels = None
 depends_on = None
 

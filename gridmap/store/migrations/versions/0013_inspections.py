@@ -2,7 +2,7 @@
 (open or covert) and their findings; and on cases the ``withheld`` flag that hides a covert inspection's cases from
 unit clerks until a commander publishes it.
 
-Revision ID: 0013_inspect_inspections
+Revision ID: 0013_inspections
 Revises: 0012_components
 Create Date: 2026-12-05
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_inspect_inspections"
+revision = "0013_inspections"
 down_revision = "0012_components"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """Evaluation schemes as data (versioned JSON documents), published scorecards and their rows, and the two indexes
 the scorecards count through: case events by time, cases by deadline.
 
-Revision ID: 0013_evaluation_scorecards
-Revises: 0013_patrol_tracks
+Revision ID: 0017_scorecards
+Revises: 0016_patrols
 Create Date: 2026-12-05
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_evaluation_scorecards"
-down_revision = "0013_patrol_tracks"
+revision = "0017_scorecards"
+down_revision = "0016_patrols"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """Road-chief patrols 路长巡查: each patrol's raw track and kept fixes, and what it covered of each road segment per
 day (gridmap.patrols).
 
-Revision ID: 0013_patrol_tracks
-Revises: 0013_assess_places
+Revision ID: 0016_patrols
+Revises: 0015_places_assessments
 Create Date: 2026-12-05
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision = "0013_patrol_tracks"
-down_revision = "0013_assess_places"
+revision = "0016_patrols"
+down_revision = "0015_places_assessments"
 branch_labels = None
 depends_on = None
 

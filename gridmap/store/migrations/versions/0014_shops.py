@@ -2,8 +2,8 @@
 its position and derived frontage, responsibility letters 责任书, monthly scores with their deductions (each
 naming its case), and flags.
 
-Revision ID: 0013_shops_registry
-Revises: 0013_inspect_inspections
+Revision ID: 0014_shops
+Revises: 0013_inspections
 Create Date: 2026-12-05
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision = "0013_shops_registry"
-down_revision = "0013_inspect_inspections"
+revision = "0014_shops"
+down_revision = "0013_inspections"
 branch_labels = None
 depends_on = None
 

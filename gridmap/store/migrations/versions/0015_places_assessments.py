@@ -1,8 +1,8 @@
 """Field points 考察点位 (places: markets, parks, sites, schools… as points or polygons, with their 街道/社区) and
 mock assessments 模拟测评 (a stored, repeatable stratified draw and its points' scores).
 
-Revision ID: 0013_assess_places
-Revises: 0013_shops_registry
+Revision ID: 0015_places_assessments
+Revises: 0014_shops
 Create Date: 2026-12-05
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
-revision = "0013_assess_places"
-down_revision = "0013_shops_registry"
+revision = "0015_places_assessments"
+down_revision = "0014_shops"
 branch_labels = None
 depends_on = None
 
