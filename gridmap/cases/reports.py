@@ -67,7 +67,7 @@ def parse_report(session: Session, report: dict[str, Any], cal: WorkingCalendar,
     elif crs not in ("wgs84", "gcj02"):
         problems.append(
             Problem(
-                f"unknown coordinate system {crs!r}: send GPS (wgs84) or Amap/Tencent (gcj02) coordinates",
+                f"unknown coordinate system {crs!r}: send WGS-84 or GCJ-02 coordinates (GPS; Amap/Tencent)",
                 field="crs",
                 zh="坐标系不支持：请使用 GPS（WGS-84）或高德/腾讯地图（GCJ-02）坐标",
             )

@@ -182,7 +182,9 @@ def coverage(session: Session, settings: Settings, as_of: dt.date, days: int | N
     units = np.fromiter((held.get(int(i), (-1, ""))[0] for i in network.ids.tolist()), np.int64, n)
     unit_names = {u: name for u, name in held.values()}
     places = _PLACES.get(session)
-    street = np.where(places.street_row >= 0, places.street_ids[np.maximum(places.street_row, 0)], -1)
+    street = np.full(len(places.street_row), -1, dtype=np.int64)  # no 街道 imported yet: every segment outside
+    if len(places.street_ids):
+        street = np.where(places.street_row >= 0, places.street_ids[np.maximum(places.street_row, 0)], -1)
     km = network.lengths / 1000.0
     a = assigned
     total_km = float(km[a].sum())

@@ -51,7 +51,10 @@ def feature_states(
     """Each feature of ``kind`` existing on ``on`` (of ``ids``, when given): community id, size in thousandths,
     gap (nobody responsible that day)."""
     layer = load_layer(session, kind, on, areas, ids)
-    community = np.where(layer.community >= 0, areas.ids[np.maximum(layer.community, 0)], OUTSIDE)
+    if len(areas.ids):
+        community = np.where(layer.community >= 0, areas.ids[np.maximum(layer.community, 0)], OUTSIDE)
+    else:  # roads or grids before any boundary was imported: every feature is outside
+        community = np.full(len(layer.ids), OUTSIDE, dtype=np.int64)
     return pd.DataFrame(
         {
             "kind": kind,
