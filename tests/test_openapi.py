@@ -471,3 +471,25 @@ def test_input_that_does_not_fit_the_models_is_a_400_naming_the_field(
         assert pydantic_words not in text, text
     session.rollback()
     assert counts(session) == before
+
+
+def test_no_two_request_or_response_models_share_a_name() -> None:
+    """The document keys its schemas by model name: two models of one name (two capabilities' ``ScoreIn``) made one
+    operation validate against the other's body."""
+    import importlib
+    import pkgutil
+
+    from pydantic import BaseModel
+
+    import gridmap.web.api.schemas as schemas
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for info in pkgutil.iter_modules(schemas.__path__):
+        module = importlib.import_module(f"{schemas.__name__}.{info.name}")
+        for name, obj in vars(module).items():
+            if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
+                if name in seen:
+                    clashes.append(f"{name}: {seen[name]} and {module.__name__}")
+                seen[name] = module.__name__
+    assert not clashes

@@ -17,7 +17,7 @@ from gridmap.web.api.schemas.assessments import (
     AssessmentPointOut,
     DrawIn,
     Results,
-    ScoreIn,
+    PointScoreIn,
 )
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing
@@ -72,10 +72,10 @@ def get_results(assessment_id: int):
 
 @bp.put("/assessments/<int:assessment_id>/points/<int:point_id>/score")
 @allow(*roles.ASSESSES)
-@operation("scoreAssessmentPoint", tags=("assessments",), json=ScoreIn, ok={200: (AssessmentPointOut, "scored")},
+@operation("scoreAssessmentPoint", tags=("assessments",), json=PointScoreIn, ok={200: (AssessmentPointOut, "scored")},
            errors=(400, 404))  # fmt: skip
 def score_one(assessment_id: int, point_id: int):
     """Record (or correct) a drawn point's score out of its full mark"""
     with writing() as session:
-        answer = score_point(session, assessment_id, point_id, body_of(ScoreIn).sent(), current_actor(), _lang())
+        answer = score_point(session, assessment_id, point_id, body_of(PointScoreIn).sent(), current_actor(), _lang())
     return jsonify(answer)

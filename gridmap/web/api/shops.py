@@ -13,7 +13,7 @@ from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.shops import (
     MonthQuery,
     Ranking,
-    ScoreIn,
+    ShopMonthScoreIn,
     ScoreSummary,
     Shop,
     ShopFeatures,
@@ -109,10 +109,10 @@ def ranking():
 
 @bp.post("/shops/scores")
 @allow(*roles.EDITS_SHOPS)
-@operation("scoreShops", tags=("shops",), json=ScoreIn, ok={200: ScoreSummary}, errors=WRITE_ERRORS)
+@operation("scoreShops", tags=("shops",), json=ShopMonthScoreIn, ok={200: ScoreSummary}, errors=WRITE_ERRORS)
 def score():
     """Score a month (again): 100 minus deductions traced to cases, ranks, flags"""
-    month = body_of(ScoreIn).sent().get("month")
+    month = body_of(ShopMonthScoreIn).sent().get("month")
     with writing() as session:
         answer = scoring.score_month(session, scoring.parse_month(month), app_state().settings.cases.timezone)
     return jsonify(answer)

@@ -30,7 +30,7 @@ class DrawIn(Model):
     drawn_on: Judged[dt.date] = Field(None, description="the day of the draw (default today)")
 
 
-class ScoreIn(Model):
+class PointScoreIn(Model):
     """A point's score out of its full mark (sent again to correct it)."""
 
     required_in_document = ("score", "possible")

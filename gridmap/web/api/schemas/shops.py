@@ -86,7 +86,7 @@ class MonthQuery(Model):
     street_id: Id = None
 
 
-class ScoreIn(Model):
+class ShopMonthScoreIn(Model):
     required_in_document = ("month",)
 
     month: Judged[str] = Field(None, description="YYYY-MM; scoring a month again replaces it")
