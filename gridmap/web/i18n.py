@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
             " or import compounds with `gridmap import compounds …`."
         ),
     },
+    "next_schemes": {
+        "zh_CN": "下一步：用 gridmap scorecards seed 载入默认考核方案（gridmap init 也会载入）。",
+        "en": "Next: load the default evaluation schemes: `gridmap scorecards seed` (`gridmap init` loads them too).",
+    },
     "next_units": {
         "zh_CN": "下一步：用 gridmap units import 单位.csv 导入包联单位。",
         "en": "Next: import the responsible units with `gridmap units import units.csv`.",

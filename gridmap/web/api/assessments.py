@@ -16,8 +16,8 @@ from gridmap.web.api.schemas.assessments import (
     AssessmentOut,
     AssessmentPointOut,
     DrawIn,
-    Results,
     PointScoreIn,
+    Results,
 )
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing

@@ -13,13 +13,13 @@ from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.shops import (
     MonthQuery,
     Ranking,
-    ShopMonthScoreIn,
     ScoreSummary,
     Shop,
     ShopFeatures,
     ShopIn,
     ShopList,
     ShopMonth,
+    ShopMonthScoreIn,
     ShopQuery,
 )
 from gridmap.web.auth import allow, current_actor, signed_in

@@ -75,7 +75,12 @@ def rankings_page():
     scheme = request.args.get("scheme") or None
     session = db_session()
     now = dt.datetime.now(dt.UTC)
-    card = read_scorecard(session, tz, now, period=period_key, subject=subject, scheme=scheme, group=group)
+    try:
+        card = read_scorecard(session, tz, now, period=period_key, subject=subject, scheme=scheme, group=group)
+    except NotFound:
+        if scheme:  # a scheme asked for by its code: it does not exist
+            raise
+        return render_template("rankings.html", card=None, next_step="schemes")  # no scheme loaded yet
     trend = trends(session, scheme_for_subject(session, subject, scheme), parse_period(period_key, tz), now)
     if group:
         keep = {r["subject_id"] for r in card["rows"]}
