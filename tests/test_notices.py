@@ -1,0 +1,98 @@
+"""The notice 通报: built from a published scorecard only (a zh refusal otherwise), the same figures in the PDF
+(Noto CJK fonts embedded) and in the XLSX (read back with openpyxl), first and last named per peer group, and the
+overdue and rework lists counting the period's cases."""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from gridmap.errors import NotFound
+from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish, scorecard
+from gridmap.notices import build, published_periods, render_html, render_pdf, render_xlsx
+from tests.test_evaluation import ADMIN, NOW, TZ, golden_city
+
+
+def _published(session: Session) -> dict:
+    ids = golden_city(session)
+    ensure_default_schemes(session, ADMIN, NOW)
+    nov = parse_period("2026-11", TZ)
+    publish(session, latest_scheme(session, "unit_composite"), nov, ADMIN, NOW)
+    return ids
+
+
+def test_a_notice_needs_a_published_scorecard(session: Session) -> None:
+    golden_city(session)
+    ensure_default_schemes(session, ADMIN, NOW)
+    with pytest.raises(NotFound) as e:
+        build(session, parse_period("2026-11", TZ), NOW)
+    assert e.value.zh and "尚无已发布的考核结果" in e.value.zh
+
+
+def test_the_notice_names_first_and_last_and_lists_overdue_and_rework(session: Session) -> None:
+    _published(session)
+    n = build(session, parse_period("2026-11", TZ), NOW)
+    assert n["title_zh"] == "2026年11月城市管理考核通报"
+    (sec,) = n["sections"]
+    (group,) = sec["groups"]
+    assert group["name_zh"] == "市直单位"
+    assert group["first"] == ["单位甲"] and group["last"] == ["单位乙"]
+    assert [r["name"] for r in group["rows"]] == ["单位甲", "单位乙", "单位丙"]  # unranked 丙 last
+    # overdue: a7 (closed late), a10 (still open), a12 (closed after the period, late), b3 (closed late)
+    assert n["summary"]["overdue"] == 4 and len(n["overdue"]) == 4
+    # rework: a7, a8 and b3 were sent back at least once
+    assert n["summary"]["rework"] == 3 and n["rework"][0]["rework"] == 3
+    assert n["flags"] == {"month": "2026-11", "red": [], "black": []}
+    assert [p["period"] for p in published_periods(session)] == ["2026-11"]
+    html = render_html(n)
+    assert "单位甲" in html and 'class="first"' in html and "<script" not in html
+
+
+def test_the_pdf_embeds_noto_cjk_fonts(session: Session) -> None:
+    _published(session)
+    pdf = render_pdf(build(session, parse_period("2026-11", TZ), NOW))
+    assert pdf.startswith(b"%PDF-")
+    text = _objects(pdf)
+    # the font descriptors point at embedded font programs, and the fonts are subsets of Noto CJK
+    assert re.search(rb"/FontFile[23]?\s", text)
+    bases = set(re.findall(rb"/BaseFont\s*/([A-Z]{6}\+[^\s/]+)", text))
+    assert any(re.search(rb"\+Noto-?(Sans|Serif)-?CJK", b) for b in bases), bases
+
+
+def _objects(pdf: bytes) -> bytes:
+    """The PDF's text with its compressed (object) streams inflated, so dictionaries inside them can be read."""
+    parts = [pdf]
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            parts.append(zlib.decompress(m[1]))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+def test_the_xlsx_carries_the_frozen_scorecards_figures(session: Session) -> None:
+    ids = _published(session)
+    nov = parse_period("2026-11", TZ)
+    n = build(session, nov, NOW)
+    wb = load_workbook(io.BytesIO(render_xlsx(n) or b""), read_only=True)
+    assert wb.sheetnames[0] == "总体情况"
+    summary = {r[0]: r[1] for r in wb["总体情况"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["考核周期"] == "2026-11" and summary["超期案件"] == 4 and summary["返工案件"] == 3
+    sheet = wb[n["sections"][0]["name_zh"][:28]]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    score_col = header.index("得分")
+    frozen = scorecard(session, latest_scheme(session, "unit_composite"), nov, NOW)
+    assert frozen["published"] is not None
+    want = {r["name"]: (r["rank"], r["score"]) for r in frozen["rows"]}
+    got = {r[2]: (r[1], r[score_col]) for r in body}
+    assert got.keys() == want.keys()
+    for name, (rank, score) in want.items():
+        assert got[name][0] == rank
+        assert got[name][1] == (pytest.approx(score) if score is not None else None)
+    assert ids["a"]
