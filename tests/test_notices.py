@@ -7,14 +7,21 @@ from __future__ import annotations
 import io
 import re
 import zlib
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from gridmap.cli import main
+from gridmap.config import Settings
 from gridmap.errors import NotFound
 from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish, scorecard
 from gridmap.notices import build, published_periods, render_html, render_pdf, render_xlsx
+from gridmap.store.models import Case
+from gridmap.web import create_app
+from tests.accounts import client_as
 from tests.test_evaluation import ADMIN, NOW, TZ, golden_city
 
 
@@ -96,3 +103,54 @@ def test_the_xlsx_carries_the_frozen_scorecards_figures(session: Session) -> Non
         assert got[name][0] == rank
         assert got[name][1] == (pytest.approx(score) if score is not None else None)
     assert ids["a"]
+
+
+def test_the_api_serves_a_published_periods_notice_and_freezes_it_when_published(
+    settings: Settings, session: Session
+) -> None:
+    _published(session)
+    session.commit()
+    app = create_app(settings)
+    commander, viewer = client_as(app, "commander"), client_as(app, "viewer")
+    missing = viewer.get("/api/v1/notices/2026-10.pdf")
+    assert missing.status_code == 404 and "尚无已发布的考核结果" in missing.get_data(as_text=True)
+    bad = viewer.get("/api/v1/notices/2026-13.xlsx")
+    assert bad.status_code == 400 and "月份不存在" in bad.get_data(as_text=True)
+    odd = viewer.get("/api/v1/notices/2026-11.docx")
+    assert odd.status_code == 400 and "只能生成 .pdf 或 .xlsx" in odd.get_data(as_text=True)
+    pdf = viewer.get("/api/v1/notices/2026-11.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert "filename*=UTF-8''%E9%80%9A%E6%8A%A5-2026-11.pdf" in pdf.headers["Content-Disposition"]
+    page = viewer.get("/notices?period=2026-11").get_data(as_text=True)
+    assert "单位甲" in page and 'id="publish"' not in page and "草稿" in page
+    assert 'id="publish"' in commander.get("/notices?period=2026-11").get_data(as_text=True)
+    assert viewer.post("/api/v1/notices/2026-11/publish").status_code == 403
+    done = commander.post("/api/v1/notices/2026-11/publish")
+    assert done.status_code == 201 and done.json["summary"]["overdue"] == 4
+    assert commander.post("/api/v1/notices/2026-11/publish").status_code == 409
+    # later the stuck case is closed: the draft would list 3 overdue, the published notice still says 4
+    stuck = session.query(Case).filter(Case.status == "in_progress").one()
+    stuck.status, stuck.closed_at, stuck.deadline_at = "closed", stuck.deadline_at, stuck.deadline_at
+    session.commit()
+    wb = load_workbook(io.BytesIO(viewer.get("/api/v1/notices/2026-11.xlsx").data), read_only=True)
+    summary = {r[0]: r[1] for r in wb["总体情况"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["超期案件"] == 4
+    listed = viewer.get("/api/v1/notices").json["items"]
+    assert listed[0]["period"] == "2026-11" and listed[0]["notice"]["by"].startswith("commander")
+
+
+def test_the_command_writes_the_pdf_and_the_xlsx(settings: Settings, session: Session, tmp_path: Path) -> None:
+    _published(session)
+    session.commit()
+    url = ["--database-url", settings.database_url]
+    for name in ("n.pdf", "n.xlsx"):
+        out = tmp_path / name
+        got = CliRunner().invoke(main, [*url, "notices", "make", "--period", "2026-11", "--out", str(out)])
+        assert got.exit_code == 0, got.output
+        assert out.read_bytes()[:4] in (b"%PDF", b"PK\x03\x04")
+    refused = CliRunner().invoke(
+        main, [*url, "notices", "make", "--period", "2026-10", "--out", str(tmp_path / "x.pdf")]
+    )
+    assert refused.exit_code != 0 and "尚无已发布的考核结果" in refused.output
+    odd = CliRunner().invoke(main, [*url, "notices", "make", "--period", "2026-11", "--out", str(tmp_path / "x.doc")])
+    assert odd.exit_code != 0 and "只能生成 .pdf 或 .xlsx" in odd.output

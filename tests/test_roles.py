@@ -186,6 +186,15 @@ MATRIX: dict[str, list[Route]] = {
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
     "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
     "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
+    # the notice 通报 (the demo city has no published scorecard: the notice of a period is a 404 in Chinese)
+    "notices.notices_page": [_r("GET", "/notices", {A, CMD, DSP, VW}, api=False)],
+    "notices.publish_page": [_r("POST", "/notices/2026-11/publish", {A, CMD}, ok=302, api=False, data={})],
+    "notices_api.list_notices": [_r("GET", "/api/v1/notices", {A, CMD, DSP, VW})],
+    "notices_api.get_notice": [
+        _r("GET", "/api/v1/notices/2026-11.pdf", {A, CMD, DSP, VW}, ok=404),
+        _r("GET", "/api/v1/notices/2026-W48.xlsx", {A, CMD, DSP, VW}, ok=404),
+    ],
+    "notices_api.publish_notice": [_r("POST", "/api/v1/notices/2026-11/publish", {A, CMD}, ok=404, json={})],
     # 门前五包 shops
     "shops.shops_page": [_r("GET", "/shops?q=%E5%BA%97", EVERYONE, api=False)],
     "shops.shop_page": [_r("GET", "/shops/{shop}", EVERYONE, api=False)],

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.evaluation import parse_period
-from gridmap.notices.content import build
+from gridmap.notices.archive import notice_of
 from gridmap.notices.pdf import render_pdf
 from gridmap.notices.xlsx import render_xlsx
 
@@ -29,15 +29,15 @@ def check_format(fmt: str) -> str:
 
 
 def make(session: Session, raw_period: str, fmt: str, tz: dt.tzinfo, now: dt.datetime) -> tuple[bytes, str]:
-    """The notice of the period typed, as ``fmt`` bytes, and its file name (通报-2026-11.pdf)."""
+    """The notice of the period typed (as published, else the draft) as ``fmt`` bytes, and its file name."""
     fmt = check_format(fmt)
     period = parse_period(raw_period, tz)
-    notice = build(session, period, now)
+    notice = notice_of(session, period, now)
     data = render_pdf(notice) if fmt == "pdf" else render_xlsx(notice)
     assert data is not None
     return data, f"通报-{period.key}.{fmt}"
 
 
 def preview(session: Session, raw_period: str, tz: dt.tzinfo, now: dt.datetime) -> dict[str, Any]:
-    """The notice's content for the preview page."""
-    return build(session, parse_period(raw_period, tz), now)
+    """The notice's content for the preview page: as published, else the draft."""
+    return notice_of(session, parse_period(raw_period, tz), now)
