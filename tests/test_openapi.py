@@ -209,6 +209,7 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     assert (snapped["routed"], snapped["bad"]) == (1, 2)
     call("GET", "/api/v1/snap?lat=37.5", 400, fits=False)
 
+    assert call("GET", "/api/v1/dashboard", 200)["trend"]["weeks"]  # the start page's figures (tests/test_dashboard.py)
     # the notice 通报 (its own tests: tests/test_notices.py): nothing is published here, so a period's notice is a 404
     assert call("GET", "/api/v1/notices", 200) == {"items": []}
     call("GET", "/api/v1/notices/2026-11.pdf", 404)

@@ -67,7 +67,9 @@ def _r(method: str, url: str, allowed: frozenset[str] | set[str] | str, ok: int 
 # endpoint → the calls that prove its rule. Changes are sent with an empty body: an allowed role gets 400.
 MATRIX: dict[str, list[Route]] = {
     # pages
-    "pages.index": [_r("GET", "/", EVERYONE, api=False)],
+    "pages.index": [_r("GET", "/", EVERYONE, api=False), _r("GET", "/?screen=1", EVERYONE, api=False)],
+    "pages.screen": [_r("GET", "/dashboard/screen", EVERYONE, ok=302, api=False)],
+    "dashboard_api.dashboard": [_r("GET", "/api/v1/dashboard", EVERYONE)],
     "pages.favicon": [_r("GET", "/favicon.ico", PUBLIC, ok=301)],
     "maps.coverage_map": [_r("GET", "/map", EVERYONE, api=False)],
     "maps.map_script": [_r("GET", "/map-script.js?zoom=13", EVERYONE, api=False)],

@@ -23,6 +23,7 @@ VENDOR: dict[str, str] = {
     "protomaps-leaflet": "dist",  # the map's vector-tile layers (dist/protomaps-leaflet.js: the browser bundle)
     "exifr": "dist",  # the report page reads a photo's EXIF time and position before resizing it
     "idb-keyval": "dist",  # the report page's queue of reports waiting for the network
+    "echarts": "dist",  # the rankings' trend chart (dist/echarts.min.js, a classic script: the global `echarts`)
     "workbox-sw": "build",  # the report page's service worker and the modules it loads (never from Google's CDN)
     "workbox-core": "build",
     "workbox-routing": "build",

@@ -39,3 +39,10 @@ declare namespace protomapsL {
     attribution?: string;
   }): Layer;
 }
+// Apache ECharts (/vendor/echarts/echarts.min.js), the rankings' trend chart: the little of it the page uses.
+declare const echarts: {
+  init(el: HTMLElement, theme?: string | null, opts?: { renderer?: "canvas" | "svg" }): {
+    setOption(option: Record<string, unknown>): void;
+    resize(): void;
+  };
+};
