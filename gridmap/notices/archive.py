@@ -32,7 +32,8 @@ def notice_of(session: Session, period: Period, now: dt.datetime) -> dict[str, A
 
 
 def _head(row: Notice, tz: dt.tzinfo) -> dict[str, Any]:
-    return {"published_at": row.published_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "by": row.published_by}
+    at = row.published_at if row.published_at.tzinfo else row.published_at.replace(tzinfo=dt.UTC)  # SQLite: UTC
+    return {"published_at": at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "by": row.published_by}
 
 
 def publish(session: Session, period: Period, actor: Actor, now: dt.datetime) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def publish(session: Session, period: Period, actor: Actor, now: dt.datetime) ->
                        zh=f"{period.label()}的通报已发布，发布后不可更改")  # fmt: skip
     content = build(session, period, now)
     row = Notice(period=period.key, period_start=period.start_utc, title_zh=content["title_zh"], content=content,
-                 published_at=now, published_by=actor.name)  # fmt: skip
+                 published_at=now.astimezone(dt.UTC), published_by=actor.name)  # fmt: skip
     try:
         with session.begin_nested():
             session.add(row)

@@ -19,6 +19,11 @@ from gridmap.store.models import Case, Scorecard, Unit
 LIST_LIMIT = 200  # overdue / rework cases listed by name; the totals count them all
 
 
+def _aware(t: dt.datetime) -> dt.datetime:
+    """A stored time: SQLite gives it back without its zone, and gridmap stores UTC."""
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
 def published_periods(session: Session) -> list[dict[str, Any]]:
     """Every period with at least one published scorecard (newest first), with its schemes: the notice archive."""
     rows = session.execute(
@@ -32,7 +37,7 @@ def published_periods(session: Session) -> list[dict[str, Any]]:
         entry["schemes"].append(code)
         if at > entry["published_at"]:
             entry["published_at"], entry["published_by"] = at, by
-    return [{**e, "published_at": e["published_at"].isoformat()} for e in out.values()]
+    return [{**e, "published_at": _aware(e["published_at"]).isoformat()} for e in out.values()]
 
 
 def build(session: Session, period: Period, now: dt.datetime) -> dict[str, Any]:
@@ -62,7 +67,7 @@ def build(session: Session, period: Period, now: dt.datetime) -> dict[str, Any]:
                    "start": period.start.isoformat(), "end": period.end.isoformat()},
         "title_zh": f"{period.label('zh_CN')}城市管理考核通报",
         "made_at": now.astimezone(period.tz).strftime("%Y-%m-%d %H:%M"),
-        "published_at": max(h.published_at for h in heads).astimezone(period.tz).strftime("%Y-%m-%d %H:%M"),
+        "published_at": max(_aware(h.published_at) for h in heads).astimezone(period.tz).strftime("%Y-%m-%d %H:%M"),
         "summary": summary,
         "sections": sections,
         "overdue": overdue,

@@ -27,6 +27,7 @@ th, td { border: 0.5pt solid #888; padding: 2pt 4pt; }
 thead { display: table-header-group; } tr { page-break-inside: avoid; }
 th { background: #eef; } td.num { text-align: right; }
 tr.first td { background: #e6f4e6; } tr.last td { background: #fbe5e5; }
+p.unranked { color: #555; font-size: 8.5pt; }
 """
 
 _PAGE = (

@@ -55,6 +55,7 @@ function fill(list, lines, empty) {
     ...(lines.length ? lines : [empty]).map((text) => {
       const li = document.createElement("li");
       li.textContent = text;
+      if (!lines.length) li.className = "muted none";
       return li;
     }),
   );
