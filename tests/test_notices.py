@@ -54,6 +54,7 @@ def test_the_notice_names_first_and_last_and_lists_overdue_and_rework(session: S
     assert n["summary"]["overdue"] == 4 and len(n["overdue"]) == 4
     # rework: a7, a8 and b3 were sent back at least once
     assert n["summary"]["rework"] == 3 and n["rework"][0]["rework"] == 3
+    assert {c["status"] for c in n["overdue"]} == {"已结案", "处置中"}  # in Chinese, as the whole notice
     assert n["flags"] == {"month": "2026-11", "red": [], "black": []}
     assert [p["period"] for p in published_periods(session)] == ["2026-11"]
     html = render_html(n)

@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from gridmap.cases.states import STATUS_ZH
 from gridmap.errors import NotFound
 from gridmap.evaluation import Period, latest_scheme, scorecard
 from gridmap.shops import reads as shop_reads
-from gridmap.store.models import Case, Scorecard, Unit
+from gridmap.store.models import Case, Category, EvaluationScheme, Scorecard, Unit
 
 LIST_LIMIT = 200  # overdue / rework cases listed by name; the totals count them all
 
@@ -27,12 +28,12 @@ def _aware(t: dt.datetime) -> dt.datetime:
 def published_periods(session: Session) -> list[dict[str, Any]]:
     """Every period with at least one published scorecard (newest first), with its schemes: the notice archive."""
     rows = session.execute(
-        select(Scorecard.period, Scorecard.scheme_code, Scorecard.published_at, Scorecard.published_by).order_by(
-            Scorecard.period_start.desc(), Scorecard.period, Scorecard.scheme_code
-        )
+        select(EvaluationScheme.name_zh, Scorecard.period, Scorecard.published_at, Scorecard.published_by)
+        .join(EvaluationScheme, EvaluationScheme.id == Scorecard.scheme_id)
+        .order_by(Scorecard.period_start.desc(), Scorecard.period, Scorecard.scheme_code)
     ).all()
     out: dict[str, dict[str, Any]] = {}
-    for period, code, at, by in rows:
+    for code, period, at, by in rows:
         entry = out.setdefault(period, {"period": period, "schemes": [], "published_at": at, "published_by": by})
         entry["schemes"].append(code)
         if at > entry["published_at"]:
@@ -105,23 +106,24 @@ def _section(card: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _case_line(c: Case, unit: str | None, tz: dt.tzinfo) -> dict[str, Any]:
+def _case_line(c: Case, unit: str | None, category: str | None, tz: dt.tzinfo) -> dict[str, Any]:
     def local(t: dt.datetime | None) -> str | None:
         if t is None:
             return None
         return (t if t.tzinfo else t.replace(tzinfo=dt.UTC)).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
-    return {"id": c.id, "category": c.category, "address": c.address, "unit": unit, "status": c.status,
+    status = STATUS_ZH.get(c.status, c.status)  # type: ignore[call-overload]  # a stored str keys the StrEnum map
+    return {"id": c.id, "category": category or c.category, "address": c.address, "unit": unit, "status": status,
             "deadline": local(c.deadline_at), "closed": local(c.closed_at), "rework": c.rework_count}  # fmt: skip
 
 
 def _listed(session: Session, cond: Any, order: Any, tz: dt.tzinfo) -> tuple[list[dict[str, Any]], int]:
     total = session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
     rows = session.execute(
-        select(Case, Unit.name).outerjoin(Unit, Unit.id == Case.unit_id).where(cond).order_by(*order, Case.id)
-        .limit(LIST_LIMIT)
+        select(Case, Unit.name, Category.name_zh).outerjoin(Unit, Unit.id == Case.unit_id)
+        .outerjoin(Category, Category.code == Case.category).where(cond).order_by(*order, Case.id).limit(LIST_LIMIT)
     ).all()  # fmt: skip
-    return [_case_line(c, u, tz) for c, u in rows], total
+    return [_case_line(c, u, k, tz) for c, u, k in rows], total
 
 
 def _overdue(session: Session, period: Period, now: dt.datetime) -> tuple[list[dict[str, Any]], int]:

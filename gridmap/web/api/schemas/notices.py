@@ -17,7 +17,7 @@ class NoticeHead(Model):
 
 class ArchiveEntry(Model):
     period: str = Field(description="2026-11, 2026-W48 …")
-    schemes: list[str] = Field(description="the schemes whose scorecard of the period is published")
+    schemes: list[str] = Field(description="the names (zh) of the schemes whose scorecard of the period is published")
     published_at: str | None = Field(description="when the latest of those scorecards was published")
     published_by: str | None
     notice: NoticeHead | None = Field(description="null: not published yet (a draft is made on each reading)")
