@@ -89,10 +89,13 @@ def _trend(session: Session, real: list[Any], week: dt.datetime, now: dt.datetim
         if status == S.CLOSED.value and c is not None:
             closed[i] += 1
             on_time[i] += c <= d
-    rate = [lambda i, n=n: round(100.0 * n[i] / due[i], 1) if due[i] else None for n in (closed, on_time)]
-    labels = [f"{s.isocalendar().year}-W{s.isocalendar().week:02d}" for s in starts]
-    return {"weeks": labels, "due": due, "closure": [rate[0](i) for i in range(WEEKS)],
-            "on_time": [rate[1](i) for i in range(WEEKS)]}  # fmt: skip
+
+    def rate(n: list[int]) -> list[float | None]:
+        return [round(100.0 * n[i] / due[i], 1) if due[i] else None for i in range(WEEKS)]
+
+    iso = [s.isocalendar() for s in starts]
+    return {"weeks": [f"{w.year}-W{w.week:02d}" for w in iso], "labels_zh": [f"第{w.week}周" for w in iso],
+            "due": due, "closure": rate(closed), "on_time": rate(on_time)}  # fmt: skip
 
 
 def _ranking(session: Session, now: dt.datetime, tz: dt.tzinfo) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from gridmap.web.api.schemas.common import Model
 
 class Trend(Model):
     weeks: list[str] = Field(description="ISO weeks, oldest first (this week last)")
+    labels_zh: list[str] = Field(description="the same weeks as a person reads them: 第48周")
     due: list[int]
     closure: list[float | None] = Field(description="% of the cases due in the week that are closed (null: none due)")
     on_time: list[float | None] = Field(description="% of the cases due in the week closed by their deadline")

@@ -5,7 +5,7 @@
 // /api/v1/dashboard and written into the page in place — no reload, so the hall's screen never flashes.
 import { byId } from "../dom.js";
 
-/** @typedef {{ weeks: string[], due: number[], closure: (number | null)[], on_time: (number | null)[] }} Trend */
+/** @typedef {{ weeks: string[], labels_zh: string[], due: number[], closure: (number | null)[], on_time: (number | null)[] }} Trend */
 /** @typedef {{ name: string, score: number, grade: string | null }} Ranked */
 /** @typedef {{ period: string, label_zh: string, scheme: string, top: Ranked[], bottom: Ranked[] }} Ranking */
 /** @typedef {{ name: string, reports: number, open: number }} HotSpot */
@@ -34,7 +34,7 @@ function drawChart(trend) {
     tooltip: { trigger: "axis" },
     legend: { top: 0, textStyle: { fontSize: screen ? 18 : 12 } },
     grid: { left: 44, right: 16, top: 36, bottom: 28 },
-    xAxis: { type: "category", data: trend.weeks, axisLabel: { fontSize: screen ? 16 : 11 } },
+    xAxis: { type: "category", data: root.dataset.lang === "en" ? trend.weeks : trend.labels_zh, axisLabel: { fontSize: screen ? 16 : 11 } },
     yAxis: { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%", fontSize: screen ? 16 : 11 } },
     series: [
       { name: words.closure, type: "line", data: trend.closure, connectNulls: true, symbolSize: 6 },
