@@ -60,6 +60,9 @@ def test_the_start_page_shows_the_dashboard_and_the_overview_and_the_screen_mode
     assert client.get("/dashboard/screen").headers["Location"].endswith("/?screen=1")
     api = client.get("/api/v1/dashboard")
     assert api.status_code == 200 and api.json["open"] == 2 and len(api.json["trend"]["weeks"]) == WEEKS
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Command dashboard" in english and "Reports today" in english
+    assert not any(w in english for w in ("指挥驾驶舱", "今日上报", "在办案件", "热点社区", "大屏模式"))
     clerk = client_as(app, "grid_worker").get("/").get_data(as_text=True)
     assert 'id="dashboard"' in clerk and 'href="/notices"' not in clerk
     assert dt.date.today()  # the page reads the real clock; the figures' rules are checked above with a fixed one
