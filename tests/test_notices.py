@@ -155,3 +155,15 @@ def test_the_command_writes_the_pdf_and_the_xlsx(settings: Settings, session: Se
     assert refused.exit_code != 0 and "尚无已发布的考核结果" in refused.output
     odd = CliRunner().invoke(main, [*url, "notices", "make", "--period", "2026-11", "--out", str(tmp_path / "x.doc")])
     assert odd.exit_code != 0 and "只能生成 .pdf 或 .xlsx" in odd.output
+
+
+def test_a_weekly_notice_has_no_shop_flags_and_lists_that_weeks_cases(session: Session) -> None:
+    golden_city(session)
+    ensure_default_schemes(session, ADMIN, NOW)
+    week = parse_period("2026-W48", TZ)  # 23–29 November
+    publish(session, latest_scheme(session, "unit_composite"), week, ADMIN, NOW)
+    n = build(session, week, NOW)
+    assert n["title_zh"] == "2026年第48周城市管理考核通报" and n["flags"]["month"] is None
+    # due that week and not closed in time: a10 (due 25th, still open) and a12 (due 28th, closed 3 Dec)
+    assert n["summary"]["overdue"] == 2 and "五、门前五包" not in render_html(n)
+    assert (render_xlsx(n) or b"")[:2] == b"PK"  # bytes when no stream is given
