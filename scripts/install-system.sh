@@ -4,9 +4,10 @@
 #   scripts/install-system.sh --test   plus PostGIS for the running PostgreSQL and Chromium for browser tests
 set -euo pipefail
 
-want=(python3 python3-venv python3-dev libsqlite3-mod-spatialite nodejs npm)
+# WeasyPrint (the notice PDF) lays out with Pango and embeds the Noto CJK fonts
+want=(python3 python3-venv python3-dev libsqlite3-mod-spatialite nodejs npm libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
 if [[ "${1:-}" == "--test" ]]; then
-  want+=(chromium fonts-noto-cjk)
+  want+=(chromium)
   # PostGIS must match the PostgreSQL server that runs here (postgresql-15 on Debian 12).
   if [[ -d /etc/postgresql ]]; then
     for v in $(ls /etc/postgresql); do want+=("postgresql-${v}-postgis-3"); done

@@ -210,6 +210,13 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     assert (snapped["routed"], snapped["bad"]) == (1, 2)
     call("GET", "/api/v1/snap?lat=37.5", 400, fits=False)
 
+    assert call("GET", "/api/v1/dashboard", 200)["trend"]["weeks"]  # the start page's figures (tests/test_dashboard.py)
+    # the notice 通报 (its own tests: tests/test_notices.py): nothing is published here, so a period's notice is a 404
+    assert call("GET", "/api/v1/notices", 200) == {"items": []}
+    call("GET", "/api/v1/notices/2026-11.pdf", 404)
+    call("GET", "/api/v1/notices/2026-11.odt", 400)
+    call("POST", "/api/v1/notices/2026-11/publish", 404)
+
     # reports and the closed loop
     first = call("POST", "/api/v1/reports", 201, json={**ON_ROAD, "client_id": "phone-1"})
     assert call("POST", "/api/v1/reports", 200, json={**ON_ROAD, "client_id": "phone-1"})["id"] == first["id"]

@@ -67,7 +67,9 @@ def _r(method: str, url: str, allowed: frozenset[str] | set[str] | str, ok: int 
 # endpoint → the calls that prove its rule. Changes are sent with an empty body: an allowed role gets 400.
 MATRIX: dict[str, list[Route]] = {
     # pages
-    "pages.index": [_r("GET", "/", EVERYONE, api=False)],
+    "pages.index": [_r("GET", "/", EVERYONE, api=False), _r("GET", "/?screen=1", EVERYONE, api=False)],
+    "pages.screen": [_r("GET", "/dashboard/screen", EVERYONE, ok=302, api=False)],
+    "dashboard_api.dashboard": [_r("GET", "/api/v1/dashboard", EVERYONE)],
     "pages.favicon": [_r("GET", "/favicon.ico", PUBLIC, ok=301)],
     "maps.coverage_map": [_r("GET", "/map", EVERYONE, api=False)],
     "maps.map_script": [_r("GET", "/map-script.js?zoom=13", EVERYONE, api=False)],
@@ -212,6 +214,15 @@ MATRIX: dict[str, list[Route]] = {
     "report.send_report": [_r("POST", "/report", PUBLIC, ok=400, data={})],
     "mygrid.mygrid_page": [_r("GET", "/mygrid", {GW, INS}, api=False)],
     "mygrid.mygrid_data": [_r("GET", "/mygrid/data.json", {GW, INS}, api=False)],
+    # the notice 通报 (the demo city has no published scorecard: the notice of a period is a 404 in Chinese)
+    "notices.notices_page": [_r("GET", "/notices", {A, CMD, DSP, VW}, api=False)],
+    "notices.publish_page": [_r("POST", "/notices/2026-11/publish", {A, CMD}, ok=302, api=False, data={})],
+    "notices_api.list_notices": [_r("GET", "/api/v1/notices", {A, CMD, DSP, VW})],
+    "notices_api.get_notice": [
+        _r("GET", "/api/v1/notices/2026-11.pdf", {A, CMD, DSP, VW}, ok=404),
+        _r("GET", "/api/v1/notices/2026-W48.xlsx", {A, CMD, DSP, VW}, ok=404),
+    ],
+    "notices_api.publish_notice": [_r("POST", "/api/v1/notices/2026-11/publish", {A, CMD}, ok=404, json={})],
     # 门前五包 shops
     "shops.shops_page": [_r("GET", "/shops?q=%E5%BA%97", EVERYONE, api=False)],
     "shops.shop_page": [_r("GET", "/shops/{shop}", EVERYONE, api=False)],

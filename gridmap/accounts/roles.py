@@ -47,6 +47,8 @@ RECORDS_FINDINGS = (R.INSPECTOR,)  # the inspection team's findings, on a phone
 PUBLISHES_INSPECTIONS = (R.COMMANDER,)  # hands the problem list to the units (a covert one becomes visible)
 EDITS_CHECKLISTS = (R.ADMIN,)  # the checklist templates
 WORKS_CASES = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)  # some step of the loop
+READS_NOTICES = (R.ADMIN, R.COMMANDER, R.DISPATCHER, R.VIEWER)  # the notice 通报: preview, archive, PDF/XLSX
+PUBLISHES_NOTICES = (R.ADMIN, R.COMMANDER)  # freezing a notice: the same people who publish scorecards
 
 
 def sees_contacts(actor: Actor, unit_id: int | None = None) -> bool:

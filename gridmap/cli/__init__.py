@@ -11,6 +11,7 @@ from gridmap.cli.grids import grids_group
 from gridmap.cli.imports import demo, import_cmd, import_osm_cmd
 from gridmap.cli.inspections import inspections_group
 from gridmap.cli.main import main
+from gridmap.cli.notices import notices_group
 from gridmap.cli.patrols import patrols_group
 from gridmap.cli.roads import roads_group
 from gridmap.cli.roster import roster_group
@@ -24,7 +25,8 @@ for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve, backup_
     main.add_command(command)
 for group in (categories_group, cases_group, grids_group, roads_group, users_group, tokens_group, units_group,
               people_group, roster_group, inspections_group, shops_group, assessments_group,
-              patrols_group, scorecards_group):  # fmt: skip
+              patrols_group, scorecards_group,
+              notices_group):  # fmt: skip
     main.add_command(group)
 
 __all__ = ["main"]

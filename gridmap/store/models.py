@@ -1048,3 +1048,17 @@ class ScorecardRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(4))
     rank: Mapped[int | None] = mapped_column(Integer)  # within its peer group; None: too few cases to rank
+
+
+class Notice(Base):
+    """A published notice 通报: the content built from the period's published scorecards, frozen (never changed)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(40), unique=True)
+    period_start: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict] = mapped_column(JSON)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(String(200))

@@ -143,6 +143,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         MESSAGES.setdefault(key, texts)
     app.register_blueprint(shops_api_bp, url_prefix="/api/v1")
     app.register_blueprint(shops_pages_bp)
+    from gridmap.web.pages import notices
+
+    notices.register(app)  # the notice 通报: /notices and /api/v1/notices
+    from gridmap.web.api.dashboard import bp as dashboard_api_bp
+
+    app.register_blueprint(dashboard_api_bp, url_prefix="/api/v1")  # the start page's figures (pages/home.py)
     auth.install(app, settings, app_state(app).sessions)
     headers.install(app, settings)
     auth.check_rules(app)  # deny by default: a route without a rule stops the app here

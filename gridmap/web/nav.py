@@ -28,6 +28,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("command.gaps_page", "gaps_page"),
     NavLink("command.heatmap_page", "heatmap_page"),
     NavLink("rankings.rankings_page", "rankings_page"),
+    NavLink("notices.notices_page", "notices_page"),
     NavLink("inspections.inspections_page", "inspections_page", "nav-inspections"),
     NavLink("assessments.list_page", "assess_page"),
     NavLink("patrols.coverage_page", "patrols_page"),

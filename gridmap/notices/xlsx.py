@@ -1,0 +1,82 @@
+"""The notice as a workbook: a summary sheet, one sheet per scheme (all peer groups, rank order), the overdue and
+rework lists and the month's flags. XlsxWriter in constant-memory mode writes row by row (a 100,000-row list stays
+flat in memory), so every sheet is written top to bottom in one pass."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, BinaryIO
+
+import xlsxwriter
+
+_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_name(text: str, used: set[str]) -> str:
+    base = _BAD.sub(" ", text)[:28] or "sheet"
+    name, i = base, 2
+    while name.lower() in used:
+        name, i = f"{base[:25]}({i})", i + 1
+    used.add(name.lower())
+    return name
+
+
+def render_xlsx(notice: dict[str, Any], out: BinaryIO | None = None) -> bytes | None:
+    """Write the workbook to ``out`` (returns None), or return its bytes."""
+    target: Any = out if out is not None else io.BytesIO()
+    wb = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": out is None})
+    bold = wb.add_format({"bold": True})
+    head = wb.add_format({"bold": True, "bg_color": "#DDE3F0", "border": 1})
+    num = wb.add_format({"num_format": "0.00"})
+    used: set[str] = set()
+
+    ws = wb.add_worksheet(_sheet_name("总体情况", used))
+    ws.set_column(0, 0, 16)
+    ws.set_column(1, 1, 40)
+    ws.write_row(0, 0, [notice["title_zh"]], bold)
+    ws.write_row(1, 0, ["考核周期", notice["period"]["key"]])
+    ws.write_row(2, 0, ["结果发布", notice["published_at"]])
+    ws.write_row(3, 0, ["通报生成", notice["made_at"]])
+    s = notice["summary"]
+    labels = [("schemes", "考核方案"), ("subjects", "考核对象"), ("ranked", "参与排名"), ("overdue", "超期案件"),
+              ("rework", "返工案件"), ("red_flags", "红旗"), ("black_flags", "黄旗/黑旗")]  # fmt: skip
+    for i, (k, zh) in enumerate(labels, start=5):
+        ws.write_row(i, 0, [zh, s[k]])
+    row = 5 + len(labels) + 1
+    ws.write_row(row, 0, ["方案", "分组", "第一名", "末位"], head)
+    for sec in notice["sections"]:
+        for g in sec["groups"]:
+            row += 1
+            ws.write_row(row, 0, [sec["name_zh"], g["name_zh"], "、".join(g["first"]), "、".join(g["last"])])
+
+    for sec in notice["sections"]:
+        ws = wb.add_worksheet(_sheet_name(sec["name_zh"], used))
+        ws.set_column(1, 2, 24)
+        ws.write_row(0, 0, ["分组", "排名", "名称", *sec["indicators"], "得分", "等级"], head)
+        r = 0
+        for g in sec["groups"]:
+            for line in g["rows"]:
+                r += 1
+                ws.write(r, 0, g["name_zh"])
+                ws.write(r, 1, line["rank"]) if line["rank"] is not None else ws.write_blank(r, 1, None)
+                ws.write(r, 2, line["name"])
+                for j, v in enumerate([*line["values"], line["score"]], start=3):
+                    ws.write_number(r, j, v, num) if v is not None else ws.write_blank(r, j, None)
+                ws.write(r, 3 + len(line["values"]) + 1, line["grade"] or "")
+
+    for title, rows in (("超期案件", notice["overdue"]), ("返工案件", notice["rework"])):
+        ws = wb.add_worksheet(_sheet_name(title, used))
+        ws.set_column(2, 3, 30)
+        ws.write_row(0, 0, ["案件号", "类别", "地址", "责任单位", "状态", "处置时限", "结案时间", "返工次数"], head)
+        for i, c in enumerate(rows, start=1):
+            ws.write_row(i, 0, [c["id"], c["category"], c["address"] or "", c["unit"] or "", c["status"],
+                                c["deadline"] or "", c["closed"] or "", c["rework"]])  # fmt: skip
+
+    if notice["flags"]["month"]:
+        ws = wb.add_worksheet(_sheet_name("门前五包授旗", used))
+        ws.write_row(0, 0, ["商铺", "街道", "道路", "得分", "旗", "阶段"], head)
+        for i, f in enumerate([*notice["flags"]["red"], *notice["flags"]["black"]], start=1):
+            ws.write_row(i, 0, [f["name"], f["street"], f["road"] or "", f["points"], f["flag"], f["step"] or ""])
+    wb.close()
+    return None if out is not None else target.getvalue()

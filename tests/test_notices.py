@@ -1,0 +1,169 @@
+"""The notice 通报: built from a published scorecard only (a zh refusal otherwise), the same figures in the PDF
+(Noto CJK fonts embedded) and in the XLSX (read back with openpyxl), first and last named per peer group, and the
+overdue and rework lists counting the period's cases."""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from gridmap.cli import main
+from gridmap.config import Settings
+from gridmap.errors import NotFound
+from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish, scorecard
+from gridmap.notices import build, published_periods, render_html, render_pdf, render_xlsx
+from gridmap.store.models import Case
+from gridmap.web import create_app
+from tests.accounts import client_as
+from tests.test_evaluation import ADMIN, NOW, TZ, golden_city
+
+
+def _published(session: Session) -> dict:
+    ids = golden_city(session)
+    ensure_default_schemes(session, ADMIN, NOW)
+    nov = parse_period("2026-11", TZ)
+    publish(session, latest_scheme(session, "unit_composite"), nov, ADMIN, NOW)
+    return ids
+
+
+def test_a_notice_needs_a_published_scorecard(session: Session) -> None:
+    golden_city(session)
+    ensure_default_schemes(session, ADMIN, NOW)
+    with pytest.raises(NotFound) as e:
+        build(session, parse_period("2026-11", TZ), NOW)
+    assert e.value.zh and "尚无已发布的考核结果" in e.value.zh
+
+
+def test_the_notice_names_first_and_last_and_lists_overdue_and_rework(session: Session) -> None:
+    _published(session)
+    n = build(session, parse_period("2026-11", TZ), NOW)
+    assert n["title_zh"] == "2026年11月城市管理考核通报"
+    (sec,) = n["sections"]
+    (group,) = sec["groups"]
+    assert group["name_zh"] == "市直单位"
+    assert group["first"] == ["单位甲"] and group["last"] == ["单位乙"]
+    assert [r["name"] for r in group["rows"]] == ["单位甲", "单位乙", "单位丙"]  # unranked 丙 last
+    # overdue: a7 (closed late), a10 (still open), a12 (closed after the period, late), b3 (closed late)
+    assert n["summary"]["overdue"] == 4 and len(n["overdue"]) == 4
+    # rework: a7, a8 and b3 were sent back at least once
+    assert n["summary"]["rework"] == 3 and n["rework"][0]["rework"] == 3
+    assert {c["status"] for c in n["overdue"]} == {"已结案", "处置中"}  # in Chinese, as the whole notice
+    assert n["flags"] == {"month": "2026-11", "red": [], "black": []}
+    assert [p["period"] for p in published_periods(session)] == ["2026-11"]
+    html = render_html(n)
+    assert "单位甲" in html and 'class="first"' in html and "<script" not in html
+
+
+def test_the_pdf_embeds_noto_cjk_fonts(session: Session) -> None:
+    _published(session)
+    pdf = render_pdf(build(session, parse_period("2026-11", TZ), NOW))
+    assert pdf.startswith(b"%PDF-")
+    text = _objects(pdf)
+    # the font descriptors point at embedded font programs, and the fonts are subsets of Noto CJK
+    assert re.search(rb"/FontFile[23]?\s", text)
+    bases = set(re.findall(rb"/BaseFont\s*/([A-Z]{6}\+[^\s/]+)", text))
+    assert any(re.search(rb"\+Noto-?(Sans|Serif)-?CJK", b) for b in bases), bases
+
+
+def _objects(pdf: bytes) -> bytes:
+    """The PDF's text with its compressed (object) streams inflated, so dictionaries inside them can be read."""
+    parts = [pdf]
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            parts.append(zlib.decompress(m[1]))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+def test_the_xlsx_carries_the_frozen_scorecards_figures(session: Session) -> None:
+    ids = _published(session)
+    nov = parse_period("2026-11", TZ)
+    n = build(session, nov, NOW)
+    wb = load_workbook(io.BytesIO(render_xlsx(n) or b""), read_only=True)
+    assert wb.sheetnames[0] == "总体情况"
+    summary = {r[0]: r[1] for r in wb["总体情况"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["考核周期"] == "2026-11" and summary["超期案件"] == 4 and summary["返工案件"] == 3
+    sheet = wb[n["sections"][0]["name_zh"][:28]]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    score_col = header.index("得分")
+    frozen = scorecard(session, latest_scheme(session, "unit_composite"), nov, NOW)
+    assert frozen["published"] is not None
+    want = {r["name"]: (r["rank"], r["score"]) for r in frozen["rows"]}
+    got = {r[2]: (r[1], r[score_col]) for r in body}
+    assert got.keys() == want.keys()
+    for name, (rank, score) in want.items():
+        assert got[name][0] == rank
+        assert got[name][1] == (pytest.approx(score) if score is not None else None)
+    assert ids["a"]
+
+
+def test_the_api_serves_a_published_periods_notice_and_freezes_it_when_published(
+    settings: Settings, session: Session
+) -> None:
+    _published(session)
+    session.commit()
+    app = create_app(settings)
+    commander, viewer = client_as(app, "commander"), client_as(app, "viewer")
+    missing = viewer.get("/api/v1/notices/2026-10.pdf")
+    assert missing.status_code == 404 and "尚无已发布的考核结果" in missing.get_data(as_text=True)
+    bad = viewer.get("/api/v1/notices/2026-13.xlsx")
+    assert bad.status_code == 400 and "月份不存在" in bad.get_data(as_text=True)
+    odd = viewer.get("/api/v1/notices/2026-11.docx")
+    assert odd.status_code == 400 and "只能生成 .pdf 或 .xlsx" in odd.get_data(as_text=True)
+    pdf = viewer.get("/api/v1/notices/2026-11.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert "filename*=UTF-8''%E9%80%9A%E6%8A%A5-2026-11.pdf" in pdf.headers["Content-Disposition"]
+    page = viewer.get("/notices?period=2026-11").get_data(as_text=True)
+    assert "单位甲" in page and 'id="publish"' not in page and "草稿" in page
+    assert 'id="publish"' in commander.get("/notices?period=2026-11").get_data(as_text=True)
+    assert viewer.post("/api/v1/notices/2026-11/publish").status_code == 403
+    done = commander.post("/api/v1/notices/2026-11/publish")
+    assert done.status_code == 201 and done.json["summary"]["overdue"] == 4
+    assert commander.post("/api/v1/notices/2026-11/publish").status_code == 409
+    # later the stuck case is closed: the draft would list 3 overdue, the published notice still says 4
+    stuck = session.query(Case).filter(Case.status == "in_progress").one()
+    stuck.status, stuck.closed_at, stuck.deadline_at = "closed", stuck.deadline_at, stuck.deadline_at
+    session.commit()
+    wb = load_workbook(io.BytesIO(viewer.get("/api/v1/notices/2026-11.xlsx").data), read_only=True)
+    summary = {r[0]: r[1] for r in wb["总体情况"].iter_rows(values_only=True) if r and r[0]}
+    assert summary["超期案件"] == 4
+    listed = viewer.get("/api/v1/notices").json["items"]
+    assert listed[0]["period"] == "2026-11" and listed[0]["notice"]["by"].startswith("commander")
+
+
+def test_the_command_writes_the_pdf_and_the_xlsx(settings: Settings, session: Session, tmp_path: Path) -> None:
+    _published(session)
+    session.commit()
+    url = ["--database-url", settings.database_url]
+    for name in ("n.pdf", "n.xlsx"):
+        out = tmp_path / name
+        got = CliRunner().invoke(main, [*url, "notices", "make", "--period", "2026-11", "--out", str(out)])
+        assert got.exit_code == 0, got.output
+        assert out.read_bytes()[:4] in (b"%PDF", b"PK\x03\x04")
+    refused = CliRunner().invoke(
+        main, [*url, "notices", "make", "--period", "2026-10", "--out", str(tmp_path / "x.pdf")]
+    )
+    assert refused.exit_code != 0 and "尚无已发布的考核结果" in refused.output
+    odd = CliRunner().invoke(main, [*url, "notices", "make", "--period", "2026-11", "--out", str(tmp_path / "x.doc")])
+    assert odd.exit_code != 0 and "只能生成 .pdf 或 .xlsx" in odd.output
+
+
+def test_a_weekly_notice_has_no_shop_flags_and_lists_that_weeks_cases(session: Session) -> None:
+    golden_city(session)
+    ensure_default_schemes(session, ADMIN, NOW)
+    week = parse_period("2026-W48", TZ)  # 23–29 November
+    publish(session, latest_scheme(session, "unit_composite"), week, ADMIN, NOW)
+    n = build(session, week, NOW)
+    assert n["title_zh"] == "2026年第48周城市管理考核通报" and n["flags"]["month"] is None
+    # due that week and not closed in time: a10 (due 25th, still open) and a12 (due 28th, closed 3 Dec)
+    assert n["summary"]["overdue"] == 2 and "五、门前五包" not in render_html(n)
+    assert (render_xlsx(n) or b"")[:2] == b"PK"  # bytes when no stream is given
