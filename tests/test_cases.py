@@ -335,7 +335,8 @@ def test_radius_and_period_are_configurable(session: Session, ctx, tmp_path) -> 
         (report(category="9999"), "category", "unknown category"),
         (report(category="01"), "category", "is a class"),
         (report(category=None), "category", "required"),
-        (report(crs="bd09"), "crs", "WGS-84 or GCJ-02"),
+        (report(crs="bd09"), "crs", "Baidu (BD-09) coordinates are not accepted"),
+        (report(crs="utm50"), "crs", "send WGS-84 or GCJ-02"),
         (report(urgency="asap"), "urgency", "normal or urgent"),
         (report(urgency=["urgent"]), "urgency", "normal or urgent"),  # was a 500 (unhashable)
         (report(observed_at="yesterday"), "observed_at", "ISO-8601"),

@@ -434,6 +434,9 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("POST", "/api/v1/scorecards/publish", 409, json={"period": "2026-11"})
     call("POST", "/api/v1/scorecards/publish", 400, json={"period": "2999-01"})  # not over yet
     call("GET", "/api/v1/scorecards?period=2026-11", 200)  # the published one
+    call("GET", "/api/v1/notices/2026-11.xlsx", 200)  # a draft from the published scorecard
+    call("POST", "/api/v1/notices/2026-11/publish", 201)
+    call("POST", "/api/v1/notices/2026-11/publish", 409)
 
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
 

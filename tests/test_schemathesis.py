@@ -103,6 +103,8 @@ def test_no_5xx_and_no_schema_violation(settings: Settings, session: Session, tm
         allowed = raw.get("x-roles")
         role = next((r for r in PREFERRED if allowed is None or r in allowed), None)
         headers = {"Authorization": f"Bearer {tokens[role]}"} if role and raw.get("security") != [] else {}
+        # Plain bodies: Schemathesis' WSGI transport asks for gzip but does not inflate it (gzip has its own tests).
+        headers["Accept-Encoding"] = "identity"
         label = f"{operation.method.upper()} {operation.path}"
 
         t0 = time.perf_counter()

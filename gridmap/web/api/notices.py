@@ -13,7 +13,7 @@ from gridmap.accounts import roles
 from gridmap.evaluation import parse_period
 from gridmap.notices import MEDIA, archive, check_format, make, publish
 from gridmap.web.api.openapi import operation
-from gridmap.web.api.schemas.notices import Archive, Published
+from gridmap.web.api.schemas.notices import Archive, PublishedNotice
 from gridmap.web.auth import allow, current_actor
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
@@ -52,7 +52,7 @@ def get_notice(period: str, fmt: str):
 
 @bp.post("/notices/<period>/publish")
 @allow(*roles.PUBLISHES_NOTICES)
-@operation("publishNotice", tags=("notices",), ok={201: (Published, "published")}, errors=(400, 404, 409),
+@operation("publishNotice", tags=("notices",), ok={201: (PublishedNotice, "published")}, errors=(400, 404, 409),
            path={"period": PERIOD})  # fmt: skip
 def publish_notice(period: str):
     """Freeze the period's notice (once): the PDF and XLSX read it back unchanged afterwards"""

@@ -12,7 +12,6 @@ from gridmap.shops import reads, registry, scoring
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.shops import (
     MonthQuery,
-    Ranking,
     ScoreSummary,
     Shop,
     ShopFeatures,
@@ -21,6 +20,7 @@ from gridmap.web.api.schemas.shops import (
     ShopMonth,
     ShopMonthScoreIn,
     ShopQuery,
+    ShopRanking,
 )
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing
@@ -100,7 +100,7 @@ def shop_month(shop_id: int, month: str):
 
 @bp.get("/shops/ranking")
 @signed_in
-@operation("shopRanking", tags=("shops",), query=MonthQuery, ok={200: Ranking}, errors=(400,))
+@operation("shopRanking", tags=("shops",), query=MonthQuery, ok={200: ShopRanking}, errors=(400,))
 def ranking():
     """The month's ranking per 街道 (ties share a rank) and its 红黑榜"""
     q = query_of(MonthQuery)

@@ -21,7 +21,7 @@ class Ranked(Model):
     grade: str | None
 
 
-class Ranking(Model):
+class DashboardRanking(Model):
     period: str
     label_zh: str
     scheme: str
@@ -46,5 +46,5 @@ class Dashboard(Model):
     closed_week: int
     coverage: float | None = Field(description="% of grids, road segments and compounds with a responsible unit")
     trend: Trend
-    ranking: Ranking | None = Field(description="the latest published unit scorecard (null: none yet)")
+    ranking: DashboardRanking | None = Field(description="the latest published unit scorecard (null: none yet)")
     hot_spots: list[HotSpot]

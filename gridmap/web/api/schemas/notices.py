@@ -27,7 +27,7 @@ class Archive(Model):
     items: list[ArchiveEntry]
 
 
-class Published(Model):
+class PublishedNotice(Model):
     """The notice just published: its period, title and summary figures."""
 
     period: str

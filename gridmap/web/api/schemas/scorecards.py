@@ -43,7 +43,7 @@ class ScorecardRow(Model):
     cases: dict[str, str] = Field(description="per base count: the /cases query listing the cases it counts")
 
 
-class Published(Model):
+class ScorecardPublication(Model):
     at: str = Field(description="when (ISO-8601)")
     by: str | None
     scheme_version: int
@@ -84,7 +84,7 @@ class Scorecard(Model):
     counts: dict[str, dict[str, str]] = Field(description="each base count's name in zh and en")
     period: dict[str, str] = Field(description="key, kind, label_zh, start and end (local time with offset)")
     computed_at: str
-    published: Published | None = Field(description="null: counted now, not published (it may still change)")
+    published: ScorecardPublication | None = Field(description="null: counted now, not published (it may still change)")
     groups: list[PeerGroup] = Field(description="peer groups")
     rows: list[ScorecardRow]
 

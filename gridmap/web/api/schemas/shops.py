@@ -163,7 +163,7 @@ class StreetRanking(Model):
     shops: list[RankedShop]
 
 
-class Ranking(Model):
+class ShopRanking(Model):
     month: str
     streets: list[StreetRanking]
     red: list[RankedShop] = Field(description="红榜: the month's red flags")
