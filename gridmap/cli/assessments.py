@@ -7,13 +7,9 @@ import datetime as dt
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
-
-
-def _fail(exc: GridmapError) -> None:
-    raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
 
 
 @click.group("assessments")
@@ -57,7 +53,7 @@ def draw_cmd(
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             answer = draw(session, request, cli_actor())
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     _print(answer)
 
 
@@ -85,7 +81,7 @@ def show_cmd(obj: Context, assessment_id: int) -> None:
         with session_scope(obj.migrated_session_factory()) as session:
             answer = get_assessment(session, assessment_id)
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     _print(answer)
 
 
@@ -101,7 +97,7 @@ def repeat_cmd(obj: Context, assessment_id: int) -> None:
             again = repeat(session, assessment_id)
             stored = sorted((p["source"], p["target_id"]) for p in get_assessment(session, assessment_id)["points"])
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     if sorted(again) == stored:
         click.echo(f"same {len(stored)} points: the draw repeats exactly (相同的 {len(stored)} 个点位)")
     else:

@@ -53,7 +53,7 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: s
     """
     from gridmap.accounts.actor import cli_actor
     from gridmap.cases.bulk_import.beside_traffic import import_beside_traffic
-    from gridmap.cli.support import ProgressBar
+    from gridmap.cli.support import ProgressBar, fail
 
     started = time.perf_counter()
     try:
@@ -72,7 +72,7 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: s
                 progress=progress,
             )
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     click.echo(summary.describe() + f"\n  committed in {time.perf_counter() - started:.1f} s")
 
 

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from gridmap.cli.support import fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
 
@@ -25,7 +26,7 @@ def categories_seed(obj) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             added = seed(session)
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     click.echo(f"seeded: {added['categories']} categories, {added['holidays']} holidays added")
 
 
@@ -75,7 +76,7 @@ def categories_set(obj, code: str, name_zh, name_en, family, deadline, unit, urg
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             cat, created = upsert_category(session, data, actor=cli_actor())
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     click.echo(("created " if created else "changed ") + json.dumps(cat, ensure_ascii=False))
 
 
@@ -107,7 +108,7 @@ def categories_holiday(obj, day, workday: bool, name: str | None) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             set_holiday(session, day.date(), workday, name, actor=cli_actor())
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     click.echo(f"{day.date()}: {'working day' if workday else 'day off'}")
 
 
@@ -130,7 +131,7 @@ def holiday_import(obj, path: str) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             done = import_holidays(session, text, actor=cli_actor())
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     click.echo(
         f"{done['year']}: {done['days_off']} days off, {done['workdays']} make-up working days"
         f" ({done['replaced']} earlier rows of {done['year']} replaced)"
@@ -152,7 +153,7 @@ def holiday_seed(obj, years: str) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             done = seed_from_package(session, wanted, actor=cli_actor())
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     for d in done:
         click.echo(
             f"{d['year']}: {d['days_off']} days off, {d['workdays']} make-up working days from chinesecalendar"

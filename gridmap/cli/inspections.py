@@ -6,6 +6,7 @@ import json
 
 import click
 
+from gridmap.cli.support import fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
 
@@ -25,7 +26,7 @@ def seed_templates_cmd(obj) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             added = seed_templates(session)
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     click.echo(f"seeded: {added} checklist templates added")
 
 

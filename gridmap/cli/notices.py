@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
 
@@ -33,6 +33,6 @@ def notices_make(obj: Context, period: str, out: Path) -> None:
         with session_scope(obj.migrated_session_factory()) as session:
             data, _ = make(session, period, out.suffix, tz, dt.datetime.now(tz))
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     out.write_bytes(data)
     click.echo(f"{out}: {len(data):,} 字节 / bytes")

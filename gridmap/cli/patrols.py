@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -41,7 +41,7 @@ def import_cmd(obj: Context, track: Path, person_id: int, crs: str) -> None:
             click.echo(f"  {p.text_zh() or ''}  ({p})", err=True)
         raise SystemExit(1) from None
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     click.echo(
         f"已导入巡查 {answer['id']}：{answer['kept']}/{answer['fixes']} 个轨迹点，巡查路段 "
         f"{len(answer['segments_patrolled'])} 条 / imported patrol {answer['id']}"

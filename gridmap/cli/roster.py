@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -68,7 +68,7 @@ def roster_import(obj: Context, path: Path, sheet: str | None, dry_run: bool, ac
             click.echo(f"  {line}", err=True)
         raise SystemExit(1) from exc
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     click.echo(
         f"已导入 {answer['rows']} 行：新包联 {answer['assigned']}，未变 {answer['unchanged']}，结束旧包联 "
         f"{answer['closed']}，新建人员 {answer['people_created']} / {answer['rows']} rows: {answer['assigned']} "
@@ -117,7 +117,7 @@ def roster_undo(obj: Context, change: str) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             answer = files.undo(session, change, cli_actor())
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     click.echo(
         f"已撤销台账导入 {answer['change']}：删除包联 {answer['removed']}，恢复 {answer['reopened']}，删除人员 "
         f"{answer['people_removed']} / undone: {answer['removed']} removed, {answer['reopened']} reopened, "

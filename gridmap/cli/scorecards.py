@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from gridmap.accounts.actor import cli_actor
+from gridmap.cli.support import fail
 from gridmap.errors import GridmapError
 from gridmap.store.engine import session_scope
 
@@ -81,7 +82,7 @@ def scorecards_compute(obj, period: str, subject: str, scheme: str | None, as_js
             card = read_scorecard(session, tz, dt.datetime.now(dt.UTC), period=period, subject=subject,
                                   scheme=scheme, live=live)  # fmt: skip
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     _print(card, as_json)
 
 
@@ -99,5 +100,5 @@ def scorecards_publish(obj, period: str, subject: str, scheme: str | None, as_js
             card = publish_period(session, tz, dt.datetime.now(dt.UTC), cli_actor(), period=period, subject=subject,
                                   scheme=scheme, note=note)  # fmt: skip
     except GridmapError as exc:
-        raise click.ClickException(str(exc)) from exc
+        fail(exc)
     _print(card, as_json)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
-
-
-def _fail(exc: GridmapError) -> None:
-    raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
 
 
 def _rules(half_width: float | None, kerb_is_centre_line: bool, max_side: float) -> FrontageRules:
@@ -81,7 +77,7 @@ def shops_import(obj: Context, path: Path, sheet: str | None, half_width: float 
             click.echo(f"  {line}", err=True)
         raise SystemExit(1) from exc
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"已导入 {answer['created']} 家商铺，其中 {answer['on_a_street']} 家已划定门前责任区 / imported "
                f"{answer['created']} shops from {answer['file']}, {answer['on_a_street']} on a street")  # fmt: skip
 
@@ -109,7 +105,7 @@ def shops_place(obj: Context, half_width: float | None, kerb_is_centre_line: boo
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             n = place(session, None, _rules(half_width, kerb_is_centre_line, max_side))
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"已重新划定 {n} 家商铺的门前责任区 / placed {n} shops")
 
 
@@ -125,7 +121,7 @@ def shops_score(obj: Context, month: str) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             got = score_month(session, month, obj.settings.cases.timezone)
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)
     flags = got["flags"]
     click.echo(f"{got['month']}: {got['shops']} 家商铺评分 / shops scored, {got['deductions']} 项扣分 / deductions "
                f"({got['points_deducted']} 分 / points), {got['failing']} 家不达标 / failing; 流动红旗 {flags['red']}, "
@@ -164,4 +160,4 @@ def shops_scheme(obj: Context, path: Path | None, code: str, name: str | None) -
             click.echo(f"  {line}", err=True)
         raise SystemExit(1) from exc
     except GridmapError as exc:
-        _fail(exc)
+        fail(exc)

@@ -39,8 +39,10 @@ class Context:
         return make_session_factory(self.engine)
 
 
-def fail(exc: Exception) -> None:
-    raise click.ClickException(str(exc)) from exc
+def fail(exc: Exception) -> NoReturn:
+    """Stop the command with the error's message, and its Chinese sentence when it has one."""
+    zh = getattr(exc, "zh", None)
+    raise click.ClickException(str(exc) + (f"\n{zh}" if zh else "")) from exc
 
 
 class ProgressBar:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context
+from gridmap.cli.support import Context, fail
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -30,7 +30,7 @@ def _run_import(obj: Context, path: Path, sheet: str | None, what: str) -> None:
             click.echo(f"  {line}", err=True)
         raise SystemExit(1) from exc
     except GridmapError as exc:
-        raise click.ClickException(str(exc) + (f"\n{exc.zh}" if exc.zh else "")) from exc
+        fail(exc)
     noun = ("单位", "units") if what == "units" else ("人员", "people")
     click.echo(f"已导入 {answer['created']} 个{noun[0]} / imported {answer['created']} {noun[1]} from {answer['file']}")
 

@@ -6,7 +6,6 @@ fill in."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.shops.placement import FrontageRules, place
 from gridmap.shops.registry import check_shop
 from gridmap.store.models import Shop
-from gridmap.units.files import Column, columns_of, read_rows, row_problem
+from gridmap.units.files import Column, columns_of, read_rows, row_problem, write_template
 
 SHOP_COLUMNS = (
     Column("name", "店名", ("商铺名称", "名称", "门店名称", "name"), True, "老王面馆"),
@@ -71,27 +70,10 @@ def import_shops(session: Session, path: Path, actor: Actor, sheet: str | None =
 
 def template(path: Path) -> None:
     """A file to fill in: the Chinese headers and an example row (XLSX: bold = required, and a note sheet)."""
-    header = [c.zh for c in SHOP_COLUMNS]
-    example = [c.example for c in SHOP_COLUMNS]
-    if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerow(example)
-        return
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws.title = "商铺"
-    ws.append(header)
-    ws.append(example)
-    for i, c in enumerate(SHOP_COLUMNS, start=1):
-        ws.cell(row=1, column=i).font = openpyxl.styles.Font(bold=c.required)
-        ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = max(12, 2 * len(c.zh) + 4)
-    notes = book.create_sheet("说明")
-    notes.append(["加粗的列必填。经纬度为 WGS-84（天地图、GPS）；高德、腾讯地图的坐标（GCJ-02）须先转换。"])
-    notes.append(["统一社会信用代码 18 位，末位为校验位（GB 32100-2015）；可不填，填写则须正确且不重复。"])
-    notes.append(["Bold columns are required. lon/lat in WGS-84. The credit code is optional; when given it must "
-                  "be valid and unique."])  # fmt: skip
-    book.save(path)
+    notes = [
+        ["加粗的列必填。经纬度为 WGS-84（天地图、GPS）；高德、腾讯地图的坐标（GCJ-02）须先转换。"],
+        ["统一社会信用代码 18 位，末位为校验位（GB 32100-2015）；可不填，填写则须正确且不重复。"],
+        ["Bold columns are required. lon/lat in WGS-84. The credit code is optional; when given it must "
+         "be valid and unique."],
+    ]  # fmt: skip
+    write_template(path, SHOP_COLUMNS, "商铺", ("说明", notes))

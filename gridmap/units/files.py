@@ -172,10 +172,9 @@ def report(problems: list[Problem]) -> list[str]:
     return [f"{p.zh or p.message}  |  {p}" for p in problems]
 
 
-def template(path: Path, what: str) -> None:
-    """A file to fill in (``what``: units or people): the Chinese headers and an example row; an XLSX also has a
-    sheet of the allowed values."""
-    columns = UNIT_COLUMNS if what == "units" else PERSON_COLUMNS
+def write_template(path: Path, columns: tuple[Column, ...], title: str, extra: tuple[str, list[list[str]]]) -> None:
+    """A file to fill in: the Chinese headers and an example row; an XLSX marks the required columns bold and adds
+    ``extra`` (a sheet name and its rows: allowed values, notes). Shared by every importer that offers a template."""
     header = [c.zh for c in columns]
     example = [c.example for c in columns]
     if path.suffix.lower() == ".csv":
@@ -188,22 +187,26 @@ def template(path: Path, what: str) -> None:
 
     book = openpyxl.Workbook()
     ws = book.active
-    ws.title = "单位" if what == "units" else "人员"
+    ws.title = title
     ws.append(header)
     ws.append(example)
     for i, c in enumerate(columns, start=1):
         ws.cell(row=1, column=i).font = openpyxl.styles.Font(bold=c.required)
         ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = max(12, 2 * len(c.zh) + 4)
-    values = book.create_sheet("可选值")
-    if what == "units":
-        values.append(["类型", "kind"])
-        for kind, (zh, _) in KIND_LABELS.items():
-            values.append([zh, str(kind)])
-    else:
-        values.append(["角色", "role"])
-        for role in PEOPLE_ROLES:
-            values.append([ROLE_LABELS[role][0], role])
-        values.append(["街长 / 巷长", "road_chief"])
-    values.append([])
-    values.append(["加粗的列必填；多个角色用顿号或逗号分隔。", "Bold columns are required."])
+    sheet_name, rows = extra
+    sheet = book.create_sheet(sheet_name)
+    for row in rows:
+        sheet.append(row)
     book.save(path)
+
+
+def template(path: Path, what: str) -> None:
+    """The units' or people's file to fill in (``what``: units or people), with a sheet of the allowed values."""
+    if what == "units":
+        values = [["类型", "kind"], *([zh, str(kind)] for kind, (zh, _) in KIND_LABELS.items())]
+    else:
+        values = [["角色", "role"], *([ROLE_LABELS[role][0], role] for role in PEOPLE_ROLES)]
+        values.append(["街长 / 巷长", "road_chief"])
+    values += [[], ["加粗的列必填；多个角色用顿号或逗号分隔。", "Bold columns are required."]]
+    columns = UNIT_COLUMNS if what == "units" else PERSON_COLUMNS
+    write_template(path, columns, "单位" if what == "units" else "人员", ("可选值", values))
