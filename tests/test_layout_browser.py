@@ -155,12 +155,26 @@ def test_every_page_fits_its_screen(contexts, city, size: str) -> None:
                 and page.locator("#menu-toggle").get_attribute("aria-expanded") == "true"
             ), name
             page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}-menu.png"))
+            hidden = page.locator("#topnav nav.pages a").evaluate_all("els => els.filter(a => !a.offsetParent).length")
+            assert hidden == 0, f"{name}: {hidden} menu links hidden in the opened phone menu"
             overflow = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if overflow[0] > overflow[1]:
                 failures.append(f"{name} (menu open): scrollWidth {overflow[0]} > innerWidth {overflow[1]}")
         else:
             assert not menu.is_visible() and page.locator("#topnav").is_visible(), name
+            bar = page.locator("header.topbar").bounding_box()
+            assert bar and bar["height"] < 70, f"{name}: the top bar wraps ({bar})"  # groups keep it to one line
             page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}.png"))
+            group = page.locator("nav.pages .navgroup").first
+            if group.count():  # a group's pages show when it is clicked, and hide on Escape
+                assert not group.locator(".navmenu").is_visible(), name
+                group.locator(".navgroup-toggle").click()
+                assert group.locator(".navmenu a").first.is_visible(), name
+                if name == "home":
+                    page.screenshot(path=str(ARTIFACTS / f"layout-{name}-{size}-group.png"))
+                page.mouse.move(0, 700)
+                page.keyboard.press("Escape")
+                assert not group.locator(".navmenu").is_visible(), name
         if size == "desktop" and name not in ("audit", "accounts"):  # their rows are data: actors, usernames
             # the zh-CN page has no English in it (paths, account names, the zone and file formats are not words)
             text = " ".join(page.locator("header, main").all_inner_texts())

@@ -28,6 +28,32 @@ if (menuButton && header instanceof HTMLElement) {
   });
 }
 
+// The menu's groups (地图, 包联...): a click opens one and closes the others; a click elsewhere or Escape closes them.
+// Pointer hover opens them by CSS alone.
+const groups = Array.from(document.querySelectorAll(".navgroup"));
+/** @param {Element | null} keep */
+const closeGroups = (keep) => {
+  for (const g of groups) {
+    if (g === keep) continue;
+    g.classList.remove("open");
+    g.querySelector(".navgroup-toggle")?.setAttribute("aria-expanded", "false");
+  }
+};
+for (const g of groups) {
+  const button = g.querySelector(".navgroup-toggle");
+  button?.addEventListener("click", (ev) => {
+    ev.stopPropagation();
+    const open = !g.classList.contains("open");
+    closeGroups(g);
+    g.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", String(open));
+  });
+}
+document.addEventListener("click", () => closeGroups(null));
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") closeGroups(null);
+});
+
 const panelButton = document.getElementById("panel-toggle");
 const side = document.getElementById("map-side");
 if (panelButton && side) {
