@@ -58,7 +58,7 @@ def naive_rate(factory, path: Path, sample: int) -> float:
     with factory() as s:
         for code, cls, owner, geom in zip(df["code"], df["class_code"], df["owner"], df.geometry, strict=True):
             uid = None
-            if owner is not None:
+            if isinstance(owner, str):  # (a blank owner is read as NaN)
                 uid = s.scalar(select(Unit.id).where((Unit.code == owner) | (Unit.name == owner)))
             s.add(Component(code=code, class_code=cls, owner_unit_id=uid, geom=f"SRID=4326;{geom.wkt}"))
             s.flush()
@@ -114,6 +114,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000,1000000", help="comma-separated point counts")
     ap.add_argument("--sample", type=int, default=5000, help="rows of the naive baseline")
     ap.add_argument("--postgis", default=None, help="postgresql+psycopg://... URL of an empty database")
+    ap.add_argument("--no-spatialite", action="store_true", help="PostGIS only")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,7 +124,8 @@ def main() -> None:
             started = time.perf_counter()
             make_points(files[n], n)
             print(f"made {n:,} points in {time.perf_counter() - started:.1f} s")
-        bench("SpatiaLite", Settings(database_url=f"sqlite:///{tmp}/bench.sqlite"), files, args.sample)
+        if not args.no_spatialite:
+            bench("SpatiaLite", Settings(database_url=f"sqlite:///{tmp}/bench.sqlite"), files, args.sample)
         if args.postgis:
             bench("PostGIS   ", Settings(database_url=args.postgis), files, args.sample)
 
