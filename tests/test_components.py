@@ -294,3 +294,19 @@ def test_an_empty_database_has_an_empty_components_layer(session: Session, setti
         app_state(app).engine.dispose()
     r = route_point(session, 111.14, 37.52, category="BJ0101", observed_at=DAY)
     assert r.rule != "component"
+
+
+def test_a_scoped_reader_sees_the_components_of_their_area_only(session: Session, parts: SmallCity, settings) -> None:
+    """A 二街道 viewer reads only the cover at x = 60 (the others lie in 一街道's 社区二)."""
+    from gridmap.web import create_app
+    from gridmap.web.state import app_state
+    from tests.accounts import client_as
+
+    session.commit()
+    app = create_app(settings)
+    try:
+        scoped = client_as(app, "viewer", scope="141102002")
+        body = scoped.get("/ogc/collections/components/items").get_json()
+        assert [f["properties"]["code"] for f in body["features"]] == ["0101-0008"]
+    finally:
+        app_state(app).engine.dispose()
