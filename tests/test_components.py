@@ -166,3 +166,147 @@ def test_cli_import_and_the_bulk_router_sees_new_components(
     assert "components from parts.geojson: 1 created" in result.output
     after = route_points(session, [lon], [lat], categories=["BJ0101"], observed_at=[DAY]).result(0)
     assert after is not None and after.rule == "component" and after.responsible == (city.ids["water"], "自来水公司")
+
+
+def test_a_csv_with_wkt_is_refused_with_every_bad_row_in_both_languages(
+    session: Session, city: SmallCity, tmp_path: Path
+) -> None:
+    """A CSV export (WKT column) with a broken geometry, a blank class and an unknown owner: all three rows named,
+    in English and Chinese, nothing stored; fixed, the same file imports."""
+    lon, lat = city.point(-40, 5)
+    path = tmp_path / "部件普查.csv"
+    path.write_text(
+        "code,class_code,owner,wkt\n"
+        f"JG-1,0101,自来水公司,POINT({lon} {lat})\n"
+        f"JG-2,,自来水公司,POINT({lon} {lat})\n"
+        "JG-3,0101,U-WATER,POINT(111.1 abc)\n"
+        f"LD-1,0104,燃气公司,POINT({lon} {lat})\n",
+        "utf-8",
+    )
+    with pytest.raises(InvalidInput) as exc:
+        _import(session, path)
+    assert {(p.feature, p.field) for p in exc.value.problems} == {(2, "class_code"), (3, "wkt"), (4, "owner")}
+    assert "部件普查.csv" in str(exc.value) and "feature 3" in str(exc.value)
+    assert exc.value.zh is not None and "第 4 项" in exc.value.zh and "燃气公司" in exc.value.zh
+    assert session.scalar(select(func.count()).select_from(Component)) == 0
+    path.write_text(f"code,class_code,owner,wkt\nJG-1,0101,自来水公司,POINT({lon} {lat})\n", "utf-8")
+    assert _import(session, path) == 1
+
+
+def test_reimport_updates_by_code_and_a_geopackage_reads_too(session: Session, city: SmallCity, tmp_path: Path) -> None:
+    """A component's code is its key: a second survey moves it and changes its owner rather than adding it twice."""
+    import geopandas as gpd
+    import shapely
+
+    lon, lat = city.point(-40, 5)
+    first = gpd.GeoDataFrame({"code": ["JG-1"], "class_code": ["0101"], "owner": ["U-WATER"]},
+                             geometry=[shapely.Point(lon, lat)], crs=4326)  # fmt: skip
+    first.to_file(tmp_path / "a.gpkg", driver="GPKG")
+    assert _import(session, tmp_path / "a.gpkg") == 1
+    lon2, lat2 = city.point(-30, 5)
+    second = first.assign(owner=["路灯管理所"]).set_geometry([shapely.Point(lon2, lat2)])
+    second.to_file(tmp_path / "b.gpkg", driver="GPKG")
+    summary = import_file(session, tmp_path / "b.gpkg", "components", actor=TESTER)
+    assert (summary.created, summary.updated) == (0, 1)
+    assert session.scalar(select(Component.owner_unit_id).where(Component.code == "JG-1")) == city.ids["light"]
+
+
+# -- the map layer: OGC API – Features and vector tiles -----------------------------------------------------------
+
+
+@pytest.fixture
+def served(session: Session, parts: SmallCity, settings: Settings):
+    """The small city with its three components, committed, and a viewer's client on it."""
+    from gridmap.web import create_app
+    from gridmap.web.state import app_state
+    from tests.accounts import client_as
+
+    session.commit()
+    app = create_app(settings)
+    yield client_as(app, "viewer"), parts
+    app_state(app).engine.dispose()
+
+
+def test_the_components_collection_names_class_code_and_owner(served) -> None:
+    client, city = served
+    doc = client.get("/ogc/collections/components").get_json()
+    assert doc["title"] == "部件" and any(link["rel"].endswith("tilesets-vector") for link in doc["links"])
+    body = client.get("/ogc/collections/components/items").get_json()
+    assert body["numberMatched"] == 3
+    props = {f["properties"]["code"]: f["properties"] for f in body["features"]}
+    assert props["0101-0007"]["class_name"] == "井盖" and props["0101-0007"]["class_code"] == "0101"
+    assert (props["0101-0007"]["unit_id"], props["0101-0007"]["unit_name"]) == (city.ids["water"], "自来水公司")
+    assert props["0104-0001"]["unit_name"] == "路灯管理所"
+    assert props["0101-0008"]["unit_id"] is None and props["0101-0008"]["unit_name"] is None
+    fid = next(f["id"] for f in body["features"] if f["properties"]["code"] == "0101-0007")
+    one = client.get(f"/ogc/collections/components/items/{fid}").get_json()
+    assert one["geometry"]["type"] == "Point" and one["properties"]["unit_name"] == "自来水公司"
+    lon, lat = city.point(-40, 5)
+    assert one["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+    far = client.get("/ogc/collections/components/items?bbox=111.5,37.9,111.6,38.0").get_json()
+    assert far["numberReturned"] == 0
+
+
+def test_component_tiles_start_at_street_level_and_carry_the_owner(served) -> None:
+    from gridmap.tiles.layers import TILE_LAYERS
+    from gridmap.tiles.quad import tile_of
+    from tests.mvt import decode
+
+    client, city = served
+    z = TILE_LAYERS["components"].min_zoom
+    assert z == 16  # drawn by the map from its zoom 17 (a z tile is drawn at map zoom z + 1)
+    lon, lat = city.point(-40, 5)
+    x, y = tile_of(lon, lat, z)
+    resp = client.get(f"/ogc/collections/components/tiles/WebMercatorQuad/{z}/{y}/{x}")
+    assert resp.status_code == 200
+    feats = {f.props["code"]: f for f in decode(resp.data)["components"]}
+    assert {f.type for f in feats.values()} == {1}  # points
+    cover = feats["0101-0007"].props
+    assert (cover["name"], cover["kind"], cover["unit_name"]) == ("井盖", "0101", "自来水公司")
+    lon8, lat8 = city.point(60, 5)
+    x8, y8 = tile_of(lon8, lat8, z)
+    other = decode(client.get(f"/ogc/collections/components/tiles/WebMercatorQuad/{z}/{y8}/{x8}").data)
+    ownerless = next(f for f in other["components"] if f.props["code"] == "0101-0008")
+    assert "unit_id" not in ownerless.props  # no owner: the attribute is left out
+    x, y = tile_of(lon, lat, z - 1)
+    below = client.get(f"/ogc/collections/components/tiles/WebMercatorQuad/{z - 1}/{y}/{x}")
+    assert below.status_code == 200 and below.data == b""
+
+
+def test_an_empty_database_has_an_empty_components_layer(session: Session, settings: Settings) -> None:
+    """No component yet: the collection, its items and its tiles answer, empty (no 5xx); a component report is
+    routed by today's rules."""
+    from gridmap.web import create_app
+    from gridmap.web.state import app_state
+    from tests.accounts import client_as
+
+    app = create_app(settings)
+    client = client_as(app, "viewer")
+    try:
+        doc = client.get("/ogc/collections/components").get_json()
+        assert "extent" not in doc
+        body = client.get("/ogc/collections/components/items").get_json()
+        assert body["numberMatched"] == 0 and body["features"] == []
+        tile = client.get("/ogc/collections/components/tiles/WebMercatorQuad/16/24800/53000")
+        assert tile.status_code == 200 and tile.data == b""
+        assert client.get("/map").status_code in (200, 302)
+    finally:
+        app_state(app).engine.dispose()
+    r = route_point(session, 111.14, 37.52, category="BJ0101", observed_at=DAY)
+    assert r.rule != "component"
+
+
+def test_a_scoped_reader_sees_the_components_of_their_area_only(session: Session, parts: SmallCity, settings) -> None:
+    """A 二街道 viewer reads only the cover at x = 60 (the others lie in 一街道's 社区二)."""
+    from gridmap.web import create_app
+    from gridmap.web.state import app_state
+    from tests.accounts import client_as
+
+    session.commit()
+    app = create_app(settings)
+    try:
+        scoped = client_as(app, "viewer", scope="141102002")
+        body = scoped.get("/ogc/collections/components/items").get_json()
+        assert [f["properties"]["code"] for f in body["features"]] == ["0101-0008"]
+    finally:
+        app_state(app).engine.dispose()

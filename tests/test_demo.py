@@ -29,6 +29,7 @@ from gridmap.store.models import (
     Case,
     CaseEvent,
     CaseStatus,
+    Component,
     Compound,
     Grid,
     Segment,
@@ -41,6 +42,11 @@ def test_demo_city_loads_with_gaps(session: Session, tmp_path: Path) -> None:
     session.flush()
     assert counts["streets"] == 7 and counts["communities"] == 84
     assert counts["segments"] >= 2000 and counts["compounds"] >= 500
+    # the components inventory 部件: a few hundred along the roads, each with its owner 权属单位
+    assert 200 <= counts["components"] <= 800
+    assert session.scalar(select(func.count(Component.id)).where(Component.owner_unit_id.is_(None))) == 0
+    classes = set(session.scalars(select(Component.class_code).distinct()))
+    assert {"0101", "0104"} <= classes
     assert session.scalar(select(func.count(Segment.id)).where(Segment.name.is_(None))) == 0
     names = set(session.scalars(select(Segment.name)))
     assert {"和平街", "新华街", "凤山路", "久安路", "长治路", "锦瑞路"} <= names

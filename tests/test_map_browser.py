@@ -87,9 +87,11 @@ def test_coverage_map_and_unit_page(browser, settings: Settings, session) -> Non
         counts = page.evaluate(
             "() => Object.fromEntries(Object.entries(gridmapTest.layers).map(([k, l]) => [k, l.getLayers().length]))"
         )
-        # segments, grids, compounds and 社区 come as vector tiles (tests/test_tiles_browser.py draws and clicks them)
+        # segments, grids, compounds, 社区 and components 部件 come as vector tiles (tests/test_tiles_browser.py draws
+        # and clicks them)
         tiled = page.evaluate("() => Object.keys(gridmapTest.tiled).sort()")
-        assert tiled == ["communities", "compounds", "grids", "segments"]
+        assert tiled == ["communities", "components", "compounds", "grids", "segments"]
+        assert page.locator(".leaflet-control-layers-overlays label", has_text="部件").count() == 1
         assert counts["streets"] == 7 and counts["cases"] == 0  # the cases layer is off until asked for
         assert page.locator("#legend li[data-key=assigned]").count() == 1
         page.screenshot(path=str(ARTIFACTS / "coverage-map.png"))

@@ -50,7 +50,8 @@ def test_landing_conformance_collections(demo) -> None:
     conf = client.get("/ogc/conformance").get_json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf
     colls = client.get("/ogc/collections").get_json()["collections"]
-    assert [c["id"] for c in colls] == ["segments", "compounds", "grids", "communities", "streets", "places", "cases"]
+    ids = [c["id"] for c in colls]
+    assert ids == ["segments", "compounds", "grids", "communities", "streets", "places", "components", "cases"]
     seg = next(c for c in colls if c["id"] == "segments")
     minx, miny, maxx, maxy = seg["extent"]["spatial"]["bbox"][0]
     assert 110 < minx < maxx < 112 and 37 < miny < maxy < 38

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gridmap.config import Settings
-from gridmap.store.models import Area, Compound, Grid, Place, Segment
+from gridmap.store.models import Area, Component, Compound, Grid, Place, Segment
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import make_account
@@ -68,6 +68,7 @@ def test_gdal_oapif_reads_every_layer(settings: Settings, session) -> None:
         "communities": session.scalars(select(Area.id).where(Area.level == "community")).all(),
         "streets": session.scalars(select(Area.id).where(Area.level == "street")).all(),
         "places": session.scalars(select(Place.id)).all(),
+        "components": session.scalars(select(Component.id)).all(),
     }
     assert set(got) == {*expected, "cases"}
     for cid, ids in expected.items():
@@ -78,5 +79,6 @@ def test_gdal_oapif_reads_every_layer(settings: Settings, session) -> None:
     assert got["cases"]["n"] == session.scalar(select(func.count()).select_from(Area).where(Area.id < 0))
     assert {"unit_id", "unit_name", "responsibility"} <= set(got["segments"]["columns"])
     assert {"code", "unit_id"} <= set(got["grids"]["columns"])
+    assert {"code", "class_code", "class_name", "unit_id", "unit_name"} <= set(got["components"]["columns"])
     assert got["segments"]["geom_type"] == "LineString"
     assert "4326" in got["segments"]["crs"] or "CRS84" in got["segments"]["crs"] or "WGS 84" in got["segments"]["crs"]

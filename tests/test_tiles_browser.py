@@ -4,15 +4,30 @@ layer's minimum zoom the map says to zoom in. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import shapely
+from sqlalchemy import select
 
 from gridmap.config import Settings
 from gridmap.imports.demo import DEMO_PASSWORD
+from gridmap.store.dialect import wkb
+from gridmap.store.models import Component
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.browser import ARTIFACTS, PageWatch, live_server, signed_in_context
 
 pytestmark = pytest.mark.browser
+
+
+def _component_near(session, where: tuple[float, float]) -> tuple[float, float]:
+    """The demo component nearest to ``where`` (lat, lon), as (lon, lat)."""
+    rows = session.execute(select(wkb(Component.geom))).scalars().all()
+    pts = shapely.get_coordinates(shapely.from_wkb([bytes(r) for r in rows]))
+    i = int(np.argmin(np.hypot(pts[:, 0] - where[1], pts[:, 1] - where[0])))
+    return float(pts[i, 0]), float(pts[i, 1])
+
+
 IDLE = "() => window.gridmapTest?.ready === true && window.gridmapTest.busy === 0"
 # a busy street of the demo city (离石区) at z16, where every tiled layer is drawn
 STREET = (37.5205, 111.1405)
@@ -46,7 +61,8 @@ def test_map_draws_segments_from_tiles(browser, settings: Settings, session, wid
             timeout=15_000,
         )
         page.wait_for_timeout(800)  # the tiles' canvases are painted after their fetch
-        assert page.locator(".zoom-hint").is_hidden()
+        # every layer drawn but the components 部件, which start at street level (zoom 17)
+        assert page.locator(".zoom-hint").inner_text().strip() == "放大至街道级后显示部件"
         seg_tiles = [(u, s) for u, s in tiles if "/collections/segments/tiles/" in u]
         assert seg_tiles and all(s in (200, 304) for _u, s in seg_tiles), tiles
         assert not any("/collections/segments/items" in u for u, _s in tiles)
@@ -74,6 +90,28 @@ def test_map_draws_segments_from_tiles(browser, settings: Settings, session, wid
         popup = page.locator(".leaflet-popup .gm-popup[data-kind=segment]")
         popup.wait_for(timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / f"tiles-map-popup-{width}.png"))
+        # at street level the components are drawn, coloured by owner; a click names class, code and owner
+        lon, lat = _component_near(session, STREET)
+        page.evaluate("() => gridmapTest.map.closePopup()")
+        page.evaluate(f"() => gridmapTest.map.setView([{lat}, {lon}], 18, {{animate: false}})")
+        page.wait_for_function(IDLE, timeout=30_000)
+        page.wait_for_timeout(1200)
+        assert page.locator(".zoom-hint").is_hidden()
+        drawn = page.evaluate(
+            """() => [...document.querySelectorAll('.leaflet-gm-components-pane canvas')].some(c => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                for (let i = 3; i < d.length; i += 4) if (d[i] > 0) return true;
+                return false; })"""
+        )
+        assert drawn, "no component drawn from the tiles"
+        r = page.evaluate("() => { const b = gridmapTest.map.getContainer().getBoundingClientRect();"
+                          " const p = gridmapTest.map.latLngToContainerPoint("
+                          f"[{lat}, {lon}]); return [b.left + p.x, b.top + p.y]; }}")  # fmt: skip
+        page.mouse.click(r[0], r[1])
+        popup = page.locator(".leaflet-popup .gm-popup", has_text="权属单位")
+        popup.wait_for(timeout=10_000)
+        assert "部件" in popup.inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"tiles-map-component-{width}.png"))
         assert watch.problems == []
         page.close()
     app_state(app).engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts.actor import Actor
 from gridmap.errors import Forbidden
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.models import AccountRole, Area, Case, Compound, Grid, Segment
+from gridmap.store.models import AccountRole, Area, Case, Component, Compound, Grid, Segment
 
 Box = tuple[float, float, float, float]
 
@@ -77,7 +77,7 @@ class Scope:
 
     def feature_filter(self, model: Any, session: Session) -> list[Any]:
         """SQL conditions on a layer's table (grids, compounds, segments, areas) for the area scope: grids and
-        compounds by their 社区, areas by id, road segments by meeting the scope area."""
+        compounds by their 社区, areas by id, road segments and components 部件 by meeting the scope area."""
         if self.area_id is None:
             return []
         if model is Grid or model is Compound:
@@ -85,11 +85,11 @@ class Scope:
         if model is Area:
             ids = sorted({self.area_id, *self.street_ids, *self.community_ids})
             return [Area.id.in_(ids)]
-        if model is Segment:
+        if model is Segment or model is Component:
             shape = select(Area.geom).where(Area.id == self.area_id).scalar_subquery()
-            conds: list[Any] = [func.ST_Intersects(Segment.geom, shape)]
+            conds: list[Any] = [func.ST_Intersects(model.geom, shape)]
             if self.bbox is not None:
-                conds.insert(0, dialect_of(session).bbox_intersects(Segment, self.bbox))
+                conds.insert(0, dialect_of(session).bbox_intersects(model, self.bbox))
             return conds
         if model is Case:
             return self.case_filter()

@@ -23,6 +23,7 @@ from gridmap.cases.bulk_import.importer import import_cases_csv
 from gridmap.cases.replay import replay
 from gridmap.cases.values import as_utc
 from gridmap.catalogue.categories import load_calendar, seed
+from gridmap.components.demo import place_demo_components
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish
@@ -132,6 +133,8 @@ def load_demo(
         counts["scorecards"] = _publish_year(session, settings, as_of)
     else:
         ensure_default_schemes(session, actor, dt.datetime.now(dt.UTC))
+    # the components inventory 部件普查 of the load day (after the year of reports, which it would re-route)
+    counts["components"] = place_demo_components(session, DEMO_SOURCE)
     return counts
 
 

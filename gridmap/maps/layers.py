@@ -4,7 +4,8 @@ The web layer speaks OGC API – Features on top of this module (:mod:`gridmap.w
 same collections. Everything here takes a session and plain values and returns plain data.
 
 * :data:`COLLECTIONS` — what can be served: ``segments``, ``compounds``, ``grids`` (the assignable layers, which
-  carry ``unit_id``/``unit_name``/``responsibility``), ``communities``, ``streets`` and ``cases``.
+  carry ``unit_id``/``unit_name``/``responsibility``), ``communities``, ``streets``, ``places``, ``components``
+  (部件, with their class's name and their owner 权属单位 as ``unit_id``/``unit_name``) and ``cases``.
 * :func:`parse_items_query` — validates ``bbox``/``limit``/``cursor``/``offset``/``at``/``zoom``/``unit_id``/``status``,
   collecting every problem into one :class:`~gridmap.errors.InvalidInput`.
 * :func:`query_items` / :func:`get_item` — one page of features as GeoJSON-ready dicts (geometry simplified for the
@@ -43,6 +44,7 @@ from gridmap.store.models import (
     Case,
     CaseStatus,
     Category,
+    Component,
     FeatureModel,
     Grid,
     Place,
@@ -98,6 +100,8 @@ COLLECTIONS: dict[str, Collection] = {
                    properties=("code", "name", "parent_id", "area_m2")),
         Collection("places", "考察点位", "Field points (markets, parks, sites…)", Place, None, "point",
                    properties=("ext_id", "name", "kind", "street_id", "community_id", "area_m2")),
+        Collection("components", "部件", "Components (部件: manhole covers, lamps, bins…)", Component, None, "point",
+                   properties=("code", "class_code", "name", "owner_unit_id")),
         Collection("cases", "案件", "Cases", Case, None, "point",
                    properties=("status", "category", "urgency", "description", "address", "deadline_at",
                                "created_at", "matched_kind", "matched_id", "street_id", "community_id")),
@@ -369,6 +373,13 @@ def _select(coll: Collection, on: dt.date):
         stmt = stmt.add_columns(
             a.c.unit_id.label("resp_unit_id"), u.c.name.label("resp_unit_name"), a.c.valid_to.label("resp_valid_to")
         ).select_from(t.outerjoin(a, held).outerjoin(u, u.c.id == a.c.unit_id))
+    if coll.model is Component:  # the class's name (category BJ + class code) and the owner 权属单位
+        owner, cls = Unit.__table__.alias("owner"), Category.__table__.alias("cls")
+        stmt = stmt.add_columns(owner.c.name.label("owner_name"), cls.c.name_zh.label("class_name")).select_from(
+            Component.__table__.outerjoin(owner, owner.c.id == Component.owner_unit_id).outerjoin(
+                cls, cls.c.code == "BJ" + Component.class_code
+            )
+        )
     if coll.model is Case:
         stmt = stmt.add_columns(
             Unit.name.label("unit_name"), Case.unit_id, Category.name_zh.label("category_name"),
@@ -419,6 +430,9 @@ def _features(session: Session, coll: Collection, rows: Sequence[Any], q: ItemsQ
         elif coll.area_level:
             unit = area_unit.get(r.id)
             props["unit_id"], props["unit_name"] = unit if unit else (None, None)
+        elif coll.model is Component:
+            props["class_name"] = m["class_name"]
+            props["unit_id"], props["unit_name"] = m["owner_unit_id"], m["owner_name"]
         elif coll.model is Case:
             props["unit_id"] = r.unit_id
             props["unit_name"] = r.unit_name

@@ -20,7 +20,7 @@ from gridmap.accounts.scope import Scope
 from gridmap.cases.states import ACTIVE
 from gridmap.maps.layers import COLLECTIONS, ENDING_SOON_DAYS, collection
 from gridmap.store.dialect import TileFrame, dialect_of
-from gridmap.store.models import Area, Assignment, Case, Category, Grid, Role, Unit, UnitKind, in_force
+from gridmap.store.models import Area, Assignment, Case, Category, Component, Grid, Role, Unit, UnitKind, in_force
 from gridmap.tiles.encode import encode_layer
 from gridmap.tiles.quad import metres_per_pixel, tile_bounds_3857, tile_bounds_lonlat
 
@@ -46,6 +46,10 @@ class TileLayer:
         return COLLECTIONS[self.collection].geometry
 
 
+COMPONENTS_MIN_ZOOM = 16
+"""The components' tiles start at z16 (a tile ~490 m wide near 37°N), which the map draws from its zoom 17 (street
+level; protomaps draws a z tile at map zoom z + 1): a dense inventory holds a few thousand 部件 there."""
+
 # Minimum zooms: at z13 a tile is ~3.5 km wide near 37°N — a 社区's roads; below it a 街道's tile of a 40× city
 # holds tens of thousands of segments (the aggregates per 街道/社区 are drawn there instead).
 TILE_LAYERS: dict[str, TileLayer] = {
@@ -56,6 +60,8 @@ TILE_LAYERS: dict[str, TileLayer] = {
         TileLayer("compounds", 13, "name", "area_m2", "小区（按责任状态）", "compounds by responsibility"),
         TileLayer("segments", 13, "name", "length_m", "路段（按责任状态）", "road segments by responsibility"),
         TileLayer("cases", 12, None, None, "在办案件", "cases being handled"),
+        # 部件 are points metres apart (a city holds millions): drawn only at street level
+        TileLayer("components", COMPONENTS_MIN_ZOOM, None, None, "部件（按权属单位）", "components by owner"),
     )
 }
 
@@ -123,6 +129,17 @@ def _statement(layer: TileLayer, geom: Any, z: int, on: dt.date, now: dt.datetim
             fid, geom.label("geom"), t.c.id.label("id"), t.c.name.label("name"), t.c.level.label("kind"),
             u.c.id.label("unit_id"), u.c.name.label("unit_name"),
         ).select_from(t.outerjoin(u, u.c.id == pick))  # fmt: skip
+    if model is Component:  # the class's name (category BJ + class code), the class code, the owner 权属单位
+        return (
+            select(
+                fid, geom.label("geom"), Component.id.label("id"),
+                func.coalesce(Category.name_zh, Component.class_code).label("name"),
+                Component.class_code.label("kind"), Component.code.label("code"),
+                Component.owner_unit_id.label("unit_id"), Unit.name.label("unit_name"),
+            )
+            .join(Unit, Unit.id == Component.owner_unit_id, isouter=True)
+            .join(Category, Category.code == "BJ" + Component.class_code, isouter=True)
+        )  # fmt: skip
     # cases: the category's name, the unit handling it, whether it is past its deadline now
     return (
         select(
@@ -186,6 +203,9 @@ def fields_of(collection_id: str) -> dict[str, str]:
     if coll.target_kind:
         fields["kind"] = "String: the road level (segments) or the kind of feature"
         fields["responsibility"] = "String: assigned / ending / unassigned on the day asked"
+    elif coll.id == "components":
+        fields.update(kind="String: the component class code (0101 = category BJ0101)", name="String: the class",
+                      code="String: the component's code", unit_id="Number: the owner unit (权属单位)")  # fmt: skip
     elif coll.id == "cases":
         fields.update(kind="String: the category code", name="String: the category", status="String",
                       unit_id="Number: the unit handling it", overdue="Boolean: past its deadline")  # fmt: skip

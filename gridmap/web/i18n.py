@@ -74,6 +74,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- map pages (coverage map, unit page, feature history) --
     "coverage_map": {"zh_CN": "包联责任地图", "en": "Coverage map"},
     "cases": {"zh_CN": "案件", "en": "Cases"},
+    "components": {"zh_CN": "部件", "en": "Components"},
+    "owner_unit": {"zh_CN": "权属单位", "en": "Owner"},
+    "no_owner": {"zh_CN": "未登记权属单位", "en": "No owner recorded"},
+    "zoom_in_components": {"zh_CN": "放大至街道级后显示部件", "en": "Zoom in to street level to see components"},
     "assigned_state": {"zh_CN": "已包联", "en": "Assigned"},
     "unassigned_state": {"zh_CN": "无包联", "en": "Unassigned"},
     "ending_state": {"zh_CN": "30天内到期", "en": "Ending within 30 days"},

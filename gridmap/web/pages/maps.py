@@ -34,6 +34,10 @@ JS_STRINGS = (
     "segments",
     "compounds",
     "cases",
+    "components",
+    "owner_unit",
+    "no_owner",
+    "zoom_in_components",
     "assigned_state",
     "unassigned_state",
     "ending_state",
@@ -107,7 +111,7 @@ def map_script():
 
 # The /map layers drawn from vector tiles. The cases stay GeoJSON there: their traffic light counts working time with
 # the calendar (cases.deadlines), which tiles do not carry, and the open cases of a view are few.
-MAP_TILED = ("communities", "grids", "compounds", "segments")
+MAP_TILED = ("communities", "grids", "compounds", "segments", "components")
 
 
 def _opening_box() -> list[float] | None:

@@ -1,9 +1,10 @@
 // @ts-check
-// Page entry point of the coverage map (/map, map_coverage.html): every layer (cases switched off at start), the day
+// Page entry point of the coverage map (/map, map_coverage.html): every layer (cases switched off at start; the
+// components 部件 drawn from street level), the day
 // shown (?at= in the address), colouring by responsibility state or by unit, the search box.
 import { readConfig } from "./config.js";
 import { GridMap } from "./map.js";
-import { AREA_LAYERS, targetLayers } from "./look.js";
+import { AREA_LAYERS, COMPONENT_LAYER, targetLayers } from "./look.js";
 import { byId } from "./dom.js";
 import { setupSearch } from "./search.js";
 
@@ -14,7 +15,7 @@ import { setupSearch } from "./search.js";
 export function coverage(cfg = readConfig()) {
   // The cases are a layer to switch on here (the heatmap page is theirs): the first view stays light.
   const gm = new GridMap(cfg, {
-    visible: [...AREA_LAYERS, ...targetLayers(cfg.kinds)],
+    visible: [...AREA_LAYERS, ...targetLayers(cfg.kinds), COMPONENT_LAYER], // components: from street level on
     fitBounds: cfg.fitBounds,
     tiles: true,
   });

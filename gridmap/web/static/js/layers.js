@@ -22,6 +22,7 @@ import { PANES, baseStyle, lookOf } from "./look.js";
  * @property {string | null} [deadline]   cases: when it is due (ISO with its offset)
  * @property {string | null} [light]      cases: the traffic light now (green, yellow, red)
  * @property {boolean} [overdue]          cases: past the deadline
+ * @property {string} [class_name]        components: the class (井盖, 路灯…); their unit is the owner 权属单位
  */
 /** @typedef {import("geojson").Feature<import("geojson").Geometry, FeatureProps>} Feature */
 /** @typedef {import("geojson").FeatureCollection<import("geojson").Geometry, FeatureProps>} FeatureCollection */

@@ -8,9 +8,11 @@ export const AREA_LAYERS = ["streets", "communities"];
 export const COMMUNITIES = "communities";
 /** The open cases: an OGC collection (not assignable). */
 export const CASE_LAYER = "cases";
+/** The components 部件 (manhole covers, lamps…): points drawn from vector tiles at street level, coloured by owner. */
+export const COMPONENT_LAYER = "components";
 
 /** The panes, bottom to top. */
-export const PANES = ["gm-areas", "gm-grids", "gm-compounds", "gm-segments", "gm-cases"];
+export const PANES = ["gm-areas", "gm-grids", "gm-compounds", "gm-segments", "gm-components", "gm-cases"];
 
 /**
  * How one collection is drawn and what is asked of it.
@@ -20,6 +22,7 @@ export const PANES = ["gm-areas", "gm-grids", "gm-compounds", "gm-segments", "gm
  * @property {Record<string, string>} query  extra query parameters: the properties the popups and legend need
  * @property {L.CircleMarkerOptions} path  the fixed part of the style (colour by state or unit is added)
  * @property {number} [minZoom]    not drawn below this zoom
+ * @property {boolean} [byOwner]    a point coloured by its unit (a component's owner), not by a case's light
  */
 
 /**
@@ -60,6 +63,13 @@ const LOOK = {
     query: { properties: "name,level" },
     path: { weight: 3, opacity: 0.9 },
   },
+  components: {
+    pane: "gm-components",
+    shape: "point",
+    byOwner: true,
+    query: { properties: "code,class_code" },
+    path: { radius: 4, color: "#333", weight: 1, fillOpacity: 0.95 },
+  },
   // status=active: the API's own word for the cases still being handled (it knows which statuses those are)
   cases: {
     pane: "gm-cases",
@@ -98,6 +108,7 @@ export function targetLayers(kinds) {
  */
 export function baseStyle(look, colorMode, p) {
   if (look.shape === "area") return { ...look.path, fill: false };
+  if (look.shape === "point" && look.byOwner) return { ...look.path, fillColor: unitColor(p.unit_id) };
   if (look.shape === "point") {
     // a case: its traffic light (red when overdue), ringed dark so it stands out on any polygon colour
     return { ...look.path, color: "#222", fillColor: lightColor(p.light) };

@@ -4,7 +4,7 @@
 // create one and add their own behaviour.
 import { Kinds } from "./config.js";
 import { DataLayers } from "./layers.js";
-import { AREA_LAYERS, CASE_LAYER, targetLayers } from "./look.js";
+import { AREA_LAYERS, CASE_LAYER, COMPONENT_LAYER, targetLayers } from "./look.js";
 import { renderLegend } from "./legend.js";
 import { popupHtml } from "./popups.js";
 import { hook } from "./hook.js";
@@ -55,7 +55,9 @@ export class GridMap {
     this.kinds = new Kinds(cfg.kinds);
     this.opts = opts;
     this.map = foliumMap(cfg.mapName);
-    const ids = opts.layers ?? [...AREA_LAYERS, ...targetLayers(cfg.kinds), CASE_LAYER];
+    // the components come with the tiles that draw them (a page whose config tiles them: /map)
+    const parts = opts.tiles && cfg.tiles?.[COMPONENT_LAYER] !== undefined ? [COMPONENT_LAYER] : [];
+    const ids = opts.layers ?? [...AREA_LAYERS, ...targetLayers(cfg.kinds), ...parts, CASE_LAYER];
     this.data = new DataLayers(this.map, cfg.ogc, ids, {
       visible: opts.visible,
       filter: opts.filter,

@@ -4,7 +4,7 @@
 // or 社区: what its layer already holds.
 import { getJSON, errorText } from "./api.js";
 import { stateColor } from "./colors.js";
-import { CASE_LAYER } from "./look.js";
+import { CASE_LAYER, COMPONENT_LAYER } from "./look.js";
 import { esc, withLang } from "./strings.js";
 import { localTime } from "./times.js";
 
@@ -60,6 +60,14 @@ export async function popupHtml(ctx, cid, f) {
         `<p>${esc(p.category_name || p.category)} · ${esc(p.status ? (ctx.statuses[p.status] ?? p.status) : "")}</p>` +
         `<p>${esc(S.deadline)}: ${esc(localTime(p.deadline, ctx.timeZone))}</p>` +
         `<p>${esc(S.responsible_unit)}: ${unitLink(ctx, p.unit_id, p.unit_name)}</p></div>`
+      );
+    }
+    if (cid === COMPONENT_LAYER) {
+      // a component 部件: its class, its code and its owner 权属单位 (who a report about it goes to)
+      return (
+        `<div class="gm-popup"><h3>${esc(S.components)} · ${esc(p.name || p.class_name)}</h3>` +
+        `<p>${esc(p.code ?? "#" + f.id)}</p>` +
+        `<p>${esc(S.owner_unit)}: ${p.unit_id ? unitLink(ctx, p.unit_id, p.unit_name) : esc(S.no_owner)}</p></div>`
       );
     }
     return (

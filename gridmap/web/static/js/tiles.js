@@ -66,15 +66,29 @@ export class TileLayer {
         }),
       });
     }
-    rules.push({
-      dataLayer: this.cid,
-      symbolizer: new protomapsL.LineSymbolizer({
-        color: (_z, f) => style(f).color ?? "#555",
-        width: (_z, f) => style(f).weight ?? 1,
-        opacity: (_z, f) => style(f).opacity ?? 1,
-        dash: look.path.dashArray ? look.path.dashArray.toString().split(/[ ,]+/).map(Number) : undefined,
-      }),
-    });
+    if (look.shape === "point") {
+      // points (部件): a small dot in the feature's colour, ringed so it shows on any polygon
+      rules.push({
+        dataLayer: this.cid,
+        symbolizer: new protomapsL.CircleSymbolizer({
+          radius: look.path.radius ?? 4,
+          fill: (_z, f) => style(f).fillColor ?? "#888",
+          stroke: look.path.color ?? "#222",
+          width: look.path.weight ?? 1,
+          opacity: look.path.fillOpacity ?? 1,
+        }),
+      });
+    } else {
+      rules.push({
+        dataLayer: this.cid,
+        symbolizer: new protomapsL.LineSymbolizer({
+          color: (_z, f) => style(f).color ?? "#555",
+          width: (_z, f) => style(f).weight ?? 1,
+          opacity: (_z, f) => style(f).opacity ?? 1,
+          dash: look.path.dashArray ? look.path.dashArray.toString().split(/[ ,]+/).map(Number) : undefined,
+        }),
+      });
+    }
     this.tiles = protomapsL.leafletLayer({
       url: this.url(at),
       paintRules: rules,

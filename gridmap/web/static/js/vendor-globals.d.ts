@@ -22,6 +22,9 @@ declare namespace protomapsL {
   class PolygonSymbolizer {
     constructor(options: { fill?: Attr<string>; opacity?: Attr<number>; stroke?: Attr<string>; width?: Attr<number> });
   }
+  class CircleSymbolizer {
+    constructor(options: { radius?: Attr<number>; fill?: Attr<string>; stroke?: Attr<string>; width?: Attr<number>; opacity?: Attr<number> });
+  }
   class LineSymbolizer {
     constructor(options: { color?: Attr<string>; width?: Attr<number>; opacity?: Attr<number>; dash?: number[] });
   }
