@@ -259,7 +259,7 @@ def test_a_covert_inspection_stays_hidden_from_the_unit_clerk_until_published(se
 
 @pytest.mark.demo_city
 def test_many_failures_routed_at_once_reach_the_same_units_as_one_by_one(session, settings, tmp_path) -> None:
-    from gridmap.inspections.records import BULK_ROUTING_FROM
+    from gridmap.inspections.findings import BULK_ROUTING_FROM
     from gridmap.routing import route_point
 
     seed(session)
