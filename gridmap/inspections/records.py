@@ -19,8 +19,11 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.accounts.scope import scope_of
+from gridmap.cases.deadlines import deadline_fields
 from gridmap.cases.photos import store_photos
+from gridmap.cases.states import TERMINAL
 from gridmap.cases.values import now_or
+from gridmap.catalogue.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day, parse_int, parse_text
@@ -33,6 +36,7 @@ from gridmap.store.models import (
     Area,
     AreaLevel,
     Case,
+    Category,
     ChecklistItem,
     ChecklistTemplate,
     Inspection,
@@ -141,9 +145,17 @@ def open_inspection(
     return get_inspection(session, inspection_id, actor=actor)
 
 
-def publish(session: Session, inspection_id: int, *, actor: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
+def publish(
+    session: Session,
+    inspection_id: int,
+    *,
+    actor: Actor,
+    settings: Settings | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Publish an inspection: its problem list is handed to the units, and a covert one's cases become visible to
-    their unit clerks. Publishing twice changes nothing."""
+    their unit clerks — with their deadlines started again from now on the working calendar, since a unit cannot
+    act on what it could not see. Publishing twice changes nothing."""
     now = now_or(now)
     row = load(session, inspection_id, actor, lock=True)
     if row.published_at is None:
@@ -155,10 +167,42 @@ def publish(session: Session, inspection_id: int, *, actor: Actor, now: dt.datet
         cases = select(InspectionFinding.case_id).where(
             InspectionFinding.inspection_id == inspection_id, InspectionFinding.case_id.is_not(None)
         )
+        restarted = _restart_deadlines(session, cases, settings or Settings.from_env(), now)
         session.execute(update(Case).where(Case.id.in_(cases)).values(withheld=False))
-        audit.record(session, actor, "inspection.publish", object_kind="inspection", object_id=inspection_id, at=now)
+        audit.record(
+            session,
+            actor,
+            "inspection.publish",
+            object_kind="inspection",
+            object_id=inspection_id,
+            at=now,
+            after={"deadlines_restarted": restarted},
+        )
         session.expire_all()
     return get_inspection(session, inspection_id, actor=actor)
+
+
+def _restart_deadlines(session: Session, case_ids: Any, settings: Settings, now: dt.datetime) -> list[int]:
+    """Start the deadlines of the withheld, still active cases among ``case_ids`` again from ``now`` (their
+    category's limit for their urgency, on the working calendar); returns the cases changed."""
+    rows = session.execute(
+        select(Case.id, Case.category, Case.urgency).where(
+            Case.id.in_(case_ids),
+            Case.withheld.is_(True),
+            Case.deadline_at.is_not(None),
+            Case.status.not_in([str(s) for s in TERMINAL]),
+        )
+    ).all()
+    if not rows:
+        return []
+    cal = load_calendar(session, settings.cases)
+    categories = {
+        c.code: c for c in session.scalars(select(Category).where(Category.code.in_({r.category for r in rows})))
+    }
+    for r in rows:
+        fields = deadline_fields(cal, categories[r.category], r.urgency, now)
+        session.execute(update(Case).where(Case.id == r.id).values(**fields))
+    return [r.id for r in rows]
 
 
 def _items(session: Session, template_id: int) -> tuple[dict[int, ChecklistItem], dict[str, ChecklistItem]]:
