@@ -242,6 +242,10 @@ MATRIX: dict[str, list[Route]] = {
     "assessments_api.draw_one": [_r("POST", "/api/v1/assessments", {CMD, INS}, ok=400, json={})],
     "assessments_api.get_one": [_r("GET", "/api/v1/assessments/{assessment}", EVERYONE)],
     "assessments_api.get_results": [_r("GET", "/api/v1/assessments/{assessment}/results", EVERYONE)],
+    "assessments_api.get_items": [_r("GET", "/api/v1/assessments/{assessment}/points/{apoint}/items", EVERYONE)],
+    "assessments_api.score_items": [
+        _r("POST", "/api/v1/assessments/{assessment}/points/{apoint}/items", {CMD, INS}, ok=400, json={})
+    ],
     "assessments_api.score_one": [
         _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
     ],
