@@ -238,6 +238,7 @@ MATRIX: dict[str, list[Route]] = {
     "shops_api.score": [_r("POST", "/api/v1/shops/scores", {A, CMD}, ok=400, json={})],
     "assessments.list_page": [_r("GET", "/assessments", EVERYONE, api=False)],
     "assessments.assessment_page": [_r("GET", "/assessments/{assessment}", EVERYONE, api=False)],
+    "assessments.point_page": [_r("GET", "/assessments/{assessment}/points/{apoint}/score", EVERYONE, api=False)],
     "assessments_api.list_all": [_r("GET", "/api/v1/assessments", EVERYONE)],
     "assessments_api.draw_one": [_r("POST", "/api/v1/assessments", {CMD, INS}, ok=400, json={})],
     "assessments_api.get_one": [_r("GET", "/api/v1/assessments/{assessment}", EVERYONE)],
