@@ -58,6 +58,10 @@ export function pointPage() {
     const clientId = `assess-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     f.addEventListener("change", (e) => {
       const target = /** @type {HTMLInputElement} */ (e.target);
+      if (target.name === "photos") {
+        const names = Array.from(target.files ?? []).map((file) => file.name).join("、");
+        /** @type {HTMLElement} */ (f.querySelector(".photo-name")).textContent = names;
+      }
       if (target.name !== "passed") return;
       const failed = target.value === "false";
       deducted.disabled = !failed;
