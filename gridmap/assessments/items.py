@@ -42,11 +42,11 @@ from gridmap.store.models import (
 MAX_ITEMS = 100  # one request: a checklist has tens of items
 
 
-def find_point(session: Session, assessment_id: int, point_id: int) -> AssessmentPoint:
+def find_point(session: Session, assessment_id: int, point_id: int, *, lock: bool = False) -> AssessmentPoint:
+    """The drawn point (locked: two phones scoring one point take turns, so an item is never stored twice)."""
     find_assessment(session, assessment_id)
-    point = session.scalar(
-        select(AssessmentPoint).where(AssessmentPoint.id == point_id, AssessmentPoint.assessment_id == assessment_id)
-    )
+    stmt = select(AssessmentPoint).where(AssessmentPoint.id == point_id, AssessmentPoint.assessment_id == assessment_id)
+    point = session.scalar(stmt.with_for_update() if lock else stmt)
     if point is None:
         raise NotFound(
             f"no point {point_id} in assessment {assessment_id}", zh=f"测评 {assessment_id} 中没有点位 {point_id}"
@@ -96,7 +96,8 @@ def record_items(
     """Score items of a drawn point (``photos`` maps an item's index to its files); failed ones open cases. The
     point's score becomes its edition's total less all its deductions. Returns :func:`point_sheet`."""
     now = now_or(now)
-    point = find_point(session, assessment_id, point_id)
+    dialect_of(session).take_write_lock(session, "assessment_points", "the assessment")
+    point = find_point(session, assessment_id, point_id, lock=True)
     ctype = _checklist_type(point, lang)
     photos = photos or {}
     if not isinstance(items, list) or not items:
@@ -107,10 +108,9 @@ def record_items(
         )
     template_id = _edition_of(session, point.id)
     if template_id is None:
-        dialect_of(session).take_write_lock(session, "checklist_templates", "the checklist")
         template_id = int(current_edition(session, ctype)["id"])
-    edition = session.get(ChecklistTemplate, template_id)
-    assert edition is not None
+    edition = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.id == template_id).with_for_update())
+    assert edition is not None  # locked: an edit of the checklist waits, then finds it frozen
     rows_of = session.scalars(select(ChecklistItem).where(ChecklistItem.template_id == template_id)).all()
     by_id, by_code = {i.id: i for i in rows_of}, {i.code: i for i in rows_of}
     where = f"该点位所用的测评细则（{point_type_name(edition.point_type)}第 {edition.edition} 版）"
