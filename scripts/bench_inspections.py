@@ -1,4 +1,5 @@
-"""Benchmark: an inspection's findings becoming cases (issue 14's target: 50 findings → cases in < 2 s).
+"""Benchmark: an inspection's findings becoming cases (issue 14's target: 50 findings → cases in < 2 s), and a mock
+assessment's failed checklist items becoming cases through the same code (``assessment_items`` below).
 
 On the demo city, for 10, 50 and 200 failed findings at points on road segments: ``record_findings`` (validate every
 finding, route the failed ones — from 20 on, in one vectorised call of the bulk router — open each as a case through
@@ -107,7 +108,53 @@ def main() -> None:
                 s.rollback()
             a, b = statistics.median(ours), statistics.median(base)
             print(f"{n:>8} {a:>14.3f} s {b:>10.3f} s {a / b:>6.2f}× {1000 * a / n:>9.1f} ms")
+        assessment_items(s, settings)
     engine.dispose()
+
+
+def assessment_items(s, settings: Settings) -> None:
+    """Mock-assessment items failed at drawn main-road points, a point's checklist at a time (``record_items``:
+    check, open each failure as a case through the shared finding code, store, rescore the point), against opening
+    the same reports one by one through ``open_report``. CPU time beside wall time (a shared machine)."""
+    from gridmap.assessments.drawing import draw, parse_request
+    from gridmap.assessments.items import record_items
+    from gridmap.inspections import current_edition
+
+    codes = [i["code"] for i in current_edition(s, "main_road")["items"]]
+    cats = {i["code"]: i["category"] for i in current_edition(s, "main_road")["items"]}
+    print(f"mock assessment: failed checklist items → cases ({len(codes)} items a main-road point)")
+    print(f"{'items':>8} {'record_items':>14} {'cpu':>8} {'one by one':>12} {'ratio':>7} {'per item':>10}")
+    for n in (10, 50, 200):
+        points = -(-n // len(codes))
+        ours, cpu, base = [], [], []
+        for r in range(REPEAT):
+            ask = {"points": points, "quotas": {"main_road": points}, "seed": 100 + r}
+            request = parse_request(ask, dt.date.today())
+            made = draw(s, request, INSPECTOR)
+            drawn = made["points"]
+            work = []
+            left = n
+            for p in drawn:
+                take = codes[: min(left, len(codes))]
+                left -= len(take)
+                work.append((p, [{"item": c, "passed": False, "lon": p["lon"], "lat": p["lat"]} for c in take]))
+            t, c = time.perf_counter(), time.process_time()
+            for p, items in work:
+                record_items(s, made["id"], p["id"], items, settings, actor=INSPECTOR)
+            ours.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            s.rollback()
+            t = time.perf_counter()
+            for _p, items in work:
+                for f in items:
+                    report = {"lon": f["lon"], "lat": f["lat"], "category": cats[f["item"]], "source": "inspection"}
+                    open_report(s, report, settings, actor=INSPECTOR)
+            base.append(time.perf_counter() - t)
+            s.rollback()
+        a, b = statistics.median(ours), statistics.median(base)
+        print(
+            f"{n:>8} {a:>12.3f} s {statistics.median(cpu):>6.3f} s {b:>10.3f} s {a / b:>6.2f}× {1000 * a / n:>7.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -238,3 +238,123 @@ def test_cli_imports_places_of_one_type(settings, session: Session, tmp_path: Pa
     result = CliRunner().invoke(main, [*url, "import", "places", str(path), "--type", "建筑工地"])
     assert result.exit_code == 0, result.output
     assert session.scalars(select(Place.kind)).all() == ["site"]
+
+
+# -- scored item by item against the checklist ------------------------------------------------------------------
+
+
+def _checklists(session: Session) -> None:
+    from gridmap.catalogue.categories import seed
+    from gridmap.inspections import seed_templates
+
+    seed(session)
+    seed_templates(session)
+
+
+def _settings(settings, tmp_path: Path):
+    from gridmap.config import Settings
+
+    return Settings(database_url=settings.database_url, instance_dir=tmp_path, cases=settings.cases)
+
+
+def test_a_point_scored_item_by_item_gets_total_less_deductions_and_failed_items_open_routed_cases(
+    session: Session, city: SmallCity, settings, tmp_path: Path
+) -> None:
+    from gridmap.assessments.items import point_sheet, record_items
+    from gridmap.routing import route_point
+    from gridmap.store.models import AssessmentItemScore, Case
+
+    _checklists(session)
+    s = _settings(settings, tmp_path)
+    old = draw(session, _request(seed=1), TESTER)
+    for p in old["points"]:
+        score_point(session, old["id"], p["id"], {"score": 50, "possible": 100}, TESTER)  # the previous one: 50 %
+    a = draw(session, _request(seed=2), TESTER)
+    p = a["points"][0]
+    here = {"lon": p["lon"], "lat": p["lat"]}
+    sheet = record_items(
+        session,
+        a["id"],
+        p["id"],
+        [
+            {"item": "NM01", "passed": True, **here, "client_id": "phone-1"},
+            {"item": "NM02", "passed": False, "points_deducted": 10, **here, "note": "出店经营"},
+            {"item": "NM03", "passed": False, **here},  # failed with no deduction given: the item's points (20)
+        ],
+        s,
+        actor=TESTER,
+    )
+    assert sheet["checklist"]["point_type"] == "market" and sheet["checklist"]["total_points"] == 100
+    assert sheet["point"]["possible"] == 100 and sheet["point"]["score"] == 100 - 10 - 20
+    failed = {i["item_code"]: i for i in sheet["items"] if not i["passed"]}
+    assert set(failed) == {"NM02", "NM03"} and all(i["case_id"] for i in failed.values())
+    case = session.get(Case, failed["NM02"]["case_id"])
+    routed = route_point(session, p["lon"], p["lat"], category="CC0302").to_dict()
+    assert case.category == "CC0302" and case.source == "inspection" and case.deadline_at is not None
+    assert case.unit_id == (routed.get("responsible") or {}).get("unit_id") == failed["NM02"]["unit_id"]
+    assert "模拟测评" in case.description and "出店经营" in case.description
+    # a retry of the phone's first item stores nothing twice; the rest of the checklist deducts nothing more
+    again = record_items(session, a["id"], p["id"], [{"item": "NM01", "passed": True, **here, "client_id": "phone-1"}],
+                         s, actor=TESTER)  # fmt: skip
+    assert len(again["items"]) == 3 and again["point"]["score"] == 70
+    assert point_sheet(session, a["id"], p["id"])["point"]["rate"] == pytest.approx(0.7)
+    r = results(session, a["id"])
+    assert r["previous"]["id"] == old["id"]
+    assert r["overall"]["scored"] == 1 and r["overall"]["rate"] == pytest.approx(0.7)
+    assert r["overall"]["change_pp"] == pytest.approx(20.0) and r["by_type"][0]["change_pp"] == pytest.approx(20.0)
+    # the whole-point score is refused for a point scored item by item
+    with pytest.raises(InvalidInput) as exc:
+        score_point(session, a["id"], p["id"], {"score": 90, "possible": 100}, TESTER)
+    assert "逐项评分" in (exc.value.zh or "")
+    assert session.scalar(select(func.count()).select_from(AssessmentItemScore)) == 3
+
+
+def test_bad_items_are_refused_whole_with_the_item_number_and_nothing_is_stored(
+    session: Session, city: SmallCity, settings, tmp_path: Path
+) -> None:
+    from gridmap.assessments.items import record_items
+    from gridmap.store.models import AssessmentItemScore, Case
+
+    _checklists(session)
+    s = _settings(settings, tmp_path)
+    a = draw(session, _request(seed=3), TESTER)
+    p = a["points"][0]
+    here = {"lon": p["lon"], "lat": p["lat"]}
+    bad = [
+        {"item": "NM02", "passed": False, **here},  # fine alone: would open a case
+        {"item": "ZG01", "passed": False, **here},  # an item of the main roads' checklist
+        {"item": "NM04", "passed": False},  # no location
+        {"item": "NM05", "passed": False, "points_deducted": 99, **here},  # more than the item's 15 points
+    ]
+    with pytest.raises(InvalidInput) as exc:
+        record_items(session, a["id"], p["id"], bad, s, actor=TESTER)
+    by_item = {q.feature: q for q in exc.value.problems}
+    assert set(by_item) == {2, 3, 4}
+    assert "不属于该点位所用的测评细则（农贸市场第 1 版）" in (by_item[2].zh or "")
+    assert by_item[3].field == "location" and "缺少位置" in (by_item[3].zh or "")
+    assert "扣分 99 须在 0 到 15 之间" in (by_item[4].zh or "")
+    assert "not an item" in by_item[2].message
+    assert session.scalar(select(func.count()).select_from(AssessmentItemScore)) == 0
+    assert session.scalar(select(func.count()).select_from(Case)) == 0
+    assert session.get(AssessmentPoint, p["id"]).score is None
+    record_items(session, a["id"], p["id"], [{"item": "NM02", "passed": True, **here}], s, actor=TESTER)
+    with pytest.raises(InvalidInput) as exc:
+        record_items(session, a["id"], p["id"], [{"item": "NM02", "passed": True, **here}], s, actor=TESTER)
+    assert "已评分" in (exc.value.zh or "")
+
+
+def test_a_point_type_without_a_checklist_is_scored_whole(
+    session: Session, city: SmallCity, settings, tmp_path: Path
+) -> None:
+    from gridmap.assessments.items import record_items
+
+    _checklists(session)
+    _places(session, 3, 0, kind="hospital", prefix="H")
+    a = draw(session, parse_request({"points": 2, "quotas": {"hospital": 2}, "drawn_on": DAY.isoformat()}, DAY),
+             TESTER)  # fmt: skip
+    p = a["points"][0]
+    with pytest.raises(InvalidInput) as exc:
+        record_items(session, a["id"], p["id"], [{"item": "X", "passed": True, "lon": p["lon"], "lat": p["lat"]}],
+                     _settings(settings, tmp_path), actor=TESTER)  # fmt: skip
+    assert "没有测评细则" in (exc.value.zh or "") and "whole point" in exc.value.problems[0].message
+    assert score_point(session, a["id"], p["id"], {"score": 8, "possible": 10}, TESTER)["rate"] == pytest.approx(0.8)

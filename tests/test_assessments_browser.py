@@ -5,6 +5,8 @@ previous draw at the desk. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 
@@ -94,4 +96,66 @@ def test_a_commander_draws_walks_and_scores_an_assessment(browser, settings) -> 
             refused = [p for p in watch.problems if "status of 400" in p]  # the two refusals provoked above
             assert len(refused) == 2 and [p for p in watch.problems if p not in refused] == []
             context.close()
+    state.engine.dispose()
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+def test_an_inspector_scores_a_market_item_by_item_on_a_phone(browser, settings) -> None:
+    """逐项评分 at 390×844: the market's checklist, one item passed, one failed with a note (a case opens for its
+    unit and the point's score is the total less the deduction), a failure with a deduction above the item's points
+    refused in Chinese; the assessment page shows the rate."""
+    from gridmap.accounts.actor import cli_actor
+    from gridmap.assessments.drawing import draw, parse_request
+    from gridmap.store.models import AssessmentItemScore, Case
+
+    app = create_app(settings)
+    state = app_state(app)
+    with session_scope(state.session_factory) as s:
+        day = dt.date(2026, 12, 1)
+        made = draw(s, parse_request({"points": 2, "quotas": {"market": 2}, "seed": 11}, day), cli_actor())
+        aid, pid = made["id"], next(p["id"] for p in made["points"] if p["type"] == "market")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = signed_in_context(browser, base, "demo-inspector", DEMO_PASSWORD, viewport=PHONE)
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(f"{base}/assessments/{aid}")
+        with page.expect_navigation():
+            page.locator(f"#point-{pid} a.by-items").click()
+        assert page.locator("h1").inner_text().startswith("逐项评分")
+        assert page.locator("li.check-item").count() == 5 and "已评 0/5 项" in page.inner_text("#point-score")
+        fits(page, PHONE)
+        page.screenshot(path=str(ARTIFACTS / "assessment-items-phone.png"), full_page=True)
+        ok = page.locator("#item-NM01")
+        ok.locator("label.pass").click()
+        ok.locator("button[type=submit]").click()
+        ok.locator('[data-role="result"]', has_text="合格").wait_for()
+        bad = page.locator("#item-NM02")
+        bad.locator("label.fail").click()
+        assert bad.locator("input[name=points_deducted]").input_value() == "25"
+        bad.locator("input[name=points_deducted]").fill("30")
+        bad.locator("button[type=submit]").click()
+        page.wait_for_function("() => document.querySelector('#item-NM02 .status').textContent.includes('扣分 30')")
+        bad.locator("input[name=points_deducted]").fill("10")
+        bad.locator("input[name=note]").fill("出店经营")
+        bad.locator("button[type=submit]").click()
+        bad.locator('[data-role="result"]', has_text="已立案").wait_for()
+        assert page.inner_text("#point-score") == "本点位得分 90 / 100（已评 2/5 项）"
+        with session_scope(state.session_factory) as s:
+            rows = {
+                r.passed: r for r in s.scalars(select(AssessmentItemScore).where(AssessmentItemScore.point_id == pid))
+            }
+            case = s.get(Case, rows[False].case_id)
+            assert case is not None and case.category == "CC0302" and "出店经营" in (case.description or "")
+            point = s.get(AssessmentPoint, pid)
+            assert point is not None and (point.score, point.possible, point.scored_by) == (90, 100, "demo-inspector")
+        fits(page, PHONE)
+        page.screenshot(path=str(ARTIFACTS / "assessment-items-phone-scored.png"), full_page=True)
+        assert english_words(page, "demo-inspector") == []
+        page.goto(f"{base}/assessments/{aid}")
+        page.wait_for_function("() => document.getElementById('results').textContent.includes('90.0%')")
+        refused = [p for p in watch.problems if "status of 400" in p]  # the deduction above the item's points
+        assert len(refused) == 1 and [p for p in watch.problems if p not in refused] == []
+        context.close()
     state.engine.dispose()

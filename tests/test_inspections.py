@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from gridmap.accounts.actor import Actor, cli_actor
 from gridmap.cases import list_cases, transition
+from gridmap.cases.values import as_utc
 from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound
@@ -259,7 +260,7 @@ def test_a_covert_inspection_stays_hidden_from_the_unit_clerk_until_published(se
 
 @pytest.mark.demo_city
 def test_many_failures_routed_at_once_reach_the_same_units_as_one_by_one(session, settings, tmp_path) -> None:
-    from gridmap.inspections.records import BULK_ROUTING_FROM
+    from gridmap.inspections.findings import BULK_ROUTING_FROM
     from gridmap.routing import route_point
 
     seed(session)
@@ -281,3 +282,47 @@ def test_many_failures_routed_at_once_reach_the_same_units_as_one_by_one(session
         record_findings(session, inspection["id"], far, s, actor=INSPECTOR)
     assert exc.value.problems[0].feature == BULK_ROUTING_FROM + 1
     assert session.scalar(select(func.count()).select_from(Case)) == before
+
+
+@pytest.mark.demo_city
+def test_publishing_a_covert_inspection_starts_its_cases_deadlines_from_the_publication(
+    session, settings, tmp_path
+) -> None:
+    """A unit cannot act on what it could not see: a covert finding's case, withheld for days, gets its category's
+    full limit from the moment it is published, counted on the working calendar; an open inspection's case keeps
+    the deadline it had."""
+    from gridmap.cases.deadlines import deadline_fields
+    from gridmap.catalogue.categories import load_calendar
+
+    seed(session)
+    seed_templates(session)
+    s = _settings(settings, tmp_path)
+    (x, y, _), (x2, y2, _) = _segment_points(session, 2)
+    seen = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)  # Tuesday 10:00 in the city
+    published = dt.datetime(2026, 12, 4, 8, 30, tzinfo=dt.UTC)  # Friday 16:30: the limit runs over the weekend
+    covert = open_inspection(session, {"point_type": "main_road", "kind": "covert"}, actor=INSPECTOR, tz=TZ, now=seen)
+    shown = open_inspection(session, {"point_type": "main_road"}, actor=INSPECTOR, tz=TZ, now=seen)
+    finding = [{"item": "ZG06", "passed": False, "lon": x, "lat": y}]
+    record_findings(session, covert["id"], finding, s, actor=INSPECTOR, now=seen)
+    record_findings(session, shown["id"], [{**finding[0], "lon": x2, "lat": y2}], s, actor=INSPECTOR, now=seen)
+    hidden_id, open_id = (
+        session.scalar(select(InspectionFinding.case_id).where(InspectionFinding.inspection_id == i))
+        for i in (covert["id"], shown["id"])
+    )
+    hidden, visible = session.get(Case, hidden_id), session.get(Case, open_id)
+    before_open = visible.deadline_at
+    cal = load_calendar(session, s.cases)
+    category = session.get(Category, hidden.category)
+    assert as_utc(hidden.deadline_at) == deadline_fields(cal, category, hidden.urgency, seen)["deadline_at"]
+
+    publish(session, covert["id"], actor=COMMANDER, settings=s, now=published)
+    publish(session, shown["id"], actor=COMMANDER, settings=s, now=published)
+    session.expire_all()
+    hidden, visible = session.get(Case, hidden_id), session.get(Case, open_id)
+    expected = deadline_fields(cal, category, hidden.urgency, published)
+    assert as_utc(hidden.deadline_at) == expected["deadline_at"] > published
+    assert hidden.limit_seconds == expected["limit_seconds"] and not hidden.withheld
+    assert visible.deadline_at == before_open  # an open inspection's case was visible all along
+    publish(session, covert["id"], actor=COMMANDER, settings=s, now=published + dt.timedelta(days=2))
+    session.expire_all()
+    assert as_utc(session.get(Case, hidden_id).deadline_at) == expected["deadline_at"]  # publishing twice: no change

@@ -347,6 +347,14 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("PUT", score, 400, json={"score": 11, "possible": 10})
     call("PUT", f"/api/v1/assessments/{drawn['id']}/points/999999/score", 404, json={"score": 1, "possible": 2})
     call("GET", f"/api/v1/assessments/{drawn['id']}/results", 200)
+    sheets = [call("GET", f"/api/v1/assessments/{drawn['id']}/points/{p['id']}/items", 200) for p in drawn["points"]]
+    sheet = next(s for s in sheets if s["checklist"])  # scored item by item on its type's checklist
+    items = f"/api/v1/assessments/{drawn['id']}/points/{sheet['point']['id']}/items"
+    first = {"item": sheet["checklist"]["items"][0]["code"], "lon": sheet["point"]["lon"], "lat": sheet["point"]["lat"]}
+    assert call("POST", items, 201, json={"items": [{**first, "passed": True}]})["items"][0]["passed"] is True
+    call("POST", items, 400, json={"items": [{**first, "passed": True}]})  # scored already
+    call("POST", items, 400, json={"items": []})
+    call("GET", f"/api/v1/assessments/{drawn['id']}/points/999999/items", 404)
     call("GET", "/api/v1/assessments/999999/results", 404)
     # road-chief patrols (their own test: tests/test_patrols.py): the person is the segment's road chief by now
     walk = [[111.131 + 0.00015 * i, LAT] for i in range(110)]

@@ -238,10 +238,15 @@ MATRIX: dict[str, list[Route]] = {
     "shops_api.score": [_r("POST", "/api/v1/shops/scores", {A, CMD}, ok=400, json={})],
     "assessments.list_page": [_r("GET", "/assessments", EVERYONE, api=False)],
     "assessments.assessment_page": [_r("GET", "/assessments/{assessment}", EVERYONE, api=False)],
+    "assessments.point_page": [_r("GET", "/assessments/{assessment}/points/{apoint}/score", EVERYONE, api=False)],
     "assessments_api.list_all": [_r("GET", "/api/v1/assessments", EVERYONE)],
     "assessments_api.draw_one": [_r("POST", "/api/v1/assessments", {CMD, INS}, ok=400, json={})],
     "assessments_api.get_one": [_r("GET", "/api/v1/assessments/{assessment}", EVERYONE)],
     "assessments_api.get_results": [_r("GET", "/api/v1/assessments/{assessment}/results", EVERYONE)],
+    "assessments_api.get_items": [_r("GET", "/api/v1/assessments/{assessment}/points/{apoint}/items", EVERYONE)],
+    "assessments_api.score_items": [
+        _r("POST", "/api/v1/assessments/{assessment}/points/{apoint}/items", {CMD, INS}, ok=400, json={})
+    ],
     "assessments_api.score_one": [
         _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
     ],

@@ -3,8 +3,9 @@ score ÷ possible summed over the points scored — compared with the previous a
 with any point scored), as a difference in percentage points.
 
 A rate sums points, not percentages: a point worth 100 counts ten times one worth 10, as the national assessment's
-score rate does (observations weigh by their standards' points). Item-level scores from checklists will be summed
-into a point's ``score``/``possible`` by their own use-case; nothing here needs to change then.
+score rate does (observations weigh by their standards' points). A point scored item by item against its checklist
+(:mod:`~.items`) has its ``score``/``possible`` written from the items; a point of a type without a checklist is
+scored whole here (the older API, still served; refused for a point already scored item by item).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.assessments.drawing import find_assessment, get_assessment, point_dict, street_names
+from gridmap.assessments.items import scored_items
 from gridmap.assessments.vocabulary import ORDER, type_name
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_number, parse_text
@@ -67,6 +69,14 @@ def score_point(
     if point is None:
         raise NotFound(
             f"no point {point_id} in assessment {assessment_id}", zh=f"测评 {assessment_id} 中没有点位 {point_id}"
+        )
+    if scored_items(session, point.id):
+        problems.append(
+            Problem(
+                "this point is scored item by item: correct its items, not the whole point",
+                field="score",
+                zh="该点位已按测评细则逐项评分，不能再整体改分",
+            )
         )
     if problems:
         raise InvalidInput(problems)

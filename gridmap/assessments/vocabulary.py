@@ -69,3 +69,12 @@ def type_name(code: str, lang: str) -> str:
     if t is None:
         return code
     return t.en if lang == "en" else t.zh
+
+
+CHECKLIST_TYPE: dict[str, str] = {
+    "main_road": "main_road", "back_street": "back_lane", "compound": "compound", "market": "market",
+    "park": "park_square", "site": "construction_site", "school": "school_area",
+}  # fmt: skip
+"""The inspections' checklist (point type) a drawn point of each type is scored against; the types without one
+(commercial streets, hospitals, stations, service halls) are scored as a whole point."""
+assert set(CHECKLIST_TYPE) <= set(BY_CODE)

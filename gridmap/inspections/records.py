@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.accounts.scope import scope_of
-from gridmap.cases.photos import check_photos, store_photos
-from gridmap.cases.reports import open_report
-from gridmap.cases.values import MAX_DESCRIPTION, now_or, validate_point
+from gridmap.cases.deadlines import deadline_fields
+from gridmap.cases.photos import store_photos
+from gridmap.cases.states import TERMINAL
+from gridmap.cases.values import now_or
+from gridmap.catalogue.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.inputs import parse_day, parse_flag, parse_int, parse_number, parse_text
+from gridmap.inputs import parse_day, parse_int, parse_text
+from gridmap.inspections.findings import open_cases, parse_finding, wgs84_of
 from gridmap.inspections.templates import current_edition, freeze, get_edition
 from gridmap.inspections.vocabulary import POINT_TYPES, kind_name, point_type_name
 from gridmap.store.dialect import dialect_of
@@ -33,6 +36,7 @@ from gridmap.store.models import (
     Area,
     AreaLevel,
     Case,
+    Category,
     ChecklistItem,
     ChecklistTemplate,
     Inspection,
@@ -42,8 +46,6 @@ from gridmap.store.models import (
 )
 
 MAX_FINDINGS = 500  # one request: a day's walk of a team is tens of findings
-MAX_PHOTOS = 3  # per finding, as on the report page
-BULK_ROUTING_FROM = 20  # failed findings in one request: fewer are routed one by one (no loaded layers needed)
 
 
 def not_found(inspection_id: object) -> NotFound:
@@ -143,9 +145,17 @@ def open_inspection(
     return get_inspection(session, inspection_id, actor=actor)
 
 
-def publish(session: Session, inspection_id: int, *, actor: Actor, now: dt.datetime | None = None) -> dict[str, Any]:
+def publish(
+    session: Session,
+    inspection_id: int,
+    *,
+    actor: Actor,
+    settings: Settings | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Publish an inspection: its problem list is handed to the units, and a covert one's cases become visible to
-    their unit clerks. Publishing twice changes nothing."""
+    their unit clerks — with their deadlines started again from now on the working calendar, since a unit cannot
+    act on what it could not see. Publishing twice changes nothing."""
     now = now_or(now)
     row = load(session, inspection_id, actor, lock=True)
     if row.published_at is None:
@@ -157,10 +167,42 @@ def publish(session: Session, inspection_id: int, *, actor: Actor, now: dt.datet
         cases = select(InspectionFinding.case_id).where(
             InspectionFinding.inspection_id == inspection_id, InspectionFinding.case_id.is_not(None)
         )
+        restarted = _restart_deadlines(session, cases, settings or Settings.from_env(), now)
         session.execute(update(Case).where(Case.id.in_(cases)).values(withheld=False))
-        audit.record(session, actor, "inspection.publish", object_kind="inspection", object_id=inspection_id, at=now)
+        audit.record(
+            session,
+            actor,
+            "inspection.publish",
+            object_kind="inspection",
+            object_id=inspection_id,
+            at=now,
+            after={"deadlines_restarted": restarted},
+        )
         session.expire_all()
     return get_inspection(session, inspection_id, actor=actor)
+
+
+def _restart_deadlines(session: Session, case_ids: Any, settings: Settings, now: dt.datetime) -> list[int]:
+    """Start the deadlines of the withheld, still active cases among ``case_ids`` again from ``now`` (their
+    category's limit for their urgency, on the working calendar); returns the cases changed."""
+    rows = session.execute(
+        select(Case.id, Case.category, Case.urgency).where(
+            Case.id.in_(case_ids),
+            Case.withheld.is_(True),
+            Case.deadline_at.is_not(None),
+            Case.status.not_in([str(s) for s in TERMINAL]),
+        )
+    ).all()
+    if not rows:
+        return []
+    cal = load_calendar(session, settings.cases)
+    categories = {
+        c.code: c for c in session.scalars(select(Category).where(Category.code.in_({r.category for r in rows})))
+    }
+    for r in rows:
+        fields = deadline_fields(cal, categories[r.category], r.urgency, now)
+        session.execute(update(Case).where(Case.id == r.id).values(**fields))
+    return [r.id for r in rows]
 
 
 def _items(session: Session, template_id: int) -> tuple[dict[int, ChecklistItem], dict[str, ChecklistItem]]:
@@ -196,78 +238,22 @@ def record_findings(
     by_id, by_code = _items(session, inspection.template_id)
     edition = session.get(ChecklistTemplate, inspection.template_id)
     assert edition is not None
-    where = f"{point_type_name(edition.point_type)}第 {edition.edition} 版"
+    where = f"本次督查的测评细则（{point_type_name(edition.point_type)}第 {edition.edition} 版）"
     problems: list[Problem] = []
     parsed: list[dict[str, Any]] = []
     rechecks: set[int] = set()
     for n, f in enumerate(findings, start=1):
-        here: list[Problem] = []
-        if not isinstance(f, dict):
-            problems.append(Problem("must be an object", feature=n, zh="须为对象"))
+        p = parse_finding(f, n, by_id, by_code, where, photos.get(n - 1, []), settings, problems)
+        if p is None:
             continue
-        item = _item(f, by_id, by_code, where, here)
-        passed = parse_flag(f.get("passed"), "passed", here)
-        if passed is None and not here:
-            here.append(Problem("say whether the item passed (true/false)", field="passed", zh="须填写是否合格"))
-        if f.get("lon") in (None, "") or f.get("lat") in (None, ""):
-            here.append(
-                Problem(
-                    "a finding needs its location: GPS or a pin on the map",
-                    field="location",
-                    zh="缺少位置：请定位（GPS）或在地图上选点",
-                )
-            )
-            point = None
-        else:
-            point = validate_point(f.get("lon"), f.get("lat"), here)
-        crs = str(f.get("crs") or "wgs84").lower()
-        if crs not in ("wgs84", "gcj02"):
-            here.append(Problem(f"{crs[:20]!r} is not wgs84 or gcj02", field="crs", zh="坐标系须为 wgs84 或 gcj02"))
-        deducted = parse_number(f.get("points_deducted"), "points_deducted", here, required=False)
-        if item is not None and passed is False and deducted is None:
-            deducted = item.points
-        if deducted is not None and item is not None and not 0 <= deducted <= item.points:
-            here.append(
-                Problem(
-                    f"{deducted:g} is not within 0…{item.points:g}",
-                    field="points_deducted",
-                    zh=f"扣分 {deducted:g} 须在 0 到 {item.points:g} 之间",
-                )
-            )
-        if passed and deducted:
-            here.append(Problem("a passed item deducts no points", field="points_deducted", zh="合格项目不扣分"))
-        note = parse_text(f.get("note"), "note", here, MAX_DESCRIPTION)
-        client_id = parse_text(f.get("client_id"), "client_id", here, 80)
-        recheck = parse_int(f.get("recheck_of"), "recheck_of", here, lo=1)
-        files = photos.get(n - 1, [])
-        if len(files) > MAX_PHOTOS:
-            here.append(
-                Problem(f"{len(files)} photos; at most {MAX_PHOTOS}", field="photos", zh=f"照片最多 {MAX_PHOTOS} 张")
-            )
-        try:
-            checked = check_photos(files, settings.cases.photo_max_bytes) if files else []
-        except InvalidInput as exc:
-            here.extend(exc.problems)
-            checked = []
-        if recheck is not None:
-            rechecks.add(recheck)
-        problems.extend(Problem(p.message, feature=n, field=p.field, zh=p.zh) for p in here)
-        parsed.append(
-            {
-                "item": item,
-                "passed": passed,
-                "point": point,
-                "crs": crs,
-                "deducted": deducted or 0.0,
-                "note": note,
-                "client_id": client_id,
-                "recheck": recheck,
-                "files": files,
-                "checked": checked,
-            }
-        )
+        here: list[Problem] = []
+        p["recheck"] = parse_int(f.get("recheck_of"), "recheck_of", here, lo=1)
+        problems.extend(Problem(e.message, feature=n, field=e.field, zh=e.zh) for e in here)
+        if p["recheck"] is not None:
+            rechecks.add(p["recheck"])
+        parsed.append(p)
     originals = _originals(session, rechecks)
-    for n, p in enumerate(parsed, start=1):
+    for p in parsed:
         if p["recheck"] is None or p["item"] is None:
             continue
         original = originals.get(p["recheck"])
@@ -275,7 +261,7 @@ def record_findings(
             problems.append(
                 Problem(
                     f"finding {p['recheck']} is not a failed finding to re-check",
-                    feature=n,
+                    feature=p["n"],
                     field="recheck_of",
                     zh=f"第 {p['recheck']} 号检查记录不存在或并非不合格项，无法复查",
                 )
@@ -284,7 +270,7 @@ def record_findings(
             problems.append(
                 Problem(
                     f"finding {p['recheck']} was item {original['code']}, not {p['item'].code}",
-                    feature=n,
+                    feature=p["n"],
                     field="recheck_of",
                     zh=f"复查的项目须与原检查项目一致（原为 {original['code']}）",
                 )
@@ -293,63 +279,38 @@ def record_findings(
         raise InvalidInput(problems)
     existing = _replayed(session, [p["client_id"] for p in parsed if p["client_id"]])
     withheld = inspection.kind == InspectionKind.COVERT and inspection.published_at is None
+    todo = [p for p in parsed if not (p["client_id"] and p["client_id"] in existing)]
+    failures = [p for p in todo if not p["passed"]]
+    label = kind_name(inspection.kind)
+    open_cases(
+        session,
+        failures,
+        settings,
+        actor=actor,
+        now=now,
+        describe=lambda p: f"【{label}】{p['item'].name_zh}" + (f"：{p['note']}" if p["note"] else ""),
+        event_data=lambda p: {"inspection_id": inspection_id, "item": p["item"].code},
+        client_prefix="inspection",
+    )
+    opened = [p["case_id"] for p in failures]
     rows: list[dict[str, Any]] = []
-    opened: list[int] = []
-    todo = [(n, p) for n, p in enumerate(parsed, start=1) if not (p["client_id"] and p["client_id"] in existing)]
-    routed = _route_failures(session, [p for _, p in todo if not p["passed"]], now)
-    for n, p in todo:
-        chosen: ChecklistItem = p["item"]
-        lon, lat = p["point"]
-        case_id = unit_id = None
-        if not p["passed"]:
-            report = {
-                "lon": lon,
-                "lat": lat,
-                "crs": p["crs"],
-                "category": chosen.category,
-                "source": "inspection",
-                "description": f"【{kind_name(inspection.kind)}】{chosen.name_zh}"
-                + (f"：{p['note']}" if p["note"] else ""),
-                "observed_at": now.isoformat(),
-                "client_id": f"inspection:{p['client_id']}" if p["client_id"] else None,
-            }
-            known = routed.get(id(p))
-            try:
-                answer = open_report(
-                    session,
-                    report,
-                    settings,
-                    actor=actor,
-                    photos=p["files"],
-                    now=now,
-                    router=(lambda *_a, _r=known, **_k: _r) if known is not None else None,
-                    event_data={"inspection_id": inspection_id, "item": chosen.code},
-                )
-            except InvalidInput as exc:  # say which finding (a point far outside the city…); nothing is kept
-                raise InvalidInput(
-                    [Problem(e.message, feature=n, field=e.field, zh=e.zh) for e in exc.problems]
-                ) from exc
-            case_id = int(answer["id"])  # type: ignore[call-overload]  # the answer's id is the case's
-            lon, lat = float(answer["lon"]), float(answer["lat"])  # type: ignore[arg-type]  # as routed (WGS-84)
-            responsible: Any = answer.get("responsible") or {}
-            unit_id = responsible.get("unit_id")
-            opened.append(case_id)
-        elif p["crs"] == "gcj02":
-            lon, lat = _wgs84(lon, lat)
+    for p in todo:
+        lon, lat = (p["lon"], p["lat"]) if "case_id" in p else wgs84_of(p)
+        unit_id = p.get("unit_id")
         original = originals.get(p["recheck"]) if p["recheck"] else None
         if original is not None and original["unit_id"] is not None:
             unit_id = original["unit_id"]  # a repeat counts against the unit the first failure went to
         rows.append(
             {
                 "inspection_id": inspection_id,
-                "item_id": chosen.id,
+                "item_id": p["item"].id,
                 "passed": bool(p["passed"]),
                 "points_deducted": float(p["deducted"]),
                 "lon": lon,
                 "lat": lat,
                 "note": p["note"],
                 "photos": store_photos(settings.instance_dir, p["checked"]) if p["checked"] else None,
-                "case_id": case_id,
+                "case_id": p.get("case_id"),
                 "unit_id": unit_id,
                 "recheck_of": p["recheck"],
                 "repeat": bool(original is not None and not p["passed"]),
@@ -374,57 +335,6 @@ def record_findings(
     return get_inspection(session, inspection_id, actor=actor)
 
 
-def _route_failures(session: Session, failures: list[dict[str, Any]], now: dt.datetime) -> dict[int, Any]:
-    """The routing answers of many failed findings at once (the bulk router's vectorised path, over the layers it
-    keeps loaded), keyed by the finding's ``id()``; a few findings, or a point it cannot answer, take the one-off
-    path inside :func:`open_report` — the same decision either way."""
-    if len(failures) < BULK_ROUTING_FROM:
-        return {}
-    from gridmap.routing import route_points
-
-    batch = route_points(
-        session,
-        [p["point"][0] for p in failures],
-        [p["point"][1] for p in failures],
-        crs=[p["crs"] for p in failures],
-        categories=[p["item"].category for p in failures],
-        observed_at=now,
-    )
-    out = {}
-    for i, p in enumerate(failures):
-        result = batch.result(i)
-        if result is not None:
-            out[id(p)] = result
-    return out
-
-
-def _item(
-    f: dict[str, Any],
-    by_id: dict[int, ChecklistItem],
-    by_code: dict[str, ChecklistItem],
-    where: str,
-    problems: list[Problem],
-) -> ChecklistItem | None:
-    """The finding's item, by id (``item_id``) or code (``item``), which must be of the inspection's edition."""
-    raw = f.get("item_id", f.get("item"))
-    if raw is None or raw == "":
-        problems.append(Problem("name the checklist item (item_id or item code)", field="item_id", zh="须选择检查项目"))
-        return None
-    text = str(raw).strip()[:40]
-    item = by_code.get(text)
-    if item is None and text.isdigit() and len(text) < 12:
-        item = by_id.get(int(text))
-    if item is None:
-        problems.append(
-            Problem(
-                f"item {text!r} is not an item of this inspection's checklist ({where})",
-                field="item_id",
-                zh=f"检查项目“{text}”不属于本次督查的测评细则（{where}）",
-            )
-        )
-    return item
-
-
 def _originals(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
@@ -440,15 +350,6 @@ def _replayed(session: Session, client_ids: list[str]) -> set[str]:
     if not client_ids:
         return set()
     return set(session.scalars(select(InspectionFinding.client_id).where(InspectionFinding.client_id.in_(client_ids))))
-
-
-def _wgs84(lon: float, lat: float) -> tuple[float, float]:
-    import numpy as np
-
-    from gridmap.geo.crs import gcj02_to_wgs84
-
-    x, y = gcj02_to_wgs84(np.asarray([lon]), np.asarray([lat]))
-    return float(x[0]), float(y[0])
 
 
 def _header(session: Session, row: Inspection, lang: str) -> dict[str, Any]:

@@ -1062,3 +1062,30 @@ class Notice(Base):
     content: Mapped[dict] = mapped_column(JSON)
     published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# -- mock assessments scored item by item (gridmap.assessments.items) -----------------------------------------------
+
+
+class AssessmentItemScore(Base):
+    """One checklist item scored at a drawn point: passed or failed, points deducted, where, photos, note; a failed
+    one opened ``case_id`` (routed to ``unit_id``). The point's edition is its items' (one edition per point), and
+    the point's ``score`` is that edition's total less the deductions here."""
+
+    __tablename__ = "assessment_item_scores"
+    __table_args__ = (UniqueConstraint("point_id", "item_id", name="uq_assessment_item_scores_point_item"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("assessment_points.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_items.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    points_deducted: Mapped[float] = mapped_column(Float, default=0.0)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[list | None] = mapped_column(JSON)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str | None] = mapped_column(String(100), unique=True)

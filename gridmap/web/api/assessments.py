@@ -1,14 +1,17 @@
-"""JSON API of mock assessments 模拟测评: list, draw, read (with the score rates), score a point."""
+"""JSON API of mock assessments 模拟测评: list, draw, read (with the score rates), score a point item by item on
+its checklist (or whole, for a type without one)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from gridmap.accounts import roles
 from gridmap.assessments.drawing import draw, list_assessments, parse_request
+from gridmap.assessments.items import point_sheet, record_items
 from gridmap.assessments.scoring import assessment_with_results, results, score_point
 from gridmap.web.api.openapi import body_of, operation
 from gridmap.web.api.schemas.assessments import (
@@ -16,9 +19,12 @@ from gridmap.web.api.schemas.assessments import (
     AssessmentOut,
     AssessmentPointOut,
     DrawIn,
+    PointItemsIn,
     PointScoreIn,
+    PointSheet,
     Results,
 )
+from gridmap.web.api.schemas.inspections import FindingForm
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
@@ -79,3 +85,47 @@ def score_one(assessment_id: int, point_id: int):
     with writing() as session:
         answer = score_point(session, assessment_id, point_id, body_of(PointScoreIn).sent(), current_actor(), _lang())
     return jsonify(answer)
+
+
+def _local(value: Any) -> Any:
+    from gridmap.web.api.inspections import out
+
+    return out(value, ZoneInfo(app_state().settings.cases.timezone))
+
+
+@bp.get("/assessments/<int:assessment_id>/points/<int:point_id>/items")
+@signed_in
+@operation("getAssessmentPointItems", tags=("assessments",), ok={200: PointSheet}, errors=(404,))
+def get_items(assessment_id: int, point_id: int):
+    """A drawn point with its checklist and the items scored so far (the phone's scoring sheet)"""
+    return jsonify(_local(point_sheet(db_session(), assessment_id, point_id, _lang())))
+
+
+@bp.post("/assessments/<int:assessment_id>/points/<int:point_id>/items")
+@allow(*roles.ASSESSES)
+@operation(
+    "scoreAssessmentPointItems",
+    tags=("assessments",),
+    json=PointItemsIn,
+    form=FindingForm,
+    ok={201: (PointSheet, "scored: the point as it is now")},
+    errors=(400, 404, 413),
+)
+def score_items(assessment_id: int, point_id: int):
+    """Score checklist items at a drawn point (JSON, several at once; or one as a form with photos): the point's
+    score becomes the checklist's total less the deductions; each failed item opens a case routed to its
+    responsible unit with its category's deadline. All or nothing."""
+    body = body_of(PointItemsIn, FindingForm)
+    settings = app_state().settings
+    items: Any
+    if isinstance(body, FindingForm):
+        items = [body.sent(exclude={"photos"})]
+        limit = settings.cases.photo_max_bytes
+        photos = {0: [(f.filename or "", f.stream.read(limit + 1)) for f in request.files.getlist("photos")]}
+    else:
+        items, photos = body.sent().get("items"), {}
+    with writing() as session:
+        done = record_items(
+            session, assessment_id, point_id, items, settings, actor=current_actor(), photos=photos, lang=_lang()
+        )
+    return jsonify(_local(done)), 201

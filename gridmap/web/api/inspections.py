@@ -146,7 +146,7 @@ def record_findings(inspection_id: int):
 def publish_inspection(inspection_id: int):
     """Publish an inspection: its problem list goes to the units (a covert one's cases become visible to them)"""
     with writing() as session:
-        done = records.publish(session, inspection_id, actor=current_actor())
+        done = records.publish(session, inspection_id, actor=current_actor(), settings=app_state().settings)
     return answer(done)
 
 

@@ -1,7 +1,9 @@
 """模拟测评 pages: /assessments (the list, and the draw form for those who draw) and /assessments/<id> (the drawn
 points on a map and as a printable route list per team, a score form per point for those who score, the score
-rates). Both work on a phone; the page script ``static/js/pages/assessment.js`` draws the map and sends the
-forms through the JSON API (/api/v1/assessments…). :func:`register` adds the blueprints and the pages' words."""
+rates). /assessments/<id>/points/<pid>/score is a point's checklist scored item by item on a phone
+(``static/js/pages/assessment_point.js``). All work on a phone; the page script ``static/js/pages/assessment.js``
+draws the map and sends the forms through the JSON API (/api/v1/assessments…). :func:`register` adds the blueprints
+and the pages' words."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from flask import Blueprint, Flask, g, render_template, url_for
 from gridmap.accounts import roles
 from gridmap.assessments.candidates import load_candidates
 from gridmap.assessments.drawing import list_assessments
+from gridmap.assessments.items import point_sheet
 from gridmap.assessments.scoring import assessment_with_results
-from gridmap.assessments.vocabulary import POINT_TYPES, type_name
+from gridmap.assessments.vocabulary import CHECKLIST_TYPE, POINT_TYPES, type_name
 from gridmap.web.auth import current_actor, signed_in
 from gridmap.web.i18n import translate
 from gridmap.web.session import db_session
@@ -68,11 +71,37 @@ WORDS: dict[str, dict[str, str]] = {
     "assess_excluded": {"zh_CN": "排除近 {k} 周", "en": "last {k} weeks left out"},
     "assess_type": {"zh_CN": "类型", "en": "Type"},
     "assess_street": {"zh_CN": "街道", "en": "街道"},
+    "assess_by_items": {"zh_CN": "逐项评分", "en": "Score item by item"},
+    "assess_items_title": {"zh_CN": "逐项评分：{name}", "en": "Item by item: {name}"},
+    "assess_edition": {"zh_CN": "{type}测评细则第 {n} 版", "en": "{type} checklist, edition {n}"},
+    "assess_no_checklist": {"zh_CN": "该类型没有测评细则，请在测评页按整个点位评分",
+                            "en": "This type has no checklist: score the whole point on the assessment page"},
+    "assess_point_score": {"zh_CN": "本点位得分 {s} / {t}（已评 {k}/{n} 项）",
+                           "en": "Point score {s} / {t} ({k} of {n} items scored)"},
+    "assess_place": {"zh_CN": "位置", "en": "Location"},
+    "assess_at_point": {"zh_CN": "默认使用抽中点位的位置；到场后可定位",
+                        "en": "The drawn point's position; use GPS on site"},
+    "assess_locate": {"zh_CN": "定位我的位置", "en": "Use GPS"},
+    "assess_gps_at": {"zh_CN": "已定位（精度约 {m} 米）", "en": "Located (about {m} m)"},
+    "assess_no_gps": {"zh_CN": "无法定位：使用点位位置", "en": "No GPS: the point's position is used"},
+    "assess_pass": {"zh_CN": "合格", "en": "Pass"},
+    "assess_fail": {"zh_CN": "不合格", "en": "Fail"},
+    "assess_deducted": {"zh_CN": "扣分", "en": "Deducted"},
+    "assess_photo": {"zh_CN": "照片", "en": "Photos"},
+    "assess_item_save": {"zh_CN": "提交本项", "en": "Save this item"},
+    "assess_pick_result": {"zh_CN": "请选择合格或不合格", "en": "Pass or fail?"},
+    "assess_item_passed": {"zh_CN": "合格", "en": "Passed"},
+    "assess_item_failed": {"zh_CN": "不合格，扣 {d} 分", "en": "Failed, {d} deducted"},
+    "assess_item_case": {"zh_CN": "已立案 {id}，交 {unit}", "en": "Case {id} opened for {unit}"},
+    "assess_unknown_unit": {"zh_CN": "待指派单位", "en": "a unit still to choose"},
+    "assess_back": {"zh_CN": "返回测评", "en": "Back to the assessment"},
 }  # fmt: skip
 
 PAGE_STRINGS = ("assess_drawing", "assess_failed", "assess_saved", "assess_not_scored", "assess_overall",
                 "assess_rate", "assess_scored", "assess_previous", "assess_change", "assess_vs", "assess_no_previous",
-                "assess_no_street", "assess_type", "assess_street", "assess_team", "assess_score")  # fmt: skip
+                "assess_no_street", "assess_type", "assess_street", "assess_team", "assess_score", "assess_point_score",
+                "assess_gps_at", "assess_no_gps", "assess_pick_result", "assess_item_passed", "assess_item_failed",
+                "assess_item_case", "assess_unknown_unit")  # fmt: skip
 
 
 def register(app: Flask) -> None:
@@ -130,4 +159,21 @@ def assessment_page(assessment_id: int):
         "scoreUrl": f"/api/v1/assessments/{assessment_id}/points/",
         "resultsUrl": url_for("assessments_api.get_results", assessment_id=assessment_id),
     }
-    return render_template("assessment.html", a=data, teams=teams, can_score=_can_score(), config=config)
+    return render_template("assessment.html", a=data, teams=teams, can_score=_can_score(), config=config,
+                           by_items=set(CHECKLIST_TYPE))  # fmt: skip
+
+
+@bp.get("/assessments/<int:assessment_id>/points/<int:point_id>/score")
+@signed_in
+def point_page(assessment_id: int, point_id: int):
+    """The phone's scoring sheet of one point: every item of its checklist, passed or failed, sent one by one."""
+    sheet = point_sheet(db_session(), assessment_id, point_id, _lang())
+    config = {
+        "strings": _strings(),
+        "itemsUrl": url_for("assessments_api.score_items", assessment_id=assessment_id, point_id=point_id),
+        "point": {k: sheet["point"][k] for k in ("lon", "lat")},
+        "total": len((sheet["checklist"] or {}).get("items", [])),
+    }
+    scored = {i["item_id"]: i for i in sheet["items"]}
+    return render_template("assessment_point.html", sheet=sheet, scored=scored, assessment_id=assessment_id,
+                           can_score=_can_score(), config=config)  # fmt: skip

@@ -194,7 +194,7 @@ def problem_list_page(inspection_id: int):
 def publish_inspection(inspection_id: int):
     try:
         with writing() as session:
-            records.publish(session, inspection_id, actor=current_actor())
+            records.publish(session, inspection_id, actor=current_actor(), settings=app_state().settings)
     except NotFound as exc:
         return _not_found(exc)
     return redirect(url_for("inspections.problem_list_page", inspection_id=inspection_id))

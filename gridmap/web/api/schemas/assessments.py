@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import Field
 
 from gridmap.web.api.schemas.common import Judged, Model
+from gridmap.web.api.schemas.inspections import Checklist, FindingIn
 
 
 class DrawIn(Model):
@@ -131,3 +132,40 @@ class Results(Model):
 class AssessmentOut(AssessmentSummary):
     points: list[AssessmentPointOut]
     results: Results
+
+
+class PointItemsIn(Model):
+    """Checklist items scored at a point: all stored, or none (every problem named with the item's number)."""
+
+    required_in_document = ("items",)
+
+    items: Judged[list[FindingIn]] = None
+
+
+class ScoredItem(Model):
+    """One checklist item scored at a point; a failed one opened ``case_id``, routed to ``unit_id``."""
+
+    id: int
+    item_id: int
+    item_code: str
+    item_name: str
+    passed: bool
+    points_deducted: float
+    lon: float
+    lat: float
+    note: str | None
+    photos: list[str]
+    case_id: int | None
+    case_status: str | None
+    unit_id: int | None
+    unit_name: str | None
+    recorded_at: str | None
+    recorded_by: str
+
+
+class PointSheet(Model):
+    """A drawn point with its checklist edition (null for a type scored whole) and the items scored so far."""
+
+    point: AssessmentPointOut
+    checklist: Checklist | None
+    items: list[ScoredItem]

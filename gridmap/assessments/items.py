@@ -1,0 +1,285 @@
+"""A drawn point scored item by item against its type's checklist, on a phone: each item passed or failed, the
+points deducted, the place (GPS or pin), photos and a note — the inspections' findings, checked and turned into cases
+by the same code (:mod:`gridmap.inspections.findings`). A failed item opens a case routed to its responsible unit
+with its category's deadline.
+
+The point's score is then the edition's total less the deductions so far (an item not yet scored deducts nothing),
+written into the point's ``score``/``possible``: the score rates (:mod:`~.scoring`) read only those. A point keeps
+the checklist edition its first item was scored on (frozen from then); an item of another edition is refused.
+All or nothing, like findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from gridmap.accounts import audit
+from gridmap.accounts.actor import Actor
+from gridmap.assessments.drawing import find_assessment, point_dict, street_names
+from gridmap.assessments.vocabulary import CHECKLIST_TYPE, type_name
+from gridmap.cases.photos import store_photos
+from gridmap.cases.values import now_or
+from gridmap.config import Settings
+from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.inspections.findings import open_cases, parse_finding, wgs84_of
+from gridmap.inspections.templates import current_edition, freeze, get_edition
+from gridmap.inspections.vocabulary import point_type_name
+from gridmap.store.dialect import dialect_of
+from gridmap.store.models import (
+    Assessment,
+    AssessmentItemScore,
+    AssessmentPoint,
+    Case,
+    ChecklistItem,
+    ChecklistTemplate,
+    Unit,
+)
+
+MAX_ITEMS = 100  # one request: a checklist has tens of items
+
+
+def find_point(session: Session, assessment_id: int, point_id: int, *, lock: bool = False) -> AssessmentPoint:
+    """The drawn point (locked: two phones scoring one point take turns, so an item is never stored twice)."""
+    find_assessment(session, assessment_id)
+    stmt = select(AssessmentPoint).where(AssessmentPoint.id == point_id, AssessmentPoint.assessment_id == assessment_id)
+    point = session.scalar(stmt.with_for_update() if lock else stmt)
+    if point is None:
+        raise NotFound(
+            f"no point {point_id} in assessment {assessment_id}", zh=f"测评 {assessment_id} 中没有点位 {point_id}"
+        )
+    return point
+
+
+def scored_items(session: Session, point_id: int) -> int:
+    """How many items of the point are scored (a point scored item by item takes no whole-point score)."""
+    return int(session.scalar(select(func.count()).where(AssessmentItemScore.point_id == point_id)) or 0)
+
+
+def _edition_of(session: Session, point_id: int) -> int | None:
+    return session.scalar(
+        select(ChecklistItem.template_id)
+        .join(AssessmentItemScore, AssessmentItemScore.item_id == ChecklistItem.id)
+        .where(AssessmentItemScore.point_id == point_id)
+        .limit(1)
+    )
+
+
+def _checklist_type(point: AssessmentPoint, lang: str) -> str:
+    ctype = CHECKLIST_TYPE.get(point.point_type)
+    if ctype is None:
+        raise InvalidInput(
+            Problem(
+                f"{type_name(point.point_type, 'en')} have no checklist: score the whole point",
+                field="point",
+                zh=f"“{type_name(point.point_type, 'zh_CN')}”没有测评细则，请按整个点位评分",
+            )
+        )
+    return ctype
+
+
+def record_items(
+    session: Session,
+    assessment_id: int,
+    point_id: int,
+    items: list[dict[str, Any]],
+    settings: Settings,
+    *,
+    actor: Actor,
+    photos: dict[int, list[tuple[str, bytes]]] | None = None,
+    now: dt.datetime | None = None,
+    lang: str = "zh_CN",
+) -> dict[str, Any]:
+    """Score items of a drawn point (``photos`` maps an item's index to its files); failed ones open cases. The
+    point's score becomes its edition's total less all its deductions. Returns :func:`point_sheet`."""
+    now = now_or(now)
+    dialect_of(session).take_write_lock(session, "assessment_points", "the assessment")
+    point = find_point(session, assessment_id, point_id, lock=True)
+    ctype = _checklist_type(point, lang)
+    photos = photos or {}
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(Problem("send at least one scored item", field="items", zh="须至少有一个评分项目"))
+    if len(items) > MAX_ITEMS:
+        raise InvalidInput(
+            Problem(f"{len(items)} items; at most {MAX_ITEMS} at once", field="items", zh=f"一次最多 {MAX_ITEMS} 项")
+        )
+    template_id = _edition_of(session, point.id)
+    if template_id is None:
+        template_id = int(current_edition(session, ctype)["id"])
+    edition = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.id == template_id).with_for_update())
+    assert edition is not None  # locked: an edit of the checklist waits, then finds it frozen
+    rows_of = session.scalars(select(ChecklistItem).where(ChecklistItem.template_id == template_id)).all()
+    by_id, by_code = {i.id: i for i in rows_of}, {i.code: i for i in rows_of}
+    where = f"该点位所用的测评细则（{point_type_name(edition.point_type)}第 {edition.edition} 版）"
+    problems: list[Problem] = []
+    parsed = [
+        p
+        for n, f in enumerate(items, start=1)
+        if (p := parse_finding(f, n, by_id, by_code, where, photos.get(n - 1, []), settings, problems)) is not None
+    ]
+    replayed = _replayed(session, [p["client_id"] for p in parsed if p["client_id"]])
+    todo = [p for p in parsed if not (p["client_id"] and p["client_id"] in replayed)]
+    done = set(session.scalars(select(AssessmentItemScore.item_id).where(AssessmentItemScore.point_id == point.id)))
+    seen: set[int] = set()
+    for p in todo:
+        item = p["item"]
+        if item is None:
+            continue
+        if item.id in done:
+            problems.append(
+                Problem(
+                    f"item {item.code} of this point is scored already",
+                    feature=p["n"],
+                    field="item_id",
+                    zh=f"本点位的检查项目 {item.code} 已评分",
+                )
+            )
+        elif item.id in seen:
+            problems.append(
+                Problem(
+                    f"item {item.code} sent twice", feature=p["n"], field="item_id", zh=f"检查项目 {item.code} 重复"
+                )
+            )
+        seen.add(item.id)
+    if problems:
+        raise InvalidInput(problems)
+    freeze(session, template_id)
+    assessment = session.get(Assessment, assessment_id)
+    assert assessment is not None
+    failures = [p for p in todo if not p["passed"]]
+    open_cases(
+        session,
+        failures,
+        settings,
+        actor=actor,
+        now=now,
+        describe=lambda p: (
+            f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
+            + (f"：{p['note']}" if p["note"] else "")
+        ),
+        event_data=lambda p: {"assessment_id": assessment_id, "point_id": point.id, "item": p["item"].code},
+        client_prefix="assessment",
+    )
+    rows = []
+    for p in todo:
+        lon, lat = (p["lon"], p["lat"]) if "case_id" in p else wgs84_of(p)
+        rows.append(
+            {
+                "point_id": point.id,
+                "item_id": p["item"].id,
+                "passed": bool(p["passed"]),
+                "points_deducted": float(p["deducted"]),
+                "lon": lon,
+                "lat": lat,
+                "note": p["note"],
+                "photos": store_photos(settings.instance_dir, p["checked"]) if p["checked"] else None,
+                "case_id": p.get("case_id"),
+                "unit_id": p.get("unit_id"),
+                "recorded_at": now,
+                "recorded_by": actor.name,
+                "client_id": p["client_id"],
+            }
+        )
+    if rows:
+        session.execute(insert(AssessmentItemScore), rows)
+    before = {"score": point.score, "possible": point.possible}
+    possible = sum(i.points for i in rows_of)
+    deducted = float(
+        session.scalar(
+            select(func.coalesce(func.sum(AssessmentItemScore.points_deducted), 0.0)).where(
+                AssessmentItemScore.point_id == point.id
+            )
+        )
+        or 0.0
+    )
+    score = max(0.0, possible - deducted)
+    session.execute(
+        update(AssessmentPoint)
+        .where(AssessmentPoint.id == point.id)
+        .values(score=score, possible=possible, scored_by=actor.name, scored_at=now)
+    )
+    audit.record(
+        session,
+        actor,
+        "assessment.items",
+        object_kind="assessment_point",
+        object_id=point.id,
+        at=now,
+        before=before,
+        after={
+            "assessment": assessment_id,
+            "items": len(rows),
+            "cases": [p["case_id"] for p in failures],
+            "score": score,
+            "possible": possible,
+        },
+    )
+    session.expire_all()
+    return point_sheet(session, assessment_id, point_id, lang)
+
+
+def _replayed(session: Session, client_ids: list[str]) -> set[str]:
+    if not client_ids:
+        return set()
+    return set(
+        session.scalars(select(AssessmentItemScore.client_id).where(AssessmentItemScore.client_id.in_(client_ids)))
+    )
+
+
+def point_sheet(session: Session, assessment_id: int, point_id: int, lang: str = "zh_CN") -> dict[str, Any]:
+    """What the phone page scores a point with: the point, its checklist edition (the one its items were scored on,
+    else the current one; none for a type without a checklist) and the items scored so far with their cases."""
+    point = find_point(session, assessment_id, point_id)
+    ctype = CHECKLIST_TYPE.get(point.point_type)
+    template_id = _edition_of(session, point.id)
+    checklist: Any = None
+    if template_id is not None:
+        checklist = get_edition(session, template_id, lang)
+    elif ctype is not None:
+        try:
+            checklist = current_edition(session, ctype, lang)
+        except NotFound:
+            checklist = None
+    scored = session.execute(
+        select(
+            AssessmentItemScore,
+            ChecklistItem.code,
+            ChecklistItem.name_zh,
+            ChecklistItem.name_en,
+            Unit.name.label("unit_name"),
+            Case.status.label("case_status"),
+        )
+        .join(ChecklistItem, ChecklistItem.id == AssessmentItemScore.item_id)
+        .join(Unit, Unit.id == AssessmentItemScore.unit_id, isouter=True)
+        .join(Case, Case.id == AssessmentItemScore.case_id, isouter=True)
+        .where(AssessmentItemScore.point_id == point.id)
+        .order_by(AssessmentItemScore.id)
+    ).all()
+    return {
+        "point": point_dict(point, street_names(session), lang),
+        "checklist": checklist,
+        "items": [
+            {
+                "id": s.id,
+                "item_id": s.item_id,
+                "item_code": code,
+                "item_name": name_en if lang == "en" and name_en else name_zh,
+                "passed": s.passed,
+                "points_deducted": s.points_deducted,
+                "lon": s.lon,
+                "lat": s.lat,
+                "note": s.note,
+                "photos": [ph["file"] for ph in (s.photos or [])],
+                "case_id": s.case_id,
+                "case_status": case_status,
+                "unit_id": s.unit_id,
+                "unit_name": unit_name,
+                "recorded_at": s.recorded_at.isoformat() if s.recorded_at else None,
+                "recorded_by": s.recorded_by,
+            }
+            for s, code, name_zh, name_en, unit_name, case_status in scored
+        ],
+    }

@@ -1,0 +1,111 @@
+// @ts-check
+// 逐项评分 (/assessments/<id>/points/<pid>/score, assessment_point.html): a drawn point scored on its type's checklist
+// on a phone. Each item is passed or failed (a failure deducts the item's points unless told), with a note and photos,
+// at the drawn point's position or the phone's GPS fix; it is posted as a form to
+// /api/v1/assessments/<id>/points/<pid>/items, where a failed item opens a case routed to its unit, and the point's
+// score (the checklist's total less the deductions) comes back. A retry carries the same client_id.
+import { ApiError } from "../api.js";
+import { byId } from "../dom.js";
+
+/** @param {string} text @param {Record<string, string | number>} values */
+function fill(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
+}
+
+/** @param {string} url @param {FormData} form */
+async function postForm(url, form) {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const resp = await fetch(url, {
+    method: "POST",
+    body: form,
+    headers: { Accept: "application/json", "X-CSRFToken": meta?.getAttribute("content") ?? "" },
+  });
+  const body = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    const details = Array.isArray(body.message_details) && body.message_details.length ? body.message_details : body.details;
+    throw new ApiError(body.message || body.error || String(resp.status), resp.status, Array.isArray(details) ? details : []);
+  }
+  return body;
+}
+
+/** @param {number} n */
+const fmt = (n) => String(Math.round(n * 100) / 100);
+
+export function pointPage() {
+  /** @type {{itemsUrl: string, point: {lon: number, lat: number}, total: number, strings: Record<string, string>}} */
+  const cfg = JSON.parse(byId("sheet-config").textContent || "{}");
+  const s = cfg.strings;
+  /** @type {[number, number]} */
+  let here = [cfg.point.lon, cfg.point.lat];
+  const locate = document.getElementById("locate");
+  locate?.addEventListener("click", () => {
+    const where = byId("position-status");
+    if (!navigator.geolocation) return void (where.textContent = s.assess_no_gps);
+    navigator.geolocation.getCurrentPosition(
+      (pos) => {
+        here = [pos.coords.longitude, pos.coords.latitude];
+        where.textContent = fill(s.assess_gps_at, { m: Math.round(pos.coords.accuracy) });
+      },
+      () => (where.textContent = s.assess_no_gps),
+      { enableHighAccuracy: true, timeout: 10000 },
+    );
+  });
+  for (const form of Array.from(document.querySelectorAll("form.item-form"))) {
+    const li = /** @type {HTMLElement} */ (form.closest("li.check-item"));
+    const f = /** @type {HTMLFormElement} */ (form);
+    const deducted = /** @type {HTMLInputElement} */ (f.elements.namedItem("points_deducted"));
+    const status = /** @type {HTMLElement} */ (f.querySelector(".status"));
+    const clientId = `assess-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    f.addEventListener("change", (e) => {
+      const target = /** @type {HTMLInputElement} */ (e.target);
+      if (target.name === "photos") {
+        const names = Array.from(target.files ?? []).map((file) => file.name).join("、");
+        /** @type {HTMLElement} */ (f.querySelector(".photo-name")).textContent = names;
+      }
+      if (target.name !== "passed") return;
+      const failed = target.value === "false";
+      deducted.disabled = !failed;
+      deducted.value = failed ? String(li.dataset.points ?? "") : "";
+    });
+    f.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      status.className = "status";
+      const passed = /** @type {HTMLInputElement | null} */ (f.querySelector('input[name="passed"]:checked'));
+      if (!passed) return void (status.textContent = s.assess_pick_result);
+      const data = new FormData();
+      data.append("item", String(li.dataset.code));
+      data.append("passed", passed.value);
+      data.append("lon", String(here[0]));
+      data.append("lat", String(here[1]));
+      if (passed.value === "false" && deducted.value) data.append("points_deducted", deducted.value);
+      const note = /** @type {HTMLInputElement} */ (f.elements.namedItem("note")).value.trim();
+      if (note) data.append("note", note);
+      data.append("client_id", clientId);
+      const files = /** @type {HTMLInputElement} */ (f.elements.namedItem("photos")).files;
+      for (const file of Array.from(files ?? []).slice(0, 3)) data.append("photos", file, file.name);
+      const button = /** @type {HTMLButtonElement} */ (f.querySelector("button[type=submit]"));
+      button.disabled = true;
+      try {
+        const sheet = await postForm(cfg.itemsUrl, data);
+        const mine = sheet.items.find((/** @type {{item_code: string}} */ i) => i.item_code === li.dataset.code);
+        const result = /** @type {HTMLElement} */ (li.querySelector('[data-role="result"]'));
+        result.textContent = mine.passed
+          ? s.assess_item_passed
+          : fill(s.assess_item_failed, { d: fmt(mine.points_deducted) }) +
+            (mine.case_id ? ` · ${fill(s.assess_item_case, { id: mine.case_id, unit: mine.unit_name || s.assess_unknown_unit })}` : "");
+        li.classList.add("done");
+        f.remove();
+        const p = sheet.point;
+        byId("point-score").textContent = fill(s.assess_point_score, {
+          s: fmt(p.score), t: fmt(p.possible), k: sheet.items.length, n: cfg.total,
+        });
+      } catch (err) {
+        status.className = "status error-message";
+        status.textContent = err instanceof ApiError ? [err.message, ...err.details].join("\n") : String(err);
+        button.disabled = false;
+      }
+    });
+  }
+}
+
+pointPage();
