@@ -1,0 +1,72 @@
+"""The words of the 在职党员进社区 pages (/volunteers/me, /volunteers/community, /volunteers/ranking) in zh-CN and
+English, added to :data:`gridmap.web.i18n.MESSAGES` when their blueprints are registered."""
+
+from __future__ import annotations
+
+WORDS: dict[str, dict[str, str]] = {
+    "vol_my_page": {"zh_CN": "我的岗位", "en": "My posts"},
+    "vol_community_page": {"zh_CN": "党员进社区", "en": "Party members in the community"},
+    "vol_ranking_page": {"zh_CN": "志愿服务积分排名", "en": "Volunteer points ranking"},
+    "vol_not_member": {
+        "zh_CN": "本账号未关联已登记的在职党员或志愿者。请联系社区登记后再选岗、签到。",
+        "en": "This account is not linked to a registered party member or volunteer: ask the community.",
+    },
+    "vol_period": {"zh_CN": "本季度（{p}）", "en": "This quarter ({p})"},
+    "vol_hours": {"zh_CN": "服务时长（小时）", "en": "Hours served"},
+    "vol_services": {"zh_CN": "服务次数", "en": "Services"},
+    "vol_points": {"zh_CN": "积分", "en": "Points"},
+    "vol_rank": {"zh_CN": "排名", "en": "Rank"},
+    "vol_reports": {"zh_CN": "随手拍", "en": "Reports"},
+    "vol_findings": {"zh_CN": "督查发现", "en": "Findings"},
+    "vol_evaluation": {"zh_CN": "综合评议", "en": "Evaluation"},
+    "vol_my_posts": {"zh_CN": "我的岗位", "en": "My posts"},
+    "vol_no_posts": {"zh_CN": "尚未选岗。", "en": "No post yet."},
+    "vol_open_posts": {"zh_CN": "可选岗位", "en": "Open posts"},
+    "vol_no_open_posts": {"zh_CN": "暂无可选岗位。", "en": "No open post."},
+    "vol_sign_up": {"zh_CN": "选岗", "en": "Sign up"},
+    "vol_check_in": {"zh_CN": "签到", "en": "Check in"},
+    "vol_check_out": {"zh_CN": "签退", "en": "Check out"},
+    "vol_on_duty": {"zh_CN": "服务中", "en": "On duty"},
+    "vol_locating": {"zh_CN": "正在定位…", "en": "Finding your position…"},
+    "vol_no_gps": {"zh_CN": "无法获取位置，请允许定位后重试。", "en": "No position: allow location."},
+    "vol_checked_in": {"zh_CN": "签到成功", "en": "Checked in"},
+    "vol_checked_out": {"zh_CN": "签退成功", "en": "Checked out"},
+    "vol_signed_up": {"zh_CN": "选岗成功", "en": "Signed up"},
+    "vol_place": {"zh_CN": "地点", "en": "Place"},
+    "vol_duty": {"zh_CN": "岗位类别", "en": "Duty"},
+    "vol_title": {"zh_CN": "岗位名称", "en": "Post"},
+    "vol_slots": {"zh_CN": "名额", "en": "Places"},
+    "vol_taken": {"zh_CN": "已选", "en": "Taken"},
+    "vol_tolerance": {"zh_CN": "签到容差（米）", "en": "Check-in tolerance (m)"},
+    "vol_community": {"zh_CN": "社区", "en": "Community"},
+    "vol_compound": {"zh_CN": "小区（可不选）", "en": "Compound (optional)"},
+    "vol_whole_community": {"zh_CN": "整个社区", "en": "The whole community"},
+    "vol_publish": {"zh_CN": "发布岗位", "en": "Publish a post"},
+    "vol_published": {"zh_CN": "已发布岗位“{title}”", "en": "Post “{title}” published"},
+    "vol_posts": {"zh_CN": "已发布岗位", "en": "Published posts"},
+    "vol_pending": {"zh_CN": "待确认服务", "en": "Services to confirm"},
+    "vol_no_pending": {"zh_CN": "没有待确认的服务。", "en": "No service to confirm."},
+    "vol_member": {"zh_CN": "成员", "en": "Member"},
+    "vol_started": {"zh_CN": "签到时间", "en": "Checked in"},
+    "vol_ended": {"zh_CN": "签退时间", "en": "Checked out"},
+    "vol_confirm": {"zh_CN": "确认", "en": "Confirm"},
+    "vol_confirmed": {"zh_CN": "已确认服务", "en": "Service confirmed"},
+    "vol_name": {"zh_CN": "姓名", "en": "Name"},
+    "vol_kind": {"zh_CN": "身份", "en": "Kind"},
+    "vol_org": {"zh_CN": "党组织 / 服务队", "en": "Party organisation / team"},
+    "vol_praised": {"zh_CN": "表扬", "en": "Praised"},
+    "vol_quarter": {"zh_CN": "季度", "en": "Quarter"},
+    "vol_show": {"zh_CN": "查看", "en": "Show"},
+    "vol_totals": {
+        "zh_CN": "{members} 名成员，服务 {services} 次、{hours} 小时（积分办法：{scheme}，第 {v} 版）",
+        "en": "{members} members, {services} services, {hours} hours (points scheme: {scheme}, version {v})",
+    },
+    "vol_praise_note": {"zh_CN": "积分前 {n} 名予以表扬", "en": "The top {n} are praised"},
+    "vol_no_members": {"zh_CN": "暂无成员。", "en": "No members yet."},
+}
+
+PHONE_STRINGS = (
+    "vol_check_in", "vol_check_out", "vol_locating", "vol_no_gps", "vol_checked_in", "vol_checked_out",
+    "vol_signed_up", "vol_on_duty",
+)  # fmt: skip
+"""The words the phone page's script shows."""
