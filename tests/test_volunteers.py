@@ -156,9 +156,11 @@ def test_points_follow_the_scheme_and_the_ranking_praises_the_top(session: Sessi
     for _ in range(2):  # two reports the member's account opened in November
         case = add_case(session, unit, dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
         session.query(CaseEvent).filter_by(case_id=case, seq=1).update({"actor": "zhangwei"})
+    vid = _m(session, ids["p0"]).id
     for source, score in (("self", 100.0), ("peer", 80.0), ("peer", 60.0), ("org", 90.0)):
-        session.add(VolunteerReview(volunteer_id=standing(session, _m(session, ids["p0"]), Q4)["volunteer_id"],
-                                    period="2026-Q4", source=source, score=score, by=f"r{next(_n)}", at=T0))  # fmt: skip
+        session.add(VolunteerReview(volunteer_id=vid, period="2026-Q4", source=source, score=score,
+                                    by=f"r{next(_n)}", at=T0))  # fmt: skip
+    assert standing(session, _m(session, ids["p0"]), Q4)["volunteer_id"] == vid
     session.flush()
     got = ranking(session, Q4)
     rows = {r["name"]: r for r in got["items"]}

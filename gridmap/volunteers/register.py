@@ -39,6 +39,13 @@ DUTIES: dict[str, tuple[str, str]] = {
 DEFAULT_TOLERANCE_M = 50.0
 
 
+def is_member(session: Session, actor: Actor) -> bool:
+    """The signed-in account's person is a registered member."""
+    if actor.person_id is None:
+        return False
+    return session.scalar(select(Volunteer.id).where(Volunteer.person_id == actor.person_id)) is not None
+
+
 def member_of(session: Session, actor: Actor) -> Volunteer:
     """The signed-in account's member record, or Forbidden saying the account's person is not a member."""
     row = None
@@ -119,10 +126,10 @@ def publish_post(session: Session, actor: Actor, body: dict[str, Any], now: dt.d
 
 def sign_up(session: Session, actor: Actor, post_id: int, now: dt.datetime) -> VolunteerSignup:
     """The signed-in member takes a post (选岗) while it is open and has a free slot."""
-    member = member_of(session, actor)
     post = session.get(VolunteerPost, post_id)
     if post is None:
         raise NotFound(f"no post {post_id}", zh=f"岗位 {post_id} 不存在")
+    member = member_of(session, actor)
     if post.closed_at is not None:
         raise Conflict(f"post {post.title} is closed", zh=f"岗位“{post.title}”已关闭")
     taken = session.scalar(select(func.count()).where(VolunteerSignup.post_id == post_id)) or 0

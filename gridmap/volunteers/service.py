@@ -56,9 +56,11 @@ def distance_outside_m(session: Session, post: VolunteerPost, lon: float, lat: f
 
 
 def _own_signup(session: Session, actor: Actor, signup_id: int) -> tuple[VolunteerSignup, VolunteerPost]:
-    member = member_of(session, actor)
     signup = session.get(VolunteerSignup, signup_id)
-    if signup is None or signup.volunteer_id != member.id:
+    if signup is None:
+        raise NotFound(f"no sign-up {signup_id}", zh=f"选岗记录 {signup_id} 不存在")
+    member = member_of(session, actor)
+    if signup.volunteer_id != member.id:
         raise NotFound(f"you have no sign-up {signup_id}", zh=f"您没有编号为 {signup_id} 的选岗")
     post = session.get(VolunteerPost, signup.post_id)
     assert post is not None

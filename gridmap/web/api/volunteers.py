@@ -26,7 +26,7 @@ from gridmap.volunteers import (
     sign_up,
     standing,
 )
-from gridmap.volunteers.register import list_posts, member_of, post_row
+from gridmap.volunteers.register import is_member, list_posts, member_of, post_row
 from gridmap.volunteers.service import pending
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.volunteers import (
@@ -106,13 +106,17 @@ def sign_up_post(post_id: int):
 
 @bp.get("/volunteers/me")
 @allow(*ANY_ACCOUNT)
-@operation("myVolunteerService", tags=TAGS, ok={200: MyService}, errors=(403,))
+@operation("myVolunteerService", tags=TAGS, ok={200: MyService})
 def my_service():
-    """The signed-in member's posts (with any open service) and their hours and points this quarter"""
+    """The signed-in member's posts (with any open service) and their hours and points this quarter (an account
+    whose person is not a registered member: ``member`` false, nothing else)"""
     session = db_session()
-    member = member_of(session, current_actor())
+    actor = current_actor()
     period = this_quarter()
-    return jsonify({"period": period.key, "posts": my_posts(session, member, _lang()),
+    if not is_member(session, actor):
+        return jsonify({"period": period.key, "member": False, "posts": [], "standing": None})
+    member = member_of(session, actor)
+    return jsonify({"period": period.key, "member": True, "posts": my_posts(session, member, _lang()),
                     "standing": standing(session, member, period)})  # fmt: skip
 
 

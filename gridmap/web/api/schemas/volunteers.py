@@ -70,8 +70,9 @@ class MyService(Model):
     """The signed-in member's posts and their standing this quarter."""
 
     period: str
+    member: bool = Field(description="false: the account's person is not a registered member (nothing else given)")
     posts: list[MyPost]
-    standing: Standing
+    standing: Standing | None
 
 
 class SignupOut(Model):
