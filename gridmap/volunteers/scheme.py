@@ -26,14 +26,14 @@ from gridmap.store.models import VolunteerScheme
 CODE = "volunteer_points"
 
 
-class Weights(BaseModel):
+class PointsWeights(BaseModel):
     model_config = ConfigDict(extra="forbid")
     self_: float = Field(alias="self", ge=0, le=1)
     peer: float = Field(ge=0, le=1)
     org: float = Field(ge=0, le=1)
 
     @model_validator(mode="after")
-    def _sum_one(self) -> Weights:
+    def _sum_one(self) -> PointsWeights:
         if abs(self.self_ + self.peer + self.org - 1.0) > 1e-6:
             raise ValueError("the self, peer and org weights must add up to 1")
         return self
@@ -51,7 +51,7 @@ class PointsScheme(BaseModel):
     min_minutes: int = Field(ge=0, le=600, description="a shorter service earns nothing")
     max_hours: float = Field(gt=0, le=24, description="hours counted per service at most")
     confirmed_only: bool = Field(True, description="only services the community confirmed count")
-    evaluation: Weights
+    evaluation: PointsWeights
     evaluation_points: float = Field(ge=0, le=1000)
     praise_top: int = Field(ge=1, le=1000)
 

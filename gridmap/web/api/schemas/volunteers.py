@@ -3,10 +3,9 @@ community's confirmation list, the points scheme 积分制 and the quarterly ran
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
+from gridmap.volunteers.scheme import PointsScheme
 from gridmap.web.api.schemas.common import Judged, Model
 
 
@@ -122,9 +121,9 @@ class RankingQuery(Model):
 
 class PointsSchemeOut(Model):
     version: int
-    document: dict[str, Any]
+    document: PointsScheme
 
 
 class PointsSchemeIn(Model):
     required_in_document = ("document",)
-    document: Judged[dict[str, Any]] = Field(None, description="per_service, per_hour, per_report, …, evaluation")
+    document: Judged[PointsScheme] = Field(None, description="the scheme (see gridmap/volunteers/scheme.py)")
