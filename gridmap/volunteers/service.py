@@ -72,7 +72,6 @@ def _check_place(session: Session, post: VolunteerPost, lon: float, lat: float, 
     if off > post.tolerance_m:
         raise InvalidInput(Problem(
             f"you are {off:.0f} m outside {name} (at most {post.tolerance_m:.0f} m allowed): {what_zh} refused",
-            field="position",
             zh=f"{what_zh}失败：您的位置在“{name}”范围外约 {off:.0f} 米（允许 {post.tolerance_m:.0f} 米），"
             "请到岗位所在地再试",
         ))  # fmt: skip

@@ -58,9 +58,11 @@ WORDS: dict[str, dict[str, str]] = {
     "vol_quarter": {"zh_CN": "季度", "en": "Quarter"},
     "vol_show": {"zh_CN": "查看", "en": "Show"},
     "vol_totals": {
-        "zh_CN": "{members} 名成员，服务 {services} 次、{hours} 小时（积分办法：{scheme}，第 {v} 版）",
-        "en": "{members} members, {services} services, {hours} hours (points scheme: {scheme}, version {v})",
+        "zh_CN": "{members} 名成员，服务 {services} 次、{hours} 小时（积分办法：{scheme}，{v}）",
+        "en": "{members} members, {services} services, {hours} hours (points scheme: {scheme}, {v})",
     },
+    "vol_version": {"zh_CN": "第 {v} 版", "en": "version {v}"},
+    "vol_builtin": {"zh_CN": "内置默认版", "en": "the built-in default"},
     "vol_praise_note": {"zh_CN": "积分前 {n} 名予以表扬", "en": "The top {n} are praised"},
     "vol_no_members": {"zh_CN": "暂无成员。", "en": "No members yet."},
 }
