@@ -212,3 +212,49 @@ def test_posts_are_published_in_scope_only(session: Session) -> None:
     assert {p.field for p in bad.value.problems} == {"duty", "title", "slots"}
     street_commander = commander(ids["street"])  # a 街道's commander publishes in its communities
     assert publish_post(session, street_commander, {"community_id": ids["c2"], "duty": "civility", "title": "劝导"}, T0)
+
+
+# -- `gridmap volunteers import FILE`: all or nothing, row-numbered problems ------------------------------------------
+
+
+def _cli(settings, *args: str):
+    from click.testing import CliRunner
+
+    from gridmap.cli import main
+
+    return CliRunner().invoke(main, ["--database-url", settings.database_url, *args])
+
+
+def test_members_import_all_or_nothing_with_row_numbers(settings, session: Session, tmp_path) -> None:
+    from sqlalchemy import func, select
+
+    from gridmap.store.models import Volunteer
+
+    ids = city(session)
+    session.get(Person, ids["p0"]).code = "P001"  # type: ignore[union-attr]
+    session.commit()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("姓名,人员编号,联系电话,所属单位,类别,党组织,报到社区\n"
+                   "张伟,P001,,,在职党员,市住建局机关党支部,滨河社区\n"
+                   "赵敏,,13900000001,市住建局,在职党员,,滨河社区\n"
+                   "钱进,,13900000002,不存在的局,志愿者,,月亮社区\n"
+                   "张伟,P001,,,在职党员,市住建局机关党支部,滨河社区\n", encoding="utf-8")  # fmt: skip
+    result = _cli(settings, "volunteers", "import", str(bad))
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "未导入任何数据（4 处问题）" in err
+    assert "第 3 行，党组织：在职党员须填写党组织" in err
+    assert "第 4 行，所属单位：单位“不存在的局”不存在" in err and "第 4 行，报到社区：社区“月亮社区”不存在" in err
+    assert "第 5 行：与第 2 行是同一人" in err
+    assert session.scalar(select(func.count(Volunteer.id))) == 0  # nothing half-stored
+    good = tmp_path / "good.csv"
+    good.write_text("姓名,人员编号,联系电话,所属单位,类别,党组织,服务队,报到社区\n"
+                    "张伟,P001,,,在职党员,市住建局机关党支部,,141102001001\n"
+                    "赵敏,,13900000001,市住建局,志愿者,,滨河志愿服务队,东关社区\n", encoding="utf-8")  # fmt: skip
+    result = _cli(settings, "volunteers", "import", str(good))
+    assert result.exit_code == 0, result.output
+    assert "已登记 2 名成员" in result.output
+    session.commit()  # a new snapshot: the command wrote through its own connection
+    rows = session.execute(select(Person.name, Volunteer.kind, Volunteer.community_id)
+                           .join(Volunteer, Volunteer.person_id == Person.id).order_by(Person.name)).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [("张伟", "party_member", ids["c1"]), ("赵敏", "volunteer", ids["c2"])]
