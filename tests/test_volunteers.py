@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 
 import pytest
 from geoalchemy2 import WKTElement
@@ -258,3 +259,28 @@ def test_members_import_all_or_nothing_with_row_numbers(settings, session: Sessi
     rows = session.execute(select(Person.name, Volunteer.kind, Volunteer.community_id)
                            .join(Volunteer, Volunteer.person_id == Person.id).order_by(Person.name)).all()  # fmt: skip
     assert [tuple(r) for r in rows] == [("张伟", "party_member", ids["c1"]), ("赵敏", "volunteer", ids["c2"])]
+
+
+def test_the_pages_speak_chinese_by_default_and_english_when_asked(settings, session: Session) -> None:
+    from gridmap.web import create_app
+    from tests.accounts import client_as
+
+    ids = city(session)
+    post(session, ids)
+    session.commit()
+    app = create_app(settings)
+    client = client_as(app, "commander")
+
+    def text(url: str) -> str:  # the page without its scripts' JSON config (keyed by the words' names)
+        return re.sub(
+            r'<script type="application/json".*?</script>', "", client.get(url).get_data(as_text=True), flags=re.S
+        )
+
+    for url, zh, en in (("/volunteers/community", "发布岗位", "Publish a post"),
+                        ("/volunteers/ranking", "志愿服务积分排名", "Volunteer points ranking"),
+                        ("/volunteers/me", "未关联已登记的在职党员", "not linked to a registered")):  # fmt: skip
+        page = text(url)
+        assert zh in page and en not in page and "vol_" not in page, url  # no word left untranslated
+        page = text(url + "?lang=en")
+        assert en in page and zh not in page and "vol_" not in page, url
+    assert "幸福小区 3 号楼楼栋长" in client.get("/volunteers/community").get_data(as_text=True)
