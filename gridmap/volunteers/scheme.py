@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.store.models import VolunteerScheme
@@ -94,6 +95,8 @@ def save_scheme(session: Session, document: object, actor: Actor, now: dt.dateti
                           document=scheme.model_dump(by_alias=True), created_at=now, created_by=actor.name)  # fmt: skip
     session.add(row)
     session.flush()
+    audit.record(session, actor, "volunteer.scheme", object_kind="volunteer_scheme", object_id=row.version, at=now,
+                 after=row.document)  # fmt: skip
     return row
 
 

@@ -19,7 +19,7 @@ from gridmap.accounts.scope import scope_of
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import to_metric
 from gridmap.store.dialect import wkb
-from gridmap.store.models import Area, Compound, VolunteerPost, VolunteerShift, VolunteerSignup
+from gridmap.store.models import Area, Compound, Person, Volunteer, VolunteerPost, VolunteerShift, VolunteerSignup
 from gridmap.volunteers.register import member_of
 
 
@@ -132,8 +132,6 @@ def confirm(session: Session, actor: Actor, shift_id: int, now: dt.datetime) -> 
 
 def pending(session: Session, actor: Actor, tz: dt.tzinfo) -> list[dict[str, Any]]:
     """Finished, unconfirmed services of the actor's scope, oldest first (the community's confirmation list)."""
-    from gridmap.store.models import Person, Volunteer
-
     stmt = (
         select(VolunteerShift, VolunteerPost, Person.name)
         .join(VolunteerSignup, VolunteerSignup.id == VolunteerShift.signup_id)
