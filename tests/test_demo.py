@@ -71,6 +71,8 @@ def test_demo_city_loads_with_gaps(session: Session, tmp_path: Path) -> None:
     # (and the 门前五包 reports inside the demo shops' frontages, numbered after them)
     assert counts["cases"] == session.scalar(select(func.count(Case.id))) == 3000 + counts["shop_reports"]
     assert 500 < counts["shop_reports"] < 3000 and counts["shops"] == 300 and counts["shop_scores"] >= 300 * 12
+    # 在职党员进社区: members of 滨河街道's communities, three posts each, a quarter of services
+    assert counts["volunteers"] == 52 and counts["volunteer_posts"] % 3 == 0 and counts["volunteer_shifts"] > 200
     assert session.scalar(select(func.count(Case.id)).where(Case.unit_id.is_(None))) == 0
     own = Case.client_id <= "demo-03000"
     city_appearance = session.scalar(select(func.count(Case.id)).where(own, Case.category.like("01%"))) / 3000

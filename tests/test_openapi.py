@@ -27,8 +27,12 @@ from gridmap.config import Settings
 from gridmap.evaluation.defaults import DEFAULT_SCHEMES
 from gridmap.inspections import seed_templates
 from gridmap.store.bulk_writes import write_features
-from gridmap.store.models import Grid, Person
+from gridmap.store.engine import session_scope
+from gridmap.store.models import Area, Compound, Grid, Person
+from gridmap.volunteers import enrol
+from gridmap.volunteers.scheme import DEFAULT
 from gridmap.web import create_app
+from gridmap.web.state import app_state
 from tests.accounts import client_as, make_account
 from tests.case_helpers import COMPOUND_POINT, LAT, PNG, build_city, case_settings, counts
 
@@ -446,7 +450,42 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("POST", "/api/v1/notices/2026-11/publish", 201)
     call("POST", "/api/v1/notices/2026-11/publish", 409)
 
+    _volunteers(call, ids)
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"
+
+
+def _volunteers(call: Contract, ids: dict[str, int]) -> None:
+    """在职党员进社区 (its own tests: tests/test_volunteers.py): a commander publishes a post in the compound, a member
+    (a viewer account whose person is registered) signs up, checks in and out there; the commander confirms."""
+    with session_scope(app_state(call.app).session_factory) as s:
+        community = s.scalar(select(Area.id).where(Area.level == "community"))
+        compound = s.scalar(select(Compound.id).where(Compound.name == "幸福小区"))
+        person = Person(name="党员甲", code="VOL-1", unit_id=ids["a"])
+        s.add(person)
+        s.flush()
+        enrol(s, person.id, "party_member", "甲单位机关党支部", None, community, dt.date(2026, 1, 1))
+    call.tokens["member"] = make_account(call.app, "viewer", person="VOL-1")[1]
+    body = {"community_id": community, "compound_id": compound, "duty": "building_lead", "title": "1 号楼楼栋长"}
+    post = call("POST", "/api/v1/volunteers/posts", 201, json=body | {"slots": 2})
+    call("POST", "/api/v1/volunteers/posts", 400, fits=False, json={"community_id": community, "duty": "dance"})
+    call("GET", "/api/v1/volunteers/posts", 200)
+    assert call("GET", "/api/v1/volunteers/me", 200)["member"] is False  # the commander is no member
+    signup = call("POST", f"/api/v1/volunteers/posts/{post['id']}/signups", 201, role="member")["signup_id"]
+    call("POST", f"/api/v1/volunteers/posts/{post['id']}/signups", 409, role="member")
+    url = f"/api/v1/volunteers/signups/{signup}"
+    call("POST", f"{url}/check-in", 400, role="member", json={"lon": 111.5, "lat": 37.9})  # far away
+    here = {"lon": COMPOUND_POINT[0], "lat": COMPOUND_POINT[1]}
+    shift = call("POST", f"{url}/check-in", 201, role="member", json=here)
+    call("POST", f"{url}/check-out", 200, role="member", json=here)
+    assert call("GET", "/api/v1/volunteers/me", 200, role="member")["posts"][0]["open_shift"] is None
+    assert [p["id"] for p in call("GET", "/api/v1/volunteers/shifts/pending", 200)["items"]] == [shift["id"]]
+    assert call("POST", f"/api/v1/volunteers/shifts/{shift['id']}/confirm", 200)["confirmed"] is True
+    call("POST", f"/api/v1/volunteers/shifts/{shift['id']}/confirm", 409)
+    call("GET", "/api/v1/volunteers/ranking?period=2026-Q4", 200)
+    call("GET", "/api/v1/volunteers/ranking?period=2026-13", 400)
+    call("GET", "/api/v1/volunteers/scheme", 200)
+    assert call("PUT", "/api/v1/volunteers/scheme", 200, role="admin", json={"document": DEFAULT})["version"] == 1
+    call("PUT", "/api/v1/volunteers/scheme", 400, fits=False, role="admin", json={"document": {"per_hour": -1}})
 
 
 # -- bad input: the API's 400, naming the field --------------------------------------------------------------------

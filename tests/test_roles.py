@@ -259,6 +259,30 @@ MATRIX: dict[str, list[Route]] = {
     "patrols_api.patrol_monthly": [_r("GET", "/api/v1/patrols/monthly", EVERYONE)],
     "patrols_api.patrol_layer": [_r("GET", "/api/v1/patrols/layer", EVERYONE)],
     "patrols_api.patrol_misses": [_r("GET", "/api/v1/patrols/misses", {A, CMD, DSP, INS})],
+    # 在职党员进社区: a member acts through their own account, whatever its role (being a member is not a role);
+    # the community (a commander in scope) publishes posts; commanders and grid workers confirm services
+    "volunteers.my_page": [_r("GET", "/volunteers/me", EVERYONE, api=False)],
+    "volunteers.community_page": [_r("GET", "/volunteers/community", {CMD, GW}, api=False)],
+    "volunteers.ranking_page": [_r("GET", "/volunteers/ranking?period=2026-Q4", EVERYONE, api=False)],
+    "volunteers.publish_form": [_r("POST", "/volunteers/community/posts", {CMD}, ok=302, api=False, data={})],
+    "volunteers.confirm_form": [
+        _r("POST", "/volunteers/community/shifts/999999/confirm", {CMD, GW}, ok=302, api=False, data={})
+    ],
+    "volunteers_api.list_volunteer_posts": [_r("GET", "/api/v1/volunteers/posts", EVERYONE)],
+    "volunteers_api.publish_volunteer_post": [_r("POST", "/api/v1/volunteers/posts", {CMD}, ok=400, json={})],
+    "volunteers_api.sign_up_post": [_r("POST", "/api/v1/volunteers/posts/999999/signups", EVERYONE, ok=404)],
+    "volunteers_api.my_service": [_r("GET", "/api/v1/volunteers/me", EVERYONE)],
+    "volunteers_api.check_in_route": [
+        _r("POST", "/api/v1/volunteers/signups/999999/check-in", EVERYONE, ok=400, json={})
+    ],
+    "volunteers_api.check_out_route": [
+        _r("POST", "/api/v1/volunteers/signups/999999/check-out", EVERYONE, ok=400, json={})
+    ],
+    "volunteers_api.list_pending": [_r("GET", "/api/v1/volunteers/shifts/pending", {CMD, GW})],
+    "volunteers_api.confirm_shift": [_r("POST", "/api/v1/volunteers/shifts/999999/confirm", {CMD, GW}, ok=404)],
+    "volunteers_api.volunteer_ranking": [_r("GET", "/api/v1/volunteers/ranking?period=2026-Q4", EVERYONE)],
+    "volunteers_api.get_points_scheme": [_r("GET", "/api/v1/volunteers/scheme", EVERYONE)],
+    "volunteers_api.save_points_scheme": [_r("PUT", "/api/v1/volunteers/scheme", {A}, ok=400, json={})],
 }
 
 

@@ -49,6 +49,8 @@ EDITS_CHECKLISTS = (R.ADMIN,)  # the checklist templates
 WORKS_CASES = (R.COMMANDER, R.DISPATCHER, R.UNIT_CLERK, R.GRID_WORKER, R.INSPECTOR)  # some step of the loop
 READS_NOTICES = (R.ADMIN, R.COMMANDER, R.DISPATCHER, R.VIEWER)  # the notice 通报: preview, archive, PDF/XLSX
 PUBLISHES_NOTICES = (R.ADMIN, R.COMMANDER)  # freezing a notice: the same people who publish scorecards
+PUBLISHES_POSTS = (R.COMMANDER,)  # 在职党员进社区: the community (a commander scoped to it) publishes posts 岗位
+CONFIRMS_SERVICE = (R.COMMANDER, R.GRID_WORKER)  # confirms a member's service (the community's staff, in scope)
 
 
 def sees_contacts(actor: Actor, unit_id: int | None = None) -> bool:

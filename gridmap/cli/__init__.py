@@ -20,13 +20,14 @@ from gridmap.cli.scorecards import scorecards_group
 from gridmap.cli.serve import serve
 from gridmap.cli.shops import shops_group
 from gridmap.cli.units import people_group, units_group
+from gridmap.cli.volunteers import volunteers_group
 
 for command in (init, db, import_cmd, import_osm_cmd, demo, snap, serve, backup_cmd, restore_cmd):
     main.add_command(command)
 for group in (categories_group, cases_group, grids_group, roads_group, users_group, tokens_group, units_group,
               people_group, roster_group, inspections_group, shops_group, assessments_group,
               patrols_group, scorecards_group,
-              notices_group):  # fmt: skip
+              notices_group, volunteers_group):  # fmt: skip
     main.add_command(group)
 
 __all__ = ["main"]

@@ -42,6 +42,7 @@ from gridmap.inspections.templates import seed_templates
 from gridmap.shops import demo as shops_demo
 from gridmap.store.bulk_writes import write_features
 from gridmap.store.models import Area, Case, Category, Compound, Segment, Unit
+from gridmap.volunteers.demo import seed_volunteers
 
 # Layer name → file, in the order references require (parents before children).
 DEMO_LAYERS = (
@@ -131,6 +132,9 @@ def load_demo(
         settings = settings or Settings.from_env()
         counts.update(_load_reports(session, data_dir / DEMO_REPORTS, settings, as_of, shared))
         counts["scorecards"] = _publish_year(session, settings, as_of)
+        tz = ZoneInfo(settings.cases.timezone)
+        end = history_end(as_of or dt.datetime.now(tz).date(), load_calendar(session, settings.cases))
+        counts.update(seed_volunteers(session, end, actor, tz, shared, DEMO_PASSWORD))  # 在职党员进社区
     else:
         ensure_default_schemes(session, actor, dt.datetime.now(dt.UTC))
     # the components inventory 部件普查 of the load day (after the year of reports, which it would re-route)

@@ -1089,3 +1089,100 @@ class AssessmentItemScore(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     recorded_by: Mapped[str] = mapped_column(String(200))
     client_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+
+
+# -- party members and volunteers in the community 在职党员进社区 / 志愿服务 (issue 15) ------------------------------
+
+
+class VolunteerScheme(Base):
+    """A points scheme 积分制 as data (versioned like the evaluation schemes): what a service, an hour, a report
+    and an inspection finding earn, and how self, peer and organisation scores are weighted."""
+
+    __tablename__ = "volunteer_schemes"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_volunteer_schemes_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    document: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Volunteer(Base):
+    """A registered member: a person of the register, an in-service party member 在职党员 of a party organisation
+    (named here: a 党组织 is a branch inside a unit, not a unit of its own) or a volunteer of a team."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # party_member, volunteer
+    party_org: Mapped[str | None] = mapped_column(String(200), index=True)  # 党组织 (党支部) the member belongs to
+    team: Mapped[str | None] = mapped_column(String(200))  # 志愿服务队
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)  # 报到社区
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+
+    person: Mapped[Person] = relationship()
+
+
+class VolunteerPost(Base):
+    """A post 岗位 published by a community (契约化选岗): a duty in the community or one of its compounds."""
+
+    __tablename__ = "volunteer_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"), index=True)
+    duty: Mapped[str] = mapped_column(String(32))  # 楼栋长, 文明劝导, 环境监督…
+    title: Mapped[str] = mapped_column(String(200))
+    slots: Mapped[int] = mapped_column(Integer)
+    tolerance_m: Mapped[float] = mapped_column(Float)  # how far outside the area a check-in is still accepted
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str] = mapped_column(String(200))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerSignup(Base):
+    """A member's sign-up for a post (选岗)."""
+
+    __tablename__ = "volunteer_signups"
+    __table_args__ = (UniqueConstraint("post_id", "volunteer_id", name="uq_volunteer_signups"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("volunteer_posts.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    signed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VolunteerShift(Base):
+    """One service: checked in and out at the post's place (positions kept), confirmed by the community."""
+
+    __tablename__ = "volunteer_shifts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signup_id: Mapped[int] = mapped_column(ForeignKey("volunteer_signups.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    start_lon: Mapped[float] = mapped_column(Float)
+    start_lat: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    end_lon: Mapped[float | None] = mapped_column(Float)
+    end_lat: Mapped[float | None] = mapped_column(Float)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class VolunteerReview(Base):
+    """One evaluation score of a member for a quarter: by themself, a peer or their organisation."""
+
+    __tablename__ = "volunteer_reviews"
+    __table_args__ = (UniqueConstraint("volunteer_id", "period", "source", "by", name="uq_volunteer_reviews"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10))  # 2026-Q4
+    source: Mapped[str] = mapped_column(String(8))  # self, peer, org
+    score: Mapped[float] = mapped_column(Float)  # 0…100
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -146,6 +146,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from gridmap.web.pages import notices
 
     notices.register(app)  # the notice 通报: /notices and /api/v1/notices
+    from gridmap.web.pages import volunteers
+
+    volunteers.register(app)  # 在职党员进社区: /volunteers/… and /api/v1/volunteers/…
     from gridmap.web.api.dashboard import bp as dashboard_api_bp
 
     app.register_blueprint(dashboard_api_bp, url_prefix="/api/v1")  # the start page's figures (pages/home.py)

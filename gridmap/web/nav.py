@@ -35,10 +35,13 @@ NAV: tuple[NavLink, ...] = (
     NavLink("inspections.inspections_page", "inspections_page", "nav-inspections", group="nav_field"),
     NavLink("assessments.list_page", "assess_page", group="nav_field"),
     NavLink("patrols.coverage_page", "patrols_page", group="nav_field"),
+    NavLink("volunteers.my_page", "vol_my_page", "nav-volunteer", group="nav_field"),
+    NavLink("volunteers.community_page", "vol_community_page", group="nav_field"),
     NavLink("inspections.checklists_page", "insp_checklists", group="nav_field"),
     NavLink("rankings.rankings_page", "rankings_page", group="nav_scores"),
     NavLink("notices.notices_page", "notices_page", group="nav_scores"),
     NavLink("shops.shops_page", "shops_page", group="nav_scores"),
+    NavLink("volunteers.ranking_page", "vol_ranking_page", group="nav_scores"),
     NavLink("accounts.audit_page", "audit_page", group="nav_admin"),
     NavLink("accounts.accounts_page", "accounts_page", group="nav_admin"),
 )

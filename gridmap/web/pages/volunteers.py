@@ -1,0 +1,171 @@
+"""Party members and volunteers 在职党员进社区: /volunteers/me, a member's phone page (my posts, 签到/签退 by the
+phone's position, my hours and points, open posts to sign up for); /volunteers/community, the community's page to
+publish posts and confirm services; /volunteers/ranking, the quarterly ranking that praises the top.
+:func:`register` adds these pages, the API and the words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from gridmap.accounts import roles
+from gridmap.accounts.actor import ANY_ACCOUNT
+from gridmap.accounts.scope import scope_of
+from gridmap.errors import GridmapError
+from gridmap.evaluation.periods import parse_period
+from gridmap.store.models import Area, AreaLevel, Compound, Volunteer
+from gridmap.volunteers import confirm, my_posts, publish_post, ranking, standing
+from gridmap.volunteers.register import DUTIES, list_posts, post_row
+from gridmap.volunteers.service import pending
+from gridmap.web.api.volunteers import this_quarter, tz
+from gridmap.web.auth import allow, current_actor
+from gridmap.web.i18n import translate
+from gridmap.web.session import db_session, writing
+from gridmap.web.volunteers_i18n import PHONE_STRINGS, WORDS
+
+bp = Blueprint("volunteers", __name__)
+COMMUNITY_ROLES = tuple(dict.fromkeys(roles.PUBLISHES_POSTS + roles.CONFIRMS_SERVICE))
+MAX_COMPOUNDS = 400  # listed in the publish form (a city-wide account picks the whole community)
+
+
+def _lang() -> str:
+    return str(g.get("lang", "zh_CN"))
+
+
+def _said(exc: GridmapError) -> str:
+    return exc.zh if _lang() == "zh_CN" and exc.zh else str(exc)
+
+
+@bp.get("/volunteers/me")
+@allow(*ANY_ACCOUNT)
+def my_page():
+    session = db_session()
+    actor = current_actor()
+    member = None
+    if actor.person_id is not None:
+        member = session.scalars(select(Volunteer).where(Volunteer.person_id == actor.person_id)).first()
+    lang, period = _lang(), this_quarter()
+    posts, mine, open_posts = [], None, []
+    if member is not None:
+        posts = my_posts(session, member, lang)
+        mine = standing(session, member, period)
+        taken = {p["id"] for p in posts}
+        home = member.community_id
+        open_posts = [p for p in list_posts(session, actor, lang) if p["id"] not in taken
+                      and p["taken"] < p["slots"] and (home is None or p["community_id"] == home)][:30]  # fmt: skip
+    strings = {k: translate(k, lang) for k in PHONE_STRINGS}
+    return render_template("volunteer_me.html", member=member, posts=posts, mine=mine, open_posts=open_posts,
+                           period=period.label(lang), strings=strings)  # fmt: skip
+
+
+def _communities(session: Any, actor: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The communities of the actor's scope and (when few enough) their compounds, for the publish form."""
+    scope = scope_of(session, actor)
+    stmt = select(Area.id, Area.name).where(Area.level == AreaLevel.COMMUNITY).order_by(Area.code)
+    if scope is not None and scope.area_id is not None:
+        stmt = stmt.where(Area.id.in_(sorted(scope.community_ids) or [-1]))
+    communities = [{"id": i, "name": n} for i, n in session.execute(stmt)]
+    ids = [c["id"] for c in communities]
+    compounds: list[dict[str, Any]] = []
+    if ids:
+        rows = session.execute(select(Compound.id, Compound.name, Compound.community_id)
+                               .where(Compound.community_id.in_(ids), Compound.name.is_not(None))
+                               .order_by(Compound.name).limit(MAX_COMPOUNDS + 1)).all()  # fmt: skip
+        if len(rows) <= MAX_COMPOUNDS:
+            names = {c["id"]: c["name"] for c in communities}
+            compounds = [{"id": i, "name": f"{names.get(c, '')} · {n}"} for i, n, c in rows]
+    return communities, compounds
+
+
+@bp.get("/volunteers/community")
+@allow(*COMMUNITY_ROLES)
+def community_page():
+    session = db_session()
+    actor = current_actor()
+    lang = _lang()
+    communities, compounds = _communities(session, actor)
+    duties = [{"value": k, "label": en if lang == "en" else zh} for k, (zh, en) in DUTIES.items()]
+    return render_template(
+        "volunteer_community.html", posts=list_posts(session, actor, lang), pending=pending(session, actor, tz()),
+        communities=communities, compounds=compounds, duties=duties,
+        publisher=actor.has(*roles.PUBLISHES_POSTS), confirmer=actor.has(*roles.CONFIRMS_SERVICE),
+    )  # fmt: skip
+
+
+@bp.post("/volunteers/community/posts")
+@allow(*roles.PUBLISHES_POSTS)
+def publish_form():
+    form = request.form
+
+    def number(key: str) -> Any:
+        raw = (form.get(key) or "").strip()
+        if not raw:
+            return None
+        try:
+            return float(raw) if key == "tolerance_m" else int(raw)
+        except ValueError:
+            return raw  # the use-case names it
+
+    body = {k: number(k) for k in ("community_id", "compound_id", "slots", "tolerance_m")}
+    body = {k: v for k, v in body.items() if v is not None} | {"duty": form.get("duty"), "title": form.get("title")}
+    try:
+        with writing() as session:
+            post = post_row(session, publish_post(session, current_actor(), body, dt.datetime.now(dt.UTC)), _lang())
+        flash(translate("vol_published", _lang(), title=post["title"]))
+    except GridmapError as exc:
+        flash(_said(exc), "error")
+    return redirect(url_for("volunteers.community_page"))
+
+
+@bp.post("/volunteers/community/shifts/<int:shift_id>/confirm")
+@allow(*roles.CONFIRMS_SERVICE)
+def confirm_form(shift_id: int):
+    try:
+        with writing() as session:
+            confirm(session, current_actor(), shift_id, dt.datetime.now(dt.UTC))
+        flash(translate("vol_confirmed", _lang()))
+    except GridmapError as exc:
+        flash(_said(exc), "error")
+    return redirect(url_for("volunteers.community_page"))
+
+
+@bp.get("/volunteers/ranking")
+@allow(*ANY_ACCOUNT)
+def ranking_page():
+    session = db_session()
+    raw = (request.args.get("period") or "").strip()
+    error = None
+    period = this_quarter()
+    if raw:
+        try:
+            period = parse_period(raw, tz())
+        except GridmapError as exc:
+            error = _said(exc)
+    scope = scope_of(session, current_actor())
+    ids = scope.community_ids if scope is not None and scope.area_id is not None else None
+    found = ranking(session, period, ids)
+    quarters = _recent_quarters(period.first_day)
+    return render_template("volunteer_ranking.html", r=found, label=period.label(_lang()), error=error,
+                           period=period.key, quarters=quarters)  # fmt: skip
+
+
+def _recent_quarters(day: dt.date) -> list[str]:
+    """The quarter of ``day`` and the three before it, newest first."""
+    out, y, q = [], day.year, (day.month - 1) // 3 + 1
+    for _ in range(4):
+        out.append(f"{y}-Q{q}")
+        y, q = (y - 1, 4) if q == 1 else (y, q - 1)
+    return out
+
+
+def register(app: Flask) -> None:
+    from gridmap.web.api.volunteers import bp as api_bp
+    from gridmap.web.i18n import MESSAGES
+
+    for key, texts in WORDS.items():
+        MESSAGES.setdefault(key, texts)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(bp)
