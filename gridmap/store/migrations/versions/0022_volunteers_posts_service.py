@@ -1,7 +1,7 @@
 """Party members and volunteers in the community 在职党员进社区: points schemes, members, posts, sign-ups, services
 (check-in/out with positions) and evaluation scores.
 
-Revision ID: 0021_volunteers_posts_service
+Revision ID: 0022_volunteers_posts_service
 Revises: 0020_notices
 Create Date: 2026-12-05
 """
