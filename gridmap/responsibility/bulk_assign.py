@@ -107,8 +107,6 @@ def assign_many(session: Session, items: Sequence[Item], *, actor: Actor, note: 
                                      "targets"))  # fmt: skip
         seen.setdefault(key, i.ref)
     problems += _check_holders(session, items)
-    if problems:
-        raise InvalidInput(problems)
     dialect_of(session).take_write_lock(session, "assignments", "these features' assignments")
     by_start: dict[dt.date, list[Item]] = defaultdict(list)
     for i in items:
@@ -119,20 +117,24 @@ def assign_many(session: Session, items: Sequence[Item], *, actor: Actor, note: 
         names.update(found)
         problems += [_problem(i, f"no {i.kind} {i.id}", f"没有编号为 {i.id} 的{TARGETS[i.kind].label_zh}", "targets")
                      for i in group if (i.kind, i.id) not in found]  # fmt: skip
-    if problems:
-        raise InvalidInput(problems)
     _check_scope(session, actor, [Target(k, i) for k, i in names])
-    return _apply(session, items, names, actor, note)
+    return _apply(session, [i for i in items if (i.kind, i.id) in names], names, actor, note, problems)
 
 
 def _apply(
-    session: Session, items: Sequence[Item], names: dict[tuple[str, int], str], actor: Actor, note: str | None
+    session: Session,
+    items: Sequence[Item],
+    names: dict[tuple[str, int], str],
+    actor: Actor,
+    note: str | None,
+    problems: list[Problem],
 ) -> dict[str, Any]:
+    """Decide every item against the open rows as they are now (read under the write lock) and write, or raise
+    InvalidInput with ``problems`` and every item refused here — all listed at once."""
     by_kind_role: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for i in items:
         by_kind_role[(i.kind, i.role)].append(i)
     now = dt.datetime.now(dt.UTC)
-    problems: list[Problem] = []
     closes: dict[dt.date, list[int]] = defaultdict(list)
     new_rows: list[dict[str, object]] = []
     assigned: list[dict[str, Any]] = []
