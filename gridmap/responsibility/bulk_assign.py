@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
 from gridmap.errors import Conflict, InvalidInput, Problem
-from gridmap.responsibility.assign import Target, _check_scope, _existing_targets, _last_ends
+from gridmap.responsibility.assign import Target, check_scope, existing_targets, last_ends
 from gridmap.responsibility.history import holder_dict, id_chunks, open_rows
 from gridmap.store.dialect import dialect_of
 from gridmap.store.engine import rows_matched
@@ -113,11 +113,11 @@ def assign_many(session: Session, items: Sequence[Item], *, actor: Actor, note: 
         by_start[i.start].append(i)
     names: dict[tuple[str, int], str] = {}
     for start, group in by_start.items():  # a versioned grid exists when it has not ended by the start
-        found = _existing_targets(session, [Target(i.kind, i.id) for i in group], start)
+        found = existing_targets(session, [Target(i.kind, i.id) for i in group], start)
         names.update(found)
         problems += [_problem(i, f"no {i.kind} {i.id}", f"没有编号为 {i.id} 的{TARGETS[i.kind].label_zh}", "targets")
                      for i in group if (i.kind, i.id) not in found]  # fmt: skip
-    _check_scope(session, actor, [Target(k, i) for k, i in names])
+    check_scope(session, actor, [Target(k, i) for k, i in names])
     return _apply(session, [i for i in items if (i.kind, i.id) in names], names, actor, note, problems)
 
 
@@ -141,7 +141,7 @@ def _apply(
     unchanged = 0
     for (kind, role), group in by_kind_role.items():
         cur = open_rows(session, kind, (i.id for i in group), role)
-        ends = _last_ends(session, kind, sorted({i.id for i in group if i.id not in cur}), role)
+        ends = last_ends(session, kind, sorted({i.id for i in group if i.id not in cur}), role)
         for i in group:
             row, name, label = cur.get(i.id), names[(kind, i.id)], TARGETS[kind].label_zh
             if row is not None and row.unit_id == i.unit_id and (i.person_id is None or row.person_id == i.person_id):
