@@ -165,8 +165,9 @@ def test_bridges_and_tunnels_cross_roads_without_junctions(session: Session) -> 
 
 
 def test_roundabouts_and_dual_carriageways_give_sensible_segments(session: Session) -> None:
-    """A hand-made extract: an unnamed roundabout (a closed ``junction=roundabout`` way) with four entries, and a
-    dual carriageway 迎泽大街 (two one-way ways 22 m apart, driven the other way) crossed by 解放路."""
+    """A hand-made extract: an unnamed roundabout (a closed ``junction=roundabout`` way) with four entries, a named
+    one drawn as two ways with one entry, and a dual carriageway 迎泽大街 (two one-way ways 22 m apart, driven the
+    other way) crossed by 解放路."""
     summary = import_osm(session, Path(__file__).parent / "data" / "osm_roundabout_dual.osm", actor=TESTER)
     session.flush()
     rows = session.execute(select(Segment.name, Segment.description, Segment.from_desc, Segment.to_desc)).all()
@@ -184,7 +185,10 @@ def test_roundabouts_and_dual_carriageways_give_sensible_segments(session: Sessi
     # no junction of 解放路 between the carriageways: no stub "解放路（迎泽大街—迎泽大街）", two segments
     cross = sorted((d, f, t) for n, d, f, t in rows if n == "解放路")
     assert [d for d, _, _ in cross] == ["解放路（迎泽大街—）", "解放路（迎泽大街—）"], cross
-    assert summary.segments_created == len(rows) == 4 + 4 + 4 + 2
+    # a named roundabout drawn as two ways with one entry: one closed segment from the entry round, no side
+    loop = session.execute(select(Segment.description, Segment.length_m).where(Segment.name == "五一广场")).all()
+    assert [d for d, _ in loop] == ["五一广场（并州路—并州路）"] and round(loop[0][1]) == 183
+    assert summary.segments_created == len(rows) == 4 + 4 + 4 + 2 + 1 + 1
     lengths = session.scalars(select(Segment.length_m).where(Segment.name == "解放路")).all()
     assert sorted(round(v) for v in lengths) == [89 + 22, 111]  # the 22 m median stretch kept, joined to one side
 

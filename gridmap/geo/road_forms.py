@@ -38,11 +38,17 @@ def _side(heading: np.ndarray) -> str:
     return "东侧" if dy > 0 else "西侧"
 
 
-def carriageway_sides(lines: np.ndarray, names: np.ndarray, oneway: np.ndarray) -> np.ndarray:
+def carriageway_sides(
+    lines: np.ndarray, names: np.ndarray, oneway: np.ndarray, roundabout: np.ndarray | None = None
+) -> np.ndarray:
     """Per input line: 东侧/西侧/南侧/北侧 when it is one carriageway of a dual road (one-way, named, with a one-way
-    line of the same name running the other way within :data:`DUAL_GAP_M`), else None."""
+    line of the same name running the other way within :data:`DUAL_GAP_M`), else None. A roundabout is none
+    (its halves, drawn as two ways, run opposite ways side by side)."""
     out = np.full(len(lines), None, dtype=object)
-    cand = np.flatnonzero(oneway.astype(bool) & np.array([isinstance(n, str) and bool(n) for n in names], dtype=bool))
+    ring = np.zeros(len(lines), dtype=bool) if roundabout is None else roundabout.astype(bool)
+    cand = np.flatnonzero(
+        oneway.astype(bool) & ~ring & np.array([isinstance(n, str) and bool(n) for n in names], dtype=bool)
+    )
     if len(cand) < 2:
         return out
     metric, _ = crs.to_metric(np.asarray(lines, dtype=object)[cand])

@@ -113,7 +113,10 @@ def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True, str
         roads.geometry.values, roads["name"].to_numpy(), roads["level"].to_numpy(), layers=roads["layer"].to_numpy()
     )
     sides = carriageway_sides(
-        roads.geometry.to_numpy(), roads["name"].to_numpy(dtype=object), roads["oneway"].to_numpy()
+        roads.geometry.to_numpy(),
+        roads["name"].to_numpy(dtype=object),
+        roads["oneway"].to_numpy(),
+        roads["roundabout"].to_numpy(dtype=bool),
     )
     segs = shape_forms(segs, sides, roads["roundabout"].to_numpy(dtype=bool))
     segs["level"] = segs["level"].fillna("back")
