@@ -333,3 +333,30 @@ def test_the_bulk_write_keeps_history_and_refuses_bad_rows_by_number(session: Se
     assert held.valid_to == dt.date(2027, 3, 1)  # the previous holder's period ends at the new start, kept
     entry = session.get(AuditEntry, again["change"])
     assert entry is not None and entry.after["assignments"][0]["previous"]["assignment_id"] == held.id
+
+
+@pytest.mark.demo_city
+def test_the_bulk_write_does_what_the_per_group_write_did(session: Session, tmp_path: Path) -> None:
+    """The same roster through both writes (each rolled back): the same periods opened and closed."""
+    compounds = session.execute(
+        select(Compound.name, Area.name).join(Area, Area.id == Compound.community_id).order_by(Compound.id).limit(60)
+    ).all()
+    units = session.scalars(select(Unit.name).where(Unit.retired_on.is_(None)).order_by(Unit.id).limit(3)).all()
+    roles = ("", "包联小区负责人", "社区联络人")
+    rows = [["小区", name, "", "", "", community, units[n % 3], role, f"人员{n}-{k}" if role else "", "",
+             "2027-01-01", ""]
+            for n, (name, community) in enumerate(compounds) for k, role in enumerate(roles)]  # fmt: skip
+    path = _csv(tmp_path / "roster.csv", rows)
+    opened = select(Assignment.target_kind, Assignment.target_id, Assignment.unit_id, Assignment.role,
+                    Assignment.valid_from, Assignment.valid_to, Person.name).join(
+        Person, Person.id == Assignment.person_id, isouter=True)  # fmt: skip
+    seen = []
+    for per_group in (True, False):
+        with session.begin_nested() as nested:
+            answer = files.import_roster(session, path, cli_actor(), per_group=per_group)
+            state = set(session.execute(opened).all())
+            seen.append(({k: answer[k] for k in ("assigned", "unchanged", "closed", "people_created")}, state))
+            nested.rollback()
+    assert seen[0] == seen[1]
+    counts = seen[1][0]
+    assert counts["assigned"] + counts["unchanged"] == 180 and counts["assigned"] > 150 and counts["closed"] > 0
