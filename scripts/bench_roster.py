@@ -119,7 +119,7 @@ def bench(url: str, label: str, tmp: Path) -> None:
                 preview = files.preview(s, path)
                 took = time.perf_counter() - started
                 rate = files.match_rate(preview)
-                by = defaultdict(int)
+                by: dict[str, int] = defaultdict(int)
                 for r in preview:
                     by[r.match.status if r.match else "invalid"] += 1
                 hits, base = exact_baseline(s, sample)
