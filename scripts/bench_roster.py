@@ -6,7 +6,10 @@ The roster is written as people type it: a third of the compound names as stored
 each with its from/to cross streets. Printed per database and per size (a quarter, half, all rows): the matcher's
 time and match rate (exact + normalised; fuzzy not taken), the baseline's — exact-name look-up in a dict (a
 segment by name and both ends as written), the way a spreadsheet VLOOKUP would do it — run in the same process on
-the same rows, and the full import (people created, assignments written, one audited change) at full size.
+the same rows; then the import of the matched rows (people created, assignments written with history, one audited
+change), bulk (set-based, :mod:`gridmap.responsibility.bulk_assign`) against the former per-group path (one
+``assign`` call per unit, person, role and period) as the baseline, both rolled back; finally the bulk import at
+full size, committed. Wall and CPU time are printed (the machine may be shared).
 
     .venv/bin/python scripts/bench_roster.py [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
                                              [--only spatialite|postgis]
@@ -116,36 +119,41 @@ def bench(url: str, label: str, tmp: Path) -> None:
                 preview = files.preview(s, path)
                 took = time.perf_counter() - started
                 rate = files.match_rate(preview)
-                by = defaultdict(int)
+                by: dict[str, int] = defaultdict(int)
                 for r in preview:
                     by[r.match.status if r.match else "invalid"] += 1
                 hits, base = exact_baseline(s, sample)
                 exact = hits / len(sample)
                 print(f"{label} {len(sample):>5} rows: matched {rate:7.2%} in {took:5.2f} s "
                       f"({len(sample) / took:,.0f} rows/s; {dict(sorted(by.items()))}) | exact-name baseline "
-                      f"{exact:7.2%} in {base:5.2f} s | match rate ×{rate / max(exact, 1e-9):.2f}, "
-                      f"time ×{took / base:.1f}")  # fmt: skip
+                      f"{exact:7.2%} in {base:5.2f} s | match rate ×{rate / max(exact, 1e-9):.2f}")  # fmt: skip
                 s.rollback()
-            path = write(tmp / f"roster-{label}.csv", rows)
+                # the import (an unmatched row refuses the whole file: the matched rows are imported)
+                bad = {r.number for r in preview if not (r.match and r.match.matched)}
+                good = write(tmp / f"roster-{label}-{len(sample)}-ok.csv",
+                             [r for i, r in enumerate(sample, start=2) if i not in bad])  # fmt: skip
+                times = {}
+                for way in ("bulk", "per-group"):
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    answer = files.import_roster(s, good, cli_actor(), per_group=way == "per-group")
+                    s.flush()
+                    times[way] = (time.perf_counter() - wall, time.process_time() - cpu, answer)
+                    s.rollback()  # both ways start from the same store
+                (bw, bc, ba), (gw, gc, ga) = times["bulk"], times["per-group"]
+                assert (ba["assigned"], ba["closed"], ba["unchanged"]) == (
+                    ga["assigned"],
+                    ga["closed"],
+                    ga["unchanged"],
+                )
+                print(f"{label} {ba['rows']:>5} rows imported ({ba['assigned']} assigned, {ba['closed']} closed, "
+                      f"{ba['people_created']} people created): bulk {bw:5.2f} s wall / {bc:5.2f} s CPU | per-group "
+                      f"baseline {gw:6.2f} s wall / {gc:6.2f} s CPU | ×{gw / bw:.1f} faster")  # fmt: skip
             started = time.perf_counter()
-            try:
-                answer = files.import_roster(s, path, cli_actor())
-                s.commit()
-            except Exception as exc:  # an ambiguous road refuses the whole file: say how many, import the rest
-                s.rollback()
-                bad = {r.number for r in files.preview(s, path) if not (r.match and r.match.matched)}
-                print(f"{label}: whole file refused ({len(bad)} rows not matched: {type(exc).__name__}); importing "
-                      "the matched rows")  # fmt: skip
-                good = [r for i, r in enumerate(rows, start=2) if i not in bad]
-                path = write(tmp / f"roster-{label}-matched.csv", good)
-                started = time.perf_counter()
-                answer = files.import_roster(s, path, cli_actor())
-                s.commit()
+            answer = files.import_roster(s, good, cli_actor())
+            s.commit()
             took = time.perf_counter() - started
-            print(
-                f"{label}: import of {answer['rows']} rows (preview, people, assignments, audit; committed) "
-                f"in {took:.2f} s: {answer['assigned']} assigned, {answer['people_created']} people created"
-            )
+            print(f"{label}: full import committed (preview, people, assignments, one audited change) in {took:.2f} s: "
+                  f"{answer['assigned']} assigned, {answer['people_created']} people created")  # fmt: skip
     finally:
         engine.dispose()
 

@@ -56,11 +56,13 @@ def test_helsinki_roads_become_named_intersection_split_segments(
     assert _db_geodesic_length(session) == pytest.approx(independent_network_length_m, rel=1e-6, abs=1.0)
 
     # Split at intersections: no segment's interior touches another segment's end (that would be a junction).
-    geoms = shapely.from_wkb(
-        [bytes(w.data) for w in session.execute(select(Segment.geom)).scalars()]
-        if session.get_bind().dialect.name == "postgresql"
-        else [bytes(b) for b in session.execute(select(func.ST_AsBinary(Segment.geom))).scalars()]
-    )
+    # The exception: a cross street runs on through the median of a dual carriageway (its stretch between the
+    # two carriageways is joined to it, see gridmap.geo.road_forms), so it passes the carriageways' ends there.
+    geom_col = Segment.geom if session.get_bind().dialect.name == "postgresql" else func.ST_AsBinary(Segment.geom)
+    stored = session.execute(select(geom_col, Segment.name, Segment.description).order_by(Segment.id)).all()
+    geoms = shapely.from_wkb([bytes(g.data) if hasattr(g, "data") else bytes(g) for g, _, _ in stored])
+    sided = np.array([bool(nm and d and any(d.startswith(f"{nm}{s}") for s in ("东侧", "西侧", "南侧", "北侧")))
+                      for _, nm, d in stored] * 2)  # fmt: skip
     ends = shapely.points(np.vstack([shapely.get_coordinates(shapely.get_point(geoms, i)) for i in (0, -1)]))
     tree = shapely.STRtree(geoms)
     pairs = tree.query(ends, predicate="dwithin", distance=1e-9)
@@ -68,7 +70,8 @@ def test_helsinki_roads_become_named_intersection_split_segments(
     # (compare with start/end points, not boundary(): a closed loop has an empty boundary)
     at_start = shapely.equals(shapely.get_point(geoms[seg_idx], 0), ends[end_idx])
     at_end = shapely.equals(shapely.get_point(geoms[seg_idx], -1), ends[end_idx])
-    interior = ~(at_start | at_end)
+    on_carriageway = shapely.dwithin(ends[end_idx], shapely.multipoints(ends[sided]), 1e-9)
+    interior = ~(at_start | at_end) & ~on_carriageway
     assert not interior.any(), "a segment passes through another's end point without being split"
 
     # Unnamed roads: kept with an empty name (the flag), counted, and called by their cross streets
@@ -159,3 +162,47 @@ def test_bridges_and_tunnels_cross_roads_without_junctions(session: Session) -> 
     assert by_name["隧道路"] == ["隧道路"]
     assert by_name["新华街"] == ["新华街（京港澳高速—）"]
     assert summary.segments_created == 5
+
+
+def test_roundabouts_and_dual_carriageways_give_sensible_segments(session: Session) -> None:
+    """A hand-made extract: an unnamed roundabout (a closed ``junction=roundabout`` way) with four entries, a named
+    one drawn as two ways with one entry, and a dual carriageway 迎泽大街 (two one-way ways 22 m apart, driven the
+    other way) crossed by 解放路."""
+    summary = import_osm(session, Path(__file__).parent / "data" / "osm_roundabout_dual.osm", actor=TESTER)
+    session.flush()
+    rows = session.execute(select(Segment.name, Segment.description, Segment.from_desc, Segment.to_desc)).all()
+    ring = sorted(d for n, d, _, _ in rows if n is None)
+    # the ring is cut at its four entries only, each arc described as 环岛 between them (name empty: flagged)
+    assert ring == [
+        "环岛（北川路—东风路）",
+        "环岛（北川路—西山路）",
+        "环岛（南内环街—东风路）",
+        "环岛（西山路—南内环街）",
+    ]
+    # each carriageway by its side (traffic keeps right: the westbound one is the 北侧), halves cut at 解放路
+    dual = sorted(d for n, d, _, _ in rows if n == "迎泽大街")
+    assert dual == ["迎泽大街北侧（解放路—）"] * 2 + ["迎泽大街南侧（解放路—）"] * 2
+    # no junction of 解放路 between the carriageways: no stub "解放路（迎泽大街—迎泽大街）", two segments
+    cross = sorted((d, f, t) for n, d, f, t in rows if n == "解放路")
+    assert [d for d, _, _ in cross] == ["解放路（迎泽大街—）", "解放路（迎泽大街—）"], cross
+    # a named roundabout drawn as two ways with one entry: one closed segment from the entry round, no side
+    loop = session.execute(select(Segment.description, Segment.length_m).where(Segment.name == "五一广场")).all()
+    assert [d for d, _ in loop] == ["五一广场（并州路—并州路）"] and round(loop[0][1]) == 183
+    assert summary.segments_created == len(rows) == 4 + 4 + 4 + 2 + 1 + 1
+    lengths = session.scalars(select(Segment.length_m).where(Segment.name == "解放路")).all()
+    assert sorted(round(v) for v in lengths) == [89 + 22, 111]  # the 22 m median stretch kept, joined to one side
+
+
+def test_helsinki_dual_carriageways_have_sides_and_no_median_stubs(session: Session) -> None:
+    import_osm(session, HELSINKI, actor=TESTER, compounds=False)
+    session.flush()
+    rows = session.execute(select(Segment.name, Segment.description, Segment.from_desc, Segment.to_desc)).all()
+    sided = [d for n, d, _, _ in rows if n and any(f"{n}{s}" in d for s in ("东侧", "西侧", "南侧", "北侧"))]
+    assert len(sided) > 100  # Mannerheimintie, Kaivokatu, Siltasaarenkatu… each carriageway told by its side
+    assert any(d.startswith("Mannerheimintie南侧") for d in sided) and any(d.startswith("Mannerheimintie北侧")
+                                                                           for d in sided)  # fmt: skip
+    duals = {n for n, d, _, _ in rows if n and d in sided}
+    stubs = [d for n, d, f, t in rows if f and f == t and f in duals and n not in duals]
+    # a cross street's stretch between the two carriageways is joined to the street, not a segment of its own
+    # (16 such stubs before; what is left lies between carriageways further apart than 60 m or on a one-way pair)
+    assert len(stubs) <= 30, stubs

@@ -5,6 +5,7 @@ of matching the demo city's 655 compounds × 4 people."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts.actor import cli_actor
 from gridmap.cli import main
 from gridmap.config import Settings
-from gridmap.errors import Conflict, NotFound
+from gridmap.errors import Conflict, InvalidInput, NotFound
 from gridmap.roster import files
 from gridmap.roster.match import Feature, Index, Query
 from gridmap.roster.names import place_key, plain, road_key
@@ -295,3 +296,67 @@ def test_an_import_assigned_again_since_cannot_be_undone(session: Session, tmp_p
         files.undo(session, answer["change"], cli_actor())
     with pytest.raises(NotFound):
         files.undo(session, 999_999, cli_actor())
+
+
+@pytest.mark.demo_city
+def test_the_bulk_write_keeps_history_and_refuses_bad_rows_by_number(session: Session, tmp_path: Path) -> None:
+    a, b, c = session.scalars(select(Compound.name).order_by(Compound.id).limit(3)).all()
+    seg = session.scalar(select(Segment.ext_id).where(Segment.ext_id.is_not(None)).order_by(Segment.id))
+    first, second = session.scalars(select(Unit).where(Unit.retired_on.is_(None)).order_by(Unit.id).limit(2)).all()
+    path = _csv(tmp_path / "one.csv", [
+        ["小区", a, "", "", "", "", first.name, "", "", "", "2027-01-01", ""],
+        ["路段", "", seg, "", "", "", first.name, "路长", "周路长", "", "2027-01-01", ""],
+    ])  # fmt: skip
+    answer = files.import_roster(session, path, cli_actor())
+    assert answer["assigned"] == 2
+    held = session.scalar(select(Assignment).where(Assignment.target_kind == "compound", Assignment.valid_to.is_(None),
+                                                   Assignment.unit_id == first.id, Assignment.role == "responsible",
+                                                   Assignment.valid_from == dt.date(2027, 1, 1)))  # fmt: skip
+    assert held is not None
+    before = (_count(session, Assignment), _count(session, AuditEntry), _count(session, Person))
+    bad = _csv(tmp_path / "bad.csv", [
+        ["小区", b, "", "", "", "", second.name, "", "", "", "2027-03-01", ""],  # fine alone
+        ["小区", a, "", "", "", "", second.name, "", "", "", "2026-12-01", ""],  # before the holder's start
+        ["小区", c, "", "", "", "", first.name, "", "周路长", "", "2027-03-01", ""],  # a 路长 holding a 小区
+    ])  # fmt: skip
+    with pytest.raises(InvalidInput) as refused, session.begin_nested():  # the caller's rollback, as the CLI's
+        files.import_roster(session, bad, cli_actor())
+    said = [p.zh or "" for p in refused.value.problems]
+    assert any(s.startswith("第 3 行") and "须晚于现有包联" in s for s in said), said
+    assert any(s.startswith("第 4 行") and "不能负责小区" in s for s in said), said
+    assert not any(s.startswith("第 2 行") for s in said), said
+    assert (_count(session, Assignment), _count(session, AuditEntry), _count(session, Person)) == before
+    later = _csv(tmp_path / "two.csv", [["小区", a, "", "", "", "", second.name, "", "", "", "2027-03-01", ""]])
+    again = files.import_roster(session, later, cli_actor())
+    assert (again["assigned"], again["closed"]) == (1, 1)
+    session.refresh(held)
+    assert held.valid_to == dt.date(2027, 3, 1)  # the previous holder's period ends at the new start, kept
+    entry = session.get(AuditEntry, again["change"])
+    assert entry is not None and entry.after["assignments"][0]["previous"]["assignment_id"] == held.id
+
+
+@pytest.mark.demo_city
+def test_the_bulk_write_does_what_the_per_group_write_did(session: Session, tmp_path: Path) -> None:
+    """The same roster through both writes (each rolled back): the same periods opened and closed."""
+    compounds = session.execute(
+        select(Compound.name, Area.name).join(Area, Area.id == Compound.community_id).order_by(Compound.id).limit(60)
+    ).all()
+    units = session.scalars(select(Unit.name).where(Unit.retired_on.is_(None)).order_by(Unit.id).limit(3)).all()
+    roles = ("", "包联小区负责人", "社区联络人")
+    rows = [["小区", name, "", "", "", community, units[n % 3], role, f"人员{n}-{k}" if role else "", "",
+             "2027-01-01", ""]
+            for n, (name, community) in enumerate(compounds) for k, role in enumerate(roles)]  # fmt: skip
+    path = _csv(tmp_path / "roster.csv", rows)
+    opened = select(Assignment.target_kind, Assignment.target_id, Assignment.unit_id, Assignment.role,
+                    Assignment.valid_from, Assignment.valid_to, Person.name).join(
+        Person, Person.id == Assignment.person_id, isouter=True)  # fmt: skip
+    seen = []
+    for per_group in (True, False):
+        with session.begin_nested() as nested:
+            answer = files.import_roster(session, path, cli_actor(), per_group=per_group)
+            state = set(session.execute(opened).all())
+            seen.append(({k: answer[k] for k in ("assigned", "unchanged", "closed", "people_created")}, state))
+            nested.rollback()
+    assert seen[0] == seen[1]
+    counts = seen[1][0]
+    assert counts["assigned"] + counts["unchanged"] == 180 and counts["assigned"] > 150 and counts["closed"] > 0

@@ -32,6 +32,8 @@ _ZH_NAME = re.compile(r'"name:zh"=>"((?:[^"\\]|\\.)*)"')
 _LAYER = re.compile(r'"layer"=>"\s*(-?\d+)\s*"')
 _BRIDGE = re.compile(r'"bridge"=>"(?!no")[^"]*"')
 _TUNNEL = re.compile(r'"tunnel"=>"(?!no"|building_passage")[^"]*"')
+_ROUNDABOUT = re.compile(r'"junction"=>"(?:roundabout|circular)"')
+_ONEWAY = re.compile(r'"oneway"=>"(?:yes|true|1|-1)"')
 
 
 class OSMReadError(ValueError):
@@ -47,12 +49,15 @@ def read_osm_roads(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
         EPSG:4326 LineStrings with ``osm_id`` (int64 way id), ``name`` (``name``, else ``name:zh``, else
         None), ``highway``, ``level`` (see :data:`HIGHWAY_LEVELS`) and ``layer``: the vertical level (OSM
         ``layer`` when non-zero; else 1 for a ``bridge``, -1 for a ``tunnel``, else 0 — a
-        ``building_passage`` is on the ground).
+        ``building_passage`` is on the ground), ``roundabout`` (``junction=roundabout|circular``) and
+        ``oneway`` (``oneway=yes|1|-1``, or a roundabout).
     """
     highways = ", ".join(f"'{h}'" for h in HIGHWAY_LEVELS)
     df = _read(path, "lines", ["osm_id", "name", "highway", "other_tags"], f"highway IN ({highways})")
     df = df[~(df.geometry.isna() | df.geometry.is_empty)]
     df = df[df.geometry.geom_type == "LineString"]
+    tags = df["other_tags"].astype(object).fillna("").astype(str)
+    roundabout = tags.str.contains(_ROUNDABOUT).to_numpy(dtype=bool)
     out = gpd.GeoDataFrame(
         {
             "osm_id": pd.to_numeric(df["osm_id"], errors="coerce").astype("Int64").to_numpy(),
@@ -60,6 +65,8 @@ def read_osm_roads(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
             "highway": pd.Series(df["highway"].to_numpy(), dtype=object),
             "level": pd.Series(df["highway"].map(HIGHWAY_LEVELS).to_numpy(), dtype=object),
             "layer": _layers(df["other_tags"]),
+            "roundabout": roundabout,
+            "oneway": roundabout | tags.str.contains(_ONEWAY).to_numpy(dtype=bool),
         },
         geometry=df.geometry.to_numpy(),
         crs=STORAGE_SRID,

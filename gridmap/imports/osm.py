@@ -2,8 +2,8 @@
 
 OSM ways end wherever a mapper split them, not at intersections: the roads are re-cut with
 :func:`gridmap.geo.roads.segment_roads` (split at every junction, same-name pass-throughs merged, cross streets
-named). Segment keys are derived from the geometry, so importing the same extract again updates instead of
-duplicating.
+named; roundabouts and dual carriageways: :mod:`gridmap.geo.road_forms`). Segment keys are derived from the
+geometry, so importing the same extract again updates instead of duplicating.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo.osm import OSMReadError, read_osm_residential, read_osm_roads
+from gridmap.geo.road_forms import carriageway_sides, shape_forms
 from gridmap.geo.roads import segment_roads
 from gridmap.store.bulk_writes import write_features
 
@@ -111,6 +112,13 @@ def import_osm(session, path: Path, *, actor: Actor, compounds: bool = True, str
     segs = segment_roads(
         roads.geometry.values, roads["name"].to_numpy(), roads["level"].to_numpy(), layers=roads["layer"].to_numpy()
     )
+    sides = carriageway_sides(
+        roads.geometry.to_numpy(),
+        roads["name"].to_numpy(dtype=object),
+        roads["oneway"].to_numpy(),
+        roads["roundabout"].to_numpy(dtype=bool),
+    )
+    segs = shape_forms(segs, sides, roads["roundabout"].to_numpy(dtype=bool))
     segs["level"] = segs["level"].fillna("back")
     segs["ext_id"] = geometry_keys("osm:", segs.geometry.values)
     seg_result = write_features(session, "segments", segs, source=f"osm:{Path(path).name}")

@@ -117,7 +117,7 @@ def parse_targets(raw: object, problems: list[Problem]) -> list[Target]:
     return out
 
 
-def _existing_targets(session: Session, targets: Sequence[Target], on: dt.date) -> dict[tuple[str, int], str]:
+def existing_targets(session: Session, targets: Sequence[Target], on: dt.date) -> dict[tuple[str, int], str]:
     """(kind, id) → display name for the targets that exist (a versioned grid: one not ended by ``on``)."""
     found: dict[tuple[str, int], str] = {}
     for kind, target in TARGETS.items():
@@ -132,7 +132,7 @@ def _existing_targets(session: Session, targets: Sequence[Target], on: dt.date) 
     return found
 
 
-def _last_ends(session: Session, kind: str, ids: list[int], role: str) -> dict[int, dt.date]:
+def last_ends(session: Session, kind: str, ids: list[int], role: str) -> dict[int, dt.date]:
     """Latest ``valid_to`` of the closed rows per target (for targets with no open row)."""
     out: dict[int, dt.date] = {}
     for chunk in id_chunks(ids):
@@ -206,7 +206,7 @@ def assign(
         note = " ".join(p for p in (note, f"[{str(by).strip()[:100]}]") if p)
     req = _parse_request(session, targets, unit_id, role, valid_from, valid_to, person_id, actor.name, note)
     dialect_of(session).take_write_lock(session, "assignments", "these features' assignments")
-    names = _existing_targets(session, req.targets, req.start)
+    names = existing_targets(session, req.targets, req.start)
     missing = [t for t in req.targets if (t.kind, t.id) not in names]
     if missing:
         raise InvalidInput(
@@ -220,7 +220,7 @@ def assign(
                 else []
             )
         )
-    _check_scope(session, actor, req.targets)
+    check_scope(session, actor, req.targets)
     plan = _plan(session, req, names, take_over=take_over is True)
     if plan.conflicts:
         more = f" (and {len(plan.conflicts) - 10} more)" if len(plan.conflicts) > 10 else ""
@@ -256,7 +256,7 @@ def assign(
     }
 
 
-def _check_scope(session: Session, actor: Actor, targets: Sequence[Target]) -> None:
+def check_scope(session: Session, actor: Actor, targets: Sequence[Target]) -> None:
     """Refuse targets outside the actor's scope (a commander of one 街道 assigns in that 街道 only)."""
     scope = scope_of(session, actor)
     if scope is None:
@@ -338,7 +338,7 @@ def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str], *,
         if not group:
             continue
         cur = open_rows(session, kind, (t.id for t in group), req.role)
-        ends = _last_ends(session, kind, [t.id for t in group if t.id not in cur], req.role)
+        ends = last_ends(session, kind, [t.id for t in group if t.id not in cur], req.role)
         for t in group:
             row = cur.get(t.id)
             seen_id = row.id if row is not None else None
@@ -527,7 +527,7 @@ def end(
                 zh=f"不能在 {day} 结束这段自 {row.valid_from} 起的包联：{why}",
             )
         )
-    _check_scope(session, actor, [Target(row.target_kind, row.target_id)])
+    check_scope(session, actor, [Target(row.target_kind, row.target_id)])
     t = Assignment.__table__
     named = f" ({str(by).strip()[:100]})" if by and str(by).strip() and str(by).strip() != actor.name else ""
     suffix = f"[ended {day} by {actor.name}{named}]"
@@ -564,6 +564,9 @@ __all__ = [
     "KINDS",
     "Target",
     "assign",
+    "check_scope",
     "end",
+    "existing_targets",
+    "last_ends",
     "parse_targets",
 ]
