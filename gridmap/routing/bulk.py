@@ -88,12 +88,39 @@ class RoutingBatch:
         return np.where(self.ok & (self._b.kind >= 0), np.array((*MATCH_KINDS, ""), dtype=object)[self._b.kind], "")
 
     @property
+    def layers(self) -> Layers:
+        return self._layers
+
+    @property
+    def kind_code(self) -> np.ndarray:
+        """Matched kind per point as an index into :data:`MATCH_KINDS`, -1 where none (or the point is bad)."""
+        return np.where(self.ok, self._b.kind, -1)
+
+    @property
+    def matched_row(self) -> np.ndarray:
+        """Row of the matched feature in its kind's table (see :attr:`kind_code`), -1 where none."""
+        return np.where(self.ok & (self._b.kind >= 0), self._b.row, -1)
+
+    @property
+    def community_row(self) -> np.ndarray:
+        return np.where(self.ok, self._b.community, -1)
+
+    @property
+    def street_row(self) -> np.ndarray:
+        return np.where(self.ok, self._b.street, -1)
+
+    @property
     def matched_id(self) -> np.ndarray:
         out = np.full(len(self), -1, np.int64)
         for k, kind in enumerate(MATCH_KINDS):
             m = self.ok & (self._b.kind == k)
             out[m] = self._layers.tables[kind].ids[self._b.row[m]]
         return out
+
+    @property
+    def distance(self) -> np.ndarray:
+        """Distance to the match in metres, unrounded (NaN where none)."""
+        return np.where(self.ok, self._b.distance, np.nan)
 
     @property
     def distance_m(self) -> np.ndarray:

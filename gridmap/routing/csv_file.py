@@ -13,16 +13,17 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
-from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically
+from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
 from gridmap.errors import InvalidInput, Problem
-from gridmap.routing import RoutingConfig, route_points
+from gridmap.routing import RoutingBatch, RoutingConfig, route_points
+from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS
 
 ROUTING_COLUMNS = (
     "unit_id",
@@ -105,7 +106,7 @@ def snap_csv(
     good_line: list[int] = []
     for record in reader:
         line = reader.line_num
-        if not record or all(not c.strip() for c in record):
+        if not record or not "".join(record).strip():
             continue  # blank line
         if len(record) != width:
             bad_rows.append((line, "-", f"expected {width} fields (as in the header), found {len(record)}"))
@@ -130,33 +131,11 @@ def snap_csv(
     bad_rows.sort()
 
     out_header = list(header) + [c if c not in header else f"{c}_routed" for c in ROUTING_COLUMNS]
-
-    def routed_rows() -> Iterable[list[object]]:
-        for i in np.flatnonzero(batch.ok):
-            r = batch.result(int(i))
-            assert r is not None
-            cands = [
-                {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
-                for c in r.candidates
-            ]
-            yield [
-                *good[i],
-                r.responsible[0] if r.responsible else "",
-                r.responsible[1] if r.responsible else "",
-                r.rule or "",
-                r.matched.kind if r.matched else "",
-                r.matched.id if r.matched else "",
-                r.matched.name if r.matched else "",
-                "" if r.distance_m is None else r.distance_m,
-                "1" if r.ambiguous else "0",
-                r.community.name if r.community else "",
-                r.street.name if r.street else "",
-                json.dumps(cands, ensure_ascii=False) if cands else "",
-                r.explanation,
-                good_line[i],
-            ]
-
-    write_atomically(output, out_header, routed_rows())
+    ok = np.flatnonzero(batch.ok)
+    columns: list[object] = [[good[i][j] for i in ok.tolist()] for j in range(width)]
+    columns += routed_columns(batch, ok)
+    columns.append(np.asarray(good_line)[ok])
+    write_columns_atomically(output, out_header, columns)
     written_errors: Path | None = None
     if bad_rows:
         written_errors = errors_path or output.with_name(output.stem + ".errors.csv")
@@ -172,6 +151,57 @@ def snap_csv(
         output=output,
         errors=written_errors,
     )
+
+
+def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
+    """The routing columns of the rows ``ok`` (from ``unit_id`` to ``explanation``): the plain ones straight from the
+    batch's arrays; the candidates and the explanation (a sentence per answer) per row."""
+    layers = batch.layers
+    unit = batch.unit_id[ok]
+    unit_name = pd.Series(unit).map(layers.unit_names).where(unit >= 0, "")
+    unit_name = unit_name.fillna(pd.Series(unit).map(lambda u: f"#{u}"))
+    rule = np.asarray((*ANSWER_RULES, ""), dtype=object)[batch.rule[ok]]
+    kind = batch.matched_kind[ok]
+    mid = batch.matched_id[ok]
+    mname = np.full(len(ok), "", dtype=object)
+    rows = batch.matched_row[ok]
+    for k, name in enumerate(MATCH_KINDS):
+        m = batch.kind_code[ok] == k
+        if m.any():
+            mname[m] = np.asarray(layers.tables[name].names, dtype=object)[rows[m]].astype(str)
+    matched = mid >= 0
+    dist_text = [
+        str(round(d, 1)) if m else "" for d, m in zip(batch.distance[ok].tolist(), matched.tolist(), strict=True)
+    ]
+    areas = [
+        np.where(r >= 0, np.asarray(layers.tables[lv].names, dtype=object)[np.maximum(r, 0)].astype(str), "")
+        if len(layers.tables[lv])
+        else np.full(len(ok), "", dtype=object)
+        for lv, r in (("community", batch.community_row[ok]), ("street", batch.street_row[ok]))
+    ]
+    cands, explanations = [], []
+    for i in ok.tolist():
+        r = batch.result(i)
+        assert r is not None
+        c = [
+            {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
+            for c in r.candidates
+        ]
+        cands.append(json.dumps(c, ensure_ascii=False) if c else "")
+        explanations.append(r.explanation)
+    return [
+        np.where(unit >= 0, unit.astype(str).astype(object), ""),
+        unit_name.to_numpy(dtype=object),
+        rule,
+        kind,
+        np.where(matched, mid.astype(str).astype(object), ""),
+        mname,
+        dist_text,
+        np.where(batch.ambiguous[ok], "1", "0"),
+        *areas,
+        cands,
+        explanations,
+    ]
 
 
 __all__ = ["ERROR_COLUMNS", "ROUTING_COLUMNS", "SnapSummary", "snap_csv"]
