@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_naive_iso_times_read_as_their_date_and_the_rest_as_before() -> None:
 
 
 def test_columns_are_written_as_csv_writes_rows(tmp_path: Path) -> None:
-    cols = [["a,b", 'say "hi"', "line\nbreak", "", "中文"], np.array([1, -1, 2, 3, 4]), ["x"] * 5]
+    cols: list[Any] = [["a,b", 'say "hi"', "line\nbreak", "", "中文"], np.array([1, -1, 2, 3, 4]), ["x"] * 5]
     write_columns_atomically(tmp_path / "out.csv", ["t", "n", "x"], cols)
     with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
