@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
 from gridmap.errors import InvalidInput, Problem
-from gridmap.routing import RoutingBatch, RoutingConfig, route_points
+from gridmap.routing import PointError, RoutingBatch, RoutingConfig, route_points, routing_layers
 from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS
+from gridmap.routing.tables import Layers
 
 ROUTING_COLUMNS = (
     "unit_id",
@@ -82,10 +83,12 @@ def snap_csv(
     category_col: str | None = None,
     time_col: str | None = None,
     config: RoutingConfig | None = None,
+    scheduler: str | None = None,
 ) -> SnapSummary:
     """Route every row of ``source`` and write ``output`` (and ``errors_path`` when some rows are bad; by default
     ``<output>.errors.csv``). Raises InvalidInput only when the file as a whole is unusable (unreadable, no
-    header, a named column missing)."""
+    header, a named column missing). ``scheduler``: route on Dask (``tcp://host:8786`` or ``local:N``; see
+    :mod:`gridmap.routing.distributed`) — the same file comes out."""
     started = time.perf_counter()
     text = _read_text(source)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -115,25 +118,28 @@ def snap_csv(
         good_line.append(line)
     n = len(good)
     cols = {k: [r[p] for r in good] for k, p in pos.items()}
-    batch = route_points(
-        session,
-        cols["lon"],
-        cols["lat"],
-        crs=crs,
-        categories=cols.get("category"),
-        observed_at=[v or None for v in cols["observed_at"]] if "observed_at" in cols else None,
-        config=config,
-    )
-    field_names = {"lon": lon_col, "lat": lat_col, "observed_at": time_col or "observed_at", "crs": "crs"}
-    for e in batch.errors:
-        fields = [field_names.get(f, f) for f in e.field.split("/")]
-        bad_rows.append((good_line[e.index], "/".join(fields), e.message))
-    bad_rows.sort()
+    if scheduler is None:
+        layers = routing_layers(session)
+        parts = [route_chunk(layers, cols, crs, config or RoutingConfig.from_env())]
+    else:
+        from gridmap.routing.distributed import route_chunks
 
+        parts = route_chunks(routing_layers(session), cols, crs, config or RoutingConfig.from_env(), scheduler)
+    field_names = {"lon": lon_col, "lat": lat_col, "observed_at": time_col or "observed_at", "crs": "crs"}
+    ok_parts, routed_parts = [], []
+    for start, errors, ok, routed in parts:
+        for e in errors:
+            fields = [field_names.get(f, f) for f in e.field.split("/")]
+            bad_rows.append((good_line[start + e.index], "/".join(fields), e.message))
+        ok_parts.append(ok + start)
+        routed_parts.append(routed)
+    bad_rows.sort()
+    ok = np.concatenate(ok_parts) if ok_parts else np.zeros(0, np.int64)
     out_header = list(header) + [c if c not in header else f"{c}_routed" for c in ROUTING_COLUMNS]
-    ok = np.flatnonzero(batch.ok)
     columns: list[object] = [[good[i][j] for i in ok.tolist()] for j in range(width)]
-    columns += routed_columns(batch, ok)
+    columns += [
+        np.concatenate([np.asarray(p[k], dtype=object) for p in routed_parts]) for k in range(len(ROUTING_COLUMNS) - 1)
+    ]
     columns.append(np.asarray(good_line)[ok])
     write_columns_atomically(output, out_header, columns)
     written_errors: Path | None = None
@@ -145,12 +151,32 @@ def snap_csv(
         written_errors = errors_path
     return SnapSummary(
         rows=n + sum(1 for b in bad_rows if b[1] == "-"),
-        routed=batch.routed,
+        routed=len(ok),
         bad=len({b[0] for b in bad_rows}),
         seconds=time.perf_counter() - started,
         output=output,
         errors=written_errors,
     )
+
+
+Chunk = tuple[int, list[PointError], np.ndarray, list[object]]
+"""A routed slice of the rows: ``(first row, its bad points, its routed rows, their routing columns)``."""
+
+
+def route_chunk(layers: Layers, cols: dict[str, list[str]], crs: str, config: RoutingConfig, start: int = 0) -> Chunk:
+    """Route the rows ``cols`` (a slice starting at row ``start``) against ``layers``: the work of one process."""
+    batch = route_points(
+        None,  # type: ignore[arg-type]  # the layers are given: no database is read
+        cols["lon"],
+        cols["lat"],
+        crs=crs,
+        categories=cols.get("category"),
+        observed_at=[v or None for v in cols["observed_at"]] if "observed_at" in cols else None,
+        config=config,
+        layers=layers,
+    )
+    ok = np.flatnonzero(batch.ok)
+    return start, batch.errors, ok, routed_columns(batch, ok)
 
 
 def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
