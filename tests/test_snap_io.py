@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from gridmap.csv_text import write_columns_atomically
-from gridmap.routing.inputs import _one_day, observed_days
+from gridmap.routing.inputs import observed_days, one_day
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -35,12 +35,12 @@ def test_naive_iso_times_read_as_their_date_and_the_rest_as_before() -> None:
     errors: list = []
     got = observed_days(values, len(values), TZ, errors)
     for i, v in enumerate(values):
-        want = _one_day(v, TZ)
+        want = one_day(v, TZ)
         if want is None:
             assert any(e.index == i for e in errors), v
         else:
             assert got[i] == want, v
-    assert {e.index for e in errors} == {i for i, v in enumerate(values) if _one_day(v, TZ) is None}
+    assert {e.index for e in errors} == {i for i, v in enumerate(values) if one_day(v, TZ) is None}
 
 
 def test_columns_are_written_as_csv_writes_rows(tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ class RoutingBatch:
         self.errors = sorted(errors, key=lambda e: (e.index, e.field))
         self._errors_by_index: dict[int, list[PointError]] | None = None
         self._lists: dict[str, Any] | None = None
+        self._area_refs: dict[tuple[str, int], AreaRef] = {}
         self.ok = np.ones(len(lon), bool)
         self.ok[[e.index for e in self.errors]] = False
         self._cand_start = np.searchsorted(block.cand_point, np.arange(len(lon) + 1))
@@ -206,10 +207,15 @@ class RoutingBatch:
         )
 
     def _area_ref(self, kind: str, row: int) -> AreaRef | None:
+        """The area of a table row, built once per area (a file's rows share a few hundred communities)."""
         if row < 0:
             return None
-        ids, labels, codes = self._py()["tables"][kind]
-        return AreaRef(ids[row], str(codes[row]), str(labels[row]))
+        key = (kind, row)
+        ref = self._area_refs.get(key)
+        if ref is None:
+            ids, labels, codes = self._py()["tables"][kind]
+            ref = self._area_refs[key] = AreaRef(ids[row], str(codes[row]), str(labels[row]))
+        return ref
 
     def results(self) -> list[RoutingResult | None]:
         return [self.result(i) for i in range(len(self))]

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import RoutingConfig
 from gridmap.routing.csv_file import Chunk, route_chunk
 from gridmap.routing.tables import Layers
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 CHUNK_ROWS = 250_000  # rows per task: big enough for the vectorised blocks, small enough to spread
 
 
 @contextmanager
-def dask_client(scheduler: str) -> Iterator[object]:
+def dask_client(scheduler: str) -> Iterator[Client]:
     """A ``distributed.Client`` for ``scheduler`` (closed afterwards, with the local cluster it started)."""
     from distributed import Client, LocalCluster
 
@@ -62,11 +66,11 @@ def route_chunks(
     """Route ``cols`` on the Dask cluster of ``scheduler``, chunk by chunk; the chunks in row order."""
     n, chunk = len(cols["lon"]), chunk or CHUNK_ROWS
     with dask_client(scheduler) as client:
-        shared = client.scatter(layers, broadcast=True)  # type: ignore[attr-defined]
+        shared = client.scatter(layers, broadcast=True)
         futures = [
-            client.submit(  # type: ignore[attr-defined]
+            client.submit(
                 route_chunk, shared, {k: v[s : s + chunk] for k, v in cols.items()}, crs, config, s, pure=False
             )
             for s in range(0, n, chunk)
         ]
-        return list(client.gather(futures))  # type: ignore[attr-defined]
+        return list(client.gather(futures))

@@ -129,7 +129,7 @@ def observed_days(observed_at: Observed, n: int, tz: ZoneInfo, errors: list[Poin
     if observed_at is None:
         return np.full(n, today, np.int64)
     if isinstance(observed_at, dt.date | str | pd.Timestamp | np.datetime64):
-        day = _one_day(observed_at, tz)
+        day = one_day(observed_at, tz)
         if day is None:
             errors.extend(PointError(j, "observed_at", _bad_time(observed_at)) for j in range(n))
         return np.full(n, today if day is None else day, np.int64)
@@ -144,7 +144,7 @@ def observed_days(observed_at: Observed, n: int, tz: ZoneInfo, errors: list[Poin
     todo = _naive_iso_days(arr, out)
     for i, v in _unique_values(arr[todo]):
         i = todo[i]
-        day = _one_day(v, tz)
+        day = one_day(v, tz)
         if day is None:
             errors.extend(PointError(int(j), "observed_at", _bad_time(v)) for j in i)
         else:
@@ -198,14 +198,14 @@ def _unique_values(vals: np.ndarray) -> Iterable[tuple[np.ndarray, object]]:
             yield group, vals[group[0]]
 
 
-def _one_day(v: object, tz: ZoneInfo) -> int | None:
+def one_day(v: object, tz: ZoneInfo) -> int | None:
     if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
         return as_day(dt.datetime.now(tz).date())
     if v is pd.NaT:
         return as_day(dt.datetime.now(tz).date())
     if isinstance(v, pd.Timestamp | np.datetime64):  # (pandas' types pass for datetimes)
         ts = pd.Timestamp(v)
-        return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else _one_day(ts.to_pydatetime(), tz)
+        return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else one_day(ts.to_pydatetime(), tz)
     if isinstance(v, dt.datetime):
         try:
             return as_day(v.astimezone(tz).date() if v.tzinfo else v.date())
@@ -219,7 +219,7 @@ def _one_day(v: object, tz: ZoneInfo) -> int | None:
             parsed = dt.datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
         except ValueError:
             return None
-        return _one_day(parsed, tz)
+        return one_day(parsed, tz)
     return None
 
 
