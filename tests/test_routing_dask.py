@@ -90,5 +90,7 @@ def test_a_scheduler_that_is_none_is_refused(session: Session, tmp_path: Path) -
     src, *_ = _reports(session, tmp_path, n=5)
     with pytest.raises(InvalidInput, match="tcp://host:8786 or local:N"):
         snap_csv(session, src, tmp_path / "o.csv", scheduler="http://nowhere")
+    with pytest.raises(InvalidInput, match=r"cannot reach the Dask scheduler tcp://127\.0\.0\.1:1"):
+        snap_csv(session, src, tmp_path / "o.csv", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(InvalidInput, match="N ≥ 1"):
         snap_csv(session, src, tmp_path / "o.csv", scheduler="local:0")

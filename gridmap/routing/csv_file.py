@@ -138,7 +138,8 @@ def snap_csv(
     out_header = list(header) + [c if c not in header else f"{c}_routed" for c in ROUTING_COLUMNS]
     columns: list[object] = [[good[i][j] for i in ok.tolist()] for j in range(width)]
     columns += [
-        np.concatenate([np.asarray(p[k], dtype=object) for p in routed_parts]) for k in range(len(ROUTING_COLUMNS) - 1)
+        np.concatenate([np.asarray(p[k], dtype=object) for p in routed_parts] or [np.zeros(0, object)])
+        for k in range(len(ROUTING_COLUMNS) - 1)
     ]
     columns.append(np.asarray(good_line)[ok])
     write_columns_atomically(output, out_header, columns)

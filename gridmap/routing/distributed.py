@@ -43,7 +43,17 @@ def dask_client(scheduler: str) -> Iterator[Client]:
         with cluster, Client(cluster) as client:
             yield client
     elif scheduler.startswith(("tcp://", "tls://")):
-        with Client(scheduler, timeout="20s") as client:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise InvalidInput(
+                Problem(
+                    f"cannot reach the Dask scheduler {scheduler}: {exc}",
+                    "--scheduler",
+                    zh=f"无法连接 Dask 调度器 {scheduler}：{exc}",
+                )
+            ) from None
+        with client:
             yield client
     else:
         raise InvalidInput(
