@@ -31,6 +31,11 @@ from gridmap.errors import GridmapError
 )
 @click.option("--category-col", default=None, help="Column with the category code (per-category rule order).")
 @click.option("--time-col", default=None, help="Column with the observed time (ISO-8601); default: today.")
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Route on Dask: tcp://host:8786 (a running cluster) or local:N (N worker processes here).",
+)
 @click.pass_obj
 def snap(
     obj: Context,
@@ -42,6 +47,7 @@ def snap(
     crs: str,
     category_col: str | None,
     time_col: str | None,
+    scheduler: str | None,
 ) -> None:
     """Route every report of the CSV file PATH to its responsible unit (bulk, vectorised); nothing is stored.
 
@@ -63,6 +69,7 @@ def snap(
                 crs=crs,
                 category_col=category_col,
                 time_col=time_col,
+                scheduler=scheduler,
             )
     except GridmapError as exc:
         fail(exc)

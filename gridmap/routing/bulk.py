@@ -61,6 +61,7 @@ class RoutingBatch:
         self.errors = sorted(errors, key=lambda e: (e.index, e.field))
         self._errors_by_index: dict[int, list[PointError]] | None = None
         self._lists: dict[str, Any] | None = None
+        self._area_refs: dict[tuple[str, int], AreaRef] = {}
         self.ok = np.ones(len(lon), bool)
         self.ok[[e.index for e in self.errors]] = False
         self._cand_start = np.searchsorted(block.cand_point, np.arange(len(lon) + 1))
@@ -88,12 +89,39 @@ class RoutingBatch:
         return np.where(self.ok & (self._b.kind >= 0), np.array((*MATCH_KINDS, ""), dtype=object)[self._b.kind], "")
 
     @property
+    def layers(self) -> Layers:
+        return self._layers
+
+    @property
+    def kind_code(self) -> np.ndarray:
+        """Matched kind per point as an index into :data:`MATCH_KINDS`, -1 where none (or the point is bad)."""
+        return np.where(self.ok, self._b.kind, -1)
+
+    @property
+    def matched_row(self) -> np.ndarray:
+        """Row of the matched feature in its kind's table (see :attr:`kind_code`), -1 where none."""
+        return np.where(self.ok & (self._b.kind >= 0), self._b.row, -1)
+
+    @property
+    def community_row(self) -> np.ndarray:
+        return np.where(self.ok, self._b.community, -1)
+
+    @property
+    def street_row(self) -> np.ndarray:
+        return np.where(self.ok, self._b.street, -1)
+
+    @property
     def matched_id(self) -> np.ndarray:
         out = np.full(len(self), -1, np.int64)
         for k, kind in enumerate(MATCH_KINDS):
             m = self.ok & (self._b.kind == k)
             out[m] = self._layers.tables[kind].ids[self._b.row[m]]
         return out
+
+    @property
+    def distance(self) -> np.ndarray:
+        """Distance to the match in metres, unrounded (NaN where none)."""
+        return np.where(self.ok, self._b.distance, np.nan)
 
     @property
     def distance_m(self) -> np.ndarray:
@@ -179,10 +207,15 @@ class RoutingBatch:
         )
 
     def _area_ref(self, kind: str, row: int) -> AreaRef | None:
+        """The area of a table row, built once per area (a file's rows share a few hundred communities)."""
         if row < 0:
             return None
-        ids, labels, codes = self._py()["tables"][kind]
-        return AreaRef(ids[row], str(codes[row]), str(labels[row]))
+        key = (kind, row)
+        ref = self._area_refs.get(key)
+        if ref is None:
+            ids, labels, codes = self._py()["tables"][kind]
+            ref = self._area_refs[key] = AreaRef(ids[row], str(codes[row]), str(labels[row]))
+        return ref
 
     def results(self) -> list[RoutingResult | None]:
         return [self.result(i) for i in range(len(self))]

@@ -13,16 +13,18 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
-from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically
+from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
 from gridmap.errors import InvalidInput, Problem
-from gridmap.routing import RoutingConfig, route_points
+from gridmap.routing import PointError, RoutingBatch, RoutingConfig, route_points, routing_layers
+from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS
+from gridmap.routing.tables import Layers
 
 ROUTING_COLUMNS = (
     "unit_id",
@@ -81,10 +83,12 @@ def snap_csv(
     category_col: str | None = None,
     time_col: str | None = None,
     config: RoutingConfig | None = None,
+    scheduler: str | None = None,
 ) -> SnapSummary:
     """Route every row of ``source`` and write ``output`` (and ``errors_path`` when some rows are bad; by default
     ``<output>.errors.csv``). Raises InvalidInput only when the file as a whole is unusable (unreadable, no
-    header, a named column missing)."""
+    header, a named column missing). ``scheduler``: route on Dask (``tcp://host:8786`` or ``local:N``; see
+    :mod:`gridmap.routing.distributed`) — the same file comes out."""
     started = time.perf_counter()
     text = _read_text(source)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -105,7 +109,7 @@ def snap_csv(
     good_line: list[int] = []
     for record in reader:
         line = reader.line_num
-        if not record or all(not c.strip() for c in record):
+        if not record or not "".join(record).strip():
             continue  # blank line
         if len(record) != width:
             bad_rows.append((line, "-", f"expected {width} fields (as in the header), found {len(record)}"))
@@ -114,49 +118,31 @@ def snap_csv(
         good_line.append(line)
     n = len(good)
     cols = {k: [r[p] for r in good] for k, p in pos.items()}
-    batch = route_points(
-        session,
-        cols["lon"],
-        cols["lat"],
-        crs=crs,
-        categories=cols.get("category"),
-        observed_at=[v or None for v in cols["observed_at"]] if "observed_at" in cols else None,
-        config=config,
-    )
+    if scheduler is None:
+        layers = routing_layers(session)
+        parts = [route_chunk(layers, cols, crs, config or RoutingConfig.from_env())]
+    else:
+        from gridmap.routing.distributed import route_chunks
+
+        parts = route_chunks(routing_layers(session), cols, crs, config or RoutingConfig.from_env(), scheduler)
     field_names = {"lon": lon_col, "lat": lat_col, "observed_at": time_col or "observed_at", "crs": "crs"}
-    for e in batch.errors:
-        fields = [field_names.get(f, f) for f in e.field.split("/")]
-        bad_rows.append((good_line[e.index], "/".join(fields), e.message))
+    ok_parts, routed_parts = [], []
+    for start, errors, ok, routed in parts:
+        for e in errors:
+            fields = [field_names.get(f, f) for f in e.field.split("/")]
+            bad_rows.append((good_line[start + e.index], "/".join(fields), e.message))
+        ok_parts.append(ok + start)
+        routed_parts.append(routed)
     bad_rows.sort()
-
+    ok = np.concatenate(ok_parts) if ok_parts else np.zeros(0, np.int64)
     out_header = list(header) + [c if c not in header else f"{c}_routed" for c in ROUTING_COLUMNS]
-
-    def routed_rows() -> Iterable[list[object]]:
-        for i in np.flatnonzero(batch.ok):
-            r = batch.result(int(i))
-            assert r is not None
-            cands = [
-                {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
-                for c in r.candidates
-            ]
-            yield [
-                *good[i],
-                r.responsible[0] if r.responsible else "",
-                r.responsible[1] if r.responsible else "",
-                r.rule or "",
-                r.matched.kind if r.matched else "",
-                r.matched.id if r.matched else "",
-                r.matched.name if r.matched else "",
-                "" if r.distance_m is None else r.distance_m,
-                "1" if r.ambiguous else "0",
-                r.community.name if r.community else "",
-                r.street.name if r.street else "",
-                json.dumps(cands, ensure_ascii=False) if cands else "",
-                r.explanation,
-                good_line[i],
-            ]
-
-    write_atomically(output, out_header, routed_rows())
+    columns: list[object] = [[good[i][j] for i in ok.tolist()] for j in range(width)]
+    columns += [
+        np.concatenate([np.asarray(p[k], dtype=object) for p in routed_parts] or [np.zeros(0, object)])
+        for k in range(len(ROUTING_COLUMNS) - 1)
+    ]
+    columns.append(np.asarray(good_line)[ok])
+    write_columns_atomically(output, out_header, columns)
     written_errors: Path | None = None
     if bad_rows:
         written_errors = errors_path or output.with_name(output.stem + ".errors.csv")
@@ -166,12 +152,83 @@ def snap_csv(
         written_errors = errors_path
     return SnapSummary(
         rows=n + sum(1 for b in bad_rows if b[1] == "-"),
-        routed=batch.routed,
+        routed=len(ok),
         bad=len({b[0] for b in bad_rows}),
         seconds=time.perf_counter() - started,
         output=output,
         errors=written_errors,
     )
+
+
+Chunk = tuple[int, list[PointError], np.ndarray, list[object]]
+"""A routed slice of the rows: ``(first row, its bad points, its routed rows, their routing columns)``."""
+
+
+def route_chunk(layers: Layers, cols: dict[str, list[str]], crs: str, config: RoutingConfig, start: int = 0) -> Chunk:
+    """Route the rows ``cols`` (a slice starting at row ``start``) against ``layers``: the work of one process."""
+    batch = route_points(
+        None,  # type: ignore[arg-type]  # the layers are given: no database is read
+        cols["lon"],
+        cols["lat"],
+        crs=crs,
+        categories=cols.get("category"),
+        observed_at=[v or None for v in cols["observed_at"]] if "observed_at" in cols else None,
+        config=config,
+        layers=layers,
+    )
+    ok = np.flatnonzero(batch.ok)
+    return start, batch.errors, ok, routed_columns(batch, ok)
+
+
+def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
+    """The routing columns of the rows ``ok`` (from ``unit_id`` to ``explanation``): the plain ones straight from the
+    batch's arrays; the candidates and the explanation (a sentence per answer) per row."""
+    layers = batch.layers
+    unit = batch.unit_id[ok]
+    unit_name = pd.Series(unit).map(layers.unit_names).where(unit >= 0, "")
+    unit_name = unit_name.fillna(pd.Series(unit).map(lambda u: f"#{u}"))
+    rule = np.asarray((*ANSWER_RULES, ""), dtype=object)[batch.rule[ok]]
+    kind = batch.matched_kind[ok]
+    mid = batch.matched_id[ok]
+    mname = np.full(len(ok), "", dtype=object)
+    rows = batch.matched_row[ok]
+    for k, name in enumerate(MATCH_KINDS):
+        m = batch.kind_code[ok] == k
+        if m.any():
+            mname[m] = np.asarray(layers.tables[name].names, dtype=object)[rows[m]].astype(str)
+    matched = mid >= 0
+    dist_text = [
+        str(round(d, 1)) if m else "" for d, m in zip(batch.distance[ok].tolist(), matched.tolist(), strict=True)
+    ]
+    areas = [
+        np.where(r >= 0, np.asarray(layers.tables[lv].names, dtype=object)[np.maximum(r, 0)].astype(str), "")
+        if len(layers.tables[lv])
+        else np.full(len(ok), "", dtype=object)
+        for lv, r in (("community", batch.community_row[ok]), ("street", batch.street_row[ok]))
+    ]
+    cands, explanations = [], []
+    for i in ok.tolist():
+        r = batch.result(i)
+        assert r is not None
+        c = [
+            {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
+            for c in r.candidates
+        ]
+        cands.append(json.dumps(c, ensure_ascii=False) if c else "")
+        explanations.append(r.explanation)
+    return [
+        np.where(unit >= 0, unit.astype(str).astype(object), ""),
+        unit_name.to_numpy(dtype=object),
+        rule,
+        kind,
+        np.where(matched, mid.astype(str).astype(object), ""),
+        mname,
+        dist_text,
+        np.where(batch.ambiguous[ok], "1", "0"),
+        *areas,
+        cands,
+        explanations,
+    ]
 
 
 __all__ = ["ERROR_COLUMNS", "ROUTING_COLUMNS", "SnapSummary", "snap_csv"]

@@ -129,7 +129,7 @@ def observed_days(observed_at: Observed, n: int, tz: ZoneInfo, errors: list[Poin
     if observed_at is None:
         return np.full(n, today, np.int64)
     if isinstance(observed_at, dt.date | str | pd.Timestamp | np.datetime64):
-        day = _one_day(observed_at, tz)
+        day = one_day(observed_at, tz)
         if day is None:
             errors.extend(PointError(j, "observed_at", _bad_time(observed_at)) for j in range(n))
         return np.full(n, today if day is None else day, np.int64)
@@ -140,13 +140,41 @@ def observed_days(observed_at: Observed, n: int, tz: ZoneInfo, errors: list[Poin
         d = arr.astype("datetime64[D]")
         return np.where(np.isnat(d), today, d.astype(np.int64))
     out = np.full(n, today, np.int64)
-    for i, v in _unique_values(arr.astype(object)):
-        day = _one_day(v, tz)
+    arr = arr.astype(object)
+    todo = _naive_iso_days(arr, out)
+    for i, v in _unique_values(arr[todo]):
+        i = todo[i]
+        day = one_day(v, tz)
         if day is None:
             errors.extend(PointError(int(j), "observed_at", _bad_time(v)) for j in i)
         else:
             out[i] = day
     return out
+
+
+_NAIVE_ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,6})?)?)?$"
+
+
+_YEAR_0 = as_day(dt.date(1, 1, 1)) - 1
+
+
+def _naive_iso_days(arr: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` where a value is a naive ISO-8601 text (its local day is its date part, no parsing needed: a
+    bulk file holds as many distinct times as rows); return the indices left for the general parser."""
+    if len(arr) <= 16:
+        return np.arange(len(arr))
+    s = pd.Series(arr, dtype=object)
+    text = s.map(lambda v: isinstance(v, str))
+    cand = s.where(text, "").astype(str).str.strip()
+    naive = cand.str.match(_NAIVE_ISO).to_numpy(dtype=bool)
+    days = pd.to_datetime(cand[naive].str[:10], format="%Y-%m-%d", errors="coerce").to_numpy()
+    day = np.where(np.isnat(days), _YEAR_0, days.astype("datetime64[D]").astype(np.int64))
+    ok = day > _YEAR_0  # (pandas reads year 0, Python's dates start at year 1)
+    hit = np.flatnonzero(naive)[ok]
+    out[hit] = day[ok]
+    done = np.zeros(len(arr), bool)
+    done[hit] = True
+    return np.flatnonzero(~done)
 
 
 def _bad_time(v: object) -> str:
@@ -170,14 +198,14 @@ def _unique_values(vals: np.ndarray) -> Iterable[tuple[np.ndarray, object]]:
             yield group, vals[group[0]]
 
 
-def _one_day(v: object, tz: ZoneInfo) -> int | None:
+def one_day(v: object, tz: ZoneInfo) -> int | None:
     if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
         return as_day(dt.datetime.now(tz).date())
     if v is pd.NaT:
         return as_day(dt.datetime.now(tz).date())
     if isinstance(v, pd.Timestamp | np.datetime64):  # (pandas' types pass for datetimes)
         ts = pd.Timestamp(v)
-        return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else _one_day(ts.to_pydatetime(), tz)
+        return as_day(dt.datetime.now(tz).date()) if ts is pd.NaT else one_day(ts.to_pydatetime(), tz)
     if isinstance(v, dt.datetime):
         try:
             return as_day(v.astimezone(tz).date() if v.tzinfo else v.date())
@@ -191,7 +219,7 @@ def _one_day(v: object, tz: ZoneInfo) -> int | None:
             parsed = dt.datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
         except ValueError:
             return None
-        return _one_day(parsed, tz)
+        return one_day(parsed, tz)
     return None
 
 
