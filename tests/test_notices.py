@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -167,3 +168,23 @@ def test_a_weekly_notice_has_no_shop_flags_and_lists_that_weeks_cases(session: S
     # due that week and not closed in time: a10 (due 25th, still open) and a12 (due 28th, closed 3 Dec)
     assert n["summary"]["overdue"] == 2 and "五、门前五包" not in render_html(n)
     assert (render_xlsx(n) or b"")[:2] == b"PK"  # bytes when no stream is given
+
+
+def test_the_pdf_and_the_xlsx_chart_each_groups_average_score(session: Session) -> None:
+    _published(session)
+    n = build(session, parse_period("2026-11", TZ), NOW)
+    (sec,) = n["sections"]
+    ranked = [r["score"] for r in sec["groups"][0]["rows"] if r["score"] is not None]
+    average = round(sum(ranked) / len(ranked), 2)
+    doc = render_html(n, document=True)
+    svg = doc[doc.index('<div class="chart">') : doc.index("</svg>")]
+    assert "<svg" in svg and "各分组平均得分" in svg and "市直单位" in svg and f"{average:g}" in svg
+    assert "<script" not in doc  # a static chart: the PDF runs no script
+    assert 'class="chart"' not in render_html(n)  # the preview (CSP: no inline style sheet) has none
+    assert render_pdf(n).startswith(b"%PDF-")
+    raw = render_xlsx(n) or b""
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        chart = z.read("xl/charts/chart1.xml").decode()
+    assert "<c:barChart>" in chart and "平均得分" in chart
+    rows = list(load_workbook(io.BytesIO(raw), read_only=True)["总体情况"].iter_rows(values_only=True))
+    assert ("市直单位", pytest.approx(average)) in [(r[0], r[1]) for r in rows if r and r[0] == "市直单位"]

@@ -28,6 +28,12 @@ thead { display: table-header-group; } tr { page-break-inside: avoid; }
 th { background: #eef; } td.num { text-align: right; }
 tr.first td { background: #e6f4e6; } tr.last td { background: #fbe5e5; }
 p.unranked { color: #555; font-size: 8.5pt; }
+table.rank, table.cases, table.flags { table-layout: fixed; }
+table.rank th:nth-child(1) { width: 7%; } table.rank th:nth-child(2) { width: 22%; }
+table.cases th:nth-child(1) { width: 9%; } table.cases th:nth-child(2) { width: 9%; }
+table.cases th:nth-child(3) { width: 20%; } table.cases th:nth-child(4) { width: 14%; }
+table.cases th:nth-child(5) { width: 8%; } table.cases th:nth-child(6), table.cases th:nth-child(7) { width: 15%; }
+.chart { page-break-inside: avoid; margin: 4pt 0 8pt; } .chart svg { width: 100%; height: auto; }
 """
 
 _PAGE = (
@@ -38,9 +44,13 @@ _PAGE = (
 
 def render_html(notice: dict[str, Any], *, document: bool = False) -> str:
     """The notice's HTML: a fragment for the preview page, or (``document``) a whole page with print CSS."""
-    body = _ENV.from_string(_TEMPLATE).render(n=notice)
-    if not document:
-        return body
     from markupsafe import Markup
+
+    if not document:
+        return _ENV.from_string(_TEMPLATE).render(n=notice, charts={})
+    from gridmap.notices.charts import charts  # the PDF only: pygal's SVG carries a style sheet the site's CSP refuses
+
+    svgs = {k: Markup(v) for k, v in charts(notice).items()}
+    body = _ENV.from_string(_TEMPLATE).render(n=notice, charts=svgs)
 
     return _ENV.from_string(_PAGE).render(n=notice, css=Markup(PRINT_CSS), body=Markup(body))

@@ -10,6 +10,8 @@ from typing import Any, BinaryIO
 
 import xlsxwriter
 
+from gridmap.notices.charts import group_averages
+
 _BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -20,6 +22,27 @@ def _sheet_name(text: str, used: set[str]) -> str:
         name, i = f"{base[:25]}({i})", i + 1
     used.add(name.lower())
     return name
+
+
+def _charts(wb: Any, ws: Any, notice: dict[str, Any], row: int) -> None:
+    """Each scheme's average score per peer group: the figures under the summary, a native bar chart beside them
+    (constant-memory mode writes rows in order, so the figures go below everything else on the sheet)."""
+    for sec in notice["sections"]:
+        data = group_averages(sec)
+        if not data:
+            continue
+        ws.write_row(row, 0, [f"{sec['name_zh']}：各分组平均得分", "平均得分"])
+        for i, (name, avg) in enumerate(data, start=1):
+            ws.write_row(row + i, 0, [name, avg])
+        chart = wb.add_chart({"type": "column"})
+        last = row + len(data)
+        chart.add_series({"name": "平均得分", "categories": [ws.name, row + 1, 0, last, 0],
+                          "values": [ws.name, row + 1, 1, last, 1], "data_labels": {"value": True}})  # fmt: skip
+        chart.set_title({"name": f"{sec['name_zh']}：各分组平均得分"})
+        chart.set_y_axis({"min": 0, "max": 100})
+        chart.set_legend({"none": True})
+        ws.insert_chart(row, 3, chart)
+        row += max(len(data) + 2, 16)
 
 
 def render_xlsx(notice: dict[str, Any], out: BinaryIO | None = None) -> bytes | None:
@@ -49,6 +72,7 @@ def render_xlsx(notice: dict[str, Any], out: BinaryIO | None = None) -> bytes | 
         for g in sec["groups"]:
             row += 1
             ws.write_row(row, 0, [sec["name_zh"], g["name_zh"], "、".join(g["first"]), "、".join(g["last"])])
+    _charts(wb, ws, notice, row + 2)
 
     for sec in notice["sections"]:
         ws = wb.add_worksheet(_sheet_name(sec["name_zh"], used))

@@ -1,0 +1,48 @@
+"""The notice's charts: each scheme's average score per peer group, as SVG for the PDF (pygal — a maintained,
+pure-Python SVG charting library that WeasyPrint lays out like an image) and as XlsxWriter's native bar charts in
+the workbook (:mod:`gridmap.notices.xlsx`). Both read the same figures from the notice's content."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pygal
+from pygal.style import Style
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+_STYLE = Style(
+    font_family="Noto Sans CJK SC, sans-serif", background="white", plot_background="white",
+    colors=("#3b6fb6",), label_font_size=11, major_label_font_size=11, title_font_size=13, value_font_size=10,
+)  # fmt: skip
+
+
+def group_averages(section: dict[str, Any]) -> list[tuple[str, float]]:
+    """(peer group, average score of its ranked subjects), for the groups with any score."""
+    out = []
+    for g in section["groups"]:
+        scores = [r["score"] for r in g["rows"] if r["score"] is not None]
+        if scores:
+            out.append((g["name_zh"], round(sum(scores) / len(scores), 2)))
+    return out
+
+
+def section_svg(section: dict[str, Any]) -> str | None:
+    """A bar chart of the section's averages per peer group (no scripts: the PDF is static), or None when empty."""
+    data = group_averages(section)
+    if not data:
+        return None
+    chart = pygal.Bar(
+        style=_STYLE, width=720, height=240, show_legend=False, js=[], range=(0, 100), print_values=True,
+        title=f"{section['name_zh']}：各分组平均得分", x_labels=[name for name, _ in data], margin=8,
+        disable_xml_declaration=True,
+    )  # fmt: skip
+    chart.add("平均得分", [v for _, v in data])
+    # pygal still writes its tooltip config as an inline <script> with js=[]; the PDF is static, so it goes
+    return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
+
+
+def charts(notice: dict[str, Any]) -> dict[str, str]:
+    """Each section's chart SVG by scheme code (sections without a score have none)."""
+    got = {s["code"]: section_svg(s) for s in notice["sections"]}
+    return {k: v for k, v in got.items() if v}
