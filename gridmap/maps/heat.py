@@ -39,7 +39,7 @@ from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.geo.shapes import point_array
+from gridmap.geo.shapes import geojson_geometries, point_array
 from gridmap.maps import heat_totals
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, Category, Grid, Segment, in_force
@@ -191,11 +191,12 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
     stmt = select(model.id, *extra, wkb(model.geom)).where(model.id.in_(sorted(counts)))
     if box:
         stmt = stmt.where(dialect_of(session).bbox_filter(model, box))
-    rows = session.execute(stmt.order_by(model.id)).all() if counts else []
+    rows = session.connection().execute(stmt.order_by(model.id)).all() if counts else []
+    shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
     features = []
     total = 0
     top = 0.0
-    for fid, label, size, geom in rows:
+    for (fid, label, size, _geom), geometry in zip(rows, shapes, strict=True):
         n = counts[fid]
         total += n
         props: dict[str, object] = {"id": fid, "count": n}
@@ -206,14 +207,7 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
             per_km = round(n / max(float(size or 0) / 1000.0, 1e-3), 2)
             props.update(name=label, length_m=round(float(size or 0), 1), per_km=per_km)
             top = max(top, per_km)
-        features.append(
-            {
-                "type": "Feature",
-                "id": fid,
-                "geometry": shapely.geometry.mapping(shapely.from_wkb(bytes(geom))),
-                "properties": props,
-            }
-        )
+        features.append({"type": "Feature", "id": fid, "geometry": geometry, "properties": props})
     body: dict[str, object] = {
         "mode": mode,
         "count": total,
