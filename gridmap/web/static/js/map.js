@@ -141,7 +141,7 @@ export class GridMap {
     const on = kinds.length > 0 && !this.at && this.map.hasLayer(this.layers[COMMUNITIES] ?? L.layerGroup());
     if (!on) {
       if (this.data.coverage) {
-        this.data.coverage = null;
+        this.data.coverage = hook.coverage = null;
         this.data.restyle();
       }
       return;
@@ -159,7 +159,7 @@ export class GridMap {
           rates[String(c.id)] = known.length ? Math.min(.../** @type {number[]} */ (known)) : null;
         }
       }
-      this.data.coverage = rates;
+      this.data.coverage = hook.coverage = rates;
       this.data.restyle();
       this.hintEl?.append(
         Object.assign(document.createElement("span"), { textContent: this.strings.coverage_by_community }),
