@@ -112,3 +112,17 @@ def test_heat_grids_answer_from_the_maintained_counts(session: Session) -> None:
     seg_fast = heat.heat(session, {"mode": "segments", "status": "all"}, now=now)
     seg_slow = heat.heat(session, {"mode": "segments", "status": "all", "from": "2000-01-01"}, now=now)
     assert by_id(seg_fast) == by_id(seg_slow)
+
+
+def test_heat_grids_in_a_box_count_the_grids_it_touches(session: Session) -> None:
+    seed(session)
+    _cases(session, random.Random(3), 150, (111.12, 37.50, 111.18, 37.56))
+    session.commit()
+    whole = heat.heat(session, {"mode": "grids", "status": "all"}, now=NOW)
+    box = (111.13, 37.51, 111.15, 37.53)
+    part = heat.heat(session, {"mode": "grids", "status": "all", "bbox": ",".join(map(str, box))}, now=NOW)
+    assert part["maintained"] and 0 < part["counted"] < whole["counted"]
+    counts = {f["id"]: f["properties"]["count"] for f in whole["features"]["features"]}
+    for f in part["features"]["features"]:  # each grid in the box with all its cases, as in the whole city
+        assert f["properties"]["count"] == counts[f["id"]]
+        assert shapely.geometry.shape(f["geometry"]).intersects(shapely.geometry.box(*box))

@@ -185,12 +185,12 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
     a box, the targets it touches, each with all its cases."""
     statuses, cats = _wanted(session, filters)
     kind = "grid" if mode == "grids" else "segment"
-    counts = heat_totals.counts(session, kind, statuses, cats)
     model = Grid if kind == "grid" else Segment
+    # with a box: the targets it touches (on the spatial index) are counted, not the whole city
+    seen = select(model.id).where(dialect_of(session).bbox_filter(model, box)) if box else None
+    counts = heat_totals.counts(session, kind, statuses, cats, seen)
     extra = (Grid.code, Grid.area_m2) if kind == "grid" else (Segment.name, Segment.length_m)
     stmt = select(model.id, *extra, wkb(model.geom)).where(model.id.in_(sorted(counts)))
-    if box:
-        stmt = stmt.where(dialect_of(session).bbox_filter(model, box))
     rows = session.connection().execute(stmt.order_by(model.id)).all() if counts else []
     shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
     features = []

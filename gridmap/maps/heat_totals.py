@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -249,11 +250,17 @@ def _insert(session: Session, table: str, columns: Sequence[str], df: pd.DataFra
 
 
 def counts(
-    session: Session, kind: str, statuses: Sequence[str] | None, categories: Sequence[str] | None
+    session: Session,
+    kind: str,
+    statuses: Sequence[str] | None,
+    categories: Sequence[str] | None,
+    targets: Any = None,
 ) -> dict[int, int]:
-    """Maintained counts per target of ``kind`` for the statuses and categories (None: all); call
-    :func:`ensure_current` first."""
+    """Maintained counts per target of ``kind`` for the statuses and categories (None: all), of the ``targets`` (a
+    subquery of ids; None: all); call :func:`ensure_current` first."""
     stmt = select(HeatTotal.target_id, func.sum(HeatTotal.n)).where(HeatTotal.kind == kind)
+    if targets is not None:
+        stmt = stmt.where(HeatTotal.target_id.in_(targets))
     if statuses is not None:
         stmt = stmt.where(HeatTotal.status.in_(sorted(statuses)))
     if categories is not None:
