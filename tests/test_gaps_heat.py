@@ -192,8 +192,11 @@ def test_heat_keeps_the_newest_cases_and_bins_points_beyond_a_screen(
 ) -> None:
     _add_cases(demo)  # 40 on one segment's midpoint (the newest 40), 10 spread along a street
     monkeypatch.setattr(heat, "MAX_POINTS", 10)
-    grids = heat.heat(demo, {"mode": "grids", "status": "all"}, now=NOW)
+    filters = {"mode": "grids", "status": "all", "from": "2000-01-01"}  # a period: recomputed, not maintained
+    grids = heat.heat(demo, filters, now=NOW)
     assert grids["truncated"] and grids["count"] == 10 and grids["max"] == 10  # the newest: all on the midpoint
+    maintained = heat.heat(demo, {"mode": "grids", "status": "all"}, now=NOW)  # maintained counts have no cap
+    assert maintained["maintained"] and not maintained["truncated"] and maintained["max"] >= 40
     monkeypatch.setattr(heat, "RAW_POINTS", 10)
     binned = heat.heat(demo, {"status": "all"}, now=NOW)
     assert binned["binned"] == heat.BIN_DEG and not binned["truncated"] and binned["count"] == 50

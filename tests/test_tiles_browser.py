@@ -115,3 +115,55 @@ def test_map_draws_segments_from_tiles(browser, settings: Settings, session, wid
         assert watch.problems == []
         page.close()
     app_state(app).engine.dispose()
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_map_shows_community_coverage_below_the_layers_minimum_zoom(
+    browser, settings: Settings, session, width: int, height: int
+) -> None:
+    """Zoomed out below the roads' minimum zoom, the 社区 are filled by their coverage (from the gaps summary) instead
+    of the features; zoomed in again, the features are drawn and the fill goes."""
+    app = create_app(settings)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = signed_in_context(browser, base, "demo-commander", DEMO_PASSWORD,
+                                    viewport={"width": width, "height": height})  # fmt: skip
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(base + "/map")
+        page.wait_for_function(IDLE, timeout=30_000)
+        shown_from = page.evaluate("() => gridmapTest.tiled.segments.minZoom")
+        below = shown_from - 2  # communities are drawn from z11, roads from z14
+        page.evaluate(f"() => gridmapTest.map.setView([{STREET[0]}, {STREET[1]}], {below}, {{animate: false}})")
+        page.wait_for_function("() => gridmapTest.coverage !== null", timeout=15_000)
+        page.locator(".zoom-hint", has_text="社区颜色").wait_for(timeout=5_000)
+        rates = page.evaluate("() => Object.values(gridmapTest.coverage)")
+        assert len(rates) > 10 and all(r is None or 0 <= r <= 1 for r in rates)
+        page.wait_for_timeout(1200)  # the community tiles are painted after their fetch
+
+        def filled(pane: str) -> int:
+            return page.evaluate(
+                """(pane) => [...document.querySelectorAll(`.leaflet-${pane}-pane canvas`)].reduce((n, c) => {
+                    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                    let k = 0; for (let i = 3; i < d.length; i += 4 * 7) if (d[i] > 60) k++;
+                    return n + k; }, 0)""",
+                pane,
+            )
+
+        assert filled("gm-areas") > 1000, "the 社区 are not filled by their coverage"
+        assert filled("gm-segments") == 0  # no road drawn below its minimum zoom
+        page.screenshot(path=str(ARTIFACTS / f"map-coverage-below-{width}.png"))
+        page.evaluate(
+            f"() => gridmapTest.map.setView([{STREET[0]}, {STREET[1]}], {shown_from + 2}, {{animate: false}})"
+        )
+        page.wait_for_function(IDLE, timeout=30_000)
+        page.wait_for_function("() => gridmapTest.coverage === null", timeout=10_000)
+        page.wait_for_timeout(1200)
+        assert filled("gm-segments") > 0
+        assert page.locator(".zoom-hint").is_hidden()
+        page.screenshot(path=str(ARTIFACTS / f"map-coverage-above-{width}.png"))
+        assert watch.problems == []
+        page.close()
+    app_state(app).engine.dispose()

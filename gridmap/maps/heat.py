@@ -32,14 +32,17 @@ from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
+from gridmap.accounts.scope import scope_of
 from gridmap.cases import CASE_FILTERS, case_conditions
+from gridmap.cases.states import ACTIVE
 from gridmap.config import CaseSettings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import metric_epsg_for, transform
-from gridmap.geo.shapes import point_array
+from gridmap.geo.shapes import geojson_geometries, point_array
+from gridmap.maps import heat_totals
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.models import Area, Case, Grid, Segment, in_force
+from gridmap.store.models import Area, Case, Category, Grid, Segment, in_force
 
 MODES = ("points", "grids", "segments")
 SNAP_M = 30.0
@@ -108,6 +111,10 @@ def heat(
             problems.append(Problem("must be a number of metres between 1 and 200 (须为 1–200 米)", field="snap_m"))
     if problems:
         raise InvalidInput(problems)
+    if mode != "points" and _maintained_fits(session, filters, actor):
+        today = now.astimezone(tz).date()
+        if heat_totals.ensure_current(session, today):
+            return _from_totals(session, mode, filters, today, box, echo)
     if box:
         conds = [*conds, dialect_of(session).bbox_filter(Case, box)]
     cap = RAW_POINTS if mode == "points" else MAX_POINTS
@@ -143,6 +150,75 @@ def heat(
         body.update(_per_grid(session, lon, lat, today, box))
     else:
         body.update(_per_segment(session, lon, lat, snap, box))
+    return body
+
+
+_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox"})
+
+
+def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | None) -> bool:
+    """Whether the maintained counts answer the request: only status, category and box filters, the default snap
+    distance, and a whole-city reader (a narrower scope filters cases by 社区 and unit)."""
+    used = {k for k, v in filters.items() if v not in (None, "")}
+    return used <= _MAINTAINED_FILTERS and (actor is None or scope_of(session, actor) is None)
+
+
+def _wanted(session: Session, filters: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+    """The statuses and category codes of the (already validated) filters; None: any."""
+    statuses = [s.strip() for s in str(filters.get("status") or "active").split(",") if s.strip()]
+    wanted: set[str] | None = set()
+    for s in statuses:
+        if s == "all":
+            wanted = None
+            break
+        wanted |= {a.value for a in ACTIVE} if s == "active" else {s}  # type: ignore[operator]
+    codes = [c.strip() for c in str(filters.get("category") or "").split(",") if c.strip()]
+    cats = None
+    if codes:
+        subs = session.scalars(select(Category.code).where(Category.parent_code.in_(codes))).all()
+        cats = sorted(set(codes) | set(subs))
+    return (sorted(wanted) if wanted is not None else None), cats
+
+
+def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.date, box, echo) -> dict[str, object]:
+    """The grids or segments answer from :mod:`~gridmap.maps.heat_totals` (every matching case counted, no cap); with
+    a box, the targets it touches, each with all its cases."""
+    statuses, cats = _wanted(session, filters)
+    kind = "grid" if mode == "grids" else "segment"
+    model = Grid if kind == "grid" else Segment
+    # with a box: the targets it touches (on the spatial index) are counted, not the whole city
+    seen = select(model.id).where(dialect_of(session).bbox_filter(model, box)) if box else None
+    counts = heat_totals.counts(session, kind, statuses, cats, seen)
+    extra = (Grid.code, Grid.area_m2) if kind == "grid" else (Segment.name, Segment.length_m)
+    stmt = select(model.id, *extra, wkb(model.geom)).where(model.id.in_(sorted(counts)))
+    rows = session.connection().execute(stmt.order_by(model.id)).all() if counts else []
+    shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
+    features = []
+    total = 0
+    top = 0.0
+    for (fid, label, size, _geom), geometry in zip(rows, shapes, strict=True):
+        n = counts[fid]
+        total += n
+        props: dict[str, object] = {"id": fid, "count": n}
+        if kind == "grid":
+            props.update(code=label, per_km2=round(n / max(float(size or 0) / 1e6, 1e-9), 1))
+            top = max(top, n)
+        else:
+            per_km = round(n / max(float(size or 0) / 1000.0, 1e-3), 2)
+            props.update(name=label, length_m=round(float(size or 0), 1), per_km=per_km)
+            top = max(top, per_km)
+        features.append({"type": "Feature", "id": fid, "geometry": geometry, "properties": props})
+    body: dict[str, object] = {
+        "mode": mode,
+        "count": total,
+        "truncated": False,
+        "maintained": True,
+        "filters": echo,
+        "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
+        "counted": total,
+        ("max" if kind == "grid" else "max_per_km"): top if kind == "segment" else int(top),
+        "features": {"type": "FeatureCollection", "features": features},
+    }
     return body
 
 

@@ -324,7 +324,10 @@ def summary_of(areas: Areas, totals: pd.DataFrame, on: dt.date, scope: Scope | N
             rows = np.intersect1d(rows, in_scope)
             if not len(rows):
                 continue
-        comms = [{"code": areas.codes[c], "name": areas.names[c], **_figures(added([c]))} for c in rows]
+        comms = [
+            {"id": int(areas.ids[c]), "code": areas.codes[c], "name": areas.names[c], **_figures(added([c]))}
+            for c in rows
+        ]
         streets.append(
             {
                 "code": areas.street_codes[s],

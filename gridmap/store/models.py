@@ -1186,3 +1186,44 @@ class VolunteerReview(Base):
     score: Mapped[float] = mapped_column(Float)  # 0…100
     by: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- maintained heat counts (issue 16) ------------------------------------------------------------------------------
+
+
+class HeatDirty(Base):
+    """Cases whose heat counts may be stale: written by triggers (migration 0021) on every case written, whichever
+    code path; ``kind`` ``*`` (grids or segments edited): rebuild everything. Consumed by
+    :mod:`gridmap.maps.heat_totals`."""
+
+    __tablename__ = "heat_dirty"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+
+
+class HeatPlace(Base):
+    """Each case's grid in force and nearest road segment (0: none), with what the heat filters read: the old
+    state a refresh subtracts."""
+
+    __tablename__ = "heat_places"
+
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_id: Mapped[int] = mapped_column(Integer)
+    segment_id: Mapped[int] = mapped_column(Integer)
+    street_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(16))
+
+
+class HeatTotal(Base):
+    """:class:`HeatPlace` counted per grid / segment / 街道 (``kind``), status and category."""
+
+    __tablename__ = "heat_totals"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    target_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

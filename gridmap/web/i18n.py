@@ -105,6 +105,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "zoom_in_compounds": {"zh_CN": "放大后显示小区", "en": "Zoom in to see compounds"},
     "zoom_in_grids": {"zh_CN": "放大后显示网格", "en": "Zoom in to see unit grids"},
     "zoom_in_communities": {"zh_CN": "放大后显示社区", "en": "Zoom in to see communities"},
+    "coverage_by_community": {
+        "zh_CN": "社区颜色：包联覆盖率（红低绿高）",
+        "en": "社区 colour: coverage (red low, green high)",
+    },
     "unit_page": {"zh_CN": "单位详情", "en": "Unit page"},
     "road": {"zh_CN": "道路", "en": "Road"},
     "unit": {"zh_CN": "单位", "en": "Unit"},

@@ -57,6 +57,7 @@ JS_STRINGS = (
     "zoom_in_compounds",
     "zoom_in_grids",
     "zoom_in_communities",
+    "coverage_by_community",
     "unit_page",
     "road",
     "unit",

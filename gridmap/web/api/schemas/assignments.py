@@ -367,6 +367,7 @@ class Coverage(Model):
 
 
 class CommunityCoverage(Coverage):
+    id: int = Field(description="the 社区's area id (its features' id in the communities collection and tiles)")
     code: str
     name: str
 

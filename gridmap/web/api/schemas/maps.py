@@ -227,6 +227,9 @@ class HeatAnswer(Model):
     mode: HeatMode
     count: int = Field(description="cases found (grids, segments: the newest 200 000 at most)")
     truncated: bool
+    maintained: bool | None = Field(
+        None, description="grids, segments: counted from the maintained per-grid/segment totals (every case, no cap)"
+    )
     filters: HeatFilters
     cases_url: str = Field(description="the same cases as a list")
     points: list[tuple[float, float, float]] | None = Field(None, description="points: [lat, lon, weight] triples")

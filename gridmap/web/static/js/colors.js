@@ -45,3 +45,14 @@ export const NO_LIGHT_COLOR = "#1565c0";
 export function lightColor(light) {
   return (light && LIGHT_COLORS[light]) || NO_LIGHT_COLOR;
 }
+
+/**
+ * A 社区's coverage (0–1; null: nothing to cover) as a colour: red when most is unassigned, green when all is.
+ * @param {number | null} rate
+ * @returns {string}
+ */
+export function coverageColor(rate) {
+  if (rate === null) return "#bbbbbb";
+  const hue = Math.round(120 * Math.max(0, Math.min(1, rate)) ** 2); // most 社区 are near full: spread the top
+  return `hsl(${hue}, 70%, 45%)`;
+}

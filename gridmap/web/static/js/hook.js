@@ -13,6 +13,8 @@
  * @property {Record<string, import("./tiles.js").TileLayer>} tiled  those drawn from vector tiles
  * @property {Record<string, Record<string, boolean>>} highlighted  the outlined feature ids, by collection
  * @property {string | null} at   the day the map shows (null: today)
+ * @property {Record<string, number | null> | null} coverage  /map below the layers' minimum zoom: 社区 id →
+ *                                coverage the 社区 are coloured by (null: not shown)
  * @property {object | null} page the page's own state (assign: {selection, preview}; gaps: {layer}; heatmap: {reload})
  */
 
@@ -26,6 +28,7 @@ export const hook = {
   tiled: {},
   highlighted: {},
   at: null,
+  coverage: null,
   page: null,
 };
 

@@ -5,8 +5,8 @@
 // layers from vector tiles instead (tiles.js; /map does, for the big layers): their group holds the tile layer.
 import { getJSON, isAbort } from "./api.js";
 import { TileLayer } from "./tiles.js";
-import { HIGHLIGHT_COLOR } from "./colors.js";
-import { PANES, baseStyle, lookOf } from "./look.js";
+import { HIGHLIGHT_COLOR, coverageColor } from "./colors.js";
+import { COMMUNITIES, PANES, baseStyle, lookOf } from "./look.js";
 
 /**
  * What the layers and popups read of a feature's properties (each collection has more).
@@ -86,6 +86,9 @@ export class DataLayers {
     this.state = {};
     /** @type {Record<string, L.GeoJSON<FeatureProps>>} a line layer's invisible wide twin that takes its clicks */
     this.hitLines = {};
+    /** @type {Record<string, number | null> | null} 社区 id → coverage (0–1) drawn below the layers' minimum
+     *  zoom, instead of their features (null: not drawn) */
+    this.coverage = null;
     /** @type {Record<string, TileLayer>} the layers drawn from vector tiles (their group is in this.layers) */
     this.tiled = {};
     const renderer = L.canvas({ padding: 0.1, tolerance: 5 });
@@ -206,7 +209,9 @@ export class DataLayers {
    * @returns {L.PathOptions}
    */
   styleFor(cid, f) {
-    const st = baseStyle(lookOf(cid), this.colorMode, f.properties ?? {});
+    let st = baseStyle(lookOf(cid), this.colorMode, f.properties ?? {});
+    const rate = cid === COMMUNITIES && this.coverage && f.id != null ? this.coverage[f.id] : undefined;
+    if (rate !== undefined) st = { ...st, fill: true, fillColor: coverageColor(rate), fillOpacity: 0.55 };
     if (f.id != null && this.highlighted[cid]?.[f.id]) {
       return { ...st, color: HIGHLIGHT_COLOR, weight: (st.weight ?? 1) + 3, opacity: 1 };
     }

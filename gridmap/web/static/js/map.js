@@ -4,7 +4,8 @@
 // create one and add their own behaviour.
 import { Kinds } from "./config.js";
 import { DataLayers } from "./layers.js";
-import { AREA_LAYERS, CASE_LAYER, COMPONENT_LAYER, targetLayers } from "./look.js";
+import { AREA_LAYERS, CASE_LAYER, COMMUNITIES, COMPONENT_LAYER, targetLayers } from "./look.js";
+import { getJSON } from "./api.js";
 import { renderLegend } from "./legend.js";
 import { popupHtml } from "./popups.js";
 import { hook } from "./hook.js";
@@ -70,6 +71,8 @@ export class GridMap {
       },
     });
     this.layers = this.data.layers;
+    /** @type {Promise<unknown> | undefined} the gaps summary (asked once, when first zoomed out) */
+    this.summary = undefined;
     this.statusEl = document.getElementById("map-status");
     /** a layer of the last load had more features in view than one page (only the first is drawn) */
     this.truncated = false;
@@ -127,6 +130,45 @@ export class GridMap {
       ...hidden.map((text) => Object.assign(document.createElement("span"), { textContent: text })),
     ); // one phrase a piece, never broken inside
     this.hintEl.hidden = hidden.length === 0;
+    this.showCoverage(this.data.hiddenByZoom());
+  }
+
+  /**
+   * Below the layers' minimum zoom the 社区 are coloured by the coverage of the hidden kinds (the lowest of them),
+   * from the maintained gap totals (/api/v1/gaps/summary): a city's overview without a feature sent.
+   * @param {string[]} hidden  the tiled layers not drawn at this zoom
+   */
+  async showCoverage(hidden) {
+    const kinds = hidden.filter((cid) => ["segments", "compounds", "grids"].includes(cid));
+    const on = kinds.length > 0 && !this.at && this.map.hasLayer(this.layers[COMMUNITIES] ?? L.layerGroup());
+    if (!on) {
+      if (this.data.coverage) {
+        this.data.coverage = hook.coverage = null;
+        this.data.restyle();
+      }
+      return;
+    }
+    try {
+      this.summary ??= getJSON(`${this.cfg.api}/gaps/summary`);
+      const summary = /** @type {{streets: Array<{communities: Array<Record<string, number | null>>}>}} */ (
+        await this.summary
+      );
+      /** @type {Record<string, number | null>} */
+      const rates = {};
+      for (const street of summary.streets) {
+        for (const c of street.communities) {
+          const known = kinds.map((k) => c[`${k}_coverage`]).filter((v) => typeof v === "number");
+          rates[String(c.id)] = known.length ? Math.min(.../** @type {number[]} */ (known)) : null;
+        }
+      }
+      this.data.coverage = hook.coverage = rates;
+      this.data.restyle();
+      this.hintEl?.append(
+        Object.assign(document.createElement("span"), { textContent: this.strings.coverage_by_community }),
+      );
+    } catch {
+      this.summary = undefined; // asked again next time
+    }
   }
 
   /** @returns {string | null} the day the map shows (null: today) */

@@ -57,6 +57,16 @@ export class TileLayer {
       this.styleOf(/** @type {FeatureProps & {id?: number}} */ (f?.props ?? {}));
     /** @type {protomapsL.PaintRule[]} */
     const rules = [];
+    if (look.shape === "area") {
+      // unfilled, unless the map colours the areas by an aggregate (below the other layers' minimum zoom)
+      rules.push({
+        dataLayer: this.cid,
+        symbolizer: new protomapsL.PolygonSymbolizer({
+          fill: (_z, f) => style(f).fillColor ?? "#000",
+          opacity: (_z, f) => (style(f).fill ? (style(f).fillOpacity ?? 0.5) : 0),
+        }),
+      });
+    }
     if (look.shape === "polygon") {
       rules.push({
         dataLayer: this.cid,

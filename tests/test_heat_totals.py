@@ -1,0 +1,128 @@
+"""Maintained heat counts (issue 16) equal a full recomputation after random case writes — reports, closes, bulk
+imports, voids, deletes, a grid redrawn, days passing — and ``/api/v1/heat?mode=grids`` answers from them; on
+SpatiaLite and PostGIS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pandas as pd
+import pytest
+import shapely.geometry
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from gridmap.catalogue.categories import seed
+from gridmap.maps import heat, heat_totals
+from gridmap.store.models import AggregateState, Area, Case, Grid, HeatDirty
+
+pytestmark = pytest.mark.demo_city
+
+NOW = dt.datetime.now(dt.UTC)
+
+
+def _check(session: Session, today: dt.date) -> None:
+    session.commit()
+    assert heat_totals.ensure_current(session, today)
+    maintained = heat_totals.stored(session)
+    full = heat_totals.recomputed(session, today)
+    pd.testing.assert_frame_equal(maintained, full)
+    session.commit()
+    assert session.scalar(select(AggregateState.day).where(AggregateState.name == "heat")) == today
+    assert session.scalar(select(func.count()).select_from(HeatDirty)) == 0
+
+
+def _cases(session: Session, rng: random.Random, n: int, box: tuple[float, float, float, float]) -> list[Case]:
+    streets = session.scalars(select(Area.id).where(Area.level == "street").order_by(Area.id)).all()
+    out = []
+    for _ in range(n):
+        lon, lat = rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3])
+        at = NOW - dt.timedelta(days=rng.randint(0, 30))
+        out.append(
+            Case(
+                source="patrol", category=rng.choice(("0102", "0501")), urgency="normal", lon=lon, lat=lat,
+                geom=f"SRID=4326;POINT({lon} {lat})", observed_at=at, created_at=at, updated_at=NOW,
+                status=rng.choice(("open", "dispatched", "in_progress")),
+                street_id=rng.choice([*streets, None]),
+            )
+        )  # fmt: skip
+    session.add_all(out)
+    session.flush()
+    return out
+
+
+def test_maintained_heat_counts_equal_a_full_recomputation_after_random_edits(session: Session) -> None:
+    seed(session)
+    rng = random.Random(16)
+    today = dt.date.today()
+    grid_ids = session.scalars(select(Grid.id).order_by(Grid.id)).all()
+    box = (111.12, 37.50, 111.18, 37.56)
+    _cases(session, rng, 300, box)
+    _check(session, today)  # the first reading builds the tables
+    done = set()
+    for step in range(10):
+        action = ("report", "close", "import", "void", "delete", "grid", "day")[step % 7]
+        done.add(action)
+        ids = session.scalars(select(Case.id).order_by(Case.id)).all()
+        if action == "report":
+            _cases(session, rng, rng.randint(1, 5), box)
+        elif action == "close":
+            session.execute(update(Case).where(Case.id.in_(rng.sample(list(ids), 20))).values(status="closed"))
+        elif action == "import":
+            _cases(session, rng, 200, box)
+        elif action == "void":
+            picked = rng.sample(list(ids), 10)
+            session.execute(update(Case).where(Case.id.in_(picked)).values(status="void", category="0501"))
+        elif action == "delete":
+            session.execute(delete(Case).where(Case.id.in_(rng.sample(list(ids), 5))))
+        elif action == "grid":  # a grid ends tomorrow: its cases leave it at midnight
+            gid = rng.choice(list(grid_ids))
+            session.execute(update(Grid).where(Grid.id == gid).values(valid_to=today + dt.timedelta(days=1)))
+        else:
+            today += dt.timedelta(days=1)
+        _check(session, today)
+    assert done == {"report", "close", "import", "void", "delete", "grid", "day"}
+
+
+def test_heat_grids_answer_from_the_maintained_counts(session: Session) -> None:
+    seed(session)
+    rng = random.Random(7)
+    _cases(session, rng, 120, (111.12, 37.50, 111.18, 37.56))
+    session.commit()
+    now = NOW
+    fast = heat.heat(session, {"mode": "grids", "status": "all"}, now=now)
+    session.commit()
+    slow = heat.heat(session, {"mode": "grids", "status": "all", "from": "2000-01-01"}, now=now)  # recomputed
+    assert fast["maintained"] and not slow.get("maintained")
+    assert fast["counted"] == slow["counted"] > 0 and fast["max"] == slow["max"]
+
+    def by_id(answer):
+        return {f["id"]: f["properties"]["count"] for f in answer["features"]["features"]}
+
+    assert by_id(fast) == by_id(slow)
+    slow_shapes = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in slow["features"]["features"]}
+    for f in fast["features"]["features"]:  # the geometries built in bulk are the grids' own, to 6 decimals
+        assert shapely.geometry.shape(f["geometry"]).equals_exact(slow_shapes[f["id"]], 1e-6)
+    active = heat.heat(session, {"mode": "grids"}, now=now)
+    assert active["counted"] == fast["counted"]  # every case made is open
+    session.execute(update(Case).values(status="closed"))
+    session.commit()
+    assert heat.heat(session, {"mode": "grids"}, now=now)["counted"] == 0  # the close is seen at once
+    seg_fast = heat.heat(session, {"mode": "segments", "status": "all"}, now=now)
+    seg_slow = heat.heat(session, {"mode": "segments", "status": "all", "from": "2000-01-01"}, now=now)
+    assert by_id(seg_fast) == by_id(seg_slow)
+
+
+def test_heat_grids_in_a_box_count_the_grids_it_touches(session: Session) -> None:
+    seed(session)
+    _cases(session, random.Random(3), 150, (111.12, 37.50, 111.18, 37.56))
+    session.commit()
+    whole = heat.heat(session, {"mode": "grids", "status": "all"}, now=NOW)
+    box = (111.13, 37.51, 111.15, 37.53)
+    part = heat.heat(session, {"mode": "grids", "status": "all", "bbox": ",".join(map(str, box))}, now=NOW)
+    assert part["maintained"] and 0 < part["counted"] < whole["counted"]
+    counts = {f["id"]: f["properties"]["count"] for f in whole["features"]["features"]}
+    for f in part["features"]["features"]:  # each grid in the box with all its cases, as in the whole city
+        assert f["properties"]["count"] == counts[f["id"]]
+        assert shapely.geometry.shape(f["geometry"]).intersects(shapely.geometry.box(*box))
