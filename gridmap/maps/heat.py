@@ -171,7 +171,7 @@ def _wanted(session: Session, filters: dict[str, Any]) -> tuple[list[str] | None
         if s == "all":
             wanted = None
             break
-        wanted |= {a.value for a in ACTIVE} if s == "active" else {s}  # type: ignore[operator]
+        wanted |= {a.value for a in ACTIVE} if s == "active" else {s}  # type: ignore[operator]  # ACTIVE holds str enums; mypy sees the union of set types
     codes = [c.strip() for c in str(filters.get("category") or "").split(",") if c.strip()]
     cats = None
     if codes:

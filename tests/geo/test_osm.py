@@ -64,7 +64,7 @@ def test_highway_levels():
 
 def test_read_roads_filters_highways_and_prefers_name_then_name_zh(small_osm: Path):
     roads = read_osm_roads(small_osm)
-    assert list(roads.columns) == ["osm_id", "name", "highway", "level", "layer", "geometry"]
+    assert list(roads.columns) == ["osm_id", "name", "highway", "level", "layer", "roundabout", "oneway", "geometry"]
     assert str(roads.crs) == "EPSG:4326"
     rows = {r.osm_id: r for r in roads.itertuples()}
     assert sorted(rows) == [10, 11, 13, 15]  # footway and construction are not managed roads
