@@ -30,7 +30,8 @@ function csrfToken() {
 }
 
 /**
- * A JSON request; resolves to the parsed body, rejects with an ApiError (or the fetch's AbortError).
+ * A JSON request (or a multipart one: ``body`` a FormData, photos and all); resolves to the parsed body, rejects
+ * with an ApiError (or the fetch's AbortError).
  * @param {string} url
  * @param {{method?: string, body?: unknown, signal?: AbortSignal, accept?: string}} [opts]
  * @returns {Promise<any>}
@@ -38,7 +39,8 @@ function csrfToken() {
 export async function request(url, opts = {}) {
   /** @type {Record<string, string>} */
   const headers = { Accept: opts.accept ?? "application/json" };
-  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
+  const form = opts.body instanceof FormData;
+  if (opts.body !== undefined && !form) headers["Content-Type"] = "application/json";
   const method = opts.method ?? (opts.body === undefined ? "GET" : "POST");
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
   inFlight++;
@@ -47,7 +49,7 @@ export async function request(url, opts = {}) {
     const r = await fetch(url, {
       method,
       headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      body: opts.body === undefined ? undefined : form ? /** @type {FormData} */ (opts.body) : JSON.stringify(opts.body),
       signal: opts.signal,
     });
     if (r.ok) return await r.json();
@@ -59,6 +61,16 @@ export async function request(url, opts = {}) {
     inFlight--;
     hook.busy = inFlight;
   }
+}
+
+/**
+ * POST a form (multipart: photos and fields) with the page's CSRF token; resolves to the JSON answer.
+ * @param {string} url
+ * @param {FormData} form
+ * @returns {Promise<any>}
+ */
+export function postForm(url, form) {
+  return request(url, { method: "POST", body: form });
 }
 
 /**

@@ -3,17 +3,13 @@
 // page), and an assessment's page — its drawn points on a tile-less map, numbered by their stop and coloured by team,
 // each point's score form (PUT …/points/<id>/score), and the score rates by type, 街道 and overall re-read after
 // each score (GET …/results).
+import { fmt } from "../strings.js";
 import { request } from "../api.js";
 
 const TEAM_COLOURS = ["#1f6feb", "#d9480f", "#2b8a3e", "#862e9c", "#c2255c", "#0b7285", "#5c940d", "#e67700"];
 
 /** @param {string} id @returns {HTMLElement} */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
 
 /**
  * A refused request's sentence for a person: the server's zh message names each field by its API name (“score”：…),
@@ -39,7 +35,7 @@ function renderResults(s, results) {
   const box = $("results");
   box.replaceChildren();
   $("results-vs").textContent = results.previous
-    ? fill(s.assess_vs, { title: results.previous.title, day: results.previous.drawn_on })
+    ? fmt(s.assess_vs, { title: results.previous.title, day: results.previous.drawn_on })
     : s.assess_no_previous;
   /** @param {string} head @param {any[]} lines @param {(l: any) => string} label */
   const table = (head, lines, label) => {
@@ -81,7 +77,7 @@ function showPage(cfg) {
       iconAnchor: [13, 13],
     });
     L.marker([p.lat, p.lon], { icon, keyboard: false })
-      .bindTooltip(`${fill(s.assess_team, { n: p.team })} · ${p.stop}. ${p.type_name} ${p.name ?? ""}`)
+      .bindTooltip(`${fmt(s.assess_team, { n: p.team })} · ${p.stop}. ${p.type_name} ${p.name ?? ""}`)
       .on("click", () => document.getElementById(`point-${p.id}`)?.scrollIntoView({ behavior: "smooth" }))
       .addTo(group);
   }
@@ -154,7 +150,7 @@ function listPage(cfg) {
       const made = await request(cfg.api, { method: "POST", body });
       window.location.assign(cfg.show.replace(/0$/, String(made.id)));
     } catch (err) {
-      status.textContent = fill(s.assess_failed, { message: messageOf(err) });
+      status.textContent = fmt(s.assess_failed, { message: messageOf(err) });
       $("draw-go").removeAttribute("disabled");
     }
   });

@@ -4,32 +4,12 @@
 // at the drawn point's position or the phone's GPS fix; it is posted as a form to
 // /api/v1/assessments/<id>/points/<pid>/items, where a failed item opens a case routed to its unit, and the point's
 // score (the checklist's total less the deductions) comes back. A retry carries the same client_id.
-import { ApiError } from "../api.js";
+import { fmt } from "../strings.js";
+import { ApiError, postForm } from "../api.js";
 import { byId } from "../dom.js";
 
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
-
-/** @param {string} url @param {FormData} form */
-async function postForm(url, form) {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  const resp = await fetch(url, {
-    method: "POST",
-    body: form,
-    headers: { Accept: "application/json", "X-CSRFToken": meta?.getAttribute("content") ?? "" },
-  });
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) {
-    const details = Array.isArray(body.message_details) && body.message_details.length ? body.message_details : body.details;
-    throw new ApiError(body.message || body.error || String(resp.status), resp.status, Array.isArray(details) ? details : []);
-  }
-  return body;
-}
-
 /** @param {number} n */
-const fmt = (n) => String(Math.round(n * 100) / 100);
+const num = (n) => String(Math.round(n * 100) / 100);
 
 export function pointPage() {
   /** @type {{itemsUrl: string, point: {lon: number, lat: number}, total: number, strings: Record<string, string>}} */
@@ -44,7 +24,7 @@ export function pointPage() {
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         here = [pos.coords.longitude, pos.coords.latitude];
-        where.textContent = fill(s.assess_gps_at, { m: Math.round(pos.coords.accuracy) });
+        where.textContent = fmt(s.assess_gps_at, { m: Math.round(pos.coords.accuracy) });
       },
       () => (where.textContent = s.assess_no_gps),
       { enableHighAccuracy: true, timeout: 10000 },
@@ -91,13 +71,13 @@ export function pointPage() {
         const result = /** @type {HTMLElement} */ (li.querySelector('[data-role="result"]'));
         result.textContent = mine.passed
           ? s.assess_item_passed
-          : fill(s.assess_item_failed, { d: fmt(mine.points_deducted) }) +
-            (mine.case_id ? ` · ${fill(s.assess_item_case, { id: mine.case_id, unit: mine.unit_name || s.assess_unknown_unit })}` : "");
+          : fmt(s.assess_item_failed, { d: num(mine.points_deducted) }) +
+            (mine.case_id ? ` · ${fmt(s.assess_item_case, { id: mine.case_id, unit: mine.unit_name || s.assess_unknown_unit })}` : "");
         li.classList.add("done");
         f.remove();
         const p = sheet.point;
-        byId("point-score").textContent = fill(s.assess_point_score, {
-          s: fmt(p.score), t: fmt(p.possible), k: sheet.items.length, n: cfg.total,
+        byId("point-score").textContent = fmt(s.assess_point_score, {
+          s: num(p.score), t: num(p.possible), k: sheet.items.length, n: cfg.total,
         });
       } catch (err) {
         status.className = "status error-message";

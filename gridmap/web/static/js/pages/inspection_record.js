@@ -3,33 +3,9 @@
 // item, pass or fail (a failure deducts the item's points unless told), the place by GPS or a pin on a tile-less map,
 // photos and a note; each finding is posted as a form to /api/v1/inspections/<id>/findings, where a failed item opens
 // a case routed to its unit. A retry carries the same client_id, so nothing is stored twice.
-import { ApiError } from "../api.js";
+import { fmt } from "../strings.js";
+import { ApiError, postForm } from "../api.js";
 import { byId } from "../dom.js";
-
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
-
-/**
- * A multipart POST with the page's CSRF token.
- * @param {string} url
- * @param {FormData} form
- */
-async function postForm(url, form) {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  const resp = await fetch(url, {
-    method: "POST",
-    body: form,
-    headers: { Accept: "application/json", "X-CSRFToken": meta?.getAttribute("content") ?? "" },
-  });
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) {
-    const details = Array.isArray(body.message_details) && body.message_details.length ? body.message_details : body.details;
-    throw new ApiError(body.message || body.error || String(resp.status), resp.status, Array.isArray(details) ? details : []);
-  }
-  return body;
-}
 
 function newClientId() {
   return `insp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -64,7 +40,7 @@ export function recordPage() {
       return;
     }
     navigator.geolocation.getCurrentPosition(
-      (pos) => place(pos.coords.longitude, pos.coords.latitude, fill(s.insp_gps_at, { m: Math.round(pos.coords.accuracy) })),
+      (pos) => place(pos.coords.longitude, pos.coords.latitude, fmt(s.insp_gps_at, { m: Math.round(pos.coords.accuracy) })),
       () => (where.textContent = s.insp_no_gps),
       { enableHighAccuracy: true, timeout: 10000 },
     );
@@ -116,7 +92,7 @@ export function recordPage() {
       const last = body.findings[body.findings.length - 1];
       status.className = "done-message";
       status.textContent = last.case_id
-        ? fill(s.insp_sent_case, { id: last.case_id, unit: last.unit_name || s.insp_unknown_unit })
+        ? fmt(s.insp_sent_case, { id: last.case_id, unit: last.unit_name || s.insp_unknown_unit })
         : s.insp_sent;
       const li = document.createElement("li");
       li.textContent = `${last.item_code} ${last.item_name} · ${last.passed ? s.insp_pass : s.insp_fail}` + (last.case_id ? ` · ${last.case_id}` : "");

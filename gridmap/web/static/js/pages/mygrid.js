@@ -4,15 +4,11 @@
 // open cases there on a tile-less map centred on their position, their re-checks (pass / fail with a note and a
 // photo, through /api/v1/cases/<id>/events) and a quick report prefilled with their position and grid
 // (/api/v1/reports, with each photo's EXIF time and position as photo_meta).
-import { ApiError, request } from "../api.js";
+import { fmt } from "../strings.js";
+import { postForm, request } from "../api.js";
 
 /** @param {string} id @returns {HTMLElement} */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
 
 /** @param {HTMLElement} parent @param {string} tag @param {string} [text] @param {string} [cls] */
 function add(parent, tag, text, cls) {
@@ -36,23 +32,6 @@ async function photoMeta(file) {
   } catch {
     return { taken_at: null, lon: null, lat: null };
   }
-}
-
-/**
- * A multipart POST with the page's CSRF token (a session's change must carry it).
- * @param {string} url
- * @param {FormData} form
- */
-async function postForm(url, form) {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  const resp = await fetch(url, {
-    method: "POST",
-    body: form,
-    headers: { Accept: "application/json", "X-CSRFToken": meta?.getAttribute("content") ?? "" },
-  });
-  const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new ApiError(body.error || String(resp.status), resp.status, body.details || []);
-  return body;
 }
 
 export function mygridPage() {
@@ -80,7 +59,7 @@ export function mygridPage() {
         here = [pos.coords.longitude, pos.coords.latitude];
         me.setLatLng([here[1], here[0]]).addTo(map);
         map.setView([here[1], here[0]], 16);
-        $("position-status").textContent = fill(s.mygrid_located, { m: Math.round(pos.coords.accuracy) });
+        $("position-status").textContent = fmt(s.mygrid_located, { m: Math.round(pos.coords.accuracy) });
         void load();
       },
       () => {
@@ -138,9 +117,9 @@ export function mygridPage() {
           await postForm(`/api/v1/cases/${c.id}/events`, form);
           li.classList.add("done");
           actions.remove();
-          msg.textContent = fill(s.mygrid_done, { result: label });
+          msg.textContent = fmt(s.mygrid_done, { result: label });
         } catch (err) {
-          msg.textContent = fill(s.mygrid_failed, { message: err instanceof Error ? err.message : String(err) });
+          msg.textContent = fmt(s.mygrid_failed, { message: err instanceof Error ? err.message : String(err) });
         }
       });
     }
@@ -209,12 +188,12 @@ export function mygridPage() {
     for (const f of files) form.append("photos", f, f.name);
     try {
       const answer = await postForm("/api/v1/reports", form);
-      status.textContent = fill(s.mygrid_sent, { id: answer.id });
+      status.textContent = fmt(s.mygrid_sent, { id: answer.id });
       /** @type {HTMLFormElement} */ ($("quick-report")).reset();
       $("q-photo-name").textContent = "";
       await load();
     } catch (err) {
-      status.textContent = fill(s.mygrid_failed, { message: err instanceof Error ? err.message : String(err) });
+      status.textContent = fmt(s.mygrid_failed, { message: err instanceof Error ? err.message : String(err) });
     }
   });
 

@@ -3,16 +3,12 @@
 // (watchPosition, high accuracy) while the page is open, drawing the track; 结束巡查 stops and sends the track as a
 // GeoJSON LineString with each fix's time and accuracy to POST /api/v1/patrols, then lists the segments it
 // patrolled. The recording is kept in sessionStorage, so a reload or a failed upload loses nothing (重新上传).
+import { fmt } from "../strings.js";
 import { ApiError, request } from "../api.js";
 
 /** @param {string} id @returns {HTMLElement} */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const KEY = "gridmap.patrol.fixes";
-
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
 
 /** @typedef {{lon: number, lat: number, t: number, acc: number}} Fix */
 
@@ -46,7 +42,7 @@ export function patrolPage() {
   const show = () => {
     line.setLatLngs(fixes.map((f) => L.latLng(f.lat, f.lon)));
     if (fixes.length) map.setView([fixes[fixes.length - 1].lat, fixes[fixes.length - 1].lon]);
-    status.textContent = fill(s.patrol_recording, { n: fixes.length, m: Math.round(length()) });
+    status.textContent = fmt(s.patrol_recording, { n: fixes.length, m: Math.round(length()) });
   };
 
   const start = async () => {
@@ -103,7 +99,7 @@ export function patrolPage() {
     try {
       const answer = await request("/api/v1/patrols", { body: { source: "phone", crs: "wgs84", track } });
       sessionStorage.removeItem(KEY);
-      result.textContent = fill(s.patrol_sent, { kept: answer.kept, n: answer.segments_patrolled.length });
+      result.textContent = fmt(s.patrol_sent, { kept: answer.kept, n: answer.segments_patrolled.length });
       list.replaceChildren(
         ...answer.segments_patrolled.map((/** @type {{name: string | null, segment_id: number, covered_share: number}} */ g) => {
           const li = document.createElement("li");
@@ -115,7 +111,7 @@ export function patrolPage() {
       toggle.dataset.state = "idle";
     } catch (err) {
       const msg = err instanceof ApiError ? [err.message, ...err.details].join(" ") : String(err);
-      result.textContent = fill(s.patrol_failed, { error: msg });
+      result.textContent = fmt(s.patrol_failed, { error: msg });
       toggle.textContent = s.patrol_retry;
       toggle.dataset.state = "unsent";
     } finally {

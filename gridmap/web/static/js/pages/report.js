@@ -4,6 +4,7 @@
 // of 社区 outlines and road names; up to 3 photos, their EXIF time and position read (exifr) before they are resized
 // on the phone (canvas, ≤ 1600 px); a category from a searchable tree; sent through the phone's queue
 // (report_queue.js), so a report made offline arrives once when the network returns.
+import { fmt } from "../strings.js";
 import { enqueue, send, startRetrying, waiting } from "../report_queue.js";
 
 const MAX_SIDE = 1600;
@@ -21,11 +22,6 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 /** @returns {ReportConfig} */
 function readConfig() {
   return JSON.parse($("report-config").textContent || "{}");
-}
-
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
 }
 
 /**
@@ -218,7 +214,7 @@ export function reportPage(cfg = readConfig()) {
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         place(pos.coords.longitude, pos.coords.latitude, pos.coords.accuracy);
-        status.textContent = fill(s.located, { m: Math.round(pos.coords.accuracy) });
+        status.textContent = fmt(s.located, { m: Math.round(pos.coords.accuracy) });
       },
       () => {
         status.textContent = s.noGps;
@@ -273,13 +269,13 @@ export function reportPage(cfg = readConfig()) {
   const showQueue = async () => {
     const n = (await waiting()).length;
     queueStatus.hidden = n === 0;
-    queueStatus.textContent = n ? fill(s.queueCount, { n }) : "";
+    queueStatus.textContent = n ? fmt(s.queueCount, { n }) : "";
   };
   /** @param {string} receipt @param {string} trackUrl */
   const done = (receipt, trackUrl) => {
     form.hidden = true;
     $("report-done").hidden = false;
-    $("report-message").textContent = fill(s.received, { code: receipt });
+    $("report-message").textContent = fmt(s.received, { code: receipt });
     /** @type {HTMLAnchorElement} */ ($("track-link")).href = trackUrl;
   };
   const reset = () => {
@@ -338,7 +334,7 @@ export function reportPage(cfg = readConfig()) {
       reset();
       queueStatus.hidden = false;
       error.textContent =
-        outcome.reason === "limited" ? fill(s.tooMany, { seconds: outcome.retryAfter ?? 30 }) : s.queued;
+        outcome.reason === "limited" ? fmt(s.tooMany, { seconds: outcome.retryAfter ?? 30 }) : s.queued;
       $("report-error").classList.add("queued");
     }
     await showQueue();
@@ -352,7 +348,7 @@ export function reportPage(cfg = readConfig()) {
     link.href = sent.trackUrl;
     link.textContent = s.trackLink;
     queueStatus.hidden = false;
-    queueStatus.replaceChildren(fill(s.queueSent, { code: sent.receipt }), " ", link);
+    queueStatus.replaceChildren(fmt(s.queueSent, { code: sent.receipt }), " ", link);
     queueStatus.dataset.receipt = sent.receipt;
   };
   startRetrying(cfg.sendUrl, (_item, outcome) => {

@@ -2,16 +2,12 @@
 // A shop's page (/shops/<id>, shop.html): its frontage 门前责任区 and its neighbours' on a tile-less map. An editor
 // drags the shop's marker to move it: PATCH /api/v1/shops/<id> with the new lon/lat, and the frontages (its own
 // and its neighbours', which the server draws again) are reloaded. Its road segment is drawn from the OGC API.
+import { fmt } from "../strings.js";
 import { ApiError, getJSON, request } from "../api.js";
 import { hook } from "../hook.js";
 
 /** @param {string} id @returns {HTMLElement} */
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
-/** @param {string} text @param {Record<string, string | number>} values */
-function fill(text, values) {
-  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
 
 async function shopPage() {
   /** @type {{shop: any, editor: boolean, api: string, frontages: string, segment: string, strings: Record<string, string>}} */
@@ -47,17 +43,17 @@ async function shopPage() {
     hook.pageReady = false;
     try {
       const moved = await request(cfg.api, { method: "PATCH", body: { lon: at.lng, lat: at.lat } });
-      status.textContent = fill(cfg.strings.shop_moved, { m2: Math.round(moved.frontage_m2 ?? 0) });
+      status.textContent = fmt(cfg.strings.shop_moved, { m2: Math.round(moved.frontage_m2 ?? 0) });
       status.className = "flash";
       $("shop-segment").textContent = moved.segment_name ?? "–";
       $("shop-frontage-m2").textContent =
         moved.frontage_m2 == null
           ? cfg.strings.shop_no_frontage
-          : fill(cfg.strings.shop_frontage_m2, { m2: Math.round(moved.frontage_m2) });
+          : fmt(cfg.strings.shop_frontage_m2, { m2: Math.round(moved.frontage_m2) });
       await Promise.all([drawFrontages(), drawRoad(moved.segment_id)]);
     } catch (err) {
       const message = err instanceof ApiError ? err.message : String(err);
-      status.textContent = fill(cfg.strings.shop_move_failed, { error: message });
+      status.textContent = fmt(cfg.strings.shop_move_failed, { error: message });
       status.className = "error-message";
       marker.setLatLng([shop.lat, shop.lon]);
     } finally {
