@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context, fail
+from gridmap.cli.support import Context, fail, fail_rows
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -60,13 +60,7 @@ def roster_import(obj: Context, path: Path, sheet: str | None, dry_run: bool, ac
                 return
             answer = files.import_roster(session, path, cli_actor(), sheet, accept_fuzzy=accept_fuzzy)
     except InvalidInput as exc:
-        from gridmap.units.files import report
-
-        lines = report(exc.problems)
-        click.echo(f"未导入任何数据（{len(lines)} 处问题） / nothing was imported ({len(lines)} problems):", err=True)
-        for line in lines:
-            click.echo(f"  {line}", err=True)
-        raise SystemExit(1) from exc
+        fail_rows(exc)
     except GridmapError as exc:
         fail(exc)
     click.echo(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context, fail
+from gridmap.cli.support import Context, fail, fail_rows
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -64,18 +64,13 @@ def shops_import(obj: Context, path: Path, sheet: str | None, half_width: float 
     联系电话, 地址, 经度 and 纬度 (required, WGS-84). `gridmap shops template FILE` writes one to fill in.
     """
     from gridmap.shops import files
-    from gridmap.units.files import report
 
     try:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             answer = files.import_shops(session, path, cli_actor(), sheet,
                                         _rules(half_width, kerb_is_centre_line, max_side))  # fmt: skip
     except InvalidInput as exc:
-        lines = report(exc.problems)
-        click.echo(f"未导入任何数据（{len(lines)} 处问题） / nothing was imported ({len(lines)} problems):", err=True)
-        for line in lines:
-            click.echo(f"  {line}", err=True)
-        raise SystemExit(1) from exc
+        fail_rows(exc)
     except GridmapError as exc:
         fail(exc)
     click.echo(f"已导入 {answer['created']} 家商铺，其中 {answer['on_a_street']} 家已划定门前责任区 / imported "

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmap.config import Settings
+from gridmap.errors import InvalidInput
 from gridmap.store.engine import current_revision, make_engine, make_session_factory
 
 if TYPE_CHECKING:
@@ -43,6 +44,18 @@ def fail(exc: Exception) -> NoReturn:
     """Stop the command with the error's message, and its Chinese sentence when it has one."""
     zh = getattr(exc, "zh", None)
     raise click.ClickException(str(exc) + (f"\n{zh}" if zh else "")) from exc
+
+
+def fail_rows(exc: InvalidInput) -> NoReturn:
+    """Stop an all-or-nothing file import: nothing was imported, and every problem on its own line (Chinese, then
+    English, with its row number), on stderr; exit status 1."""
+    from gridmap.units.files import report
+
+    lines = report(exc.problems)
+    click.echo(f"未导入任何数据（{len(lines)} 处问题） / nothing was imported ({len(lines)} problems):", err=True)
+    for line in lines:
+        click.echo(f"  {line}", err=True)
+    raise SystemExit(1) from exc
 
 
 class ProgressBar:

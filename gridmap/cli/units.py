@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context, fail
+from gridmap.cli.support import Context, fail, fail_rows
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -24,11 +24,7 @@ def _run_import(obj: Context, path: Path, sheet: str | None, what: str) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             answer = run(session, path, cli_actor(), sheet)
     except InvalidInput as exc:
-        lines = files.report(exc.problems)
-        click.echo(f"未导入任何数据（{len(lines)} 处问题） / nothing was imported ({len(lines)} problems):", err=True)
-        for line in lines:
-            click.echo(f"  {line}", err=True)
-        raise SystemExit(1) from exc
+        fail_rows(exc)
     except GridmapError as exc:
         fail(exc)
     noun = ("单位", "units") if what == "units" else ("人员", "people")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from gridmap.accounts.actor import cli_actor
-from gridmap.cli.support import Context, fail
+from gridmap.cli.support import Context, fail, fail_rows
 from gridmap.errors import GridmapError, InvalidInput
 from gridmap.store.engine import session_scope
 
@@ -33,7 +33,6 @@ def volunteers_import(obj: Context, path: Path, sheet: str | None) -> None:
     (required for a party member), 服务队, 报到社区 (code or name), 报到日期. Any bad row: nothing
     is imported and every problem is listed with its row number.
     """
-    from gridmap.units.files import report
     from gridmap.volunteers.files import import_members
 
     today = dt.datetime.now(ZoneInfo(obj.settings.cases.timezone)).date()
@@ -41,11 +40,7 @@ def volunteers_import(obj: Context, path: Path, sheet: str | None) -> None:
         with session_scope(obj.migrated_session_factory(), writes=True) as session:
             answer = import_members(session, path, cli_actor(), today, sheet)
     except InvalidInput as exc:
-        lines = report(exc.problems)
-        click.echo(f"未导入任何数据（{len(lines)} 处问题） / nothing was imported ({len(lines)} problems):", err=True)
-        for line in lines:
-            click.echo(f"  {line}", err=True)
-        raise SystemExit(1) from exc
+        fail_rows(exc)
     except GridmapError as exc:
         fail(exc)
     click.echo(f"已登记 {answer['created']} 名成员 / registered {answer['created']} members from {answer['file']}")
