@@ -25,21 +25,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, delete, func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from gridmap.geo.crs import transform, utm_epsg_for
-from gridmap.store.change_counters import written_tables_of
+from gridmap.store import maintained
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.engine import make_session_factory, session_scope
-from gridmap.store.models import AggregateState, Case, Grid, HeatDirty, HeatPlace, HeatTotal, Segment, in_force
+from gridmap.store.models import Case, Grid, HeatDirty, HeatPlace, HeatTotal, Segment, in_force
 
 NAME = "heat"  # aggregate_state.name
 KINDS = ("grid", "segment", "street")
 SNAP_M = 30.0
 PLACE_COLUMNS = ("case_id", "grid_id", "segment_id", "street_id", "status", "category")
 COLUMNS = ("kind", "target_id", "status", "category", "n")
-LOCK_WAIT_S = 30.0
 CHUNK = 20_000  # case ids per query
 REBUILD_SHARE = 0.3  # more noted cases than this share of all: rebuild at once
 
@@ -152,34 +150,19 @@ def stored(session: Session) -> pd.DataFrame:
 def ensure_current(session: Session, today: dt.date) -> bool:
     """Bring the maintained tables to ``today`` (in a transaction of their own); False when they cannot be read by
     this session (its own uncommitted writes, or a session on one connection): recompute instead."""
-    if written_tables_of(session.connection()):
+    if not maintained.readable(session):
         return False
-    day = session.scalar(select(AggregateState.day).where(AggregateState.name == NAME))
-    if day == today and session.scalar(select(HeatDirty.id).limit(1)) is None:
+    if maintained.is_current(session, NAME, HeatDirty, today):
         return True
-    bind = session.get_bind()
-    if not isinstance(bind, Engine):
-        return False
-    with session_scope(make_session_factory(bind), writes=True, lock_wait_s=LOCK_WAIT_S) as writer:
-        refresh(writer, today)
-    dialect_of(session).renew_snapshot(session)
-    return True
+    done, _ = maintained.apart(session, lambda writer: refresh(writer, today))
+    return done
 
 
 def refresh(session: Session, today: dt.date) -> None:
     """Bring the maintained tables to ``today`` in ``session``'s transaction (the caller commits)."""
-    dialect_of(session).begin_writing(session, LOCK_WAIT_S)
-    state = session.execute(
-        select(AggregateState).where(AggregateState.name == NAME).with_for_update()
-    ).scalar_one_or_none()
-    if state is None:
-        state = AggregateState(name=NAME, day=None)
-        session.add(state)
-        session.flush()
-    top = session.scalar(select(func.max(HeatDirty.id)))
+    state, top, notes = maintained.claim(session, NAME, HeatDirty)
     if state.day == today and top is None:
         return
-    notes = session.execute(select(HeatDirty.kind, HeatDirty.target_id).where(HeatDirty.id <= top)).all() if top else []
     stale = {int(t) for k, t in notes if k == "case"}
     rebuild = state.day is None or state.day > today or any(k == "*" for k, _ in notes)
     if not rebuild and state.day is not None and today > state.day:
@@ -199,10 +182,7 @@ def refresh(session: Session, today: dt.date) -> None:
         _rebuild(session, today)
     elif stale:
         _update(session, today, sorted(stale))
-    if top is not None:
-        session.execute(delete(HeatDirty).where(HeatDirty.id <= top))
-    state.day = today
-    session.flush()
+    maintained.settle(session, state, HeatDirty, top, today)
 
 
 def _rebuild(session: Session, today: dt.date) -> None:

@@ -232,7 +232,7 @@ def assign(
         )
     if plan.problems:
         raise InvalidInput(plan.problems)
-    _write(session, plan, req.start)
+    write_periods(session, {req.start: plan.to_close}, plan.new_rows, plan.assigned)
     for entry in plan.assigned if audit_each else ():
         audit.record(session, actor, "assignment.create", object_kind="assignment",
                      object_id=entry.get("assignment_id"), before=cast("dict[str, Any] | None", entry["previous"]),
@@ -399,23 +399,31 @@ def _plan(session: Session, req: _Request, names: dict[tuple[str, int], str], *,
     return plan
 
 
-def _write(session: Session, plan: _Plan, start: dt.date) -> None:
-    """Close the open rows (only while still open) and insert the new ones; a concurrent writer → Conflict."""
+def write_periods(
+    session: Session,
+    closes: dict[dt.date, list[int]],
+    new_rows: list[dict[str, object]],
+    assigned: list[dict[str, Any]],
+) -> None:
+    """End the open rows ``closes`` names on their day (only rows still open: a concurrent writer → Conflict) and
+    insert ``new_rows`` in one statement; the new ids land in ``assigned`` (one entry per new row, in order).
+    Shared by :func:`assign` (one start day) and the roster's bulk write (a day per row)."""
     table = Assignment.__table__
     try:
-        for chunk in id_chunks(plan.to_close):
-            res = session.execute(
-                update(table).where(table.c.id.in_(chunk), table.c.valid_to.is_(None)).values(valid_to=start)
-            )
-            if rows_matched(res) != len(chunk):
-                raise Conflict(
-                    "another commander changed some of these assignments at the same moment — nothing was saved; "
-                    "reload and try again",
-                    zh="另一位指挥长同时修改了其中部分包联，未作任何保存；请刷新后重试",
+        for start, ids in closes.items():
+            for chunk in id_chunks(sorted(ids)):
+                res = session.execute(
+                    update(table).where(table.c.id.in_(chunk), table.c.valid_to.is_(None)).values(valid_to=start)
                 )
-        if plan.new_rows:
-            ids = session.execute(insert(table).returning(table.c.id), plan.new_rows)
-            for entry, new_id in zip(plan.assigned, ids.scalars().all(), strict=True):
+                if rows_matched(res) != len(chunk):
+                    raise Conflict(
+                        "another commander changed some of these assignments at the same moment — nothing was "
+                        "saved; reload and try again",
+                        zh="另一位指挥长同时修改了其中部分包联，未作任何保存；请刷新后重试",
+                    )
+        if new_rows:
+            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            for entry, new_id in zip(assigned, session.execute(stmt, new_rows).scalars().all(), strict=True):
                 entry["assignment_id"] = new_id
         session.flush()
     except IntegrityError as exc:
@@ -569,4 +577,5 @@ __all__ = [
     "existing_targets",
     "last_ends",
     "parse_targets",
+    "write_periods",
 ]

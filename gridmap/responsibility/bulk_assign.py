@@ -15,17 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
-from gridmap.errors import Conflict, InvalidInput, Problem
-from gridmap.responsibility.assign import Target, check_scope, existing_targets, last_ends
+from gridmap.errors import InvalidInput, Problem
+from gridmap.responsibility.assign import Target, check_scope, existing_targets, last_ends, write_periods
 from gridmap.responsibility.history import holder_dict, id_chunks, open_rows
 from gridmap.store.dialect import dialect_of
-from gridmap.store.engine import rows_matched
-from gridmap.store.models import Assignment, Person, PersonRole, Unit
+from gridmap.store.models import Person, PersonRole, Unit
 from gridmap.store.targets import TARGETS, role_fits, role_label
 
 
@@ -169,42 +167,8 @@ def _apply(
             assigned.append({"ref": i.ref, "kind": kind, "id": i.id, "name": name, "previous": holder_dict(row)})
     if problems:
         raise InvalidInput(problems)
-    _write(session, closes, new_rows, assigned)
+    write_periods(session, closes, new_rows, assigned)
     return {"assigned": assigned, "unchanged": unchanged, "closed": sum(len(v) for v in closes.values())}
-
-
-def _write(
-    session: Session,
-    closes: dict[dt.date, list[int]],
-    new_rows: list[dict[str, object]],
-    assigned: list[dict[str, Any]],
-) -> None:
-    """One conditional UPDATE per start day (only rows still open: a concurrent writer is a Conflict) and one
-    multi-row INSERT; the new ids land in ``assigned``."""
-    table = Assignment.__table__
-    try:
-        for start, ids in closes.items():
-            for chunk in id_chunks(sorted(ids)):
-                res = session.execute(
-                    update(table).where(table.c.id.in_(chunk), table.c.valid_to.is_(None)).values(valid_to=start)
-                )
-                if rows_matched(res) != len(chunk):
-                    raise Conflict(
-                        "another commander changed some of these assignments at the same moment — nothing was "
-                        "saved; reload and try again",
-                        zh="另一位指挥长同时修改了其中部分包联，未作任何保存；请刷新后重试",
-                    )
-        if new_rows:
-            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            for entry, new_id in zip(assigned, session.execute(stmt, new_rows).scalars().all(), strict=True):
-                entry["assignment_id"] = new_id
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "another commander assigned some of these features at the same moment — nothing was saved; reload and "
-            "try again",
-            zh="另一位指挥长同时包联了其中部分要素，未作任何保存；请刷新后重试",
-        ) from exc
 
 
 __all__ = ["Item", "assign_many"]

@@ -26,22 +26,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.responsibility.history import id_chunks
 from gridmap.responsibility.places import Areas, load_areas, load_layer
-from gridmap.store.change_counters import written_tables_of
+from gridmap.store import maintained
 from gridmap.store.dialect import dialect_of
-from gridmap.store.engine import make_session_factory, session_scope
-from gridmap.store.models import AggregateDirty, AggregateState, Assignment, GapFeature, GapTotal, Grid
+from gridmap.store.models import AggregateDirty, Assignment, GapFeature, GapTotal, Grid
 from gridmap.store.targets import KINDS, TARGETS
 
 NAME = "gaps"  # aggregate_state.name
 OUTSIDE = 0  # community_id of a feature outside every community (area ids start at 1)
 REBUILD = "*"  # aggregate_dirty.kind: the areas changed, rebuild everything
 COLUMNS = ("kind", "community_id", "features", "gaps", "measure_milli", "gap_milli")
-LOCK_WAIT_S = 30.0  # a rebuild at 40× the demo city takes seconds; a reader waits for it rather than failing
 _STATE_COLUMNS = ("kind", "feature_id", "community_id", "measure_milli", "gap")
 
 
@@ -95,40 +93,19 @@ def today_totals(session: Session, today: dt.date | None = None) -> pd.DataFrame
     """Today's totals: read from the maintained tables, brought up to date first when a write or a midnight has
     passed since (see the module docstring)."""
     today = today or dt.date.today()
-    if written_tables_of(session.connection()):
-        # our own uncommitted edits: nobody else may see them stored (nor, on SQLite, could a second session write
-        # while this one holds the lock)
+    if not maintained.readable(session):
         return recomputed(session, today)
-    day = session.scalar(select(AggregateState.day).where(AggregateState.name == NAME))
-    if day == today and session.scalar(select(AggregateDirty.id).limit(1)) is None:
+    if maintained.is_current(session, NAME, AggregateDirty, today):
         return stored(session)
-    bind = session.get_bind()
-    if not isinstance(bind, Engine):  # a session on one connection: no second transaction to store them in
-        return recomputed(session, today)
-    with session_scope(make_session_factory(bind), writes=True, lock_wait_s=LOCK_WAIT_S) as writer:
-        totals = refresh(writer, today)  # its own unit of work: committed whatever the caller does next
-    dialect_of(session).renew_snapshot(session)  # the caller may go on to write
-    return totals
+    done, totals = maintained.apart(session, lambda writer: refresh(writer, today))
+    return totals if done and totals is not None else recomputed(session, today)
 
 
 def refresh(session: Session, today: dt.date) -> pd.DataFrame:
     """Bring the maintained tables to ``today`` in ``session``'s transaction (the caller commits); the totals."""
-    dialect_of(session).begin_writing(session, LOCK_WAIT_S)  # (nothing to do when the caller began as a writer)
-    state = session.execute(
-        select(AggregateState).where(AggregateState.name == NAME).with_for_update()
-    ).scalar_one_or_none()
-    if state is None:
-        state = AggregateState(name=NAME, day=None)
-        session.add(state)
-        session.flush()
-    top = session.scalar(select(func.max(AggregateDirty.id)))
+    state, top, notes = maintained.claim(session, NAME, AggregateDirty)
     if state.day == today and top is None:
         return stored(session)  # another process brought it up to date while we waited
-    notes = (
-        session.execute(select(AggregateDirty.kind, AggregateDirty.target_id).where(AggregateDirty.id <= top)).all()
-        if top is not None
-        else []
-    )
     if state.day is None or state.day > today or any(k == REBUILD for k, _ in notes):
         totals = _rebuild(session, today)
     else:
@@ -140,10 +117,7 @@ def refresh(session: Session, today: dt.date) -> pd.DataFrame:
             for kind, ids in _changed_between(session, state.day, today).items():
                 stale[kind] |= ids
         totals = _update(session, today, stale)
-    if top is not None:
-        session.execute(delete(AggregateDirty).where(AggregateDirty.id <= top))
-    state.day = today
-    session.flush()
+    maintained.settle(session, state, AggregateDirty, top, today)
     return totals
 
 
