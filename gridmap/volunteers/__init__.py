@@ -2,12 +2,12 @@
 for posts a community publishes (契约化选岗), check in and out at the place on a phone, and earn points under a points
 scheme 积分制 kept as data; a quarterly ranking praises the top."""
 
-from gridmap.volunteers.points import ranking, standing
+from gridmap.volunteers.points import ranking, ranking_seen_by, standing
 from gridmap.volunteers.register import enrol, my_posts, publish_post, sign_up
 from gridmap.volunteers.scheme import current_scheme, save_scheme
 from gridmap.volunteers.service import check_in, check_out, confirm
 
 __all__ = [
     "check_in", "check_out", "confirm", "current_scheme", "enrol", "my_posts", "publish_post", "ranking",
-    "save_scheme", "sign_up", "standing",
+    "ranking_seen_by", "save_scheme", "sign_up", "standing",
 ]  # fmt: skip

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.actor import Actor
+from gridmap.accounts.scope import scope_of
 from gridmap.evaluation.periods import Period
 from gridmap.store.models import (
     Account,
@@ -119,6 +121,12 @@ def ranking(session: Session, period: Period, community_ids: frozenset[int] | No
               "services": sum(r["services"] for r in rows)}  # fmt: skip
     return {"period": period.key, "scheme_version": version, "scheme_name": scheme.name_zh,
             "praise_top": scheme.praise_top, "totals": totals, "items": rows}  # fmt: skip
+
+
+def ranking_seen_by(session: Session, actor: Actor, period: Period) -> dict[str, Any]:
+    """The period's ranking as ``actor`` may see it: their area's communities only (a city-wide account: all)."""
+    scope = scope_of(session, actor)
+    return ranking(session, period, scope.community_ids if scope is not None and scope.area_id is not None else None)
 
 
 def standing(session: Session, member: Volunteer, period: Period) -> dict[str, Any]:

@@ -39,18 +39,21 @@ DUTIES: dict[str, tuple[str, str]] = {
 DEFAULT_TOLERANCE_M = 50.0
 
 
+def find_member(session: Session, actor: Actor) -> Volunteer | None:
+    """The signed-in account's member record (None: its person is not a registered member)."""
+    if actor.person_id is None:
+        return None
+    return session.scalars(select(Volunteer).where(Volunteer.person_id == actor.person_id)).first()
+
+
 def is_member(session: Session, actor: Actor) -> bool:
     """The signed-in account's person is a registered member."""
-    if actor.person_id is None:
-        return False
-    return session.scalar(select(Volunteer.id).where(Volunteer.person_id == actor.person_id)) is not None
+    return find_member(session, actor) is not None
 
 
 def member_of(session: Session, actor: Actor) -> Volunteer:
     """The signed-in account's member record, or Forbidden saying the account's person is not a member."""
-    row = None
-    if actor.person_id is not None:
-        row = session.scalars(select(Volunteer).where(Volunteer.person_id == actor.person_id)).first()
+    row = find_member(session, actor)
     if row is None:
         raise Forbidden("this account's person is not a registered party member or volunteer",
                         zh="本账号未关联已登记的在职党员或志愿者，不能选岗或签到")  # fmt: skip
@@ -184,3 +187,41 @@ def my_posts(session: Session, member: Volunteer, lang: str = "zh_CN") -> list[d
         )
         out.append(post_row(session, post, lang) | {"signup_id": signup.id, "open_shift": open_shift})
     return out
+
+
+OPEN_POSTS_SHOWN = 30  # on the member's phone page
+
+
+def open_posts_for(
+    session: Session, actor: Actor, member: Volunteer, taken: set[int], lang: str = "zh_CN"
+) -> list[dict[str, Any]]:
+    """The posts a member may still take: open, not full, not already theirs (``taken``), in their own community
+    (any community when they reported to none)."""
+    home = member.community_id
+    return [
+        p
+        for p in list_posts(session, actor, lang)
+        if p["id"] not in taken and p["taken"] < p["slots"] and (home is None or p["community_id"] == home)
+    ][:OPEN_POSTS_SHOWN]
+
+
+MAX_COMPOUNDS = 400  # listed in the publish form (a city-wide account picks the whole community)
+
+
+def post_places(session: Session, actor: Actor) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Where the actor may publish a post: the communities of their scope and (when few enough) their compounds."""
+    scope = scope_of(session, actor)
+    stmt = select(Area.id, Area.name).where(Area.level == AreaLevel.COMMUNITY).order_by(Area.code)
+    if scope is not None and scope.area_id is not None:
+        stmt = stmt.where(Area.id.in_(sorted(scope.community_ids) or [-1]))
+    communities = [{"id": i, "name": n} for i, n in session.execute(stmt)]
+    ids = [c["id"] for c in communities]
+    compounds: list[dict[str, Any]] = []
+    if ids:
+        rows = session.execute(select(Compound.id, Compound.name, Compound.community_id)
+                               .where(Compound.community_id.in_(ids), Compound.name.is_not(None))
+                               .order_by(Compound.name).limit(MAX_COMPOUNDS + 1)).all()  # fmt: skip
+        if len(rows) <= MAX_COMPOUNDS:
+            names = {c["id"]: c["name"] for c in communities}
+            compounds = [{"id": i, "name": f"{names.get(c, '')} · {n}"} for i, n, c in rows]
+    return communities, compounds

@@ -12,7 +12,6 @@ from flask import Blueprint, g, jsonify
 
 from gridmap.accounts import roles
 from gridmap.accounts.actor import ANY_ACCOUNT
-from gridmap.accounts.scope import scope_of
 from gridmap.evaluation.periods import Period, parse_period
 from gridmap.volunteers import (
     check_in,
@@ -21,7 +20,7 @@ from gridmap.volunteers import (
     current_scheme,
     my_posts,
     publish_post,
-    ranking,
+    ranking_seen_by,
     save_scheme,
     sign_up,
     standing,
@@ -171,9 +170,7 @@ def volunteer_ranking():
     raw = query_of(RankingQuery).period
     period = parse_period(raw, tz()) if raw else this_quarter()
     session = db_session()
-    scope = scope_of(session, current_actor())
-    ids = scope.community_ids if scope is not None and scope.area_id is not None else None
-    return jsonify(ranking(session, period, ids))
+    return jsonify(ranking_seen_by(session, current_actor(), period))
 
 
 @bp.get("/volunteers/scheme")

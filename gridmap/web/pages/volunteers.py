@@ -9,16 +9,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from gridmap.accounts import roles
 from gridmap.accounts.actor import ANY_ACCOUNT
-from gridmap.accounts.scope import scope_of
 from gridmap.errors import GridmapError
 from gridmap.evaluation.periods import parse_period
-from gridmap.store.models import Area, AreaLevel, Compound, Volunteer
-from gridmap.volunteers import confirm, my_posts, publish_post, ranking, standing
-from gridmap.volunteers.register import DUTIES, list_posts, post_row
+from gridmap.volunteers import confirm, my_posts, publish_post, ranking_seen_by, standing
+from gridmap.volunteers.register import DUTIES, find_member, list_posts, open_posts_for, post_places, post_row
 from gridmap.volunteers.service import pending
 from gridmap.web.api.volunteers import this_quarter, tz
 from gridmap.web.auth import allow, current_actor
@@ -28,7 +25,6 @@ from gridmap.web.volunteers_i18n import PHONE_STRINGS, WORDS
 
 bp = Blueprint("volunteers", __name__)
 COMMUNITY_ROLES = tuple(dict.fromkeys(roles.PUBLISHES_POSTS + roles.CONFIRMS_SERVICE))
-MAX_COMPOUNDS = 400  # listed in the publish form (a city-wide account picks the whole community)
 
 
 def _lang() -> str:
@@ -44,40 +40,16 @@ def _said(exc: GridmapError) -> str:
 def my_page():
     session = db_session()
     actor = current_actor()
-    member = None
-    if actor.person_id is not None:
-        member = session.scalars(select(Volunteer).where(Volunteer.person_id == actor.person_id)).first()
+    member = find_member(session, actor)
     lang, period = _lang(), this_quarter()
     posts, mine, open_posts = [], None, []
     if member is not None:
         posts = my_posts(session, member, lang)
         mine = standing(session, member, period)
-        taken = {p["id"] for p in posts}
-        home = member.community_id
-        open_posts = [p for p in list_posts(session, actor, lang) if p["id"] not in taken
-                      and p["taken"] < p["slots"] and (home is None or p["community_id"] == home)][:30]  # fmt: skip
+        open_posts = open_posts_for(session, actor, member, {p["id"] for p in posts}, lang)
     strings = {k: translate(k, lang) for k in PHONE_STRINGS}
     return render_template("volunteer_me.html", member=member, posts=posts, mine=mine, open_posts=open_posts,
                            period=period.label(lang), strings=strings)  # fmt: skip
-
-
-def _communities(session: Any, actor: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The communities of the actor's scope and (when few enough) their compounds, for the publish form."""
-    scope = scope_of(session, actor)
-    stmt = select(Area.id, Area.name).where(Area.level == AreaLevel.COMMUNITY).order_by(Area.code)
-    if scope is not None and scope.area_id is not None:
-        stmt = stmt.where(Area.id.in_(sorted(scope.community_ids) or [-1]))
-    communities = [{"id": i, "name": n} for i, n in session.execute(stmt)]
-    ids = [c["id"] for c in communities]
-    compounds: list[dict[str, Any]] = []
-    if ids:
-        rows = session.execute(select(Compound.id, Compound.name, Compound.community_id)
-                               .where(Compound.community_id.in_(ids), Compound.name.is_not(None))
-                               .order_by(Compound.name).limit(MAX_COMPOUNDS + 1)).all()  # fmt: skip
-        if len(rows) <= MAX_COMPOUNDS:
-            names = {c["id"]: c["name"] for c in communities}
-            compounds = [{"id": i, "name": f"{names.get(c, '')} · {n}"} for i, n, c in rows]
-    return communities, compounds
 
 
 @bp.get("/volunteers/community")
@@ -86,7 +58,7 @@ def community_page():
     session = db_session()
     actor = current_actor()
     lang = _lang()
-    communities, compounds = _communities(session, actor)
+    communities, compounds = post_places(session, actor)
     duties = [{"value": k, "label": en if lang == "en" else zh} for k, (zh, en) in DUTIES.items()]
     return render_template(
         "volunteer_community.html", posts=list_posts(session, actor, lang), pending=pending(session, actor, tz()),
@@ -144,9 +116,7 @@ def ranking_page():
             period = parse_period(raw, tz())
         except GridmapError as exc:
             error = _said(exc)
-    scope = scope_of(session, current_actor())
-    ids = scope.community_ids if scope is not None and scope.area_id is not None else None
-    found = ranking(session, period, ids)
+    found = ranking_seen_by(session, current_actor(), period)
     quarters = _recent_quarters(period.first_day)
     return render_template("volunteer_ranking.html", r=found, label=period.label(_lang()), error=error,
                            period=period.key, quarters=quarters)  # fmt: skip
