@@ -10,7 +10,10 @@ Two figures per size:
   eight kinds, a quarter of them drawn last week): :func:`gridmap.assessments.drawing.draw` reading the candidates
   from the store, excluding, drawing, storing the 100 points and the audit entry, committed.
 
-    .venv/bin/python scripts/bench_assessments.py [--sizes 500 5000 50000] [--repeat 5]
+    .venv/bin/python scripts/bench_assessments.py [--sizes 500 5000 50000] [--repeat 5] [--postgis URL]
+
+``--postgis postgresql+psycopg://postgres@127.0.0.1/postgres`` runs the end-to-end draws on temporary PostGIS
+databases on that server too (dropped afterwards).
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ import random
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import shapely
+from sqlalchemy import create_engine, make_url, text
 
 import gridmap  # noqa: F401  (geometry libraries before SpatiaLite)
 from gridmap.accounts.actor import cli_actor
@@ -85,8 +90,8 @@ def best(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def fresh_store(folder: Path, n: int, rng: np.random.Generator) -> Settings:
-    settings = Settings(database_url=f"sqlite:///{folder / f'bench-{n}.sqlite'}", instance_dir=folder)
+def fresh_store(url: str, folder: Path, n: int, rng: np.random.Generator) -> Settings:
+    settings = Settings(database_url=url, instance_dir=folder)
     engine = make_engine(settings)
     upgrade(engine)
     x0, y0, w, h = 111.10, 37.48, 0.1 / 7, 0.08
@@ -123,6 +128,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 5000, 50000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgis", default=None, help="PostgreSQL server URL: also end to end on temporary databases")
+    parser.add_argument("--no-spatialite", action="store_true")
     args = parser.parse_args()
     rng = np.random.default_rng(14)
     request = DrawRequest(points=100, quotas=QUOTAS, exclude_weeks=2, seed=20261205, teams=4, title="bench",
@@ -137,26 +144,51 @@ def main() -> None:
         whole = best(lambda c=c: pick(c, set(), request), args.repeat)
         print(f"  {n:>6,} candidates: selection {sel * 1000:6.1f}  baseline {base * 1000:6.1f}  "
               f"ratio {sel / base:5.2f}×   pick {whole * 1000:6.1f}")  # fmt: skip
-    print("end to end on SpatiaLite: draw() reads the candidates, excludes last week's, draws 100, stores, commits")
     with tempfile.TemporaryDirectory(prefix="gridmap-bench-assess-") as tmp:
-        for n in args.sizes:
-            settings = fresh_store(Path(tmp), n, rng)
-            engine = make_engine(settings)
-            factory = make_session_factory(engine)
-            times, loads = [], []
-            for k in range(args.repeat):
-                with session_scope(factory) as s:
-                    t0 = time.perf_counter()
-                    load_candidates(s)
-                    excluded_targets(s, DAY, 2)
-                    loads.append(time.perf_counter() - t0)
+        if not args.no_spatialite:
+            end_to_end("SpatiaLite", lambda n: f"sqlite:///{tmp}/bench-{n}.sqlite", Path(tmp), request, rng, args)
+        if args.postgis:
+            admin = create_engine(args.postgis, isolation_level="AUTOCOMMIT")
+            prefix = f"gridmap_bench_assess_{uuid.uuid4().hex[:8]}"
+            made: list[str] = []
+
+            def pg(n: int) -> str:
+                made.append(f"{prefix}_{n}")
+                with admin.connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{made[-1]}"'))
+                return make_url(args.postgis).set(database=made[-1]).render_as_string(hide_password=False)
+
+            try:
+                end_to_end("PostGIS", pg, Path(tmp), request, rng, args)
+            finally:
+                with admin.connect() as conn:
+                    for name in made:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+def end_to_end(
+    label: str, url_of: Callable[[int], str], tmp: Path, request: DrawRequest, rng: np.random.Generator, args
+) -> None:
+    print(f"end to end on {label}: draw() reads the candidates, excludes last week's, draws 100, stores, commits")
+    for n in args.sizes:
+        settings = fresh_store(url_of(n), tmp, n, rng)
+        engine = make_engine(settings)
+        factory = make_session_factory(engine)
+        times, loads = [], []
+        for k in range(args.repeat):
+            with session_scope(factory) as s:
                 t0 = time.perf_counter()
-                with session_scope(factory, writes=True) as s:
-                    draw(s, DrawRequest(**{**request.__dict__, "seed": 100 + k, "exclude_weeks": 0}), cli_actor())
-                times.append(time.perf_counter() - t0)
-            engine.dispose()
-            print(f"  {n:>6,} candidates: {statistics.median(times) * 1000:7.1f} ms per draw "
-                  f"(reading the candidates and last draws: {statistics.median(loads) * 1000:.1f} ms)")  # fmt: skip
+                load_candidates(s)
+                excluded_targets(s, DAY, 2)
+                loads.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            with session_scope(factory, writes=True) as s:
+                draw(s, DrawRequest(**{**request.__dict__, "seed": 100 + k, "exclude_weeks": 0}), cli_actor())
+            times.append(time.perf_counter() - t0)
+        engine.dispose()
+        print(f"  {n:>6,} candidates: {statistics.median(times) * 1000:7.1f} ms per draw "
+              f"(reading the candidates and last draws: {statistics.median(loads) * 1000:.1f} ms)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Benchmark road-chief patrols (not a test): map matching speed and quality, a track end to end, coverage.
 
-    python scripts/bench_patrols.py [--data-dir data/boundaries] [--quick]
+    python scripts/bench_patrols.py [--data-dir data/boundaries] [--quick] [--postgis postgresql+psycopg://postgres@127.0.0.1/postgres]
 
-Loads the demo city (3,800 road segments, its road chiefs) into a temporary SpatiaLite file, then prints:
+Loads the demo city (3,800 road segments, its road chiefs) into a temporary SpatiaLite file (and, with ``--postgis``,
+a temporary PostGIS database on that server, dropped afterwards), then prints, per database:
 
 * matching: fixes/s of :func:`gridmap.patrols.matching.match_track` (accuracy and speed filters, fastmm FMM, the
   "patrolled" rule) on synthetic walks of 1,000 / 10,000 / 50,000 fixes, against a baseline in the same process —
@@ -31,6 +32,7 @@ import datetime as dt  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+import uuid  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
@@ -41,7 +43,7 @@ import shapely  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import delete, insert, select, update  # noqa: E402
+from sqlalchemy import create_engine, delete, insert, make_url, select, text, update  # noqa: E402
 
 import gridmap  # noqa: E402,F401  (geometry libraries before SpatiaLite)
 from gridmap.config import DEMO_DATA_DIR, PatrolSettings, Settings  # noqa: E402
@@ -150,7 +152,7 @@ def bench_upload(settings: Settings, factory, network: RoadNetwork, chief: int) 
             "properties": {"times": times},
         },
     }
-    print("\n## A 10 km track end to end: POST /api/v1/patrols (Flask test client, SpatiaLite)")
+    print("\n## A 10 km track end to end: POST /api/v1/patrols (Flask test client)")
     for label in ("first after the layers changed (reads and builds the network)", "network already read", "again"):
         if label.startswith("first"):  # a change to the layers (a segment rewritten as it was) moves the counter
             with session_scope(factory, writes=True) as s:
@@ -237,7 +239,7 @@ def naive_coverage(factory, network: RoadNetwork, as_of: dt.date, days: int) -> 
 
 def bench_coverage(settings: Settings, factory, network: RoadNetwork) -> None:
     as_of = dt.date(2026, 11, 30)
-    print("\n## Coverage over 30 days (road chiefs patrolling twice a week; SpatiaLite; CPU ms)")
+    print("\n## Coverage over 30 days (road chiefs patrolling twice a week; CPU ms)")
     head = ("segments", 9), ("chiefs", 7), ("visits", 7), ("coverage ms", 12), ("monthly ms", 11), ("naive ms", 9)
     print(" ".join(f"{h:>{w}}" for h, w in head), f"{'ratio':>6}")
     for n in (500, 1_000, 2_000):
@@ -258,29 +260,50 @@ def bench_coverage(settings: Settings, factory, network: RoadNetwork) -> None:
               f"{naive_ms / cov_ms:>6.2f}   (share {got['total']['share']})")  # fmt: skip
 
 
+def run(label: str, url: str, tmp: Path, args: argparse.Namespace) -> None:
+    """Every figure on one database (the demo city loaded afresh)."""
+    print(f"== {label}")
+    settings = Settings(database_url=url, instance_dir=tmp)
+    engine = make_engine(settings)
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    t = time.perf_counter()
+    with session_scope(factory, writes=True) as s:
+        load_demo(s, args.data_dir, settings)
+    print(f"demo city loaded in {time.perf_counter() - t:.1f} s")
+    with session_scope(factory) as s:
+        network = road_network(s)
+        chief = s.scalar(select(Assignment.person_id).where(Assignment.role == Role.ROAD_CHIEF,
+                                                            Assignment.person_id.is_not(None)))  # fmt: skip
+    print(f"network: {len(network.ids):,} segments, {float(network.lengths.sum()) / 1000:,.0f} km")
+    bench_matching(network, args.quick)
+    bench_upload(settings, factory, network, int(chief or 1))
+    bench_coverage(settings, factory, network)
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=DEMO_DATA_DIR)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument("--postgis", default=None, help="PostgreSQL server URL: also run on a temporary database")
+    parser.add_argument("--no-spatialite", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(database_url=f"sqlite:///{tmp}/bench.sqlite", instance_dir=Path(tmp))
-        engine = make_engine(settings)
-        upgrade(engine)
-        factory = make_session_factory(engine)
-        t = time.perf_counter()
-        with session_scope(factory, writes=True) as s:
-            load_demo(s, args.data_dir, settings)
-        print(f"demo city loaded in {time.perf_counter() - t:.1f} s")
-        with session_scope(factory) as s:
-            network = road_network(s)
-            chief = s.scalar(select(Assignment.person_id).where(Assignment.role == Role.ROAD_CHIEF,
-                                                                Assignment.person_id.is_not(None)))  # fmt: skip
-        print(f"network: {len(network.ids):,} segments, {float(network.lengths.sum()) / 1000:,.0f} km")
-        bench_matching(network, args.quick)
-        bench_upload(settings, factory, network, int(chief or 1))
-        bench_coverage(settings, factory, network)
-        engine.dispose()
+        if not args.no_spatialite:
+            run("SpatiaLite", f"sqlite:///{tmp}/bench.sqlite", Path(tmp), args)
+        if args.postgis:
+            admin = create_engine(args.postgis, isolation_level="AUTOCOMMIT")
+            name = f"gridmap_bench_patrols_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                url = make_url(args.postgis).set(database=name).render_as_string(hide_password=False)
+                run("PostGIS", url, Path(tmp), args)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
 
 
 if __name__ == "__main__":

@@ -358,3 +358,64 @@ def test_a_point_type_without_a_checklist_is_scored_whole(
                      _settings(settings, tmp_path), actor=TESTER)  # fmt: skip
     assert "没有测评细则" in (exc.value.zh or "") and "whole point" in exc.value.problems[0].message
     assert score_point(session, a["id"], p["id"], {"score": 8, "possible": 10}, TESTER)["rate"] == pytest.approx(0.8)
+
+
+def test_a_scored_item_is_corrected_or_deleted_until_the_assessment_is_closed(
+    session: Session, city: SmallCity, settings, tmp_path: Path
+) -> None:
+    from gridmap.assessments.items import correct_item, delete_item, record_items
+    from gridmap.assessments.scoring import close_assessment
+    from gridmap.errors import Conflict
+    from gridmap.store.models import AssessmentItemScore, AuditEntry, Case, CaseEvent
+
+    _checklists(session)
+    s = _settings(settings, tmp_path)
+    a = draw(session, _request(seed=4), TESTER)
+    p = a["points"][0]
+    here = {"lon": p["lon"], "lat": p["lat"]}
+    two = [{"item": "NM02", "passed": False, **here}, {"item": "NM03", "passed": True, **here}]
+    sheet = record_items(session, a["id"], p["id"], two, s, actor=TESTER)
+    nm02, nm03 = (next(i for i in sheet["items"] if i["item_code"] == c) for c in ("NM02", "NM03"))
+    case_id = nm02["case_id"]
+    assert sheet["point"]["score"] == 100 - 25  # NM02 is worth 25
+    opening = session.scalar(select(CaseEvent.data).where(CaseEvent.case_id == case_id, CaseEvent.seq == 1))
+    assert opening["origin"] == "assessment" and opening["assessment_id"] == a["id"] and opening["item"] == "NM02"
+    # a failure corrected to a pass: the score comes back, its case is voided with the reason
+    fixed = correct_item(session, a["id"], p["id"], nm02["id"], {"passed": True}, s, actor=TESTER)
+    assert fixed["point"]["score"] == 100 and results(session, a["id"])["overall"]["rate"] == pytest.approx(1.0)
+    row = next(i for i in fixed["items"] if i["item_code"] == "NM02")
+    assert row["passed"] is True and row["case_id"] == case_id and row["case_status"] == "void"
+    void = session.scalar(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "void"))
+    assert void.actor == TESTER.name and "更正为合格" in void.note
+    # a pass corrected to a failure opens a case; a smaller deduction is taken as given
+    worse = correct_item(session, a["id"], p["id"], nm03["id"], {"passed": False, "points_deducted": 5, "note": "占道"},
+                         s, actor=TESTER)  # fmt: skip
+    row = next(i for i in worse["items"] if i["item_code"] == "NM03")
+    assert row["case_id"] and row["case_status"] != "void" and worse["point"]["score"] == 95
+    assert session.get(Case, row["case_id"]).source == "inspection"
+    # bad input: a clear message, nothing changed
+    with pytest.raises(InvalidInput) as exc:
+        correct_item(session, a["id"], p["id"], nm03["id"], {"passed": True, "points_deducted": 3}, s, actor=TESTER)
+    assert "合格项目不扣分" in (exc.value.problems[0].zh or "")
+    assert session.get(AssessmentItemScore, nm03["id"]).points_deducted == 5
+    # deleted: its case voided, the point rescored; the last item deleted leaves the point unscored
+    left = delete_item(session, a["id"], p["id"], nm03["id"], s, actor=TESTER)
+    assert [i["item_code"] for i in left["items"]] == ["NM02"] and left["point"]["score"] == 100
+    assert session.get(Case, row["case_id"]).status == "void"
+    empty = delete_item(session, a["id"], p["id"], nm02["id"], s, actor=TESTER)
+    assert empty["items"] == [] and empty["point"]["score"] is None and empty["point"]["possible"] is None
+    assert session.scalar(select(func.count()).where(AuditEntry.action == "assessment.item.delete")) == 2
+    # closed: the scores are final
+    again = record_items(session, a["id"], p["id"], [{"item": "NM02", "passed": False, **here}], s, actor=TESTER)
+    closed = close_assessment(session, a["id"], TESTER)
+    assert closed["closed_by"] == TESTER.name and closed["closed_at"]
+    for change in (
+        lambda: correct_item(session, a["id"], p["id"], again["items"][0]["id"], {"passed": True}, s, actor=TESTER),
+        lambda: delete_item(session, a["id"], p["id"], again["items"][0]["id"], s, actor=TESTER),
+        lambda: record_items(session, a["id"], p["id"], [{"item": "NM05", "passed": True, **here}], s, actor=TESTER),
+        lambda: close_assessment(session, a["id"], TESTER),
+    ):
+        with pytest.raises(Conflict) as refused:
+            change()
+        assert "已结束" in (refused.value.zh or "")
+    assert session.get(Case, again["items"][0]["case_id"]).status != "void"

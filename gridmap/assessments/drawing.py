@@ -26,7 +26,7 @@ from gridmap.assessments.candidates import NO_STREET, Candidates, load_candidate
 from gridmap.assessments.routes import plan_routes
 from gridmap.assessments.sampling import METHOD, split_total, stratified_draw
 from gridmap.assessments.vocabulary import BY_CODE, ORDER, TYPE_HELP, parse_point_type, type_name
-from gridmap.errors import InvalidInput, NotFound, Problem
+from gridmap.errors import Conflict, InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day, parse_int, parse_text
 from gridmap.store.models import Area, AreaLevel, Assessment, AssessmentPoint
 
@@ -289,6 +289,17 @@ def find_assessment(session: Session, assessment_id: int) -> Assessment:
     return row
 
 
+def open_assessment(session: Session, assessment_id: int) -> Assessment:
+    """The assessment, refused once closed: its scores are final (a closed assessment is what rates compare with)."""
+    row = find_assessment(session, assessment_id)
+    if row.closed_at is not None:
+        raise Conflict(
+            f"assessment {assessment_id} is closed: its scores can no longer change",
+            zh=f"测评 {assessment_id} 已结束，评分不能再修改",
+        )
+    return row
+
+
 def point_dict(p: AssessmentPoint, streets: Mapping[int, str], lang: str) -> dict[str, Any]:
     rate = None if p.score is None or not p.possible else p.score / p.possible
     return {
@@ -327,6 +338,8 @@ def summary_dict(row: Assessment, lang: str) -> dict[str, Any]:
         "params": row.params,
         "created_at": row.created_at.isoformat(),
         "created_by": row.created_by,
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+        "closed_by": row.closed_by,
         "quotas": [{"type": t, "type_name": type_name(t, lang), "n": n} for t, n in row.params["quotas"].items()],
     }
 

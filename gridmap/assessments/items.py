@@ -14,18 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
-from gridmap.assessments.drawing import find_assessment, point_dict, street_names
+from gridmap.assessments.drawing import find_assessment, open_assessment, point_dict, street_names
 from gridmap.assessments.vocabulary import CHECKLIST_TYPE, type_name
 from gridmap.cases.photos import store_photos
 from gridmap.cases.values import now_or
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.inspections.findings import open_cases, parse_finding, wgs84_of
+from gridmap.inspections.findings import open_cases, parse_finding, wgs84_of, withdraw_case
 from gridmap.inspections.templates import current_edition, freeze, get_edition
 from gridmap.inspections.vocabulary import point_type_name
 from gridmap.store.dialect import dialect_of
@@ -34,6 +34,7 @@ from gridmap.store.models import (
     AssessmentItemScore,
     AssessmentPoint,
     Case,
+    CaseStatus,
     ChecklistItem,
     ChecklistTemplate,
     Unit,
@@ -97,6 +98,7 @@ def record_items(
     point's score becomes its edition's total less all its deductions. Returns :func:`point_sheet`."""
     now = now_or(now)
     dialect_of(session).take_write_lock(session, "assessment_points", "the assessment")
+    open_assessment(session, assessment_id)
     point = find_point(session, assessment_id, point_id, lock=True)
     ctype = _checklist_type(point, lang)
     photos = photos or {}
@@ -160,8 +162,8 @@ def record_items(
             f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
             + (f"：{p['note']}" if p["note"] else "")
         ),
-        event_data=lambda p: {"assessment_id": assessment_id, "point_id": point.id, "item": p["item"].code},
-        client_prefix="assessment",
+        origin="assessment",
+        origin_ids={"assessment_id": assessment_id, "point_id": point.id},
     )
     rows = []
     for p in todo:
@@ -186,21 +188,7 @@ def record_items(
     if rows:
         session.execute(insert(AssessmentItemScore), rows)
     before = {"score": point.score, "possible": point.possible}
-    possible = sum(i.points for i in rows_of)
-    deducted = float(
-        session.scalar(
-            select(func.coalesce(func.sum(AssessmentItemScore.points_deducted), 0.0)).where(
-                AssessmentItemScore.point_id == point.id
-            )
-        )
-        or 0.0
-    )
-    score = max(0.0, possible - deducted)
-    session.execute(
-        update(AssessmentPoint)
-        .where(AssessmentPoint.id == point.id)
-        .values(score=score, possible=possible, scored_by=actor.name, scored_at=now)
-    )
+    score, possible = _rescore(session, point, template_id, actor, now)
     audit.record(
         session,
         actor,
@@ -217,6 +205,166 @@ def record_items(
             "possible": possible,
         },
     )
+    session.expire_all()
+    return point_sheet(session, assessment_id, point_id, lang)
+
+
+def _rescore(
+    session: Session, point: AssessmentPoint, template_id: int | None, actor: Actor, now: dt.datetime
+) -> tuple[float | None, float | None]:
+    """Write the point's score: its edition's total less all its deductions (unscored again, null, when its last
+    item is deleted). Returns (score, possible)."""
+    score: float | None = None
+    possible: float | None = None
+    if template_id is not None:
+        possible = float(
+            session.scalar(select(func.sum(ChecklistItem.points)).where(ChecklistItem.template_id == template_id))
+            or 0.0
+        )
+        deducted = float(
+            session.scalar(
+                select(func.coalesce(func.sum(AssessmentItemScore.points_deducted), 0.0)).where(
+                    AssessmentItemScore.point_id == point.id
+                )
+            )
+            or 0.0
+        )
+        score = max(0.0, possible - deducted)
+    session.execute(
+        update(AssessmentPoint)
+        .where(AssessmentPoint.id == point.id)
+        .values(score=score, possible=possible, scored_by=actor.name if score is not None else None,
+                scored_at=now if score is not None else None)
+    )  # fmt: skip
+    return score, possible
+
+
+def _scored_row(session: Session, point: AssessmentPoint, score_id: int) -> AssessmentItemScore:
+    row = session.scalar(
+        select(AssessmentItemScore)
+        .where(AssessmentItemScore.id == score_id, AssessmentItemScore.point_id == point.id)
+        .with_for_update()
+    )
+    if row is None:
+        raise NotFound(
+            f"no scored item {score_id} at point {point.id}", zh=f"点位 {point.id} 没有编号为 {score_id} 的评分项目"
+        )
+    return row
+
+
+def _item_snapshot(row: AssessmentItemScore) -> dict[str, Any]:
+    return {"item_id": row.item_id, "passed": row.passed, "points_deducted": row.points_deducted,
+            "note": row.note, "case_id": row.case_id}  # fmt: skip
+
+
+def correct_item(
+    session: Session,
+    assessment_id: int,
+    point_id: int,
+    score_id: int,
+    data: dict[str, Any],
+    settings: Settings,
+    *,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    lang: str = "zh_CN",
+) -> dict[str, Any]:
+    """Correct a scored item before the assessment is closed: passed or not, the points deducted, the note, and
+    the place if given (else the one recorded). The point is rescored. A failure corrected to a pass voids the case
+    it opened (:func:`~gridmap.inspections.findings.withdraw_case`: the unit must not work on, nor be counted late
+    for, a problem that was not there); a pass corrected to a failure opens one, like a new failed item; a failure
+    that stays one keeps its case. Audited with the values it replaces. Returns :func:`point_sheet`."""
+    now = now_or(now)
+    dialect_of(session).take_write_lock(session, "assessment_points", "the assessment")
+    assessment = open_assessment(session, assessment_id)
+    point = find_point(session, assessment_id, point_id, lock=True)
+    row = _scored_row(session, point, score_id)
+    item = session.get(ChecklistItem, row.item_id)
+    assert item is not None
+    if not isinstance(data, dict):
+        raise InvalidInput(Problem("must be an object", zh="须为对象（JSON）"))
+    sent = {
+        "item_id": item.id,
+        "passed": data.get("passed"),
+        "points_deducted": data.get("points_deducted"),
+        "note": data.get("note"),
+        "lon": data.get("lon", row.lon),
+        "lat": data.get("lat", row.lat),
+        "crs": data.get("crs") if "lon" in data else "wgs84",
+    }
+    problems: list[Problem] = []
+    p = parse_finding(sent, 1, {item.id: item}, {item.code: item}, "", [], settings, problems)
+    if problems or p is None:
+        raise InvalidInput([Problem(e.message, field=e.field, zh=e.zh) for e in problems])
+    before = _item_snapshot(row)
+    case_status = session.scalar(select(Case.status).where(Case.id == row.case_id)) if row.case_id else None
+    lon, lat = wgs84_of(p)
+    case_id, unit_id = row.case_id, row.unit_id
+    if p["passed"] and row.case_id is not None:
+        withdraw_case(session, row.case_id, settings, actor=actor, now=now,
+                      note=f"测评项目 {item.code} 更正为合格，撤销立案 / corrected to a pass")  # fmt: skip
+    elif not p["passed"] and (row.case_id is None or case_status == CaseStatus.VOID):
+        open_cases(
+            session,
+            [p],
+            settings,
+            actor=actor,
+            now=now,
+            describe=lambda q: (
+                f"【模拟测评】{assessment.title}·{point.name or point.seq}：{item.name_zh}"
+                + (f"：{q['note']}" if q["note"] else "")
+            ),
+            origin="assessment",
+            origin_ids={"assessment_id": assessment_id, "point_id": point.id},
+        )
+        case_id, unit_id, lon, lat = p["case_id"], p["unit_id"], p["lon"], p["lat"]
+    session.execute(
+        update(AssessmentItemScore)
+        .where(AssessmentItemScore.id == row.id)
+        .values(passed=bool(p["passed"]), points_deducted=float(p["deducted"]), note=p["note"], lon=lon, lat=lat,
+                case_id=case_id, unit_id=unit_id, recorded_at=now, recorded_by=actor.name)
+    )  # fmt: skip
+    score, _ = _rescore(session, point, item.template_id, actor, now)
+    audit.record(
+        session, actor, "assessment.item.correct", object_kind="assessment_item", object_id=row.id, at=now,
+        before=before,
+        after={"assessment": assessment_id, "point": point.id, "passed": bool(p["passed"]),
+               "points_deducted": float(p["deducted"]), "note": p["note"], "case_id": case_id, "score": score},
+    )  # fmt: skip
+    session.expire_all()
+    return point_sheet(session, assessment_id, point_id, lang)
+
+
+def delete_item(
+    session: Session,
+    assessment_id: int,
+    point_id: int,
+    score_id: int,
+    settings: Settings,
+    *,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    lang: str = "zh_CN",
+) -> dict[str, Any]:
+    """Delete a scored item before the assessment is closed (scored at the wrong point, say): its case, if still
+    open, is voided, and the point rescored without it (unscored when it was the last; its checklist edition is
+    then free again). Audited with the row it removes. Returns :func:`point_sheet`."""
+    now = now_or(now)
+    dialect_of(session).take_write_lock(session, "assessment_points", "the assessment")
+    open_assessment(session, assessment_id)
+    point = find_point(session, assessment_id, point_id, lock=True)
+    row = _scored_row(session, point, score_id)
+    item = session.get(ChecklistItem, row.item_id)
+    assert item is not None
+    before = _item_snapshot(row)
+    if row.case_id is not None:
+        withdraw_case(session, row.case_id, settings, actor=actor, now=now,
+                      note=f"测评项目 {item.code} 的评分已删除，撤销立案 / the scored item was deleted")  # fmt: skip
+    session.execute(delete(AssessmentItemScore).where(AssessmentItemScore.id == row.id))
+    left = scored_items(session, point.id)
+    score, _ = _rescore(session, point, item.template_id if left else None, actor, now)
+    audit.record(session, actor, "assessment.item.delete", object_kind="assessment_item", object_id=row.id, at=now,
+                 before=before, after={"assessment": assessment_id, "point": point.id, "score": score})  # fmt: skip
     session.expire_all()
     return point_sheet(session, assessment_id, point_id, lang)
 

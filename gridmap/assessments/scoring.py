@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
-from gridmap.assessments.drawing import find_assessment, get_assessment, point_dict, street_names
+from gridmap.assessments.drawing import find_assessment, get_assessment, open_assessment, point_dict, street_names
 from gridmap.assessments.items import scored_items
 from gridmap.assessments.vocabulary import ORDER, type_name
 from gridmap.errors import InvalidInput, NotFound, Problem
@@ -62,7 +62,7 @@ def score_point(
                 zh=f"得分 {score:g} 超过满分 {possible:g}",
             )
         )
-    find_assessment(session, assessment_id)
+    open_assessment(session, assessment_id)
     point = session.scalar(
         select(AssessmentPoint).where(AssessmentPoint.id == point_id, AssessmentPoint.assessment_id == assessment_id)
     )
@@ -98,6 +98,23 @@ def score_point(
         after={"assessment": assessment_id, "score": score, "possible": possible, "note": note},
     )
     return point_dict(point, street_names(session), lang)
+
+
+def close_assessment(
+    session: Session, assessment_id: int, actor: Actor, lang: str = "zh_CN", now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Close an assessment: its scores are final — no item scored, corrected or deleted after this, no point
+    rescored. Closing twice is refused (it says when and by whom). Audited. Returns :func:`assessment_with_results`."""
+    row = session.scalar(select(Assessment).where(Assessment.id == assessment_id).with_for_update())
+    if row is None:
+        find_assessment(session, assessment_id)  # raises NotFound
+    open_assessment(session, assessment_id)
+    at = now or dt.datetime.now(dt.UTC)
+    session.execute(update(Assessment).where(Assessment.id == assessment_id).values(closed_at=at, closed_by=actor.name))
+    audit.record(session, actor, "assessment.close", object_kind="assessment", object_id=assessment_id, at=at,
+                 before={"closed_at": None}, after={"closed_at": at.isoformat(), "closed_by": actor.name})  # fmt: skip
+    session.expire_all()
+    return assessment_with_results(session, assessment_id, lang)
 
 
 def _rates(rows: Iterable[Any], key: str) -> dict[Any, dict[str, Any]]:

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gridmap.accounts.actor import Actor
+from gridmap.accounts.actor import SYSTEM, Actor
 from gridmap.cases.photos import check_photos
 from gridmap.cases.reports import open_report
+from gridmap.cases.states import ACTIVE
+from gridmap.cases.transitions import transition
 from gridmap.cases.values import MAX_DESCRIPTION, validate_point
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import parse_flag, parse_number, parse_text
-from gridmap.store.models import ChecklistItem
+from gridmap.store.models import Case, ChecklistItem
 
 MAX_PHOTOS = 3  # per finding, as on the report page
 BULK_ROUTING_FROM = 20  # failed findings in one request: fewer are routed one by one (no loaded layers needed)
@@ -140,12 +143,16 @@ def open_cases(
     actor: Actor,
     now: dt.datetime,
     describe: Callable[[dict[str, Any]], str],
-    event_data: Callable[[dict[str, Any]], dict[str, Any]],
-    client_prefix: str,
+    origin: str,
+    origin_ids: dict[str, int],
 ) -> None:
     """Open a case for every failed finding (source ``inspection``), routed by the usual rules to the responsible
     unit with its category's deadline; writes ``case_id``, ``unit_id`` and the routed WGS-84 ``lon``/``lat`` into
-    each finding. Many failures are routed at once over the loaded layers — the same decision either way."""
+    each finding. Many failures are routed at once over the loaded layers — the same decision either way.
+
+    Provenance, the same for inspections and mock assessments: the case's source is ``inspection``, its opening
+    event carries ``origin`` (``inspection`` | ``assessment``), the ``origin_ids`` (``inspection_id``, or
+    ``assessment_id`` and ``point_id``) and the item's code, and a client's retry id is prefixed with ``origin``."""
     routed = _route_failures(session, failures, now)
     for p in failures:
         chosen: ChecklistItem = p["item"]
@@ -158,7 +165,7 @@ def open_cases(
             "source": "inspection",
             "description": describe(p),
             "observed_at": now.isoformat(),
-            "client_id": f"{client_prefix}:{p['client_id']}" if p["client_id"] else None,
+            "client_id": f"{origin}:{p['client_id']}" if p["client_id"] else None,
         }
         known = routed.get(id(p))
         try:
@@ -170,7 +177,7 @@ def open_cases(
                 photos=p["files"],
                 now=now,
                 router=(lambda *_a, _r=known, **_k: _r) if known is not None else None,
-                event_data=event_data(p),
+                event_data={"origin": origin, **origin_ids, "item": chosen.code},
             )
         except InvalidInput as exc:  # say which finding (a point far outside the city…); the caller keeps nothing
             raise InvalidInput(
@@ -180,6 +187,22 @@ def open_cases(
         p["case_id"] = int(answer["id"])  # type: ignore[call-overload]  # the answer's id is the case's
         p["lon"], p["lat"] = float(answer["lon"]), float(answer["lat"])  # type: ignore[arg-type]  # as routed
         p["unit_id"] = responsible.get("unit_id")
+
+
+def withdraw_case(
+    session: Session, case_id: int, settings: Settings, *, actor: Actor, note: str, now: dt.datetime
+) -> str:
+    """Void (作废) the case a finding opened, when the finding is corrected to a pass or deleted: the problem was
+    never there, so the unit must not keep working on it nor count it late. Taken by whoever corrects the finding
+    (its author or a commander) on the finding's authority, hence as the system; the case's history names them and
+    ``note`` says why. A case already closed or voided stays as it is (its history is the record). Returns the
+    case's status afterwards."""
+    row = session.get(Case, case_id)
+    if row is None or row.status not in ACTIVE:
+        return row.status if row is not None else ""
+    done = transition(session, case_id, "void", settings, version=row.version, actor=replace(actor, role=SYSTEM),
+                      note=note, now=now)  # fmt: skip
+    return str(done["status"])
 
 
 def wgs84_of(p: dict[str, Any]) -> tuple[float, float]:

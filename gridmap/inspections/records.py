@@ -289,8 +289,8 @@ def record_findings(
         actor=actor,
         now=now,
         describe=lambda p: f"【{label}】{p['item'].name_zh}" + (f"：{p['note']}" if p["note"] else ""),
-        event_data=lambda p: {"inspection_id": inspection_id, "item": p["item"].code},
-        client_prefix="inspection",
+        origin="inspection",
+        origin_ids={"inspection_id": inspection_id},
     )
     opened = [p["case_id"] for p in failures]
     rows: list[dict[str, Any]] = []

@@ -909,6 +909,8 @@ class Assessment(Base):
     params: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(200))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # scores final: no more changes
+    closed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class AssessmentPoint(Base):

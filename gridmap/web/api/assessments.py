@@ -1,5 +1,5 @@
 """JSON API of mock assessments 模拟测评: list, draw, read (with the score rates), score a point item by item on
-its checklist (or whole, for a type without one)."""
+its checklist (or whole, for a type without one), correct or delete a scored item, close the assessment."""
 
 from __future__ import annotations
 
@@ -11,20 +11,22 @@ from flask import Blueprint, g, jsonify, request
 
 from gridmap.accounts import roles
 from gridmap.assessments.drawing import draw, list_assessments, parse_request
-from gridmap.assessments.items import point_sheet, record_items
-from gridmap.assessments.scoring import assessment_with_results, results, score_point
+from gridmap.assessments.items import correct_item, delete_item, point_sheet, record_items
+from gridmap.assessments.scoring import assessment_with_results, close_assessment, results, score_point
+from gridmap.web.api.local_times import out
 from gridmap.web.api.openapi import body_of, operation
 from gridmap.web.api.schemas.assessments import (
     AssessmentList,
     AssessmentOut,
     AssessmentPointOut,
     DrawIn,
+    ItemCorrectionIn,
+    ItemScoreForm,
     PointItemsIn,
     PointScoreIn,
     PointSheet,
     Results,
 )
-from gridmap.web.api.schemas.inspections import FindingForm
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state
@@ -88,8 +90,6 @@ def score_one(assessment_id: int, point_id: int):
 
 
 def _local(value: Any) -> Any:
-    from gridmap.web.api.inspections import out
-
     return out(value, ZoneInfo(app_state().settings.cases.timezone))
 
 
@@ -107,7 +107,7 @@ def get_items(assessment_id: int, point_id: int):
     "scoreAssessmentPointItems",
     tags=("assessments",),
     json=PointItemsIn,
-    form=FindingForm,
+    form=ItemScoreForm,
     ok={201: (PointSheet, "scored: the point as it is now")},
     errors=(400, 404, 413),
 )
@@ -115,10 +115,10 @@ def score_items(assessment_id: int, point_id: int):
     """Score checklist items at a drawn point (JSON, several at once; or one as a form with photos): the point's
     score becomes the checklist's total less the deductions; each failed item opens a case routed to its
     responsible unit with its category's deadline. All or nothing."""
-    body = body_of(PointItemsIn, FindingForm)
+    body = body_of(PointItemsIn, ItemScoreForm)
     settings = app_state().settings
     items: Any
-    if isinstance(body, FindingForm):
+    if isinstance(body, ItemScoreForm):
         items = [body.sent(exclude={"photos"})]
         limit = settings.cases.photo_max_bytes
         photos = {0: [(f.filename or "", f.stream.read(limit + 1)) for f in request.files.getlist("photos")]}
@@ -129,3 +129,40 @@ def score_items(assessment_id: int, point_id: int):
             session, assessment_id, point_id, items, settings, actor=current_actor(), photos=photos, lang=_lang()
         )
     return jsonify(_local(done)), 201
+
+
+@bp.put("/assessments/<int:assessment_id>/points/<int:point_id>/items/<int:score_id>")
+@allow(*roles.ASSESSES)
+@operation("correctAssessmentItem", tags=("assessments",), json=ItemCorrectionIn,
+           ok={200: (PointSheet, "corrected: the point as it is now")}, errors=(400, 404, 409))  # fmt: skip
+def correct_one(assessment_id: int, point_id: int, score_id: int):
+    """Correct a scored item before the assessment is closed; the point is rescored. Corrected to a pass, the case
+    it opened is voided (if still open); corrected to a failure, a case is opened."""
+    with writing() as session:
+        done = correct_item(session, assessment_id, point_id, score_id, body_of(ItemCorrectionIn).sent(),
+                            app_state().settings, actor=current_actor(), lang=_lang())  # fmt: skip
+    return jsonify(_local(done))
+
+
+@bp.delete("/assessments/<int:assessment_id>/points/<int:point_id>/items/<int:score_id>")
+@allow(*roles.ASSESSES)
+@operation("deleteAssessmentItem", tags=("assessments",), ok={200: (PointSheet, "deleted: the point as it is now")},
+           errors=(404, 409))  # fmt: skip
+def delete_one(assessment_id: int, point_id: int, score_id: int):
+    """Delete a scored item before the assessment is closed; its case, if still open, is voided; the point is
+    rescored (unscored when it was its last item)."""
+    with writing() as session:
+        done = delete_item(session, assessment_id, point_id, score_id, app_state().settings, actor=current_actor(),
+                           lang=_lang())  # fmt: skip
+    return jsonify(_local(done))
+
+
+@bp.post("/assessments/<int:assessment_id>/close")
+@allow(*roles.ASSESSES)
+@operation("closeAssessment", tags=("assessments",), ok={200: (AssessmentOut, "closed: its scores are final")},
+           errors=(404, 409))  # fmt: skip
+def close_one(assessment_id: int):
+    """Close an assessment: its scores become final (no item scored, corrected or deleted after this)"""
+    with writing() as session:
+        answer = close_assessment(session, assessment_id, current_actor(), _lang())
+    return jsonify(_local(answer))

@@ -12,6 +12,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from gridmap.accounts import roles
 from gridmap.inspections import lookback, problems, records, templates
+from gridmap.web.api.local_times import out
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.inspections import (
     Checklist,
@@ -39,20 +40,6 @@ def _lang() -> str:
 
 def _tz() -> dt.tzinfo:
     return ZoneInfo(app_state().settings.cases.timezone)
-
-
-def out(value: Any, tz: dt.tzinfo) -> Any:
-    """JSON-ready: times as local ISO-8601 with their offset (SQLite hands back naive UTC), days as ISO dates."""
-    if isinstance(value, dict):
-        return {k: out(v, tz) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [out(v, tz) for v in value]
-    if isinstance(value, dt.datetime):
-        utc = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return utc.astimezone(tz).isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def answer(value: Any, status: int = 200) -> Any:

@@ -18,7 +18,7 @@ from gridmap.errors import GridmapError, NotFound
 from gridmap.inspections import lookback, problems, records, templates
 from gridmap.inspections.vocabulary import KIND_NAMES, POINT_TYPES
 from gridmap.store.models import Area, AreaLevel
-from gridmap.web.api.inspections import out
+from gridmap.web.api.local_times import out
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.i18n import MESSAGES, translate
 from gridmap.web.session import db_session, writing

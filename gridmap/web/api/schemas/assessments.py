@@ -6,8 +6,12 @@ import datetime as dt
 
 from pydantic import Field
 
+from gridmap.web.api.schemas.cases import NumberText, Photos
 from gridmap.web.api.schemas.common import Judged, Model
-from gridmap.web.api.schemas.inspections import Checklist, FindingIn
+
+# The checklist edition a point is scored on is the inspections' own resource (the same edition, read by the same
+# code): one model of it, not a copy that could drift.
+from gridmap.web.api.schemas.inspections import Checklist
 
 
 class DrawIn(Model):
@@ -92,6 +96,8 @@ class AssessmentSummary(Model):
     params: DrawParams
     created_at: str
     created_by: str
+    closed_at: str | None = Field(description="when its scores became final (null: items may still be corrected)")
+    closed_by: str | None
     quotas: list[QuotaOut]
 
 
@@ -134,12 +140,58 @@ class AssessmentOut(AssessmentSummary):
     results: Results
 
 
+class ItemScoreIn(Model):
+    """One checklist item scored at a drawn point (the fields of an inspection finding, checked by the same code,
+    without the look-back's ``recheck_of``)."""
+
+    required_in_document = ("passed", "lon", "lat")
+
+    item: Judged[str] = Field(None, description="the item's code (or send item_id)")
+    item_id: Judged[int] = None
+    passed: Judged[bool] = None
+    points_deducted: Judged[float] = Field(None, description="default: the item's points when failed")
+    lon: Judged[float] = Field(None, description="GPS or a pin on the map (required)")
+    lat: Judged[float] = None
+    crs: Judged[str] = Field(None, description="wgs84 (default) or gcj02")
+    note: Judged[str] = None
+    client_id: Judged[str] = Field(None, description="the phone's key: a retry stores nothing twice")
+
+
+class ItemScoreForm(Model):
+    """One checklist item scored at a point as a multipart form, with its photos (the phone page)."""
+
+    item: Judged[str] = None
+    item_id: NumberText = None
+    passed: Judged[str] = Field(None, description="true or false")
+    points_deducted: NumberText = None
+    lon: NumberText = None
+    lat: NumberText = None
+    crs: Judged[str] = None
+    note: Judged[str] = None
+    client_id: Judged[str] = None
+    photos: Photos = Field(None, max_length=3)
+
+
 class PointItemsIn(Model):
     """Checklist items scored at a point: all stored, or none (every problem named with the item's number)."""
 
     required_in_document = ("items",)
 
-    items: Judged[list[FindingIn]] = None
+    items: Judged[list[ItemScoreIn]] = None
+
+
+class ItemCorrectionIn(Model):
+    """A scored item corrected before the assessment is closed: the item stays, the rest is given anew (the place
+    only if it moves)."""
+
+    required_in_document = ("passed",)
+
+    passed: Judged[bool] = None
+    points_deducted: Judged[float] = Field(None, description="default: the item's points when failed")
+    note: Judged[str | None] = None
+    lon: Judged[float] = Field(None, description="default: the place recorded")
+    lat: Judged[float] = None
+    crs: Judged[str] = Field(None, description="wgs84 (default) or gcj02")
 
 
 class ScoredItem(Model):
