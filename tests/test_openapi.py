@@ -358,6 +358,15 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     assert call("POST", items, 201, json={"items": [{**first, "passed": True}]})["items"][0]["passed"] is True
     call("POST", items, 400, json={"items": [{**first, "passed": True}]})  # scored already
     call("POST", items, 400, json={"items": []})
+    scored = call("POST", items, 201, json={"items": [{**first, "item": sheet["checklist"]["items"][1]["code"],
+                                                         "passed": False}]})["items"][-1]  # fmt: skip
+    assert call("PUT", f"{items}/{scored['id']}", 200, json={"passed": True})["items"][-1]["case_status"] == "void"
+    call("PUT", f"{items}/{scored['id']}", 400, json={"passed": True, "points_deducted": 1})
+    assert len(call("DELETE", f"{items}/{scored['id']}", 200)["items"]) == 1
+    call("DELETE", f"{items}/999999", 404)
+    assert call("POST", f"/api/v1/assessments/{drawn['id']}/close", 200)["closed_at"]
+    call("POST", f"/api/v1/assessments/{drawn['id']}/close", 409)
+    call("PUT", f"{items}/{scored['id']}", 409, json={"passed": True})
     call("GET", f"/api/v1/assessments/{drawn['id']}/points/999999/items", 404)
     call("GET", "/api/v1/assessments/999999/results", 404)
     # road-chief patrols (their own test: tests/test_patrols.py): the person is the segment's road chief by now

@@ -250,6 +250,13 @@ MATRIX: dict[str, list[Route]] = {
     "assessments_api.score_one": [
         _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/score", {CMD, INS}, ok=400, json={})
     ],
+    "assessments_api.correct_one": [
+        _r("PUT", "/api/v1/assessments/{assessment}/points/{apoint}/items/999999", {CMD, INS}, ok=404, json={})
+    ],
+    "assessments_api.delete_one": [
+        _r("DELETE", "/api/v1/assessments/{assessment}/points/{apoint}/items/999999", {CMD, INS}, ok=404)
+    ],
+    "assessments_api.close_one": [_r("POST", "/api/v1/assessments/999999/close", {CMD, INS}, ok=404, json={})],
     # road-chief patrols: anyone signed in reads coverage; misses name people; the phone page is the walkers'
     "patrols.patrol_page": [_r("GET", "/patrol", {GW, INS}, api=False)],
     "patrols.coverage_page": [_r("GET", "/patrols", EVERYONE, api=False)],
