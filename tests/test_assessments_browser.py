@@ -152,10 +152,79 @@ def test_an_inspector_scores_a_market_item_by_item_on_a_phone(browser, settings)
             assert point is not None and (point.score, point.possible, point.scored_by) == (90, 100, "demo-inspector")
         fits(page, PHONE)
         page.screenshot(path=str(ARTIFACTS / "assessment-items-phone-scored.png"), full_page=True)
+        page.reload()  # the scored items now offer 更正 and 删除 (the assessment is not closed)
+        assert page.locator("#item-NM02 [data-role=correct]").is_visible()
+        fits(page, PHONE)
+        page.screenshot(path=str(ARTIFACTS / "assessment-items-phone-actions.png"), full_page=True)
         assert english_words(page, "demo-inspector") == []
         page.goto(f"{base}/assessments/{aid}")
         page.wait_for_function("() => document.getElementById('results').textContent.includes('90.0%')")
         refused = [p for p in watch.problems if "status of 400" in p]  # the deduction above the item's points
         assert len(refused) == 1 and [p for p in watch.problems if p not in refused] == []
+        context.close()
+    state.engine.dispose()
+
+
+@pytest.mark.demo_city
+@pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
+def test_at_a_desk_a_scored_item_is_corrected_and_deleted_until_the_assessment_closes(browser, settings) -> None:
+    """逐项评分 at 1280×800: a failure scored (a case opens), corrected to a pass (the case is voided and the point
+    gets its points back), another item deleted after a confirmation; once the assessment is closed the page shows
+    no form and says so."""
+    from gridmap.accounts.actor import cli_actor
+    from gridmap.assessments.drawing import draw, parse_request
+    from gridmap.assessments.scoring import close_assessment
+    from gridmap.store.models import AssessmentItemScore, Case
+
+    desk = {"width": 1280, "height": 800}
+    app = create_app(settings)
+    state = app_state(app)
+    with session_scope(state.session_factory) as s:
+        made = draw(s, parse_request({"points": 2, "quotas": {"market": 2}, "seed": 12}, dt.date(2026, 12, 1)),
+                    cli_actor())  # fmt: skip
+        aid, pid = made["id"], next(p["id"] for p in made["points"] if p["type"] == "market")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with live_server(app) as base:
+        context = signed_in_context(browser, base, "demo-inspector", DEMO_PASSWORD, viewport=desk)
+        page = context.new_page()
+        watch = PageWatch(page)
+        page.goto(f"{base}/assessments/{aid}/points/{pid}/score")
+        fits(page, desk)
+        page.screenshot(path=str(ARTIFACTS / "assessment-items-desk.png"), full_page=True)
+        for code, verdict, said in (("NM02", "fail", "已立案"), ("NM03", "pass", "合格")):
+            li = page.locator(f"#item-{code}")
+            li.locator(f"label.{verdict}").click()
+            li.locator("button[type=submit]").click()
+            li.locator('[data-role="result"]', has_text=said).wait_for()
+        page.reload()  # scored items may now be corrected or deleted
+        assert "本点位得分 75 / 100" in page.inner_text("#point-score")
+        with session_scope(state.session_factory) as s:
+            failed = (AssessmentItemScore.point_id == pid, AssessmentItemScore.passed.is_(False))
+            case_id = s.scalar(select(AssessmentItemScore.case_id).where(*failed))
+        bad = page.locator("#item-NM02")
+        assert not bad.locator("form.item-form").is_visible()  # shown only to correct it
+        bad.locator("[data-role=correct]").click()
+        assert bad.locator("form.item-form").is_visible() and not bad.locator(".item-actions").is_visible()
+        bad.locator("label.pass").click()
+        with page.expect_navigation():
+            bad.locator("button[type=submit]").click()
+        assert "本点位得分 100 / 100" in page.inner_text("#point-score")
+        assert "案件已作废" in page.inner_text("#item-NM02 [data-role=result]")
+        page.once("dialog", lambda d: d.accept())
+        with page.expect_navigation():
+            page.locator("#item-NM03 [data-role=delete]").click()
+        assert "已评 1/5 项" in page.inner_text("#point-score")
+        assert page.locator("#item-NM03 form.item-form:not([hidden])").count() == 1  # to be scored again
+        fits(page, desk)
+        page.screenshot(path=str(ARTIFACTS / "assessment-items-desk-corrected.png"), full_page=True)
+        assert english_words(page, "demo-inspector") == []
+        with session_scope(state.session_factory) as s:
+            case = s.get(Case, case_id)
+            assert case is not None and case.status == "void"
+            close_assessment(s, aid, cli_actor())
+        page.goto(f"{base}/assessments/{aid}/points/{pid}/score")
+        assert page.locator("#closed-note").inner_text() == "本次测评已结束，评分不能再修改"
+        assert page.locator("form.item-form").count() == 0 and page.locator(".item-actions").count() == 0
+        assert watch.problems == []
         context.close()
     state.engine.dispose()

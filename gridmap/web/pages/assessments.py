@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, g, render_template, url_for
 
 from gridmap.accounts import roles
 from gridmap.assessments.candidates import load_candidates
-from gridmap.assessments.drawing import list_assessments
+from gridmap.assessments.drawing import find_assessment, list_assessments
 from gridmap.assessments.items import point_sheet
 from gridmap.assessments.scoring import assessment_with_results
 from gridmap.assessments.vocabulary import CHECKLIST_TYPE, POINT_TYPES, type_name
@@ -95,13 +95,20 @@ WORDS: dict[str, dict[str, str]] = {
     "assess_item_case": {"zh_CN": "已立案 {id}，交 {unit}", "en": "Case {id} opened for {unit}"},
     "assess_unknown_unit": {"zh_CN": "待指派单位", "en": "a unit still to choose"},
     "assess_back": {"zh_CN": "返回测评", "en": "Back to the assessment"},
+    "assess_correct": {"zh_CN": "更正", "en": "Correct"},
+    "assess_delete": {"zh_CN": "删除", "en": "Delete"},
+    "assess_confirm_delete": {"zh_CN": "删除这项评分？若已立案，案件将作废。",
+                              "en": "Delete this scored item? Its case, if still open, is voided."},
+    "assess_case_void": {"zh_CN": "案件已作废", "en": "case voided"},
+    "assess_closed_note": {"zh_CN": "本次测评已结束，评分不能再修改",
+                           "en": "This assessment is closed: its scores are final"},
 }  # fmt: skip
 
 PAGE_STRINGS = ("assess_drawing", "assess_failed", "assess_saved", "assess_not_scored", "assess_overall",
                 "assess_rate", "assess_scored", "assess_previous", "assess_change", "assess_vs", "assess_no_previous",
                 "assess_no_street", "assess_type", "assess_street", "assess_team", "assess_score", "assess_point_score",
                 "assess_gps_at", "assess_no_gps", "assess_pick_result", "assess_item_passed", "assess_item_failed",
-                "assess_item_case", "assess_unknown_unit")  # fmt: skip
+                "assess_item_case", "assess_unknown_unit", "assess_confirm_delete")  # fmt: skip
 
 
 def register(app: Flask) -> None:
@@ -175,5 +182,6 @@ def point_page(assessment_id: int, point_id: int):
         "total": len((sheet["checklist"] or {}).get("items", [])),
     }
     scored = {i["item_id"]: i for i in sheet["items"]}
+    closed = find_assessment(db_session(), assessment_id).closed_at is not None
     return render_template("assessment_point.html", sheet=sheet, scored=scored, assessment_id=assessment_id,
-                           can_score=_can_score(), config=config)  # fmt: skip
+                           can_score=_can_score(), closed=closed, config=config)  # fmt: skip

@@ -3,9 +3,12 @@
 // on a phone. Each item is passed or failed (a failure deducts the item's points unless told), with a note and photos,
 // at the drawn point's position or the phone's GPS fix; it is posted as a form to
 // /api/v1/assessments/<id>/points/<pid>/items, where a failed item opens a case routed to its unit, and the point's
-// score (the checklist's total less the deductions) comes back. A retry carries the same client_id.
+// score (the checklist's total less the deductions) comes back. A retry carries the same client_id. Until the
+// assessment is closed a scored item can be corrected (its form shown again, sent as PUT …/items/<id>) or deleted
+// (DELETE …/items/<id>); the server voids the case a failure opened when it turns into a pass or goes, and the page
+// is read again.
 import { fmt } from "../strings.js";
-import { ApiError, postForm } from "../api.js";
+import { ApiError, postForm, request } from "../api.js";
 import { byId } from "../dom.js";
 
 /** @param {number} n */
@@ -52,6 +55,7 @@ export function pointPage() {
       status.className = "status";
       const passed = /** @type {HTMLInputElement | null} */ (f.querySelector('input[name="passed"]:checked'));
       if (!passed) return void (status.textContent = s.assess_pick_result);
+      if (f.dataset.scoreId) return void correct(f, passed.value === "true", deducted.value, status);
       const data = new FormData();
       data.append("item", String(li.dataset.code));
       data.append("passed", passed.value);
@@ -88,4 +92,55 @@ export function pointPage() {
   }
 }
 
+/**
+ * Send a scored item's correction, then read the page again (the item's line, its case and the point's score).
+ * @param {HTMLFormElement} f
+ * @param {boolean} passed
+ * @param {string} deducted
+ * @param {HTMLElement} status
+ */
+async function correct(f, passed, deducted, status) {
+  /** @type {{itemsUrl: string}} */
+  const cfg = JSON.parse(byId("sheet-config").textContent || "{}");
+  /** @type {Record<string, unknown>} */
+  const body = { passed };
+  if (!passed && deducted) body.points_deducted = Number(deducted);
+  const note = /** @type {HTMLInputElement} */ (f.elements.namedItem("note")).value.trim();
+  if (note) body.note = note;
+  try {
+    await request(`${cfg.itemsUrl}/${f.dataset.scoreId}`, { method: "PUT", body });
+    window.location.reload();
+  } catch (err) {
+    status.className = "status error-message";
+    status.textContent = err instanceof ApiError ? [err.message, ...err.details].join("\n") : String(err);
+  }
+}
+
+/** The 更正 and 删除 buttons of the items scored already. */
+function scoredItems() {
+  /** @type {{itemsUrl: string, strings: Record<string, string>}} */
+  const cfg = JSON.parse(byId("sheet-config").textContent || "{}");
+  for (const actions of Array.from(document.querySelectorAll(".item-actions"))) {
+    const li = /** @type {HTMLElement} */ (actions.closest("li.check-item"));
+    const status = /** @type {HTMLElement} */ (actions.querySelector(".status"));
+    actions.querySelector('[data-role="correct"]')?.addEventListener("click", () => {
+      const form = /** @type {HTMLFormElement | null} */ (li.querySelector("form.item-form"));
+      if (form) form.hidden = false;
+      /** @type {HTMLElement} */ (actions).hidden = true;
+    });
+    const del = /** @type {HTMLElement} */ (actions.querySelector('[data-role="delete"]'));
+    del.addEventListener("click", async () => {
+      if (!window.confirm(cfg.strings.assess_confirm_delete)) return;
+      try {
+        await request(`${cfg.itemsUrl}/${del.dataset.scoreId}`, { method: "DELETE" });
+        window.location.reload();
+      } catch (err) {
+        status.className = "status error-message";
+        status.textContent = err instanceof ApiError ? [err.message, ...err.details].join("\n") : String(err);
+      }
+    });
+  }
+}
+
 pointPage();
+scoredItems();
