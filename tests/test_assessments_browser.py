@@ -169,11 +169,10 @@ def test_an_inspector_scores_a_market_item_by_item_on_a_phone(browser, settings)
 @pytest.mark.parametrize("settings", ["spatialite"], indirect=True)
 def test_at_a_desk_a_scored_item_is_corrected_and_deleted_until_the_assessment_closes(browser, settings) -> None:
     """逐项评分 at 1280×800: a failure scored (a case opens), corrected to a pass (the case is voided and the point
-    gets its points back), another item deleted after a confirmation; once the assessment is closed the page shows
-    no form and says so."""
+    gets its points back), another item deleted after a confirmation; the assessment closed from its page, after
+    which the item page shows no form and says so."""
     from gridmap.accounts.actor import cli_actor
     from gridmap.assessments.drawing import draw, parse_request
-    from gridmap.assessments.scoring import close_assessment
     from gridmap.store.models import AssessmentItemScore, Case
 
     desk = {"width": 1280, "height": 800}
@@ -221,7 +220,16 @@ def test_at_a_desk_a_scored_item_is_corrected_and_deleted_until_the_assessment_c
         with session_scope(state.session_factory) as s:
             case = s.get(Case, case_id)
             assert case is not None and case.status == "void"
-            close_assessment(s, aid, cli_actor())
+        page.goto(f"{base}/assessments/{aid}")  # closed at the desk: the scores become final
+        page.once("dialog", lambda d: d.accept())
+        with page.expect_navigation():
+            page.locator("#close-assessment").click()
+        assert page.locator("#closed-note").is_visible() and page.locator("form.score-form").count() == 0
+        fits(page, desk)
+        page.screenshot(path=str(ARTIFACTS / "assessment-closed-desk.png"))
+        with session_scope(state.session_factory) as s:
+            closed = s.get(Assessment, aid)
+            assert closed is not None and closed.closed_by == "demo-inspector"
         page.goto(f"{base}/assessments/{aid}/points/{pid}/score")
         assert page.locator("#closed-note").inner_text() == "本次测评已结束，评分不能再修改"
         assert page.locator("form.item-form").count() == 0 and page.locator(".item-actions").count() == 0

@@ -99,6 +99,9 @@ WORDS: dict[str, dict[str, str]] = {
     "assess_delete": {"zh_CN": "删除", "en": "Delete"},
     "assess_confirm_delete": {"zh_CN": "删除这项评分？若已立案，案件将作废。",
                               "en": "Delete this scored item? Its case, if still open, is voided."},
+    "assess_close": {"zh_CN": "结束测评", "en": "Close the assessment"},
+    "assess_confirm_close": {"zh_CN": "结束本次测评？结束后评分不能再修改。",
+                             "en": "Close this assessment? Its scores can no longer change."},
     "assess_case_void": {"zh_CN": "案件已作废", "en": "case voided"},
     "assess_closed_note": {"zh_CN": "本次测评已结束，评分不能再修改",
                            "en": "This assessment is closed: its scores are final"},
@@ -108,7 +111,7 @@ PAGE_STRINGS = ("assess_drawing", "assess_failed", "assess_saved", "assess_not_s
                 "assess_rate", "assess_scored", "assess_previous", "assess_change", "assess_vs", "assess_no_previous",
                 "assess_no_street", "assess_type", "assess_street", "assess_team", "assess_score", "assess_point_score",
                 "assess_gps_at", "assess_no_gps", "assess_pick_result", "assess_item_passed", "assess_item_failed",
-                "assess_item_case", "assess_unknown_unit", "assess_confirm_delete")  # fmt: skip
+                "assess_item_case", "assess_unknown_unit", "assess_confirm_delete", "assess_confirm_close")  # fmt: skip
 
 
 def register(app: Flask) -> None:
@@ -165,6 +168,7 @@ def assessment_page(assessment_id: int):
         "results": data["results"],
         "scoreUrl": f"/api/v1/assessments/{assessment_id}/points/",
         "resultsUrl": url_for("assessments_api.get_results", assessment_id=assessment_id),
+        "closeUrl": url_for("assessments_api.close_one", assessment_id=assessment_id),
     }
     return render_template("assessment.html", a=data, teams=teams, can_score=_can_score(), config=config,
                            by_items=set(CHECKLIST_TYPE))  # fmt: skip

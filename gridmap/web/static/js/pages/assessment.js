@@ -95,6 +95,18 @@ function showPage(cfg) {
 
   renderResults(s, cfg.results);
   $("print").addEventListener("click", () => window.print());
+  const close = document.getElementById("close-assessment");
+  close?.addEventListener("click", async () => {
+    if (!window.confirm(s.assess_confirm_close)) return;
+    const status = $("close-status");
+    try {
+      await request(cfg.closeUrl, { method: "POST" });
+      window.location.reload();
+    } catch (err) {
+      status.textContent = messageOf(err);
+      status.className = "status error-message";
+    }
+  });
   for (const form of document.querySelectorAll("form.score-form")) {
     if (!(form instanceof HTMLFormElement)) continue;
     form.addEventListener("submit", async (ev) => {
