@@ -367,6 +367,9 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     assert call("POST", f"/api/v1/assessments/{drawn['id']}/close", 200)["closed_at"]
     call("POST", f"/api/v1/assessments/{drawn['id']}/close", 409)
     call("PUT", f"{items}/{scored['id']}", 409, json={"passed": True})
+    third = {**first, "item": sheet["checklist"]["items"][2]["code"], "passed": True}
+    call("POST", items, 409, json={"items": [third]})
+    call("PUT", score, 409, json={"score": 8, "possible": 10})
     call("GET", f"/api/v1/assessments/{drawn['id']}/points/999999/items", 404)
     call("GET", "/api/v1/assessments/999999/results", 404)
     # road-chief patrols (their own test: tests/test_patrols.py): the person is the segment's road chief by now

@@ -19,6 +19,6 @@ Modules, in the order they depend on each other:
 * :mod:`~gridmap.assessments.candidates` — the candidate points of each type read from the store.
 * :mod:`~gridmap.assessments.drawing` — ``draw``: check the request, draw, store it with its seed; read it back.
 * :mod:`~gridmap.assessments.items` — a point scored item by item on its type's checklist; failed items open cases
-  (the inspections' finding code).
-* :mod:`~gridmap.assessments.scoring` — a point's score, and the score rates compared with the previous draw.
+  (the inspections' finding code); corrected or deleted until the assessment is closed.
+* :mod:`~gridmap.assessments.scoring` — a point's score, the score rates compared with the previous draw, closing.
 """

@@ -6,7 +6,8 @@ with its category's deadline.
 The point's score is then the edition's total less the deductions so far (an item not yet scored deducts nothing),
 written into the point's ``score``/``possible``: the score rates (:mod:`~.scoring`) read only those. A point keeps
 the checklist edition its first item was scored on (frozen from then); an item of another edition is refused.
-All or nothing, like findings.
+All or nothing, like findings. Until the assessment is closed a scored item may be corrected or deleted
+(:func:`correct_item`, :func:`delete_item`); the case a failure opened is then voided if it no longer stands.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def get_results(assessment_id: int):
 @bp.put("/assessments/<int:assessment_id>/points/<int:point_id>/score")
 @allow(*roles.ASSESSES)
 @operation("scoreAssessmentPoint", tags=("assessments",), json=PointScoreIn, ok={200: (AssessmentPointOut, "scored")},
-           errors=(400, 404))  # fmt: skip
+           errors=(400, 404, 409))  # fmt: skip
 def score_one(assessment_id: int, point_id: int):
     """Record (or correct) a drawn point's score out of its full mark"""
     with writing() as session:
@@ -109,7 +109,7 @@ def get_items(assessment_id: int, point_id: int):
     json=PointItemsIn,
     form=ItemScoreForm,
     ok={201: (PointSheet, "scored: the point as it is now")},
-    errors=(400, 404, 413),
+    errors=(400, 404, 409, 413),
 )
 def score_items(assessment_id: int, point_id: int):
     """Score checklist items at a drawn point (JSON, several at once; or one as a form with photos): the point's
