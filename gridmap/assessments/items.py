@@ -303,7 +303,7 @@ def correct_item(
     case_id, unit_id = row.case_id, row.unit_id
     if p["passed"] and row.case_id is not None:
         withdraw_case(session, row.case_id, settings, actor=actor, now=now,
-                      note=f"测评项目 {item.code} 更正为合格，撤销立案 / corrected to a pass")  # fmt: skip
+                      note=f"测评项目 {item.code} 更正为合格，撤销立案")  # fmt: skip
     elif not p["passed"] and (row.case_id is None or case_status == CaseStatus.VOID):
         open_cases(
             session,
@@ -360,7 +360,7 @@ def delete_item(
     before = _item_snapshot(row)
     if row.case_id is not None:
         withdraw_case(session, row.case_id, settings, actor=actor, now=now,
-                      note=f"测评项目 {item.code} 的评分已删除，撤销立案 / the scored item was deleted")  # fmt: skip
+                      note=f"测评项目 {item.code} 的评分已删除，撤销立案")  # fmt: skip
     session.execute(delete(AssessmentItemScore).where(AssessmentItemScore.id == row.id))
     left = scored_items(session, point.id)
     score, _ = _rescore(session, point, item.template_id if left else None, actor, now)
