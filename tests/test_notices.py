@@ -216,6 +216,11 @@ def test_the_pdf_and_the_xlsx_chart_each_groups_average_score(session: Session) 
     svg = doc[doc.index('<div class="chart">') : doc.index("</svg>")]
     assert "<svg" in svg and "各分组平均得分" in svg and "市直单位" in svg and f"{average:g}" in svg
     assert "<script" not in doc  # a static chart: the PDF runs no script
+    # the trend: each group's average this period and in the three before it (oldest first)
+    trend = sec["trend"]
+    assert trend["labels_zh"][-1] == n["period"]["label_zh"] and len(trend["labels_zh"]) == 4
+    assert trend["groups"][0]["name_zh"] == "市直单位" and trend["groups"][0]["averages"][-1] == pytest.approx(average)
+    assert "各分组平均得分走势" in doc and all(label in doc for label in trend["labels_zh"])
     assert 'class="chart"' in render_html(n)  # the preview shows it too (its <style> nonced by the page: CSP)
     assert render_pdf(n).startswith(b"%PDF-")
     raw = render_xlsx(n) or b""
