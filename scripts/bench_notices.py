@@ -170,7 +170,7 @@ def main() -> None:
     print("  pages asked  got  units+cases   live render        bytes   HTML alone   plain text (pages)   "
           "live/plain   published: served from store   live/served")  # fmt: skip
     for pages in (int(x) for x in args.pages.split(",") if x):
-        units, cases = 20 * pages, 30 * pages  # ≈ 45 table rows a page
+        units, cases = 11 * pages, 16 * pages  # ≈ 25 table rows and a share of the headings and charts a page
         secs, got, pdf, html = _pdf(notice(units, cases))
         plain, plain_pages = _plain(got)
         served = _served(pdf)
