@@ -52,14 +52,15 @@ def trend_svg(section: dict[str, Any]) -> str | None:
     """A line chart of each peer group's average score in the last three periods and this one, or None when the
     section has no trend (a notice published before trends were kept) or no score in any of the periods."""
     trend = section.get("trend")
-    if not trend or not any(v is not None for g in trend["groups"] for v in g["averages"]):
+    groups = [g for g in (trend or {}).get("groups", []) if any(v is not None for v in g["averages"])]
+    if not trend or not groups:  # a group none of whose subjects scored in any of the periods: no line, no legend
         return None
     chart = pygal.Line(
         style=_TREND_STYLE, width=720, height=240, js=[], range=(0, 100), print_values=False, legend_at_bottom=True,
         title=f"{section['name_zh']}：各分组平均得分走势（本期与前三期）", x_labels=trend["labels_zh"], margin=8,
-        disable_xml_declaration=True, allow_interruptions=True, dots_size=3,
+        disable_xml_declaration=True, allow_interruptions=True, dots_size=3, margin_right=40,  # the last label whole
     )  # fmt: skip
-    for g in trend["groups"]:
+    for g in groups:
         chart.add(g["name_zh"], g["averages"])
     return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
