@@ -125,6 +125,12 @@ def test_the_notices_page_previews_publishes_and_downloads(browser, city: str, s
     assert page.locator(f'#notice-archive tr[data-period="{period}"]').count() == 1
     assert page.locator("#notice-preview h1").inner_text().endswith("城市管理考核通报")
     assert page.locator("#notice-preview tr.first").count() >= 1
+    # the charts (the groups' averages, their trend over this period and the last three) with pygal's style sheet
+    # applied — its <style> carries the CSP nonce (a refused one would be a problem in watch)
+    assert page.locator("#notice-preview .chart svg").count() >= 2
+    assert "走势" in page.locator("#notice-preview .chart").inner_text()
+    fill = page.eval_on_selector("#notice-preview .chart svg .background", "e => getComputedStyle(e).fill")
+    assert fill in ("rgb(255, 255, 255)", "white"), fill
     with page.expect_download() as got:
         page.click("#download-xlsx")
     assert got.value.suggested_filename == f"通报-{period}.xlsx"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmap.cli import main
@@ -20,7 +21,7 @@ from gridmap.config import Settings
 from gridmap.errors import NotFound
 from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish, scorecard
 from gridmap.notices import build, published_periods, render_html, render_pdf, render_xlsx
-from gridmap.store.models import Case
+from gridmap.store.models import Case, Notice
 from gridmap.web import create_app
 from tests.accounts import client_as
 from tests.test_evaluation import ADMIN, NOW, TZ, golden_city
@@ -66,8 +67,12 @@ def test_the_pdf_embeds_noto_cjk_fonts(session: Session) -> None:
     _published(session)
     pdf = render_pdf(build(session, parse_period("2026-11", TZ), NOW))
     assert pdf.startswith(b"%PDF-")
+    _assert_noto_embedded(pdf)
+
+
+def _assert_noto_embedded(pdf: bytes) -> None:
+    """The font descriptors point at embedded font programs, and the fonts are subsets of Noto CJK."""
     text = _objects(pdf)
-    # the font descriptors point at embedded font programs, and the fonts are subsets of Noto CJK
     assert re.search(rb"/FontFile[23]?\s", text)
     bases = set(re.findall(rb"/BaseFont\s*/([A-Z]{6}\+[^\s/]+)", text))
     assert any(re.search(rb"\+Noto-?(Sans|Serif)-?CJK", b) for b in bases), bases
@@ -123,8 +128,13 @@ def test_the_api_serves_a_published_periods_notice_and_freezes_it_when_published
     pdf = viewer.get("/api/v1/notices/2026-11.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
     assert "filename*=UTF-8''%E9%80%9A%E6%8A%A5-2026-11.pdf" in pdf.headers["Content-Disposition"]
-    page = viewer.get("/notices?period=2026-11").get_data(as_text=True)
+    got = viewer.get("/notices?period=2026-11")
+    page = got.get_data(as_text=True)
     assert "单位甲" in page and 'id="publish"' not in page and "草稿" in page
+    # the preview's chart: pygal's own <style> carries the response's CSP nonce, so the browser applies it
+    nonce = re.search(r"'nonce-([^']+)'", got.headers["Content-Security-Policy"])
+    chart = page[page.index('<div class="chart">') : page.index("</svg>")]
+    assert nonce and f'<style nonce="{nonce[1]}"' in chart and "各分组平均得分" in chart and "<script" not in chart
     assert 'id="publish"' in commander.get("/notices?period=2026-11").get_data(as_text=True)
     assert viewer.post("/api/v1/notices/2026-11/publish").status_code == 403
     done = commander.post("/api/v1/notices/2026-11/publish")
@@ -139,6 +149,32 @@ def test_the_api_serves_a_published_periods_notice_and_freezes_it_when_published
     assert summary["超期案件"] == 4
     listed = viewer.get("/api/v1/notices").json["items"]
     assert listed[0]["period"] == "2026-11" and listed[0]["notice"]["by"].startswith("commander")
+
+
+def test_a_published_notices_pdf_is_the_one_stored_when_published_even_after_the_data_change(
+    settings: Settings, session: Session
+) -> None:
+    _published(session)
+    session.commit()
+    app = create_app(settings)
+    commander, viewer = client_as(app, "commander"), client_as(app, "viewer")
+    draft = viewer.get("/api/v1/notices/2026-11.pdf")
+    assert draft.status_code == 200 and draft.headers.get("ETag") is None  # a draft: rendered live, no ETag
+    assert commander.post("/api/v1/notices/2026-11/publish").status_code == 201
+    session.expire_all()
+    stored = session.scalars(select(Notice.pdf).where(Notice.period == "2026-11")).one()
+    assert stored is not None and stored.startswith(b"%PDF-")
+    first = viewer.get("/api/v1/notices/2026-11.pdf")
+    assert first.status_code == 200 and first.data == stored and first.headers["ETag"]
+    # the stuck case is closed and a unit renamed: the published notice's PDF stays the same bytes
+    stuck = session.query(Case).filter(Case.status == "in_progress").one()
+    stuck.status, stuck.closed_at, stuck.deadline_at = "closed", stuck.deadline_at, stuck.deadline_at
+    session.commit()
+    again = viewer.get("/api/v1/notices/2026-11.pdf")
+    assert again.data == stored and again.headers["ETag"] == first.headers["ETag"]
+    unchanged = viewer.get("/api/v1/notices/2026-11.pdf", headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.data == b""
+    _assert_noto_embedded(stored)
 
 
 def test_the_command_writes_the_pdf_and_the_xlsx(settings: Settings, session: Session, tmp_path: Path) -> None:
@@ -180,7 +216,12 @@ def test_the_pdf_and_the_xlsx_chart_each_groups_average_score(session: Session) 
     svg = doc[doc.index('<div class="chart">') : doc.index("</svg>")]
     assert "<svg" in svg and "各分组平均得分" in svg and "市直单位" in svg and f"{average:g}" in svg
     assert "<script" not in doc  # a static chart: the PDF runs no script
-    assert 'class="chart"' not in render_html(n)  # the preview (CSP: no inline style sheet) has none
+    # the trend: each group's average this period and in the three before it (oldest first)
+    trend = sec["trend"]
+    assert trend["labels_zh"][-1] == n["period"]["label_zh"] and len(trend["labels_zh"]) == 4
+    assert trend["groups"][0]["name_zh"] == "市直单位" and trend["groups"][0]["averages"][-1] == pytest.approx(average)
+    assert "各分组平均得分走势" in doc and all(label in doc for label in trend["labels_zh"])
+    assert 'class="chart"' in render_html(n)  # the preview shows it too (its <style> nonced by the page: CSP)
     assert render_pdf(n).startswith(b"%PDF-")
     raw = render_xlsx(n) or b""
     with zipfile.ZipFile(io.BytesIO(raw)) as z:

@@ -461,6 +461,7 @@ def test_every_operation_answers_as_its_document_says(contract) -> None:
     call("GET", "/api/v1/notices/2026-11.xlsx", 200)  # a draft from the published scorecard
     call("POST", "/api/v1/notices/2026-11/publish", 201)
     call("POST", "/api/v1/notices/2026-11/publish", 409)
+    call("GET", "/api/v1/notices/2026-11.pdf", 200)  # the PDF stored when published (ETag)
 
     _volunteers(call, ids)
     assert call.answered == call.operations, f"operations never answered: {sorted(call.operations - call.answered)}"

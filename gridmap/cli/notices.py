@@ -31,7 +31,7 @@ def notices_make(obj: Context, period: str, out: Path) -> None:
     tz = ZoneInfo(obj.settings.cases.timezone)
     try:
         with session_scope(obj.migrated_session_factory()) as session:
-            data, _ = make(session, period, out.suffix, tz, dt.datetime.now(tz))
+            data, _, _ = make(session, period, out.suffix, tz, dt.datetime.now(tz))
     except GridmapError as exc:
         fail(exc)
     out.write_bytes(data)

@@ -1,6 +1,7 @@
 """Publishing a notice and its archive: publishing stores the content built at that moment (lists of overdue and
-reworked cases included), so the notice handed out is the one read back afterwards; before publishing, a period
-with a published scorecard has a draft, built afresh on each reading."""
+reworked cases included) and its PDF rendered once, so the notice handed out is the one read back afterwards, byte
+for byte, and a 20-page PDF is not laid out again on every download; before publishing, a period with a published
+scorecard has a draft, built and rendered afresh on each reading."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.errors import Conflict
 from gridmap.evaluation import Period
 from gridmap.notices.content import build, published_periods
+from gridmap.notices.pdf import render_pdf
 from gridmap.store.models import Notice
 
 
@@ -31,6 +33,11 @@ def notice_of(session: Session, period: Period, now: dt.datetime) -> dict[str, A
     return {**build(session, period, now), "notice": None}
 
 
+def frozen_pdf(session: Session, period: Period) -> bytes | None:
+    """The PDF stored when the period's notice was published (None: a draft, or published before PDFs were kept)."""
+    return session.scalars(select(Notice.pdf).where(Notice.period == period.key)).first()
+
+
 def _head(row: Notice, tz: dt.tzinfo) -> dict[str, Any]:
     at = row.published_at if row.published_at.tzinfo else row.published_at.replace(tzinfo=dt.UTC)  # SQLite: UTC
     return {"published_at": at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "by": row.published_by}
@@ -43,7 +50,7 @@ def publish(session: Session, period: Period, actor: Actor, now: dt.datetime) ->
                        zh=f"{period.label()}的通报已发布，发布后不可更改")  # fmt: skip
     content = build(session, period, now)
     row = Notice(period=period.key, period_start=period.start_utc, title_zh=content["title_zh"], content=content,
-                 published_at=now.astimezone(dt.UTC), published_by=actor.name)  # fmt: skip
+                 published_at=now.astimezone(dt.UTC), published_by=actor.name, pdf=render_pdf(content))  # fmt: skip
     try:
         with session.begin_nested():
             session.add(row)

@@ -1,4 +1,5 @@
-"""The notice's charts: each scheme's average score per peer group, as SVG for the PDF (pygal — a maintained,
+"""The notice's charts: each scheme's average score per peer group, and its trend (each group's average in this
+period and the last three), as SVG for the PDF (pygal — a maintained,
 pure-Python SVG charting library that WeasyPrint lays out like an image) and as XlsxWriter's native bar charts in
 the workbook (:mod:`gridmap.notices.xlsx`). Both read the same figures from the notice's content."""
 
@@ -14,6 +15,11 @@ _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _STYLE = Style(
     font_family="Noto Sans CJK SC, sans-serif", background="white", plot_background="white",
     colors=("#3b6fb6",), label_font_size=11, major_label_font_size=11, title_font_size=13, value_font_size=10,
+)  # fmt: skip
+_TREND_STYLE = Style(
+    font_family="Noto Sans CJK SC, sans-serif", background="white", plot_background="white",
+    colors=("#3b6fb6", "#d9822b", "#2e8b57", "#8e44ad", "#c0392b", "#7f8c8d"), label_font_size=11,
+    major_label_font_size=11, title_font_size=13, legend_font_size=11,
 )  # fmt: skip
 
 
@@ -42,7 +48,29 @@ def section_svg(section: dict[str, Any]) -> str | None:
     return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 
+def trend_svg(section: dict[str, Any]) -> str | None:
+    """A line chart of each peer group's average score in the last three periods and this one, or None when the
+    section has no trend (a notice published before trends were kept) or no score in any of the periods."""
+    trend = section.get("trend")
+    groups = [g for g in (trend or {}).get("groups", []) if any(v is not None for v in g["averages"])]
+    if not trend or not groups:  # a group none of whose subjects scored in any of the periods: no line, no legend
+        return None
+    chart = pygal.Line(
+        style=_TREND_STYLE, width=720, height=240, js=[], range=(0, 100), print_values=False, legend_at_bottom=True,
+        title=f"{section['name_zh']}：各分组平均得分走势（本期与前三期）", x_labels=trend["labels_zh"], margin=8,
+        disable_xml_declaration=True, allow_interruptions=True, dots_size=3, margin_right=40,  # the last label whole
+    )  # fmt: skip
+    for g in groups:
+        chart.add(g["name_zh"], g["averages"])
+    return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
+
+
 def charts(notice: dict[str, Any]) -> dict[str, str]:
-    """Each section's chart SVG by scheme code (sections without a score have none)."""
-    got = {s["code"]: section_svg(s) for s in notice["sections"]}
-    return {k: v for k, v in got.items() if v}
+    """Each section's chart SVGs by scheme code, the averages' bars then the trend (sections without a score have
+    none)."""
+    out = {}
+    for s in notice["sections"]:
+        svgs = [svg for svg in (section_svg(s), trend_svg(s)) if svg]
+        if svgs:
+            out[s["code"]] = "".join(svgs)
+    return out

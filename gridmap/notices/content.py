@@ -1,6 +1,7 @@
 """What a notice says, built once from the period's published scorecards (never a live one): the summary figures,
 each scheme's ranking table per peer group with its first and last named, the cases overdue and reworked in the
-period, and — when the period is a month — the shops' flags of that month. The renderers only lay this out, so the
+period, and — when the period is a month — the shops' flags of that month; each scheme's trend (its peer groups'
+average score in this period and the last three). The renderers only lay this out, so the
 PDF, the XLSX and the preview always say the same thing."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.cases.states import STATUS_ZH
 from gridmap.errors import NotFound
-from gridmap.evaluation import Period, latest_scheme, scorecard
+from gridmap.evaluation import Period, latest_scheme, scorecard, trends
 from gridmap.shops import reads as shop_reads
 from gridmap.store.models import Case, Category, EvaluationScheme, Scorecard, Unit
 
@@ -49,7 +50,11 @@ def build(session: Session, period: Period, now: dt.datetime) -> dict[str, Any]:
     if not heads:
         raise NotFound(f"no scorecard of {period.key} is published: a notice is made from a published scorecard",
                        zh=f"{period.label()}尚无已发布的考核结果，通报只能依据已发布的考核结果生成")  # fmt: skip
-    sections = [_section(scorecard(session, latest_scheme(session, h.scheme_code), period, now)) for h in heads]
+    sections = []
+    for h in heads:
+        scheme = latest_scheme(session, h.scheme_code)
+        card = scorecard(session, scheme, period, now)
+        sections.append({**_section(card), "trend": _trend(card, trends(session, scheme, period, now))})
     overdue, overdue_total = _overdue(session, period, now)
     rework, rework_total = _rework(session, period)
     flags = _flags(session, period)
@@ -104,6 +109,24 @@ def _section(card: dict[str, Any]) -> dict[str, Any]:
         "subjects": len(card["rows"]), "average": round(sum(scores) / len(scores), 2) if scores else None,
         "groups": groups,
     }  # fmt: skip
+
+
+def _trend(card: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
+    """Each peer group's average score in the three periods before this one and in it (oldest first; None where
+    none of its subjects scored): the rankings' trend, this period against the last three."""
+    group_names = {g["key"]: g["name_zh"] for g in card["groups"]}
+    group_of = {r["subject_id"]: r["group"] for r in card["rows"]}
+    series = []
+    for key in sorted({g for g in group_of.values()}, key=lambda k: (k is None, k or "")):
+        members = [
+            s["scores"] for s in got["series"] if s["subject_id"] in group_of and group_of[s["subject_id"]] == key
+        ]
+        averages: list[float | None] = []
+        for i in range(len(got["periods"])):
+            scores = [m[i] for m in members if m[i] is not None]
+            averages.append(round(sum(scores) / len(scores), 2) if scores else None)
+        series.append({"name_zh": group_names.get(key, key) if key else "未分组", "averages": averages})
+    return {"labels_zh": got["labels_zh"], "groups": series}
 
 
 def _case_line(c: Case, unit: str | None, category: str | None, tz: dt.tzinfo) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """A notice as a file: the period read from what was typed, the notice built, rendered as PDF or XLSX, with the
-name and media type it is served under (the CLI and the API both come here)."""
+name and media type it is served under (the CLI and the API both come here). A published notice's PDF is the one
+stored when it was published (frozen: the same bytes on every reading)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.errors import InvalidInput, Problem
 from gridmap.evaluation import parse_period
-from gridmap.notices.archive import notice_of
+from gridmap.notices.archive import frozen_pdf, notice_of
 from gridmap.notices.pdf import render_pdf
 from gridmap.notices.xlsx import render_xlsx
 
@@ -28,14 +29,18 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def make(session: Session, raw_period: str, fmt: str, tz: dt.tzinfo, now: dt.datetime) -> tuple[bytes, str]:
-    """The notice of the period typed (as published, else the draft) as ``fmt`` bytes, and its file name."""
+def make(session: Session, raw_period: str, fmt: str, tz: dt.tzinfo, now: dt.datetime) -> tuple[bytes, str, bool]:
+    """The notice of the period typed (as published, else the draft) as ``fmt`` bytes, its file name, and whether
+    the bytes are frozen (the PDF stored when published: the same on every reading)."""
     fmt = check_format(fmt)
     period = parse_period(raw_period, tz)
+    name = f"通报-{period.key}.{fmt}"
+    if fmt == "pdf" and (stored := frozen_pdf(session, period)) is not None:
+        return stored, name, True
     notice = notice_of(session, period, now)
     data = render_pdf(notice) if fmt == "pdf" else render_xlsx(notice)
     assert data is not None
-    return data, f"通报-{period.key}.{fmt}"
+    return data, name, False
 
 
 def preview(session: Session, raw_period: str, tz: dt.tzinfo, now: dt.datetime) -> dict[str, Any]:

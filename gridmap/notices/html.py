@@ -46,11 +46,11 @@ def render_html(notice: dict[str, Any], *, document: bool = False) -> str:
     """The notice's HTML: a fragment for the preview page, or (``document``) a whole page with print CSS."""
     from markupsafe import Markup
 
-    if not document:
-        return _ENV.from_string(_TEMPLATE).render(n=notice, charts={})
-    from gridmap.notices.charts import charts  # the PDF only: pygal's SVG carries a style sheet the site's CSP refuses
+    from gridmap.notices.charts import charts
 
+    # pygal's SVG carries its own <style>: the preview page lets it through the CSP with the response's nonce
     svgs = {k: Markup(v) for k, v in charts(notice).items()}
     body = _ENV.from_string(_TEMPLATE).render(n=notice, charts=svgs)
-
+    if not document:
+        return body
     return _ENV.from_string(_PAGE).render(n=notice, css=Markup(PRINT_CSS), body=Markup(body))

@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -1064,6 +1065,8 @@ class Notice(Base):
     content: Mapped[dict] = mapped_column(JSON)
     published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(String(200))
+    # the PDF rendered when published (0024); deferred: the archive lists notices without reading their PDFs
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 # -- mock assessments scored item by item (gridmap.assessments.items) -----------------------------------------------

@@ -41,7 +41,9 @@ def notices_page():
     if period:
         try:
             notice = preview(session, period, tz(), dt.datetime.now(tz()))
-            body = Markup(render_html(notice))  # autoescaped by the notice's own template
+            body = Markup(
+                render_html(notice)
+            )  # autoescaped by the notice's own template; the chart's <style> nonced by the page
         except GridmapError as exc:
             error = _said(exc)
     return render_template("notices.html", items=items, period=period, notice=notice, body=body, error=error,
