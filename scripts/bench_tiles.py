@@ -3,6 +3,7 @@
 
     python scripts/bench_tiles.py [--sizes 1,8] [--big] [--tiles 40] [--runs 3] [--databases spatialite,postgis]
                                   [--postgis postgresql+psycopg://postgres@127.0.0.1/postgres] [--no-browser]
+                                  [--cases-per-copy 5000]
 
 The demo city of ``data/boundaries`` is tiled side by side 1×, 8× (and 40× with ``--big``) as in
 ``scripts/bench_routing.py`` (each copy a district of its own, with units and an assignment history), loaded into a
@@ -13,8 +14,10 @@ temporary SpatiaLite file and a temporary PostGIS database (dropped afterwards).
   p50/p95 ms, p95 KiB raw and as sent (gzip) — beside the old
   GeoJSON path for the same boxes (``/ogc/collections/{id}/items?bbox=…&zoom=…``, one 5,000-feature page), with the
   ratio items / tile;
-* /map in headless Chromium (``--runs`` cold loads, median): time until the map is drawn and every request has
-  ended, and the bytes transferred — beside the same page drawing every layer as GeoJSON (the path before tiles).
+* /map in headless Chromium (``--runs`` cold loads, median; ``--cases-per-copy`` open cases, 5,000 a copy: the
+  cases layer and the menu's queue badge of the commander signed in have them to show): time until the map is
+  drawn and every request has ended, and the bytes transferred — beside the same page drawing every layer as
+  GeoJSON (the path before tiles).
 
 Targets (issue 16, on the 40× city): tiles at z >= 14 p95 < 50 ms and < 100 KiB, every zoom < 500 KiB; /map first
 view < 1.5 s and < 1.5 MB.
@@ -42,12 +45,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_routing import load_city, tiled_demo_city  # noqa: E402
+from make_cases import make_cases  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import gridmap  # noqa: E402,F401  (geometry libraries before SpatiaLite)
 from gridmap.accounts import registry  # noqa: E402
 from gridmap.accounts.actor import cli_actor  # noqa: E402
+from gridmap.catalogue.categories import seed  # noqa: E402
 from gridmap.config import DEMO_DATA_DIR, Settings  # noqa: E402
 from gridmap.maps.layers import city_extent  # noqa: E402
 from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade  # noqa: E402
@@ -200,6 +205,9 @@ def run(label: str, url: str, city, args) -> None:
         registry.create_account(session, cli_actor(), username="bench", name="bench", role="commander",
                                 password="bench-password-1", hash_password=lambda _p: "!")  # fmt: skip
         token, _ = registry.create_token(session, cli_actor(), "bench")
+        seed(session)
+    if args.cases:  # open cases: the cases layer and the menu's queue badge (a commander's) have them to show
+        make_cases(settings, args.cases, active=1.0, years=0.5, chunk=200_000, seed_=1)
     with engine.connect() as conn:  # fresh statistics, as a database in service has them (autovacuum)
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     engine.dispose()
@@ -226,6 +234,7 @@ def main() -> None:
     ap.add_argument("--postgis", default="postgresql+psycopg://postgres@127.0.0.1/postgres")
     ap.add_argument("--databases", default="spatialite,postgis", help="which of spatialite,postgis to run")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--cases-per-copy", type=int, default=5000, help="open cases per copy of the demo city")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()] + ([40] if args.big else [])
     for size in sizes:
@@ -235,6 +244,7 @@ def main() -> None:
         assert city is not None
         print(f"{size}× the demo city: {len(city['segments'])} segments, {len(city['compounds'])} compounds, "
               f"{len(city['grids'])} grids, {len(city['communities'])} communities")  # fmt: skip
+        args.cases = args.cases_per_copy * size
         if "spatialite" in args.databases:
             with tempfile.TemporaryDirectory() as tmp:
                 run("SpatiaLite", f"sqlite:///{tmp}/bench.sqlite", city, args)

@@ -126,3 +126,40 @@ def test_heat_grids_in_a_box_count_the_grids_it_touches(session: Session) -> Non
     for f in part["features"]["features"]:  # each grid in the box with all its cases, as in the whole city
         assert f["properties"]["count"] == counts[f["id"]]
         assert shapely.geometry.shape(f["geometry"]).intersects(shapely.geometry.box(*box))
+
+
+def test_a_rebuild_placed_before_the_lock_takes_the_writes_made_meanwhile(session: Session) -> None:
+    """The first build places every case outside the write lock; cases written between that reading and the lock
+    are applied on top — and when another reader built the tables meanwhile, the early placing is thrown away."""
+    from gridmap.store import maintained
+    from gridmap.store.engine import make_session_factory
+
+    seed(session)
+    rng = random.Random(5)
+    today = dt.date.today()
+    box = (111.12, 37.50, 111.18, 37.56)
+    _cases(session, rng, 200, box)
+    session.commit()
+    other = make_session_factory(session.get_bind())
+    for refreshed_meanwhile in (False, True):
+        if refreshed_meanwhile:  # never built again, as far as the state row says
+            session.execute(delete(AggregateState).where(AggregateState.name == "heat"))
+            session.commit()
+        ahead = heat_totals.place_ahead(session, today)
+        assert ahead is not None and len(ahead.states) == session.scalar(select(func.count()).select_from(Case))
+        session.commit()
+        with other() as w:  # written after the placing, before the lock
+            ids = w.scalars(select(Case.id).order_by(Case.id)).all()
+            w.execute(update(Case).where(Case.id.in_(rng.sample(list(ids), 15))).values(status="closed"))
+            w.execute(delete(Case).where(Case.id == ids[-1]))
+            _cases(w, rng, 7, box)
+            w.commit()
+        if refreshed_meanwhile:
+            assert heat_totals.ensure_current(session, today)  # another reader brings the tables up to date
+            with other() as w:
+                _cases(w, rng, 3, box)
+                w.commit()
+            session.commit()
+        done, _ = maintained.apart(session, lambda writer, a=ahead: heat_totals.refresh(writer, today, a))
+        assert done
+        _check(session, today)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
 from gridmap.cases import open_report, transition
-from gridmap.cases.queues import QUEUES, queue_counts, work_queue
+from gridmap.cases.queues import QUEUES, open_count, queue_counts, work_queue
 from gridmap.errors import InvalidInput
 from tests.accounts import TESTER
 from tests.case_helpers import MONDAY_9, FakeRouter, case_settings, report, seed_city
@@ -68,6 +68,12 @@ def test_each_role_sees_what_it_does_next(city) -> None:
         work_queue(s, dispatcher, city["settings"], group="nope")
     assert work_queue(s, Actor(name="v", role="viewer", via="token"), city["settings"])["groups"] == []
     assert set(QUEUES) == {"dispatcher", "unit_clerk", "grid_worker", "inspector", "commander"}
+    # the menu's badge stops counting at its cap: exact below it, the cap above (a case in two groups counted once)
+    for who, when in ((commander, later), (clerk_a, later), (dispatcher, MONDAY_9)):
+        exact = open_count(s, who, None, now=when)
+        assert exact >= 2, (who.role, exact)
+        for cap in (1, exact - 1, exact, exact + 1, 100):
+            assert open_count(s, who, None, now=when, cap=cap) == min(cap, exact), (who.role, cap)
 
 
 def test_my_reports_and_rework(city) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import Actor
@@ -151,16 +151,25 @@ def work_queue(
     return {"role": actor.role, "page": page_n, "per_page": size, "groups": out, "as_of": now.isoformat()}
 
 
-def open_count(session: Session, actor: Actor, scope: Scope | None, *, now: dt.datetime | None = None) -> int:
+def open_count(
+    session: Session, actor: Actor, scope: Scope | None, *, now: dt.datetime | None = None, cap: int | None = None
+) -> int:
     """How many cases wait in ``actor``'s queue (in any of its groups, a case counted once) within ``scope`` — the
-    menu's badge on every page, so one count query and nothing else."""
+    menu's badge on every page, so one count query and nothing else; with ``cap``, counting stops there (the badge
+    shows "99+": a city-wide commander's count of 200,000 open cases took 1.1 s on every page at 40× the demo city)."""
     groups = QUEUES.get(actor.role, ())
     if not groups:
         return 0
     now = now_or(now)
     within = scope.case_filter() if scope is not None else []
     cond = and_(or_(*(g.condition(actor, now) for g in groups)), *within)
-    return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+    if cap is None:
+        return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+    # each group's first ``cap`` ids, united: exact below the cap, at least the cap otherwise (one OR of the groups
+    # makes SQLite gather every matching row id before counting, whatever the LIMIT)
+    firsts = [select(Case.id).where(g.condition(actor, now), *within).limit(cap).subquery() for g in groups]
+    united = union(*(select(f.c.id) for f in firsts)).subquery()
+    return min(cap, session.scalar(select(func.count()).select_from(united)) or 0)
 
 
 QUEUE_FILTERS = ("category", "urgency", "street")
@@ -189,14 +198,9 @@ def _narrowing(
 
 def queue_counts(session: Session, actor: Actor, now: dt.datetime | None = None) -> int:
     """How many cases wait for ``actor`` in all (the badge beside 我的待办; a case in two groups counts once)."""
-    now = now_or(now)
-    groups = QUEUES.get(actor.role, ())
-    if not groups:
+    if not QUEUES.get(actor.role):
         return 0
-    scope = scope_of(session, actor)
-    within = scope.case_filter() if scope is not None else []
-    cond = and_(or_(*(g.condition(actor, now) for g in groups)), *within)
-    return session.scalar(select(func.count()).select_from(Case).where(cond)) or 0
+    return open_count(session, actor, scope_of(session, actor), now=now)
 
 
 def queue_choices(session: Session, actor: Actor) -> dict[str, list[dict[str, str]]]:

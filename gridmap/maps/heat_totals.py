@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from gridmap.geo.crs import transform, utm_epsg_for
 from gridmap.store import maintained
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.models import Case, Grid, HeatDirty, HeatPlace, HeatTotal, Segment, in_force
+from gridmap.store.models import AggregateState, Case, Grid, HeatDirty, HeatPlace, HeatTotal, Segment, in_force
 
 NAME = "heat"  # aggregate_state.name
 KINDS = ("grid", "segment", "street")
@@ -149,36 +149,81 @@ def stored(session: Session) -> pd.DataFrame:
 
 def ensure_current(session: Session, today: dt.date) -> bool:
     """Bring the maintained tables to ``today`` (in a transaction of their own); False when they cannot be read by
-    this session (its own uncommitted writes, or a session on one connection): recompute instead."""
+    this session (its own uncommitted writes, or a session on one connection): recompute instead.
+
+    The first build places every case before taking the write lock, in this session's
+    read: at 40× the demo city that is most of a minute no writer should wait for. Under the lock only the rows are
+    written, and the changes noted meanwhile applied on top (see :func:`refresh`)."""
     if not maintained.readable(session):
         return False
     if maintained.is_current(session, NAME, HeatDirty, today):
         return True
-    done, _ = maintained.apart(session, lambda writer: refresh(writer, today))
+    ahead = place_ahead(session, today)
+    done, _ = maintained.apart(session, lambda writer: refresh(writer, today, ahead))
     return done
 
 
-def refresh(session: Session, today: dt.date) -> None:
-    """Bring the maintained tables to ``today`` in ``session``'s transaction (the caller commits)."""
+class Ahead:
+    """A rebuild placed outside the lock: the state's day and the note ids it saw, and every case's place."""
+
+    def __init__(self, day: dt.date | None, seen: set[int], states: pd.DataFrame) -> None:
+        self.day, self.seen, self.states = day, seen, states
+
+
+def place_ahead(session: Session, today: dt.date) -> Ahead | None:
+    """Place every case now, without the lock, when the tables were never built (None otherwise). The notes are
+    read before the cases: a case written in between is in the places and noted too (applied again, harmlessly).
+    Only the first build: a refresh deletes the notes it took and SQLite reuses their ids, so only "the day is still
+    unset" proves that nobody refreshed between this reading and the lock."""
+    day = session.scalar(select(AggregateState.day).where(AggregateState.name == NAME))
+    if day is not None:  # built once: later rebuilds (a grid redrawn) stay under the lock, see refresh
+        return None
+    notes = session.execute(select(HeatDirty.id, HeatDirty.kind, HeatDirty.target_id)).all()
+    return Ahead(day, {int(i) for i, _, _ in notes}, places(session, today))
+
+
+def _rebuild_due(session: Session, day: dt.date | None, notes: list[tuple[str, int]], today: dt.date) -> bool:
+    """Must the tables be rebuilt rather than updated case by case: never built, a day back, grids or segments
+    written, a grid starting or ending since, or too many cases noted."""
+    if day is None or day > today or any(k == "*" for k, _ in notes):
+        return True
+    if today > day and session.scalar(
+        select(Grid.id)
+        .where(
+            ((Grid.valid_from > day) & (Grid.valid_from <= today)) | ((Grid.valid_to > day) & (Grid.valid_to <= today))
+        )
+        .limit(1)
+    ):
+        return True
+    stale = {t for k, t in notes if k == "case"}
+    return bool(stale) and len(stale) > REBUILD_SHARE * (
+        session.scalar(select(func.count()).select_from(HeatPlace)) or 0
+    )
+
+
+def refresh(session: Session, today: dt.date, ahead: Ahead | None = None) -> None:
+    """Bring the maintained tables to ``today`` in ``session``'s transaction (the caller commits). ``ahead``: a
+    first build placed before the lock — used when nobody refreshed since it was read (the day still unset, every
+    note it saw still there); the notes it did not see are then applied as usual."""
     state, top, notes = maintained.claim(session, NAME, HeatDirty)
     if state.day == today and top is None:
         return
-    stale = {int(t) for k, t in notes if k == "case"}
-    rebuild = state.day is None or state.day > today or any(k == "*" for k, _ in notes)
-    if not rebuild and state.day is not None and today > state.day:
-        rebuild = bool(
-            session.scalar(
-                select(Grid.id)
-                .where(
-                    ((Grid.valid_from > state.day) & (Grid.valid_from <= today))
-                    | ((Grid.valid_to > state.day) & (Grid.valid_to <= today))
-                )
-                .limit(1)
-            )
+    if ahead is not None and state.day == ahead.day:
+        ids = session.execute(
+            select(HeatDirty.id, HeatDirty.kind, HeatDirty.target_id).where(HeatDirty.id <= (top or 0))
         )
-    if not rebuild and len(stale) > REBUILD_SHARE * (session.scalar(select(func.count()).select_from(HeatPlace)) or 0):
-        rebuild = True
-    if rebuild:
+        rows = [(int(i), str(k), int(t)) for i, k, t in ids]
+        if ahead.seen <= {i for i, _, _ in rows}:
+            _write(session, ahead.states)
+            unseen = [(k, t) for i, k, t in rows if i not in ahead.seen]
+            if any(k == "*" for k, _ in unseen):
+                _rebuild(session, today)
+            elif unseen:
+                _update(session, today, sorted({t for k, t in unseen if k == "case"}))
+            maintained.settle(session, state, HeatDirty, top, today)
+            return
+    stale = {int(t) for k, t in notes if k == "case"}
+    if _rebuild_due(session, state.day, notes, today):
         _rebuild(session, today)
     elif stale:
         _update(session, today, sorted(stale))
@@ -186,7 +231,11 @@ def refresh(session: Session, today: dt.date) -> None:
 
 
 def _rebuild(session: Session, today: dt.date) -> None:
-    states = places(session, today)
+    _write(session, places(session, today))
+
+
+def _write(session: Session, states: pd.DataFrame) -> None:
+    """Replace both tables by these places and their totals."""
     session.execute(delete(HeatPlace))
     session.execute(delete(HeatTotal))
     _insert(session, "heat_places", PLACE_COLUMNS, states)

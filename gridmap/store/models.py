@@ -440,6 +440,13 @@ class Case(Base):
         Index("ix_cases_deadline_at", "deadline_at"),  # the scorecards' cohort of cases due in a period
         # the open cases (a few per cent) filtered and drawn from the index alone (migration 0019)
         Index("ix_cases_status_created", *_CASE_LIST_COLUMNS),
+        Index(  # the queue's extension requests: few (migration 0024)
+            "ix_cases_extension_asked",
+            "status",
+            sqlite_where=text("extension_requested_seconds IS NOT NULL"),
+            postgresql_where=text("extension_requested_seconds IS NOT NULL"),
+        ),
+        Index("ix_cases_supervision_level", "supervision_level"),  # the queue's supervised cases: few
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -23,6 +23,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["queue_count"] = queue_count
 
 
+BADGE_CAP = 100  # the menu's badge shows up to 99, then "99+": counting further is work nobody sees
+
+
 def queue_count() -> int | None:
     """The signed-in person's open queue items for the menu's badge: counted once per request (the menu may ask more
     than once), in a session of its own so that an error page drawn after a failed write still draws; None when it
@@ -42,7 +45,7 @@ def queue_count() -> int | None:
             try:
                 with app_state().session_factory() as session:
                     scope = g.gridmap_scope if "gridmap_scope" in g else scope_of(session, actor)
-                    g.gridmap_queue_count = open_count(session, actor, scope)
+                    g.gridmap_queue_count = open_count(session, actor, scope, cap=BADGE_CAP)
             except SQLAlchemyError:
                 current_app.logger.warning("the menu's queue count failed", exc_info=True)
     count: int | None = g.gridmap_queue_count
