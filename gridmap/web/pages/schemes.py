@@ -73,12 +73,12 @@ WORDS: dict[str, dict[str, str]] = {
     "sch_below": {"zh_CN": "最低档以下得分", "en": "Points below the lowest tier"},
     "sch_per_event_pts": {"zh_CN": "每次得分（负数为扣分）", "en": "Points per event (negative: a penalty)"},
     "sch_complement": {"zh_CN": "取补（100 − 比率）", "en": "Complement (100 − rate)"},
-    "sch_json": {"zh_CN": "高级：以 JSON 编辑整个方案（指标、分子分母等）", "en": "Advanced: the whole scheme as JSON"},
+    "sch_json": {"zh_CN": "高级：以文本编辑整个方案（含指标、分子、分母）", "en": "Advanced: the whole scheme as JSON"},
     "sch_save": {"zh_CN": "另存为新版本", "en": "Save as a new version"},
-    "sch_save_json": {"zh_CN": "按 JSON 另存为新版本", "en": "Save the JSON as a new version"},
+    "sch_save_json": {"zh_CN": "按文本另存为新版本", "en": "Save the JSON as a new version"},
     "sch_saved": {"zh_CN": "已保存为第 {v} 版", "en": "Saved as version {v}"},
     "sch_failed": {"zh_CN": "未保存：{message}", "en": "Not saved: {message}"},
-    "sch_bad_json": {"zh_CN": "JSON 格式有误：{message}", "en": "The JSON is not valid: {message}"},
+    "sch_bad_json": {"zh_CN": "文本格式有误（须为 JSON）：{message}", "en": "The JSON is not valid: {message}"},
     "sch_view_only": {"zh_CN": "只有系统管理员可以修改考核方案。", "en": "Only an administrator edits schemes."},
     "sch_none": {"zh_CN": "尚无考核方案", "en": "No schemes yet"},
 }
@@ -180,5 +180,5 @@ def scheme_page(code: str):
         "scheme.html", scheme=shown, latest=versions[0], versions=versions, doc=doc, view=_view(doc, lang),
         subject_name=_subject_name(shown["subject"], lang), lang=lang, config=config,
         can_edit=current_actor().has(*roles.EDITS_SCHEMES), attribution=app_state().attribution,
-        name=(shown["name_en"] if lang == "en" else None) or shown["name_zh"],
+        name=(shown["name_en"] if lang == "en" else None) or shown["name_zh"], num=_num,
     )  # fmt: skip
