@@ -261,7 +261,7 @@ def test_a_scheme_is_versioned_and_a_wrong_one_refused_in_chinese(session: Sessi
     bad = {**doc, "indicators": [*doc["indicators"], {"key": "x", "name_zh": "x", "numerator": ["nonsense"]}]}
     with pytest.raises(InvalidInput) as e:
         save_scheme(session, bad, ADMIN, NOW)
-    assert "nonsense" in str(e.value) and e.value.zh and "考核方案有误" in e.value.zh
+    assert "nonsense" in str(e.value) and e.value.zh and "指标“x”的分子：“nonsense”不是基础计数" in e.value.zh
     with pytest.raises(InvalidInput):
         save_scheme(session, {**doc, "subject": "dispatcher"}, ADMIN, NOW)  # due counts cannot score people
     assert latest_scheme(session, "unit_composite").version == 1  # nothing half-stored

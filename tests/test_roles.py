@@ -183,6 +183,8 @@ MATRIX: dict[str, list[Route]] = {
     "scorecards_api.get_scorecard": [_r("GET", "/api/v1/scorecards?period=2026-11&subject=unit", EVERYONE)],
     "scorecards_api.get_trends": [_r("GET", "/api/v1/scorecards/trends?period=2026-11", EVERYONE)],
     "scorecards_api.publish_scorecard": [_r("POST", "/api/v1/scorecards/publish", {A, CMD}, ok=400, json={})],
+    "schemes.schemes_page": [_r("GET", "/admin/schemes", {A, CMD}, api=False)],
+    "schemes.scheme_page": [_r("GET", "/admin/schemes/unit_composite", {A, CMD}, api=False)],
     "scorecards_api.get_schemes": [_r("GET", "/api/v1/schemes", EVERYONE)],
     "scorecards_api.post_scheme": [_r("POST", "/api/v1/schemes", {A}, ok=400, json={"document": {}})],
     "rankings.rankings_page": [_r("GET", "/rankings?period=2026-11", EVERYONE, api=False)],

@@ -40,6 +40,7 @@ READS_AUDIT = (R.ADMIN, R.COMMANDER)
 EDITS_SHOPS = (R.ADMIN, R.COMMANDER)  # 门前五包: the shop registry, letters, scoring a month
 ASSESSES = (R.COMMANDER, R.INSPECTOR)  # mock assessments 模拟测评: draw, score
 EDITS_SCHEMES = (R.ADMIN,)  # evaluation schemes: indicators, weights, grades (data, versioned)
+READS_SCHEMES = (R.ADMIN, R.COMMANDER)  # the schemes page (/admin/schemes): a commander reads what scores them
 PUBLISHES_SCORES = (R.ADMIN, R.COMMANDER)  # freezing a period's scorecard
 REPORTS = (R.COMMANDER, R.DISPATCHER, R.GRID_WORKER, R.INSPECTOR, R.UNIT_CLERK)  # opens reports with an account
 OPENS_INSPECTIONS = (R.INSPECTOR, R.COMMANDER)  # 明查暗访: open an inspection

@@ -26,6 +26,7 @@ from gridmap.evaluation.scorecards import (
     save_scheme,
     scheme_dict,
     scheme_for_subject,
+    scheme_versions,
     scorecard,
     trends,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "save_scheme",
     "scheme_dict",
     "scheme_for_subject",
+    "scheme_versions",
     "scorecard",
     "trends",
 ]

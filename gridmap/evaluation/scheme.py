@@ -104,32 +104,53 @@ class SchemeDoc(_Doc):
     def _consistent(self) -> SchemeDoc:
         from gridmap.evaluation.counts import BASE_COUNTS, usable_for
 
-        errors: list[str] = []
-        for key, what in ((self.code, "code"), *((i.key, "indicator key") for i in self.indicators)):
-            if not _KEY.match(key):
-                errors.append(f"{what} {key!r} must be a-z, digits and _ (at most 40)")
+        errors: list[Problem] = []
+
+        def bad(field: str, en: str, zh: str) -> None:
+            errors.append(Problem(en, field=field, zh=zh))
+
+        if not _KEY.match(self.code):
+            bad("code", f"code {self.code!r} must be a-z, digits and _ (at most 40)",
+                "方案代码只能用小写字母、数字和下划线（以字母开头，最多 40 个）")  # fmt: skip
+        for n, i in enumerate(self.indicators):
+            if not _KEY.match(i.key):
+                bad(f"indicators.{n}.key", f"indicator key {i.key!r} must be a-z, digits and _ (at most 40)",
+                    f"第 {n + 1} 个指标的代码“{i.key[:40]}”只能用小写字母、数字和下划线")  # fmt: skip
         keys = [i.key for i in self.indicators]
         if len(set(keys)) != len(keys):
-            errors.append("indicator keys repeat")
-        for ind in self.indicators:
-            for term in [*ind.numerator, *(ind.denominator or [])]:
-                base = term.removeprefix("-")
-                if base not in BASE_COUNTS:
-                    errors.append(f"indicator {ind.key!r}: {base!r} is not a base count ({', '.join(BASE_COUNTS)})")
-                elif not usable_for(base, self.subject):
-                    errors.append(f"indicator {ind.key!r}: {base!r} cannot be counted for subject {self.subject!r}")
-        for c in self.components:
+            bad("indicators", "indicator keys repeat", "指标代码重复")
+        for n, ind in enumerate(self.indicators):
+            for part, terms in (("numerator", ind.numerator), ("denominator", ind.denominator or [])):
+                side = "分子" if part == "numerator" else "分母"
+                for term in terms:
+                    base = term.removeprefix("-")
+                    if base not in BASE_COUNTS:
+                        bad(f"indicators.{n}.{part}",
+                            f"indicator {ind.key!r}: {base!r} is not a base count ({', '.join(BASE_COUNTS)})",
+                            f"指标“{ind.name_zh}”的{side}：“{base[:40]}”不是基础计数")  # fmt: skip
+                    elif not usable_for(base, self.subject):
+                        bad(f"indicators.{n}.{part}",
+                            f"indicator {ind.key!r}: {base!r} cannot be counted for subject {self.subject!r}",
+                            f"指标“{ind.name_zh}”的{side}：“{base}”不能按{SUBJECTS[self.subject][0]}计数")  # fmt: skip
+        for n, c in enumerate(self.components):
             ind_ = next((i for i in self.indicators if i.key == c.indicator), None)
             if ind_ is None:
-                errors.append(f"component names no indicator {c.indicator!r}")
+                bad(f"components.{n}.indicator", f"component names no indicator {c.indicator!r}",
+                    f"第 {n + 1} 项计分规则引用的指标“{c.indicator[:40]}”不存在")  # fmt: skip
             elif isinstance(c.rule, Linear | Threshold) and not ind_.denominator:
-                errors.append(f"component {c.indicator!r}: a {c.rule.kind} rule needs a rate (give a denominator)")
+                bad(f"components.{n}.rule.kind",
+                    f"component {c.indicator!r}: a {c.rule.kind} rule needs a rate (give a denominator)",
+                    f"第 {n + 1} 项计分规则（{ind_.name_zh}）：该规则需要比率指标（请给出分母）")  # fmt: skip
         if self.rank_by is not None and self.rank_by not in keys:
-            errors.append(f"rank_by names no indicator {self.rank_by!r}")
-        if not self.grades or any(not g or len(g) > 4 for g, _ in self.grades):
-            errors.append("grades: give [[letter, at least], …]")
+            bad("rank_by", f"rank_by names no indicator {self.rank_by!r}", f"排名依据的指标“{self.rank_by[:40]}”不存在")
+        for n, (letter, _at) in enumerate(self.grades):
+            if not letter or len(letter) > 4:
+                bad(f"grades.{n}", "grades: give [[letter, at least], …] (a letter of 1–4 characters)",
+                    f"第 {n + 1} 个等级：等级名称须为 1–4 个字符")  # fmt: skip
+        if not self.grades:
+            bad("grades", "grades: give [[letter, at least], …]", "请至少给出一个等级")
         if errors:
-            raise ValueError("; ".join(errors))
+            raise SchemeProblems(errors)
         self.grades = sorted(self.grades, key=lambda g: -g[1])
         return self
 
@@ -143,16 +164,125 @@ class SchemeDoc(_Doc):
         return self.grades[-1][0]
 
 
+class SchemeProblems(ValueError):
+    """The document's own consistency problems, each naming its field, in English and Chinese."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
 def parse_scheme(raw: Any) -> SchemeDoc:
-    """A validated scheme document, or InvalidInput naming each problem and where it is."""
+    """A validated scheme document, or InvalidInput naming each problem and where it is (in English and Chinese:
+    the admin page shows the reader's language)."""
     if not isinstance(raw, dict):
         raise InvalidInput(Problem("a scheme is a JSON object", field="document", zh="考核方案须为 JSON 对象"))
     try:
         return SchemeDoc.model_validate(raw)
     except ValidationError as e:
-        problems = []
-        for err in e.errors()[:50]:
+        problems: list[Problem] = []
+        for err in e.errors(include_url=False)[:50]:
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, SchemeProblems):
+                problems.extend(cause.problems)
+                continue
             where = ".".join(str(p) for p in err["loc"]) or "document"
             msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(Problem(msg, field=where, zh=f"考核方案有误：{msg}"))
+            problems.append(Problem(f"{field_label_en(err['loc'], raw)}: {msg}", field=where,
+                                    zh=f"{field_label_zh(err['loc'], raw)}：{_zh_message(err)}"))  # fmt: skip
         raise InvalidInput(problems) from None
+
+
+_FIELDS_ZH = {
+    "code": "方案代码", "name_zh": "中文名称", "name_en": "英文名称", "subject": "考核对象", "params": "参数",
+    "indicators": "指标", "components": "计分规则", "max_score": "满分", "grades": "等级", "rank_by": "排名依据",
+    "min_cases": "最少案件数", "higher_is_better": "分高为优", "key": "代码", "numerator": "分子",
+    "denominator": "分母", "indicator": "指标", "weight": "权重", "rule": "规则", "kind": "规则类型",
+    "complement": "取补（100 − 比率）", "if_empty": "无分母时的值", "at": "达标线（%）", "points": "分值",
+    "per_point": "每低一个百分点扣分", "tiers": "分档", "below": "最低档以下得分",
+}  # fmt: skip
+_RULE_KINDS = ("linear", "threshold", "tiers", "per_event")
+
+
+def _item_name(raw: Any, part: str, n: int, zh: bool) -> str:
+    """What the n-th indicator or component of the document sent is called (a component: its indicator's name)."""
+    try:
+        item = raw[part][n]
+        if part == "components":
+            item = next((i for i in raw["indicators"] if i.get("key") == item.get("indicator")), item)
+        name = (item.get("name_zh") if zh else item.get("name_en")) or item.get("key") or item.get("indicator")
+        return str(name or "")[:40]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return ""
+
+
+def field_label_zh(loc: tuple[int | str, ...], raw: Any) -> str:
+    """A field of a scheme document as a Chinese reader knows it: "第 2 项计分规则（closure）的权重"."""
+    words: list[str] = []
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if part in ("indicators", "components", "grades", "tiers") and isinstance(nxt, int):
+            unit = {"indicators": "个指标", "components": "项计分规则", "grades": "个等级", "tiers": "档"}[str(part)]
+            name = _item_name(raw, str(part), nxt, True) if i == 0 else ""
+            words.append(f"第 {nxt + 1} {unit}" + (f"（{name}）" if name else ""))
+            i += 2
+            continue
+        if isinstance(part, str) and part not in _RULE_KINDS:
+            words.append(_FIELDS_ZH.get(part, part))
+        i += 1
+    return "的".join(words) or "考核方案"
+
+
+def field_label_en(loc: tuple[int | str, ...], raw: Any) -> str:
+    """The same in English: "components[2] (closure) weight"."""
+    words: list[str] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            name = _item_name(raw, str(loc[i - 1]), part, False) if i == 1 else ""
+            words[-1] += f"[{part + 1}]" + (f" ({name})" if name else "")
+        elif part not in _RULE_KINDS:
+            words.append(str(part))
+    return " ".join(words) or "document"
+
+
+def _num(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _zh_message(err: Any) -> str:
+    """What is wrong with one value, in Chinese (pydantic's English otherwise leaks into a zh-CN page)."""
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    shown = repr(value) if not isinstance(value, str) else f"“{value[:40]}”"
+    if kind == "missing":
+        return "必填"
+    if kind.startswith(("float_", "int_")) or kind == "finite_number":
+        return f"{shown} 不是数字"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{shown} 太小，{'最小为' if kind.endswith('equal') else '须大于'} {_num(ctx.get('ge', ctx.get('gt')))}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{shown} 太大，{'最大为' if kind.endswith('equal') else '须小于'} {_num(ctx.get('le', ctx.get('lt')))}"
+    if kind in ("too_short",):
+        return f"至少需要 {ctx.get('min_length')} 项"
+    if kind in ("too_long",):
+        return f"最多 {ctx.get('max_length')} 项"
+    if kind in ("string_too_short",):
+        return "不能为空"
+    if kind == "string_too_long":
+        return f"太长，最多 {ctx.get('max_length')} 个字符"
+    if kind == "union_tag_invalid":
+        return f"“{str(ctx.get('tag'))[:40]}”不是可选的值（{ctx.get('expected_tags')}）"
+    if kind in ("literal_error", "union_tag_not_found", "enum"):
+        return f"{shown} 不是可选的值"
+    if kind == "extra_forbidden":
+        return "不认识的字段"
+    if kind.startswith("bool_"):
+        return f"{shown} 须为 true 或 false"
+    if kind in ("string_type",):
+        return "须为文字"
+    if kind in ("list_type", "tuple_type"):
+        return "须为列表"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "须为对象"
+    return "取值有误"

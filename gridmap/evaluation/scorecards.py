@@ -107,6 +107,24 @@ def list_schemes(session: Session) -> list[dict[str, Any]]:
     return [scheme_dict(r) for r in rows]
 
 
+def scheme_versions(session: Session, code: str) -> list[dict[str, Any]]:
+    """Every version of scheme ``code``, newest first, each with the periods published under it (a version a
+    published scorecard used is shown as such: it, like every version, is never changed)."""
+    rows = session.scalars(
+        select(EvaluationScheme).where(EvaluationScheme.code == code).order_by(EvaluationScheme.version.desc())
+    ).all()
+    if not rows:
+        raise NotFound(f"no evaluation scheme {code!r}", zh=f"考核方案“{code[:40]}”不存在")
+    used: dict[int, list[str]] = {}
+    for version, period in session.execute(
+        select(Scorecard.scheme_version, Scorecard.period)
+        .where(Scorecard.scheme_code == code)
+        .order_by(Scorecard.period)
+    ):
+        used.setdefault(version, []).append(period)
+    return [{**scheme_dict(r), "published_periods": used.get(r.version, [])} for r in rows]
+
+
 def scheme_dict(row: EvaluationScheme) -> dict[str, Any]:
     return {
         "code": row.code, "version": row.version, "name_zh": row.name_zh, "name_en": row.name_en,

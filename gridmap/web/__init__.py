@@ -100,6 +100,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     for key, texts in RANKING_WORDS.items():
         MESSAGES.setdefault(key, texts)
     app.register_blueprint(rankings_bp)
+    from gridmap.web.pages import schemes
+
+    schemes.register(app)  # the evaluation schemes page: /admin/schemes
     from gridmap.web.pages.units import bp as units_pages_bp
 
     app.register_blueprint(units_pages_bp)

@@ -42,6 +42,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("notices.notices_page", "notices_page", group="nav_scores"),
     NavLink("shops.shops_page", "shops_page", group="nav_scores"),
     NavLink("volunteers.ranking_page", "vol_ranking_page", group="nav_scores"),
+    NavLink("schemes.schemes_page", "schemes_page", group="nav_admin"),
     NavLink("accounts.audit_page", "audit_page", group="nav_admin"),
     NavLink("accounts.accounts_page", "accounts_page", group="nav_admin"),
 )
