@@ -69,8 +69,18 @@ def city(spatialite_demo, tmp_path_factory):
         engine.dispose()
 
 
+def _hot_spots_drawn(page) -> int:
+    """The small map of hot spots drew the hottest unit grids (from /api/v1/heat) as shapes; their number."""
+    page.wait_for_function("() => Number(document.getElementById('dash-map')?.dataset.drawn || 0) > 0")
+    drawn = int(page.locator("#dash-map").get_attribute("data-drawn") or 0)
+    assert page.locator("#dash-map path.leaflet-interactive").count() == drawn
+    box = page.locator("#dash-map").bounding_box()
+    assert box and box["height"] >= 200 and box["width"] >= 240
+    return drawn
+
+
 @pytest.mark.parametrize(
-    "size", [{"width": 1400, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+    "size", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
 )
 def test_the_start_page_is_the_commanders_dashboard(browser, city: str, size: dict[str, int]) -> None:
     context = signed_in_context(browser, city, "demo-commander", DEMO_PASSWORD, viewport=size)
@@ -83,6 +93,7 @@ def test_the_start_page_is_the_commanders_dashboard(browser, city: str, size: di
     assert all(v.isdigit() for v in figures.values()) and int(figures["open"]) > 0
     assert page.locator("#dash-top li").count() == 3 and page.locator("#dash-bottom li").count() == 3
     assert page.locator("#dash-hot li").count() == 4 and "在办" in page.locator("#dash-hot li").first.inner_text()
+    _hot_spots_drawn(page)
     assert page.locator("#summary").is_visible()  # the overview the start page showed before is still there
     fits(page, size)
     page.screenshot(path=str(ARTIFACTS / f"dashboard-{size['width']}.png"), full_page=True)
@@ -99,12 +110,15 @@ def test_the_large_screen_refreshes_its_figures_every_minute_without_a_reload(br
     page.goto(city + "/dashboard/screen")
     assert page.url.endswith("/?screen=1")
     page.wait_for_function("() => document.getElementById('dash-chart')?.dataset.drawn === '8'")
+    drawn = _hot_spots_drawn(page)
     page.evaluate("() => { window.__sameDocument = true; }")  # gone if the page reloaded
     page.clock.run_for(61_000)
     page.wait_for_function("() => document.getElementById('dashboard').dataset.refreshed !== undefined")
     assert page.evaluate(
         "() => window.__sameDocument === true && document.getElementById('dashboard').dataset.refreshes"
     )
+    page.wait_for_function("() => document.getElementById('dash-map').dataset.drawn !== undefined")
+    assert page.locator("#dash-map path.leaflet-interactive").count() == drawn  # redrawn, not added twice
     box = page.locator("#dashboard").bounding_box()
     assert box and box["width"] <= 1920 and box["height"] <= 1080
     assert page.evaluate("() => document.documentElement.scrollHeight") <= 1080

@@ -494,6 +494,20 @@ def _volunteers(call: Contract, ids: dict[str, int]) -> None:
     assert [p["id"] for p in call("GET", "/api/v1/volunteers/shifts/pending", 200)["items"]] == [shift["id"]]
     assert call("POST", f"/api/v1/volunteers/shifts/{shift['id']}/confirm", 200)["confirmed"] is True
     call("POST", f"/api/v1/volunteers/shifts/{shift['id']}/confirm", 409)
+    call("POST", "/api/v1/volunteers/shifts/confirm", 400, json={"shift_ids": [shift["id"]]})  # already: none
+    call("POST", f"{url}/check-in", 201, role="member", json=here)
+    call("POST", f"{url}/check-out", 200, role="member", json=here)
+    second = call("GET", "/api/v1/volunteers/shifts/pending", 200)["items"][0]["id"]
+    assert call("POST", "/api/v1/volunteers/shifts/confirm", 200, json={"shift_ids": [second]})["items"][0]["confirmed"]
+    me = call("GET", "/api/v1/volunteers/me", 200, role="member")["standing"]["volunteer_id"]
+    review = {"volunteer_id": me, "period": "2026-Q4"}
+    call("POST", "/api/v1/volunteers/reviews", 200, role="member", json=review | {"source": "self", "score": 90})
+    assert call("POST", "/api/v1/volunteers/reviews", 200, json=review | {"source": "org", "score": 80})[
+        "evaluation"] == round((90 * 0.2 + 80 * 0.5) / 0.7, 2)  # fmt: skip
+    call("POST", "/api/v1/volunteers/reviews", 403, json=review | {"source": "self", "score": 80})  # no member
+    call("POST", "/api/v1/volunteers/reviews", 400, json=review | {"source": "org", "score": 101})
+    call("POST", f"/api/v1/volunteers/posts/{post['id']}/close", 200)
+    call("POST", f"/api/v1/volunteers/posts/{post['id']}/close", 409)
     call("GET", "/api/v1/volunteers/ranking?period=2026-Q4", 200)
     call("GET", "/api/v1/volunteers/ranking?period=2026-13", 400)
     call("GET", "/api/v1/volunteers/scheme", 200)

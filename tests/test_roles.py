@@ -277,6 +277,16 @@ MATRIX: dict[str, list[Route]] = {
     "volunteers.confirm_form": [
         _r("POST", "/volunteers/community/shifts/999999/confirm", {CMD, GW}, ok=302, api=False, data={})
     ],
+    "volunteers.confirm_many_form": [
+        _r("POST", "/volunteers/community/shifts/confirm", {CMD, GW}, ok=302, api=False, data={})
+    ],
+    "volunteers.close_form": [
+        _r("POST", "/volunteers/community/posts/999999/close", {CMD}, ok=302, api=False, data={})
+    ],
+    "volunteers.review_form": [_r("POST", "/volunteers/reviews", EVERYONE, ok=302, api=False, data={})],
+    "volunteers_api.close_volunteer_post": [_r("POST", "/api/v1/volunteers/posts/999999/close", {CMD}, ok=404)],
+    "volunteers_api.confirm_shifts": [_r("POST", "/api/v1/volunteers/shifts/confirm", {CMD, GW}, ok=400, json={})],
+    "volunteers_api.rate_volunteer": [_r("POST", "/api/v1/volunteers/reviews", EVERYONE, ok=400, json={})],
     "volunteers_api.list_volunteer_posts": [_r("GET", "/api/v1/volunteers/posts", EVERYONE)],
     "volunteers_api.publish_volunteer_post": [_r("POST", "/api/v1/volunteers/posts", {CMD}, ok=400, json={})],
     "volunteers_api.sign_up_post": [_r("POST", "/api/v1/volunteers/posts/999999/signups", EVERYONE, ok=404)],

@@ -21,15 +21,21 @@ from gridmap.store.models import Account, Area, CaseEvent, Compound, Person, Uni
 from gridmap.volunteers import (
     check_in,
     check_out,
+    close_post,
     confirm,
+    confirm_many,
     enrol,
     publish_post,
     ranking,
+    rate,
     save_scheme,
     sign_up,
     standing,
 )
+from gridmap.volunteers.points import evaluation_of
+from gridmap.volunteers.register import list_posts
 from gridmap.volunteers.scheme import DEFAULT, current_scheme
+from gridmap.volunteers.service import pending
 from tests.test_evaluation import add_case
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -182,6 +188,85 @@ def test_points_follow_the_scheme_and_the_ranking_praises_the_top(session: Sessi
     assert [r["praised"] for r in again["items"]] == [True, False, False]
     # the community's own ranking: members of 东关 only (none)
     assert ranking(session, Q4, frozenset([ids["c2"]]))["items"] == []
+
+
+def test_self_peer_and_org_scores_combine_by_the_schemes_weights(session: Session) -> None:
+    ids = city(session)
+    a, b = member(session, ids["p0"], ids["c1"]), member(session, ids["p1"], ids["c1"])
+    va, vb = _m(session, ids["p0"]).id, _m(session, ids["p1"]).id
+    rate(session, a, va, Q4, "self", 100, T0)
+    rate(session, b, va, Q4, "peer", "70", T0)  # a form's text
+    rate(session, commander(ids["c1"]), va, Q4, "org", 90, T0)
+    rate(session, a, va, Q4, "self", 80, T0)  # a second self-rating replaces the first
+    # 0.2 × 80 + 0.3 × 70 + 0.5 × 90 = 82
+    assert evaluation_of(session, va, Q4) == pytest.approx(82.0)
+    assert ranking(session, Q4)["items"][0]["evaluation"] == pytest.approx(82.0)
+    with pytest.raises(Forbidden) as own:
+        rate(session, a, vb, Q4, "self", 50, T0)
+    assert own.value.zh == "自评只能评自己"
+    with pytest.raises(Forbidden):
+        rate(session, a, va, Q4, "peer", 50, T0)  # oneself is no peer
+    with pytest.raises(Forbidden) as org:
+        rate(session, a, vb, Q4, "org", 50, T0)  # a member is not the organisation
+    assert org.value.zh and "组织评价须由社区" in org.value.zh
+    with pytest.raises(Forbidden) as out:
+        rate(session, commander(ids["c2"]), va, Q4, "org", 50, T0)
+    assert out.value.zh and "不在您的管辖范围（东关社区）内" in out.value.zh
+    other = Person(name="赵敏", unit_id=ids["unit"])
+    session.add(other)
+    session.flush()
+    enrol(session, other.id, "volunteer", None, "东关志愿服务队", ids["c2"], dt.date(2026, 3, 1))
+    with pytest.raises(Forbidden) as stranger:
+        rate(session, a, _m(session, other.id).id, Q4, "peer", 50, T0)  # another team, no shared post
+    assert stranger.value.zh == "只能评同一党组织、服务队或同一岗位的成员"
+    with pytest.raises(InvalidInput) as bad:
+        rate(session, a, va, Q4, "self", 101, T0)
+    assert bad.value.zh and "评分须为 0 至 100 的数" in bad.value.zh
+    with pytest.raises(InvalidInput):
+        rate(session, a, va, parse_period("2026-11", TZ), "self", 50, T0)  # a month is no quarter
+    assert evaluation_of(session, va, Q4) == pytest.approx(82.0)  # nothing changed by the refusals
+
+
+def test_a_closed_post_takes_no_sign_up_and_keeps_its_history(session: Session) -> None:
+    ids = city(session)
+    a, b = member(session, ids["p0"], ids["c1"]), member(session, ids["p1"], ids["c1"])
+    p = post(session, ids)
+    shift = serve(session, a, sign_up(session, a, p, T0).id, T0, 2.0)
+    with pytest.raises(Forbidden):
+        close_post(session, commander(ids["c2"]), p, T0)
+    close_post(session, commander(ids["c1"]), p, T0 + dt.timedelta(days=1))
+    with pytest.raises(Conflict) as closed:
+        sign_up(session, b, p, T0 + dt.timedelta(days=2))
+    assert closed.value.zh == "岗位“幸福小区 3 号楼楼栋长”已关闭"
+    with pytest.raises(Conflict):
+        close_post(session, commander(None), p, T0)
+    assert list_posts(session, commander(None)) == []  # members see it no more
+    history = list_posts(session, commander(None), include_closed=True)
+    assert [(r["id"], r["open"], r["taken"]) for r in history] == [(p, False, 1)]
+    assert ranking(session, Q4)["items"][0]["services"] == 1 and shift  # its service still counts
+
+
+def test_confirming_several_services_is_all_or_nothing(session: Session) -> None:
+    ids = city(session)
+    a = member(session, ids["p0"], ids["c1"])
+    signup = sign_up(session, a, post(session, ids), T0).id
+    s1 = serve(session, a, signup, T0, 1.0, ok=False)
+    s2 = serve(session, a, signup, T0 + dt.timedelta(days=1), 1.0, ok=False)
+    s3 = serve(session, a, signup, T0 + dt.timedelta(days=2), 1.0)  # already confirmed
+    nested = session.begin_nested()
+    with pytest.raises(InvalidInput) as e:
+        confirm_many(session, commander(ids["c1"]), [s1, s3, 999999, s2], T0 + dt.timedelta(days=3))
+    nested.rollback()  # what the web's transaction does
+    zh = e.value.zh or ""
+    assert f"第 2 项：服务记录 {s3}：该服务已确认" in zh and "第 3 项：服务记录 999999：服务记录 999999 不存在" in zh
+    assert len(e.value.problems) == 2
+    assert {r["id"] for r in pending(session, commander(None), TZ)} == {s1, s2}  # none confirmed
+    with pytest.raises(InvalidInput):
+        confirm_many(session, commander(ids["c1"]), [], T0)
+    with pytest.raises(InvalidInput):
+        confirm_many(session, commander(ids["c1"]), ["x"], T0)
+    done = confirm_many(session, commander(ids["c1"]), [str(s1), s2], T0 + dt.timedelta(days=3))
+    assert [s.id for s in done] == [s1, s2] and pending(session, commander(None), TZ) == []
 
 
 def _m(session: Session, person_id: int):  # the member record of a person

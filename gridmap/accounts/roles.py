@@ -52,6 +52,7 @@ READS_NOTICES = (R.ADMIN, R.COMMANDER, R.DISPATCHER, R.VIEWER)  # the notice 通
 PUBLISHES_NOTICES = (R.ADMIN, R.COMMANDER)  # freezing a notice: the same people who publish scorecards
 PUBLISHES_POSTS = (R.COMMANDER,)  # 在职党员进社区: the community (a commander scoped to it) publishes posts 岗位
 CONFIRMS_SERVICE = (R.COMMANDER, R.GRID_WORKER)  # confirms a member's service (the community's staff, in scope)
+RATES_MEMBERS = (R.COMMANDER,)  # the organisation's quarterly score 组织评价 of the members of its communities
 
 
 def sees_contacts(actor: Actor, unit_id: int | None = None) -> bool:

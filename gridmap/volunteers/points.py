@@ -45,6 +45,26 @@ def combine(scores: dict[str, float], scheme: PointsScheme) -> float | None:
     return sum(scores[k] * present[k] for k in present) / total
 
 
+def _scores(session: Session, period: Period, volunteer_id: int | None = None) -> dict[int, dict[str, float]]:
+    """Each member's mean score per source (self, peer, org) over the period's ratings."""
+    given: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    stmt = select(VolunteerReview.volunteer_id, VolunteerReview.source, VolunteerReview.score).where(
+        VolunteerReview.period == period.key
+    )
+    if volunteer_id is not None:
+        stmt = stmt.where(VolunteerReview.volunteer_id == volunteer_id)
+    for vid, source, score in session.execute(stmt):
+        given[vid][source].append(score)
+    return {vid: {k: sum(v) / len(v) for k, v in by.items()} for vid, by in given.items()}
+
+
+def evaluation_of(session: Session, volunteer_id: int, period: Period) -> float | None:
+    """One member's combined evaluation of the period (None: nobody rated them)."""
+    _, scheme = current_scheme(session)
+    value = combine(_scores(session, period, volunteer_id).get(volunteer_id, {}), scheme)
+    return None if value is None else round(value, 2)
+
+
 def tally(session: Session, period: Period, community_ids: frozenset[int] | None = None) -> list[dict[str, Any]]:
     """Every member's counts, evaluation and points over ``period``, ranked (members of ``community_ids`` only,
     when given)."""
@@ -84,18 +104,11 @@ def tally(session: Session, period: Period, community_ids: frozenset[int] | None
             if by_account[actor] in members:
                 counts[by_account[actor]]["findings"] += 1
 
-    reviews: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for vid, source, score in session.execute(
-        select(VolunteerReview.volunteer_id, VolunteerReview.source, VolunteerReview.score)
-        .where(VolunteerReview.period == period.key)
-    ):  # fmt: skip
-        reviews[vid][source].append(score)
-
+    reviews = _scores(session, period)
     rows: list[dict[str, Any]] = []
     for vid, (member, name) in members.items():
         c = counts[vid]
-        scores = {k: sum(v) / len(v) for k, v in reviews[vid].items()}
-        evaluation = combine(scores, scheme)
+        evaluation = combine(reviews.get(vid, {}), scheme)
         points = (c["services"] * scheme.per_service + c["hours"] * scheme.per_hour
                   + c["reports"] * scheme.per_report + c["findings"] * scheme.per_finding
                   + (evaluation or 0.0) / 100 * scheme.evaluation_points)  # fmt: skip

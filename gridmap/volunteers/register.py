@@ -151,6 +151,23 @@ def sign_up(session: Session, actor: Actor, post_id: int, now: dt.datetime) -> V
     return row
 
 
+def close_post(session: Session, actor: Actor, post_id: int, now: dt.datetime) -> VolunteerPost:
+    """Close a post of the actor's scope: no more sign-ups or check-ins; its sign-ups and services stay (history)."""
+    post = session.get(VolunteerPost, post_id)
+    if post is None:
+        raise NotFound(f"no post {post_id}", zh=f"岗位 {post_id} 不存在")
+    scope = scope_of(session, actor)
+    if scope is not None and post.community_id not in scope.community_ids:
+        raise Forbidden(f"post {post.title} is outside your scope ({scope.area_name})",
+                        zh=f"岗位“{post.title}”不在您的管辖范围（{scope.area_name}）内")  # fmt: skip
+    if post.closed_at is not None:
+        raise Conflict(f"post {post.title} is already closed", zh=f"岗位“{post.title}”已关闭")
+    post.closed_at = now
+    session.flush()
+    audit.record(session, actor, "volunteer.close_post", object_kind="volunteer_post", object_id=post.id, at=now)
+    return post
+
+
 def post_row(session: Session, post: VolunteerPost, lang: str = "zh_CN") -> dict[str, Any]:
     """A post as the API and pages show it."""
     community = session.get(Area, post.community_id)
@@ -165,9 +182,14 @@ def post_row(session: Session, post: VolunteerPost, lang: str = "zh_CN") -> dict
     }  # fmt: skip
 
 
-def list_posts(session: Session, actor: Actor, lang: str = "zh_CN") -> list[dict[str, Any]]:
-    """The open posts of the actor's scope (everyone's for a city-wide account)."""
-    stmt = select(VolunteerPost).where(VolunteerPost.closed_at.is_(None)).order_by(VolunteerPost.id)
+def list_posts(
+    session: Session, actor: Actor, lang: str = "zh_CN", include_closed: bool = False
+) -> list[dict[str, Any]]:
+    """The open posts of the actor's scope (everyone's for a city-wide account); the closed ones too, after them,
+    when ``include_closed`` (the community's history)."""
+    stmt = select(VolunteerPost).order_by(VolunteerPost.closed_at.is_not(None), VolunteerPost.id)
+    if not include_closed:
+        stmt = stmt.where(VolunteerPost.closed_at.is_(None))
     scope = scope_of(session, actor)
     if scope is not None and scope.area_id is not None:
         stmt = stmt.where(VolunteerPost.community_id.in_(sorted(scope.community_ids) or [-1]))

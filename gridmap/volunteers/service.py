@@ -130,6 +130,43 @@ def confirm(session: Session, actor: Actor, shift_id: int, now: dt.datetime) -> 
     return shift
 
 
+MAX_CONFIRMED_AT_ONCE = 200  # the confirmation list shows at most as many
+
+
+def _ids(raw: object) -> list[int]:
+    """Service ids as sent (JSON numbers, or a form's texts), or InvalidInput."""
+    out: list[int] = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, str) and item.strip().isdigit():
+            item = int(item)
+        if not isinstance(item, int) or isinstance(item, bool):
+            raise InvalidInput(Problem("shift_ids: a list of service ids", field="shift_ids", zh="服务记录编号有误"))
+        out.append(item)
+    return out
+
+
+def confirm_many(session: Session, actor: Actor, raw_ids: object, now: dt.datetime) -> list[VolunteerShift]:
+    """Confirm several services at once, all or nothing: when any one cannot be confirmed, InvalidInput names each
+    refused one (its position in the list and why) and the caller's transaction confirms none."""
+    shift_ids = _ids([] if raw_ids is None else raw_ids)
+    if not shift_ids:
+        raise InvalidInput(Problem("tick at least one service", field="shift_ids", zh="请至少勾选一条服务记录"))
+    if len(shift_ids) > MAX_CONFIRMED_AT_ONCE:
+        raise InvalidInput(Problem(f"at most {MAX_CONFIRMED_AT_ONCE} services at once", field="shift_ids",
+                                   zh=f"一次最多确认 {MAX_CONFIRMED_AT_ONCE} 条"))  # fmt: skip
+    done: list[VolunteerShift] = []
+    problems: list[Problem] = []
+    for i, shift_id in enumerate(dict.fromkeys(shift_ids), 1):
+        try:
+            done.append(confirm(session, actor, shift_id, now))
+        except (NotFound, Forbidden, Conflict) as exc:
+            problems.append(Problem(f"service {shift_id}: {exc}", feature=i,
+                                    zh=f"服务记录 {shift_id}：{exc.zh or exc}"))  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+    return done
+
+
 def pending(session: Session, actor: Actor, tz: dt.tzinfo) -> list[dict[str, Any]]:
     """Finished, unconfirmed services of the actor's scope, oldest first (the community's confirmation list)."""
     stmt = (

@@ -65,6 +65,38 @@ WORDS: dict[str, dict[str, str]] = {
     "vol_builtin": {"zh_CN": "内置默认版", "en": "the built-in default"},
     "vol_praise_note": {"zh_CN": "积分前 {n} 名予以表扬", "en": "The top {n} are praised"},
     "vol_no_members": {"zh_CN": "暂无成员。", "en": "No members yet."},
+    "vol_confirm_ticked": {"zh_CN": "确认所选服务", "en": "Confirm the ticked services"},
+    "vol_tick": {"zh_CN": "选择", "en": "Tick"},
+    "vol_tick_all": {"zh_CN": "全选", "en": "Tick all"},
+    "vol_confirmed_many": {"zh_CN": "已确认 {n} 条服务", "en": "{n} services confirmed"},
+    "vol_confirmed_none": {
+        "zh_CN": "所选服务均未确认，原因如下：",
+        "en": "None of the ticked services was confirmed:",
+    },
+    "vol_close": {"zh_CN": "关闭岗位", "en": "Close"},
+    "vol_closed": {
+        "zh_CN": "已关闭岗位“{title}”（选岗与服务记录保留）",
+        "en": "Post “{title}” closed (its history is kept)",
+    },
+    "vol_state": {"zh_CN": "状态", "en": "State"},
+    "vol_open": {"zh_CN": "开放", "en": "Open"},
+    "vol_closed_state": {"zh_CN": "已关闭", "en": "Closed"},
+    "vol_reviews": {"zh_CN": "本季度评议（{p}）", "en": "This quarter's evaluation ({p})"},
+    "vol_reviews_note": {
+        "zh_CN": "评分 0–100。综合评议按积分办法的权重合计自评、互评与组织评价。",
+        "en": "Scores 0–100; the evaluation weighs self, peer and organisation scores by the points scheme.",
+    },
+    "vol_self_score": {"zh_CN": "自评", "en": "Self-rating"},
+    "vol_peer_scores": {
+        "zh_CN": "互评（同一党组织、服务队或岗位）",
+        "en": "Rate your peers (same organisation, team or post)",
+    },
+    "vol_no_peers": {"zh_CN": "暂无可互评的成员。", "en": "No peer to rate."},
+    "vol_org_scores": {"zh_CN": "组织评价（{p}）", "en": "Organisation's scores ({p})"},
+    "vol_score": {"zh_CN": "评分", "en": "Score"},
+    "vol_save": {"zh_CN": "保存", "en": "Save"},
+    "vol_rated": {"zh_CN": "评分已保存", "en": "Score saved"},
+    "vol_not_rated": {"zh_CN": "未评", "en": "not rated"},
 }
 
 PHONE_STRINGS = (

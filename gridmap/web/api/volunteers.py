@@ -12,23 +12,30 @@ from flask import Blueprint, g, jsonify
 
 from gridmap.accounts import roles
 from gridmap.accounts.actor import ANY_ACCOUNT
+from gridmap.errors import InvalidInput, Problem
 from gridmap.evaluation.periods import Period, parse_period
 from gridmap.volunteers import (
     check_in,
     check_out,
+    close_post,
     confirm,
+    confirm_many,
     current_scheme,
     my_posts,
     publish_post,
     ranking_seen_by,
+    rate,
     save_scheme,
     sign_up,
     standing,
 )
+from gridmap.volunteers.points import evaluation_of
 from gridmap.volunteers.register import is_member, list_posts, member_of, post_row
 from gridmap.volunteers.service import pending
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.volunteers import (
+    ConfirmedShifts,
+    ConfirmShiftsIn,
     MyService,
     PendingList,
     PointsSchemeIn,
@@ -41,6 +48,8 @@ from gridmap.web.api.schemas.volunteers import (
     VolunteerPostList,
     VolunteerPostOut,
     VolunteerRanking,
+    VolunteerReviewIn,
+    VolunteerReviewOut,
 )
 from gridmap.web.auth import allow, current_actor
 from gridmap.web.session import db_session, writing
@@ -89,6 +98,17 @@ def publish_volunteer_post():
         post = publish_post(session, current_actor(), body_of(VolunteerPostIn).sent(), dt.datetime.now(dt.UTC))
         row = post_row(session, post, _lang())
     return jsonify(row), 201
+
+
+@bp.post("/volunteers/posts/<int:post_id>/close")
+@allow(*roles.PUBLISHES_POSTS)
+@operation("closeVolunteerPost", tags=TAGS, ok={200: VolunteerPostOut}, errors=(403, 404, 409),
+           path={"post_id": "the post"})  # fmt: skip
+def close_volunteer_post(post_id: int):
+    """Close a post: no more sign-ups or check-ins; its sign-ups and services are kept"""
+    with writing() as session:
+        row = post_row(session, close_post(session, current_actor(), post_id, dt.datetime.now(dt.UTC)), _lang())
+    return jsonify(row)
 
 
 @bp.post("/volunteers/posts/<int:post_id>/signups")
@@ -160,6 +180,40 @@ def confirm_shift(shift_id: int):
     with writing() as session:
         shift = _shift(confirm(session, current_actor(), shift_id, dt.datetime.now(dt.UTC)))
     return jsonify(shift)
+
+
+@bp.post("/volunteers/shifts/confirm")
+@allow(*roles.CONFIRMS_SERVICE)
+@operation("confirmVolunteerShifts", tags=TAGS, json=ConfirmShiftsIn, ok={200: ConfirmedShifts},
+           errors=(400,))  # fmt: skip
+def confirm_shifts():
+    """Confirm several finished services at once, all or none (a refusal names each refused service)"""
+    ids = body_of(ConfirmShiftsIn).sent().get("shift_ids")
+    with writing() as session:
+        done = confirm_many(session, current_actor(), ids, dt.datetime.now(dt.UTC))
+        out = [_shift(s) for s in done]
+    return jsonify({"items": out})
+
+
+@bp.post("/volunteers/reviews")
+@allow(*ANY_ACCOUNT)
+@operation("rateVolunteer", tags=TAGS, json=VolunteerReviewIn, ok={200: VolunteerReviewOut},
+           errors=(400, 403, 404))  # fmt: skip
+def rate_volunteer():
+    """Give a member a quarter's score: self (your own), peer (a member of your party organisation, team or post) or
+    org (the community's commander, for a member of their communities)"""
+    body = body_of(VolunteerReviewIn).sent()
+    raw = body.get("period")
+    period = parse_period(raw, tz()) if raw else this_quarter()
+    vid = body.get("volunteer_id")
+    with writing() as session:
+        if not isinstance(vid, int) or isinstance(vid, bool):
+            raise InvalidInput(Problem("volunteer_id: the member's id", field="volunteer_id", zh="须指明被评价的成员"))
+        row = rate(session, current_actor(), vid, period, str(body.get("source")), body.get("score"),
+                   dt.datetime.now(dt.UTC))  # fmt: skip
+        out = {"volunteer_id": row.volunteer_id, "period": row.period, "source": row.source, "score": row.score,
+               "evaluation": evaluation_of(session, row.volunteer_id, period)}  # fmt: skip
+    return jsonify(out)
 
 
 @bp.get("/volunteers/ranking")

@@ -4,6 +4,8 @@ mode 大屏 (``/?screen=1`` or ``/dashboard/screen``: 1920×1080, the figures re
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
 
 from gridmap.responsibility.overview import next_step, store_summary
@@ -24,15 +26,20 @@ def index():
     migrated = current_revision(state.engine)
     board = dashboard_figures() if migrated else None
     if request.args.get("screen") == "1":
-        return render_template("dashboard_screen.html", board=board, lang=g.lang)
+        return render_template("dashboard_screen.html", board=board, lang=g.lang, **_basemap(state))
     summary = store_summary(db_session(), scope=current_scope()) if migrated else None
     step = next_step(db_session()) if migrated else None
     page = render_template("index.html", summary=summary, next_step=step, attribution=state.attribution, lang=g.lang,
-                           board=board)  # fmt: skip
+                           board=board, **_basemap(state))  # fmt: skip
     resp = make_response(page)
     if request.args.get("lang"):
         resp.set_cookie("lang", g.lang, max_age=365 * 24 * 3600, samesite="Lax")
     return resp
+
+
+def _basemap(state: Any) -> dict[str, str]:
+    """The basemap the maps use (none unless configured: the product runs offline), for the dashboard's small map."""
+    return {"basemap_url": state.settings.basemap_url, "basemap_attribution": state.settings.basemap_attribution}
 
 
 @bp.get("/dashboard/screen")
@@ -65,6 +72,10 @@ WORDS: dict[str, dict[str, str]] = {
     "dash_bottom": {"zh_CN": "排名靠后（末位在前）", "en": "Bottom units (last first)"},
     "dash_no_ranking": {"zh_CN": "尚无已发布的单位考核结果", "en": "No unit scorecard is published yet"},
     "dash_hot_spots": {"zh_CN": "热点社区（近 30 天）", "en": "Hot spots (last 30 days)"},
+    "dash_hot_map": {
+        "zh_CN": "热点地图：待办案件最多的单元网格，颜色越红越多（下方为热点社区列表）",
+        "en": "Hot-spot map: the unit grids with the most open cases, redder for more (the list of communities below)",
+    },
     "dash_hot_none": {"zh_CN": "近 30 天无上报", "en": "No reports in the last 30 days"},
     "dash_reports_open": {"zh_CN": "{n} 件，在办 {o} 件", "en": "{n} reports, {o} open"},
     "dash_screen": {"zh_CN": "大屏模式", "en": "Large screen"},

@@ -12,10 +12,20 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 
 from gridmap.accounts import roles
 from gridmap.accounts.actor import ANY_ACCOUNT
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, InvalidInput, Problem
 from gridmap.evaluation.periods import parse_period
-from gridmap.volunteers import confirm, my_posts, publish_post, ranking_seen_by, standing
+from gridmap.volunteers import (
+    close_post,
+    confirm,
+    confirm_many,
+    my_posts,
+    publish_post,
+    ranking_seen_by,
+    rate,
+    standing,
+)
 from gridmap.volunteers.register import DUTIES, find_member, list_posts, open_posts_for, post_places, post_row
+from gridmap.volunteers.reviews import org_to_rate, to_rate
 from gridmap.volunteers.service import pending
 from gridmap.web.api.volunteers import this_quarter, tz
 from gridmap.web.auth import allow, current_actor
@@ -42,14 +52,15 @@ def my_page():
     actor = current_actor()
     member = find_member(session, actor)
     lang, period = _lang(), this_quarter()
-    posts, mine, open_posts = [], None, []
+    posts, mine, open_posts, reviews = [], None, [], None
     if member is not None:
         posts = my_posts(session, member, lang)
         mine = standing(session, member, period)
         open_posts = open_posts_for(session, actor, member, {p["id"] for p in posts}, lang)
+        reviews = to_rate(session, actor, period)
     strings = {k: translate(k, lang) for k in PHONE_STRINGS}
     return render_template("volunteer_me.html", member=member, posts=posts, mine=mine, open_posts=open_posts,
-                           period=period.label(lang), strings=strings)  # fmt: skip
+                           period=period.label(lang), strings=strings, reviews=reviews)  # fmt: skip
 
 
 @bp.get("/volunteers/community")
@@ -60,10 +71,13 @@ def community_page():
     lang = _lang()
     communities, compounds = post_places(session, actor)
     duties = [{"value": k, "label": en if lang == "en" else zh} for k, (zh, en) in DUTIES.items()]
+    period = this_quarter()
+    rater = actor.has(*roles.RATES_MEMBERS)
     return render_template(
-        "volunteer_community.html", posts=list_posts(session, actor, lang), pending=pending(session, actor, tz()),
-        communities=communities, compounds=compounds, duties=duties,
+        "volunteer_community.html", posts=list_posts(session, actor, lang, include_closed=True),
+        pending=pending(session, actor, tz()), communities=communities, compounds=compounds, duties=duties,
         publisher=actor.has(*roles.PUBLISHES_POSTS), confirmer=actor.has(*roles.CONFIRMS_SERVICE),
+        rater=rater, members=org_to_rate(session, actor, period) if rater else [], period=period.label(lang),
     )  # fmt: skip
 
 
@@ -102,6 +116,57 @@ def confirm_form(shift_id: int):
     except GridmapError as exc:
         flash(_said(exc), "error")
     return redirect(url_for("volunteers.community_page"))
+
+
+@bp.post("/volunteers/community/shifts/confirm")
+@allow(*roles.CONFIRMS_SERVICE)
+def confirm_many_form():
+    """The ticked services confirmed at once, or none and a line per refused one."""
+    ids = request.form.getlist("shift_id")
+    try:
+        with writing() as session:
+            done = confirm_many(session, current_actor(), ids, dt.datetime.now(dt.UTC))
+        flash(translate("vol_confirmed_many", _lang(), n=len(done)))
+    except InvalidInput as exc:
+        flash(translate("vol_confirmed_none", _lang()), "error")
+        for problem in exc.problems:
+            flash((problem.text_zh() if _lang() == "zh_CN" else None) or str(problem), "error")
+    except GridmapError as exc:
+        flash(_said(exc), "error")
+    return redirect(url_for("volunteers.community_page"))
+
+
+@bp.post("/volunteers/community/posts/<int:post_id>/close")
+@allow(*roles.PUBLISHES_POSTS)
+def close_form(post_id: int):
+    try:
+        with writing() as session:
+            post = close_post(session, current_actor(), post_id, dt.datetime.now(dt.UTC))
+            title = post.title
+        flash(translate("vol_closed", _lang(), title=title))
+    except GridmapError as exc:
+        flash(_said(exc), "error")
+    return redirect(url_for("volunteers.community_page"))
+
+
+@bp.post("/volunteers/reviews")
+@allow(*ANY_ACCOUNT)
+def review_form():
+    """A self, peer or organisation score from the member's page or the community's; back to the page it came from."""
+    form = request.form
+    source = form.get("source") or ""
+    back = "volunteers.community_page" if source == "org" else "volunteers.my_page"
+    raw_id = (form.get("volunteer_id") or "").strip()
+    try:
+        if not raw_id.isdigit():
+            raise InvalidInput(Problem("volunteer_id: the member's id", field="volunteer_id", zh="须指明被评价的成员"))
+        with writing() as session:
+            rate(session, current_actor(), int(raw_id), this_quarter(), source, form.get("score"),
+                 dt.datetime.now(dt.UTC))  # fmt: skip
+        flash(translate("vol_rated", _lang()))
+    except GridmapError as exc:
+        flash(_said(exc), "error")
+    return redirect(url_for(back))
 
 
 @bp.get("/volunteers/ranking")

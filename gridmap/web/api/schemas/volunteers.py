@@ -127,3 +127,29 @@ class PointsSchemeOut(Model):
 class PointsSchemeIn(Model):
     required_in_document = ("document",)
     document: Judged[PointsScheme] = Field(None, description="the scheme (see gridmap/volunteers/scheme.py)")
+
+
+class VolunteerReviewIn(Model):
+    required_in_document = ("volunteer_id", "source", "score")
+    volunteer_id: Judged[int] = Field(None, description="the member rated (yourself for a self-rating)")
+    source: Judged[str] = Field(None, description="self 自评, peer 互评 (same party organisation, team or post) or "
+                                "org 组织评价 (the community's commander)")  # fmt: skip
+    score: Judged[float] = Field(None, description="0…100; a second rating by the same account replaces the first")
+    period: Judged[str] = Field(None, description="a quarter (2026-Q4); default this quarter")
+
+
+class VolunteerReviewOut(Model):
+    volunteer_id: int
+    period: str
+    source: str
+    score: float
+    evaluation: float | None = Field(description="the member's combined score now (the scheme's weights)")
+
+
+class ConfirmShiftsIn(Model):
+    required_in_document = ("shift_ids",)
+    shift_ids: Judged[list[int]] = Field(None, description="the services to confirm, all or none")
+
+
+class ConfirmedShifts(Model):
+    items: list[ShiftOut]

@@ -44,7 +44,7 @@ const DERIVED = new Set(["class", "sub", "to"]);
  * A yellow → red ramp.
  * @param {number} t  0 … 1
  */
-function ramp(t) {
+export function ramp(t) {
   const x = Math.max(0, Math.min(1, t));
   return `hsl(${(50 - 50 * x).toFixed(0)},90%,${(55 - 15 * x).toFixed(0)}%)`;
 }

@@ -2,7 +2,9 @@
 /* global echarts */
 // 指挥驾驶舱 (the start page) and its large screen 大屏 (/?screen=1): the weekly closure and on-time rates as an
 // ECharts line chart; on the large screen the figures are fetched again every minute (data-refresh seconds) from
-// /api/v1/dashboard and written into the page in place — no reload, so the hall's screen never flashes.
+// /api/v1/dashboard and written into the page in place — no reload, so the hall's screen never flashes. The small
+// map of hot spots (../dashmap.js) is drawn beside the hot-spot list and redrawn with the figures.
+import { hotSpotMap } from "../dashmap.js";
 import { byId } from "../dom.js";
 
 /** @typedef {{ weeks: string[], labels_zh: string[], due: number[], closure: (number | null)[], on_time: (number | null)[] }} Trend */
@@ -90,12 +92,21 @@ async function refresh() {
   }
 }
 
+const mapEl = document.getElementById("dash-map");
+const hotMap = mapEl && typeof L !== "undefined" ? hotSpotMap(mapEl) : null;
+/** The map's turn of a refresh: its failure (the network, for a moment) leaves the last picture. */
+function refreshMap() {
+  hotMap?.refresh().catch(() => undefined);
+}
+
 drawChart(/** @type {Board} */ (JSON.parse(root.dataset.board || "{}")).trend);
+refreshMap();
 const every = Number(root.dataset.refresh || 0);
 if (every > 0) {
   root.dataset.refreshes = "0";
   window.setInterval(() => {
     root.dataset.refreshes = String(Number(root.dataset.refreshes) + 1);
     void refresh();
+    refreshMap();
   }, every * 1000);
 }
