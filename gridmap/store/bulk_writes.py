@@ -339,7 +339,8 @@ def write_points(
         return WriteResult()
     key = spec.key
     keys: list[object] = [_clean(v) for v in gdf[key].tolist()] if key and key in gdf.columns else [None] * n
-    existing = _existing_ids(session, spec, key, keys) if key and any(k is not None for k in keys) else {}
+    stored = session.scalar(select(spec.model.id).limit(1)) is not None  # a first import looks nothing up
+    existing = _existing_ids(session, spec, key, keys) if key and stored and any(k is not None for k in keys) else {}
     is_old = np.fromiter((k is not None and k in existing for k in keys), dtype=bool, count=n)
     result = WriteResult()
     if is_old.any():
@@ -351,7 +352,7 @@ def write_points(
     if k == 0:
         return result
     columns = [c for c in POINT_COLUMNS if c in new.columns]
-    values = [[_clean(v) for v in new[c].tolist()] for c in columns]
+    values = [new[c].tolist() for c in columns]  # as the import's checks made them: str, int or None
     conn = session.connection()
     dialect = dialect_of(conn)
     ids = dialect.reserve_ids(session, spec.model.__tablename__, k)
