@@ -7,8 +7,8 @@ Prints rows/s (wall time and CPU time — the machine may be shared) and two bas
   the owner looked up per row, timed on a sample (``--sample``, 5,000 rows) and extrapolated;
 * a floor: pyogrio read + one raw executemany of WKB into a bare table (no checks, no spatial index).
 
-Run: ``.venv/bin/python scripts/bench_components.py [--sizes 100000,1000000] [--postgis URL]``
-(an empty PostGIS database; the script creates its tables there). A few minutes on a laptop.
+Run: ``.venv/bin/python scripts/bench_components.py [--sizes 100000,1000000] [--postgres-url URL] [--only …]``
+(the server's admin URL: the script creates a database of its own there and drops it). A few minutes on a laptop.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pyogrio
 import shapely
-from sqlalchemy import delete, select, text
+from sqlalchemy import create_engine, delete, make_url, select, text
 
 import gridmap  # noqa: F401
 from gridmap.accounts.actor import cli_actor
@@ -90,7 +91,7 @@ def bench(label: str, settings: Settings, files: dict[int, Path], sample: int) -
         if not s.scalar(select(Unit.id).where(Unit.code == OWNERS[0][0])):
             s.add_all(Unit(code=c, name=nm, kind="enterprise") for c, nm in OWNERS)
     naive = naive_rate(factory, files[min(files)], sample)
-    print(f"{label}: naive per-row ORM insert (sample of {sample:,}): {naive:,.0f} rows/s")
+    print(f"{label}: naive per-row ORM insert (sample of {sample:,}): {naive:,.0f} rows/s", flush=True)
     for n, path in files.items():
         raw = raw_rate(engine, path)
         wall, cpu = time.perf_counter(), time.process_time()
@@ -102,10 +103,12 @@ def bench(label: str, settings: Settings, files: dict[int, Path], sample: int) -
         print(
             f"{label}: import {n:>9,} components: {wall:6.1f} s wall ({cpu:6.1f} s CPU) = {rate:8,.0f} rows/s; "
             f"{rate / naive:5.1f}× the naive ORM insert (extrapolated: {n / naive:7.0f} s); "
-            f"raw executemany floor {raw:8,.0f} rows/s ({rate / raw:.2f}× of it)"
+            f"raw executemany floor {raw:8,.0f} rows/s ({rate / raw:.2f}× of it)",
+            flush=True,
         )
-        with session_scope(factory) as s:
-            s.execute(delete(Component))
+        if n != max(files):  # (not after the last size: a million deletes through SpatiaLite's triggers take long)
+            with session_scope(factory) as s:
+                s.execute(delete(Component))
     engine.dispose()
 
 
@@ -113,8 +116,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="100000,1000000", help="comma-separated point counts")
     ap.add_argument("--sample", type=int, default=5000, help="rows of the naive baseline")
-    ap.add_argument("--postgis", default=None, help="postgresql+psycopg://... URL of an empty database")
-    ap.add_argument("--no-spatialite", action="store_true", help="PostGIS only")
+    ap.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--only", choices=("spatialite", "postgis"))
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,11 +126,21 @@ def main() -> None:
             files[n] = Path(tmp) / f"components-{n}.gpkg"
             started = time.perf_counter()
             make_points(files[n], n)
-            print(f"made {n:,} points in {time.perf_counter() - started:.1f} s")
-        if not args.no_spatialite:
+            print(f"made {n:,} points in {time.perf_counter() - started:.1f} s", flush=True)
+        if args.only != "postgis":
             bench("SpatiaLite", Settings(database_url=f"sqlite:///{tmp}/bench.sqlite"), files, args.sample)
-        if args.postgis:
-            bench("PostGIS   ", Settings(database_url=args.postgis), files, args.sample)
+        if args.only != "spatialite":
+            admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+            name = f"gridmap_bench_components_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+                bench("PostGIS   ", Settings(database_url=url), files, args.sample)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
 
 
 if __name__ == "__main__":

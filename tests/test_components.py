@@ -211,6 +211,43 @@ def test_reimport_updates_by_code_and_a_geopackage_reads_too(session: Session, c
     assert session.scalar(select(Component.owner_unit_id).where(Component.code == "JG-1")) == city.ids["light"]
 
 
+def test_a_bulk_import_keeps_the_spatial_index_whole_and_mixes_updates_with_new_points(
+    session: Session, city: SmallCity, tmp_path: Path
+) -> None:
+    """The bulk pass sets SpatiaLite's per-row triggers aside and packs its R*Tree once: every point is found
+    again through the spatial index (a box query as the map's uses it), after a first import and after a second
+    one that moves a stored point and adds new ones."""
+    import geopandas as gpd
+    import shapely
+
+    from gridmap.store.dialect import dialect_of
+
+    def survey(n: int, dx: float) -> Path:
+        pts = [shapely.Point(*city.point(-50 + 2 * i + dx, 5 + i % 7)) for i in range(n)]
+        frame = gpd.GeoDataFrame({"code": [f"P-{i}" for i in range(n)], "class_code": ["0101"] * n,
+                                  "owner": ["U-WATER"] * n}, geometry=pts, crs=4326)  # fmt: skip
+        path = tmp_path / f"survey-{n}.gpkg"
+        frame.to_file(path, driver="GPKG")
+        return path
+
+    def found_in_box() -> int:
+        dialect = dialect_of(session)
+        x0, y0, x1, y1 = shapely.total_bounds(
+            shapely.from_wkb([bytes(b) for b in session.scalars(select(func.ST_AsBinary(Component.geom)))])
+        )
+        sql = f"SELECT count(*) FROM components c WHERE {dialect.box_sql('c', 'components')}"
+        return session.connection().exec_driver_sql(sql, dialect.box_params((x0, y0, x1, y1))).scalar()
+
+    assert import_file(session, survey(40, 0), "components", actor=TESTER).created == 40
+    session.flush()
+    assert found_in_box() == 40
+    summary = import_file(session, survey(60, 0.5), "components", actor=TESTER)
+    assert (summary.created, summary.updated) == (20, 40)
+    assert found_in_box() == session.scalar(select(func.count()).select_from(Component)) == 60
+    if session.get_bind().dialect.name == "sqlite":
+        assert session.connection().exec_driver_sql("SELECT CheckSpatialIndex('components', 'geom')").scalar() == 1
+
+
 # -- the map layer: OGC API – Features and vector tiles -----------------------------------------------------------
 
 

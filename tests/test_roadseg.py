@@ -189,3 +189,40 @@ def test_both_importers_read_road_level_words_alike() -> None:
     got = parse_levels(pd.Series(words), None, "test").tolist()
     assert got == ["main", "main", "secondary", "secondary", "back", "main", "back"]
     assert [LEVEL_WORDS.get(w) or LEVEL_WORDS.get(w.lower()) for w in words] == got
+
+
+def test_roads_segment_import_shapes_roundabouts_and_dual_carriageways_like_import_osm(
+    session: Session, tmp_path: Path
+) -> None:
+    """The hand-made extract of the import-osm test, as a centre-line file with OSM-style ``junction`` and
+    ``oneway`` columns: `roads segment --import` gives the same 环岛 arcs and carriageway sides."""
+    from gridmap.geo.osm import read_osm_roads
+
+    roads = read_osm_roads(Path(__file__).parent / "data" / "osm_roundabout_dual.osm")
+    lines = gpd.GeoDataFrame(
+        {"name": roads["name"], "level": roads["level"],
+         "junction": np.where(roads["roundabout"], "roundabout", None),
+         "oneway": np.where(roads["oneway"], "yes", "no")},
+        geometry=roads.geometry.values, crs=4326,
+    )  # fmt: skip
+    path = tmp_path / "roads.geojson"
+    lines.to_file(path, driver="GeoJSON", engine="pyogrio")
+    _, report = segment_file(session, path, snap_m=0.0, import_=True, actor=TESTER)
+    session.flush()
+    rows = session.execute(select(Segment.name, Segment.description)).all()
+    assert sorted(d for n, d in rows if n is None) == [
+        "环岛（北川路—东风路）",
+        "环岛（北川路—西山路）",
+        "环岛（南内环街—东风路）",
+        "环岛（西山路—南内环街）",
+    ]
+    assert (
+        sorted(d for n, d in rows if n == "迎泽大街")
+        == ["迎泽大街北侧（解放路—）"] * 2 + ["迎泽大街南侧（解放路—）"] * 2
+    )
+    assert sorted(d for n, d in rows if n == "解放路") == ["解放路（迎泽大街—）", "解放路（迎泽大街—）"]
+    assert report.created == len(rows) == 16
+    # without those columns the same lines are plain lines: the carriageways are not told apart
+    lines[["name", "level"]].set_geometry(lines.geometry).to_file(tmp_path / "plain.geojson", engine="pyogrio")
+    plain = segment_file(None, tmp_path / "plain.geojson", snap_m=0.0)[0]
+    assert not any("北侧" in str(d) for d in plain["description"])

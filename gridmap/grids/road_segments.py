@@ -31,6 +31,7 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs as gcrs
+from gridmap.geo.road_forms import carriageway_sides, shape_forms
 from gridmap.geo.roads import LEVELS, segment_roads
 from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint
 from gridmap.imports.osm import geometry_keys
@@ -202,10 +203,39 @@ def read_centrelines(
     raw_levels = gdf[lower[level_field.lower()]] if level_field.lower() in lower else pd.Series([None] * len(gdf))
     levels = parse_levels(raw_levels.reset_index(drop=True), default_level, src)
     out = gpd.GeoDataFrame(
-        {"name": pd.Series(names.to_numpy(), dtype=object), "level": pd.Series(levels, dtype=object)},
+        {"name": pd.Series(names.to_numpy(), dtype=object), "level": pd.Series(levels, dtype=object),
+         **_road_form_columns(gdf, lower)},
         geometry=gpd.GeoSeries(geoms, crs=gcrs.STORAGE_SRID),
-    )
+    )  # fmt: skip
     return out[present].reset_index(drop=True), notes, label
+
+
+_YES = frozenset({"yes", "true", "1", "-1", "y", "t", "是"})
+_RING = frozenset({"roundabout", "circular", "环岛", *_YES})
+
+
+def _road_form_columns(gdf: gpd.GeoDataFrame, lower: dict[str, str]) -> dict[str, np.ndarray]:
+    """The OSM-style columns a centre-line file may carry, read as import-osm reads the tags: ``junction``
+    (roundabout/circular) or ``roundabout`` (yes/1/true) → ``roundabout``; ``oneway`` (yes/1/-1, or a
+    roundabout) → ``oneway``; ``layer`` (a bridge above, a tunnel below: no junction with the ground) →
+    ``layer``. Absent columns give no such column (plain lines, as before)."""
+
+    def words(col: str) -> np.ndarray | None:
+        if col not in lower:
+            return None
+        return np.array([str(v).strip().lower() if v is not None and v == v else "" for v in gdf[lower[col]]])
+
+    out: dict[str, np.ndarray] = {}
+    ring = np.zeros(len(gdf), dtype=bool)
+    for col in ("junction", "roundabout"):
+        if (w := words(col)) is not None:
+            ring |= np.isin(w, list(_RING if col == "junction" else _YES))
+            out["roundabout"] = ring
+    if (w := words("oneway")) is not None or "roundabout" in out:
+        out["oneway"] = ring | (np.isin(w, list(_YES)) if w is not None else False)
+    if "layer" in lower:
+        out["layer"] = pd.to_numeric(gdf[lower["layer"]], errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    return out
 
 
 def _check_near_communities(session: Session, lines: gpd.GeoDataFrame, src: str) -> None:
@@ -237,10 +267,16 @@ def segment_lines(
 ) -> tuple[gpd.GeoDataFrame, SegmentReport]:
     """Segment EPSG:4326 centre-lines with ``name``/``level``; the segments (with ``ext_id``) and the report."""
     geoms = np.asarray(lines.geometry.array, dtype=object)
+    layers = lines["layer"].to_numpy() if "layer" in lines else None
     try:
-        segs = segment_roads(geoms, lines["name"].to_numpy(), lines["level"].to_numpy(), snap_m=snap_m)
+        segs = segment_roads(geoms, lines["name"].to_numpy(), lines["level"].to_numpy(), snap_m=snap_m, layers=layers)
     except ValueError as exc:
         raise InvalidInput(Problem(str(exc), source)) from None
+    if "oneway" in lines:  # roundabouts and dual carriageways, as import-osm shapes them
+        ring = lines["roundabout"].to_numpy(dtype=bool) if "roundabout" in lines else np.zeros(len(lines), bool)
+        names = lines["name"].to_numpy(dtype=object)
+        sides = carriageway_sides(geoms, names, lines["oneway"].to_numpy(dtype=bool), ring)
+        segs = shape_forms(segs, sides, ring)
     metric, _ = gcrs.to_metric(geoms)
     input_km = float(shapely.length(metric).sum()) / 1000.0
     parts = shapely.get_parts(metric)

@@ -59,6 +59,9 @@ def cell_text(v: object) -> str | None:
     return s or None
 
 
+_WORD_FIELDS = frozenset({("kind", "places"), ("level", "segments")})  # fields read through a word list
+
+
 def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, problems: list[Problem]) -> list[object]:
     """One field's values as stored types; a problem for each value that does not fit."""
     out: list[object] = []
@@ -68,6 +71,15 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
     def bad(row: int, message: str) -> None:
         problems.append(Problem(message, source=name, feature=row, field=col))
 
+    classified = f in _INT_FIELDS or f in _DATE_FIELDS or f == "class_code" or (f, spec.name) in _WORD_FIELDS
+    if not classified:  # plain text (codes, names: a million rows of components), a str cell checked inline
+        for row, v in enumerate(raw, start=1):
+            s = (v.strip() or None) if type(v) is str else cell_text(v)
+            if s is not None and limit is not None and len(s) > limit:
+                bad(row, f"{label}: {s[:30]!r}… is {len(s)} characters long; at most {limit} fit")
+            out.append(s)
+        return out
+    classes: dict[object, str | None] = {}  # a column of class codes holds a few distinct values
     for row, v in enumerate(raw, start=1):
         if _missing(v) or (isinstance(v, str) and not v.strip()):
             out.append(None)
@@ -87,7 +99,7 @@ def coerce(spec: LayerSpec, f: str, col: str, raw: np.ndarray, name: str, proble
                 bad(row, f"{label}: {v!r} is not a date (write 2024-05-01)")
                 out.append(None)
         elif f == "class_code":
-            code = component_class(v)
+            code = classes[v] if v in classes else classes.setdefault(v, component_class(v))
             if code is None:
                 problems.append(
                     Problem(
@@ -158,12 +170,13 @@ def check_owners(
     by_code = {c: i for i, c, _ in rows if c}
     by_name = {_squash(n): i for i, _, n in rows}
     ids: list[int | None] = []
+    known: dict[str, int | None] = {}  # each distinct owner looked up once (a million components, a few owners)
     for row, v in enumerate(gdf["owner"], start=1):
         s = cell_text(v)
         if s is None:
             ids.append(None)
             continue
-        uid = by_code.get(s) or by_name.get(_squash(s))
+        uid = known[s] if s in known else known.setdefault(s, by_code.get(s) or by_name.get(_squash(s)))
         if uid is None:
             problems.append(
                 Problem(

@@ -47,7 +47,7 @@ from gridmap.imports.attribute_checks import (
 )
 from gridmap.imports.layer_files import LayerRead, find_column, first_line, read_csv, read_ogr
 from gridmap.imports.multilines import explode_lines
-from gridmap.store.bulk_writes import LAYERS, LayerSpec, write_features
+from gridmap.store.bulk_writes import LAYERS, LayerSpec, write_features, write_points
 
 Progress = Callable[..., None]
 
@@ -232,20 +232,34 @@ def import_file(
 
     # --- write, in chunks for the progress bar ---------------------------------------------------------------
     progress(0, total=len(gdf))
+    try:
+        if spec.geometry == "point":  # components: millions of rows, written in one bulk pass
+            result = write_points(session, layer, gdf, source=name[:200], progress=progress)
+            summary.created, summary.updated = result.created, result.updated
+        else:
+            _write_chunks(session, layer, gdf, name, rows, columns, summary, progress)
+    except DBAPIError as exc:
+        raise GridmapError(f"{name}: the database refused the import: {first_line(exc.orig)}") from None
+    audit.record(session, actor, f"{layer}.import", object_kind=layer,
+                 after={"file": name, "created": summary.created, "updated": summary.updated})  # fmt: skip
+    return summary
+
+
+def _write_chunks(
+    session: Session, layer: str, gdf: gpd.GeoDataFrame, name: str, rows: np.ndarray, columns: dict[str, str],
+    summary: ImportSummary, progress: Progress,
+) -> None:  # fmt: skip
+    """Write the features in chunks (the progress bar advances once per chunk), problems renumbered to the file's
+    features."""
     for start in range(0, len(gdf), CHUNK):
         chunk = gdf.iloc[start : start + CHUNK]
         try:
             result = write_features(session, layer, chunk, source=name[:200])
         except InvalidInput as exc:
             raise InvalidInput([renumber(p, rows[start:], name, columns) for p in exc.problems]) from None
-        except DBAPIError as exc:
-            raise GridmapError(f"{name}: the database refused the import: {first_line(exc.orig)}") from None
         summary.created += result.created
         summary.updated += result.updated
         progress(len(chunk))
-    audit.record(session, actor, f"{layer}.import", object_kind=layer,
-                 after={"file": name, "created": summary.created, "updated": summary.updated})  # fmt: skip
-    return summary
 
 
 # ------------------------------------------------------------------------------------------------------------

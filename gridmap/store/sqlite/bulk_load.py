@@ -39,6 +39,14 @@ def bulk_load(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN (?, ?, ?)",
             (table, f"ggi_{table}_geom", f"tmi_{table}_geom", f"gii_{table}_geom"),
         )
+        # a change counter's per-row INSERT trigger (migration 0007: one UPSERT per row) is fired once, at the end
+        counted = _drop(
+            conn,
+            "trigger",
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name = ?",
+            (table, f"trg_{table}_insert_layers"),
+        )
+        saved += counted
         # loading more rows than the table holds: secondary indexes are built again after the load (a sorted
         # build), several times faster than updating them row by row
         bulk = len(ids) >= (conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
@@ -65,6 +73,11 @@ def bulk_load(
         )
         for _name, sql in saved:
             conn.exec_driver_sql(sql)
+        if counted:
+            conn.exec_driver_sql(
+                "INSERT INTO change_counters (name, n) VALUES ('layers', 1) "
+                "ON CONFLICT (name) DO UPDATE SET n = change_counters.n + 1"
+            )
         if phases is not None:
             phases["rows"] = round(rows_done - started, 2)
             phases["R*Tree"] = round(rtree_done - rows_done, 2)
