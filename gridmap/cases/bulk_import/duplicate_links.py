@@ -34,14 +34,16 @@ def link_in_bulk(
     ids: np.ndarray,
     radius_m: float,
     days: float,
+    loaded_from: int | None = None,
 ) -> np.ndarray:
     """``duplicate_of`` for each new case (-1: none). ``ids`` are the new cases' ids, all above the stored ones;
-    ``observed_us`` µs since the epoch (UTC)."""
+    ``observed_us`` µs since the epoch (UTC). ``loaded_from``: the first id written by the bulk load under way
+    (a streamed file's earlier parts), found by their coordinates where the spatial index has not got them yet."""
     k = len(ids)
     if k == 0 or radius_m <= 0:
         return np.full(k, -1, dtype=np.int64)
     window = round(days * _DAY_US)
-    stored = _active_near(session, category, lon, lat, observed_us, radius_m, window)
+    stored = _active_near(session, category, lon, lat, observed_us, radius_m, window, loaded_from)
     e = len(stored["id"])
     codes, _ = pd.factorize(np.concatenate([stored["category"], category.astype(object)]))
     pool_ids = np.concatenate([stored["id"], ids])
@@ -77,20 +79,25 @@ def _active_near(
     observed_us: np.ndarray,
     radius_m: float,
     window: int,
+    loaded_from: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The stored active cases that could be a candidate: same categories, within the batch's bounding box
     widened by the radius (through the spatial index) and its time span widened by the window."""
     dlat = radius_m / 110_000 * 1.2
     dlon = dlat / max(float(np.cos(np.radians(np.abs(lat).max()))), 0.01)
     box = (float(lon.min()) - dlon, float(lat.min()) - dlat, float(lon.max()) + dlon, float(lat.max()) + dlat)
-    rows = session.execute(
-        select(Case.id, Case.duplicate_of, Case.category, Case.lon, Case.lat, Case.observed_at).where(
-            Case.status.in_(sorted(ACTIVE)),
-            Case.category.in_(sorted(set(category.tolist()))),
-            Case.observed_at.between(_utc(int(observed_us.min()) - window), _utc(int(observed_us.max()) + window)),
-            dialect_of(session).bbox_filter(Case, box),
-        )
-    ).all()
+    dialect = dialect_of(session)
+    query = select(Case.id, Case.duplicate_of, Case.category, Case.lon, Case.lat, Case.observed_at).where(
+        Case.status.in_(sorted(ACTIVE)),
+        Case.category.in_(sorted(set(category.tolist()))),
+        Case.observed_at.between(_utc(int(observed_us.min()) - window), _utc(int(observed_us.max()) + window)),
+    )
+    rows = list(session.execute(query.where(dialect.bbox_filter(Case, box))).all())
+    if loaded_from is not None and not dialect.spatial_index_in_load:
+        # this load's earlier rows: not in the spatial index until the load ends; by their coordinate columns
+        rows += session.execute(
+            query.where(Case.id >= loaded_from, Case.lon.between(box[0], box[2]), Case.lat.between(box[1], box[3]))
+        ).all()
     cols = list(zip(*rows, strict=True)) if rows else [()] * 6
     observed = pd.to_datetime(pd.Series(cols[5], dtype=object), utc=True)  # SQLite hands back naive UTC
     return {
