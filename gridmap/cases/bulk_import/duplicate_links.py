@@ -10,6 +10,8 @@ One by one, the cases opened earlier in the same batch are candidates too; here 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,18 +94,32 @@ def _active_near(
         Case.category.in_(sorted(set(category.tolist()))),
         Case.observed_at.between(_utc(int(observed_us.min()) - window), _utc(int(observed_us.max()) + window)),
     )
-    rows = list(session.execute(query.where(dialect.bbox_filter(Case, box))).all())
+    queries = [query.where(dialect.bbox_filter(Case, box))]
     if loaded_from is not None and not dialect.spatial_index_in_load:
         # this load's earlier rows: not in the spatial index until the load ends; by their coordinate columns
-        rows += session.execute(
+        queries.append(
             query.where(Case.id >= loaded_from, Case.lon.between(box[0], box[2]), Case.lat.between(box[1], box[3]))
-        ).all()
+        )
+    codes = sorted(set(category.tolist()))
+    pieces = [  # read in partitions into arrays (~40 bytes a candidate, not a Python row of objects)
+        _arrays(part, codes)
+        for q in queries
+        for part in session.execute(q.execution_options(yield_per=50_000)).partitions()
+    ]
+    if not pieces:
+        pieces = [_arrays([], codes)]
+    out = {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]}
+    out["category"] = np.asarray(codes, dtype=object)[out.pop("code")]
+    return out
+
+
+def _arrays(rows: Sequence[Any], codes: list[str]) -> dict[str, np.ndarray]:
     cols = list(zip(*rows, strict=True)) if rows else [()] * 6
     observed = pd.to_datetime(pd.Series(cols[5], dtype=object), utc=True)  # SQLite hands back naive UTC
     return {
         "id": np.asarray(cols[0], dtype=np.int64),
         "duplicate_of": pd.Series(cols[1], dtype="float64").fillna(-1).to_numpy(dtype=np.int64),
-        "category": np.asarray(cols[2], dtype=object),
+        "code": pd.Categorical(list(cols[2]), categories=codes).codes.astype(np.int16),
         "lon": np.asarray(cols[3], dtype=float),
         "lat": np.asarray(cols[4], dtype=float),
         "t": observed.to_numpy(dtype="datetime64[us]").astype(np.int64) if rows else np.zeros(0, dtype=np.int64),
