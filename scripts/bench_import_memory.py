@@ -1,12 +1,14 @@
 #!/usr/bin/env python
-"""Peak memory of `gridmap cases import` as the file grows (not a test): the import must stream (issue 16: < 1 GB
-for 10,000,000 rows, whatever the file size).
+"""Peak memory and speed of `gridmap cases import` as the file grows (not a test): the import streams (issue 16:
+< 1 GB for 10,000,000 rows, whatever the file size).
 
-    .venv/bin/python scripts/bench_import_memory.py [--rows 100000,1000000]
+    .venv/bin/python scripts/bench_import_memory.py [--rows 100000,1000000] [--postgis ADMIN_URL] [--no-spatialite]
 
-For each size, a routed CSV is written (as ``scripts/bench_cases.py`` makes it) and imported into a fresh SpatiaLite
-file in a child process; its peak resident set (``ru_maxrss``) is printed with the bytes per row above the
-baseline: the same child importing nothing but Python, gridmap and its libraries (what any command costs).
+For each size, a routed CSV is written once (as ``scripts/bench_cases.py`` makes it, in a process of its own) and
+imported into a fresh SpatiaLite file and/or a fresh PostGIS database (made with ADMIN_URL, dropped after) in a
+child process; its peak resident set (``ru_maxrss``) and rows/s are printed beside the baseline: the same child
+loading the same libraries and making a plain ``csv.reader`` pass over the same file (what reading it costs at
+least). Peak growth from size to size is what streaming must keep flat.
 """
 
 from __future__ import annotations
@@ -15,69 +17,113 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-CHILD = """
-import sys, resource
-sys.path.insert(0, {root!r}); sys.path.insert(0, {scripts!r})
+PRELUDE = f"""
+import sys, resource, time
+sys.path.insert(0, {str(ROOT)!r}); sys.path.insert(0, {str(ROOT / "scripts")!r})
 from pathlib import Path
 import numpy as np
 import gridmap  # noqa: F401
+from gridmap.cases.bulk_import.importer import import_cases_csv
+"""
+
+MAKE = """
+from bench_cases import make_csv
+make_csv(Path(sys.argv[1]), int(sys.argv[2]), list(range(1, 51)), np.random.default_rng(1))
+"""
+
+BASELINE = """
+import csv
+t = time.perf_counter()
+with open(sys.argv[1], encoding="utf-8", newline="") as fh:
+    n = sum(1 for _ in csv.reader(fh)) - 1
+print(n, time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+IMPORT = """
+from gridmap.accounts.actor import cli_actor
+from gridmap.catalogue.categories import seed
 from gridmap.config import Settings
 from gridmap.store.engine import make_engine, make_session_factory, session_scope, upgrade
-rows, folder = int(sys.argv[1]), Path(sys.argv[2])
-if rows:
-    from bench_cases import make_csv
-    from gridmap.cases.bulk_import.importer import import_cases_csv
-    from gridmap.catalogue.categories import seed
-    from gridmap.accounts.actor import cli_actor
-    from gridmap.store.models import Unit
-    settings = Settings(database_url=f"sqlite:///{{folder / 'm.sqlite'}}", instance_dir=folder)
-    engine = make_engine(settings)
-    upgrade(engine)
-    factory = make_session_factory(engine)
-    with session_scope(factory) as session:
-        seed(session)
-        units = [Unit(name=f"单位{{i}}", kind="city_office", code=f"B{{i}}") for i in range(50)]
-        session.add_all(units)
-        session.flush()
-        ids = [u.id for u in units]
-    make_csv(folder / "r.csv", rows, ids, np.random.default_rng(1))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with session_scope(factory) as session:
-        summary = import_cases_csv(session, folder / "r.csv", settings, actor=cli_actor())
-    assert summary.imported == rows, summary.describe()
-    print(before)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+from gridmap.store.models import Unit
+csv_path, url, folder = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+settings = Settings(database_url=url, instance_dir=folder)
+engine = make_engine(settings)
+upgrade(engine)
+factory = make_session_factory(engine)
+with session_scope(factory) as session:
+    seed(session)
+    units = [Unit(name=f"单位{i}", kind="city_office", code=f"B{i}") for i in range(50)]
+    session.add_all(units)
+    session.flush()
+    assert [u.id for u in units] == list(range(1, 51))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+with session_scope(factory) as session:
+    summary = import_cases_csv(session, csv_path, settings, actor=cli_actor())
+seconds = time.perf_counter() - t
+assert summary.bad == 0, summary.describe()
+print(summary.imported, seconds, before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(summary.phases, file=sys.stderr)
 """
 
 
-def peak_kib(rows: int, folder: Path) -> tuple[int, int | None]:
-    """(peak KiB of the child, its peak before the import) for an import of ``rows`` rows (0: the baseline)."""
-    code = CHILD.format(root=str(ROOT), scripts=str(ROOT / "scripts"))
-    done = subprocess.run([sys.executable, "-c", code, str(rows), str(folder)], capture_output=True, text=True)
+def run(code: str, *args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", PRELUDE + code, *args], capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
-    out = done.stdout.split()
-    return int(out[-1]), int(out[0]) if rows else None
+    if done.stderr.strip():
+        print(f"    phases (s): {done.stderr.strip().splitlines()[-1]}")
+    return done.stdout.split()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", default="100000,1000000")
+    ap.add_argument(
+        "--postgis", default=None, help="postgresql+psycopg://… URL of a server login that may CREATE DATABASE"
+    )
+    ap.add_argument("--no-spatialite", action="store_true")
     args = ap.parse_args()
+    admin = None
+    if args.postgis:
+        from sqlalchemy import create_engine, make_url, text
+
+        admin = create_engine(args.postgis, isolation_level="AUTOCOMMIT")
+    print("peak RSS (MiB) and rows/s; baseline: the same libraries loaded and a csv.reader pass over the same file")
     with tempfile.TemporaryDirectory() as tmp:
-        base, _ = peak_kib(0, Path(tmp))
-        print(f"baseline (Python + gridmap + libraries): {base / 1024:.0f} MiB")
         for n in (int(x) for x in args.rows.split(",") if x):
-            with tempfile.TemporaryDirectory(dir=tmp) as sub:
-                peak, before = peak_kib(n, Path(sub))
-                print(
-                    f"{n:>10,} rows: peak {peak / 1024:,.0f} MiB (before the import {before / 1024:,.0f} MiB); "
-                    f"{(peak - base) * 1024 / n:,.0f} bytes a row above the baseline (target: < 1 GiB at 10,000,000)"
-                )
+            path = Path(tmp) / f"r{n}.csv"
+            run(MAKE, str(path), str(n))
+            rows, secs, base = run(BASELINE, str(path))
+            base_mib = int(base) / 1024
+            print(f"{n:>11,} rows ({path.stat().st_size / 2**20:,.0f} MiB file): baseline peak {base_mib:,.0f} MiB, "
+                  f"{int(rows) / float(secs):,.0f} rows/s")  # fmt: skip
+            targets = []
+            if not args.no_spatialite:
+                targets.append(("SpatiaLite", f"sqlite:///{Path(tmp) / f'm{n}.sqlite'}", None))
+            if admin is not None:
+                name = f"gridmap_bench_import_{uuid.uuid4().hex[:8]}"
+                targets.append(("PostGIS", make_url(args.postgis).set(database=name).render_as_string(False), name))
+            for label, url, db in targets:
+                if db:
+                    with admin.connect() as conn:  # type: ignore[union-attr]  (admin is set with a PostGIS target)
+                        conn.execute(text(f'CREATE DATABASE "{db}"'))
+                try:
+                    done, secs, before, peak = run(IMPORT, str(path), url, tmp)
+                finally:
+                    if db:
+                        with admin.connect() as conn:  # type: ignore[union-attr]
+                            conn.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+                    Path(tmp, f"m{n}.sqlite").unlink(missing_ok=True)
+                peak_mib = int(peak) / 1024
+                print(f"    {label:<10} peak {peak_mib:,.0f} MiB (before the import {int(before) / 1024:,.0f} MiB; "
+                      f"{peak_mib - base_mib:+,.0f} MiB over the baseline, {(peak_mib / base_mib):.2f}×), "
+                      f"{int(done) / float(secs):,.0f} rows/s ({float(secs):,.1f} s)")  # fmt: skip
+            path.unlink()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -306,10 +307,12 @@ def test_utc_offsets_are_recognised_without_a_regular_expression_per_row(text: s
     assert has_offset(np.asarray([text, "2026-11-20"], dtype=object)).tolist() == [aware, False]
 
 
-def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
+@pytest.mark.parametrize("chunk_rows", [100_000, 7])
+def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city, chunk_rows: int) -> None:
     """Clustered reports imported in bulk are linked exactly as opening them one by one (``open_report``, file
     order) links them: to stored active cases (never to closed or void ones), to earlier rows of the file, and
-    through a duplicate to its original."""
+    through a duplicate to its original — also when the file is streamed in parts of 7 rows (links across the
+    parts' boundaries)."""
     import numpy as np
 
     from gridmap.cases import open_report
@@ -360,7 +363,7 @@ def test_bulk_duplicate_links_equal_opening_the_rows_one_by_one(city) -> None:
     routed = [[*r, "segment", city["ids"]["a"], "segment", "", "4.2", "0"] for r in rows]
     path = write_csv(city["dir"] / "cluster.csv", [*header, "rule", "unit_id", "matched_kind", "matched_id",
                                                    "distance_m", "ambiguous"], routed)  # fmt: skip
-    summary = import_cases_csv(s, path, settings, router=_no_router, now=now, actor=TESTER)
+    summary = import_cases_csv(s, path, settings, router=_no_router, now=now, actor=TESTER, chunk_rows=chunk_rows)
     s.commit()
     in_bulk = links()
     assert summary.imported == 160
@@ -417,3 +420,35 @@ def test_a_history_is_opened_when_observed(city) -> None:
     assert got["h-1"] == (h1, h1, local("2026-03-02 17:30"), "open", h1)
     assert got["h-2"] == (h2, h2, local("2026-03-10 16:00"), "open", h2)
     assert got["h-3"] == (h3, h3, None, "pending", h3)
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_file_streamed_in_parts_names_a_late_bad_row_and_stores_only_good_rows(city, quoted: bool) -> None:
+    """A file several parts long (parts of 10 rows): a bad row and a client id repeating one of an earlier part,
+    both in the last part, are named by their row numbers and stored nowhere; every good row is stored once with
+    its own row in its import event; a row with too few fields is named too. Plain and quoted (csv module) files."""
+    s = city["session"]
+    rows: list[list[object]] = [[111.14, LAT + i * 0.00001, "0102", f"地址{i}", f"p-{i}"] for i in range(45)]
+    rows[41][1] = "north"  # row 43: bad
+    rows[43][4] = "p-2"  # row 45: repeats row 4, two parts earlier
+    path = write_csv(city["dir"] / "parts.csv", ["lon", "lat", "category", "address", "client_id"], rows)
+    text_ = path.read_text(encoding="utf-8")
+    if quoted:
+        text_ = text_.replace("地址1,", '"地址1, 一号",')
+    path.write_text(text_ + "111.14,37.5\n", encoding="utf-8")  # row 47: too few fields
+    summary = import_cases_csv(s, path, city["settings"], actor=TESTER, chunk_rows=10)
+    s.commit()
+    assert summary.errors is not None
+    assert read_errors(summary.errors) == [
+        (43, "lat", "is not a number"),
+        (45, "client_id", "repeats the client_id of row 4"),
+        (47, "row", "2 fields where the header has 5"),
+    ]
+    assert summary.imported == 43 and summary.bad == 3 and summary.rows == 46
+    stored = dict(s.execute(select(Case.client_id, Case.id)).all())
+    assert len(stored) == 43 and "p-41" not in stored and "p-43" not in stored
+    events = dict(s.execute(select(CaseEvent.case_id, CaseEvent.data).where(CaseEvent.action == "import")).all())
+    rows_of = {cid: (d if isinstance(d, dict) else json.loads(d))["row"] for cid, d in events.items()}
+    assert rows_of[stored["p-44"]] == 46 and rows_of[stored["p-0"]] == 2
+    if quoted:
+        assert s.scalar(select(Case.address).where(Case.client_id == "p-1")) == "地址1, 一号"

@@ -47,9 +47,10 @@ def cases_import(obj, path: Path, errors_path: Path | None, source: str, note: s
     Good rows are imported in one transaction; bad rows are listed with their row number in the error file and
     never stop the good ones. A client_id already imported is skipped. A report of the same category near an
     active case (GRIDMAP_CASE_DUPLICATE_RADIUS_M / _DAYS), stored or earlier in the file, is linked to it as a
-    duplicate, as when the rows are reported one by one. The file is checked and routed first; then the import
-    waits (up to --lock-wait seconds, saying so) for the write lock a running server may hold, and writes. If
-    layers or categories changed meanwhile, it plans again.
+    duplicate, as when the rows are reported one by one. The file is streamed, 100,000 rows at a time (memory does
+    not grow with it): the first part is checked and routed, then the import waits (up to --lock-wait seconds,
+    saying so) for the write lock a running server may hold, and writes it and the later parts. If layers or
+    categories changed meanwhile, it plans again.
     """
     from gridmap.accounts.actor import cli_actor
     from gridmap.cases.bulk_import.beside_traffic import import_beside_traffic

@@ -194,11 +194,12 @@ class Dialect:
         raise NotImplementedError
 
     def bulk_load(
-        self, conn: Connection, tables: tuple[str, ...], points: tuple[list[int], list[float], list[float]],
+        self, conn: Connection, tables: tuple[str, ...], rows: int, points: Callable[[], tuple[Any, Any, Any]],
         phases: dict[str, float] | None,
     ) -> contextlib.AbstractContextManager[None]:  # fmt: skip
-        """A context for inserting many rows into ``tables``, the first one holding the points ``(ids, lon,
-        lat)``: what the database does per row is set aside for the load and done once at its end."""
+        """A context for inserting about ``rows`` rows into ``tables``, the first one holding points; ``points()``
+        gives the new ones ``(ids, lon, lat)`` at the end (read back, not held through the load): what the
+        database does per row is set aside for the load and done once at its end."""
         return contextlib.nullcontext()
 
     def insert_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
@@ -232,6 +233,9 @@ class Dialect:
         sets = ", ".join(f"{c} = {ph}" for c in columns)
         if rows:
             conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = {ph}", rows)
+
+    spatial_index_in_load = True
+    """Whether rows written inside :meth:`bulk_load` are in the spatial index (:meth:`bbox_filter`) before it ends."""
 
     events_from_rows_sql: str | None = None
     """SQL inserting the import events of a chunk of consecutive case ids in one statement (bind: actor, time,
@@ -410,12 +414,14 @@ class SpatiaLite(Dialect):
         return session.execute(text(sql), {"level": area_level} if area_level else {}).first()
 
     def bulk_load(
-        self, conn: Connection, tables: tuple[str, ...], points: tuple[list[int], list[float], list[float]],
+        self, conn: Connection, tables: tuple[str, ...], rows: int, points: Callable[[], tuple[Any, Any, Any]],
         phases: dict[str, float] | None,
     ) -> contextlib.AbstractContextManager[None]:  # fmt: skip
         from gridmap.store.sqlite.bulk_load import bulk_load
 
-        return bulk_load(conn, tables, points, phases)
+        return bulk_load(conn, tables, rows, points, phases)
+
+    spatial_index_in_load = False  # the R*Tree is filled once, at the end of the load
 
     events_from_rows_sql = (
         "INSERT INTO case_events (case_id, seq, action, from_status, to_status, actor, at, data) "

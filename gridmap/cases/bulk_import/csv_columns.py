@@ -3,19 +3,22 @@ vectorised (numbers, UTC offsets, white space, membership), and the error file w
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gridmap.csv_text import decode
 from gridmap.errors import InvalidInput, Problem
 
 
-class _Errors:
+class ErrorRows:
+    """The error file's rows: (row number, field, message)."""
+
     def __init__(self) -> None:
         self.rows: list[tuple[int, str, str]] = []
 
@@ -45,6 +48,7 @@ class Columns:
             self.n = len(rows)
             self._raw = list(zip(*rows, strict=True)) if rows else [() for _ in header]
         self._done: dict[int, np.ndarray] = {}
+        self.records = self.n  # records of the file these rows came from (blank and malformed ones too)
 
     def get(self, *names: str) -> np.ndarray | None:
         for name in names:
@@ -61,34 +65,118 @@ class Columns:
         return None
 
 
-def read_columns(path: Path) -> tuple[list[str], Columns, list[int], _Errors]:
-    """The header, the well-formed rows (by column) with their row numbers, and the malformed rows."""
+BLOCK = 1 << 24  # bytes read at a time while the file is sniffed
+
+
+def open_chunks(
+    path: Path, size: int, errors: ErrorRows
+) -> tuple[list[str], Iterator[tuple[Columns, np.ndarray]], int]:
+    """The header of the file, its rows ``size`` at a time (as (well-formed rows by column, their row numbers)),
+    and about how many rows it holds (its line ends); malformed rows go to ``errors``. Streamed: one part of the
+    file is in memory at a time, whatever its size. Encoding (UTF-8, else GB 18030: an undecodable byte anywhere is
+    refused naming its line, before any row is read) and whether any value is quoted are found by one pass over the
+    bytes first."""
     try:
-        raw = path.read_bytes()
+        encoding, quoted, line_ends = _sniff(path)
+        with path.open(encoding=encoding, newline="") as fh:
+            first = next(csv.reader(fh), None)
     except OSError as exc:
         raise InvalidInput(Problem(f"cannot read: {exc.strerror}", str(path), zh="无法读取文件")) from None
-    encoding, content = decode(raw, str(path))
-    errors = _Errors()
-    fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or has_white_space(raw))
-    if fast is not None:
-        return fast
-    reader = csv.reader(io.StringIO(content, newline=""))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise InvalidInput(
-            Problem("the file is empty: expected a header row", str(path), zh="文件是空的：缺少表头行")
-        ) from None
+    if first is None:
+        raise InvalidInput(Problem("the file is empty: expected a header row", str(path), zh="文件是空的：缺少表头行"))
+    header = [h.strip() for h in first]
+    parts = (
+        _quoted_chunks(path, encoding, header, size, errors) if quoted else _plain_chunks(path, encoding, size, errors)
+    )
+    return header, parts, line_ends
+
+
+def _sniff(path: Path) -> tuple[str, bool, int]:
+    """(encoding, whether the file holds a double quote, how many line ends), reading it block by block;
+    InvalidInput naming the line of the first byte that is neither UTF-8 nor GB 18030 (as
+    :func:`gridmap.csv_text.decode` says it)."""
+    quoted = False
+    stops = []
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        done = held = line_ends = 0  # bytes read; of them, bytes the decoder holds (a character cut by the block's end)
+        try:
+            with path.open("rb") as fh:
+                while block := fh.read(BLOCK):
+                    quoted = quoted or b'"' in block
+                    line_ends += block.count(b"\n")
+                    held = len(decoder.getstate()[0])
+                    decoder.decode(block)
+                    done += len(block)
+                held = len(decoder.getstate()[0])
+                decoder.decode(b"", final=True)
+            return encoding, quoted, line_ends
+        except UnicodeDecodeError as exc:
+            stops.append(done - held + exc.start)
+    at = max(stops)  # where the text stops making sense in the likelier encoding
+    with path.open("rb") as fh:
+        before = fh.read(at + 1)
+    line = before[:at].count(b"\n") + 1
+    message = f"line {line}: byte 0x{before[at]:02X} is neither UTF-8 nor GB 18030 (GBK) text; save it as UTF-8"
+    raise InvalidInput(Problem(message, str(path)))
+
+
+def _plain_chunks(path: Path, encoding: str, size: int, errors: ErrorRows) -> Iterator[tuple[Columns, np.ndarray]]:
+    """A file without quotes: a row is a line, so ``size`` lines at a time, each part read as a small file of
+    its own (the header, then its lines) by pandas' C parser, or the csv module where that refuses it."""
+    with path.open("rb") as fh:
+        head = fh.readline()
+        done = 1  # lines read: the header is row 1
+        while lines := list(itertools.islice(fh, size)):
+            raw = head + b"".join(lines)
+            fast = _read_fast(raw, encoding, errors, padded=encoding != "utf-8-sig" or has_white_space(raw))
+            if fast is not None:
+                cols, numbers_ = fast[1], np.asarray(fast[2], dtype=np.int64) + (done - 1)
+            else:
+                reader = csv.reader(io.StringIO(raw.decode(encoding), newline=""))
+                next(reader)
+                cols, numbers_ = _collect(
+                    reader, [h.strip() for h in head.decode(encoding).split(",")], done + 1, errors
+                )
+            done += len(lines)
+            yield cols, numbers_
+
+
+def _quoted_chunks(
+    path: Path, encoding: str, header: list[str], size: int, errors: ErrorRows
+) -> Iterator[tuple[Columns, np.ndarray]]:
+    """A file with quotes (a value may hold a comma or a line end): the csv module, ``size`` rows at a time."""
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        line = 2
+        while True:
+            part = itertools.islice(reader, size)
+            cols, numbers_ = _collect(part, header, line, errors)
+            read = cols.records
+            if not read:
+                return
+            line += read
+            yield cols, numbers_
+
+
+def _collect(
+    reader: Iterable[list[str]], header: list[str], first: int, errors: ErrorRows
+) -> tuple[Columns, np.ndarray]:
+    """The well-formed rows of ``reader`` (row numbers from ``first``) by column; the others to ``errors``."""
     rows: list[list[str]] = []
     lines: list[int] = []
     width = len(header)
-    for line, row in enumerate(reader, start=2):
+    line = first - 1
+    for line, row in enumerate(reader, start=first):
         if len(row) == width:
             rows.append(row)
             lines.append(line)
         elif row:
             errors.add(line, "row", f"{len(row)} fields where the header has {width}")
-    return header, Columns(header, rows), lines, errors
+    cols = Columns(header, rows)
+    cols.records = line - first + 1  # records read, blank and malformed ones included
+    return cols, np.asarray(lines, dtype=np.int64)
 
 
 _WS_BYTE = np.zeros(256, dtype=bool)
@@ -122,8 +210,8 @@ def has_white_space(raw: bytes) -> bool:
 
 
 def _read_fast(
-    raw: bytes, encoding: str, errors: _Errors, padded: bool = True
-) -> tuple[list[str], Columns, list[int], _Errors] | None:
+    raw: bytes, encoding: str, errors: ErrorRows, padded: bool = True
+) -> tuple[list[str], Columns, list[int], ErrorRows] | None:
     """pandas' C parser, fed the bytes, for the common plain file (no quotes, every line with the header's field
     count — counted over the bytes, vectorised); None otherwise, and the csv module reads it row by row, finding
     the malformed rows. Commas, quotes and line feeds are single bytes in UTF-8 and GB 18030 alike."""

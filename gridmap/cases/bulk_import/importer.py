@@ -18,7 +18,9 @@ cases and to earlier rows of the file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,9 +35,9 @@ from sqlalchemy.orm import Session
 
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
-from gridmap.cases.bulk_import.csv_columns import Columns, has_offset, isin, numbers, read_columns, series_us
+from gridmap.cases.bulk_import.csv_columns import Columns, ErrorRows, has_offset, isin, numbers, open_chunks, series_us
 from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
-from gridmap.cases.bulk_import.rows import insert_cases, reserve_ids
+from gridmap.cases.bulk_import.rows import case_load, reserve_ids
 from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.cases.values import MAX_DESCRIPTION
 from gridmap.catalogue.categories import load_calendar
@@ -45,11 +47,12 @@ from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
 from gridmap.store.dialect import dialect_of, wkb
-from gridmap.store.models import Area, Case, CaseSource, Category, Unit, Urgency
+from gridmap.store.models import Area, Case, CaseEvent, CaseSource, Category, Unit, Urgency
 
 # None as a 0-d object array: what np.where and np.equal take for "None here" (numpy's stubs refuse a bare None;
 # the results are the same object arrays)
 _NONE = np.array(None, dtype=object)
+CHUNK_ROWS = 100_000  # rows of the file planned and written at a time (peak memory grows with this, not the file)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def import_cases_csv(
     router: Callable[..., Any] | None = None,
     progress: Callable[[int, int | None], None] | None = None,
     opened_when_observed: bool = False,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportSummary:
     """Import the reports of a CSV file as cases, as ``actor`` (each case's first event and one entry of the audit
     trail, with ``note``); returns the summary. Does not commit (the caller does). ``before_writing(session)`` is
@@ -143,6 +147,11 @@ def import_cases_csv(
     aside with their line, field and message), route the rows not routed yet, prepare deadlines and areas, link
     duplicates, insert. ``opened_when_observed``: each case opened (and its deadline counted from) when its report
     was observed, not now — a backlog or history brought in as it happened.
+
+    Streamed: the file is read, checked and written ``chunk_rows`` rows at a time inside the caller's one
+    transaction, so memory does not grow with the file. ``before_writing`` runs once the first part is planned;
+    the cases of earlier parts are stored by then, so duplicates and repeated client ids are found against them
+    in the database (as against any stored case), not in arrays of the whole file.
     """
     started = time.perf_counter()
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
@@ -151,92 +160,129 @@ def import_cases_csv(
     phases: dict[str, float] = {}
     mark = [started]
 
-    def phase(name: str) -> None:
+    def phase(name: str) -> None:  # summed over the parts of the file
         t = time.perf_counter()
-        phases[name] = round(t - mark[0], 2)
+        phases[name] = round(phases.get(name, 0.0) + t - mark[0], 2)
         mark[0] = t
 
-    header, columns_read, line_list, errors = read_columns(Path(path))
-    phase("read")
+    errors = ErrorRows()
+    header, parts, expected = open_chunks(Path(path), chunk_rows, errors)
     for required in ("lon", "lat", "category"):
         if required not in header:
             raise InvalidInput(
                 Problem(f"no {required!r} column (columns: {', '.join(header)})", str(path), zh=f"缺少“{required}”列")
             )
-    rows = _Rows(columns_read, np.asarray(line_list, dtype=np.int64), errors)
     rules = settings.cases
     cal = load_calendar(session, rules)
-    lon, lat = _check_coordinates(rows)
     cats = {c.code: c for c in session.scalars(select(Category))}
-    category, urgency, src = _check_categories(rows, cats, source)
-    texts = _check_texts(rows)
-    observed_us = _check_observed(rows, cal.tz, now)
-    skipped = _skip_stored_client_ids(rows, session, texts["client_id"])
-    phase("validate")
-    routing, routed_here = _route(rows, session, router, lon, lat, category, observed_us)
-    phase("route")
-    if before_writing is not None:
-        before_writing(session)
-        skipped += _skip_stored_client_ids(rows, session, texts["client_id"])  # stored while this was planned
-        phase("lock")
-    keep = np.flatnonzero(rows.ok)
-    k = len(keep)
-    street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
     now_us = to_us(now)
-    public = isin(src[keep], rules.public_sources)
-    start_us = observed_us[keep] if opened_when_observed else np.full(k, now_us, dtype=np.int64)
-    units, limit, deadline_us = _deadlines(cats, category[keep], urgency[keep], cal, start_us)
     stamp = dialect_of(session).times_text
     now_s = stamp(np.asarray([now_us]))[0]
-    ids = reserve_ids(session, k)
-    phase("prepare")
-    duplicate_of = link_in_bulk(
-        session, category[keep], lon[keep], lat[keep], observed_us[keep], ids,
-        rules.duplicate_radius_m, rules.duplicate_days,
-    )  # fmt: skip
-    phase("duplicates")
-
-    columns = _Prepared(
-        ids=ids,
-        texts={name: col[keep] for name, col in texts.items()},
-        source=src[keep],
-        category=category[keep],
-        urgency=urgency[keep],
-        lon=lon[keep],
-        lat=lat[keep],
-        observed=stamp(observed_us[keep]),
-        public=public,
-        routing={name: col[keep] for name, col in routing.items()},
-        street_id=street_id,
-        community_id=community_id,
-        deadline_unit=units,
-        limit_seconds=limit,
-        deadline=stamp(deadline_us),
-        duplicate_of=duplicate_of,
-    ).columns(now_s)
-    phase("columns")
-    opened = columns["observed_at"] if opened_when_observed else None
-    insert_cases(session, columns, rows.lines[keep], actor.name, now_s, progress, phases, opened=opened)
+    phase("read")
+    seen = _Seen()
+    write: Callable[..., None] | None = None
+    if progress:
+        progress(0, expected)
+    step = (lambda n, _total: progress(n, None)) if progress else None
+    with contextlib.ExitStack() as load:
+        for columns_read, lines in parts:
+            phase("read")
+            rows = _Rows(columns_read, lines, errors)
+            seen.rows += rows.n
+            lon, lat = _check_coordinates(rows)
+            category, urgency, src = _check_categories(rows, cats, source)
+            texts = _check_texts(rows)
+            observed_us = _check_observed(rows, cal.tz, now)
+            seen.skipped += _skip_stored_client_ids(rows, session, texts["client_id"], seen.first_id)
+            phase("validate")
+            routing, routed_here = _route(rows, session, router, lon, lat, category, observed_us)
+            seen.routed_here += routed_here
+            phase("route")
+            if write is None:  # the first part is planned: take the lock, then write part by part
+                if before_writing is not None:
+                    before_writing(session)
+                    seen.skipped += _skip_stored_client_ids(rows, session, texts["client_id"], None)
+                    phase("lock")
+                write = load.enter_context(case_load(session, expected, phases))
+            keep = np.flatnonzero(rows.ok)
+            k = len(keep)
+            street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
+            public = isin(src[keep], rules.public_sources)
+            start_us = observed_us[keep] if opened_when_observed else np.full(k, now_us, dtype=np.int64)
+            units, limit, deadline_us = _deadlines(cats, category[keep], urgency[keep], cal, start_us)
+            ids = reserve_ids(session, k)
+            phase("prepare")
+            duplicate_of = link_in_bulk(
+                session, category[keep], lon[keep], lat[keep], observed_us[keep], ids,
+                rules.duplicate_radius_m, rules.duplicate_days, seen.first_id,
+            )  # fmt: skip
+            phase("duplicates")
+            columns = _Prepared(
+                ids=ids,
+                texts={name: col[keep] for name, col in texts.items()},
+                source=src[keep],
+                category=category[keep],
+                urgency=urgency[keep],
+                lon=lon[keep],
+                lat=lat[keep],
+                observed=stamp(observed_us[keep]),
+                public=public,
+                routing={name: col[keep] for name, col in routing.items()},
+                street_id=street_id,
+                community_id=community_id,
+                deadline_unit=units,
+                limit_seconds=limit,
+                deadline=stamp(deadline_us),
+                duplicate_of=duplicate_of,
+            ).columns(now_s)
+            phase("columns")
+            opened = columns["observed_at"] if opened_when_observed else None
+            write(columns, rows.lines[keep], actor.name, now_s, step, opened)
+            phase("insert")
+            seen.wrote(ids, int((duplicate_of >= 0).sum()))
+        if write is None and before_writing is not None:  # no row at all: the lock is taken all the same
+            before_writing(session)
     phase("insert")
+    k, first, last = seen.imported, seen.first_id, seen.last_id
     bad_rows = sorted(errors.rows)
-    audit.record(session, actor, "case.import", object_kind="case", object_id=f"{ids[0]}-{ids[-1]}" if k else None,
-                 after={"file": Path(path).name, "imported": k, "first_id": int(ids[0]) if k else None,
-                        "last_id": int(ids[-1]) if k else None, "bad_rows": len(bad_rows)}, note=note)  # fmt: skip
+    audit.record(session, actor, "case.import", object_kind="case", object_id=f"{first}-{last}" if k else None,
+                 after={"file": Path(path).name, "imported": k, "first_id": first if k else None,
+                        "last_id": last if k else None, "bad_rows": len(bad_rows)}, note=note)  # fmt: skip
     written: Path | None = None
     if bad_rows:
         written = errors_path or Path(path).with_name(Path(path).stem + ".errors.csv")
         write_atomically(written, ERROR_COLUMNS, bad_rows)
     return ImportSummary(
-        rows=rows.n + sum(1 for r in errors.rows if r[1] == "row"),
+        rows=seen.rows + sum(1 for r in errors.rows if r[1] == "row"),
         imported=k,
-        routed_here=routed_here,
-        duplicates=int((duplicate_of >= 0).sum()),
-        skipped=skipped,
-        bad=len({r[0] for r in bad_rows}) - skipped,
+        routed_here=seen.routed_here,
+        duplicates=seen.duplicates,
+        skipped=seen.skipped,
+        bad=len({r[0] for r in bad_rows}) - seen.skipped,
         seconds=time.perf_counter() - started,
         phases=phases,
         errors=written,
     )
+
+
+@dataclass
+class _Seen:
+    """What the parts of the file added up to so far (the parts themselves are not kept)."""
+
+    rows: int = 0
+    imported: int = 0
+    routed_here: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    first_id: int | None = None  # the first case id of this import: a client id stored from it on is the file's
+    last_id: int | None = None
+
+    def wrote(self, ids: np.ndarray, duplicates: int) -> None:
+        if len(ids):
+            self.first_id = int(ids[0]) if self.first_id is None else self.first_id
+            self.last_id = int(ids[-1])
+        self.imported += len(ids)
+        self.duplicates += duplicates
 
 
 @dataclass(frozen=True)
@@ -403,9 +449,10 @@ def _check_observed(rows: _Rows, tz: dt.tzinfo, now: dt.datetime) -> np.ndarray:
     return np.where(has & ~unreadable, parsed, observed_us)
 
 
-def _skip_stored_client_ids(rows: _Rows, session: Session, cid: np.ndarray) -> int:
+def _skip_stored_client_ids(rows: _Rows, session: Session, cid: np.ndarray, mine: int | None) -> int:
     """A client id twice in the file is an error; one already stored is skipped (so a file imports once).
-    Returns how many rows were skipped."""
+    Stored from case ``mine`` on (an earlier part of this file) by this import, it is a repeat too, named by the
+    row its import event records. Returns how many rows were skipped."""
     present = rows.ok & (cid != None)  # noqa: E711 (element-wise)
     if not present.any():
         return 0
@@ -430,9 +477,32 @@ def _skip_stored_client_ids(rows: _Rows, session: Session, cid: np.ndarray) -> i
             stored.update(session.execute(select(Case.client_id, Case.id).where(Case.client_id.in_(part))).all())
     if not stored:
         return 0
+    if mine is not None:
+        ours = {i: c for c, i in stored.items() if i >= mine}
+        row_of = _import_rows(session, sorted(ours))
+        if row_of:
+            rmask = rows.ok & isin(cid, {ours[i] for i in row_of})
+            by_cid = {ours[i]: row for i, row in row_of.items()}
+            rows.bad(rmask, "client_id", lambda i: [f"repeats the client_id of row {by_cid[c]}" for c in cid[i]])
     smask = rows.ok & isin(cid, stored)
     rows.bad(smask, "client_id", lambda i: [f"already imported as case {stored.get(c)}: skipped" for c in cid[i]])
     return int(smask.sum())
+
+
+def _import_rows(session: Session, case_ids: list[int]) -> dict[int, int]:
+    """The file row each of these cases was imported from (its import event), for those imported."""
+    out: dict[int, int] = {}
+    for s in range(0, len(case_ids), 5000):
+        found = session.execute(
+            select(CaseEvent.case_id, CaseEvent.data).where(
+                CaseEvent.case_id.in_(case_ids[s : s + 5000]), CaseEvent.action == "import"
+            )
+        ).all()
+        for case_id, data in found:
+            row = (json.loads(data) if isinstance(data, str) else data or {}).get("row")
+            if row is not None:
+                out[int(case_id)] = int(row)
+    return out
 
 
 def _route(

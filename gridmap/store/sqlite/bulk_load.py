@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy import Connection
 
 from gridmap.store.sqlite.rtree import add_points
 
-CACHE_KIB = 512 * 1024  # SQLite page cache during a bulk load
+CACHE_KIB = 128 * 1024  # SQLite page cache during a bulk load (bounded: the load streams, whatever its size)
 
 
 @contextlib.contextmanager
 def bulk_load(
     conn: Connection,
     tables: tuple[str, ...],
-    points: tuple[list[int], list[float], list[float]],
+    rows: int,
+    points: Callable[[], tuple[Any, Any, Any]],
     phases: dict[str, float] | None,
 ) -> Iterator[None]:
-    """Inside: insert rows into ``tables``; the first holds a point column ``geom``, and its new rows' ids and
-    coordinates are ``points``. Its geometry triggers are dropped for the load and its R*Tree filled at the end;
-    when the load is larger than the table, the tables' secondary indexes are dropped too and built again after
-    (a sorted build), with a page cache large enough for what is written. All inside the caller's transaction:
-    DDL is transactional in SQLite, so a failure restores the triggers and indexes."""
+    """Inside: insert about ``rows`` rows into ``tables``; the first holds a point column ``geom``, and
+    ``points()`` gives its new rows' ids and coordinates once they are written. Its geometry triggers are dropped
+    for the load and its R*Tree filled at the end; when the load is larger than the table, the tables' secondary
+    indexes are dropped too and built again after (a sorted build), with a larger page cache (bounded). All inside
+    the caller's transaction: DDL is transactional in SQLite, so a failure restores the triggers and indexes."""
     table = tables[0]
-    ids, lon, lat = points
     # with SQLite's default 2 MB cache, pages spill to the WAL and are read back over and over (restored after)
     cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
     conn.exec_driver_sql(f"PRAGMA cache_size = {-CACHE_KIB}")
@@ -49,7 +50,7 @@ def bulk_load(
         saved += counted
         # loading more rows than the table holds: secondary indexes are built again after the load (a sorted
         # build), several times faster than updating them row by row
-        bulk = len(ids) >= (conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
+        bulk = rows >= (conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
         if bulk:
             marks = ", ".join("?" * len(tables))
             saved += _drop(
@@ -64,7 +65,7 @@ def bulk_load(
         rows_done = time.perf_counter()
         # the points were built by MakePoint(lon, lat, 4326): the type/SRID check holds by construction; a load
         # larger than the table rebuilds the R*Tree packed
-        add_points(conn, f"idx_{table}_geom", ids, lon, lat, rebuild=bulk)
+        add_points(conn, f"idx_{table}_geom", *points(), rebuild=bulk)
         rtree_done = time.perf_counter()
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
