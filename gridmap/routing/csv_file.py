@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing import PointError, RoutingBatch, RoutingConfig, route_points, routing_layers
+from gridmap.routing.bulk_text import candidates_json, each, explanations, round1
 from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS
 from gridmap.routing.tables import Layers
 
@@ -181,8 +181,8 @@ def route_chunk(layers: Layers, cols: dict[str, list[str]], crs: str, config: Ro
 
 
 def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
-    """The routing columns of the rows ``ok`` (from ``unit_id`` to ``explanation``): the plain ones straight from the
-    batch's arrays; the candidates and the explanation (a sentence per answer) per row."""
+    """The routing columns of the rows ``ok`` (from ``unit_id`` to ``explanation``), all built over the batch's
+    arrays (the candidates and the explanations by :mod:`gridmap.routing.bulk_text`)."""
     layers = batch.layers
     unit = batch.unit_id[ok]
     unit_name = pd.Series(unit).map(layers.unit_names).where(unit >= 0, "")
@@ -197,25 +197,13 @@ def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
         if m.any():
             mname[m] = np.asarray(layers.tables[name].names, dtype=object)[rows[m]].astype(str)
     matched = mid >= 0
-    dist_text = [
-        str(round(d, 1)) if m else "" for d, m in zip(batch.distance[ok].tolist(), matched.tolist(), strict=True)
-    ]
+    dist_text = np.where(matched, each(round1(batch.distance[ok]), str), "")
     areas = [
         np.where(r >= 0, np.asarray(layers.tables[lv].names, dtype=object)[np.maximum(r, 0)].astype(str), "")
         if len(layers.tables[lv])
         else np.full(len(ok), "", dtype=object)
         for lv, r in (("community", batch.community_row[ok]), ("street", batch.street_row[ok]))
     ]
-    cands, explanations = [], []
-    for i in ok.tolist():
-        r = batch.result(i)
-        assert r is not None
-        c = [
-            {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
-            for c in r.candidates
-        ]
-        cands.append(json.dumps(c, ensure_ascii=False) if c else "")
-        explanations.append(r.explanation)
     return [
         np.where(unit >= 0, unit.astype(str).astype(object), ""),
         unit_name.to_numpy(dtype=object),
@@ -226,8 +214,8 @@ def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
         dist_text,
         np.where(batch.ambiguous[ok], "1", "0"),
         *areas,
-        cands,
-        explanations,
+        candidates_json(batch, ok),
+        explanations(batch, ok),
     ]
 
 
