@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
@@ -104,20 +106,9 @@ def snap_csv(
         )
     pos = {k: header.index(c) for k, c in wanted.items() if c}
     width = len(header)
-    bad_rows: list[tuple[int, str, str]] = []
-    good: list[list[str]] = []
-    good_line: list[int] = []
-    for record in reader:
-        line = reader.line_num
-        if not record or not "".join(record).strip():
-            continue  # blank line
-        if len(record) != width:
-            bad_rows.append((line, "-", f"expected {width} fields (as in the header), found {len(record)}"))
-            continue
-        good.append(record)
-        good_line.append(line)
+    good, good_line, bad_rows = _records(reader, text, width)
     n = len(good)
-    cols = {k: [r[p] for r in good] for k, p in pos.items()}
+    cols = {k: list(map(itemgetter(p), good)) for k, p in pos.items()}
     if scheduler is None:
         layers = routing_layers(session)
         parts = [route_chunk(layers, cols, crs, config or RoutingConfig.from_env())]
@@ -136,7 +127,8 @@ def snap_csv(
     bad_rows.sort()
     ok = np.concatenate(ok_parts) if ok_parts else np.zeros(0, np.int64)
     out_header = list(header) + [c if c not in header else f"{c}_routed" for c in ROUTING_COLUMNS]
-    columns: list[object] = [[good[i][j] for i in ok.tolist()] for j in range(width)]
+    kept = good if len(ok) == n else list(map(good.__getitem__, ok.tolist()))
+    columns: list[object] = list(zip(*kept, strict=True)) if kept else [[] for _ in range(width)]
     columns += [
         np.concatenate([np.asarray(p[k], dtype=object) for p in routed_parts] or [np.zeros(0, object)])
         for k in range(len(ROUTING_COLUMNS) - 1)
@@ -159,6 +151,45 @@ def snap_csv(
         errors=written_errors,
     )
 
+
+def _records(reader: Iterator[list[str]], text: str, width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
+    """The rows after the header: ``(good records, their line numbers, bad rows)``. Blank lines are skipped; a row
+    with the wrong number of fields is bad. When every record is one line (no quoted line breaks), the line
+    numbers are counted, not tracked row by row, and the checks run over the whole list."""
+    records = list(reader)
+    lines = text.count("\n") + text.count("\r") - text.count("\r\n") + (not text.endswith(("\n", "\r")))
+    if lines - 1 != len(records):  # some record spans lines: read again, tracking each record's line
+        return _records_by_line(csv.reader(io.StringIO(text, newline="")), width)
+    n = len(records)
+    filled = np.fromiter(map(bool, map(str.strip, map("".join, records))), bool, n)
+    right = np.fromiter(map(len, records), np.int64, n) == width
+    bad: list[Bad] = []
+    for i in np.flatnonzero(filled & ~right).tolist():
+        bad.append((i + 2, "-", f"expected {width} fields (as in the header), found {len(records[i])}"))
+    keep = filled & right
+    return list(compress(records, keep.tolist())), (np.flatnonzero(keep) + 2).tolist(), bad
+
+
+def _records_by_line(reader: Iterator[list[str]], width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
+    """:func:`_records` tracking each record's first line (for files with line breaks inside quoted fields)."""
+    next(reader)  # the header
+    bad: list[Bad] = []
+    good: list[list[str]] = []
+    good_line: list[int] = []
+    for record in reader:
+        line = reader.line_num  # type: ignore[attr-defined]  # (a csv reader's)
+        if not record or not "".join(record).strip():
+            continue  # blank line
+        if len(record) != width:
+            bad.append((line, "-", f"expected {width} fields (as in the header), found {len(record)}"))
+            continue
+        good.append(record)
+        good_line.append(line)
+    return good, good_line, bad
+
+
+Bad = tuple[int, str, str]
+"""A bad row: ``(line, field, message)``."""
 
 Chunk = tuple[int, list[PointError], np.ndarray, list[object]]
 """A routed slice of the rows: ``(first row, its bad points, its routed rows, their routing columns)``."""
@@ -185,8 +216,8 @@ def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
     arrays (the candidates and the explanations by :mod:`gridmap.routing.bulk_text`)."""
     layers = batch.layers
     unit = batch.unit_id[ok]
-    unit_name = pd.Series(unit).map(layers.unit_names).where(unit >= 0, "")
-    unit_name = unit_name.fillna(pd.Series(unit).map(lambda u: f"#{u}"))
+    names = layers.unit_names
+    unit_name = np.where(unit >= 0, each(unit, lambda u: names.get(u, f"#{u}")), "")
     rule = np.asarray((*ANSWER_RULES, ""), dtype=object)[batch.rule[ok]]
     kind = batch.matched_kind[ok]
     mid = batch.matched_id[ok]
@@ -206,7 +237,7 @@ def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
     ]
     return [
         np.where(unit >= 0, unit.astype(str).astype(object), ""),
-        unit_name.to_numpy(dtype=object),
+        unit_name,
         rule,
         kind,
         np.where(matched, mid.astype(str).astype(object), ""),
