@@ -55,7 +55,10 @@ def csv_fields(column: object) -> list[str]:
     """A column's fields as :mod:`csv`'s excel dialect writes them (``str`` of each value, quoted only when it holds
     a comma, a double quote or a line break, its quotes doubled): the per-value check runs in C."""
     values = column.tolist() if isinstance(column, np.ndarray) else list(column)  # type: ignore[call-overload]
-    if set(map(type, values)) - {str}:
+    types = set(map(type, values))
+    if types <= {str, int}:
+        values = list(map(str, values)) if int in types else values
+    else:
         values = ["" if v is None else v if isinstance(v, str) else repr(v) if isinstance(v, float) else str(v)
                   for v in values]  # fmt: skip
     if not _NEEDS_QUOTES.search("".join(values)):
