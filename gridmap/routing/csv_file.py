@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
 from gridmap.errors import InvalidInput, Problem
+from gridmap.gc_pause import paused_gc
 from gridmap.routing import PointError, RoutingBatch, RoutingConfig, route_points, routing_layers
 from gridmap.routing.bulk_text import candidates_json, each, explanations, round1
 from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS
@@ -90,7 +91,27 @@ def snap_csv(
     """Route every row of ``source`` and write ``output`` (and ``errors_path`` when some rows are bad; by default
     ``<output>.errors.csv``). Raises InvalidInput only when the file as a whole is unusable (unreadable, no
     header, a named column missing). ``scheduler``: route on Dask (``tcp://host:8786`` or ``local:N``; see
-    :mod:`gridmap.routing.distributed`) — the same file comes out."""
+    :mod:`gridmap.routing.distributed`) — the same file comes out. The collector is paused: a file's rows are
+    millions of Python objects (:mod:`gridmap.gc_pause`)."""
+    with paused_gc():
+        return _snap_csv(
+            session, source, output, errors_path, lon_col, lat_col, crs, category_col, time_col, config, scheduler
+        )
+
+
+def _snap_csv(
+    session: Session,
+    source: Path,
+    output: Path,
+    errors_path: Path | None,
+    lon_col: str,
+    lat_col: str,
+    crs: str,
+    category_col: str | None,
+    time_col: str | None,
+    config: RoutingConfig | None,
+    scheduler: str | None,
+) -> SnapSummary:
     started = time.perf_counter()
     text = _read_text(source)
     reader = csv.reader(io.StringIO(text, newline=""))
