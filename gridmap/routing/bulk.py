@@ -93,6 +93,20 @@ class RoutingBatch:
         return self._layers
 
     @property
+    def block(self) -> Block:
+        """The raw answers (rows of the layer tables, candidates by point): for the bulk text columns."""
+        return self._b
+
+    @property
+    def order_code(self) -> np.ndarray:
+        """Per point, its rule order as a row of :attr:`order_table` (rule codes into RULES, -1 padded)."""
+        return self._order_code
+
+    @property
+    def order_table(self) -> np.ndarray:
+        return self._order_table
+
+    @property
     def kind_code(self) -> np.ndarray:
         """Matched kind per point as an index into :data:`MATCH_KINDS`, -1 where none (or the point is bad)."""
         return np.where(self.ok, self._b.kind, -1)

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from gridmap.csv_text import ERROR_COLUMNS, decode, write_atomically, write_columns_atomically
 from gridmap.errors import InvalidInput, Problem
+from gridmap.gc_pause import paused_gc
 from gridmap.routing import PointError, RoutingBatch, RoutingConfig, route_points, routing_layers
+from gridmap.routing.bulk_text import candidates_json, each, explanations, round1
 from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS
 from gridmap.routing.tables import Layers
 
@@ -88,7 +91,27 @@ def snap_csv(
     """Route every row of ``source`` and write ``output`` (and ``errors_path`` when some rows are bad; by default
     ``<output>.errors.csv``). Raises InvalidInput only when the file as a whole is unusable (unreadable, no
     header, a named column missing). ``scheduler``: route on Dask (``tcp://host:8786`` or ``local:N``; see
-    :mod:`gridmap.routing.distributed`) — the same file comes out."""
+    :mod:`gridmap.routing.distributed`) — the same file comes out. The collector is paused: a file's rows are
+    millions of Python objects (:mod:`gridmap.gc_pause`)."""
+    with paused_gc():
+        return _snap_csv(
+            session, source, output, errors_path, lon_col, lat_col, crs, category_col, time_col, config, scheduler
+        )
+
+
+def _snap_csv(
+    session: Session,
+    source: Path,
+    output: Path,
+    errors_path: Path | None,
+    lon_col: str,
+    lat_col: str,
+    crs: str,
+    category_col: str | None,
+    time_col: str | None,
+    config: RoutingConfig | None,
+    scheduler: str | None,
+) -> SnapSummary:
     started = time.perf_counter()
     text = _read_text(source)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -104,20 +127,9 @@ def snap_csv(
         )
     pos = {k: header.index(c) for k, c in wanted.items() if c}
     width = len(header)
-    bad_rows: list[tuple[int, str, str]] = []
-    good: list[list[str]] = []
-    good_line: list[int] = []
-    for record in reader:
-        line = reader.line_num
-        if not record or not "".join(record).strip():
-            continue  # blank line
-        if len(record) != width:
-            bad_rows.append((line, "-", f"expected {width} fields (as in the header), found {len(record)}"))
-            continue
-        good.append(record)
-        good_line.append(line)
+    good, good_line, bad_rows = _records(reader, text, width)
     n = len(good)
-    cols = {k: [r[p] for r in good] for k, p in pos.items()}
+    cols = {k: list(map(itemgetter(p), good)) for k, p in pos.items()}
     if scheduler is None:
         layers = routing_layers(session)
         parts = [route_chunk(layers, cols, crs, config or RoutingConfig.from_env())]
@@ -136,7 +148,8 @@ def snap_csv(
     bad_rows.sort()
     ok = np.concatenate(ok_parts) if ok_parts else np.zeros(0, np.int64)
     out_header = list(header) + [c if c not in header else f"{c}_routed" for c in ROUTING_COLUMNS]
-    columns: list[object] = [[good[i][j] for i in ok.tolist()] for j in range(width)]
+    kept = good if len(ok) == n else list(map(good.__getitem__, ok.tolist()))
+    columns: list[object] = list(zip(*kept, strict=True)) if kept else [[] for _ in range(width)]
     columns += [
         np.concatenate([np.asarray(p[k], dtype=object) for p in routed_parts] or [np.zeros(0, object)])
         for k in range(len(ROUTING_COLUMNS) - 1)
@@ -160,6 +173,45 @@ def snap_csv(
     )
 
 
+def _records(reader: Iterator[list[str]], text: str, width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
+    """The rows after the header: ``(good records, their line numbers, bad rows)``. Blank lines are skipped; a row
+    with the wrong number of fields is bad. When every record is one line (no quoted line breaks), the line
+    numbers are counted, not tracked row by row, and the checks run over the whole list."""
+    records = list(reader)
+    lines = text.count("\n") + text.count("\r") - text.count("\r\n") + (not text.endswith(("\n", "\r")))
+    if lines - 1 != len(records):  # some record spans lines: read again, tracking each record's line
+        return _records_by_line(csv.reader(io.StringIO(text, newline="")), width)
+    n = len(records)
+    filled = np.fromiter(map(bool, map(str.strip, map("".join, records))), bool, n)
+    right = np.fromiter(map(len, records), np.int64, n) == width
+    bad: list[Bad] = []
+    for i in np.flatnonzero(filled & ~right).tolist():
+        bad.append((i + 2, "-", f"expected {width} fields (as in the header), found {len(records[i])}"))
+    keep = filled & right
+    return list(compress(records, keep.tolist())), (np.flatnonzero(keep) + 2).tolist(), bad
+
+
+def _records_by_line(reader: Iterator[list[str]], width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
+    """:func:`_records` tracking each record's first line (for files with line breaks inside quoted fields)."""
+    next(reader)  # the header
+    bad: list[Bad] = []
+    good: list[list[str]] = []
+    good_line: list[int] = []
+    for record in reader:
+        line = reader.line_num  # type: ignore[attr-defined]  # (a csv reader's)
+        if not record or not "".join(record).strip():
+            continue  # blank line
+        if len(record) != width:
+            bad.append((line, "-", f"expected {width} fields (as in the header), found {len(record)}"))
+            continue
+        good.append(record)
+        good_line.append(line)
+    return good, good_line, bad
+
+
+Bad = tuple[int, str, str]
+"""A bad row: ``(line, field, message)``."""
+
 Chunk = tuple[int, list[PointError], np.ndarray, list[object]]
 """A routed slice of the rows: ``(first row, its bad points, its routed rows, their routing columns)``."""
 
@@ -181,12 +233,12 @@ def route_chunk(layers: Layers, cols: dict[str, list[str]], crs: str, config: Ro
 
 
 def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
-    """The routing columns of the rows ``ok`` (from ``unit_id`` to ``explanation``): the plain ones straight from the
-    batch's arrays; the candidates and the explanation (a sentence per answer) per row."""
+    """The routing columns of the rows ``ok`` (from ``unit_id`` to ``explanation``), all built over the batch's
+    arrays (the candidates and the explanations by :mod:`gridmap.routing.bulk_text`)."""
     layers = batch.layers
     unit = batch.unit_id[ok]
-    unit_name = pd.Series(unit).map(layers.unit_names).where(unit >= 0, "")
-    unit_name = unit_name.fillna(pd.Series(unit).map(lambda u: f"#{u}"))
+    names = layers.unit_names
+    unit_name = np.where(unit >= 0, each(unit, lambda u: names.get(u, f"#{u}")), "")
     rule = np.asarray((*ANSWER_RULES, ""), dtype=object)[batch.rule[ok]]
     kind = batch.matched_kind[ok]
     mid = batch.matched_id[ok]
@@ -197,28 +249,16 @@ def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
         if m.any():
             mname[m] = np.asarray(layers.tables[name].names, dtype=object)[rows[m]].astype(str)
     matched = mid >= 0
-    dist_text = [
-        str(round(d, 1)) if m else "" for d, m in zip(batch.distance[ok].tolist(), matched.tolist(), strict=True)
-    ]
+    dist_text = np.where(matched, each(round1(batch.distance[ok]), str), "")
     areas = [
         np.where(r >= 0, np.asarray(layers.tables[lv].names, dtype=object)[np.maximum(r, 0)].astype(str), "")
         if len(layers.tables[lv])
         else np.full(len(ok), "", dtype=object)
         for lv, r in (("community", batch.community_row[ok]), ("street", batch.street_row[ok]))
     ]
-    cands, explanations = [], []
-    for i in ok.tolist():
-        r = batch.result(i)
-        assert r is not None
-        c = [
-            {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
-            for c in r.candidates
-        ]
-        cands.append(json.dumps(c, ensure_ascii=False) if c else "")
-        explanations.append(r.explanation)
     return [
         np.where(unit >= 0, unit.astype(str).astype(object), ""),
-        unit_name.to_numpy(dtype=object),
+        unit_name,
         rule,
         kind,
         np.where(matched, mid.astype(str).astype(object), ""),
@@ -226,8 +266,8 @@ def routed_columns(batch: RoutingBatch, ok: np.ndarray) -> list[object]:
         dist_text,
         np.where(batch.ambiguous[ok], "1", "0"),
         *areas,
-        cands,
-        explanations,
+        candidates_json(batch, ok),
+        explanations(batch, ok),
     ]
 
 

@@ -39,8 +39,9 @@ def coerce_numbers(values: object, n: int | None, name: str, errors: list[PointE
             errors.append(PointError(int(i), name, msg))
         return out
     s = pd.Series(arr, dtype=object)
-    scalar = s.map(lambda v: not isinstance(v, bool | list | tuple | dict | set | np.ndarray))
-    num = pd.to_numeric(s.where(scalar), errors="coerce").to_numpy(dtype=float)
+    if not set(map(type, arr)) <= {str}:  # (all text, as from a file: every value is a scalar)
+        s = s.where(s.map(lambda v: not isinstance(v, bool | list | tuple | dict | set | np.ndarray)))
+    num = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(num)
     for i in np.flatnonzero(bad):
         v = arr[i]
@@ -164,8 +165,9 @@ def _naive_iso_days(arr: np.ndarray, out: np.ndarray) -> np.ndarray:
     if len(arr) <= 16:
         return np.arange(len(arr))
     s = pd.Series(arr, dtype=object)
-    text = s.map(lambda v: isinstance(v, str))
-    cand = s.where(text, "").astype(str).str.strip()
+    if not set(map(type, arr)) <= {str}:  # (all text, as from a file, needs no check per value)
+        s = s.where(s.map(lambda v: isinstance(v, str)), "")
+    cand = s.astype(str).str.strip()
     naive = cand.str.match(_NAIVE_ISO).to_numpy(dtype=bool)
     days = pd.to_datetime(cand[naive].str[:10], format="%Y-%m-%d", errors="coerce").to_numpy()
     day = np.where(np.isnat(days), _YEAR_0, days.astype("datetime64[D]").astype(np.int64))

@@ -1,0 +1,216 @@
+"""The text columns of a bulk answer (``gridmap snap``): each point's candidates as JSON and its explanation, built
+over arrays — each distinct piece (a feature's name, a unit's name, a distance, a rule's "tried" list) is formatted
+once and indexed, and the pieces are joined per rule. Formatting :class:`~gridmap.routing.results.RoutingResult`
+one point at a time costs several times the routing itself.
+
+The sentences are those of :func:`gridmap.routing.results.explain` and the JSON that of its candidates (the test
+``tests/test_snap_text.py`` holds every rule's text equal to the per-point one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS, RULES
+from gridmap.routing.results import _KIND_ZH, _fmt
+
+if TYPE_CHECKING:
+    from gridmap.routing.bulk import RoutingBatch
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def round1(values: np.ndarray) -> np.ndarray:
+    """Python's ``round(v, 1)`` of every value: numpy's ``rint(10 v) / 10`` is the same number except near a tie
+    (``0.15`` is 0.1499…: Python says 0.1, 10 × 0.15 = 1.5 says 0.2), where Python's own rounding is used."""
+    y = np.asarray(values, dtype=float) * 10
+    out = np.rint(y) / 10
+    near = np.flatnonzero(np.abs(y - np.floor(y) - 0.5) < 1e-6)
+    if len(near):
+        out[near] = [round(v, 1) for v in np.asarray(values, dtype=float)[near].tolist()]
+    return out
+
+
+def each(values: np.ndarray, fn: Callable[[Any], str]) -> np.ndarray:
+    """``fn`` of every value as an object array, ``fn`` called once per distinct value."""
+    codes, uniq = pd.factorize(np.asarray(values), use_na_sentinel=False)
+    return np.asarray([fn(v) for v in np.asarray(uniq).tolist()] + [""], dtype=object)[codes]
+
+
+def _cat(*parts: object) -> np.ndarray:
+    """Element-wise concatenation of object arrays of text (and plain strings)."""
+    arrays = [p.astype(object) if isinstance(p, np.ndarray) and p.dtype != object else p for p in parts]
+    return reduce(np.add, arrays)  # type: ignore[arg-type]
+
+
+class _Names:
+    """Feature and unit names as object arrays of text, built once per call."""
+
+    def __init__(self, batch: RoutingBatch) -> None:
+        self._tables = batch.layers.tables
+        self._units = batch.layers.unit_names
+        self._labels: dict[int, np.ndarray] = {}
+
+    def labels(self, kind: int) -> np.ndarray:
+        got = self._labels.get(kind)
+        if got is None:
+            names = self._tables[MATCH_KINDS[kind]].names
+            got = self._labels[kind] = np.asarray([str(v) for v in np.asarray(names).tolist()] + [""], dtype=object)
+        return got
+
+    def feature(self, kind: np.ndarray, row: np.ndarray) -> np.ndarray:
+        """``str(name)`` of the feature ``row`` of the kind ``kind`` ("" where kind is -1)."""
+        out = np.full(len(kind), "", dtype=object)
+        for k in np.unique(kind[kind >= 0]).tolist():
+            m = kind == k
+            out[m] = self.labels(k)[row[m]]
+        return out
+
+    def unit(self, unit: np.ndarray, fn: Callable[[int], str]) -> np.ndarray:
+        return each(unit, fn)
+
+    def responsible(self, unit: np.ndarray) -> np.ndarray:
+        """The responsible unit's name as the answer gives it (``#id`` for a unit the table lacks)."""
+        return self.unit(unit, lambda u: self._units.get(u, f"#{u}"))
+
+    def candidate_unit(self, unit: np.ndarray) -> np.ndarray:
+        """A candidate's unit name (``None`` when none: the per-point sentence prints it so)."""
+        return self.unit(unit, lambda u: str(self._units.get(u) if u >= 0 else None))
+
+
+def _tried(batch: RoutingBatch) -> list[tuple[str, ...]]:
+    """Per key ``order_code * (len(ANSWER_RULES) + 1) + rule + 1``: the rules tried before the answering one."""
+    out = []
+    for codes in batch.order_table.tolist():
+        order = tuple(RULES[c] for c in codes if c >= 0)
+        for r in range(-1, len(ANSWER_RULES)):
+            rule = ANSWER_RULES[r] if r >= 0 else None
+            before = order[: order.index(rule)] if rule in order else order
+            out.append(tuple(k for k in before if k != "default"))
+    return out
+
+
+def _first(cand_point: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(points, candidate)``: the first candidate satisfying ``hit`` of each point that has one."""
+    q = np.flatnonzero(hit)
+    points, first = np.unique(cand_point[q], return_index=True)
+    return points, q[first]
+
+
+def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
+    """The explanation of each point of ``ok`` (:attr:`RoutingResult.explanation`), as an object array."""
+    b, n = batch.block, len(ok)
+    names = _Names(batch)
+    width = len(ANSWER_RULES) + 1
+    tried = _tried(batch)
+    key_all = batch.order_code * width + b.rule.astype(np.int64) + 1
+    key, rule, kind, unit = key_all[ok], b.rule[ok], b.kind[ok], b.unit[ok]
+    matched = (kind >= 0) & (unit >= 0)
+    at = np.full(len(batch), -1, np.int64)
+    at[ok] = np.arange(n)
+    cp, ck, cr, cu = b.cand_point, b.cand_kind.astype(np.int64), b.cand_row, b.cand_unit
+    community = names.feature(np.where(b.community[ok] >= 0, MATCH_KINDS.index("community"), -1), b.community[ok])
+    street = names.feature(np.where(b.street[ok] >= 0, MATCH_KINDS.index("street"), -1), b.street[ok])
+    text = np.full(n, "", dtype=object)
+
+    # the lead: the first candidate of a tried kind, without a unit, that the point is on (or on the segment of)
+    in_tried = np.array([[k in t for k in MATCH_KINDS] for t in tried], dtype=bool).reshape(len(tried), -1)
+    seg = MATCH_KINDS.index("segment")
+    skip = (cu < 0) & in_tried[key_all[cp], ck] & ((ck == seg) | (round1(b.cand_distance) == 0)) & (at[cp] >= 0)
+    pts, c = _first(cp, skip)
+    lead = np.full(n, "", dtype=object)
+    if len(pts):
+        day = each(batch.days[pts], lambda d: (_EPOCH + dt.timedelta(days=d)).isoformat())
+        kind_zh = each(ck[c], lambda k: _KIND_ZH[MATCH_KINDS[k]])
+        lead[at[pts]] = _cat(kind_zh, "「", names.feature(ck[c], cr[c]), "」", day, "无包联单位；")
+
+    # no unit found
+    m = ~matched
+    if m.any():
+        where = each(key[m], lambda k: "、".join(_KIND_ZH[t] for t in tried[k]) or "任何规则")
+        com, st = community[m], street[m]
+        has_com, has_st = b.community[ok][m] >= 0, b.street[ok][m] >= 0
+        place = np.where(
+            has_com,
+            _cat("所在社区「", com, "」也未设责任单位"),
+            np.where(has_st, _cat("所在街道「", st, "」也未设责任单位"), "不在任何社区或街道内"),
+        )
+        text[m] = _cat("未找到责任单位：没有已包联的", where, "，", place, "，请指挥中心指定")
+
+    # a unit found: one template per rule
+    feature = names.feature(np.where(matched, kind, -1), b.row[ok])
+    resp = names.responsible(unit)
+    dist = each(round1(b.distance[ok]), lambda v: "" if v != v else _fmt(v))
+    rule_at = {r: ANSWER_RULES.index(r) for r in ("component", "compound", "segment", "grid")}
+    m = matched & (rule == rule_at["component"])
+    text[m] = _cat("距", feature[m], dist[m], " 米，权属单位：", resp[m])
+    m = matched & (rule == rule_at["compound"])
+    text[m] = _cat("位于小区「", feature[m], "」内，包联单位：", resp[m])
+    m = matched & (rule == rule_at["segment"])
+    tol = each(b.tolerance[ok][m], lambda v: "" if v != v else f"（{_fmt(v)} 米容差内最近的已包联路段）")
+    text[m] = _cat("距路段「", feature[m], "」", dist[m], " 米", tol, "，包联单位：", resp[m])
+    m = matched & (rule == rule_at["grid"])
+    text[m] = _cat("位于单元网格 ", feature[m], " 内，责任单位：", resp[m])
+    m = matched & ~np.isin(rule, list(rule_at.values()))
+    if m.any():
+        why = each(
+            key[m], lambda k: f"不在已包联的{'、'.join(_KIND_ZH[t] for t in tried[k])}范围内，" if tried[k] else ""
+        )
+        no_com = (kind[m] == MATCH_KINDS.index("street")) & (b.community[ok][m] >= 0)
+        why = np.where(no_com, _cat(why, "所在社区「", community[m], "」未设责任单位，"), why)
+        kind_zh = each(kind[m], lambda k: _KIND_ZH[MATCH_KINDS[k]])
+        text[m] = _cat(why, "由所在", kind_zh, "「", feature[m], "」属地兜底：", resp[m])
+
+    # a rival of the same kind with another unit, for a boundary case
+    rival = (ck == b.kind[cp]) & (cu >= 0) & (cu != b.unit[cp]) & b.ambiguous[cp] & (at[cp] >= 0)
+    pts, c = _first(cp, rival)
+    keep = matched[at[pts]]
+    pts, c = pts[keep], c[keep]
+    if len(pts):
+        kind_zh = each(ck[c], lambda k: _KIND_ZH[MATCH_KINDS[k]])
+        near = _fmt(batch.config.ambiguous_m)
+        suffix = _cat(
+            "；另有", kind_zh, "「", names.feature(ck[c], cr[c]), "」（", names.candidate_unit(cu[c]), "）相距不足 ",
+            f"{near} 米，属边界情况，请指挥中心确认",
+        )  # fmt: skip
+        text[at[pts]] = _cat(text[at[pts]], suffix)
+    return _cat(lead, text) if n else text
+
+
+def candidates_json(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
+    """The candidates of each point of ``ok`` as the JSON list ``gridmap snap`` writes ("" when none)."""
+    b, n = batch.block, len(ok)
+    names = _Names(batch)
+    at = np.full(len(batch), -1, np.int64)
+    at[ok] = np.arange(n)
+    sel = np.flatnonzero(at[b.cand_point] >= 0)
+    cp, ck, cr, cu = b.cand_point[sel], b.cand_kind[sel].astype(np.int64), b.cand_row[sel], b.cand_unit[sel]
+    if not len(sel):
+        return np.full(n, "", dtype=object)
+    tables = batch.layers.tables
+    feature = each(
+        ck * (1 << 40) + cr,
+        lambda v: (
+            f'{{"kind": "{MATCH_KINDS[v >> 40]}", "id": {tables[MATCH_KINDS[v >> 40]].ids[v & ((1 << 40) - 1)]}, '
+            f'"name": {json.dumps(str(names.labels(v >> 40)[v & ((1 << 40) - 1)]), ensure_ascii=False)}, '
+        ),
+    )
+    units = batch.layers.unit_names
+    unit = each(cu, lambda u: json.dumps(units.get(u) if u >= 0 else None, ensure_ascii=False))
+    dist = each(round1(b.cand_distance[sel]), repr)
+    first = np.r_[True, cp[1:] != cp[:-1]]
+    last = np.r_[cp[1:] != cp[:-1], True]
+    parts = _cat(
+        np.where(first, "[", ", "), feature, '"unit_name": ', unit, ', "distance_m": ', dist, np.where(last, "}]", "}")
+    ).tolist()
+    whole = "".join(parts)
+    offsets = np.r_[0, np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)))]
+    starts = offsets[np.searchsorted(cp, ok)].tolist()
+    ends = offsets[np.searchsorted(cp, ok, side="right")].tolist()
+    return np.asarray([whole[s:e] for s, e in zip(starts, ends, strict=True)], dtype=object)
