@@ -360,7 +360,11 @@ def write_points(
     lon, lat = shapely.get_x(geoms), shapely.get_y(geoms)
     rows = list(zip(ids.tolist(), *values, [source] * k, strict=True))
     table = spec.model.__tablename__
-    with dialect.bulk_load(conn, (table,), (ids.tolist(), lon.tolist(), lat.tolist()), None):
+
+    def new_points() -> tuple[list[int], list[float], list[float]]:
+        return ids.tolist(), lon.tolist(), lat.tolist()
+
+    with dialect.bulk_load(conn, (table,), k, new_points, None):
         dialect.insert_points(conn, table, ("id", *columns, "source"), rows, lon, lat)
     if k >= 10_000:  # a load this big may change which index a query of the layer should use
         dialect.refresh_statistics(conn, table)

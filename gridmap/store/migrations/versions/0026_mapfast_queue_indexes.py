@@ -3,8 +3,8 @@ supervised cases — that SQLite otherwise finds by reading every live case (0.5
 200,000 open cases, on every page). A partial index holds the few cases with an extension request (by status, as the
 group asks); a plain index on the supervision level finds the supervised ones (level > 0: few).
 
-Revision ID: 0024_mapfast_queue_indexes
-Revises: 0023_heatagg_heat_totals
+Revision ID: 0026_mapfast_queue_indexes
+Revises: 0025_noticefast_notice_pdf
 Create Date: 2026-12-06
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_mapfast_queue_indexes"
-down_revision = "0023_heatagg_heat_totals"
+revision = "0026_mapfast_queue_indexes"
+down_revision = "0025_noticefast_notice_pdf"
 branch_labels = None
 depends_on = None
 

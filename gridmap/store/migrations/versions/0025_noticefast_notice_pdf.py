@@ -2,8 +2,8 @@
 so ``GET /api/v1/notices/<period>.pdf`` serves these bytes (with an ETag) instead of laying out 20 pages again.
 Notices published before this revision have none: their PDF is still rendered on each reading.
 
-Revision ID: 0024_noticefast_notice_pdf
-Revises: 0023_heatagg_heat_totals
+Revision ID: 0025_noticefast_notice_pdf
+Revises: 0024_inspectfinish_closed
 Create Date: 2026-12-05
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_noticefast_notice_pdf"
-down_revision = "0023_heatagg_heat_totals"
+revision = "0025_noticefast_notice_pdf"
+down_revision = "0024_inspectfinish_closed"
 branch_labels = None
 depends_on = None
 
