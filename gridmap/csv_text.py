@@ -54,7 +54,7 @@ _CHUNK = 100_000  # rows joined into one piece of text before it is written
 def csv_fields(column: object) -> list[str]:
     """A column's fields as :mod:`csv`'s excel dialect writes them (``str`` of each value, quoted only when it holds
     a comma, a double quote or a line break, its quotes doubled): the per-value check runs in C."""
-    values = column.tolist() if isinstance(column, np.ndarray) else list(column)  # type: ignore[call-overload]
+    values = column.tolist() if isinstance(column, np.ndarray) else list(column)  # type: ignore[call-overload]  # numpy's stubs lack tolist()'s overload for object arrays
     types = set(map(type, values))
     if types <= {str, int}:
         values = list(map(str, values)) if int in types else values

@@ -66,7 +66,7 @@ def test_columns_are_written_byte_for_byte_as_csv_writes_rows(tmp_path: Path) ->
 
 
 def test_rows_and_their_line_numbers_are_those_of_a_row_by_row_read() -> None:
-    from gridmap.routing.csv_file import _records, _records_by_line
+    from gridmap.routing.csv_file import records_by_line, records_of
 
     texts = [
         "a,b,c\n1,2,3\n\n4,5\n,,\n6,7,8,9\n  , ,\n10,11,12",
@@ -80,5 +80,5 @@ def test_rows_and_their_line_numbers_are_those_of_a_row_by_row_read() -> None:
     for text in texts:
         reader = csv.reader(io.StringIO(text, newline=""))
         next(reader)
-        fast = _records(reader, text, 3)
-        assert fast == _records_by_line(csv.reader(io.StringIO(text, newline="")), 3), text
+        fast = records_of(reader, text, 3)
+        assert fast == records_by_line(csv.reader(io.StringIO(text, newline="")), 3), text

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS, RULES
-from gridmap.routing.results import _KIND_ZH, _fmt
+from gridmap.routing.results import KIND_ZH, fmt_metres
 
 if TYPE_CHECKING:
     from gridmap.routing.bulk import RoutingBatch
@@ -46,7 +46,7 @@ def each(values: np.ndarray, fn: Callable[[Any], str]) -> np.ndarray:
 def _cat(*parts: object) -> np.ndarray:
     """Element-wise concatenation of object arrays of text (and plain strings)."""
     arrays = [p.astype(object) if isinstance(p, np.ndarray) and p.dtype != object else p for p in parts]
-    return reduce(np.add, arrays)  # type: ignore[arg-type]
+    return reduce(np.add, arrays)  # type: ignore[arg-type]  # np.add is a ufunc, not the binary callable reduce's stub expects
 
 
 class _Names:
@@ -127,13 +127,13 @@ def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
     lead = np.full(n, "", dtype=object)
     if len(pts):
         day = each(batch.days[pts], lambda d: (_EPOCH + dt.timedelta(days=d)).isoformat())
-        kind_zh = each(ck[c], lambda k: _KIND_ZH[MATCH_KINDS[k]])
+        kind_zh = each(ck[c], lambda k: KIND_ZH[MATCH_KINDS[k]])
         lead[at[pts]] = _cat(kind_zh, "「", names.feature(ck[c], cr[c]), "」", day, "无包联单位；")
 
     # no unit found
     m = ~matched
     if m.any():
-        where = each(key[m], lambda k: "、".join(_KIND_ZH[t] for t in tried[k]) or "任何规则")
+        where = each(key[m], lambda k: "、".join(KIND_ZH[t] for t in tried[k]) or "任何规则")
         com, st = community[m], street[m]
         has_com, has_st = b.community[ok][m] >= 0, b.street[ok][m] >= 0
         place = np.where(
@@ -146,25 +146,25 @@ def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
     # a unit found: one template per rule
     feature = names.feature(np.where(matched, kind, -1), b.row[ok])
     resp = names.responsible(unit)
-    dist = each(round1(b.distance[ok]), lambda v: "" if v != v else _fmt(v))
+    dist = each(round1(b.distance[ok]), lambda v: "" if v != v else fmt_metres(v))
     rule_at = {r: ANSWER_RULES.index(r) for r in ("component", "compound", "segment", "grid")}
     m = matched & (rule == rule_at["component"])
     text[m] = _cat("距", feature[m], dist[m], " 米，权属单位：", resp[m])
     m = matched & (rule == rule_at["compound"])
     text[m] = _cat("位于小区「", feature[m], "」内，包联单位：", resp[m])
     m = matched & (rule == rule_at["segment"])
-    tol = each(b.tolerance[ok][m], lambda v: "" if v != v else f"（{_fmt(v)} 米容差内最近的已包联路段）")
+    tol = each(b.tolerance[ok][m], lambda v: "" if v != v else f"（{fmt_metres(v)} 米容差内最近的已包联路段）")
     text[m] = _cat("距路段「", feature[m], "」", dist[m], " 米", tol, "，包联单位：", resp[m])
     m = matched & (rule == rule_at["grid"])
     text[m] = _cat("位于单元网格 ", feature[m], " 内，责任单位：", resp[m])
     m = matched & ~np.isin(rule, list(rule_at.values()))
     if m.any():
         why = each(
-            key[m], lambda k: f"不在已包联的{'、'.join(_KIND_ZH[t] for t in tried[k])}范围内，" if tried[k] else ""
+            key[m], lambda k: f"不在已包联的{'、'.join(KIND_ZH[t] for t in tried[k])}范围内，" if tried[k] else ""
         )
         no_com = (kind[m] == MATCH_KINDS.index("street")) & (b.community[ok][m] >= 0)
         why = np.where(no_com, _cat(why, "所在社区「", community[m], "」未设责任单位，"), why)
-        kind_zh = each(kind[m], lambda k: _KIND_ZH[MATCH_KINDS[k]])
+        kind_zh = each(kind[m], lambda k: KIND_ZH[MATCH_KINDS[k]])
         text[m] = _cat(why, "由所在", kind_zh, "「", feature[m], "」属地兜底：", resp[m])
 
     # a rival of the same kind with another unit, for a boundary case
@@ -173,8 +173,8 @@ def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
     keep = matched[at[pts]]
     pts, c = pts[keep], c[keep]
     if len(pts):
-        kind_zh = each(ck[c], lambda k: _KIND_ZH[MATCH_KINDS[k]])
-        near = _fmt(batch.config.ambiguous_m)
+        kind_zh = each(ck[c], lambda k: KIND_ZH[MATCH_KINDS[k]])
+        near = fmt_metres(batch.config.ambiguous_m)
         suffix = _cat(
             "；另有", kind_zh, "「", names.feature(ck[c], cr[c]), "」（", names.candidate_unit(cu[c]), "）相距不足 ",
             f"{near} 米，属边界情况，请指挥中心确认",

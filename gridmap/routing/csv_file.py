@@ -127,7 +127,7 @@ def _snap_csv(
         )
     pos = {k: header.index(c) for k, c in wanted.items() if c}
     width = len(header)
-    good, good_line, bad_rows = _records(reader, text, width)
+    good, good_line, bad_rows = records_of(reader, text, width)
     n = len(good)
     cols = {k: list(map(itemgetter(p), good)) for k, p in pos.items()}
     if scheduler is None:
@@ -173,14 +173,14 @@ def _snap_csv(
     )
 
 
-def _records(reader: Iterator[list[str]], text: str, width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
+def records_of(reader: Iterator[list[str]], text: str, width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
     """The rows after the header: ``(good records, their line numbers, bad rows)``. Blank lines are skipped; a row
     with the wrong number of fields is bad. When every record is one line (no quoted line breaks), the line
     numbers are counted, not tracked row by row, and the checks run over the whole list."""
     records = list(reader)
     lines = text.count("\n") + text.count("\r") - text.count("\r\n") + (not text.endswith(("\n", "\r")))
     if lines - 1 != len(records):  # some record spans lines: read again, tracking each record's line
-        return _records_by_line(csv.reader(io.StringIO(text, newline="")), width)
+        return records_by_line(csv.reader(io.StringIO(text, newline="")), width)
     n = len(records)
     filled = np.fromiter(map(bool, map(str.strip, map("".join, records))), bool, n)
     right = np.fromiter(map(len, records), np.int64, n) == width
@@ -191,8 +191,8 @@ def _records(reader: Iterator[list[str]], text: str, width: int) -> tuple[list[l
     return list(compress(records, keep.tolist())), (np.flatnonzero(keep) + 2).tolist(), bad
 
 
-def _records_by_line(reader: Iterator[list[str]], width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
-    """:func:`_records` tracking each record's first line (for files with line breaks inside quoted fields)."""
+def records_by_line(reader: Iterator[list[str]], width: int) -> tuple[list[list[str]], list[int], list[Bad]]:
+    """:func:`records_of` tracking each record's first line (for files with line breaks inside quoted fields)."""
     next(reader)  # the header
     bad: list[Bad] = []
     good: list[list[str]] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-_KIND_ZH = {
+KIND_ZH = {
     "compound": "小区",
     "segment": "路段",
     "grid": "单元网格",
@@ -117,9 +117,9 @@ def explain(r: RoutingResult) -> str:
     lead = ""
     if skipped:
         s = skipped[0]
-        lead = f"{_KIND_ZH[s.kind]}「{s.name}」{r.observed_on.isoformat()}无包联单位；"
+        lead = f"{KIND_ZH[s.kind]}「{s.name}」{r.observed_on.isoformat()}无包联单位；"
     if r.matched is None or r.responsible is None:
-        where = "、".join(_KIND_ZH[k] for k in tried) or "任何规则"
+        where = "、".join(KIND_ZH[k] for k in tried) or "任何规则"
         area = r.community or r.street
         place = (
             f"所在{('社区' if r.community else '街道')}「{area.name}」也未设责任单位"
@@ -130,20 +130,20 @@ def explain(r: RoutingResult) -> str:
     unit = r.responsible[1]
     m = r.matched
     if r.rule == "component":
-        text_ = f"距{m.name}{_fmt(r.distance_m)} 米，权属单位：{unit}"
+        text_ = f"距{m.name}{fmt_metres(r.distance_m)} 米，权属单位：{unit}"
     elif r.rule == "compound":
         text_ = f"位于小区「{m.name}」内，包联单位：{unit}"
     elif r.rule == "segment":
-        tol = f"（{_fmt(r.tolerance_m)} 米容差内最近的已包联路段）" if r.tolerance_m is not None else ""
-        text_ = f"距路段「{m.name}」{_fmt(r.distance_m)} 米{tol}，包联单位：{unit}"
+        tol = f"（{fmt_metres(r.tolerance_m)} 米容差内最近的已包联路段）" if r.tolerance_m is not None else ""
+        text_ = f"距路段「{m.name}」{fmt_metres(r.distance_m)} 米{tol}，包联单位：{unit}"
     elif r.rule == "grid":
         text_ = f"位于单元网格 {m.name} 内，责任单位：{unit}"
     else:
-        tried_zh = "、".join(_KIND_ZH[k] for k in tried)
+        tried_zh = "、".join(KIND_ZH[k] for k in tried)
         why = f"不在已包联的{tried_zh}范围内，" if tried_zh else ""
         if m.kind == "street" and r.community is not None:
             why += f"所在社区「{r.community.name}」未设责任单位，"
-        text_ = f"{why}由所在{_KIND_ZH[m.kind]}「{m.name}」属地兜底：{unit}"
+        text_ = f"{why}由所在{KIND_ZH[m.kind]}「{m.name}」属地兜底：{unit}"
     if r.ambiguous:
         rival = next(
             (c for c in r.candidates if c.kind == m.kind and c.unit_id is not None and c.unit_id != r.responsible[0]),
@@ -151,13 +151,14 @@ def explain(r: RoutingResult) -> str:
         )
         if rival is not None:
             text_ += (
-                f"；另有{_KIND_ZH[rival.kind]}「{rival.name}」（{rival.unit_name}）相距不足 {_fmt(r.ambiguous_m)} 米，"
+                f"；另有{KIND_ZH[rival.kind]}「{rival.name}」（{rival.unit_name}）"
+                f"相距不足 {fmt_metres(r.ambiguous_m)} 米，"
                 "属边界情况，请指挥中心确认"
             )
     return lead + text_
 
 
-def _fmt(v: float | None) -> str:
+def fmt_metres(v: float | None) -> str:
     if v is None:
         return "?"
     return f"{v:.1f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))

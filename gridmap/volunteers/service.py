@@ -139,7 +139,7 @@ def _ids(raw: object) -> list[int]:
     for item in raw if isinstance(raw, list) else [raw]:
         if isinstance(item, str) and item.strip().isdigit():
             item = int(item)
-        if not isinstance(item, int) or isinstance(item, bool):
+        if not isinstance(item, int) or isinstance(item, bool) or not 0 < item < 2**63:  # a stored BIGINT id
             raise InvalidInput(Problem("shift_ids: a list of service ids", field="shift_ids", zh="服务记录编号有误"))
         out.append(item)
     return out
