@@ -186,3 +186,15 @@ def test_photos_are_served_only_to_those_who_see_the_case(city) -> None:
     assert client_as(app, "viewer").get(url).status_code == 403
     assert app.test_client().get(url).status_code == 401
     assert boss.get("/api/v1/photos/" + "0" * 64 + ".jpg").status_code == 404  # no case refers to it
+
+
+def test_a_truncated_photo_is_refused_after_the_notices_pdf_library_is_loaded() -> None:
+    """WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported (a server that has rendered a
+    notice has it); a half photo must still be refused."""
+    import weasyprint  # noqa: F401  (the import is the point)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    with pytest.raises(InvalidInput, match="无法解码"):
+        check_photos([("x.png", PNG[: len(PNG) // 2])], 5 * 2**20)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # WeasyPrint's own setting is left as it was

@@ -19,7 +19,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from gridmap.cases.exif import strip
 from gridmap.errors import InvalidInput, NotFound, Problem
@@ -34,6 +34,9 @@ _PIL_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
 def decode_problem(data: bytes, ext: str) -> str | None:
     """Why the image cannot be taken (too many pixels, or it does not decode), or None. The size is read from the
     header before anything is decoded; a JPEG is decoded at 1/8 scale (every byte of it is still read)."""
+    # WeasyPrint (the notices' PDF) sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; a photo must
+    # decode whole whatever else the process has imported, so the check asks for strictness itself.
+    truncated_ok, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -48,6 +51,8 @@ def decode_problem(data: bytes, ext: str) -> str | None:
         return "图片像素过多 (the image has too many pixels)"
     except Exception:  # whatever Pillow raises for a damaged file, it is not a photo we take
         return "图片无法解码：文件损坏或不完整 (the image cannot be decoded: damaged or truncated)"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
     return None
 
 
