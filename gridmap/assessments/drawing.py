@@ -282,16 +282,16 @@ def repeat(session: Session, assessment_id: int) -> list[tuple[str, int]]:
     return [(str(s), int(i)) for s, i in zip(drawn.points.sources, drawn.points.ids, strict=True)]
 
 
-def find_assessment(session: Session, assessment_id: int) -> Assessment:
-    row = session.get(Assessment, assessment_id)
+def find_assessment(session: Session, assessment_id: int, *, lock: bool = False) -> Assessment:
+    row = session.get(Assessment, assessment_id, with_for_update=lock)
     if row is None:
         raise NotFound(f"no assessment {assessment_id}", zh=f"没有编号为 {assessment_id} 的测评")
     return row
 
 
-def open_assessment(session: Session, assessment_id: int) -> Assessment:
+def open_assessment(session: Session, assessment_id: int, *, lock: bool = False) -> Assessment:
     """The assessment, refused once closed: its scores are final (a closed assessment is what rates compare with)."""
-    row = find_assessment(session, assessment_id)
+    row = find_assessment(session, assessment_id, lock=lock)
     if row.closed_at is not None:
         raise Conflict(
             f"assessment {assessment_id} is closed: its scores can no longer change",

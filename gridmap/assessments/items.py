@@ -13,6 +13,7 @@ All or nothing, like findings. Until the assessment is closed a scored item may 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -159,10 +160,7 @@ def record_items(
         settings,
         actor=actor,
         now=now,
-        describe=lambda p: (
-            f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
-            + (f"：{p['note']}" if p["note"] else "")
-        ),
+        describe=_case_text(assessment, point),
         origin="assessment",
         origin_ids={"assessment_id": assessment_id, "point_id": point.id},
     )
@@ -208,6 +206,14 @@ def record_items(
     )
     session.expire_all()
     return point_sheet(session, assessment_id, point_id, lang)
+
+
+def _case_text(assessment: Assessment, point: AssessmentPoint) -> Callable[[dict[str, Any]], str]:
+    """The description of the case a failed item opens: the assessment, the point, the item and the note."""
+    return lambda p: (
+        f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
+        + (f"：{p['note']}" if p["note"] else "")
+    )
 
 
 def _rescore(
@@ -311,10 +317,7 @@ def correct_item(
             settings,
             actor=actor,
             now=now,
-            describe=lambda q: (
-                f"【模拟测评】{assessment.title}·{point.name or point.seq}：{item.name_zh}"
-                + (f"：{q['note']}" if q["note"] else "")
-            ),
+            describe=_case_text(assessment, point),
             origin="assessment",
             origin_ids={"assessment_id": assessment_id, "point_id": point.id},
         )

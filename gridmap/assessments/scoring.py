@@ -22,6 +22,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.assessments.drawing import find_assessment, get_assessment, open_assessment, point_dict, street_names
 from gridmap.assessments.items import scored_items
 from gridmap.assessments.vocabulary import ORDER, type_name
+from gridmap.cases.values import now_or
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_number, parse_text
 from gridmap.store.models import Assessment, AssessmentPoint
@@ -105,11 +106,8 @@ def close_assessment(
 ) -> dict[str, Any]:
     """Close an assessment: its scores are final — no item scored, corrected or deleted after this, no point
     rescored. Closing twice is refused (it says when and by whom). Audited. Returns :func:`assessment_with_results`."""
-    row = session.scalar(select(Assessment).where(Assessment.id == assessment_id).with_for_update())
-    if row is None:
-        find_assessment(session, assessment_id)  # raises NotFound
-    open_assessment(session, assessment_id)
-    at = now or dt.datetime.now(dt.UTC)
+    open_assessment(session, assessment_id, lock=True)
+    at = now_or(now)
     session.execute(update(Assessment).where(Assessment.id == assessment_id).values(closed_at=at, closed_by=actor.name))
     audit.record(session, actor, "assessment.close", object_kind="assessment", object_id=assessment_id, at=at,
                  before={"closed_at": None}, after={"closed_at": at.isoformat(), "closed_by": actor.name})  # fmt: skip

@@ -191,18 +191,15 @@ def open_cases(
 
 def withdraw_case(
     session: Session, case_id: int, settings: Settings, *, actor: Actor, note: str, now: dt.datetime
-) -> str:
+) -> None:
     """Void (作废) the case a finding opened, when the finding is corrected to a pass or deleted: the problem was
     never there, so the unit must not keep working on it nor count it late. Taken by whoever corrects the finding
     (its author or a commander) on the finding's authority, hence as the system; the case's history names them and
-    ``note`` says why. A case already closed or voided stays as it is (its history is the record). Returns the
-    case's status afterwards."""
+    ``note`` says why. A case already closed or voided stays as it is (its history is the record)."""
     row = session.get(Case, case_id)
-    if row is None or row.status not in ACTIVE:
-        return row.status if row is not None else ""
-    done = transition(session, case_id, "void", settings, version=row.version, actor=replace(actor, role=SYSTEM),
-                      note=note, now=now)  # fmt: skip
-    return str(done["status"])
+    if row is not None and row.status in ACTIVE:
+        transition(session, case_id, "void", settings, version=row.version, actor=replace(actor, role=SYSTEM),
+                   note=note, now=now)  # fmt: skip
 
 
 def wgs84_of(p: dict[str, Any]) -> tuple[float, float]:

@@ -21,12 +21,12 @@ from gridmap.web.api.schemas.assessments import (
     AssessmentPointOut,
     DrawIn,
     ItemCorrectionIn,
-    ItemScoreForm,
     PointItemsIn,
     PointScoreIn,
     PointSheet,
     Results,
 )
+from gridmap.web.api.schemas.inspections import ItemScoreForm
 from gridmap.web.auth import allow, current_actor, signed_in
 from gridmap.web.session import db_session, writing
 from gridmap.web.state import app_state

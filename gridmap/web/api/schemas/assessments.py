@@ -6,12 +6,11 @@ import datetime as dt
 
 from pydantic import Field
 
-from gridmap.web.api.schemas.cases import NumberText, Photos
 from gridmap.web.api.schemas.common import Judged, Model
 
 # The checklist edition a point is scored on is the inspections' own resource (the same edition, read by the same
 # code): one model of it, not a copy that could drift.
-from gridmap.web.api.schemas.inspections import Checklist
+from gridmap.web.api.schemas.inspections import Checklist, ItemScoreIn
 
 
 class DrawIn(Model):
@@ -138,38 +137,6 @@ class Results(Model):
 class AssessmentOut(AssessmentSummary):
     points: list[AssessmentPointOut]
     results: Results
-
-
-class ItemScoreIn(Model):
-    """One checklist item scored at a drawn point (the fields of an inspection finding, checked by the same code,
-    without the look-back's ``recheck_of``)."""
-
-    required_in_document = ("passed", "lon", "lat")
-
-    item: Judged[str] = Field(None, description="the item's code (or send item_id)")
-    item_id: Judged[int] = None
-    passed: Judged[bool] = None
-    points_deducted: Judged[float] = Field(None, description="default: the item's points when failed")
-    lon: Judged[float] = Field(None, description="GPS or a pin on the map (required)")
-    lat: Judged[float] = None
-    crs: Judged[str] = Field(None, description="wgs84 (default) or gcj02")
-    note: Judged[str] = None
-    client_id: Judged[str] = Field(None, description="the phone's key: a retry stores nothing twice")
-
-
-class ItemScoreForm(Model):
-    """One checklist item scored at a point as a multipart form, with its photos (the phone page)."""
-
-    item: Judged[str] = None
-    item_id: NumberText = None
-    passed: Judged[str] = Field(None, description="true or false")
-    points_deducted: NumberText = None
-    lon: NumberText = None
-    lat: NumberText = None
-    crs: Judged[str] = None
-    note: Judged[str] = None
-    client_id: Judged[str] = None
-    photos: Photos = Field(None, max_length=3)
 
 
 class PointItemsIn(Model):

@@ -134,7 +134,10 @@ class InspectionList(Model):
     items: list[InspectionSummary]
 
 
-class FindingIn(Model):
+class ItemScoreIn(Model):
+    """One checklist item scored: a mock assessment's item at a drawn point, and the fields of an inspection's
+    finding (:class:`FindingIn` adds the look-back's ``recheck_of``); checked by the same code."""
+
     required_in_document = ("passed", "lon", "lat")
 
     item: Judged[str] = Field(None, description="the item's code (or send item_id)")
@@ -146,6 +149,24 @@ class FindingIn(Model):
     crs: Judged[str] = Field(None, description="wgs84 (default) or gcj02")
     note: Judged[str] = None
     client_id: Judged[str] = Field(None, description="the phone's key: a retry stores nothing twice")
+
+
+class ItemScoreForm(Model):
+    """One checklist item scored at a point as a multipart form, with its photos (the phone page)."""
+
+    item: Judged[str] = None
+    item_id: NumberText = None
+    passed: Judged[str] = Field(None, description="true or false")
+    points_deducted: NumberText = None
+    lon: NumberText = None
+    lat: NumberText = None
+    crs: Judged[str] = None
+    note: Judged[str] = None
+    client_id: Judged[str] = None
+    photos: Photos = Field(None, max_length=3)
+
+
+class FindingIn(ItemScoreIn):
     recheck_of: Judged[int] = Field(None, description="the failed finding this re-inspects (回头看)")
 
 
@@ -157,20 +178,10 @@ class FindingsIn(Model):
     findings: Judged[list[FindingIn]] = None
 
 
-class FindingForm(Model):
+class FindingForm(ItemScoreForm):
     """One finding as a multipart form, with its photos (the phone page)."""
 
-    item: Judged[str] = None
-    item_id: NumberText = None
-    passed: Judged[str] = Field(None, description="true or false")
-    points_deducted: NumberText = None
-    lon: NumberText = None
-    lat: NumberText = None
-    crs: Judged[str] = None
-    note: Judged[str] = None
-    client_id: Judged[str] = None
     recheck_of: NumberText = None
-    photos: Photos = Field(None, max_length=3)
 
 
 class ProblemRow(Finding):
