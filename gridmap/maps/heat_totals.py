@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -163,11 +164,12 @@ def ensure_current(session: Session, today: dt.date) -> bool:
     return done
 
 
+@dataclass(frozen=True)
 class Ahead:
-    """A rebuild placed outside the lock: the state's day and the note ids it saw, and every case's place."""
+    """A first build placed outside the lock: the note ids it saw, and every case's place."""
 
-    def __init__(self, day: dt.date | None, seen: set[int], states: pd.DataFrame) -> None:
-        self.day, self.seen, self.states = day, seen, states
+    seen: set[int]
+    states: pd.DataFrame
 
 
 def place_ahead(session: Session, today: dt.date) -> Ahead | None:
@@ -175,11 +177,10 @@ def place_ahead(session: Session, today: dt.date) -> Ahead | None:
     read before the cases: a case written in between is in the places and noted too (applied again, harmlessly).
     Only the first build: a refresh deletes the notes it took and SQLite reuses their ids, so only "the day is still
     unset" proves that nobody refreshed between this reading and the lock."""
-    day = session.scalar(select(AggregateState.day).where(AggregateState.name == NAME))
-    if day is not None:  # built once: later rebuilds (a grid redrawn) stay under the lock, see refresh
-        return None
-    notes = session.execute(select(HeatDirty.id, HeatDirty.kind, HeatDirty.target_id)).all()
-    return Ahead(day, {int(i) for i, _, _ in notes}, places(session, today))
+    if session.scalar(select(AggregateState.day).where(AggregateState.name == NAME)) is not None:
+        return None  # built once: later rebuilds (a grid redrawn) stay under the lock, see refresh
+    seen = {int(i) for i in session.scalars(select(HeatDirty.id))}
+    return Ahead(seen, places(session, today))
 
 
 def _rebuild_due(session: Session, day: dt.date | None, notes: list[tuple[str, int]], today: dt.date) -> bool:
@@ -208,18 +209,19 @@ def refresh(session: Session, today: dt.date, ahead: Ahead | None = None) -> Non
     state, top, notes = maintained.claim(session, NAME, HeatDirty)
     if state.day == today and top is None:
         return
-    if ahead is not None and state.day == ahead.day:
+    if ahead is not None and state.day is None:  # still never built: nobody refreshed since ``ahead`` was read
         ids = session.execute(
             select(HeatDirty.id, HeatDirty.kind, HeatDirty.target_id).where(HeatDirty.id <= (top or 0))
         )
         rows = [(int(i), str(k), int(t)) for i, k, t in ids]
         if ahead.seen <= {i for i, _, _ in rows}:
-            _write(session, ahead.states)
             unseen = [(k, t) for i, k, t in rows if i not in ahead.seen]
-            if any(k == "*" for k, _ in unseen):
+            if any(k == "*" for k, _ in unseen):  # grids or segments written meanwhile: the places are stale
                 _rebuild(session, today)
-            elif unseen:
-                _update(session, today, sorted({t for k, t in unseen if k == "case"}))
+            else:
+                _write(session, ahead.states)
+                if unseen:
+                    _update(session, today, sorted({t for k, t in unseen if k == "case"}))
             maintained.settle(session, state, HeatDirty, top, today)
             return
     stale = {int(t) for k, t in notes if k == "case"}
