@@ -16,6 +16,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.accounts.scope import scope_of
 from gridmap.errors import Forbidden, InvalidInput, NotFound, Problem
 from gridmap.evaluation.periods import Period
+from gridmap.inputs import as_id, parse_number
 from gridmap.store.models import Person, Volunteer, VolunteerReview, VolunteerSignup
 from gridmap.volunteers.register import find_member, member_of
 
@@ -28,15 +29,10 @@ SOURCES: dict[str, tuple[str, str]] = {
 
 def parse_score(raw: object) -> float:
     """A score 0…100 (a number, or its text from a form), or InvalidInput in both languages."""
-    value: object = raw
-    if isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            value = None
-    if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 100:
+    value = parse_number(raw, "score", [])
+    if value is None or not 0 <= value <= 100:
         raise InvalidInput(Problem("score: a number 0…100", field="score", zh="评分须为 0 至 100 的数"))
-    return float(value)
+    return value
 
 
 def _quarter(period: Period) -> None:
@@ -61,15 +57,19 @@ def peers_of(session: Session, member: Volunteer) -> list[Volunteer]:
 
 
 def rate(
-    session: Session, actor: Actor, volunteer_id: int, period: Period, source: str, raw_score: object,
+    session: Session, actor: Actor, volunteer_id: object, period: Period, source: str, raw_score: object,
     now: dt.datetime,
 ) -> VolunteerReview:  # fmt: skip
-    """Record (or replace) the actor's ``source`` score of a member for a quarter, if the actor may give it."""
+    """Record (or replace) the actor's ``source`` score of a member (``volunteer_id`` as sent) for a quarter, if the
+    actor may give it."""
     if source not in SOURCES:
         raise InvalidInput(Problem("source: self, peer or org", field="source", zh="评价类别须为自评、互评或组织评价"))
+    vid = as_id(volunteer_id)
+    if vid is None:
+        raise InvalidInput(Problem("volunteer_id: the member's id", field="volunteer_id", zh="须指明被评价的成员"))
     score = parse_score(raw_score)
     _quarter(period)
-    target = session.get(Volunteer, volunteer_id)
+    target = session.get(Volunteer, vid)
     if target is None:
         raise NotFound(f"no member {volunteer_id}", zh=f"成员 {volunteer_id} 不存在")
     if source == "self":

@@ -18,6 +18,7 @@ from gridmap.accounts.actor import Actor
 from gridmap.accounts.scope import scope_of
 from gridmap.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from gridmap.geo.crs import to_metric
+from gridmap.inputs import as_id
 from gridmap.store.dialect import wkb
 from gridmap.store.models import Area, Compound, Person, Volunteer, VolunteerPost, VolunteerShift, VolunteerSignup
 from gridmap.volunteers.register import member_of
@@ -135,14 +136,10 @@ MAX_CONFIRMED_AT_ONCE = 200  # the confirmation list shows at most as many
 
 def _ids(raw: object) -> list[int]:
     """Service ids as sent (JSON numbers, or a form's texts), or InvalidInput."""
-    out: list[int] = []
-    for item in raw if isinstance(raw, list) else [raw]:
-        if isinstance(item, str) and item.strip().isdigit():
-            item = int(item)
-        if not isinstance(item, int) or isinstance(item, bool) or not 0 < item < 2**63:  # a stored BIGINT id
-            raise InvalidInput(Problem("shift_ids: a list of service ids", field="shift_ids", zh="服务记录编号有误"))
-        out.append(item)
-    return out
+    ids = [as_id(item) for item in (raw if isinstance(raw, list) else [raw])]
+    if None in ids:
+        raise InvalidInput(Problem("shift_ids: a list of service ids", field="shift_ids", zh="服务记录编号有误"))
+    return [i for i in ids if i is not None]
 
 
 def confirm_many(session: Session, actor: Actor, raw_ids: object, now: dt.datetime) -> list[VolunteerShift]:

@@ -12,7 +12,6 @@ from flask import Blueprint, g, jsonify
 
 from gridmap.accounts import roles
 from gridmap.accounts.actor import ANY_ACCOUNT
-from gridmap.errors import InvalidInput, Problem
 from gridmap.evaluation.periods import Period, parse_period
 from gridmap.volunteers import (
     check_in,
@@ -205,12 +204,9 @@ def rate_volunteer():
     body = body_of(VolunteerReviewIn).sent()
     raw = body.get("period")
     period = parse_period(raw, tz()) if raw else this_quarter()
-    vid = body.get("volunteer_id")
     with writing() as session:
-        if not isinstance(vid, int) or isinstance(vid, bool):
-            raise InvalidInput(Problem("volunteer_id: the member's id", field="volunteer_id", zh="须指明被评价的成员"))
-        row = rate(session, current_actor(), vid, period, str(body.get("source")), body.get("score"),
-                   dt.datetime.now(dt.UTC))  # fmt: skip
+        row = rate(session, current_actor(), body.get("volunteer_id"), period, str(body.get("source")),
+                   body.get("score"), dt.datetime.now(dt.UTC))  # fmt: skip
         out = {"volunteer_id": row.volunteer_id, "period": row.period, "source": row.source, "score": row.score,
                "evaluation": evaluation_of(session, row.volunteer_id, period)}  # fmt: skip
     return jsonify(out)

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, flash, g, redirect, render_template, request
 
 from gridmap.accounts import roles
 from gridmap.accounts.actor import ANY_ACCOUNT
-from gridmap.errors import GridmapError, InvalidInput, Problem
+from gridmap.errors import GridmapError, InvalidInput
 from gridmap.evaluation.periods import parse_period
 from gridmap.volunteers import (
     close_post,
@@ -156,12 +156,9 @@ def review_form():
     form = request.form
     source = form.get("source") or ""
     back = "volunteers.community_page" if source == "org" else "volunteers.my_page"
-    raw_id = (form.get("volunteer_id") or "").strip()
     try:
-        if not raw_id.isdigit():
-            raise InvalidInput(Problem("volunteer_id: the member's id", field="volunteer_id", zh="须指明被评价的成员"))
         with writing() as session:
-            rate(session, current_actor(), int(raw_id), this_quarter(), source, form.get("score"),
+            rate(session, current_actor(), form.get("volunteer_id"), this_quarter(), source, form.get("score"),
                  dt.datetime.now(dt.UTC))  # fmt: skip
         flash(translate("vol_rated", _lang()))
     except GridmapError as exc:
