@@ -90,6 +90,7 @@ def test_members_rate_and_the_community_confirms_in_bulk_closes_and_scores(brows
             page.click("#confirm-ticked")
         said = _flash(page)
         assert "所选服务均未确认" in said and f"第 2 项：服务记录 {second}：该服务已确认" in said, said
+        assert page.locator(".flash-error[role=alert]").count() >= 2  # shown as refusals, not as a success
         assert page.locator(f"#pending tr[data-shift='{first}']").count() == 1  # all or nothing: not confirmed
         page.screenshot(path=str(ARTIFACTS / "volunteer-desk-bulk-refused.png"), full_page=True)
         for shift in (first, third):
@@ -97,6 +98,7 @@ def test_members_rate_and_the_community_confirms_in_bulk_closes_and_scores(brows
         with page.expect_navigation():
             page.click("#confirm-ticked")
         assert "已确认 2 条服务" in _flash(page)
+        assert page.locator(".flash-error").count() == 0
         assert page.locator(f"#pending tr[data-shift='{first}'], #pending tr[data-shift='{third}']").count() == 0
 
         post_row = page.locator("#posts tr.open").first
