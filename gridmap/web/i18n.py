@@ -683,6 +683,12 @@ def audit_label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -
     return key if names is None else names[0 if lang == "zh_CN" else 1]
 
 
+def name_in(d: dict[str, object], lang: str) -> str:
+    """A stored thing's name in the reader's language: ``name_en`` for English readers when it has one, else
+    ``name_zh`` (else its ``key``)."""
+    return str((d.get("name_en") if lang == "en" else None) or d.get("name_zh") or d.get("key") or "")
+
+
 def pick_language(request: Request, default: str) -> str:
     asked = request.args.get("lang") or request.cookies.get("lang")
     if asked in LANGUAGES:

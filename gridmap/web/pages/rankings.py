@@ -13,6 +13,7 @@ from gridmap.errors import NotFound
 from gridmap.evaluation import SUBJECTS, parse_period, read_scorecard, scheme_for_subject, trends
 from gridmap.evaluation.periods import month
 from gridmap.web.auth import signed_in
+from gridmap.web.i18n import name_in
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -60,10 +61,6 @@ def _default_period(tz: ZoneInfo) -> str:
     return month(today.year, today.month, tz).previous(1)[0].key
 
 
-def _name(d: dict[str, Any], lang: str) -> str:
-    return str((d.get("name_en") if lang == "en" else None) or d.get("name_zh") or d.get("key") or "")
-
-
 @bp.get("/rankings")
 @signed_in
 def rankings_page():
@@ -86,7 +83,7 @@ def rankings_page():
         keep = {r["subject_id"] for r in card["rows"]}
         trend["series"] = [s for s in trend["series"] if s["subject_id"] in keep]
     groups = card["groups"]  # every group of the card, also when one is shown
-    names = {gr["key"]: _name(gr, lang) for gr in card["groups"]}
+    names = {gr["key"]: name_in(gr, lang) for gr in card["groups"]}
     sections: dict[str | None, list[dict[str, Any]]] = {}
     for r in card["rows"]:  # rows come ranked within their group; groups in key order, the ungrouped as one
         sections.setdefault(r["group"], []).append(r)
@@ -97,11 +94,11 @@ def rankings_page():
         trend=trend,
         subject=subject,
         subjects=[(k, zh if lang == "zh_CN" else en) for k, (zh, en) in SUBJECTS.items()],
-        groups=[(gr["key"], _name(gr, lang)) for gr in groups],
+        groups=[(gr["key"], name_in(gr, lang)) for gr in groups],
         group=group or "",
         period=card["period"]["key"],
         lang=lang,
-        name_of=lambda d: _name(d, lang),
+        name_of=lambda d: name_in(d, lang),
         attribution=app_state().attribution,
     )
 
@@ -120,14 +117,14 @@ def unit_scorecard(unit_id: int):
     parts = []
     for ind in card["indicators"]:
         parts.append({
-            "key": ind["key"], "name": _name(ind, lang), "value": row["values"].get(ind["key"]),
+            "key": ind["key"], "name": name_in(ind, lang), "value": row["values"].get(ind["key"]),
             "rate": bool(ind.get("denominator")), "points": row["points"].get(ind["key"]),
             "numerator": [_term(t, row, card, lang) for t in ind["numerator"]],
             "denominator": [_term(t, row, card, lang) for t in ind.get("denominator") or []],
         })  # fmt: skip
     return render_template(
         "unit_scorecard.html", card=card, row=row, parts=parts, unit_id=unit_id, lang=lang,
-        name_of=lambda d: _name(d, lang), attribution=app_state().attribution,
+        name_of=lambda d: name_in(d, lang), attribution=app_state().attribution,
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from gridmap.accounts import roles
 from gridmap.evaluation import SUBJECTS, list_schemes, parse_scheme, scheme_versions
 from gridmap.evaluation.counts import BASE_COUNTS
 from gridmap.web.auth import allow, current_actor
-from gridmap.web.i18n import MESSAGES, translate
+from gridmap.web.i18n import MESSAGES, name_in, translate
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -127,7 +127,7 @@ def _terms(terms: list[str] | None, lang: str) -> list[dict[str, Any]]:
 
 def _view(doc: dict[str, Any], lang: str) -> dict[str, Any]:
     """A version's document as the page shows it."""
-    names = {i["key"]: ((i.get("name_en") if lang == "en" else None) or i["name_zh"]) for i in doc["indicators"]}
+    names = {i["key"]: name_in(i, lang) for i in doc["indicators"]}
     return {
         "indicators": [
             {"key": i["key"], "name": names[i["key"]], "numerator": _terms(i["numerator"], lang),
@@ -157,7 +157,7 @@ def schemes_page():
     items = list_schemes(db_session())
     for s in items:
         s["subject_name"] = _subject_name(s["subject"], lang)
-        s["name"] = (s["name_en"] if lang == "en" else None) or s["name_zh"]
+        s["name"] = name_in(s, lang)
     return render_template("schemes.html", items=items, lang=lang, attribution=app_state().attribution)
 
 
@@ -180,5 +180,5 @@ def scheme_page(code: str):
         "scheme.html", scheme=shown, latest=versions[0], versions=versions, doc=doc, view=_view(doc, lang),
         subject_name=_subject_name(shown["subject"], lang), lang=lang, config=config,
         can_edit=current_actor().has(*roles.EDITS_SCHEMES), attribution=app_state().attribution,
-        name=(shown["name_en"] if lang == "en" else None) or shown["name_zh"], num=_num,
+        name=name_in(shown, lang), num=_num,
     )  # fmt: skip
