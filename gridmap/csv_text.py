@@ -4,12 +4,14 @@ written whole or not at all, with a BOM so that Excel opens them as UTF-8."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -32,19 +34,27 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
             raise InvalidInput(Problem(message, source)) from None
 
 
-def write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
-    """Write a CSV file next to its final name and rename it into place: a reader never sees half a file."""
+@contextlib.contextmanager
+def _atomic_text(path: Path) -> Iterator[TextIO]:
+    """A text file written next to ``path`` (UTF-8 with BOM, for Excel) and renamed into place when the block
+    ends without error: a reader never sees half a file; on error nothing is left behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(list(header))
-            w.writerows(rows)
+            yield fh
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    """Write a CSV file next to its final name and rename it into place: a reader never sees half a file."""
+    with _atomic_text(path) as fh:
+        w = csv.writer(fh)
+        w.writerow(list(header))
+        w.writerows(rows)
 
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')  # what makes the csv module (excel dialect, QUOTE_MINIMAL) quote a field
@@ -79,15 +89,8 @@ def write_columns_atomically(path: Path, header: Iterable[str], columns: list[ob
     n = len(fields[0]) if fields else 0
     if any(len(f) != n for f in fields):
         raise ValueError("columns of different lengths")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerow(list(header))
-            for s in range(0, n, _CHUNK):
-                rows = map(",".join, zip(*(f[s : s + _CHUNK] for f in fields), strict=True))
-                fh.write("\r\n".join(rows) + "\r\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _atomic_text(path) as fh:
+        csv.writer(fh).writerow(list(header))
+        for s in range(0, n, _CHUNK):
+            rows = map(",".join, zip(*(f[s : s + _CHUNK] for f in fields), strict=True))
+            fh.write("\r\n".join(rows) + "\r\n")
