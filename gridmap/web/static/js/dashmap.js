@@ -4,7 +4,7 @@
 // heatmap page draws), coloured yellow → red by the heatmap's quantile classes over the configured basemap (none
 // offline, as every map of the app). The list beside it stays: the map is a picture of the same facts.
 import { getJSON } from "./api.js";
-import { quantileBreaks, ramp } from "./heatmap.js";
+import { quantileBreaks, shadeOf } from "./heatmap.js";
 
 /** At most this many grids are drawn: a hot-spot picture, not the heatmap page. */
 export const MAP_GRIDS = 150;
@@ -36,10 +36,7 @@ export function hotSpotMap(el) {
     const hot = all.filter((f) => f.properties.count > 0).sort((a, b) => b.properties.count - a.properties.count);
     const shown = hot.slice(0, MAP_GRIDS);
     const breaks = quantileBreaks(shown.map((f) => f.properties.count));
-    const shade = (/** @type {number} */ n) => {
-      const i = breaks.findIndex((b) => n <= b);
-      return ramp(breaks.length ? ((i < 0 ? breaks.length - 1 : i) + 1) / breaks.length : 0);
-    };
+    const shade = shadeOf(breaks);
     if (layer) map.removeLayer(layer);
     /** @type {import("geojson").FeatureCollection} */
     const collection = { type: "FeatureCollection", features: shown };

@@ -44,7 +44,7 @@ const DERIVED = new Set(["class", "sub", "to"]);
  * A yellow → red ramp.
  * @param {number} t  0 … 1
  */
-export function ramp(t) {
+function ramp(t) {
   const x = Math.max(0, Math.min(1, t));
   return `hsl(${(50 - 50 * x).toFixed(0)},90%,${(55 - 15 * x).toFixed(0)}%)`;
 }
@@ -76,6 +76,16 @@ export function quantileBreaks(values, n = 5) {
 function classOf(x, breaks) {
   const i = breaks.findIndex((b) => x <= b);
   return i < 0 ? breaks.length - 1 : i;
+}
+
+/**
+ * The colour of a value by its quantile class (nothing, 0, the ramp's lightest): the heatmap's and the
+ * dashboard's hot spots coloured alike.
+ * @param {number[]} breaks  from quantileBreaks
+ * @returns {(x: number) => string}
+ */
+export function shadeOf(breaks) {
+  return (x) => ramp(x > 0 && breaks.length ? (classOf(x, breaks) + 1) / breaks.length : 0);
 }
 
 /** The category families the filter offers, in this order (GET /api/v1/categories: family). */
@@ -135,8 +145,7 @@ export function heatmap(cfg = readConfig()) {
         const grid = data.mode === "grids";
         const value = (/** @type {HeatProps} */ pr) => (grid ? pr.count : (pr.per_km ?? 0));
         const breaks = quantileBreaks((data.features?.features ?? []).map((f) => value(f.properties)));
-        const shade = (/** @type {number} */ x) =>
-          ramp(x > 0 && breaks.length ? (classOf(x, breaks) + 1) / breaks.length : 0);
+        const shade = shadeOf(breaks);
         /** @type {L.GeoJSON<HeatProps>} */
         const layer = L.geoJSON(data.features, {
           style: (f) => {
