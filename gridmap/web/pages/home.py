@@ -13,6 +13,7 @@ from gridmap.store.engine import current_revision
 from gridmap.web.api.dashboard import dashboard_figures
 from gridmap.web.auth import current_scope, public, signed_in
 from gridmap.web.i18n import MESSAGES
+from gridmap.web.pages.maps import opening_box
 from gridmap.web.session import db_session
 from gridmap.web.state import app_state
 
@@ -26,20 +27,22 @@ def index():
     migrated = current_revision(state.engine)
     board = dashboard_figures() if migrated else None
     if request.args.get("screen") == "1":
-        return render_template("dashboard_screen.html", board=board, lang=g.lang, **_basemap(state))
+        return render_template("dashboard_screen.html", board=board, lang=g.lang, **_small_map(state, migrated))
     summary = store_summary(db_session(), scope=current_scope()) if migrated else None
     step = next_step(db_session()) if migrated else None
     page = render_template("index.html", summary=summary, next_step=step, attribution=state.attribution, lang=g.lang,
-                           board=board, **_basemap(state))  # fmt: skip
+                           board=board, **_small_map(state, migrated))  # fmt: skip
     resp = make_response(page)
     if request.args.get("lang"):
         resp.set_cookie("lang", g.lang, max_age=365 * 24 * 3600, samesite="Lax")
     return resp
 
 
-def _basemap(state: Any) -> dict[str, str]:
-    """The basemap the maps use (none unless configured: the product runs offline), for the dashboard's small map."""
-    return {"basemap_url": state.settings.basemap_url, "basemap_attribution": state.settings.basemap_attribution}
+def _small_map(state: Any, migrated: object) -> dict[str, Any]:
+    """For the dashboard's small map: the basemap the maps use (none unless configured: the product runs offline)
+    and where it opens (the account's scope, else the city; as /map)."""
+    return {"basemap_url": state.settings.basemap_url, "basemap_attribution": state.settings.basemap_attribution,
+            "map_bounds": opening_box() if migrated else None}  # fmt: skip
 
 
 @bp.get("/dashboard/screen")

@@ -115,7 +115,7 @@ def map_script():
 MAP_TILED = ("communities", "grids", "compounds", "segments", "components")
 
 
-def _opening_box() -> list[float] | None:
+def opening_box() -> list[float] | None:
     """Where the map opens: the account's scope area, else the whole city."""
     scope = current_scope()
     if scope is not None and scope.bbox is not None:
@@ -133,7 +133,7 @@ def coverage_map():
         config={
             "at": at.isoformat() if at else None,
             "page": "coverage",
-            "fitBounds": _opening_box(),
+            "fitBounds": opening_box(),
             # the layers drawn from vector tiles (/ogc/collections/{id}/tiles), with their minimum zooms
             "tiles": {cid: TILE_LAYERS[cid].min_zoom for cid in MAP_TILED},
         },

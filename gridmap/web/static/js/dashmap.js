@@ -10,7 +10,7 @@ import { quantileBreaks, shadeOf } from "./heatmap.js";
 export const MAP_GRIDS = 150;
 
 /**
- * @param {HTMLElement} el  the map's container (data-basemap: the tile URL, data-attribution)
+ * @param {HTMLElement} el  the map's container (data-basemap: the tile URL, data-attribution, data-bounds)
  * @returns {{ refresh: () => Promise<void> }}
  */
 export function hotSpotMap(el) {
@@ -22,7 +22,10 @@ export function hotSpotMap(el) {
     scrollWheelZoom: false,
     dragging: !L.Browser.mobile,
   });
-  map.setView([37.52, 111.14], 12); // 离石区 until the grids are in
+  /** @type {number[] | null} [west, south, east, north]: the reader's scope, else the city, until the grids are in */
+  const b = JSON.parse(el.dataset.bounds || "null");
+  if (b) map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false });
+  else map.setView([0, 0], 1);
   if (el.dataset.basemap) {
     L.tileLayer(el.dataset.basemap, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
   }
