@@ -7,8 +7,9 @@ SYSTEM_PYTHON ?= /usr/bin/python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
-# pytest-xdist workers for `make test`: one per core (`auto`); each takes a whole test file at a time, so a file's
-# browser and demo-city fixtures are made once. PYTEST_WORKERS=0 runs in one process.
+# pytest-xdist workers for `make test`: one per core (`auto`). `worksteal`: each worker starts on its own contiguous
+# half of the tests (a file's browser fixture is made once per worker that runs it) and an idle worker takes tests
+# from the other's tail, so one long file no longer holds the whole run. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 
 .PHONY: run test install install-test system system-test lint-js bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
@@ -26,7 +27,7 @@ test: install-test lint-js
 	@$(VENV)/bin/ruff format --check -q gridmap tests scripts || { echo "run: $(VENV)/bin/ruff format gridmap tests scripts"; exit 1; }
 	@out=$$($(VENV)/bin/lint-imports --no-cache --no-logo 2>&1) || { echo "$$out"; exit 1; }
 	@out=$$($(VENV)/bin/mypy 2>&1) || { echo "$$out"; exit 1; }
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 install: system $(VENV)/.installed node_modules/.installed
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
@@ -133,7 +133,12 @@ def list_people(session: Session, filters: Mapping[str, Any], actor: Actor) -> d
         raise InvalidInput(problems)
     total = session.scalar(select(func.count()).select_from(Person).where(*conds)) or 0
     rows = session.scalars(
-        select(Person).where(*conds).order_by(Person.name, Person.id).offset((page - 1) * per_page).limit(per_page)
+        select(Person)
+        .where(*conds)
+        .options(selectinload(Person.roles))  # one query for the page's roles, not one per person
+        .order_by(Person.name, Person.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
     return {"total": total, "page": page, "per_page": per_page, "items": [person_dict(p, actor) for p in rows]}
 
