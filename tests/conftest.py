@@ -197,3 +197,18 @@ def browser() -> Iterator[Browser]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# -- Dask ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """The address (tcp://…) of a running Dask cluster, as a city's would be: a ``LocalCluster`` of two
+    single-threaded worker processes, started once per test session at its first use."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0
+    ) as cluster:
+        yield cluster.scheduler_address

@@ -1,9 +1,12 @@
-"""``gridmap scorecards seed|schemes|compute|publish``: the evaluation schemes and a period's scorecard."""
+"""``gridmap scorecards seed|schemes|compute|publish|batch``: the evaluation schemes, a period's scorecard and
+batches of them (many periods, optionally on Dask)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -102,3 +105,40 @@ def scorecards_publish(obj, period: str, subject: str, scheme: str | None, as_js
     except GridmapError as exc:
         fail(exc)
     _print(card, as_json)
+
+
+@scorecards_group.command("batch")
+@click.option("--from", "first", required=True, help="The first period: 2025-12, 2026-W01, 2026-Q1 or 2026.")
+@click.option("--to", "last", required=True, help="The last period, of the same kind.")
+@click.option("--scheme", "schemes", multiple=True, help="A scheme code (repeat it; default: every scheme).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where the cards go: one JSON scorecard per line.")  # fmt: skip
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Count on Dask: tcp://host:8786 (a running cluster) or local:N (N worker processes here).",
+)
+@click.pass_obj
+def scorecards_batch(
+    obj, first: str, last: str, schemes: tuple[str, ...], out_path: Path, scheduler: str | None
+) -> None:
+    """Count every scheme's scorecard for each period from --from to --to (nothing is published)."""
+    from gridmap.evaluation.batches import periods_between, plan, run
+
+    tz = ZoneInfo(obj.settings.cases.timezone)
+    started = time.perf_counter()
+    try:
+        with obj.migrated_session_factory()() as session:
+            periods = periods_between(first, last, tz)
+            tasks = plan(session, obj.settings, periods, dt.datetime.now(dt.UTC), schemes)
+        cards = run(tasks, scheduler)
+    except GridmapError as exc:
+        fail(exc)
+    with out_path.open("w", encoding="utf-8") as fh:
+        for card in cards:
+            fh.write(json.dumps(card, ensure_ascii=False, default=str) + "\n")
+    where = f" on Dask {scheduler}" if scheduler else ""
+    click.echo(
+        f"{len(cards)} scorecards ({len(tasks) // max(len(periods), 1)} schemes × {len(periods)} periods) "
+        f"in {time.perf_counter() - started:.1f} s{where} → {out_path}"
+    )
