@@ -13,7 +13,6 @@ All or nothing, like findings. Until the assessment is closed a scored item may 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -161,16 +160,7 @@ def record_items(
     assessment = session.get(Assessment, assessment_id)
     assert assessment is not None
     failures = [p for p in todo if not p["passed"]]
-    open_cases(
-        session,
-        failures,
-        settings,
-        actor=actor,
-        now=now,
-        describe=_case_text(assessment, point),
-        origin="assessment",
-        origin_ids={"assessment_id": assessment_id, "point_id": point.id},
-    )
+    _open_cases(session, failures, settings, actor, now, assessment, point)
     rows = [{"point_id": point.id, **stored_fields(p, settings, actor, now)} for p in todo]
     if rows:
         session.execute(insert(AssessmentItemScore), rows)
@@ -196,11 +186,29 @@ def record_items(
     return point_sheet(session, assessment_id, point_id, lang)
 
 
-def _case_text(assessment: Assessment, point: AssessmentPoint) -> Callable[[dict[str, Any]], str]:
-    """The description of the case a failed item opens: the assessment, the point, the item and the note."""
-    return lambda p: (
-        f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
-        + (f"：{p['note']}" if p["note"] else "")
+def _open_cases(
+    session: Session,
+    failures: list[dict[str, Any]],
+    settings: Settings,
+    actor: Actor,
+    now: dt.datetime,
+    assessment: Assessment,
+    point: AssessmentPoint,
+) -> None:
+    """Open the cases of a point's failed items (:func:`gridmap.inspections.findings.open_cases`), described by the
+    assessment, the point, the item and the note, and tied to the assessment and the point."""
+    open_cases(
+        session,
+        failures,
+        settings,
+        actor=actor,
+        now=now,
+        describe=lambda p: (
+            f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
+            + (f"：{p['note']}" if p["note"] else "")
+        ),
+        origin="assessment",
+        origin_ids={"assessment_id": assessment.id, "point_id": point.id},
     )
 
 
@@ -299,16 +307,7 @@ def correct_item(
         withdraw_case(session, row.case_id, settings, actor=actor, now=now,
                       note=f"测评项目 {item.code} 更正为合格，撤销立案")  # fmt: skip
     elif not p["passed"] and (row.case_id is None or case_status == CaseStatus.VOID):
-        open_cases(
-            session,
-            [p],
-            settings,
-            actor=actor,
-            now=now,
-            describe=_case_text(assessment, point),
-            origin="assessment",
-            origin_ids={"assessment_id": assessment_id, "point_id": point.id},
-        )
+        _open_cases(session, [p], settings, actor, now, assessment, point)
         case_id, unit_id, lon, lat = p["case_id"], p["unit_id"], p["lon"], p["lat"]
     session.execute(
         update(AssessmentItemScore)
