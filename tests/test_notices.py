@@ -4,6 +4,7 @@ overdue and rework lists counting the period's cases."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import zipfile
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from gridmap.cli import main
@@ -21,6 +22,7 @@ from gridmap.config import Settings
 from gridmap.errors import NotFound
 from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish, scorecard
 from gridmap.notices import build, published_periods, render_html, render_pdf, render_xlsx
+from gridmap.store.engine import downgrade, upgrade
 from gridmap.store.models import Case, Notice
 from gridmap.web import create_app
 from tests.accounts import client_as
@@ -166,6 +168,8 @@ def test_a_published_notices_pdf_is_the_one_stored_when_published_even_after_the
     assert stored is not None and stored.startswith(b"%PDF-")
     first = viewer.get("/api/v1/notices/2026-11.pdf")
     assert first.status_code == 200 and first.data == stored and first.headers["ETag"]
+    kept = session.scalars(select(Notice.pdf_sha256).where(Notice.period == "2026-11")).one()
+    assert first.headers["ETag"] == f'"{kept}"' and kept == hashlib.sha256(stored).hexdigest()  # taken at publish
     # the stuck case is closed and a unit renamed: the published notice's PDF stays the same bytes
     stuck = session.query(Case).filter(Case.status == "in_progress").one()
     stuck.status, stuck.closed_at, stuck.deadline_at = "closed", stuck.deadline_at, stuck.deadline_at
@@ -175,6 +179,24 @@ def test_a_published_notices_pdf_is_the_one_stored_when_published_even_after_the
     unchanged = viewer.get("/api/v1/notices/2026-11.pdf", headers={"If-None-Match": first.headers["ETag"]})
     assert unchanged.status_code == 304 and unchanged.data == b""
     _assert_noto_embedded(stored)
+
+
+def test_a_notice_published_before_fingerprints_were_kept_gets_its_own_from_the_migration(
+    settings: Settings, session: Session, engine: Engine
+) -> None:
+    """Migration 0027 fingerprints the PDFs stored before it: a client holding such a PDF keeps its ETag (304)."""
+    _published(session)
+    session.commit()
+    viewer = client_as(create_app(settings), "viewer")
+    assert client_as(create_app(settings), "commander").post("/api/v1/notices/2026-11/publish").status_code == 201
+    etag = viewer.get("/api/v1/notices/2026-11.pdf").headers["ETag"]
+    session.close()
+    downgrade(engine, "0026_mapfast_queue_indexes")  # as stored before 0027: the PDF without its fingerprint
+    upgrade(engine)
+    stored, kept = session.execute(select(Notice.pdf, Notice.pdf_sha256).where(Notice.period == "2026-11")).one()
+    assert kept == hashlib.sha256(stored).hexdigest() and etag == f'"{kept}"'
+    again = viewer.get("/api/v1/notices/2026-11.pdf", headers={"If-None-Match": etag})
+    assert again.status_code == 304
 
 
 def test_the_command_writes_the_pdf_and_the_xlsx(settings: Settings, session: Session, tmp_path: Path) -> None:

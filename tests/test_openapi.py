@@ -577,3 +577,36 @@ def test_no_two_request_or_response_models_share_a_name() -> None:
                     clashes.append(f"{name}: {seen[name]} and {module.__name__}")
                 seen[name] = module.__name__
     assert not clashes
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kw", "words_zh"),
+    [
+        ("POST", "/api/v1/holidays", {"json": {}}, ["“day”：必填", "“is_workday”：必填"]),
+        ("POST", "/api/v1/snap", {"json": {"points": "all"}}, ["“points”：须为列表"]),
+        ("GET", "/api/v1/categories?active=maybe", {}, ["“active”："]),
+        ("GET", "/api/v1/units?kind=school", {}, ["“kind”：“school” 不是可选的值"]),
+        ("GET", f"/api/v1/holidays?year={2**70}", {}, ["“year”：", "太大"]),
+        ("GET", "/api/v1/features/segment/1?at=someday", {}, ["“at”：“someday”不是日期"]),
+    ],
+)
+def test_a_400_for_a_zh_reader_says_in_chinese_which_field_is_wrong(
+    settings: Settings, session: Session, tmp_path, method: str, url: str, kw: dict[str, Any], words_zh: list[str]
+) -> None:
+    """The reader's language (``?lang=``, else the cookie, else the site's default: zh-CN) picks ``message``: a
+    zh-CN reader reads which field is wrong and why in Chinese; ``error``/``details`` stay the API's English."""
+    build_city(session)
+    session.commit()
+    role = "admin" if url.startswith(("/api/v1/holidays", "/api/v1/categories")) and method == "POST" else "commander"
+    client = client_as(create_app(case_settings(settings, tmp_path)), role)
+    for lang in ("", "zh-CN"):
+        sep = "&" if "?" in url else "?"
+        body = client.open(url + (f"{sep}lang={lang}" if lang else ""), method=method, **kw).get_json()
+        assert body["status"] == 400 and body["message"].startswith("请求未被接受（未作任何修改）："), body
+        for word in words_zh:
+            assert word in body["message"] and any(word in line for line in body["message_details"]), (word, body)
+        said = re.sub(r"“[^”]*”|ISO-8601|true|false", "", body["message"])  # what the reader sent or types, aside
+        assert not re.search(r"[A-Za-z]{3,}", said), body  # no English sentence
+        assert "field '" in " ".join(body["details"])  # the API's stable English is kept
+    en = client.open(url + ("&" if "?" in url else "?") + "lang=en", method=method, **kw).get_json()
+    assert en["message"] == en["error"] and "field '" in en["message"] and "message_details" not in en

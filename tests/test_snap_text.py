@@ -1,5 +1,6 @@
 """``gridmap snap``'s text columns, built over arrays, are the per-point answers' text: every rule (components,
-compounds, segments, grids, the default party), boundary cases, points with no unit and no candidates."""
+compounds, segments, grids, the default party), boundary cases, points with no unit and no candidates, in Chinese
+and in English."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.components.demo import KINDS as COMPONENT_KINDS
 from gridmap.config import RoutingConfig
-from gridmap.routing import route_points, routing_layers
+from gridmap.routing import explain, route_points, routing_layers
 from gridmap.routing.bulk_text import candidates_json, explanations, round1
 from gridmap.routing.csv_file import snap_csv
 
@@ -44,11 +45,13 @@ def test_text_columns_are_the_per_point_text(session: Session) -> None:
     batch = route_points(session, lon, lat, categories=cats, observed_at=[d or None for d in days], config=config)
     ok = np.flatnonzero(batch.ok)
     got_text, got_cands = explanations(batch, ok), candidates_json(batch, ok)
+    got_en = explanations(batch, ok, "en")
     rules, ambiguous, no_candidates = set(), 0, 0
     for k, i in enumerate(ok.tolist()):
         r = batch.result(i)
         assert r is not None
         assert got_text[k] == r.explanation, (i, r)
+        assert got_en[k] == explain(r, "en"), (i, r)
         cands = [
             {"kind": c.kind, "id": c.id, "name": c.name, "unit_name": c.unit_name, "distance_m": c.distance_m}
             for c in r.candidates

@@ -13,7 +13,6 @@ All or nothing, like findings. Until the assessment is closed a scored item may 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -23,11 +22,20 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.assessments.drawing import find_assessment, open_assessment, point_dict, street_names
 from gridmap.assessments.vocabulary import CHECKLIST_TYPE, type_name
-from gridmap.cases.photos import store_photos
 from gridmap.cases.values import now_or
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
-from gridmap.inspections.findings import open_cases, parse_finding, wgs84_of, withdraw_case
+from gridmap.inspections.findings import (
+    items_of,
+    open_cases,
+    parse_finding,
+    replayed,
+    shown_fields,
+    stored_fields,
+    wgs84_of,
+    with_item_unit_case,
+    withdraw_case,
+)
 from gridmap.inspections.templates import current_edition, freeze, get_edition
 from gridmap.inspections.vocabulary import point_type_name
 from gridmap.store.dialect import dialect_of
@@ -39,7 +47,6 @@ from gridmap.store.models import (
     CaseStatus,
     ChecklistItem,
     ChecklistTemplate,
-    Unit,
 )
 
 MAX_ITEMS = 100  # one request: a checklist has tens of items
@@ -115,8 +122,7 @@ def record_items(
         template_id = int(current_edition(session, ctype)["id"])
     edition = session.scalar(select(ChecklistTemplate).where(ChecklistTemplate.id == template_id).with_for_update())
     assert edition is not None  # locked: an edit of the checklist waits, then finds it frozen
-    rows_of = session.scalars(select(ChecklistItem).where(ChecklistItem.template_id == template_id)).all()
-    by_id, by_code = {i.id: i for i in rows_of}, {i.code: i for i in rows_of}
+    by_id, by_code = items_of(session, template_id)
     where = f"该点位所用的测评细则（{point_type_name(edition.point_type)}第 {edition.edition} 版）"
     problems: list[Problem] = []
     parsed = [
@@ -124,8 +130,8 @@ def record_items(
         for n, f in enumerate(items, start=1)
         if (p := parse_finding(f, n, by_id, by_code, where, photos.get(n - 1, []), settings, problems)) is not None
     ]
-    replayed = _replayed(session, [p["client_id"] for p in parsed if p["client_id"]])
-    todo = [p for p in parsed if not (p["client_id"] and p["client_id"] in replayed)]
+    again = replayed(session, AssessmentItemScore, [p["client_id"] for p in parsed if p["client_id"]])
+    todo = [p for p in parsed if not (p["client_id"] and p["client_id"] in again)]
     done = set(session.scalars(select(AssessmentItemScore.item_id).where(AssessmentItemScore.point_id == point.id)))
     seen: set[int] = set()
     for p in todo:
@@ -154,36 +160,8 @@ def record_items(
     assessment = session.get(Assessment, assessment_id)
     assert assessment is not None
     failures = [p for p in todo if not p["passed"]]
-    open_cases(
-        session,
-        failures,
-        settings,
-        actor=actor,
-        now=now,
-        describe=_case_text(assessment, point),
-        origin="assessment",
-        origin_ids={"assessment_id": assessment_id, "point_id": point.id},
-    )
-    rows = []
-    for p in todo:
-        lon, lat = (p["lon"], p["lat"]) if "case_id" in p else wgs84_of(p)
-        rows.append(
-            {
-                "point_id": point.id,
-                "item_id": p["item"].id,
-                "passed": bool(p["passed"]),
-                "points_deducted": float(p["deducted"]),
-                "lon": lon,
-                "lat": lat,
-                "note": p["note"],
-                "photos": store_photos(settings.instance_dir, p["checked"]) if p["checked"] else None,
-                "case_id": p.get("case_id"),
-                "unit_id": p.get("unit_id"),
-                "recorded_at": now,
-                "recorded_by": actor.name,
-                "client_id": p["client_id"],
-            }
-        )
+    _open_cases(session, failures, settings, actor, now, assessment, point)
+    rows = [{"point_id": point.id, **stored_fields(p, settings, actor, now)} for p in todo]
     if rows:
         session.execute(insert(AssessmentItemScore), rows)
     before = {"score": point.score, "possible": point.possible}
@@ -208,11 +186,29 @@ def record_items(
     return point_sheet(session, assessment_id, point_id, lang)
 
 
-def _case_text(assessment: Assessment, point: AssessmentPoint) -> Callable[[dict[str, Any]], str]:
-    """The description of the case a failed item opens: the assessment, the point, the item and the note."""
-    return lambda p: (
-        f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
-        + (f"：{p['note']}" if p["note"] else "")
+def _open_cases(
+    session: Session,
+    failures: list[dict[str, Any]],
+    settings: Settings,
+    actor: Actor,
+    now: dt.datetime,
+    assessment: Assessment,
+    point: AssessmentPoint,
+) -> None:
+    """Open the cases of a point's failed items (:func:`gridmap.inspections.findings.open_cases`), described by the
+    assessment, the point, the item and the note, and tied to the assessment and the point."""
+    open_cases(
+        session,
+        failures,
+        settings,
+        actor=actor,
+        now=now,
+        describe=lambda p: (
+            f"【模拟测评】{assessment.title}·{point.name or point.seq}：{p['item'].name_zh}"
+            + (f"：{p['note']}" if p["note"] else "")
+        ),
+        origin="assessment",
+        origin_ids={"assessment_id": assessment.id, "point_id": point.id},
     )
 
 
@@ -311,16 +307,7 @@ def correct_item(
         withdraw_case(session, row.case_id, settings, actor=actor, now=now,
                       note=f"测评项目 {item.code} 更正为合格，撤销立案")  # fmt: skip
     elif not p["passed"] and (row.case_id is None or case_status == CaseStatus.VOID):
-        open_cases(
-            session,
-            [p],
-            settings,
-            actor=actor,
-            now=now,
-            describe=_case_text(assessment, point),
-            origin="assessment",
-            origin_ids={"assessment_id": assessment_id, "point_id": point.id},
-        )
+        _open_cases(session, [p], settings, actor, now, assessment, point)
         case_id, unit_id, lon, lat = p["case_id"], p["unit_id"], p["lon"], p["lat"]
     session.execute(
         update(AssessmentItemScore)
@@ -373,14 +360,6 @@ def delete_item(
     return point_sheet(session, assessment_id, point_id, lang)
 
 
-def _replayed(session: Session, client_ids: list[str]) -> set[str]:
-    if not client_ids:
-        return set()
-    return set(
-        session.scalars(select(AssessmentItemScore.client_id).where(AssessmentItemScore.client_id.in_(client_ids)))
-    )
-
-
 def point_sheet(session: Session, assessment_id: int, point_id: int, lang: str = "zh_CN") -> dict[str, Any]:
     """What the phone page scores a point with: the point, its checklist edition (the one its items were scored on,
     else the current one; none for a type without a checklist) and the items scored so far with their cases."""
@@ -396,17 +375,7 @@ def point_sheet(session: Session, assessment_id: int, point_id: int, lang: str =
         except NotFound:
             checklist = None
     scored = session.execute(
-        select(
-            AssessmentItemScore,
-            ChecklistItem.code,
-            ChecklistItem.name_zh,
-            ChecklistItem.name_en,
-            Unit.name.label("unit_name"),
-            Case.status.label("case_status"),
-        )
-        .join(ChecklistItem, ChecklistItem.id == AssessmentItemScore.item_id)
-        .join(Unit, Unit.id == AssessmentItemScore.unit_id, isouter=True)
-        .join(Case, Case.id == AssessmentItemScore.case_id, isouter=True)
+        with_item_unit_case(AssessmentItemScore)
         .where(AssessmentItemScore.point_id == point.id)
         .order_by(AssessmentItemScore.id)
     ).all()
@@ -415,22 +384,9 @@ def point_sheet(session: Session, assessment_id: int, point_id: int, lang: str =
         "checklist": checklist,
         "items": [
             {
-                "id": s.id,
-                "item_id": s.item_id,
-                "item_code": code,
+                **shown_fields(s, code, unit_name, case_status),
                 "item_name": name_en if lang == "en" and name_en else name_zh,
-                "passed": s.passed,
-                "points_deducted": s.points_deducted,
-                "lon": s.lon,
-                "lat": s.lat,
-                "note": s.note,
-                "photos": [ph["file"] for ph in (s.photos or [])],
-                "case_id": s.case_id,
-                "case_status": case_status,
-                "unit_id": s.unit_id,
-                "unit_name": unit_name,
                 "recorded_at": s.recorded_at.isoformat() if s.recorded_at else None,
-                "recorded_by": s.recorded_by,
             }
             for s, code, name_zh, name_en, unit_name, case_status in scored
         ],

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gridmap.errors import InvalidInput, Problem
+from gridmap.validation_text import sentences
 
 SUBJECTS: dict[str, tuple[str, str]] = {
     "unit": ("责任单位", "units"),
@@ -189,7 +190,7 @@ def parse_scheme(raw: Any) -> SchemeDoc:
             where = ".".join(str(p) for p in err["loc"]) or "document"
             msg = str(err["msg"]).removeprefix("Value error, ")
             problems.append(Problem(f"{field_label_en(err['loc'], raw)}: {msg}", field=where,
-                                    zh=f"{field_label_zh(err['loc'], raw)}：{_zh_message(err)}"))  # fmt: skip
+                                    zh=f"{field_label_zh(err['loc'], raw)}：{sentences(err).zh}"))  # fmt: skip
         raise InvalidInput(problems) from None
 
 
@@ -245,44 +246,3 @@ def field_label_en(loc: tuple[int | str, ...], raw: Any) -> str:
         elif part not in _RULE_KINDS:
             words.append(str(part))
     return " ".join(words) or "document"
-
-
-def _num(v: Any) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
-def _zh_message(err: Any) -> str:
-    """What is wrong with one value, in Chinese (pydantic's English otherwise leaks into a zh-CN page)."""
-    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
-    shown = repr(value) if not isinstance(value, str) else f"“{value[:40]}”"
-    if kind == "missing":
-        return "必填"
-    if kind.startswith(("float_", "int_")) or kind == "finite_number":
-        return f"{shown} 不是数字"
-    if kind in ("greater_than_equal", "greater_than"):
-        return f"{shown} 太小，{'最小为' if kind.endswith('equal') else '须大于'} {_num(ctx.get('ge', ctx.get('gt')))}"
-    if kind in ("less_than_equal", "less_than"):
-        return f"{shown} 太大，{'最大为' if kind.endswith('equal') else '须小于'} {_num(ctx.get('le', ctx.get('lt')))}"
-    if kind in ("too_short",):
-        return f"至少需要 {ctx.get('min_length')} 项"
-    if kind in ("too_long",):
-        return f"最多 {ctx.get('max_length')} 项"
-    if kind in ("string_too_short",):
-        return "不能为空"
-    if kind == "string_too_long":
-        return f"太长，最多 {ctx.get('max_length')} 个字符"
-    if kind == "union_tag_invalid":
-        return f"“{str(ctx.get('tag'))[:40]}”不是可选的值（{ctx.get('expected_tags')}）"
-    if kind in ("literal_error", "union_tag_not_found", "enum"):
-        return f"{shown} 不是可选的值"
-    if kind == "extra_forbidden":
-        return "不认识的字段"
-    if kind.startswith("bool_"):
-        return f"{shown} 须为 true 或 false"
-    if kind in ("string_type",):
-        return "须为文字"
-    if kind in ("list_type", "tuple_type"):
-        return "须为列表"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "须为对象"
-    return "取值有误"

@@ -28,12 +28,28 @@ HIGHWAY_LEVELS: dict[str, str] = {
 """OSM ``highway`` value → road level. Anything else (footway, cycleway, path, steps, track, construction,
 proposed, …) is not a managed road and is not read."""
 
+ROUNDABOUT_JUNCTIONS: tuple[str, ...] = ("roundabout", "circular")
+"""OSM ``junction`` values of a roundabout (a closed one-way ring)."""
+ONEWAY_VALUES: tuple[str, ...] = ("yes", "true", "1", "-1")
+"""OSM ``oneway`` values of a one-way road (``-1``: against the way's direction)."""
+NOT_A_BRIDGE: tuple[str, ...] = ("no",)
+"""OSM ``bridge`` values that leave the way on the ground (any other value lifts it)."""
+NOT_A_TUNNEL: tuple[str, ...] = ("no", "building_passage")
+"""OSM ``tunnel`` values that leave the way on the ground (a passage through a building is at street level)."""
+
+
+def _tag(key: str, values: tuple[str, ...], *, but: bool = False) -> re.Pattern[str]:
+    """An hstore ``other_tags`` match of ``key`` having one of ``values`` (``but``: any value except those)."""
+    alts = "|".join(re.escape(v) for v in values)
+    return re.compile(rf'"{key}"=>"(?!(?:{alts})")[^"]*"' if but else rf'"{key}"=>"(?:{alts})"')
+
+
 _ZH_NAME = re.compile(r'"name:zh"=>"((?:[^"\\]|\\.)*)"')
 _LAYER = re.compile(r'"layer"=>"\s*(-?\d+)\s*"')
-_BRIDGE = re.compile(r'"bridge"=>"(?!no")[^"]*"')
-_TUNNEL = re.compile(r'"tunnel"=>"(?!no"|building_passage")[^"]*"')
-_ROUNDABOUT = re.compile(r'"junction"=>"(?:roundabout|circular)"')
-_ONEWAY = re.compile(r'"oneway"=>"(?:yes|true|1|-1)"')
+_BRIDGE = _tag("bridge", NOT_A_BRIDGE, but=True)
+_TUNNEL = _tag("tunnel", NOT_A_TUNNEL, but=True)
+_ROUNDABOUT = _tag("junction", ROUNDABOUT_JUNCTIONS)
+_ONEWAY = _tag("oneway", ONEWAY_VALUES)
 
 
 class OSMReadError(ValueError):

@@ -31,6 +31,7 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.errors import InvalidInput, Problem
 from gridmap.geo import crs as gcrs
+from gridmap.geo.osm import ONEWAY_VALUES, ROUNDABOUT_JUNCTIONS
 from gridmap.geo.road_forms import carriageway_sides, shape_forms
 from gridmap.geo.roads import LEVELS, segment_roads
 from gridmap.geo.validate import check_lonlat, crs_misfits, feature_ranges, projection_hint
@@ -210,8 +211,8 @@ def read_centrelines(
     return out[present].reset_index(drop=True), notes, label
 
 
-_YES = frozenset({"yes", "true", "1", "-1", "y", "t", "是"})
-_RING = frozenset({"roundabout", "circular", "环岛", *_YES})
+_YES = frozenset({*ONEWAY_VALUES, "y", "t", "是"})  # OSM's yes words and a spreadsheet's
+_RING = frozenset({*ROUNDABOUT_JUNCTIONS, "环岛", *_YES})
 
 
 def _road_form_columns(gdf: gpd.GeoDataFrame, lower: dict[str, str]) -> dict[str, np.ndarray]:

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gridmap.accounts.actor import SYSTEM, Actor
-from gridmap.cases.photos import check_photos
+from gridmap.cases.photos import check_photos, store_photos
 from gridmap.cases.reports import open_report
 from gridmap.cases.states import ACTIVE
 from gridmap.cases.transitions import transition
@@ -26,9 +27,10 @@ from gridmap.cases.values import MAX_DESCRIPTION, validate_point
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, Problem
 from gridmap.inputs import parse_flag, parse_number, parse_text
-from gridmap.store.models import Case, ChecklistItem
+from gridmap.store.models import AssessmentItemScore, Case, ChecklistItem, InspectionFinding, Unit
 
 MAX_PHOTOS = 3  # per finding, as on the report page
+Finding = type[InspectionFinding] | type[AssessmentItemScore]  # where a checked item is stored
 BULK_ROUTING_FROM = 20  # failed findings in one request: fewer are routed one by one (no loaded layers needed)
 
 
@@ -237,3 +239,78 @@ def _route_failures(session: Session, failures: list[dict[str, Any]], now: dt.da
         if result is not None:
             out[id(p)] = result
     return out
+
+
+def items_of(session: Session, template_id: int) -> tuple[dict[int, ChecklistItem], dict[str, ChecklistItem]]:
+    """A checklist edition's items by id and by code (what :func:`parse_finding` finds a finding's item in)."""
+    items = session.scalars(select(ChecklistItem).where(ChecklistItem.template_id == template_id)).all()
+    return {i.id: i for i in items}, {i.code: i for i in items}
+
+
+def replayed(session: Session, model: Finding, client_ids: list[str]) -> set[str]:
+    """The client ids among ``client_ids`` stored already (a phone sending again what went through: skipped)."""
+    if not client_ids:
+        return set()
+    return set(session.scalars(select(model.client_id).where(model.client_id.in_(client_ids))))
+
+
+def stored_fields(p: dict[str, Any], settings: Settings, actor: Actor, now: dt.datetime) -> dict[str, Any]:
+    """The columns a checked finding (:func:`parse_finding`, its case opened by :func:`open_cases`) is stored with,
+    besides what it belongs to: an inspection's finding and an assessment's scored item alike."""
+    lon, lat = (p["lon"], p["lat"]) if "case_id" in p else wgs84_of(p)
+    return {
+        "item_id": p["item"].id,
+        "passed": bool(p["passed"]),
+        "points_deducted": float(p["deducted"]),
+        "lon": lon,
+        "lat": lat,
+        "note": p["note"],
+        "photos": store_photos(settings.instance_dir, p["checked"]) if p["checked"] else None,
+        "case_id": p.get("case_id"),
+        "unit_id": p.get("unit_id"),
+        "recorded_at": now,
+        "recorded_by": actor.name,
+        "client_id": p["client_id"],
+    }
+
+
+def with_item_unit_case(model: Finding, *extra: Any) -> Select[Any]:
+    """Stored findings with their item's code and names, ``extra`` columns, their unit's name and their case's
+    status (``unit_name``, ``case_status``): the caller adds its ``where`` and ``order_by``."""
+    return (
+        select(
+            model,
+            ChecklistItem.code,
+            ChecklistItem.name_zh,
+            ChecklistItem.name_en,
+            *extra,
+            Unit.name.label("unit_name"),
+            Case.status.label("case_status"),
+        )
+        .join(ChecklistItem, ChecklistItem.id == model.item_id)
+        .join(Unit, Unit.id == model.unit_id, isouter=True)
+        .join(Case, Case.id == model.case_id, isouter=True)
+    )
+
+
+def shown_fields(
+    f: InspectionFinding | AssessmentItemScore, code: str, unit_name: str | None, case_status: str | None
+) -> dict[str, Any]:
+    """What a stored finding shows of itself, its item's code, its unit and its case (an inspection's and an
+    assessment's alike; each adds its own)."""
+    return {
+        "id": f.id,
+        "item_id": f.item_id,
+        "item_code": code,
+        "passed": f.passed,
+        "points_deducted": f.points_deducted,
+        "lon": f.lon,
+        "lat": f.lat,
+        "note": f.note,
+        "photos": [ph["file"] for ph in (f.photos or [])],
+        "case_id": f.case_id,
+        "case_status": case_status,
+        "unit_id": f.unit_id,
+        "unit_name": unit_name,
+        "recorded_by": f.recorded_by,
+    }

@@ -20,14 +20,21 @@ from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.accounts.scope import scope_of
 from gridmap.cases.deadlines import deadline_fields
-from gridmap.cases.photos import store_photos
 from gridmap.cases.states import TERMINAL
 from gridmap.cases.values import now_or
 from gridmap.catalogue.categories import load_calendar
 from gridmap.config import Settings
 from gridmap.errors import InvalidInput, NotFound, Problem
 from gridmap.inputs import parse_day, parse_int, parse_text
-from gridmap.inspections.findings import open_cases, parse_finding, wgs84_of
+from gridmap.inspections.findings import (
+    items_of,
+    open_cases,
+    parse_finding,
+    replayed,
+    shown_fields,
+    stored_fields,
+    with_item_unit_case,
+)
 from gridmap.inspections.templates import current_edition, freeze, get_edition
 from gridmap.inspections.vocabulary import POINT_TYPES, kind_name, point_type_name
 from gridmap.store.dialect import dialect_of
@@ -42,7 +49,6 @@ from gridmap.store.models import (
     Inspection,
     InspectionFinding,
     InspectionKind,
-    Unit,
 )
 
 MAX_FINDINGS = 500  # one request: a day's walk of a team is tens of findings
@@ -205,11 +211,6 @@ def _restart_deadlines(session: Session, case_ids: Any, settings: Settings, now:
     return [r.id for r in rows]
 
 
-def _items(session: Session, template_id: int) -> tuple[dict[int, ChecklistItem], dict[str, ChecklistItem]]:
-    items = session.scalars(select(ChecklistItem).where(ChecklistItem.template_id == template_id)).all()
-    return {i.id: i for i in items}, {i.code: i for i in items}
-
-
 def record_findings(
     session: Session,
     inspection_id: int,
@@ -235,7 +236,7 @@ def record_findings(
                 zh=f"一次最多提交 {MAX_FINDINGS} 条检查记录",
             )
         )
-    by_id, by_code = _items(session, inspection.template_id)
+    by_id, by_code = items_of(session, inspection.template_id)
     edition = session.get(ChecklistTemplate, inspection.template_id)
     assert edition is not None
     where = f"本次督查的测评细则（{point_type_name(edition.point_type)}第 {edition.edition} 版）"
@@ -277,7 +278,7 @@ def record_findings(
             )
     if problems:
         raise InvalidInput(problems)
-    existing = _replayed(session, [p["client_id"] for p in parsed if p["client_id"]])
+    existing = replayed(session, InspectionFinding, [p["client_id"] for p in parsed if p["client_id"]])
     withheld = inspection.kind == InspectionKind.COVERT and inspection.published_at is None
     todo = [p for p in parsed if not (p["client_id"] and p["client_id"] in existing)]
     failures = [p for p in todo if not p["passed"]]
@@ -295,30 +296,13 @@ def record_findings(
     opened = [p["case_id"] for p in failures]
     rows: list[dict[str, Any]] = []
     for p in todo:
-        lon, lat = (p["lon"], p["lat"]) if "case_id" in p else wgs84_of(p)
-        unit_id = p.get("unit_id")
+        row = {"inspection_id": inspection_id, **stored_fields(p, settings, actor, now)}
         original = originals.get(p["recheck"]) if p["recheck"] else None
         if original is not None and original["unit_id"] is not None:
-            unit_id = original["unit_id"]  # a repeat counts against the unit the first failure went to
-        rows.append(
-            {
-                "inspection_id": inspection_id,
-                "item_id": p["item"].id,
-                "passed": bool(p["passed"]),
-                "points_deducted": float(p["deducted"]),
-                "lon": lon,
-                "lat": lat,
-                "note": p["note"],
-                "photos": store_photos(settings.instance_dir, p["checked"]) if p["checked"] else None,
-                "case_id": p.get("case_id"),
-                "unit_id": unit_id,
-                "recheck_of": p["recheck"],
-                "repeat": bool(original is not None and not p["passed"]),
-                "recorded_at": now,
-                "recorded_by": actor.name,
-                "client_id": p["client_id"],
-            }
-        )
+            row["unit_id"] = original["unit_id"]  # a repeat counts against the unit the first failure went to
+        row["recheck_of"] = p["recheck"]
+        row["repeat"] = bool(original is not None and not p["passed"])
+        rows.append(row)
     if rows:
         session.execute(insert(InspectionFinding), rows)
     if withheld and opened:
@@ -344,12 +328,6 @@ def _originals(session: Session, ids: set[int]) -> dict[int, dict[str, Any]]:
         .where(InspectionFinding.id.in_(sorted(ids)))
     ).all()
     return {r.id: {"passed": r.passed, "unit_id": r.unit_id, "code": r.code} for r in rows}
-
-
-def _replayed(session: Session, client_ids: list[str]) -> set[str]:
-    if not client_ids:
-        return set()
-    return set(session.scalars(select(InspectionFinding.client_id).where(InspectionFinding.client_id.in_(client_ids))))
 
 
 def _header(session: Session, row: Inspection, lang: str) -> dict[str, Any]:
@@ -379,18 +357,7 @@ def _header(session: Session, row: Inspection, lang: str) -> dict[str, Any]:
 def findings_of(session: Session, inspection_id: int, actor: Actor) -> list[dict[str, Any]]:
     """The inspection's findings as ``actor`` may see them (a unit clerk: their unit's only)."""
     stmt = (
-        select(
-            InspectionFinding,
-            ChecklistItem.code,
-            ChecklistItem.name_zh,
-            ChecklistItem.name_en,
-            ChecklistItem.category,
-            Unit.name.label("unit_name"),
-            Case.status.label("case_status"),
-        )
-        .join(ChecklistItem, ChecklistItem.id == InspectionFinding.item_id)
-        .join(Unit, Unit.id == InspectionFinding.unit_id, isouter=True)
-        .join(Case, Case.id == InspectionFinding.case_id, isouter=True)
+        with_item_unit_case(InspectionFinding, ChecklistItem.category)
         .where(InspectionFinding.inspection_id == inspection_id)
         .order_by(InspectionFinding.id)
     )
@@ -401,26 +368,13 @@ def findings_of(session: Session, inspection_id: int, actor: Actor) -> list[dict
     for f, code, name_zh, name_en, category, unit_name, case_status in session.execute(stmt):
         out.append(
             {
-                "id": f.id,
-                "item_id": f.item_id,
-                "item_code": code,
+                **shown_fields(f, code, unit_name, case_status),
                 "item_name": name_zh,
                 "item_name_en": name_en,
                 "category": category,
-                "passed": f.passed,
-                "points_deducted": f.points_deducted,
-                "lon": f.lon,
-                "lat": f.lat,
-                "note": f.note,
-                "photos": [p["file"] for p in (f.photos or [])],
-                "case_id": f.case_id,
-                "case_status": case_status,
-                "unit_id": f.unit_id,
-                "unit_name": unit_name,
                 "recheck_of": f.recheck_of,
                 "repeat": f.repeat,
                 "recorded_at": f.recorded_at,
-                "recorded_by": f.recorded_by,
                 "client_id": f.client_id,
             }
         )

@@ -6,6 +6,7 @@ scorecard has a draft, built and rendered afresh on each reading."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from sqlalchemy import select
@@ -33,9 +34,20 @@ def notice_of(session: Session, period: Period, now: dt.datetime) -> dict[str, A
     return {**build(session, period, now), "notice": None}
 
 
-def frozen_pdf(session: Session, period: Period) -> bytes | None:
-    """The PDF stored when the period's notice was published (None: a draft, or published before PDFs were kept)."""
-    return session.scalars(select(Notice.pdf).where(Notice.period == period.key)).first()
+def frozen_pdf(session: Session, period: Period) -> tuple[bytes, str] | None:
+    """The PDF stored when the period's notice was published and its SHA-256 (hex, taken then: the PDF's ETag);
+    None: a draft, or published before PDFs were kept."""
+    row = session.execute(
+        select(Notice.pdf, Notice.pdf_sha256).where(
+            Notice.period == period.key, Notice.pdf.is_not(None), Notice.pdf_sha256.is_not(None)
+        )
+    ).first()
+    return None if row is None else (row.pdf, row.pdf_sha256)
+
+
+def fingerprint(pdf: bytes) -> str:
+    """A stored PDF's fingerprint (its ETag): SHA-256, hex."""
+    return hashlib.sha256(pdf).hexdigest()
 
 
 def _head(row: Notice, tz: dt.tzinfo) -> dict[str, Any]:
@@ -49,8 +61,10 @@ def publish(session: Session, period: Period, actor: Actor, now: dt.datetime) ->
         raise Conflict(f"the notice of {period.key} is already published (a published notice never changes)",
                        zh=f"{period.label()}的通报已发布，发布后不可更改")  # fmt: skip
     content = build(session, period, now)
+    pdf = render_pdf(content)
     row = Notice(period=period.key, period_start=period.start_utc, title_zh=content["title_zh"], content=content,
-                 published_at=now.astimezone(dt.UTC), published_by=actor.name, pdf=render_pdf(content))  # fmt: skip
+                 published_at=now.astimezone(dt.UTC), published_by=actor.name, pdf=pdf,
+                 pdf_sha256=fingerprint(pdf))  # fmt: skip
     try:
         with session.begin_nested():
             session.add(row)

@@ -29,18 +29,19 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def make(session: Session, raw_period: str, fmt: str, tz: dt.tzinfo, now: dt.datetime) -> tuple[bytes, str, bool]:
-    """The notice of the period typed (as published, else the draft) as ``fmt`` bytes, its file name, and whether
-    the bytes are frozen (the PDF stored when published: the same on every reading)."""
+def make(session: Session, raw_period: str, fmt: str, tz: dt.tzinfo, now: dt.datetime) -> tuple[bytes, str, str | None]:
+    """The notice of the period typed (as published, else the draft) as ``fmt`` bytes, its file name, and the
+    fingerprint of frozen bytes (the PDF stored when published: the same on every reading; None for bytes made
+    now)."""
     fmt = check_format(fmt)
     period = parse_period(raw_period, tz)
     name = f"通报-{period.key}.{fmt}"
     if fmt == "pdf" and (stored := frozen_pdf(session, period)) is not None:
-        return stored, name, True
+        return stored[0], name, stored[1]
     notice = notice_of(session, period, now)
     data = render_pdf(notice) if fmt == "pdf" else render_xlsx(notice)
     assert data is not None
-    return data, name, False
+    return data, name, None
 
 
 def preview(session: Session, raw_period: str, tz: dt.tzinfo, now: dt.datetime) -> dict[str, Any]:

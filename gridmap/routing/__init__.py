@@ -40,7 +40,8 @@ Coordinates that are missing, not numbers, out of range, apparently swapped, or 
 every district/street/community are refused with :class:`~gridmap.errors.InvalidInput` naming the field (one-off)
 or reported per point while the good points are still answered (bulk).
 
-The modules: :mod:`~gridmap.routing.config` (rules, settings, the shared lock), :mod:`~gridmap.routing.results`
+The modules: :mod:`~gridmap.routing.config` (rules, settings, the shared lock), :mod:`~gridmap.routing.sentences`
+(the explanation's templates, zh and en), :mod:`~gridmap.routing.results`
 (answers), :mod:`~gridmap.routing.inputs` (input checks), :mod:`~gridmap.routing.tables` (features as columns),
 :mod:`~gridmap.routing.decide`, :mod:`~gridmap.routing.bulk`, :mod:`~gridmap.routing.cache`,
 :mod:`~gridmap.routing.one_off` and :mod:`~gridmap.routing.csv_file` (``gridmap snap``: a CSV file routed in bulk,

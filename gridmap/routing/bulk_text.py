@@ -3,8 +3,9 @@ over arrays — each distinct piece (a feature's name, a unit's name, a distance
 once and indexed, and the pieces are joined per rule. Formatting :class:`~gridmap.routing.results.RoutingResult`
 one point at a time costs several times the routing itself.
 
-The sentences are those of :func:`gridmap.routing.results.explain` and the JSON that of its candidates (the test
-``tests/test_snap_text.py`` holds every rule's text equal to the per-point one)."""
+The sentences are the templates of :mod:`gridmap.routing.sentences`, which :func:`gridmap.routing.results.explain`
+fills one point at a time, and the JSON that of its candidates (the test ``tests/test_snap_text.py`` holds every
+rule's text equal to the per-point one, in both languages)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from functools import reduce
+from string import Formatter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gridmap.routing.config import ANSWER_RULES, MATCH_KINDS, RULES
-from gridmap.routing.results import KIND_ZH, fmt_metres
+from gridmap.routing.results import fmt_metres
+from gridmap.routing.sentences import SENTENCES, Language, kind_name, kinds_list
 
 if TYPE_CHECKING:
     from gridmap.routing.bulk import RoutingBatch
@@ -103,8 +106,20 @@ def _first(cand_point: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndar
     return points, q[first]
 
 
-def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
-    """The explanation of each point of ``ok`` (:attr:`RoutingResult.explanation`), as an object array."""
+def fill(template: str, **fields: object) -> np.ndarray:
+    """``template.format(**fields)`` element-wise, where fields are object arrays of text (or plain strings)."""
+    parts: list[object] = []
+    for literal, field, _spec, _conv in Formatter().parse(template):
+        if literal:
+            parts.append(literal)
+        if field is not None:
+            parts.append(fields[field])
+    return _cat(*parts)
+
+
+def explanations(batch: RoutingBatch, ok: np.ndarray, lang: Language = "zh") -> np.ndarray:
+    """The explanation of each point of ``ok`` (:func:`gridmap.routing.results.explain`), as an object array."""
+    t = SENTENCES[lang]
     b, n = batch.block, len(ok)
     names = _Names(batch)
     width = len(ANSWER_RULES) + 1
@@ -119,53 +134,48 @@ def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
     street = names.feature(np.where(b.street[ok] >= 0, MATCH_KINDS.index("street"), -1), b.street[ok])
     text = np.full(n, "", dtype=object)
 
+    def kind_of(k: np.ndarray) -> np.ndarray:
+        return each(k, lambda v: kind_name(MATCH_KINDS[v], lang))
+
     # the lead: the first candidate of a tried kind, without a unit, that the point is on (or on the segment of)
-    in_tried = np.array([[k in t for k in MATCH_KINDS] for t in tried], dtype=bool).reshape(len(tried), -1)
+    in_tried = np.array([[k in before for k in MATCH_KINDS] for before in tried], dtype=bool).reshape(len(tried), -1)
     seg = MATCH_KINDS.index("segment")
     skip = (cu < 0) & in_tried[key_all[cp], ck] & ((ck == seg) | (round1(b.cand_distance) == 0)) & (at[cp] >= 0)
     pts, c = _first(cp, skip)
     lead = np.full(n, "", dtype=object)
     if len(pts):
         day = each(batch.days[pts], lambda d: (_EPOCH + dt.timedelta(days=d)).isoformat())
-        kind_zh = each(ck[c], lambda k: KIND_ZH[MATCH_KINDS[k]])
-        lead[at[pts]] = _cat(kind_zh, "「", names.feature(ck[c], cr[c]), "」", day, "无包联单位；")
+        lead[at[pts]] = fill(t["lead"], kind=kind_of(ck[c]), name=names.feature(ck[c], cr[c]), day=day)
 
     # no unit found
     m = ~matched
     if m.any():
-        where = each(key[m], lambda k: "、".join(KIND_ZH[t] for t in tried[k]) or "任何规则")
-        com, st = community[m], street[m]
+        where = each(key[m], lambda k: kinds_list(tried[k], lang) or t["none_any"])
         has_com, has_st = b.community[ok][m] >= 0, b.street[ok][m] >= 0
-        place = np.where(
-            has_com,
-            _cat("所在社区「", com, "」也未设责任单位"),
-            np.where(has_st, _cat("所在街道「", st, "」也未设责任单位"), "不在任何社区或街道内"),
-        )
-        text[m] = _cat("未找到责任单位：没有已包联的", where, "，", place, "，请指挥中心指定")
+        area_kind = np.where(has_com, kind_name("community", lang), kind_name("street", lang)).astype(object)
+        place_area = fill(t["place_area"], kind=area_kind, area=np.where(has_com, community[m], street[m]))
+        place = np.where(has_com | has_st, place_area, t["place_none"])
+        text[m] = fill(t["none"], where=where, place=place)
 
     # a unit found: one template per rule
     feature = names.feature(np.where(matched, kind, -1), b.row[ok])
     resp = names.responsible(unit)
     dist = each(round1(b.distance[ok]), lambda v: "" if v != v else fmt_metres(v))
     rule_at = {r: ANSWER_RULES.index(r) for r in ("component", "compound", "segment", "grid")}
-    m = matched & (rule == rule_at["component"])
-    text[m] = _cat("距", feature[m], dist[m], " 米，权属单位：", resp[m])
-    m = matched & (rule == rule_at["compound"])
-    text[m] = _cat("位于小区「", feature[m], "」内，包联单位：", resp[m])
-    m = matched & (rule == rule_at["segment"])
-    tol = each(b.tolerance[ok][m], lambda v: "" if v != v else f"（{fmt_metres(v)} 米容差内最近的已包联路段）")
-    text[m] = _cat("距路段「", feature[m], "」", dist[m], " 米", tol, "，包联单位：", resp[m])
-    m = matched & (rule == rule_at["grid"])
-    text[m] = _cat("位于单元网格 ", feature[m], " 内，责任单位：", resp[m])
+    for r, code in rule_at.items():
+        m = matched & (rule == code)
+        tolerance: np.ndarray | str = ""
+        if r == "segment":
+            tolerance = each(
+                b.tolerance[ok][m], lambda v: "" if v != v else t["segment_tolerance"].format(tolerance=fmt_metres(v))
+            )
+        text[m] = fill(t[r], name=feature[m], distance=dist[m], tolerance=tolerance, unit=resp[m])
     m = matched & ~np.isin(rule, list(rule_at.values()))
     if m.any():
-        why = each(
-            key[m], lambda k: f"不在已包联的{'、'.join(KIND_ZH[t] for t in tried[k])}范围内，" if tried[k] else ""
-        )
+        why = each(key[m], lambda k: t["default_tried"].format(tried=kinds_list(tried[k], lang)) if tried[k] else "")
         no_com = (kind[m] == MATCH_KINDS.index("street")) & (b.community[ok][m] >= 0)
-        why = np.where(no_com, _cat(why, "所在社区「", community[m], "」未设责任单位，"), why)
-        kind_zh = each(kind[m], lambda k: KIND_ZH[MATCH_KINDS[k]])
-        text[m] = _cat(why, "由所在", kind_zh, "「", feature[m], "」属地兜底：", resp[m])
+        why = np.where(no_com, _cat(why, fill(t["default_no_community"], community=community[m])), why)
+        text[m] = fill(t["default"], why=why, kind=kind_of(kind[m]), name=feature[m], unit=resp[m])
 
     # a rival of the same kind with another unit, for a boundary case
     rival = (ck == b.kind[cp]) & (cu >= 0) & (cu != b.unit[cp]) & b.ambiguous[cp] & (at[cp] >= 0)
@@ -173,12 +183,13 @@ def explanations(batch: RoutingBatch, ok: np.ndarray) -> np.ndarray:
     keep = matched[at[pts]]
     pts, c = pts[keep], c[keep]
     if len(pts):
-        kind_zh = each(ck[c], lambda k: KIND_ZH[MATCH_KINDS[k]])
-        near = fmt_metres(batch.config.ambiguous_m)
-        suffix = _cat(
-            "；另有", kind_zh, "「", names.feature(ck[c], cr[c]), "」（", names.candidate_unit(cu[c]), "）相距不足 ",
-            f"{near} 米，属边界情况，请指挥中心确认",
-        )  # fmt: skip
+        suffix = fill(
+            t["rival"],
+            kind=kind_of(ck[c]),
+            name=names.feature(ck[c], cr[c]),
+            unit=names.candidate_unit(cu[c]),
+            near=fmt_metres(batch.config.ambiguous_m),
+        )
         text[at[pts]] = _cat(text[at[pts]], suffix)
     return _cat(lead, text) if n else text
 

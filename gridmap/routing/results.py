@@ -1,4 +1,4 @@
-"""What routing answers: the :class:`RoutingResult` of a point (its API shape and its Chinese explanation) and
+"""What routing answers: the :class:`RoutingResult` of a point (its API shape and its explanation) and
 the :class:`PointError` of a point that could not be routed."""
 
 from __future__ import annotations
@@ -6,14 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-KIND_ZH = {
-    "compound": "小区",
-    "segment": "路段",
-    "grid": "单元网格",
-    "community": "社区",
-    "street": "街道",
-    "component": "部件",
-}
+from gridmap.routing.sentences import SENTENCES, Language, kind_name, kinds_list
 
 
 @dataclass(frozen=True)
@@ -107,8 +100,9 @@ def _area_dict(a: AreaRef | None) -> dict[str, object] | None:
     return {"id": a.id, "code": a.code, "name": a.name} if a else None
 
 
-def explain(r: RoutingResult) -> str:
-    """One Chinese sentence saying why the report went where it went."""
+def explain(r: RoutingResult, lang: Language = "zh") -> str:
+    """One sentence saying why the report went where it went (Chinese unless ``lang`` says English)."""
+    t = SENTENCES[lang]
     before = r.order[: r.order.index(r.rule)] if r.rule in r.order else r.order
     tried = [k for k in before if k != "default"]
     skipped = [
@@ -117,43 +111,33 @@ def explain(r: RoutingResult) -> str:
     lead = ""
     if skipped:
         s = skipped[0]
-        lead = f"{KIND_ZH[s.kind]}「{s.name}」{r.observed_on.isoformat()}无包联单位；"
+        lead = t["lead"].format(kind=kind_name(s.kind, lang), name=s.name, day=r.observed_on.isoformat())
     if r.matched is None or r.responsible is None:
-        where = "、".join(KIND_ZH[k] for k in tried) or "任何规则"
         area = r.community or r.street
         place = (
-            f"所在{('社区' if r.community else '街道')}「{area.name}」也未设责任单位"
+            t["place_area"].format(kind=kind_name("community" if r.community else "street", lang), area=area.name)
             if area
-            else "不在任何社区或街道内"
+            else t["place_none"]
         )
-        return f"{lead}未找到责任单位：没有已包联的{where}，{place}，请指挥中心指定"
+        return lead + t["none"].format(where=kinds_list(tried, lang) or t["none_any"], place=place)
     unit = r.responsible[1]
     m = r.matched
-    if r.rule == "component":
-        text_ = f"距{m.name}{fmt_metres(r.distance_m)} 米，权属单位：{unit}"
-    elif r.rule == "compound":
-        text_ = f"位于小区「{m.name}」内，包联单位：{unit}"
-    elif r.rule == "segment":
-        tol = f"（{fmt_metres(r.tolerance_m)} 米容差内最近的已包联路段）" if r.tolerance_m is not None else ""
-        text_ = f"距路段「{m.name}」{fmt_metres(r.distance_m)} 米{tol}，包联单位：{unit}"
-    elif r.rule == "grid":
-        text_ = f"位于单元网格 {m.name} 内，责任单位：{unit}"
+    if r.rule in ("component", "compound", "segment", "grid"):
+        tol = t["segment_tolerance"].format(tolerance=fmt_metres(r.tolerance_m)) if r.tolerance_m is not None else ""
+        text_ = t[r.rule].format(name=m.name, distance=fmt_metres(r.distance_m), tolerance=tol, unit=unit)
     else:
-        tried_zh = "、".join(KIND_ZH[k] for k in tried)
-        why = f"不在已包联的{tried_zh}范围内，" if tried_zh else ""
+        why = t["default_tried"].format(tried=kinds_list(tried, lang)) if tried else ""
         if m.kind == "street" and r.community is not None:
-            why += f"所在社区「{r.community.name}」未设责任单位，"
-        text_ = f"{why}由所在{KIND_ZH[m.kind]}「{m.name}」属地兜底：{unit}"
+            why += t["default_no_community"].format(community=r.community.name)
+        text_ = t["default"].format(why=why, kind=kind_name(m.kind, lang), name=m.name, unit=unit)
     if r.ambiguous:
         rival = next(
             (c for c in r.candidates if c.kind == m.kind and c.unit_id is not None and c.unit_id != r.responsible[0]),
             None,
         )
         if rival is not None:
-            text_ += (
-                f"；另有{KIND_ZH[rival.kind]}「{rival.name}」（{rival.unit_name}）"
-                f"相距不足 {fmt_metres(r.ambiguous_m)} 米，"
-                "属边界情况，请指挥中心确认"
+            text_ += t["rival"].format(
+                kind=kind_name(rival.kind, lang), name=rival.name, unit=rival.unit_name, near=fmt_metres(r.ambiguous_m)
             )
     return lead + text_
 

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 # The tables behind each counter; migration 0007 holds its own frozen copy of this list for its triggers (0012 adds
@@ -30,6 +30,9 @@ COUNTERS = {
     "catalogue": ("categories", "holidays"),
 }
 _READ = text("SELECT n FROM change_counters WHERE name = :name")
+_BUMP = text(
+    "INSERT INTO change_counters (name, n) VALUES (:name, 1) ON CONFLICT (name) DO UPDATE SET n = change_counters.n + 1"
+)  # what migration 0007's triggers run
 _WRITE = re.compile(r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+\"?(\w+)", re.I)
 _TRUNCATE = re.compile(r"\s*TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?([\w\s,\"]+)", re.I)
 _TRUNCATE_OPTIONS = frozenset({"restart", "continue", "identity", "cascade", "restrict"})
@@ -82,6 +85,18 @@ class CountedCopy(Generic[T]):
                 self._copies.clear()
             else:
                 self._copies.pop(engine, None)
+
+
+def bump(conn: Connection, name: str) -> None:
+    """Move the counter ``name`` as its triggers would: for a write made with those triggers set aside (a SQLite
+    bulk load drops the per-row trigger and bumps once at the end)."""
+    conn.execute(_BUMP, {"name": name})
+
+
+def sqlite_insert_triggers(table: str) -> dict[str, str]:
+    """The per-row INSERT triggers migration 0007 put on ``table`` in SQLite (``trg_<table>_insert_<counter>``),
+    each with the counter it bumps; none for a table no counter watches."""
+    return {f"trg_{table}_insert_{name}": name for name, tables in COUNTERS.items() if table in tables}
 
 
 def counters_now(session: Session) -> dict[str, int]:

@@ -1074,6 +1074,8 @@ class Notice(Base):
     published_by: Mapped[str | None] = mapped_column(String(200))
     # the PDF rendered when published (0024); deferred: the archive lists notices without reading their PDFs
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    # the PDF's SHA-256 (hex), taken when it was stored (0027): its ETag, without reading and hashing the PDF again
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 # -- mock assessments scored item by item (gridmap.assessments.items) -----------------------------------------------

@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.cases.values import MAX_DESCRIPTION
 from gridmap.catalogue.categories import load_calendar
 from gridmap.catalogue.working_calendar import WorkingCalendar, to_us
-from gridmap.config import Settings
+from gridmap.config import CaseSettings, Settings
 from gridmap.csv_text import ERROR_COLUMNS, write_atomically
 from gridmap.errors import InvalidInput, Problem
 from gridmap.routing.config import MATCH_KINDS
@@ -157,14 +157,7 @@ def import_cases_csv(
     now = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     if source not in {s.value for s in CaseSource}:
         raise InvalidInput(Problem(f"{source!r} is not a case source", field="source", zh=f"未知的来源“{source[:40]}”"))
-    phases: dict[str, float] = {}
-    mark = [started]
-
-    def phase(name: str) -> None:  # summed over the parts of the file
-        t = time.perf_counter()
-        phases[name] = round(phases.get(name, 0.0) + t - mark[0], 2)
-        mark[0] = t
-
+    phase = _Phases(mark=started)
     errors = ErrorRows()
     header, parts, expected = open_chunks(Path(path), chunk_rows, errors)
     for required in ("lon", "lat", "category"):
@@ -172,74 +165,41 @@ def import_cases_csv(
             raise InvalidInput(
                 Problem(f"no {required!r} column (columns: {', '.join(header)})", str(path), zh=f"缺少“{required}”列")
             )
-    rules = settings.cases
-    cal = load_calendar(session, rules)
-    cats = {c.code: c for c in session.scalars(select(Category))}
-    now_us = to_us(now)
     stamp = dialect_of(session).times_text
-    now_s = stamp(np.asarray([now_us]))[0]
+    now_us = to_us(now)
+    job = _Job(
+        session=session,
+        rules=settings.cases,
+        cal=load_calendar(session, settings.cases),
+        cats={c.code: c for c in session.scalars(select(Category))},
+        source=source,
+        router=router,
+        now=now,
+        now_us=now_us,
+        now_s=stamp(np.asarray([now_us]))[0],
+        stamp=stamp,
+        actor_name=actor.name,
+        opened_when_observed=opened_when_observed,
+        step=(lambda n, _total: progress(n, None)) if progress else None,
+        phase=phase,
+    )
     phase("read")
     seen = _Seen()
     write: Callable[..., None] | None = None
     if progress:
         progress(0, expected)
-    step = (lambda n, _total: progress(n, None)) if progress else None
     with contextlib.ExitStack() as load:
         for columns_read, lines in parts:
             phase("read")
-            rows = _Rows(columns_read, lines, errors)
-            seen.rows += rows.n
-            lon, lat = _check_coordinates(rows)
-            category, urgency, src = _check_categories(rows, cats, source)
-            texts = _check_texts(rows)
-            observed_us = _check_observed(rows, cal.tz, now)
-            seen.skipped += _skip_stored_client_ids(rows, session, texts["client_id"], seen.first_id)
-            phase("validate")
-            routing, routed_here = _route(rows, session, router, lon, lat, category, observed_us)
-            seen.routed_here += routed_here
-            phase("route")
+            part = _check_part(job, _Rows(columns_read, lines, errors), seen)
             if write is None:  # the first part is planned: take the lock, then write part by part
                 if before_writing is not None:
                     before_writing(session)
-                    seen.skipped += _skip_stored_client_ids(rows, session, texts["client_id"], None)
+                    seen.skipped += _skip_stored_client_ids(part.rows, session, part.texts["client_id"], None)
                     phase("lock")
-                write = load.enter_context(case_load(session, expected, phases))
-            keep = np.flatnonzero(rows.ok)
-            k = len(keep)
-            street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
-            public = isin(src[keep], rules.public_sources)
-            start_us = observed_us[keep] if opened_when_observed else np.full(k, now_us, dtype=np.int64)
-            units, limit, deadline_us = _deadlines(cats, category[keep], urgency[keep], cal, start_us)
-            ids = reserve_ids(session, k)
-            phase("prepare")
-            duplicate_of = link_in_bulk(
-                session, category[keep], lon[keep], lat[keep], observed_us[keep], ids,
-                rules.duplicate_radius_m, rules.duplicate_days, seen.first_id,
-            )  # fmt: skip
-            phase("duplicates")
-            columns = _Prepared(
-                ids=ids,
-                texts={name: col[keep] for name, col in texts.items()},
-                source=src[keep],
-                category=category[keep],
-                urgency=urgency[keep],
-                lon=lon[keep],
-                lat=lat[keep],
-                observed=stamp(observed_us[keep]),
-                public=public,
-                routing={name: col[keep] for name, col in routing.items()},
-                street_id=street_id,
-                community_id=community_id,
-                deadline_unit=units,
-                limit_seconds=limit,
-                deadline=stamp(deadline_us),
-                duplicate_of=duplicate_of,
-            ).columns(now_s)
-            phase("columns")
-            opened = columns["observed_at"] if opened_when_observed else None
-            write(columns, rows.lines[keep], actor.name, now_s, step, opened)
-            phase("insert")
-            seen.wrote(ids, int((duplicate_of >= 0).sum()))
+                write = load.enter_context(case_load(session, expected, phase.times))
+            _write_part(job, part, write, seen)
+            del part  # the part's arrays go before the next part is read
         if write is None and before_writing is not None:  # no row at all: the lock is taken all the same
             before_writing(session)
     phase("insert")
@@ -260,9 +220,116 @@ def import_cases_csv(
         skipped=seen.skipped,
         bad=len({r[0] for r in bad_rows}) - seen.skipped,
         seconds=time.perf_counter() - started,
-        phases=phases,
+        phases=phase.times,
         errors=written,
     )
+
+
+@dataclass
+class _Phases:
+    """Seconds per step of the import (``ImportSummary.phases``), summed over the parts of the file: calling it
+    with a step's name charges the time since the previous call to that step."""
+
+    mark: float
+    times: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, name: str) -> None:
+        t = time.perf_counter()
+        self.times[name] = round(self.times.get(name, 0.0) + t - self.mark, 2)
+        self.mark = t
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What stays the same over the parts of one import: the store, the rules, the clock and how to report."""
+
+    session: Session
+    rules: CaseSettings
+    cal: WorkingCalendar
+    cats: dict[str, Category]
+    source: str  # the cases' source where a row names none
+    router: Callable[..., Any] | None
+    now: dt.datetime
+    now_us: int
+    now_s: str  # now as the database reads it (dialect.times_text)
+    stamp: Callable[[np.ndarray], np.ndarray]
+    actor_name: str
+    opened_when_observed: bool
+    step: Callable[[int, int | None], None] | None
+    phase: _Phases
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """One part of the file, checked (bad rows set aside: ``rows.ok``) and routed: one array per column, over all
+    the part's rows."""
+
+    rows: _Rows
+    lon: np.ndarray
+    lat: np.ndarray
+    category: np.ndarray
+    urgency: np.ndarray
+    source: np.ndarray
+    texts: dict[str, np.ndarray]
+    observed_us: np.ndarray
+    routing: dict[str, np.ndarray]
+
+
+def _check_part(job: _Job, rows: _Rows, seen: _Seen) -> _Checked:
+    """Check every column of one part (client ids already stored are skipped) and route the rows not routed yet."""
+    seen.rows += rows.n
+    lon, lat = _check_coordinates(rows)
+    category, urgency, src = _check_categories(rows, job.cats, job.source)
+    texts = _check_texts(rows)
+    observed_us = _check_observed(rows, job.cal.tz, job.now)
+    seen.skipped += _skip_stored_client_ids(rows, job.session, texts["client_id"], seen.first_id)
+    job.phase("validate")
+    routing, routed_here = _route(rows, job.session, job.router, lon, lat, category, observed_us)
+    seen.routed_here += routed_here
+    job.phase("route")
+    return _Checked(rows, lon, lat, category, urgency, src, texts, observed_us, routing)
+
+
+def _write_part(job: _Job, part: _Checked, write: Callable[..., None], seen: _Seen) -> None:
+    """Store the good rows of one checked part as cases: their areas, deadlines, ids and duplicate links, then the
+    rows themselves (with ``write``, :func:`gridmap.cases.bulk_import.rows.case_load`)."""
+    session, phase = job.session, job.phase
+    keep = np.flatnonzero(part.rows.ok)
+    k = len(keep)
+    street_id, community_id = locate_areas_bulk(session, part.lon[keep], part.lat[keep])
+    public = isin(part.source[keep], job.rules.public_sources)
+    start_us = part.observed_us[keep] if job.opened_when_observed else np.full(k, job.now_us, dtype=np.int64)
+    units, limit, deadline_us = _deadlines(job.cats, part.category[keep], part.urgency[keep], job.cal, start_us)
+    ids = reserve_ids(session, k)
+    phase("prepare")
+    duplicate_of = link_in_bulk(
+        session, part.category[keep], part.lon[keep], part.lat[keep], part.observed_us[keep], ids,
+        job.rules.duplicate_radius_m, job.rules.duplicate_days, seen.first_id,
+    )  # fmt: skip
+    phase("duplicates")
+    columns = _Prepared(
+        ids=ids,
+        texts={name: col[keep] for name, col in part.texts.items()},
+        source=part.source[keep],
+        category=part.category[keep],
+        urgency=part.urgency[keep],
+        lon=part.lon[keep],
+        lat=part.lat[keep],
+        observed=job.stamp(part.observed_us[keep]),
+        public=public,
+        routing={name: col[keep] for name, col in part.routing.items()},
+        street_id=street_id,
+        community_id=community_id,
+        deadline_unit=units,
+        limit_seconds=limit,
+        deadline=job.stamp(deadline_us),
+        duplicate_of=duplicate_of,
+    ).columns(job.now_s)
+    phase("columns")
+    opened = columns["observed_at"] if job.opened_when_observed else None
+    write(columns, part.rows.lines[keep], job.actor_name, job.now_s, job.step, opened)
+    phase("insert")
+    seen.wrote(ids, int((duplicate_of >= 0).sum()))
 
 
 @dataclass

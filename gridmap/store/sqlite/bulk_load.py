@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from gridmap.store.change_counters import bump, sqlite_insert_triggers
 from gridmap.store.sqlite.rtree import add_points
 
 CACHE_KIB = 128 * 1024  # SQLite page cache during a bulk load (bounded: the load streams, whatever its size)
@@ -32,22 +33,19 @@ def bulk_load(
     cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
     conn.exec_driver_sql(f"PRAGMA cache_size = {-CACHE_KIB}")
     try:
-        # three per-row INSERT triggers on a geometry column: a type/SRID check, a metadata time stamp (an UPDATE
-        # per row) and the R*Tree entry
+        # three per-row INSERT triggers on a geometry column (a type/SRID check, a metadata time stamp: an UPDATE
+        # per row, and the R*Tree entry) and a change counter's (one UPSERT per row) are set aside; the counter is
+        # bumped once at the end
+        counters = sqlite_insert_triggers(table)
+        names = (f"ggi_{table}_geom", f"tmi_{table}_geom", f"gii_{table}_geom", *counters)
         saved = _drop(
             conn,
             "trigger",
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name IN (?, ?, ?)",
-            (table, f"ggi_{table}_geom", f"tmi_{table}_geom", f"gii_{table}_geom"),
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            f"AND name IN ({', '.join('?' * len(names))})",
+            (table, *names),
         )
-        # a change counter's per-row INSERT trigger (migration 0007: one UPSERT per row) is fired once, at the end
-        counted = _drop(
-            conn,
-            "trigger",
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name = ?",
-            (table, f"trg_{table}_insert_layers"),
-        )
-        saved += counted
+        counted = [counters[name] for name, _sql in saved if name in counters]
         # loading more rows than the table holds: secondary indexes are built again after the load (a sorted
         # build), several times faster than updating them row by row
         bulk = rows >= (conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0)
@@ -74,11 +72,8 @@ def bulk_load(
         )
         for _name, sql in saved:
             conn.exec_driver_sql(sql)
-        if counted:
-            conn.exec_driver_sql(
-                "INSERT INTO change_counters (name, n) VALUES ('layers', 1) "
-                "ON CONFLICT (name) DO UPDATE SET n = change_counters.n + 1"
-            )
+        for name in counted:
+            bump(conn, name)
         if phases is not None:
             phases["rows"] = round(rows_done - started, 2)
             phases["R*Tree"] = round(rtree_done - rows_done, 2)

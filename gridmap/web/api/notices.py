@@ -4,7 +4,6 @@ scorecard: 404 with a Chinese sentence otherwise), and publishing it (frozen aft
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -47,11 +46,11 @@ def get_notice(period: str, fmt: str):
     """The period's notice: as published (its PDF the one stored when published, with an ETag), else a draft from
     its published scorecards"""
     fmt = check_format(fmt)
-    data, name, frozen = make(db_session(), period, fmt, tz(), dt.datetime.now(tz()))
+    data, name, fingerprint = make(db_session(), period, fmt, tz(), dt.datetime.now(tz()))
     resp = Response(data, mimetype=MEDIA[fmt],
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
-    if frozen:  # the same bytes forever: a client holding them is told so (304) instead of fetching them again
-        resp.set_etag(hashlib.sha256(data).hexdigest())
+    if fingerprint:  # the same bytes forever: a client holding them is told so (304) instead of fetching them again
+        resp.set_etag(fingerprint)
         resp.headers["Cache-Control"] = "private, no-cache"
         resp.make_conditional(request)
     return resp

@@ -24,6 +24,7 @@ from spectree.plugins.flask_plugin import FlaskPlugin
 
 import gridmap
 from gridmap.errors import InvalidInput, Problem
+from gridmap.validation_text import sentences
 from gridmap.web.api.schemas.common import Error
 
 REF = "#/components/schemas/{model}"
@@ -182,8 +183,12 @@ def body_of(*models: type[M]) -> M:
 
 def problems_of(exc: ValidationError) -> list[Problem]:
     """One :class:`~gridmap.errors.Problem` per pydantic error: the field's path and what is wrong, in the words
-    gridmap's own parsers use."""
-    return [Problem(_message(e), field=_field(e["loc"]) or None) for e in exc.errors(include_url=False)]
+    gridmap's own parsers use, in English and in Chinese (:mod:`gridmap.validation_text`)."""
+    out = []
+    for e in exc.errors(include_url=False):
+        said = sentences(e)
+        out.append(Problem(said.en, field=_field(e["loc"]) or None, zh=said.zh))
+    return out
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -191,53 +196,6 @@ def _field(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else f"{'.' if out else ''}{part}"
     return out
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "…"
-
-
-def _message(e: Any) -> str:
-    kind, ctx, value = e["type"], e.get("ctx") or {}, e.get("input")
-    if kind == "gridmap" or kind.startswith("value_error"):
-        return str(e["msg"]).removeprefix("Value error, ")
-    if kind == "missing":
-        return "is required"
-    if kind in ("string_type", "string_unicode"):
-        return "must be text"
-    if kind.startswith("int_"):
-        return f"{_shown(value)} is not a whole number"
-    if kind.startswith("float_") or kind == "finite_number":
-        return f"{_shown(value)} is not a number"
-    if kind.startswith("bool_"):
-        return f"{_shown(value)} is not true or false"
-    if kind.startswith(("date_", "datetime_")):
-        return (
-            f"{_shown(value)} is not a date (YYYY-MM-DD)"
-            if kind.startswith("date_")
-            else (f"{_shown(value)} is not an ISO-8601 time (e.g. 2026-11-26T09:30:00+08:00)")
-        )
-    if kind in ("enum", "literal_error"):
-        return f"{_shown(value)} is not one of {ctx.get('expected', '')}".rstrip()
-    if kind in ("greater_than_equal", "greater_than"):
-        least = ctx.get("ge", ctx.get("gt"))
-        return f"{_shown(value)} is too small: {'the least allowed is' if kind.endswith('equal') else 'above'} {least}"
-    if kind in ("less_than_equal", "less_than"):
-        most = ctx.get("le", ctx.get("lt"))
-        return f"{_shown(value)} is too large: {'the most allowed is' if kind.endswith('equal') else 'below'} {most}"
-    if kind == "too_long":
-        return f"{ctx.get('actual_length')} items: at most {ctx.get('max_length')} per request"
-    if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')} items"
-    if kind == "string_too_long":
-        return f"is {len(str(value))} characters long; at most {ctx.get('max_length')}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "must be an object"
-    if kind in ("list_type", "tuple_type"):
-        return "must be a list"
-    msg = str(e["msg"])
-    return msg[:1].lower() + msg[1:]
 
 
 # -- the document ------------------------------------------------------------------------------------------------

@@ -106,9 +106,11 @@ def checked(
         problems: list[Problem] = []
         out = parse(value, "", problems)
         if problems:
-            raise PydanticCustomError("gridmap", "{message}", {"message": problems[0].message})
+            raise PydanticCustomError(
+                "gridmap", "{message}", {"message": problems[0].message, "zh": problems[0].zh or ""}
+            )
         if out is None and required:
-            raise PydanticCustomError("gridmap", "is required")
+            raise PydanticCustomError("gridmap", "is required", {"zh": "必填"})
         return out
 
     return PlainValidator(validate, json_schema_input_type=schema_type)
@@ -131,7 +133,7 @@ def json_object_text(value: object) -> object:
         try:
             return json.loads(value) if value.strip() else None
         except ValueError:
-            raise PydanticCustomError("gridmap", "is not a JSON object") from None
+            raise PydanticCustomError("gridmap", "is not a JSON object", {"zh": "不是 JSON 对象"}) from None
     return value
 
 
