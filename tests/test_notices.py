@@ -19,10 +19,12 @@ from sqlalchemy.orm import Session
 
 from gridmap.cli import main
 from gridmap.config import Settings
-from gridmap.errors import NotFound
+from gridmap.errors import Conflict, NotFound
 from gridmap.evaluation import ensure_default_schemes, latest_scheme, parse_period, publish, scorecard
-from gridmap.notices import build, published_periods, render_html, render_pdf, render_xlsx
-from gridmap.store.engine import downgrade, upgrade
+from gridmap.notices import build, prepare, published_periods, render_html, render_pdf, render_xlsx
+from gridmap.notices import publish as publish_notice
+from gridmap.store.dialect import dialect_of
+from gridmap.store.engine import downgrade, make_session_factory, upgrade
 from gridmap.store.models import Case, Notice
 from gridmap.web import create_app
 from tests.accounts import client_as
@@ -70,6 +72,47 @@ def test_the_pdf_embeds_noto_cjk_fonts(session: Session) -> None:
     pdf = render_pdf(build(session, parse_period("2026-11", TZ), NOW))
     assert pdf.startswith(b"%PDF-")
     _assert_noto_embedded(pdf)
+
+
+def test_the_pdf_is_laid_out_as_weasyprint_lays_it_out(session: Session) -> None:
+    """The notice is rendered with WeasyPrint's user-agent stylesheet minus the pseudo-element rules it does not
+    use (the speed-up): the PDF is the one WeasyPrint's own stylesheet gives, byte for byte."""
+    from weasyprint import HTML
+
+    from gridmap.notices.pdf import _html_class
+
+    _published(session)
+    n = build(session, parse_period("2026-11", TZ), NOW)
+    assert _html_class() is not HTML  # the trimmed stylesheet is in use with this WeasyPrint
+    doc = render_html(n, document=True)  # once: pygal gives each chart a random id
+    assert _html_class()(string=doc).write_pdf() == HTML(string=doc).write_pdf()
+
+
+def test_publishing_renders_before_taking_the_write_lock_and_stores_what_it_rendered(
+    engine: Engine, session: Session
+) -> None:
+    _published(session)
+    session.commit()
+    nov = parse_period("2026-11", TZ)
+    ready = prepare(session, nov, NOW)  # built and rendered: seconds for a long notice
+    assert ready.pdf.startswith(b"%PDF-") and ready.content["summary"]["overdue"] == 4
+    # meanwhile another writer gets the database at once (SQLite has a single write lock: waiting 0 s, it would
+    # be refused if the render held it) and closes the stuck case
+    with make_session_factory(engine)() as other:
+        dialect_of(other).begin_writing(other, 0.0)
+        stuck = other.query(Case).filter(Case.status == "in_progress").one()
+        stuck.status, stuck.closed_at, stuck.deadline_at = "closed", stuck.deadline_at, stuck.deadline_at
+        other.commit()
+    dialect_of(session).begin_writing(session, 5.0)
+    got = publish_notice(session, ready, ADMIN, NOW)
+    session.commit()
+    assert got["summary"]["overdue"] == 4 and got["notice"]["by"] == "admin"  # what was prepared, not rebuilt
+    assert session.scalars(select(Notice.pdf).where(Notice.period == "2026-11")).one() == ready.pdf
+    with pytest.raises(Conflict) as e:  # published: a second one is refused before anything is rendered
+        prepare(session, nov, NOW)
+    assert e.value.zh and "已发布" in e.value.zh
+    with pytest.raises(Conflict):  # and one prepared before the first was stored is refused when storing
+        publish_notice(session, ready, ADMIN, NOW)
 
 
 def _assert_noto_embedded(pdf: bytes) -> None:

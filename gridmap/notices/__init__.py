@@ -8,7 +8,7 @@ constant-memory mode), :mod:`~gridmap.notices.archive` (publishing freezes the c
 :mod:`~gridmap.notices.files` (a period typed → the file and its name).
 """
 
-from gridmap.notices.archive import archive, notice_of, publish
+from gridmap.notices.archive import Prepared, archive, notice_of, prepare, publish
 from gridmap.notices.content import LIST_LIMIT, build, published_periods
 from gridmap.notices.files import MEDIA, check_format, make, preview
 from gridmap.notices.html import render_html
@@ -16,6 +16,6 @@ from gridmap.notices.pdf import render_pdf
 from gridmap.notices.xlsx import render_xlsx
 
 __all__ = [
-    "LIST_LIMIT", "MEDIA", "archive", "build", "check_format", "make", "notice_of", "preview", "publish",
-    "published_periods", "render_html", "render_pdf", "render_xlsx",
+    "LIST_LIMIT", "MEDIA", "Prepared", "archive", "build", "check_format", "make", "notice_of", "prepare", "preview",
+    "publish", "published_periods", "render_html", "render_pdf", "render_xlsx",
 ]  # fmt: skip

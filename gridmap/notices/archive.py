@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -55,16 +56,36 @@ def _head(row: Notice, tz: dt.tzinfo) -> dict[str, Any]:
     return {"published_at": at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), "by": row.published_by}
 
 
-def publish(session: Session, period: Period, actor: Actor, now: dt.datetime) -> dict[str, Any]:
-    """Freeze the period's notice (once: Conflict after, in Chinese too)."""
+@dataclass(frozen=True)
+class Prepared:
+    """A notice ready to publish: the period's content as built, and its PDF rendered from that content."""
+
+    period: Period
+    content: dict[str, Any]
+    pdf: bytes
+
+
+def _refuse_published(session: Session, period: Period) -> None:
     if _stored(session, period) is not None:
         raise Conflict(f"the notice of {period.key} is already published (a published notice never changes)",
                        zh=f"{period.label()}的通报已发布，发布后不可更改")  # fmt: skip
+
+
+def prepare(session: Session, period: Period, now: dt.datetime) -> Prepared:
+    """Build the period's notice and render its PDF, reading only: call it before the write transaction (Conflict
+    when already published, NotFound without a published scorecard)."""
+    _refuse_published(session, period)
     content = build(session, period, now)
-    pdf = render_pdf(content)
+    return Prepared(period, content, render_pdf(content))
+
+
+def publish(session: Session, ready: Prepared, actor: Actor, now: dt.datetime) -> dict[str, Any]:
+    """Freeze the prepared notice (once: Conflict after, in Chinese too), in the caller's write transaction."""
+    period, content = ready.period, ready.content
+    _refuse_published(session, period)  # published by someone else while this one was being rendered
     row = Notice(period=period.key, period_start=period.start_utc, title_zh=content["title_zh"], content=content,
-                 published_at=now.astimezone(dt.UTC), published_by=actor.name, pdf=pdf,
-                 pdf_sha256=fingerprint(pdf))  # fmt: skip
+                 published_at=now.astimezone(dt.UTC), published_by=actor.name, pdf=ready.pdf,
+                 pdf_sha256=fingerprint(ready.pdf))  # fmt: skip
     try:
         with session.begin_nested():
             session.add(row)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from gridmap.accounts import roles
 from gridmap.evaluation import parse_period
-from gridmap.notices import MEDIA, archive, check_format, make, publish
+from gridmap.notices import MEDIA, archive, check_format, make, prepare, publish
 from gridmap.web.api.openapi import operation
 from gridmap.web.api.schemas.notices import Archive, PublishedNotice
 from gridmap.web.auth import allow, current_actor
@@ -62,6 +62,8 @@ def get_notice(period: str, fmt: str):
            path={"period": PERIOD})  # fmt: skip
 def publish_notice(period: str):
     """Freeze the period's notice (once): the PDF and XLSX read it back unchanged afterwards"""
+    now = dt.datetime.now(tz())
+    ready = prepare(db_session(), parse_period(period, tz()), now)  # the render: seconds, before the write lock
     with writing() as session:
-        got = publish(session, parse_period(period, tz()), current_actor(), dt.datetime.now(tz()))
+        got = publish(session, ready, current_actor(), now)
     return jsonify({k: got[k] for k in ("title_zh", "summary", "notice")} | {"period": got["period"]["key"]}), 201

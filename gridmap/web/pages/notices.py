@@ -13,7 +13,7 @@ from markupsafe import Markup
 from gridmap.accounts import roles
 from gridmap.errors import GridmapError
 from gridmap.evaluation import parse_period
-from gridmap.notices import archive, preview, publish, render_html
+from gridmap.notices import archive, prepare, preview, publish, render_html
 from gridmap.web.api.notices import tz
 from gridmap.web.auth import allow, current_actor
 from gridmap.web.i18n import translate
@@ -54,8 +54,10 @@ def notices_page():
 @allow(*roles.PUBLISHES_NOTICES)
 def publish_page(period: str):
     try:
+        now = dt.datetime.now(tz())
+        ready = prepare(db_session(), parse_period(period, tz()), now)  # the render: seconds, before the write lock
         with writing() as session:
-            publish(session, parse_period(period, tz()), current_actor(), dt.datetime.now(tz()))
+            publish(session, ready, current_actor(), now)
         flash(translate("notice_published", _lang(), period=period))
     except GridmapError as exc:
         flash(_said(exc))
