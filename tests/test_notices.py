@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.chart import LineChart
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -294,3 +295,24 @@ def test_the_pdf_and_the_xlsx_chart_each_groups_average_score(session: Session) 
     assert "<c:barChart>" in chart and "平均得分" in chart
     rows = list(load_workbook(io.BytesIO(raw), read_only=True)["总体情况"].iter_rows(values_only=True))
     assert ("市直单位", pytest.approx(average)) in [(r[0], r[1]) for r in rows if r and r[0] == "市直单位"]
+    # the trend in the workbook: a native line chart on its own sheet, each group a series reading that sheet's
+    # cells — its name, the four periods' labels and the group's averages (a blank cell where it had no score)
+    book = load_workbook(io.BytesIO(raw))  # (charts are read back only outside read-only mode)
+    sheet = book["得分走势"]
+    (line,) = sheet._charts
+    assert isinstance(line, LineChart) and "各分组平均得分走势" in str(line.title.tx.rich.p[0].r[0].t)
+    assert [s.tx.strRef.f for s in line.series] == ["得分走势!$A$3"]
+    assert [(s.cat.strRef.f, s.val.numRef.f) for s in line.series] == [("得分走势!$B$2:$E$2", "得分走势!$B$3:$E$3")]
+    (series,) = line.series
+    assert _cells(book, series.tx.strRef.f) == ["市直单位"]
+    assert _cells(book, series.cat.strRef.f) == trend["labels_zh"]
+    assert _cells(book, series.val.numRef.f) == [pytest.approx(v) if v is not None else None
+                                                  for v in trend["groups"][0]["averages"]]  # fmt: skip
+
+
+def _cells(book: Workbook, ref: str) -> list[object]:
+    """The values of the cells a chart's reference (``sheet!$A$1:$D$1``) names, in order."""
+    sheet, cells = ref.rsplit("!", 1)
+    got = book[sheet.strip("'")][cells.replace("$", "")]
+    flat = [c for row in got for c in row] if isinstance(got, tuple) else [got]
+    return [c.value for c in flat]

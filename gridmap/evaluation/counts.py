@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from gridmap.cases.milestones import DUE_KINDS, EVENT_KINDS, OPENINGS, due_in
@@ -139,10 +139,13 @@ def _event_statement(
         if BASE_COUNTS[k].family == "event":
             conds[k] = EVENT_KINDS[k][2](e.c, c.c)
     who = subject_column(subject, c.c, e.c)
+    # Only the events some count takes: the others added 0 to every sum, and were each still joined to their case
+    # (a month of every event at 2,000,000 cases: 470,000 joins for the 10 % that are re-check failures). A subject
+    # none of whose events counts is left out, as one with no event (its counts are all 0 either way).
     return (
         select(who, *(func.sum(case((conds[k], 1), else_=0)) for k in keys))
         .select_from(frm)
-        .where(e.c.at >= start, e.c.at < end, who.isnot(None))
+        .where(e.c.at >= start, e.c.at < end, who.isnot(None), or_(*(conds[k] for k in keys)))
         .group_by(who)
     )
 

@@ -220,13 +220,16 @@ def scorecard(
     frozen = session.get(EvaluationScheme, head.scheme_id)
     assert frozen is not None
     doc = parse_scheme(frozen.document)
-    stored = session.scalars(
-        select(ScorecardRow).where(ScorecardRow.scorecard_id == head.id).order_by(ScorecardRow.id)
-    ).all()
-    lines = [
-        Line(r.subject_id, r.name, r.peer_group, r.counts, r.values, r.points, r.score, r.grade, r.rank) for r in stored
-    ]
-    subjects = {s.id: s for s in list_subjects(session, doc.subject, period.first_day, [r.subject_id for r in stored])}
+    # the stored columns as plain rows (no ORM objects: thousands of them made reading a frozen card cost more
+    # than rendering it)
+    stored = session.execute(
+        select(ScorecardRow.subject_id, ScorecardRow.name, ScorecardRow.peer_group, ScorecardRow.counts,
+               ScorecardRow.values, ScorecardRow.points, ScorecardRow.score, ScorecardRow.grade, ScorecardRow.rank)
+        .where(ScorecardRow.scorecard_id == head.id)
+        .order_by(ScorecardRow.id)
+    ).all()  # fmt: skip
+    lines = [Line(*r) for r in stored]
+    subjects = {s.id: s for s in list_subjects(session, doc.subject, period.first_day, [r[0] for r in stored])}
     published = {"at": head.published_at.isoformat(), "by": head.published_by, "scheme_version": head.scheme_version}
     return _card(frozen, doc, period, lines, subjects, computed_at=head.computed_at, published=published,
                  with_links=with_links)  # fmt: skip
@@ -301,12 +304,28 @@ def trends(
     series: dict[str, list[float | None]] = {}
     names: dict[str, str] = {}
     for i, p in enumerate(periods):
-        card = scorecard(session, scheme, p, now, with_links=False)
-        for r in card["rows"]:
-            series.setdefault(r["subject_id"], [None] * len(periods))[i] = r["score"]
-            names[r["subject_id"]] = r["name"]
+        for subject_id, name, score in _scores(session, scheme, p, now):
+            series.setdefault(subject_id, [None] * len(periods))[i] = score
+            names[subject_id] = name
     return {"periods": [p.key for p in periods], "labels_zh": [p.label() for p in periods],
             "series": [{"subject_id": k, "name": names[k], "scores": v} for k, v in series.items()]}  # fmt: skip
+
+
+def _scores(session: Session, scheme: EvaluationScheme, period: Period, now: dt.datetime) -> list[Any]:
+    """(subject id, name, score) of each row of the period's scorecard as :func:`scorecard` gives it: a published
+    one's three stored columns alone (a trend needs no counts, links or subjects' details — reading whole frozen
+    cards made the rankings page several times slower than its own card), else counted now."""
+    head = _published(session, scheme.code, period)
+    if head is None:
+        card = compute(session, scheme, period, now, with_links=False)
+        return [(r["subject_id"], r["name"], r["score"]) for r in card["rows"]]
+    return list(
+        session.execute(
+            select(ScorecardRow.subject_id, ScorecardRow.name, ScorecardRow.score)
+            .where(ScorecardRow.scorecard_id == head.id)
+            .order_by(ScorecardRow.id)
+        ).all()
+    )
 
 
 # -- what the interfaces call --------------------------------------------------------------------------------------
@@ -322,11 +341,13 @@ def read_scorecard(
     scheme: str | None = None,
     group: str | None = None,
     live: bool = False,
+    with_links: bool = True,
 ) -> dict[str, Any]:
-    """The scorecard asked for by text (period key, subject, optional scheme code and peer group)."""
+    """The scorecard asked for by text (period key, subject, optional scheme code and peer group); ``with_links``:
+    each row names the case-list query of each count (the API's rows do; a page that shows no counts needs none)."""
     p = parse_period(period, tz)
     row = scheme_for_subject(session, subject, scheme)
-    card = scorecard(session, row, p, now, live=live)
+    card = scorecard(session, row, p, now, live=live, with_links=with_links)
     if group:
         known = {g["key"] for g in card["groups"]}
         if group not in known:

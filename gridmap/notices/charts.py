@@ -1,7 +1,7 @@
 """The notice's charts: each scheme's average score per peer group, and its trend (each group's average in this
 period and the last three), as SVG for the PDF (pygal — a maintained,
-pure-Python SVG charting library that WeasyPrint lays out like an image) and as XlsxWriter's native bar charts in
-the workbook (:mod:`gridmap.notices.xlsx`). Both read the same figures from the notice's content."""
+pure-Python SVG charting library that WeasyPrint lays out like an image) and as XlsxWriter's native bar and line
+charts in the workbook (:mod:`gridmap.notices.xlsx`). Both read the same figures from the notice's content."""
 
 from __future__ import annotations
 
@@ -48,16 +48,27 @@ def section_svg(section: dict[str, Any]) -> str | None:
     return _SCRIPT.sub("", str(chart.render(is_unicode=True)))
 
 
+def trend_groups(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """The peer groups the trend charts draw: those with a score in any of the periods (a group none of whose
+    subjects scored gets no line and no legend entry); none when the section has no trend (a notice published
+    before trends were kept)."""
+    return [g for g in (section.get("trend") or {}).get("groups", []) if any(v is not None for v in g["averages"])]
+
+
+def trend_title(section: dict[str, Any]) -> str:
+    return f"{section['name_zh']}：各分组平均得分走势（本期与前三期）"
+
+
 def trend_svg(section: dict[str, Any]) -> str | None:
-    """A line chart of each peer group's average score in the last three periods and this one, or None when the
-    section has no trend (a notice published before trends were kept) or no score in any of the periods."""
-    trend = section.get("trend")
-    groups = [g for g in (trend or {}).get("groups", []) if any(v is not None for v in g["averages"])]
-    if not trend or not groups:  # a group none of whose subjects scored in any of the periods: no line, no legend
+    """A line chart of each peer group's average score in the last three periods and this one, or None when no
+    group has a score in any of them (:func:`trend_groups`)."""
+    groups = trend_groups(section)
+    if not groups:
         return None
+    trend = section["trend"]
     chart = pygal.Line(
         style=_TREND_STYLE, width=720, height=240, js=[], range=(0, 100), print_values=False, legend_at_bottom=True,
-        title=f"{section['name_zh']}：各分组平均得分走势（本期与前三期）", x_labels=trend["labels_zh"], margin=8,
+        title=trend_title(section), x_labels=trend["labels_zh"], margin=8,
         disable_xml_declaration=True, allow_interruptions=True, dots_size=3, margin_right=40,  # the last label whole
     )  # fmt: skip
     for g in groups:

@@ -1,5 +1,6 @@
-"""The notice as a workbook: a summary sheet, one sheet per scheme (all peer groups, rank order), the overdue and
-rework lists and the month's flags. XlsxWriter in constant-memory mode writes row by row (a 100,000-row list stays
+"""The notice as a workbook: a summary sheet (with each scheme's averages per peer group, charted), one sheet per
+scheme (all peer groups, rank order), the trends (this period and the three before, charted), the overdue and rework
+lists and the month's flags. XlsxWriter in constant-memory mode writes row by row (a 100,000-row list stays
 flat in memory), so every sheet is written top to bottom in one pass."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any, BinaryIO
 
 import xlsxwriter
 
-from gridmap.notices.charts import group_averages
+from gridmap.notices.charts import group_averages, trend_groups, trend_title
 
 _BAD = re.compile(r"[\[\]:*?/\\]")
 
@@ -43,6 +44,31 @@ def _charts(wb: Any, ws: Any, notice: dict[str, Any], row: int) -> None:
         chart.set_legend({"none": True})
         ws.insert_chart(row, 3, chart)
         row += max(len(data) + 2, 16)
+
+
+def _trends(wb: Any, ws: Any, sections: list[dict[str, Any]]) -> None:
+    """Each scheme's trend — its peer groups' average score in the last three periods and this one, as in the PDF
+    (:func:`gridmap.notices.charts.trend_svg`) — as a table on this sheet (the periods across, a row per group; a
+    blank cell where a group had no score) and a native line chart beside it whose series read that table."""
+    row = 0
+    for sec in sections:
+        groups, labels = trend_groups(sec), sec["trend"]["labels_zh"]
+        ws.write_row(row, 0, [trend_title(sec)])
+        ws.write_row(row + 1, 0, ["分组", *labels])
+        for i, g in enumerate(groups, start=row + 2):
+            ws.write(i, 0, g["name_zh"])
+            for j, v in enumerate(g["averages"], start=1):
+                ws.write_number(i, j, v) if v is not None else ws.write_blank(i, j, None)
+        chart = wb.add_chart({"type": "line"})
+        for i in range(row + 2, row + 2 + len(groups)):
+            chart.add_series({"name": [ws.name, i, 0], "categories": [ws.name, row + 1, 1, row + 1, len(labels)],
+                              "values": [ws.name, i, 1, i, len(labels)], "marker": {"type": "circle"}})  # fmt: skip
+        chart.set_title({"name": trend_title(sec)})
+        chart.set_y_axis({"min": 0, "max": 100})
+        chart.set_legend({"position": "bottom"})
+        chart.show_blanks_as("gap")  # a period without a score breaks the line, as in the PDF
+        ws.insert_chart(row, len(labels) + 2, chart)
+        row += max(len(groups) + 3, 16)
 
 
 def render_xlsx(notice: dict[str, Any], out: BinaryIO | None = None) -> bytes | None:
@@ -88,6 +114,13 @@ def render_xlsx(notice: dict[str, Any], out: BinaryIO | None = None) -> bytes | 
                 for j, v in enumerate([*line["values"], line["score"]], start=3):
                     ws.write_number(r, j, v, num) if v is not None else ws.write_blank(r, j, None)
                 ws.write(r, 3 + len(line["values"]) + 1, line["grade"] or "")
+
+    trending = [sec for sec in notice["sections"] if trend_groups(sec)]
+    if trending:
+        ws = wb.add_worksheet(_sheet_name("得分走势", used))
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 4, 14)
+        _trends(wb, ws, trending)
 
     for title, rows in (("超期案件", notice["overdue"]), ("返工案件", notice["rework"])):
         ws = wb.add_worksheet(_sheet_name(title, used))

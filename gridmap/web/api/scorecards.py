@@ -19,6 +19,7 @@ from gridmap.evaluation import (
     scheme_for_subject,
     trends,
 )
+from gridmap.gc_pause import paused_gc
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.scorecards import (
     PublishIn,
@@ -50,9 +51,10 @@ def _now() -> dt.datetime:
 def get_scorecard():
     """A period's scorecard: the published (frozen) one, else counted now; every figure names its cases"""
     q = query_of(ScorecardQuery)
-    card = read_scorecard(db_session(), _tz(), _now(), period=q.period or "", subject=q.subject, scheme=q.scheme,
-                          group=q.group, live=q.live)  # fmt: skip
-    return jsonify(card)
+    with paused_gc():  # thousands of rows as dicts, then JSON: the cyclic collector is not needed (see /rankings)
+        card = read_scorecard(db_session(), _tz(), _now(), period=q.period or "", subject=q.subject, scheme=q.scheme,
+                              group=q.group, live=q.live)  # fmt: skip
+        return jsonify(card)
 
 
 @bp.get("/scorecards/trends")
