@@ -7,10 +7,12 @@ SYSTEM_PYTHON ?= /usr/bin/python3
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
-# pytest-xdist workers for `make test`: one per core (`auto`). `worksteal`: each worker starts on its own contiguous
-# half of the tests (a file's browser fixture is made once per worker that runs it) and an idle worker takes tests
-# from the other's tail, so one long file no longer holds the whole run. PYTEST_WORKERS=0 runs in one process.
-PYTEST_WORKERS ?= auto
+# pytest-xdist workers for `make test`: two per core. The tests wait more than they compute (a browser drawing, the
+# database server, a live server's threads): with one worker per core the cores were busy 60 % of the run.
+# `worksteal`: each worker starts on its own contiguous share of the tests (a file's browser fixture is made once
+# per worker that runs it) and an idle worker takes tests from another's tail, so one long file no longer holds
+# the whole run. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
 
 .PHONY: run test install install-test system system-test lint-js bench-import bench-map bench-routing bench-grids bench-cases clean-db demo-data help
 
