@@ -21,25 +21,27 @@ nothing (the change may still be rolled back). Past days (``?at=``) are always r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from gridmap.responsibility.history import id_chunks
 from gridmap.responsibility.places import Areas, load_areas, load_layer
 from gridmap.store import maintained
 from gridmap.store.dialect import dialect_of
-from gridmap.store.models import AggregateDirty, Assignment, GapFeature, GapTotal, Grid
+from gridmap.store.models import AggregateDirty, Area, Assignment, GapFeature, GapTotal, Grid
 from gridmap.store.targets import KINDS, TARGETS
 
 NAME = "gaps"  # aggregate_state.name
 OUTSIDE = 0  # community_id of a feature outside every community (area ids start at 1)
 REBUILD = "*"  # aggregate_dirty.kind: the areas changed, rebuild everything
 COLUMNS = ("kind", "community_id", "features", "gaps", "measure_milli", "gap_milli")
+SUMS = len(KINDS) * (len(COLUMNS) - 2)  # figures of one place: per kind (KINDS' order) features, gaps, measure, gap
 _STATE_COLUMNS = ("kind", "feature_id", "community_id", "measure_milli", "gap")
 
 
@@ -93,12 +95,18 @@ def today_totals(session: Session, today: dt.date | None = None) -> pd.DataFrame
     """Today's totals: read from the maintained tables, brought up to date first when a write or a midnight has
     passed since (see the module docstring)."""
     today = today or dt.date.today()
+    return stored(session) if ensure_current(session, today) else recomputed(session, today)
+
+
+def ensure_current(session: Session, today: dt.date) -> bool:
+    """Bring the maintained tables to ``today`` (in a transaction of their own) so that ``session`` reads them;
+    False when it cannot (its own uncommitted writes, or a session on one connection): recompute instead."""
     if not maintained.readable(session):
-        return recomputed(session, today)
+        return False
     if maintained.is_current(session, NAME, AggregateDirty, today):
-        return stored(session)
-    done, totals = maintained.apart(session, lambda writer: refresh(writer, today))
-    return totals if done and totals is not None else recomputed(session, today)
+        return True
+    done, _ = maintained.apart(session, lambda writer: refresh(writer, today))
+    return done
 
 
 def refresh(session: Session, today: dt.date) -> pd.DataFrame:
@@ -223,3 +231,98 @@ def _insert_totals(session: Session, totals: pd.DataFrame) -> None:
     rows = list(zip(*(totals[c].tolist() for c in COLUMNS), strict=True))
     if rows:
         dialect_of(session).insert_rows(session.connection(), "gap_totals", COLUMNS, rows)
+
+
+# -- roll-ups read in SQL -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """One 街道 or 社区 of a roll-up and its :data:`SUMS` figures."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    sums: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RolledUp:
+    """The maintained totals summed per 社区, 街道, the whole and outside every 街道 (None: nothing there) — three
+    statements, whatever the size of the city."""
+
+    communities: list[Place]  # by code; only those of a 街道
+    streets: list[Place]  # by code; with a scope, only those holding a 社区 of it
+    whole: tuple[int, ...]
+    outside: tuple[int, ...] | None
+
+
+def _per_community(communities: list[int] | None) -> Any:
+    """The totals pivoted to one row per 社区 (``community_id`` and :data:`SUMS` columns ``s0``…): one pass over
+    ``gap_totals`` that the roll-ups join to the areas (joining the table itself would scan it once per area)."""
+    t = GapTotal
+    sums = [
+        func.sum(case((t.kind == k, getattr(t, c)), else_=0)).label(f"s{i}")
+        for i, (k, c) in enumerate((k, c) for k in KINDS for c in COLUMNS[2:])
+    ]
+    stmt = select(t.community_id, func.count().label("n"), *sums).group_by(t.community_id)
+    if communities is not None:
+        stmt = stmt.where(t.community_id.in_(communities))
+    return stmt.subquery("per_community")
+
+
+def _ints(row: Sequence[Any]) -> tuple[int, ...]:
+    return tuple(map(int, row))  # (PostgreSQL sums bigints as numeric)
+
+
+def _added(rows: Iterable[tuple[int, ...]]) -> tuple[int, ...]:
+    out = [0] * SUMS
+    for r in rows:
+        out = [a + b for a, b in zip(out, r, strict=True)]
+    return tuple(out)
+
+
+def rolled_up(session: Session, communities: Iterable[int] | None = None) -> RolledUp:
+    """The maintained totals (call :func:`ensure_current` first) rolled up per place, of ``communities`` only when
+    given (a reader's scope): the 社区 rows, the 街道 list, and the sums grouped per 街道 (outside every 街道: the
+    NULL group) — three statements; the whole is the sum of the few 街道 rows."""
+    c = aliased(Area)
+    s = aliased(Area)
+    wanted = None if communities is None else sorted(int(i) for i in communities)
+    p = _per_community(wanted)
+    figures = [func.coalesce(p.c[f"s{i}"], 0) for i in range(SUMS)]
+    in_community = (c.level == "community") if wanted is None else and_(c.level == "community", c.id.in_(wanted))
+    run = session.connection().execute  # Core rows: the ORM's wrapping of each row costs more than the sums
+    comm_rows = run(
+        select(c.id, c.code, c.name, c.parent_id, *figures)
+        .select_from(c)
+        .join(s, and_(s.id == c.parent_id, s.level == "street"))
+        .outerjoin(p, p.c.community_id == c.id)
+        .where(in_community)
+        .order_by(c.code)
+    ).all()
+    street_rows = run(select(Area.id, Area.code, Area.name).where(Area.level == "street").order_by(Area.code)).all()
+    per_street = {
+        r[0]: (int(r[1]), _ints(r[2:]))
+        for r in run(
+            select(s.id, func.sum(p.c.n), *(func.sum(p.c[f"s{i}"]) for i in range(SUMS)))
+            .select_from(p)
+            .outerjoin(c, and_(c.id == p.c.community_id, c.level == "community"))
+            .outerjoin(s, and_(s.id == c.parent_id, s.level == "street"))
+            .group_by(s.id)
+        )
+    }
+    holding = None if wanted is None else {r[3] for r in comm_rows}
+    zero = (0,) * SUMS
+    outside = per_street.pop(None, None)
+    return RolledUp(
+        communities=[Place(int(r[0]), r[1], r[2], r[3], _ints(r[4:])) for r in comm_rows],
+        streets=[
+            Place(int(r[0]), r[1], r[2], None, per_street.get(r[0], (0, zero))[1])
+            for r in street_rows
+            if holding is None or r[0] in holding
+        ],
+        whole=_added([v for _n, v in per_street.values()] + ([outside[1]] if outside else [])),
+        outside=outside[1] if outside else None,
+    )
