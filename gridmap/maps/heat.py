@@ -15,6 +15,11 @@ Modes:
 * ``segments`` — road segments with the cases lying within ``snap_m`` (30 m) of them, nearest wins: ``count``
   and ``per_km`` (normalised by length, so long roads do not look worse than they are).
 
+With ``bbox`` (and ``zoom``, the map's) the grids and segments answers hold what the screen shows: the grids or
+segments the box touches, and below :data:`MIN_ZOOM` (where a screen holds thousands of grids, tens of thousands of
+road segments at 40× the demo city) the counts per 街道 instead (``level: street``, outlines simplified to a pixel
+of that zoom) — as the map's grid and segment tiles start at those zooms.
+
 Point-in-grid and nearest-segment are done for all cases at once with shapely STRtrees in the local metric CRS.
 """
 
@@ -50,6 +55,8 @@ MAX_POINTS = 200_000  # grids/segments: the newest cases counted when more match
 RAW_POINTS = 50_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
 BIN_CELLS = 512  # bins across the requested box
 BIN_DEG = 0.0005  # degrees (~50 m): the bin without a box
+MIN_ZOOM = {"grids": 14, "segments": 13}  # below: per 街道 (the grid / segment tiles' minimum zooms)
+MAX_ZOOM = 22
 
 
 def filter_conditions(
@@ -101,6 +108,7 @@ def heat(
         problems.append(Problem(f"{mode!r} is not one of {', '.join(MODES)}", field="mode"))
     conds, echo = filter_conditions(session, filters, now, tz, problems, actor)
     box = _bbox(filters.get("bbox"), problems)
+    zoom = _zoom(filters.get("zoom"), problems)
     snap = SNAP_M
     if filters.get("snap_m") not in (None, ""):
         try:
@@ -111,6 +119,8 @@ def heat(
             problems.append(Problem("must be a number of metres between 1 and 200 (须为 1–200 米)", field="snap_m"))
     if problems:
         raise InvalidInput(problems)
+    if mode != "points" and zoom is not None and zoom < MIN_ZOOM[mode]:
+        return _per_street(session, mode, filters, conds, box, zoom, now.astimezone(tz).date(), echo, actor)
     if mode != "points" and _maintained_fits(session, filters, actor):
         today = now.astimezone(tz).date()
         if heat_totals.ensure_current(session, today):
@@ -153,7 +163,7 @@ def heat(
     return body
 
 
-_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox"})
+_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox", "zoom"})
 
 
 def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | None) -> bool:
@@ -161,6 +171,81 @@ def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | N
     distance, and a whole-city reader (a narrower scope filters cases by 社区 and unit)."""
     used = {k for k, v in filters.items() if v not in (None, "")}
     return used <= _MAINTAINED_FILTERS and (actor is None or scope_of(session, actor) is None)
+
+
+def _zoom(raw: object, problems: list[Problem]) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        z = int(str(raw))
+    except ValueError:
+        z = -1
+    if not 0 <= z <= MAX_ZOOM:
+        problems.append(
+            Problem(f"{raw!r} is not a zoom level 0–{MAX_ZOOM} (须为 0–{MAX_ZOOM} 的缩放级别)", field="zoom")
+        )
+        return None
+    return z
+
+
+def _per_street(
+    session: Session,
+    mode: str,
+    filters: dict[str, Any],
+    conds: list[Any],
+    box: tuple[float, float, float, float] | None,
+    zoom: int,
+    today: dt.date,
+    echo: dict[str, str],
+    actor: Actor | None,
+) -> dict[str, object]:
+    """The cases counted per 街道 the box touches (a screen below :data:`MIN_ZOOM`): from the maintained counts when
+    they answer the filters, else one grouped count over the matching cases; each 街道 with its outline simplified
+    to about a pixel at ``zoom``."""
+    seen = select(Area.id).where(Area.level == "street")
+    if box:
+        seen = seen.where(dialect_of(session).bbox_filter(Area, box))
+    maintained = _maintained_fits(session, filters, actor) and heat_totals.ensure_current(session, today)
+    if maintained:
+        statuses, cats = _wanted(session, filters)
+        counts = heat_totals.counts(session, "street", statuses, cats, seen)
+    else:
+        grouped = select(Case.street_id, func.count()).where(*conds, Case.street_id.in_(seen)).group_by(Case.street_id)
+        counts = {int(k): int(n) for k, n in session.execute(grouped) if k is not None and n}
+    outlined = select(Area.id, Area.code, Area.name, Area.area_m2, wkb(Area.geom)).where(Area.id.in_(sorted(counts)))
+    rows = session.connection().execute(outlined.order_by(Area.code)).all() if counts else []
+    pixel = 360.0 / (256 * 2**zoom)  # degrees of longitude per pixel at this zoom
+    outlines = shapely.simplify(shapely.from_wkb([bytes(r[4]) for r in rows]), pixel / 2, preserve_topology=True)
+    shapes = geojson_geometries(outlines, decimals=5) if rows else []
+    features = [
+        {
+            "type": "Feature",
+            "id": fid,
+            "geometry": geometry,
+            "properties": {
+                "id": fid,
+                "code": code,
+                "name": name,
+                "count": counts[fid],
+                "per_km2": round(counts[fid] / max(float(size or 0) / 1e6, 1e-9), 1),
+            },
+        }
+        for (fid, code, name, size, _g), geometry in zip(rows, shapes, strict=True)
+    ]
+    total = sum(counts[r[0]] for r in rows)
+    return {
+        "mode": mode,
+        "level": "street",
+        "min_zoom": MIN_ZOOM[mode],
+        "count": total,
+        "truncated": False,
+        "maintained": maintained,
+        "filters": echo,
+        "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
+        "counted": total,
+        "max": max((counts[r[0]] for r in rows), default=0),
+        "features": {"type": "FeatureCollection", "features": features},
+    }
 
 
 def _wanted(session: Session, filters: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:

@@ -258,18 +258,10 @@ class RolledUp:
     outside: tuple[int, ...] | None
 
 
-def _per_community(communities: list[int] | None) -> Any:
-    """The totals pivoted to one row per 社区 (``community_id`` and :data:`SUMS` columns ``s0``…): one pass over
-    ``gap_totals`` that the roll-ups join to the areas (joining the table itself would scan it once per area)."""
+def _pivot() -> list[Any]:
+    """The :data:`SUMS` columns: each figure of :data:`COLUMNS` summed per kind (0 where none)."""
     t = GapTotal
-    sums = [
-        func.sum(case((t.kind == k, getattr(t, c)), else_=0)).label(f"s{i}")
-        for i, (k, c) in enumerate((k, c) for k in KINDS for c in COLUMNS[2:])
-    ]
-    stmt = select(t.community_id, func.count().label("n"), *sums).group_by(t.community_id)
-    if communities is not None:
-        stmt = stmt.where(t.community_id.in_(communities))
-    return stmt.subquery("per_community")
+    return [func.sum(case((t.kind == k, getattr(t, c)), else_=0)) for k in KINDS for c in COLUMNS[2:]]
 
 
 def _ints(row: Sequence[Any]) -> tuple[int, ...]:
@@ -285,44 +277,49 @@ def _added(rows: Iterable[tuple[int, ...]]) -> tuple[int, ...]:
 
 def rolled_up(session: Session, communities: Iterable[int] | None = None) -> RolledUp:
     """The maintained totals (call :func:`ensure_current` first) rolled up per place, of ``communities`` only when
-    given (a reader's scope): the 社区 rows, the 街道 list, and the sums grouped per 街道 (outside every 街道: the
-    NULL group) — three statements; the whole is the sum of the few 街道 rows."""
-    c = aliased(Area)
-    s = aliased(Area)
+    given (a reader's scope): the 街道 and 社区, the totals grouped per 社区 and grouped per parent — three
+    statements none of which joins a grouped result (a planner misjudging the sizes would repeat it per area); the
+    whole and the outside are sums of the few parent rows."""
+    t = GapTotal
     wanted = None if communities is None else sorted(int(i) for i in communities)
-    p = _per_community(wanted)
-    figures = [func.coalesce(p.c[f"s{i}"], 0) for i in range(SUMS)]
-    in_community = (c.level == "community") if wanted is None else and_(c.level == "community", c.id.in_(wanted))
+    scoped = [] if wanted is None else [t.community_id.in_(wanted)]
     run = session.connection().execute  # Core rows: the ORM's wrapping of each row costs more than the sums
-    comm_rows = run(
-        select(c.id, c.code, c.name, c.parent_id, *figures)
-        .select_from(c)
-        .join(s, and_(s.id == c.parent_id, s.level == "street"))
-        .outerjoin(p, p.c.community_id == c.id)
-        .where(in_community)
-        .order_by(c.code)
+    places = run(
+        select(Area.id, Area.code, Area.name, Area.level, Area.parent_id)
+        .where(Area.level.in_(("street", "community")))
+        .order_by(Area.code)
     ).all()
-    street_rows = run(select(Area.id, Area.code, Area.name).where(Area.level == "street").order_by(Area.code)).all()
-    per_street = {
-        r[0]: (int(r[1]), _ints(r[2:]))
+    per_community = {
+        r[0]: _ints(r[1:]) for r in run(select(t.community_id, *_pivot()).where(*scoped).group_by(t.community_id))
+    }
+    c = aliased(Area)
+    per_parent = {
+        r[0]: _ints(r[1:])
         for r in run(
-            select(s.id, func.sum(p.c.n), *(func.sum(p.c[f"s{i}"]) for i in range(SUMS)))
-            .select_from(p)
-            .outerjoin(c, and_(c.id == p.c.community_id, c.level == "community"))
-            .outerjoin(s, and_(s.id == c.parent_id, s.level == "street"))
-            .group_by(s.id)
+            select(c.parent_id, *_pivot())
+            .select_from(t)
+            .outerjoin(c, and_(c.id == t.community_id, c.level == "community"))
+            .where(*scoped)
+            .group_by(c.parent_id)
         )
     }
-    holding = None if wanted is None else {r[3] for r in comm_rows}
+    street_ids = {r[0] for r in places if r[3] == "street"}
+    within = None if wanted is None else set(wanted)
     zero = (0,) * SUMS
-    outside = per_street.pop(None, None)
+    comms = [
+        Place(int(r[0]), r[1], r[2], r[4], per_community.get(r[0], zero))
+        for r in places
+        if r[3] == "community" and r[4] in street_ids and (within is None or r[0] in within)
+    ]
+    holding = None if wanted is None else {c.parent_id for c in comms}
+    outside = [v for k, v in per_parent.items() if k not in street_ids]
     return RolledUp(
-        communities=[Place(int(r[0]), r[1], r[2], r[3], _ints(r[4:])) for r in comm_rows],
+        communities=comms,
         streets=[
-            Place(int(r[0]), r[1], r[2], None, per_street.get(r[0], (0, zero))[1])
-            for r in street_rows
-            if holding is None or r[0] in holding
+            Place(int(r[0]), r[1], r[2], None, per_parent.get(r[0], zero))
+            for r in places
+            if r[3] == "street" and (holding is None or r[0] in holding)
         ],
-        whole=_added([v for _n, v in per_street.values()] + ([outside[1]] if outside else [])),
-        outside=outside[1] if outside else None,
+        whole=_added(per_parent.values()),
+        outside=_added(outside) if outside else None,
     )
