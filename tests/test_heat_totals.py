@@ -203,3 +203,23 @@ def test_heat_below_the_minimum_zoom_is_counted_per_street(session: Session) -> 
         with pytest.raises(InvalidInput) as caught:
             heat.heat(session, {"mode": "grids", "zoom": bad}, now=NOW)
         assert caught.value.problems[0].field == "zoom"
+
+
+def test_heat_top_keeps_the_grids_with_the_most_cases(session: Session) -> None:
+    """The dashboard's hot spots ask for the N hottest grids only: the same counts as the whole answer's N highest,
+    from the maintained counts and from a recomputation alike."""
+    seed(session)
+    _cases(session, random.Random(11), 200, (111.12, 37.50, 111.18, 37.56))
+    session.commit()
+    whole = heat.heat(session, {"mode": "grids", "status": "all"}, now=NOW)
+    ranked = sorted((-f["properties"]["count"], f["id"]) for f in whole["features"]["features"])[:5]
+    session.commit()
+    for extra in ({}, {"from": "2000-01-01"}):  # maintained, then recomputed
+        hot = heat.heat(session, {"mode": "grids", "status": "all", "top": "5", **extra}, now=NOW)
+        assert hot.get("maintained", False) is not bool(extra)
+        assert sorted((-f["properties"]["count"], f["id"]) for f in hot["features"]["features"]) == ranked
+        assert hot["counted"] == whole["counted"] and hot["max"] == whole["max"]
+        session.commit()
+    with pytest.raises(InvalidInput) as caught:
+        heat.heat(session, {"mode": "grids", "top": "0"}, now=NOW)
+    assert caught.value.problems[0].field == "top"

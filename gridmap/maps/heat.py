@@ -11,7 +11,8 @@ Modes:
   binned by the database in square cells (``binned``: the cell in degrees, 1/:data:`BIN_CELLS` of the box's width)
   at the cases' mean position, weighted by their number — a screen cannot show more, and the answer stays small;
 * ``grids`` — a GeoJSON FeatureCollection of the unit grids in force with at least one case: ``count`` and
-  ``per_km2`` (a choropleth for large numbers);
+  ``per_km2`` (a choropleth for large numbers); ``top=N``: only the N with the most cases (a hot-spot picture such
+  as the dashboard's, without every grid's outline);
 * ``segments`` — road segments with the cases lying within ``snap_m`` (30 m) of them, nearest wins: ``count``
   and ``per_km`` (normalised by length, so long roads do not look worse than they are).
 
@@ -57,6 +58,7 @@ BIN_CELLS = 512  # bins across the requested box
 BIN_DEG = 0.0005  # degrees (~50 m): the bin without a box
 MIN_ZOOM = {"grids": 14, "segments": 13}  # below: per 街道 (the grid / segment tiles' minimum zooms)
 MAX_ZOOM = 22
+MAX_TOP = 1000  # ``top``: a hot-spot picture (the dashboard's 150 grids), not a way around the box
 
 
 def filter_conditions(
@@ -109,6 +111,7 @@ def heat(
     conds, echo = filter_conditions(session, filters, now, tz, problems, actor)
     box = _bbox(filters.get("bbox"), problems)
     zoom = _zoom(filters.get("zoom"), problems)
+    top = _top(filters.get("top"), problems)
     snap = SNAP_M
     if filters.get("snap_m") not in (None, ""):
         try:
@@ -124,7 +127,7 @@ def heat(
     if mode != "points" and _maintained_fits(session, filters, actor):
         today = now.astimezone(tz).date()
         if heat_totals.ensure_current(session, today):
-            return _from_totals(session, mode, filters, today, box, echo)
+            return _from_totals(session, mode, filters, today, box, echo, top)
     if box:
         conds = [*conds, dialect_of(session).bbox_filter(Case, box)]
     cap = RAW_POINTS if mode == "points" else MAX_POINTS
@@ -157,13 +160,13 @@ def heat(
         return body
     today = now.astimezone(tz).date()
     if mode == "grids":
-        body.update(_per_grid(session, lon, lat, today, box))
+        body.update(_per_grid(session, lon, lat, today, box, top))
     else:
-        body.update(_per_segment(session, lon, lat, snap, box))
+        body.update(_per_segment(session, lon, lat, snap, box, top))
     return body
 
 
-_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox", "zoom"})
+_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox", "zoom", "top"})
 
 
 def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | None) -> bool:
@@ -186,6 +189,34 @@ def _zoom(raw: object, problems: list[Problem]) -> int | None:
         )
         return None
     return z
+
+
+def _top(raw: object, problems: list[Problem]) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        n = int(str(raw))
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_TOP:
+        problems.append(Problem(f"{raw!r} is not a number 1–{MAX_TOP} (须为 1–{MAX_TOP} 的整数)", field="top"))
+        return None
+    return n
+
+
+def _hottest(counts: np.ndarray, ids: np.ndarray, top: int | None) -> np.ndarray:
+    """Rows with a case, in row order; only the ``top`` with the most cases (ties: the lower id) when given."""
+    hit = np.flatnonzero(counts > 0)
+    if top is not None and len(hit) > top:
+        hit = np.sort(hit[np.lexsort((ids[hit], -counts[hit]))[:top]])
+    return hit
+
+
+def _hottest_ids(counts: dict[int, int], top: int | None) -> dict[int, int]:
+    """The ``top`` targets with the most cases (ties: the lower id), all when None."""
+    if top is None or len(counts) <= top:
+        return counts
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
 
 
 def _per_street(
@@ -265,7 +296,9 @@ def _wanted(session: Session, filters: dict[str, Any]) -> tuple[list[str] | None
     return (sorted(wanted) if wanted is not None else None), cats
 
 
-def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.date, box, echo) -> dict[str, object]:
+def _from_totals(
+    session: Session, mode: str, filters: dict[str, Any], on: dt.date, box, echo, top: int | None = None
+) -> dict[str, object]:
     """The grids or segments answer from :mod:`~gridmap.maps.heat_totals` (every matching case counted, no cap); with
     a box, the targets it touches, each with all its cases."""
     statuses, cats = _wanted(session, filters)
@@ -273,26 +306,29 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
     model = Grid if kind == "grid" else Segment
     # with a box: the targets it touches (on the spatial index) are counted, not the whole city
     seen = select(model.id).where(dialect_of(session).bbox_filter(model, box)) if box else None
-    counts = heat_totals.counts(session, kind, statuses, cats, seen)
+    every = heat_totals.counts(session, kind, statuses, cats, seen)
+    counts = _hottest_ids(every, top)
     extra = (Grid.code, Grid.area_m2) if kind == "grid" else (Segment.name, Segment.length_m)
     stmt = select(model.id, *extra, wkb(model.geom)).where(model.id.in_(sorted(counts)))
     rows = session.connection().execute(stmt.order_by(model.id)).all() if counts else []
     shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
     features = []
     total = 0
-    top = 0.0
+    peak = 0.0
     for (fid, label, size, _geom), geometry in zip(rows, shapes, strict=True):
         n = counts[fid]
         total += n
         props: dict[str, object] = {"id": fid, "count": n}
         if kind == "grid":
             props.update(code=label, per_km2=round(n / max(float(size or 0) / 1e6, 1e-9), 1))
-            top = max(top, n)
+            peak = max(peak, n)
         else:
             per_km = round(n / max(float(size or 0) / 1000.0, 1e-3), 2)
             props.update(name=label, length_m=round(float(size or 0), 1), per_km=per_km)
-            top = max(top, per_km)
+            peak = max(peak, per_km)
         features.append({"type": "Feature", "id": fid, "geometry": geometry, "properties": props})
+    if top is not None:  # the hottest only: the count is still of every matching case
+        total = sum(every.values())
     body: dict[str, object] = {
         "mode": mode,
         "count": total,
@@ -301,7 +337,7 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
         "filters": echo,
         "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
         "counted": total,
-        ("max" if kind == "grid" else "max_per_km"): top if kind == "segment" else int(top),
+        ("max" if kind == "grid" else "max_per_km"): peak if kind == "segment" else int(peak),
         "features": {"type": "FeatureCollection", "features": features},
     }
     return body
@@ -322,7 +358,9 @@ def _binned(session: Session, conds: list[Any], cell: float) -> dict[str, object
     }
 
 
-def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box) -> dict[str, object]:
+def _per_grid(
+    session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box, top: int | None = None
+) -> dict[str, object]:
     stmt = select(Grid.id, Grid.code, Grid.area_m2, wkb(Grid.geom)).where(in_force(Grid, on))
     if box:
         stmt = stmt.where(dialect_of(session).bbox_filter(Grid, box))
@@ -339,7 +377,7 @@ def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, b
             counts = np.bincount(gi[first], minlength=len(grids))
     else:
         geoms = np.zeros(0, object)
-    hit = np.flatnonzero(counts > 0)
+    hit = _hottest(counts, np.array([g[0] for g in grids], np.int64), top)
     features = [
         {
             "type": "Feature",
@@ -361,7 +399,9 @@ def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, b
     }
 
 
-def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float, box) -> dict[str, object]:
+def _per_segment(
+    session: Session, lon: np.ndarray, lat: np.ndarray, snap: float, box, top: int | None = None
+) -> dict[str, object]:
     stmt = select(Segment.id, Segment.name, Segment.length_m, wkb(Segment.geom))
     if box:
         pad = snap / 90_000
@@ -378,7 +418,7 @@ def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float
         pi, si = shapely.STRtree(seg_m).query_nearest(pts_m, max_distance=snap, all_matches=False)
         if len(pi):
             counts = np.bincount(si, minlength=len(segs))
-    hit = np.flatnonzero(counts > 0)
+    hit = _hottest(counts, np.array([r[0] for r in segs], np.int64), top)
     per_km = counts / np.maximum(np.array([float(s[2] or 0) for s in segs]) / 1000.0, 1e-3) if segs else counts
     features = [
         {

@@ -196,6 +196,7 @@ class HeatQuery(Model):
     zoom: Judged[int] = Field(
         None, ge=0, le=22, description="the map's zoom: grids below 14 and segments below 13 are counted per 街道"
     )
+    top: Judged[int] = Field(None, ge=1, le=1000, description="grids, segments: only the N with the most cases")
     snap_m: Judged[float] = Field(None, ge=1, le=200, description="segments mode: how near a road a case counts")
 
     def filters(self) -> dict[str, object]:
