@@ -47,6 +47,7 @@ from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.geo.shapes import geojson_geometries, point_array
 from gridmap.maps import heat_totals
+from gridmap.responsibility.history import id_chunks
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, Category, Grid, Segment, in_force
 
@@ -309,8 +310,12 @@ def _from_totals(
     every = heat_totals.counts(session, kind, statuses, cats, seen)
     counts = _hottest_ids(every, top)
     extra = (Grid.code, Grid.area_m2) if kind == "grid" else (Segment.name, Segment.length_m)
-    stmt = select(model.id, *extra, wkb(model.geom)).where(model.id.in_(sorted(counts)))
-    rows = session.connection().execute(stmt.order_by(model.id)).all() if counts else []
+    stmt = select(model.id, *extra, wkb(model.geom))
+    rows: list[
+        Any
+    ] = []  # in chunks of ids: a whole city's (93,000 grids at 40×) is more than PostgreSQL's 65,535 parameters
+    for chunk in id_chunks(sorted(counts)):
+        rows.extend(session.connection().execute(stmt.where(model.id.in_(chunk)).order_by(model.id)).all())
     shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
     features = []
     total = 0
