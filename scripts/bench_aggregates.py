@@ -234,6 +234,14 @@ def _http(settings: Settings, paths: dict[str, str]) -> None:
         cpu = (time.process_time() - cpu0) * 1000 / 5
         print(f"  HTTP {label}: {sorted(times)[2]:.0f} ms median (CPU {cpu:.0f} ms), {len(sent.data) / 1e3:.0f} kB "
               f"sent (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+        if sent.headers.get("ETag"):  # asked again by a page that has it: unchanged, a 304
+            again = {**headers, "If-None-Match": sent.headers["ETag"]}
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                assert client.get(path, headers=again).status_code == 304, path
+                times.append((time.perf_counter() - t0) * 1000)
+            print(f"  HTTP {label}, asked again with its ETag: 304 in {sorted(times)[2]:.0f} ms median")
     app_state(app).engine.dispose()
 
 
