@@ -12,7 +12,11 @@ copy, into a temporary SpatiaLite file (and a temporary PostGIS database with ``
 * ``/api/v1/gaps/summary`` today: the maintained tables (after their first build) against the full recomputation
   (every feature loaded, located and looked up, which is what each request did before), and the refresh after one
   assignment (the incremental path);
-* ``/api/v1/heat?mode=grids``: time and answer size, plain and gzipped.
+* ``/api/v1/gaps/summary`` against the path before (the same maintained rows read into pandas and walked area by
+  area in Python), in the same process;
+* ``/api/v1/heat?mode=grids``: the whole city (what the page asked before), one z14 screen (``bbox``, ``zoom``) and
+  the whole city zoomed out (per 街道), time and answer size, plain and gzipped;
+* the same three answers through the HTTP API (test client, gzip), with the load average.
 
 Cases part — the demo city with N cases made by ``scripts/make_cases.py`` (3 % still open):
 
@@ -30,6 +34,7 @@ import argparse
 import datetime as dt
 import gzip
 import json
+import os
 import sys
 import tempfile
 import time
@@ -116,7 +121,15 @@ def bench_city(label: str, url: str, scale: int, tmp: Path) -> None:
         build = (time.perf_counter() - t0) * 1000
         assert first == full
         s.rollback()
+        cpu0 = time.process_time()
         after, _ = timed(lambda: gaps.summary(s), 5)
+        cpu = (time.process_time() - cpu0) * 1000 / 5
+        cpu0 = time.process_time()  # the path before: the maintained rows read into pandas, walked area by area
+        walked, answer = timed(
+            lambda: gaps.summary_of(load_areas(s, geometry=False), gap_totals.stored(s), today), 5
+        )  # fmt: skip
+        walked_cpu = (time.process_time() - cpu0) * 1000 / 5
+        assert answer == first
         grid = s.scalar(select(Grid.id).order_by(Grid.id))
         unit = s.scalar(select(Unit.id).order_by(Unit.id))
     with session_scope(factory) as w:
@@ -126,26 +139,26 @@ def bench_city(label: str, url: str, scale: int, tmp: Path) -> None:
         gaps.summary(s)
         incremental = (time.perf_counter() - t0) * 1000
         print(
-            f"  gaps summary: maintained {after:.0f} ms vs full recomputation {before:.0f} ms "
+            f"  gaps summary: summed in SQL {after:.0f} ms (CPU {cpu:.0f} ms) vs the maintained rows walked per area "
+            f"{walked:.0f} ms (CPU {walked_cpu:.0f} ms; {walked / after:.1f}×) vs full recomputation {before:.0f} ms "
             f"({before / after:.0f}×); first build {build:.0f} ms, refresh after one assignment {incremental:.0f} ms"
         )
         s.rollback()
         recomputing = {"mode": "grids", "from": "2000-01-01"}  # a period filter: the former path, every request
-        slow, _ = timed(lambda: heat.heat(s, recomputing), 2)
+        slow, _ = timed(lambda: heat.heat(s, recomputing), 1)
         t0 = time.perf_counter()
         heat.heat(s, {"mode": "grids"})  # the first reading builds heat_places / heat_totals
         heat_build = (time.perf_counter() - t0) * 1000
         s.rollback()
         cpu0 = time.process_time()
-        ms, answer = timed(lambda: heat.heat(s, {"mode": "grids"}), 5)
-        cpu = (time.process_time() - cpu0) * 1000 / 5
+        whole_ms, answer = timed(lambda: heat.heat(s, {"mode": "grids"}), 2)
+        cpu = (time.process_time() - cpu0) * 1000 / 2
         assert answer.get("maintained"), "heat grids did not come from the maintained totals"
-        raw = json.dumps(answer, ensure_ascii=False).encode()
-        zipped = gzip.compress(raw, compresslevel=1 if len(raw) > 4 << 20 else 6)
+        raw, zipped = _sizes(answer)
         print(
-            f"  heat grids, whole city: maintained {ms:.0f} ms (CPU {cpu:.0f} ms) vs recomputed {slow:.0f} ms "
-            f"({slow / ms:.1f}×); first build {heat_build:.0f} ms; {len(answer['features']['features']):,} grids, "
-            f"{len(raw) / 1e6:.1f} MB plain, {len(zipped) / 1e6:.2f} MB gzipped"
+            f"  heat grids, whole city (the page's former request): maintained {whole_ms:.0f} ms (CPU {cpu:.0f} ms) "
+            f"vs recomputed {slow:.0f} ms ({slow / whole_ms:.1f}×); first build {heat_build:.0f} ms; "
+            f"{len(answer['features']['features']):,} grids, {raw / 1e6:.1f} MB plain, {zipped / 1e6:.2f} MB gzipped"
         )
         active = sorted(a.value for a in ACTIVE)
         counts_ms, _ = timed(lambda: heat_totals.counts(s, "grid", active, None), 5)
@@ -154,11 +167,30 @@ def bench_city(label: str, url: str, scale: int, tmp: Path) -> None:
         x0, y0, x1, y1 = (float(v) for v in s.execute(extent).one())
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         view = f"{cx - 0.02:.5f},{cy - 0.012:.5f},{cx + 0.02:.5f},{cy + 0.012:.5f}"  # ~3.5 × 2.7 km: a z14 screen
-        view_slow, _ = timed(lambda: heat.heat(s, {**recomputing, "bbox": view}), 3)
-        view_ms, _ = timed(lambda: heat.heat(s, {"mode": "grids", "bbox": view}), 5)
-        print(f"  heat grids, one screen (bbox): maintained {view_ms:.0f} ms vs recomputed {view_slow:.0f} ms "
-              f"({view_slow / view_ms:.1f}×)")  # fmt: skip
+        city_box = f"{x0:.5f},{y0:.5f},{x1:.5f},{y1:.5f}"
+        view_slow, _ = timed(lambda: heat.heat(s, {**recomputing, "bbox": view, "zoom": "14"}), 3)
+        cpu0 = time.process_time()
+        view_ms, one = timed(lambda: heat.heat(s, {"mode": "grids", "bbox": view, "zoom": "14"}), 5)
+        cpu = (time.process_time() - cpu0) * 1000 / 5
+        raw, zipped = _sizes(one)
+        print(f"  heat grids, one z14 screen (bbox, zoom 14): maintained {view_ms:.0f} ms (CPU {cpu:.0f} ms), "
+              f"{len(one['features']['features']):,} grids, {zipped / 1e3:.0f} kB gzipped; vs the same box "
+              f"recomputed {view_slow:.0f} ms ({view_slow / view_ms:.1f}×), "
+              f"vs the whole city {whole_ms / view_ms:.0f}×")  # fmt: skip
+        cpu0 = time.process_time()
+        out_ms, out = timed(lambda: heat.heat(s, {"mode": "grids", "bbox": city_box, "zoom": "10"}), 5)
+        cpu = (time.process_time() - cpu0) * 1000 / 5
+        assert out.get("level") == "street"
+        raw, zipped = _sizes(out)
+        print(f"  heat zoomed out to the whole city (zoom 10): per 街道 {out_ms:.0f} ms (CPU {cpu:.0f} ms), "
+              f"{len(out['features']['features']):,} 街道, {zipped / 1e3:.0f} kB gzipped; "
+              f"vs every grid {whole_ms / out_ms:.0f}×")  # fmt: skip
         s.rollback()
+    _http(settings, {
+        "/api/v1/gaps/summary": "gaps summary",
+        f"/api/v1/heat?mode=grids&bbox={view}&zoom=14": "heat grids, one z14 screen",
+        f"/api/v1/heat?mode=grids&bbox={city_box}&zoom=10": "heat, whole city at zoom 10 (per 街道)",
+    })  # fmt: skip
     with session_scope(factory) as w:  # one case closed: the incremental refresh
         w.execute(update(Case).where(Case.id == w.scalar(select(func.min(Case.id)))).values(status="closed"))
     with factory() as s:
@@ -166,6 +198,51 @@ def bench_city(label: str, url: str, scale: int, tmp: Path) -> None:
         heat_totals.ensure_current(s, today)
         print(f"  heat totals refresh after one case closed: {(time.perf_counter() - t0) * 1000:.0f} ms")
     engine.dispose()
+
+
+def _sizes(answer: object) -> tuple[int, int]:
+    """The answer's JSON bytes, plain and gzipped (as the server sends it)."""
+    raw = json.dumps(answer, ensure_ascii=False).encode()
+    return len(raw), len(gzip.compress(raw, compresslevel=1 if len(raw) > 4 << 20 else 6))
+
+
+def _http(settings: Settings, paths: dict[str, str]) -> None:
+    """The answers through the HTTP API (Flask test client, gzip accepted, a commander's token): median of 5 after
+    one warm-up, CPU per request, bytes sent."""
+    from gridmap.accounts import registry
+    from gridmap.accounts.actor import cli_actor
+    from gridmap.web import create_app
+    from gridmap.web.state import app_state
+
+    engine = make_engine(settings)
+    with session_scope(make_session_factory(engine)) as s:
+        registry.create_account(s, cli_actor(), username="bench", name="bench", role="commander",
+                                password="bench-password-1", hash_password=lambda _p: "!")  # fmt: skip
+        token, _ = registry.create_token(s, cli_actor(), "bench")
+    engine.dispose()
+    app = create_app(settings)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    for path, label in paths.items():
+        assert client.get(path, headers=headers).status_code == 200, path
+        times = []
+        cpu0 = time.process_time()
+        for _ in range(5):
+            t0 = time.perf_counter()
+            sent = client.get(path, headers=headers)
+            times.append((time.perf_counter() - t0) * 1000)
+        cpu = (time.process_time() - cpu0) * 1000 / 5
+        print(f"  HTTP {label}: {sorted(times)[2]:.0f} ms median (CPU {cpu:.0f} ms), {len(sent.data) / 1e3:.0f} kB "
+              f"sent (load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+        if sent.headers.get("ETag"):  # asked again by a page that has it: unchanged, a 304
+            again = {**headers, "If-None-Match": sent.headers["ETag"]}
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                assert client.get(path, headers=again).status_code == 304, path
+                times.append((time.perf_counter() - t0) * 1000)
+            print(f"  HTTP {label}, asked again with its ETag: 304 in {sorted(times)[2]:.0f} ms median")
+    app_state(app).engine.dispose()
 
 
 LIST_FILTERS = {

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import shapely
 from sqlalchemy import select
 
 from gridmap.catalogue.categories import seed
 from gridmap.imports.demo import DEMO_PASSWORD
 from gridmap.responsibility import assign
+from gridmap.store.dialect import wkb
 from gridmap.store.engine import make_engine, make_session_factory
-from gridmap.store.models import Case, Unit
+from gridmap.store.models import Area, Case, Unit
 from gridmap.web import create_app
 from gridmap.web.state import app_state
 from tests.accounts import TESTER
@@ -51,6 +53,11 @@ def city(spatialite_demo, tmp_path_factory):
                          updated_at=now, status="dispatched", deadline_at=now + dt.timedelta(hours=k - 10),
                          deadline_unit="urgent_hours", limit_seconds=4 * 3600.0)
                 )  # fmt: skip
+            s.flush()
+            outlines = s.execute(select(Area.id, wkb(Area.geom)).where(Area.level == "street")).all()
+            for case in s.scalars(select(Case)):  # each case's own 街道, as intake records it
+                inside = shapely.Point(case.lon, case.lat)
+                case.street_id = next((i for i, g in outlines if shapely.from_wkb(bytes(g)).contains(inside)), None)
             s.commit()
         app = create_app(settings)
         ARTIFACTS.mkdir(exist_ok=True)
@@ -60,10 +67,11 @@ def city(spatialite_demo, tmp_path_factory):
         engine.dispose()
 
 
-def _open(browser, url: str, username: str = "demo-commander"):
+def _open(browser, url: str, username: str = "demo-commander", viewport: tuple[int, int] = (1400, 900)):
     """A page of ``url``, signed in as ``username`` (a demo account)."""
     base = url[: url.index("/", len("http://"))]
-    context = signed_in_context(browser, base, username, DEMO_PASSWORD, viewport={"width": 1400, "height": 900})
+    size = {"width": viewport[0], "height": viewport[1]}
+    context = signed_in_context(browser, base, username, DEMO_PASSWORD, viewport=size)
     page = context.new_page()
     watch = PageWatch(page)
     page.goto(url)
@@ -253,6 +261,7 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     assert page.locator("#heat-legend .quantiles li").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "heatmap-grids.png"))
     page.evaluate("window.gridmapTest.pageReady = false")
+    page.evaluate("() => { gridmapTest.map.setView([37.526, 111.137], 16, {animate: false}); }")  # roads, not 街道
     page.check("input[name=mode][value=segments]")
     page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
     assert "件/公里" in page.inner_text("#heat-legend")
@@ -265,4 +274,41 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     assert "早于开始日期" in page.inner_text("#heat-msg")  # in Chinese, not the API's English
     page.screenshot(path=str(ARTIFACTS / "heatmap-segments.png"))
     assert [p for p in watch.problems if "status of 400" not in p] == [], watch.problems
+    page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_heatmap_grids_follow_the_view(browser, city, width: int, height: int) -> None:
+    """Grids are asked for the view on each move: zoomed out the cases are counted per 街道 (the legend says from
+    which zoom grids are drawn), zoomed in the grids of the screen with their cases, elsewhere none."""
+    base = city["base"]
+    page, watch = _open(browser, base + "/heatmap?mode=grids", viewport=(width, height))
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/heat?" in r.url else None)
+    _idle(page)
+
+    def view(lat: float, lon: float, zoom: int) -> dict[str, str]:
+        asked.clear()
+        page.evaluate(f"() => {{ gridmapTest.map.setView([{lat}, {lon}], {zoom}, {{animate: false}}); }}")
+        page.wait_for_function(f"() => gridmapTest.map.getZoom() === {zoom}")
+        page.wait_for_timeout(200)  # the page waits for the move to settle before asking
+        page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+        assert len(asked) == 1, asked  # one request per settled move
+        return dict(p.split("=", 1) for p in asked[0].split("?", 1)[1].split("&"))
+
+    query = view(37.526, 111.137, 12)
+    assert query["mode"] == "grids" and query["zoom"] == "12" and query["bbox"].count("%2C") == 3
+    assert "按街道汇总：放大到 14 级及以上显示单元网格" in page.inner_text("#heat-legend")
+    assert page.inner_text("#heat-count") == "视野内案件 60 件"
+    page.screenshot(path=str(ARTIFACTS / f"heatmap-streets-{width}.png"))
+    query = view(37.526, 111.137, 16)
+    assert query["zoom"] == "16"
+    assert "按街道汇总" not in page.inner_text("#heat-legend")
+    assert page.locator("#heat-legend .quantiles li").count() >= 1
+    shown = int("".join(ch for ch in page.inner_text("#heat-count") if ch.isdigit()))
+    assert 0 < shown <= 60
+    page.screenshot(path=str(ARTIFACTS / f"heatmap-grids-view-{width}.png"))
+    view(37.49, 111.10, 16)  # away from every case
+    assert page.inner_text("#heat-count") == "视野内案件 0 件"
+    assert watch.problems == [], watch.problems
     page.close()

@@ -12,6 +12,7 @@ from geoalchemy2 import WKTElement
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from gridmap.accounts.scope import Scope
 from gridmap.errors import InvalidInput
 from gridmap.responsibility import assign, gap_totals, gaps
 from gridmap.responsibility.places import load_areas
@@ -139,3 +140,26 @@ def test_past_days_are_recomputed(session: Session) -> None:
     answer = gaps.summary(session, at=past.isoformat())
     full = gap_totals.recomputed(session, past)
     assert answer == gaps.summary_of(load_areas(session, geometry=False), full, past)
+
+
+def test_a_scoped_summary_from_the_maintained_sums_equals_the_recomputed_one(session: Session) -> None:
+    """A 街道's or a 社区's reader gets the totals of their places only, summed in SQL, equal to the recomputation."""
+    today = dt.date.today()
+    session.commit()
+    full = gap_totals.recomputed(session, today)
+    areas = load_areas(session, geometry=False)
+    street = session.scalar(select(Area).where(Area.level == "street").order_by(Area.code))
+    community = session.scalar(select(Area).where(Area.level == "community").order_by(Area.code.desc()))
+    assert street is not None and community is not None and community.parent is not None
+    street_comms = session.scalars(select(Area.id).where(Area.parent_id == street.id)).all()
+    for area, comms, street_code in (
+        (street, frozenset(street_comms), street.code),
+        (community, frozenset({community.id}), community.parent.code),
+    ):
+        scope = Scope(area.id, area.name, frozenset(), comms, None, None)
+        answer = gaps.summary(session, today=today, scope=scope)
+        assert answer == gaps.summary_of(areas, full, today, scope)
+        assert [s["code"] for s in answer["streets"]] == [street_code]
+        assert {c["id"] for c in answer["streets"][0]["communities"]} == comms
+        assert answer["district"] == {k: answer["streets"][0][k] for k in answer["district"]}  # all in one 街道
+        session.commit()

@@ -120,6 +120,27 @@ def test_gap_exports_parse(settings: Settings, demo: Session) -> None:
     assert client.get("/api/v1/gaps/summary?at=2026-02-30").status_code == 400
 
 
+def test_gaps_summary_is_not_sent_again_until_something_changes(settings: Settings, demo: Session) -> None:
+    """Today's summary carries an ETag: asked again unchanged it is a 304 without a body; after an assignment it is
+    the new answer with a new tag."""
+    client = client_as(create_app(settings))
+    first = client.get("/api/v1/gaps/summary")
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('W/"')
+    again = client.get("/api/v1/gaps/summary", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    grid = demo.scalar(select(Grid.id).order_by(Grid.id))
+    unit = demo.scalar(select(Unit.id).order_by(Unit.id))
+    r = client.post("/api/v1/assignments", json={"unit_id": unit, "targets": [{"kind": "grid", "id": grid}],
+                                                 "role": "responsible", "take_over": True})  # fmt: skip
+    assert r.status_code in (200, 201), r.json
+    changed = client.get("/api/v1/gaps/summary", headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    demo.commit()  # (a new snapshot: the assignment and the refreshed totals)
+    assert changed.json == gaps.summary(demo)
+    assert client.get("/api/v1/gaps/summary?at=2026-01-01", headers={"If-None-Match": tag}).status_code == 200
+
+
 # -- heat ------------------------------------------------------------------------------------------------------------
 
 

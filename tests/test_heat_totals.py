@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gridmap.catalogue.categories import seed
+from gridmap.errors import InvalidInput
 from gridmap.maps import heat, heat_totals
 from gridmap.store.models import AggregateState, Area, Case, Grid, HeatDirty
 
@@ -163,3 +164,62 @@ def test_a_rebuild_placed_before_the_lock_takes_the_writes_made_meanwhile(sessio
         done, _ = maintained.apart(session, lambda writer, a=ahead: heat_totals.refresh(writer, today, a))
         assert done
         _check(session, today)
+
+
+def test_heat_below_the_minimum_zoom_is_counted_per_street(session: Session) -> None:
+    """A zoomed-out screen gets the cases per 街道 it touches (not thousands of grids): the maintained counts equal a
+    count of the cases themselves, and a box keeps the 街道 it touches, each with all its cases."""
+    seed(session)
+    made = _cases(session, random.Random(5), 160, (111.12, 37.50, 111.18, 37.56))
+    session.commit()
+    per_street: dict[int, int] = {}
+    for c in made:
+        if c.street_id is not None:
+            per_street[c.street_id] = per_street.get(c.street_id, 0) + 1
+
+    def by_id(answer):
+        return {f["id"]: f["properties"]["count"] for f in answer["features"]["features"]}
+
+    fast = heat.heat(session, {"mode": "grids", "status": "all", "zoom": "12"}, now=NOW)
+    session.commit()
+    slow = heat.heat(session, {"mode": "grids", "status": "all", "zoom": "12", "from": "2000-01-01"}, now=NOW)
+    assert fast["level"] == slow["level"] == "street" and fast["maintained"] and not slow["maintained"]
+    assert by_id(fast) == by_id(slow) == per_street
+    assert fast["count"] == sum(per_street.values()) and fast["max"] == max(per_street.values())
+    segments = heat.heat(session, {"mode": "segments", "status": "all", "zoom": "12"}, now=NOW)
+    assert by_id(segments) == per_street  # segments below z13: the same per-街道 answer
+    assert "level" not in heat.heat(session, {"mode": "grids", "status": "all", "zoom": "14"}, now=NOW)
+    assert "level" not in heat.heat(session, {"mode": "segments", "status": "all", "zoom": "13"}, now=NOW)
+    box = (111.13, 37.51, 111.15, 37.53)
+    part = heat.heat(
+        session, {"mode": "grids", "status": "all", "zoom": "11", "bbox": ",".join(map(str, box))}, now=NOW
+    )
+    outlines = dict(session.execute(select(Area.id, Area.name).where(Area.level == "street")).all())
+    assert 0 < len(part["features"]["features"]) < len(per_street)
+    for f in part["features"]["features"]:
+        assert f["properties"]["count"] == per_street[f["id"]] and f["properties"]["name"] == outlines[f["id"]]
+        assert shapely.geometry.shape(f["geometry"]).envelope.intersects(shapely.geometry.box(*box).buffer(1e-3))
+    for bad in ("-1", "23", "12.5", "ten"):
+        with pytest.raises(InvalidInput) as caught:
+            heat.heat(session, {"mode": "grids", "zoom": bad}, now=NOW)
+        assert caught.value.problems[0].field == "zoom"
+
+
+def test_heat_top_keeps_the_grids_with_the_most_cases(session: Session) -> None:
+    """The dashboard's hot spots ask for the N hottest grids only: the same counts as the whole answer's N highest,
+    from the maintained counts and from a recomputation alike."""
+    seed(session)
+    _cases(session, random.Random(11), 200, (111.12, 37.50, 111.18, 37.56))
+    session.commit()
+    whole = heat.heat(session, {"mode": "grids", "status": "all"}, now=NOW)
+    ranked = sorted((-f["properties"]["count"], f["id"]) for f in whole["features"]["features"])[:5]
+    session.commit()
+    for extra in ({}, {"from": "2000-01-01"}):  # maintained, then recomputed
+        hot = heat.heat(session, {"mode": "grids", "status": "all", "top": "5", **extra}, now=NOW)
+        assert hot.get("maintained", False) is not bool(extra)
+        assert sorted((-f["properties"]["count"], f["id"]) for f in hot["features"]["features"]) == ranked
+        assert hot["counted"] == whole["counted"] and hot["max"] == whole["max"]
+        session.commit()
+    with pytest.raises(InvalidInput) as caught:
+        heat.heat(session, {"mode": "grids", "top": "0"}, now=NOW)
+    assert caught.value.problems[0].field == "top"

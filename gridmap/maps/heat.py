@@ -11,9 +11,15 @@ Modes:
   binned by the database in square cells (``binned``: the cell in degrees, 1/:data:`BIN_CELLS` of the box's width)
   at the cases' mean position, weighted by their number — a screen cannot show more, and the answer stays small;
 * ``grids`` — a GeoJSON FeatureCollection of the unit grids in force with at least one case: ``count`` and
-  ``per_km2`` (a choropleth for large numbers);
+  ``per_km2`` (a choropleth for large numbers); ``top=N``: only the N with the most cases (a hot-spot picture such
+  as the dashboard's, without every grid's outline);
 * ``segments`` — road segments with the cases lying within ``snap_m`` (30 m) of them, nearest wins: ``count``
   and ``per_km`` (normalised by length, so long roads do not look worse than they are).
+
+With ``bbox`` (and ``zoom``, the map's) the grids and segments answers hold what the screen shows: the grids or
+segments the box touches, and below :data:`MIN_ZOOM` (where a screen holds thousands of grids, tens of thousands of
+road segments at 40× the demo city) the counts per 街道 instead (``level: street``, outlines simplified to a pixel
+of that zoom) — as the map's grid and segment tiles start at those zooms.
 
 Point-in-grid and nearest-segment are done for all cases at once with shapely STRtrees in the local metric CRS.
 """
@@ -41,6 +47,7 @@ from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.geo.shapes import geojson_geometries, point_array
 from gridmap.maps import heat_totals
+from gridmap.responsibility.history import id_chunks
 from gridmap.store.dialect import dialect_of, wkb
 from gridmap.store.models import Area, Case, Category, Grid, Segment, in_force
 
@@ -50,6 +57,9 @@ MAX_POINTS = 200_000  # grids/segments: the newest cases counted when more match
 RAW_POINTS = 50_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
 BIN_CELLS = 512  # bins across the requested box
 BIN_DEG = 0.0005  # degrees (~50 m): the bin without a box
+MIN_ZOOM = {"grids": 14, "segments": 13}  # below: per 街道 (the grid / segment tiles' minimum zooms)
+MAX_ZOOM = 22
+MAX_TOP = 1000  # ``top``: a hot-spot picture (the dashboard's 150 grids), not a way around the box
 
 
 def filter_conditions(
@@ -101,6 +111,8 @@ def heat(
         problems.append(Problem(f"{mode!r} is not one of {', '.join(MODES)}", field="mode"))
     conds, echo = filter_conditions(session, filters, now, tz, problems, actor)
     box = _bbox(filters.get("bbox"), problems)
+    zoom = _zoom(filters.get("zoom"), problems)
+    top = _top(filters.get("top"), problems)
     snap = SNAP_M
     if filters.get("snap_m") not in (None, ""):
         try:
@@ -111,10 +123,12 @@ def heat(
             problems.append(Problem("must be a number of metres between 1 and 200 (须为 1–200 米)", field="snap_m"))
     if problems:
         raise InvalidInput(problems)
+    if mode != "points" and zoom is not None and zoom < MIN_ZOOM[mode]:
+        return _per_street(session, mode, filters, conds, box, zoom, now.astimezone(tz).date(), echo, actor)
     if mode != "points" and _maintained_fits(session, filters, actor):
         today = now.astimezone(tz).date()
         if heat_totals.ensure_current(session, today):
-            return _from_totals(session, mode, filters, today, box, echo)
+            return _from_totals(session, mode, filters, today, box, echo, top)
     if box:
         conds = [*conds, dialect_of(session).bbox_filter(Case, box)]
     cap = RAW_POINTS if mode == "points" else MAX_POINTS
@@ -147,13 +161,13 @@ def heat(
         return body
     today = now.astimezone(tz).date()
     if mode == "grids":
-        body.update(_per_grid(session, lon, lat, today, box))
+        body.update(_per_grid(session, lon, lat, today, box, top))
     else:
-        body.update(_per_segment(session, lon, lat, snap, box))
+        body.update(_per_segment(session, lon, lat, snap, box, top))
     return body
 
 
-_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox"})
+_MAINTAINED_FILTERS = frozenset({"mode", "status", "category", "bbox", "zoom", "top"})
 
 
 def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | None) -> bool:
@@ -161,6 +175,109 @@ def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | N
     distance, and a whole-city reader (a narrower scope filters cases by 社区 and unit)."""
     used = {k for k, v in filters.items() if v not in (None, "")}
     return used <= _MAINTAINED_FILTERS and (actor is None or scope_of(session, actor) is None)
+
+
+def _zoom(raw: object, problems: list[Problem]) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        z = int(str(raw))
+    except ValueError:
+        z = -1
+    if not 0 <= z <= MAX_ZOOM:
+        problems.append(
+            Problem(f"{raw!r} is not a zoom level 0–{MAX_ZOOM} (须为 0–{MAX_ZOOM} 的缩放级别)", field="zoom")
+        )
+        return None
+    return z
+
+
+def _top(raw: object, problems: list[Problem]) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        n = int(str(raw))
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_TOP:
+        problems.append(Problem(f"{raw!r} is not a number 1–{MAX_TOP} (须为 1–{MAX_TOP} 的整数)", field="top"))
+        return None
+    return n
+
+
+def _hottest(counts: np.ndarray, ids: np.ndarray, top: int | None) -> np.ndarray:
+    """Rows with a case, in row order; only the ``top`` with the most cases (ties: the lower id) when given."""
+    hit = np.flatnonzero(counts > 0)
+    if top is not None and len(hit) > top:
+        hit = np.sort(hit[np.lexsort((ids[hit], -counts[hit]))[:top]])
+    return hit
+
+
+def _hottest_ids(counts: dict[int, int], top: int | None) -> dict[int, int]:
+    """The ``top`` targets with the most cases (ties: the lower id), all when None."""
+    if top is None or len(counts) <= top:
+        return counts
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
+
+
+def _per_street(
+    session: Session,
+    mode: str,
+    filters: dict[str, Any],
+    conds: list[Any],
+    box: tuple[float, float, float, float] | None,
+    zoom: int,
+    today: dt.date,
+    echo: dict[str, str],
+    actor: Actor | None,
+) -> dict[str, object]:
+    """The cases counted per 街道 the box touches (a screen below :data:`MIN_ZOOM`): from the maintained counts when
+    they answer the filters, else one grouped count over the matching cases; each 街道 with its outline simplified
+    to about a pixel at ``zoom``."""
+    seen = select(Area.id).where(Area.level == "street")
+    if box:
+        seen = seen.where(dialect_of(session).bbox_filter(Area, box))
+    maintained = _maintained_fits(session, filters, actor) and heat_totals.ensure_current(session, today)
+    if maintained:
+        statuses, cats = _wanted(session, filters)
+        counts = heat_totals.counts(session, "street", statuses, cats, seen)
+    else:
+        grouped = select(Case.street_id, func.count()).where(*conds, Case.street_id.in_(seen)).group_by(Case.street_id)
+        counts = {int(k): int(n) for k, n in session.execute(grouped) if k is not None and n}
+    outlined = select(Area.id, Area.code, Area.name, Area.area_m2, wkb(Area.geom)).where(Area.id.in_(sorted(counts)))
+    rows = session.connection().execute(outlined.order_by(Area.code)).all() if counts else []
+    pixel = 360.0 / (256 * 2**zoom)  # degrees of longitude per pixel at this zoom
+    outlines = shapely.simplify(shapely.from_wkb([bytes(r[4]) for r in rows]), pixel / 2, preserve_topology=True)
+    shapes = geojson_geometries(outlines, decimals=5) if rows else []
+    features = [
+        {
+            "type": "Feature",
+            "id": fid,
+            "geometry": geometry,
+            "properties": {
+                "id": fid,
+                "code": code,
+                "name": name,
+                "count": counts[fid],
+                "per_km2": round(counts[fid] / max(float(size or 0) / 1e6, 1e-9), 1),
+            },
+        }
+        for (fid, code, name, size, _g), geometry in zip(rows, shapes, strict=True)
+    ]
+    total = sum(counts[r[0]] for r in rows)
+    return {
+        "mode": mode,
+        "level": "street",
+        "min_zoom": MIN_ZOOM[mode],
+        "count": total,
+        "truncated": False,
+        "maintained": maintained,
+        "filters": echo,
+        "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
+        "counted": total,
+        "max": max((counts[r[0]] for r in rows), default=0),
+        "features": {"type": "FeatureCollection", "features": features},
+    }
 
 
 def _wanted(session: Session, filters: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
@@ -180,7 +297,9 @@ def _wanted(session: Session, filters: dict[str, Any]) -> tuple[list[str] | None
     return (sorted(wanted) if wanted is not None else None), cats
 
 
-def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.date, box, echo) -> dict[str, object]:
+def _from_totals(
+    session: Session, mode: str, filters: dict[str, Any], on: dt.date, box, echo, top: int | None = None
+) -> dict[str, object]:
     """The grids or segments answer from :mod:`~gridmap.maps.heat_totals` (every matching case counted, no cap); with
     a box, the targets it touches, each with all its cases."""
     statuses, cats = _wanted(session, filters)
@@ -188,26 +307,33 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
     model = Grid if kind == "grid" else Segment
     # with a box: the targets it touches (on the spatial index) are counted, not the whole city
     seen = select(model.id).where(dialect_of(session).bbox_filter(model, box)) if box else None
-    counts = heat_totals.counts(session, kind, statuses, cats, seen)
+    every = heat_totals.counts(session, kind, statuses, cats, seen)
+    counts = _hottest_ids(every, top)
     extra = (Grid.code, Grid.area_m2) if kind == "grid" else (Segment.name, Segment.length_m)
-    stmt = select(model.id, *extra, wkb(model.geom)).where(model.id.in_(sorted(counts)))
-    rows = session.connection().execute(stmt.order_by(model.id)).all() if counts else []
+    stmt = select(model.id, *extra, wkb(model.geom))
+    rows: list[
+        Any
+    ] = []  # in chunks of ids: a whole city's (93,000 grids at 40×) is more than PostgreSQL's 65,535 parameters
+    for chunk in id_chunks(sorted(counts)):
+        rows.extend(session.connection().execute(stmt.where(model.id.in_(chunk)).order_by(model.id)).all())
     shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
     features = []
     total = 0
-    top = 0.0
+    peak = 0.0
     for (fid, label, size, _geom), geometry in zip(rows, shapes, strict=True):
         n = counts[fid]
         total += n
         props: dict[str, object] = {"id": fid, "count": n}
         if kind == "grid":
             props.update(code=label, per_km2=round(n / max(float(size or 0) / 1e6, 1e-9), 1))
-            top = max(top, n)
+            peak = max(peak, n)
         else:
             per_km = round(n / max(float(size or 0) / 1000.0, 1e-3), 2)
             props.update(name=label, length_m=round(float(size or 0), 1), per_km=per_km)
-            top = max(top, per_km)
+            peak = max(peak, per_km)
         features.append({"type": "Feature", "id": fid, "geometry": geometry, "properties": props})
+    if top is not None:  # the hottest only: the count is still of every matching case
+        total = sum(every.values())
     body: dict[str, object] = {
         "mode": mode,
         "count": total,
@@ -216,7 +342,7 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
         "filters": echo,
         "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
         "counted": total,
-        ("max" if kind == "grid" else "max_per_km"): top if kind == "segment" else int(top),
+        ("max" if kind == "grid" else "max_per_km"): peak if kind == "segment" else int(peak),
         "features": {"type": "FeatureCollection", "features": features},
     }
     return body
@@ -237,7 +363,9 @@ def _binned(session: Session, conds: list[Any], cell: float) -> dict[str, object
     }
 
 
-def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box) -> dict[str, object]:
+def _per_grid(
+    session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, box, top: int | None = None
+) -> dict[str, object]:
     stmt = select(Grid.id, Grid.code, Grid.area_m2, wkb(Grid.geom)).where(in_force(Grid, on))
     if box:
         stmt = stmt.where(dialect_of(session).bbox_filter(Grid, box))
@@ -254,7 +382,7 @@ def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, b
             counts = np.bincount(gi[first], minlength=len(grids))
     else:
         geoms = np.zeros(0, object)
-    hit = np.flatnonzero(counts > 0)
+    hit = _hottest(counts, np.array([g[0] for g in grids], np.int64), top)
     features = [
         {
             "type": "Feature",
@@ -276,7 +404,9 @@ def _per_grid(session: Session, lon: np.ndarray, lat: np.ndarray, on: dt.date, b
     }
 
 
-def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float, box) -> dict[str, object]:
+def _per_segment(
+    session: Session, lon: np.ndarray, lat: np.ndarray, snap: float, box, top: int | None = None
+) -> dict[str, object]:
     stmt = select(Segment.id, Segment.name, Segment.length_m, wkb(Segment.geom))
     if box:
         pad = snap / 90_000
@@ -293,7 +423,7 @@ def _per_segment(session: Session, lon: np.ndarray, lat: np.ndarray, snap: float
         pi, si = shapely.STRtree(seg_m).query_nearest(pts_m, max_distance=snap, all_matches=False)
         if len(pi):
             counts = np.bincount(si, minlength=len(segs))
-    hit = np.flatnonzero(counts > 0)
+    hit = _hottest(counts, np.array([r[0] for r in segs], np.int64), top)
     per_km = counts / np.maximum(np.array([float(s[2] or 0) for s in segs]) / 1000.0, 1e-3) if segs else counts
     features = [
         {

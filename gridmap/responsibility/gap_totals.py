@@ -21,25 +21,29 @@ nothing (the change may still be rolled back). Past days (``?at=``) are always r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from gridmap.responsibility.history import id_chunks
 from gridmap.responsibility.places import Areas, load_areas, load_layer
 from gridmap.store import maintained
+from gridmap.store.change_counters import counters_now
 from gridmap.store.dialect import dialect_of
-from gridmap.store.models import AggregateDirty, Assignment, GapFeature, GapTotal, Grid
+from gridmap.store.models import AggregateDirty, Area, Assignment, GapFeature, GapTotal, Grid
 from gridmap.store.targets import KINDS, TARGETS
 
 NAME = "gaps"  # aggregate_state.name
 OUTSIDE = 0  # community_id of a feature outside every community (area ids start at 1)
 REBUILD = "*"  # aggregate_dirty.kind: the areas changed, rebuild everything
 COLUMNS = ("kind", "community_id", "features", "gaps", "measure_milli", "gap_milli")
+SUMS = len(KINDS) * (len(COLUMNS) - 2)  # figures of one place: per kind (KINDS' order) features, gaps, measure, gap
 _STATE_COLUMNS = ("kind", "feature_id", "community_id", "measure_milli", "gap")
 
 
@@ -93,12 +97,27 @@ def today_totals(session: Session, today: dt.date | None = None) -> pd.DataFrame
     """Today's totals: read from the maintained tables, brought up to date first when a write or a midnight has
     passed since (see the module docstring)."""
     today = today or dt.date.today()
+    return stored(session) if ensure_current(session, today) else recomputed(session, today)
+
+
+def version(session: Session, today: dt.date, reader: str = "") -> str:
+    """A tag of today's totals as ``session`` reads them for ``reader`` (its scope): the layers' change counter (moved
+    by every committed write to segments, compounds, grids, areas, units or assignments, by any process — migration
+    0007's triggers) and the day. Equal tags, equal answers: the summary's HTTP ETag, so a page that has today's
+    answer gets a 304 instead of 3,360 社区 again."""
+    n = counters_now(session).get("layers", 0)
+    return hashlib.blake2b(f"{NAME}|{n}|{today.isoformat()}|{reader}".encode(), digest_size=12).hexdigest()
+
+
+def ensure_current(session: Session, today: dt.date) -> bool:
+    """Bring the maintained tables to ``today`` (in a transaction of their own) so that ``session`` reads them;
+    False when it cannot (its own uncommitted writes, or a session on one connection): recompute instead."""
     if not maintained.readable(session):
-        return recomputed(session, today)
+        return False
     if maintained.is_current(session, NAME, AggregateDirty, today):
-        return stored(session)
-    done, totals = maintained.apart(session, lambda writer: refresh(writer, today))
-    return totals if done and totals is not None else recomputed(session, today)
+        return True
+    done, _ = maintained.apart(session, lambda writer: refresh(writer, today))
+    return done
 
 
 def refresh(session: Session, today: dt.date) -> pd.DataFrame:
@@ -223,3 +242,95 @@ def _insert_totals(session: Session, totals: pd.DataFrame) -> None:
     rows = list(zip(*(totals[c].tolist() for c in COLUMNS), strict=True))
     if rows:
         dialect_of(session).insert_rows(session.connection(), "gap_totals", COLUMNS, rows)
+
+
+# -- roll-ups read in SQL -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """One 街道 or 社区 of a roll-up and its :data:`SUMS` figures."""
+
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    sums: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RolledUp:
+    """The maintained totals summed per 社区, 街道, the whole and outside every 街道 (None: nothing there) — three
+    statements, whatever the size of the city."""
+
+    communities: list[Place]  # by code; only those of a 街道
+    streets: list[Place]  # by code; with a scope, only those holding a 社区 of it
+    whole: tuple[int, ...]
+    outside: tuple[int, ...] | None
+
+
+def _pivot() -> list[Any]:
+    """The :data:`SUMS` columns: each figure of :data:`COLUMNS` summed per kind (0 where none)."""
+    t = GapTotal
+    return [func.sum(case((t.kind == k, getattr(t, c)), else_=0)) for k in KINDS for c in COLUMNS[2:]]
+
+
+def _ints(row: Sequence[Any]) -> tuple[int, ...]:
+    return tuple(map(int, row))  # (PostgreSQL sums bigints as numeric)
+
+
+def _added(rows: Iterable[tuple[int, ...]]) -> tuple[int, ...]:
+    out = [0] * SUMS
+    for r in rows:
+        out = [a + b for a, b in zip(out, r, strict=True)]
+    return tuple(out)
+
+
+def rolled_up(session: Session, communities: Iterable[int] | None = None) -> RolledUp:
+    """The maintained totals (call :func:`ensure_current` first) rolled up per place, of ``communities`` only when
+    given (a reader's scope): the 街道 and 社区, the totals grouped per 社区 and grouped per parent — three
+    statements none of which joins a grouped result (a planner misjudging the sizes would repeat it per area); the
+    whole and the outside are sums of the few parent rows."""
+    t = GapTotal
+    wanted = None if communities is None else sorted(int(i) for i in communities)
+    scoped = [] if wanted is None else [t.community_id.in_(wanted)]
+    run = session.connection().execute  # Core rows: the ORM's wrapping of each row costs more than the sums
+    places = run(
+        select(Area.id, Area.code, Area.name, Area.level, Area.parent_id)
+        .where(Area.level.in_(("street", "community")))
+        .order_by(Area.code)
+    ).all()
+    per_community = {
+        r[0]: _ints(r[1:]) for r in run(select(t.community_id, *_pivot()).where(*scoped).group_by(t.community_id))
+    }
+    c = aliased(Area)
+    per_parent = {
+        r[0]: _ints(r[1:])
+        for r in run(
+            select(c.parent_id, *_pivot())
+            .select_from(t)
+            .outerjoin(c, and_(c.id == t.community_id, c.level == "community"))
+            .where(*scoped)
+            .group_by(c.parent_id)
+        )
+    }
+    street_ids = {r[0] for r in places if r[3] == "street"}
+    within = None if wanted is None else set(wanted)
+    zero = (0,) * SUMS
+    comms = [
+        Place(int(r[0]), r[1], r[2], r[4], per_community.get(r[0], zero))
+        for r in places
+        if r[3] == "community" and r[4] in street_ids and (within is None or r[0] in within)
+    ]
+    holding = None if wanted is None else {c.parent_id for c in comms}
+    outside = [v for k, v in per_parent.items() if k not in street_ids]
+    return RolledUp(
+        communities=comms,
+        streets=[
+            Place(int(r[0]), r[1], r[2], None, per_parent.get(r[0], zero))
+            for r in places
+            if r[3] == "street" and (holding is None or r[0] in holding)
+        ],
+        whole=_added(per_parent.values()),
+        outside=_added(outside) if outside else None,
+    )

@@ -16,6 +16,7 @@ the district totals: every feature is counted in exactly one community (or in "o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -257,9 +258,11 @@ def csv_rows(result: dict[str, Any], lang: str = "en") -> list[list[object]]:
 # -- totals per 街道 / 社区 -------------------------------------------------------------------------------------------
 
 
-def _figures(t: dict[str, np.ndarray]) -> dict[str, float | None]:
-    """The published totals of one place from per-kind sums ``[features, gaps, measure_milli, gap_milli]``."""
-    seg, comp, grid = (t[k].tolist() if k in t else [0, 0, 0, 0] for k in KINDS)  # Python ints: numpy's round is slow
+def _figures(t: Sequence[int]) -> dict[str, float | None]:
+    """The published totals of one place from its :data:`~gridmap.responsibility.gap_totals.SUMS` figures (per kind
+    of ``KINDS`` — segment, compound, grid — features, gaps, measure_milli, gap_milli), Python ints: numpy's round
+    is slow."""
+    seg, comp, grid = t[0:4], t[4:8], t[8:12]
     seg_m, seg_gap_m = seg[2] / 1000, seg[3] / 1000
     grid_m2, grid_gap_m2 = grid[2] / 1000, grid[3] / 1000
     n_comp, n_comp_gap = int(comp[0]), int(comp[1])
@@ -280,6 +283,14 @@ def _figures(t: dict[str, np.ndarray]) -> dict[str, float | None]:
     }
 
 
+def _flat_sums(t: dict[str, np.ndarray]) -> list[int]:
+    """Per-kind sums as the flat :data:`~gridmap.responsibility.gap_totals.SUMS` figures."""
+    return [int(v) for k in KINDS for v in (t[k] if k in t else np.zeros(4, np.int64))]
+
+
+assert KINDS == ("segment", "compound", "grid")  # the order _figures reads
+
+
 def summary(
     session: Session, at: object = None, scope: Scope | None = None, today: dt.date | None = None
 ) -> dict[str, Any]:
@@ -293,8 +304,29 @@ def summary(
     if problems:
         raise InvalidInput(problems)
     assert on is not None
-    totals = gap_totals.today_totals(session, today) if on == today else gap_totals.recomputed(session, on)
-    return summary_of(load_areas(session, geometry=False), totals, on, scope)
+    if on == today and gap_totals.ensure_current(session, today):
+        return _summary_rolled_up(session, on, scope)
+    return summary_of(load_areas(session, geometry=False), gap_totals.recomputed(session, on), on, scope)
+
+
+def _summary_rolled_up(session: Session, on: dt.date, scope: Scope | None) -> dict[str, Any]:
+    """The summary from the maintained totals summed per place in SQL: the work is that of the answer's rows."""
+    got = gap_totals.rolled_up(
+        session, scope.community_ids if scope is not None and scope.area_id is not None else None
+    )
+    comms: dict[int, list[dict[str, object]]] = {}
+    for c in got.communities:
+        entry: dict[str, object] = {"id": c.id, "code": c.code, "name": c.name, **_figures(c.sums)}
+        comms.setdefault(int(c.parent_id or 0), []).append(entry)
+    streets = [
+        {"code": s.code, "name": s.name, **_figures(s.sums), "communities": comms.get(s.id, [])} for s in got.streets
+    ]
+    return {
+        "as_of": on.isoformat(),
+        "district": _figures(got.whole),
+        "streets": streets,
+        "outside": _figures(got.outside) if got.outside is not None else None,
+    }
 
 
 def summary_of(areas: Areas, totals: pd.DataFrame, on: dt.date, scope: Scope | None = None) -> dict[str, Any]:
@@ -325,21 +357,26 @@ def summary_of(areas: Areas, totals: pd.DataFrame, on: dt.date, scope: Scope | N
             if not len(rows):
                 continue
         comms = [
-            {"id": int(areas.ids[c]), "code": areas.codes[c], "name": areas.names[c], **_figures(added([c]))}
+            {
+                "id": int(areas.ids[c]),
+                "code": areas.codes[c],
+                "name": areas.names[c],
+                **_figures(_flat_sums(added([c]))),
+            }
             for c in rows
         ]
         streets.append(
             {
                 "code": areas.street_codes[s],
                 "name": areas.street_names[s],
-                **_figures(added(rows)),
+                **_figures(_flat_sums(added(rows))),
                 "communities": comms,
             }
         )
     outside_rows = [c for c in sums if c < 0 or areas.parent[c] < 0]
     return {
         "as_of": on.isoformat(),
-        "district": _figures(added(sums)),
+        "district": _figures(_flat_sums(added(sums))),
         "streets": streets,
-        "outside": _figures(added(outside_rows)) if outside_rows else None,
+        "outside": _figures(_flat_sums(added(outside_rows))) if outside_rows else None,
     }

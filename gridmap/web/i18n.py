@@ -202,6 +202,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Quantile classes (about as many features each)",
     },
     "case_unit": {"zh_CN": "件", "en": "cases"},
+    "case_count_view": {"zh_CN": "视野内案件 {n} 件", "en": "{n} cases in view"},
+    "heat_by_street": {
+        "zh_CN": "按街道汇总：放大到 {z} 级及以上显示{what}",
+        "en": "Counted per 街道: zoom in to level {z} or closer for {what}",
+    },
+    "heat_what_grids": {"zh_CN": "单元网格", "en": "unit grids"},
+    "heat_what_segments": {"zh_CN": "路段", "en": "road segments"},
     "assign_this": {"zh_CN": "去包联", "en": "Assign"},
     "export_summary_csv": {"zh_CN": "导出本表 CSV", "en": "Export this table (CSV)"},
     "sort_hint": {"zh_CN": "点击表头排序", "en": "Click a header to sort"},

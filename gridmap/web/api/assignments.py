@@ -6,13 +6,14 @@ Handlers parse, call one use-case, and serialise; a write runs inside :func:`~gr
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gridmap.accounts import roles
 from gridmap.maps import heat
-from gridmap.responsibility import assign, gaps, preview, units
+from gridmap.responsibility import assign, gap_totals, gaps, preview, units
 from gridmap.web.api.openapi import body_of, operation, query_of
 from gridmap.web.api.schemas.assignments import (
     GAPS_CSV,
@@ -180,8 +181,24 @@ def get_gaps():
 @signed_in
 @operation("gapsSummary", tags=("responsibility",), query=AtQuery, ok={200: GapsSummary}, errors=(400,))
 def gaps_summary():
-    """Gap totals and coverage rates per 街道 and 社区"""
-    return jsonify(gaps.summary(db_session(), at=query_of(AtQuery).at, scope=current_scope()))
+    """Gap totals and coverage rates per 街道 and 社区
+
+    Today's answer carries a weak ETag (the layers' change counter, the day, the reader's scope): ask again with
+    ``If-None-Match`` and an unchanged answer is a 304.
+    """
+    at, session, scope = query_of(AtQuery).at, db_session(), current_scope()
+    today = dt.date.today()
+    if at not in (None, today):
+        return jsonify(gaps.summary(session, at=at, scope=scope))
+    reader = "" if scope is None else f"{scope.area_id}:{scope.unit_id}"
+    tag = gap_totals.version(session, today, reader)
+    if request.if_none_match.contains_weak(tag):
+        resp = Response(status=304)
+    else:
+        resp = jsonify(gaps.summary(session, scope=scope, today=today))
+    resp.set_etag(tag, weak=True)
+    resp.headers["Cache-Control"] = "private, no-cache"  # kept, asked again each time (a write changes it)
+    return resp
 
 
 # -- heat ------------------------------------------------------------------------------------------------------------

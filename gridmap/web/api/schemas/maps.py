@@ -193,6 +193,10 @@ class HeatQuery(Model):
     overdue: Judged[bool] = Field(None, description="as in /api/v1/cases")
     duplicate: Judged[bool] = Field(None, description="as in /api/v1/cases")
     bbox: Judged[str] = Field(None, description="minlon,minlat,maxlon,maxlat")
+    zoom: Judged[int] = Field(
+        None, ge=0, le=22, description="the map's zoom: grids below 14 and segments below 13 are counted per 街道"
+    )
+    top: Judged[int] = Field(None, ge=1, le=1000, description="grids, segments: only the N with the most cases")
     snap_m: Judged[float] = Field(None, ge=1, le=200, description="segments mode: how near a road a case counts")
 
     def filters(self) -> dict[str, object]:
@@ -202,9 +206,9 @@ class HeatQuery(Model):
 class HeatProperties(Model):
     id: int
     count: int
-    code: str | None = Field(None, description="grids")
-    per_km2: float | None = Field(None, description="grids")
-    name: str | None = Field(None, description="segments")
+    code: str | None = Field(None, description="grids, 街道")
+    per_km2: float | None = Field(None, description="grids, 街道")
+    name: str | None = Field(None, description="segments, 街道")
     length_m: float | None = Field(None, description="segments")
     per_km: float | None = Field(None, description="segments")
 
@@ -227,6 +231,10 @@ class HeatAnswer(Model):
     mode: HeatMode
     count: int = Field(description="cases found (grids, segments: the newest 200 000 at most)")
     truncated: bool
+    level: Literal["street"] | None = Field(
+        None, description="grids, segments below their minimum zoom: the counts are per 街道 (features: outlines)"
+    )
+    min_zoom: int | None = Field(None, description="level street: the zoom from which grids / segments are drawn")
     maintained: bool | None = Field(
         None, description="grids, segments: counted from the maintained per-grid/segment totals (every case, no cap)"
     )

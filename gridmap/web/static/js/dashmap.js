@@ -34,7 +34,7 @@ export function hotSpotMap(el) {
 
   async function refresh() {
     /** @type {import("./heatmap.js").HeatAnswer} */
-    const data = await getJSON("/api/v1/heat?mode=grids");
+    const data = await getJSON(`/api/v1/heat?mode=grids&top=${MAP_GRIDS}`); // the hottest only, not every grid
     const all = data.features?.features ?? [];
     const hot = all.filter((f) => f.properties.count > 0).sort((a, b) => b.properties.count - a.properties.count);
     const shown = hot.slice(0, MAP_GRIDS);

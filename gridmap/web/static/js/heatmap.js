@@ -2,6 +2,8 @@
 // Page entry point of the problem heatmap (/heatmap, heatmap.html): the cases matching the form's filters from
 // GET /api/v1/heat, as a heat layer of points (Leaflet.heat, loaded by the page as a classic script) or as counts
 // per unit grid / per road km coloured yellow → red; the count and the link to the matching case list follow.
+// Grids and segments are asked for the view (bbox and zoom, again after each move): below their minimum zoom the
+// server counts per 街道 instead, so a zoomed-out screen of a big city is a few hundred outlines, not every grid.
 import { errorText, getJSON } from "./api.js";
 import { readConfig } from "./config.js";
 import { addOption, byId, message } from "./dom.js";
@@ -22,6 +24,8 @@ import { esc, fmt, withLang } from "./strings.js";
  * @property {import("geojson").FeatureCollection<import("geojson").Geometry, HeatProps>} [features]
  * @property {number} [max]              grids: the highest count
  * @property {number} [max_per_km]       segments: the highest count per km
+ * @property {"street"} [level]          grids, segments below their minimum zoom: counts per 街道
+ * @property {number} [min_zoom]         with level: the zoom from which grids / segments are drawn
  */
 /**
  * @typedef {object} HeatProps
@@ -36,6 +40,20 @@ import { esc, fmt, withLang } from "./strings.js";
  * @typedef {{code: string, parent_code: string | null, name_zh: string, name_en: string | null,
  *            family?: string}} Category
  */
+
+/**
+ * The view as the API's bbox (clamped to the world: a zoomed-out map shows more) and the map's whole zoom.
+ * @param {L.Map} map
+ * @returns {{bbox: string, zoom: string}}
+ */
+export function viewQuery(map) {
+  const b = map.getBounds();
+  const clamp = (/** @type {number} */ v, /** @type {number} */ lim) => Math.max(-lim, Math.min(lim, v)).toFixed(5);
+  return {
+    bbox: [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)].join(","),
+    zoom: String(Math.floor(map.getZoom())),
+  };
+}
 
 /** The form's fields that are not passed on as they are. */
 const DERIVED = new Set(["class", "sub", "to"]);
@@ -126,12 +144,22 @@ export function heatmap(cfg = readConfig()) {
     return p;
   }
 
+  /** Grids and segments follow the view; points are the whole city's (binned on the server beyond a screen). */
+  function perView() {
+    return (new FormData(form).get("mode") || "points") !== "points";
+  }
+
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let moved; // a reload waiting for a move to settle
+
   async function load() {
+    clearTimeout(moved); // (this load asks for the view as it is now)
     const my = ++seq;
     message(msg, S.loading);
     try {
+      const query = { ...params(), ...(perView() ? viewQuery(gm.map) : {}) };
       /** @type {HeatAnswer} */
-      const data = await getJSON(`${cfg.api}/heat?${new URLSearchParams(params())}`);
+      const data = await getJSON(`${cfg.api}/heat?${new URLSearchParams(query)}`);
       if (my !== seq) return;
       if (current) gm.map.removeLayer(current);
       current = null;
@@ -142,7 +170,8 @@ export function heatmap(cfg = readConfig()) {
         const max = Math.max(1, Math.sqrt(data.count) / 8); // (binned points weigh the cases in their cell)
         current = L.heatLayer(points, { radius: 18, blur: 15, maxZoom: 17, max, minOpacity: 0.35 }).addTo(gm.map);
       } else {
-        const grid = data.mode === "grids";
+        const street = data.level === "street";
+        const grid = data.mode === "grids" || street;
         const value = (/** @type {HeatProps} */ pr) => (grid ? pr.count : (pr.per_km ?? 0));
         const breaks = quantileBreaks((data.features?.features ?? []).map((f) => value(f.properties)));
         const shade = shadeOf(breaks);
@@ -157,7 +186,7 @@ export function heatmap(cfg = readConfig()) {
           onEachFeature: (f, lyr) => {
             const pr = f.properties;
             lyr.bindPopup(
-              `<b>${esc(pr.code || pr.name)}</b><br>${esc(fmt(S.case_count, { n: pr.count }))}` +
+              `<b>${esc(street ? pr.name : pr.code || pr.name)}</b><br>${esc(fmt(S.case_count, { n: pr.count }))}` +
                 (grid ? ` · ${pr.per_km2} ${esc(S.per_km2)}` : ` · ${pr.per_km} ${esc(S.per_km)}`),
             );
           },
@@ -165,7 +194,9 @@ export function heatmap(cfg = readConfig()) {
         current = layer.addTo(gm.map);
         // one swatch per quantile class, each with its range (per km of road, or cases per grid)
         const unit = grid ? S.case_unit ?? "" : S.per_km;
+        const what = S["heat_what_" + data.mode] ?? "";
         legend =
+          (street ? `<p class="heat-level">${esc(fmt(S.heat_by_street, { z: data.min_zoom ?? "", what }))}</p>` : "") +
           `<p class="muted">${esc(S.quantile_scale)}</p><ul class="legend-list quantiles">` +
           breaks
             .map((b, i) => {
@@ -179,7 +210,7 @@ export function heatmap(cfg = readConfig()) {
           "</ul>";
       }
       byId("heat-legend").innerHTML = legend;
-      byId("heat-count").textContent = fmt(S.case_count, { n: data.count });
+      byId("heat-count").textContent = fmt(perView() ? S.case_count_view : S.case_count, { n: data.count });
       const casesQuery = data.cases_url.replace(/^[^?]*/, "");
       byId("case-list", HTMLAnchorElement).href = withLang("/heatmap/cases" + casesQuery, cfg.lang);
       byId("case-list-json", HTMLAnchorElement).href = data.cases_url;
@@ -241,6 +272,12 @@ export function heatmap(cfg = readConfig()) {
       for (const u of units.items) addOption(unitSelect, u.id, u.name);
     })
     .catch((err) => message(msg, errorText(err), "error"));
+  gm.map.on("moveend", () => {
+    if (!perView()) return;
+    clearTimeout(moved);
+    hook.pageReady = false;
+    moved = setTimeout(load, 150); // one request when a drag or a zoom animation settles
+  });
   load();
   hook.page = { reload: load };
   return gm;
