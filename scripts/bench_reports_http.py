@@ -37,6 +37,8 @@ from bench_routing import load_city, random_points, tiled_demo_city
 from make_cases import make_cases
 
 import gridmap  # noqa: F401
+from gridmap.accounts import registry
+from gridmap.accounts.actor import cli_actor
 from gridmap.catalogue.categories import seed
 from gridmap.config import DEMO_DATA_DIR, Settings
 from gridmap.store.engine import make_engine, make_session_factory, upgrade
@@ -63,12 +65,15 @@ def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> N
     raise SystemExit("server did not start")
 
 
+AUTH: dict[str, str] = {}  # the bench account's bearer token (reports and categories need an account)
+
+
 def timed_requests(port: int, make_request, n: int) -> np.ndarray:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     out = np.empty(n)
     for i in range(n):
         method, path, body = make_request(i)
-        headers = {"Content-Type": "application/json"} if body else {}
+        headers = {**AUTH, **({"Content-Type": "application/json"} if body else {})}
         t0 = time.perf_counter()
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
@@ -112,6 +117,10 @@ def run(label: str, url: str, city, n: int, cases: int = 0, clients: tuple[int, 
     with make_session_factory(engine)() as session:
         load_city(session, city)
         seed(session)
+        registry.create_account(session, cli_actor(), username="bench", name="bench", role="commander",
+                                password="bench-password-1", hash_password=lambda _p: "!")  # fmt: skip
+        token, _ = registry.create_token(session, cli_actor(), "bench")
+        AUTH["Authorization"] = f"Bearer {token}"
         session.commit()
     if cases:
         took = make_cases(settings, cases, active=0.03, years=3, chunk=500_000, seed_=3)

@@ -48,9 +48,9 @@ from gridmap.store.models import Area, Case, Category, Grid, Segment, in_force
 MODES = ("points", "grids", "segments")
 SNAP_M = 30.0
 MAX_POINTS = 200_000  # grids/segments: the newest cases counted when more match
-RAW_POINTS = 50_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
+RAW_POINTS = 10_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
 BINNED_CAP = 100_000  # points: the newest this many are binned when more match (millions of cases: one pass each)
-BIN_CELLS = 512  # bins across the requested box
+BIN_CELLS = 256  # bins across the requested box (at most ~40,000 cells, each a few px wide on a screen)
 BIN_DEG = 0.0005  # degrees (~50 m): the bin without a box
 
 
