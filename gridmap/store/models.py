@@ -447,7 +447,8 @@ class Case(Base):
             postgresql_where=text("extension_requested_seconds IS NOT NULL"),
         ),
         Index("ix_cases_supervision_level", "supervision_level"),  # the queue's supervised cases: few
-        Index("ix_cases_category_created", "category", "created_at"),  # a category, in a period (migration 0027)
+        # a category, of the open cases or in a period (migration 0027)
+        Index("ix_cases_category_status_created", "category", "status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
