@@ -124,10 +124,12 @@ def heat(
     many = select(func.count()).select_from(select(Case.id).where(*conds).limit(BINNED_CAP + 1).subquery())
     matched = (session.scalar(many) or 0) if mode == "points" else 0  # counted on an index, rows not fetched
     if matched > RAW_POINTS:
+        cell = (box[2] - box[0]) / BIN_CELLS if box else BIN_DEG
         return {
             "mode": mode,
-            # by opening time alone: the case-list index holds it beside the point, so no row is read for an id
-            **_binned(session, conds, newest[:1], (box[2] - box[0]) / BIN_CELLS if box else BIN_DEG),
+            # past the cap the newest by opening time alone (the case-list index holds it beside the point); below
+            # it every match, in no order (an order would have SQLite walk every case by opening time)
+            **_binned(session, conds, newest[:1] if matched > BINNED_CAP else (), cell),
             "truncated": matched > BINNED_CAP,
             "filters": echo,
             "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
@@ -227,9 +229,10 @@ def _from_totals(session: Session, mode: str, filters: dict[str, Any], on: dt.da
 
 
 def _binned(session: Session, conds: list[Any], newest: tuple[Any, ...], cell: float) -> dict[str, object]:
-    """The newest :data:`BINNED_CAP` matching cases counted in square cells of ``cell`` degrees by the database (no
-    row per case sent back): ``[lat, lon, n]`` at the cell's mean position."""
-    cases = select(Case.lon, Case.lat).where(*conds).order_by(*newest).limit(BINNED_CAP).subquery()
+    """The matching cases (the ``newest`` :data:`BINNED_CAP` when ordered) counted in square cells of ``cell``
+    degrees by the database (no row per case sent back): ``[lat, lon, n]`` at the cell's mean position."""
+    matching = select(Case.lon, Case.lat).where(*conds)
+    cases = (matching.order_by(*newest).limit(BINNED_CAP) if newest else matching).subquery()
     cx = cast((cases.c.lon + 180.0) / cell, Integer)
     cy = cast((cases.c.lat + 90.0) / cell, Integer)
     rows = session.execute(select(func.count(), func.avg(cases.c.lat), func.avg(cases.c.lon)).group_by(cx, cy)).all()
