@@ -228,6 +228,9 @@ def test_heat_keeps_the_newest_cases_and_bins_points_beyond_a_screen(
     assert raw["points"] == [midpoint]
     box = heat.heat(demo, {"status": "all", "bbox": "111,37,112,38"}, now=NOW)
     assert box["binned"] == pytest.approx(1 / heat.BIN_CELLS) and box["count"] == 50
+    monkeypatch.setattr(heat, "BINNED_CAP", 30)  # more match than are binned: the newest 30, all on the midpoint
+    capped = heat.heat(demo, {"status": "all"}, now=NOW)
+    assert capped["truncated"] and capped["count"] == 30 and capped["points"] == [[*midpoint[:2], 30]]
 
 
 def test_heat_api(settings: Settings, demo: Session) -> None:

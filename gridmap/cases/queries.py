@@ -328,7 +328,9 @@ def case_conditions(
         and_(Case.status == S.PARKED, Case.deadline_at < Case.paused_at)
         if not wanted or "all" in statuses or S.PARKED.value in wanted
         else None,
-        and_(Case.status == S.CLOSED, Case.deadline_at < Case.closed_at)
+        # most of the table is closed: no index narrows this branch, and an indexable one makes SQLite gather
+        # every closed case's row by index (3 s at 1,000,000 cases) instead of walking the newest ids to the page
+        and_(func.coalesce(Case.status, "") == S.CLOSED, Case.deadline_at < Case.closed_at)
         if not wanted or "all" in statuses or S.CLOSED.value in wanted
         else None,
     ]

@@ -10,6 +10,7 @@ Modes:
 * ``points`` — ``[lat, lon, weight]`` triples for Leaflet.heat: one per case up to :data:`RAW_POINTS`, beyond that
   binned by the database in square cells (``binned``: the cell in degrees, 1/:data:`BIN_CELLS` of the box's width)
   at the cases' mean position, weighted by their number — a screen cannot show more, and the answer stays small;
+  past :data:`BINNED_CAP` the newest are binned (``truncated``), so millions of cases cost one bounded pass;
 * ``grids`` — a GeoJSON FeatureCollection of the unit grids in force with at least one case: ``count`` and
   ``per_km2`` (a choropleth for large numbers); ``top=N``: only the N with the most cases (a hot-spot picture such
   as the dashboard's, without every grid's outline);
@@ -54,8 +55,9 @@ from gridmap.store.models import Area, Case, Category, Grid, Segment, in_force
 MODES = ("points", "grids", "segments")
 SNAP_M = 30.0
 MAX_POINTS = 200_000  # grids/segments: the newest cases counted when more match
-RAW_POINTS = 50_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
-BIN_CELLS = 512  # bins across the requested box
+RAW_POINTS = 10_000  # points: more are binned (a heat blob is ~20 px wide: a screen shows a few thousand of them)
+BINNED_CAP = 100_000  # points: the newest this many are binned when more match (millions of cases: one pass each)
+BIN_CELLS = 256  # bins across the requested box (at most ~40,000 cells, each a few px wide on a screen)
 BIN_DEG = 0.0005  # degrees (~50 m): the bin without a box
 MIN_ZOOM = {"grids": 14, "segments": 13}  # below: per 街道 (the grid / segment tiles' minimum zooms)
 MAX_ZOOM = 22
@@ -132,16 +134,20 @@ def heat(
     if box:
         conds = [*conds, dialect_of(session).bbox_filter(Case, box)]
     cap = RAW_POINTS if mode == "points" else MAX_POINTS
-    many = select(func.count()).select_from(select(Case.id).where(*conds).limit(RAW_POINTS + 1).subquery())
-    if mode == "points" and (session.scalar(many) or 0) > RAW_POINTS:  # counted on an index, rows not fetched
+    newest = (Case.created_at.desc(), Case.id.desc())
+    many = select(func.count()).select_from(select(Case.id).where(*conds).limit(BINNED_CAP + 1).subquery())
+    matched = (session.scalar(many) or 0) if mode == "points" else 0  # counted on an index, rows not fetched
+    if matched > RAW_POINTS:
+        cell = (box[2] - box[0]) / BIN_CELLS if box else BIN_DEG
         return {
             "mode": mode,
-            **_binned(session, conds, (box[2] - box[0]) / BIN_CELLS if box else BIN_DEG),
-            "truncated": False,
+            # past the cap the newest by opening time alone (the case-list index holds it beside the point); below
+            # it every match, in no order (an order would have SQLite walk every case by opening time)
+            **_binned(session, conds, newest[:1] if matched > BINNED_CAP else (), cell),
+            "truncated": matched > BINNED_CAP,
             "filters": echo,
             "cases_url": "/api/v1/cases" + ("?" + urlencode(echo) if echo else ""),
         }
-    newest = (Case.created_at.desc(), Case.id.desc())
     stmt = select(Case.id, Case.lon, Case.lat).where(*conds).order_by(*newest).limit(cap + 1)
     rows = session.connection().execute(stmt).all()  # Core rows: the ORM's wrapping cost ~10 µs a row
     truncated = len(rows) > cap
@@ -348,14 +354,14 @@ def _from_totals(
     return body
 
 
-def _binned(session: Session, conds: list[Any], cell: float) -> dict[str, object]:
-    """Every matching case counted in square cells of ``cell`` degrees by the database (one scan, no row per case
-    sent back): ``[lat, lon, n]`` at the cell's mean position."""
-    cx = cast((Case.lon + 180.0) / cell, Integer)
-    cy = cast((Case.lat + 90.0) / cell, Integer)
-    rows = session.execute(
-        select(func.count(), func.avg(Case.lat), func.avg(Case.lon)).where(*conds).group_by(cx, cy)
-    ).all()
+def _binned(session: Session, conds: list[Any], newest: tuple[Any, ...], cell: float) -> dict[str, object]:
+    """The matching cases (the ``newest`` :data:`BINNED_CAP` when ordered) counted in square cells of ``cell``
+    degrees by the database (no row per case sent back): ``[lat, lon, n]`` at the cell's mean position."""
+    matching = select(Case.lon, Case.lat).where(*conds)
+    cases = (matching.order_by(*newest).limit(BINNED_CAP) if newest else matching).subquery()
+    cx = cast((cases.c.lon + 180.0) / cell, Integer)
+    cy = cast((cases.c.lat + 90.0) / cell, Integer)
+    rows = session.execute(select(func.count(), func.avg(cases.c.lat), func.avg(cases.c.lon)).group_by(cx, cy)).all()
     return {
         "count": int(sum(r[0] for r in rows)),
         "binned": cell,

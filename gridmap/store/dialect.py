@@ -20,6 +20,7 @@ writing session              restarted as BEGIN IMMEDIATE, waited for   nothing 
 ids for a bulk insert        max(id) under the write lock               ``nextval`` of the serial sequence
 bulk load                    triggers, indexes set aside; R*Tree packed plain inserts
 many rows written            multi-row INSERTs; UPDATE executemany      ``COPY``; ``COPY`` + one ``UPDATE … FROM``
+imported cases written       executemany, events by one INSERT … SELECT ``COPY`` of cases (hex EWKB) and events
 many points written          executemany with ``MakePoint(?, ?, 4326)``  ``COPY`` of hex EWKB
 long-running server          WAL checkpoints in a background thread     nothing
 vector tiles (MVT)           geometry read as WKB, encoded in Python    ``ST_AsMVTGeom`` + ``ST_AsMVT`` in SQL
@@ -236,6 +237,10 @@ class Dialect:
 
     spatial_index_in_load = True
     """Whether rows written inside :meth:`bulk_load` are in the spatial index (:meth:`bbox_filter`) before it ends."""
+
+    copies_rows = False
+    """Whether :meth:`insert_rows` / :meth:`insert_points` (COPY) beat a prepared INSERT run per row even for rows
+    of many columns that are mostly the same (the case import asks)."""
 
     events_from_rows_sql: str | None = None
     """SQL inserting the import events of a chunk of consecutive case ids in one statement (bind: actor, time,
@@ -472,6 +477,7 @@ class PostGIS(Dialect):
     name = "postgresql"
     placeholder = "%s"
     wkb_function = "ST_AsBinary"
+    copies_rows = True
 
     def insert_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         # COPY: one stream, no statement per row or per batch
