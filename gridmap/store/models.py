@@ -450,7 +450,7 @@ class Case(Base):
             postgresql_where=text("extension_requested_seconds IS NOT NULL"),
         ),
         Index("ix_cases_supervision_level", "supervision_level"),  # the queue's supervised cases: few
-        # a category, of the open cases or in a period (migration 0027)
+        # a category, of the open cases or in a period (migration 0029)
         Index("ix_cases_category_status_created", "category", "status", "created_at"),
     )
 

@@ -5,8 +5,8 @@ status, opening time) answers the category alone, the category of the open cases
 1,000,000: an index on (category, opening time) alone made SQLite read every case of the category for its status)
 and, skipping through the few statuses, the category in a period; the plain category index it starts with goes.
 
-Revision ID: 0027_casescale_case_list_indexes
-Revises: 0026_mapfast_queue_indexes
+Revision ID: 0029_casescale_case_list_indexes
+Revises: 0028_scorefast_due_index
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0027_casescale_case_list_indexes"
-down_revision = "0026_mapfast_queue_indexes"
+revision = "0029_casescale_case_list_indexes"
+down_revision = "0028_scorefast_due_index"
 branch_labels = None
 depends_on = None
 
