@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.cases.bulk_import.csv_columns import Columns, ErrorRows, has_offset, isin, numbers, open_chunks, series_us
-from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
+from gridmap.cases.bulk_import.duplicate_links import EarlierRows, earlier_rows, link_in_bulk
 from gridmap.cases.bulk_import.rows import case_load, reserve_ids
 from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.cases.values import MAX_DESCRIPTION
@@ -181,6 +181,7 @@ def import_cases_csv(
     phase("read")
     seen = _Seen()
     write: Callable[..., None] | None = None
+    earlier: EarlierRows | None = None
     if progress:
         progress(0, expected)
     step = (lambda n, _total: progress(n, None)) if progress else None
@@ -204,6 +205,7 @@ def import_cases_csv(
                     seen.skipped += _skip_stored_client_ids(rows, session, texts["client_id"], None)
                     phase("lock")
                 write = load.enter_context(case_load(session, expected, phases))
+                earlier = load.enter_context(earlier_rows(session, rules.duplicate_radius_m, rules.duplicate_days))
             keep = np.flatnonzero(rows.ok)
             k = len(keep)
             street_id, community_id = locate_areas_bulk(session, lon[keep], lat[keep])
@@ -214,7 +216,7 @@ def import_cases_csv(
             phase("prepare")
             duplicate_of = link_in_bulk(
                 session, category[keep], lon[keep], lat[keep], observed_us[keep], ids,
-                rules.duplicate_radius_m, rules.duplicate_days, seen.first_id,
+                rules.duplicate_radius_m, rules.duplicate_days, earlier,
             )  # fmt: skip
             phase("duplicates")
             columns = _Prepared(
@@ -238,6 +240,8 @@ def import_cases_csv(
             phase("columns")
             opened = columns["observed_at"] if opened_when_observed else None
             write(columns, rows.lines[keep], actor.name, now_s, step, opened)
+            assert earlier is not None  # made with write
+            earlier.wrote(ids, category[keep], lon[keep], lat[keep], observed_us[keep], duplicate_of)
             phase("insert")
             seen.wrote(ids, int((duplicate_of >= 0).sum()))
         if write is None and before_writing is not None:  # no row at all: the lock is taken all the same
