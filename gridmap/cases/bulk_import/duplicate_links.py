@@ -54,7 +54,11 @@ def link_in_bulk(
         return np.full(k, -1, dtype=np.int64)
     window = round(days * _DAY_US)
     loaded_from = earlier.first_id if earlier is not None else None
-    stored = _active_near(session, category, lon, lat, observed_us, radius_m, window, loaded_from)
+    if earlier is not None and not earlier.active_before():  # nothing active was stored before the load
+        stored = _arrays([], [])
+        stored["category"] = stored.pop("code").astype(object)
+    else:
+        stored = _active_near(session, category, lon, lat, observed_us, radius_m, window, loaded_from)
     if earlier is not None and earlier.first_id is not None:
         found = earlier.nearest(category, lon, lat, observed_us)
         stored = {name: np.concatenate([stored[name], found[name]]) for name in stored}
@@ -161,6 +165,18 @@ class EarlierRows:
         self.pending: tuple[np.ndarray, ...] | None = None  # the last part written, not in the table yet
         self.tables = contextlib.ExitStack()  # the temporary tables, made when first needed
         self.made = False
+        self._active_before: bool | None = None
+
+    def active_before(self) -> bool:
+        """Whether any active case was stored before the load (asked once, by its second part): if
+        none, the later parts skip the stored cases' query, which on SpatiaLite reads every point of the box
+        through the R*Tree — the load's own too — to keep those below the load's first id."""
+        if self.first_id is None:
+            return True
+        if self._active_before is None:
+            older = select(Case.id).where(Case.id < self.first_id, Case.status.in_(sorted(ACTIVE))).limit(1)
+            self._active_before = self.conn.execute(older).first() is not None
+        return self._active_before
 
     def wrote(
         self, ids: np.ndarray, category: np.ndarray, lon: np.ndarray, lat: np.ndarray, observed_us: np.ndarray,

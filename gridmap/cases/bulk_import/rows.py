@@ -57,6 +57,7 @@ def case_load(session: Session, rows: int, phases: dict[str, float] | None = Non
     nothing of a part is held once the next one is read."""
     conn = session.connection()
     dialect = dialect_of(conn)
+    written = [0]  # cases written by the load
     with dialect.bulk_load(conn, ("cases", "case_events"), rows, None, phases) as index:
 
         def write(
@@ -72,7 +73,6 @@ def case_load(session: Session, rows: int, phases: dict[str, float] | None = Non
                 index(columns["id"], columns["lon"], columns["lat"])
                 written[0] += len(columns["id"])
 
-        written = [0]
         yield write
     if written[0] >= ANALYZE_AFTER:
         dialect.refresh_statistics(conn, "cases")
