@@ -30,9 +30,12 @@ from gridmap.store.engine import make_engine, make_session_factory, session_scop
 from gridmap.store.models import Unit
 
 
-def make_csv(path: Path, n: int, unit_ids: list[int], rng: np.random.Generator, block: int = 200_000) -> None:
-    """A routed CSV of ``n`` reports, written ``block`` rows at a time (memory does not grow with ``n``)."""
-    base = dt.datetime(2026, 11, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+def make_csv(
+    path: Path, n: int, unit_ids: list[int], rng: np.random.Generator, block: int = 200_000, days: float = 20
+) -> None:
+    """A routed CSV of ``n`` reports observed over ``days`` days up to 2026-11-21, written ``block`` rows at a time
+    (memory does not grow with ``n``)."""
+    base = dt.datetime(2026, 11, 21, tzinfo=dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(days=days)
     with path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["lon", "lat", "category", "observed_at", "client_id", "description", "unit_id", "rule",
@@ -46,7 +49,7 @@ def make_csv(path: Path, n: int, unit_ids: list[int], rng: np.random.Generator, 
             ]
             kinds = np.asarray(["segment", "compound", "grid"])[rng.integers(0, 3, m)]
             units = np.asarray(unit_ids)[rng.integers(0, len(unit_ids), m)]
-            minutes = rng.integers(0, 20 * 24 * 60, m)
+            minutes = rng.integers(0, round(days * 24 * 60), m)
             dist = rng.random(m) * 30
             for j in range(m):
                 i = s + j

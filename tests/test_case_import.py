@@ -452,3 +452,42 @@ def test_a_file_streamed_in_parts_names_a_late_bad_row_and_stores_only_good_rows
     assert rows_of[stored["p-44"]] == 46 and rows_of[stored["p-0"]] == 2
     if quoted:
         assert s.scalar(select(Case.address).where(Case.client_id == "p-1")) == "地址1, 一号"
+
+
+def test_a_file_of_several_parts_links_duplicates_across_parts(city) -> None:
+    """Parts of three rows: a row links to the nearest case of its category written two parts before (not to a
+    nearer one of another category, nor to one outside the window), a later row near that duplicate links to
+    its original, and the nearest of the earlier parts wins; the earlier parts' table goes with the load, and on
+    SpatiaLite the R*Tree filled part by part is valid and complete."""
+    s, settings = city["session"], city["settings"]
+    m = 0.00001  # about 1.1 m of latitude
+    x, y = 111.14, LAT
+    t = "2026-11-20T09:00:00+08:00"
+    rows = [
+        [x, y, "0102", t, "a"],  # row 2, part 1: the original
+        [x + 0.01, y, "0104", t, "b"],  # row 3
+        [x, y + 30 * m, "0102", "2026-11-01T09:00:00+08:00", "old"],  # row 4: 19 days before the others
+        [x + 0.02, y, "0102", t, "c"],  # row 5, part 2
+        [x, y + 5 * m, "0104", t, "other-category"],  # row 6: nearer to g, another category
+        [x + 0.02, y + 20 * m, "0102", t, "d"],  # row 7: near c (same part)
+        [x, y + 8 * m, "0102", t, "g"],  # row 8, part 3: a (part 1), 9 m away
+        [x + 0.03, y, "0102", t, "e"],  # row 9
+        [x + 0.02, y + 10 * m, "0102", t, "f"],  # row 10: c and d 11 m away (part 2); d's original is c
+        [x, y + 20 * m, "0102", t, "h"],  # row 11, part 4: g (13 m) nearer than a; g's original is a
+        [x, y + 31 * m, "0102", t, "i"],  # row 12: h (12 m) → a
+    ]
+    path = write_csv(city["dir"] / "parts.csv", ["lon", "lat", "category", "observed_at", "client_id"], rows)
+    now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    summary = import_cases_csv(s, path, settings, actor=TESTER, now=now, chunk_rows=3)
+    s.commit()
+    assert summary.imported == 11 and summary.bad == 0
+    by_id = dict(s.execute(select(Case.id, Case.client_id)).all())
+    links = {c: by_id.get(d) for c, d in s.execute(select(Case.client_id, Case.duplicate_of)).all()}
+    assert links == {"a": None, "b": None, "old": None, "c": None, "other-category": None, "d": "c", "g": "a",
+                     "e": None, "f": "c", "h": "a", "i": "a"}  # fmt: skip
+    assert summary.duplicates == 5
+    if s.bind.dialect.name == "sqlite":
+        assert s.scalar(text("SELECT count(*) FROM sqlite_temp_master WHERE name = 'import_earlier'")) == 0
+        assert s.scalar(text("SELECT rtreecheck('idx_cases_geom')")) == "ok"
+        assert s.scalar(text("SELECT CheckSpatialIndex('cases', 'geom')")) == 1
+        assert s.scalar(text("SELECT count(*) FROM idx_cases_geom")) == 11

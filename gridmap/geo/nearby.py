@@ -25,12 +25,17 @@ _HALF_ROWS = 2  # rows half the reach high: a neighbour is at most two rows abov
 _PAIRS_PER_CHUNK = 4_000_000  # candidate pairs held at once (bounded memory, whatever the density)
 
 
+def radii_of_curvature(phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ellipsoid's prime vertical and meridional radii (metres) at latitudes ``phi`` (radians)."""
+    w2 = 1 - _E2 * np.sin(phi) ** 2
+    n = _A / np.sqrt(w2)  # prime vertical radius
+    return n, n * (1 - _E2) / w2  # and the meridional radius
+
+
 def ellipsoid_distance(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
     """Metres between points a few kilometres apart at most (relative error about (d / 6,400 km)²)."""
     phi = np.radians((np.asarray(lat1) + lat2) / 2)
-    w2 = 1 - _E2 * np.sin(phi) ** 2
-    n = _A / np.sqrt(w2)  # prime vertical radius
-    m = n * (1 - _E2) / w2  # meridional radius
+    n, m = radii_of_curvature(phi)
     dy = np.radians(np.asarray(lat2) - lat1) * m
     dx = np.radians(np.asarray(lon2) - lon1) * n * np.cos(phi)
     return np.hypot(dx, dy)

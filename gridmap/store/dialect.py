@@ -38,7 +38,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,10 @@ class TileFrame:
 
 
 Bind = Engine | Connection | Session
+
+
+def _index_nothing(ids: Any, lon: Any, lat: Any) -> None:
+    """A database whose spatial index follows each insert by itself (PostGIS's GiST) has nothing to add."""
 
 
 class Dialect:
@@ -195,13 +199,25 @@ class Dialect:
         raise NotImplementedError
 
     def bulk_load(
-        self, conn: Connection, tables: tuple[str, ...], rows: int, points: Callable[[], tuple[Any, Any, Any]],
-        phases: dict[str, float] | None,
-    ) -> contextlib.AbstractContextManager[None]:  # fmt: skip
-        """A context for inserting about ``rows`` rows into ``tables``, the first one holding points; ``points()``
-        gives the new ones ``(ids, lon, lat)`` at the end (read back, not held through the load): what the
-        database does per row is set aside for the load and done once at its end."""
-        return contextlib.nullcontext()
+        self, conn: Connection, tables: tuple[str, ...], rows: int,
+        points: Callable[[], tuple[Any, Any, Any]] | None, phases: dict[str, float] | None,
+    ) -> contextlib.AbstractContextManager[Callable[[Any, Any, Any], None]]:  # fmt: skip
+        """A context for inserting about ``rows`` rows into ``tables``, the first one holding points: what the
+        database does per row is set aside for the load and done once at its end. The new points reach the
+        spatial index either part by part — the context gives ``index(ids, lon, lat)``, called after each part is
+        written (a streamed load: nothing held through it) — or at the end from ``points()`` (read back)."""
+        return contextlib.nullcontext(_index_nothing)
+
+    def scratch_table(
+        self, conn: Connection, name: str, columns: str, key: str
+    ) -> contextlib.AbstractContextManager[None]:
+        """A temporary table ``name`` (``columns`` as in CREATE TABLE, primary key ``key``), seen only by this
+        connection and dropped when the context ends (or with the transaction)."""
+        raise NotImplementedError
+
+    def scratch_statistics(self, conn: Connection, name: str) -> None:
+        """After a :meth:`scratch_table` grew: the planner told its size. SQLite plans its joins by the key alone;
+        PostgreSQL's autovacuum never sees a temporary table, and unanalysed it may be scanned whole."""
 
     def insert_rows(self, conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         """Insert many rows (values as the driver binds them; times as :meth:`times_text`) the fastest way."""
@@ -234,9 +250,6 @@ class Dialect:
         sets = ", ".join(f"{c} = {ph}" for c in columns)
         if rows:
             conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE id = {ph}", rows)
-
-    spatial_index_in_load = True
-    """Whether rows written inside :meth:`bulk_load` are in the spatial index (:meth:`bbox_filter`) before it ends."""
 
     copies_rows = False
     """Whether :meth:`insert_rows` / :meth:`insert_points` (COPY) beat a prepared INSERT run per row even for rows
@@ -419,14 +432,22 @@ class SpatiaLite(Dialect):
         return session.execute(text(sql), {"level": area_level} if area_level else {}).first()
 
     def bulk_load(
-        self, conn: Connection, tables: tuple[str, ...], rows: int, points: Callable[[], tuple[Any, Any, Any]],
-        phases: dict[str, float] | None,
-    ) -> contextlib.AbstractContextManager[None]:  # fmt: skip
+        self, conn: Connection, tables: tuple[str, ...], rows: int,
+        points: Callable[[], tuple[Any, Any, Any]] | None, phases: dict[str, float] | None,
+    ) -> contextlib.AbstractContextManager[Callable[[Any, Any, Any], None]]:  # fmt: skip
         from gridmap.store.sqlite.bulk_load import bulk_load
 
         return bulk_load(conn, tables, rows, points, phases)
 
-    spatial_index_in_load = False  # the R*Tree is filled once, at the end of the load
+    @contextlib.contextmanager
+    def scratch_table(self, conn: Connection, name: str, columns: str, key: str) -> Iterator[None]:
+        # one clustered B-tree on the key (no rowid): a range of the key is read without a second look-up
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({columns}, PRIMARY KEY ({key})) WITHOUT ROWID")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # a temp table lives as long as the (pooled) connection
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{name}")
 
     events_from_rows_sql = (
         "INSERT INTO case_events (case_id, seq, action, from_status, to_status, actor, at, data) "
@@ -573,6 +594,18 @@ class PostGIS(Dialect):
             text(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :k)"), {"k": k}
         ).scalars()
         return np.fromiter(ids, dtype=np.int64, count=k)
+
+    @contextlib.contextmanager
+    def scratch_table(self, conn: Connection, name: str, columns: str, key: str) -> Iterator[None]:
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {name} ({columns}, PRIMARY KEY ({key})) ON COMMIT DROP")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # after a failed statement the transaction drops it anyway
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+    def scratch_statistics(self, conn: Connection, name: str) -> None:
+        conn.exec_driver_sql(f"ANALYZE {name}")
 
     def extent(self, session: Session, table: str, area_level: str | None = None) -> Any:
         sql = f"SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) FROM {table}" + (

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from gridmap.accounts import audit
 from gridmap.accounts.actor import Actor
 from gridmap.cases.bulk_import.csv_columns import Columns, ErrorRows, has_offset, isin, numbers, open_chunks, series_us
-from gridmap.cases.bulk_import.duplicate_links import link_in_bulk
+from gridmap.cases.bulk_import.duplicate_links import EarlierRows, earlier_rows, link_in_bulk
 from gridmap.cases.bulk_import.rows import case_load, reserve_ids
 from gridmap.cases.reports import EARLIEST_OBSERVED
 from gridmap.cases.values import MAX_DESCRIPTION
@@ -186,6 +186,7 @@ def import_cases_csv(
     phase("read")
     seen = _Seen()
     write: Callable[..., None] | None = None
+    earlier: EarlierRows | None = None
     if progress:
         progress(0, expected)
     with contextlib.ExitStack() as load:
@@ -198,7 +199,11 @@ def import_cases_csv(
                     seen.skipped += _skip_stored_client_ids(part.rows, session, part.texts["client_id"], None)
                     phase("lock")
                 write = load.enter_context(case_load(session, expected, phase.times))
-            _write_part(job, part, write, seen)
+                earlier = load.enter_context(
+                    earlier_rows(session, job.rules.duplicate_radius_m, job.rules.duplicate_days)
+                )
+            assert earlier is not None  # made with write
+            _write_part(job, part, write, earlier, seen)
             del part  # the part's arrays go before the next part is read
         if write is None and before_writing is not None:  # no row at all: the lock is taken all the same
             before_writing(session)
@@ -290,9 +295,10 @@ def _check_part(job: _Job, rows: _Rows, seen: _Seen) -> _Checked:
     return _Checked(rows, lon, lat, category, urgency, src, texts, observed_us, routing)
 
 
-def _write_part(job: _Job, part: _Checked, write: Callable[..., None], seen: _Seen) -> None:
-    """Store the good rows of one checked part as cases: their areas, deadlines, ids and duplicate links, then the
-    rows themselves (with ``write``, :func:`gridmap.cases.bulk_import.rows.case_load`)."""
+def _write_part(job: _Job, part: _Checked, write: Callable[..., None], earlier: EarlierRows, seen: _Seen) -> None:
+    """Store the good rows of one checked part as cases: their areas, deadlines, ids and duplicate links (against
+    ``earlier``, the import's rows written so far, kept in the database), then the rows themselves (with ``write``,
+    :func:`gridmap.cases.bulk_import.rows.case_load`)."""
     session, phase = job.session, job.phase
     keep = np.flatnonzero(part.rows.ok)
     k = len(keep)
@@ -304,7 +310,7 @@ def _write_part(job: _Job, part: _Checked, write: Callable[..., None], seen: _Se
     phase("prepare")
     duplicate_of = link_in_bulk(
         session, part.category[keep], part.lon[keep], part.lat[keep], part.observed_us[keep], ids,
-        job.rules.duplicate_radius_m, job.rules.duplicate_days, seen.first_id,
+        job.rules.duplicate_radius_m, job.rules.duplicate_days, earlier,
     )  # fmt: skip
     phase("duplicates")
     columns = _Prepared(
@@ -328,6 +334,7 @@ def _write_part(job: _Job, part: _Checked, write: Callable[..., None], seen: _Se
     phase("columns")
     opened = columns["observed_at"] if job.opened_when_observed else None
     write(columns, part.rows.lines[keep], job.actor_name, job.now_s, job.step, opened)
+    earlier.wrote(ids, part.category[keep], part.lon[keep], part.lat[keep], part.observed_us[keep], duplicate_of)
     phase("insert")
     seen.wrote(ids, int((duplicate_of >= 0).sum()))
 

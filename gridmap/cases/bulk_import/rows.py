@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from gridmap.store.dialect import Dialect, dialect_of
 
-CHUNK = 20_000
+CHUNK = 20_000  # rows per executemany
 ANALYZE_AFTER = 10_000  # rows: a load this big may change which index the case list should use
 CASE_COLUMNS = (
     "id", "client_id", "source", "reporter", "category", "description", "address", "urgency", "lon", "lat",
@@ -53,54 +53,30 @@ def insert_cases(
 @contextlib.contextmanager
 def case_load(session: Session, rows: int, phases: dict[str, float] | None = None) -> Iterator[Callable[..., None]]:
     """One bulk load of about ``rows`` cases written part by part (a streamed file): inside, call the yielded
-    ``write(columns, lines, actor, now_s, progress, opened=None)`` per part. Indexes and the spatial index are set
-    aside and rebuilt once for the whole load, not per part; the new points are read back from the table at the
-    end rather than held in memory through the load."""
+    ``write(columns, lines, actor, now_s, progress, opened=None)`` per part. Indexes are set aside and rebuilt
+    once for the whole load, not per part; each part's points enter the spatial index as it is written, so
+    nothing of a part is held once the next one is read."""
     conn = session.connection()
     dialect = dialect_of(conn)
-    written: list[tuple[int, int]] = []  # (first id, last id) of each part: the ids of this load
+    written = [0]  # cases written by the load
+    with dialect.bulk_load(conn, ("cases", "case_events"), rows, None, phases) as index:
 
-    def write(
-        columns: dict[str, list[Any]],
-        lines: np.ndarray,
-        actor: str,
-        now_s: str,
-        progress: Callable[[int, int | None], None] | None,
-        opened: list[Any] | None = None,
-    ) -> None:
-        if columns["id"]:
-            _write_rows(conn, dialect, columns, lines, actor, now_s, progress, opened)
-            ids = np.asarray(columns["id"], dtype=np.int64)
-            breaks = np.flatnonzero(np.diff(ids) != 1)  # runs of consecutive ids (reserved ids may have gaps)
-            starts, ends = np.r_[0, breaks + 1], np.r_[breaks, len(ids) - 1]
-            written.extend(zip(ids[starts].tolist(), ids[ends].tolist(), strict=True))
+        def write(
+            columns: dict[str, list[Any]],
+            lines: np.ndarray,
+            actor: str,
+            now_s: str,
+            progress: Callable[[int, int | None], None] | None,
+            opened: list[Any] | None = None,
+        ) -> None:
+            if columns["id"]:
+                _write_rows(conn, dialect, columns, lines, actor, now_s, progress, opened)
+                index(columns["id"], columns["lon"], columns["lat"])
+                written[0] += len(columns["id"])
 
-    def points() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # read in pieces straight into arrays: 24 bytes a point, not a Python row each
-        sql = f"SELECT id, lon, lat FROM cases WHERE id BETWEEN {dialect.placeholder} AND {dialect.placeholder}"
-        pieces = [
-            np.asarray(conn.exec_driver_sql(sql, (a, min(a + CHUNK - 1, hi))).all(), dtype=np.float64).reshape(-1, 3)
-            for lo, hi in _spans(written)
-            for a in range(lo, hi + 1, CHUNK)
-        ]
-        got = np.concatenate(pieces) if pieces else np.zeros((0, 3))
-        return got[:, 0].astype(np.int64), got[:, 1], got[:, 2]
-
-    with dialect.bulk_load(conn, ("cases", "case_events"), rows, points, phases):
         yield write
-    if sum(hi - lo + 1 for lo, hi in written) >= ANALYZE_AFTER:
+    if written[0] >= ANALYZE_AFTER:
         dialect.refresh_statistics(conn, "cases")
-
-
-def _spans(parts: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Id ranges merged where they touch (parts reserved one after another are usually consecutive)."""
-    out: list[tuple[int, int]] = []
-    for lo, hi in sorted(parts):
-        if out and lo <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(hi, out[-1][1]))
-        else:
-            out.append((lo, hi))
-    return out
 
 
 def _write_rows(
