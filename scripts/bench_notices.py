@@ -180,9 +180,9 @@ def main() -> None:
               f"{os_:>7.2f} s / {opeak:>5.0f} MB (+{opeak - obase:>4.0f})    {os_ / xs:>5.2f}×")  # fmt: skip
     from weasyprint import HTML
 
-    from gridmap.notices.pdf import _html_class
+    from gridmap.notices.pdf import notice_html_class
 
-    notice_html = _html_class()
+    notice_html = notice_html_class()
     _pdf(notice(5, 5), notice_html)  # warm-up: Pango, fontconfig and the font files
     _pdf(notice(5, 5), HTML)
     print("PDF (WeasyPrint, Noto CJK embedded); wall s / CPU s of this process; load average when measured")

@@ -293,7 +293,7 @@ def test_an_import_killed_mid_way_leaves_the_database_unchanged(served: Served) 
 def _wait_for_rows_going_in(served: Served, proc: subprocess.Popen[bytes]) -> bool:
     """Wait until the import is writing (its plan made): on SQLite it holds the write lock (nobody else writes
     here; SQLite keeps the rows in its cache until it commits, so the file shows nothing sooner); on PostgreSQL its
-    INSERT is running."""
+    INSERT (or COPY, the bulk path on PostgreSQL) is running."""
     deadline = time.monotonic() + 60
     if served.backend == "sqlite":
         probe = sqlite3.connect(str(make_url(served.settings.database_url).database), isolation_level=None, timeout=0)
@@ -316,7 +316,7 @@ def _wait_for_rows_going_in(served: Served, proc: subprocess.Popen[bytes]) -> bo
             busy = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND state = 'active' AND query ILIKE 'INSERT INTO case%'"
+                    " AND state = 'active' AND (query ILIKE 'INSERT INTO case%' OR query ILIKE 'COPY case%')"
                 )
             ).scalar()
             conn.rollback()

@@ -80,13 +80,13 @@ def test_the_pdf_is_laid_out_as_weasyprint_lays_it_out(session: Session) -> None
     use (the speed-up): the PDF is the one WeasyPrint's own stylesheet gives, byte for byte."""
     from weasyprint import HTML
 
-    from gridmap.notices.pdf import _html_class
+    from gridmap.notices.pdf import notice_html_class
 
     _published(session)
     n = build(session, parse_period("2026-11", TZ), NOW)
-    assert _html_class() is not HTML  # the trimmed stylesheet is in use with this WeasyPrint
+    assert notice_html_class() is not HTML  # the trimmed stylesheet is in use with this WeasyPrint
     doc = render_html(n, document=True)  # once: pygal gives each chart a random id
-    assert _html_class()(string=doc).write_pdf() == HTML(string=doc).write_pdf()
+    assert notice_html_class()(string=doc).write_pdf() == HTML(string=doc).write_pdf()
 
 
 def test_publishing_renders_before_taking_the_write_lock_and_stores_what_it_rendered(

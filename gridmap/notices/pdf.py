@@ -23,7 +23,7 @@ _UNIVERSAL_PSEUDO = re.compile(
 
 
 @functools.cache
-def _html_class() -> Any:
+def notice_html_class() -> Any:
     """WeasyPrint's HTML with its user-agent stylesheet minus the universal pseudo-element rules (parsed once per
     process). Built when first used: importing WeasyPrint loads Pango."""
     from weasyprint import CSS, HTML
@@ -44,6 +44,6 @@ def _html_class() -> Any:
 
 def render_pdf(notice: dict[str, Any]) -> bytes:
     """PDF bytes of the notice (A4, page numbers, fonts embedded)."""
-    pdf = _html_class()(string=render_html(notice, document=True)).write_pdf()
+    pdf = notice_html_class()(string=render_html(notice, document=True)).write_pdf()
     assert pdf is not None
     return bytes(pdf)

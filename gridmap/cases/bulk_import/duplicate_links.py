@@ -155,7 +155,7 @@ class EarlierRows:
 
     def __init__(self, session: Session, radius_m: float, days: float) -> None:
         self.conn = session.connection()
-        self.dialect = dialect_of(self.conn)
+        self.db = dialect_of(self.conn)
         self.radius = radius_m
         self.window = round(days * _DAY_US)
         self.reach = radius_m / _M_PER_DEG * 1.01  # degrees of latitude: more than the radius anywhere
@@ -194,7 +194,7 @@ class EarlierRows:
             return
         if not self.made:
             for name, (columns, key) in _TABLES.items():
-                self.tables.enter_context(self.dialect.scratch_table(self.conn, name, columns, key))
+                self.tables.enter_context(self.db.scratch_table(self.conn, name, columns, key))
             self.made = True
         ids, category, lon, lat, observed_us, duplicate_of = self.pending
         self.pending = None
@@ -203,8 +203,8 @@ class EarlierRows:
             category.tolist(), band.tolist(), (observed_us // self.bucket).tolist(), lon.tolist(), ids.tolist(),
             lat.tolist(), observed_us.tolist(), duplicate_of.tolist(), strict=True,
         )  # fmt: skip
-        self.dialect.insert_rows(self.conn, self.TABLE, _EARLIER_COLUMNS, list(rows))
-        self.dialect.scratch_statistics(self.conn, self.TABLE)
+        self.db.insert_rows(self.conn, self.TABLE, _EARLIER_COLUMNS, list(rows))
+        self.db.scratch_statistics(self.conn, self.TABLE)
 
     def nearest(
         self, category: np.ndarray, lon: np.ndarray, lat: np.ndarray, observed_us: np.ndarray
@@ -244,8 +244,8 @@ class EarlierRows:
                     )
                 )  # fmt: skip
         self.conn.exec_driver_sql(f"DELETE FROM {self.PROBES}")
-        self.dialect.insert_rows(self.conn, self.PROBES, _PROBE_COLUMNS, probes)
-        self.dialect.scratch_statistics(self.conn, self.PROBES)
+        self.db.insert_rows(self.conn, self.PROBES, _PROBE_COLUMNS, probes)
+        self.db.scratch_statistics(self.conn, self.PROBES)
         rows = self.conn.exec_driver_sql(self._sql).all()
         cols = list(zip(*rows, strict=True)) if rows else [()] * 7
         qi = np.asarray(cols[0], dtype=np.int64)
