@@ -277,6 +277,27 @@ def test_heatmap_filters_and_modes(browser, city) -> None:
     page.close()
 
 
+def test_heatmap_says_when_only_the_newest_cases_are_drawn(browser, city, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the server's cap the heat answer holds the newest cases only: the page says so instead of passing the
+    map off as every case (the caps lowered to the demo's 60 cases: raw points up to 10, binned up to 20)."""
+    from gridmap.maps import heat
+
+    monkeypatch.setattr(heat, "RAW_POINTS", 10)
+    monkeypatch.setattr(heat, "BINNED_CAP", 20)
+    page, watch = _open(browser, city["base"] + "/heatmap")
+    _idle(page)
+    shown = page.inner_text("#heat-count")
+    assert shown.startswith("案件 ") and "仅显示最新的一部分" in shown, shown
+    page.screenshot(path=str(ARTIFACTS / "heatmap-truncated.png"))
+    monkeypatch.setattr(heat, "BINNED_CAP", 100)  # all 60 fit in the cells: nothing left out, nothing said
+    page.evaluate("window.gridmapTest.pageReady = false")
+    page.select_option("#cat-class", "05")
+    page.wait_for_function("() => window.gridmapTest.pageReady === true && window.gridmapTest.busy === 0")
+    assert "仅显示" not in page.inner_text("#heat-count")
+    assert watch.problems == [], watch.problems
+    page.close()
+
+
 @pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
 def test_heatmap_grids_follow_the_view(browser, city, width: int, height: int) -> None:
     """Grids are asked for the view on each move: zoomed out the cases are counted per 街道 (the legend says from

@@ -203,6 +203,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "case_unit": {"zh_CN": "件", "en": "cases"},
     "case_count_view": {"zh_CN": "视野内案件 {n} 件", "en": "{n} cases in view"},
+    "heat_truncated": {
+        "zh_CN": "（案件过多，仅显示最新的一部分：请缩小时间范围或增加筛选条件）",
+        "en": " (too many cases: only the newest are shown — narrow the dates or add a filter)",
+    },
     "heat_by_street": {
         "zh_CN": "按街道汇总：放大到 {z} 级及以上显示{what}",
         "en": "Counted per 街道: zoom in to level {z} or closer for {what}",

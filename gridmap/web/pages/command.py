@@ -35,7 +35,7 @@ PAGE_STRINGS = (
     "kept_by_others", "unit_kind_city_office", "unit_kind_district_office", "unit_kind_enterprise",
     "unit_kind_community", "unit_kind_other", "unit_count_segment", "unit_count_compound", "unit_count_grid",
     "family_event", "family_component", "family_inspection", "quantile_scale", "case_unit", "assign_this",
-    "case_count_view", "heat_by_street", "heat_what_grids", "heat_what_segments",
+    "case_count_view", "heat_by_street", "heat_what_grids", "heat_what_segments", "heat_truncated",
 )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ import { esc, fmt, withLang } from "./strings.js";
  * @typedef {object} HeatAnswer
  * @property {"points" | "grids" | "segments"} mode
  * @property {number} count
+ * @property {boolean} [truncated]       past the server's cap: only the newest cases are in the answer
  * @property {string} cases_url          the matching cases in the JSON API
  * @property {[number, number, number][]} [points]   points: [lat, lon, weight]
  * @property {number} [binned]           points: the cell (degrees) when the cases were counted in cells
@@ -210,7 +211,10 @@ export function heatmap(cfg = readConfig()) {
           "</ul>";
       }
       byId("heat-legend").innerHTML = legend;
-      byId("heat-count").textContent = fmt(perView() ? S.case_count_view : S.case_count, { n: data.count });
+      // past the server's cap only the newest cases are drawn: say so, or the map reads as the whole picture
+      byId("heat-count").textContent =
+        fmt(perView() ? S.case_count_view : S.case_count, { n: data.count }) +
+        (data.truncated ? (S.heat_truncated ?? "") : "");
       const casesQuery = data.cases_url.replace(/^[^?]*/, "");
       byId("case-list", HTMLAnchorElement).href = withLang("/heatmap/cases" + casesQuery, cfg.lang);
       byId("case-list-json", HTMLAnchorElement).href = data.cases_url;
