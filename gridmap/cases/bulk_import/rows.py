@@ -96,12 +96,11 @@ def _write_rows(
     ph = dialect.placeholder
     point = dialect.point_sql(ph, ph)
     # values that are the same on every row are written into the statement once instead of bound per row
-    constant = {"paused_seconds": "0.0", "extension_count": "0", "rework_count": "0", "supervision_level": "0",
-                "version": "1", "created_at": f"'{now_s}'", "updated_at": f"'{now_s}'"}  # fmt: skip
+    constant = {c: repr(v) for c, v in _NEW_CASE.items()} | {"created_at": f"'{now_s}'", "updated_at": f"'{now_s}'"}
     if opened is not None:  # opened when observed: the times are bound per row
         columns = {**columns, "created_at": opened, "updated_at": opened}
         del constant["created_at"], constant["updated_at"]
-    written = (*CASE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
+    written = _written(columns)
     bound = [c for c in written if c not in constant]
     names = ", ".join([*bound, *constant])
     values = ", ".join([ph] * len(bound) + list(constant.values()))
@@ -124,12 +123,7 @@ def _write_rows(
             )
         else:
             at = opened[s:e] if opened is not None else [now_s] * (e - s)
-            chunk = (columns[c][s:e] for c in ("id", "status", "duplicate_of"))
-            event_rows = [
-                (cid, 1, "import", None, st, actor, when, _event_data(line, dup))
-                for (cid, st, dup), line, when in zip(zip(*chunk, strict=True), lines[s:e].tolist(), at, strict=True)
-            ]
-            conn.exec_driver_sql(event_sql, event_rows)
+            conn.exec_driver_sql(event_sql, _import_events(columns, lines, at, s, e, actor))
         if progress:
             progress(e - s, None)
 
@@ -148,11 +142,9 @@ def _copy_rows(
     column streamed as a value, the point as hex EWKB, the events streamed after the cases."""
     k = len(columns["id"])
     at = opened if opened is not None else [now_s] * k
-    fixed: dict[str, list[Any]] = {"paused_seconds": [0.0] * k, "extension_count": [0] * k, "rework_count": [0] * k,
-                                   "supervision_level": [0] * k, "version": [1] * k, "created_at": at,
-                                   "updated_at": at}  # fmt: skip
+    fixed: dict[str, list[Any]] = {c: [v] * k for c, v in _NEW_CASE.items()} | {"created_at": at, "updated_at": at}
     full = {**fixed, **{c: v for c, v in columns.items() if c not in ("created_at", "updated_at")}}
-    names = (*CASE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
+    names = _written(columns)
     lon = np.asarray(columns["lon"], dtype=np.float64)
     lat = np.asarray(columns["lat"], dtype=np.float64)
     if progress:
@@ -161,14 +153,30 @@ def _copy_rows(
         e = min(s + CHUNK * 5, k)
         rows = list(zip(*(full[c][s:e] for c in names), strict=True))
         dialect.insert_points(conn, "cases", names, rows, lon[s:e], lat[s:e])
-        chunk = (columns[c][s:e] for c in ("id", "status", "duplicate_of"))
-        events = [
-            (cid, 1, "import", None, st, actor, when, _event_data(line, dup))
-            for (cid, st, dup), line, when in zip(zip(*chunk, strict=True), lines[s:e].tolist(), at[s:e], strict=True)
-        ]
-        dialect.insert_rows(conn, "case_events", _EVENT_COLUMNS, events)
+        dialect.insert_rows(conn, "case_events", _EVENT_COLUMNS, _import_events(columns, lines, at[s:e], s, e, actor))
         if progress:
             progress(e - s, None)
+
+
+# A new case's counters and version, the same on every imported row.
+_NEW_CASE: dict[str, float | int] = {"paused_seconds": 0.0, "extension_count": 0, "rework_count": 0,
+                                    "supervision_level": 0, "version": 1}  # fmt: skip
+
+
+def _written(columns: dict[str, list[Any]]) -> tuple[str, ...]:
+    """The case columns an import writes: the fixed ones and the optional ones the file gave."""
+    return (*CASE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns))
+
+
+def _import_events(
+    columns: dict[str, list[Any]], lines: np.ndarray, at: list[Any], s: int, e: int, actor: str
+) -> list[tuple[Any, ...]]:
+    """The import events of rows ``s:e`` (``at``: their times), one per case, naming its file row."""
+    chunk = (columns[c][s:e] for c in ("id", "status", "duplicate_of"))
+    return [
+        (cid, 1, "import", None, st, actor, when, _event_data(line, dup))
+        for (cid, st, dup), line, when in zip(zip(*chunk, strict=True), lines[s:e].tolist(), at, strict=True)
+    ]
 
 
 def _event_data(line: int, duplicate_of: int | None) -> str:
