@@ -9,7 +9,7 @@ Nothing is written: publishing stays one audited act per period (``gridmap score
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,14 +68,17 @@ def periods_between(first: str, last: str, tz: dt.tzinfo) -> list[Period]:
 
 
 def plan(
-    session: Session, settings: Settings, periods: Iterable[Period], now: dt.datetime, codes: Iterable[str] = ()
+    session: Session, settings: Settings, periods: Sequence[Period], now: dt.datetime, codes: Iterable[str] = ()
 ) -> list[Task]:
     """The tasks of a batch: each scheme (``codes``, default every scheme) × each period, with the schemes'
     current versions fixed now so that every task counts by the same rules."""
-    wanted = list(codes) or [s["code"] for s in list_schemes(session)]
-    schemes = [latest_scheme(session, code) for code in wanted]  # NotFound names an unknown code
+    wanted = list(codes)
+    if wanted:  # NotFound names an unknown code
+        schemes = [(row.code, row.version) for row in (latest_scheme(session, code) for code in wanted)]
+    else:
+        schemes = [(s["code"], s["version"]) for s in list_schemes(session)]  # the latest version of each
     tz_name = settings.cases.timezone
-    return [Task(settings, s.code, s.version, p.key, tz_name, now) for s in schemes for p in periods]
+    return [Task(settings, code, version, p.key, tz_name, now) for code, version in schemes for p in periods]
 
 
 _ENGINES: dict[str, Engine] = {}  # one engine per database per process (a Dask worker runs many tasks)
