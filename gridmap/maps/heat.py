@@ -47,6 +47,7 @@ from gridmap.errors import InvalidInput, Problem
 from gridmap.gc_pause import paused_gc
 from gridmap.geo.crs import metric_epsg_for, transform
 from gridmap.geo.shapes import geojson_geometries, point_array
+from gridmap.inputs import parse_int
 from gridmap.maps import heat_totals
 from gridmap.responsibility.history import id_chunks
 from gridmap.store.dialect import dialect_of, wkb
@@ -113,8 +114,8 @@ def heat(
         problems.append(Problem(f"{mode!r} is not one of {', '.join(MODES)}", field="mode"))
     conds, echo = filter_conditions(session, filters, now, tz, problems, actor)
     box = _bbox(filters.get("bbox"), problems)
-    zoom = _zoom(filters.get("zoom"), problems)
-    top = _top(filters.get("top"), problems)
+    zoom = parse_int(filters.get("zoom"), "zoom", problems, lo=0, hi=MAX_ZOOM)
+    top = parse_int(filters.get("top"), "top", problems, lo=1, hi=MAX_TOP)
     snap = SNAP_M
     if filters.get("snap_m") not in (None, ""):
         try:
@@ -183,34 +184,6 @@ def _maintained_fits(session: Session, filters: dict[str, Any], actor: Actor | N
     return used <= _MAINTAINED_FILTERS and (actor is None or scope_of(session, actor) is None)
 
 
-def _zoom(raw: object, problems: list[Problem]) -> int | None:
-    if raw in (None, ""):
-        return None
-    try:
-        z = int(str(raw))
-    except ValueError:
-        z = -1
-    if not 0 <= z <= MAX_ZOOM:
-        problems.append(
-            Problem(f"{raw!r} is not a zoom level 0–{MAX_ZOOM} (须为 0–{MAX_ZOOM} 的缩放级别)", field="zoom")
-        )
-        return None
-    return z
-
-
-def _top(raw: object, problems: list[Problem]) -> int | None:
-    if raw in (None, ""):
-        return None
-    try:
-        n = int(str(raw))
-    except ValueError:
-        n = 0
-    if not 1 <= n <= MAX_TOP:
-        problems.append(Problem(f"{raw!r} is not a number 1–{MAX_TOP} (须为 1–{MAX_TOP} 的整数)", field="top"))
-        return None
-    return n
-
-
 def _hottest(counts: np.ndarray, ids: np.ndarray, top: int | None) -> np.ndarray:
     """Rows with a case, in row order; only the ``top`` with the most cases (ties: the lower id) when given."""
     hit = np.flatnonzero(counts > 0)
@@ -220,10 +193,13 @@ def _hottest(counts: np.ndarray, ids: np.ndarray, top: int | None) -> np.ndarray
 
 
 def _hottest_ids(counts: dict[int, int], top: int | None) -> dict[int, int]:
-    """The ``top`` targets with the most cases (ties: the lower id), all when None."""
+    """:func:`_hottest` over maintained counts (target id → cases)."""
     if top is None or len(counts) <= top:
         return counts
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top])
+    ids = np.fromiter(counts, np.int64, len(counts))
+    n = np.fromiter(counts.values(), np.int64, len(counts))
+    keep = _hottest(n, ids, top)
+    return dict(zip(ids[keep].tolist(), n[keep].tolist(), strict=True))
 
 
 def _per_street(
@@ -317,9 +293,8 @@ def _from_totals(
     counts = _hottest_ids(every, top)
     extra = (Grid.code, Grid.area_m2) if kind == "grid" else (Segment.name, Segment.length_m)
     stmt = select(model.id, *extra, wkb(model.geom))
-    rows: list[
-        Any
-    ] = []  # in chunks of ids: a whole city's (93,000 grids at 40×) is more than PostgreSQL's 65,535 parameters
+    # in chunks of ids: a whole city's (93,000 grids at 40×) is more than PostgreSQL's 65,535 parameters
+    rows: list[Any] = []
     for chunk in id_chunks(sorted(counts)):
         rows.extend(session.connection().execute(stmt.where(model.id.in_(chunk)).order_by(model.id)).all())
     shapes = geojson_geometries(shapely.from_wkb([bytes(r[3]) for r in rows])) if rows else []
